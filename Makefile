@@ -1,0 +1,39 @@
+# Mediation Coordinator. `make run` and `make test` do all the set-up on a fresh Debian 12 with Swift 6.3.
+SWIFT ?= swift
+BIN := .build/debug
+
+.PHONY: all deps generate build run test bench format lint clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+generate:
+	@./scripts/embed-openapi.sh
+
+build: deps generate
+	$(SWIFT) build
+
+## Runs the daemon in the foreground on the embedded default (state under ./var). Ctrl-C stops it.
+run: build
+	$(BIN)/mediationd
+
+## Every test: unit, store, server, live socket, end to end with the real binaries, systemd units.
+test: deps generate
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Benchmarks on a release build; figures go to stdout.
+bench: deps generate
+	$(SWIFT) build -c release
+	.build/release/mediation-bench --bin .build/release
+
+format:
+	$(SWIFT) format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --recursive --configuration .swift-format Sources Tests
+
+clean:
+	rm -rf .build var

@@ -1,0 +1,111 @@
+import Foundation
+
+/// RFC 4180 reading and writing, with the line number where each record starts.
+public enum CSV {
+    /// One record and the physical line it starts on (1-based, header included).
+    public struct Record: Sendable, Equatable {
+        public var line: Int
+        public var fields: [String]
+    }
+
+    /// Decodes UTF-8 (with or without a BOM).
+    ///
+    /// - Throws: `invalidInput` naming the line of the first byte that is not UTF-8.
+    public static func decodeUTF8(_ bytes: [UInt8]) throws -> String {
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if let text = String(validating: body, as: UTF8.self) { return text }
+        // Find the first bad byte by decoding line by line.
+        var line = 1
+        var start = body.startIndex
+        for index in body.indices where body[index] == 0x0A {
+            if String(validating: body[start..<index], as: UTF8.self) == nil { break }
+            line += 1
+            start = index + 1
+        }
+        throw MediationError.invalidInput(
+            "line \(line): the file is not UTF-8 text",
+            hint: "save it as 'CSV UTF-8' (in Excel: Save As → CSV UTF-8; in WPS: 另存为 CSV UTF-8) and import again",
+            details: ["line \(line): not UTF-8"])
+    }
+
+    /// Splits text into records.
+    ///
+    /// - Throws: `invalidInput` for a quote that is never closed, naming the line where it opened.
+    public static func parse(_ text: String) throws -> [Record] {
+        var records: [Record] = []
+        var fields: [String] = []
+        var field = ""
+        var inQuotes = false
+        var line = 1
+        var recordLine = 1
+        var quoteLine = 1
+        var chars = Array(text.unicodeScalars)[...]
+        var fieldStarted = false
+        func endRecord() {
+            fields.append(field)
+            if !(fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty) {
+                records.append(Record(line: recordLine, fields: fields))
+            }
+            fields = []
+            field = ""
+            fieldStarted = false
+        }
+        while let c = chars.popFirst() {
+            if inQuotes {
+                if c == "\"" {
+                    if chars.first == "\"" {
+                        chars.removeFirst()
+                        field.unicodeScalars.append("\"")
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where !fieldStarted || field.isEmpty:
+                inQuotes = true
+                quoteLine = line
+                fieldStarted = true
+            case ",":
+                fields.append(field)
+                field = ""
+                fieldStarted = false
+            case "\r":
+                if chars.first == "\n" { chars.removeFirst() }
+                endRecord()
+                line += 1
+                recordLine = line
+            case "\n":
+                endRecord()
+                line += 1
+                recordLine = line
+            default:
+                field.unicodeScalars.append(c)
+                fieldStarted = true
+            }
+        }
+        if inQuotes {
+            throw MediationError.invalidInput(
+                "line \(quoteLine): a quoted field is never closed", hint: "add the closing \" or remove the opening one",
+                details: ["line \(quoteLine): unclosed quote"])
+        }
+        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        return records
+    }
+
+    /// Quotes a field when it holds a comma, quote or line break.
+    public static func escape(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Lines joined with CRLF, as spreadsheets expect.
+    public static func write(_ rows: [[String]]) -> String {
+        rows.map { $0.map(escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+
+/// The angle an expert brings to a panel.
+public enum ExpertRole: String, Sendable, Codable, CaseIterable {
+    case legalOfficer = "legal_officer"
+    case lawyer = "lawyer"
+    case retiree = "retiree"
+    case communityStaff = "community_staff"
+
+    /// The Chinese name used in rosters.
+    public var chinese: String {
+        switch self {
+        case .legalOfficer: "法制民警"
+        case .lawyer: "律师"
+        case .retiree: "退休干部"
+        case .communityStaff: "综治专干"
+        }
+    }
+
+    /// Reads the English code (also with spaces or dashes) or the Chinese name.
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+            .replacingOccurrences(of: " ", with: "_")
+        switch t {
+        case "legal_officer", "法制民警", "民警": self = .legalOfficer
+        case "lawyer", "律师", "专业律师": self = .lawyer
+        case "retiree", "退休干部", "退休人员": self = .retiree
+        case "community_staff", "综治专干", "街道社区综治专干", "社区综治专干": self = .communityStaff
+        default: return nil
+        }
+    }
+
+    public static let choices = "legal_officer (法制民警), lawyer (律师), retiree (退休干部), community_staff (综治专干)"
+}
+
+/// How an expert prefers to receive notices.
+public enum ContactChannel: String, Sendable, Codable, CaseIterable {
+    case email, sms, wecom, dingtalk
+
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        switch t {
+        case "email", "mail", "邮件", "邮箱", "电子邮件": self = .email
+        case "sms", "短信", "手机", "mobile": self = .sms
+        case "wecom", "企业微信", "wechat_work": self = .wecom
+        case "dingtalk", "钉钉": self = .dingtalk
+        default: return nil
+        }
+    }
+}
+
+/// A volunteer in the expert pool (调解专家库).
+public struct Expert: Sendable, Hashable, Codable {
+    /// Assigned by the store; 0 until stored.
+    public var id: Int64
+    public var name: String
+    public var role: ExpertRole
+    public var specialties: [String]
+    public var languages: [String]
+    /// True when the expert serves every office; `offices` is then empty.
+    public var servesAllOffices: Bool
+    public var offices: [String]
+    public var email: String?
+    public var mobile: String?
+    public var wecomUserId: String?
+    public var dingtalkMobile: String?
+    public var preferredChannel: ContactChannel?
+    public var timeZone: String
+    public var maxSessionsPerDay: Int
+    public var maxSessionsPerWeek: Int
+    public var notes: String?
+    public var active: Bool
+    public var weeklyHours: [WeeklyWindow]
+
+    public init(
+        id: Int64 = 0, name: String, role: ExpertRole, specialties: [String] = [], languages: [String] = [],
+        servesAllOffices: Bool = false, offices: [String] = [], email: String? = nil, mobile: String? = nil,
+        wecomUserId: String? = nil, dingtalkMobile: String? = nil, preferredChannel: ContactChannel? = nil,
+        timeZone: String = "Asia/Shanghai", maxSessionsPerDay: Int = 2, maxSessionsPerWeek: Int = 5,
+        notes: String? = nil, active: Bool = true, weeklyHours: [WeeklyWindow] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.specialties = specialties
+        self.languages = languages
+        self.servesAllOffices = servesAllOffices
+        self.offices = offices
+        self.email = email
+        self.mobile = mobile
+        self.wecomUserId = wecomUserId
+        self.dingtalkMobile = dingtalkMobile
+        self.preferredChannel = preferredChannel
+        self.timeZone = timeZone
+        self.maxSessionsPerDay = maxSessionsPerDay
+        self.maxSessionsPerWeek = maxSessionsPerWeek
+        self.notes = notes
+        self.active = active
+        self.weeklyHours = weeklyHours
+    }
+
+    /// Checks every field and normalises tags, contacts and lists; returns the expert ready to store.
+    /// Whether the named offices exist is checked by the store.
+    ///
+    /// - Throws: `invalidInput` listing every problem.
+    public func validated() throws -> Expert {
+        var e = self
+        var problems = Problems()
+        e.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if e.name.isEmpty { problems.add("name is empty; give the expert's full name") }
+        if e.name.count > 100 { problems.add("name is longer than 100 characters") }
+        e.specialties = Tag.normalize(specialties)
+        e.languages = Tag.normalize(languages)
+        e.offices = Array(Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })).sorted()
+        if servesAllOffices {
+            e.offices = []
+        } else if e.offices.isEmpty {
+            problems.add("no office given; name the offices the expert serves (for example jinshan) or 'all'")
+        }
+        e.email = Text.nonEmpty(email)?.lowercased()
+        if let email = e.email, !Contact.isEmail(email) {
+            problems.add("email '\(email)' is not an email address (name@example.org)")
+        }
+        for (label, value, keyPath) in [
+            ("mobile", mobile, \Expert.mobile), ("DingTalk mobile", dingtalkMobile, \Expert.dingtalkMobile),
+        ] {
+            guard let raw = Text.nonEmpty(value) else {
+                e[keyPath: keyPath] = nil
+                continue
+            }
+            if let normal = Contact.normalizeMobile(raw) {
+                e[keyPath: keyPath] = normal
+            } else {
+                problems.add("\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
+            }
+        }
+        e.wecomUserId = Text.nonEmpty(wecomUserId)
+        if e.mobile == nil && e.email == nil {
+            problems.add("neither mobile nor email given; give at least one so notices can reach the expert")
+        }
+        if let channel = preferredChannel {
+            let has: Bool
+            switch channel {
+            case .email: has = e.email != nil
+            case .sms: has = e.mobile != nil
+            case .wecom: has = e.wecomUserId != nil
+            case .dingtalk: has = e.dingtalkMobile != nil || e.mobile != nil
+            }
+            if !has { problems.add("preferred channel \(channel.rawValue) has no matching contact; add it or choose another") }
+        } else {
+            e.preferredChannel = e.email != nil ? .email : .sms
+        }
+        do { e.timeZone = try Zone(timeZone).identifier } catch let err as MediationError { problems.add(err.message) }
+        if maxSessionsPerDay < 0 { problems.add("sessions per day \(maxSessionsPerDay) is below 0; use 0 or more") }
+        if maxSessionsPerWeek < 0 { problems.add("sessions per week \(maxSessionsPerWeek) is below 0; use 0 or more") }
+        if maxSessionsPerDay > 24 { problems.add("sessions per day \(maxSessionsPerDay) is more than 24") }
+        if maxSessionsPerWeek > 100 { problems.add("sessions per week \(maxSessionsPerWeek) is more than 100") }
+        e.notes = Text.nonEmpty(notes)
+        do { try WeeklyWindow.validate(weeklyHours, field: "weekly hours") } catch let err as MediationError {
+            err.details.isEmpty ? problems.add(err.message) : err.details.forEach { problems.add($0) }
+        }
+        e.weeklyHours = weeklyHours.sorted()
+        try problems.check("expert")
+        return e
+    }
+}
+
+/// Tags such as specialties and languages are compared in one spelling: trimmed, lower case, `-` between words.
+public enum Tag {
+    public static func normalize(_ tags: [String]) -> [String] {
+        let cleaned = tags.map { tag in
+            tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                .split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "-" }).joined(separator: "-")
+        }
+        return Array(Set(cleaned.filter { !$0.isEmpty })).sorted()
+    }
+}
+
+/// Contact details as people type them.
+public enum Contact {
+    /// `138 0013 8000`, `138-0013-8000` and `+86 13800138000` all become `13800138000`;
+    /// other countries keep their `+` prefix.
+    public static func normalizeMobile(_ text: String) -> String? {
+        var digits = text.filter { !" -()".contains($0) }
+        let international = digits.hasPrefix("+")
+        if international { digits.removeFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if international {
+            if digits.hasPrefix("86") { digits.removeFirst(2) } else {
+                return (7...15).contains(digits.count) ? "+" + digits : nil
+            }
+        }
+        guard digits.count == 11, digits.hasPrefix("1") else { return nil }
+        return digits
+    }
+
+    public static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix("."), !text.contains(" ")
+        else { return false }
+        return true
+    }
+
+    /// `13800138000` shown as `138****8000`.
+    public static func maskMobile(_ mobile: String) -> String {
+        guard mobile.count >= 7 else { return String(repeating: "*", count: mobile.count) }
+        return String(mobile.prefix(3)) + String(repeating: "*", count: mobile.count - 7) + String(mobile.suffix(4))
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+
+/// A day of the week, ISO numbering (Monday = 1).
+public enum Weekday: Int, Sendable, Codable, CaseIterable, Comparable {
+    case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
+
+    /// The short English name used on the wire and in the roster (`mon`).
+    public var code: String { ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][rawValue - 1] }
+    /// The Chinese name used in the roster (`周一`).
+    public var chinese: String { ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][rawValue - 1] }
+
+    /// Reads `mon`, `monday`, `Mon`, `周一`, `星期一`, or `1`…`7`.
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let english = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        let long = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        let chineseDigits = ["一", "二", "三", "四", "五", "六", "日"]
+        if let i = english.firstIndex(of: t) ?? long.firstIndex(of: t) {
+            self.init(rawValue: i + 1)
+        } else if let n = Int(t), (1...7).contains(n) {
+            self.init(rawValue: n)
+        } else if t == "周天" || t == "星期天" {
+            self = .sunday
+        } else if let i = chineseDigits.firstIndex(where: { t == "周\($0)" || t == "星期\($0)" }) {
+            self.init(rawValue: i + 1)
+        } else {
+            return nil
+        }
+    }
+
+    public static func < (a: Weekday, b: Weekday) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A wall-clock time of day in minutes since midnight; 24:00 is allowed as the end of a day.
+public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let minutes: Int
+
+    public init?(minutes: Int) {
+        guard (0...1440).contains(minutes) else { return nil }
+        self.minutes = minutes
+    }
+
+    /// Reads `9:00`, `09:00`, `0900` or `24:00`.
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "：", with: ":")
+        let parts = t.split(separator: ":", omittingEmptySubsequences: false)
+        var h: Int?
+        var m: Int?
+        if parts.count == 2 {
+            h = Int(parts[0])
+            m = parts[1].count == 2 ? Int(parts[1]) : nil
+        } else if parts.count == 1, t.count == 4, t.allSatisfy(\.isASCII) {
+            h = Int(t.prefix(2))
+            m = Int(t.suffix(2))
+        }
+        guard let hour = h, let minute = m, (0...24).contains(hour), (0...59).contains(minute),
+            hour < 24 || minute == 0
+        else { return nil }
+        self.minutes = hour * 60 + minute
+    }
+
+    public var description: String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+    public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { a.minutes < b.minutes }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = TimeOfDay(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// A calendar date without a zone (proleptic Gregorian).
+public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...12).contains(month), (1...31).contains(day), (1900...2200).contains(year) else { return nil }
+        let candidate = LocalDate(unchecked: year, month, day)
+        // Round-trip through the day number rejects 31 April and 29 February of common years.
+        guard LocalDate(dayNumber: candidate.dayNumber) == candidate else { return nil }
+        self = candidate
+    }
+
+    private init(unchecked year: Int, _ month: Int, _ day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Reads `2026-12-07`.
+    public init?(parsing text: String) {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    public var dayNumber: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    public init(dayNumber: Int) {
+        let z = dayNumber + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        self.init(unchecked: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    public var weekday: Weekday {
+        // 1970-01-01 was a Thursday.
+        let w = ((dayNumber % 7) + 7 + 3) % 7  // 0 = Monday
+        return Weekday(rawValue: w + 1) ?? .monday
+    }
+
+    public func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
+    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public static func < (a: LocalDate, b: LocalDate) -> Bool { a.dayNumber < b.dayNumber }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = LocalDate(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Conversions between instants and wall-clock times in an IANA zone, with explicit DST rules:
+/// a wall time that does not exist (spring forward) moves forward by the gap; a wall time that
+/// occurs twice (fall back) means its first occurrence.
+public struct Zone: Sendable, Hashable {
+    public let identifier: String
+    public let timeZone: TimeZone
+
+    /// Validates an IANA identifier such as `Asia/Shanghai`.
+    ///
+    /// - Throws: `invalidInput` naming the zone and how to fix it.
+    public init(_ identifier: String) throws {
+        let id = identifier.trimmingCharacters(in: .whitespaces)
+        guard id == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(id), let tz = TimeZone(identifier: id) else {
+            throw MediationError.invalidInput(
+                "time zone '\(identifier)' is not a known IANA zone",
+                hint: "use a name such as Asia/Shanghai, Asia/Urumqi or Europe/Berlin")
+        }
+        self.identifier = id
+        self.timeZone = tz
+    }
+
+    public static let shanghai: Zone = {
+        // The tz database always has Asia/Shanghai; the fallback only keeps this free of force-unwraps.
+        (try? Zone("Asia/Shanghai")) ?? (try? Zone("UTC")) ?? Zone(unchecked: "UTC")
+    }()
+
+    private init(unchecked id: String) {
+        identifier = id
+        timeZone = TimeZone(secondsFromGMT: 0) ?? TimeZone.current
+    }
+
+    public func offset(at instant: Date) -> Int { timeZone.secondsFromGMT(for: instant) }
+
+    /// The instant at which the wall clock in this zone shows `date` `time`.
+    public func instant(_ date: LocalDate, _ time: TimeOfDay) -> Date {
+        let wall = Double(date.dayNumber * 86400 + time.minutes * 60)
+        let before = offset(at: Date(timeIntervalSince1970: wall - 86400))
+        let after = offset(at: Date(timeIntervalSince1970: wall + 86400))
+        let valid = [before, after].map { wall - Double($0) }.filter {
+            Double(offset(at: Date(timeIntervalSince1970: $0))) == wall - $0
+        }
+        if let first = valid.min() { return Date(timeIntervalSince1970: first) }
+        // In a gap: read the wall time with the offset in force before the jump, which lands after it.
+        return Date(timeIntervalSince1970: wall - Double(before))
+    }
+
+    /// The wall-clock date and minutes-of-day at `instant`.
+    public func wallClock(_ instant: Date) -> (date: LocalDate, minutes: Int) {
+        let seconds = Int((instant.timeIntervalSince1970).rounded(.down)) + offset(at: instant)
+        let day = Int((Double(seconds) / 86400).rounded(.down))
+        return (LocalDate(dayNumber: day), (seconds - day * 86400) / 60)
+    }
+
+    /// RFC 3339 with this zone's offset, for example `2026-12-07T09:00:00+08:00`.
+    public func format(_ instant: Date) -> String {
+        let (date, minutes) = wallClock(instant)
+        let off = offset(at: instant)
+        let sign = off < 0 ? "-" : "+"
+        let a = abs(off) / 60
+        return String(format: "%@T%02d:%02d:00%@%02d:%02d", date.description, minutes / 60, minutes % 60, sign, a / 60, a % 60)
+    }
+
+    /// Reads a time given by a person: `2026-12-07` (the start of that day, or its end when `endOfDay`),
+    /// `2026-12-07 09:30` or `2026-12-07T09:30` (wall clock in this zone), or RFC 3339 with an offset or `Z`.
+    ///
+    /// - Throws: `invalidInput` naming the field and the accepted forms.
+    public func parseInstant(_ text: String, field: String, endOfDay: Bool = false) throws -> Date {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let date = LocalDate(parsing: t) {
+            return endOfDay ? instant(date.adding(days: 1), TimeOfDay.midnight) : instant(date, TimeOfDay.midnight)
+        }
+        let normalized = t.replacingOccurrences(of: " ", with: "T")
+        let pieces = normalized.split(separator: "T", maxSplits: 1).map(String.init)
+        if pieces.count == 2, let date = LocalDate(parsing: pieces[0]) {
+            var clock = pieces[1]
+            var explicitOffset: Int?
+            if clock.hasSuffix("Z") {
+                clock.removeLast()
+                explicitOffset = 0
+            } else if let signIndex = clock.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+                let off = String(clock[clock.index(after: signIndex)...])
+                let sign = clock[signIndex] == "-" ? -1 : 1
+                guard let parsed = TimeOfDay(parsing: off) else { throw badInstant(text, field) }
+                explicitOffset = sign * parsed.minutes * 60
+                clock = String(clock[..<signIndex])
+            }
+            // Seconds are accepted and must be zero: the domain works in minutes.
+            let parts = clock.split(separator: ":")
+            if parts.count == 3 {
+                guard parts[2] == "00" || parts[2].hasPrefix("00.") else { throw badInstant(text, field) }
+                clock = parts[0] + ":" + parts[1]
+            }
+            guard let time = TimeOfDay(parsing: clock) else { throw badInstant(text, field) }
+            if let off = explicitOffset {
+                return Date(timeIntervalSince1970: Double(date.dayNumber * 86400 + time.minutes * 60 - off))
+            }
+            return instant(date, time)
+        }
+        throw badInstant(text, field)
+    }
+
+    private func badInstant(_ text: String, _ field: String) -> MediationError {
+        .invalidInput(
+            "\(field) '\(text)' is not a date or time",
+            hint: "write 2026-12-07, 2026-12-07 09:30 (in \(identifier)) or 2026-12-07T09:30+08:00")
+    }
+}
+
+extension TimeOfDay {
+    public static let midnight = TimeOfDay(uncheckedMinutes: 0)
+    public static let endOfDay = TimeOfDay(uncheckedMinutes: 1440)
+    init(uncheckedMinutes: Int) { self.minutes = uncheckedMinutes }
+}

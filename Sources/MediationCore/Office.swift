@@ -1,0 +1,81 @@
+import Foundation
+
+/// A community police office (警务室).
+public struct Office: Sendable, Hashable, Codable {
+    /// Short stable id such as `jinshan`.
+    public var id: String
+    public var name: String
+    public var timeZone: String
+    public var address: String?
+    public var phone: String?
+    public var workingHours: [WeeklyWindow]
+    public var defaultSessionMinutes: Int
+
+    public init(
+        id: String, name: String, timeZone: String = "Asia/Shanghai", address: String? = nil, phone: String? = nil,
+        workingHours: [WeeklyWindow] = Office.defaultWorkingHours, defaultSessionMinutes: Int = 90
+    ) {
+        self.id = id
+        self.name = name
+        self.timeZone = timeZone
+        self.address = address
+        self.phone = phone
+        self.workingHours = workingHours
+        self.defaultSessionMinutes = defaultSessionMinutes
+    }
+
+    /// Monday to Friday, 09:00–12:00 and 14:00–18:00.
+    public static let defaultWorkingHours: [WeeklyWindow] = Weekday.allCases.prefix(5).flatMap { day in
+        [
+            WeeklyWindow(weekday: day, start: TimeOfDay(uncheckedMinutes: 540), end: TimeOfDay(uncheckedMinutes: 720)),
+            WeeklyWindow(weekday: day, start: TimeOfDay(uncheckedMinutes: 840), end: TimeOfDay(uncheckedMinutes: 1080)),
+        ]
+    }
+
+    /// Checks every field and normalises text; returns the office ready to store.
+    ///
+    /// - Throws: `invalidInput` listing every problem.
+    public func validated() throws -> Office {
+        var o = self
+        var problems = Problems()
+        o.id = id.trimmingCharacters(in: .whitespaces).lowercased()
+        if !Office.isValidID(o.id) {
+            problems.add(
+                "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter (for example jinshan)")
+        }
+        o.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if o.name.isEmpty { problems.add("office name is empty; give the office's name, for example 金山警务室") }
+        do { o.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
+        o.address = Text.nonEmpty(address)
+        o.phone = Text.nonEmpty(phone)
+        if !(15...480).contains(defaultSessionMinutes) {
+            problems.add("default session length \(defaultSessionMinutes) minutes is outside 15–480")
+        }
+        do { try WeeklyWindow.validate(workingHours, field: "working hours") } catch let e as MediationError {
+            e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
+        }
+        o.workingHours = workingHours.sorted()
+        try problems.check("office")
+        return o
+    }
+
+    public static func isValidID(_ id: String) -> Bool {
+        guard (2...32).contains(id.count), let first = id.first, first.isASCII, first.isLetter else { return false }
+        return id.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+    }
+}
+
+/// Small text helpers shared by validation.
+public enum Text {
+    /// Trims, and turns an empty string into nil.
+    public static func nonEmpty(_ s: String?) -> String? {
+        guard let t = s?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+        return t
+    }
+
+    /// Splits a list written by a person: `a|b`, `a; b`, `a, b`, `甲、乙`.
+    public static func splitList(_ s: String) -> [String] {
+        s.split(whereSeparator: { "|;,、，；".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+
+/// The roster file (花名册) that offices keep in a spreadsheet: one expert per row.
+public enum Roster {
+    /// A column of the roster, with its English and Chinese header names.
+    public enum Column: String, CaseIterable, Sendable {
+        case name, role, mobile, email, offices, specialties, languages
+        case weeklyHours = "weekly_hours"
+        case timeZone = "time_zone"
+        case maxPerDay = "max_per_day"
+        case maxPerWeek = "max_per_week"
+        case wecomUserId = "wecom_user_id"
+        case dingtalkMobile = "dingtalk_mobile"
+        case preferredChannel = "preferred_channel"
+        case notes, active
+
+        public var chinese: String {
+            switch self {
+            case .name: "姓名"
+            case .role: "角色"
+            case .mobile: "手机"
+            case .email: "邮箱"
+            case .offices: "服务警务室"
+            case .specialties: "专长"
+            case .languages: "语言"
+            case .weeklyHours: "每周时段"
+            case .timeZone: "时区"
+            case .maxPerDay: "每日上限"
+            case .maxPerWeek: "每周上限"
+            case .wecomUserId: "企业微信"
+            case .dingtalkMobile: "钉钉手机"
+            case .preferredChannel: "首选渠道"
+            case .notes: "备注"
+            case .active: "在岗"
+            }
+        }
+
+        /// Other spellings people use in headers.
+        var aliases: [String] {
+            switch self {
+            case .mobile: ["phone", "手机号", "手机号码", "电话"]
+            case .email: ["e-mail", "mail", "电子邮件"]
+            case .offices: ["office", "警务室"]
+            case .specialties: ["specialty", "专业", "特长"]
+            case .languages: ["language", "方言", "语言方言"]
+            case .weeklyHours: ["hours", "availability", "可用时段", "空闲时段"]
+            case .wecomUserId: ["wecom"]
+            case .dingtalkMobile: ["dingtalk", "钉钉"]
+            case .preferredChannel: ["channel", "通知渠道"]
+            default: []
+            }
+        }
+
+        init?(header: String) {
+            let h = header.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_")
+            guard
+                let c = Column.allCases.first(where: {
+                    $0.rawValue == h || $0.chinese == h || $0.aliases.contains(h)
+                })
+            else { return nil }
+            self = c
+        }
+    }
+
+    /// One row read from a roster, with its line number.
+    public struct Row: Sendable, Equatable {
+        public var line: Int
+        public var expert: Expert
+    }
+
+    /// Reads and validates a whole roster; returns every row or throws every problem at once.
+    ///
+    /// For example, a file whose header is `姓名,角色,手机,服务警务室` and whose second line is
+    /// `王芳,律师,13800138000,jinshan` gives one lawyer serving `jinshan`.
+    ///
+    /// - Throws: `invalidInput` whose `details` hold one `line N: …` entry per problem.
+    public static func read(_ bytes: [UInt8]) throws -> [Row] {
+        let text = try CSV.decodeUTF8(bytes)
+        let records = try CSV.parse(text)
+        guard let header = records.first else {
+            throw MediationError.invalidInput(
+                "the roster is empty", hint: "the first line must name the columns, for example name,role,mobile,offices")
+        }
+        var columns: [Column?] = []
+        var problems: [String] = []
+        for name in header.fields {
+            let column = Column(header: name)
+            if column == nil {
+                problems.append(
+                    "line \(header.line): unknown column '\(name)'; known columns: "
+                        + Column.allCases.map { "\($0.rawValue) (\($0.chinese))" }.joined(separator: ", "))
+            } else if let column, columns.contains(column) {
+                problems.append("line \(header.line): column '\(name)' appears twice")
+            }
+            columns.append(column)
+        }
+        for required in [Column.name, .role, .offices] where !columns.contains(required) {
+            problems.append("line \(header.line): required column '\(required.rawValue)' (\(required.chinese)) is missing")
+        }
+        if !columns.contains(.mobile) && !columns.contains(.email) {
+            problems.append("line \(header.line): the roster needs a 'mobile' (手机) or 'email' (邮箱) column")
+        }
+        if !problems.isEmpty { throw failure(problems) }
+
+        var rows: [Row] = []
+        var seenKeys: [String: Int] = [:]
+        for record in records.dropFirst() {
+            guard record.fields.count == columns.count else {
+                problems.append(
+                    "line \(record.line): \(record.fields.count) fields, but the header has \(columns.count); "
+                        + "check for a missing or extra comma, and quote fields that contain commas")
+                continue
+            }
+            var values: [Column: String] = [:]
+            for (column, value) in zip(columns, record.fields) {
+                if let column { values[column] = value.trimmingCharacters(in: .whitespacesAndNewlines) }
+            }
+            do {
+                let expert = try expert(from: values)
+                let key = expert.mobile ?? expert.email ?? ""
+                if let earlier = seenKeys[key] {
+                    problems.append("line \(record.line): same mobile/email as line \(earlier); each expert once")
+                } else {
+                    seenKeys[key] = record.line
+                    rows.append(Row(line: record.line, expert: expert))
+                }
+            } catch let e as MediationError {
+                let messages = e.details.isEmpty ? [e.message] : e.details
+                problems += messages.map { "line \(record.line): \($0)" }
+            }
+        }
+        if !problems.isEmpty { throw failure(problems) }
+        return rows
+    }
+
+    private static func failure(_ problems: [String]) -> MediationError {
+        MediationError(
+            .invalidInput,
+            "the roster has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. "
+                + "Fix the lines below and import again:\n" + problems.joined(separator: "\n"),
+            details: problems)
+    }
+
+    private static func expert(from v: [Column: String]) throws -> Expert {
+        var problems = Problems()
+        func required(_ c: Column) -> String {
+            let value = v[c] ?? ""
+            if value.isEmpty { problems.add("\(c.rawValue) (\(c.chinese)) is empty") }
+            return value
+        }
+        let name = required(.name)
+        let roleText = required(.role)
+        let role = ExpertRole(parsing: roleText)
+        if role == nil && !roleText.isEmpty {
+            problems.add("role '\(roleText)' is not one of \(ExpertRole.choices)")
+        }
+        let officeText = required(.offices)
+        let all = ["all", "*", "全部", "所有"].contains(officeText.lowercased())
+        func int(_ c: Column, _ fallback: Int) -> Int {
+            guard let text = v[c], !text.isEmpty else { return fallback }
+            guard let n = Int(text) else {
+                problems.add("\(c.rawValue) '\(text)' is not a whole number")
+                return fallback
+            }
+            return n
+        }
+        var hours: [WeeklyWindow] = []
+        if let text = v[.weeklyHours], !text.isEmpty {
+            do { hours = try WeeklyWindow.parseList(text, field: "weekly hours") } catch let e as MediationError {
+                problems.add(e.message)
+            }
+        }
+        var channel: ContactChannel?
+        if let text = v[.preferredChannel], !text.isEmpty {
+            channel = ContactChannel(parsing: text)
+            if channel == nil { problems.add("preferred channel '\(text)' is not one of email, sms, wecom, dingtalk") }
+        }
+        var active = true
+        if let text = v[.active]?.lowercased(), !text.isEmpty {
+            if ["yes", "y", "true", "1", "是", "在岗"].contains(text) {
+                active = true
+            } else if ["no", "n", "false", "0", "否", "停用"].contains(text) {
+                active = false
+            } else {
+                problems.add("active '\(text)' is not yes or no (是/否)")
+            }
+        }
+        let perDay = int(.maxPerDay, 2)
+        let perWeek = int(.maxPerWeek, 5)
+        try problems.check("row")
+        let draft = Expert(
+            name: name, role: role ?? .lawyer, specialties: Text.splitList(v[.specialties] ?? ""),
+            languages: Text.splitList(v[.languages] ?? ""), servesAllOffices: all,
+            offices: all ? [] : Text.splitList(officeText), email: v[.email], mobile: v[.mobile],
+            wecomUserId: v[.wecomUserId], dingtalkMobile: v[.dingtalkMobile], preferredChannel: channel,
+            timeZone: (v[.timeZone]?.isEmpty ?? true) ? "Asia/Shanghai" : (v[.timeZone] ?? ""),
+            maxSessionsPerDay: perDay, maxSessionsPerWeek: perWeek, notes: v[.notes], active: active,
+            weeklyHours: hours)
+        return try draft.validated()
+    }
+
+    /// Writes experts in the format `read` accepts, English headers, sorted as given.
+    public static func write(_ experts: [Expert]) -> String {
+        var rows = [Column.allCases.map(\.rawValue)]
+        for e in experts {
+            rows.append(
+                Column.allCases.map { c in
+                    switch c {
+                    case .name: e.name
+                    case .role: e.role.rawValue
+                    case .mobile: e.mobile ?? ""
+                    case .email: e.email ?? ""
+                    case .offices: e.servesAllOffices ? "all" : e.offices.joined(separator: "|")
+                    case .specialties: e.specialties.joined(separator: "|")
+                    case .languages: e.languages.joined(separator: "|")
+                    case .weeklyHours: WeeklyWindow.format(e.weeklyHours)
+                    case .timeZone: e.timeZone
+                    case .maxPerDay: String(e.maxSessionsPerDay)
+                    case .maxPerWeek: String(e.maxSessionsPerWeek)
+                    case .wecomUserId: e.wecomUserId ?? ""
+                    case .dingtalkMobile: e.dingtalkMobile ?? ""
+                    case .preferredChannel: e.preferredChannel?.rawValue ?? ""
+                    case .notes: e.notes ?? ""
+                    case .active: e.active ? "yes" : "no"
+                    }
+                })
+        }
+        return CSV.write(rows)
+    }
+}

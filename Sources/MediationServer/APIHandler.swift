@@ -1,0 +1,259 @@
+import Foundation
+import MediationAPI
+import MediationCore
+import MediationStore
+import OpenAPIRuntime
+
+typealias AppDatabaseSpan = AppDatabase.Span
+
+/// Facts about the running daemon that health reports.
+public struct ServerInfo: Sendable {
+    public var startedAt: Date
+    public var clock: any WallClock
+
+    public init(startedAt: Date = Date(), clock: any WallClock = SystemWallClock()) {
+        self.startedAt = startedAt
+        self.clock = clock
+    }
+}
+
+/// Implements the generated API over the store.
+struct APIHandler: APIProtocol {
+    let db: AppDatabase
+    let info: ServerInfo
+
+    // MARK: Daemon
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        let caller = Caller.current
+        let creds = caller?.credentials ?? PeerCredentials(pid: 0, uid: 0, gid: 0)
+        let health = Components.Schemas.Health(
+            status: .ok, version: ProductVersion.current,
+            uptimeSeconds: info.clock.now().timeIntervalSince(info.startedAt),
+            schemaVersion: try await db.schemaVersion(), databasePath: db.path,
+            caller: .init(
+                uid: Int64(creds.uid), gid: Int64(creds.gid), pid: Int64(creds.pid), user: caller?.user,
+                role: .init(rawValue: caller?.role.rawValue ?? "viewer") ?? .viewer))
+        return .ok(.init(body: .json(health)))
+    }
+
+    func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws
+        -> Operations.GetOpenAPIDocument.Output
+    {
+        .ok(.init(body: .yaml(HTTPBody(openAPIDocument))))
+    }
+
+    // MARK: Offices
+
+    func listOffices(_ input: Operations.ListOffices.Input) async throws -> Operations.ListOffices.Output {
+        .ok(.init(body: .json(.init(offices: try await db.offices().map(Wire.office)))))
+    }
+
+    func createOffice(_ input: Operations.CreateOffice.Input) async throws -> Operations.CreateOffice.Output {
+        guard case .json(let body) = input.body else { throw unsupportedBody() }
+        var office = Office(id: body.id, name: body.name)
+        if let tz = body.timeZone { office.timeZone = tz }
+        office.address = body.address
+        office.phone = body.phone
+        if let hours = try Wire.windows(body.workingHours, field: "workingHours") { office.workingHours = hours }
+        if let minutes = body.defaultSessionMinutes { office.defaultSessionMinutes = minutes }
+        let stored = try await db.createOffice(office)
+        return .created(.init(body: .json(Wire.office(stored))))
+    }
+
+    func getOffice(_ input: Operations.GetOffice.Input) async throws -> Operations.GetOffice.Output {
+        .ok(.init(body: .json(Wire.office(try await db.office(input.path.office)))))
+    }
+
+    func updateOffice(_ input: Operations.UpdateOffice.Input) async throws -> Operations.UpdateOffice.Output {
+        guard case .json(let body) = input.body else { throw unsupportedBody() }
+        let hours = try Wire.windows(body.workingHours, field: "workingHours")
+        let stored = try await db.updateOffice(input.path.office) { o in
+            if let v = body.name { o.name = v }
+            if let v = body.timeZone { o.timeZone = v }
+            if let v = body.address { o.address = v }
+            if let v = body.phone { o.phone = v }
+            if let hours { o.workingHours = hours }
+            if let v = body.defaultSessionMinutes { o.defaultSessionMinutes = v }
+        }
+        return .ok(.init(body: .json(Wire.office(stored))))
+    }
+
+    // MARK: Experts
+
+    func listExperts(_ input: Operations.ListExperts.Input) async throws -> Operations.ListExperts.Output {
+        let q = input.query
+        let filter = ExpertFilter(
+            role: try q.role.map(Wire.role), office: Text.nonEmpty(q.office), specialty: Text.nonEmpty(q.specialty),
+            active: q.active)
+        return .ok(.init(body: .json(.init(experts: try await db.experts(filter).map(Wire.expert)))))
+    }
+
+    func createExpert(_ input: Operations.CreateExpert.Input) async throws -> Operations.CreateExpert.Output {
+        guard case .json(let b) = input.body else { throw unsupportedBody() }
+        let offices = Wire.offices(b.offices)
+        var expert = Expert(
+            name: b.name, role: try Wire.role(b.role), specialties: b.specialties ?? [], languages: b.languages ?? [],
+            servesAllOffices: offices.all, offices: offices.ids, email: b.email, mobile: b.mobile,
+            wecomUserId: b.wecomUserId, dingtalkMobile: b.dingtalkMobile, preferredChannel: try Wire.channel(b.preferredChannel),
+            notes: b.notes)
+        if let v = b.timeZone { expert.timeZone = v }
+        if let v = b.maxSessionsPerDay { expert.maxSessionsPerDay = v }
+        if let v = b.maxSessionsPerWeek { expert.maxSessionsPerWeek = v }
+        if let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours") { expert.weeklyHours = hours }
+        let stored = try await db.createExpert(expert)
+        return .created(.init(body: .json(Wire.expert(stored))))
+    }
+
+    func getExpert(_ input: Operations.GetExpert.Input) async throws -> Operations.GetExpert.Output {
+        .ok(.init(body: .json(Wire.expert(try await db.expert(input.path.expert)))))
+    }
+
+    func updateExpert(_ input: Operations.UpdateExpert.Input) async throws -> Operations.UpdateExpert.Output {
+        guard case .json(let b) = input.body else { throw unsupportedBody() }
+        let role = try b.role.map(Wire.role)
+        let channel = try b.preferredChannel.map { try Wire.channel($0) }
+        let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours")
+        let stored = try await db.updateExpert(input.path.expert) { e in
+            if let v = b.name { e.name = v }
+            if let role { e.role = role }
+            if let v = b.specialties { e.specialties = v }
+            if let v = b.languages { e.languages = v }
+            if let v = b.offices {
+                let o = Wire.offices(v)
+                e.servesAllOffices = o.all
+                e.offices = o.ids
+            }
+            // An empty string clears an optional field.
+            if let v = b.email { e.email = v }
+            if let v = b.mobile { e.mobile = v }
+            if let v = b.wecomUserId { e.wecomUserId = v }
+            if let v = b.dingtalkMobile { e.dingtalkMobile = v }
+            if let channel { e.preferredChannel = channel }
+            if let v = b.timeZone { e.timeZone = v }
+            if let v = b.maxSessionsPerDay { e.maxSessionsPerDay = v }
+            if let v = b.maxSessionsPerWeek { e.maxSessionsPerWeek = v }
+            if let v = b.notes { e.notes = v }
+            if let hours { e.weeklyHours = hours }
+            if b.preferredChannel != nil && channel == nil { e.preferredChannel = nil }
+        }
+        return .ok(.init(body: .json(Wire.expert(stored))))
+    }
+
+    func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output {
+        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, false)))))
+    }
+
+    func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output {
+        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true)))))
+    }
+
+    // MARK: Time off and extra availability
+
+    private func spans(_ kind: AppDatabase.SpanKind, _ ref: String, from: String?, to: String?) async throws
+        -> Components.Schemas.SpanList
+    {
+        let expert = try await db.expert(ref)
+        let zone = try Zone(expert.timeZone)
+        var range: Interval?
+        if from != nil || to != nil {
+            let start = try from.map { try zone.parseInstant($0, field: "from") } ?? Date.distantPast
+            let end = try to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? Date.distantFuture
+            range = Interval(start: start, end: end)
+            try AvailabilityResolver.checkRange(Interval(start: start, end: end), what: "the range")
+        }
+        let list = try await db.spans(kind, expert: String(expert.id), overlapping: range)
+        return .init(spans: list.map { Wire.span($0, zone: zone) })
+    }
+
+    private func addSpan(_ kind: AppDatabase.SpanKind, _ ref: String, _ body: Components.Schemas.SpanCreate)
+        async throws -> Components.Schemas.Span
+    {
+        let expert = try await db.expert(ref)
+        let zone = try Zone(expert.timeZone)
+        let start = try zone.parseInstant(body.from, field: "from")
+        let end = try zone.parseInstant(body.to, field: "to", endOfDay: true)
+        let span = try await db.addSpan(
+            kind, expert: String(expert.id), interval: Interval(start: start, end: end), note: body.note)
+        return Wire.span(span, zone: zone)
+    }
+
+    func listTimeOff(_ input: Operations.ListTimeOff.Input) async throws -> Operations.ListTimeOff.Output {
+        .ok(.init(body: .json(try await spans(.timeOff, input.path.expert, from: input.query.from, to: input.query.to))))
+    }
+
+    func addTimeOff(_ input: Operations.AddTimeOff.Input) async throws -> Operations.AddTimeOff.Output {
+        guard case .json(let body) = input.body else { throw unsupportedBody() }
+        return .created(.init(body: .json(try await addSpan(.timeOff, input.path.expert, body))))
+    }
+
+    func removeTimeOff(_ input: Operations.RemoveTimeOff.Input) async throws -> Operations.RemoveTimeOff.Output {
+        try await db.removeSpan(.timeOff, expert: input.path.expert, id: input.path.span)
+        return .noContent(.init())
+    }
+
+    func listExtraAvailability(_ input: Operations.ListExtraAvailability.Input) async throws
+        -> Operations.ListExtraAvailability.Output
+    {
+        .ok(.init(body: .json(try await spans(.extra, input.path.expert, from: input.query.from, to: input.query.to))))
+    }
+
+    func addExtraAvailability(_ input: Operations.AddExtraAvailability.Input) async throws
+        -> Operations.AddExtraAvailability.Output
+    {
+        guard case .json(let body) = input.body else { throw unsupportedBody() }
+        return .created(.init(body: .json(try await addSpan(.extra, input.path.expert, body))))
+    }
+
+    func removeExtraAvailability(_ input: Operations.RemoveExtraAvailability.Input) async throws
+        -> Operations.RemoveExtraAvailability.Output
+    {
+        try await db.removeSpan(.extra, expert: input.path.expert, id: input.path.span)
+        return .noContent(.init())
+    }
+
+    func getAvailability(_ input: Operations.GetAvailability.Input) async throws -> Operations.GetAvailability.Output {
+        let expert = try await db.expert(input.path.expert)
+        let zone = try Zone(expert.timeZone)
+        let start = try zone.parseInstant(input.query.from, field: "from")
+        let end = try zone.parseInstant(input.query.to, field: "to", endOfDay: true)
+        let (_, free) = try await db.availability(expert: String(expert.id), range: Interval(start: start, end: end))
+        let intervals = free.map { i -> Components.Schemas.FreeInterval in
+            let (date, startMinutes) = zone.wallClock(i.start)
+            let (endDate, endMinutes) = zone.wallClock(i.end)
+            let endLocal = endDate > date && endMinutes == 0 ? "24:00" : TimeOfDay(minutes: endMinutes)?.description ?? ""
+            return .init(
+                start: zone.format(i.start), end: zone.format(i.end), date: date.description, weekday: date.weekday.code,
+                startLocal: TimeOfDay(minutes: startMinutes)?.description ?? "", endLocal: endLocal,
+                minutes: Int(i.duration / 60))
+        }
+        let body = Components.Schemas.Availability(
+            expertId: expert.id, name: expert.name, timeZone: expert.timeZone, from: zone.format(start),
+            to: zone.format(end), totalMinutes: intervals.reduce(0) { $0 + $1.minutes }, intervals: intervals)
+        return .ok(.init(body: .json(body)))
+    }
+
+    // MARK: Roster
+
+    func importRoster(_ input: Operations.ImportRoster.Input) async throws -> Operations.ImportRoster.Output {
+        guard case .csv(let body) = input.body else { throw unsupportedBody() }
+        let bytes = try await [UInt8](collecting: body, upTo: ServerLimits.maxBodyBytes)
+        let rows = try Roster.read(bytes)
+        let report = try await db.importRoster(rows, dryRun: input.query.dryRun ?? false)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        dryRun: report.dryRun, created: report.created.count, updated: report.updated.count,
+                        unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated))))
+    }
+
+    func exportRoster(_ input: Operations.ExportRoster.Input) async throws -> Operations.ExportRoster.Output {
+        let text = Roster.write(try await db.experts())
+        return .ok(.init(body: .csv(HTTPBody(text))))
+    }
+
+    private func unsupportedBody() -> MediationError {
+        .invalidInput("the request body has the wrong content type", hint: "send application/json")
+    }
+}

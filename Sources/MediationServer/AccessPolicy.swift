@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+import MediationCore
+import Synchronization
+
+/// What a caller may do: viewers read, staff also change experts, admins also change offices.
+public enum Role: String, Sendable, Comparable, CaseIterable {
+    case viewer, staff, admin
+
+    var rank: Int { Role.allCases.firstIndex(of: self) ?? 0 }
+    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+}
+
+/// Which unix groups grant which role, as the configuration names them.
+public struct AccessRules: Sendable, Equatable {
+    public var adminGroups: [String]
+    public var staffGroups: [String]
+    public var viewerGroups: [String]
+
+    public init(
+        adminGroups: [String] = ["mediation-admin"], staffGroups: [String] = ["mediation-staff"],
+        viewerGroups: [String] = ["mediation-viewer"]
+    ) {
+        self.adminGroups = adminGroups
+        self.staffGroups = staffGroups
+        self.viewerGroups = viewerGroups
+    }
+
+    /// "mediation-admin (admin), mediation-staff (staff), mediation-viewer (viewer)"
+    var listing: String {
+        let named =
+            adminGroups.map { "\($0) (admin)" } + staffGroups.map { "\($0) (staff)" }
+            + viewerGroups.map { "\($0) (viewer)" }
+        return named.isEmpty ? "none are configured (access.*_groups)" : named.joined(separator: ", ")
+    }
+}
+
+/// A caller identified by its credentials, with the role it was granted.
+public struct Caller: Sendable, Equatable {
+    public var credentials: PeerCredentials
+    public var user: String?
+    public var role: Role
+
+    /// The caller of the request being handled, set by the access middleware.
+    @TaskLocal public static var current: Caller?
+}
+
+/// Decides who may call, from the peer's uid and groups. Root and the daemon's own uid are admin.
+public final class AccessPolicy: Sendable {
+    private let state: Mutex<(rules: AccessRules, gids: [UInt32: Role])>
+    private let ownUID: UInt32
+
+    public init(rules: AccessRules, ownUID: UInt32 = getuid()) {
+        self.ownUID = ownUID
+        state = Mutex((rules, Self.resolve(rules)))
+    }
+
+    /// Replaces the rules (on reload).
+    public func update(_ rules: AccessRules) {
+        let gids = Self.resolve(rules)
+        state.withLock { $0 = (rules, gids) }
+    }
+
+    public var rules: AccessRules { state.withLock { $0.rules } }
+
+    /// Group names in the rules that do not exist on this system, for a warning at start.
+    public var missingGroups: [String] {
+        let r = rules
+        return (r.adminGroups + r.staffGroups + r.viewerGroups).filter { getgrnam($0) == nil }
+    }
+
+    private static func resolve(_ rules: AccessRules) -> [UInt32: Role] {
+        var map: [UInt32: Role] = [:]
+        for (names, role) in [(rules.viewerGroups, Role.viewer), (rules.staffGroups, .staff), (rules.adminGroups, .admin)] {
+            for name in names {
+                guard let group = getgrnam(name) else { continue }
+                let gid = group.pointee.gr_gid
+                map[gid] = max(map[gid] ?? role, role)
+            }
+        }
+        return map
+    }
+
+    /// The caller's role, or a `forbidden` error naming the groups that would let them in.
+    public func authorize(_ creds: PeerCredentials) throws -> Caller {
+        let user = Self.userName(creds.uid)
+        if creds.uid == 0 || creds.uid == ownUID {
+            return Caller(credentials: creds, user: user, role: .admin)
+        }
+        let (rules, gids) = state.withLock { ($0.rules, $0.gids) }
+        var best: Role?
+        for gid in Self.groups(of: creds, user: user) {
+            if let role = gids[gid] { best = max(best ?? role, role) }
+        }
+        guard let role = best else {
+            throw MediationError.forbidden(
+                "uid \(creds.uid)\(user.map { " (\($0))" } ?? "") may not use mediationd; "
+                    + "ask an administrator to add the user to one of the groups: \(rules.listing)")
+        }
+        return Caller(credentials: creds, user: user, role: role)
+    }
+
+    static func userName(_ uid: UInt32) -> String? {
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+
+    /// The primary group from the socket plus the user's supplementary groups.
+    static func groups(of creds: PeerCredentials, user: String?) -> [UInt32] {
+        guard let user else { return [creds.gid] }
+        var count: Int32 = 64
+        var list = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(user, creds.gid, &list, &count) == -1 {
+            list = [gid_t](repeating: 0, count: Int(count))
+            _ = getgrouplist(user, creds.gid, &list, &count)
+        }
+        return [creds.gid] + list.prefix(Int(max(count, 0)))
+    }
+
+    /// The least role a request needs: reads need viewer, office changes admin, other changes staff.
+    public static func requiredRole(method: String, path: String) -> Role {
+        switch method {
+        case "GET", "HEAD", "OPTIONS": return .viewer
+        default: return path.hasPrefix("/v1/offices") ? .admin : .staff
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MediationCore
+import OpenAPIRuntime
+
+/// The one place where errors become HTTP responses: `{"error": {"code", "message", "details"}}`.
+enum ErrorMapping {
+    struct Body: Encodable {
+        struct Inner: Encodable {
+            var code: String
+            var message: String
+            var details: [String]
+        }
+        var error: Inner
+    }
+
+    /// Every resource path the API serves, for the 404 answer.
+    static let resourcePaths = [
+        "/v1/health", "/v1/openapi.yaml", "/v1/offices", "/v1/offices/{office}", "/v1/experts",
+        "/v1/experts/import", "/v1/experts/export", "/v1/experts/{expert}", "/v1/experts/{expert}/deactivate",
+        "/v1/experts/{expert}/reactivate", "/v1/experts/{expert}/time-off", "/v1/experts/{expert}/time-off/{span}",
+        "/v1/experts/{expert}/extra-availability", "/v1/experts/{expert}/extra-availability/{span}",
+        "/v1/experts/{expert}/availability",
+    ]
+
+    static func status(_ kind: MediationError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalidInput: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .forbidden: .forbidden
+        case .unavailable: .serviceUnavailable
+        case .payloadTooLarge: .contentTooLarge
+        }
+    }
+
+    /// Classifies any error thrown while serving `request`.
+    static func classify(_ error: any Error, request: Request) -> (HTTPResponse.Status, String, MediationError?) {
+        switch error {
+        case let e as MediationError:
+            return (status(e.kind), e.kind.rawValue, e)
+        case let e as ServerError:
+            if let inner = e.underlyingError as? MediationError { return classify(inner, request: request) }
+            if let inner = e.underlyingError as? HTTPError { return classify(inner, request: request) }
+            if e.operationInput == nil {
+                // Failed while reading the request: the caller sent something the contract does not allow.
+                let why = describe(e.underlyingError)
+                return (
+                    .badRequest, "invalid_input",
+                    .invalidInput("the request could not be read: \(why)", hint: "see GET /v1/openapi.yaml for the format")
+                )
+            }
+            return (.internalServerError, "internal", nil)
+        case let e as HTTPError:
+            switch e.status {
+            case .notFound:
+                return (
+                    .notFound, "not_found",
+                    MediationError(
+                        .notFound,
+                        "no resource at \(request.method.rawValue) \(request.uri.path); the API serves: "
+                            + resourcePaths.joined(separator: ", "),
+                        details: resourcePaths)
+                )
+            case .contentTooLarge:
+                return (
+                    .contentTooLarge, "payload_too_large",
+                    MediationError(
+                        .payloadTooLarge,
+                        "the request body is larger than \(ServerLimits.maxBodyBytes / 1024) KiB; send less (split a roster into parts)"
+                    )
+                )
+            case .methodNotAllowed:
+                return (
+                    .methodNotAllowed, "invalid_input",
+                    .invalidInput("\(request.method.rawValue) is not allowed on \(request.uri.path)")
+                )
+            default:
+                if e.status.kind == .clientError {
+                    return (e.status, "invalid_input", .invalidInput(e.body ?? e.status.reasonPhrase))
+                }
+                return (.internalServerError, "internal", nil)
+            }
+        case let e as DecodingError:
+            return (.badRequest, "invalid_input", .invalidInput("the request could not be read: \(describe(e))"))
+        default:
+            return (.internalServerError, "internal", nil)
+        }
+    }
+
+    /// A person-readable account of a decoding failure, naming the field.
+    static func describe(_ error: any Error) -> String {
+        guard let d = error as? DecodingError else {
+            let text = String(describing: error)
+            return text.count > 300 ? String(text.prefix(300)) + "…" : text
+        }
+        func path(_ keys: [any CodingKey]) -> String {
+            let p = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return p.isEmpty ? "the body" : "field '\(p.dropFirst(p.hasPrefix(".") ? 1 : 0))'"
+        }
+        switch d {
+        case .typeMismatch(let type, let c): return "\(path(c.codingPath)) should be \(typeName(type))"
+        case .valueNotFound(let type, let c): return "\(path(c.codingPath)) is missing (expected \(typeName(type)))"
+        case .keyNotFound(let key, let c):
+            return "required field '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
+        case .dataCorrupted(let c):
+            let underlying = (c.underlyingError as? NSError)?.localizedDescription
+            if c.codingPath.isEmpty, c.debugDescription.contains("JSON") || underlying != nil {
+                return "the body is not valid JSON"
+            }
+            if c.debugDescription.contains("Additional properties") {
+                return "\(path(c.codingPath)) is not a known field; remove it or check its spelling"
+            }
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(d)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.contains("String") { return "a string" }
+        if name.contains("Int") || name.contains("Double") { return "a number" }
+        if name.contains("Bool") { return "true or false" }
+        if name.contains("Array") { return "a list" }
+        if name.contains("Dictionary") || name.contains("Payload") || name.contains("Schemas") { return "an object" }
+        return name
+    }
+
+    static func response(status: HTTPResponse.Status, code: String, message: String, details: [String]) -> Response {
+        let body = Body(error: .init(code: code, message: message, details: details))
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns every error into the JSON error body; logs what is unexpected.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let (status, code, mapped) = ErrorMapping.classify(error, request: request)
+            if let mapped {
+                if status == .forbidden {
+                    context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "why": "\(mapped.message)"])
+                }
+                return ErrorMapping.response(status: status, code: code, message: mapped.message, details: mapped.details)
+            }
+            context.logger.error(
+                "internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            return ErrorMapping.response(
+                status: .internalServerError, code: "internal",
+                message: "the daemon failed while handling this request; this is a bug: its log has the details",
+                details: [])
+        }
+    }
+}
+
+/// Refuses browsers and unknown callers, checks the role a route needs, and caps the body size.
+struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if request.headers[.origin] != nil || request.headers[.referer] != nil {
+            throw MediationError.forbidden(
+                "requests from web pages are refused (Origin or Referer header present); use mediationctl or curl --unix-socket")
+        }
+        guard let value = request.headers[PeerCredentials.headerName], let creds = PeerCredentials(headerValue: value)
+        else {
+            throw MediationError.forbidden("the caller's credentials could not be read; connect over the Unix socket")
+        }
+        let caller = try policy.authorize(creds)
+        let needed = AccessPolicy.requiredRole(method: request.method.rawValue, path: request.uri.path)
+        guard caller.role >= needed else {
+            throw MediationError.forbidden(
+                "\(request.method.rawValue) \(request.uri.path) needs the \(needed.rawValue) role; "
+                    + "uid \(creds.uid)\(caller.user.map { " (\($0))" } ?? "") is \(caller.role.rawValue). "
+                    + "Ask an administrator to add the user to one of: \(groups(for: needed))")
+        }
+        var request = request
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
+            throw HTTPError(.contentTooLarge)
+        }
+        if request.method != .get && request.method != .head {
+            _ = try await request.collectBody(upTo: ServerLimits.maxBodyBytes)
+        }
+        return try await Caller.$current.withValue(caller) { try await next(request, context) }
+    }
+
+    private func groups(for role: Role) -> String {
+        let r = policy.rules
+        let names: [String]
+        switch role {
+        case .admin: names = r.adminGroups
+        case .staff: names = r.adminGroups + r.staffGroups
+        case .viewer: names = r.adminGroups + r.staffGroups + r.viewerGroups
+        }
+        return names.isEmpty ? "(no groups configured)" : names.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import Logging
+import MediationAPI
+import MediationCore
+import MediationStore
+import NIOCore
+import OpenAPIHummingbird
+
+/// Builds the daemon's HTTP application.
+public enum MediationServer {
+    /// The router with every route and middleware; tests drive it in process.
+    public static func router(db: AppDatabase, policy: AccessPolicy, info: ServerInfo) throws -> Router<
+        MediationRequestContext
+    > {
+        let router = Router(context: MediationRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AccessMiddleware(policy: policy))
+        try APIHandler(db: db, info: info).registerHandlers(on: router)
+        return router
+    }
+
+    /// The application bound to a Unix socket. `onReady` runs once the socket accepts connections.
+    public static func application(
+        socketPath: String, db: AppDatabase, policy: AccessPolicy, info: ServerInfo, idleTimeout: Duration,
+        logger: Logger, onReady: @escaping @Sendable () async -> Void
+    ) throws -> some ApplicationProtocol {
+        let router = try router(db: db, policy: policy, info: info)
+        let seconds = Int64(idleTimeout.components.seconds)
+        return Application(
+            router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [PeerCredentialsHandler()], idleTimeout: .seconds(max(seconds, 1)))),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
+            onServerRunning: { _ in await onReady() },
+            logger: logger)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import MediationAPI
+import MediationCore
+
+/// API types ⇄ core types. Core validates; this file only reshapes.
+enum Wire {
+    static func window(_ w: WeeklyWindow) -> Components.Schemas.WeeklyWindow {
+        .init(weekday: w.weekday.code, start: w.start.description, end: w.end.description)
+    }
+
+    static func windows(_ list: [Components.Schemas.WeeklyWindow]?, field: String) throws -> [WeeklyWindow]? {
+        guard let list else { return nil }
+        var problems = Problems()
+        var result: [WeeklyWindow] = []
+        for (i, w) in list.enumerated() {
+            let day = Weekday(parsing: w.weekday)
+            let start = TimeOfDay(parsing: w.start)
+            let end = TimeOfDay(parsing: w.end)
+            if day == nil { problems.add("\(field)[\(i)]: weekday '\(w.weekday)' is not mon, tue, wed, thu, fri, sat or sun") }
+            if start == nil { problems.add("\(field)[\(i)]: start '\(w.start)' is not a time HH:MM") }
+            if end == nil { problems.add("\(field)[\(i)]: end '\(w.end)' is not a time HH:MM") }
+            if let day, let start, let end { result.append(WeeklyWindow(weekday: day, start: start, end: end)) }
+        }
+        try problems.check(field)
+        return result
+    }
+
+    static func office(_ o: Office) -> Components.Schemas.Office {
+        .init(
+            id: o.id, name: o.name, timeZone: o.timeZone, address: o.address, phone: o.phone,
+            workingHours: o.workingHours.map(window), defaultSessionMinutes: o.defaultSessionMinutes)
+    }
+
+    static func expert(_ e: Expert) -> Components.Schemas.Expert {
+        .init(
+            id: e.id, name: e.name, role: .init(rawValue: e.role.rawValue) ?? .lawyer, specialties: e.specialties,
+            languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
+            mobile: e.mobile, wecomUserId: e.wecomUserId, dingtalkMobile: e.dingtalkMobile,
+            preferredChannel: e.preferredChannel.flatMap { .init(rawValue: $0.rawValue) }, timeZone: e.timeZone,
+            maxSessionsPerDay: e.maxSessionsPerDay, maxSessionsPerWeek: e.maxSessionsPerWeek, notes: e.notes,
+            active: e.active, weeklyHours: e.weeklyHours.map(window))
+    }
+
+    static func role(_ text: String) throws -> ExpertRole {
+        guard let role = ExpertRole(parsing: text) else {
+            throw MediationError.invalidInput("role '\(text)' is unknown", hint: "use one of \(ExpertRole.choices)")
+        }
+        return role
+    }
+
+    static func channel(_ text: String?) throws -> ContactChannel? {
+        guard let text = Text.nonEmpty(text) else { return nil }
+        guard let channel = ContactChannel(parsing: text) else {
+            throw MediationError.invalidInput(
+                "preferred channel '\(text)' is unknown", hint: "use email, sms, wecom or dingtalk")
+        }
+        return channel
+    }
+
+    /// `["all"]` (or 全部) means every office.
+    static func offices(_ list: [String]) -> (all: Bool, ids: [String]) {
+        let all = list.contains { ["all", "*", "全部"].contains($0.lowercased()) }
+        return (all, all ? [] : list)
+    }
+
+    static func span(_ s: AppDatabaseSpan, zone: Zone) -> Components.Schemas.Span {
+        .init(
+            id: s.id, expertId: s.expertId, start: zone.format(s.interval.start), end: zone.format(s.interval.end),
+            note: s.note)
+    }
+}

@@ -1,0 +1,330 @@
+import Foundation
+import GRDB
+import MediationCore
+
+/// Which experts a listing returns; nil fields do not filter.
+public struct ExpertFilter: Sendable, Equatable {
+    public var role: ExpertRole?
+    public var office: String?
+    public var specialty: String?
+    public var active: Bool?
+
+    public init(role: ExpertRole? = nil, office: String? = nil, specialty: String? = nil, active: Bool? = nil) {
+        self.role = role
+        self.office = office
+        self.specialty = specialty
+        self.active = active
+    }
+}
+
+/// What a roster import did, or would do on a dry run.
+public struct ImportReport: Sendable, Equatable {
+    public var created: [Int] = []
+    public var updated: [Int] = []
+    public var unchanged: [Int] = []
+    public var dryRun: Bool
+}
+
+extension AppDatabase {
+    /// Stores a new expert.
+    ///
+    /// - Throws: `invalidInput` for bad fields or unknown offices; `conflict` when the mobile or email is taken.
+    public func createExpert(_ expert: Expert) async throws -> Expert {
+        var expert = try expert.validated()
+        expert.id = 0
+        let now = clock.now()
+        let draft = expert
+        return try await write { db in
+            try Self.checkOffices(draft, db)
+            try Self.checkUnique(draft, db)
+            var record = ExpertRecord(draft, createdAt: now, updatedAt: now)
+            try record.insert(db)
+            return record.expert
+        }
+    }
+
+    /// Applies `change` to a stored expert and saves it if it is still valid.
+    ///
+    /// - Throws: `notFound`, `invalidInput` or `conflict`; nothing is written on any of them.
+    public func updateExpert(_ ref: String, _ change: @escaping @Sendable (inout Expert) throws -> Void) async throws
+        -> Expert
+    {
+        let now = clock.now()
+        return try await write { db in
+            let record = try Self.findExpert(ref, db)
+            var expert = record.expert
+            try change(&expert)
+            expert.id = record.id ?? 0
+            expert = try expert.validated()
+            try Self.checkOffices(expert, db)
+            try Self.checkUnique(expert, db)
+            let updated = ExpertRecord(expert, createdAt: record.createdAt, updatedAt: now)
+            try updated.update(db)
+            return updated.expert
+        }
+    }
+
+    /// Finds an expert by id, mobile, email or exact name.
+    ///
+    /// - Throws: `notFound`, or `invalidInput` when a name matches several experts.
+    public func expert(_ ref: String) async throws -> Expert {
+        try await read { db in try Self.findExpert(ref, db).expert }
+    }
+
+    /// Experts matching `filter`, by id.
+    public func experts(_ filter: ExpertFilter = ExpertFilter()) async throws -> [Expert] {
+        try await read { db in
+            var request = ExpertRecord.order(ExpertRecord.Columns.id)
+            if let role = filter.role { request = request.filter(ExpertRecord.Columns.role == role.rawValue) }
+            if let active = filter.active { request = request.filter(ExpertRecord.Columns.active == active) }
+            if let office = filter.office?.lowercased() {
+                guard try OfficeRecord.fetchOne(db, key: office) != nil else { throw Self.officeNotFound(office, db) }
+                request = request.filter(
+                    sql: "serves_all_offices = 1 OR EXISTS (SELECT 1 FROM json_each(expert.offices) WHERE value = ?)",
+                    arguments: [office])
+            }
+            if let specialty = filter.specialty.flatMap({ Tag.normalize([$0]).first }) {
+                request = request.filter(
+                    sql: "EXISTS (SELECT 1 FROM json_each(expert.specialties) WHERE value = ?)", arguments: [specialty])
+            }
+            return try request.fetchAll(db).map(\.expert)
+        }
+    }
+
+    /// Marks an expert active or not; an inactive expert is never proposed for a panel.
+    public func setExpertActive(_ ref: String, _ active: Bool) async throws -> Expert {
+        try await updateExpert(ref) { $0.active = active }
+    }
+
+    // MARK: Time off and extra availability
+
+    /// Which kind of dated span.
+    public enum SpanKind: String, Sendable {
+        case timeOff = "expert_time_off"
+        case extra = "expert_extra_availability"
+    }
+
+    /// A stored dated span of an expert.
+    public struct Span: Sendable, Equatable {
+        public var id: Int64
+        public var expertId: Int64
+        public var interval: Interval
+        public var note: String?
+    }
+
+    /// Adds time off or extra availability.
+    ///
+    /// - Throws: `invalidInput` when it ends before it starts or is longer than a year; `notFound` for the expert.
+    public func addSpan(_ kind: SpanKind, expert ref: String, interval: Interval, note: String?) async throws -> Span {
+        let what = kind == .timeOff ? "time off" : "extra availability"
+        try AvailabilityResolver.checkRange(interval, what: what)
+        guard interval.duration <= AvailabilityResolver.maximumSpan else {
+            throw MediationError.invalidInput("\(what) longer than a year", hint: "deactivate the expert instead")
+        }
+        let now = clock.now()
+        let note = Text.nonEmpty(note)
+        return try await write { db in
+            let expert = try Self.findExpert(ref, db)
+            try db.execute(
+                sql: "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [expert.id, interval.start, interval.end, note, now])
+            return Span(id: db.lastInsertedRowID, expertId: expert.id ?? 0, interval: interval, note: note)
+        }
+    }
+
+    /// Spans of one expert that overlap `range` (all of them when nil).
+    public func spans(_ kind: SpanKind, expert ref: String, overlapping range: Interval? = nil) async throws -> [Span] {
+        try await read { db in
+            let expert = try Self.findExpert(ref, db)
+            return try Self.fetchSpans(kind, expertId: expert.id ?? 0, overlapping: range, db)
+        }
+    }
+
+    /// Removes one span of an expert.
+    ///
+    /// - Throws: `notFound` when the expert has no such span.
+    public func removeSpan(_ kind: SpanKind, expert ref: String, id: Int64) async throws {
+        try await write { db in
+            let expert = try Self.findExpert(ref, db)
+            try db.execute(
+                sql: "DELETE FROM \(kind.rawValue) WHERE id = ? AND expert_id = ?", arguments: [id, expert.id])
+            if db.changesCount == 0 {
+                throw MediationError.notFound(
+                    "expert #\(expert.id ?? 0) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'"
+                )
+            }
+        }
+    }
+
+    /// The expert's free intervals in `range`: weekly hours plus extra availability, minus time off.
+    public func availability(expert ref: String, range: Interval) async throws -> (Expert, [Interval]) {
+        try AvailabilityResolver.checkRange(range, what: "the range")
+        guard range.duration <= AvailabilityResolver.maximumSpan else {
+            throw MediationError.invalidInput("the range is longer than a year", hint: "ask for a shorter range")
+        }
+        return try await read { db in
+            let record = try Self.findExpert(ref, db)
+            let expert = record.expert
+            let off = try Self.fetchSpans(.timeOff, expertId: expert.id, overlapping: range, db).map(\.interval)
+            let extra = try Self.fetchSpans(.extra, expertId: expert.id, overlapping: range, db).map(\.interval)
+            let zone = try Zone(expert.timeZone)
+            let free = AvailabilityResolver.free(
+                weekly: expert.weeklyHours, zone: zone, extra: extra, timeOff: off, range: range)
+            return (expert, free)
+        }
+    }
+
+    // MARK: Roster
+
+    /// Creates or updates every roster row in one transaction, matching on mobile, else email.
+    /// On a dry run nothing is written. Rows equal to the stored expert are left alone.
+    ///
+    /// - Throws: `invalidInput` listing every row with an unknown office, or a clash with another expert.
+    public func importRoster(_ rows: [Roster.Row], dryRun: Bool) async throws -> ImportReport {
+        let now = clock.now()
+        let work: @Sendable (Database) throws -> ImportReport = { db in
+            var report = ImportReport(dryRun: dryRun)
+            var problems: [String] = []
+            let known = Set(try String.fetchAll(db, sql: "SELECT id FROM office"))
+            var plans: [(line: Int, record: ExpertRecord?, expert: Expert)] = []
+            for row in rows {
+                let unknown = row.expert.offices.filter { !known.contains($0) }
+                if !unknown.isEmpty {
+                    problems.append(
+                        "line \(row.line): office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
+                            + "add it with 'office add' first (known: \(known.sorted().joined(separator: ", ")))")
+                    continue
+                }
+                var existing: ExpertRecord?
+                if let mobile = row.expert.mobile {
+                    existing = try ExpertRecord.filter(ExpertRecord.Columns.mobile == mobile).fetchOne(db)
+                }
+                if existing == nil, let email = row.expert.email {
+                    existing = try ExpertRecord.filter(ExpertRecord.Columns.email == email).fetchOne(db)
+                }
+                plans.append((row.line, existing, row.expert))
+            }
+            guard problems.isEmpty else { throw Self.importFailure(problems) }
+            for plan in plans {
+                var expert = plan.expert
+                if let existing = plan.record {
+                    expert.id = existing.id ?? 0
+                    if existing.expert == expert {
+                        report.unchanged.append(plan.line)
+                        continue
+                    }
+                    do { try Self.checkUnique(expert, db) } catch let e as MediationError {
+                        problems.append("line \(plan.line): \(e.message)")
+                        continue
+                    }
+                    let record = ExpertRecord(expert, createdAt: existing.createdAt, updatedAt: now)
+                    try record.update(db)
+                    report.updated.append(plan.line)
+                } else {
+                    do { try Self.checkUnique(expert, db) } catch let e as MediationError {
+                        problems.append("line \(plan.line): \(e.message)")
+                        continue
+                    }
+                    var record = ExpertRecord(expert, createdAt: now, updatedAt: now)
+                    try record.insert(db)
+                    report.created.append(plan.line)
+                }
+            }
+            guard problems.isEmpty else { throw Self.importFailure(problems) }
+            return report
+        }
+        if dryRun {
+            // The plan runs for real, so a dry run catches every clash, and is then rolled back.
+            do {
+                return try await writer.writeWithoutTransaction { db in
+                    var report = ImportReport(dryRun: true)
+                    try db.inTransaction {
+                        report = try work(db)
+                        return .rollback
+                    }
+                    return report
+                }
+            } catch { throw Self.translate(error) }
+        }
+        return try await write(work)
+    }
+
+    private static func importFailure(_ problems: [String]) -> MediationError {
+        MediationError(
+            .invalidInput,
+            "the roster has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. "
+                + "Fix the lines below and import again:\n" + problems.joined(separator: "\n"),
+            details: problems)
+    }
+
+    // MARK: Helpers inside transactions
+
+    static func findExpert(_ ref: String, _ db: Database) throws -> ExpertRecord {
+        let r = ref.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "#", with: "")
+        guard !r.isEmpty else {
+            throw MediationError.invalidInput("no expert given", hint: "name one by id, mobile, email or full name")
+        }
+        if let id = Int64(r), r.count < 10, let record = try ExpertRecord.fetchOne(db, key: id) {
+            return record
+        }
+        if let mobile = Contact.normalizeMobile(r),
+            let record = try ExpertRecord.filter(ExpertRecord.Columns.mobile == mobile).fetchOne(db)
+        {
+            return record
+        }
+        if r.contains("@"), let record = try ExpertRecord.filter(ExpertRecord.Columns.email == r.lowercased()).fetchOne(db) {
+            return record
+        }
+        let named = try ExpertRecord.filter(ExpertRecord.Columns.name == r).order(ExpertRecord.Columns.id).fetchAll(db)
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            let list = named.map { "#\($0.id ?? 0) (\($0.role), \($0.mobile.map(Contact.maskMobile) ?? $0.email ?? "-"))" }
+            throw MediationError.invalidInput(
+                "\(named.count) experts are named \(r): \(list.joined(separator: ", "))", hint: "give the id instead")
+        }
+        throw MediationError.notFound(
+            "no expert '\(ref)'; give an id, mobile, email or full name as 'expert list' shows them")
+    }
+
+    static func checkOffices(_ expert: Expert, _ db: Database) throws {
+        guard !expert.servesAllOffices else { return }
+        let known = Set(try String.fetchAll(db, sql: "SELECT id FROM office"))
+        let unknown = expert.offices.filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            throw MediationError.invalidInput(
+                "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist",
+                hint: known.isEmpty
+                    ? "add the office first with 'office add'" : "known offices: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    static func checkUnique(_ expert: Expert, _ db: Database) throws {
+        if let mobile = expert.mobile,
+            let other = try ExpertRecord.filter(ExpertRecord.Columns.mobile == mobile)
+                .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
+        {
+            throw MediationError.conflict(
+                "mobile \(mobile) already belongs to expert #\(other.id ?? 0) \(other.name); update that expert instead of adding another")
+        }
+        if let email = expert.email,
+            let other = try ExpertRecord.filter(ExpertRecord.Columns.email == email)
+                .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
+        {
+            throw MediationError.conflict(
+                "email \(email) already belongs to expert #\(other.id ?? 0) \(other.name); update that expert instead of adding another")
+        }
+    }
+
+    static func fetchSpans(_ kind: AppDatabase.SpanKind, expertId: Int64, overlapping range: Interval?, _ db: Database)
+        throws -> [Span]
+    {
+        var sql = "SELECT * FROM \(kind.rawValue) WHERE expert_id = ?"
+        var arguments: StatementArguments = [expertId]
+        if let range {
+            sql += " AND starts_at < ? AND ends_at > ?"
+            arguments += [range.end, range.start]
+        }
+        let records = try ExpertSpanRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
+        return records.map { Span(id: $0.id ?? 0, expertId: $0.expertId, interval: $0.interval, note: $0.note) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import MediationCore
+
+extension AppDatabase {
+    /// Stores a new office.
+    ///
+    /// - Throws: `invalidInput` for bad fields, `conflict` when the id is taken.
+    public func createOffice(_ office: Office) async throws -> Office {
+        let office = try office.validated()
+        let now = clock.now()
+        return try await write { db in
+            if try OfficeRecord.fetchOne(db, key: office.id) != nil {
+                throw MediationError.conflict("office '\(office.id)' already exists; use 'office update \(office.id)' to change it")
+            }
+            try OfficeRecord(office, createdAt: now, updatedAt: now).insert(db)
+            return office
+        }
+    }
+
+    /// Applies `change` to a stored office and saves it if it is still valid.
+    ///
+    /// - Throws: `notFound`, or `invalidInput` when the changed office is invalid (nothing is written).
+    public func updateOffice(_ id: String, _ change: @escaping @Sendable (inout Office) throws -> Void) async throws
+        -> Office
+    {
+        let now = clock.now()
+        return try await write { db in
+            guard let record = try OfficeRecord.fetchOne(db, key: id) else { throw Self.officeNotFound(id, db) }
+            var office = record.office
+            try change(&office)
+            office.id = record.id
+            office = try office.validated()
+            try OfficeRecord(office, createdAt: record.createdAt, updatedAt: now).update(db)
+            return office
+        }
+    }
+
+    public func office(_ id: String) async throws -> Office {
+        try await read { db in
+            guard let record = try OfficeRecord.fetchOne(db, key: id.lowercased()) else {
+                throw Self.officeNotFound(id, db)
+            }
+            return record.office
+        }
+    }
+
+    public func offices() async throws -> [Office] {
+        try await read { db in try OfficeRecord.order(OfficeRecord.Columns.id).fetchAll(db).map(\.office) }
+    }
+
+    static func officeNotFound(_ id: String, _ db: Database) -> MediationError {
+        let known = (try? String.fetchAll(db, sql: "SELECT id FROM office ORDER BY id")) ?? []
+        return .notFound(
+            "no office '\(id)'; "
+                + (known.isEmpty ? "none exist yet: add one with 'office add'" : "known offices: \(known.joined(separator: ", "))"))
+    }
+}

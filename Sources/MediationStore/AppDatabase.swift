@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import MediationCore
+
+/// The one door to the database. Every write is one transaction that keeps the invariants;
+/// callers never see SQL, so a second backend can stand behind the same methods later.
+///
+/// For example:
+/// ```swift
+/// let db = try AppDatabase.open(path: "var/mediation.sqlite")
+/// let office = try await db.createOffice(Office(id: "jinshan", name: "金山警务室"))
+/// ```
+public final class AppDatabase: Sendable {
+    let writer: any DatabaseWriter
+    let clock: any WallClock
+    /// The file behind the store, or `:memory:`.
+    public let path: String
+
+    /// Wraps an open GRDB writer and migrates it.
+    ///
+    /// - Throws: `unavailable` when the schema cannot be brought up to date.
+    public init(_ writer: any DatabaseWriter, path: String = ":memory:", clock: any WallClock = SystemWallClock())
+        throws
+    {
+        self.writer = writer
+        self.clock = clock
+        self.path = path
+        do {
+            try Migrations.migrator.migrate(writer)
+        } catch {
+            throw MediationError.unavailable("cannot update the database schema at \(path): \(error)")
+        }
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            // An acknowledged booking must survive a power cut: FULL syncs the WAL on every commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// Opens (or creates) the database file in WAL mode, checks it, and migrates it.
+    ///
+    /// - Throws: `unavailable` with the path and what to do when the file is damaged or unreadable.
+    public static func open(path: String, clock: any WallClock = SystemWallClock()) throws -> AppDatabase {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let existed = FileManager.default.fileExists(atPath: path)
+        // The file holds people's names and phone numbers: no one but the daemon's user and group reads it.
+        let oldMask = umask(0o027)
+        defer { umask(oldMask) }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+            let result = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            guard result == ["ok"] else {
+                throw MediationError.unavailable(damaged(path, result.prefix(3).joined(separator: "; ")))
+            }
+        } catch let error as MediationError {
+            throw error
+        } catch {
+            throw MediationError.unavailable(damaged(path, "\(error)"))
+        }
+        if !existed { chmod(path, 0o640) }
+        return try AppDatabase(pool, path: path, clock: clock)
+    }
+
+    private static func damaged(_ path: String, _ why: String) -> String {
+        "the database \(path) failed its integrity check (\(why)). Stop here: restore the last backup "
+            + "(mediationd restore FILE), or move the file aside to start with an empty store."
+    }
+
+    /// An empty in-memory store, for tests and tools.
+    public static func inMemory(clock: any WallClock = SystemWallClock()) throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: configuration()), clock: clock)
+    }
+
+    /// The name of the newest applied migration, shown by health.
+    public func schemaVersion() async throws -> String {
+        try await read { db in try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none" }
+    }
+
+    // MARK: - Running work with errors translated
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await writer.read(body) } catch { throw Self.translate(error) }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await writer.write(body) } catch { throw Self.translate(error) }
+    }
+
+    /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.
+    static func translate(_ error: any Error) -> any Error {
+        guard let db = error as? DatabaseError else { return error }
+        switch db.resultCode {
+        case .SQLITE_CONSTRAINT:
+            return MediationError.conflict("the change clashes with stored data (\(db.message ?? "constraint")); reload and try again")
+        case .SQLITE_FULL:
+            return MediationError.unavailable("the disk holding the database is full; free space, then try again. Nothing was changed")
+        case .SQLITE_READONLY:
+            return MediationError.unavailable("the database is read-only; check its file permissions. Nothing was changed")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return MediationError.unavailable("the database is busy; try again in a moment")
+        default:
+            return MediationError.unavailable("the database failed: \(db.message ?? "\(db.resultCode)")")
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct ExpertCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expert",
+        abstract: "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export.",
+        discussion: """
+            EXPERT is an id (12 or #12), a mobile, an email, or the exact full name.
+            Roles: legal_officer (法制民警), lawyer (律师), retiree (退休干部), community_staff (综治专干).
+            """,
+        subcommands: [
+            Add.self, List.self, Show.self, Update.self, Deactivate.self, Reactivate.self, Availability.self,
+            Leave.self, Extra.self, Import.self, Export.self,
+        ])
+
+    /// Fields shared by add and update.
+    struct Fields: ParsableArguments {
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "legal_officer, lawyer, retiree or community_staff (or 法制民警, 律师, 退休干部, 综治专干).")
+        var role: String?
+        @Option(name: .customLong("office"), help: "An office served (repeat, or 'all').") var offices: [String] = []
+        @Option(name: .customLong("specialty"), help: "A specialty tag such as property (repeat or comma-separate).")
+        var specialties: [String] = []
+        @Option(name: .customLong("language"), help: "A language or dialect such as 上海话 (repeat).")
+        var languages: [String] = []
+        @Option(help: "Email address.") var email: String?
+        @Option(help: "Mobile number (11 digits, or +country code).") var mobile: String?
+        @Option(help: "WeCom user id.") var wecom: String?
+        @Option(name: .customLong("dingtalk"), help: "DingTalk mobile.") var dingtalk: String?
+        @Option(help: "Preferred channel: email, sms, wecom or dingtalk.") var channel: String?
+        @Option(name: .customLong("time-zone"), help: "IANA time zone (default Asia/Shanghai).") var timeZone: String?
+        @Option(name: .customLong("max-per-day"), help: "Most sessions a day (default 2).") var maxPerDay: Int?
+        @Option(name: .customLong("max-per-week"), help: "Most sessions a week (default 5).") var maxPerWeek: Int?
+        @Option(help: "Free-text notes.") var notes: String?
+        @Option(help: "Weekly hours, for example 'mon 09:00-12:00 14:00-17:00; wed 19:00-21:00'.") var hours: String?
+
+        var specialtyList: [String]? { specialties.isEmpty ? nil : specialties.flatMap(Text.splitList) }
+        var languageList: [String]? { languages.isEmpty ? nil : languages.flatMap(Text.splitList) }
+        var officeList: [String]? { offices.isEmpty ? nil : offices.flatMap(Text.splitList) }
+        func windows() throws -> [Components.Schemas.WeeklyWindow]? {
+            try hours.map { try Windows.parse($0, field: "--hours") }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an expert (staff).",
+            discussion: """
+                Example: mediationctl expert add --name 王芳 --role lawyer --office jinshan --specialty property \\
+                           --mobile 13800138000 --hours 'mon 09:00-12:00; wed 19:00-21:00'
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var fields: Fields
+
+        func validate() throws {
+            guard fields.name != nil else { throw ValidationError("give the expert's name with --name") }
+            guard fields.role != nil else {
+                throw ValidationError("give the role with --role (\(ExpertRole.choices))")
+            }
+            guard !fields.offices.isEmpty else {
+                throw ValidationError("give at least one --office (an office id, or 'all')")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.ExpertCreate(
+                name: fields.name ?? "", role: fields.role ?? "", specialties: fields.specialtyList,
+                languages: fields.languageList, offices: fields.officeList ?? [], email: fields.email,
+                mobile: fields.mobile, wecomUserId: fields.wecom, dingtalkMobile: fields.dingtalk,
+                preferredChannel: fields.channel, timeZone: fields.timeZone, maxSessionsPerDay: fields.maxPerDay,
+                maxSessionsPerWeek: fields.maxPerWeek, notes: fields.notes, weeklyHours: try fields.windows())
+            let out = try await global.client().call { try await $0.createExpert(body: .json(body)) }
+            switch out {
+            case .created(let c): try ExpertCommand.show(try c.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List experts, filtered.",
+            discussion: "Example: mediationctl expert list --role lawyer --office jinshan --active")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this role.") var role: String?
+        @Option(help: "Only experts serving this office (including those serving all).") var office: String?
+        @Option(help: "Only experts with this specialty.") var specialty: String?
+        @Flag(help: "Only active experts.") var active = false
+        @Flag(help: "Only deactivated experts.") var inactive = false
+
+        func validate() throws {
+            if active && inactive { throw ValidationError("give --active or --inactive, not both") }
+        }
+
+        func run() async throws {
+            let query = Operations.ListExperts.Input.Query(
+                role: role, office: office, specialty: specialty, active: active ? true : (inactive ? false : nil))
+            let out = try await global.client().call { try await $0.listExperts(query: query) }
+            switch out {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("ID", "NAME", "ROLE", "OFFICES", "SPECIALTIES", "MOBILE", "HOURS/WEEK", "STATUS")
+                for e in list.experts {
+                    table.add(
+                        String(e.id), e.name, ExpertCommand.roleLabel(e.role.rawValue),
+                        e.servesAllOffices ? "all" : e.offices.joined(separator: ","),
+                        e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ","), e.mobile ?? "-",
+                        ExpertCommand.weeklyHours(e.weeklyHours), e.active ? "active" : "inactive")
+                }
+                table.print()
+                print("\(list.experts.count) expert\(list.experts.count == 1 ? "" : "s")")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one expert.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Id, mobile, email or full name.") var expert: String
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.getExpert(path: .init(expert: expert)) }
+            switch out {
+            case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change some fields of an expert (staff); lists given replace the old ones.",
+            discussion: "Example: mediationctl expert update 12 --max-per-week 3 --specialty property,family")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Id, mobile, email or full name.") var expert: String
+        @OptionGroup var fields: Fields
+
+        func run() async throws {
+            let body = Components.Schemas.ExpertUpdate(
+                name: fields.name, role: fields.role, specialties: fields.specialtyList, languages: fields.languageList,
+                offices: fields.officeList, email: fields.email, mobile: fields.mobile, wecomUserId: fields.wecom,
+                dingtalkMobile: fields.dingtalk, preferredChannel: fields.channel, timeZone: fields.timeZone,
+                maxSessionsPerDay: fields.maxPerDay, maxSessionsPerWeek: fields.maxPerWeek, notes: fields.notes,
+                weeklyHours: try fields.windows())
+            let out = try await global.client().call {
+                try await $0.updateExpert(path: .init(expert: expert), body: .json(body))
+            }
+            switch out {
+            case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Deactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take an expert out of the pool; their record and history stay (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Id, mobile, email or full name.") var expert: String
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.deactivateExpert(path: .init(expert: expert)) }
+            switch out {
+            case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Reactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put a deactivated expert back in the pool (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Id, mobile, email or full name.") var expert: String
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.reactivateExpert(path: .init(expert: expert)) }
+            switch out {
+            case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Availability: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an expert's free time in a range, in the expert's time zone.",
+            discussion: """
+                Weekly hours plus extra availability, minus time off. --from and --to take 2026-12-07,
+                '2026-12-07 09:30' (the expert's wall clock) or 2026-12-07T09:30+08:00; a date alone in --to
+                means the end of that day. Example: mediationctl expert availability 王芳 --from 2026-12-07 --to 2026-12-13
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Id, mobile, email or full name.") var expert: String
+        @Option(help: "Start of the range.") var from: String
+        @Option(help: "End of the range.") var to: String
+
+        func run() async throws {
+            let out = try await global.client().call {
+                try await $0.getAvailability(path: .init(expert: expert), query: .init(from: from, to: to))
+            }
+            switch out {
+            case .ok(let ok):
+                let a = try ok.body.json
+                if global.json { return try printJSON(a) }
+                print("\(a.name) (#\(a.expertId)) free from \(a.from) to \(a.to), times in \(a.timeZone)")
+                var table = Table("DATE", "DAY", "FROM", "TO", "HOURS")
+                for i in a.intervals {
+                    table.add(i.date, i.weekday, i.startLocal, i.endLocal, String(format: "%.1f", Double(i.minutes) / 60))
+                }
+                if a.intervals.isEmpty { print("(no free time in this range)") } else { table.print() }
+                print(String(format: "total: %.1f h", Double(a.totalMinutes) / 60))
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    // MARK: Roster
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update experts from a roster CSV (staff).",
+            discussion: """
+                UTF-8 with or without a BOM; headers in English or Chinese (see the README); every row is checked
+                first and nothing is written unless all rows are valid. Rows match stored experts on mobile, else
+                email, so importing the same file again changes nothing.
+                Example: mediationctl expert import Config/examples/experts.csv --dry-run
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The roster file.") var file: String
+        @Flag(name: .customLong("dry-run"), help: "Check and report without writing anything.") var dryRun = false
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIFailure.input("cannot read \(file): no such file, or not readable")
+            }
+            let out = try await global.client().call {
+                try await $0.importRoster(query: .init(dryRun: dryRun), body: .csv(.init(data)))
+            }
+            switch out {
+            case .ok(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                let verb = r.dryRun ? "would create" : "created"
+                print("\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), unchanged \(r.unchanged)"
+                      + (r.dryRun ? " (dry run: nothing written)" : ""))
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every expert as a roster CSV that 'expert import' reads back.",
+            discussion: "Example: mediationctl expert export --output roster.csv")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.exportRoster() }
+            switch out {
+            case .ok(let ok):
+                guard case .csv(let body) = ok.body else { return }
+                let data = try await Data(collecting: body, upTo: 64 << 20)
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: data) else {
+                        throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+                    }
+                } else {
+                    print(String(decoding: data, as: UTF8.self), terminator: "")
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    // MARK: Display
+
+    static func roleLabel(_ role: String) -> String {
+        guard let r = ExpertRole(rawValue: role) else { return role }
+        return "\(r.rawValue) \(r.chinese)"
+    }
+
+    static func weeklyHours(_ list: [Components.Schemas.WeeklyWindow]) -> String {
+        let minutes = list.reduce(0) { sum, w in
+            sum + max(0, (TimeOfDay(parsing: w.end)?.minutes ?? 0) - (TimeOfDay(parsing: w.start)?.minutes ?? 0))
+        }
+        return String(format: "%.1f", Double(minutes) / 60)
+    }
+
+    static func show(_ e: Components.Schemas.Expert, json: Bool) throws {
+        if json { return try printJSON(e) }
+        print("id:          \(e.id)")
+        print("name:        \(e.name)")
+        print("role:        \(roleLabel(e.role.rawValue))")
+        print("status:      \(e.active ? "active" : "inactive")")
+        print("offices:     \(e.servesAllOffices ? "all" : e.offices.joined(separator: ", "))")
+        print("specialties: \(e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ", "))")
+        print("languages:   \(e.languages.isEmpty ? "-" : e.languages.joined(separator: ", "))")
+        print("mobile:      \(e.mobile ?? "-")")
+        print("email:       \(e.email ?? "-")")
+        print("wecom:       \(e.wecomUserId ?? "-")")
+        print("dingtalk:    \(e.dingtalkMobile ?? "-")")
+        print("channel:     \(e.preferredChannel?.rawValue ?? "-")")
+        print("time zone:   \(e.timeZone)")
+        print("caps:        \(e.maxSessionsPerDay) a day, \(e.maxSessionsPerWeek) a week")
+        print("hours:       \(Windows.format(e.weeklyHours))")
+        print("notes:       \(e.notes ?? "-")")
+    }
+}

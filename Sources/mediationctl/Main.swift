@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+
+/// Runs the command and maps failures to exit codes: 2 for usage and input errors, 1 for everything else.
+@main
+enum Main {
+    static func main() async {
+        // `mediationctl … | head` must end quietly, not crash on a closed pipe.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try MediationCtl.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("mediationctl: \(failure.message)\n".utf8))
+            exit(failure.exitCode)
+        } catch {
+            if MediationCtl.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((MediationCtl.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
+            MediationCtl.exit(withError: error)
+        }
+    }
+}
+
+struct MediationCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediationctl",
+        abstract: "Administer mediationd: offices and the expert pool.",
+        discussion: """
+            Talks to mediationd over its Unix socket. The socket is --socket, else $MEDIATION_SOCKET,
+            else ./var/api.sock if it exists, else /run/mediationd/api.sock.
+            Exit status: 0 on success, 2 for usage and input errors, 1 for everything else.
+            """,
+        version: "0.1.0",
+        subcommands: [Health.self, OfficeCommand.self, ExpertCommand.self])
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of mediationd's Unix socket.")
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the API's JSON instead of a table.")
+    var json = false
+
+    /// The socket to use, by the documented order.
+    var socketPath: String {
+        if let socket, !socket.isEmpty { return socket }
+        if let env = ProcessInfo.processInfo.environment["MEDIATION_SOCKET"], !env.isEmpty { return env }
+        if FileManager.default.fileExists(atPath: "./var/api.sock") { return "./var/api.sock" }
+        return "/run/mediationd/api.sock"
+    }
+
+    func client() throws -> APIClient { try APIClient(socketPath: socketPath) }
+}
+
+/// A failure the CLI reports in one line.
+struct CLIFailure: Error {
+    var message: String
+    var exitCode: Int32
+    static func input(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: 2) }
+}

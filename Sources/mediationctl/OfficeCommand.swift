@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct OfficeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "office",
+        abstract: "Community police offices: add, list, show, update.",
+        subcommands: [Add.self, List.self, Show.self, Update.self])
+
+    /// Fields shared by add and update.
+    struct Fields: ParsableArguments {
+        @Option(help: "The office's name, for example 金山警务室.") var name: String?
+        @Option(name: .customLong("time-zone"), help: "IANA time zone (default Asia/Shanghai).") var timeZone: String?
+        @Option(help: "Street address.") var address: String?
+        @Option(help: "Phone number of the office.") var phone: String?
+        @Option(
+            help: ArgumentHelp(
+                "Working hours, for example 'mon-fri 09:00-12:00 14:00-18:00; sat 09:00-12:00'.",
+                discussion: "Default Monday to Friday 09:00–12:00 and 14:00–18:00."))
+        var hours: String?
+        @Option(name: .customLong("session-minutes"), help: "Default session length in minutes (default 90).")
+        var sessionMinutes: Int?
+
+        func windows() throws -> [Components.Schemas.WeeklyWindow]? {
+            try hours.map { try Windows.parse($0, field: "--hours") }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an office (admin).",
+            discussion: "Example: mediationctl office add jinshan --name 金山警务室 --address '金山路 12 号' --phone 021-5555-0101")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Short id: 2–32 characters a–z, 0–9, '-', for example jinshan.") var id: String
+        @OptionGroup var fields: Fields
+
+        func validate() throws {
+            guard fields.name != nil else { throw ValidationError("give the office's name with --name") }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.OfficeCreate(
+                id: id, name: fields.name ?? "", timeZone: fields.timeZone, address: fields.address, phone: fields.phone,
+                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes)
+            let out = try await global.client().call { try await $0.createOffice(body: .json(body)) }
+            switch out {
+            case .created(let c): try OfficeCommand.show(try c.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every office.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.listOffices() }
+            switch out {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("ID", "NAME", "TIME ZONE", "PHONE", "SESSION")
+                for o in list.offices {
+                    table.add(o.id, o.name, o.timeZone, o.phone ?? "-", "\(o.defaultSessionMinutes) min")
+                }
+                table.print()
+                if list.offices.isEmpty { print("(no offices yet: add one with 'mediationctl office add ID --name NAME')") }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one office.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The office id.") var id: String
+
+        func run() async throws {
+            let out = try await global.client().call { try await $0.getOffice(path: .init(office: id)) }
+            switch out {
+            case .ok(let ok): try OfficeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change some fields of an office (admin).",
+            discussion: "Example: mediationctl office update jinshan --hours 'mon-fri 08:30-17:30' --session-minutes 120")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The office id.") var id: String
+        @OptionGroup var fields: Fields
+
+        func run() async throws {
+            let body = Components.Schemas.OfficeUpdate(
+                name: fields.name, timeZone: fields.timeZone, address: fields.address, phone: fields.phone,
+                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes)
+            let out = try await global.client().call {
+                try await $0.updateOffice(path: .init(office: id), body: .json(body))
+            }
+            switch out {
+            case .ok(let ok): try OfficeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func show(_ o: Components.Schemas.Office, json: Bool) throws {
+        if json { return try printJSON(o) }
+        print("id:        \(o.id)")
+        print("name:      \(o.name)")
+        print("time zone: \(o.timeZone)")
+        print("address:   \(o.address ?? "-")")
+        print("phone:     \(o.phone ?? "-")")
+        print("hours:     \(Windows.format(o.workingHours))")
+        print("session:   \(o.defaultSessionMinutes) min")
+    }
+}
+
+/// Weekly hours typed on the command line, read by the same parser the roster uses.
+enum Windows {
+    static func parse(_ text: String, field: String) throws -> [Components.Schemas.WeeklyWindow] {
+        do {
+            return try WeeklyWindow.parseList(text, field: field).map {
+                .init(weekday: $0.weekday.code, start: $0.start.description, end: $0.end.description)
+            }
+        } catch let error as MediationError {
+            throw CLIFailure.input(error.message)
+        }
+    }
+
+    static func format(_ list: [Components.Schemas.WeeklyWindow]) -> String {
+        let windows = list.compactMap { w -> WeeklyWindow? in
+            guard let d = Weekday(parsing: w.weekday), let s = TimeOfDay(parsing: w.start), let e = TimeOfDay(parsing: w.end)
+            else { return nil }
+            return WeeklyWindow(weekday: d, start: s, end: e)
+        }
+        return windows.isEmpty ? "-" : WeeklyWindow.format(windows)
+    }
+}

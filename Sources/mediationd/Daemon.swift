@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+import MediationCore
+import MediationServer
+import MediationStore
+import ServiceLifecycle
+
+@main
+struct Daemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediationd",
+        abstract: "The Mediation Coordinator daemon: the expert pool, serving mediationctl over a Unix socket.",
+        discussion: """
+            With no --config, runs the embedded default: the database, socket and spool live under ./var.
+            Every configuration key can be overridden by an environment variable: socket.path is
+            MEDIATIOND_SOCKET_PATH, access.staff_groups is MEDIATIOND_ACCESS_STAFF_GROUPS (comma-separated).
+            Config/mediationd.yaml documents every key. SIGTERM or SIGINT stops it gracefully.
+            """,
+        version: ProductVersion.current)
+
+    @Option(name: .long, help: "The YAML configuration file (for example /etc/mediationd/mediationd.yaml).")
+    var config: String?
+
+    func run() async throws {
+        let settings: DaemonConfiguration
+        do {
+            settings = try await DaemonConfiguration.load(file: config)
+        } catch let error as MediationError {
+            FileHandle.standardError.write(Data("mediationd: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mediationd")
+        do {
+            try await serve(settings, logger: logger)
+        } catch let error as MediationError {
+            logger.critical("cannot start", metadata: ["why": "\(error.message)"])
+            FileHandle.standardError.write(Data("mediationd: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func serve(_ settings: DaemonConfiguration, logger: Logger) async throws {
+        try SocketGuard.prepare(settings.socketPath)
+        let db = try AppDatabase.open(path: settings.storePath)
+        try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
+        let policy = AccessPolicy(rules: settings.access)
+        for group in policy.missingGroups {
+            logger.warning("configured group does not exist; nobody gets its role", metadata: ["group": "\(group)"])
+        }
+        let notifier = SystemdNotifier()
+        let socketPath = settings.socketPath
+        let app = try MediationServer.application(
+            socketPath: socketPath, db: db, policy: policy, info: ServerInfo(),
+            idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
+            onReady: {
+                do {
+                    try SocketGuard.applyPermissions(socketPath, mode: settings.socketMode, group: settings.socketGroup)
+                } catch {
+                    logger.error("socket permissions not applied", metadata: ["why": "\(error)"])
+                }
+                notifier.notify("READY=1\nSTATUS=serving \(socketPath)")
+                logger.info(
+                    "serving",
+                    metadata: [
+                        "socket": "\(socketPath)", "database": "\(db.path)", "config": "\(settings.source)",
+                        "version": "\(ProductVersion.current)", "pid": "\(getpid())",
+                    ])
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(service: ReloadService(file: config, policy: policy, logger: logger)),
+                    .init(
+                        service: SystemdService(
+                            notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        defer {
+            unlink(socketPath)
+            logger.info("stopped", metadata: ["socket": "\(socketPath)"])
+        }
+        try await group.run()
+    }
+}

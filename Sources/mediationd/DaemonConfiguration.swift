@@ -1,0 +1,72 @@
+import Configuration
+import Foundation
+import MediationCore
+import MediationServer
+import SystemPackage
+
+/// Everything the daemon reads at start, from the YAML file and `MEDIATIOND_*` environment variables.
+struct DaemonConfiguration: Sendable {
+    var socketPath: String
+    var socketMode: mode_t
+    var socketGroup: String?
+    var idleTimeoutSeconds: Int
+    var storePath: String
+    var spoolDirectory: String
+    var access: AccessRules
+    var logLevel: String
+    /// Where the values came from, for the start-up log line.
+    var source: String
+
+    /// Reads the file (if any) under the environment; environment variables win.
+    ///
+    /// - Throws: `invalidInput` naming the key and the accepted values.
+    static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws
+        -> DaemonConfiguration
+    {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mediationd")
+        ]
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw MediationError.invalidInput(
+                    "configuration file \(file) does not exist",
+                    hint: "give the right --config path, or leave --config out to use ./var")
+            }
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw MediationError.invalidInput("configuration file \(file) is not valid YAML: \(error)")
+            }
+        }
+        let c = ConfigReader(providers: providers)
+        let modeText = c.string(forKey: "socket.mode", default: "0660")
+        guard let mode = mode_t(modeText, radix: 8), mode <= 0o777 else {
+            throw MediationError.invalidInput("socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
+        }
+        let idle = c.int(forKey: "socket.idle_timeout_seconds", default: 60)
+        guard idle >= 1 else {
+            throw MediationError.invalidInput("socket.idle_timeout_seconds \(idle) must be 1 or more")
+        }
+        let level = c.string(forKey: "log.level", default: "info")
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw MediationError.invalidInput(
+                "log.level '\(level)' is unknown", hint: "use trace, debug, info, notice, warning, error or critical")
+        }
+        func groups(_ key: String, _ fallback: String) -> [String] {
+            c.stringArray(forKey: ConfigKey(key), default: [fallback]).filter { !$0.isEmpty }
+        }
+        return DaemonConfiguration(
+            socketPath: c.string(forKey: "socket.path", default: "./var/api.sock"),
+            socketMode: mode,
+            socketGroup: Text.nonEmpty(c.string(forKey: "socket.group")),
+            idleTimeoutSeconds: idle,
+            storePath: c.string(forKey: "store.path", default: "./var/mediation.sqlite"),
+            spoolDirectory: c.string(forKey: "spool.directory", default: "./var/outbox"),
+            access: AccessRules(
+                adminGroups: groups("access.admin_groups", "mediation-admin"),
+                staffGroups: groups("access.staff_groups", "mediation-staff"),
+                viewerGroups: groups("access.viewer_groups", "mediation-viewer")),
+            logLevel: level,
+            source: file ?? "embedded default (./var)")
+    }
+}

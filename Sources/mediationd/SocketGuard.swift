@@ -1,0 +1,65 @@
+import Foundation
+import Glibc
+import MediationCore
+
+/// Makes sure a second daemon never deletes a live socket: probe the path before binding.
+enum SocketGuard {
+    /// Returns when the path is free to bind (removing a stale socket file).
+    ///
+    /// - Throws: `conflict` when another daemon answers there; `invalidInput` when something else is at the path.
+    static func prepare(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw MediationError.invalidInput(
+                "\(path) exists and is not a socket", hint: "move it away or set socket.path to another place")
+        }
+        if isLive(path) {
+            throw MediationError.conflict(
+                "another mediationd is already serving \(path); stop it first (systemctl stop mediationd) or set socket.path to another place")
+        }
+        // Nobody answers: a socket left by a daemon that was killed.
+        unlink(path)
+    }
+
+    /// True when something accepts connections at the path.
+    static func isLive(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+
+    /// Applies the configured mode and group to the bound socket.
+    static func applyPermissions(_ path: String, mode: mode_t, group: String?) throws {
+        if let group {
+            guard let entry = getgrnam(group) else {
+                throw MediationError.invalidInput("socket.group '\(group)' does not exist on this system")
+            }
+            guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
+                throw MediationError.unavailable(
+                    "cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard chmod(path, mode) == 0 else {
+            throw MediationError.unavailable("cannot set mode of \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Installs the Debian packages the build, the daemon and the tests need, when they are missing.
+# Idempotent and quiet when everything is there.
+set -eu
+need=""
+for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
+done
+[ -z "$need" ] && exit 0
+echo "installing Debian packages:$need"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
