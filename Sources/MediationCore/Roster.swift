@@ -187,16 +187,24 @@ public enum Roster {
         }
         let perDay = int(.maxPerDay, 2)
         let perWeek = int(.maxPerWeek, 5)
-        try problems.check("row")
+        // Validate the rest of the row even when the checks above failed, so that a person sees every
+        // problem on the line at once. Fields already reported as empty get stand-ins so that they are
+        // not reported a second time in other words.
         let draft = Expert(
-            name: name, role: role ?? .lawyer, specialties: Text.splitList(v[.specialties] ?? ""),
-            languages: Text.splitList(v[.languages] ?? ""), servesAllOffices: all,
+            name: name.isEmpty ? "-" : name, role: role ?? .lawyer, specialties: Text.splitList(v[.specialties] ?? ""),
+            languages: Text.splitList(v[.languages] ?? ""), servesAllOffices: all || officeText.isEmpty,
             offices: all ? [] : Text.splitList(officeText), email: v[.email], mobile: v[.mobile],
             wecomUserId: v[.wecomUserId], dingtalkMobile: v[.dingtalkMobile], preferredChannel: channel,
             timeZone: (v[.timeZone]?.isEmpty ?? true) ? "Asia/Shanghai" : (v[.timeZone] ?? ""),
             maxSessionsPerDay: perDay, maxSessionsPerWeek: perWeek, notes: v[.notes], active: active,
             weeklyHours: hours)
-        return try draft.validated()
+        var validated: Expert?
+        do { validated = try draft.validated() } catch let e as MediationError {
+            (e.details.isEmpty ? [e.message] : e.details).forEach { problems.add($0) }
+        }
+        try problems.check("row")
+        guard let validated else { throw MediationError.invalidInput("row could not be read") }
+        return validated
     }
 
     /// Writes experts in the format `read` accepts, English headers, sorted as given.

@@ -40,7 +40,7 @@ struct APIHandler: APIProtocol {
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws
         -> Operations.GetOpenAPIDocument.Output
     {
-        .ok(.init(body: .yaml(HTTPBody(openAPIDocument))))
+        .ok(.init(body: .yaml(HTTPBody(openAPIDocument.hasSuffix("\n") ? openAPIDocument : openAPIDocument + "\n"))))
     }
 
     // MARK: Offices

@@ -119,9 +119,11 @@ public final class AccessPolicy: Sendable {
 
     /// The least role a request needs: reads need viewer, office changes admin, other changes staff.
     public static func requiredRole(method: String, path: String) -> Role {
+        // The router ignores repeated slashes, so the policy must too: "//v1/offices" is "/v1/offices".
+        let normalized = "/" + path.split(separator: "/").joined(separator: "/")
         switch method {
         case "GET", "HEAD", "OPTIONS": return .viewer
-        default: return path.hasPrefix("/v1/offices") ? .admin : .staff
+        default: return normalized.hasPrefix("/v1/offices") ? .admin : .staff
         }
     }
 }

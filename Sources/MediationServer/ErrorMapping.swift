@@ -130,7 +130,9 @@ enum ErrorMapping {
 
     static func response(status: HTTPResponse.Status, code: String, message: String, details: [String]) -> Response {
         let body = Body(error: .init(code: code, message: message, details: details))
-        let data = (try? JSONEncoder().encode(body)) ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -26,7 +26,7 @@ extension AppDatabase {
     {
         let now = clock.now()
         return try await write { db in
-            guard let record = try OfficeRecord.fetchOne(db, key: id) else { throw Self.officeNotFound(id, db) }
+            guard let record = try OfficeRecord.fetchOne(db, key: id.lowercased()) else { throw Self.officeNotFound(id, db) }
             var office = record.office
             try change(&office)
             office.id = record.id

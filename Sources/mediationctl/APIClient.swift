@@ -13,7 +13,7 @@ struct APIClient {
 
     init(socketPath: String) throws {
         self.socketPath = socketPath
-        guard let url = URL(httpURLWithSocketPath: socketPath, uri: "/") else {
+        guard let url = URL(httpURLWithSocketPath: socketPath, uri: "") else {
             throw CLIFailure.input("the socket path '\(socketPath)' cannot be used; give an absolute or relative file path")
         }
         raw = Client(serverURL: url, transport: AsyncHTTPClientTransport())
@@ -21,6 +21,8 @@ struct APIClient {
 
     /// Runs one call, translating transport failures into a message that says what to do.
     func call<T>(_ body: (Client) async throws -> T) async throws -> T {
+        var info = stat()
+        if lstat(socketPath, &info) != 0 { throw transportFailure(CLIFailure(message: "", exitCode: 1)) }
         do {
             return try await body(raw)
         } catch let error as CLIFailure {

@@ -8,7 +8,7 @@ enum Main {
         // `mediationctl … | head` must end quietly, not crash on a closed pipe.
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try MediationCtl.parseAsRoot()
+            var command = try MediationCtl.parseAsRoot(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -25,6 +25,30 @@ enum Main {
             MediationCtl.exit(withError: error)
         }
     }
+}
+
+/// `mediationctl [--socket PATH] [--json] NOUN VERB …`: global options may come before the noun; every verb
+/// declares them, so they are moved behind the verb for the parser.
+func hoistGlobalOptions(_ arguments: [String]) -> [String] {
+    var leading: [String] = []
+    var rest = arguments[...]
+    while let first = rest.first, first.hasPrefix("--") {
+        if first == "--json" || first.hasPrefix("--socket=") {
+            leading.append(first)
+            rest = rest.dropFirst()
+        } else if first == "--socket", rest.count >= 2 {
+            leading += rest.prefix(2)
+            rest = rest.dropFirst(2)
+        } else {
+            break
+        }
+    }
+    // With no noun left (for example `mediationctl --json`), leave them where they were.
+    guard !leading.isEmpty, !rest.isEmpty, !(rest.first ?? "").hasPrefix("-") else { return arguments }
+    if let separator = rest.firstIndex(of: "--") {
+        return Array(rest[..<separator]) + leading + Array(rest[separator...])
+    }
+    return Array(rest) + leading
 }
 
 struct MediationCtl: AsyncParsableCommand {

@@ -1,0 +1,360 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real mediationd driven by the real mediationctl; each test has its own directory and daemon.
+@Suite(.serialized)
+struct DaemonEndToEndTests {
+    /// Lawyers in the sample roster, counted from the file itself (the role is the second column).
+    func sampleCount(role: String) throws -> Int {
+        let text = try String(contentsOfFile: Repo.sampleRoster, encoding: .utf8)
+        return text.split(whereSeparator: \.isNewline).dropFirst().filter { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return fields.count > 1 && fields[1] == role
+        }.count
+    }
+
+    @Test func importListUpdateDeactivateAndRestartKeepsEverything() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+
+        let dry = try d.ctl("expert", "import", Repo.sampleRoster, "--dry-run")
+        #expect(dry.status == 0, "\(dry)")
+        #expect(dry.stdout.contains("would create 30"), "\(dry)")
+        #expect(try d.expertCount() == 0, "a dry run must write nothing")
+
+        let real = try d.ctl("expert", "import", Repo.sampleRoster)
+        #expect(real.status == 0, "\(real)")
+        #expect(real.stdout.contains("created 30, updated 0, unchanged 0"), "\(real)")
+        let again = try d.ctl("expert", "import", Repo.sampleRoster)
+        #expect(again.stdout.contains("created 0, updated 0, unchanged 30"), "re-import must change nothing: \(again)")
+
+        let lawyers = try sampleCount(role: "律师")
+        #expect(lawyers > 0)
+        #expect(try d.expertCount("--role", "lawyer") == lawyers)
+        #expect(try d.expertCount("--role", "律师") == lawyers)
+
+        let table = try d.ctl("expert", "list", "--role", "lawyer")
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("陈志远"))
+        #expect(table.stdout.contains("\(lawyers) experts"))
+
+        // Update by mobile, deactivate by name.
+        let update = try d.ctl("expert", "update", "13900000001", "--max-per-week", "3", "--specialty", "property,debt")
+        #expect(update.status == 0, "\(update)")
+        let inactiveInSample = try d.expertCount("--inactive")
+        let off = try d.ctl("expert", "deactivate", "林晓雯")
+        #expect(off.status == 0, "\(off)")
+        #expect(try d.expertCount("--inactive") == inactiveInSample + 1)
+        #expect(try d.expertCount("--active") == 30 - inactiveInSample - 1)
+
+        // Leave, and free time that honours it.
+        let leave = try d.ctl("expert", "leave", "add", "陈志远", "--from", "2026-12-07", "--to", "2026-12-07", "--reason", "出差")
+        #expect(leave.status == 0, "\(leave)")
+
+        #expect(d.stop() == 0, "graceful stop exits 0: \(d.log())")
+        #expect(!FileManager.default.fileExists(atPath: d.socket), "the socket is removed on shutdown")
+        try d.start()
+
+        #expect(try d.expertCount() == 30)
+        #expect(try d.expertCount("--inactive") == inactiveInSample + 1)
+        let shown = try #require(try d.json("expert", "show", "13900000001") as? [String: Any])
+        #expect(shown["maxSessionsPerWeek"] as? Int == 3)
+        #expect(shown["specialties"] as? [String] == ["debt", "property"])
+        let free = try #require(
+            try d.json("expert", "availability", "陈志远", "--from", "2026-12-07", "--to", "2026-12-13") as? [String: Any])
+        let intervals = try #require(free["intervals"] as? [[String: Any]])
+        // Weekly hours mon/wed 19:00-21:00 and sat 09:00-12:00; Monday is on leave.
+        #expect(intervals.map { $0["date"] as? String } == ["2026-12-09", "2026-12-12"])
+        #expect(free["totalMinutes"] as? Int == 120 + 180)
+
+        // Export, then import the export: nothing changes.
+        let exported = d.dir.appendingPathComponent("export.csv").path
+        let export = try d.ctl("expert", "export", "--output", exported)
+        #expect(export.status == 0, "\(export)")
+        let back = try d.ctl("expert", "import", exported)
+        #expect(back.stdout.contains("created 0, updated 0, unchanged 30"), "\(back)")
+    }
+
+    @Test func badInputIsRefusedWithAClearMessageAndNothingWritten() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+        let base = ["expert", "add", "--name", "测试", "--office", "jinshan", "--mobile", "13700000001"]
+        let cases: [(args: [String], message: String)] = [
+            (base + ["--role", "judge"], "role 'judge' is unknown"),
+            (["expert", "add", "--name", "测试", "--role", "lawyer", "--office", "nowhere", "--mobile", "13700000001"],
+             "office 'nowhere' does not exist"),
+            (base + ["--role", "lawyer", "--time-zone", "Asia/Shangai"], "time zone 'Asia/Shangai' is not a known IANA zone"),
+            (base + ["--role", "lawyer", "--hours", "mon 12:00-09:00"], "ends before it starts"),
+            (base + ["--role", "lawyer", "--hours", "mon 09:00-12:00 11:00-13:00"], "overlaps"),
+            (base + ["--role", "lawyer", "--max-per-day=-1"], "below 0"),
+            (base + ["--role", "lawyer", "--max-per-week=-3"], "below 0"),
+            (["office", "add", "xuhui", "--name", "徐汇", "--time-zone", "Mars/Olympus"], "not a known IANA zone"),
+        ]
+        for c in cases {
+            let r = try d.ctl(args: c.args)
+            #expect(r.status == 2, "\(c.args): \(r)")
+            #expect(r.stderr.contains(c.message), "\(c.args) should say '\(c.message)': \(r)")
+            #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("internal"), "\(r)")
+        }
+        #expect(try d.expertCount() == 0)
+
+        let first = try d.ctl(args: base + ["--role", "lawyer"])
+        #expect(first.status == 0, "\(first)")
+        let duplicate = try d.ctl(args: ["expert", "add", "--name", "另一位", "--role", "retiree", "--office", "jinshan", "--mobile", "137 0000 0001"])
+        #expect(duplicate.status == 2)
+        #expect(duplicate.stderr.contains("already belongs to expert #1 测试"), "\(duplicate)")
+        #expect(try d.expertCount() == 1)
+
+        let backwards = try d.ctl("expert", "leave", "add", "1", "--from", "2026-12-10", "--to", "2026-12-09")
+        #expect(backwards.status == 2)
+        #expect(backwards.stderr.contains("time off ends before it starts"), "\(backwards)")
+        let noLeave = try #require(try d.json("expert", "leave", "list", "1") as? [String: Any])
+        #expect((noLeave["spans"] as? [Any])?.isEmpty == true)
+
+        let unknown = try d.ctl("expert", "show", "nobody-like-this")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no expert 'nobody-like-this'"))
+    }
+
+    @Test func malformedRostersReportEveryLineAndWriteNothing() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+        let file = d.dir.appendingPathComponent("bad.csv").path
+        let csv = """
+            name,role,mobile,offices,weekly_hours
+            王一,lawyer,13600000001,jinshan,mon 09:00-12:00
+            王二,judge,13600000002,jinshan,
+            ,lawyer,13600000003,jinshan,
+            王四,lawyer,13600000004,jinshan
+            王五,retiree,13600000005,nowhere,
+
+            """
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try d.ctl("expert", "import", file)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.contains("line 3: role 'judge'"), "\(r)")
+        #expect(r.stderr.contains("line 4: name (姓名) is empty"), "\(r)")
+        #expect(r.stderr.contains("line 5: 4 fields, but the header has 5"), "\(r)")
+        #expect(r.stderr.contains("nothing was imported"), "\(r)")
+        #expect(try d.expertCount() == 0)
+
+        // Only the unknown office left: found by the store, with its line.
+        let officeOnly = """
+            name,role,mobile,offices
+            王一,lawyer,13600000001,jinshan
+            王五,retiree,13600000005,nowhere
+            """
+        try officeOnly.write(toFile: file, atomically: true, encoding: .utf8)
+        let o = try d.ctl("expert", "import", file)
+        #expect(o.status == 2)
+        #expect(o.stderr.contains("line 3: office 'nowhere' does not exist"), "\(o)")
+        #expect(try d.expertCount() == 0)
+
+        // GBK bytes (what Excel writes by default in China) on line 2.
+        var bytes = Array("name,role,mobile,offices\r\n".utf8)
+        bytes += [0xCD, 0xF5, 0xD2, 0xBB] + Array(",lawyer,13600000001,jinshan\r\n".utf8)
+        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        let g = try d.ctl("expert", "import", file)
+        #expect(g.status == 2)
+        #expect(g.stderr.contains("line 2: the file is not UTF-8"), "\(g)")
+        #expect(try d.expertCount() == 0)
+
+        let missing = try d.ctl("expert", "import", "/nonexistent/roster.csv")
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read /nonexistent/roster.csv"))
+    }
+
+    @Test func httpErrorsOverTheRealSocket() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let url = "http://localhost/v1/offices"
+        let json = ["-H", "content-type: application/json"]
+        var (code, body) = try d.curl(["-X", "POST"] + json + ["-d", "{\"id\": \"a", url])
+        #expect(code == 400 && body.contains("not valid JSON"), "\(code) \(body)")
+        (code, body) = try d.curl(["-X", "POST"] + json + ["-d", "{\"id\":\"jinshan\",\"name\":\"x\",\"colour\":\"red\"}", url])
+        #expect(code == 400 && body.contains("colour"), "\(code) \(body)")
+        let big = d.dir.appendingPathComponent("big.json").path
+        _ = FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x20, count: (1 << 20) + 10))
+        (code, body) = try d.curl(["-X", "POST"] + json + ["--data-binary", "@\(big)", url])
+        #expect(code == 413 && body.contains("payload_too_large"), "\(code) \(body)")
+        (code, body) = try d.curl(["http://localhost/v1/nothing-here"])
+        #expect(code == 404 && body.contains("/v1/experts/{expert}/availability"), "\(code) \(body)")
+        (code, body) = try d.curl(["-H", "Origin: http://evil.example", "http://localhost/v1/health"])
+        #expect(code == 403 && body.contains("web pages"), "\(code) \(body)")
+        (code, body) = try d.curl(["http://localhost/v1/openapi.yaml"])
+        #expect(code == 200 && body.hasPrefix("openapi: 3.1.0"), "\(code)")
+        (code, body) = try d.curl(["-H", "x-mediationd-peer: 1 0 0", "http://localhost/v1/health"])
+        #expect(code == 200 && body.contains("\"uid\" : \(getuid())"), "the daemon's own stamp wins over a forged one")
+        #expect(!d.log().contains("internal error"), "\(d.log())")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to run the client as another user"))
+    func callersOutsideEveryGroupAreRefused() throws {
+        // Mode 0666 so the kernel lets nobody connect: the daemon itself must refuse.
+        let d = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["mediation-viewer"])
+        try d.start()
+        let asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", d.socket]
+        let refused = try runProgram("/usr/bin/setpriv", asNobody + ["health"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("may not use mediationd"), "\(refused)")
+        #expect(refused.stderr.contains("mediation-admin (admin), mediation-staff (staff), mediation-viewer (viewer)"))
+        #expect(d.log().contains("refused"))
+
+        // The same uid in a group mapped to viewer may read but not write.
+        let viewer = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["nogroup"])
+        try viewer.start()
+        let asViewer = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", viewer.socket]
+        let health = try runProgram("/usr/bin/setpriv", asViewer + ["health"])
+        #expect(health.status == 0, "\(health)")
+        #expect(health.stdout.contains("role viewer"), "\(health)")
+        let write = try runProgram("/usr/bin/setpriv", asViewer + ["office", "add", "jinshan", "--name", "金山"])
+        #expect(write.status == 1)
+        #expect(write.stderr.contains("needs the admin role"), "\(write)")
+        let offices = try #require(try viewer.json("office", "list") as? [String: Any])
+        #expect((offices["offices"] as? [Any])?.isEmpty == true, "the refused write left nothing")
+    }
+
+    @Test func aSecondDaemonDoesNotStealTheSocket() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let second = try runProgram(Repo.daemon, ["--config", d.config])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another mediationd is already serving \(d.socket)"), "\(second)")
+        #expect(socketAnswers(d.socket), "the first daemon still serves")
+        let health = try d.ctl("health")
+        #expect(health.status == 0)
+
+        // A socket left by a killed daemon is replaced.
+        d.process?.interrupt()
+        kill(d.process?.processIdentifier ?? 0, SIGKILL)
+        d.process?.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: d.socket))
+        try d.start()
+        #expect(try d.ctl("health").status == 0)
+    }
+
+    @Test func aDamagedDatabaseStopsTheStartWithWhatToDo() throws {
+        let d = try DaemonUnderTest()
+        try FileManager.default.createDirectory(
+            atPath: (d.databasePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: d.databasePath, contents: Data(repeating: 0xAB, count: 16384))
+        let r = try runProgram(Repo.daemon, ["--config", d.config])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains(d.databasePath) && r.stderr.contains("restore the last backup"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: d.socket))
+    }
+
+    @Test func badConfigurationIsAUsageError() throws {
+        let missing = try runProgram(Repo.daemon, ["--config", "/nonexistent/mediationd.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("configuration file /nonexistent/mediationd.yaml does not exist"))
+        let d = try DaemonUnderTest(socketMode: "rw-rw----")
+        let bad = try runProgram(Repo.daemon, ["--config", d.config])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("socket.mode 'rw-rw----' is not an octal mode"), "\(bad)")
+        // The environment overrides the file: a good file with a bad variable fails on the variable,
+        // and a bad file with a good variable starts.
+        let good = try DaemonUnderTest()
+        let env = try runProgram(
+            Repo.daemon, ["--config", good.config],
+            environment: ProcessInfo.processInfo.environment.merging(["MEDIATIOND_LOG_LEVEL": "loud"]) { $1 })
+        #expect(env.status == 2)
+        #expect(env.stderr.contains("log.level 'loud' is unknown"), "\(env)")
+        let fixed = try DaemonUnderTest(socketMode: "rw-rw----")
+        try fixed.start(environment: ["MEDIATIOND_SOCKET_MODE": "0600"])
+        var info = stat()
+        #expect(stat(fixed.socket, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600, "the socket mode comes from the environment")
+    }
+
+    @Test func systemdHearsReadyWatchdogAndStopping() throws {
+        let d = try DaemonUnderTest()
+        let notifyPath = d.dir.appendingPathComponent("notify.sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(notifyPath.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func receive() -> String? {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+        }
+        try d.start(environment: ["NOTIFY_SOCKET": notifyPath, "WATCHDOG_USEC": "400000"])
+        var messages: [String] = []
+        while messages.filter({ $0.contains("WATCHDOG=1") }).count < 2, let m = receive() { messages.append(m) }
+        #expect(messages.contains { $0.hasPrefix("READY=1") }, "\(messages)")
+        #expect(messages.filter { $0.contains("WATCHDOG=1") }.count >= 2, "\(messages)")
+        d.stop()
+        var rest: [String] = []
+        while let m = receive() {
+            rest.append(m)
+            if m.contains("STOPPING=1") { break }
+        }
+        #expect(rest.contains("STOPPING=1"), "\(rest)")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to run the client as another user"))
+    func sighupReloadsAccessRulesAndKeepsTheOldOnesWhenTheFileIsBad() throws {
+        let d = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["mediation-viewer"])
+        try d.start()
+        let asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", d.socket, "health"]
+        #expect(try runProgram("/usr/bin/setpriv", asNobody).status == 1)
+        var yaml = try String(contentsOfFile: d.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "viewer_groups: [mediation-viewer]", with: "viewer_groups: [nogroup]")
+        try yaml.write(toFile: d.config, atomically: true, encoding: .utf8)
+        kill(d.process?.processIdentifier ?? 0, SIGHUP)
+        var allowed = false
+        for _ in 0..<100 where !allowed {
+            usleep(50_000)
+            allowed = try runProgram("/usr/bin/setpriv", asNobody).status == 0
+        }
+        #expect(allowed, "after SIGHUP nogroup is viewer: \(d.log())")
+        // A broken file is refused and the rules in force stay.
+        try (yaml + "\nlog:\n  level: loud\n").write(toFile: d.config, atomically: true, encoding: .utf8)
+        kill(d.process?.processIdentifier ?? 0, SIGHUP)
+        var logged = false
+        for _ in 0..<100 where !logged {
+            usleep(50_000)
+            logged = d.log().contains("reload refused")
+        }
+        #expect(logged, "\(d.log())")
+        #expect(try runProgram("/usr/bin/setpriv", asNobody).status == 0)
+        #expect(d.process?.isRunning == true)
+    }
+
+    @Test func helpAndCompletionsWork() throws {
+        let completion = try runProgram(Repo.ctl, ["--generate-completion-script", "bash"])
+        #expect(completion.status == 0)
+        #expect(completion.stdout.contains("_mediationctl"))
+        let help = try runProgram(Repo.ctl, ["expert", "import", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--dry-run") && help.stdout.contains("BOM"))
+        let usage = try runProgram(Repo.ctl, ["expert", "add", "--name", "x"])
+        #expect(usage.status == 2, "\(usage)")
+        #expect(usage.stderr.contains("--role"))
+        let down = try runProgram(Repo.ctl, ["--socket", "/nonexistent/api.sock", "health"])
+        #expect(down.status == 1)
+        #expect(down.stderr.contains("mediationd is not running") && down.stderr.contains("make run"), "\(down)")
+        let daemonHelp = try runProgram(Repo.daemon, ["--help"])
+        #expect(daemonHelp.status == 0 && daemonHelp.stdout.contains("MEDIATIOND_SOCKET_PATH"))
+    }
+}

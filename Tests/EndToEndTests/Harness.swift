@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Paths of the repository and the binaries `swift build` made.
+enum Repo {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let bin = root.appendingPathComponent(".build/debug")
+    static var daemon: String { bin.appendingPathComponent("mediationd").path }
+    static var ctl: String { bin.appendingPathComponent("mediationctl").path }
+    static var sampleRoster: String { root.appendingPathComponent("Config/examples/experts.csv").path }
+}
+
+/// What a finished process said.
+struct Outcome: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+}
+
+/// Runs a program to completion, with output captured through files so a full pipe can never block it.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil, cwd: String? = nil)
+    throws -> Outcome
+{
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("stdout")
+    let err = scratch.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return Outcome(
+        status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// A real mediationd in its own temporary directory, driven by the real mediationctl.
+final class DaemonUnderTest: @unchecked Sendable {
+    let dir: URL
+    let socket: String
+    let config: String
+    private(set) var process: Process?
+    let logFile: URL
+
+    /// Writes a configuration whose state lives in a fresh temporary directory.
+    init(socketMode: String = "0660", viewerGroups: [String] = ["mediation-viewer"], extraYAML: String = "") throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediationd-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Other uids (the refusal test runs the client as nobody) must reach the socket inside.
+        chmod(dir.path, 0o755)
+        socket = dir.appendingPathComponent("api.sock").path
+        config = dir.appendingPathComponent("mediationd.yaml").path
+        logFile = dir.appendingPathComponent("daemon.log")
+        let yaml = """
+            socket:
+              path: \(socket)
+              mode: "\(socketMode)"
+            store:
+              path: \(dir.appendingPathComponent("state/mediation.sqlite").path)
+            spool:
+              directory: \(dir.appendingPathComponent("state/outbox").path)
+            access:
+              admin_groups: [mediation-admin]
+              staff_groups: [mediation-staff]
+              viewer_groups: [\(viewerGroups.joined(separator: ", "))]
+            \(extraYAML)
+            """
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    var databasePath: String { dir.appendingPathComponent("state/mediation.sqlite").path }
+
+    /// Starts the daemon and waits until the socket answers.
+    func start(environment extra: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repo.daemon)
+        process.arguments = ["--config", config]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = nil
+        env["WATCHDOG_USEC"] = nil
+        for (k, v) in extra { env[k] = v }
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: logFile)
+        logHandle.seekToEndOfFile()
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if !process.isRunning {
+                throw HarnessError("mediationd exited with \(process.terminationStatus) before serving:\n\(log())")
+            }
+            if socketAnswers(socket) { return }
+            usleep(20_000)
+        }
+        throw HarnessError("mediationd did not start serving within 30 s:\n\(log())")
+    }
+
+    /// SIGTERM, and wait for the exit.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Runs mediationctl against this daemon.
+    func ctl(_ arguments: String..., stdinFile: String? = nil) throws -> Outcome {
+        try runProgram(Repo.ctl, ["--socket", socket] + arguments)
+    }
+
+    func ctl(args arguments: [String]) throws -> Outcome {
+        try runProgram(Repo.ctl, ["--socket", socket] + arguments)
+    }
+
+    /// Runs mediationctl and decodes its `--json` output.
+    func json(_ arguments: String...) throws -> Any {
+        let outcome = try runProgram(Repo.ctl, ["--socket", socket, "--json"] + arguments)
+        guard outcome.status == 0 else { throw HarnessError("mediationctl failed: \(outcome)") }
+        return try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))
+    }
+
+    func expertCount(_ extra: String...) throws -> Int {
+        let object = try runProgram(Repo.ctl, ["--socket", socket, "--json", "expert", "list"] + extra)
+        guard object.status == 0,
+            let dict = try JSONSerialization.jsonObject(with: Data(object.stdout.utf8)) as? [String: Any],
+            let list = dict["experts"] as? [Any]
+        else { throw HarnessError("expert list failed: \(object)") }
+        return list.count
+    }
+
+    /// Raw HTTP through curl on the socket: (status, body).
+    func curl(_ arguments: [String]) throws -> (Int, String) {
+        let outcome = try runProgram(
+            "/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", socket] + arguments)
+        var lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let code = Int(lines.popLast() ?? "") ?? -1
+        return (code, lines.joined(separator: "\n"))
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// True when something accepts a connection at the Unix socket path.
+func socketAnswers(_ path: String) -> Bool {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+        }
+    }
+}
+
+/// Adds the four offices the sample roster names.
+func addSampleOffices(_ d: DaemonUnderTest) throws {
+    for (id, name) in [("jinshan", "金山警务室"), ("xinhua", "新华警务室"), ("hongqiao", "虹桥警务室"), ("binjiang", "滨江警务室")] {
+        let r = try d.ctl("office", "add", id, "--name", name)
+        #expect(r.status == 0, "office add \(id): \(r)")
+    }
+}
