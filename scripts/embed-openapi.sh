@@ -9,6 +9,6 @@ out=Sources/MediationAPI/OpenAPIDocument.swift
   printf '/// The OpenAPI document, as served at `GET /v1/openapi.yaml`.\n'
   printf 'public let openAPIDocument = ####"""\n'
   cat Sources/MediationAPI/openapi.yaml
-  printf '"""####\n'
+  printf '\n"""####\n'
 } > "$out.tmp"
 if ! cmp -s "$out.tmp" "$out" 2>/dev/null; then mv "$out.tmp" "$out"; else rm "$out.tmp"; fi

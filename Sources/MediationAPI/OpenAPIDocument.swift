@@ -556,4 +556,5 @@ components:
         unchanged: {type: integer}
         createdLines: {type: array, items: {type: integer}}
         updatedLines: {type: array, items: {type: integer}}
+
 """####

@@ -1,5 +1,9 @@
 import Foundation
 import GRDB
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import MediationCore
 
 /// The one door to the database. Every write is one transaction that keeps the invariants;
@@ -51,10 +55,12 @@ public final class AppDatabase: Sendable {
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let existed = FileManager.default.fileExists(atPath: path)
         // The file holds people's names and phone numbers: no one but the daemon's user and group reads it.
-        let oldMask = umask(0o027)
-        defer { umask(oldMask) }
+        // Created here with 0640 so SQLite, which gives -wal and -shm the main file's mode, never widens it.
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = Glibc.open(path, O_CREAT | O_WRONLY | O_EXCL, 0o640)
+            if fd >= 0 { close(fd) }
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
@@ -67,7 +73,6 @@ public final class AppDatabase: Sendable {
         } catch {
             throw MediationError.unavailable(damaged(path, "\(error)"))
         }
-        if !existed { chmod(path, 0o640) }
         return try AppDatabase(pool, path: path, clock: clock)
     }
 

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import Glibc
+
+/// `make bench`: the figures the foundation issue names, measured in one run on a release build.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediation-bench",
+        abstract: "Measures health latency over the socket, CLI list time with 2,000 experts, and daemon memory.")
+
+    @Option(help: "Folder holding mediationd and mediationctl.") var bin = ".build/release"
+    @Option(help: "Requests for the latency run (after warm-up).") var requests = 2000
+    @Option(help: "Experts to load.") var experts = 2000
+    @Option(help: "Runs of 'mediationctl --json expert list'.") var listRuns = 21
+
+    func run() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socketPath = dir.appendingPathComponent("api.sock").path
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "\(bin)/mediationd")
+        var env = ProcessInfo.processInfo.environment
+        env["MEDIATIOND_SOCKET_PATH"] = socketPath
+        env["MEDIATIOND_STORE_PATH"] = dir.appendingPathComponent("bench.sqlite").path
+        env["MEDIATIOND_SPOOL_DIRECTORY"] = dir.appendingPathComponent("outbox").path
+        env["MEDIATIOND_LOG_LEVEL"] = "warning"
+        daemon.environment = env
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        let fd = try waitForSocket(socketPath)
+        defer { close(fd) }
+        usleep(300_000)
+        let idleRSS = rssKiB(daemon.processIdentifier)
+
+        // 1. Health over one reused connection, beside a minimal echo round trip.
+        let request = Array("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+        for _ in 0..<200 { _ = try roundTrip(fd, request) }
+        var health: [Double] = []
+        for _ in 0..<requests {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let response = try roundTrip(fd, request)
+            health.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+            guard response.hasPrefix("HTTP/1.1 200") else { throw BenchError("health answered: \(response.prefix(80))") }
+        }
+        let echo = try echoRoundTrips(dir.appendingPathComponent("echo.sock").path, count: requests)
+
+        // 2. The CLI listing 2,000 experts, whole process.
+        let ctl = "\(bin)/mediationctl"
+        try runQuiet(ctl, ["--socket", socketPath, "office", "add", "bench", "--name", "基准警务室"])
+        let roster = dir.appendingPathComponent("roster.csv").path
+        try makeRoster(experts).write(toFile: roster, atomically: true, encoding: .utf8)
+        try runQuiet(ctl, ["--socket", socketPath, "expert", "import", roster])
+        var wall: [Double] = []
+        for _ in 0..<listRuns {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try runQuiet(ctl, ["--socket", socketPath, "--json", "expert", "list"])
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+        }
+        let loadedRSS = rssKiB(daemon.processIdentifier)
+
+        print("mediation-bench (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        print(String(format: "health over the socket, %d requests, one connection: p50 %.0f µs, p99 %.0f µs", requests,
+                     percentile(health, 50), percentile(health, 99)))
+        print(String(format: "raw Unix-socket echo round trip, same run:            p50 %.0f µs, p99 %.0f µs",
+                     percentile(echo, 50), percentile(echo, 99)))
+        print(String(format: "mediationctl --json expert list, %d experts, %d runs: median %.1f ms (min %.1f, max %.1f)",
+                     experts, listRuns, percentile(wall, 50), wall.min() ?? 0, wall.max() ?? 0))
+        print(String(format: "daemon resident memory: idle %.1f MB, with %d experts %.1f MB",
+                     Double(idleRSS) / 1024, experts, Double(loadedRSS) / 1024))
+        print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p / 100 * Double(sorted.count - 1)).rounded())
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+func rssKiB(_ pid: Int32) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
+
+func unixAddress(_ path: String) -> sockaddr_un {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        let bytes = Array(path.utf8)
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    return address
+}
+
+func connectUnix(_ path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = unixAddress(path)
+    let ok = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if ok != 0 {
+        close(fd)
+        return -1
+    }
+    return fd
+}
+
+func waitForSocket(_ path: String) throws -> Int32 {
+    for _ in 0..<600 {
+        let fd = connectUnix(path)
+        if fd >= 0 { return fd }
+        usleep(50_000)
+    }
+    throw BenchError("mediationd did not start at \(path)")
+}
+
+/// Sends a request and reads one whole HTTP/1.1 response (Content-Length or chunked).
+func roundTrip(_ fd: Int32, _ request: [UInt8]) throws -> String {
+    guard write(fd, request, request.count) == request.count else { throw BenchError("write failed") }
+    var data = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { throw BenchError("connection closed") }
+        data += buffer[0..<n]
+        guard let headerEnd = find(data, Array("\r\n\r\n".utf8)) else { continue }
+        let head = String(decoding: data[0..<headerEnd], as: UTF8.self).lowercased()
+        let bodyStart = headerEnd + 4
+        if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        {
+            if data.count - bodyStart >= length { return String(decoding: data, as: UTF8.self) }
+        } else if find(Array(data[bodyStart...]), Array("0\r\n\r\n".utf8)) != nil {
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
+
+func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+    guard haystack.count >= needle.count else { return nil }
+    for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+        if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+    }
+    return nil
+}
+
+/// A minimal echo server on a Unix socket and `count` round trips of a health-sized request through it.
+func echoRoundTrips(_ path: String, count: Int) throws -> [Double] {
+    let server = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = unixAddress(path)
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    listen(server, 1)
+    let thread = Thread {
+        let peer = accept(server, nil, nil)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(peer, &buffer, buffer.count)
+            if n <= 0 { break }
+            _ = write(peer, buffer, n)
+        }
+        close(peer)
+    }
+    thread.start()
+    let fd = connectUnix(path)
+    defer {
+        close(fd)
+        close(server)
+    }
+    let message = [UInt8](repeating: 0x61, count: 48)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var times: [Double] = []
+    for i in 0..<(count + 200) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = write(fd, message, message.count)
+        var got = 0
+        while got < message.count {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { throw BenchError("echo closed") }
+            got += n
+        }
+        if i >= 200 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000) }
+    }
+    return times
+}
+
+func runQuiet(_ path: String, _ arguments: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw BenchError("\(path) \(arguments) exited \(p.terminationStatus)") }
+}
+
+/// A roster of `count` fictional experts for the bench office.
+func makeRoster(_ count: Int) -> String {
+    let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+    let given = ["建国", "丽华", "志远", "晓雯", "海燕", "德明", "秀英", "伟", "敏", "静"]
+    let roles = ["lawyer", "legal_officer", "retiree", "community_staff"]
+    let tags = ["property", "family", "labour", "debt", "neighbour", "traffic", "noise", "pet"]
+    var lines = ["name,role,mobile,offices,specialties,weekly_hours"]
+    for i in 0..<count {
+        let name = String(surnames[i % surnames.count]) + given[(i / surnames.count) % given.count] + String(i)
+        lines.append(
+            "\(name),\(roles[i % 4]),1\(String(format: "%010d", 3_000_000_000 + i)),bench,"
+                + "\(tags[i % 8])|\(tags[(i + 3) % 8]),mon 09:00-12:00 14:00-17:00; thu 19:00-21:00")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
