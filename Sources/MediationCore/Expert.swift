@@ -111,7 +111,8 @@ public struct Expert: Sendable, Hashable, Codable {
         if e.name.count > 100 { problems.add("name is longer than 100 characters") }
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
-        e.offices = Array(Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })).sorted()
+        e.offices = Array(Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }))
+            .sorted()
         if servesAllOffices {
             e.offices = []
         } else if e.offices.isEmpty {

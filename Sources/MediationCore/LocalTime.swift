@@ -43,6 +43,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Reads `9:00`, `09:00`, `0900` or `24:00`.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "：", with: ":")
+        guard t.allSatisfy({ $0 == ":" || ($0.isASCII && $0.isNumber) }) else { return nil }
         let parts = t.split(separator: ":", omittingEmptySubsequences: false)
         var h: Int?
         var m: Int?
