@@ -105,7 +105,7 @@ paths:
         - {name: active, in: query, schema: {type: boolean}}
       responses:
         '200':
-          description: The matching experts, by id.
+          description: The matching experts, by id, as summaries.
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ExpertList'}
@@ -447,13 +447,30 @@ components:
         weeklyHours:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+    ExpertSummary:
+      type: object
+      description: 'An expert as listings show it; GET /v1/experts/{expert} has every field.'
+      required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, active, weeklyMinutes]
+      properties:
+        id: {type: integer, format: int64}
+        name: {type: string}
+        role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
+        specialties: {type: array, items: {type: string}}
+        languages: {type: array, items: {type: string}}
+        servesAllOffices: {type: boolean}
+        offices: {type: array, items: {type: string}}
+        email: {type: string}
+        mobile: {type: string}
+        timeZone: {type: string}
+        active: {type: boolean}
+        weeklyMinutes: {type: integer, description: 'Minutes of weekly hours.'}
     ExpertList:
       type: object
       required: [experts]
       properties:
         experts:
           type: array
-          items: {$ref: '#/components/schemas/Expert'}
+          items: {$ref: '#/components/schemas/ExpertSummary'}
     ExpertCreate:
       type: object
       additionalProperties: false

@@ -91,7 +91,8 @@ public enum CSV {
         }
         if inQuotes {
             throw MediationError.invalidInput(
-                "line \(quoteLine): a quoted field is never closed", hint: "add the closing \" or remove the opening one",
+                "line \(quoteLine): a quoted field is never closed",
+                hint: "add the closing \" or remove the opening one",
                 details: ["line \(quoteLine): unclosed quote"])
         }
         if !field.isEmpty || !fields.isEmpty { endRecord() }

@@ -111,8 +111,10 @@ public struct Expert: Sendable, Hashable, Codable {
         if e.name.count > 100 { problems.add("name is longer than 100 characters") }
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
-        e.offices = Array(Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }))
-            .sorted()
+        e.offices = Array(
+            Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+        )
+        .sorted()
         if servesAllOffices {
             e.offices = []
         } else if e.offices.isEmpty {
@@ -132,7 +134,8 @@ public struct Expert: Sendable, Hashable, Codable {
             if let normal = Contact.normalizeMobile(raw) {
                 e[keyPath: keyPath] = normal
             } else {
-                problems.add("\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
+                problems.add(
+                    "\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
             }
         }
         e.wecomUserId = Text.nonEmpty(wecomUserId)
@@ -147,7 +150,9 @@ public struct Expert: Sendable, Hashable, Codable {
             case .wecom: has = e.wecomUserId != nil
             case .dingtalk: has = e.dingtalkMobile != nil || e.mobile != nil
             }
-            if !has { problems.add("preferred channel \(channel.rawValue) has no matching contact; add it or choose another") }
+            if !has {
+                problems.add("preferred channel \(channel.rawValue) has no matching contact; add it or choose another")
+            }
         } else {
             e.preferredChannel = e.email != nil ? .email : .sms
         }
@@ -187,7 +192,9 @@ public enum Contact {
         if international { digits.removeFirst() }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         if international {
-            if digits.hasPrefix("86") { digits.removeFirst(2) } else {
+            if digits.hasPrefix("86") {
+                digits.removeFirst(2)
+            } else {
                 return (7...15).contains(digits.count) ? "+" + digits : nil
             }
         }

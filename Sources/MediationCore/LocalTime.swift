@@ -66,7 +66,8 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = TimeOfDay(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
         }
         self = value
     }
@@ -142,7 +143,8 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = LocalDate(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
         }
         self = value
     }
@@ -212,7 +214,8 @@ public struct Zone: Sendable, Hashable {
         let off = offset(at: instant)
         let sign = off < 0 ? "-" : "+"
         let a = abs(off) / 60
-        return String(format: "%@T%02d:%02d:00%@%02d:%02d", date.description, minutes / 60, minutes % 60, sign, a / 60, a % 60)
+        return String(
+            format: "%@T%02d:%02d:00%@%02d:%02d", date.description, minutes / 60, minutes % 60, sign, a / 60, a % 60)
     }
 
     /// Reads a time given by a person: `2026-12-07` (the start of that day, or its end when `endOfDay`),

@@ -41,7 +41,8 @@ public struct Office: Sendable, Hashable, Codable {
         o.id = id.trimmingCharacters(in: .whitespaces).lowercased()
         if !Office.isValidID(o.id) {
             problems.add(
-                "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter (for example jinshan)")
+                "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter (for example jinshan)"
+            )
         }
         o.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if o.name.isEmpty { problems.add("office name is empty; give the office's name, for example 金山警务室") }

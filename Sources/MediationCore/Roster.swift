@@ -79,7 +79,8 @@ public enum Roster {
         let records = try CSV.parse(text)
         guard let header = records.first else {
             throw MediationError.invalidInput(
-                "the roster is empty", hint: "the first line must name the columns, for example name,role,mobile,offices")
+                "the roster is empty",
+                hint: "the first line must name the columns, for example name,role,mobile,offices")
         }
         var columns: [Column?] = []
         var problems: [String] = []
@@ -95,7 +96,8 @@ public enum Roster {
             columns.append(column)
         }
         for required in [Column.name, .role, .offices] where !columns.contains(required) {
-            problems.append("line \(header.line): required column '\(required.rawValue)' (\(required.chinese)) is missing")
+            problems.append(
+                "line \(header.line): required column '\(required.rawValue)' (\(required.chinese)) is missing")
         }
         if !columns.contains(.mobile) && !columns.contains(.email) {
             problems.append("line \(header.line): the roster needs a 'mobile' (手机) or 'email' (邮箱) column")
@@ -133,7 +135,8 @@ public enum Roster {
         return rows
     }
 
-    private static func failure(_ problems: [String]) -> MediationError {
+    /// The one error for a rejected roster: every problem, each with its line, and the promise that nothing was written.
+    public static func failure(_ problems: [String]) -> MediationError {
         MediationError(
             .invalidInput,
             "the roster has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. "

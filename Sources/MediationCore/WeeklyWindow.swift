@@ -24,7 +24,8 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
     public static func validate(_ windows: [WeeklyWindow], field: String) throws {
         var problems = Problems()
         for w in windows where w.end <= w.start {
-            problems.add("\(field): \(w.weekday.code) \(w.start)-\(w.end) ends before it starts; write the earlier time first")
+            problems.add(
+                "\(field): \(w.weekday.code) \(w.start)-\(w.end) ends before it starts; write the earlier time first")
         }
         let sorted = windows.filter { $0.end > $0.start }.sorted()
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.weekday == b.weekday && b.start < a.end {

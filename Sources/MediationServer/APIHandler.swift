@@ -86,7 +86,7 @@ struct APIHandler: APIProtocol {
         let filter = ExpertFilter(
             role: try q.role.map(Wire.role), office: Text.nonEmpty(q.office), specialty: Text.nonEmpty(q.specialty),
             active: q.active)
-        return .ok(.init(body: .json(.init(experts: try await db.experts(filter).map(Wire.expert)))))
+        return .ok(.init(body: .json(.init(experts: try await db.experts(filter).map(Wire.summary)))))
     }
 
     func createExpert(_ input: Operations.CreateExpert.Input) async throws -> Operations.CreateExpert.Output {
@@ -95,7 +95,8 @@ struct APIHandler: APIProtocol {
         var expert = Expert(
             name: b.name, role: try Wire.role(b.role), specialties: b.specialties ?? [], languages: b.languages ?? [],
             servesAllOffices: offices.all, offices: offices.ids, email: b.email, mobile: b.mobile,
-            wecomUserId: b.wecomUserId, dingtalkMobile: b.dingtalkMobile, preferredChannel: try Wire.channel(b.preferredChannel),
+            wecomUserId: b.wecomUserId, dingtalkMobile: b.dingtalkMobile,
+            preferredChannel: try Wire.channel(b.preferredChannel),
             notes: b.notes)
         if let v = b.timeZone { expert.timeZone = v }
         if let v = b.maxSessionsPerDay { expert.maxSessionsPerDay = v }
@@ -140,11 +141,13 @@ struct APIHandler: APIProtocol {
         return .ok(.init(body: .json(Wire.expert(stored))))
     }
 
-    func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output {
+    func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output
+    {
         .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, false)))))
     }
 
-    func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output {
+    func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output
+    {
         .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true)))))
     }
 
@@ -179,7 +182,9 @@ struct APIHandler: APIProtocol {
     }
 
     func listTimeOff(_ input: Operations.ListTimeOff.Input) async throws -> Operations.ListTimeOff.Output {
-        .ok(.init(body: .json(try await spans(.timeOff, input.path.expert, from: input.query.from, to: input.query.to))))
+        .ok(
+            .init(body: .json(try await spans(.timeOff, input.path.expert, from: input.query.from, to: input.query.to)))
+        )
     }
 
     func addTimeOff(_ input: Operations.AddTimeOff.Input) async throws -> Operations.AddTimeOff.Output {
@@ -221,9 +226,11 @@ struct APIHandler: APIProtocol {
         let intervals = free.map { i -> Components.Schemas.FreeInterval in
             let (date, startMinutes) = zone.wallClock(i.start)
             let (endDate, endMinutes) = zone.wallClock(i.end)
-            let endLocal = endDate > date && endMinutes == 0 ? "24:00" : TimeOfDay(minutes: endMinutes)?.description ?? ""
+            let endLocal =
+                endDate > date && endMinutes == 0 ? "24:00" : TimeOfDay(minutes: endMinutes)?.description ?? ""
             return .init(
-                start: zone.format(i.start), end: zone.format(i.end), date: date.description, weekday: date.weekday.code,
+                start: zone.format(i.start), end: zone.format(i.end), date: date.description,
+                weekday: date.weekday.code,
                 startLocal: TimeOfDay(minutes: startMinutes)?.description ?? "", endLocal: endLocal,
                 minutes: Int(i.duration / 60))
         }
@@ -245,7 +252,8 @@ struct APIHandler: APIProtocol {
                 body: .json(
                     .init(
                         dryRun: report.dryRun, created: report.created.count, updated: report.updated.count,
-                        unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated))))
+                        unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated)))
+        )
     }
 
     func exportRoster(_ input: Operations.ExportRoster.Input) async throws -> Operations.ExportRoster.Output {

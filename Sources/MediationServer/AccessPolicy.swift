@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import MediationCore
@@ -47,18 +48,34 @@ public struct Caller: Sendable, Equatable {
 
 /// Decides who may call, from the peer's uid and groups. Root and the daemon's own uid are admin.
 public final class AccessPolicy: Sendable {
-    private let state: Mutex<(rules: AccessRules, gids: [UInt32: Role])>
+    /// A decision for one (uid, gid): the user's name and role (nil when refused), until `expires`.
+    private struct Decision {
+        var user: String?
+        var role: Role?
+        var expires: UInt64
+    }
+
+    private struct State {
+        var rules: AccessRules
+        var gids: [UInt32: Role]
+        var decisions: [UInt64: Decision] = [:]
+    }
+
+    private let state: Mutex<State>
     private let ownUID: UInt32
+    /// Group membership is read from the system at most this often per caller (passwd and group lookups
+    /// cost more than the rest of a small request). A reload forgets every decision at once.
+    private static let decisionLifetime: UInt64 = 30_000_000_000
 
     public init(rules: AccessRules, ownUID: UInt32 = getuid()) {
         self.ownUID = ownUID
-        state = Mutex((rules, Self.resolve(rules)))
+        state = Mutex(State(rules: rules, gids: Self.resolve(rules)))
     }
 
     /// Replaces the rules (on reload).
     public func update(_ rules: AccessRules) {
         let gids = Self.resolve(rules)
-        state.withLock { $0 = (rules, gids) }
+        state.withLock { $0 = State(rules: rules, gids: gids) }
     }
 
     public var rules: AccessRules { state.withLock { $0.rules } }
@@ -71,7 +88,9 @@ public final class AccessPolicy: Sendable {
 
     private static func resolve(_ rules: AccessRules) -> [UInt32: Role] {
         var map: [UInt32: Role] = [:]
-        for (names, role) in [(rules.viewerGroups, Role.viewer), (rules.staffGroups, .staff), (rules.adminGroups, .admin)] {
+        for (names, role) in [
+            (rules.viewerGroups, Role.viewer), (rules.staffGroups, .staff), (rules.adminGroups, .admin),
+        ] {
             for name in names {
                 guard let group = getgrnam(name) else { continue }
                 let gid = group.pointee.gr_gid
@@ -83,21 +102,36 @@ public final class AccessPolicy: Sendable {
 
     /// The caller's role, or a `forbidden` error naming the groups that would let them in.
     public func authorize(_ creds: PeerCredentials) throws -> Caller {
+        let key = UInt64(creds.uid) << 32 | UInt64(creds.gid)
+        let now = DispatchTime.now().uptimeNanoseconds
+        let cached = state.withLock { $0.decisions[key] }
+        let decision: Decision
+        if let cached, cached.expires > now {
+            decision = cached
+        } else {
+            decision = decide(creds, expires: now + Self.decisionLifetime)
+            state.withLock { $0.decisions[key] = decision }
+        }
+        guard let role = decision.role else {
+            let rules = self.rules
+            throw MediationError.forbidden(
+                "uid \(creds.uid)\(decision.user.map { " (\($0))" } ?? "") may not use mediationd; "
+                    + "ask an administrator to add the user to one of the groups: \(rules.listing)")
+        }
+        return Caller(credentials: creds, user: decision.user, role: role)
+    }
+
+    private func decide(_ creds: PeerCredentials, expires: UInt64) -> Decision {
         let user = Self.userName(creds.uid)
         if creds.uid == 0 || creds.uid == ownUID {
-            return Caller(credentials: creds, user: user, role: .admin)
+            return Decision(user: user, role: .admin, expires: expires)
         }
-        let (rules, gids) = state.withLock { ($0.rules, $0.gids) }
+        let gids = state.withLock { $0.gids }
         var best: Role?
         for gid in Self.groups(of: creds, user: user) {
             if let role = gids[gid] { best = max(best ?? role, role) }
         }
-        guard let role = best else {
-            throw MediationError.forbidden(
-                "uid \(creds.uid)\(user.map { " (\($0))" } ?? "") may not use mediationd; "
-                    + "ask an administrator to add the user to one of the groups: \(rules.listing)")
-        }
-        return Caller(credentials: creds, user: user, role: role)
+        return Decision(user: user, role: best, expires: expires)
     }
 
     static func userName(_ uid: UInt32) -> String? {

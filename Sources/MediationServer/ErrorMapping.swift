@@ -49,7 +49,8 @@ enum ErrorMapping {
                 let why = describe(e.underlyingError)
                 return (
                     .badRequest, "invalid_input",
-                    .invalidInput("the request could not be read: \(why)", hint: "see GET /v1/openapi.yaml for the format")
+                    .invalidInput(
+                        "the request could not be read: \(why)", hint: "see GET /v1/openapi.yaml for the format")
                 )
             }
             return (.internalServerError, "internal", nil)
@@ -132,7 +133,9 @@ enum ErrorMapping {
         let body = Body(error: .init(code: code, message: message, details: details))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data = (try? encoder.encode(body)) ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
+        let data =
+            (try? encoder.encode(body))
+            ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -150,9 +153,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let (status, code, mapped) = ErrorMapping.classify(error, request: request)
             if let mapped {
                 if status == .forbidden {
-                    context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "why": "\(mapped.message)"])
+                    context.logger.notice(
+                        "refused", metadata: ["path": "\(request.uri.path)", "why": "\(mapped.message)"])
                 }
-                return ErrorMapping.response(status: status, code: code, message: mapped.message, details: mapped.details)
+                return ErrorMapping.response(
+                    status: status, code: code, message: mapped.message, details: mapped.details)
             }
             context.logger.error(
                 "internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
@@ -173,7 +178,8 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         if request.headers[.origin] != nil || request.headers[.referer] != nil {
             throw MediationError.forbidden(
-                "requests from web pages are refused (Origin or Referer header present); use mediationctl or curl --unix-socket")
+                "requests from web pages are refused (Origin or Referer header present); use mediationctl or curl --unix-socket"
+            )
         }
         guard let value = request.headers[PeerCredentials.headerName], let creds = PeerCredentials(headerValue: value)
         else {

@@ -16,7 +16,9 @@ enum Wire {
             let day = Weekday(parsing: w.weekday)
             let start = TimeOfDay(parsing: w.start)
             let end = TimeOfDay(parsing: w.end)
-            if day == nil { problems.add("\(field)[\(i)]: weekday '\(w.weekday)' is not mon, tue, wed, thu, fri, sat or sun") }
+            if day == nil {
+                problems.add("\(field)[\(i)]: weekday '\(w.weekday)' is not mon, tue, wed, thu, fri, sat or sun")
+            }
             if start == nil { problems.add("\(field)[\(i)]: start '\(w.start)' is not a time HH:MM") }
             if end == nil { problems.add("\(field)[\(i)]: end '\(w.end)' is not a time HH:MM") }
             if let day, let start, let end { result.append(WeeklyWindow(weekday: day, start: start, end: end)) }
@@ -39,6 +41,14 @@ enum Wire {
             preferredChannel: e.preferredChannel.flatMap { .init(rawValue: $0.rawValue) }, timeZone: e.timeZone,
             maxSessionsPerDay: e.maxSessionsPerDay, maxSessionsPerWeek: e.maxSessionsPerWeek, notes: e.notes,
             active: e.active, weeklyHours: e.weeklyHours.map(window))
+    }
+
+    static func summary(_ e: Expert) -> Components.Schemas.ExpertSummary {
+        .init(
+            id: e.id, name: e.name, role: .init(rawValue: e.role.rawValue) ?? .lawyer, specialties: e.specialties,
+            languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
+            mobile: e.mobile, timeZone: e.timeZone, active: e.active,
+            weeklyMinutes: e.weeklyHours.reduce(0) { $0 + $1.end.minutes - $1.start.minutes })
     }
 
     static func role(_ text: String) throws -> ExpertRole {

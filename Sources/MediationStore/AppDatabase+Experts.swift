@@ -80,12 +80,11 @@ extension AppDatabase {
             if let office = filter.office?.lowercased() {
                 guard try OfficeRecord.fetchOne(db, key: office) != nil else { throw Self.officeNotFound(office, db) }
                 request = request.filter(
-                    sql: "serves_all_offices = 1 OR EXISTS (SELECT 1 FROM json_each(expert.offices) WHERE value = ?)",
-                    arguments: [office])
+                    sql: "serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\'", arguments: [TagColumn.pattern(office)])
             }
             if let specialty = filter.specialty.flatMap({ Tag.normalize([$0]).first }) {
                 request = request.filter(
-                    sql: "EXISTS (SELECT 1 FROM json_each(expert.specialties) WHERE value = ?)", arguments: [specialty])
+                    sql: "specialties LIKE ? ESCAPE '\\'", arguments: [TagColumn.pattern(specialty)])
             }
             return try request.fetchAll(db).map(\.expert)
         }
@@ -126,7 +125,8 @@ extension AppDatabase {
         return try await write { db in
             let expert = try Self.findExpert(ref, db)
             try db.execute(
-                sql: "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [expert.id, interval.start, interval.end, note, now])
             return Span(id: db.lastInsertedRowID, expertId: expert.id ?? 0, interval: interval, note: note)
         }
@@ -204,7 +204,7 @@ extension AppDatabase {
                 }
                 plans.append((row.line, existing, row.expert))
             }
-            guard problems.isEmpty else { throw Self.importFailure(problems) }
+            guard problems.isEmpty else { throw Roster.failure(problems) }
             for plan in plans {
                 var expert = plan.expert
                 if let existing = plan.record {
@@ -230,7 +230,7 @@ extension AppDatabase {
                     report.created.append(plan.line)
                 }
             }
-            guard problems.isEmpty else { throw Self.importFailure(problems) }
+            guard problems.isEmpty else { throw Roster.failure(problems) }
             return report
         }
         if dryRun {
@@ -249,14 +249,6 @@ extension AppDatabase {
         return try await write(work)
     }
 
-    private static func importFailure(_ problems: [String]) -> MediationError {
-        MediationError(
-            .invalidInput,
-            "the roster has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was imported. "
-                + "Fix the lines below and import again:\n" + problems.joined(separator: "\n"),
-            details: problems)
-    }
-
     // MARK: Helpers inside transactions
 
     static func findExpert(_ ref: String, _ db: Database) throws -> ExpertRecord {
@@ -272,13 +264,17 @@ extension AppDatabase {
         {
             return record
         }
-        if r.contains("@"), let record = try ExpertRecord.filter(ExpertRecord.Columns.email == r.lowercased()).fetchOne(db) {
+        if r.contains("@"),
+            let record = try ExpertRecord.filter(ExpertRecord.Columns.email == r.lowercased()).fetchOne(db)
+        {
             return record
         }
         let named = try ExpertRecord.filter(ExpertRecord.Columns.name == r).order(ExpertRecord.Columns.id).fetchAll(db)
         if named.count == 1 { return named[0] }
         if named.count > 1 {
-            let list = named.map { "#\($0.id ?? 0) (\($0.role), \($0.mobile.map(Contact.maskMobile) ?? $0.email ?? "-"))" }
+            let list = named.map {
+                "#\($0.expert.id) (\($0.expert.role.rawValue), \($0.expert.mobile.map(Contact.maskMobile) ?? $0.expert.email ?? "-"))"
+            }
             throw MediationError.invalidInput(
                 "\(named.count) experts are named \(r): \(list.joined(separator: ", "))", hint: "give the id instead")
         }
@@ -294,7 +290,8 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist",
                 hint: known.isEmpty
-                    ? "add the office first with 'office add'" : "known offices: \(known.sorted().joined(separator: ", "))")
+                    ? "add the office first with 'office add'"
+                    : "known offices: \(known.sorted().joined(separator: ", "))")
         }
     }
 
@@ -304,14 +301,16 @@ extension AppDatabase {
                 .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
         {
             throw MediationError.conflict(
-                "mobile \(mobile) already belongs to expert #\(other.id ?? 0) \(other.name); update that expert instead of adding another")
+                "mobile \(mobile) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another"
+            )
         }
         if let email = expert.email,
             let other = try ExpertRecord.filter(ExpertRecord.Columns.email == email)
                 .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
         {
             throw MediationError.conflict(
-                "email \(email) already belongs to expert #\(other.id ?? 0) \(other.name); update that expert instead of adding another")
+                "email \(email) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another"
+            )
         }
     }
 

@@ -11,7 +11,8 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             if try OfficeRecord.fetchOne(db, key: office.id) != nil {
-                throw MediationError.conflict("office '\(office.id)' already exists; use 'office update \(office.id)' to change it")
+                throw MediationError.conflict(
+                    "office '\(office.id)' already exists; use 'office update \(office.id)' to change it")
             }
             try OfficeRecord(office, createdAt: now, updatedAt: now).insert(db)
             return office
@@ -26,10 +27,12 @@ extension AppDatabase {
     {
         let now = clock.now()
         return try await write { db in
-            guard let record = try OfficeRecord.fetchOne(db, key: id.lowercased()) else { throw Self.officeNotFound(id, db) }
+            guard let record = try OfficeRecord.fetchOne(db, key: id.lowercased()) else {
+                throw Self.officeNotFound(id, db)
+            }
             var office = record.office
             try change(&office)
-            office.id = record.id
+            office.id = record.office.id
             office = try office.validated()
             try OfficeRecord(office, createdAt: record.createdAt, updatedAt: now).update(db)
             return office
@@ -53,6 +56,7 @@ extension AppDatabase {
         let known = (try? String.fetchAll(db, sql: "SELECT id FROM office ORDER BY id")) ?? []
         return .notFound(
             "no office '\(id)'; "
-                + (known.isEmpty ? "none exist yet: add one with 'office add'" : "known offices: \(known.joined(separator: ", "))"))
+                + (known.isEmpty
+                    ? "none exist yet: add one with 'office add'" : "known offices: \(known.joined(separator: ", "))"))
     }
 }

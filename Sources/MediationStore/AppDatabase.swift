@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
+import MediationCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import MediationCore
 
 /// The one door to the database. Every write is one transaction that keeps the invariants;
 /// callers never see SQL, so a second backend can stand behind the same methods later.
@@ -31,10 +31,16 @@ public final class AppDatabase: Sendable {
         self.path = path
         do {
             try Migrations.migrator.migrate(writer)
+            schemaVersionName = try writer.read { db in
+                try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none"
+            }
         } catch {
             throw MediationError.unavailable("cannot update the database schema at \(path): \(error)")
         }
     }
+
+    /// The newest migration applied, known from the start: migrations only run in `init`.
+    let schemaVersionName: String
 
     static func configuration() -> Configuration {
         var config = Configuration()
@@ -64,6 +70,9 @@ public final class AppDatabase: Sendable {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
+            // GRDB sets synchronous=NORMAL on the writer after prepareDatabase when it enables WAL;
+            // the writer is one long-lived connection, so setting FULL here holds for every commit.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             let result = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
             guard result == ["ok"] else {
                 throw MediationError.unavailable(damaged(path, result.prefix(3).joined(separator: "; ")))
@@ -87,9 +96,7 @@ public final class AppDatabase: Sendable {
     }
 
     /// The name of the newest applied migration, shown by health.
-    public func schemaVersion() async throws -> String {
-        try await read { db in try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none" }
-    }
+    public func schemaVersion() async throws -> String { schemaVersionName }
 
     // MARK: - Running work with errors translated
 
@@ -106,11 +113,14 @@ public final class AppDatabase: Sendable {
         guard let db = error as? DatabaseError else { return error }
         switch db.resultCode {
         case .SQLITE_CONSTRAINT:
-            return MediationError.conflict("the change clashes with stored data (\(db.message ?? "constraint")); reload and try again")
+            return MediationError.conflict(
+                "the change clashes with stored data (\(db.message ?? "constraint")); reload and try again")
         case .SQLITE_FULL:
-            return MediationError.unavailable("the disk holding the database is full; free space, then try again. Nothing was changed")
+            return MediationError.unavailable(
+                "the disk holding the database is full; free space, then try again. Nothing was changed")
         case .SQLITE_READONLY:
-            return MediationError.unavailable("the database is read-only; check its file permissions. Nothing was changed")
+            return MediationError.unavailable(
+                "the database is read-only; check its file permissions. Nothing was changed")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return MediationError.unavailable("the database is busy; try again in a moment")
         default:

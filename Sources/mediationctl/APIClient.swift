@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import MediationAPI
 import NIOCore
 import NIOPosix
@@ -14,9 +15,10 @@ struct APIClient {
     init(socketPath: String) throws {
         self.socketPath = socketPath
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: "") else {
-            throw CLIFailure.input("the socket path '\(socketPath)' cannot be used; give an absolute or relative file path")
+            throw CLIFailure.input(
+                "the socket path '\(socketPath)' cannot be used; give an absolute or relative file path")
         }
-        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport())
+        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport(), middlewares: [ResponseRecorder.shared])
     }
 
     /// Runs one call, translating transport failures into a message that says what to do.
@@ -70,9 +72,33 @@ func apiFailure(_ status: Int, _ response: Components.Responses.Problem) -> CLIF
     return CLIFailure(message: message, exitCode: code)
 }
 
-/// Prints a value as the API's JSON.
+/// Keeps the body of the last response, so `--json` prints exactly what the daemon sent.
+final class ResponseRecorder: ClientMiddleware, @unchecked Sendable {
+    static let shared = ResponseRecorder()
+    private let lock = NSLock()
+    private var body: [UInt8]?
+
+    var lastBody: [UInt8]? { lock.withLock { body } }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let (response, responseBody) = try await next(request, body, baseURL)
+        guard let responseBody else { return (response, nil) }
+        let bytes = try await [UInt8](collecting: responseBody, upTo: 256 << 20)
+        lock.withLock { self.body = bytes }
+        return (response, HTTPBody(bytes))
+    }
+}
+
+/// Prints the API's JSON: the daemon's own bytes when there are any, else the value encoded.
 func printJSON<T: Encodable>(_ value: T) throws {
+    if let raw = ResponseRecorder.shared.lastBody, raw.first == UInt8(ascii: "{") {
+        print(String(decoding: raw, as: UTF8.self))
+        return
+    }
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

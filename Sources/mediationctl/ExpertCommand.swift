@@ -6,7 +6,8 @@ import MediationCore
 struct ExpertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "expert",
-        abstract: "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export.",
+        abstract:
+            "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export.",
         discussion: """
             EXPERT is an id (12 or #12), a mobile, an email, or the exact full name.
             Roles: legal_officer (法制民警), lawyer (律师), retiree (退休干部), community_staff (综治专干).
@@ -109,7 +110,7 @@ struct ExpertCommand: AsyncParsableCommand {
                         String(e.id), e.name, ExpertCommand.roleLabel(e.role.rawValue),
                         e.servesAllOffices ? "all" : e.offices.joined(separator: ","),
                         e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ","), e.mobile ?? "-",
-                        ExpertCommand.weeklyHours(e.weeklyHours), e.active ? "active" : "inactive")
+                        String(format: "%.1f", Double(e.weeklyMinutes) / 60), e.active ? "active" : "inactive")
                 }
                 table.print()
                 print("\(list.experts.count) expert\(list.experts.count == 1 ? "" : "s")")
@@ -210,7 +211,8 @@ struct ExpertCommand: AsyncParsableCommand {
                 print("\(a.name) (#\(a.expertId)) free from \(a.from) to \(a.to), times in \(a.timeZone)")
                 var table = Table("DATE", "DAY", "FROM", "TO", "HOURS")
                 for i in a.intervals {
-                    table.add(i.date, i.weekday, i.startLocal, i.endLocal, String(format: "%.1f", Double(i.minutes) / 60))
+                    table.add(
+                        i.date, i.weekday, i.startLocal, i.endLocal, String(format: "%.1f", Double(i.minutes) / 60))
                 }
                 if a.intervals.isEmpty { print("(no free time in this range)") } else { table.print() }
                 print(String(format: "total: %.1f h", Double(a.totalMinutes) / 60))
@@ -246,8 +248,9 @@ struct ExpertCommand: AsyncParsableCommand {
                 let r = try ok.body.json
                 if global.json { return try printJSON(r) }
                 let verb = r.dryRun ? "would create" : "created"
-                print("\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), unchanged \(r.unchanged)"
-                      + (r.dryRun ? " (dry run: nothing written)" : ""))
+                print(
+                    "\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), unchanged \(r.unchanged)"
+                        + (r.dryRun ? " (dry run: nothing written)" : ""))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -283,13 +286,6 @@ struct ExpertCommand: AsyncParsableCommand {
     static func roleLabel(_ role: String) -> String {
         guard let r = ExpertRole(rawValue: role) else { return role }
         return "\(r.rawValue) \(r.chinese)"
-    }
-
-    static func weeklyHours(_ list: [Components.Schemas.WeeklyWindow]) -> String {
-        let minutes = list.reduce(0) { sum, w in
-            sum + max(0, (TimeOfDay(parsing: w.end)?.minutes ?? 0) - (TimeOfDay(parsing: w.start)?.minutes ?? 0))
-        }
-        return String(format: "%.1f", Double(minutes) / 60)
     }
 
     static func show(_ e: Components.Schemas.Expert, json: Bool) throws {

@@ -22,7 +22,9 @@ struct Health: AsyncParsableCommand {
             print("schema:    \(h.schemaVersion)")
             print("database:  \(h.databasePath)")
             print("socket:    \(client.socketPath)")
-            print("you:       uid \(h.caller.uid)\(h.caller.user.map { " (\($0))" } ?? ""), role \(h.caller.role.rawValue)")
+            print(
+                "you:       uid \(h.caller.uid)\(h.caller.user.map { " (\($0))" } ?? ""), role \(h.caller.role.rawValue)"
+            )
         case .default(let status, let problem):
             throw apiFailure(status, problem)
         }

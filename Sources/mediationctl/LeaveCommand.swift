@@ -33,7 +33,8 @@ enum SpanVerbs {
         print("#\(span.id): \(span.start) → \(span.end)\(span.note.map { "  (\($0))" } ?? "")")
     }
 
-    static func list(_ kind: SpanKind, _ global: GlobalOptions, expert: String, from: String?, to: String?) async throws {
+    static func list(_ kind: SpanKind, _ global: GlobalOptions, expert: String, from: String?, to: String?) async throws
+    {
         let client = try global.client()
         let list: Components.Schemas.SpanList
         switch kind {
@@ -67,7 +68,8 @@ enum SpanVerbs {
             case .default(let s, let p): throw apiFailure(s, p)
             }
         case .extra:
-            switch try await client.call({ try await $0.removeExtraAvailability(path: .init(expert: expert, span: id)) }) {
+            switch try await client.call({ try await $0.removeExtraAvailability(path: .init(expert: expert, span: id)) }
+            ) {
             case .noContent: break
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -137,7 +139,9 @@ extension ExpertCommand {
         @Option(help: "End.") var to: String
         @Option(help: "A note.") var note: String?
 
-        func run() async throws { try await SpanVerbs.add(.extra, global, expert: expert, from: from, to: to, note: note) }
+        func run() async throws {
+            try await SpanVerbs.add(.extra, global, expert: expert, from: from, to: to, note: note)
+        }
     }
 
     struct ExtraList: AsyncParsableCommand {

@@ -31,7 +31,8 @@ struct OfficeCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an office (admin).",
-            discussion: "Example: mediationctl office add jinshan --name 金山警务室 --address '金山路 12 号' --phone 021-5555-0101")
+            discussion:
+                "Example: mediationctl office add jinshan --name 金山警务室 --address '金山路 12 号' --phone 021-5555-0101")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Short id: 2–32 characters a–z, 0–9, '-', for example jinshan.") var id: String
         @OptionGroup var fields: Fields
@@ -42,7 +43,8 @@ struct OfficeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = Components.Schemas.OfficeCreate(
-                id: id, name: fields.name ?? "", timeZone: fields.timeZone, address: fields.address, phone: fields.phone,
+                id: id, name: fields.name ?? "", timeZone: fields.timeZone, address: fields.address,
+                phone: fields.phone,
                 workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes)
             let out = try await global.client().call { try await $0.createOffice(body: .json(body)) }
             switch out {
@@ -67,7 +69,9 @@ struct OfficeCommand: AsyncParsableCommand {
                     table.add(o.id, o.name, o.timeZone, o.phone ?? "-", "\(o.defaultSessionMinutes) min")
                 }
                 table.print()
-                if list.offices.isEmpty { print("(no offices yet: add one with 'mediationctl office add ID --name NAME')") }
+                if list.offices.isEmpty {
+                    print("(no offices yet: add one with 'mediationctl office add ID --name NAME')")
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -90,7 +94,8 @@ struct OfficeCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change some fields of an office (admin).",
-            discussion: "Example: mediationctl office update jinshan --hours 'mon-fri 08:30-17:30' --session-minutes 120")
+            discussion:
+                "Example: mediationctl office update jinshan --hours 'mon-fri 08:30-17:30' --session-minutes 120")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The office id.") var id: String
         @OptionGroup var fields: Fields
@@ -135,7 +140,8 @@ enum Windows {
 
     static func format(_ list: [Components.Schemas.WeeklyWindow]) -> String {
         let windows = list.compactMap { w -> WeeklyWindow? in
-            guard let d = Weekday(parsing: w.weekday), let s = TimeOfDay(parsing: w.start), let e = TimeOfDay(parsing: w.end)
+            guard let d = Weekday(parsing: w.weekday), let s = TimeOfDay(parsing: w.start),
+                let e = TimeOfDay(parsing: w.end)
             else { return nil }
             return WeeklyWindow(weekday: d, start: s, end: e)
         }

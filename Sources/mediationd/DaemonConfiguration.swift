@@ -41,7 +41,8 @@ struct DaemonConfiguration: Sendable {
         let c = ConfigReader(providers: providers)
         let modeText = c.string(forKey: "socket.mode", default: "0660")
         guard let mode = mode_t(modeText, radix: 8), mode <= 0o777 else {
-            throw MediationError.invalidInput("socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
+            throw MediationError.invalidInput(
+                "socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
         }
         let idle = c.int(forKey: "socket.idle_timeout_seconds", default: 60)
         guard idle >= 1 else {

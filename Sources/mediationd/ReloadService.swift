@@ -18,7 +18,8 @@ struct ReloadService: Service {
                 policy.update(fresh.access)
                 logger.notice("configuration reloaded", metadata: ["source": "\(fresh.source)"])
                 for group in policy.missingGroups {
-                    logger.warning("configured group does not exist; nobody gets its role", metadata: ["group": "\(group)"])
+                    logger.warning(
+                        "configured group does not exist; nobody gets its role", metadata: ["group": "\(group)"])
                 }
             } catch {
                 logger.error(

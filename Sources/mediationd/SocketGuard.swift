@@ -20,7 +20,8 @@ enum SocketGuard {
         }
         if isLive(path) {
             throw MediationError.conflict(
-                "another mediationd is already serving \(path); stop it first (systemctl stop mediationd) or set socket.path to another place")
+                "another mediationd is already serving \(path); stop it first (systemctl stop mediationd) or set socket.path to another place"
+            )
         }
         // Nobody answers: a socket left by a daemon that was killed.
         unlink(path)

@@ -53,7 +53,8 @@ struct DaemonEndToEndTests {
         #expect(try d.expertCount("--active") == 30 - inactiveInSample - 1)
 
         // Leave, and free time that honours it.
-        let leave = try d.ctl("expert", "leave", "add", "陈志远", "--from", "2026-12-07", "--to", "2026-12-07", "--reason", "出差")
+        let leave = try d.ctl(
+            "expert", "leave", "add", "陈志远", "--from", "2026-12-07", "--to", "2026-12-07", "--reason", "出差")
         #expect(leave.status == 0, "\(leave)")
 
         #expect(d.stop() == 0, "graceful stop exits 0: \(d.log())")
@@ -87,9 +88,17 @@ struct DaemonEndToEndTests {
         let base = ["expert", "add", "--name", "测试", "--office", "jinshan", "--mobile", "13700000001"]
         let cases: [(args: [String], message: String)] = [
             (base + ["--role", "judge"], "role 'judge' is unknown"),
-            (["expert", "add", "--name", "测试", "--role", "lawyer", "--office", "nowhere", "--mobile", "13700000001"],
-             "office 'nowhere' does not exist"),
-            (base + ["--role", "lawyer", "--time-zone", "Asia/Shangai"], "time zone 'Asia/Shangai' is not a known IANA zone"),
+            (
+                [
+                    "expert", "add", "--name", "测试", "--role", "lawyer", "--office", "nowhere", "--mobile",
+                    "13700000001",
+                ],
+                "office 'nowhere' does not exist"
+            ),
+            (
+                base + ["--role", "lawyer", "--time-zone", "Asia/Shangai"],
+                "time zone 'Asia/Shangai' is not a known IANA zone"
+            ),
             (base + ["--role", "lawyer", "--hours", "mon 12:00-09:00"], "ends before it starts"),
             (base + ["--role", "lawyer", "--hours", "mon 09:00-12:00 11:00-13:00"], "overlaps"),
             (base + ["--role", "lawyer", "--max-per-day=-1"], "below 0"),
@@ -106,7 +115,9 @@ struct DaemonEndToEndTests {
 
         let first = try d.ctl(args: base + ["--role", "lawyer"])
         #expect(first.status == 0, "\(first)")
-        let duplicate = try d.ctl(args: ["expert", "add", "--name", "另一位", "--role", "retiree", "--office", "jinshan", "--mobile", "137 0000 0001"])
+        let duplicate = try d.ctl(args: [
+            "expert", "add", "--name", "另一位", "--role", "retiree", "--office", "jinshan", "--mobile", "137 0000 0001",
+        ])
         #expect(duplicate.status == 2)
         #expect(duplicate.stderr.contains("already belongs to expert #1 测试"), "\(duplicate)")
         #expect(try d.expertCount() == 1)
@@ -178,7 +189,8 @@ struct DaemonEndToEndTests {
         let json = ["-H", "content-type: application/json"]
         var (code, body) = try d.curl(["-X", "POST"] + json + ["-d", "{\"id\": \"a", url])
         #expect(code == 400 && body.contains("not valid JSON"), "\(code) \(body)")
-        (code, body) = try d.curl(["-X", "POST"] + json + ["-d", "{\"id\":\"jinshan\",\"name\":\"x\",\"colour\":\"red\"}", url])
+        (code, body) = try d.curl(
+            ["-X", "POST"] + json + ["-d", "{\"id\":\"jinshan\",\"name\":\"x\",\"colour\":\"red\"}", url])
         #expect(code == 400 && body.contains("colour"), "\(code) \(body)")
         let big = d.dir.appendingPathComponent("big.json").path
         _ = FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x20, count: (1 << 20) + 10))
@@ -190,8 +202,12 @@ struct DaemonEndToEndTests {
         #expect(code == 403 && body.contains("web pages"), "\(code) \(body)")
         (code, body) = try d.curl(["http://localhost/v1/openapi.yaml"])
         #expect(code == 200 && body.hasPrefix("openapi: 3.1.0"), "\(code)")
-        (code, body) = try d.curl(["-H", "x-mediationd-peer: 1 0 0", "http://localhost/v1/health"])
-        #expect(code == 200 && body.contains("\"uid\" : \(getuid())"), "the daemon's own stamp wins over a forged one")
+        (code, body) = try d.curl(["-H", "x-mediationd-peer: 1 4242 4242", "http://localhost/v1/health"])
+        #expect(code == 200)
+        let health = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let caller = health?["caller"] as? [String: Any]
+        #expect(caller?["uid"] as? Int == Int(getuid()), "the daemon's own stamp wins over a forged one: \(body)")
+        #expect(caller?["pid"] as? Int != 1, "\(body)")
         #expect(!d.log().contains("internal error"), "\(d.log())")
     }
 
@@ -200,7 +216,9 @@ struct DaemonEndToEndTests {
         // Mode 0666 so the kernel lets nobody connect: the daemon itself must refuse.
         let d = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["mediation-viewer"])
         try d.start()
-        let asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", d.socket]
+        let asNobody = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try d.ctlForOtherUsers(), "--socket", d.socket,
+        ]
         let refused = try runProgram("/usr/bin/setpriv", asNobody + ["health"])
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr.contains("may not use mediationd"), "\(refused)")
@@ -210,7 +228,10 @@ struct DaemonEndToEndTests {
         // The same uid in a group mapped to viewer may read but not write.
         let viewer = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["nogroup"])
         try viewer.start()
-        let asViewer = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", viewer.socket]
+        let asViewer = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try viewer.ctlForOtherUsers(), "--socket",
+            viewer.socket,
+        ]
         let health = try runProgram("/usr/bin/setpriv", asViewer + ["health"])
         #expect(health.status == 0, "\(health)")
         #expect(health.stdout.contains("role viewer"), "\(health)")
@@ -288,7 +309,9 @@ struct DaemonEndToEndTests {
             raw[bytes.count] = 0
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
@@ -316,7 +339,10 @@ struct DaemonEndToEndTests {
     func sighupReloadsAccessRulesAndKeepsTheOldOnesWhenTheFileIsBad() throws {
         let d = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["mediation-viewer"])
         try d.start()
-        let asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Repo.ctl, "--socket", d.socket, "health"]
+        let asNobody = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try d.ctlForOtherUsers(), "--socket", d.socket,
+            "health",
+        ]
         #expect(try runProgram("/usr/bin/setpriv", asNobody).status == 1)
         var yaml = try String(contentsOfFile: d.config, encoding: .utf8)
         yaml = yaml.replacingOccurrences(of: "viewer_groups: [mediation-viewer]", with: "viewer_groups: [nogroup]")

@@ -85,6 +85,16 @@ final class DaemonUnderTest: @unchecked Sendable {
 
     var databasePath: String { dir.appendingPathComponent("state/mediation.sqlite").path }
 
+    /// A copy of mediationctl that another uid can run: the checkout may sit in a folder only root can enter.
+    func ctlForOtherUsers() throws -> String {
+        let copy = dir.appendingPathComponent("mediationctl").path
+        if !FileManager.default.fileExists(atPath: copy) {
+            try FileManager.default.copyItem(atPath: Repo.ctl, toPath: copy)
+            chmod(copy, 0o755)
+        }
+        return copy
+    }
+
     /// Starts the daemon and waits until the socket answers.
     func start(environment extra: [String: String] = [:]) throws {
         let process = Process()

@@ -107,7 +107,9 @@ private let shanghai = try! Zone("Asia/Shanghai")
         #expect(t.minutes == minutes)
     }
 
-    @Test(arguments: ["25:00", "9:60", "24:30", "24:01", "12:5", "12", "", "ab:cd", "-1:00", "12:00:00", "9:00pm", "123:00"])
+    @Test(arguments: [
+        "25:00", "9:60", "24:30", "24:01", "12:5", "12", "", "ab:cd", "-1:00", "12:00:00", "9:00pm", "123:00",
+    ])
     func badTimes(text: String) {
         #expect(TimeOfDay(parsing: text) == nil, "\(text) should be rejected")
     }
@@ -195,8 +197,10 @@ private let shanghai = try! Zone("Asia/Shanghai")
                 let (d, minutes) = zone.wallClock(instant)
                 let back = zone.instant(d, try #require(TimeOfDay(minutes: minutes)))
                 // Only the second pass through Berlin's repeated hour maps back to its first pass.
-                let secondPass = zone == berlin && instant >= utc("2026-10-25T01:00Z") && instant < utc("2026-10-25T02:00Z")
-                #expect(back == (secondPass ? instant.addingTimeInterval(-3600) : instant), "\(zone.identifier) \(instant)")
+                let secondPass =
+                    zone == berlin && instant >= utc("2026-10-25T01:00Z") && instant < utc("2026-10-25T02:00Z")
+                #expect(
+                    back == (secondPass ? instant.addingTimeInterval(-3600) : instant), "\(zone.identifier) \(instant)")
                 // The wall clock agrees with Foundation's offset.
                 let expected = Int(instant.timeIntervalSince1970) + zone.offset(at: instant)
                 #expect(d.dayNumber * 86400 + minutes * 60 == expected)
@@ -205,7 +209,9 @@ private let shanghai = try! Zone("Asia/Shanghai")
     }
 
     @Test func instantThenWallClockRoundTrips() throws {
-        for (zone, day) in [(berlin, try date(2026, 3, 29)), (berlin, try date(2026, 10, 25)), (shanghai, try date(2026, 12, 7))] {
+        for (zone, day) in [
+            (berlin, try date(2026, 3, 29)), (berlin, try date(2026, 10, 25)), (shanghai, try date(2026, 12, 7)),
+        ] {
             for minutes in stride(from: 0, to: 1440, by: 10) {
                 let t = try #require(TimeOfDay(minutes: minutes))
                 let (d, m) = zone.wallClock(zone.instant(day, t))
@@ -281,13 +287,15 @@ private let shanghai = try! Zone("Asia/Shanghai")
     @Test func mondaysAroundSpringChange() throws {
         let free = AvailabilityResolver.expand(
             try weekly("mon 09:00-17:00"), in: berlin, over: span("2026-03-22T00:00Z", "2026-04-01T00:00Z"))
-        #expect(free == [span("2026-03-23T08:00Z", "2026-03-23T16:00Z"), span("2026-03-30T07:00Z", "2026-03-30T15:00Z")])
+        #expect(
+            free == [span("2026-03-23T08:00Z", "2026-03-23T16:00Z"), span("2026-03-30T07:00Z", "2026-03-30T15:00Z")])
     }
 
     @Test func mondaysAroundAutumnChange() throws {
         let free = AvailabilityResolver.expand(
             try weekly("mon 09:00-17:00"), in: berlin, over: span("2026-10-18T00:00Z", "2026-10-28T00:00Z"))
-        #expect(free == [span("2026-10-19T07:00Z", "2026-10-19T15:00Z"), span("2026-10-26T08:00Z", "2026-10-26T16:00Z")])
+        #expect(
+            free == [span("2026-10-19T07:00Z", "2026-10-19T15:00Z"), span("2026-10-26T08:00Z", "2026-10-26T16:00Z")])
     }
 
     @Test func shanghaiWeekGivesOneThreeHourInterval() throws {
@@ -303,7 +311,8 @@ private let shanghai = try! Zone("Asia/Shanghai")
         let alone = AvailabilityResolver.expand(try weekly("sun 19:00-24:00"), in: shanghai, over: range)
         #expect(alone == [span("2026-11-29T11:00Z", "2026-11-29T16:00Z")])
         // Followed by Monday 00:00–02:00 it merges into one span across midnight.
-        let joined = AvailabilityResolver.expand(try weekly("sun 19:00-24:00; mon 00:00-02:00"), in: shanghai, over: range)
+        let joined = AvailabilityResolver.expand(
+            try weekly("sun 19:00-24:00; mon 00:00-02:00"), in: shanghai, over: range)
         #expect(joined == [span("2026-11-29T11:00Z", "2026-11-29T18:00Z")])
     }
 
@@ -312,7 +321,8 @@ private let shanghai = try! Zone("Asia/Shanghai")
             weekly: try weekly("mon 09:00-17:00"), zone: shanghai, extra: [],
             timeOff: [span("2026-12-07T03:00Z", "2026-12-07T05:00Z")],  // 11:00–13:00 local
             range: span("2026-12-06T16:00Z", "2026-12-07T16:00Z"))
-        #expect(free == [span("2026-12-07T01:00Z", "2026-12-07T03:00Z"), span("2026-12-07T05:00Z", "2026-12-07T09:00Z")])
+        #expect(
+            free == [span("2026-12-07T01:00Z", "2026-12-07T03:00Z"), span("2026-12-07T05:00Z", "2026-12-07T09:00Z")])
     }
 
     @Test func timeOffCoveringTheWholeWindowLeavesNothing() throws {
@@ -331,13 +341,15 @@ private let shanghai = try! Zone("Asia/Shanghai")
                 span("2026-12-07T04:00Z", "2026-12-07T05:00Z"),  // Monday 12:00–13:00, touching the weekly window
             ],
             timeOff: [], range: span("2026-12-06T16:00Z", "2026-12-13T16:00Z"))
-        #expect(free == [span("2026-12-07T01:00Z", "2026-12-07T05:00Z"), span("2026-12-08T11:00Z", "2026-12-08T13:00Z")])
+        #expect(
+            free == [span("2026-12-07T01:00Z", "2026-12-07T05:00Z"), span("2026-12-08T11:00Z", "2026-12-08T13:00Z")])
     }
 
     @Test func timeOffAlsoRemovesExtraAvailability() throws {
         let free = AvailabilityResolver.free(
             weekly: [], zone: shanghai, extra: [span("2026-12-08T11:00Z", "2026-12-08T13:00Z")],
-            timeOff: [span("2026-12-08T12:00Z", "2026-12-08T14:00Z")], range: span("2026-12-06T16:00Z", "2026-12-13T16:00Z"))
+            timeOff: [span("2026-12-08T12:00Z", "2026-12-08T14:00Z")],
+            range: span("2026-12-06T16:00Z", "2026-12-13T16:00Z"))
         #expect(free == [span("2026-12-08T11:00Z", "2026-12-08T12:00Z")])
     }
 
@@ -362,13 +374,19 @@ private let shanghai = try! Zone("Asia/Shanghai")
 
     @Test func emptyOrBackwardRange() throws {
         let rules = try weekly("mon-sun 00:00-24:00")
-        #expect(AvailabilityResolver.expand(rules, in: shanghai, over: span("2026-12-07T00:00Z", "2026-12-07T00:00Z")).isEmpty)
-        #expect(AvailabilityResolver.expand(rules, in: shanghai, over: span("2026-12-08T00:00Z", "2026-12-07T00:00Z")).isEmpty)
+        #expect(
+            AvailabilityResolver.expand(rules, in: shanghai, over: span("2026-12-07T00:00Z", "2026-12-07T00:00Z"))
+                .isEmpty)
+        #expect(
+            AvailabilityResolver.expand(rules, in: shanghai, over: span("2026-12-08T00:00Z", "2026-12-07T00:00Z"))
+                .isEmpty)
         #expect(throws: MediationError.self) {
-            try AvailabilityResolver.checkRange(span("2026-12-08T00:00Z", "2026-12-07T00:00Z"), what: "the search window")
+            try AvailabilityResolver.checkRange(
+                span("2026-12-08T00:00Z", "2026-12-07T00:00Z"), what: "the search window")
         }
         #expect(throws: Never.self) {
-            try AvailabilityResolver.checkRange(span("2026-12-07T00:00Z", "2026-12-08T00:00Z"), what: "the search window")
+            try AvailabilityResolver.checkRange(
+                span("2026-12-07T00:00Z", "2026-12-08T00:00Z"), what: "the search window")
         }
     }
 
@@ -397,10 +415,14 @@ private struct SplitMix64 {
 
 private let gridBase = 1_800_000_000.0
 private func minuteInterval(_ a: Int, _ b: Int) -> Interval {
-    Interval(start: Date(timeIntervalSince1970: gridBase + Double(a * 60)), end: Date(timeIntervalSince1970: gridBase + Double(b * 60)))
+    Interval(
+        start: Date(timeIntervalSince1970: gridBase + Double(a * 60)),
+        end: Date(timeIntervalSince1970: gridBase + Double(b * 60)))
 }
 private func minutes(_ intervals: [Interval]) -> [[Int]] {
-    intervals.map { [Int(($0.start.timeIntervalSince1970 - gridBase) / 60), Int(($0.end.timeIntervalSince1970 - gridBase) / 60)] }
+    intervals.map {
+        [Int(($0.start.timeIntervalSince1970 - gridBase) / 60), Int(($0.end.timeIntervalSince1970 - gridBase) / 60)]
+    }
 }
 /// Minute cells covered by the intervals (empty and backward intervals cover nothing).
 private func cells(_ intervals: [[Int]]) -> Set<Int> {
@@ -412,7 +434,11 @@ private func cells(_ intervals: [[Int]]) -> Set<Int> {
 private func runs(_ cells: Set<Int>) -> [[Int]] {
     var result: [[Int]] = []
     for c in cells.sorted() {
-        if let last = result.last, last[1] == c { result[result.count - 1][1] = c + 1 } else { result.append([c, c + 1]) }
+        if let last = result.last, last[1] == c {
+            result[result.count - 1][1] = c + 1
+        } else {
+            result.append([c, c + 1])
+        }
     }
     return result
 }
@@ -433,8 +459,11 @@ private func runs(_ cells: Set<Int>) -> [[Int]] {
             let ia = a.map { minuteInterval($0[0], $0[1]) }
             let ib = b.map { minuteInterval($0[0], $0[1]) }
             #expect(minutes(IntervalSet.normalize(ia)) == runs(cells(a)), "case \(n) normalize \(a)")
-            #expect(minutes(IntervalSet.subtract(ia, ib)) == runs(cells(a).subtracting(cells(b))), "case \(n) \(a) - \(b)")
-            #expect(minutes(IntervalSet.intersect(ia, ib)) == runs(cells(a).intersection(cells(b))), "case \(n) \(a) ∩ \(b)")
+            #expect(
+                minutes(IntervalSet.subtract(ia, ib)) == runs(cells(a).subtracting(cells(b))), "case \(n) \(a) - \(b)")
+            #expect(
+                minutes(IntervalSet.intersect(ia, ib)) == runs(cells(a).intersection(cells(b))), "case \(n) \(a) ∩ \(b)"
+            )
         }
     }
 
@@ -446,7 +475,10 @@ private func runs(_ cells: Set<Int>) -> [[Int]] {
     @Test func handPickedCases() {
         let a = [minuteInterval(10, 20), minuteInterval(0, 5), minuteInterval(5, 8), minuteInterval(30, 30)]
         #expect(minutes(IntervalSet.normalize(a)) == [[0, 8], [10, 20]])
-        #expect(minutes(IntervalSet.subtract(a, [minuteInterval(2, 3), minuteInterval(12, 25)])) == [[0, 2], [3, 8], [10, 12]])
+        #expect(
+            minutes(IntervalSet.subtract(a, [minuteInterval(2, 3), minuteInterval(12, 25)])) == [
+                [0, 2], [3, 8], [10, 12],
+            ])
         #expect(minutes(IntervalSet.intersect(a, [minuteInterval(4, 11)])) == [[4, 8], [10, 11]])
         #expect(IntervalSet.subtract([], a).isEmpty)
         #expect(minutes(IntervalSet.subtract(a, [])) == [[0, 8], [10, 20]])

@@ -6,7 +6,8 @@ import Testing
 // MARK: - Helpers
 
 private func window(_ day: Weekday, _ start: String, _ end: String) throws -> WeeklyWindow {
-    WeeklyWindow(weekday: day, start: try #require(TimeOfDay(parsing: start)), end: try #require(TimeOfDay(parsing: end)))
+    WeeklyWindow(
+        weekday: day, start: try #require(TimeOfDay(parsing: start)), end: try #require(TimeOfDay(parsing: end)))
 }
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -24,7 +25,8 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 @Suite struct ExpertValidationTests {
     @Test func normalisesEverything() throws {
         let e = try Expert(
-            name: "  王芳 ", role: .lawyer, specialties: ["Property Law", "property_law", " FAMILY ", "family", "", "Labour"],
+            name: "  王芳 ", role: .lawyer,
+            specialties: ["Property Law", "property_law", " FAMILY ", "family", "", "Labour"],
             languages: ["普通话", " 普通话 ", "上海话"], offices: [" JinShan", "jinshan", "xinhua"],
             email: " Wang.Fang@Example.org ", mobile: "+86 138-0013-8000", wecomUserId: "  ", notes: "  ",
             weeklyHours: [try window(.wednesday, "19:00", "21:00"), try window(.monday, "09:00", "12:00")]
@@ -58,7 +60,9 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(try e.validated().mobile == normal)
     }
 
-    @Test(arguments: ["12345", "23800138000", "1380013800", "138001380001", "1380013800a", "+86 1380013800", "+1 23", "电话"])
+    @Test(arguments: [
+        "12345", "23800138000", "1380013800", "138001380001", "1380013800a", "+86 1380013800", "+1 23", "电话",
+    ])
     func badMobiles(raw: String) throws {
         #expect(Contact.normalizeMobile(raw) == nil)
         var e = draft()
@@ -103,7 +107,10 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(ok.email == "wang@example.org")
     }
 
-    @Test(arguments: ["wang.fang@example", "wang fang@example.org", "@example.org", "wang@@example.org", "wang@.org", "wang@example.", "wang"])
+    @Test(arguments: [
+        "wang.fang@example", "wang fang@example.org", "@example.org", "wang@@example.org", "wang@.org", "wang@example.",
+        "wang",
+    ])
     func badEmails(email: String) throws {
         var e = draft()
         e.email = email
@@ -144,7 +151,10 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(error.kind == .invalidInput)
         let found = error.details
         #expect(found.count == 7, "\(found)")
-        for fragment in ["name is empty", "no office given", "not an email address", "not a phone number", "Nowhere/City", "below 0", "ends before it starts"] {
+        for fragment in [
+            "name is empty", "no office given", "not an email address", "not a phone number", "Nowhere/City", "below 0",
+            "ends before it starts",
+        ] {
             #expect(found.contains { $0.contains(fragment) }, "missing \(fragment)")
         }
     }
@@ -209,18 +219,21 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 
     @Test func parseEnglishList() throws {
         let list = try WeeklyWindow.parseList("wed 19:00-21:00; mon 09:00-12:00 14:00-17:00", field: "hours")
-        #expect(list == [
-            try window(.monday, "09:00", "12:00"), try window(.monday, "14:00", "17:00"),
-            try window(.wednesday, "19:00", "21:00"),
-        ])
+        #expect(
+            list == [
+                try window(.monday, "09:00", "12:00"), try window(.monday, "14:00", "17:00"),
+                try window(.wednesday, "19:00", "21:00"),
+            ])
     }
 
     @Test func parseChineseWeekdays() throws {
-        let list = try WeeklyWindow.parseList("周一 09:00-12:00；星期三 14:00-17:00；周日 19:00～21:00；周天 08:00-08:30", field: "hours")
-        #expect(list == [
-            try window(.monday, "09:00", "12:00"), try window(.wednesday, "14:00", "17:00"),
-            try window(.sunday, "08:00", "08:30"), try window(.sunday, "19:00", "21:00"),
-        ])
+        let list = try WeeklyWindow.parseList(
+            "周一 09:00-12:00；星期三 14:00-17:00；周日 19:00～21:00；周天 08:00-08:30", field: "hours")
+        #expect(
+            list == [
+                try window(.monday, "09:00", "12:00"), try window(.wednesday, "14:00", "17:00"),
+                try window(.sunday, "08:00", "08:30"), try window(.sunday, "19:00", "21:00"),
+            ])
     }
 
     @Test func parseRangesAndLists() throws {
@@ -235,7 +248,10 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(try WeeklyWindow.parseList("", field: "hours").isEmpty)
     }
 
-    @Test(arguments: ["mon", "xyz 09:00-10:00", "mon 9-10", "fri-mon 09:00-10:00", "mon 09:00-25:00", "mon 09:00", "mon-xyz 09:00-10:00", "mon 09:00-10:00-11:00"])
+    @Test(arguments: [
+        "mon", "xyz 09:00-10:00", "mon 9-10", "fri-mon 09:00-10:00", "mon 09:00-25:00", "mon 09:00",
+        "mon-xyz 09:00-10:00", "mon 09:00-10:00-11:00",
+    ])
     func parseRejectsBadInput(text: String) throws {
         let error = try #require(throws: MediationError.self) { try WeeklyWindow.parseList(text, field: "每周时段") }
         #expect(error.kind == .invalidInput)
@@ -281,7 +297,9 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
     }
 
     @Test func goodOfficeIDs() {
-        for id in ["jinshan", "xinhua", "hongqiao", "binjiang", "office-2", "ab"] { #expect(Office.isValidID(id), "\(id)") }
+        for id in ["jinshan", "xinhua", "hongqiao", "binjiang", "office-2", "ab"] {
+            #expect(Office.isValidID(id), "\(id)")
+        }
     }
 
     @Test func unknownZone() throws {
@@ -320,11 +338,13 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 @Suite struct CSVTests {
     @Test func plainRecordsAndLines() throws {
         let records = try CSV.parse("a,b,c\n1,2,3\n")
-        #expect(records == [CSV.Record(line: 1, fields: ["a", "b", "c"]), CSV.Record(line: 2, fields: ["1", "2", "3"])])
+        #expect(
+            records == [CSV.Record(line: 1, fields: ["a", "b", "c"]), CSV.Record(line: 2, fields: ["1", "2", "3"])])
     }
 
     @Test func quotesCommasAndNewlinesKeepLineNumbers() throws {
-        let text = "name,notes\n\"Wang, Fang\",\"first line\nsecond \"\"quoted\"\" line\"\nLi,plain\n\n\"Zhao\",\"a\nb\nc\"\nQian,\"\"\n"
+        let text =
+            "name,notes\n\"Wang, Fang\",\"first line\nsecond \"\"quoted\"\" line\"\nLi,plain\n\n\"Zhao\",\"a\nb\nc\"\nQian,\"\"\n"
         let records = try CSV.parse(text)
         #expect(records.map(\.line) == [1, 2, 4, 6, 9])
         #expect(records[1].fields == ["Wang, Fang", "first line\nsecond \"quoted\" line"])
@@ -374,7 +394,8 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 
     @Test func invalidUTF8IsReportedOnItsLine() throws {
         // Line 3 holds a GBK-encoded 王 (0xCD 0xF5), which is not UTF-8.
-        let data = [0xEF, 0xBB, 0xBF] + bytes("name,role\nLi,lawyer\n") + [0xCD, 0xF5] + bytes(",lawyer\nZhao,lawyer\n")
+        let data =
+            [0xEF, 0xBB, 0xBF] + bytes("name,role\nLi,lawyer\n") + [0xCD, 0xF5] + bytes(",lawyer\nZhao,lawyer\n")
         let error = try #require(throws: MediationError.self) { try CSV.decodeUTF8(data) }
         #expect(error.kind == .invalidInput)
         #expect(error.message.hasPrefix("line 3:"))
@@ -389,9 +410,11 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 
 @Suite struct RosterTests {
     @Test func englishHeaders() throws {
-        let rows = try Roster.read(bytes(
-            "name,role,mobile,email,offices,specialties,languages,weekly_hours,time_zone,max_per_day,max_per_week,active\n"
-                + "王芳,lawyer,138 0013 8000,Wang@Example.org,jinshan|xinhua,Property Law|family,普通话,\"mon 09:00-12:00; wed,fri 19:00-21:00\",Asia/Urumqi,1,3,no\n"))
+        let rows = try Roster.read(
+            bytes(
+                "name,role,mobile,email,offices,specialties,languages,weekly_hours,time_zone,max_per_day,max_per_week,active\n"
+                    + "王芳,lawyer,138 0013 8000,Wang@Example.org,jinshan|xinhua,Property Law|family,普通话,\"mon 09:00-12:00; wed,fri 19:00-21:00\",Asia/Urumqi,1,3,no\n"
+            ))
         #expect(rows.count == 1)
         let row = try #require(rows.first)
         #expect(row.line == 2)
@@ -482,7 +505,8 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
 
     @Test func problemsInOneRowAreAllReported() throws {
         // A row-level problem (unknown role) and an expert-level problem (bad email) on the same line.
-        let text = "name,role,email,offices,max_per_day\n王芳,法官,not-an-email,jinshan,2\n李四,lawyer,li@example.org,xinhua,many\n"
+        let text =
+            "name,role,email,offices,max_per_day\n王芳,法官,not-an-email,jinshan,2\n李四,lawyer,li@example.org,xinhua,many\n"
         let error = try #require(throws: MediationError.self) { try Roster.read(bytes(text)) }
         let d = error.details
         #expect(d.contains { $0.hasPrefix("line 2: role '法官'") })
@@ -492,7 +516,8 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
     }
 
     @Test func badWeeklyHoursAndFlags() throws {
-        let text = "name,role,mobile,offices,weekly_hours,active,preferred_channel\n"
+        let text =
+            "name,role,mobile,offices,weekly_hours,active,preferred_channel\n"
             + "王芳,lawyer,13800138000,jinshan,mon 12:00-09:00,maybe,fax\n"
             + "李四,lawyer,13800138001,jinshan,someday 09:00-10:00,是,短信\n"
         let error = try #require(throws: MediationError.self) { try Roster.read(bytes(text)) }
@@ -509,7 +534,8 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
                 name: "王芳", role: .lawyer, specialties: ["property", "family law"], languages: ["普通话", "上海话"],
                 offices: ["jinshan", "xinhua"], email: "wang.fang@example.org", mobile: "13800138000",
                 preferredChannel: .email, maxSessionsPerDay: 1, maxSessionsPerWeek: 3,
-                notes: "周末可到场, 带 \"证据\" 清单\n第二行", weeklyHours: [
+                notes: "周末可到场, 带 \"证据\" 清单\n第二行",
+                weeklyHours: [
                     try window(.monday, "09:00", "12:00"), try window(.monday, "14:00", "17:00"),
                     try window(.sunday, "19:00", "24:00"),
                 ]),
@@ -520,7 +546,9 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
             Expert(
                 name: "Zhao, Lei", role: .retiree, offices: ["binjiang"], email: "zhao@example.org",
                 notes: "typed on Windows\r\nsecond line"),
-            Expert(name: "钱平", role: .legalOfficer, offices: ["hongqiao"], mobile: "+44 20 7946 0958", maxSessionsPerDay: 0),
+            Expert(
+                name: "钱平", role: .legalOfficer, offices: ["hongqiao"], mobile: "+44 20 7946 0958", maxSessionsPerDay: 0
+            ),
         ].map { try $0.validated() }
         let text = Roster.write(experts)
         let rows = try Roster.read(bytes(text))

@@ -115,7 +115,8 @@ private struct Client: Sendable {
         }
         if let contentType { headers[.contentType] = contentType }
         let response = try await base.execute(uri: uri, method: method, headers: headers, body: body) { $0 }
-        let reply = Reply(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+        let reply = Reply(
+            status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
         #expect(
             reply.status != .internalServerError, "\(method) \(uri) answered 500: \(reply.text)",
             sourceLocation: sourceLocation)
@@ -264,7 +265,9 @@ private let expertJSON = """
 
     @Test func browsersAreRefused() async throws {
         try await withRouter { client, db in
-            for (name, value) in [(HTTPField.Name.origin, "http://localhost:8080"), (.referer, "http://localhost/page")] {
+            for (name, value) in [
+                (HTTPField.Name.origin, "http://localhost:8080"), (.referer, "http://localhost/page"),
+            ] {
                 var headers = HTTPFields()
                 headers[name] = value
                 let get = try await client.send(.get, "/v1/health", headers: headers)
@@ -343,7 +346,8 @@ private let expertJSON = """
             #expect(error.code == "payload_too_large")
             #expect(error.message.contains("1024 KiB"))
 
-            let roster = "name,role,mobile,offices\n" + String(repeating: "王芳,lawyer,13800138000,jinshan\n", count: 40_000)
+            let roster =
+                "name,role,mobile,offices\n" + String(repeating: "王芳,lawyer,13800138000,jinshan\n", count: 40_000)
             #expect(roster.utf8.count > 1 << 20)
             let csv = try await client.send(.post, "/v1/experts/import", csv: roster)
             #expect(csv.status == .contentTooLarge)
@@ -518,12 +522,30 @@ private let expertJSON = """
                 (.get, "/v1/experts/1/time-off?from=2026-13-45", nil, nil),
                 (.post, "/v1/experts/1/time-off", #"{"from": "2026-12-07", "to": "2025-01-01"}"#, "application/json"),
                 (.post, "/v1/experts/1/time-off", #"{"from": "2026-12-07"}"#, "application/json"),
-                (.post, "/v1/experts/nobody/extra-availability", #"{"from": "2026-12-07", "to": "2026-12-08"}"#, "application/json"),
-                (.post, "/v1/experts", #"{"name": "李强", "role": "wizard", "offices": ["jinshan"], "mobile": "13900139000"}"#, "application/json"),
-                (.post, "/v1/experts", #"{"name": "李强", "role": "lawyer", "offices": ["jinshan"], "mobile": "13800138000"}"#, "application/json"),
-                (.post, "/v1/experts", #"{"name": "李强", "role": "lawyer", "offices": ["jinshan"], "mobile": "13900139000", "preferredChannel": "pigeon"}"#, "application/json"),
+                (
+                    .post, "/v1/experts/nobody/extra-availability", #"{"from": "2026-12-07", "to": "2026-12-08"}"#,
+                    "application/json"
+                ),
+                (
+                    .post, "/v1/experts",
+                    #"{"name": "李强", "role": "wizard", "offices": ["jinshan"], "mobile": "13900139000"}"#,
+                    "application/json"
+                ),
+                (
+                    .post, "/v1/experts",
+                    #"{"name": "李强", "role": "lawyer", "offices": ["jinshan"], "mobile": "13800138000"}"#,
+                    "application/json"
+                ),
+                (
+                    .post, "/v1/experts",
+                    #"{"name": "李强", "role": "lawyer", "offices": ["jinshan"], "mobile": "13900139000", "preferredChannel": "pigeon"}"#,
+                    "application/json"
+                ),
                 (.patch, "/v1/experts/1", #"{"maxSessionsPerDay": -1}"#, "application/json"),
-                (.patch, "/v1/experts/1", #"{"weeklyHours": [{"weekday": "someday", "start": "25:00", "end": "x"}]}"#, "application/json"),
+                (
+                    .patch, "/v1/experts/1",
+                    #"{"weeklyHours": [{"weekday": "someday", "start": "25:00", "end": "x"}]}"#, "application/json"
+                ),
                 (.post, "/v1/offices", "[]", "application/json"),
                 (.post, "/v1/offices", #"{"id": "jinshan", "name": "x"}"#, "text/plain"),
                 (.post, "/v1/offices", #"{"id": "x", "name": ""}"#, "application/json"),

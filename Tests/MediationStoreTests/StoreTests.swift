@@ -18,7 +18,8 @@ struct TemporaryDirectory {
     let path: String
 
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("mediation-store-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -349,8 +350,10 @@ private func seedOffices(_ db: AppDatabase) async throws {
             #expect(try await db.experts(ExpertFilter(active: true)).map(\.id) == [a.id, b.id])
             #expect(try await db.experts(ExpertFilter(active: false)).map(\.id) == [c.id])
             #expect(
-                try await db.experts(ExpertFilter(role: .legalOfficer, office: "xinhua", specialty: "traffic", active: false))
-                    .map(\.id) == [c.id])
+                try await db.experts(
+                    ExpertFilter(role: .legalOfficer, office: "xinhua", specialty: "traffic", active: false)
+                )
+                .map(\.id) == [c.id])
             #expect(try await db.experts(ExpertFilter(role: .lawyer, office: "xinhua")).isEmpty)
 
             let unknown = await #expect(throws: MediationError.self) {
@@ -404,7 +407,8 @@ private func seedOffices(_ db: AppDatabase) async throws {
             let li = try await db.createExpert(lawyer("李强", mobile: "13900139000"))
             let mon = try monday()
             let first = Interval(start: try at(mon, "09:00"), end: try at(mon, "12:00"))
-            let second = Interval(start: try at(mon.adding(days: 14), "00:00"), end: try at(mon.adding(days: 16), "00:00"))
+            let second = Interval(
+                start: try at(mon.adding(days: 14), "00:00"), end: try at(mon.adding(days: 16), "00:00"))
 
             let a = try await db.addSpan(.timeOff, expert: "王芳", interval: first, note: "  体检 ")
             #expect(a.expertId == wang.id)
@@ -422,7 +426,8 @@ private func seedOffices(_ db: AppDatabase) async throws {
 
             // Ends before it starts.
             let backwards = await #expect(throws: MediationError.self) {
-                try await db.addSpan(.timeOff, expert: "王芳", interval: Interval(start: first.end, end: first.start), note: nil)
+                try await db.addSpan(
+                    .timeOff, expert: "王芳", interval: Interval(start: first.end, end: first.start), note: nil)
             }
             #expect(backwards?.kind == .invalidInput)
             let unknown = await #expect(throws: MediationError.self) {
@@ -478,7 +483,8 @@ private func seedOffices(_ db: AppDatabase) async throws {
                 .timeOff, expert: "王芳", interval: Interval(start: try at(mon, "10:00"), end: try at(mon, "11:00")),
                 note: "会议")
             _ = try await db.addSpan(
-                .timeOff, expert: "王芳", interval: Interval(start: try at(wed, "00:00"), end: try at(wed.adding(days: 1), "00:00")),
+                .timeOff, expert: "王芳",
+                interval: Interval(start: try at(wed, "00:00"), end: try at(wed.adding(days: 1), "00:00")),
                 note: nil)
             _ = try await db.addSpan(
                 .extra, expert: "王芳", interval: Interval(start: try at(sat, "14:00"), end: try at(sat, "16:00")),
@@ -486,7 +492,8 @@ private func seedOffices(_ db: AppDatabase) async throws {
             // Extra availability outside the range is not counted.
             _ = try await db.addSpan(
                 .extra, expert: "王芳",
-                interval: Interval(start: try at(mon.adding(days: 8), "14:00"), end: try at(mon.adding(days: 8), "16:00")),
+                interval: Interval(
+                    start: try at(mon.adding(days: 8), "14:00"), end: try at(mon.adding(days: 8), "16:00")),
                 note: nil)
 
             let (_, free) = try await db.availability(expert: String(wang.id), range: week)
@@ -634,7 +641,9 @@ private func seedOffices(_ db: AppDatabase) async throws {
             let mon = try #require(LocalDate(year: 2026, month: 12, day: 7))
             _ = try await db.addSpan(
                 .timeOff, expert: "王芳",
-                interval: Interval(start: Zone.shanghai.instant(mon, .midnight), end: Zone.shanghai.instant(mon.adding(days: 1), .midnight)),
+                interval: Interval(
+                    start: Zone.shanghai.instant(mon, .midnight),
+                    end: Zone.shanghai.instant(mon.adding(days: 1), .midnight)),
                 note: "休假")
         }
         let reopened = try AppDatabase.open(path: path)
