@@ -367,6 +367,50 @@ struct DaemonEndToEndTests {
         #expect(d.process?.isRunning == true)
     }
 
+    @Test func availabilityIsRightOnDaylightSavingDays() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        #expect(try d.ctl("office", "add", "berlin", "--name", "Berlin", "--time-zone", "Europe/Berlin").status == 0)
+        let add = try d.ctl(
+            "expert", "add", "--name", "Anna Schmidt", "--role", "lawyer", "--office", "berlin", "--email",
+            "anna@example.org", "--time-zone", "Europe/Berlin", "--hours", "sun 01:00-04:00; mon 09:00-17:00")
+        #expect(add.status == 0, "\(add)")
+        // Spring forward on 2026-03-29: 01:00-04:00 local is two real hours; Monday starts at 07:00Z.
+        let spring = try #require(
+            try d.json("expert", "availability", "anna@example.org", "--from", "2026-03-29", "--to", "2026-03-30")
+                as? [String: Any])
+        let springIntervals = try #require(spring["intervals"] as? [[String: Any]])
+        #expect(springIntervals.first?["start"] as? String == "2026-03-29T01:00:00+01:00")
+        #expect(springIntervals.first?["end"] as? String == "2026-03-29T04:00:00+02:00")
+        #expect(springIntervals.first?["minutes"] as? Int == 120)
+        #expect(springIntervals.last?["start"] as? String == "2026-03-30T09:00:00+02:00")
+        // Fall back on 2026-10-25: the same rule is four real hours.
+        let autumn = try #require(
+            try d.json("expert", "availability", "Anna Schmidt", "--from", "2026-10-25", "--to", "2026-10-25")
+                as? [String: Any])
+        #expect(autumn["totalMinutes"] as? Int == 240)
+        let table = try d.ctl("expert", "availability", "Anna Schmidt", "--from", "2026-03-29", "--to", "2026-03-30")
+        #expect(table.stdout.contains("2026-03-29  sun  01:00  04:00  2.0"), "\(table)")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to hand the socket to another group"))
+    func theSocketTakesTheConfiguredGroupAndMode() throws {
+        let d = try DaemonUnderTest(socketMode: "0660")
+        try d.start(environment: ["MEDIATIOND_SOCKET_GROUP": "nogroup"])
+        var info = stat()
+        #expect(stat(d.socket, &info) == 0)
+        #expect(info.st_gid == getgrnam("nogroup").pointee.gr_gid)
+        #expect(info.st_mode & 0o777 == 0o660)
+        // A member of that group now reaches the socket, and the daemon still decides: refused.
+        let asNobody = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try d.ctlForOtherUsers(), "--socket", d.socket,
+            "health",
+        ]
+        let r = try runProgram("/usr/bin/setpriv", asNobody)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("may not use mediationd"), "\(r)")
+    }
+
     @Test func helpAndCompletionsWork() throws {
         let completion = try runProgram(Repo.ctl, ["--generate-completion-script", "bash"])
         #expect(completion.status == 0)
