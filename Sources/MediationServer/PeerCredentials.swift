@@ -37,7 +37,12 @@ public struct PeerCredentials: Sendable, Equatable {
     }
 
     /// The internal header the connection handler stamps on each request; a client's own copy is removed.
-    static let headerName = HTTPField.Name("x-mediationd-peer")!
+    static let headerName: HTTPField.Name = {
+        guard let name = HTTPField.Name("x-mediationd-peer") else {
+            preconditionFailure("x-mediationd-peer is a valid header name")
+        }
+        return name
+    }()
 
     var headerValue: String { "\(pid) \(uid) \(gid)" }
 
