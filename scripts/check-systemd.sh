@@ -76,11 +76,14 @@ mkdir -p "$root/etc"
 status=0
 systemd-sysusers --root="$root" "$repo/$sysusers" >"$work/sysusers.out" 2>&1 || status=$?
 [ "$status" -eq 0 ] || fail "systemd-sysusers $sysusers exited $status:" "$work/sysusers.out"
-for name in mediationd mediation-admin mediation-staff mediation-viewer; do
+for name in mediationd mediation mediation-admin mediation-staff mediation-viewer; do
   grep -q "^$name:" "$root/etc/group" || fail "$sysusers does not create group $name" "$work/sysusers.out"
 done
 grep -q '^mediationd:[^:]*:[0-9]*:[0-9]*:[^:]*:/var/lib/mediationd:' "$root/etc/passwd" \
   || fail "$sysusers does not create user mediationd with home /var/lib/mediationd" "$root/etc/passwd"
+# The daemon hands its socket to group mediation, which it can only do as a member.
+grep -q '^mediation:[^:]*:[0-9]*:\(.*,\)\{0,1\}mediationd\(,.*\)\{0,1\}$' "$root/etc/group" \
+  || fail "$sysusers does not make user mediationd a member of group mediation" "$root/etc/group"
 
 tmpfiles_note=""
 if [ "$(id -u)" -eq 0 ]; then
@@ -91,11 +94,18 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
   uid=$(awk -F: '$1 == "mediationd" { print $3 }' "$root/etc/passwd")
   gid=$(awk -F: '$1 == "mediationd" { print $3 }' "$root/etc/group")
-  for dir in /run/mediationd /var/lib/mediationd /var/lib/mediationd/outbox; do
+  # The socket's folder may be entered by anyone (the socket itself is 0660, group mediation); the state
+  # folder, which holds people's names and phone numbers, only by the daemon.
+  for spec in "/run/mediationd 755" "/var/lib/mediationd 700" "/var/lib/mediationd/outbox 700"; do
+    dir=${spec% *}
+    mode=${spec#* }
     [ -d "$root$dir" ] || fail "$tmpfiles does not create $dir"
     got=$(stat -c '%a %u %g' "$root$dir")
-    [ "$got" = "750 $uid $gid" ] || fail "$dir is '$got' (mode uid gid), wanted '750 $uid $gid'"
+    [ "$got" = "$mode $uid $gid" ] || fail "$dir is '$got' (mode uid gid), wanted '$mode $uid $gid'"
   done
+  unit_modes=$(grep -E '^(StateDirectoryMode|RuntimeDirectoryMode)=' "$repo/$unit" | sort | tr '\n' ' ')
+  [ "$unit_modes" = "RuntimeDirectoryMode=0755 StateDirectoryMode=0700 " ] \
+    || fail "the unit's directory modes are '$unit_modes', wanted RuntimeDirectoryMode=0755 StateDirectoryMode=0700"
 else
   tmpfiles_note=" (tmpfiles.d not applied: needs root)"
 fi

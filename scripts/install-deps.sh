@@ -8,6 +8,14 @@ for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv; d
 done
 [ -z "$need" ] && exit 0
 echo "installing Debian packages:$need"
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "missing Debian packages:$need" >&2
+    echo "install them as root (apt-get install$need), or run this again as root" >&2
+    exit 1
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null

@@ -41,7 +41,11 @@ public enum AvailabilityResolver {
     public static func checkRange(_ interval: Interval, what: String) throws {
         guard interval.end > interval.start else {
             throw MediationError.invalidInput(
-                "\(what) ends before it starts", hint: "give --from earlier than --to")
+                interval.end == interval.start
+                    ? "\(what) ends before it starts, or where it starts: it has no length (a date alone in --to "
+                        + "means the end of that day; a wall-clock time skipped by daylight saving counts as the next one)"
+                    : "\(what) ends before it starts",
+                hint: "give --from earlier than --to")
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The roster file (花名册) that offices keep in a spreadsheet: one expert per row.
 public enum Roster {
     /// A column of the roster, with its English and Chinese header names.
-    public enum Column: String, CaseIterable, Sendable {
+    public enum Column: String, CaseIterable, Sendable, Hashable {
         case name, role, mobile, email, offices, specialties, languages
         case weeklyHours = "weekly_hours"
         case timeZone = "time_zone"
@@ -62,10 +62,52 @@ public enum Roster {
         }
     }
 
-    /// One row read from a roster, with its line number.
+    /// One row read from a roster, with its line number and the columns its file has.
     public struct Row: Sendable, Equatable {
         public var line: Int
         public var expert: Expert
+        /// The columns of the file: an import changes only these fields of an expert already stored.
+        public var columns: Set<Column>
+
+        public init(line: Int, expert: Expert, columns: Set<Column> = Set(Column.allCases)) {
+            self.line = line
+            self.expert = expert
+            self.columns = columns
+        }
+
+        /// The stored expert with the fields this row's file carries taken from the row; the rest stay.
+        ///
+        /// For example, a file of `name,role,mobile,offices` changes an expert's offices but keeps the
+        /// email, hours and notes that the file does not mention.
+        ///
+        /// - Throws: `invalidInput` when the merged expert is not valid.
+        public func merged(into stored: Expert) throws -> Expert {
+            var e = stored
+            let r = expert
+            for column in columns {
+                switch column {
+                case .name: e.name = r.name
+                case .role: e.role = r.role
+                case .mobile: e.mobile = r.mobile
+                case .email: e.email = r.email
+                case .offices:
+                    e.servesAllOffices = r.servesAllOffices
+                    e.offices = r.offices
+                case .specialties: e.specialties = r.specialties
+                case .languages: e.languages = r.languages
+                case .weeklyHours: e.weeklyHours = r.weeklyHours
+                case .timeZone: e.timeZone = r.timeZone
+                case .maxPerDay: e.maxSessionsPerDay = r.maxSessionsPerDay
+                case .maxPerWeek: e.maxSessionsPerWeek = r.maxSessionsPerWeek
+                case .wecomUserId: e.wecomUserId = r.wecomUserId
+                case .dingtalkMobile: e.dingtalkMobile = r.dingtalkMobile
+                case .preferredChannel: e.preferredChannel = r.preferredChannel
+                case .notes: e.notes = r.notes
+                case .active: e.active = r.active
+                }
+            }
+            return try e.validated()
+        }
     }
 
     /// Reads and validates a whole roster; returns every row or throws every problem at once.
@@ -74,7 +116,10 @@ public enum Roster {
     /// `王芳,律师,13800138000,jinshan` gives one lawyer serving `jinshan`.
     ///
     /// - Throws: `invalidInput` whose `details` hold one `line N: …` entry per problem.
-    public static func read(_ bytes: [UInt8]) throws -> [Row] {
+    /// - Parameters:
+    ///   - bytes: the file as it was uploaded.
+    ///   - knownOffices: office ids that exist; when given, a row naming another office is a problem of its line.
+    public static func read(_ bytes: [UInt8], knownOffices: Set<String>? = nil) throws -> [Row] {
         let text = try CSV.decodeUTF8(bytes)
         let records = try CSV.parse(text)
         guard let header = records.first else {
@@ -106,6 +151,7 @@ public enum Roster {
 
         var rows: [Row] = []
         var seenKeys: [String: Int] = [:]
+        let present = Set(columns.compactMap { $0 })
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
                 problems.append(
@@ -124,7 +170,14 @@ public enum Roster {
                     problems.append("line \(record.line): same mobile/email as line \(earlier); each expert once")
                 } else {
                     seenKeys[key] = record.line
-                    rows.append(Row(line: record.line, expert: expert))
+                    rows.append(Row(line: record.line, expert: expert, columns: present))
+                }
+                if let knownOffices {
+                    let unknown = expert.offices.filter { !knownOffices.contains($0) }
+                    if !unknown.isEmpty {
+                        problems.append(
+                            "line \(record.line): " + unknownOffices(unknown, known: knownOffices))
+                    }
                 }
             } catch let e as MediationError {
                 let messages = e.details.isEmpty ? [e.message] : e.details
@@ -133,6 +186,12 @@ public enum Roster {
         }
         if !problems.isEmpty { throw failure(problems) }
         return rows
+    }
+
+    /// "office 'x' does not exist; add it with 'office add' first (known: a, b)"
+    public static func unknownOffices(_ unknown: [String], known: Set<String>) -> String {
+        "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
+            + "add it with 'office add' first (known: \(known.isEmpty ? "none yet" : known.sorted().joined(separator: ", ")))"
     }
 
     /// The one error for a rejected roster: every problem, each with its line, and the promise that nothing was written.

@@ -42,8 +42,9 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
         var result: [WeeklyWindow] = []
         let groups = text.replacingOccurrences(of: "；", with: ";").split(separator: ";")
         for rawGroup in groups {
-            let group = rawGroup.replacingOccurrences(of: "，", with: ",").replacingOccurrences(of: "–", with: "-")
-                .replacingOccurrences(of: "～", with: "-").replacingOccurrences(of: "~", with: "-")
+            var group = rawGroup.replacingOccurrences(of: "，", with: ",").replacingOccurrences(of: "：", with: ":")
+            // Dashes and words people use between two times: – — － ～ ~ 至 到.
+            for dash in ["–", "—", "－", "～", "~", "至", "到"] { group = group.replacingOccurrences(of: dash, with: "-") }
             let tokens = group.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let dayToken = tokens.first else { continue }
             let days = try parseDays(dayToken, field: field)

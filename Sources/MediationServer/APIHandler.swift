@@ -245,7 +245,9 @@ struct APIHandler: APIProtocol {
     func importRoster(_ input: Operations.ImportRoster.Input) async throws -> Operations.ImportRoster.Output {
         guard case .csv(let body) = input.body else { throw unsupportedBody() }
         let bytes = try await [UInt8](collecting: body, upTo: ServerLimits.maxBodyBytes)
-        let rows = try Roster.read(bytes)
+        // Offices are checked while reading, so one answer lists every problem of every line.
+        let known = Set(try await db.offices().map(\.id))
+        let rows = try Roster.read(bytes, knownOffices: known)
         let report = try await db.importRoster(rows, dryRun: input.query.dryRun ?? false)
         return .ok(
             .init(

@@ -59,13 +59,15 @@ public final class AccessPolicy: Sendable {
         var rules: AccessRules
         var gids: [UInt32: Role]
         var decisions: [UInt64: Decision] = [:]
+        /// Bumped by every reload, so a decision computed under the old rules is never stored after it.
+        var generation = 0
     }
 
     private let state: Mutex<State>
     private let ownUID: UInt32
     /// Group membership is read from the system at most this often per caller (passwd and group lookups
     /// cost more than the rest of a small request). A reload forgets every decision at once.
-    private static let decisionLifetime: UInt64 = 30_000_000_000
+    private static let decisionLifetime: UInt64 = 10_000_000_000
 
     public init(rules: AccessRules, ownUID: UInt32 = getuid()) {
         self.ownUID = ownUID
@@ -75,7 +77,7 @@ public final class AccessPolicy: Sendable {
     /// Replaces the rules (on reload).
     public func update(_ rules: AccessRules) {
         let gids = Self.resolve(rules)
-        state.withLock { $0 = State(rules: rules, gids: gids) }
+        state.withLock { $0 = State(rules: rules, gids: gids, generation: $0.generation + 1) }
     }
 
     public var rules: AccessRules { state.withLock { $0.rules } }
@@ -104,13 +106,13 @@ public final class AccessPolicy: Sendable {
     public func authorize(_ creds: PeerCredentials) throws -> Caller {
         let key = UInt64(creds.uid) << 32 | UInt64(creds.gid)
         let now = DispatchTime.now().uptimeNanoseconds
-        let cached = state.withLock { $0.decisions[key] }
+        let (cached, generation, gids) = state.withLock { ($0.decisions[key], $0.generation, $0.gids) }
         let decision: Decision
         if let cached, cached.expires > now {
             decision = cached
         } else {
-            decision = decide(creds, expires: now + Self.decisionLifetime)
-            state.withLock { $0.decisions[key] = decision }
+            decision = decide(creds, gids: gids, expires: now + Self.decisionLifetime)
+            state.withLock { if $0.generation == generation { $0.decisions[key] = decision } }
         }
         guard let role = decision.role else {
             let rules = self.rules
@@ -121,12 +123,11 @@ public final class AccessPolicy: Sendable {
         return Caller(credentials: creds, user: decision.user, role: role)
     }
 
-    private func decide(_ creds: PeerCredentials, expires: UInt64) -> Decision {
+    private func decide(_ creds: PeerCredentials, gids: [UInt32: Role], expires: UInt64) -> Decision {
         let user = Self.userName(creds.uid)
         if creds.uid == 0 || creds.uid == ownUID {
             return Decision(user: user, role: .admin, expires: expires)
         }
-        let gids = state.withLock { $0.gids }
         var best: Role?
         for gid in Self.groups(of: creds, user: user) {
             if let role = gids[gid] { best = max(best ?? role, role) }

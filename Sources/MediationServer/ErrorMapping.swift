@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MediationCore
+import NIOCore
 import OpenAPIRuntime
 
 /// The one place where errors become HTTP responses: `{"error": {"code", "message", "details"}}`.
@@ -14,6 +15,30 @@ enum ErrorMapping {
             var details: [String]
         }
         var error: Inner
+    }
+
+    /// The methods each resource path answers, for the 405 answer; a test keeps it equal to openapi.yaml.
+    static let routes: [(path: String, methods: [String])] = [
+        ("/v1/health", ["GET"]), ("/v1/openapi.yaml", ["GET"]), ("/v1/offices", ["GET", "POST"]),
+        ("/v1/offices/{office}", ["GET", "PATCH"]), ("/v1/experts", ["GET", "POST"]),
+        ("/v1/experts/import", ["POST"]), ("/v1/experts/export", ["GET"]), ("/v1/experts/{expert}", ["GET", "PATCH"]),
+        ("/v1/experts/{expert}/deactivate", ["POST"]), ("/v1/experts/{expert}/reactivate", ["POST"]),
+        ("/v1/experts/{expert}/time-off", ["GET", "POST"]), ("/v1/experts/{expert}/time-off/{span}", ["DELETE"]),
+        ("/v1/experts/{expert}/extra-availability", ["GET", "POST"]),
+        ("/v1/experts/{expert}/extra-availability/{span}", ["DELETE"]),
+        ("/v1/experts/{expert}/availability", ["GET"]),
+    ]
+
+    /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").
+    static func allowedMethods(_ path: String) -> [String]? {
+        let parts = path.split(separator: "/")
+        let candidates = routes.filter { route in
+            let pattern = route.path.split(separator: "/")
+            return pattern.count == parts.count
+                && zip(pattern, parts).allSatisfy { p, s in p == s || (p.hasPrefix("{") && p.hasSuffix("}")) }
+        }
+        let exact = candidates.min { a, b in a.path.filter { $0 == "{" }.count < b.path.filter { $0 == "{" }.count }
+        return exact?.methods
     }
 
     /// Every resource path the API serves, for the 404 answer.
@@ -44,9 +69,10 @@ enum ErrorMapping {
         case let e as ServerError:
             if let inner = e.underlyingError as? MediationError { return classify(inner, request: request) }
             if let inner = e.underlyingError as? HTTPError { return classify(inner, request: request) }
+            if e.underlyingError is NIOTooManyBytesError { return classify(e.underlyingError, request: request) }
             if e.operationInput == nil {
                 // Failed while reading the request: the caller sent something the contract does not allow.
-                let why = describe(e.underlyingError)
+                let why = describe(e.underlyingError, request: request, operation: e.operationID)
                 return (
                     .badRequest, "invalid_input",
                     .invalidInput(
@@ -57,6 +83,16 @@ enum ErrorMapping {
         case let e as HTTPError:
             switch e.status {
             case .notFound:
+                if let allowed = allowedMethods(request.uri.path), !allowed.contains(request.method.rawValue) {
+                    return (
+                        .methodNotAllowed, "method_not_allowed",
+                        MediationError(
+                            .invalidInput,
+                            "\(request.method.rawValue) is not allowed on \(request.uri.path); it answers "
+                                + allowed.joined(separator: ", "),
+                            details: allowed)
+                    )
+                }
                 return (
                     .notFound, "not_found",
                     MediationError(
@@ -84,11 +120,46 @@ enum ErrorMapping {
                 }
                 return (.internalServerError, "internal", nil)
             }
+        case is NIOTooManyBytesError:
+            // A chunked body that grew past the limit while being collected.
+            return classify(HTTPError(.contentTooLarge), request: request)
         case let e as DecodingError:
             return (.badRequest, "invalid_input", .invalidInput("the request could not be read: \(describe(e))"))
         default:
             return (.internalServerError, "internal", nil)
         }
+    }
+
+    /// A person-readable account of a decoding failure, naming the field, or the parameters when the
+    /// failure was in the path or the query (the runtime's parameter decoder does not name them).
+    static func describe(_ error: any Error, request: Request, operation: String) -> String {
+        if let d = error as? DecodingError {
+            let context: DecodingError.Context?
+            switch d {
+            case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+            case .keyNotFound: context = nil
+            @unknown default: context = nil
+            }
+            if let context, context.codingPath.isEmpty,
+                context.debugDescription.hasPrefix("Failed to convert")
+                    || context.debugDescription == "Value not found."
+            {
+                let query = request.uri.query.map { "?\($0)" } ?? ""
+                if case .valueNotFound = d {
+                    return "a required parameter of \(operation) is missing or empty in \(request.uri.path)\(query)"
+                }
+                if case .typeMismatch(let type, _) = d {
+                    return "a parameter in \(request.uri.path)\(query) should be \(typeName(type))"
+                        + (typeName(type) == "a number" ? " (a whole number within range)" : "")
+                }
+            }
+            if let context, context.codingPath.isEmpty, case .typeMismatch(let type, _) = d,
+                String(describing: type).contains("Dictionary")
+            {
+                return "the body should be a JSON object"
+            }
+        }
+        return describe(error)
     }
 
     /// A person-readable account of a decoding failure, naming the field.
@@ -109,7 +180,7 @@ enum ErrorMapping {
         case .dataCorrupted(let c):
             let underlying = (c.underlyingError as? NSError)?.localizedDescription
             if c.codingPath.isEmpty, c.debugDescription.contains("JSON") || underlying != nil {
-                return "the body is not valid JSON"
+                return "the body is not valid JSON (check quotes and commas; numbers must fit in 64 bits)"
             }
             if c.debugDescription.contains("Additional properties") {
                 return "\(path(c.codingPath)) is not a known field; remove it or check its spelling"

@@ -14,7 +14,8 @@ public enum MediationServer {
     public static func router(db: AppDatabase, policy: AccessPolicy, info: ServerInfo) throws -> Router<
         MediationRequestContext
     > {
-        let router = Router(context: MediationRequestContext.self)
+        // HEAD is answered wherever GET is, with the same status and headers.
+        let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessMiddleware(policy: policy))
         // Compact JSON: a 2,000-expert listing is half the bytes and far less encoding work than pretty-printed.

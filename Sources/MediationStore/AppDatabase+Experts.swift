@@ -190,9 +190,7 @@ extension AppDatabase {
             for row in rows {
                 let unknown = row.expert.offices.filter { !known.contains($0) }
                 if !unknown.isEmpty {
-                    problems.append(
-                        "line \(row.line): office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
-                            + "add it with 'office add' first (known: \(known.sorted().joined(separator: ", ")))")
+                    problems.append("line \(row.line): " + Roster.unknownOffices(unknown, known: known))
                     continue
                 }
                 var existing: ExpertRecord?
@@ -201,14 +199,32 @@ extension AppDatabase {
                 }
                 if existing == nil, let email = row.expert.email {
                     existing = try ExpertRecord.filter(ExpertRecord.Columns.email == email).fetchOne(db)
+                    // Matched on email alone: a different mobile in the row means two people, not one.
+                    if let stored = existing?.expert, let rowMobile = row.expert.mobile,
+                        let storedMobile = stored.mobile,
+                        rowMobile != storedMobile
+                    {
+                        problems.append(
+                            "line \(row.line): email \(stored.email ?? "") belongs to expert #\(stored.id) \(stored.name), "
+                                + "whose mobile is \(storedMobile), not \(rowMobile); correct the row, or change that expert first"
+                        )
+                        continue
+                    }
                 }
-                plans.append((row.line, existing, row.expert))
+                guard let stored = existing else {
+                    plans.append((row.line, nil, row.expert))
+                    continue
+                }
+                do {
+                    plans.append((row.line, stored, try row.merged(into: stored.expert)))
+                } catch let e as MediationError {
+                    problems += (e.details.isEmpty ? [e.message] : e.details).map { "line \(row.line): \($0)" }
+                }
             }
             guard problems.isEmpty else { throw Roster.failure(problems) }
             for plan in plans {
-                var expert = plan.expert
+                let expert = plan.expert
                 if let existing = plan.record {
-                    expert.id = existing.id ?? 0
                     if existing.expert == expert {
                         report.unchanged.append(plan.line)
                         continue
@@ -252,7 +268,9 @@ extension AppDatabase {
     // MARK: Helpers inside transactions
 
     static func findExpert(_ ref: String, _ db: Database) throws -> ExpertRecord {
-        let r = ref.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "#", with: "")
+        var r = ref.trimmingCharacters(in: .whitespaces)
+        // "#12" is how listings show ids; a '#' inside a name stays.
+        if r.hasPrefix("#"), r.dropFirst().allSatisfy(\.isNumber) { r.removeFirst() }
         guard !r.isEmpty else {
             throw MediationError.invalidInput("no expert given", hint: "name one by id, mobile, email or full name")
         }

@@ -79,6 +79,12 @@ public final class AppDatabase: Sendable {
             }
         } catch let error as MediationError {
             throw error
+        } catch let error as DatabaseError
+            where [.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH].contains(error.resultCode)
+        {
+            throw MediationError.unavailable(
+                "cannot open the database \(path) (\(error.message ?? "\(error.resultCode)")); check that the daemon's "
+                    + "user may read and write the file and its folder (store.path in the configuration)")
         } catch {
             throw MediationError.unavailable(damaged(path, "\(error)"))
         }
@@ -86,8 +92,8 @@ public final class AppDatabase: Sendable {
     }
 
     private static func damaged(_ path: String, _ why: String) -> String {
-        "the database \(path) failed its integrity check (\(why)). Stop here: restore the last backup "
-            + "(mediationd restore FILE), or move the file aside to start with an empty store."
+        "the database \(path) failed its integrity check (\(why)). Stop here: restore the last backup, "
+            + "or move the file aside to start with an empty store."
     }
 
     /// An empty in-memory store, for tests and tools.

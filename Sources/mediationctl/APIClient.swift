@@ -25,6 +25,13 @@ struct APIClient {
     func call<T>(_ body: (Client) async throws -> T) async throws -> T {
         var info = stat()
         if lstat(socketPath, &info) != 0 { throw transportFailure(CLIFailure(message: "", exitCode: 1)) }
+        if (info.st_mode & S_IFMT) != S_IFSOCK {
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a socket"
+            throw CLIFailure(
+                message: "\(socketPath) is \(kind); give the daemon's socket with --socket "
+                    + "(for example ./var/api.sock or /run/mediationd/api.sock)",
+                exitCode: 2)
+        }
         do {
             return try await body(raw)
         } catch let error as CLIFailure {

@@ -33,16 +33,27 @@ struct ExpertCommand: AsyncParsableCommand {
         @Option(name: .customLong("dingtalk"), help: "DingTalk mobile.") var dingtalk: String?
         @Option(help: "Preferred channel: email, sms, wecom or dingtalk.") var channel: String?
         @Option(name: .customLong("time-zone"), help: "IANA time zone (default Asia/Shanghai).") var timeZone: String?
-        @Option(name: .customLong("max-per-day"), help: "Most sessions a day (default 2).") var maxPerDay: Int?
-        @Option(name: .customLong("max-per-week"), help: "Most sessions a week (default 5).") var maxPerWeek: Int?
+        @Option(name: .customLong("max-per-day"), parsing: .unconditional, help: "Most sessions a day (default 2).")
+        var maxPerDay: Int?
+        @Option(name: .customLong("max-per-week"), parsing: .unconditional, help: "Most sessions a week (default 5).")
+        var maxPerWeek: Int?
         @Option(help: "Free-text notes.") var notes: String?
         @Option(help: "Weekly hours, for example 'mon 09:00-12:00 14:00-17:00; wed 19:00-21:00'.") var hours: String?
 
         var specialtyList: [String]? { specialties.isEmpty ? nil : specialties.flatMap(Text.splitList) }
         var languageList: [String]? { languages.isEmpty ? nil : languages.flatMap(Text.splitList) }
         var officeList: [String]? { offices.isEmpty ? nil : offices.flatMap(Text.splitList) }
+        @Flag(
+            name: .customLong("clear-hours"),
+            help: "Remove every weekly hour (the expert is then free only by extra availability).")
+        var clearHours = false
+
         func windows() throws -> [Components.Schemas.WeeklyWindow]? {
-            try hours.map { try Windows.parse($0, field: "--hours") }
+            if clearHours {
+                guard hours == nil else { throw CLIFailure.input("give --hours or --clear-hours, not both") }
+                return []
+            }
+            return try hours.map { try Windows.parse($0, field: "--hours") }
         }
     }
 

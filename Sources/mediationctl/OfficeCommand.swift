@@ -20,7 +20,9 @@ struct OfficeCommand: AsyncParsableCommand {
                 "Working hours, for example 'mon-fri 09:00-12:00 14:00-18:00; sat 09:00-12:00'.",
                 discussion: "Default Monday to Friday 09:00–12:00 and 14:00–18:00."))
         var hours: String?
-        @Option(name: .customLong("session-minutes"), help: "Default session length in minutes (default 90).")
+        @Option(
+            name: .customLong("session-minutes"), parsing: .unconditional,
+            help: "Default session length in minutes (default 90).")
         var sessionMinutes: Int?
 
         func windows() throws -> [Components.Schemas.WeeklyWindow]? {
@@ -129,6 +131,12 @@ struct OfficeCommand: AsyncParsableCommand {
 /// Weekly hours typed on the command line, read by the same parser the roster uses.
 enum Windows {
     static func parse(_ text: String, field: String) throws -> [Components.Schemas.WeeklyWindow] {
+        // An empty value (often an unset shell variable) must not silently erase every hour.
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CLIFailure.input(
+                "\(field) is empty; give hours such as 'mon 09:00-12:00'"
+                    + (field == "--hours" ? ", or use --clear-hours to remove them all" : ""))
+        }
         do {
             return try WeeklyWindow.parseList(text, field: field).map {
                 .init(weekday: $0.weekday.code, start: $0.start.description, end: $0.end.description)

@@ -32,11 +32,21 @@ struct DaemonConfiguration: Sendable {
                     "configuration file \(file) does not exist",
                     hint: "give the right --config path, or leave --config out to use ./var")
             }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw MediationError.invalidInput("configuration file \(file) cannot be read as UTF-8 text")
+            }
+            try ConfigurationSchema.check(yaml: text, file: file)
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
             } catch {
                 throw MediationError.invalidInput("configuration file \(file) is not valid YAML: \(error)")
             }
+        }
+        let unknownVariables = ConfigurationSchema.unknownEnvironment(environment)
+        guard unknownVariables.isEmpty else {
+            throw MediationError.invalidInput(
+                "unknown environment variable \(unknownVariables.joined(separator: ", "))",
+                hint: "the daemon reads " + ConfigurationSchema.environmentNames.joined(separator: ", "))
         }
         let c = ConfigReader(providers: providers)
         let modeText = c.string(forKey: "socket.mode", default: "0660")
@@ -44,9 +54,10 @@ struct DaemonConfiguration: Sendable {
             throw MediationError.invalidInput(
                 "socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
         }
-        let idle = c.int(forKey: "socket.idle_timeout_seconds", default: 60)
-        guard idle >= 1 else {
-            throw MediationError.invalidInput("socket.idle_timeout_seconds \(idle) must be 1 or more")
+        let idleText = c.string(forKey: "socket.idle_timeout_seconds", default: "60")
+        guard let idle = Int(idleText.trimmingCharacters(in: .whitespaces)), idle >= 1, idle <= 86400 else {
+            throw MediationError.invalidInput(
+                "socket.idle_timeout_seconds '\(idleText)' is not a whole number of seconds from 1 to 86400")
         }
         let level = c.string(forKey: "log.level", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {

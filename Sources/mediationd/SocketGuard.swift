@@ -18,24 +18,31 @@ enum SocketGuard {
             throw MediationError.invalidInput(
                 "\(path) exists and is not a socket", hint: "move it away or set socket.path to another place")
         }
-        if isLive(path) {
+        switch probe(path) {
+        case 0:
             throw MediationError.conflict(
-                "another mediationd is already serving \(path); stop it first (systemctl stop mediationd) or set socket.path to another place"
-            )
+                "another mediationd is already serving \(path); stop it first (systemctl stop mediationd) "
+                    + "or set socket.path to another place")
+        case ECONNREFUSED:
+            // Nobody listens: a socket left by a daemon that was killed.
+            unlink(path)
+        case let code:
+            // Anything else (no permission, a full accept queue) may hide a live daemon: leave the socket alone.
+            throw MediationError.unavailable(
+                "cannot tell whether another daemon serves \(path) (\(String(cString: strerror(code)))); "
+                    + "check it, remove the socket if it is stale, and start again")
         }
-        // Nobody answers: a socket left by a daemon that was killed.
-        unlink(path)
     }
 
-    /// True when something accepts connections at the path.
-    static func isLive(_ path: String) -> Bool {
+    /// Connects to the path: 0 when something accepts, else the errno of the failed connect.
+    static func probe(_ path: String) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return errno }
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return ENAMETOOLONG }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
@@ -45,7 +52,7 @@ enum SocketGuard {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        return result == 0
+        return result == 0 ? 0 : errno
     }
 
     /// Applies the configured mode and group to the bound socket.

@@ -604,3 +604,23 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(e.message.contains("no office given"))
     }
 }
+
+@Test func aRowChangesOnlyTheColumnsOfItsFile() throws {
+    let stored = try Expert(
+        id: 7, name: "陈志远", role: .lawyer, specialties: ["property"], offices: ["jinshan"], email: "c@example.org",
+        mobile: "13900000001", maxSessionsPerDay: 3, notes: "周末可到场", active: false,
+        weeklyHours: WeeklyWindow.parseList("mon 19:00-21:00", field: "t")
+    ).validated()
+    let rows = try Roster.read(Array("name,role,mobile,offices\n陈志远,律师,13900000001,xinhua\n".utf8))
+    let row = try #require(rows.first)
+    #expect(row.columns == [.name, .role, .mobile, .offices])
+    let merged = try row.merged(into: stored)
+    #expect(merged.offices == ["xinhua"])
+    #expect(merged.id == 7)
+    #expect(merged.email == "c@example.org")
+    #expect(merged.specialties == ["property"])
+    #expect(merged.maxSessionsPerDay == 3)
+    #expect(merged.notes == "周末可到场")
+    #expect(merged.active == false)
+    #expect(merged.weeklyHours == stored.weeklyHours)
+}
