@@ -342,6 +342,6 @@ extension AppDatabase {
             arguments += [range.end, range.start]
         }
         let records = try ExpertSpanRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
-        return records.map { Span(id: $0.id ?? 0, expertId: $0.expertId, interval: $0.interval, note: $0.note) }
+        return records.map { Span(id: $0.id, expertId: $0.expertId, interval: $0.interval, note: $0.note) }
     }
 }
