@@ -18,9 +18,11 @@ public enum MediationServer {
         let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessMiddleware(policy: policy))
-        // Compact JSON: a 2,000-expert listing is half the bytes and far less encoding work than pretty-printed.
+        // Compact JSON (a 2,000-expert listing is half the bytes of pretty-printed), keys sorted so scripts can
+        // diff answers, slashes unescaped so zones read Asia/Shanghai.
         try APIHandler(db: db, info: info).registerHandlers(
-            on: router, configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: []))
+            on: router,
+            configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
         return router
     }
 
