@@ -52,9 +52,7 @@ struct Daemon: AsyncParsableCommand {
         let db = try AppDatabase.open(path: settings.storePath)
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
         let policy = AccessPolicy(rules: settings.access)
-        for group in policy.missingGroups {
-            logger.warning("configured group does not exist; nobody gets its role", metadata: ["group": "\(group)"])
-        }
+        warnAboutMissingGroups(policy, logger: logger)
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
         let app = try MediationServer.application(
@@ -91,4 +89,16 @@ struct Daemon: AsyncParsableCommand {
         }
         try await group.run()
     }
+}
+
+/// One line naming every configured group the system lacks: their roles reach nobody until they exist.
+func warnAboutMissingGroups(_ policy: AccessPolicy, logger: Logger) {
+    let missing = policy.missingGroups
+    guard !missing.isEmpty else { return }
+    logger.warning(
+        """
+        configured groups do not exist, so only root and this daemon's user can call; create them to give roles \
+        (groupadd, or systemd-sysusers with systemd/sysusers.d/mediationd.conf)
+        """,
+        metadata: ["groups": "\(missing.joined(separator: ","))"])
 }

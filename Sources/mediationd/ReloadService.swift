@@ -17,10 +17,7 @@ struct ReloadService: Service {
                 let fresh = try await DaemonConfiguration.load(file: file)
                 policy.update(fresh.access)
                 logger.notice("configuration reloaded", metadata: ["source": "\(fresh.source)"])
-                for group in policy.missingGroups {
-                    logger.warning(
-                        "configured group does not exist; nobody gets its role", metadata: ["group": "\(group)"])
-                }
+                warnAboutMissingGroups(policy, logger: logger)
             } catch {
                 logger.error(
                     "reload refused; the old configuration stays", metadata: ["why": "\(String(describing: error))"])
