@@ -96,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "mediation-bench",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser")
+                "MediationCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
