@@ -10,11 +10,15 @@ public struct Office: Sendable, Hashable, Codable {
     public var phone: String?
     public var workingHours: [WeeklyWindow]
     public var defaultSessionMinutes: Int
+    /// Letters before dispute numbers (`JS` in `JS-2026-0042`); nil means the first two letters of the id.
+    public var disputePrefix: String?
 
     public init(
         id: String, name: String, timeZone: String = "Asia/Shanghai", address: String? = nil, phone: String? = nil,
-        workingHours: [WeeklyWindow] = Office.defaultWorkingHours, defaultSessionMinutes: Int = 90
+        workingHours: [WeeklyWindow] = Office.defaultWorkingHours, defaultSessionMinutes: Int = 90,
+        disputePrefix: String? = nil
     ) {
+        self.disputePrefix = disputePrefix
         self.id = id
         self.name = name
         self.timeZone = timeZone
@@ -56,9 +60,16 @@ public struct Office: Sendable, Hashable, Codable {
             e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
         }
         o.workingHours = workingHours.sorted()
+        o.disputePrefix = Text.nonEmpty(disputePrefix)?.uppercased()
+        if let prefix = o.disputePrefix, !(1...4).contains(prefix.count) || !prefix.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            problems.add("dispute prefix '\(prefix)' must be 1–4 letters, for example JS")
+        }
         try problems.check("office")
         return o
     }
+
+    /// The letters dispute numbers start with.
+    public var numberPrefix: String { disputePrefix ?? String(id.prefix(2)).uppercased() }
 
     public static func isValidID(_ id: String) -> Bool {
         guard (2...32).contains(id.count), let first = id.first, first.isASCII, first.isLetter else { return false }

@@ -10,10 +10,16 @@ typealias AppDatabaseSpan = AppDatabase.Span
 public struct ServerInfo: Sendable {
     public var startedAt: Date
     public var clock: any WallClock
+    /// The dispute categories offices may use (`disputes.categories`).
+    public var categories: [String]
 
-    public init(startedAt: Date = Date(), clock: any WallClock = SystemWallClock()) {
+    public init(
+        startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
+        categories: [String] = Dispute.defaultCategories
+    ) {
         self.startedAt = startedAt
         self.clock = clock
+        self.categories = categories
     }
 }
 
@@ -57,6 +63,7 @@ struct APIHandler: APIProtocol {
         office.phone = body.phone
         if let hours = try Wire.windows(body.workingHours, field: "workingHours") { office.workingHours = hours }
         if let minutes = body.defaultSessionMinutes { office.defaultSessionMinutes = minutes }
+        office.disputePrefix = body.disputePrefix
         let stored = try await db.createOffice(office)
         return .created(.init(body: .json(Wire.office(stored))))
     }
@@ -75,6 +82,7 @@ struct APIHandler: APIProtocol {
             if let v = body.phone { o.phone = v }
             if let hours { o.workingHours = hours }
             if let v = body.defaultSessionMinutes { o.defaultSessionMinutes = v }
+            if let v = body.disputePrefix { o.disputePrefix = v }
         }
         return .ok(.init(body: .json(Wire.office(stored))))
     }

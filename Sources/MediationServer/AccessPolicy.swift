@@ -158,7 +158,8 @@ public final class AccessPolicy: Sendable {
         let normalized = "/" + path.split(separator: "/").joined(separator: "/")
         switch method {
         case "GET", "HEAD", "OPTIONS": return .viewer
-        default: return normalized.hasPrefix("/v1/offices") ? .admin : .staff
+        default:
+            return normalized.hasPrefix("/v1/offices") || normalized.hasPrefix("/v1/policies") ? .admin : .staff
         }
     }
 }

@@ -26,7 +26,11 @@ enum ErrorMapping {
         ("/v1/experts/{expert}/time-off", ["GET", "POST"]), ("/v1/experts/{expert}/time-off/{span}", ["DELETE"]),
         ("/v1/experts/{expert}/extra-availability", ["GET", "POST"]),
         ("/v1/experts/{expert}/extra-availability/{span}", ["DELETE"]),
-        ("/v1/experts/{expert}/availability", ["GET"]),
+        ("/v1/experts/{expert}/availability", ["GET"]), ("/v1/disputes", ["GET", "POST"]),
+        ("/v1/disputes/{dispute}", ["GET", "PATCH"]), ("/v1/disputes/{dispute}/risk", ["POST"]),
+        ("/v1/disputes/{dispute}/close", ["POST"]), ("/v1/disputes/{dispute}/reopen", ["POST"]),
+        ("/v1/disputes/{dispute}/parties", ["POST"]), ("/v1/disputes/{dispute}/parties/{party}", ["PATCH", "DELETE"]),
+        ("/v1/conflicts", ["GET", "POST"]), ("/v1/policies", ["GET"]), ("/v1/policies/{policy}", ["GET", "PUT"]),
     ]
 
     /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").
@@ -42,13 +46,7 @@ enum ErrorMapping {
     }
 
     /// Every resource path the API serves, for the 404 answer.
-    static let resourcePaths = [
-        "/v1/health", "/v1/openapi.yaml", "/v1/offices", "/v1/offices/{office}", "/v1/experts",
-        "/v1/experts/import", "/v1/experts/export", "/v1/experts/{expert}", "/v1/experts/{expert}/deactivate",
-        "/v1/experts/{expert}/reactivate", "/v1/experts/{expert}/time-off", "/v1/experts/{expert}/time-off/{span}",
-        "/v1/experts/{expert}/extra-availability", "/v1/experts/{expert}/extra-availability/{span}",
-        "/v1/experts/{expert}/availability",
-    ]
+    static let resourcePaths = routes.map(\.path)
 
     static func status(_ kind: MediationError.Kind) -> HTTPResponse.Status {
         switch kind {

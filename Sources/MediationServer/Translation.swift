@@ -30,7 +30,8 @@ enum Wire {
     static func office(_ o: Office) -> Components.Schemas.Office {
         .init(
             id: o.id, name: o.name, timeZone: o.timeZone, address: o.address, phone: o.phone,
-            workingHours: o.workingHours.map(window), defaultSessionMinutes: o.defaultSessionMinutes)
+            workingHours: o.workingHours.map(window), defaultSessionMinutes: o.defaultSessionMinutes,
+            disputePrefix: o.numberPrefix)
     }
 
     static func expert(_ e: Expert) -> Components.Schemas.Expert {

@@ -39,6 +39,9 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// The name of the newest migration this build knows; a migrated store reports it as its schema version.
+    public static var latestSchemaVersion: String { Migrations.migrator.migrations.last ?? "none" }
+
     /// The newest migration applied, known from the start: migrations only run in `init`.
     let schemaVersionName: String
 

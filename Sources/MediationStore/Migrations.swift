@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import MediationCore
 
 /// The schema, as append-only named migrations. Never edit one that has shipped: add another.
 enum Migrations {
@@ -51,6 +53,76 @@ enum Migrations {
                     t.check(sql: "ends_at > starts_at")
                 }
             }
+        }
+        migrator.registerMigration("v2-disputes-parties-conflicts-policies") { db in
+            try db.alter(table: "office") { t in t.add(column: "dispute_prefix", .text) }
+            try db.create(table: "dispute") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("number", .text).notNull().unique()
+                t.column("office_id", .text).notNull().indexed().references("office")
+                t.column("year", .integer).notNull()
+                t.column("sequence", .integer).notNull()
+                t.column("title", .text).notNull()
+                t.column("category", .text).notNull()
+                for name in ["cause", "location", "nature", "involved", "development"] { t.column(name, .text) }
+                t.column("occurred_at", .datetime)
+                t.column("scale", .integer)
+                t.column("risk", .text).notNull().check(sql: "risk IN ('low','medium','high','critical')")
+                t.column("status", .text).notNull()
+                t.column("opened_at", .datetime).notNull()
+                t.column("closed_at", .datetime)
+                t.column("updated_at", .datetime).notNull()
+                t.uniqueKey(["office_id", "year", "sequence"])
+            }
+            try db.create(table: "dispute_counter") { t in
+                t.column("office_id", .text).notNull().references("office")
+                t.column("year", .integer).notNull()
+                t.column("last", .integer).notNull()
+                t.primaryKey(["office_id", "year"])
+            }
+            for (table, kind) in [("dispute_risk_change", "level"), ("dispute_status_change", "status")] {
+                try db.create(table: table) { t in
+                    t.autoIncrementedPrimaryKey("id")
+                    t.column("dispute_id", .integer).notNull().indexed().references("dispute", onDelete: .cascade)
+                    t.column("at", .datetime).notNull()
+                    t.column("from_\(kind)", .text)
+                    t.column("to_\(kind)", .text).notNull()
+                    t.column("reason", .text).notNull()
+                    t.column("uid", .integer).notNull()
+                    t.column("user", .text)
+                }
+            }
+            try db.create(table: "party") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("side", .text).notNull().check(sql: "side IN ('applicant','respondent','other')")
+                for name in ["mobile", "email", "id_card", "organisation", "language"] { t.column(name, .text) }
+                t.column("time_zone", .text).notNull()
+                t.column("weekly_windows", .text).notNull()
+                t.column("dated_windows", .text).notNull()
+            }
+            try db.create(table: "conflict") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("expert_id", .integer).notNull().indexed().references("expert", onDelete: .cascade)
+                t.column("party_id", .integer).indexed().references("party", onDelete: .cascade)
+                t.column("organisation", .text)
+                t.column("reason", .text)
+                t.column("created_at", .datetime).notNull()
+                t.check(sql: "party_id IS NOT NULL OR organisation IS NOT NULL")
+            }
+            try db.create(table: "panel_policy") { t in
+                t.primaryKey("name", .text)
+                t.column("description", .text)
+                t.column("requirements", .text).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.execute(
+                sql: "INSERT INTO panel_policy (name, description, requirements, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    PanelPolicy.standard.name, PanelPolicy.standard.description,
+                    RequirementsColumn.encode(PanelPolicy.standard.requirements), Date(),
+                ])
         }
         return migrator
     }

@@ -12,10 +12,12 @@ enum TagColumn {
     static func decode(_ text: String) -> [String] { text.split(separator: "|").map(String.init) }
 
     /// A LIKE pattern matching rows whose list holds `tag`, with LIKE's wildcards escaped by `\`.
-    static func pattern(_ tag: String) -> String {
-        let escaped = tag.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+    static func pattern(_ tag: String) -> String { "%|" + escapeLike(tag) + "|%" }
+
+    /// Text with LIKE's wildcards and the escape character escaped by `\`.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
-        return "%|" + escaped + "|%"
     }
 }
 
@@ -77,7 +79,7 @@ struct OfficeRecord: FetchableRecord, PersistableRecord {
         office = Office(
             id: row["id"], name: row["name"], timeZone: row["time_zone"], address: row["address"],
             phone: row["phone"], workingHours: WindowsColumn.decode(row["working_hours"]),
-            defaultSessionMinutes: row["default_session_minutes"])
+            defaultSessionMinutes: row["default_session_minutes"], disputePrefix: row["dispute_prefix"])
         createdAt = row["created_at"]
         updatedAt = row["updated_at"]
     }
@@ -90,6 +92,7 @@ struct OfficeRecord: FetchableRecord, PersistableRecord {
         container["phone"] = office.phone
         container["working_hours"] = WindowsColumn.encode(office.workingHours)
         container["default_session_minutes"] = office.defaultSessionMinutes
+        container["dispute_prefix"] = office.disputePrefix
         container["created_at"] = createdAt
         container["updated_at"] = updatedAt
     }

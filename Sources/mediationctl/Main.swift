@@ -54,14 +54,17 @@ func hoistGlobalOptions(_ arguments: [String]) -> [String] {
 struct MediationCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mediationctl",
-        abstract: "Administer mediationd: offices and the expert pool.",
+        abstract: "Administer mediationd: offices, the expert pool, disputes and their parties, panel policies.",
         discussion: """
             Talks to mediationd over its Unix socket. The socket is --socket, else $MEDIATION_SOCKET,
             else ./var/api.sock if it exists, else /run/mediationd/api.sock.
             Exit status: 0 on success, 2 for usage and input errors, 1 for everything else.
             """,
         version: "0.1.0",
-        subcommands: [Health.self, OfficeCommand.self, ExpertCommand.self])
+        subcommands: [
+            Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
+            ConflictCommand.self, PolicyCommand.self,
+        ])
 }
 
 /// Options every command takes.

@@ -24,6 +24,8 @@ struct OfficeCommand: AsyncParsableCommand {
             name: .customLong("session-minutes"), parsing: .unconditional,
             help: "Default session length in minutes (default 90).")
         var sessionMinutes: Int?
+        @Option(help: "Letters before dispute numbers, e.g. JS for JS-2026-0042 (default: the id's first two).")
+        var prefix: String?
 
         func windows() throws -> [Components.Schemas.WeeklyWindow]? {
             try hours.map { try Windows.parse($0, field: "--hours") }
@@ -47,7 +49,8 @@ struct OfficeCommand: AsyncParsableCommand {
             let body = Components.Schemas.OfficeCreate(
                 id: id, name: fields.name ?? "", timeZone: fields.timeZone, address: fields.address,
                 phone: fields.phone,
-                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes)
+                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes,
+                disputePrefix: fields.prefix)
             let out = try await global.client().call { try await $0.createOffice(body: .json(body)) }
             switch out {
             case .created(let c): try OfficeCommand.show(try c.body.json, json: global.json)
@@ -105,7 +108,8 @@ struct OfficeCommand: AsyncParsableCommand {
         func run() async throws {
             let body = Components.Schemas.OfficeUpdate(
                 name: fields.name, timeZone: fields.timeZone, address: fields.address, phone: fields.phone,
-                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes)
+                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes,
+                disputePrefix: fields.prefix)
             let out = try await global.client().call {
                 try await $0.updateOffice(path: .init(office: id), body: .json(body))
             }
@@ -125,6 +129,7 @@ struct OfficeCommand: AsyncParsableCommand {
         print("phone:     \(o.phone ?? "-")")
         print("hours:     \(Windows.format(o.workingHours))")
         print("session:   \(o.defaultSessionMinutes) min")
+        print("numbers:   \(o.disputePrefix ?? "-")-YYYY-NNNN")
     }
 }
 

@@ -10,7 +10,7 @@ enum ConfigurationSchema {
     static let keys: [String: Shape] = [
         "socket.path": .value, "socket.mode": .value, "socket.group": .value, "socket.idle_timeout_seconds": .value,
         "store.path": .value, "spool.directory": .value, "access.admin_groups": .list, "access.staff_groups": .list,
-        "access.viewer_groups": .list, "log.level": .value,
+        "access.viewer_groups": .list, "log.level": .value, "disputes.categories": .list,
     ]
 
     /// Checks a YAML file's keys and shapes.

@@ -56,7 +56,7 @@ struct Daemon: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
         let app = try MediationServer.application(
-            socketPath: socketPath, db: db, policy: policy, info: ServerInfo(),
+            socketPath: socketPath, db: db, policy: policy, info: ServerInfo(categories: settings.categories),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {
                 do {

@@ -14,6 +14,7 @@ struct DaemonConfiguration: Sendable {
     var spoolDirectory: String
     var access: AccessRules
     var logLevel: String
+    var categories: [String]
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -64,6 +65,10 @@ struct DaemonConfiguration: Sendable {
             throw MediationError.invalidInput(
                 "log.level '\(level)' is unknown", hint: "use trace, debug, info, notice, warning, error or critical")
         }
+        let categories = Tag.normalize(c.stringArray(forKey: "disputes.categories", default: Dispute.defaultCategories))
+        guard !categories.isEmpty else {
+            throw MediationError.invalidInput("disputes.categories is empty; list at least one category")
+        }
         func groups(_ key: String, _ fallback: String) -> [String] {
             c.stringArray(forKey: ConfigKey(key), default: [fallback]).filter { !$0.isEmpty }
         }
@@ -79,6 +84,7 @@ struct DaemonConfiguration: Sendable {
                 staffGroups: groups("access.staff_groups", "mediation-staff"),
                 viewerGroups: groups("access.viewer_groups", "mediation-viewer")),
             logLevel: level,
+            categories: categories,
             source: file ?? "embedded default (./var)")
     }
 }

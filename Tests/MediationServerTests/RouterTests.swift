@@ -161,7 +161,7 @@ private let expertJSON = """
             #expect(json["status"] as? String == "ok")
             let version = try await db.schemaVersion()
             #expect(json["schemaVersion"] as? String == version)
-            #expect(json["schemaVersion"] as? String == "v1-offices-and-experts")
+            #expect(json["schemaVersion"] as? String == AppDatabase.latestSchemaVersion)
             #expect(json["databasePath"] as? String == db.path)
             let caller = try #require(json["caller"] as? [String: Any])
             #expect((caller["uid"] as? NSNumber)?.intValue == 0)

@@ -625,7 +625,8 @@ private func seedOffices(_ db: AppDatabase) async throws {
         try await withStore(kind) { db in
             let newest = try #require(Migrations.migrator.migrations.last)
             #expect(try await db.schemaVersion() == newest)
-            #expect(newest == "v1-offices-and-experts")
+            #expect(newest == AppDatabase.latestSchemaVersion)
+            #expect(newest == "v2-disputes-parties-conflicts-policies")
         }
     }
 
@@ -652,7 +653,7 @@ private func seedOffices(_ db: AppDatabase) async throws {
         #expect(wang.id == wangId)
         #expect(wang.name == "王芳")
         #expect(try await reopened.spans(.timeOff, expert: "王芳").map(\.note) == ["休假"])
-        #expect(try await reopened.schemaVersion() == "v1-offices-and-experts")
+        #expect(try await reopened.schemaVersion() == AppDatabase.latestSchemaVersion)
         // Migrating again on open is harmless, and ids keep counting up.
         let li = try await reopened.createExpert(lawyer("李强", mobile: "13900139000"))
         #expect(li.id > wangId)

@@ -1,0 +1,183 @@
+import Foundation
+
+/// How dangerous a dispute is; a rising level is an early warning to the office.
+public enum RiskLevel: String, Sendable, Codable, CaseIterable, Comparable {
+    case low, medium, high, critical
+
+    /// Reads `high`, `HIGH`, or the Chinese 低/中/高/极高 (also 低风险 …).
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "风险", with: "")
+        switch t {
+        case "low", "低": self = .low
+        case "medium", "中", "中等": self = .medium
+        case "high", "高": self = .high
+        case "critical", "极高", "严重", "紧急": self = .critical
+        default: return nil
+        }
+    }
+
+    public static func < (a: RiskLevel, b: RiskLevel) -> Bool {
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
+    }
+}
+
+/// Where a dispute stands. The moves between them are the only ones `DisputeStatus.check` allows.
+public enum DisputeStatus: String, Sendable, Codable, CaseIterable {
+    case open, scheduled
+    case inSession = "in_session"
+    case resolved, unresolved, referred, closed
+
+    /// The statuses a dispute may move to from this one.
+    public var next: [DisputeStatus] {
+        switch self {
+        case .open: [.scheduled, .closed]
+        case .scheduled: [.open, .inSession]
+        case .inSession: [.resolved, .unresolved, .referred, .scheduled]
+        case .resolved: [.closed, .open]
+        case .unresolved: [.scheduled, .closed, .open]
+        case .referred: [.closed, .open]
+        case .closed: [.open]
+        }
+    }
+
+    /// Checks a move.
+    ///
+    /// - Throws: `conflict` naming the dispute, where it is, and where it may go instead.
+    public func check(_ target: DisputeStatus, dispute: String) throws {
+        guard next.contains(target) else {
+            throw MediationError.conflict(
+                "dispute \(dispute) is \(rawValue); it cannot become \(target.rawValue) "
+                    + "(from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+}
+
+/// The seven elements police practice records for a dispute.
+public struct DisputeElements: Sendable, Hashable, Codable {
+    /// 诱因: what set it off.
+    public var cause: String?
+    /// When it happened (as told; an instant when a time was given).
+    public var occurredAt: Date?
+    /// 地点.
+    public var location: String?
+    /// 性质: its nature (civil, neighbourly, economic …).
+    public var nature: String?
+    /// 规模: how many people are involved.
+    public var scale: Int?
+    /// 人员构成: who is involved.
+    public var involved: String?
+    /// 事态发展: how it has developed.
+    public var development: String?
+
+    public init(
+        cause: String? = nil, occurredAt: Date? = nil, location: String? = nil, nature: String? = nil,
+        scale: Int? = nil, involved: String? = nil, development: String? = nil
+    ) {
+        self.cause = cause
+        self.occurredAt = occurredAt
+        self.location = location
+        self.nature = nature
+        self.scale = scale
+        self.involved = involved
+        self.development = development
+    }
+}
+
+/// A neighbourhood dispute registered by an office.
+public struct Dispute: Sendable, Hashable, Codable {
+    public var id: Int64
+    /// Per office and year, for example `JS-2026-0042`; given by the store.
+    public var number: String
+    public var officeId: String
+    public var title: String
+    public var category: String
+    public var elements: DisputeElements
+    public var risk: RiskLevel
+    public var status: DisputeStatus
+    public var openedAt: Date
+    public var closedAt: Date?
+
+    public init(
+        id: Int64 = 0, number: String = "", officeId: String, title: String, category: String,
+        elements: DisputeElements = DisputeElements(), risk: RiskLevel = .low, status: DisputeStatus = .open,
+        openedAt: Date = Date(timeIntervalSince1970: 0), closedAt: Date? = nil
+    ) {
+        self.id = id
+        self.number = number
+        self.officeId = officeId
+        self.title = title
+        self.category = category
+        self.elements = elements
+        self.risk = risk
+        self.status = status
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+    }
+
+    /// The categories an office uses when the configuration names none.
+    public static let defaultCategories = [
+        "neighbour", "pet", "noise", "property", "family", "labour", "debt", "traffic", "consumer", "other",
+    ]
+
+    /// Checks and normalises the fields a person typed.
+    ///
+    /// - Throws: `invalidInput` listing every problem.
+    public func validated(categories: [String]) throws -> Dispute {
+        var d = self
+        var problems = Problems()
+        d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        if d.title.isEmpty { problems.add("title is empty; say in a few words what the dispute is about") }
+        if d.title.count > 200 { problems.add("title is longer than 200 characters; put details in the elements") }
+        d.category = category.trimmingCharacters(in: .whitespaces).lowercased()
+        if !categories.contains(d.category) {
+            problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
+        }
+        if let scale = elements.scale, !(1...100_000).contains(scale) {
+            problems.add("scale \(scale) is not a number of people from 1 to 100000")
+        }
+        d.elements.cause = Text.nonEmpty(elements.cause)
+        d.elements.location = Text.nonEmpty(elements.location)
+        d.elements.nature = Text.nonEmpty(elements.nature)
+        d.elements.involved = Text.nonEmpty(elements.involved)
+        d.elements.development = Text.nonEmpty(elements.development)
+        try problems.check("dispute")
+        return d
+    }
+
+    /// `JS-2026-0042`.
+    public static func number(prefix: String, year: Int, sequence: Int) -> String {
+        String(format: "%@-%04d-%04d", prefix, year, sequence)
+    }
+}
+
+/// One change of a dispute's risk level: who, when, why.
+public struct RiskChange: Sendable, Hashable, Codable {
+    public var at: Date
+    public var from: RiskLevel?
+    public var to: RiskLevel
+    public var reason: String
+    public var uid: UInt32
+    public var user: String?
+
+    public init(at: Date, from: RiskLevel?, to: RiskLevel, reason: String, uid: UInt32, user: String?) {
+        self.at = at
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.uid = uid
+        self.user = user
+    }
+}
+
+/// Who made a change, as the access layer identified them.
+public struct Actor: Sendable, Hashable {
+    public var uid: UInt32
+    public var user: String?
+    public var isAdmin: Bool
+
+    public init(uid: UInt32, user: String?, isAdmin: Bool) {
+        self.uid = uid
+        self.user = user
+        self.isAdmin = isAdmin
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// One seat kind of a panel: a role, optionally with a specialty or a language, and how many.
+/// Panel policies and the slot finder (Scheduling/) share this one type.
+public struct PanelRequirement: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var role: ExpertRole
+    /// A tag the expert must list among their specialties; compared trimmed and lower-case.
+    public var specialty: String?
+    /// A tag the expert must list among their languages; compared trimmed and lower-case.
+    public var language: String?
+    /// Seats of this kind on the panel; at least 1.
+    public var count: Int
+
+    public init(role: ExpertRole, specialty: String? = nil, language: String? = nil, count: Int = 1) {
+        self.role = role
+        self.specialty = specialty
+        self.language = language
+        self.count = count
+    }
+
+    /// `lawyer`, `lawyer:property`, `2*community_staff`, `retiree@上海话`, `律师:property`.
+    public init(parsing text: String) throws {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        var count = 1
+        if let star = t.firstIndex(of: "*"), let n = Int(t[..<star]) {
+            count = n
+            t = String(t[t.index(after: star)...])
+        }
+        var language: String?
+        if let at = t.firstIndex(of: "@") {
+            language = String(t[t.index(after: at)...])
+            t = String(t[..<at])
+        }
+        var specialty: String?
+        if let colon = t.firstIndex(of: ":") ?? t.firstIndex(of: "：") {
+            specialty = String(t[t.index(after: colon)...])
+            t = String(t[..<colon])
+        }
+        guard let role = ExpertRole(parsing: t) else {
+            throw MediationError.invalidInput(
+                "requirement '\(text)' names no role", hint: "write a role, e.g. lawyer:property, 2*community_staff")
+        }
+        guard (1...5).contains(count) else {
+            throw MediationError.invalidInput("requirement '\(text)' asks for \(count) experts; ask for 1 to 5")
+        }
+        self.init(
+            role: role, specialty: specialty.flatMap { Tag.normalize([$0]).first },
+            language: language.flatMap { Tag.normalize([$0]).first }, count: count)
+    }
+
+    public var description: String {
+        (count > 1 ? "\(count)*" : "") + role.rawValue + (specialty.map { ":\($0)" } ?? "")
+            + (language.map { "@\($0)" } ?? "")
+    }
+
+    /// True when `expert` can take a seat of this requirement (role, specialty, language).
+    public func admits(role: ExpertRole, specialties: [String], languages: [String]) -> Bool {
+        role == self.role && (specialty.map { specialties.contains($0) } ?? true)
+            && (language.map { languages.contains($0) } ?? true)
+    }
+}
+
+/// A named requirement set that an admin keeps, such as `standard`.
+public struct PanelPolicy: Sendable, Hashable, Codable {
+    public var name: String
+    public var description: String?
+    public var requirements: [PanelRequirement]
+
+    public init(name: String, description: String? = nil, requirements: [PanelRequirement]) {
+        self.name = name
+        self.description = description
+        self.requirements = requirements
+    }
+
+    /// One legal officer, one lawyer and one community staff member.
+    public static let standard = PanelPolicy(
+        name: "standard", description: "one legal officer, one lawyer, one community staff member",
+        requirements: [
+            PanelRequirement(role: .legalOfficer), PanelRequirement(role: .lawyer),
+            PanelRequirement(role: .communityStaff),
+        ])
+
+    /// Checks the name and the requirements.
+    ///
+    /// - Throws: `invalidInput` listing every problem.
+    public func validated() throws -> PanelPolicy {
+        var p = self
+        var problems = Problems()
+        p.name = name.trimmingCharacters(in: .whitespaces).lowercased()
+        if !Office.isValidID(p.name) {
+            problems.add("policy name '\(name)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter")
+        }
+        if requirements.isEmpty { problems.add("a policy needs at least one requirement, e.g. --require lawyer") }
+        let seats = requirements.reduce(0) { $0 + $1.count }
+        if seats > 7 { problems.add("a panel of \(seats) experts is too large; 7 at most") }
+        p.description = Text.nonEmpty(description)
+        try problems.check("policy")
+        return p
+    }
+
+    /// The requirements for a dispute: this policy's, plus a legal officer when the risk is high or critical
+    /// and `legalOfficerFrom` is at or below it, and the pool has none in the policy.
+    public func requirements(for risk: RiskLevel, legalOfficerFrom: RiskLevel?) -> [PanelRequirement] {
+        guard let threshold = legalOfficerFrom, risk >= threshold,
+            !requirements.contains(where: { $0.role == .legalOfficer })
+        else { return requirements }
+        return [PanelRequirement(role: .legalOfficer)] + requirements
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// Which side of a dispute a party is on.
+public enum PartySide: String, Sendable, Codable, CaseIterable {
+    case applicant, respondent, other
+
+    /// Reads the English word or 申请人 / 被申请人 / 其他.
+    public init?(parsing text: String) {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "applicant", "申请人", "申请方": self = .applicant
+        case "respondent", "被申请人", "被申请方", "对方": self = .respondent
+        case "other", "其他", "第三方": self = .other
+        default: return nil
+        }
+    }
+}
+
+/// A person in a dispute, with when they can attend.
+public struct Party: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var disputeId: Int64
+    public var name: String
+    public var side: PartySide
+    public var mobile: String?
+    public var email: String?
+    /// Stored in full; shown masked except to an admin who asks.
+    public var idCard: String?
+    public var organisation: String?
+    public var language: String?
+    public var timeZone: String
+    public var weeklyWindows: [WeeklyWindow]
+    public var datedWindows: [Interval]
+
+    public init(
+        id: Int64 = 0, disputeId: Int64 = 0, name: String, side: PartySide, mobile: String? = nil,
+        email: String? = nil, idCard: String? = nil, organisation: String? = nil, language: String? = nil,
+        timeZone: String = "Asia/Shanghai", weeklyWindows: [WeeklyWindow] = [], datedWindows: [Interval] = []
+    ) {
+        self.id = id
+        self.disputeId = disputeId
+        self.name = name
+        self.side = side
+        self.mobile = mobile
+        self.email = email
+        self.idCard = idCard
+        self.organisation = organisation
+        self.language = language
+        self.timeZone = timeZone
+        self.weeklyWindows = weeklyWindows
+        self.datedWindows = datedWindows
+    }
+
+    /// Checks and normalises the fields.
+    ///
+    /// - Throws: `invalidInput` listing every problem.
+    public func validated() throws -> Party {
+        var p = self
+        var problems = Problems()
+        p.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if p.name.isEmpty { problems.add("party name is empty") }
+        if let raw = Text.nonEmpty(mobile) {
+            if let normal = Contact.normalizeMobile(raw) {
+                p.mobile = normal
+            } else {
+                problems.add("mobile '\(raw)' is not a phone number (11 digits such as 13800138000)")
+            }
+        } else {
+            p.mobile = nil
+        }
+        p.email = Text.nonEmpty(email)?.lowercased()
+        if let e = p.email, !Contact.isEmail(e) { problems.add("email '\(e)' is not an email address") }
+        if let raw = Text.nonEmpty(idCard) {
+            if let normal = IDCard.normalize(raw) {
+                p.idCard = normal
+            } else {
+                problems.add(
+                    "ID-card number '\(IDCard.mask(raw))' is not valid (18 characters, the last a digit or X, "
+                        + "with a correct check digit)")
+            }
+        } else {
+            p.idCard = nil
+        }
+        p.organisation = Text.nonEmpty(organisation)
+        p.language = Text.nonEmpty(language)
+        do { p.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
+        do { try WeeklyWindow.validate(weeklyWindows, field: "weekly windows") } catch let e as MediationError {
+            e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
+        }
+        p.weeklyWindows = weeklyWindows.sorted()
+        for w in datedWindows where w.end <= w.start {
+            problems.add("a dated window ends before it starts; write the earlier time first")
+        }
+        p.datedWindows = IntervalSet.normalize(datedWindows)
+        try problems.check("party")
+        return p
+    }
+
+    /// When the party can attend inside `range`: weekly windows in their zone plus dated windows.
+    /// A party who gave no windows at all can attend any time.
+    public func free(in range: Interval) -> [Interval] {
+        guard !weeklyWindows.isEmpty || !datedWindows.isEmpty else { return [range] }
+        let zone = (try? Zone(timeZone)) ?? Zone.shanghai
+        return IntervalSet.normalize(
+            AvailabilityResolver.expand(weeklyWindows, in: zone, over: range)
+                + IntervalSet.intersect(datedWindows, [range]))
+    }
+
+    /// This party as shown to someone who may not see the full ID number.
+    public func masked() -> Party {
+        var p = self
+        p.idCard = idCard.map(IDCard.mask)
+        return p
+    }
+}
+
+/// The resident identity card number (GB 11643): 17 digits and a check character.
+public enum IDCard {
+    /// Upper-cases the check character and verifies it; nil when the number is not valid.
+    public static func normalize(_ text: String) -> String? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let chars = Array(t)
+        guard chars.count == 18, chars.prefix(17).allSatisfy({ $0.isASCII && $0.isNumber }),
+            let last = chars.last, last == "X" || (last.isASCII && last.isNumber)
+        else { return nil }
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        let sum = zip(chars.prefix(17), weights).reduce(0) { $0 + (Int(String($1.0)) ?? 0) * $1.1 }
+        let check = Array("10X98765432")[sum % 11]
+        return check == last ? t : nil
+    }
+
+    /// `430103199001011234` shown as `4301**********1234`.
+    public static func mask(_ number: String) -> String {
+        guard number.count > 8 else { return String(repeating: "*", count: number.count) }
+        return String(number.prefix(4)) + String(repeating: "*", count: number.count - 8) + String(number.suffix(4))
+    }
+}
+
+/// An expert's relation to a party or an organisation: such an expert is never proposed for that dispute.
+public struct Conflict: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var expertId: Int64
+    /// A party of one dispute …
+    public var partyId: Int64?
+    /// … or an organisation, matched against every party's organisation.
+    public var organisation: String?
+    public var reason: String?
+
+    public init(id: Int64 = 0, expertId: Int64, partyId: Int64? = nil, organisation: String? = nil, reason: String?) {
+        self.id = id
+        self.expertId = expertId
+        self.partyId = partyId
+        self.organisation = organisation
+        self.reason = reason
+    }
+
+    /// True when this conflict concerns one of `parties`.
+    public func concerns(_ parties: [Party]) -> Bool {
+        parties.contains { party in
+            if let partyId, partyId == party.id { return true }
+            if let organisation, let theirs = party.organisation {
+                return Conflict.sameOrganisation(organisation, theirs)
+            }
+            return false
+        }
+    }
+
+    /// Organisations compared without case and spaces, so "XX 物业公司" and "xx物业公司" match.
+    public static func sameOrganisation(_ a: String, _ b: String) -> Bool {
+        func key(_ s: String) -> String { s.lowercased().filter { !$0.isWhitespace } }
+        return key(a) == key(b)
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import MediationAPI
+import MediationCore
+import MediationStore
+import OpenAPIRuntime
+
+extension APIHandler {
+    /// The caller as the store records them.
+    var actor: Actor {
+        let caller = Caller.current
+        return Actor(
+            uid: caller?.credentials.uid ?? 0, user: caller?.user, isAdmin: caller?.role == .admin)
+    }
+
+    private func zones() async throws -> [String: Zone] {
+        var result: [String: Zone] = [:]
+        for office in try await db.offices() { result[office.id] = (try? Zone(office.timeZone)) ?? Zone.shanghai }
+        return result
+    }
+
+    private func wire(_ d: Dispute, zone: Zone) -> Components.Schemas.Dispute {
+        .init(
+            id: d.id, number: d.number, office: d.officeId, title: d.title, category: d.category,
+            elements: .init(
+                cause: d.elements.cause, occurredAt: d.elements.occurredAt.map(zone.format),
+                location: d.elements.location, nature: d.elements.nature, scale: d.elements.scale,
+                involved: d.elements.involved, development: d.elements.development),
+            risk: .init(rawValue: d.risk.rawValue) ?? .low, status: .init(rawValue: d.status.rawValue) ?? .open,
+            openedAt: zone.format(d.openedAt), closedAt: d.closedAt.map(zone.format))
+    }
+
+    func wireParty(_ p: Party, reveal: Bool) -> Components.Schemas.Party {
+        let shown = reveal ? p : p.masked()
+        let zone = (try? Zone(p.timeZone)) ?? Zone.shanghai
+        return .init(
+            id: p.id, dispute: p.disputeId, name: p.name, side: .init(rawValue: p.side.rawValue) ?? .other,
+            mobile: p.mobile, email: p.email, idCard: shown.idCard, organisation: p.organisation, language: p.language,
+            timeZone: p.timeZone, weeklyWindows: p.weeklyWindows.map(Wire.window),
+            datedWindows: p.datedWindows.map { .init(from: zone.format($0.start), to: zone.format($0.end)) })
+    }
+
+    private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
+        let zone = try await zones()[detail.dispute.officeId] ?? Zone.shanghai
+        return .init(
+            dispute: wire(detail.dispute, zone: zone), parties: detail.parties.map { wireParty($0, reveal: reveal) },
+            riskHistory: detail.riskHistory.map {
+                .init(
+                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
+                    uid: Int64($0.uid), user: $0.user)
+            },
+            statusHistory: detail.statusHistory.map {
+                .init(
+                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
+                    uid: Int64($0.uid), user: $0.user)
+            })
+    }
+
+    private func elements(_ e: Components.Schemas.DisputeElements?, zone: Zone, into target: inout DisputeElements)
+        throws
+    {
+        guard let e else { return }
+        if let v = e.cause { target.cause = v }
+        if let v = e.occurredAt {
+            target.occurredAt = Text.nonEmpty(v) == nil ? nil : try zone.parseInstant(v, field: "occurredAt")
+        }
+        if let v = e.location { target.location = v }
+        if let v = e.nature { target.nature = v }
+        if let v = e.scale { target.scale = v }
+        if let v = e.involved { target.involved = v }
+        if let v = e.development { target.development = v }
+    }
+
+    static func risk(_ text: String) throws -> RiskLevel {
+        guard let level = RiskLevel(parsing: text) else {
+            throw MediationError.invalidInput("risk '\(text)' is unknown", hint: "use low, medium, high or critical")
+        }
+        return level
+    }
+
+    static func status(_ text: String) throws -> DisputeStatus {
+        guard let status = DisputeStatus(rawValue: text.lowercased()) else {
+            throw MediationError.invalidInput(
+                "status '\(text)' is unknown",
+                hint: "use one of " + DisputeStatus.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return status
+    }
+
+    /// A party from the API, its dated windows read in its own zone (default: the office's).
+    func party(_ input: Components.Schemas.PartyInput, officeZone: Zone) throws -> Party {
+        guard let side = PartySide(parsing: input.side) else {
+            throw MediationError.invalidInput(
+                "side '\(input.side)' is unknown", hint: "use applicant, respondent or other (申请人, 被申请人, 其他)")
+        }
+        let zone = try Zone(input.timeZone ?? officeZone.identifier)
+        return Party(
+            name: input.name, side: side, mobile: input.mobile, email: input.email, idCard: input.idCard,
+            organisation: input.organisation, language: input.language, timeZone: zone.identifier,
+            weeklyWindows: try Wire.windows(input.weeklyWindows, field: "weeklyWindows") ?? [],
+            datedWindows: try (input.datedWindows ?? []).map { try dated($0, zone: zone) })
+    }
+
+    private func dated(_ w: Components.Schemas.DatedWindow, zone: Zone) throws -> Interval {
+        let interval = Interval(
+            start: try zone.parseInstant(w.from, field: "datedWindows.from"),
+            end: try zone.parseInstant(w.to, field: "datedWindows.to", endOfDay: true))
+        try AvailabilityResolver.checkRange(interval, what: "a dated window")
+        return interval
+    }
+
+    private func officeZone(_ office: String) async throws -> Zone {
+        try Zone(try await db.office(office).timeZone)
+    }
+
+    // MARK: Operations
+
+    func listDisputes(_ input: Operations.ListDisputes.Input) async throws -> Operations.ListDisputes.Output {
+        let q = input.query
+        let filter = DisputeFilter(
+            office: Text.nonEmpty(q.office), status: try q.status.flatMap(Text.nonEmpty).map(Self.status),
+            risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: Text.nonEmpty(q.category),
+            text: q.q)
+        let zones = try await zones()
+        let list = try await db.disputes(filter).map { wire($0, zone: zones[$0.officeId] ?? Zone.shanghai) }
+        return .ok(.init(body: .json(.init(disputes: list))))
+    }
+
+    func openDispute(_ input: Operations.OpenDispute.Input) async throws -> Operations.OpenDispute.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let zone: Zone
+        do { zone = try await officeZone(b.office) } catch let e as MediationError where e.kind == .notFound {
+            throw MediationError(.invalidInput, e.message)
+        }
+        var draft = Dispute(
+            officeId: b.office, title: b.title, category: b.category, risk: try b.risk.map(Self.risk) ?? .low)
+        try elements(b.elements, zone: zone, into: &draft.elements)
+        let parties = try (b.parties ?? []).map { try party($0, officeZone: zone) }
+        let detail = try await db.openDispute(draft, parties: parties, categories: info.categories, actor: actor)
+        return .created(.init(body: .json(try await wire(detail))))
+    }
+
+    func getDispute(_ input: Operations.GetDispute.Input) async throws -> Operations.GetDispute.Output {
+        let reveal = input.query.reveal ?? false
+        if reveal && !actor.isAdmin {
+            throw MediationError.forbidden("only an admin may see full ID-card numbers; ask without --reveal")
+        }
+        let detail = try await db.dispute(input.path.dispute)
+        return .ok(.init(body: .json(try await wire(detail, reveal: reveal))))
+    }
+
+    func updateDispute(_ input: Operations.UpdateDispute.Input) async throws -> Operations.UpdateDispute.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let current = try await db.dispute(input.path.dispute).dispute
+        let zone = try await officeZone(current.officeId)
+        var elements = current.elements
+        try self.elements(b.elements, zone: zone, into: &elements)
+        let newElements = elements
+        let detail = try await db.updateDispute(input.path.dispute, categories: info.categories) { d in
+            if let v = b.title { d.title = v }
+            if let v = b.category { d.category = v }
+            d.elements = newElements
+        }
+        return .ok(.init(body: .json(try await wire(detail))))
+    }
+
+    func setDisputeRisk(_ input: Operations.SetDisputeRisk.Input) async throws -> Operations.SetDisputeRisk.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let detail = try await db.setRisk(
+            input.path.dispute, to: try Self.risk(b.level), reason: b.reason, actor: actor)
+        return .ok(.init(body: .json(try await wire(detail))))
+    }
+
+    func closeDispute(_ input: Operations.CloseDispute.Input) async throws -> Operations.CloseDispute.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let detail = try await db.changeStatus(input.path.dispute, to: .closed, reason: b.reason, actor: actor)
+        return .ok(.init(body: .json(try await wire(detail))))
+    }
+
+    func reopenDispute(_ input: Operations.ReopenDispute.Input) async throws -> Operations.ReopenDispute.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let detail = try await db.changeStatus(input.path.dispute, to: .open, reason: b.reason, actor: actor)
+        return .ok(.init(body: .json(try await wire(detail))))
+    }
+
+    func addParty(_ input: Operations.AddParty.Input) async throws -> Operations.AddParty.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let dispute = try await db.dispute(input.path.dispute).dispute
+        let stored = try await db.addParty(
+            input.path.dispute, try party(b, officeZone: try await officeZone(dispute.officeId)))
+        return .created(.init(body: .json(wireParty(stored, reveal: false))))
+    }
+
+    func updateParty(_ input: Operations.UpdateParty.Input) async throws -> Operations.UpdateParty.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let detail = try await db.dispute(input.path.dispute)
+        guard let current = detail.parties.first(where: { $0.id == input.path.party }) else {
+            throw MediationError.notFound(
+                "dispute \(detail.dispute.number) has no party #\(input.path.party); 'dispute show' lists them")
+        }
+        let zone = try Zone(b.timeZone ?? current.timeZone)
+        let side = try b.side.map { text -> PartySide in
+            guard let side = PartySide(parsing: text) else {
+                throw MediationError.invalidInput(
+                    "side '\(text)' is unknown", hint: "use applicant, respondent or other")
+            }
+            return side
+        }
+        let weekly = try Wire.windows(b.weeklyWindows, field: "weeklyWindows")
+        let dated = try b.datedWindows.map { try $0.map { try self.dated($0, zone: zone) } }
+        let stored = try await db.updateParty(input.path.dispute, party: input.path.party) { p in
+            if let v = b.name { p.name = v }
+            if let side { p.side = side }
+            if let v = b.mobile { p.mobile = v }
+            if let v = b.email { p.email = v }
+            if let v = b.idCard { p.idCard = v }
+            if let v = b.organisation { p.organisation = v }
+            if let v = b.language { p.language = v }
+            p.timeZone = zone.identifier
+            if let weekly { p.weeklyWindows = weekly }
+            if let dated { p.datedWindows = dated }
+        }
+        return .ok(.init(body: .json(wireParty(stored, reveal: false))))
+    }
+
+    func removeParty(_ input: Operations.RemoveParty.Input) async throws -> Operations.RemoveParty.Output {
+        try await db.removeParty(input.path.dispute, party: input.path.party)
+        return .noContent(.init())
+    }
+
+    func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {
+        let list = try await db.conflicts(
+            expert: Text.nonEmpty(input.query.expert), dispute: Text.nonEmpty(input.query.dispute))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        conflicts: list.map {
+                            .init(
+                                id: $0.id, expert: $0.expertId, party: $0.partyId, organisation: $0.organisation,
+                                reason: $0.reason)
+                        }))))
+    }
+
+    func addConflict(_ input: Operations.AddConflict.Input) async throws -> Operations.AddConflict.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let c = try await db.addConflict(
+            expert: b.expert, partyId: b.party, organisation: b.organisation, reason: b.reason)
+        return .created(
+            .init(
+                body: .json(
+                    .init(
+                        id: c.id, expert: c.expertId, party: c.partyId, organisation: c.organisation, reason: c.reason))
+            ))
+    }
+
+    private func wirePolicy(_ p: PanelPolicy) -> Components.Schemas.PanelPolicy {
+        .init(name: p.name, description: p.description, requirements: p.requirements.map(\.description))
+    }
+
+    func listPolicies(_ input: Operations.ListPolicies.Input) async throws -> Operations.ListPolicies.Output {
+        .ok(.init(body: .json(.init(policies: try await db.policies().map(wirePolicy)))))
+    }
+
+    func getPolicy(_ input: Operations.GetPolicy.Input) async throws -> Operations.GetPolicy.Output {
+        .ok(.init(body: .json(wirePolicy(try await db.policy(input.path.policy)))))
+    }
+
+    func setPolicy(_ input: Operations.SetPolicy.Input) async throws -> Operations.SetPolicy.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        var problems = Problems()
+        var requirements: [PanelRequirement] = []
+        for text in b.requirements {
+            do { requirements.append(try PanelRequirement(parsing: text)) } catch let e as MediationError {
+                problems.add(e.message)
+            }
+        }
+        try problems.check("policy")
+        let stored = try await db.setPolicy(
+            PanelPolicy(name: input.path.policy, description: b.description, requirements: requirements))
+        return .ok(.init(body: .json(wirePolicy(stored))))
+    }
+}

@@ -1,0 +1,409 @@
+import Foundation
+import GRDB
+import MediationCore
+
+/// Which disputes a listing returns; nil fields do not filter.
+public struct DisputeFilter: Sendable, Equatable {
+    public var office: String?
+    public var status: DisputeStatus?
+    public var risk: RiskLevel?
+    public var category: String?
+    /// Words searched in the number, title and elements.
+    public var text: String?
+
+    public init(
+        office: String? = nil, status: DisputeStatus? = nil, risk: RiskLevel? = nil, category: String? = nil,
+        text: String? = nil
+    ) {
+        self.office = office
+        self.status = status
+        self.risk = risk
+        self.category = category
+        self.text = text
+    }
+}
+
+/// A dispute with everything staff look at: parties, and the history of its risk and status.
+public struct DisputeDetail: Sendable, Equatable {
+    public var dispute: Dispute
+    public var parties: [Party]
+    public var riskHistory: [RiskChange]
+    public var statusHistory: [StatusChange]
+}
+
+/// One change of a dispute's status: who, when, why.
+public struct StatusChange: Sendable, Hashable {
+    public var at: Date
+    public var from: DisputeStatus?
+    public var to: DisputeStatus
+    public var reason: String
+    public var uid: UInt32
+    public var user: String?
+}
+
+extension AppDatabase {
+    /// Registers a dispute, numbers it per office and year, and records its first risk level.
+    ///
+    /// - Throws: `invalidInput` for bad fields or an unknown office.
+    public func openDispute(_ draft: Dispute, parties: [Party] = [], categories: [String], actor: Actor) async throws
+        -> DisputeDetail
+    {
+        let valid = try draft.validated(categories: categories)
+        let validParties = try parties.map { try $0.validated() }
+        let now = clock.now()
+        return try await write { db in
+            var dispute = valid
+            guard let office = try OfficeRecord.fetchOne(db, key: dispute.officeId.lowercased())?.office else {
+                throw Self.officeNotFound(dispute.officeId, db).asInput()
+            }
+            dispute.officeId = office.id
+            let zone = try Zone(office.timeZone)
+            let year = zone.wallClock(now).date.year
+            let last =
+                try Int.fetchOne(
+                    db, sql: "SELECT last FROM dispute_counter WHERE office_id = ? AND year = ?",
+                    arguments: [office.id, year]) ?? 0
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO dispute_counter (office_id, year, last) VALUES (?, ?, ?)",
+                arguments: [office.id, year, last + 1])
+            dispute.number = Dispute.number(prefix: office.numberPrefix, year: year, sequence: last + 1)
+            dispute.status = .open
+            dispute.openedAt = now
+            dispute.closedAt = nil
+            var record = DisputeRecord(dispute, year: year, sequence: last + 1, updatedAt: now)
+            try record.insert(db)
+            try Self.recordRisk(
+                db, dispute: record.dispute.id, from: nil, to: dispute.risk, reason: "opened", actor: actor, at: now)
+            try Self.recordStatus(
+                db, dispute: record.dispute.id, from: nil, to: .open, reason: "opened", actor: actor, at: now)
+            for var party in validParties {
+                party.disputeId = record.dispute.id
+                var p = PartyRecord(party)
+                try p.insert(db)
+            }
+            return try Self.detail(record.dispute, db)
+        }
+    }
+
+    /// A dispute by its number (any case) or id, with parties and history.
+    public func dispute(_ ref: String) async throws -> DisputeDetail {
+        try await read { db in try Self.detail(try Self.findDispute(ref, db).dispute, db) }
+    }
+
+    /// Disputes matching `filter`, newest first.
+    public func disputes(_ filter: DisputeFilter = DisputeFilter()) async throws -> [Dispute] {
+        try await read { db in
+            var sql = "SELECT * FROM dispute WHERE 1"
+            var arguments: StatementArguments = []
+            if let office = filter.office?.lowercased() {
+                guard try OfficeRecord.fetchOne(db, key: office) != nil else {
+                    throw Self.officeNotFound(office, db)
+                }
+                sql += " AND office_id = ?"
+                arguments += [office]
+            }
+            if let status = filter.status {
+                sql += " AND status = ?"
+                arguments += [status.rawValue]
+            }
+            if let risk = filter.risk {
+                sql += " AND risk = ?"
+                arguments += [risk.rawValue]
+            }
+            if let category = filter.category?.lowercased() {
+                sql += " AND category = ?"
+                arguments += [category]
+            }
+            if let text = Text.nonEmpty(filter.text) {
+                let columns = ["number", "title", "cause", "location", "nature", "involved", "development"]
+                sql += " AND (" + columns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")"
+                let pattern = "%" + TagColumn.escapeLike(text) + "%"
+                arguments += StatementArguments(columns.map { _ in pattern })
+            }
+            return try DisputeRecord.fetchAll(db, sql: sql + " ORDER BY opened_at DESC, id DESC", arguments: arguments)
+                .map(\.dispute)
+        }
+    }
+
+    /// Changes the title, category or elements.
+    ///
+    /// - Throws: `notFound`, `invalidInput`; nothing is written on either.
+    public func updateDispute(
+        _ ref: String, categories: [String], _ change: @escaping @Sendable (inout Dispute) throws -> Void
+    ) async throws -> DisputeDetail {
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findDispute(ref, db)
+            var dispute = record.dispute
+            try change(&dispute)
+            // Only the descriptive fields change here; number, office, risk and status have their own paths.
+            let stored = record.dispute
+            dispute.id = stored.id
+            dispute.number = stored.number
+            dispute.officeId = stored.officeId
+            dispute.risk = stored.risk
+            dispute.status = stored.status
+            dispute.openedAt = stored.openedAt
+            dispute.closedAt = stored.closedAt
+            record.dispute = try dispute.validated(categories: categories)
+            record.updatedAt = now
+            try record.update(db)
+            return try Self.detail(record.dispute, db)
+        }
+    }
+
+    /// Sets the risk level, keeping who, when and why.
+    ///
+    /// - Throws: `invalidInput` without a reason; `notFound`.
+    public func setRisk(_ ref: String, to level: RiskLevel, reason: String, actor: Actor) async throws -> DisputeDetail
+    {
+        guard let why = Text.nonEmpty(reason) else {
+            throw MediationError.invalidInput("a risk change needs a reason", hint: "say why with --reason")
+        }
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findDispute(ref, db)
+            let before = record.dispute.risk
+            guard before != level else {
+                throw MediationError.invalidInput("dispute \(record.dispute.number) is already \(level.rawValue) risk")
+            }
+            record.dispute.risk = level
+            record.updatedAt = now
+            try record.update(db)
+            try Self.recordRisk(
+                db, dispute: record.dispute.id, from: before, to: level, reason: why, actor: actor, at: now)
+            return try Self.detail(record.dispute, db)
+        }
+    }
+
+    /// Moves a dispute to another status when the state machine allows it, keeping who, when and why.
+    ///
+    /// - Throws: `conflict` for an illegal move, `invalidInput` without a reason, `notFound`.
+    public func changeStatus(_ ref: String, to target: DisputeStatus, reason: String, actor: Actor) async throws
+        -> DisputeDetail
+    {
+        guard let why = Text.nonEmpty(reason) else {
+            throw MediationError.invalidInput("a status change needs a reason", hint: "say why with --reason")
+        }
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findDispute(ref, db)
+            let before = record.dispute.status
+            try before.check(target, dispute: record.dispute.number)
+            record.dispute.status = target
+            record.dispute.closedAt = target == .closed ? now : nil
+            record.updatedAt = now
+            try record.update(db)
+            try Self.recordStatus(
+                db, dispute: record.dispute.id, from: before, to: target, reason: why, actor: actor, at: now)
+            return try Self.detail(record.dispute, db)
+        }
+    }
+
+    // MARK: Parties
+
+    /// Adds a party to a dispute.
+    public func addParty(_ disputeRef: String, _ party: Party) async throws -> Party {
+        let valid = try party.validated()
+        return try await write { db in
+            let dispute = try Self.findDispute(disputeRef, db).dispute
+            var record = PartyRecord(valid)
+            record.party.disputeId = dispute.id
+            record.party.id = 0
+            try record.insert(db)
+            return record.party
+        }
+    }
+
+    /// Changes a party of a dispute.
+    public func updateParty(
+        _ disputeRef: String, party id: Int64, _ change: @escaping @Sendable (inout Party) throws -> Void
+    ) async throws -> Party {
+        try await write { db in
+            let dispute = try Self.findDispute(disputeRef, db).dispute
+            guard var record = try PartyRecord.fetchOne(db, key: id), record.party.disputeId == dispute.id else {
+                throw MediationError.notFound(
+                    "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
+            }
+            var party = record.party
+            try change(&party)
+            party.id = record.party.id
+            party.disputeId = dispute.id
+            record.party = try party.validated()
+            try record.update(db)
+            return record.party
+        }
+    }
+
+    /// Removes a party (and the conflicts recorded against it).
+    public func removeParty(_ disputeRef: String, party id: Int64) async throws {
+        try await write { db in
+            let dispute = try Self.findDispute(disputeRef, db).dispute
+            try db.execute(sql: "DELETE FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
+            if db.changesCount == 0 {
+                throw MediationError.notFound(
+                    "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
+            }
+        }
+    }
+
+    // MARK: Conflicts of interest
+
+    /// Records that an expert is related to a party or an organisation.
+    ///
+    /// - Throws: `invalidInput` when neither or both are given; `notFound` for the expert or party.
+    public func addConflict(expert ref: String, partyId: Int64?, organisation: String?, reason: String?) async throws
+        -> Conflict
+    {
+        let organisation = Text.nonEmpty(organisation)
+        guard (partyId == nil) != (organisation == nil) else {
+            throw MediationError.invalidInput(
+                "name either a party or an organisation", hint: "use --party ID or --organisation NAME")
+        }
+        let now = clock.now()
+        return try await write { db in
+            let expert = try Self.findExpert(ref, db).expert
+            if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
+                throw MediationError.notFound("no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties")
+            }
+            var record = ConflictRecord(
+                Conflict(
+                    expertId: expert.id, partyId: partyId, organisation: organisation, reason: Text.nonEmpty(reason)),
+                createdAt: now)
+            try record.insert(db)
+            return record.conflict
+        }
+    }
+
+    /// Conflicts, optionally of one expert or concerning one dispute's parties.
+    public func conflicts(expert ref: String? = nil, dispute disputeRef: String? = nil) async throws -> [Conflict] {
+        try await read { db in
+            var all = try ConflictRecord.fetchAll(db, sql: "SELECT * FROM conflict ORDER BY id").map(\.conflict)
+            if let ref {
+                let id = try Self.findExpert(ref, db).expert.id
+                all = all.filter { $0.expertId == id }
+            }
+            if let disputeRef {
+                let dispute = try Self.findDispute(disputeRef, db).dispute
+                let parties = try Self.parties(of: dispute.id, db)
+                all = all.filter { $0.concerns(parties) }
+            }
+            return all
+        }
+    }
+
+    /// The experts never to propose for a dispute.
+    public func conflictedExperts(dispute ref: String) async throws -> Set<Int64> {
+        Set(try await conflicts(dispute: ref).map(\.expertId))
+    }
+
+    // MARK: Panel policies
+
+    public func policies() async throws -> [PanelPolicy] {
+        try await read { db in try Self.fetchPolicies(db, name: nil) }
+    }
+
+    /// - Throws: `notFound` naming the policies that exist.
+    public func policy(_ name: String) async throws -> PanelPolicy {
+        try await read { db in
+            guard let policy = try Self.fetchPolicies(db, name: name.lowercased()).first else {
+                let names = try Self.fetchPolicies(db, name: nil).map(\.name)
+                throw MediationError.notFound("no panel policy '\(name)'; policies: \(names.joined(separator: ", "))")
+            }
+            return policy
+        }
+    }
+
+    /// Creates or replaces a policy.
+    public func setPolicy(_ policy: PanelPolicy) async throws -> PanelPolicy {
+        let valid = try policy.validated()
+        let now = clock.now()
+        return try await write { db in
+            try db.execute(
+                sql:
+                    "INSERT OR REPLACE INTO panel_policy (name, description, requirements, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [valid.name, valid.description, RequirementsColumn.encode(valid.requirements), now])
+            return valid
+        }
+    }
+
+    // MARK: Helpers inside transactions
+
+    static func fetchPolicies(_ db: Database, name: String?) throws -> [PanelPolicy] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM panel_policy" + (name == nil ? "" : " WHERE name = ?") + " ORDER BY name",
+            arguments: name.map { [$0] } ?? [])
+        return rows.map { row in
+            PanelPolicy(
+                name: row["name"], description: row["description"],
+                requirements: RequirementsColumn.decode(row["requirements"]))
+        }
+    }
+
+    static func findDispute(_ ref: String, _ db: Database) throws -> DisputeRecord {
+        let r = ref.trimmingCharacters(in: .whitespaces)
+        if let record = try DisputeRecord.fetchOne(
+            db, sql: "SELECT * FROM dispute WHERE number = ?", arguments: [r.uppercased()])
+        {
+            return record
+        }
+        if let id = Int64(r), let record = try DisputeRecord.fetchOne(db, key: id) { return record }
+        throw MediationError.notFound(
+            "no dispute '\(ref)'; give its number (JS-2026-0042) or id as 'dispute list' shows")
+    }
+
+    static func parties(of dispute: Int64, _ db: Database) throws -> [Party] {
+        try PartyRecord.fetchAll(db, sql: "SELECT * FROM party WHERE dispute_id = ? ORDER BY id", arguments: [dispute])
+            .map(\.party)
+    }
+
+    static func detail(_ dispute: Dispute, _ db: Database) throws -> DisputeDetail {
+        let risk = try Row.fetchAll(
+            db, sql: "SELECT * FROM dispute_risk_change WHERE dispute_id = ? ORDER BY at, id", arguments: [dispute.id]
+        ).map { row -> RiskChange in
+            let from: String? = row["from_level"]
+            let to: String = row["to_level"]
+            return RiskChange(
+                at: row["at"], from: from.flatMap(RiskLevel.init(rawValue:)), to: RiskLevel(rawValue: to) ?? .low,
+                reason: row["reason"], uid: row["uid"], user: row["user"])
+        }
+        let status = try Row.fetchAll(
+            db, sql: "SELECT * FROM dispute_status_change WHERE dispute_id = ? ORDER BY at, id", arguments: [dispute.id]
+        ).map { row -> StatusChange in
+            let from: String? = row["from_status"]
+            let to: String = row["to_status"]
+            return StatusChange(
+                at: row["at"], from: from.flatMap(DisputeStatus.init(rawValue:)),
+                to: DisputeStatus(rawValue: to) ?? .open, reason: row["reason"], uid: row["uid"], user: row["user"])
+        }
+        return DisputeDetail(
+            dispute: dispute, parties: try parties(of: dispute.id, db), riskHistory: risk, statusHistory: status)
+    }
+
+    static func recordRisk(
+        _ db: Database, dispute: Int64, from: RiskLevel?, to: RiskLevel, reason: String, actor: Actor, at: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO dispute_risk_change (dispute_id, at, from_level, to_level, reason, uid, user)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [dispute, at, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+    }
+
+    static func recordStatus(
+        _ db: Database, dispute: Int64, from: DisputeStatus?, to: DisputeStatus, reason: String, actor: Actor, at: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO dispute_status_change (dispute_id, at, from_status, to_status, reason, uid, user)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [dispute, at, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+    }
+}
+
+extension MediationError {
+    /// The same message as bad input (an unknown office named in a request body is the caller's mistake).
+    func asInput() -> MediationError { MediationError(.invalidInput, message, details: details) }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct DisputeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispute",
+        abstract: "Disputes: open, list, show, update, risk, close, reopen.",
+        discussion: """
+            DISPUTE is its number (JS-2026-0042) or id. Categories (default): neighbour, pet, noise, property,
+            family, labour, debt, traffic, consumer, other. Risk: low, medium, high, critical.
+            Status moves: open → scheduled → in_session → resolved / unresolved / referred → closed; reopen.
+            """,
+        subcommands: [Open.self, List.self, Show.self, Update.self, Risk.self, Close.self, Reopen.self])
+
+    /// The seven elements of police practice, shared by open and update.
+    struct Elements: ParsableArguments {
+        @Option(help: "What set it off (诱因).") var cause: String?
+        @Option(help: "When it happened: 2026-11-20, '2026-11-20 19:30' (office time) or RFC 3339.") var occurred:
+            String?
+        @Option(help: "Where (地点).") var location: String?
+        @Option(help: "Its nature (性质).") var nature: String?
+        @Option(parsing: .unconditional, help: "How many people are involved (规模).") var scale: Int?
+        @Option(help: "Who is involved (人员构成).") var involved: String?
+        @Option(help: "How it has developed (事态发展).") var development: String?
+
+        var wire: Components.Schemas.DisputeElements? {
+            let e = Components.Schemas.DisputeElements(
+                cause: cause, occurredAt: occurred, location: location, nature: nature, scale: scale,
+                involved: involved, development: development)
+            return [cause, occurred, location, nature, involved, development].allSatisfy({ $0 == nil }) && scale == nil
+                ? nil : e
+        }
+    }
+
+    struct Open: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a dispute (staff); it gets a number such as JS-2026-0001.",
+            discussion: """
+                Example: mediationctl dispute open --office jinshan --title '邻里噪音纠纷' --category noise \\
+                           --risk medium --cause '夜间装修' --location '金山路 12 弄' --scale 2
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The office id.") var office: String
+        @Option(help: "A few words on what it is about.") var title: String
+        @Option(help: "The category.") var category: String
+        @Option(help: "Risk level (default low).") var risk: String?
+        @OptionGroup var elements: Elements
+
+        func run() async throws {
+            let body = Components.Schemas.DisputeCreate(
+                office: office, title: title, category: category, risk: risk, elements: elements.wire)
+            switch try await global.client().call({ try await $0.openDispute(body: .json(body)) }) {
+            case .created(let c): try DisputeCommand.show(try c.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List disputes, newest first.",
+            discussion: "Example: mediationctl dispute list --office jinshan --risk high --status open")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this office.") var office: String?
+        @Option(help: "Only this status.") var status: String?
+        @Option(help: "Only this risk level.") var risk: String?
+        @Option(help: "Only this category.") var category: String?
+        @Option(help: "Words in the number, title or elements.") var text: String?
+
+        func run() async throws {
+            let query = Operations.ListDisputes.Input.Query(
+                office: office, status: status, risk: risk, category: category, q: text)
+            switch try await global.client().call({ try await $0.listDisputes(query: query) }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("NUMBER", "OFFICE", "CATEGORY", "RISK", "STATUS", "OPENED", "TITLE")
+                for d in list.disputes {
+                    table.add(
+                        d.number, d.office, d.category, d.risk.rawValue, d.status.rawValue,
+                        String(d.openedAt.prefix(10)),
+                        d.title)
+                }
+                table.print()
+                print("\(list.disputes.count) dispute\(list.disputes.count == 1 ? "" : "s")")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a dispute, its parties and the history of its risk and status.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Number or id.") var dispute: String
+        @Flag(help: "Show full ID-card numbers (admin only).") var reveal = false
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.getDispute(path: .init(dispute: dispute), query: .init(reveal: reveal))
+            }) {
+            case .ok(let ok): try DisputeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the title, category or elements (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Number or id.") var dispute: String
+        @Option(help: "New title.") var title: String?
+        @Option(help: "New category.") var category: String?
+        @OptionGroup var elements: Elements
+
+        func run() async throws {
+            let body = Components.Schemas.DisputeUpdate(title: title, category: category, elements: elements.wire)
+            switch try await global.client().call({
+                try await $0.updateDispute(path: .init(dispute: dispute), body: .json(body))
+            }) {
+            case .ok(let ok): try DisputeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Risk: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the risk level (staff); who, when and why are kept.",
+            discussion: "Example: mediationctl dispute risk JS-2026-0001 high --reason '双方发生推搡'")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Number or id.") var dispute: String
+        @Argument(help: "low, medium, high or critical.") var level: String
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let body = Components.Schemas.RiskRequest(level: level, reason: reason)
+            switch try await global.client().call({
+                try await $0.setDisputeRisk(path: .init(dispute: dispute), body: .json(body))
+            }) {
+            case .ok(let ok): try DisputeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a dispute, with a reason (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Number or id.") var dispute: String
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.closeDispute(path: .init(dispute: dispute), body: .json(.init(reason: reason)))
+            }) {
+            case .ok(let ok): try DisputeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Reopen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reopen a dispute, with a reason (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Number or id.") var dispute: String
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.reopenDispute(path: .init(dispute: dispute), body: .json(.init(reason: reason)))
+            }) {
+            case .ok(let ok): try DisputeCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func show(_ detail: Components.Schemas.DisputeDetail, json: Bool) throws {
+        if json { return try printJSON(detail) }
+        let d = detail.dispute
+        print("\(d.number)  \(d.title)")
+        print("office:      \(d.office)")
+        print("category:    \(d.category)")
+        print("risk:        \(d.risk.rawValue)")
+        print("status:      \(d.status.rawValue)")
+        print("opened:      \(d.openedAt)\(d.closedAt.map { "   closed: \($0)" } ?? "")")
+        let e = d.elements
+        for (label, value) in [
+            ("cause", e.cause), ("occurred", e.occurredAt), ("location", e.location), ("nature", e.nature),
+            ("scale", e.scale.map { "\($0) people" }), ("involved", e.involved), ("development", e.development),
+        ] where value != nil {
+            print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + (value ?? ""))
+        }
+        if !detail.parties.isEmpty {
+            print("\nparties:")
+            var table = Table("ID", "SIDE", "NAME", "MOBILE", "ID CARD", "ORGANISATION")
+            for p in detail.parties {
+                table.add(
+                    String(p.id), p.side.rawValue, p.name, p.mobile ?? "-", p.idCard ?? "-", p.organisation ?? "-")
+            }
+            table.print()
+        }
+        print("\nrisk history:")
+        var risk = Table("WHEN", "FROM", "TO", "BY", "WHY")
+        for r in detail.riskHistory {
+            risk.add(r.at, r.from ?? "-", r.to, r.user ?? "uid \(r.uid)", r.reason)
+        }
+        risk.print()
+        print("\nstatus history:")
+        var status = Table("WHEN", "FROM", "TO", "BY", "WHY")
+        for s in detail.statusHistory {
+            status.add(s.at, s.from ?? "-", s.to, s.user ?? "uid \(s.uid)", s.reason)
+        }
+        status.print()
+    }
+}

@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct PartyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "party",
+        abstract: "The parties of a dispute: add, update, remove. 'dispute show' lists them.",
+        subcommands: [Add.self, Update.self, Remove.self])
+
+    struct Fields: ParsableArguments {
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "applicant, respondent or other (申请人, 被申请人, 其他).") var side: String?
+        @Option(help: "Mobile number.") var mobile: String?
+        @Option(help: "Email address.") var email: String?
+        @Option(name: .customLong("id-card"), help: "Resident ID-card number (shown masked).") var idCard: String?
+        @Option(help: "Employer or organisation (for conflicts of interest).") var organisation: String?
+        @Option(help: "Language or dialect.") var language: String?
+        @Option(name: .customLong("time-zone"), help: "IANA zone (default: the office's).") var timeZone: String?
+        @Option(help: "When they can attend each week, e.g. 'sat-sun 09:00-12:00; mon 19:00-21:00'.") var hours: String?
+        @Option(
+            name: .customLong("available"),
+            help: "A dated window they can attend, FROM..TO (repeat), e.g. '2026-12-12 09:00..2026-12-12 12:00'.")
+        var available: [String] = []
+
+        func dated() throws -> [Components.Schemas.DatedWindow]? {
+            guard !available.isEmpty else { return nil }
+            return try available.map { text in
+                let ends = text.components(separatedBy: "..")
+                guard ends.count == 2 else {
+                    throw CLIFailure.input(
+                        "--available '\(text)' is not FROM..TO, e.g. '2026-12-12 09:00..2026-12-12 12:00'")
+                }
+                return .init(
+                    from: ends[0].trimmingCharacters(in: .whitespaces), to: ends[1].trimmingCharacters(in: .whitespaces)
+                )
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a party to a dispute (staff).",
+            discussion: "Example: mediationctl party add JS-2026-0001 --name 李明 --side applicant --mobile 13700000001")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @OptionGroup var fields: Fields
+
+        func validate() throws {
+            guard fields.name != nil else { throw ValidationError("give the party's name with --name") }
+            guard fields.side != nil else { throw ValidationError("give --side applicant, respondent or other") }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.PartyInput(
+                name: fields.name ?? "", side: fields.side ?? "", mobile: fields.mobile, email: fields.email,
+                idCard: fields.idCard, organisation: fields.organisation, language: fields.language,
+                timeZone: fields.timeZone,
+                weeklyWindows: try fields.hours.map { try Windows.parse($0, field: "--hours") },
+                datedWindows: try fields.dated())
+            switch try await global.client().call({
+                try await $0.addParty(path: .init(dispute: dispute), body: .json(body))
+            }) {
+            case .created(let c): try PartyCommand.show(try c.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change some fields of a party (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @Argument(help: "The party's id, as 'dispute show' lists it.") var party: Int64
+        @OptionGroup var fields: Fields
+
+        func run() async throws {
+            let body = Components.Schemas.PartyUpdate(
+                name: fields.name, side: fields.side, mobile: fields.mobile, email: fields.email, idCard: fields.idCard,
+                organisation: fields.organisation, language: fields.language, timeZone: fields.timeZone,
+                weeklyWindows: try fields.hours.map { try Windows.parse($0, field: "--hours") },
+                datedWindows: try fields.dated())
+            switch try await global.client().call({
+                try await $0.updateParty(path: .init(dispute: dispute, party: party), body: .json(body))
+            }) {
+            case .ok(let ok): try PartyCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a party (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @Argument(help: "The party's id.") var party: Int64
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.removeParty(path: .init(dispute: dispute, party: party))
+            }) {
+            case .noContent: print(global.json ? "{}" : "removed party #\(party)")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func show(_ p: Components.Schemas.Party, json: Bool) throws {
+        if json { return try printJSON(p) }
+        print("#\(p.id) \(p.name) (\(p.side.rawValue)) mobile \(p.mobile ?? "-"), ID card \(p.idCard ?? "-")")
+        if !p.weeklyWindows.isEmpty { print("weekly:  \(Windows.format(p.weeklyWindows))") }
+        for w in p.datedWindows { print("dated:   \(w.from) → \(w.to)") }
+    }
+}
+
+struct ConflictCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conflict",
+        abstract: "Conflicts of interest: an expert related to a party or an organisation is never proposed.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a conflict of interest (staff).",
+            discussion: """
+                Example: mediationctl conflict add 陈志远 --party 3 --reason 亲属
+                         mediationctl conflict add 13900000001 --organisation 金山物业公司 --reason 法律顾问
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The expert: id, mobile, email or name.") var expert: String
+        @Option(help: "A party's id (from 'dispute show').") var party: Int64?
+        @Option(help: "An organisation, matched against every party's organisation.") var organisation: String?
+        @Option(help: "Why (kept with the record).") var reason: String?
+
+        func validate() throws {
+            guard (party == nil) != (organisation == nil) else {
+                throw ValidationError("give either --party ID or --organisation NAME")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.ConflictInput(
+                expert: expert, party: party, organisation: organisation, reason: reason)
+            switch try await global.client().call({ try await $0.addConflict(body: .json(body)) }) {
+            case .created(let c):
+                let v = try c.body.json
+                if global.json { return try printJSON(v) }
+                print(
+                    "conflict #\(v.id): expert #\(v.expert) — \(v.party.map { "party #\($0)" } ?? v.organisation ?? "")"
+                )
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List conflicts, of an expert or for a dispute.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this expert's.") var expert: String?
+        @Option(help: "Only those concerning this dispute's parties.") var dispute: String?
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.listConflicts(query: .init(expert: expert, dispute: dispute))
+            }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("ID", "EXPERT", "PARTY", "ORGANISATION", "REASON")
+                for c in list.conflicts {
+                    table.add(
+                        String(c.id), String(c.expert), c.party.map(String.init) ?? "-", c.organisation ?? "-",
+                        c.reason ?? "-")
+                }
+                if list.conflicts.isEmpty { print("(none)") } else { table.print() }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+}
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Panel policies: named sets of required roles (admin sets them).",
+        subcommands: [List.self, Show.self, Set.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List panel policies.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.listPolicies() }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("NAME", "REQUIREMENTS", "DESCRIPTION")
+                for p in list.policies {
+                    table.add(p.name, p.requirements.joined(separator: ", "), p.description ?? "-")
+                }
+                table.print()
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one panel policy.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The policy's name.") var name: String
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getPolicy(path: .init(policy: name)) }) {
+            case .ok(let ok): try PolicyCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or replace a panel policy (admin).",
+            discussion: """
+                A requirement is role[:specialty][@language], optionally with N* in front.
+                Example: mediationctl policy set property --require legal_officer --require lawyer:property \\
+                           --require community_staff --description '物业纠纷'
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The policy's name.") var name: String
+        @Option(name: .customLong("require"), help: "A requirement (repeat).") var requirements: [String] = []
+        @Option(help: "What the policy is for.") var description: String?
+
+        func validate() throws {
+            guard !requirements.isEmpty else {
+                throw ValidationError("give at least one --require, e.g. --require lawyer")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.PolicyInput(description: description, requirements: requirements)
+            switch try await global.client().call({
+                try await $0.setPolicy(path: .init(policy: name), body: .json(body))
+            }) {
+            case .ok(let ok): try PolicyCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func show(_ p: Components.Schemas.PanelPolicy, json: Bool) throws {
+        if json { return try printJSON(p) }
+        print("\(p.name): \(p.requirements.joined(separator: ", "))\(p.description.map { " — \($0)" } ?? "")")
+    }
+}

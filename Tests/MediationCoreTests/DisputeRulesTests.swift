@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import MediationCore
+
+@Suite struct DisputeRulesTests {
+    @Test func statusMovesFollowTheStateMachine() throws {
+        // Every legal move passes; every other one throws a conflict that lists where it can go.
+        for from in DisputeStatus.allCases {
+            for to in DisputeStatus.allCases {
+                if from.next.contains(to) {
+                    try from.check(to, dispute: "JS-2026-0001")
+                } else {
+                    do {
+                        try from.check(to, dispute: "JS-2026-0001")
+                        Issue.record("\(from) → \(to) should be refused")
+                    } catch let e as MediationError {
+                        #expect(e.kind == .conflict)
+                        #expect(e.message.contains("JS-2026-0001 is \(from.rawValue)"))
+                        #expect(e.message.contains(from.next.map(\.rawValue).joined(separator: ", ")))
+                    }
+                }
+            }
+        }
+        #expect(DisputeStatus.open.next == [.scheduled, .closed])
+        #expect(DisputeStatus.closed.next == [.open])
+        #expect(DisputeStatus.inSession.next.contains(.referred))
+    }
+
+    @Test func idCardNumbersAreCheckedAndMasked() {
+        #expect(IDCard.normalize("11010519491231002x") == "11010519491231002X")
+        #expect(IDCard.normalize("110105194912310021") == nil, "wrong check digit")
+        #expect(IDCard.normalize("1101051949123100") == nil, "too short")
+        #expect(IDCard.mask("430103199001011234") == "4301**********1234")
+        let party = Party(name: "李明", side: .applicant, idCard: "11010519491231002X")
+        #expect(party.masked().idCard == "1101**********002X")
+    }
+
+    @Test func partiesAreValidatedAllAtOnce() {
+        let bad = Party(
+            name: " ", side: .other, mobile: "12345", idCard: "110105194912310021", timeZone: "Mars/Base",
+            weeklyWindows: [
+                WeeklyWindow(weekday: .monday, start: TimeOfDay(minutes: 600)!, end: TimeOfDay(minutes: 540)!)
+            ])
+        do {
+            _ = try bad.validated()
+            Issue.record("should throw")
+        } catch let e as MediationError {
+            #expect(e.details.count == 5, "\(e.details)")
+            #expect(e.message.contains("Mars/Base"))
+            #expect(e.message.contains("1101**********0021"), "the refused number is shown masked")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func partyFreeTimeIsWeeklyPlusDated() throws {
+        let zone = try Zone("Asia/Shanghai")
+        let range = Interval(
+            start: zone.instant(LocalDate(year: 2026, month: 12, day: 7)!, .midnight),
+            end: zone.instant(LocalDate(year: 2026, month: 12, day: 14)!, .midnight))
+        let p = Party(
+            name: "李明", side: .applicant,
+            weeklyWindows: try WeeklyWindow.parseList("sat 09:00-12:00", field: "t"),
+            datedWindows: [
+                Interval(
+                    start: zone.instant(LocalDate(year: 2026, month: 12, day: 8)!, TimeOfDay(minutes: 1140)!),
+                    end: zone.instant(LocalDate(year: 2026, month: 12, day: 8)!, TimeOfDay(minutes: 1260)!))
+            ])
+        let free = p.free(in: range)
+        #expect(free.count == 2)
+        #expect(free.reduce(0) { $0 + $1.duration } == 5 * 3600)
+        #expect(Party(name: "x", side: .other).free(in: range) == [range], "no windows: any time")
+    }
+
+    @Test func requirementsParseBothLanguages() throws {
+        let r = try PanelRequirement(parsing: "2*律师:Property@上海话")
+        #expect(r.role == .lawyer && r.count == 2 && r.specialty == "property" && r.language == "上海话")
+        #expect(r.description == "2*lawyer:property@上海话")
+        #expect(try PanelRequirement(parsing: r.description) == r)
+        #expect(throws: MediationError.self) { try PanelRequirement(parsing: "judge") }
+        #expect(throws: MediationError.self) { try PanelRequirement(parsing: "9*lawyer") }
+        #expect(r.admits(role: .lawyer, specialties: ["property"], languages: ["上海话"]))
+        #expect(!r.admits(role: .lawyer, specialties: ["family"], languages: ["上海话"]))
+    }
+
+    @Test func highRiskAddsALegalOfficer() {
+        let policy = PanelPolicy(name: "light", requirements: [PanelRequirement(role: .lawyer)])
+        #expect(policy.requirements(for: .high, legalOfficerFrom: .high).map(\.role) == [.legalOfficer, .lawyer])
+        #expect(policy.requirements(for: .medium, legalOfficerFrom: .high).map(\.role) == [.lawyer])
+        #expect(PanelPolicy.standard.requirements(for: .critical, legalOfficerFrom: .high).count == 3)
+    }
+
+    @Test func conflictsMatchPartiesAndOrganisations() {
+        let parties = [
+            Party(id: 3, name: "王强", side: .respondent, organisation: "金山 物业公司"),
+            Party(id: 4, name: "李明", side: .applicant),
+        ]
+        #expect(Conflict(expertId: 1, partyId: 4, reason: nil).concerns(parties))
+        #expect(Conflict(expertId: 1, organisation: "金山物业公司", reason: nil).concerns(parties))
+        #expect(!Conflict(expertId: 1, organisation: "新华物业", reason: nil).concerns(parties))
+        #expect(!Conflict(expertId: 1, partyId: 9, reason: nil).concerns(parties))
+    }
+
+    @Test func disputeNumbersAndValidation() throws {
+        #expect(Dispute.number(prefix: "JS", year: 2026, sequence: 42) == "JS-2026-0042")
+        let d = Dispute(officeId: "jinshan", title: "  噪音  ", category: "Noise")
+        #expect(try d.validated(categories: Dispute.defaultCategories).category == "noise")
+        var bad = Dispute(officeId: "jinshan", title: "", category: "quarrel")
+        bad.elements.scale = 0
+        do {
+            _ = try bad.validated(categories: Dispute.defaultCategories)
+            Issue.record("should throw")
+        } catch let e as MediationError {
+            #expect(e.details.count == 3)
+            #expect(e.message.contains("category 'quarrel' is not one of neighbour"))
+        }
+        #expect(RiskLevel(parsing: "极高") == .critical && RiskLevel(parsing: "高风险") == .high)
+        #expect(RiskLevel.low < RiskLevel.critical)
+    }
+}
