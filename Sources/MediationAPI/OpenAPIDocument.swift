@@ -2,1031 +2,1031 @@
 
 /// The OpenAPI document, as served at `GET /v1/openapi.yaml`.
 public let openAPIDocument = ####"""
-openapi: 3.1.0
-info:
-  title: Mediation Coordinator
-  version: 0.1.0
-  description: |
-    The API of mediationd, served as HTTP/1.1 + JSON over a Unix socket
-    (default /run/mediationd/api.sock; ./var/api.sock for the embedded default).
-    Callers are identified by their unix credentials: root and members of the admin group are `admin`,
-    members of the staff group `staff`, of the viewer group `viewer`; everyone else is refused.
-    Reads need viewer, writes to experts need staff, writes to offices need admin.
-    Every error has the body {"error": {"code", "message", "details"}}; the message says what was wrong and
-    what to do. Times a person types (`from`, `to`) accept 2026-12-07, 2026-12-07 09:30 (wall clock in the
-    expert's zone) or RFC 3339 with an offset.
-servers:
-  - url: /
-paths:
-  /v1/health:
-    get:
-      operationId: getHealth
-      summary: Status of the daemon and who is calling.
-      responses:
-        '200':
-          description: The daemon is serving.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Health'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/openapi.yaml:
-    get:
-      operationId: getOpenAPIDocument
-      summary: This document.
-      responses:
-        '200':
-          description: The OpenAPI document the daemon serves.
-          content:
-            application/yaml:
-              schema: {type: string}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/offices:
-    get:
-      operationId: listOffices
-      summary: Every office.
-      responses:
-        '200':
-          description: The offices, by id.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/OfficeList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: createOffice
-      summary: Add an office (admin).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/OfficeCreate'}
-      responses:
-        '201':
-          description: The stored office.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Office'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/offices/{office}:
-    parameters:
-      - {$ref: '#/components/parameters/OfficeID'}
-    get:
-      operationId: getOffice
-      summary: One office.
-      responses:
-        '200':
-          description: The office.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Office'}
-        default: {$ref: '#/components/responses/Problem'}
-    patch:
-      operationId: updateOffice
-      summary: Change some fields of an office (admin).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/OfficeUpdate'}
-      responses:
-        '200':
-          description: The office as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Office'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts:
-    get:
-      operationId: listExperts
-      summary: Experts in the pool, filtered.
-      parameters:
-        - {name: role, in: query, schema: {type: string}, description: 'legal_officer, lawyer, retiree or community_staff (or the Chinese name)'}
-        - {name: office, in: query, schema: {type: string}, description: 'Experts serving this office (including those serving all).'}
-        - {name: specialty, in: query, schema: {type: string}}
-        - {name: active, in: query, schema: {type: boolean}}
-      responses:
-        '200':
-          description: The matching experts, by id, as summaries.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ExpertList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: createExpert
-      summary: Add an expert (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ExpertCreate'}
-      responses:
-        '201':
-          description: The stored expert.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Expert'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/import:
-    post:
-      operationId: importRoster
-      summary: Create or update experts from a roster CSV (staff).
+    openapi: 3.1.0
+    info:
+      title: Mediation Coordinator
+      version: 0.1.0
       description: |
-        UTF-8 with or without a BOM; header names in English or Chinese; every row is validated first and nothing
-        is written unless all are valid. Rows match stored experts on mobile, else email, so importing the same
-        file twice changes nothing.
+        The API of mediationd, served as HTTP/1.1 + JSON over a Unix socket
+        (default /run/mediationd/api.sock; ./var/api.sock for the embedded default).
+        Callers are identified by their unix credentials: root and members of the admin group are `admin`,
+        members of the staff group `staff`, of the viewer group `viewer`; everyone else is refused.
+        Reads need viewer, writes to experts need staff, writes to offices need admin.
+        Every error has the body {"error": {"code", "message", "details"}}; the message says what was wrong and
+        what to do. Times a person types (`from`, `to`) accept 2026-12-07, 2026-12-07 09:30 (wall clock in the
+        expert's zone) or RFC 3339 with an offset.
+    servers:
+      - url: /
+    paths:
+      /v1/health:
+        get:
+          operationId: getHealth
+          summary: Status of the daemon and who is calling.
+          responses:
+            '200':
+              description: The daemon is serving.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Health'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/openapi.yaml:
+        get:
+          operationId: getOpenAPIDocument
+          summary: This document.
+          responses:
+            '200':
+              description: The OpenAPI document the daemon serves.
+              content:
+                application/yaml:
+                  schema: {type: string}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/offices:
+        get:
+          operationId: listOffices
+          summary: Every office.
+          responses:
+            '200':
+              description: The offices, by id.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/OfficeList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: createOffice
+          summary: Add an office (admin).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/OfficeCreate'}
+          responses:
+            '201':
+              description: The stored office.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Office'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/offices/{office}:
+        parameters:
+          - {$ref: '#/components/parameters/OfficeID'}
+        get:
+          operationId: getOffice
+          summary: One office.
+          responses:
+            '200':
+              description: The office.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Office'}
+            default: {$ref: '#/components/responses/Problem'}
+        patch:
+          operationId: updateOffice
+          summary: Change some fields of an office (admin).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/OfficeUpdate'}
+          responses:
+            '200':
+              description: The office as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Office'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts:
+        get:
+          operationId: listExperts
+          summary: Experts in the pool, filtered.
+          parameters:
+            - {name: role, in: query, schema: {type: string}, description: 'legal_officer, lawyer, retiree or community_staff (or the Chinese name)'}
+            - {name: office, in: query, schema: {type: string}, description: 'Experts serving this office (including those serving all).'}
+            - {name: specialty, in: query, schema: {type: string}}
+            - {name: active, in: query, schema: {type: boolean}}
+          responses:
+            '200':
+              description: The matching experts, by id, as summaries.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/ExpertList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: createExpert
+          summary: Add an expert (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/ExpertCreate'}
+          responses:
+            '201':
+              description: The stored expert.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Expert'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/import:
+        post:
+          operationId: importRoster
+          summary: Create or update experts from a roster CSV (staff).
+          description: |
+            UTF-8 with or without a BOM; header names in English or Chinese; every row is validated first and nothing
+            is written unless all are valid. Rows match stored experts on mobile, else email, so importing the same
+            file twice changes nothing.
+          parameters:
+            - {name: dryRun, in: query, schema: {type: boolean, default: false}, description: 'Validate and report without writing.'}
+          requestBody:
+            required: true
+            content:
+              text/csv:
+                schema: {type: string}
+          responses:
+            '200':
+              description: What was (or would be) created, updated and left unchanged.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/ImportReport'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/export:
+        get:
+          operationId: exportRoster
+          summary: Every expert as a roster CSV that import reads back.
+          responses:
+            '200':
+              description: The roster.
+              content:
+                text/csv:
+                  schema: {type: string}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        get:
+          operationId: getExpert
+          summary: One expert.
+          responses:
+            '200':
+              description: The expert.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Expert'}
+            default: {$ref: '#/components/responses/Problem'}
+        patch:
+          operationId: updateExpert
+          summary: Change some fields of an expert (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/ExpertUpdate'}
+          responses:
+            '200':
+              description: The expert as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Expert'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/deactivate:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        post:
+          operationId: deactivateExpert
+          summary: Take an expert out of the pool without deleting them (staff).
+          responses:
+            '200':
+              description: The expert as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Expert'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/reactivate:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        post:
+          operationId: reactivateExpert
+          summary: Put an expert back in the pool (staff).
+          responses:
+            '200':
+              description: The expert as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Expert'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/time-off:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        get:
+          operationId: listTimeOff
+          summary: An expert's time off, optionally only what overlaps a range.
+          parameters:
+            - {name: from, in: query, schema: {type: string}}
+            - {name: to, in: query, schema: {type: string}}
+          responses:
+            '200':
+              description: The spans, by start.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/SpanList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: addTimeOff
+          summary: Put an expert on leave (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/SpanCreate'}
+          responses:
+            '201':
+              description: The stored span.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Span'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/time-off/{span}:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+          - {$ref: '#/components/parameters/SpanID'}
+        delete:
+          operationId: removeTimeOff
+          summary: Cancel a leave (staff).
+          responses:
+            '204': {description: Removed.}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/extra-availability:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        get:
+          operationId: listExtraAvailability
+          summary: Dated spans in which the expert is free beyond the weekly hours.
+          parameters:
+            - {name: from, in: query, schema: {type: string}}
+            - {name: to, in: query, schema: {type: string}}
+          responses:
+            '200':
+              description: The spans, by start.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/SpanList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: addExtraAvailability
+          summary: Add a dated span of availability (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/SpanCreate'}
+          responses:
+            '201':
+              description: The stored span.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Span'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/extra-availability/{span}:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+          - {$ref: '#/components/parameters/SpanID'}
+        delete:
+          operationId: removeExtraAvailability
+          summary: Remove a dated span of availability (staff).
+          responses:
+            '204': {description: Removed.}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/experts/{expert}/availability:
+        parameters:
+          - {$ref: '#/components/parameters/ExpertRef'}
+        get:
+          operationId: getAvailability
+          summary: The expert's free intervals in a range, in the expert's zone.
+          parameters:
+            - {name: from, in: query, required: true, schema: {type: string}, description: 'Start; a date means its midnight.'}
+            - {name: to, in: query, required: true, schema: {type: string}, description: 'End; a date means the end of that day.'}
+          responses:
+            '200':
+              description: Weekly hours plus extra availability, minus time off.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Availability'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes:
+        get:
+          operationId: listDisputes
+          summary: Disputes, newest first, filtered.
+          parameters:
+            - {name: office, in: query, schema: {type: string}}
+            - {name: status, in: query, schema: {type: string}, description: 'open, scheduled, in_session, resolved, unresolved, referred, closed'}
+            - {name: risk, in: query, schema: {type: string}, description: 'low, medium, high, critical'}
+            - {name: category, in: query, schema: {type: string}}
+            - {name: q, in: query, schema: {type: string}, description: 'Words in the number, title or elements.'}
+          responses:
+            '200':
+              description: The matching disputes.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: openDispute
+          summary: Register a dispute (staff); it gets a number per office and year.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/DisputeCreate'}
+          responses:
+            '201':
+              description: The dispute as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+        get:
+          operationId: getDispute
+          summary: One dispute with its parties and the history of its risk and status.
+          parameters:
+            - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show full ID-card numbers (admin only).'}
+          responses:
+            '200':
+              description: The dispute.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+        patch:
+          operationId: updateDispute
+          summary: Change the title, category or elements (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/DisputeUpdate'}
+          responses:
+            '200':
+              description: The dispute as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}/risk:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+        post:
+          operationId: setDisputeRisk
+          summary: Change the risk level, with a reason (staff). Who, when and why are kept.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/RiskRequest'}
+          responses:
+            '200':
+              description: The dispute as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}/close:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+        post:
+          operationId: closeDispute
+          summary: Close a dispute, with a reason (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/ReasonRequest'}
+          responses:
+            '200':
+              description: The dispute as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}/reopen:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+        post:
+          operationId: reopenDispute
+          summary: Reopen a closed or concluded dispute, with a reason (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/ReasonRequest'}
+          responses:
+            '200':
+              description: The dispute as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/DisputeDetail'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}/parties:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+        post:
+          operationId: addParty
+          summary: Add a party (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/PartyInput'}
+          responses:
+            '201':
+              description: The party as stored (ID number masked).
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Party'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/disputes/{dispute}/parties/{party}:
+        parameters:
+          - {$ref: '#/components/parameters/DisputeRef'}
+          - {$ref: '#/components/parameters/PartyID'}
+        patch:
+          operationId: updateParty
+          summary: Change some fields of a party (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/PartyUpdate'}
+          responses:
+            '200':
+              description: The party as stored (ID number masked).
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Party'}
+            default: {$ref: '#/components/responses/Problem'}
+        delete:
+          operationId: removeParty
+          summary: Remove a party (staff).
+          responses:
+            '204': {description: Removed.}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/conflicts:
+        get:
+          operationId: listConflicts
+          summary: Conflicts of interest, of one expert or concerning one dispute.
+          parameters:
+            - {name: expert, in: query, schema: {type: string}}
+            - {name: dispute, in: query, schema: {type: string}}
+          responses:
+            '200':
+              description: The conflicts.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/ConflictList'}
+            default: {$ref: '#/components/responses/Problem'}
+        post:
+          operationId: addConflict
+          summary: Record that an expert is related to a party or an organisation (staff).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/ConflictInput'}
+          responses:
+            '201':
+              description: The conflict as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Conflict'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/policies:
+        get:
+          operationId: listPolicies
+          summary: Panel policies.
+          responses:
+            '200':
+              description: The policies, by name.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/PolicyList'}
+            default: {$ref: '#/components/responses/Problem'}
+      /v1/policies/{policy}:
+        parameters:
+          - {name: policy, in: path, required: true, schema: {type: string}}
+        get:
+          operationId: getPolicy
+          summary: One panel policy.
+          responses:
+            '200':
+              description: The policy.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/PanelPolicy'}
+            default: {$ref: '#/components/responses/Problem'}
+        put:
+          operationId: setPolicy
+          summary: Create or replace a panel policy (admin).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/PolicyInput'}
+          responses:
+            '200':
+              description: The policy as stored.
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/PanelPolicy'}
+            default: {$ref: '#/components/responses/Problem'}
+    components:
       parameters:
-        - {name: dryRun, in: query, schema: {type: boolean, default: false}, description: 'Validate and report without writing.'}
-      requestBody:
-        required: true
-        content:
-          text/csv:
-            schema: {type: string}
+        DisputeRef:
+          name: dispute
+          in: path
+          required: true
+          schema: {type: string}
+          description: A dispute's number (JS-2026-0042) or id.
+        PartyID:
+          name: party
+          in: path
+          required: true
+          schema: {type: integer, format: int64}
+        OfficeID:
+          name: office
+          in: path
+          required: true
+          schema: {type: string}
+          description: The office's short id, such as jinshan.
+        ExpertRef:
+          name: expert
+          in: path
+          required: true
+          schema: {type: string}
+          description: An expert's id, mobile, email or exact full name.
+        SpanID:
+          name: span
+          in: path
+          required: true
+          schema: {type: integer, format: int64}
       responses:
-        '200':
-          description: What was (or would be) created, updated and left unchanged.
+        Problem:
+          description: 'An error: 400 bad input, 403 refused, 404 not found, 409 conflict, 413 too large, 503 unavailable.'
           content:
             application/json:
-              schema: {$ref: '#/components/schemas/ImportReport'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/export:
-    get:
-      operationId: exportRoster
-      summary: Every expert as a roster CSV that import reads back.
-      responses:
-        '200':
-          description: The roster.
-          content:
-            text/csv:
-              schema: {type: string}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    get:
-      operationId: getExpert
-      summary: One expert.
-      responses:
-        '200':
-          description: The expert.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Expert'}
-        default: {$ref: '#/components/responses/Problem'}
-    patch:
-      operationId: updateExpert
-      summary: Change some fields of an expert (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ExpertUpdate'}
-      responses:
-        '200':
-          description: The expert as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Expert'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/deactivate:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    post:
-      operationId: deactivateExpert
-      summary: Take an expert out of the pool without deleting them (staff).
-      responses:
-        '200':
-          description: The expert as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Expert'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/reactivate:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    post:
-      operationId: reactivateExpert
-      summary: Put an expert back in the pool (staff).
-      responses:
-        '200':
-          description: The expert as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Expert'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/time-off:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    get:
-      operationId: listTimeOff
-      summary: An expert's time off, optionally only what overlaps a range.
-      parameters:
-        - {name: from, in: query, schema: {type: string}}
-        - {name: to, in: query, schema: {type: string}}
-      responses:
-        '200':
-          description: The spans, by start.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/SpanList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: addTimeOff
-      summary: Put an expert on leave (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/SpanCreate'}
-      responses:
-        '201':
-          description: The stored span.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Span'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/time-off/{span}:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-      - {$ref: '#/components/parameters/SpanID'}
-    delete:
-      operationId: removeTimeOff
-      summary: Cancel a leave (staff).
-      responses:
-        '204': {description: Removed.}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/extra-availability:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    get:
-      operationId: listExtraAvailability
-      summary: Dated spans in which the expert is free beyond the weekly hours.
-      parameters:
-        - {name: from, in: query, schema: {type: string}}
-        - {name: to, in: query, schema: {type: string}}
-      responses:
-        '200':
-          description: The spans, by start.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/SpanList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: addExtraAvailability
-      summary: Add a dated span of availability (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/SpanCreate'}
-      responses:
-        '201':
-          description: The stored span.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Span'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/extra-availability/{span}:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-      - {$ref: '#/components/parameters/SpanID'}
-    delete:
-      operationId: removeExtraAvailability
-      summary: Remove a dated span of availability (staff).
-      responses:
-        '204': {description: Removed.}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/experts/{expert}/availability:
-    parameters:
-      - {$ref: '#/components/parameters/ExpertRef'}
-    get:
-      operationId: getAvailability
-      summary: The expert's free intervals in a range, in the expert's zone.
-      parameters:
-        - {name: from, in: query, required: true, schema: {type: string}, description: 'Start; a date means its midnight.'}
-        - {name: to, in: query, required: true, schema: {type: string}, description: 'End; a date means the end of that day.'}
-      responses:
-        '200':
-          description: Weekly hours plus extra availability, minus time off.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Availability'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes:
-    get:
-      operationId: listDisputes
-      summary: Disputes, newest first, filtered.
-      parameters:
-        - {name: office, in: query, schema: {type: string}}
-        - {name: status, in: query, schema: {type: string}, description: 'open, scheduled, in_session, resolved, unresolved, referred, closed'}
-        - {name: risk, in: query, schema: {type: string}, description: 'low, medium, high, critical'}
-        - {name: category, in: query, schema: {type: string}}
-        - {name: q, in: query, schema: {type: string}, description: 'Words in the number, title or elements.'}
-      responses:
-        '200':
-          description: The matching disputes.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: openDispute
-      summary: Register a dispute (staff); it gets a number per office and year.
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/DisputeCreate'}
-      responses:
-        '201':
-          description: The dispute as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-    get:
-      operationId: getDispute
-      summary: One dispute with its parties and the history of its risk and status.
-      parameters:
-        - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show full ID-card numbers (admin only).'}
-      responses:
-        '200':
-          description: The dispute.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-    patch:
-      operationId: updateDispute
-      summary: Change the title, category or elements (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/DisputeUpdate'}
-      responses:
-        '200':
-          description: The dispute as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}/risk:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-    post:
-      operationId: setDisputeRisk
-      summary: Change the risk level, with a reason (staff). Who, when and why are kept.
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/RiskRequest'}
-      responses:
-        '200':
-          description: The dispute as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}/close:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-    post:
-      operationId: closeDispute
-      summary: Close a dispute, with a reason (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ReasonRequest'}
-      responses:
-        '200':
-          description: The dispute as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}/reopen:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-    post:
-      operationId: reopenDispute
-      summary: Reopen a closed or concluded dispute, with a reason (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ReasonRequest'}
-      responses:
-        '200':
-          description: The dispute as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/DisputeDetail'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}/parties:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-    post:
-      operationId: addParty
-      summary: Add a party (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/PartyInput'}
-      responses:
-        '201':
-          description: The party as stored (ID number masked).
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Party'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/disputes/{dispute}/parties/{party}:
-    parameters:
-      - {$ref: '#/components/parameters/DisputeRef'}
-      - {$ref: '#/components/parameters/PartyID'}
-    patch:
-      operationId: updateParty
-      summary: Change some fields of a party (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/PartyUpdate'}
-      responses:
-        '200':
-          description: The party as stored (ID number masked).
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Party'}
-        default: {$ref: '#/components/responses/Problem'}
-    delete:
-      operationId: removeParty
-      summary: Remove a party (staff).
-      responses:
-        '204': {description: Removed.}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/conflicts:
-    get:
-      operationId: listConflicts
-      summary: Conflicts of interest, of one expert or concerning one dispute.
-      parameters:
-        - {name: expert, in: query, schema: {type: string}}
-        - {name: dispute, in: query, schema: {type: string}}
-      responses:
-        '200':
-          description: The conflicts.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ConflictList'}
-        default: {$ref: '#/components/responses/Problem'}
-    post:
-      operationId: addConflict
-      summary: Record that an expert is related to a party or an organisation (staff).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ConflictInput'}
-      responses:
-        '201':
-          description: The conflict as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Conflict'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/policies:
-    get:
-      operationId: listPolicies
-      summary: Panel policies.
-      responses:
-        '200':
-          description: The policies, by name.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/PolicyList'}
-        default: {$ref: '#/components/responses/Problem'}
-  /v1/policies/{policy}:
-    parameters:
-      - {name: policy, in: path, required: true, schema: {type: string}}
-    get:
-      operationId: getPolicy
-      summary: One panel policy.
-      responses:
-        '200':
-          description: The policy.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/PanelPolicy'}
-        default: {$ref: '#/components/responses/Problem'}
-    put:
-      operationId: setPolicy
-      summary: Create or replace a panel policy (admin).
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/PolicyInput'}
-      responses:
-        '200':
-          description: The policy as stored.
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/PanelPolicy'}
-        default: {$ref: '#/components/responses/Problem'}
-components:
-  parameters:
-    DisputeRef:
-      name: dispute
-      in: path
-      required: true
-      schema: {type: string}
-      description: A dispute's number (JS-2026-0042) or id.
-    PartyID:
-      name: party
-      in: path
-      required: true
-      schema: {type: integer, format: int64}
-    OfficeID:
-      name: office
-      in: path
-      required: true
-      schema: {type: string}
-      description: The office's short id, such as jinshan.
-    ExpertRef:
-      name: expert
-      in: path
-      required: true
-      schema: {type: string}
-      description: An expert's id, mobile, email or exact full name.
-    SpanID:
-      name: span
-      in: path
-      required: true
-      schema: {type: integer, format: int64}
-  responses:
-    Problem:
-      description: 'An error: 400 bad input, 403 refused, 404 not found, 409 conflict, 413 too large, 503 unavailable.'
-      content:
-        application/json:
-          schema: {$ref: '#/components/schemas/Problem'}
-  schemas:
-    DisputeElements:
-      type: object
-      additionalProperties: false
-      properties:
-        cause: {type: string, description: '诱因'}
-        occurredAt: {type: string, description: 'When it happened: a date, a local date-time in the office zone, or RFC 3339.'}
-        location: {type: string}
-        nature: {type: string}
-        scale: {type: integer, description: 'People involved.'}
-        involved: {type: string, description: '人员构成'}
-        development: {type: string, description: '事态发展'}
-    Dispute:
-      type: object
-      required: [id, number, office, title, category, elements, risk, status, openedAt]
-      properties:
-        id: {type: integer, format: int64}
-        number: {type: string}
-        office: {type: string}
-        title: {type: string}
-        category: {type: string}
-        elements: {$ref: '#/components/schemas/DisputeElements'}
-        risk: {type: string, enum: [low, medium, high, critical]}
-        status: {type: string, enum: [open, scheduled, in_session, resolved, unresolved, referred, closed]}
-        openedAt: {type: string}
-        closedAt: {type: string}
-    DisputeList:
-      type: object
-      required: [disputes]
-      properties:
-        disputes:
-          type: array
-          items: {$ref: '#/components/schemas/Dispute'}
-    RiskChange:
-      type: object
-      required: [at, to, reason, uid]
-      properties:
-        at: {type: string}
-        from: {type: string}
-        to: {type: string}
-        reason: {type: string}
-        uid: {type: integer, format: int64}
-        user: {type: string}
-    StatusChange:
-      type: object
-      required: [at, to, reason, uid]
-      properties:
-        at: {type: string}
-        from: {type: string}
-        to: {type: string}
-        reason: {type: string}
-        uid: {type: integer, format: int64}
-        user: {type: string}
-    DisputeDetail:
-      type: object
-      required: [dispute, parties, riskHistory, statusHistory]
-      properties:
-        dispute: {$ref: '#/components/schemas/Dispute'}
-        parties:
-          type: array
-          items: {$ref: '#/components/schemas/Party'}
-        riskHistory:
-          type: array
-          items: {$ref: '#/components/schemas/RiskChange'}
-        statusHistory:
-          type: array
-          items: {$ref: '#/components/schemas/StatusChange'}
-    DisputeCreate:
-      type: object
-      additionalProperties: false
-      required: [office, title, category]
-      properties:
-        office: {type: string}
-        title: {type: string}
-        category: {type: string}
-        risk: {type: string, description: 'low (default), medium, high, critical'}
-        riskReason: {type: string}
-        elements: {$ref: '#/components/schemas/DisputeElements'}
-        parties:
-          type: array
-          items: {$ref: '#/components/schemas/PartyInput'}
-    DisputeUpdate:
-      type: object
-      additionalProperties: false
-      properties:
-        title: {type: string}
-        category: {type: string}
-        elements: {$ref: '#/components/schemas/DisputeElements'}
-    RiskRequest:
-      type: object
-      additionalProperties: false
-      required: [level, reason]
-      properties:
-        level: {type: string}
-        reason: {type: string}
-    ReasonRequest:
-      type: object
-      additionalProperties: false
-      required: [reason]
-      properties:
-        reason: {type: string}
-    DatedWindow:
-      type: object
-      additionalProperties: false
-      required: [from, to]
-      properties:
-        from: {type: string}
-        to: {type: string}
-    Party:
-      type: object
-      required: [id, dispute, name, side, timeZone, weeklyWindows, datedWindows]
-      properties:
-        id: {type: integer, format: int64}
-        dispute: {type: integer, format: int64}
-        name: {type: string}
-        side: {type: string, enum: [applicant, respondent, other]}
-        mobile: {type: string}
-        email: {type: string}
-        idCard: {type: string, description: 'Masked (4301**********1234) unless an admin asked with reveal.'}
-        organisation: {type: string}
-        language: {type: string}
-        timeZone: {type: string}
-        weeklyWindows:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-        datedWindows:
-          type: array
-          items: {$ref: '#/components/schemas/DatedWindow'}
-    PartyInput:
-      type: object
-      additionalProperties: false
-      required: [name, side]
-      properties:
-        name: {type: string}
-        side: {type: string, description: 'applicant, respondent or other (申请人, 被申请人, 其他)'}
-        mobile: {type: string}
-        email: {type: string}
-        idCard: {type: string}
-        organisation: {type: string}
-        language: {type: string}
-        timeZone: {type: string, description: 'Default: the office zone.'}
-        weeklyWindows:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-        datedWindows:
-          type: array
-          items: {$ref: '#/components/schemas/DatedWindow'}
-    PartyUpdate:
-      type: object
-      additionalProperties: false
-      properties:
-        name: {type: string}
-        side: {type: string}
-        mobile: {type: string}
-        email: {type: string}
-        idCard: {type: string}
-        organisation: {type: string}
-        language: {type: string}
-        timeZone: {type: string}
-        weeklyWindows:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-        datedWindows:
-          type: array
-          items: {$ref: '#/components/schemas/DatedWindow'}
-    Conflict:
-      type: object
-      required: [id, expert]
-      properties:
-        id: {type: integer, format: int64}
-        expert: {type: integer, format: int64}
-        party: {type: integer, format: int64}
-        organisation: {type: string}
-        reason: {type: string}
-    ConflictList:
-      type: object
-      required: [conflicts]
-      properties:
-        conflicts:
-          type: array
-          items: {$ref: '#/components/schemas/Conflict'}
-    ConflictInput:
-      type: object
-      additionalProperties: false
-      required: [expert]
-      properties:
-        expert: {type: string, description: 'Id, mobile, email or name.'}
-        party: {type: integer, format: int64}
-        organisation: {type: string}
-        reason: {type: string}
-    PanelPolicy:
-      type: object
-      required: [name, requirements]
-      properties:
-        name: {type: string}
-        description: {type: string}
-        requirements:
-          type: array
-          items: {type: string, description: 'role[:specialty][@language], optionally N* in front: lawyer:property, 2*community_staff'}
-    PolicyList:
-      type: object
-      required: [policies]
-      properties:
-        policies:
-          type: array
-          items: {$ref: '#/components/schemas/PanelPolicy'}
-    PolicyInput:
-      type: object
-      additionalProperties: false
-      required: [requirements]
-      properties:
-        description: {type: string}
-        requirements:
-          type: array
-          items: {type: string}
-    Problem:
-      type: object
-      required: [error]
-      properties:
-        error:
+              schema: {$ref: '#/components/schemas/Problem'}
+      schemas:
+        DisputeElements:
           type: object
-          required: [code, message, details]
+          additionalProperties: false
           properties:
-            code: {type: string, description: 'invalid_input, not_found, conflict, forbidden, unavailable, payload_too_large, internal'}
-            message: {type: string}
-            details:
+            cause: {type: string, description: '诱因'}
+            occurredAt: {type: string, description: 'When it happened: a date, a local date-time in the office zone, or RFC 3339.'}
+            location: {type: string}
+            nature: {type: string}
+            scale: {type: integer, description: 'People involved.'}
+            involved: {type: string, description: '人员构成'}
+            development: {type: string, description: '事态发展'}
+        Dispute:
+          type: object
+          required: [id, number, office, title, category, elements, risk, status, openedAt]
+          properties:
+            id: {type: integer, format: int64}
+            number: {type: string}
+            office: {type: string}
+            title: {type: string}
+            category: {type: string}
+            elements: {$ref: '#/components/schemas/DisputeElements'}
+            risk: {type: string, enum: [low, medium, high, critical]}
+            status: {type: string, enum: [open, scheduled, in_session, resolved, unresolved, referred, closed]}
+            openedAt: {type: string}
+            closedAt: {type: string}
+        DisputeList:
+          type: object
+          required: [disputes]
+          properties:
+            disputes:
+              type: array
+              items: {$ref: '#/components/schemas/Dispute'}
+        RiskChange:
+          type: object
+          required: [at, to, reason, uid]
+          properties:
+            at: {type: string}
+            from: {type: string}
+            to: {type: string}
+            reason: {type: string}
+            uid: {type: integer, format: int64}
+            user: {type: string}
+        StatusChange:
+          type: object
+          required: [at, to, reason, uid]
+          properties:
+            at: {type: string}
+            from: {type: string}
+            to: {type: string}
+            reason: {type: string}
+            uid: {type: integer, format: int64}
+            user: {type: string}
+        DisputeDetail:
+          type: object
+          required: [dispute, parties, riskHistory, statusHistory]
+          properties:
+            dispute: {$ref: '#/components/schemas/Dispute'}
+            parties:
+              type: array
+              items: {$ref: '#/components/schemas/Party'}
+            riskHistory:
+              type: array
+              items: {$ref: '#/components/schemas/RiskChange'}
+            statusHistory:
+              type: array
+              items: {$ref: '#/components/schemas/StatusChange'}
+        DisputeCreate:
+          type: object
+          additionalProperties: false
+          required: [office, title, category]
+          properties:
+            office: {type: string}
+            title: {type: string}
+            category: {type: string}
+            risk: {type: string, description: 'low (default), medium, high, critical'}
+            riskReason: {type: string}
+            elements: {$ref: '#/components/schemas/DisputeElements'}
+            parties:
+              type: array
+              items: {$ref: '#/components/schemas/PartyInput'}
+        DisputeUpdate:
+          type: object
+          additionalProperties: false
+          properties:
+            title: {type: string}
+            category: {type: string}
+            elements: {$ref: '#/components/schemas/DisputeElements'}
+        RiskRequest:
+          type: object
+          additionalProperties: false
+          required: [level, reason]
+          properties:
+            level: {type: string}
+            reason: {type: string}
+        ReasonRequest:
+          type: object
+          additionalProperties: false
+          required: [reason]
+          properties:
+            reason: {type: string}
+        DatedWindow:
+          type: object
+          additionalProperties: false
+          required: [from, to]
+          properties:
+            from: {type: string}
+            to: {type: string}
+        Party:
+          type: object
+          required: [id, dispute, name, side, timeZone, weeklyWindows, datedWindows]
+          properties:
+            id: {type: integer, format: int64}
+            dispute: {type: integer, format: int64}
+            name: {type: string}
+            side: {type: string, enum: [applicant, respondent, other]}
+            mobile: {type: string}
+            email: {type: string}
+            idCard: {type: string, description: 'Masked (4301**********1234) unless an admin asked with reveal.'}
+            organisation: {type: string}
+            language: {type: string}
+            timeZone: {type: string}
+            weeklyWindows:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+            datedWindows:
+              type: array
+              items: {$ref: '#/components/schemas/DatedWindow'}
+        PartyInput:
+          type: object
+          additionalProperties: false
+          required: [name, side]
+          properties:
+            name: {type: string}
+            side: {type: string, description: 'applicant, respondent or other (申请人, 被申请人, 其他)'}
+            mobile: {type: string}
+            email: {type: string}
+            idCard: {type: string}
+            organisation: {type: string}
+            language: {type: string}
+            timeZone: {type: string, description: 'Default: the office zone.'}
+            weeklyWindows:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+            datedWindows:
+              type: array
+              items: {$ref: '#/components/schemas/DatedWindow'}
+        PartyUpdate:
+          type: object
+          additionalProperties: false
+          properties:
+            name: {type: string}
+            side: {type: string}
+            mobile: {type: string}
+            email: {type: string}
+            idCard: {type: string}
+            organisation: {type: string}
+            language: {type: string}
+            timeZone: {type: string}
+            weeklyWindows:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+            datedWindows:
+              type: array
+              items: {$ref: '#/components/schemas/DatedWindow'}
+        Conflict:
+          type: object
+          required: [id, expert]
+          properties:
+            id: {type: integer, format: int64}
+            expert: {type: integer, format: int64}
+            party: {type: integer, format: int64}
+            organisation: {type: string}
+            reason: {type: string}
+        ConflictList:
+          type: object
+          required: [conflicts]
+          properties:
+            conflicts:
+              type: array
+              items: {$ref: '#/components/schemas/Conflict'}
+        ConflictInput:
+          type: object
+          additionalProperties: false
+          required: [expert]
+          properties:
+            expert: {type: string, description: 'Id, mobile, email or name.'}
+            party: {type: integer, format: int64}
+            organisation: {type: string}
+            reason: {type: string}
+        PanelPolicy:
+          type: object
+          required: [name, requirements]
+          properties:
+            name: {type: string}
+            description: {type: string}
+            requirements:
+              type: array
+              items: {type: string, description: 'role[:specialty][@language], optionally N* in front: lawyer:property, 2*community_staff'}
+        PolicyList:
+          type: object
+          required: [policies]
+          properties:
+            policies:
+              type: array
+              items: {$ref: '#/components/schemas/PanelPolicy'}
+        PolicyInput:
+          type: object
+          additionalProperties: false
+          required: [requirements]
+          properties:
+            description: {type: string}
+            requirements:
               type: array
               items: {type: string}
-    Caller:
-      type: object
-      required: [uid, gid, pid, role]
-      properties:
-        uid: {type: integer, format: int64}
-        gid: {type: integer, format: int64}
-        pid: {type: integer, format: int64}
-        user: {type: string}
-        role: {type: string, enum: [admin, staff, viewer]}
-    Health:
-      type: object
-      required: [status, version, uptimeSeconds, schemaVersion, databasePath, caller]
-      properties:
-        status: {type: string, enum: [ok]}
-        version: {type: string}
-        uptimeSeconds: {type: number}
-        schemaVersion: {type: string}
-        databasePath: {type: string}
-        caller: {$ref: '#/components/schemas/Caller'}
-    WeeklyWindow:
-      type: object
-      additionalProperties: false
-      required: [weekday, start, end]
-      properties:
-        weekday: {type: string, description: 'mon, tue, wed, thu, fri, sat or sun'}
-        start: {type: string, description: 'Local wall-clock time HH:MM.'}
-        end: {type: string, description: 'Local wall-clock time HH:MM, later than start; 24:00 allowed.'}
-    Office:
-      type: object
-      required: [id, name, timeZone, workingHours, defaultSessionMinutes]
-      properties:
-        id: {type: string}
-        name: {type: string}
-        timeZone: {type: string}
-        address: {type: string}
-        phone: {type: string}
-        workingHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-        defaultSessionMinutes: {type: integer}
-        disputePrefix: {type: string, description: 'Letters before dispute numbers (JS in JS-2026-0042).'}
-    OfficeList:
-      type: object
-      required: [offices]
-      properties:
-        offices:
-          type: array
-          items: {$ref: '#/components/schemas/Office'}
-    OfficeCreate:
-      type: object
-      additionalProperties: false
-      required: [id, name]
-      properties:
-        id: {type: string, description: '2–32 characters a–z, 0–9, -; starts with a letter.'}
-        name: {type: string}
-        timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
-        address: {type: string}
-        phone: {type: string}
-        workingHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-          description: 'Default Monday to Friday 09:00–12:00 and 14:00–18:00.'
-        defaultSessionMinutes: {type: integer, description: 'Default 90.'}
-        disputePrefix: {type: string, description: '1–4 letters; default the first two letters of the id.'}
-    OfficeUpdate:
-      type: object
-      additionalProperties: false
-      properties:
-        name: {type: string}
-        timeZone: {type: string}
-        address: {type: string}
-        phone: {type: string}
-        workingHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-        defaultSessionMinutes: {type: integer}
-        disputePrefix: {type: string}
-    Expert:
-      type: object
-      required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, maxSessionsPerDay, maxSessionsPerWeek, active, weeklyHours]
-      properties:
-        id: {type: integer, format: int64}
-        name: {type: string}
-        role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        servesAllOffices: {type: boolean}
-        offices: {type: array, items: {type: string}}
-        email: {type: string}
-        mobile: {type: string}
-        wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
-        preferredChannel: {type: string, enum: [email, sms, wecom, dingtalk]}
-        timeZone: {type: string}
-        maxSessionsPerDay: {type: integer}
-        maxSessionsPerWeek: {type: integer}
-        notes: {type: string}
-        active: {type: boolean}
-        weeklyHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-    ExpertSummary:
-      type: object
-      description: 'An expert as listings show it; GET /v1/experts/{expert} has every field.'
-      required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, active, weeklyMinutes]
-      properties:
-        id: {type: integer, format: int64}
-        name: {type: string}
-        role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        servesAllOffices: {type: boolean}
-        offices: {type: array, items: {type: string}}
-        email: {type: string}
-        mobile: {type: string}
-        timeZone: {type: string}
-        active: {type: boolean}
-        weeklyMinutes: {type: integer, description: 'Minutes of weekly hours.'}
-    ExpertList:
-      type: object
-      required: [experts]
-      properties:
-        experts:
-          type: array
-          items: {$ref: '#/components/schemas/ExpertSummary'}
-    ExpertCreate:
-      type: object
-      additionalProperties: false
-      required: [name, role, offices]
-      properties:
-        name: {type: string}
-        role: {type: string, description: 'legal_officer, lawyer, retiree, community_staff, or 法制民警, 律师, 退休干部, 综治专干.'}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        offices: {type: array, items: {type: string}, description: 'Office ids, or ["all"].'}
-        email: {type: string}
-        mobile: {type: string}
-        wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
-        preferredChannel: {type: string, description: 'email, sms, wecom or dingtalk.'}
-        timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
-        maxSessionsPerDay: {type: integer, description: 'Default 2.'}
-        maxSessionsPerWeek: {type: integer, description: 'Default 5.'}
-        notes: {type: string}
-        weeklyHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-    ExpertUpdate:
-      type: object
-      additionalProperties: false
-      description: 'Only the fields present change; an empty string clears an optional text field.'
-      properties:
-        name: {type: string}
-        role: {type: string}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        offices: {type: array, items: {type: string}}
-        email: {type: string}
-        mobile: {type: string}
-        wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
-        preferredChannel: {type: string}
-        timeZone: {type: string}
-        maxSessionsPerDay: {type: integer}
-        maxSessionsPerWeek: {type: integer}
-        notes: {type: string}
-        weeklyHours:
-          type: array
-          items: {$ref: '#/components/schemas/WeeklyWindow'}
-    Span:
-      type: object
-      required: [id, expertId, start, end]
-      properties:
-        id: {type: integer, format: int64}
-        expertId: {type: integer, format: int64}
-        start: {type: string, description: 'RFC 3339 in the expert''s zone.'}
-        end: {type: string}
-        note: {type: string}
-    SpanList:
-      type: object
-      required: [spans]
-      properties:
-        spans:
-          type: array
-          items: {$ref: '#/components/schemas/Span'}
-    SpanCreate:
-      type: object
-      additionalProperties: false
-      required: [from, to]
-      properties:
-        from: {type: string, description: 'A date (its midnight), a local date-time, or RFC 3339.'}
-        to: {type: string, description: 'A date means the end of that day.'}
-        note: {type: string, description: 'The reason for leave, or a note.'}
-    FreeInterval:
-      type: object
-      required: [start, end, date, weekday, startLocal, endLocal, minutes]
-      properties:
-        start: {type: string, description: 'RFC 3339 in the expert''s zone.'}
-        end: {type: string}
-        date: {type: string, description: 'Local date of the start.'}
-        weekday: {type: string}
-        startLocal: {type: string, description: 'HH:MM'}
-        endLocal: {type: string, description: 'HH:MM, or 24:00'}
-        minutes: {type: integer}
-    Availability:
-      type: object
-      required: [expertId, name, timeZone, from, to, intervals, totalMinutes]
-      properties:
-        expertId: {type: integer, format: int64}
-        name: {type: string}
-        timeZone: {type: string}
-        from: {type: string}
-        to: {type: string}
-        totalMinutes: {type: integer}
-        intervals:
-          type: array
-          items: {$ref: '#/components/schemas/FreeInterval'}
-    ImportReport:
-      type: object
-      required: [dryRun, created, updated, unchanged]
-      properties:
-        dryRun: {type: boolean}
-        created: {type: integer}
-        updated: {type: integer}
-        unchanged: {type: integer}
-        createdLines: {type: array, items: {type: integer}}
-        updatedLines: {type: array, items: {type: integer}}
+        Problem:
+          type: object
+          required: [error]
+          properties:
+            error:
+              type: object
+              required: [code, message, details]
+              properties:
+                code: {type: string, description: 'invalid_input, not_found, conflict, forbidden, unavailable, payload_too_large, internal'}
+                message: {type: string}
+                details:
+                  type: array
+                  items: {type: string}
+        Caller:
+          type: object
+          required: [uid, gid, pid, role]
+          properties:
+            uid: {type: integer, format: int64}
+            gid: {type: integer, format: int64}
+            pid: {type: integer, format: int64}
+            user: {type: string}
+            role: {type: string, enum: [admin, staff, viewer]}
+        Health:
+          type: object
+          required: [status, version, uptimeSeconds, schemaVersion, databasePath, caller]
+          properties:
+            status: {type: string, enum: [ok]}
+            version: {type: string}
+            uptimeSeconds: {type: number}
+            schemaVersion: {type: string}
+            databasePath: {type: string}
+            caller: {$ref: '#/components/schemas/Caller'}
+        WeeklyWindow:
+          type: object
+          additionalProperties: false
+          required: [weekday, start, end]
+          properties:
+            weekday: {type: string, description: 'mon, tue, wed, thu, fri, sat or sun'}
+            start: {type: string, description: 'Local wall-clock time HH:MM.'}
+            end: {type: string, description: 'Local wall-clock time HH:MM, later than start; 24:00 allowed.'}
+        Office:
+          type: object
+          required: [id, name, timeZone, workingHours, defaultSessionMinutes]
+          properties:
+            id: {type: string}
+            name: {type: string}
+            timeZone: {type: string}
+            address: {type: string}
+            phone: {type: string}
+            workingHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+            defaultSessionMinutes: {type: integer}
+            disputePrefix: {type: string, description: 'Letters before dispute numbers (JS in JS-2026-0042).'}
+        OfficeList:
+          type: object
+          required: [offices]
+          properties:
+            offices:
+              type: array
+              items: {$ref: '#/components/schemas/Office'}
+        OfficeCreate:
+          type: object
+          additionalProperties: false
+          required: [id, name]
+          properties:
+            id: {type: string, description: '2–32 characters a–z, 0–9, -; starts with a letter.'}
+            name: {type: string}
+            timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
+            address: {type: string}
+            phone: {type: string}
+            workingHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+              description: 'Default Monday to Friday 09:00–12:00 and 14:00–18:00.'
+            defaultSessionMinutes: {type: integer, description: 'Default 90.'}
+            disputePrefix: {type: string, description: '1–4 letters; default the first two letters of the id.'}
+        OfficeUpdate:
+          type: object
+          additionalProperties: false
+          properties:
+            name: {type: string}
+            timeZone: {type: string}
+            address: {type: string}
+            phone: {type: string}
+            workingHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+            defaultSessionMinutes: {type: integer}
+            disputePrefix: {type: string}
+        Expert:
+          type: object
+          required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, maxSessionsPerDay, maxSessionsPerWeek, active, weeklyHours]
+          properties:
+            id: {type: integer, format: int64}
+            name: {type: string}
+            role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
+            specialties: {type: array, items: {type: string}}
+            languages: {type: array, items: {type: string}}
+            servesAllOffices: {type: boolean}
+            offices: {type: array, items: {type: string}}
+            email: {type: string}
+            mobile: {type: string}
+            wecomUserId: {type: string}
+            dingtalkMobile: {type: string}
+            preferredChannel: {type: string, enum: [email, sms, wecom, dingtalk]}
+            timeZone: {type: string}
+            maxSessionsPerDay: {type: integer}
+            maxSessionsPerWeek: {type: integer}
+            notes: {type: string}
+            active: {type: boolean}
+            weeklyHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+        ExpertSummary:
+          type: object
+          description: 'An expert as listings show it; GET /v1/experts/{expert} has every field.'
+          required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, active, weeklyMinutes]
+          properties:
+            id: {type: integer, format: int64}
+            name: {type: string}
+            role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
+            specialties: {type: array, items: {type: string}}
+            languages: {type: array, items: {type: string}}
+            servesAllOffices: {type: boolean}
+            offices: {type: array, items: {type: string}}
+            email: {type: string}
+            mobile: {type: string}
+            timeZone: {type: string}
+            active: {type: boolean}
+            weeklyMinutes: {type: integer, description: 'Minutes of weekly hours.'}
+        ExpertList:
+          type: object
+          required: [experts]
+          properties:
+            experts:
+              type: array
+              items: {$ref: '#/components/schemas/ExpertSummary'}
+        ExpertCreate:
+          type: object
+          additionalProperties: false
+          required: [name, role, offices]
+          properties:
+            name: {type: string}
+            role: {type: string, description: 'legal_officer, lawyer, retiree, community_staff, or 法制民警, 律师, 退休干部, 综治专干.'}
+            specialties: {type: array, items: {type: string}}
+            languages: {type: array, items: {type: string}}
+            offices: {type: array, items: {type: string}, description: 'Office ids, or ["all"].'}
+            email: {type: string}
+            mobile: {type: string}
+            wecomUserId: {type: string}
+            dingtalkMobile: {type: string}
+            preferredChannel: {type: string, description: 'email, sms, wecom or dingtalk.'}
+            timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
+            maxSessionsPerDay: {type: integer, description: 'Default 2.'}
+            maxSessionsPerWeek: {type: integer, description: 'Default 5.'}
+            notes: {type: string}
+            weeklyHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+        ExpertUpdate:
+          type: object
+          additionalProperties: false
+          description: 'Only the fields present change; an empty string clears an optional text field.'
+          properties:
+            name: {type: string}
+            role: {type: string}
+            specialties: {type: array, items: {type: string}}
+            languages: {type: array, items: {type: string}}
+            offices: {type: array, items: {type: string}}
+            email: {type: string}
+            mobile: {type: string}
+            wecomUserId: {type: string}
+            dingtalkMobile: {type: string}
+            preferredChannel: {type: string}
+            timeZone: {type: string}
+            maxSessionsPerDay: {type: integer}
+            maxSessionsPerWeek: {type: integer}
+            notes: {type: string}
+            weeklyHours:
+              type: array
+              items: {$ref: '#/components/schemas/WeeklyWindow'}
+        Span:
+          type: object
+          required: [id, expertId, start, end]
+          properties:
+            id: {type: integer, format: int64}
+            expertId: {type: integer, format: int64}
+            start: {type: string, description: 'RFC 3339 in the expert''s zone.'}
+            end: {type: string}
+            note: {type: string}
+        SpanList:
+          type: object
+          required: [spans]
+          properties:
+            spans:
+              type: array
+              items: {$ref: '#/components/schemas/Span'}
+        SpanCreate:
+          type: object
+          additionalProperties: false
+          required: [from, to]
+          properties:
+            from: {type: string, description: 'A date (its midnight), a local date-time, or RFC 3339.'}
+            to: {type: string, description: 'A date means the end of that day.'}
+            note: {type: string, description: 'The reason for leave, or a note.'}
+        FreeInterval:
+          type: object
+          required: [start, end, date, weekday, startLocal, endLocal, minutes]
+          properties:
+            start: {type: string, description: 'RFC 3339 in the expert''s zone.'}
+            end: {type: string}
+            date: {type: string, description: 'Local date of the start.'}
+            weekday: {type: string}
+            startLocal: {type: string, description: 'HH:MM'}
+            endLocal: {type: string, description: 'HH:MM, or 24:00'}
+            minutes: {type: integer}
+        Availability:
+          type: object
+          required: [expertId, name, timeZone, from, to, intervals, totalMinutes]
+          properties:
+            expertId: {type: integer, format: int64}
+            name: {type: string}
+            timeZone: {type: string}
+            from: {type: string}
+            to: {type: string}
+            totalMinutes: {type: integer}
+            intervals:
+              type: array
+              items: {$ref: '#/components/schemas/FreeInterval'}
+        ImportReport:
+          type: object
+          required: [dryRun, created, updated, unchanged]
+          properties:
+            dryRun: {type: boolean}
+            created: {type: integer}
+            updated: {type: integer}
+            unchanged: {type: integer}
+            createdLines: {type: array, items: {type: integer}}
+            updatedLines: {type: array, items: {type: integer}}
 
-"""####
+    """####

@@ -167,13 +167,21 @@ public struct Zone: Sendable, Hashable {
     /// - Throws: `invalidInput` naming the zone and how to fix it.
     public init(_ identifier: String) throws {
         let id = identifier.trimmingCharacters(in: .whitespaces)
-        guard id == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(id), let tz = TimeZone(identifier: id) else {
+        guard id == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(id) || Zone.inSystemDatabase(id),
+            let tz = TimeZone(identifier: id)
+        else {
             throw MediationError.invalidInput(
                 "time zone '\(identifier)' is not a known IANA zone",
                 hint: "use a name such as Asia/Shanghai, Asia/Urumqi or Europe/Berlin")
         }
         self.identifier = id
         self.timeZone = tz
+    }
+
+    /// Foundation's list lags the tz database (it lacks Asia/Kolkata, for one): a zone file the system has counts.
+    static func inSystemDatabase(_ id: String) -> Bool {
+        guard id.contains("/"), !id.contains(".."), id.first?.isUppercase == true else { return false }
+        return FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/" + id)
     }
 
     public static let shanghai: Zone = {

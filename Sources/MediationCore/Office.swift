@@ -61,7 +61,9 @@ public struct Office: Sendable, Hashable, Codable {
         }
         o.workingHours = workingHours.sorted()
         o.disputePrefix = Text.nonEmpty(disputePrefix)?.uppercased()
-        if let prefix = o.disputePrefix, !(1...4).contains(prefix.count) || !prefix.allSatisfy({ $0.isASCII && $0.isLetter }) {
+        if let prefix = o.disputePrefix,
+            !(1...4).contains(prefix.count) || !prefix.allSatisfy({ $0.isASCII && $0.isLetter })
+        {
             problems.add("dispute prefix '\(prefix)' must be 1–4 letters, for example JS")
         }
         try problems.check("office")

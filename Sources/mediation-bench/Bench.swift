@@ -13,6 +13,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the latency run (after warm-up).") var requests = 2000
     @Option(help: "Experts to load.") var experts = 2000
     @Option(help: "Runs of 'mediationctl --json expert list'.") var listRuns = 21
+    @Option(help: "Write slot-finder instances and answers as JSON here (see Benchmarks/README.md).")
+    var instances: String?
 
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
@@ -84,6 +86,8 @@ struct Bench: ParsableCommand {
                 format: "daemon resident memory: idle %.1f MB, with %d experts %.1f MB",
                 Double(idleRSS) / 1024, experts, Double(loadedRSS) / 1024))
         print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
+        for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
+        print("targets: slot finder p50 ≤ 5 ms with 2,000 experts, ≤ 25 ms with 10,000")
     }
 }
 

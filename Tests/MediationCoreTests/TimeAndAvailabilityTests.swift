@@ -493,3 +493,9 @@ private func runs(_ cells: Set<Int>) -> [[Int]] {
         #expect(!minuteInterval(0, 10).overlaps(minuteInterval(10, 11)))
     }
 }
+
+@Test func zonesTheSystemHasButFoundationDoesNotListAreAccepted() throws {
+    #expect(try Zone("Asia/Kolkata").offset(at: Date(timeIntervalSince1970: 1_800_000_000)) == 19800)
+    #expect(throws: MediationError.self) { try Zone("Asia/../etc/passwd") }
+    #expect(throws: MediationError.self) { try Zone("GMT+8") }
+}
