@@ -322,7 +322,7 @@ extension AppDatabase {
             try db.execute(
                 sql:
                     "INSERT OR REPLACE INTO panel_policy (name, description, requirements, updated_at) VALUES (?, ?, ?, ?)",
-                arguments: [valid.name, valid.description, RequirementsColumn.encode(valid.requirements), now])
+                arguments: [valid.name, valid.description, RequirementsColumn.encode(valid.requirements), now.epoch])
             return valid
         }
     }
@@ -364,7 +364,7 @@ extension AppDatabase {
             let from: String? = row["from_level"]
             let to: String = row["to_level"]
             return RiskChange(
-                at: row["at"], from: from.flatMap(RiskLevel.init(rawValue:)), to: RiskLevel(rawValue: to) ?? .low,
+                at: row.date("at"), from: from.flatMap(RiskLevel.init(rawValue:)), to: RiskLevel(rawValue: to) ?? .low,
                 reason: row["reason"], uid: row["uid"], user: row["user"])
         }
         let status = try Row.fetchAll(
@@ -373,7 +373,7 @@ extension AppDatabase {
             let from: String? = row["from_status"]
             let to: String = row["to_status"]
             return StatusChange(
-                at: row["at"], from: from.flatMap(DisputeStatus.init(rawValue:)),
+                at: row.date("at"), from: from.flatMap(DisputeStatus.init(rawValue:)),
                 to: DisputeStatus(rawValue: to) ?? .open, reason: row["reason"], uid: row["uid"], user: row["user"])
         }
         return DisputeDetail(
@@ -388,7 +388,7 @@ extension AppDatabase {
                 INSERT INTO dispute_risk_change (dispute_id, at, from_level, to_level, reason, uid, user)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [dispute, at, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+            arguments: [dispute, at.epoch, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
     }
 
     static func recordStatus(
@@ -399,7 +399,7 @@ extension AppDatabase {
                 INSERT INTO dispute_status_change (dispute_id, at, from_status, to_status, reason, uid, user)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [dispute, at, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+            arguments: [dispute, at.epoch, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
     }
 }
 

@@ -127,7 +127,7 @@ extension AppDatabase {
             try db.execute(
                 sql:
                     "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [expert.id, interval.start, interval.end, note, now])
+                arguments: [expert.id, interval.start.epoch, interval.end.epoch, note, now.epoch])
             return Span(id: db.lastInsertedRowID, expertId: expert.id ?? 0, interval: interval, note: note)
         }
     }
@@ -339,7 +339,7 @@ extension AppDatabase {
         var arguments: StatementArguments = [expertId]
         if let range {
             sql += " AND starts_at < ? AND ends_at > ?"
-            arguments += [range.end, range.start]
+            arguments += [range.end.epoch, range.start.epoch]
         }
         let records = try ExpertSpanRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
         return records.map { Span(id: $0.id, expertId: $0.expertId, interval: $0.interval, note: $0.note) }

@@ -42,13 +42,14 @@ struct DisputeRecord: FetchableRecord, MutablePersistableRecord {
             id: row["id"], number: row["number"], officeId: row["office_id"], title: row["title"],
             category: row["category"],
             elements: DisputeElements(
-                cause: row["cause"], occurredAt: row["occurred_at"], location: row["location"], nature: row["nature"],
+                cause: row["cause"], occurredAt: row.optionalDate("occurred_at"), location: row["location"],
+                nature: row["nature"],
                 scale: row["scale"], involved: row["involved"], development: row["development"]),
             risk: RiskLevel(rawValue: risk) ?? .low, status: DisputeStatus(rawValue: status) ?? .open,
-            openedAt: row["opened_at"], closedAt: row["closed_at"])
+            openedAt: row.date("opened_at"), closedAt: row.optionalDate("closed_at"))
         year = row["year"]
         sequence = row["sequence"]
-        updatedAt = row["updated_at"]
+        updatedAt = row.date("updated_at")
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -60,7 +61,7 @@ struct DisputeRecord: FetchableRecord, MutablePersistableRecord {
         c["title"] = dispute.title
         c["category"] = dispute.category
         c["cause"] = dispute.elements.cause
-        c["occurred_at"] = dispute.elements.occurredAt
+        c["occurred_at"] = dispute.elements.occurredAt?.epoch
         c["location"] = dispute.elements.location
         c["nature"] = dispute.elements.nature
         c["scale"] = dispute.elements.scale
@@ -68,9 +69,9 @@ struct DisputeRecord: FetchableRecord, MutablePersistableRecord {
         c["development"] = dispute.elements.development
         c["risk"] = dispute.risk.rawValue
         c["status"] = dispute.status.rawValue
-        c["opened_at"] = dispute.openedAt
-        c["closed_at"] = dispute.closedAt
-        c["updated_at"] = updatedAt
+        c["opened_at"] = dispute.openedAt.epoch
+        c["closed_at"] = dispute.closedAt?.epoch
+        c["updated_at"] = updatedAt.epoch
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { dispute.id = inserted.rowID }
@@ -126,7 +127,7 @@ struct ConflictRecord: FetchableRecord, MutablePersistableRecord {
         conflict = Conflict(
             id: row["id"], expertId: row["expert_id"], partyId: row["party_id"], organisation: row["organisation"],
             reason: row["reason"])
-        createdAt = row["created_at"]
+        createdAt = row.date("created_at")
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -135,7 +136,7 @@ struct ConflictRecord: FetchableRecord, MutablePersistableRecord {
         c["party_id"] = conflict.partyId
         c["organisation"] = conflict.organisation
         c["reason"] = conflict.reason
-        c["created_at"] = createdAt
+        c["created_at"] = createdAt.epoch
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { conflict.id = inserted.rowID }

@@ -15,8 +15,8 @@ enum Migrations {
                 t.column("phone", .text)
                 t.column("working_hours", .text).notNull()
                 t.column("default_session_minutes", .integer).notNull()
-                t.column("created_at", .datetime).notNull()
-                t.column("updated_at", .datetime).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
             }
             try db.create(table: "expert") { t in
                 t.autoIncrementedPrimaryKey("id")
@@ -38,18 +38,18 @@ enum Migrations {
                 t.column("notes", .text)
                 t.column("active", .boolean).notNull()
                 t.column("weekly_hours", .text).notNull()
-                t.column("created_at", .datetime).notNull()
-                t.column("updated_at", .datetime).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
             }
             try db.create(index: "expert_on_role", on: "expert", columns: ["role", "active"])
             for table in ["expert_time_off", "expert_extra_availability"] {
                 try db.create(table: table) { t in
                     t.autoIncrementedPrimaryKey("id")
                     t.column("expert_id", .integer).notNull().indexed().references("expert", onDelete: .cascade)
-                    t.column("starts_at", .datetime).notNull()
-                    t.column("ends_at", .datetime).notNull()
+                    t.column("starts_at", .double).notNull()
+                    t.column("ends_at", .double).notNull()
                     t.column("note", .text)
-                    t.column("created_at", .datetime).notNull()
+                    t.column("created_at", .double).notNull()
                     t.check(sql: "ends_at > starts_at")
                 }
             }
@@ -65,13 +65,13 @@ enum Migrations {
                 t.column("title", .text).notNull()
                 t.column("category", .text).notNull()
                 for name in ["cause", "location", "nature", "involved", "development"] { t.column(name, .text) }
-                t.column("occurred_at", .datetime)
+                t.column("occurred_at", .double)
                 t.column("scale", .integer)
                 t.column("risk", .text).notNull().check(sql: "risk IN ('low','medium','high','critical')")
                 t.column("status", .text).notNull()
-                t.column("opened_at", .datetime).notNull()
-                t.column("closed_at", .datetime)
-                t.column("updated_at", .datetime).notNull()
+                t.column("opened_at", .double).notNull()
+                t.column("closed_at", .double)
+                t.column("updated_at", .double).notNull()
                 t.uniqueKey(["office_id", "year", "sequence"])
             }
             try db.create(table: "dispute_counter") { t in
@@ -84,7 +84,7 @@ enum Migrations {
                 try db.create(table: table) { t in
                     t.autoIncrementedPrimaryKey("id")
                     t.column("dispute_id", .integer).notNull().indexed().references("dispute", onDelete: .cascade)
-                    t.column("at", .datetime).notNull()
+                    t.column("at", .double).notNull()
                     t.column("from_\(kind)", .text)
                     t.column("to_\(kind)", .text).notNull()
                     t.column("reason", .text).notNull()
@@ -108,20 +108,20 @@ enum Migrations {
                 t.column("party_id", .integer).indexed().references("party", onDelete: .cascade)
                 t.column("organisation", .text)
                 t.column("reason", .text)
-                t.column("created_at", .datetime).notNull()
+                t.column("created_at", .double).notNull()
                 t.check(sql: "party_id IS NOT NULL OR organisation IS NOT NULL")
             }
             try db.create(table: "panel_policy") { t in
                 t.primaryKey("name", .text)
                 t.column("description", .text)
                 t.column("requirements", .text).notNull()
-                t.column("updated_at", .datetime).notNull()
+                t.column("updated_at", .double).notNull()
             }
             try db.execute(
                 sql: "INSERT INTO panel_policy (name, description, requirements, updated_at) VALUES (?, ?, ?, ?)",
                 arguments: [
                     PanelPolicy.standard.name, PanelPolicy.standard.description,
-                    RequirementsColumn.encode(PanelPolicy.standard.requirements), Date(),
+                    RequirementsColumn.encode(PanelPolicy.standard.requirements), Date().epoch,
                 ])
         }
         return migrator

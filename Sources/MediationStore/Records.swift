@@ -2,6 +2,18 @@ import Foundation
 import GRDB
 import MediationCore
 
+/// Instants are stored as Unix seconds (REAL): GRDB would format every Date with a DateFormatter, which
+/// pages in the ICU data (megabytes of resident memory) and is slow.
+extension Date {
+    var epoch: Double { timeIntervalSince1970 }
+    init(epoch: Double) { self.init(timeIntervalSince1970: epoch) }
+}
+
+extension Row {
+    func date(_ column: String) -> Date { Date(epoch: self[column]) }
+    func optionalDate(_ column: String) -> Date? { (self[column] as Double?).map(Date.init(epoch:)) }
+}
+
 // Records map rows by hand: Codable row decoding with JSON columns and snake-case key conversion cost
 // most of the time of a 2,000-expert listing. Lists are stored as `|a|b|` text (one spelling that both
 // SQLite and PostgreSQL can search with LIKE), weekly hours in the roster's compact form.
@@ -80,8 +92,8 @@ struct OfficeRecord: FetchableRecord, PersistableRecord {
             id: row["id"], name: row["name"], timeZone: row["time_zone"], address: row["address"],
             phone: row["phone"], workingHours: WindowsColumn.decode(row["working_hours"]),
             defaultSessionMinutes: row["default_session_minutes"], disputePrefix: row["dispute_prefix"])
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+        createdAt = row.date("created_at")
+        updatedAt = row.date("updated_at")
     }
 
     func encode(to container: inout PersistenceContainer) throws {
@@ -93,8 +105,8 @@ struct OfficeRecord: FetchableRecord, PersistableRecord {
         container["working_hours"] = WindowsColumn.encode(office.workingHours)
         container["default_session_minutes"] = office.defaultSessionMinutes
         container["dispute_prefix"] = office.disputePrefix
-        container["created_at"] = createdAt
-        container["updated_at"] = updatedAt
+        container["created_at"] = createdAt.epoch
+        container["updated_at"] = updatedAt.epoch
     }
 }
 
@@ -134,8 +146,8 @@ struct ExpertRecord: FetchableRecord, MutablePersistableRecord {
             timeZone: row["time_zone"], maxSessionsPerDay: row["max_sessions_per_day"],
             maxSessionsPerWeek: row["max_sessions_per_week"], notes: row["notes"], active: row["active"],
             weeklyHours: WindowsColumn.decode(row["weekly_hours"]))
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+        createdAt = row.date("created_at")
+        updatedAt = row.date("updated_at")
     }
 
     func encode(to container: inout PersistenceContainer) throws {
@@ -157,8 +169,8 @@ struct ExpertRecord: FetchableRecord, MutablePersistableRecord {
         container["notes"] = expert.notes
         container["active"] = expert.active
         container["weekly_hours"] = WindowsColumn.encode(expert.weeklyHours)
-        container["created_at"] = createdAt
-        container["updated_at"] = updatedAt
+        container["created_at"] = createdAt.epoch
+        container["updated_at"] = updatedAt.epoch
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { expert.id = inserted.rowID }
@@ -174,7 +186,7 @@ struct ExpertSpanRecord: FetchableRecord {
     init(row: Row) throws {
         id = row["id"]
         expertId = row["expert_id"]
-        interval = Interval(start: row["starts_at"], end: row["ends_at"])
+        interval = Interval(start: row.date("starts_at"), end: row.date("ends_at"))
         note = row["note"]
     }
 }

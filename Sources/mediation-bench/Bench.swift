@@ -87,7 +87,6 @@ struct Bench: ParsableCommand {
                 Double(idleRSS) / 1024, experts, Double(loadedRSS) / 1024))
         print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
         for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
-        print("targets: slot finder p50 ≤ 5 ms with 2,000 experts, ≤ 25 ms with 10,000")
     }
 }
 
