@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps generate build run test bench format lint clean
+.PHONY: all deps generate python-env build run test bench format lint clean
 
 all: build
 
@@ -19,8 +19,12 @@ build: deps generate
 run: build
 	$(BIN)/mediationd
 
+## The Python peers the tests use (PyJWT, icalendar, aiosmtpd) in ./.venv; quiet when already set up.
+python-env: deps
+	@./scripts/python-env.sh
+
 ## Every test: unit, store, server, live socket, end to end with the real binaries, systemd units.
-test: deps generate
+test: deps generate python-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "MediationCore", swiftSettings: swiftSettings),
@@ -64,13 +65,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "MediationNotify", dependencies: ["MediationCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "MediationNotify",
+            dependencies: ["MediationCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "mediationd",
             dependencies: [
                 "MediationCore",
                 "MediationStore",
                 "MediationServer",
+                "MediationNotify",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -113,6 +119,10 @@ let package = Package(
                 "MediationCore", "MediationStore", "MediationServer", "MediationAPI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MediationNotifyTests", dependencies: ["MediationNotify", "MediationCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),

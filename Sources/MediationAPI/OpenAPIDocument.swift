@@ -538,6 +538,187 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/PanelPolicy'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/disputes/{dispute}/slots:
+    parameters:
+      - {$ref: '#/components/parameters/DisputeRef'}
+    post:
+      operationId: findSlots
+      summary: Propose session times with a full panel for a dispute (staff); 'session book --option N' books one.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/SlotRequest'}
+      responses:
+        '200':
+          description: Numbered options, or the reasons nothing fits and the nearest option outside the window.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SlotResult'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions:
+    get:
+      operationId: listSessions
+      summary: Sessions by start, filtered.
+      parameters:
+        - {name: dispute, in: query, schema: {type: string}}
+        - {name: office, in: query, schema: {type: string}}
+        - {name: from, in: query, schema: {type: string}}
+        - {name: to, in: query, schema: {type: string}}
+        - {name: status, in: query, schema: {type: string}, description: 'booked, in_session, ended, no_show, cancelled'}
+      responses:
+        '200':
+          description: The sessions.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SessionList'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      operationId: bookSession
+      summary: Book an option of the last search, or an explicit time and panel (staff). Checked again when written.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/BookRequest'}
+      responses:
+        '201':
+          description: The booked session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: getSession
+      summary: One session with its panel.
+      responses:
+        '200':
+          description: The session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/reschedule:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: rescheduleSession
+      summary: Move a booked session (staff); same id, higher sequence.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RescheduleRequest'}
+      responses:
+        '200':
+          description: The session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/cancel:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: cancelSession
+      summary: Cancel a booked session with a reason (staff).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ReasonRequest'}
+      responses:
+        '200':
+          description: The session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/status:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: markSession
+      summary: Mark a session in_session (started), ended or no_show (staff).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/MarkRequest'}
+      responses:
+        '200':
+          description: The session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/rsvp:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: rsvpSession
+      summary: Record a panel member's answer (staff); a decline lists substitutes.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RsvpRequest'}
+      responses:
+        '200':
+          description: The session and, after a decline, ranked substitutes.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/RsvpResult'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/substitutes:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: listSubstitutes
+      summary: Experts who could take one member's seat at the same time, fairest first.
+      parameters:
+        - {name: expert, in: query, required: true, schema: {type: string}}
+      responses:
+        '200':
+          description: Ranked substitutes.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SubstituteList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/links:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: getSessionLinks
+      summary: Each panel member's own room link (staff); Jitsi links carry a per-person token.
+      responses:
+        '200':
+          description: The links.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/LinkList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/replace:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: replaceMember
+      summary: Replace one panel member (staff); the new panel is checked again.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ReplaceRequest'}
+      responses:
+        '200':
+          description: The session.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Session'}
+        default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
     DisputeRef:
@@ -546,6 +727,11 @@ components:
       required: true
       schema: {type: string}
       description: A dispute's number (JS-2026-0042) or id.
+    SessionID:
+      name: session
+      in: path
+      required: true
+      schema: {type: integer, format: int64}
     PartyID:
       name: party
       in: path
@@ -575,6 +761,147 @@ components:
         application/json:
           schema: {$ref: '#/components/schemas/Problem'}
   schemas:
+    SlotRequest:
+      type: object
+      additionalProperties: false
+      required: [from, to]
+      properties:
+        from: {type: string, description: 'Window start (office time or RFC 3339).'}
+        to: {type: string, description: 'Window end; a date means the end of that day.'}
+        policy: {type: string}
+        durationMinutes: {type: integer}
+        pin: {type: array, items: {type: string}, description: 'Experts who must be on the panel.'}
+        exclude: {type: array, items: {type: string}}
+        options: {type: integer, description: 'How many options (default 5).'}
+    Seat:
+      type: object
+      required: [expert, name, requirement]
+      properties:
+        expert: {type: integer, format: int64}
+        name: {type: string}
+        requirement: {type: string}
+        invitation: {type: string, enum: [pending, accepted, declined]}
+        lead: {type: boolean}
+    SlotOptionView:
+      type: object
+      required: [number, start, end, panel, explanation]
+      properties:
+        number: {type: integer}
+        start: {type: string}
+        end: {type: string}
+        panel:
+          type: array
+          items: {$ref: '#/components/schemas/Seat'}
+        explanation: {type: string}
+    SlotResult:
+      type: object
+      required: [dispute, policy, requirements, durationMinutes, options, reasons]
+      properties:
+        dispute: {type: string}
+        policy: {type: string}
+        requirements: {type: array, items: {type: string}}
+        durationMinutes: {type: integer}
+        options:
+          type: array
+          items: {$ref: '#/components/schemas/SlotOptionView'}
+        reasons: {type: array, items: {type: string}}
+        nearest: {$ref: '#/components/schemas/SlotOptionView'}
+    BookRequest:
+      type: object
+      additionalProperties: false
+      required: [dispute]
+      properties:
+        dispute: {type: string}
+        option: {type: integer, description: 'An option number of the last search.'}
+        start: {type: string, description: 'Or an explicit start (office time or RFC 3339) …'}
+        panel: {type: array, items: {type: string}, description: '… with the experts of the panel.'}
+        durationMinutes: {type: integer}
+        policy: {type: string}
+    Session:
+      type: object
+      required: [id, dispute, office, start, end, status, sequence, panel]
+      properties:
+        id: {type: integer, format: int64}
+        dispute: {type: string}
+        office: {type: string}
+        start: {type: string}
+        end: {type: string}
+        status: {type: string, enum: [booked, in_session, ended, no_show, cancelled]}
+        sequence: {type: integer}
+        room: {type: string}
+        cancelReason: {type: string}
+        panel:
+          type: array
+          items: {$ref: '#/components/schemas/Seat'}
+    SessionList:
+      type: object
+      required: [sessions]
+      properties:
+        sessions:
+          type: array
+          items: {$ref: '#/components/schemas/Session'}
+    RescheduleRequest:
+      type: object
+      additionalProperties: false
+      required: [start]
+      properties:
+        start: {type: string}
+    MarkRequest:
+      type: object
+      additionalProperties: false
+      required: [status]
+      properties:
+        status: {type: string, description: 'in_session, ended or no_show'}
+    RsvpRequest:
+      type: object
+      additionalProperties: false
+      required: [expert, answer]
+      properties:
+        expert: {type: string}
+        answer: {type: string, description: 'accepted, declined or pending'}
+    SubstituteView:
+      type: object
+      required: [expert, name, sessionsLast30Days]
+      properties:
+        expert: {type: integer, format: int64}
+        name: {type: string}
+        sessionsLast30Days: {type: integer}
+    SubstituteList:
+      type: object
+      required: [substitutes]
+      properties:
+        substitutes:
+          type: array
+          items: {$ref: '#/components/schemas/SubstituteView'}
+    RsvpResult:
+      type: object
+      required: [session, substitutes]
+      properties:
+        session: {$ref: '#/components/schemas/Session'}
+        substitutes:
+          type: array
+          items: {$ref: '#/components/schemas/SubstituteView'}
+    LinkList:
+      type: object
+      required: [links]
+      properties:
+        links:
+          type: array
+          items:
+            type: object
+            required: [expert, name, moderator]
+            properties:
+              expert: {type: integer, format: int64}
+              name: {type: string}
+              moderator: {type: boolean}
+              link: {type: string}
+    ReplaceRequest:
+      type: object
+      additionalProperties: false
+      required: [expert, with]
+      properties:
+        expert: {type: string}
+        with: {type: string}
     DisputeElements:
       type: object
       additionalProperties: false

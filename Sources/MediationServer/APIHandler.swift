@@ -12,14 +12,27 @@ public struct ServerInfo: Sendable {
     public var clock: any WallClock
     /// The dispute categories offices may use (`disputes.categories`).
     public var categories: [String]
+    /// Notice, buffer, holidays and panel defaults (`scheduling.*`, `panels.*`).
+    public var rules: SchedulingRules
+    /// A new video room's name for a booking, or nil when the office uses none (`rooms.provider`).
+    public var newRoomName: @Sendable () -> String?
+    /// One participant's link to a room: (room, participant id, name, email, moderator, start, end).
+    public var roomLink: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
 
     public init(
         startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
-        categories: [String] = Dispute.defaultCategories
+        categories: [String] = Dispute.defaultCategories, rules: SchedulingRules = SchedulingRules(),
+        newRoomName: @escaping @Sendable () -> String? = { nil },
+        roomLink: @escaping @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
+            _, _, _, _, _, _, _ in nil
+        }
     ) {
+        self.roomLink = roomLink
         self.startedAt = startedAt
         self.clock = clock
         self.categories = categories
+        self.rules = rules
+        self.newRoomName = newRoomName
     }
 }
 

@@ -31,6 +31,12 @@ enum ErrorMapping {
         ("/v1/disputes/{dispute}/close", ["POST"]), ("/v1/disputes/{dispute}/reopen", ["POST"]),
         ("/v1/disputes/{dispute}/parties", ["POST"]), ("/v1/disputes/{dispute}/parties/{party}", ["PATCH", "DELETE"]),
         ("/v1/conflicts", ["GET", "POST"]), ("/v1/policies", ["GET"]), ("/v1/policies/{policy}", ["GET", "PUT"]),
+        ("/v1/disputes/{dispute}/slots", ["POST"]), ("/v1/sessions", ["GET", "POST"]),
+        ("/v1/sessions/{session}", ["GET"]),
+        ("/v1/sessions/{session}/reschedule", ["POST"]), ("/v1/sessions/{session}/cancel", ["POST"]),
+        ("/v1/sessions/{session}/status", ["POST"]), ("/v1/sessions/{session}/rsvp", ["POST"]),
+        ("/v1/sessions/{session}/substitutes", ["GET"]),
+        ("/v1/sessions/{session}/links", ["GET"]), ("/v1/sessions/{session}/replace", ["POST"]),
     ]
 
     /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").

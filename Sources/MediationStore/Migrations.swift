@@ -124,6 +124,39 @@ enum Migrations {
                     RequirementsColumn.encode(PanelPolicy.standard.requirements), Date().epoch,
                 ])
         }
+        migrator.registerMigration("v3-sessions") { db in
+            try db.create(table: "session") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute")
+                t.column("office_id", .text).notNull().references("office")
+                t.column("starts_at", .double).notNull()
+                t.column("ends_at", .double).notNull()
+                t.column("status", .text).notNull()
+                t.column("sequence", .integer).notNull()
+                t.column("room", .text)
+                t.column("cancel_reason", .text)
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
+                t.check(sql: "ends_at > starts_at")
+            }
+            try db.create(index: "session_on_start", on: "session", columns: ["starts_at"])
+            try db.create(table: "session_panel") { t in
+                t.column("session_id", .integer).notNull().references("session", onDelete: .cascade)
+                t.column("expert_id", .integer).notNull().indexed().references("expert")
+                t.column("requirement_index", .integer).notNull()
+                t.column("requirement", .text).notNull()
+                t.column("invitation", .text).notNull()
+                t.column("lead", .boolean).notNull()
+                t.primaryKey(["session_id", "expert_id"])
+            }
+            try db.create(table: "session_search") { t in
+                t.primaryKey("dispute_id", .integer).references("dispute", onDelete: .cascade)
+                t.column("duration_minutes", .integer).notNull()
+                t.column("requirements", .text).notNull()
+                t.column("options", .text).notNull()
+                t.column("created_at", .double).notNull()
+            }
+        }
         return migrator
     }
 }

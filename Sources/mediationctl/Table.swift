@@ -6,6 +6,7 @@ struct Table {
     var rows: [[String]] = []
 
     init(_ header: String...) { self.header = header }
+    init(header: [String]) { self.header = header }
 
     mutating func add(_ row: String...) { rows.append(row) }
     mutating func add(row: [String]) { rows.append(row) }

@@ -11,6 +11,10 @@ enum ConfigurationSchema {
         "socket.path": .value, "socket.mode": .value, "socket.group": .value, "socket.idle_timeout_seconds": .value,
         "store.path": .value, "spool.directory": .value, "access.admin_groups": .list, "access.staff_groups": .list,
         "access.viewer_groups": .list, "log.level": .value, "disputes.categories": .list,
+        "scheduling.minimum_notice_minutes": .value, "scheduling.buffer_minutes": .value, "scheduling.holidays": .list,
+        "panels.default": .value, "panels.legal_officer_from_risk": .value, "rooms.provider": .value,
+        "rooms.template": .value, "rooms.jitsi.domain": .value, "rooms.jitsi.app_id": .value,
+        "rooms.jitsi.audience": .value, "rooms.jitsi.secret": .value, "rooms.jitsi.secret_file": .value,
     ]
 
     /// Checks a YAML file's keys and shapes.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import MediationCore
+import MediationNotify
 import MediationServer
 import MediationStore
 import ServiceLifecycle
@@ -56,9 +57,19 @@ struct Daemon: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
         let app = try MediationServer.application(
-            socketPath: socketPath, db: db, policy: policy, info: ServerInfo(categories: settings.categories),
+            socketPath: socketPath, db: db, policy: policy,
+            info: ServerInfo(
+                categories: settings.categories, rules: settings.rules,
+                newRoomName: { [rooms = settings.rooms] in rooms == .none ? nil : VideoRooms.newRoomName() },
+                roomLink: { [rooms = settings.rooms] room, id, name, email, moderator, start, end in
+                    try VideoRooms.link(
+                        provider: rooms, room: room,
+                        participant: RoomParticipant(id: id, name: name, email: email, moderator: moderator),
+                        start: start, end: end)
+                }),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {
+                umask(0o027)
                 do {
                     try SocketGuard.applyPermissions(socketPath, mode: settings.socketMode, group: settings.socketGroup)
                 } catch {
@@ -87,6 +98,8 @@ struct Daemon: AsyncParsableCommand {
             unlink(socketPath)
             logger.info("stopped", metadata: ["socket": "\(socketPath)"])
         }
+        // The socket is born with the configured mode (bind applies the umask), so it is never wider than asked.
+        umask(~settings.socketMode & 0o777)
         try await group.run()
     }
 }

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import MediationCore
+import MediationNotify
 import MediationServer
 import SystemPackage
 
@@ -15,6 +16,8 @@ struct DaemonConfiguration: Sendable {
     var access: AccessRules
     var logLevel: String
     var categories: [String]
+    var rules: SchedulingRules
+    var rooms: VideoRoomProvider
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -69,6 +72,51 @@ struct DaemonConfiguration: Sendable {
         guard !categories.isEmpty else {
             throw MediationError.invalidInput("disputes.categories is empty; list at least one category")
         }
+        func minutes(_ key: String, _ fallback: Int, max: Int) throws -> Int {
+            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), (0...max).contains(n) else {
+                throw MediationError.invalidInput("\(key) '\(text)' is not a whole number of minutes from 0 to \(max)")
+            }
+            return n
+        }
+        var holidays: [LocalDate] = []
+        for text in c.stringArray(forKey: "scheduling.holidays", default: []) {
+            guard let date = LocalDate(parsing: text) else {
+                throw MediationError.invalidInput("scheduling.holidays: '\(text)' is not a date like 2026-10-01")
+            }
+            holidays.append(date)
+        }
+        let riskText = c.string(forKey: "panels.legal_officer_from_risk", default: "high")
+        let risk = RiskLevel(parsing: riskText)
+        guard risk != nil || riskText.lowercased() == "none" else {
+            throw MediationError.invalidInput(
+                "panels.legal_officer_from_risk '\(riskText)' is unknown",
+                hint: "use low, medium, high, critical or none")
+        }
+        let rules = SchedulingRules(
+            minimumNoticeMinutes: try minutes("scheduling.minimum_notice_minutes", 120, max: 43200),
+            bufferMinutes: try minutes("scheduling.buffer_minutes", 30, max: 1440), holidays: holidays,
+            legalOfficerFromRisk: risk,
+            defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased())
+        let rooms: VideoRoomProvider
+        switch c.string(forKey: "rooms.provider", default: "none").lowercased() {
+        case "none": rooms = .none
+        case "template":
+            rooms = .template(c.string(forKey: "rooms.template", default: ""))
+        case "jitsi":
+            rooms = .jitsi(
+                JitsiSettings(
+                    domain: c.string(forKey: "rooms.jitsi.domain", default: ""),
+                    appId: c.string(forKey: "rooms.jitsi.app_id", default: ""),
+                    audience: c.string(forKey: "rooms.jitsi.audience", default: "jitsi"),
+                    secret: try VideoRooms.loadSecret(
+                        inline: c.string(forKey: "rooms.jitsi.secret", isSecret: true),
+                        file: c.string(forKey: "rooms.jitsi.secret_file"))))
+        case let other:
+            throw MediationError.invalidInput(
+                "rooms.provider '\(other)' is unknown", hint: "use none, jitsi or template")
+        }
+        try VideoRooms.validate(rooms)
         func groups(_ key: String, _ fallback: String) -> [String] {
             c.stringArray(forKey: ConfigKey(key), default: [fallback]).filter { !$0.isEmpty }
         }
@@ -85,6 +133,8 @@ struct DaemonConfiguration: Sendable {
                 viewerGroups: groups("access.viewer_groups", "mediation-viewer")),
             logLevel: level,
             categories: categories,
+            rules: rules,
+            rooms: rooms,
             source: file ?? "embedded default (./var)")
     }
 }

@@ -118,7 +118,8 @@ final class DaemonUnderTest: @unchecked Sendable {
             if !process.isRunning {
                 throw HarnessError("mediationd exited with \(process.terminationStatus) before serving:\n\(log())")
             }
-            if socketAnswers(socket) { return }
+            // Ready means what READY=1 means: serving, with the socket's mode and group applied.
+            if socketAnswers(socket) && log().contains("] serving") { return }
             usleep(20_000)
         }
         throw HarnessError("mediationd did not start serving within 30 s:\n\(log())")

@@ -1,0 +1,217 @@
+import Foundation
+import MediationAPI
+import MediationCore
+import MediationStore
+import OpenAPIRuntime
+
+extension APIHandler {
+    private func officeZone(of disputeRef: String) async throws -> (Dispute, Zone) {
+        let dispute = try await db.dispute(disputeRef).dispute
+        return (dispute, try Zone(try await db.office(dispute.officeId).timeZone))
+    }
+
+    private func expertIDs(_ refs: [String]?) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for ref in refs ?? [] {
+            do { ids.append(try await db.expert(ref).id) } catch let e as MediationError where e.kind == .notFound {
+                throw MediationError(.invalidInput, e.message)
+            }
+        }
+        return ids
+    }
+
+    private func seat(_ m: PanelMember, names: [Int64: String]) -> Components.Schemas.Seat {
+        .init(
+            expert: m.expertId, name: names[m.expertId] ?? "#\(m.expertId)", requirement: m.requirement.description,
+            invitation: .init(rawValue: m.invitation.rawValue), lead: m.lead)
+    }
+
+    func wireSession(_ s: Session) async throws -> Components.Schemas.Session {
+        let names = try await db.expertNames(s.panel.map(\.expertId))
+        let zone = (try? Zone(try await db.office(s.officeId).timeZone)) ?? Zone.shanghai
+        let number = (try? await db.dispute(String(s.disputeId)).dispute.number) ?? String(s.disputeId)
+        return .init(
+            id: s.id, dispute: number, office: s.officeId, start: zone.format(s.start), end: zone.format(s.end),
+            status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
+            cancelReason: s.cancelReason, panel: s.panel.map { seat($0, names: names) })
+    }
+
+    private func view(_ o: SlotOption, number: Int, finding: SlotFinding, zone: Zone)
+        -> Components.Schemas.SlotOptionView
+    {
+        .init(
+            number: number, start: zone.format(o.start), end: zone.format(o.end),
+            panel: o.panel.map {
+                .init(
+                    expert: $0.expertId, name: finding.names[$0.expertId] ?? "#\($0.expertId)",
+                    requirement: finding.requirements[$0.requirementIndex].description)
+            }, explanation: o.explanation)
+    }
+
+    func findSlots(_ input: Operations.FindSlots.Input) async throws -> Operations.FindSlots.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let (_, zone) = try await officeZone(of: input.path.dispute)
+        let window = Interval(
+            start: try zone.parseInstant(b.from, field: "from"),
+            end: try zone.parseInstant(b.to, field: "to", endOfDay: true))
+        if let d = b.durationMinutes, !(1...480).contains(d) {
+            throw MediationError.invalidInput(
+                "duration \(d) minutes is outside 1–480", hint: "sessions last up to 8 hours")
+        }
+        let count = b.options ?? 5
+        guard (1...20).contains(count) else { throw MediationError.invalidInput("options \(count) is outside 1–20") }
+        let finding = try await db.findSlots(
+            dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
+            pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
+            maxOptions: count)
+        let result = Components.Schemas.SlotResult(
+            dispute: finding.dispute.number, policy: finding.policy,
+            requirements: finding.requirements.map(\.description),
+            durationMinutes: finding.durationMinutes,
+            options: finding.answer.options.enumerated().map { view($1, number: $0 + 1, finding: finding, zone: zone) },
+            reasons: finding.answer.reasons,
+            nearest: finding.answer.nearest.map { view($0, number: 0, finding: finding, zone: zone) })
+        return .ok(.init(body: .json(result)))
+    }
+
+    func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let session: Session
+        switch (b.option, b.start) {
+        case (let option?, nil):
+            guard b.panel == nil else {
+                throw MediationError.invalidInput("give --option, or --at with --panel, not both")
+            }
+            session = try await db.bookOption(
+                dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor)
+        case (nil, let start?):
+            let (_, zone) = try await officeZone(of: b.dispute)
+            let panel = try await expertIDs(b.panel)
+            guard !panel.isEmpty else {
+                throw MediationError.invalidInput(
+                    "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
+            }
+            if let d = b.durationMinutes, !(1...480).contains(d) {
+                throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
+            }
+            session = try await db.book(
+                dispute: b.dispute, start: try zone.parseInstant(start, field: "start"),
+                durationMinutes: b.durationMinutes,
+                panel: panel, policy: b.policy, rules: info.rules, room: info.newRoomName(), actor: actor)
+        default:
+            throw MediationError.invalidInput(
+                "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
+        }
+        return .created(.init(body: .json(try await wireSession(session))))
+    }
+
+    func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {
+        let q = input.query
+        var range: Interval?
+        if q.from != nil || q.to != nil {
+            let zone: Zone
+            if let office = Text.nonEmpty(q.office) {
+                zone = try Zone(try await db.office(office).timeZone)
+            } else {
+                zone = Zone.shanghai
+            }
+            range = Interval(
+                start: try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast,
+                end: try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture)
+        }
+        let status = try q.status.flatMap(Text.nonEmpty).map { text -> SessionStatus in
+            guard let s = SessionStatus(rawValue: text) else {
+                throw MediationError.invalidInput(
+                    "status '\(text)' is unknown", hint: SessionStatus.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return s
+        }
+        let list = try await db.sessions(
+            SessionFilter(
+                dispute: Text.nonEmpty(q.dispute), office: Text.nonEmpty(q.office), range: range, status: status))
+        var out: [Components.Schemas.Session] = []
+        for s in list { out.append(try await wireSession(s)) }
+        return .ok(.init(body: .json(.init(sessions: out))))
+    }
+
+    func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
+        .ok(.init(body: .json(try await wireSession(try await db.session(input.path.session)))))
+    }
+
+    func rescheduleSession(_ input: Operations.RescheduleSession.Input) async throws
+        -> Operations.RescheduleSession.Output
+    {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let current = try await db.session(input.path.session)
+        let zone = try Zone(try await db.office(current.officeId).timeZone)
+        let session = try await db.reschedule(
+            session: input.path.session, to: try zone.parseInstant(b.start, field: "start"), rules: info.rules,
+            actor: actor)
+        return .ok(.init(body: .json(try await wireSession(session))))
+    }
+
+    func cancelSession(_ input: Operations.CancelSession.Input) async throws -> Operations.CancelSession.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let session = try await db.cancel(session: input.path.session, reason: b.reason, actor: actor)
+        return .ok(.init(body: .json(try await wireSession(session))))
+    }
+
+    func markSession(_ input: Operations.MarkSession.Input) async throws -> Operations.MarkSession.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
+            throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
+        }
+        let session = try await db.mark(session: input.path.session, status, actor: actor)
+        return .ok(.init(body: .json(try await wireSession(session))))
+    }
+
+    private func substituteViews(_ list: [Substitute]) -> [Components.Schemas.SubstituteView] {
+        list.map { .init(expert: $0.expertId, name: $0.name, sessionsLast30Days: $0.sessionsLast30Days) }
+    }
+
+    func rsvpSession(_ input: Operations.RsvpSession.Input) async throws -> Operations.RsvpSession.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        guard let answer = Invitation(parsing: b.answer) else {
+            throw MediationError.invalidInput("answer '\(b.answer)' is not accepted, declined or pending")
+        }
+        let (session, subs) = try await db.rsvp(
+            session: input.path.session, expert: b.expert, answer, rules: info.rules)
+        return .ok(
+            .init(body: .json(.init(session: try await wireSession(session), substitutes: substituteViews(subs)))))
+    }
+
+    func listSubstitutes(_ input: Operations.ListSubstitutes.Input) async throws -> Operations.ListSubstitutes.Output {
+        let expert = try await db.expert(input.query.expert)
+        let subs = try await db.substitutes(session: input.path.session, replacing: expert.id, rules: info.rules)
+        return .ok(.init(body: .json(.init(substitutes: substituteViews(subs)))))
+    }
+
+    func replaceMember(_ input: Operations.ReplaceMember.Input) async throws -> Operations.ReplaceMember.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let session = try await db.replace(
+            session: input.path.session, expert: b.expert, with: b.with, rules: info.rules, actor: actor)
+        return .ok(.init(body: .json(try await wireSession(session))))
+    }
+}
+
+extension APIHandler {
+    func getSessionLinks(_ input: Operations.GetSessionLinks.Input) async throws -> Operations.GetSessionLinks.Output {
+        guard let role = Caller.current?.role, role >= .staff else {
+            throw MediationError.forbidden("room links carry personal tokens; only staff and admins may see them")
+        }
+        let session = try await db.session(input.path.session)
+        let experts = try await db.experts().filter { e in session.panel.contains { $0.expertId == e.id } }
+        var links: [Components.Schemas.LinkList.LinksPayloadPayload] = []
+        for member in session.panel {
+            let expert = experts.first { $0.id == member.expertId }
+            let link = try session.room.flatMap { room in
+                try info.roomLink(
+                    room, "expert-\(member.expertId)", expert?.name ?? "#\(member.expertId)", expert?.email,
+                    member.lead,
+                    session.start, session.end)
+            }
+            links.append(.init(expert: member.expertId, name: expert?.name ?? "", moderator: member.lead, link: link))
+        }
+        return .ok(.init(body: .json(.init(links: links))))
+    }
+}

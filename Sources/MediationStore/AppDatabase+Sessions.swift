@@ -1,0 +1,621 @@
+import Foundation
+import GRDB
+import MediationCore
+
+/// What `findSlots` answers: the finder's answer and what it was asked, with names for display.
+public struct SlotFinding: Sendable {
+    public var dispute: Dispute
+    public var policy: String
+    public var requirements: [PanelRequirement]
+    public var durationMinutes: Int
+    public var answer: SlotAnswer
+    public var names: [Int64: String]
+}
+
+/// A possible substitute for one panel seat.
+public struct Substitute: Sendable, Equatable {
+    public var expertId: Int64
+    public var name: String
+    public var sessionsLast30Days: Int
+}
+
+/// Which sessions a listing returns.
+public struct SessionFilter: Sendable, Equatable {
+    public var dispute: String?
+    public var office: String?
+    public var range: Interval?
+    public var status: SessionStatus?
+
+    public init(dispute: String? = nil, office: String? = nil, range: Interval? = nil, status: SessionStatus? = nil) {
+        self.dispute = dispute
+        self.office = office
+        self.range = range
+        self.status = status
+    }
+}
+
+extension AppDatabase {
+    // MARK: Finding
+
+    /// Proposes session times for a dispute, and remembers them so that `bookOption` can book one.
+    ///
+    /// - Throws: `invalidInput` for a bad request (the finder's messages), `notFound`.
+    public func findSlots(
+        dispute ref: String, policy: String?, durationMinutes: Int?, window: Interval, pinned: [Int64],
+        excluded: [Int64], rules: SchedulingRules, maxOptions: Int
+    ) async throws -> SlotFinding {
+        let now = clock.now()
+        return try await write { db in
+            let dispute = try Self.findDispute(ref, db).dispute
+            let policyName = rules.policyName(requested: policy, category: dispute.category)
+            guard let chosen = try Self.fetchPolicies(db, name: policyName).first else {
+                let names = try Self.fetchPolicies(db, name: nil).map(\.name)
+                throw MediationError.invalidInput(
+                    "no panel policy '\(policyName)'", hint: "policies: \(names.joined(separator: ", "))")
+            }
+            let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
+            let office = try Self.officeOf(dispute, db)
+            let duration = durationMinutes ?? office.defaultSessionMinutes
+            let search = try Self.slotSearch(
+                db, dispute: dispute, office: office, requirements: requirements, duration: duration, window: window,
+                pinned: pinned, excluded: excluded, rules: rules, now: now, maxOptions: maxOptions, ignoring: nil)
+            let answer = try SlotFinder.find(search)
+            let encoder = JSONEncoder()
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO session_search (dispute_id, duration_minutes, requirements, options, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    dispute.id, duration, RequirementsColumn.encode(requirements),
+                    String(decoding: try encoder.encode(answer.options), as: UTF8.self), now.epoch,
+                ])
+            let names = Dictionary(uniqueKeysWithValues: search.candidates.map { ($0.id, $0.name) })
+            return SlotFinding(
+                dispute: dispute, policy: chosen.name, requirements: requirements, durationMinutes: duration,
+                answer: answer, names: names)
+        }
+    }
+
+    // MARK: Booking
+
+    /// Books option `number` (1-based) of the dispute's last search.
+    ///
+    /// - Throws: `invalidInput` when there is no such option; `conflict` when it is no longer free.
+    public func bookOption(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
+        async throws -> Session
+    {
+        let now = clock.now()
+        return try await write { db in
+            let dispute = try Self.findDispute(ref, db).dispute
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM session_search WHERE dispute_id = ?", arguments: [dispute.id])
+            else {
+                throw MediationError.invalidInput(
+                    "dispute \(dispute.number) has no search to book from",
+                    hint: "run 'session find \(dispute.number)' first")
+            }
+            let options = try JSONDecoder().decode([SlotOption].self, from: Data((row["options"] as String).utf8))
+            guard (1...max(options.count, 1)).contains(number), options.indices.contains(number - 1) else {
+                throw MediationError.invalidInput(
+                    "option \(number) does not exist; the last search for \(dispute.number) had \(options.count) option\(options.count == 1 ? "" : "s")",
+                    hint: "give --option 1 to \(max(options.count, 1)), or search again")
+            }
+            let option = options[number - 1]
+            let requirements = RequirementsColumn.decode(row["requirements"])
+            return try Self.book(
+                db, dispute: dispute, start: option.start, duration: row["duration_minutes"],
+                requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
+                now: now)
+        }
+    }
+
+    /// Books an explicit time and panel; every constraint is checked again inside the write transaction.
+    ///
+    /// - Throws: `conflict` naming the clash when an expert is no longer free; `invalidInput` for a panel that
+    ///   breaks the policy.
+    public func book(
+        dispute ref: String, start: Date, durationMinutes: Int?, panel: [Int64], policy: String?,
+        rules: SchedulingRules, room: String?, actor: Actor
+    ) async throws -> Session {
+        let now = clock.now()
+        return try await write { db in
+            let dispute = try Self.findDispute(ref, db).dispute
+            let name = rules.policyName(requested: policy, category: dispute.category)
+            guard let chosen = try Self.fetchPolicies(db, name: name).first else {
+                throw MediationError.invalidInput("no panel policy '\(name)'")
+            }
+            let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
+            let officeDefault = try Self.officeOf(dispute, db).defaultSessionMinutes
+            let duration = durationMinutes ?? officeDefault
+            return try Self.book(
+                db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
+                rules: rules, room: room, actor: actor, now: now)
+        }
+    }
+
+    static func book(
+        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
+        rules: SchedulingRules, room: String?, actor: Actor, now: Date
+    ) throws -> Session {
+        guard [.open, .unresolved].contains(dispute.status) else {
+            if dispute.status == .scheduled,
+                let booked = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM session WHERE dispute_id = ? AND status = 'booked' ORDER BY starts_at",
+                    arguments: [dispute.id])
+            {
+                throw MediationError.conflict(
+                    "dispute \(dispute.number) already has session #\(booked) booked; reschedule or cancel it first")
+            }
+            throw MediationError.conflict(
+                "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now")
+        }
+        let seats = try Self.checkSlot(
+            db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
+            rules: rules, now: now, ignoring: nil)
+        var record = SessionRecord(
+            Session(
+                disputeId: dispute.id, officeId: dispute.officeId, start: start,
+                end: start.addingTimeInterval(TimeInterval(duration * 60)), room: room, panel: seats),
+            createdAt: now, updatedAt: now)
+        try record.insert(db)
+        try record.savePanel(db)
+        var disputeRecord = try Self.findDispute(String(dispute.id), db)
+        let before = disputeRecord.dispute.status
+        try before.check(.scheduled, dispute: dispute.number)
+        disputeRecord.dispute.status = .scheduled
+        disputeRecord.updatedAt = now
+        try disputeRecord.update(db)
+        try Self.recordStatus(
+            db, dispute: dispute.id, from: before, to: .scheduled, reason: "session #\(record.session.id) booked",
+            actor: actor, at: now)
+        return record.session
+    }
+
+    /// Every constraint for one start and panel, inside the caller's transaction; returns the seats.
+    static func checkSlot(
+        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
+        rules: SchedulingRules, now: Date, ignoring session: Int64?
+    ) throws -> [PanelMember] {
+        guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
+        let end = start.addingTimeInterval(TimeInterval(duration * 60))
+        let buffer = TimeInterval(rules.bufferMinutes * 60)
+        // Clashes with booked sessions first, so the loser of a race hears exactly what it lost to.
+        for expertId in panel {
+            let clash = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT s.id, s.starts_at, s.ends_at, e.name FROM session s
+                    JOIN session_panel p ON p.session_id = s.id JOIN expert e ON e.id = p.expert_id
+                    WHERE p.expert_id = ? AND s.status IN ('booked', 'in_session') AND s.id IS NOT ?
+                      AND s.starts_at < ? AND s.ends_at > ?
+                    """,
+                arguments: [
+                    expertId, session, (end.addingTimeInterval(buffer)).epoch,
+                    (start.addingTimeInterval(-buffer)).epoch,
+                ])
+            if let clash {
+                let name: String = clash["name"]
+                let other: Int64 = clash["id"]
+                throw MediationError.conflict(
+                    "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
+                        + "choose another time or panel (search again with 'session find')")
+            }
+        }
+        let office = try officeOf(dispute, db)
+        let search = try slotSearch(
+            db, dispute: dispute, office: office, requirements: requirements, duration: duration,
+            window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
+            maxOptions: 1, ignoring: session)
+        let answer = try SlotFinder.find(search)
+        guard let option = answer.options.first, option.start == start,
+            Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
+        else {
+            if panel.count != requirements.reduce(0, { $0 + $1.count }) {
+                throw MediationError.invalidInput(
+                    "the panel has \(panel.count) experts but the policy asks for "
+                        + requirements.map(\.description).joined(separator: ", "))
+            }
+            throw MediationError.conflict(
+                "that time and panel are not free: "
+                    + (answer.reasons.isEmpty
+                        ? "an expert or a party is not available" : answer.reasons.joined(separator: "; ")))
+        }
+        let leadIndex =
+            option.panel.firstIndex { requirements[$0.requirementIndex].role == .legalOfficer } ?? 0
+        return option.panel.enumerated().map { i, seat in
+            PanelMember(
+                expertId: seat.expertId, requirementIndex: seat.requirementIndex,
+                requirement: requirements[seat.requirementIndex], lead: i == leadIndex)
+        }
+    }
+
+    // MARK: Changing sessions
+
+    /// Moves a booked session to another time; the panel stays, every constraint is checked again.
+    public func reschedule(session id: Int64, to start: Date, rules: SchedulingRules, actor: Actor) async throws
+        -> Session
+    {
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findSession(id, db)
+            guard record.session.status == .booked else {
+                throw MediationError.conflict(
+                    "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled")
+            }
+            let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
+            let duration = Int(record.session.interval.duration / 60)
+            let seats = try Self.checkSlot(
+                db, dispute: dispute, start: start, duration: duration,
+                requirements: record.session.panel.sorted { $0.requirementIndex < $1.requirementIndex }.reduce(
+                    into: [PanelRequirement]()
+                ) { list, m in
+                    if list.count == m.requirementIndex { list.append(m.requirement) }
+                }, panel: record.session.panel.map(\.expertId), rules: rules, now: now, ignoring: id)
+            record.session.start = start
+            record.session.end = start.addingTimeInterval(TimeInterval(duration * 60))
+            record.session.sequence += 1
+            record.session.panel = seats.map { seat in
+                var s = seat
+                s.lead = record.session.panel.first { $0.expertId == seat.expertId }?.lead ?? seat.lead
+                return s
+            }
+            record.updatedAt = now
+            try record.update(db)
+            try record.savePanel(db)
+            return record.session
+        }
+    }
+
+    /// Cancels a booked session with a reason; the dispute goes back to open.
+    public func cancel(session id: Int64, reason: String, actor: Actor) async throws -> Session {
+        guard let why = Text.nonEmpty(reason) else {
+            throw MediationError.invalidInput("a cancellation needs a reason", hint: "say why with --reason")
+        }
+        return try await move(session: id, to: .cancelled, actor: actor, reason: why)
+    }
+
+    /// Marks a session started, ended or a no-show.
+    public func mark(session id: Int64, _ status: SessionStatus, actor: Actor) async throws -> Session {
+        try await move(session: id, to: status, actor: actor, reason: nil)
+    }
+
+    private func move(session id: Int64, to target: SessionStatus, actor: Actor, reason: String?) async throws
+        -> Session
+    {
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findSession(id, db)
+            try record.session.status.check(target, session: id)
+            record.session.status = target
+            if target == .cancelled {
+                record.session.cancelReason = reason
+                record.session.sequence += 1
+            }
+            record.updatedAt = now
+            try record.update(db)
+            // The dispute follows its session.
+            var disputeRecord = try Self.findDispute(String(record.session.disputeId), db)
+            let before = disputeRecord.dispute.status
+            let after: DisputeStatus? =
+                switch target {
+                case .inSession: .inSession
+                case .cancelled, .noShow: before == .scheduled ? .open : nil
+                default: nil
+                }
+            if let after, after != before {
+                try before.check(after, dispute: disputeRecord.dispute.number)
+                disputeRecord.dispute.status = after
+                disputeRecord.updatedAt = now
+                try disputeRecord.update(db)
+                try Self.recordStatus(
+                    db, dispute: disputeRecord.dispute.id, from: before, to: after,
+                    reason: "session #\(id) \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), actor: actor,
+                    at: now)
+            }
+            return record.session
+        }
+    }
+
+    /// Records a panel member's answer; a decline returns the substitutes for that seat.
+    public func rsvp(session id: Int64, expert ref: String, _ answer: Invitation, rules: SchedulingRules) async throws
+        -> (Session, [Substitute])
+    {
+        let session = try await write { db in
+            var record = try Self.findSession(id, db)
+            let expert = try Self.findExpert(ref, db).expert
+            guard let index = record.session.panel.firstIndex(where: { $0.expertId == expert.id }) else {
+                throw MediationError.invalidInput("\(expert.name) is not on the panel of session #\(id)")
+            }
+            record.session.panel[index].invitation = answer
+            try record.savePanel(db)
+            return record.session
+        }
+        let expertId = try await expert(ref).id
+        return (
+            session, answer == .declined ? try await substitutes(session: id, replacing: expertId, rules: rules) : []
+        )
+    }
+
+    /// Experts who could take `expertId`'s seat at the same time, fairest first.
+    public func substitutes(session id: Int64, replacing expertId: Int64, rules: SchedulingRules) async throws
+        -> [Substitute]
+    {
+        let now = clock.now()
+        return try await read { db in
+            let session = try Self.findSession(id, db).session
+            guard let seat = session.panel.first(where: { $0.expertId == expertId }) else {
+                throw MediationError.invalidInput("expert #\(expertId) is not on the panel of session #\(id)")
+            }
+            let dispute = try Self.findDispute(String(session.disputeId), db).dispute
+            let office = try Self.officeOf(dispute, db)
+            let others = session.panel.filter { $0.expertId != expertId }.map(\.expertId)
+            let requirements = Self.requirements(of: session)
+            let base = try Self.slotSearch(
+                db, dispute: dispute, office: office, requirements: requirements,
+                duration: Int(session.interval.duration / 60), window: session.interval, pinned: others,
+                excluded: [expertId], rules: rules, now: now, maxOptions: 1, ignoring: id)
+            var result: [Substitute] = []
+            for candidate in base.candidates
+            where candidate.id != expertId && !others.contains(candidate.id)
+                && seat.requirement.admits(
+                    role: candidate.role, specialties: Tag.normalize(candidate.specialties),
+                    languages: Tag.normalize(candidate.languages))
+            {
+                var trial = base
+                trial.pinned = others + [candidate.id]
+                guard let answer = try? SlotFinder.find(trial), answer.options.first?.start == session.start else {
+                    continue
+                }
+                let recent = candidate.sessions.filter {
+                    $0.start >= now.addingTimeInterval(-30 * 86400) && $0.start < now
+                }.count
+                result.append(Substitute(expertId: candidate.id, name: candidate.name, sessionsLast30Days: recent))
+            }
+            return result.sorted { ($0.sessionsLast30Days, $0.expertId) < ($1.sessionsLast30Days, $1.expertId) }
+        }
+    }
+
+    /// Puts `newExpert` in `oldExpert`'s seat after checking that the new panel is free.
+    public func replace(
+        session id: Int64, expert oldRef: String, with newRef: String, rules: SchedulingRules, actor: Actor
+    )
+        async throws -> Session
+    {
+        let now = clock.now()
+        return try await write { db in
+            var record = try Self.findSession(id, db)
+            guard record.session.status == .booked else {
+                throw MediationError.conflict(
+                    "session #\(id) is \(record.session.status.rawValue); only a booked panel can change")
+            }
+            let old = try Self.findExpert(oldRef, db).expert
+            let new = try Self.findExpert(newRef, db).expert
+            guard record.session.panel.contains(where: { $0.expertId == old.id }) else {
+                throw MediationError.invalidInput("\(old.name) is not on the panel of session #\(id)")
+            }
+            let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
+            let panel = record.session.panel.map { $0.expertId == old.id ? new.id : $0.expertId }
+            let seats = try Self.checkSlot(
+                db, dispute: dispute, start: record.session.start, duration: Int(record.session.interval.duration / 60),
+                requirements: Self.requirements(of: record.session), panel: panel, rules: rules, now: now, ignoring: id)
+            let lead = record.session.panel.first { $0.lead }?.expertId
+            record.session.panel = seats.map { seat in
+                var s = seat
+                s.lead = seat.expertId == (lead == old.id ? new.id : lead)
+                s.invitation = record.session.panel.first { $0.expertId == seat.expertId }?.invitation ?? .pending
+                return s
+            }
+            record.session.sequence += 1
+            record.updatedAt = now
+            try record.update(db)
+            try record.savePanel(db)
+            return record.session
+        }
+    }
+
+    // MARK: Reading
+
+    public func session(_ id: Int64) async throws -> Session {
+        try await read { db in try Self.findSession(id, db).session }
+    }
+
+    public func sessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
+        try await read { db in
+            var sql = "SELECT * FROM session WHERE 1"
+            var arguments: StatementArguments = []
+            if let ref = filter.dispute {
+                sql += " AND dispute_id = ?"
+                arguments += [try Self.findDispute(ref, db).dispute.id]
+            }
+            if let office = filter.office?.lowercased() {
+                guard try OfficeRecord.fetchOne(db, key: office) != nil else { throw Self.officeNotFound(office, db) }
+                sql += " AND office_id = ?"
+                arguments += [office]
+            }
+            if let range = filter.range {
+                sql += " AND starts_at < ? AND ends_at > ?"
+                arguments += [range.end.epoch, range.start.epoch]
+            }
+            if let status = filter.status {
+                sql += " AND status = ?"
+                arguments += [status.rawValue]
+            }
+            var records = try SessionRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
+            for i in records.indices { try records[i].loadPanel(db) }
+            return records.map(\.session)
+        }
+    }
+
+    /// Names of experts by id, for display.
+    public func expertNames(_ ids: [Int64]) async throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, name FROM expert WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(ids))
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["name"] as String) })
+        }
+    }
+
+    // MARK: Helpers inside transactions
+
+    static func requirements(of session: Session) -> [PanelRequirement] {
+        var list: [PanelRequirement] = []
+        for member in session.panel.sorted(by: { $0.requirementIndex < $1.requirementIndex })
+        where list.count == member.requirementIndex {
+            list.append(member.requirement)
+        }
+        return list
+    }
+
+    static func officeOf(_ dispute: Dispute, _ db: Database) throws -> Office {
+        guard let office = try OfficeRecord.fetchOne(db, key: dispute.officeId)?.office else {
+            throw officeNotFound(dispute.officeId, db)
+        }
+        return office
+    }
+
+    static func findSession(_ id: Int64, _ db: Database) throws -> SessionRecord {
+        guard var record = try SessionRecord.fetchOne(db, key: id) else {
+            throw MediationError.notFound("no session #\(id); 'session list' shows them")
+        }
+        try record.loadPanel(db)
+        return record
+    }
+
+    /// The finder's input for a dispute, read from the store in the caller's transaction.
+    static func slotSearch(
+        _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
+        window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
+        ignoring session: Int64?
+    ) throws -> SlotSearch {
+        let nearestDays = 28
+        let horizon = Interval(
+            start: min(window.start, now).addingTimeInterval(-32 * 86400),
+            end: window.end.addingTimeInterval(TimeInterval((nearestDays + 8) * 86400)))
+        let parties = try parties(of: dispute.id, db)
+        let conflicted = Set(
+            try ConflictRecord.fetchAll(db, sql: "SELECT * FROM conflict").map(\.conflict).filter {
+                $0.concerns(parties)
+            }
+            .map(\.expertId))
+        let experts = try ExpertRecord.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM expert WHERE (active = 1 OR id IN (SELECT value FROM json_each(?)))
+                AND (serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\' OR id IN (SELECT value FROM json_each(?)))
+                ORDER BY id
+                """,
+            arguments: [jsonArray(pinned), TagColumn.pattern(office.id), jsonArray(pinned)]
+        ).map(\.expert)
+        func spans(_ table: String) throws -> [Int64: [Interval]] {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?",
+                arguments: [horizon.end.epoch, horizon.start.epoch])
+            return Dictionary(grouping: rows, by: { $0["expert_id"] as Int64 }).mapValues { rows in
+                rows.map { Interval(start: $0.date("starts_at"), end: $0.date("ends_at")) }
+            }
+        }
+        let timeOff = try spans("expert_time_off")
+        let extra = try spans("expert_extra_availability")
+        let sessionRows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
+                WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
+                """,
+            arguments: [session, horizon.end.epoch, horizon.start.epoch])
+        let sessions = Dictionary(grouping: sessionRows, by: { $0["expert_id"] as Int64 }).mapValues { rows in
+            rows.map { Interval(start: $0.date("starts_at"), end: $0.date("ends_at")) }
+        }
+        let candidates = experts.map { e in
+            SlotCandidate(
+                id: e.id, name: e.name, role: e.role, specialties: e.specialties, languages: e.languages,
+                active: e.active, conflicted: conflicted.contains(e.id), timeZone: e.timeZone,
+                weeklyHours: e.weeklyHours, timeOff: timeOff[e.id] ?? [], extra: extra[e.id] ?? [],
+                sessions: sessions[e.id] ?? [], maxSessionsPerDay: e.maxSessionsPerDay,
+                maxSessionsPerWeek: e.maxSessionsPerWeek)
+        }
+        let partyWindow = Interval(
+            start: window.start, end: window.end.addingTimeInterval(TimeInterval(nearestDays * 86400)))
+        return SlotSearch(
+            requirements: requirements, durationMinutes: duration, window: window, now: now,
+            minimumNoticeMinutes: rules.minimumNoticeMinutes, bufferMinutes: rules.bufferMinutes,
+            officeTimeZone: office.timeZone, officeHours: office.workingHours, holidays: rules.holidays,
+            parties: parties.map { $0.free(in: partyWindow) }, candidates: candidates, pinned: pinned,
+            excluded: excluded, preferredSpecialties: [dispute.category], maxOptions: maxOptions,
+            nearestSearchDays: nearestDays)
+    }
+
+    private static func jsonArray(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+}
+
+/// A row of `session`, with its panel rows.
+struct SessionRecord: FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "session"
+    var session: Session
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ session: Session, createdAt: Date, updatedAt: Date) {
+        self.session = session
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    init(row: Row) throws {
+        let status: String = row["status"]
+        session = Session(
+            id: row["id"], disputeId: row["dispute_id"], officeId: row["office_id"], start: row.date("starts_at"),
+            end: row.date("ends_at"), status: SessionStatus(rawValue: status) ?? .booked, sequence: row["sequence"],
+            room: row["room"], panel: [], cancelReason: row["cancel_reason"])
+        createdAt = row.date("created_at")
+        updatedAt = row.date("updated_at")
+    }
+
+    func encode(to c: inout PersistenceContainer) throws {
+        c["id"] = session.id == 0 ? nil : session.id
+        c["dispute_id"] = session.disputeId
+        c["office_id"] = session.officeId
+        c["starts_at"] = session.start.epoch
+        c["ends_at"] = session.end.epoch
+        c["status"] = session.status.rawValue
+        c["sequence"] = session.sequence
+        c["room"] = session.room
+        c["cancel_reason"] = session.cancelReason
+        c["created_at"] = createdAt.epoch
+        c["updated_at"] = updatedAt.epoch
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { session.id = inserted.rowID }
+
+    mutating func loadPanel(_ db: Database) throws {
+        session.panel = try Row.fetchAll(
+            db, sql: "SELECT * FROM session_panel WHERE session_id = ? ORDER BY requirement_index, expert_id",
+            arguments: [session.id]
+        ).compactMap { row in
+            let invitation: String = row["invitation"]
+            guard let requirement = try? PanelRequirement(parsing: row["requirement"]) else { return nil }
+            return PanelMember(
+                expertId: row["expert_id"], requirementIndex: row["requirement_index"], requirement: requirement,
+                invitation: Invitation(rawValue: invitation) ?? .pending, lead: row["lead"])
+        }
+    }
+
+    func savePanel(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM session_panel WHERE session_id = ?", arguments: [session.id])
+        for m in session.panel {
+            try db.execute(
+                sql: """
+                    INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.id, m.expertId, m.requirementIndex, m.requirement.description, m.invitation.rawValue,
+                    m.lead,
+                ])
+        }
+    }
+}

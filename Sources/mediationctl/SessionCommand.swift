@@ -1,0 +1,369 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct SessionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract: "Mediation sessions: find times, book, and follow them through.",
+        discussion: """
+            'session find DISPUTE --from --to' prints numbered options (a time and a full panel for which the
+            experts and the parties are all free); 'session book DISPUTE --option N' books one. SESSION is the
+            session's id.
+            """,
+        subcommands: [
+            Find.self, Book.self, List.self, Show.self, Reschedule.self, Cancel.self, Replace.self, Rsvp.self,
+            Start.self, End.self, NoShow.self, Week.self, Links.self,
+        ])
+
+    struct Find: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose times with a full, fair panel (staff).",
+            discussion: """
+                Example: mediationctl session find JS-2026-0001 --from 2026-12-07 --to 2026-12-18 --pin 陈志远
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @Option(help: "Window start (a date, or 'date HH:MM' in office time).") var from: String
+        @Option(help: "Window end (a date means the end of that day).") var to: String
+        @Option(help: "Panel policy (default: by category, else 'standard').") var policy: String?
+        @Option(name: .customLong("minutes"), parsing: .unconditional, help: "Session length (default: the office's).")
+        var minutes: Int?
+        @Option(help: "An expert who must be on the panel (repeat).") var pin: [String] = []
+        @Option(help: "An expert not to propose (repeat).") var exclude: [String] = []
+        @Option(parsing: .unconditional, help: "How many options (default 5).") var options: Int?
+
+        func run() async throws {
+            let body = Components.Schemas.SlotRequest(
+                from: from, to: to, policy: policy, durationMinutes: minutes, pin: pin.isEmpty ? nil : pin,
+                exclude: exclude.isEmpty ? nil : exclude, options: options)
+            switch try await global.client().call({
+                try await $0.findSlots(path: .init(dispute: dispute), body: .json(body))
+            }) {
+            case .ok(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                print(
+                    "\(r.dispute): \(r.durationMinutes) min, policy \(r.policy) (\(r.requirements.joined(separator: ", ")))"
+                )
+                for o in r.options { SessionCommand.printOption(o) }
+                if r.options.isEmpty {
+                    print("nothing fits in the window:")
+                    for reason in r.reasons { print("  - \(reason)") }
+                    if let n = r.nearest {
+                        print("nearest option outside the window:")
+                        SessionCommand.printOption(n)
+                    }
+                } else {
+                    print("book one with: mediationctl session book \(r.dispute) --option N")
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func printOption(_ o: Components.Schemas.SlotOptionView) {
+        let label = o.number > 0 ? "[\(o.number)]" : "[-]"
+        print("\(label) \(o.start) → \(String(o.end.dropFirst(11).prefix(5)))")
+        for seat in o.panel {
+            print(
+                "      \(seat.requirement.padding(toLength: 22, withPad: " ", startingAt: 0)) \(seat.name) (#\(seat.expert))"
+            )
+        }
+        print("      \(o.explanation)")
+    }
+
+    struct Book: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Book an option of the last search, or an explicit time and panel (staff).",
+            discussion: """
+                Example: mediationctl session book JS-2026-0001 --option 1
+                         mediationctl session book JS-2026-0001 --at '2026-12-08 14:00' --panel 王建国 --panel 陈志远 --panel 周敏
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @Option(parsing: .unconditional, help: "The option number 'session find' printed.") var option: Int?
+        @Option(help: "An explicit start.") var at: String?
+        @Option(help: "A panel member for --at (repeat).") var panel: [String] = []
+        @Option(name: .customLong("minutes"), parsing: .unconditional, help: "Session length.") var minutes: Int?
+        @Option(help: "Panel policy for --at.") var policy: String?
+
+        func validate() throws {
+            if option == nil && at == nil { throw ValidationError("give --option N, or --at TIME with --panel") }
+            if option != nil && at != nil { throw ValidationError("give --option or --at, not both") }
+            if at != nil && panel.isEmpty {
+                throw ValidationError("--at needs the panel: --panel EXPERT for each seat")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.BookRequest(
+                dispute: dispute, option: option, start: at, panel: panel.isEmpty ? nil : panel,
+                durationMinutes: minutes, policy: policy)
+            switch try await global.client().call({ try await $0.bookSession(body: .json(body)) }) {
+            case .created(let c): try SessionCommand.show(try c.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sessions by start.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this dispute's.") var dispute: String?
+        @Option(help: "Only this office's.") var office: String?
+        @Option(help: "From (a date).") var from: String?
+        @Option(help: "To (a date: its end).") var to: String?
+        @Option(help: "Only this status.") var status: String?
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.listSessions(
+                    query: .init(dispute: dispute, office: office, from: from, to: to, status: status))
+            }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("ID", "DISPUTE", "START", "END", "STATUS", "PANEL")
+                for s in list.sessions {
+                    table.add(
+                        String(s.id), s.dispute, s.start, String(s.end.dropFirst(11).prefix(5)), s.status.rawValue,
+                        s.panel.map(\.name).joined(separator: ", "))
+                }
+                table.print()
+                print("\(list.sessions.count) session\(list.sessions.count == 1 ? "" : "s")")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a session and its panel.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getSession(path: .init(session: session)) }) {
+            case .ok(let ok): try SessionCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Reschedule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a booked session; the panel stays (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Option(help: "The new start.") var to: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.rescheduleSession(path: .init(session: session), body: .json(.init(start: to)))
+            }) {
+            case .ok(let ok): try SessionCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a booked session with a reason (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.cancelSession(path: .init(session: session), body: .json(.init(reason: reason)))
+            }) {
+            case .ok(let ok): try SessionCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Replace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a panel member (staff); without --with, list ranked substitutes.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Argument(help: "The member to replace.") var expert: String
+        @Option(name: .customLong("with"), help: "The substitute.") var substitute: String?
+
+        func run() async throws {
+            let client = try global.client()
+            guard let substitute else {
+                switch try await client.call({
+                    try await $0.listSubstitutes(path: .init(session: session), query: .init(expert: expert))
+                }) {
+                case .ok(let ok):
+                    let list = try ok.body.json
+                    if global.json { return try printJSON(list) }
+                    SessionCommand.printSubstitutes(list.substitutes)
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+                return
+            }
+            switch try await client.call({
+                try await $0.replaceMember(
+                    path: .init(session: session), body: .json(.init(expert: expert, with: substitute)))
+            }) {
+            case .ok(let ok): try SessionCommand.show(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func printSubstitutes(_ list: [Components.Schemas.SubstituteView]) {
+        if list.isEmpty { return print("no substitute of that seat is free at that time") }
+        print("substitutes, fairest first:")
+        for (i, s) in list.enumerated() {
+            print("  \(i + 1). \(s.name) (#\(s.expert)), \(s.sessionsLast30Days) session(s) in the last 30 days")
+        }
+    }
+
+    struct Rsvp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a panel member's answer: accepted, declined or pending (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Argument(help: "The member.") var expert: String
+        @Argument(help: "accepted, declined or pending.") var answer: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.rsvpSession(
+                    path: .init(session: session), body: .json(.init(expert: expert, answer: answer)))
+            }) {
+            case .ok(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                try SessionCommand.show(r.session, json: false)
+                if answer.lowercased().hasPrefix("decl") || answer == "拒绝" {
+                    SessionCommand.printSubstitutes(r.substitutes)
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Links: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Each panel member's own room link (staff); Jitsi links carry a personal token: do not share them.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getSessionLinks(path: .init(session: session)) }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                for l in list.links {
+                    print(
+                        "\(l.name) (#\(l.expert))\(l.moderator ? ", moderator" : ""): \(l.link ?? "(no room: rooms.provider is none)")"
+                    )
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func mark(_ global: GlobalOptions, _ session: Int64, _ status: String) async throws {
+        switch try await global.client().call({
+            try await $0.markSession(path: .init(session: session), body: .json(.init(status: status)))
+        }) {
+        case .ok(let ok): try SessionCommand.show(try ok.body.json, json: global.json)
+        case .default(let s, let p): throw apiFailure(s, p)
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a session started (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        func run() async throws { try await SessionCommand.mark(global, session, "in_session") }
+    }
+
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a session ended (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        func run() async throws { try await SessionCommand.mark(global, session, "ended") }
+    }
+
+    struct NoShow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "no-show", abstract: "Mark a no-show (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        func run() async throws { try await SessionCommand.mark(global, session, "no_show") }
+    }
+
+    struct Week: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A week at a glance: one column per day, the sessions under it.",
+            discussion: "Example: mediationctl session week --office jinshan --week 2026-W49")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this office's sessions.") var office: String?
+        @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?
+
+        func run() async throws {
+            let monday = try SessionCommand.monday(of: week)
+            let sunday = monday.adding(days: 6)
+            switch try await global.client().call({
+                try await $0.listSessions(
+                    query: .init(office: office, from: monday.description, to: sunday.description))
+            }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                let days = (0..<7).map { monday.adding(days: $0) }
+                var columns: [[String]] = days.map { _ in [] }
+                for s in list.sessions where s.status != .cancelled {
+                    guard let i = days.firstIndex(where: { s.start.hasPrefix($0.description) }) else { continue }
+                    columns[i].append("\(s.start.dropFirst(11).prefix(5)) \(s.dispute)")
+                }
+                var table = Table()
+                table.header = days.map { "\($0.weekday.code) \($0.description.dropFirst(5))" }
+                for row in 0..<max(columns.map(\.count).max() ?? 0, 1) {
+                    table.add(row: columns.map { row < $0.count ? $0[row] : (row == 0 ? "·" : "") })
+                }
+                print("week \(week ?? "of \(monday)")\(office.map { ", \($0)" } ?? "")")
+                table.print()
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    /// The Monday of an ISO week `2026-W49`, or of this week.
+    static func monday(of week: String?) throws -> LocalDate {
+        guard let week else {
+            let today = Zone.shanghai.wallClock(Date()).date
+            return today.adding(days: -(today.weekday.rawValue - 1))
+        }
+        let parts = week.uppercased().split(separator: "-W")
+        guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (1...53).contains(number),
+            let jan4 = LocalDate(year: year, month: 1, day: 4)
+        else {
+            throw CLIFailure.input("--week '\(week)' is not an ISO week; write it like 2026-W49")
+        }
+        let firstMonday = jan4.adding(days: -(jan4.weekday.rawValue - 1))
+        return firstMonday.adding(days: (number - 1) * 7)
+    }
+
+    static func show(_ s: Components.Schemas.Session, json: Bool) throws {
+        if json { return try printJSON(s) }
+        print(
+            "session #\(s.id) for \(s.dispute): \(s.start) → \(String(s.end.dropFirst(11).prefix(5)))  [\(s.status.rawValue), sequence \(s.sequence)]"
+        )
+        if let room = s.room { print("room:   \(room)") }
+        if let reason = s.cancelReason { print("cancelled: \(reason)") }
+        var table = Table("SEAT", "EXPERT", "INVITATION", "LEAD")
+        for m in s.panel {
+            table.add(
+                m.requirement, "\(m.name) (#\(m.expert))", m.invitation?.rawValue ?? "-", m.lead == true ? "lead" : "")
+        }
+        table.print()
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Finding, booking and following sessions through the real binaries.
+@Suite(.serialized)
+struct SessionEndToEndTests {
+    /// A week from next Monday, as dates in Asia/Shanghai.
+    func nextWeek() -> (String, String) {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let today = calendar.startOfDay(for: Date())
+        let weekday = calendar.component(.weekday, from: today)  // 1 = Sunday
+        let toMonday = (9 - weekday) % 7 == 0 ? 7 : (9 - weekday) % 7
+        let monday = calendar.date(byAdding: .day, value: toMonday + 7, to: today) ?? today
+        let friday = calendar.date(byAdding: .day, value: 11, to: monday) ?? today
+        let f = DateFormatter()
+        f.calendar = calendar
+        f.timeZone = calendar.timeZone
+        f.dateFormat = "yyyy-MM-dd"
+        return (f.string(from: monday), f.string(from: friday))
+    }
+
+    func setUp(_ d: DaemonUnderTest, disputes: Int) throws -> [String] {
+        try addSampleOffices(d)
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        return try (0..<disputes).map { i in
+            let r = try d.json("dispute", "open", "--office", "jinshan", "--title", "纠纷 \(i)", "--category", "noise")
+            return try #require(((r as? [String: Any])?["dispute"] as? [String: Any])?["number"] as? String)
+        }
+    }
+
+    func find(_ d: DaemonUnderTest, _ dispute: String, _ args: String...) throws -> [String: Any] {
+        let (from, to) = nextWeek()
+        return try #require(
+            try d.json(args: ["session", "find", dispute, "--from", from, "--to", to] + args) as? [String: Any])
+    }
+
+    @Test func eightClientsRaceForTheSameExpertsAndExactlyOneWinsEachSlot() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let disputes = try setUp(d, disputes: 16)
+        let found = try find(d, disputes[0], "--options", "5")
+        let options = try #require(found["options"] as? [[String: Any]])
+        // Two slots far enough apart that one panel can sit in both.
+        let first = try #require(options.first)
+        let panel = try #require(first["panel"] as? [[String: Any]]).compactMap { $0["expert"] as? Int }.map(
+            String.init)
+        #expect(panel.count == 3)
+        let later = try #require(
+            try find(d, disputes[0], "--options", "20").self["options"] as? [[String: Any]]
+        ).last { ($0["start"] as? String ?? "").prefix(10) != (first["start"] as? String ?? "").prefix(10) }
+        let slots = [try #require(first["start"] as? String), try #require(later?["start"] as? String)]
+        for (round, start) in slots.enumerated() {
+            let racers = disputes[(round * 8)..<(round * 8 + 8)]
+            let processes = try racers.map { dispute -> (Process, URL) in
+                let out = d.dir.appendingPathComponent("race-\(dispute).txt")
+                _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: Repo.ctl)
+                p.arguments =
+                    ["--socket", d.socket, "session", "book", dispute, "--at", start]
+                    + panel.flatMap { ["--panel", $0] }
+                let handle = try FileHandle(forWritingTo: out)
+                p.standardOutput = handle
+                p.standardError = handle
+                return (p, out)
+            }
+            for (p, _) in processes { try p.run() }
+            for (p, _) in processes { p.waitUntilExit() }
+            let winners = processes.filter { $0.0.terminationStatus == 0 }
+            let losers = processes.filter { $0.0.terminationStatus != 0 }
+            #expect(winners.count == 1, "round \(round): exactly one booking wins")
+            #expect(losers.count == 7)
+            for (p, out) in losers {
+                let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+                #expect(p.terminationStatus == 2, "409 is exit 2: \(text)")
+                #expect(text.contains("is already booked for session #"), "the loser hears the conflict: \(text)")
+            }
+        }
+        let sessions = try #require(try d.json("session", "list", "--status", "booked") as? [String: Any])
+        let list = try #require(sessions["sessions"] as? [[String: Any]])
+        #expect(list.count == 2)
+        // No expert sits in two overlapping sessions.
+        #expect(Set(list.compactMap { $0["start"] as? String }).count == 2)
+
+        // Data survives a restart.
+        #expect(d.stop() == 0)
+        try d.start()
+        let again = try #require(try d.json("session", "list") as? [String: Any])
+        #expect((again["sessions"] as? [Any])?.count == 2)
+    }
+
+    @Test func aSessionIsFollowedThroughAndTheDisputeFollowsIt() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let disputes = try setUp(d, disputes: 2)
+        let dispute = disputes[0]
+        let found = try find(d, dispute)
+        #expect((found["options"] as? [Any])?.isEmpty == false, "\(found)")
+        let booked = try d.ctl("session", "book", dispute, "--option", "1")
+        #expect(booked.status == 0, "\(booked)")
+        #expect(booked.stdout.contains("lead"), "the legal officer leads: \(booked)")
+        let detail = try #require(try d.json("dispute", "show", dispute) as? [String: Any])
+        #expect((detail["dispute"] as? [String: Any])?["status"] as? String == "scheduled")
+        let second = try d.ctl("session", "book", dispute, "--option", "2")
+        #expect(second.status == 2 && second.stderr.contains("already has session #1 booked"), "\(second)")
+
+        // A decline lists substitutes of the same seat; replacing one raises the sequence.
+        let session = try #require(try d.json("session", "show", "1") as? [String: Any])
+        let panel = try #require(session["panel"] as? [[String: Any]])
+        let lawyer = try #require(panel.first { ($0["requirement"] as? String) == "lawyer" }?["expert"] as? Int)
+        let rsvp = try #require(try d.json("session", "rsvp", "1", String(lawyer), "declined") as? [String: Any])
+        let substitutes = try #require(rsvp["substitutes"] as? [[String: Any]])
+        if let substitute = substitutes.first?["expert"] as? Int {
+            let replaced = try #require(
+                try d.json("session", "replace", "1", String(lawyer), "--with", String(substitute)) as? [String: Any])
+            #expect(replaced["sequence"] as? Int == 1)
+            #expect((replaced["panel"] as? [[String: Any]])?.contains { $0["expert"] as? Int == substitute } == true)
+        }
+
+        let cancelled = try d.ctl("session", "cancel", "1", "--reason", "当事人住院")
+        #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled"), "\(cancelled)")
+        let reopened = try #require(try d.json("dispute", "show", dispute) as? [String: Any])
+        #expect((reopened["dispute"] as? [String: Any])?["status"] as? String == "open")
+        let reschedule = try d.ctl("session", "reschedule", "1", "--to", nextWeek().0 + " 14:00")
+        #expect(reschedule.status == 2 && reschedule.stderr.contains("only a booked session can be rescheduled"))
+        let start = try d.ctl("session", "start", "1")
+        #expect(start.status == 2 && start.stderr.contains("is cancelled; it cannot become in_session"), "\(start)")
+
+        // Book again, start, end.
+        _ = try find(d, dispute)
+        #expect(try d.ctl("session", "book", dispute, "--option", "1").status == 0)
+        #expect(try d.ctl("session", "start", "2").status == 0)
+        let inSession = try #require(try d.json("dispute", "show", dispute) as? [String: Any])
+        #expect((inSession["dispute"] as? [String: Any])?["status"] as? String == "in_session")
+        #expect(try d.ctl("session", "end", "2").status == 0)
+        let week = try d.ctl("session", "week", "--office", "jinshan", "--week", "1999-W60")
+        #expect(week.status == 2 && week.stderr.contains("is not an ISO week"))
+    }
+
+    @Test func badSchedulingInputIsRefusedAndNothingWritten() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let disputes = try setUp(d, disputes: 1)
+        let dispute = disputes[0]
+        let (from, to) = nextWeek()
+        let cases: [([String], String)] = [
+            (["--from", "2020-01-06", "--to", "2020-01-10"], "in the past"),
+            (["--from", to, "--to", from], "ends before it starts"),
+            (["--from", from, "--to", to, "--minutes", "0"], "duration 0 minutes is outside 1–480"),
+            (["--from", from, "--to", to, "--minutes", "600"], "duration 600 minutes is outside 1–480"),
+            (["--from", from, "--to", to, "--pin", "nobody-at-all"], "no expert 'nobody-at-all'"),
+            (["--from", from, "--to", to, "--policy", "nonesuch"], "no panel policy 'nonesuch'"),
+        ]
+        for (args, message) in cases {
+            let r = try d.ctl(args: ["session", "find", dispute] + args)
+            #expect(r.status == 2, "\(args): \(r)")
+            #expect(r.stderr.contains(message), "\(args) should say '\(message)': \(r)")
+        }
+        // An inactive or conflicted expert cannot be pinned.
+        #expect(try d.ctl("expert", "deactivate", "王建国").status == 0)
+        let inactive = try d.ctl("session", "find", dispute, "--from", from, "--to", to, "--pin", "王建国")
+        #expect(inactive.status == 2 && inactive.stderr.contains("王建国"), "\(inactive)")
+        #expect(
+            try d.ctl("party", "add", dispute, "--name", "王强", "--side", "respondent", "--organisation", "律所").status
+                == 0)
+        #expect(try d.ctl("conflict", "add", "陈志远", "--organisation", "律所").status == 0)
+        let conflicted = try d.ctl("session", "find", dispute, "--from", from, "--to", to, "--pin", "陈志远")
+        #expect(conflicted.status == 2 && conflicted.stderr.contains("陈志远"), "\(conflicted)")
+        // A panel that breaks the policy: three lawyers for a standard panel.
+        let lawyers = try #require(
+            (try d.json("expert", "list", "--role", "lawyer", "--active") as? [String: Any])?["experts"]
+                as? [[String: Any]]
+        ).compactMap { $0["id"] as? Int }.prefix(3).map(String.init)
+        let wrong = try d.ctl(
+            args: ["session", "book", dispute, "--at", from + " 14:00"] + lawyers.flatMap { ["--panel", $0] })
+        #expect(wrong.status == 2, "\(wrong)")
+        #expect(try d.ctl("session", "book", dispute, "--option", "9").status == 2)
+        let none = try #require(try d.json("session", "list") as? [String: Any])
+        #expect((none["sessions"] as? [Any])?.isEmpty == true)
+    }
+}
+
+extension DaemonUnderTest {
+    func json(args: [String]) throws -> Any {
+        let outcome = try runProgram(Repo.ctl, ["--socket", socket, "--json"] + args)
+        guard outcome.status == 0 else { throw HarnessError("mediationctl failed: \(outcome)") }
+        return try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))
+    }
+}
+
+/// Video rooms: a Jitsi configuration gives each panel member a signed link that PyJWT verifies.
+@Suite(.serialized)
+struct RoomEndToEndTests {
+    @Test func jitsiLinksCarryATokenARealVerifierAccepts() throws {
+        if !FileManager.default.fileExists(atPath: Repo.root.appendingPathComponent(".venv/bin/python").path) {
+            let setup = try runProgram("/bin/sh", [Repo.root.appendingPathComponent("scripts/python-env.sh").path])
+            #expect(setup.status == 0, "\(setup)")
+        }
+        let secret = String(repeating: "k", count: 40)
+        let d = try DaemonUnderTest()
+        let secretFile = d.dir.appendingPathComponent("jitsi.secret").path
+        try (secret + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try d.start(environment: [
+            "MEDIATIOND_ROOMS_PROVIDER": "jitsi", "MEDIATIOND_ROOMS_JITSI_DOMAIN": "meet.example.org",
+            "MEDIATIOND_ROOMS_JITSI_APP_ID": "mediation", "MEDIATIOND_ROOMS_JITSI_SECRET_FILE": secretFile,
+        ])
+        let numbers = try SessionEndToEndTests().setUp(d, disputes: 1)
+        _ = try SessionEndToEndTests().find(d, numbers[0])
+        let booked = try #require(try d.json("session", "book", numbers[0], "--option", "1") as? [String: Any])
+        let room = try #require(booked["room"] as? String)
+        #expect(room.count >= 26, "at least 128 random bits")
+        let links = try #require((try d.json("session", "links", "1") as? [String: Any])?["links"] as? [[String: Any]])
+        #expect(links.count == 3)
+        #expect(links.filter { $0["moderator"] as? Bool == true }.count == 1, "only the lead moderates")
+        for entry in links {
+            let link = try #require(entry["link"] as? String)
+            #expect(link.hasPrefix("https://meet.example.org/\(room)?jwt="))
+            let token = String(link.split(separator: "=", maxSplits: 1)[1])
+            var env = ProcessInfo.processInfo.environment
+            env["JWT_SECRET"] = secret
+            let verified = try runProgram(
+                Repo.root.appendingPathComponent(".venv/bin/python").path,
+                [
+                    Repo.root.appendingPathComponent("Tests/peers/jwt_verify.py").path, token, "--audience", "jitsi",
+                    "--issuer", "mediation",
+                ], environment: env)
+            #expect(verified.status == 0, "PyJWT must accept the token: \(verified)")
+            let payload = try #require(
+                try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])
+            #expect(payload["room"] as? String == room)
+            #expect(payload["sub"] as? String == "meet.example.org")
+            let user = try #require((payload["context"] as? [String: Any])?["user"] as? [String: Any])
+            #expect(user["moderator"] as? Bool == (entry["moderator"] as? Bool))
+            #expect(user["name"] as? String == entry["name"] as? String)
+            env["JWT_SECRET"] = secret + "x"
+            let forged = try runProgram(
+                Repo.root.appendingPathComponent(".venv/bin/python").path,
+                [
+                    Repo.root.appendingPathComponent("Tests/peers/jwt_verify.py").path, token, "--audience", "jitsi",
+                    "--issuer", "mediation",
+                ], environment: env)
+            #expect(forged.status == 1, "another secret must not verify")
+        }
+        #expect(!d.log().contains("jwt="), "tokens never reach the log")
+
+        let short = try DaemonUnderTest()
+        var env = ProcessInfo.processInfo.environment
+        env["MEDIATIOND_ROOMS_PROVIDER"] = "jitsi"
+        env["MEDIATIOND_ROOMS_JITSI_DOMAIN"] = "meet.example.org"
+        env["MEDIATIOND_ROOMS_JITSI_APP_ID"] = "mediation"
+        env["MEDIATIOND_ROOMS_JITSI_SECRET_FILE"] = "/nonexistent/secret"
+        let refused = try runProgram(Repo.daemon, ["--config", short.config], environment: env)
+        #expect(refused.status == 2 && refused.stderr.contains("/nonexistent/secret"), "\(refused)")
+    }
+}
