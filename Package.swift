@@ -103,6 +103,7 @@ let package = Package(
             name: "mediation-bench",
             dependencies: [
                 "MediationCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -67,6 +67,7 @@ struct Bench: ParsableCommand {
             wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
         }
         let loadedRSS = rssKiB(daemon.processIdentifier)
+        let booking = try BookingBench.run(ctl: ctl, socket: socketPath, directory: dir.path)
 
         print("mediation-bench (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
         print(
@@ -86,6 +87,7 @@ struct Bench: ParsableCommand {
                 format: "daemon resident memory: idle %.1f MB, with %d experts %.1f MB",
                 Double(idleRSS) / 1024, experts, Double(loadedRSS) / 1024))
         print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
+        for line in booking { print(line) }
         for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Glibc
+
+/// Booking throughput through the socket with 8 concurrent clients, beside single-row SQLite transactions
+/// with the same durability (WAL, synchronous=FULL) in the same run.
+enum BookingBench {
+    static func run(ctl: String, socket: String, directory: String, clients: Int = 8, perClient: Int = 40) throws
+        -> [String]
+    {
+        // Office open every day and all day, and one private trio of experts per client so that clients race
+        // for the database, not for the same experts.
+        try runQuiet(
+            ctl, [
+                "--socket", socket, "office", "add", "benchbook", "--name", "booking bench", "--prefix", "BB",
+                "--hours", "mon-sun 00:00-24:00",
+            ])
+        var roster = ["name,role,mobile,offices,weekly_hours,max_per_day,max_per_week"]
+        for c in 0..<clients {
+            for (r, role) in ["legal_officer", "lawyer", "community_staff"].enumerated() {
+                roster.append(
+                    "bb\(c)-\(r),\(role),1\(String(format: "%010d", 5_000_000_000 + c * 10 + r)),benchbook,"
+                        + "mon-sun 00:00-24:00,24,100")
+            }
+        }
+        let rosterPath = directory + "/booking-roster.csv"
+        try (roster.joined(separator: "\n") + "\n").write(toFile: rosterPath, atomically: true, encoding: .utf8)
+        try runQuiet(ctl, ["--socket", socket, "expert", "import", rosterPath])
+        let disputes = clients * perClient
+        for i in 0..<disputes {
+            try runQuietFast(
+                socket, "POST", "/v1/disputes",
+                #"{"office":"benchbook","title":"bench \#(i)","category":"other"}"#)
+        }
+        // Experts' ids: the bench roster comes after the 2,000 of the listing benchmark.
+        let ids = try expertIDs(socket: socket, office: "benchbook")
+        guard ids.count == clients * 3 else { throw BenchError("expected \(clients * 3) bench experts, got \(ids.count)") }
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let tomorrow = Date().addingTimeInterval(2 * 86400)
+        let base = (Int(tomorrow.timeIntervalSince1970) / 3600) * 3600
+        let start = DispatchTime.now().uptimeNanoseconds
+        let failures = Atomic(0)
+        DispatchQueue.concurrentPerform(iterations: clients) { c in
+            let fd = connectUnix(socket)
+            defer { close(fd) }
+            for k in 0..<perClient {
+                let dispute = String(format: "BB-%04d-%04d", year, c * perClient + k + 1)
+                // Two hours apart: the 30-minute buffer and the 90-minute session never touch.
+                let at = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(base + k * 7200)))
+                let panel = (0..<3).map { "\"\(ids[c * 3 + $0])\"" }.joined(separator: ",")
+                let body = #"{"dispute":"\#(dispute)","start":"\#(at)","panel":[\#(panel)],"durationMinutes":90}"#
+                let answer = (try? roundTrip(fd, request("POST", "/v1/sessions", body))) ?? ""
+                if !answer.hasPrefix("HTTP/1.1 201") { failures.add(1) }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let bookings = Double(disputes) / seconds
+
+        // The same durability with nothing else: one-row transactions on a WAL database, synchronous=FULL.
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let pool = try DatabasePool(path: directory + "/baseline.sqlite", configuration: config)
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        }
+        let n = 400
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: clients) { _ in
+            for _ in 0..<(n / clients) {
+                try? pool.write { db in try db.execute(sql: "INSERT INTO t (v) VALUES ('booking')") }
+            }
+        }
+        let baseline = Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        return [
+            String(
+                format: "booking through the socket, %d clients, %d bookings: %.0f bookings/s (%d failed)", clients,
+                disputes, bookings, failures.value),
+            String(
+                format: "single-row SQLite transactions (WAL, synchronous=FULL), same run: %.0f/s; ratio %.2f (target ≥ 0.8)",
+                baseline, bookings / baseline),
+        ]
+    }
+
+    static func request(_ method: String, _ path: String, _ body: String) -> [UInt8] {
+        let bytes = Array(body.utf8)
+        return Array(
+            "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n\r\n"
+                .utf8) + bytes
+    }
+
+    static func runQuietFast(_ socket: String, _ method: String, _ path: String, _ body: String) throws {
+        let fd = connectUnix(socket)
+        defer { close(fd) }
+        let answer = try roundTrip(fd, request(method, path, body))
+        guard answer.hasPrefix("HTTP/1.1 2") else { throw BenchError("\(method) \(path): \(answer.prefix(200))") }
+    }
+
+    static func expertIDs(socket: String, office: String) throws -> [Int] {
+        let fd = connectUnix(socket)
+        defer { close(fd) }
+        let answer = try roundTrip(fd, Array("GET /v1/experts?office=\(office) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        guard let range = answer.range(of: "\r\n\r\n"),
+            let json = try JSONSerialization.jsonObject(with: Data(answer[range.upperBound...].utf8)) as? [String: Any],
+            let list = json["experts"] as? [[String: Any]]
+        else { throw BenchError("cannot read the bench experts") }
+        return list.filter { ($0["offices"] as? [String]) == [office] }.compactMap { $0["id"] as? Int }
+    }
+}
+
+/// A counter shared by the benchmark's threads.
+final class Atomic: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: Int
+    init(_ value: Int) { count = value }
+    func add(_ n: Int) { lock.withLock { count += n } }
+    var value: Int { lock.withLock { count } }
+}
