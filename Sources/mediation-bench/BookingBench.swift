@@ -11,7 +11,8 @@ enum BookingBench {
         // Office open every day and all day, and one private trio of experts per client so that clients race
         // for the database, not for the same experts.
         try runQuiet(
-            ctl, [
+            ctl,
+            [
                 "--socket", socket, "office", "add", "benchbook", "--name", "booking bench", "--prefix", "BB",
                 "--hours", "mon-sun 00:00-24:00",
             ])
@@ -34,7 +35,9 @@ enum BookingBench {
         }
         // Experts' ids: the bench roster comes after the 2,000 of the listing benchmark.
         let ids = try expertIDs(socket: socket, office: "benchbook")
-        guard ids.count == clients * 3 else { throw BenchError("expected \(clients * 3) bench experts, got \(ids.count)") }
+        guard ids.count == clients * 3 else {
+            throw BenchError("expected \(clients * 3) bench experts, got \(ids.count)")
+        }
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         let tomorrow = Date().addingTimeInterval(2 * 86400)
         let base = (Int(tomorrow.timeIntervalSince1970) / 3600) * 3600
@@ -77,7 +80,8 @@ enum BookingBench {
                 format: "booking through the socket, %d clients, %d bookings: %.0f bookings/s (%d failed)", clients,
                 disputes, bookings, failures.value),
             String(
-                format: "single-row SQLite transactions (WAL, synchronous=FULL), same run: %.0f/s; ratio %.2f (target ≥ 0.8)",
+                format:
+                    "single-row SQLite transactions (WAL, synchronous=FULL), same run: %.0f/s; ratio %.2f (target ≥ 0.8)",
                 baseline, bookings / baseline),
         ]
     }
@@ -99,7 +103,8 @@ enum BookingBench {
     static func expertIDs(socket: String, office: String) throws -> [Int] {
         let fd = connectUnix(socket)
         defer { close(fd) }
-        let answer = try roundTrip(fd, Array("GET /v1/experts?office=\(office) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        let answer = try roundTrip(
+            fd, Array("GET /v1/experts?office=\(office) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
         guard let range = answer.range(of: "\r\n\r\n"),
             let json = try JSONSerialization.jsonObject(with: Data(answer[range.upperBound...].utf8)) as? [String: Any],
             let list = json["experts"] as? [[String: Any]]

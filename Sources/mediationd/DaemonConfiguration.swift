@@ -93,11 +93,24 @@ struct DaemonConfiguration: Sendable {
                 "panels.legal_officer_from_risk '\(riskText)' is unknown",
                 hint: "use low, medium, high, critical or none")
         }
+        var byCategory: [String: String] = [:]
+        for entry in c.stringArray(forKey: "panels.by_category", default: []) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw MediationError.invalidInput(
+                    "panels.by_category: '\(entry)' is not category=policy", hint: "write for example property=property"
+                )
+            }
+            byCategory[parts[0]] = parts[1]
+        }
         let rules = SchedulingRules(
             minimumNoticeMinutes: try minutes("scheduling.minimum_notice_minutes", 120, max: 43200),
             bufferMinutes: try minutes("scheduling.buffer_minutes", 30, max: 1440), holidays: holidays,
             legalOfficerFromRisk: risk,
-            defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased())
+            defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased(),
+            policyByCategory: byCategory)
         let rooms: VideoRoomProvider
         switch c.string(forKey: "rooms.provider", default: "none").lowercased() {
         case "none": rooms = .none

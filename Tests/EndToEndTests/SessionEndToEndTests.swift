@@ -142,6 +142,24 @@ struct SessionEndToEndTests {
         #expect(week.status == 2 && week.stderr.contains("is not an ISO week"))
     }
 
+    @Test func panelPoliciesComeFromTheCategoryAndTheRisk() throws {
+        let d = try DaemonUnderTest(
+            extraYAML: "panels:\n  by_category: [noise=light]\n  legal_officer_from_risk: high\n")
+        try d.start()
+        let disputes = try setUp(d, disputes: 1)
+        #expect(try d.ctl("policy", "set", "light", "--require", "community_staff").status == 0)
+        let light = try find(d, disputes[0])
+        #expect(light["policy"] as? String == "light")
+        #expect(light["requirements"] as? [String] == ["community_staff"])
+        #expect(try d.ctl("dispute", "risk", disputes[0], "high", "--reason", "推搡").status == 0)
+        let high = try find(d, disputes[0])
+        #expect(
+            high["requirements"] as? [String] == ["legal_officer", "community_staff"], "high risk adds a legal officer")
+        let bad = try DaemonUnderTest(extraYAML: "panels:\n  by_category: [noise]\n")
+        let refused = try runProgram(Repo.daemon, ["--config", bad.config])
+        #expect(refused.status == 2 && refused.stderr.contains("is not category=policy"), "\(refused)")
+    }
+
     @Test func badSchedulingInputIsRefusedAndNothingWritten() throws {
         let d = try DaemonUnderTest()
         try d.start()
