@@ -40,7 +40,8 @@ enum BookingBench {
         }
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         let tomorrow = Date().addingTimeInterval(2 * 86400)
-        let base = (Int(tomorrow.timeIntervalSince1970) / 3600) * 3600
+        // Even hours: a 90-minute session starting then never crosses midnight (office windows end at 24:00).
+        let base = (Int(tomorrow.timeIntervalSince1970) / 7200) * 7200
         let start = DispatchTime.now().uptimeNanoseconds
         let failures = Atomic(0)
         DispatchQueue.concurrentPerform(iterations: clients) { c in
