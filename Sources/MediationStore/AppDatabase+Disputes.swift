@@ -383,23 +383,24 @@ extension AppDatabase {
     static func recordRisk(
         _ db: Database, dispute: Int64, from: RiskLevel?, to: RiskLevel, reason: String, actor: Actor, at: Date
     ) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO dispute_risk_change (dispute_id, at, from_level, to_level, reason, uid, user)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [dispute, at.epoch, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+        try recordChange(db, "dispute_risk_change", "level", dispute, from?.rawValue, to.rawValue, reason, actor, at)
     }
 
     static func recordStatus(
         _ db: Database, dispute: Int64, from: DisputeStatus?, to: DisputeStatus, reason: String, actor: Actor, at: Date
     ) throws {
+        try recordChange(db, "dispute_status_change", "status", dispute, from?.rawValue, to.rawValue, reason, actor, at)
+    }
+
+    /// One row of a dispute's history: who moved what from where to where, when and why.
+    private static func recordChange(
+        _ db: Database, _ table: String, _ kind: String, _ dispute: Int64, _ from: String?, _ to: String,
+        _ reason: String, _ actor: Actor, _ at: Date
+    ) throws {
         try db.execute(
-            sql: """
-                INSERT INTO dispute_status_change (dispute_id, at, from_status, to_status, reason, uid, user)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [dispute, at.epoch, from?.rawValue, to.rawValue, reason, Int64(actor.uid), actor.user])
+            sql:
+                "INSERT INTO \(table) (dispute_id, at, from_\(kind), to_\(kind), reason, uid, user) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [dispute, at.epoch, from, to, reason, Int64(actor.uid), actor.user])
     }
 }
 
