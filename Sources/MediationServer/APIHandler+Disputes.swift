@@ -40,7 +40,7 @@ extension APIHandler {
     }
 
     private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
-        let zone = try await zones()[detail.dispute.officeId] ?? Zone.shanghai
+        let zone = (try? Zone(try await db.office(detail.dispute.officeId).timeZone)) ?? Zone.shanghai
         return .init(
             dispute: wire(detail.dispute, zone: zone), parties: detail.parties.map { wireParty($0, reveal: reveal) },
             riskHistory: detail.riskHistory.map {

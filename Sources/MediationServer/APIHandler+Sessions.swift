@@ -27,13 +27,25 @@ extension APIHandler {
     }
 
     func wireSession(_ s: Session) async throws -> Components.Schemas.Session {
-        let names = try await db.expertNames(s.panel.map(\.expertId))
-        let zone = (try? Zone(try await db.office(s.officeId).timeZone)) ?? Zone.shanghai
-        let number = (try? await db.dispute(String(s.disputeId)).dispute.number) ?? String(s.disputeId)
-        return .init(
-            id: s.id, dispute: number, office: s.officeId, start: zone.format(s.start), end: zone.format(s.end),
-            status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
-            cancelReason: s.cancelReason, panel: s.panel.map { seat($0, names: names) })
+        try await wireSessions([s])[0]
+    }
+
+    /// Sessions as the API shows them; names, zones and dispute numbers are looked up once for the whole list.
+    func wireSessions(_ list: [Session]) async throws -> [Components.Schemas.Session] {
+        let names = try await db.expertNames(Array(Set(list.flatMap { $0.panel.map(\.expertId) })))
+        let numbers = try await db.disputeNumbers(Array(Set(list.map(\.disputeId))))
+        var zones: [String: Zone] = [:]
+        for office in Set(list.map(\.officeId)) {
+            zones[office] = (try? Zone(try await db.office(office).timeZone)) ?? Zone.shanghai
+        }
+        return list.map { s in
+            let zone = zones[s.officeId] ?? Zone.shanghai
+            return .init(
+                id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), office: s.officeId,
+                start: zone.format(s.start), end: zone.format(s.end),
+                status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
+                cancelReason: s.cancelReason, panel: s.panel.map { seat($0, names: names) })
+        }
     }
 
     private func view(_ o: SlotOption, number: Int, finding: SlotFinding, zone: Zone)
@@ -129,9 +141,7 @@ extension APIHandler {
         let list = try await db.sessions(
             SessionFilter(
                 dispute: Text.nonEmpty(q.dispute), office: Text.nonEmpty(q.office), range: range, status: status))
-        var out: [Components.Schemas.Session] = []
-        for s in list { out.append(try await wireSession(s)) }
-        return .ok(.init(body: .json(.init(sessions: out))))
+        return .ok(.init(body: .json(.init(sessions: try await wireSessions(list)))))
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
@@ -200,10 +210,9 @@ extension APIHandler {
             throw MediationError.forbidden("room links carry personal tokens; only staff and admins may see them")
         }
         let session = try await db.session(input.path.session)
-        let experts = try await db.experts().filter { e in session.panel.contains { $0.expertId == e.id } }
         var links: [Components.Schemas.LinkList.LinksPayloadPayload] = []
         for member in session.panel {
-            let expert = experts.first { $0.id == member.expertId }
+            let expert = try? await db.expert(String(member.expertId))
             let link = try session.room.flatMap { room in
                 try info.roomLink(
                     room, "expert-\(member.expertId)", expert?.name ?? "#\(member.expertId)", expert?.email,

@@ -322,7 +322,7 @@ extension AppDatabase {
     public func rsvp(session id: Int64, expert ref: String, _ answer: Invitation, rules: SchedulingRules) async throws
         -> (Session, [Substitute])
     {
-        let session = try await write { db in
+        let (session, expertId) = try await write { db in
             var record = try Self.findSession(id, db)
             let expert = try Self.findExpert(ref, db).expert
             guard let index = record.session.panel.firstIndex(where: { $0.expertId == expert.id }) else {
@@ -330,9 +330,8 @@ extension AppDatabase {
             }
             record.session.panel[index].invitation = answer
             try record.savePanel(db)
-            return record.session
+            return (record.session, expert.id)
         }
-        let expertId = try await expert(ref).id
         return (
             session, answer == .declined ? try await substitutes(session: id, replacing: expertId, rules: rules) : []
         )
@@ -445,6 +444,17 @@ extension AppDatabase {
             var records = try SessionRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
             for i in records.indices { try records[i].loadPanel(db) }
             return records.map(\.session)
+        }
+    }
+
+    /// Dispute numbers by id, for display.
+    public func disputeNumbers(_ ids: [Int64]) async throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, number FROM dispute WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(ids))
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["number"] as String) })
         }
     }
 

@@ -11,8 +11,6 @@ struct SystemdNotifier: Sendable {
         path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var isEnabled: Bool { path != nil }
-
     /// Sends `message` (for example `READY=1`); does nothing outside systemd.
     @discardableResult
     func notify(_ message: String) -> Bool {

@@ -137,7 +137,7 @@ final class DaemonUnderTest: @unchecked Sendable {
     func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Runs mediationctl against this daemon.
-    func ctl(_ arguments: String..., stdinFile: String? = nil) throws -> Outcome {
+    func ctl(_ arguments: String...) throws -> Outcome {
         try runProgram(Repo.ctl, ["--socket", socket] + arguments)
     }
 
