@@ -17,6 +17,8 @@ import MediationCore
 public final class AppDatabase: Sendable {
     let writer: any DatabaseWriter
     let clock: any WallClock
+    /// Bookings share commits: see `GroupCommitter`.
+    let committer: GroupCommitter
     /// The file behind the store, or `:memory:`.
     public let path: String
 
@@ -27,6 +29,7 @@ public final class AppDatabase: Sendable {
         throws
     {
         self.writer = writer
+        self.committer = GroupCommitter(writer: writer)
         self.clock = clock
         self.path = path
         do {
@@ -115,6 +118,11 @@ public final class AppDatabase: Sendable {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await writer.write(body) } catch { throw Self.translate(error) }
+    }
+
+    /// A write that shares its commit with the others in flight (bookings): acknowledged only after the commit.
+    func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await committer.write(body) } catch { throw Self.translate(error) }
     }
 
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Group commit: many writes, one transaction, one fsync.
+///
+/// A booking's cost is dominated by the commit's fsync (synchronous=FULL). Writes that arrive while a commit is
+/// in flight wait in a queue; the next round runs all of them in one transaction, each inside its own savepoint,
+/// so one that fails rolls back alone and hears its own error, while the others commit together. No caller hears
+/// success before the commit that holds its change has returned, so an acknowledged change is as durable as with
+/// one transaction per change. The writes in a round run one after another on the single writer, so each sees the
+/// changes of those before it: a booking's re-check inside its savepoint still sees every earlier booking.
+///
+/// For example:
+/// ```swift
+/// let session = try await committer.write { db in try book(db) }
+/// ```
+final class GroupCommitter: Sendable {
+    private struct State {
+        var queue: [any QueuedWrite] = []
+        var draining = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let state = Mutex(State())
+    private let rounds = DispatchQueue(label: "mediation.group-commit")
+
+    init(writer: any DatabaseWriter) { self.writer = writer }
+
+    /// Runs `body` in the next round's transaction, inside a savepoint, and returns once that round has committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = PendingWrite(body: body, continuation: continuation)
+            let start = state.withLock { s in
+                s.queue.append(job)
+                if s.draining { return false }
+                s.draining = true
+                return true
+            }
+            if start { rounds.async { self.drain() } }
+        }
+    }
+
+    /// Commits rounds until the queue is empty; the writes that arrive during a round make up the next one.
+    private func drain() {
+        while true {
+            let batch = state.withLock { s -> [any QueuedWrite] in
+                let batch = s.queue
+                s.queue = []
+                if batch.isEmpty { s.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                try writer.write { db in for job in batch { job.run(db) } }
+                for job in batch { job.finish(committed: nil) }
+            } catch {
+                // The transaction itself failed (could not begin or commit): nothing of the round is stored.
+                for job in batch { job.finish(committed: error) }
+            }
+        }
+    }
+}
+
+/// A write waiting for its round.
+private protocol QueuedWrite: Sendable {
+    /// Runs the write inside a savepoint of the round's transaction and keeps its result.
+    func run(_ db: Database)
+    /// Answers the caller: the kept result when the round committed, else the commit's error.
+    func finish(committed error: (any Error)?)
+}
+
+private final class PendingWrite<T: Sendable>: QueuedWrite {
+    let body: @Sendable (Database) throws -> T
+    let continuation: CheckedContinuation<T, any Error>
+    let result = Mutex<Result<T, any Error>?>(nil)
+
+    init(body: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func run(_ db: Database) {
+        let outcome = Result<T, any Error> {
+            var value: T?
+            try db.inSavepoint {
+                value = try body(db)
+                return .commit
+            }
+            guard let value else { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "the write gave no result") }
+            return value
+        }
+        result.withLock { $0 = outcome }
+    }
+
+    func finish(committed error: (any Error)?) {
+        if let error {
+            continuation.resume(throwing: error)
+        } else {
+            continuation.resume(
+                with: result.withLock { $0 }
+                    ?? .failure(DatabaseError(resultCode: .SQLITE_ERROR, message: "the write did not run")))
+        }
+    }
+}
