@@ -155,6 +155,18 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 }
 
+/// A lock around the zones already checked.
+private final class ZoneCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var zones: [String: Zone] = [:]
+
+    func withLock<T>(_ body: (inout [String: Zone]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&zones)
+    }
+}
+
 /// Conversions between instants and wall-clock times in an IANA zone, with explicit DST rules:
 /// a wall time that does not exist (spring forward) moves forward by the gap; a wall time that
 /// occurs twice (fall back) means its first occurrence.
@@ -166,7 +178,16 @@ public struct Zone: Sendable, Hashable {
     ///
     /// - Throws: `invalidInput` naming the zone and how to fix it.
     public init(_ identifier: String) throws {
+        // Checking a name against Foundation's list builds the list: the zones already checked are remembered.
+        if let known = Zone.checked.withLock({ $0[identifier] }) {
+            self = known
+            return
+        }
         let id = identifier.trimmingCharacters(in: .whitespaces)
+        if let known = Zone.checked.withLock({ $0[id] }) {
+            self = known
+            return
+        }
         guard id == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(id) || Zone.inSystemDatabase(id),
             let tz = TimeZone(identifier: id)
         else {
@@ -176,7 +197,12 @@ public struct Zone: Sendable, Hashable {
         }
         self.identifier = id
         self.timeZone = tz
+        let zone = self
+        Zone.checked.withLock { $0[id] = zone }
     }
+
+    /// Zones that passed the check, by identifier (a few dozen at most: the tz database is finite).
+    private static let checked = ZoneCache()
 
     /// Foundation's list lags the tz database (it lacks Asia/Kolkata, for one): a zone file the system has counts.
     static func inSystemDatabase(_ id: String) -> Bool {

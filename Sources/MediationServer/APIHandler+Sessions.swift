@@ -32,12 +32,14 @@ extension APIHandler {
 
     /// Sessions as the API shows them; names, zones and dispute numbers are looked up once for the whole list.
     func wireSessions(_ list: [Session]) async throws -> [Components.Schemas.Session] {
-        let names = try await db.expertNames(Array(Set(list.flatMap { $0.panel.map(\.expertId) })))
-        let numbers = try await db.disputeNumbers(Array(Set(list.map(\.disputeId))))
+        wireSessions(list, try await db.display(list))
+    }
+
+    func wireSessions(_ list: [Session], _ display: SessionDisplay) -> [Components.Schemas.Session] {
         var zones: [String: Zone] = [:]
-        for office in Set(list.map(\.officeId)) {
-            zones[office] = (try? Zone(try await db.office(office).timeZone)) ?? Zone.shanghai
-        }
+        for (office, name) in display.zones { zones[office] = (try? Zone(name)) ?? Zone.shanghai }
+        let names = display.names
+        let numbers = display.numbers
         return list.map { s in
             let zone = zones[s.officeId] ?? Zone.shanghai
             return .init(
@@ -88,33 +90,28 @@ extension APIHandler {
 
     func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let session: Session
+        let booked: BookedSession
         switch (b.option, b.start) {
         case (let option?, nil):
             guard b.panel == nil else {
                 throw MediationError.invalidInput("give --option, or --at with --panel, not both")
             }
-            session = try await db.bookOption(
+            booked = try await db.bookOptionShown(
                 dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor)
         case (nil, let start?):
-            let (_, zone) = try await officeZone(of: b.dispute)
-            let panel = try await expertIDs(b.panel)
-            guard !panel.isEmpty else {
-                throw MediationError.invalidInput(
-                    "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
-            }
             if let d = b.durationMinutes, !(1...480).contains(d) {
                 throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
             }
-            session = try await db.book(
-                dispute: b.dispute, start: try zone.parseInstant(start, field: "start"),
-                durationMinutes: b.durationMinutes,
-                panel: panel, policy: b.policy, rules: info.rules, room: info.newRoomName(), actor: actor)
+            // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction.
+            booked = try await db.book(
+                dispute: b.dispute, start: { zone in try zone.parseInstant(start, field: "start") },
+                durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
+                room: info.newRoomName(), actor: actor)
         default:
             throw MediationError.invalidInput(
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }
-        return .created(.init(body: .json(try await wireSession(session))))
+        return .created(.init(body: .json(wireSessions([booked.session], booked.display)[0])))
     }
 
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {

@@ -330,9 +330,8 @@ extension AppDatabase {
     // MARK: Helpers inside transactions
 
     static func fetchPolicies(_ db: Database, name: String?) throws -> [PanelPolicy] {
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM panel_policy" + (name == nil ? "" : " WHERE name = ?") + " ORDER BY name",
-            arguments: name.map { [$0] } ?? [])
+        let rows = try db.cachedRows(
+            "SELECT * FROM panel_policy WHERE ? IS NULL OR name = ? ORDER BY name", [name, name])
         return rows.map { row in
             PanelPolicy(
                 name: row["name"], description: row["description"],
@@ -343,18 +342,25 @@ extension AppDatabase {
     static func findDispute(_ ref: String, _ db: Database) throws -> DisputeRecord {
         let r = ref.trimmingCharacters(in: .whitespaces)
         if let record = try DisputeRecord.fetchOne(
-            db, sql: "SELECT * FROM dispute WHERE number = ?", arguments: [r.uppercased()])
+            cached: db, sql: "SELECT * FROM dispute WHERE number = ?", arguments: [r.uppercased()])
         {
             return record
         }
-        if let id = Int64(r), let record = try DisputeRecord.fetchOne(db, key: id) { return record }
+        if let id = Int64(r),
+            let record = try DisputeRecord.fetchOne(
+                cached: db, sql: "SELECT * FROM dispute WHERE id = ?", arguments: [id])
+        {
+            return record
+        }
         throw MediationError.notFound(
             "no dispute '\(ref)'; give its number (JS-2026-0042) or id as 'dispute list' shows")
     }
 
     static func parties(of dispute: Int64, _ db: Database) throws -> [Party] {
-        try PartyRecord.fetchAll(db, sql: "SELECT * FROM party WHERE dispute_id = ? ORDER BY id", arguments: [dispute])
-            .map(\.party)
+        try PartyRecord.fetchAll(
+            cached: db, sql: "SELECT * FROM party WHERE dispute_id = ? ORDER BY id", arguments: [dispute]
+        )
+        .map(\.party)
     }
 
     static func detail(_ dispute: Dispute, _ db: Database) throws -> DisputeDetail {
@@ -397,10 +403,9 @@ extension AppDatabase {
         _ db: Database, _ table: String, _ kind: String, _ dispute: Int64, _ from: String?, _ to: String,
         _ reason: String, _ actor: Actor, _ at: Date
     ) throws {
-        try db.execute(
-            sql:
-                "INSERT INTO \(table) (dispute_id, at, from_\(kind), to_\(kind), reason, uid, user) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [dispute, at.epoch, from, to, reason, Int64(actor.uid), actor.user])
+        try db.cachedExecute(
+            "INSERT INTO \(table) (dispute_id, at, from_\(kind), to_\(kind), reason, uid, user) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [dispute, at.epoch, from, to, reason, Int64(actor.uid), actor.user])
     }
 }
 

@@ -274,7 +274,10 @@ extension AppDatabase {
         guard !r.isEmpty else {
             throw MediationError.invalidInput("no expert given", hint: "name one by id, mobile, email or full name")
         }
-        if let id = Int64(r), r.count < 10, let record = try ExpertRecord.fetchOne(db, key: id) {
+        if let id = Int64(r), r.count < 10,
+            let record = try ExpertRecord.fetchOne(
+                cached: db, sql: "SELECT * FROM expert WHERE id = ?", arguments: [id])
+        {
             return record
         }
         if let mobile = Contact.normalizeMobile(r),

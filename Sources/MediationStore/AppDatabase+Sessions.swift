@@ -12,6 +12,20 @@ public struct SlotFinding: Sendable {
     public var names: [Int64: String]
 }
 
+/// Names and zones for showing sessions.
+public struct SessionDisplay: Sendable {
+    public var numbers: [Int64: String] = [:]
+    public var names: [Int64: String] = [:]
+    /// Office id → IANA zone name.
+    public var zones: [String: String] = [:]
+}
+
+/// A booked session and what the API shows beside it, read in the booking's transaction.
+public struct BookedSession: Sendable {
+    public var session: Session
+    public var display: SessionDisplay
+}
+
 /// A possible substitute for one panel seat.
 public struct Substitute: Sendable, Equatable {
     public var expertId: Int64
@@ -85,12 +99,18 @@ extension AppDatabase {
     public func bookOption(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
         async throws -> Session
     {
+        try await bookOptionShown(dispute: ref, number: number, rules: rules, room: room, actor: actor).session
+    }
+
+    /// `bookOption`, with what the API shows beside the session read in the same transaction.
+    public func bookOptionShown(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
+        async throws -> BookedSession
+    {
         let now = clock.now()
-        return try await write { db in
-            let dispute = try Self.findDispute(ref, db).dispute
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM session_search WHERE dispute_id = ?", arguments: [dispute.id])
+        return try await groupWrite { db in
+            let disputeRecord = try Self.findDispute(ref, db)
+            let dispute = disputeRecord.dispute
+            guard let row = try db.cachedRow("SELECT * FROM session_search WHERE dispute_id = ?", [dispute.id])
             else {
                 throw MediationError.invalidInput(
                     "dispute \(dispute.number) has no search to book from",
@@ -104,8 +124,9 @@ extension AppDatabase {
             }
             let option = options[number - 1]
             let requirements = RequirementsColumn.decode(row["requirements"])
+            let office = try Self.officeOf(dispute, db)
             return try Self.book(
-                db, dispute: dispute, start: option.start, duration: row["duration_minutes"],
+                db, dispute: disputeRecord, office: office, start: option.start, duration: row["duration_minutes"],
                 requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
                 now: now)
         }
@@ -120,29 +141,77 @@ extension AppDatabase {
         rules: SchedulingRules, room: String?, actor: Actor
     ) async throws -> Session {
         let now = clock.now()
-        return try await write { db in
-            let dispute = try Self.findDispute(ref, db).dispute
-            let name = rules.policyName(requested: policy, category: dispute.category)
-            guard let chosen = try Self.fetchPolicies(db, name: name).first else {
-                throw MediationError.invalidInput("no panel policy '\(name)'")
-            }
-            let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
-            let officeDefault = try Self.officeOf(dispute, db).defaultSessionMinutes
-            let duration = durationMinutes ?? officeDefault
-            return try Self.book(
-                db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-                rules: rules, room: room, actor: actor, now: now)
+        return try await groupWrite { db in
+            try Self.book(
+                db, dispute: Self.findDispute(ref, db), start: { _ in start }, durationMinutes: durationMinutes,
+                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now
+            ).session
         }
     }
 
+    /// Books an explicit time and panel as a request names them: the dispute by number, the start as typed (in the
+    /// office's zone) and the experts by id, mobile, email or name; all resolved, checked, booked and read back
+    /// for display in one transaction.
+    ///
+    /// - Throws: `notFound` for the dispute; `invalidInput` for an unknown expert or a bad time; `conflict` as `book`.
+    public func book(
+        dispute ref: String, start: @escaping @Sendable (Zone) throws -> Date, durationMinutes: Int?, panel: [String],
+        policy: String?, rules: SchedulingRules, room: String?, actor: Actor
+    ) async throws -> BookedSession {
+        let now = clock.now()
+        return try await groupWrite { db in
+            // Ids (as listings and the API give them) are checked in one query; other references one by one.
+            let known = Set(
+                try Int64.fetchAll(
+                    db.cachedStatement(sql: "SELECT id FROM expert WHERE id IN (SELECT value FROM json_each(?))"),
+                    arguments: [jsonIDs(panel.compactMap { $0.count < 10 ? Int64($0) : nil })]))
+            let ids = try panel.map { ref in
+                if ref.count < 10, let id = Int64(ref), known.contains(id) { return id }
+                do { return try Self.findExpert(ref, db).expert.id } catch let e as MediationError
+                    where e.kind == .notFound
+                {
+                    throw MediationError(.invalidInput, e.message)
+                }
+            }
+            return try Self.book(
+                db, dispute: Self.findDispute(ref, db), start: start, durationMinutes: durationMinutes, panel: ids,
+                policy: policy, rules: rules, room: room, actor: actor, now: now)
+        }
+    }
+
+    /// The policy's requirements and the office's default length, then `book`.
+    private static func book(
+        _ db: Database, dispute record: DisputeRecord, start: (Zone) throws -> Date, durationMinutes: Int?,
+        panel: [Int64], policy: String?, rules: SchedulingRules, room: String?, actor: Actor, now: Date
+    ) throws -> BookedSession {
+        let dispute = record.dispute
+        let name = rules.policyName(requested: policy, category: dispute.category)
+        guard let chosen = try Self.fetchPolicies(db, name: name).first else {
+            throw MediationError.invalidInput("no panel policy '\(name)'")
+        }
+        let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
+        let office = try Self.officeOf(dispute, db)
+        guard !panel.isEmpty else {
+            throw MediationError.invalidInput(
+                "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
+        }
+        return try Self.book(
+            db, dispute: record, office: office, start: start(try Zone(office.timeZone)),
+            duration: durationMinutes ?? office.defaultSessionMinutes, requirements: requirements, panel: panel,
+            rules: rules, room: room, actor: actor, now: now)
+    }
+
     static func book(
-        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
-        rules: SchedulingRules, room: String?, actor: Actor, now: Date
-    ) throws -> Session {
+        _ db: Database, dispute disputeRecord: DisputeRecord, office: Office, start: Date, duration: Int,
+        requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, room: String?, actor: Actor,
+        now: Date
+    ) throws -> BookedSession {
+        let dispute = disputeRecord.dispute
         guard [.open, .unresolved].contains(dispute.status) else {
             if dispute.status == .scheduled,
                 let booked = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM session WHERE dispute_id = ? AND status = 'booked' ORDER BY starts_at",
+                    db.cachedStatement(
+                        sql: "SELECT id FROM session WHERE dispute_id = ? AND status = 'booked' ORDER BY starts_at"),
                     arguments: [dispute.id])
             {
                 throw MediationError.conflict(
@@ -151,63 +220,65 @@ extension AppDatabase {
             throw MediationError.conflict(
                 "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now")
         }
+        var names: [Int64: String] = [:]
         let seats = try Self.checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: nil)
+            rules: rules, now: now, ignoring: nil, office: office, names: &names)
         var record = SessionRecord(
             Session(
                 disputeId: dispute.id, officeId: dispute.officeId, start: start,
                 end: start.addingTimeInterval(TimeInterval(duration * 60)), room: room, panel: seats),
             createdAt: now, updatedAt: now)
         try record.insert(db)
-        try record.savePanel(db)
-        var disputeRecord = try Self.findDispute(String(dispute.id), db)
-        let before = disputeRecord.dispute.status
+        try record.savePanel(db, replacing: false)
+        let before = dispute.status
         try before.check(.scheduled, dispute: dispute.number)
-        disputeRecord.dispute.status = .scheduled
-        disputeRecord.updatedAt = now
-        try disputeRecord.update(db)
+        try db.cachedExecute(
+            "UPDATE dispute SET status = ?, updated_at = ? WHERE id = ?",
+            [DisputeStatus.scheduled.rawValue, now.epoch, dispute.id])
         try Self.recordStatus(
             db, dispute: dispute.id, from: before, to: .scheduled, reason: "session #\(record.session.id) booked",
             actor: actor, at: now)
-        return record.session
+        // What the API shows beside the session, from what the booking has read already.
+        return BookedSession(
+            session: record.session,
+            display: SessionDisplay(
+                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: office.timeZone]))
     }
 
     /// Every constraint for one start and panel, inside the caller's transaction; returns the seats.
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
-        rules: SchedulingRules, now: Date, ignoring session: Int64?
+        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
+        names: inout [Int64: String]
     ) throws -> [PanelMember] {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
         let buffer = TimeInterval(rules.bufferMinutes * 60)
-        // Clashes with booked sessions first, so the loser of a race hears exactly what it lost to.
-        for expertId in panel {
-            let clash = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.id, s.starts_at, s.ends_at, e.name FROM session s
-                    JOIN session_panel p ON p.session_id = s.id JOIN expert e ON e.id = p.expert_id
-                    WHERE p.expert_id = ? AND s.status IN ('booked', 'in_session') AND s.id IS NOT ?
-                      AND s.starts_at < ? AND s.ends_at > ?
-                    """,
-                arguments: [
-                    expertId, session, (end.addingTimeInterval(buffer)).epoch,
-                    (start.addingTimeInterval(-buffer)).epoch,
-                ])
-            if let clash {
-                let name: String = clash["name"]
-                let other: Int64 = clash["id"]
-                throw MediationError.conflict(
-                    "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
-                        + "choose another time or panel (search again with 'session find')")
-            }
+        // Clashes with booked sessions first, so the loser of a race hears exactly what it lost to
+        // (the first clashing expert in panel order).
+        let clash = try db.cachedRow(
+            """
+            SELECT s.id, e.id AS expert_id, e.name FROM json_each(?) j
+            JOIN session_panel p ON p.expert_id = j.value JOIN session s ON s.id = p.session_id
+            JOIN expert e ON e.id = p.expert_id
+            WHERE s.status IN ('booked', 'in_session') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
+            ORDER BY j.key LIMIT 1
+            """,
+            [jsonIDs(panel), session, end.addingTimeInterval(buffer).epoch, start.addingTimeInterval(-buffer).epoch])
+        if let clash {
+            let name: String = clash["name"]
+            let other: Int64 = clash["id"]
+            let expertId: Int64 = clash["expert_id"]
+            throw MediationError.conflict(
+                "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
+                    + "choose another time or panel (search again with 'session find')")
         }
-        let office = try officeOf(dispute, db)
+        let office = try known ?? officeOf(dispute, db)
         let search = try slotSearch(
             db, dispute: dispute, office: office, requirements: requirements, duration: duration,
             window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-            maxOptions: 1, ignoring: session)
+            maxOptions: 1, ignoring: session, onlyPinned: true)
         let answer = try SlotFinder.find(search)
         guard let option = answer.options.first, option.start == start,
             Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
@@ -224,11 +295,23 @@ extension AppDatabase {
         }
         let leadIndex =
             option.panel.firstIndex { requirements[$0.requirementIndex].role == .legalOfficer } ?? 0
+        names = Dictionary(search.candidates.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         return option.panel.enumerated().map { i, seat in
             PanelMember(
                 expertId: seat.expertId, requirementIndex: seat.requirementIndex,
                 requirement: requirements[seat.requirementIndex], lead: i == leadIndex)
         }
+    }
+
+    /// `checkSlot` for callers that do not show names.
+    static func checkSlot(
+        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
+        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil
+    ) throws -> [PanelMember] {
+        var names: [Int64: String] = [:]
+        return try checkSlot(
+            db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
+            rules: rules, now: now, ignoring: session, office: known, names: &names)
     }
 
     // MARK: Changing sessions
@@ -238,7 +321,7 @@ extension AppDatabase {
         -> Session
     {
         let now = clock.now()
-        return try await write { db in
+        return try await groupWrite { db in
             var record = try Self.findSession(id, db)
             guard record.session.status == .booked else {
                 throw MediationError.conflict(
@@ -447,29 +530,51 @@ extension AppDatabase {
         }
     }
 
-    /// Dispute numbers by id, for display.
-    public func disputeNumbers(_ ids: [Int64]) async throws -> [Int64: String] {
-        guard !ids.isEmpty else { return [:] }
-        return try await read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, number FROM dispute WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
-                arguments: StatementArguments(ids))
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["number"] as String) })
-        }
+    /// What a listing needs to show sessions, read at once: dispute numbers, expert names and office zones.
+    public func display(_ sessions: [Session]) async throws -> SessionDisplay {
+        guard !sessions.isEmpty else { return SessionDisplay() }
+        return try await read { db in try Self.display(sessions, db) }
     }
 
-    /// Names of experts by id, for display.
-    public func expertNames(_ ids: [Int64]) async throws -> [Int64: String] {
-        guard !ids.isEmpty else { return [:] }
-        return try await read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, name FROM expert WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
-                arguments: StatementArguments(ids))
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as Int64, $0["name"] as String) })
+    static func display(_ sessions: [Session], _ db: Database) throws -> SessionDisplay {
+        let disputes = jsonIDs(Set(sessions.map(\.disputeId)))
+        let experts = jsonIDs(Set(sessions.flatMap { $0.panel.map(\.expertId) }))
+        let offices = Array(Set(sessions.map(\.officeId)))
+        var display = SessionDisplay()
+        for row in try db.cachedRows(
+            "SELECT id, number FROM dispute WHERE id IN (SELECT value FROM json_each(?))", [disputes])
+        {
+            display.numbers[row["id"]] = row["number"] as String
         }
+        for row in try db.cachedRows(
+            "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [experts])
+        {
+            display.names[row["id"]] = row["name"] as String
+        }
+        for office in offices {
+            display.zones[office] = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT time_zone FROM office WHERE id = ?"), arguments: [office])
+        }
+        return display
     }
 
     // MARK: Helpers inside transactions
+
+    /// Rows of (expert id, start, end), in that column order, grouped by expert. Read by position: these lists
+    /// are the longest a booking reads, and a lookup by name costs more than the decoding.
+    static func intervalsByExpert(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws
+        -> [Int64: [Interval]]
+    {
+        var byExpert: [Int64: [Interval]] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        while let row = try rows.next() {
+            let start: Double = row[1]
+            let end: Double = row[2]
+            byExpert[row[0] as Int64, default: []].append(
+                Interval(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: end)))
+        }
+        return byExpert
+    }
 
     static func requirements(of session: Session) -> [PanelRequirement] {
         var list: [PanelRequirement] = []
@@ -481,7 +586,10 @@ extension AppDatabase {
     }
 
     static func officeOf(_ dispute: Dispute, _ db: Database) throws -> Office {
-        guard let office = try OfficeRecord.fetchOne(db, key: dispute.officeId)?.office else {
+        guard
+            let office = try OfficeRecord.fetchOne(
+                cached: db, sql: "SELECT * FROM office WHERE id = ?", arguments: [dispute.officeId])?.office
+        else {
             throw officeNotFound(dispute.officeId, db)
         }
         return office
@@ -499,47 +607,50 @@ extension AppDatabase {
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
-        ignoring session: Int64?
+        ignoring session: Int64?, onlyPinned: Bool = false
     ) throws -> SlotSearch {
-        let nearestDays = 28
+        // A re-check of a named panel reads only that panel's experts: the others cannot change its answer.
+        let pinnedJSON = jsonIDs(pinned)
+        let onlyThese = onlyPinned ? " AND expert_id IN (SELECT value FROM json_each(?))" : ""
+        let only: [any DatabaseValueConvertible] = onlyPinned ? [pinnedJSON] : []
+        // A re-check asks about one start only: no nearest option after the window.
+        let nearestDays = onlyPinned ? 0 : 28
+        // Fairness counts the 30 days before now; a re-check ranks nothing, so its caps' week on each side suffices.
         let horizon = Interval(
-            start: min(window.start, now).addingTimeInterval(-32 * 86400),
+            start: onlyPinned
+                ? window.start.addingTimeInterval(-8 * 86400) : min(window.start, now).addingTimeInterval(-32 * 86400),
             end: window.end.addingTimeInterval(TimeInterval((nearestDays + 8) * 86400)))
         let parties = try parties(of: dispute.id, db)
         let conflicted = Set(
-            try ConflictRecord.fetchAll(db, sql: "SELECT * FROM conflict").map(\.conflict).filter {
-                $0.concerns(parties)
-            }
-            .map(\.expertId))
+            try ConflictRecord.fetchAll(
+                cached: db, sql: "SELECT * FROM conflict WHERE 1 = 1" + onlyThese, arguments: StatementArguments(only)
+            ).map(\.conflict).filter { $0.concerns(parties) }.map(\.expertId))
         let experts = try ExpertRecord.fetchAll(
-            db,
-            sql: """
+            cached: db,
+            sql: onlyPinned
+                ? "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+                : """
                 SELECT * FROM expert WHERE (active = 1 OR id IN (SELECT value FROM json_each(?)))
                 AND (serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\' OR id IN (SELECT value FROM json_each(?)))
                 ORDER BY id
                 """,
-            arguments: [jsonArray(pinned), TagColumn.pattern(office.id), jsonArray(pinned)]
+            arguments: onlyPinned ? [pinnedJSON] : [pinnedJSON, TagColumn.pattern(office.id), pinnedJSON]
         ).map(\.expert)
         func spans(_ table: String) throws -> [Int64: [Interval]] {
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?",
-                arguments: [horizon.end.epoch, horizon.start.epoch])
-            return Dictionary(grouping: rows, by: { $0["expert_id"] as Int64 }).mapValues { rows in
-                rows.map { Interval(start: $0.date("starts_at"), end: $0.date("ends_at")) }
-            }
+            try Self.intervalsByExpert(
+                db,
+                "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?" + onlyThese,
+                StatementArguments([horizon.end.epoch, horizon.start.epoch] + only))
         }
         let timeOff = try spans("expert_time_off")
         let extra = try spans("expert_extra_availability")
-        let sessionRows = try Row.fetchAll(
+        let sessions = try Self.intervalsByExpert(
             db,
-            sql: """
-                SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
-                WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
-                """,
-            arguments: [session, horizon.end.epoch, horizon.start.epoch])
-        let sessions = Dictionary(grouping: sessionRows, by: { $0["expert_id"] as Int64 }).mapValues { rows in
-            rows.map { Interval(start: $0.date("starts_at"), end: $0.date("ends_at")) }
-        }
+            """
+            SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
+            WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
+            """ + onlyThese.replacingOccurrences(of: "expert_id", with: "p.expert_id"),
+            StatementArguments([session, horizon.end.epoch, horizon.start.epoch] + only))
         let candidates = experts.map { e in
             SlotCandidate(
                 id: e.id, name: e.name, role: e.role, specialties: e.specialties, languages: e.languages,
@@ -550,16 +661,16 @@ extension AppDatabase {
         }
         let partyWindow = Interval(
             start: window.start, end: window.end.addingTimeInterval(TimeInterval(nearestDays * 86400)))
-        return SlotSearch(
+        var search = SlotSearch(
             requirements: requirements, durationMinutes: duration, window: window, now: now,
             minimumNoticeMinutes: rules.minimumNoticeMinutes, bufferMinutes: rules.bufferMinutes,
             officeTimeZone: office.timeZone, officeHours: office.workingHours, holidays: rules.holidays,
             parties: parties.map { $0.free(in: partyWindow) }, candidates: candidates, pinned: pinned,
             excluded: excluded, preferredSpecialties: [dispute.category], maxOptions: maxOptions,
             nearestSearchDays: nearestDays)
+        search.explain = !onlyPinned
+        return search
     }
-
-    private static func jsonArray(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 }
 
 /// A row of `session`, with its panel rows.
@@ -602,9 +713,8 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
     mutating func didInsert(_ inserted: InsertionSuccess) { session.id = inserted.rowID }
 
     mutating func loadPanel(_ db: Database) throws {
-        session.panel = try Row.fetchAll(
-            db, sql: "SELECT * FROM session_panel WHERE session_id = ? ORDER BY requirement_index, expert_id",
-            arguments: [session.id]
+        session.panel = try db.cachedRows(
+            "SELECT * FROM session_panel WHERE session_id = ? ORDER BY requirement_index, expert_id", [session.id]
         ).compactMap { row in
             let invitation: String = row["invitation"]
             guard let requirement = try? PanelRequirement(parsing: row["requirement"]) else { return nil }
@@ -614,15 +724,15 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         }
     }
 
-    func savePanel(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM session_panel WHERE session_id = ?", arguments: [session.id])
+    func savePanel(_ db: Database, replacing: Bool = true) throws {
+        if replacing { try db.cachedExecute("DELETE FROM session_panel WHERE session_id = ?", [session.id]) }
         for m in session.panel {
-            try db.execute(
-                sql: """
-                    INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+            try db.cachedExecute(
+                """
+                INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [
                     session.id, m.expertId, m.requirementIndex, m.requirement.description, m.invitation.rawValue,
                     m.lead,
                 ])

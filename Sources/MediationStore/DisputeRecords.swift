@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MediationCore
+import Synchronization
 
 /// Dated windows in one text column: `start-end` in Unix seconds, comma-separated.
 enum IntervalsColumn {
@@ -149,6 +150,15 @@ enum RequirementsColumn {
     }
 
     static func decode(_ text: String) -> [PanelRequirement] {
-        text.split(separator: ";").compactMap { try? PanelRequirement(parsing: String($0)) }
+        // Every booking reads its policy; the few distinct texts are parsed once.
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        let requirements = text.split(separator: ";").compactMap { try? PanelRequirement(parsing: String($0)) }
+        parsed.withLock { cache in
+            if cache.count > 256 { cache.removeAll() }
+            cache[text] = requirements
+        }
+        return requirements
     }
+
+    private static let parsed = Mutex<[String: [PanelRequirement]]>([:])
 }

@@ -541,7 +541,7 @@ final class SlotEngine {
         let seatsOut = zip(seats, panel).map { PanelSeat(requirementIndex: $0, expertId: search.candidates[$1].id) }
         return SlotOption(
             start: dateOf(minute: t), end: dateOf(minute: t + duration), panel: seatsOut,
-            explanation: explain(at: t, panel: panel))
+            explanation: search.explain ? explain(at: t, panel: panel) : "")
     }
 
     // MARK: - Words

@@ -84,6 +84,8 @@ public struct SlotSearch: Sendable, Codable {
     public var maxOptions: Int
     /// How many days after the window's end the search for a nearest option runs when the window has none.
     public var nearestSearchDays: Int
+    /// Whether options carry their one-line explanation (a booking's re-check needs none).
+    public var explain = true
 
     public init(
         requirements: [PanelRequirement], durationMinutes: Int, window: Interval, now: Date,
