@@ -15,6 +15,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Runs of 'mediationctl --json expert list'.") var listRuns = 21
     @Option(help: "Write slot-finder instances and answers as JSON here (see Benchmarks/README.md).")
     var instances: String?
+    @Flag(help: "Run only the booking-throughput part (for profiling).") var bookingOnly = false
 
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
@@ -40,10 +41,18 @@ struct Bench: ParsableCommand {
         usleep(300_000)
         let idleRSS = rssKiB(daemon.processIdentifier)
 
+        let ctl = "\(bin)/mediationctl"
+        if bookingOnly {
+            for line in try BookingBench.run(
+                ctl: ctl, socket: socketPath, directory: dir.path, daemon: daemon.processIdentifier)
+            { print(line) }
+            return
+        }
         // 1. Health over one reused connection, beside a minimal echo round trip.
         let request = Array("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
         for _ in 0..<200 { _ = try roundTrip(fd, request) }
         var health: [Double] = []
+        let healthCPU = cpuSeconds(daemon.processIdentifier)
         for _ in 0..<requests {
             let start = DispatchTime.now().uptimeNanoseconds
             let response = try roundTrip(fd, request)
@@ -52,10 +61,10 @@ struct Bench: ParsableCommand {
                 throw BenchError("health answered: \(response.prefix(80))")
             }
         }
+        let healthCPUPerRequest = (cpuSeconds(daemon.processIdentifier) - healthCPU) / Double(requests) * 1e6
         let echo = try echoRoundTrips(dir.appendingPathComponent("echo.sock").path, count: requests)
 
         // 2. The CLI listing 2,000 experts, whole process.
-        let ctl = "\(bin)/mediationctl"
         try runQuiet(ctl, ["--socket", socketPath, "office", "add", "bench", "--name", "基准警务室"])
         let roster = dir.appendingPathComponent("roster.csv").path
         try makeRoster(experts).write(toFile: roster, atomically: true, encoding: .utf8)
@@ -67,13 +76,15 @@ struct Bench: ParsableCommand {
             wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
         }
         let loadedRSS = rssKiB(daemon.processIdentifier)
-        let booking = try BookingBench.run(ctl: ctl, socket: socketPath, directory: dir.path)
+        let booking = try BookingBench.run(
+            ctl: ctl, socket: socketPath, directory: dir.path, daemon: daemon.processIdentifier)
 
         print("mediation-bench (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
         print(
             String(
-                format: "health over the socket, %d requests, one connection: p50 %.0f µs, p99 %.0f µs", requests,
-                percentile(health, 50), percentile(health, 99)))
+                format:
+                    "health over the socket, %d requests, one connection: p50 %.0f µs, p99 %.0f µs (daemon CPU %.0f µs each)",
+                requests, percentile(health, 50), percentile(health, 99), healthCPUPerRequest))
         print(
             String(
                 format: "raw Unix-socket echo round trip, same run:            p50 %.0f µs, p99 %.0f µs",
@@ -110,6 +121,17 @@ func rssKiB(_ pid: Int32) -> Int {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
     return 0
+}
+
+/// CPU seconds (user + system) a process has used so far.
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 func unixAddress(_ path: String) -> sockaddr_un {
