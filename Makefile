@@ -11,6 +11,7 @@ deps:
 
 generate:
 	@./scripts/embed-openapi.sh
+	@./scripts/embed-templates.sh
 
 build: deps generate
 	$(SWIFT) build

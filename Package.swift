@@ -71,6 +71,7 @@ let package = Package(
             name: "MediationNotify",
             dependencies: [
                 "MediationCore",
+                "MediationStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -135,7 +136,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MediationNotifyTests", dependencies: ["MediationNotify", "MediationCore"],
+            name: "MediationNotifyTests", dependencies: ["MediationNotify", "MediationCore", "MediationStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),

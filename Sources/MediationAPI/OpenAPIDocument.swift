@@ -719,6 +719,92 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Session'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/outbox:
+    get:
+      operationId: listOutbox
+      summary: Messages in the outbox, newest first (filters by status and session).
+      parameters:
+        - {name: status, in: query, schema: {type: string, enum: [pending, sent, failed, dead, skipped]}}
+        - {name: session, in: query, schema: {type: integer, format: int64}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000}}
+      responses:
+        '200':
+          description: The messages.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutboxList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/outbox/retry-dead:
+    post:
+      operationId: retryDeadMessages
+      summary: Every dead message back to pending (staff).
+      responses:
+        '200':
+          description: How many.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/RetryCount'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/outbox/{message}:
+    parameters:
+      - {$ref: '#/components/parameters/MessageID'}
+    get:
+      operationId: getOutboxMessage
+      summary: One message with every delivery attempt.
+      responses:
+        '200':
+          description: The message.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutboxDetail'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/outbox/{message}/retry:
+    parameters:
+      - {$ref: '#/components/parameters/MessageID'}
+    post:
+      operationId: retryOutboxMessage
+      summary: Send a failed or dead message again now (staff).
+      responses:
+        '200':
+          description: The message.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutboxMessage'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/preview:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: previewNotices
+      summary: What each panel member and party would receive for this session, rendered (staff).
+      responses:
+        '200':
+          description: The notices.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/NoticePreviewList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/channels/{channel}/test:
+    parameters:
+      - name: channel
+        in: path
+        required: true
+        schema: {type: string, enum: [smtp, maildir, webhook, wecom, dingtalk]}
+    post:
+      operationId: testChannel
+      summary: Send a test message through one channel now (admin) and report what the channel answered.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ChannelTestRequest'}
+      responses:
+        '200':
+          description: What the channel answered.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ChannelTestResult'}
+        default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
     DisputeRef:
@@ -751,6 +837,11 @@ components:
       description: An expert's id, mobile, email or exact full name.
     SpanID:
       name: span
+      in: path
+      required: true
+      schema: {type: integer, format: int64}
+    MessageID:
+      name: message
       in: path
       required: true
       schema: {type: integer, format: int64}
@@ -1356,5 +1447,91 @@ components:
         unchanged: {type: integer}
         createdLines: {type: array, items: {type: integer}}
         updatedLines: {type: array, items: {type: integer}}
+    OutboxMessage:
+      type: object
+      required: [id, messageId, session, kind, recipientKind, recipientId, status, attempts, dueAt, nextAttemptAt, createdAt]
+      properties:
+        id: {type: integer, format: int64}
+        messageId: {type: string, description: 'The Message-ID every attempt carries.'}
+        session: {type: integer, format: int64}
+        kind: {type: string, enum: [notice, reminder, update, cancel, removed, added, rsvp]}
+        recipientKind: {type: string, enum: [expert, party, office]}
+        recipientId: {type: integer, format: int64}
+        recipientName: {type: string}
+        offsetMinutes: {type: integer}
+        status: {type: string, enum: [pending, sent, failed, dead, skipped]}
+        attempts: {type: integer}
+        channel: {type: string}
+        lastError: {type: string}
+        dueAt: {type: string}
+        nextAttemptAt: {type: string}
+        createdAt: {type: string}
+        sentAt: {type: string}
+    OutboxList:
+      type: object
+      required: [messages, counts]
+      properties:
+        messages:
+          type: array
+          items: {$ref: '#/components/schemas/OutboxMessage'}
+        counts:
+          type: object
+          description: Messages in the whole outbox by status.
+          additionalProperties: {type: integer}
+    DeliveryAttempt:
+      type: object
+      required: [at, channel, result, detail]
+      properties:
+        at: {type: string}
+        channel: {type: string}
+        result: {type: string}
+        detail: {type: string}
+    OutboxDetail:
+      type: object
+      required: [message, attempts]
+      properties:
+        message: {$ref: '#/components/schemas/OutboxMessage'}
+        attempts:
+          type: array
+          items: {$ref: '#/components/schemas/DeliveryAttempt'}
+    RetryCount:
+      type: object
+      required: [count]
+      properties:
+        count: {type: integer}
+    NoticePreview:
+      type: object
+      required: [recipientKind, recipientId, recipient, language, timeZone, subject, text, channels]
+      properties:
+        recipientKind: {type: string}
+        recipientId: {type: integer, format: int64}
+        recipient: {type: string}
+        address: {type: string}
+        channels: {type: array, items: {type: string}, description: 'The channels that would be tried, in order.'}
+        language: {type: string}
+        timeZone: {type: string}
+        subject: {type: string}
+        text: {type: string}
+        invite: {type: string, description: 'The iCalendar invite attached to mail.'}
+    NoticePreviewList:
+      type: object
+      required: [notices]
+      properties:
+        notices:
+          type: array
+          items: {$ref: '#/components/schemas/NoticePreview'}
+    ChannelTestRequest:
+      type: object
+      additionalProperties: false
+      required: [to]
+      properties:
+        to: {type: string, description: 'A mail address, or for robots a mobile to mention.'}
+    ChannelTestResult:
+      type: object
+      required: [channel, result, detail]
+      properties:
+        channel: {type: string}
+        result: {type: string, enum: [sent, transient, permanent]}
+        detail: {type: string}
 
 """####

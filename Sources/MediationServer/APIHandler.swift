@@ -18,6 +18,14 @@ public struct ServerInfo: Sendable {
     public var newRoomName: @Sendable () -> String?
     /// One participant's link to a room: (room, participant id, name, email, moderator, start, end).
     public var roomLink: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
+    /// What each recipient of a session's notice would receive (the dispatcher's renderer).
+    public var previewNotices: @Sendable (Int64) async throws -> [NoticePreview]
+    /// Sends a test message through one channel: (channel, to) → (result, detail).
+    public var testChannel: @Sendable (String, String) async throws -> (result: String, detail: String)
+    /// Tells the dispatcher the outbox has new messages.
+    public var outboxChanged: @Sendable () -> Void
+    /// The right-hand side of Message-IDs (`notices.domain`).
+    public var noticeDomain: String
 
     public init(
         startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
@@ -25,14 +33,54 @@ public struct ServerInfo: Sendable {
         newRoomName: @escaping @Sendable () -> String? = { nil },
         roomLink: @escaping @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
             _, _, _, _, _, _, _ in nil
-        }
+        },
+        previewNotices: @escaping @Sendable (Int64) async throws -> [NoticePreview] = { _ in [] },
+        testChannel: @escaping @Sendable (String, String) async throws -> (result: String, detail: String) = {
+            channel, _ in
+            throw MediationError.unavailable("channel \(channel) is not configured in this daemon")
+        },
+        outboxChanged: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local"
     ) {
+        self.noticeDomain = noticeDomain
+        self.previewNotices = previewNotices
+        self.testChannel = testChannel
+        self.outboxChanged = outboxChanged
         self.roomLink = roomLink
         self.startedAt = startedAt
         self.clock = clock
         self.categories = categories
         self.rules = rules
         self.newRoomName = newRoomName
+    }
+}
+
+/// One recipient's rendered notice, for `outbox preview`.
+public struct NoticePreview: Sendable {
+    public var recipientKind: String
+    public var recipientId: Int64
+    public var recipient: String
+    public var address: String?
+    public var channels: [String]
+    public var language: String
+    public var timeZone: String
+    public var subject: String
+    public var text: String
+    public var invite: String?
+
+    public init(
+        recipientKind: String, recipientId: Int64, recipient: String, address: String?, channels: [String],
+        language: String, timeZone: String, subject: String, text: String, invite: String?
+    ) {
+        self.recipientKind = recipientKind
+        self.recipientId = recipientId
+        self.recipient = recipient
+        self.address = address
+        self.channels = channels
+        self.language = language
+        self.timeZone = timeZone
+        self.subject = subject
+        self.text = text
+        self.invite = invite
     }
 }
 

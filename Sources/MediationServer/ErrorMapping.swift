@@ -37,6 +37,9 @@ enum ErrorMapping {
         ("/v1/sessions/{session}/status", ["POST"]), ("/v1/sessions/{session}/rsvp", ["POST"]),
         ("/v1/sessions/{session}/substitutes", ["GET"]),
         ("/v1/sessions/{session}/links", ["GET"]), ("/v1/sessions/{session}/replace", ["POST"]),
+        ("/v1/outbox", ["GET"]), ("/v1/outbox/retry-dead", ["POST"]), ("/v1/outbox/{message}", ["GET"]),
+        ("/v1/outbox/{message}/retry", ["POST"]), ("/v1/sessions/{session}/preview", ["GET"]),
+        ("/v1/channels/{channel}/test", ["POST"]),
     ]
 
     /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").

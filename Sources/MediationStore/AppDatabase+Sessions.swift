@@ -239,6 +239,7 @@ extension AppDatabase {
         try Self.recordStatus(
             db, dispute: dispute.id, from: before, to: .scheduled, reason: "session #\(record.session.id) booked",
             actor: actor, at: now)
+        try Self.queueBooking(db, session: record.session, rules: rules, now: now)
         // What the API shows beside the session, from what the booking has read already.
         return BookedSession(
             session: record.session,
@@ -347,6 +348,7 @@ extension AppDatabase {
             record.updatedAt = now
             try record.update(db)
             try record.savePanel(db)
+            try Self.queueReschedule(db, session: record.session, rules: rules, now: now)
             return record.session
         }
     }
@@ -378,6 +380,7 @@ extension AppDatabase {
             }
             record.updatedAt = now
             try record.update(db)
+            if target == .cancelled { try Self.queueCancellation(db, session: record.session, now: now) }
             // The dispute follows its session.
             var disputeRecord = try Self.findDispute(String(record.session.disputeId), db)
             let before = disputeRecord.dispute.status
@@ -405,14 +408,17 @@ extension AppDatabase {
     public func rsvp(session id: Int64, expert ref: String, _ answer: Invitation, rules: SchedulingRules) async throws
         -> (Session, [Substitute])
     {
+        let now = clock.now()
         let (session, expertId) = try await write { db in
             var record = try Self.findSession(id, db)
             let expert = try Self.findExpert(ref, db).expert
             guard let index = record.session.panel.firstIndex(where: { $0.expertId == expert.id }) else {
                 throw MediationError.invalidInput("\(expert.name) is not on the panel of session #\(id)")
             }
+            let changed = record.session.panel[index].invitation != answer
             record.session.panel[index].invitation = answer
             try record.savePanel(db)
+            if changed { try Self.queueRSVP(db, session: record.session, expert: expert.id, now: now) }
             return (record.session, expert.id)
         }
         return (
@@ -493,6 +499,8 @@ extension AppDatabase {
             record.updatedAt = now
             try record.update(db)
             try record.savePanel(db)
+            try Self.queueReplacement(
+                db, session: record.session, removed: old.id, added: new.id, rules: rules, now: now)
             return record.session
         }
     }

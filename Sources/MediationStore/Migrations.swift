@@ -157,6 +157,35 @@ enum Migrations {
                 t.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v4-outbox") { db in
+            try db.create(table: "outbox_message") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("token", .text).notNull().unique()
+                t.column("session_id", .integer).notNull().indexed().references("session")
+                t.column("kind", .text).notNull()
+                t.column("recipient_kind", .text).notNull()
+                t.column("recipient_id", .integer).notNull()
+                t.column("offset_minutes", .integer)
+                t.column("sequence", .integer).notNull()
+                t.column("due_at", .double).notNull()
+                t.column("status", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("next_attempt_at", .double).notNull()
+                t.column("channel", .text)
+                t.column("last_error", .text)
+                t.column("created_at", .double).notNull()
+                t.column("sent_at", .double)
+            }
+            try db.create(index: "outbox_due", on: "outbox_message", columns: ["status", "next_attempt_at"])
+            try db.create(table: "outbox_attempt") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("message_id", .integer).notNull().indexed().references("outbox_message", onDelete: .cascade)
+                t.column("at", .double).notNull()
+                t.column("channel", .text).notNull()
+                t.column("result", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
         return migrator
     }
 }

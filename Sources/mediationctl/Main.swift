@@ -63,7 +63,7 @@ struct MediationCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
-            ConflictCommand.self, PolicyCommand.self, SessionCommand.self,
+            ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
         ])
 }
 

@@ -7,7 +7,9 @@ import Yams
 enum ConfigurationSchema {
     enum Shape { case value, list }
 
-    static let keys: [String: Shape] = [
+    static let keys: [String: Shape] = baseKeys.merging(NoticeConfiguration.keys) { a, _ in a }
+
+    private static let baseKeys: [String: Shape] = [
         "socket.path": .value, "socket.mode": .value, "socket.group": .value, "socket.idle_timeout_seconds": .value,
         "store.path": .value, "spool.directory": .value, "access.admin_groups": .list, "access.staff_groups": .list,
         "access.viewer_groups": .list, "log.level": .value, "disputes.categories": .list,

@@ -56,17 +56,52 @@ struct Daemon: AsyncParsableCommand {
         warnAboutMissingGroups(policy, logger: logger)
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
+        let rooms = settings.rooms
+        let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
+            room, id, name, email, moderator, start, end in
+            try VideoRooms.link(
+                provider: rooms, room: room,
+                participant: RoomParticipant(id: id, name: name, email: email, moderator: moderator),
+                start: start, end: end)
+        }
+        let templates: NoticeTemplates
+        do { templates = try NoticeTemplates.load(directory: settings.notices.templatesDirectory) } catch let e
+            as MediationError
+        {
+            throw MediationError.unavailable(e.message)
+        }
+        let dispatcher = OutboxDispatcher(
+            db: db, renderer: NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link),
+            channels: settings.notices.channels(spool: settings.spoolDirectory), retry: settings.notices.retry,
+            logger: Logger(label: "mediationd.outbox"))
+        logger.info(
+            "notices",
+            metadata: [
+                "templates": "\(templates.source)", "mail": "\(settings.notices.mailTransport)",
+                "spool": "\(settings.spoolDirectory)",
+            ])
+        let noticeSettings = settings.notices
+        let spool = settings.spoolDirectory
         let app = try MediationServer.application(
             socketPath: socketPath, db: db, policy: policy,
             info: ServerInfo(
                 categories: settings.categories, rules: settings.rules,
-                newRoomName: { [rooms = settings.rooms] in rooms == .none ? nil : VideoRooms.newRoomName() },
-                roomLink: { [rooms = settings.rooms] room, id, name, email, moderator, start, end in
-                    try VideoRooms.link(
-                        provider: rooms, room: room,
-                        participant: RoomParticipant(id: id, name: name, email: email, moderator: moderator),
-                        start: start, end: end)
-                }),
+                newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
+                roomLink: link,
+                previewNotices: { session in
+                    try await dispatcher.preview(session: session).map {
+                        NoticePreview(
+                            recipientKind: $0.recipientKind, recipientId: $0.recipientId, recipient: $0.recipient,
+                            address: $0.address, channels: $0.channels, language: $0.language, timeZone: $0.timeZone,
+                            subject: $0.subject, text: $0.text, invite: $0.invite)
+                    }
+                },
+                testChannel: { channel, to in
+                    try await dispatcher.test(
+                        channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
+                        smtp: noticeSettings.smtp)
+                },
+                outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {
                 umask(0o027)
@@ -87,7 +122,10 @@ struct Daemon: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: app),
-                    .init(service: ReloadService(file: config, policy: policy, logger: logger)),
+                    .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(
+                        service: ReloadService(
+                            file: config, policy: policy, dispatcher: dispatcher, link: link, logger: logger)),
                     .init(
                         service: SystemdService(
                             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), logger: logger)),

@@ -18,6 +18,7 @@ struct DaemonConfiguration: Sendable {
     var categories: [String]
     var rules: SchedulingRules
     var rooms: VideoRoomProvider
+    var notices: NoticeConfiguration
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -105,12 +106,14 @@ struct DaemonConfiguration: Sendable {
             }
             byCategory[parts[0]] = parts[1]
         }
-        let rules = SchedulingRules(
+        let notices = try NoticeConfiguration.read(c)
+        var rules = SchedulingRules(
             minimumNoticeMinutes: try minutes("scheduling.minimum_notice_minutes", 120, max: 43200),
             bufferMinutes: try minutes("scheduling.buffer_minutes", 30, max: 1440), holidays: holidays,
             legalOfficerFromRisk: risk,
             defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased(),
             policyByCategory: byCategory)
+        rules.reminderOffsetsMinutes = notices.reminders
         let rooms: VideoRoomProvider
         switch c.string(forKey: "rooms.provider", default: "none").lowercased() {
         case "none": rooms = .none
@@ -148,6 +151,7 @@ struct DaemonConfiguration: Sendable {
             categories: categories,
             rules: rules,
             rooms: rooms,
+            notices: notices,
             source: file ?? "embedded default (./var)")
     }
 }

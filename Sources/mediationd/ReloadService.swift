@@ -1,13 +1,19 @@
+import Foundation
 import Logging
+import MediationCore
+import MediationNotify
 import MediationServer
 import ServiceLifecycle
 import UnixSignals
 
-/// Rereads the configuration on SIGHUP and applies what can change while serving (the access rules).
+/// Rereads the configuration on SIGHUP and applies what can change while serving: the access rules, the notice
+/// templates and channels.
 /// An invalid file keeps the old configuration, and the log says why.
 struct ReloadService: Service {
     let file: String?
     let policy: AccessPolicy
+    let dispatcher: OutboxDispatcher
+    let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
     let logger: Logger
 
     func run() async throws {
@@ -15,13 +21,28 @@ struct ReloadService: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             do {
                 let fresh = try await DaemonConfiguration.load(file: file)
+                let templates = try NoticeTemplates.load(directory: fresh.notices.templatesDirectory)
                 policy.update(fresh.access)
+                dispatcher.reconfigure(
+                    renderer: NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link),
+                    channels: fresh.notices.channels(spool: fresh.spoolDirectory), retry: fresh.notices.retry)
                 logger.notice("configuration reloaded", metadata: ["source": "\(fresh.source)"])
                 warnAboutMissingGroups(policy, logger: logger)
             } catch {
                 logger.error(
                     "reload refused; the old configuration stays", metadata: ["why": "\(String(describing: error))"])
             }
+        }
+    }
+}
+
+/// Runs the outbox dispatcher until the daemon shuts down.
+struct DispatcherService: Service {
+    let dispatcher: OutboxDispatcher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await dispatcher.run()
         }
     }
 }

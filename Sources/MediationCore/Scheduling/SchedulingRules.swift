@@ -11,6 +11,8 @@ public struct SchedulingRules: Sendable, Equatable {
     public var defaultPolicy: String
     /// Policies by dispute category, e.g. property → property.
     public var policyByCategory: [String: String]
+    /// Reminders before each session, in minutes (`notices.reminders`); 24 h and 1 h by default.
+    public var reminderOffsetsMinutes: [Int] = [1440, 60]
 
     public init(
         minimumNoticeMinutes: Int = 120, bufferMinutes: Int = 30, holidays: [LocalDate] = [],

@@ -1,0 +1,129 @@
+import Foundation
+import MediationCore
+
+/// A message as a channel carries it: the rendered text, the mail form and the chat form.
+public struct PreparedMessage: Sendable {
+    public var outboxId: Int64
+    public var notice: RenderedNotice
+    public var mail: OutgoingMail?
+    public var chat: ChatMessage
+    /// The JSON a webhook receives.
+    public var json: Data
+}
+
+/// One way of delivering messages. A batch goes out together (one SMTP connection); results come back in order.
+public protocol NotificationChannel: Sendable {
+    /// `smtp`, `maildir`, `webhook`, `wecom` or `dingtalk`: stored with each attempt.
+    var name: String { get }
+    /// Whether the channel can carry this message at all (an address, a mobile to mention).
+    func accepts(_ message: PreparedMessage) -> Bool
+    func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult]
+    /// Chat channels keep quiet hours; mail does not.
+    var keepsQuietHours: Bool { get }
+}
+
+/// The embedded default: every mail written as an `.eml` file under the spool folder, so a newcomer sees every
+/// notice without a mail server. Files are written to `tmp/` and renamed into `new/` (Maildir), named by
+/// Message-ID, so a resend after a crash replaces the same file instead of adding a second one.
+public struct MaildirChannel: NotificationChannel {
+    public let name = "maildir"
+    public let keepsQuietHours = false
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func accepts(_ message: PreparedMessage) -> Bool { message.mail != nil }
+
+    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        let fm = FileManager.default
+        let tmp = (directory as NSString).appendingPathComponent("tmp")
+        let new = (directory as NSString).appendingPathComponent("new")
+        do {
+            try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: new, withIntermediateDirectories: true)
+        } catch {
+            return batch.map { _ in .transient("cannot create \(new): \(error.localizedDescription)") }
+        }
+        return batch.map { message in
+            guard let mail = message.mail else { return .permanent("no mail form for this message") }
+            let file =
+                mail.messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+                .map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "@" ? $0 : "_" } + ".eml"
+            let name = String(file)
+            let staging = (tmp as NSString).appendingPathComponent(name)
+            let final = (new as NSString).appendingPathComponent(name)
+            do {
+                let data = Data(MIMEMessage.render(mail).utf8)
+                guard fm.createFile(atPath: staging, contents: data, attributes: [.posixPermissions: 0o640]) else {
+                    return .transient("cannot write \(staging) (disk full or no permission?)")
+                }
+                if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+                try fm.moveItem(atPath: staging, toPath: final)
+                return .sent(detail: final)
+            } catch {
+                return .transient("cannot write \(final): \(error.localizedDescription)")
+            }
+        }
+    }
+}
+
+/// Mail through an SMTP server: one connection for a batch.
+public struct SMTPChannel: NotificationChannel {
+    public let name = "smtp"
+    public let keepsQuietHours = false
+    public let client: SMTPClient
+
+    public init(settings: SMTPSettings) { client = SMTPClient(settings: settings) }
+
+    public func accepts(_ message: PreparedMessage) -> Bool { message.mail != nil }
+
+    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        let mails = batch.compactMap(\.mail)
+        guard mails.count == batch.count else { return batch.map { _ in .permanent("no mail form") } }
+        return await client.send(mails)
+    }
+}
+
+/// A signed JSON POST to the office's own system (an SMS gateway, a case system).
+public struct WebhookChannel: NotificationChannel {
+    public let name = "webhook"
+    public let keepsQuietHours = false
+    public let target: WebhookTarget
+    public let sender: ChannelSender
+
+    public init(target: WebhookTarget, sender: ChannelSender) {
+        self.target = target
+        self.sender = sender
+    }
+
+    public func accepts(_ message: PreparedMessage) -> Bool { true }
+
+    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        var results: [DeliveryResult] = []
+        for m in batch {
+            results.append(await sender.sendWebhook(target, json: m.json, messageID: m.notice.messageID))
+        }
+        return results
+    }
+}
+
+/// A WeCom or DingTalk group robot: the office's group, mentioning the recipient by mobile.
+public struct RobotChannel: NotificationChannel {
+    public var name: String { target.kind.rawValue }
+    public let keepsQuietHours = true
+    public let target: RobotTarget
+    public let sender: ChannelSender
+
+    public init(target: RobotTarget, sender: ChannelSender) {
+        self.target = target
+        self.sender = sender
+    }
+
+    public func accepts(_ message: PreparedMessage) -> Bool { message.notice.recipientMobile != nil }
+
+    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        var results: [DeliveryResult] = []
+        for m in batch { results.append(await sender.sendRobot(target, m.chat)) }
+        return results
+    }
+}

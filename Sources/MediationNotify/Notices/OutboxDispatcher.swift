@@ -1,0 +1,395 @@
+import Foundation
+import Logging
+import MediationCore
+import MediationStore
+import Synchronization
+
+/// The channels in use, as the configuration sets them; replaced whole on SIGHUP.
+public struct ChannelSet: Sendable {
+    /// How mail goes out: SMTP when configured, else the maildir spool.
+    public var mail: any NotificationChannel
+    public var webhook: (any NotificationChannel)?
+    public var wecom: (any NotificationChannel)?
+    public var dingtalk: (any NotificationChannel)?
+
+    public init(
+        mail: any NotificationChannel, webhook: (any NotificationChannel)? = nil,
+        wecom: (any NotificationChannel)? = nil, dingtalk: (any NotificationChannel)? = nil
+    ) {
+        self.mail = mail
+        self.webhook = webhook
+        self.wecom = wecom
+        self.dingtalk = dingtalk
+    }
+
+    /// The channels to try for a message, in order: the recipient's preference, then mail, then the robots, then
+    /// the webhook (which also carries `sms`: an office points it at its SMS gateway).
+    func candidates(for message: PreparedMessage) -> [any NotificationChannel] {
+        var order: [any NotificationChannel] = []
+        func add(_ c: (any NotificationChannel)?) {
+            if let c, !order.contains(where: { $0.name == c.name }) { order.append(c) }
+        }
+        switch message.notice.preferredChannel {
+        case .wecom: add(wecom)
+        case .dingtalk: add(dingtalk)
+        case .sms: add(webhook)
+        case .email, nil: break
+        }
+        if message.notice.recipientEmail != nil { add(mail) }
+        add(wecom)
+        add(dingtalk)
+        add(webhook)
+        return order.filter { $0.accepts(message) }
+    }
+}
+
+/// Delivers due outbox messages: renders each from the session as it is now, picks the recipient's channel,
+/// records every attempt, and retries with backoff until the message is sent or dead.
+///
+/// A message for a session that was cancelled (other than the cancellation itself) and a reminder for a session
+/// that has begun are skipped, never sent. Delivery is at-least-once: a message is marked sent only after its
+/// channel took it, so a crash in between sends it again with the same Message-ID.
+public final class OutboxDispatcher: Sendable {
+    private struct Setup: Sendable {
+        var renderer: NoticeRenderer
+        var channels: ChannelSet
+        var retry: RetryPolicy
+    }
+
+    private let db: AppDatabase
+    private let setup: Mutex<Setup>
+    private let clock: any WallClock
+    private let logger: Logger
+    private let wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+
+    public init(
+        db: AppDatabase, renderer: NoticeRenderer, channels: ChannelSet, retry: RetryPolicy,
+        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "mediationd.outbox")
+    ) {
+        self.db = db
+        self.setup = Mutex(Setup(renderer: renderer, channels: channels, retry: retry))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// New templates and channels (SIGHUP).
+    public func reconfigure(renderer: NoticeRenderer, channels: ChannelSet, retry: RetryPolicy) {
+        setup.withLock { $0 = Setup(renderer: renderer, channels: channels, retry: retry) }
+        wake()
+    }
+
+    public var renderer: NoticeRenderer { setup.withLock { $0.renderer } }
+
+    /// Asks the loop to look at the outbox now (after a booking, say).
+    public func wake() { wakeups.continuation.yield() }
+
+    /// Delivers until cancelled: every due message, then sleeps until the next one falls due (at most `poll`).
+    public func run(poll: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            do {
+                while try await deliverDue() > 0 && !Task.isCancelled {}
+            } catch {
+                logger.warning("outbox: \(error)")
+            }
+            let wait: Duration
+            if let next = try? await db.nextDue() {
+                let seconds = max(0, min(next.timeIntervalSince(clock.now()), 1))
+                wait = .milliseconds(Int(seconds * 1000))
+            } else {
+                wait = poll
+            }
+            // Whichever comes first: the wait, or a wake-up.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: wait) }
+                group.addTask { [wakeups] in
+                    var it = wakeups.stream.makeAsyncIterator()
+                    _ = await it.next()
+                }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// One pass: every message due now. Returns how many were handled.
+    @discardableResult
+    public func deliverDue(limit: Int = 200) async throws -> Int {
+        let due = try await db.dueMessages(limit: limit)
+        guard !due.isEmpty else { return 0 }
+        let current = setup.withLock { $0 }
+        let now = clock.now()
+        var byChannel:
+            [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel])])] =
+                [:]
+        var order: [String] = []
+        for message in due {
+            let context: NoticeContext
+            do { context = try await db.noticeContext(message: message.id) } catch {
+                try await db.recordAttempt(
+                    message: message.id, channel: "-", result: "permanent", detail: "\(error)", status: .dead,
+                    retryAt: nil)
+                continue
+            }
+            if let why = skipReason(context, now: now) {
+                try await db.recordAttempt(
+                    message: message.id, channel: "-", result: "skipped", detail: why, status: .skipped, retryAt: nil)
+                continue
+            }
+            let prepared: PreparedMessage
+            do { prepared = try prepare(context, renderer: current.renderer, now: now) } catch {
+                try await fail(message, channel: "-", .permanent("cannot render: \(error)"), retry: current.retry)
+                continue
+            }
+            var candidates = current.channels.candidates(for: prepared)
+            guard !candidates.isEmpty else {
+                try await fail(
+                    message, channel: "-",
+                    .permanent(
+                        "no channel reaches \(prepared.notice.recipientName): add an email (or a mobile and a "
+                            + "robot) to their record, then 'outbox retry \(message.id)'"), retry: current.retry)
+                continue
+            }
+            let first = candidates.removeFirst()
+            if first.keepsQuietHours, context.session.start.timeIntervalSince(now) > 2 * 3600,
+                let zone = try? Zone(prepared.notice.timeZone),
+                let until = current.renderer.settings.quietUntil(now, zone: zone)
+            {
+                try await db.postpone(
+                    message: message.id, until: until, why: "quiet hours in \(zone.identifier) until \(until)")
+                continue
+            }
+            if byChannel[first.name] == nil {
+                byChannel[first.name] = (first, [])
+                order.append(first.name)
+            }
+            byChannel[first.name]?.items.append((prepared, candidates))
+        }
+        var handled = 0
+        for name in order {
+            guard let (channel, items) = byChannel[name] else { continue }
+            let results = await channel.deliver(items.map(\.0))
+            for ((prepared, fallbacks), result) in zip(items, results) {
+                handled += 1
+                try await settle(
+                    prepared, via: channel, result: result, fallbacks: fallbacks, retry: current.retry, due: due)
+            }
+        }
+        return max(handled, due.count)
+    }
+
+    /// Records a result; a permanent refusal tries the recipient's next channel before giving up.
+    private func settle(
+        _ prepared: PreparedMessage, via channel: any NotificationChannel, result: DeliveryResult,
+        fallbacks: [any NotificationChannel], retry: RetryPolicy, due: [OutboxMessage]
+    ) async throws {
+        guard let message = due.first(where: { $0.id == prepared.outboxId }) else { return }
+        switch result {
+        case .sent(let detail):
+            try await db.recordAttempt(
+                message: message.id, channel: channel.name, result: "sent", detail: detail, status: .sent,
+                retryAt: nil)
+        case .permanent(let detail):
+            if let next = fallbacks.first {
+                try await db.recordAttempt(
+                    message: message.id, channel: channel.name, result: "permanent",
+                    detail: detail + "; trying \(next.name)", status: .failed, retryAt: clock.now())
+            } else {
+                try await fail(message, channel: channel.name, result, retry: retry)
+            }
+        case .transient:
+            try await fail(message, channel: channel.name, result, retry: retry)
+        }
+    }
+
+    private func fail(_ message: OutboxMessage, channel: String, _ result: DeliveryResult, retry: RetryPolicy)
+        async throws
+    {
+        let attempts = message.attempts + 1
+        let permanent = if case .permanent = result { true } else { false }
+        if permanent || attempts >= retry.maxAttempts {
+            logger.warning(
+                "outbox: message #\(message.id) is dead after \(attempts) attempt(s): \(result.detail)")
+            try await db.recordAttempt(
+                message: message.id, channel: channel, result: permanent ? "permanent" : "transient",
+                detail: result.detail, status: .dead, retryAt: nil)
+        } else {
+            var random = SystemRandomNumberGenerator()
+            let delay = retry.delay(afterFailures: attempts, using: &random)
+            try await db.recordAttempt(
+                message: message.id, channel: channel, result: "transient", detail: result.detail, status: .failed,
+                retryAt: clock.now().addingTimeInterval(delay))
+        }
+    }
+
+    /// Why a message must not go out any more, if it must not.
+    func skipReason(_ context: NoticeContext, now: Date) -> String? {
+        let s = context.session
+        let kind = context.message.kind
+        if s.status == .cancelled && !kind.survivesCancellation {
+            return "session #\(s.id) was cancelled before this was sent"
+        }
+        if kind == .reminder && (now >= s.start || s.status != .booked) {
+            return "session #\(s.id) has begun or is over; a late reminder is not sent"
+        }
+        if [.notice, .update, .added].contains(kind) && s.status != .booked && s.status != .cancelled {
+            return "session #\(s.id) is \(s.status.rawValue)"
+        }
+        if kind == .added || kind == .notice || kind == .update || kind == .reminder,
+            context.message.recipientKind == .expert,
+            !s.panel.contains(where: { $0.expertId == context.message.recipientId })
+        {
+            return "expert #\(context.message.recipientId) is no longer on the panel"
+        }
+        return nil
+    }
+
+    /// The message in every form a channel may need.
+    public func prepare(_ context: NoticeContext, renderer: NoticeRenderer, now: Date) throws -> PreparedMessage {
+        let notice = try renderer.render(context)
+        let settings = renderer.settings
+        var mail: OutgoingMail?
+        if let email = notice.recipientEmail {
+            mail = OutgoingMail(
+                from: settings.from, to: [MailAddress(email, name: notice.recipientName)], subject: notice.subject,
+                text: notice.text, calendar: invite(context, notice: notice, settings: settings, now: now),
+                messageID: notice.messageID, date: now)
+        }
+        let mention = notice.recipientMobile.map { [$0] } ?? []
+        let chat = ChatMessage(
+            title: notice.subject, markdown: "### \(notice.subject)\n\n" + notice.text,
+            text: notice.subject + "\n\n" + notice.text,
+            mentionMobiles: mention)
+        let payload: [String: Any] = [
+            "messageId": notice.messageID, "kind": context.message.kind.rawValue,
+            "session": context.session.id, "dispute": context.dispute.number,
+            "recipient": [
+                "kind": context.message.recipientKind.rawValue, "id": context.message.recipientId,
+                "name": notice.recipientName, "mobile": notice.recipientMobile as Any,
+                "email": notice.recipientEmail as Any,
+            ],
+            "language": notice.language, "subject": notice.subject, "text": notice.text,
+            "start": ISO8601DateFormatter().string(from: context.session.start),
+        ]
+        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
+        return PreparedMessage(outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json)
+    }
+
+    /// The calendar part: a request for notices and changes, a cancel for cancellations; none for reminders.
+    func invite(_ context: NoticeContext, notice: RenderedNotice, settings: NoticeSettings, now: Date)
+        -> CalendarPart?
+    {
+        let method: CalendarInvite.Method
+        switch context.message.kind {
+        case .notice, .update, .added: method = .request
+        case .cancel, .removed: method = .cancel
+        case .reminder, .rsvp: return nil
+        }
+        guard let email = notice.recipientEmail, context.message.recipientKind != .office else { return nil }
+        let s = context.session
+        let invite = CalendarInvite(
+            method: method, uid: "session-\(s.id)@\(settings.domain)",
+            // A removed expert's cancel must outrank the invite they hold.
+            sequence: s.sequence, stamp: now, start: s.start, end: s.end, timeZone: notice.timeZone,
+            summary: "\(context.dispute.number) \(context.dispute.title)", description: notice.text,
+            location: nil, url: nil, organizer: settings.from,
+            attendees: [MailAddress(email, name: notice.recipientName)])
+        return CalendarPart(method: method.rawValue, ics: ICalendar.render(invite))
+    }
+}
+
+extension OutboxDispatcher {
+    /// What each recipient of the session's notice would receive now.
+    public func preview(session: Int64) async throws -> [NoticePreviewItem] {
+        let current = setup.withLock { $0 }
+        let now = clock.now()
+        return try await db.previewContexts(session: session).map { context in
+            let prepared = try prepare(context, renderer: current.renderer, now: now)
+            let n = prepared.notice
+            return NoticePreviewItem(
+                recipientKind: context.message.recipientKind.rawValue, recipientId: context.message.recipientId,
+                recipient: n.recipientName, address: n.recipientEmail ?? n.recipientMobile.map(Contact.maskMobile),
+                channels: current.channels.candidates(for: prepared).map(\.name), language: n.language,
+                timeZone: n.timeZone, subject: n.subject, text: n.text, invite: prepared.mail?.calendar?.ics)
+        }
+    }
+
+    /// Sends a test message through one channel and reports what it answered.
+    ///
+    /// - Throws: `invalidInput` for a channel that is not configured.
+    public func test(channel name: String, to: String, channels: ChannelSet, smtp: SMTPSettings?) async throws
+        -> (result: String, detail: String)
+    {
+        let now = clock.now()
+        let settings = renderer.settings
+        let channel: any NotificationChannel
+        switch name {
+        case "smtp":
+            guard let smtp else {
+                throw MediationError.invalidInput("smtp is not configured", hint: "set smtp.host (and port) first")
+            }
+            channel = SMTPChannel(settings: smtp)
+        case "maildir":
+            channel = channels.mail.name == "maildir" ? channels.mail : MaildirChannel(directory: "./var/outbox")
+        case "webhook":
+            guard let c = channels.webhook else { throw MediationError.invalidInput("webhook.url is not configured") }
+            channel = c
+        case "wecom":
+            guard let c = channels.wecom else { throw MediationError.invalidInput("wecom.url is not configured") }
+            channel = c
+        case "dingtalk":
+            guard let c = channels.dingtalk else { throw MediationError.invalidInput("dingtalk.url is not configured") }
+            channel = c
+        default:
+            throw MediationError.invalidInput(
+                "channel '\(name)' is unknown; use smtp, maildir, webhook, wecom or dingtalk")
+        }
+        var bytes = [UInt8](repeating: 0, count: 8)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let id = "<test.\(bytes.map { String(format: "%02x", $0) }.joined())@\(settings.domain)>"
+        let subject = "调解协调测试消息 / Mediation Coordinator test message"
+        let text = "这是一条测试消息，说明 \(name) 通道可用。\nThis test message shows that the \(name) channel works.\n"
+        let isMail = to.contains("@")
+        let notice = RenderedNotice(
+            language: settings.defaultLanguage, subject: subject, text: text, recipientName: to,
+            recipientEmail: isMail ? to : nil, recipientMobile: isMail ? nil : to, preferredChannel: nil,
+            timeZone: "Asia/Shanghai", messageID: id)
+        let mail =
+            isMail
+            ? OutgoingMail(
+                from: settings.from, to: [MailAddress(to)], subject: subject, text: text, messageID: id, date: now)
+            : nil
+        let json =
+            (try? JSONSerialization.data(withJSONObject: ["messageId": id, "subject": subject, "text": text]))
+            ?? Data()
+        let prepared = PreparedMessage(
+            outboxId: 0, notice: notice, mail: mail,
+            chat: ChatMessage(
+                title: subject, markdown: "### \(subject)\n\n\(text)", text: text, mentionMobiles: isMail ? [] : [to]),
+            json: json)
+        guard channel.accepts(prepared) else {
+            throw MediationError.invalidInput(
+                "\(name) cannot carry a message to '\(to)'",
+                hint: isMail ? "robots mention a mobile: give --to 13800138000" : "give a mail address with --to")
+        }
+        let result = await channel.deliver([prepared]).first ?? .transient("no answer")
+        switch result {
+        case .sent(let d): return ("sent", d)
+        case .transient(let d): return ("transient", d)
+        case .permanent(let d): return ("permanent", d)
+        }
+    }
+}
+
+/// One recipient's rendered notice.
+public struct NoticePreviewItem: Sendable {
+    public var recipientKind: String
+    public var recipientId: Int64
+    public var recipient: String
+    public var address: String?
+    public var channels: [String]
+    public var language: String
+    public var timeZone: String
+    public var subject: String
+    public var text: String
+    public var invite: String?
+}

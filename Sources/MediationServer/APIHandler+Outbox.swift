@@ -1,0 +1,103 @@
+import Foundation
+import MediationAPI
+import MediationCore
+import MediationStore
+import OpenAPIRuntime
+
+extension APIHandler {
+    private func wire(_ m: OutboxMessage, names: [String: String] = [:], zone: Zone = .shanghai)
+        -> Components.Schemas.OutboxMessage
+    {
+        .init(
+            id: m.id, messageId: "<\(m.token)@\(info.noticeDomain)>", session: m.sessionId,
+            kind: .init(rawValue: m.kind.rawValue) ?? .notice,
+            recipientKind: .init(rawValue: m.recipientKind.rawValue) ?? .office, recipientId: m.recipientId,
+            recipientName: names["\(m.recipientKind.rawValue)-\(m.recipientId)"], offsetMinutes: m.offsetMinutes,
+            status: .init(rawValue: m.status.rawValue) ?? .pending, attempts: m.attempts, channel: m.channel,
+            lastError: m.lastError, dueAt: zone.format(m.dueAt), nextAttemptAt: zone.format(m.nextAttemptAt),
+            createdAt: zone.format(m.createdAt), sentAt: m.sentAt.map(zone.format))
+    }
+
+    func listOutbox(_ input: Operations.ListOutbox.Input) async throws -> Operations.ListOutbox.Output {
+        let q = input.query
+        let status = q.status.flatMap { OutboxStatus(rawValue: $0.rawValue) }
+        let messages = try await db.outbox(OutboxFilter(status: status, session: q.session, limit: q.limit ?? 500))
+        let names = try await db.recipientNames(messages)
+        let counts = try await db.outboxCounts()
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        messages: messages.map { wire($0, names: names) },
+                        counts: .init(
+                            additionalProperties: Dictionary(
+                                uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))))))
+    }
+
+    func getOutboxMessage(_ input: Operations.GetOutboxMessage.Input) async throws
+        -> Operations.GetOutboxMessage.Output
+    {
+        let (message, attempts) = try await db.outboxMessage(input.path.message)
+        let names = try await db.recipientNames([message])
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        message: wire(message, names: names),
+                        attempts: attempts.map {
+                            .init(
+                                at: Zone.shanghai.format($0.at), channel: $0.channel, result: $0.result,
+                                detail: $0.detail)
+                        }))))
+    }
+
+    func retryOutboxMessage(_ input: Operations.RetryOutboxMessage.Input) async throws
+        -> Operations.RetryOutboxMessage.Output
+    {
+        let message = try await db.retry(message: input.path.message)
+        info.outboxChanged()
+        return .ok(.init(body: .json(wire(message))))
+    }
+
+    func retryDeadMessages(_ input: Operations.RetryDeadMessages.Input) async throws
+        -> Operations.RetryDeadMessages.Output
+    {
+        let count = try await db.retryDead()
+        info.outboxChanged()
+        return .ok(.init(body: .json(.init(count: count))))
+    }
+
+    func previewNotices(_ input: Operations.PreviewNotices.Input) async throws -> Operations.PreviewNotices.Output {
+        guard let role = Caller.current?.role, role >= .staff else {
+            throw MediationError.forbidden("previews carry personal room links; only staff and admins may see them")
+        }
+        let notices = try await info.previewNotices(input.path.session)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        notices: notices.map {
+                            .init(
+                                recipientKind: $0.recipientKind, recipientId: $0.recipientId, recipient: $0.recipient,
+                                address: $0.address, channels: $0.channels, language: $0.language,
+                                timeZone: $0.timeZone, subject: $0.subject, text: $0.text, invite: $0.invite)
+                        }))))
+    }
+
+    func testChannel(_ input: Operations.TestChannel.Input) async throws -> Operations.TestChannel.Output {
+        guard Caller.current?.role == .admin else {
+            throw MediationError.forbidden("only admins may send test messages through a channel")
+        }
+        guard case .json(let body) = input.body, let to = Text.nonEmpty(body.to) else {
+            throw MediationError.invalidInput(
+                "say where the test goes", hint: "give --to ADDRESS (or a mobile for robots)")
+        }
+        let (result, detail) = try await info.testChannel(input.path.channel.rawValue, to)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        channel: input.path.channel.rawValue, result: .init(rawValue: result) ?? .permanent,
+                        detail: detail))))
+    }
+}

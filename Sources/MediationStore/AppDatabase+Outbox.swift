@@ -1,0 +1,348 @@
+import Foundation
+import GRDB
+import MediationCore
+
+/// Which messages a listing returns.
+public struct OutboxFilter: Sendable, Equatable {
+    public var status: OutboxStatus?
+    public var session: Int64?
+    public var limit: Int
+
+    public init(status: OutboxStatus? = nil, session: Int64? = nil, limit: Int = 500) {
+        self.status = status
+        self.session = session
+        self.limit = limit
+    }
+}
+
+extension AppDatabase {
+    // MARK: Queuing, inside the change's own transaction
+
+    /// The panel's and the parties' notices and reminders for a new booking (or for `only` of them).
+    static func queueBooking(
+        _ db: Database, session: Session, rules: SchedulingRules, now: Date, kind: NoticeKind = .notice,
+        only experts: [Int64]? = nil, parties includeParties: Bool = true
+    ) throws {
+        let recipients = try recipients(of: session, db, experts: experts, parties: includeParties)
+        for (recipientKind, id) in recipients {
+            try queue(db, session: session, kind: kind, recipient: recipientKind, id: id, due: now, now: now)
+            for offset in Set(rules.reminderOffsetsMinutes).sorted(by: >) {
+                let due = session.start.addingTimeInterval(-Double(offset) * 60)
+                // A reminder whose moment has already passed at booking time would only arrive late.
+                guard due > now else { continue }
+                try queue(
+                    db, session: session, kind: .reminder, recipient: recipientKind, id: id, due: due, now: now,
+                    offset: offset)
+            }
+        }
+    }
+
+    /// A moved session: what was still waiting is replaced by one update each and new reminders.
+    static func queueReschedule(_ db: Database, session: Session, rules: SchedulingRules, now: Date) throws {
+        try skipPending(
+            db, session: session.id, kinds: [.notice, .update, .reminder, .added], reason: "the session moved")
+        try queueBooking(db, session: session, rules: rules, now: now, kind: .update)
+    }
+
+    /// A cancelled session: nothing else goes out; those who heard of it hear of the cancellation.
+    static func queueCancellation(_ db: Database, session: Session, now: Date) throws {
+        let informed = try informedRecipients(db, session: session.id)
+        try skipPending(
+            db, session: session.id, kinds: NoticeKind.allCases.filter { !$0.survivesCancellation },
+            reason: "the session was cancelled before this was sent")
+        for (kind, id) in try recipients(of: session, db, experts: nil, parties: true)
+        where informed.contains(RecipientKey(kind: kind, id: id)) {
+            try queue(db, session: session, kind: .cancel, recipient: kind, id: id, due: now, now: now)
+        }
+    }
+
+    /// A panel change: the expert taken off hears so (if they had heard of the session), the new one is invited.
+    static func queueReplacement(
+        _ db: Database, session: Session, removed: Int64, added: Int64, rules: SchedulingRules, now: Date
+    ) throws {
+        let informed = try informedRecipients(db, session: session.id)
+        try db.cachedExecute(
+            """
+            UPDATE outbox_message SET status = 'skipped', last_error = 'taken off the panel before this was sent'
+            WHERE session_id = ? AND recipient_kind = 'expert' AND recipient_id = ? AND status IN ('pending', 'failed')
+            """, [session.id, removed])
+        if informed.contains(RecipientKey(kind: .expert, id: removed)) {
+            try queue(db, session: session, kind: .removed, recipient: .expert, id: removed, due: now, now: now)
+        }
+        try queueBooking(db, session: session, rules: rules, now: now, kind: .added, only: [added], parties: false)
+    }
+
+    /// A panel member's answer, to the office.
+    static func queueRSVP(_ db: Database, session: Session, expert: Int64, now: Date) throws {
+        try queue(db, session: session, kind: .rsvp, recipient: .expert, id: expert, due: now, now: now)
+    }
+
+    private struct RecipientKey: Hashable {
+        var kind: RecipientKind
+        var id: Int64
+    }
+
+    /// Recipients who were sent anything about the session (or whose message is on its way right now).
+    private static func informedRecipients(_ db: Database, session: Int64) throws -> Set<RecipientKey> {
+        Set(
+            try db.cachedRows(
+                "SELECT DISTINCT recipient_kind, recipient_id FROM outbox_message WHERE session_id = ? AND status = 'sent'",
+                [session]
+            ).compactMap { row in
+                RecipientKind(rawValue: row[0]).map { RecipientKey(kind: $0, id: row[1]) }
+            })
+    }
+
+    private static func skipPending(_ db: Database, session: Int64, kinds: [NoticeKind], reason: String) throws {
+        try db.cachedExecute(
+            """
+            UPDATE outbox_message SET status = 'skipped', last_error = ?
+            WHERE session_id = ? AND status IN ('pending', 'failed')
+              AND kind IN (SELECT value FROM json_each(?))
+            """,
+            [reason, session, "[" + kinds.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"])
+    }
+
+    /// The panel's experts, then the parties, in a stable order.
+    private static func recipients(of session: Session, _ db: Database, experts: [Int64]?, parties: Bool) throws
+        -> [(RecipientKind, Int64)]
+    {
+        var list = session.panel.map(\.expertId).filter { experts?.contains($0) ?? true }.map {
+            (RecipientKind.expert, $0)
+        }
+        if parties {
+            list += try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM party WHERE dispute_id = ? ORDER BY id"),
+                arguments: [session.disputeId]
+            ).map { (RecipientKind.party, $0) }
+        }
+        return list
+    }
+
+    private static func queue(
+        _ db: Database, session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64, due: Date, now: Date,
+        offset: Int? = nil
+    ) throws {
+        var bytes = [UInt8](repeating: 0, count: 12)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let token =
+            "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id)."
+            + bytes.map { String(format: "%02x", $0) }.joined()
+        try db.cachedExecute(
+            """
+            INSERT INTO outbox_message (token, session_id, kind, recipient_kind, recipient_id, offset_minutes,
+              sequence, due_at, status, attempts, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+            """,
+            [
+                token, session.id, kind.rawValue, recipient.rawValue, id, offset, session.sequence, due.epoch,
+                due.epoch, now.epoch,
+            ])
+    }
+
+    // MARK: Dispatching
+
+    /// Messages whose time has come, oldest first.
+    public func dueMessages(limit: Int = 100) async throws -> [OutboxMessage] {
+        let now = clock.now()
+        return try await read { db in
+            try db.cachedRows(
+                """
+                SELECT * FROM outbox_message WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """, [now.epoch, limit]
+            ).map(Self.message)
+        }
+    }
+
+    /// When the next waiting message falls due, if any.
+    public func nextDue() async throws -> Date? {
+        try await read { db in
+            try Double.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT min(next_attempt_at) FROM outbox_message WHERE status IN ('pending', 'failed')")
+            ).map(Date.init(epoch:))
+        }
+    }
+
+    /// What a message is rendered from, as the store holds it now.
+    public func noticeContext(message id: Int64) async throws -> NoticeContext {
+        try await read { db in
+            guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
+                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
+            }
+            return try Self.context(Self.message(row), db)
+        }
+    }
+
+    /// What each recipient of the session's notice would receive now (messages not stored).
+    public func previewContexts(session id: Int64) async throws -> [NoticeContext] {
+        let now = clock.now()
+        return try await read { db in
+            let session = try Self.findSession(id, db).session
+            return try Self.recipients(of: session, db, experts: nil, parties: true).map { kind, recipient in
+                try Self.context(
+                    OutboxMessage(
+                        token: "preview", sessionId: id, kind: .notice, recipientKind: kind, recipientId: recipient,
+                        sequence: session.sequence, dueAt: now, createdAt: now), db)
+            }
+        }
+    }
+
+    static func context(_ message: OutboxMessage, _ db: Database) throws -> NoticeContext {
+        let session = try findSession(message.sessionId, db).session
+        let dispute = try findDispute(String(session.disputeId), db).dispute
+        let office = try officeOf(dispute, db)
+        var ids = session.panel.map(\.expertId)
+        if message.recipientKind == .expert { ids.append(message.recipientId) }
+        let experts = try ExpertRecord.fetchAll(
+            cached: db, sql: "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?))",
+            arguments: [jsonIDs(ids)]
+        ).map(\.expert)
+        return NoticeContext(
+            message: message, session: session, dispute: dispute, office: office,
+            experts: Dictionary(experts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
+            parties: try parties(of: dispute.id, db))
+    }
+
+    /// Records one attempt and moves the message on: sent, failed (tried again at `retryAt`), dead or skipped.
+    public func recordAttempt(
+        message id: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
+    ) async throws {
+        let now = clock.now()
+        try await write { db in
+            if status != .skipped {
+                try db.cachedExecute(
+                    "INSERT INTO outbox_attempt (message_id, at, channel, result, detail) VALUES (?, ?, ?, ?, ?)",
+                    [id, now.epoch, channel, result, detail])
+            }
+            try db.cachedExecute(
+                """
+                UPDATE outbox_message SET status = ?, channel = ?, last_error = ?,
+                  attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at),
+                  sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+                WHERE id = ?
+                """,
+                [
+                    status.rawValue, channel, status == .sent ? nil : detail, status == .skipped ? 0 : 1,
+                    retryAt?.epoch, status.rawValue, now.epoch, id,
+                ])
+        }
+    }
+
+    /// Puts a message back to wait until `until` without counting an attempt (quiet hours).
+    public func postpone(message id: Int64, until: Date, why: String) async throws {
+        try await write { db in
+            try db.cachedExecute(
+                "UPDATE outbox_message SET next_attempt_at = ?, last_error = ? WHERE id = ?", [until.epoch, why, id])
+        }
+    }
+
+    // MARK: Staff
+
+    public func outbox(_ filter: OutboxFilter) async throws -> [OutboxMessage] {
+        try await read { db in
+            try db.cachedRows(
+                """
+                SELECT * FROM outbox_message WHERE (? IS NULL OR status = ?) AND (? IS NULL OR session_id = ?)
+                ORDER BY id DESC LIMIT ?
+                """,
+                [
+                    filter.status?.rawValue, filter.status?.rawValue, filter.session, filter.session,
+                    max(1, min(filter.limit, 10_000)),
+                ]
+            ).map(Self.message)
+        }
+    }
+
+    public func outboxMessage(_ id: Int64) async throws -> (OutboxMessage, [DeliveryAttempt]) {
+        try await read { db in
+            guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
+                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
+            }
+            let attempts = try db.cachedRows(
+                "SELECT at, channel, result, detail FROM outbox_attempt WHERE message_id = ? ORDER BY id", [id]
+            ).map { row in
+                DeliveryAttempt(at: Date(epoch: row[0]), channel: row[1], result: row[2], detail: row[3])
+            }
+            return (try Self.message(row), attempts)
+        }
+    }
+
+    /// Sends a failed or dead message again now, with a fresh count of attempts.
+    ///
+    /// - Throws: `conflict` for a message that was sent or skipped.
+    public func retry(message id: Int64) async throws -> OutboxMessage {
+        let now = clock.now()
+        return try await write { db in
+            guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
+                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
+            }
+            let message = try Self.message(row)
+            guard [.failed, .dead, .pending].contains(message.status) else {
+                throw MediationError.conflict(
+                    "message #\(id) is \(message.status.rawValue); only failed, dead or pending messages are retried")
+            }
+            try db.cachedExecute(
+                "UPDATE outbox_message SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ?",
+                [min(now, message.nextAttemptAt).epoch, id])
+            return try Self.message(try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) ?? row)
+        }
+    }
+
+    /// Every dead message back to pending; returns how many.
+    public func retryDead() async throws -> Int {
+        let now = clock.now()
+        return try await write { db in
+            try db.cachedExecute(
+                "UPDATE outbox_message SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'",
+                [now.epoch])
+            return db.changesCount
+        }
+    }
+
+    /// Messages by status, for status screens and metrics.
+    public func outboxCounts() async throws -> [OutboxStatus: Int] {
+        try await read { db in
+            var counts: [OutboxStatus: Int] = [:]
+            for row in try db.cachedRows("SELECT status, count(*) FROM outbox_message GROUP BY status") {
+                if let s = OutboxStatus(rawValue: row[0]) { counts[s] = row[1] }
+            }
+            return counts
+        }
+    }
+
+    static func message(_ row: Row) throws -> OutboxMessage {
+        let sent: Double? = row["sent_at"]
+        return OutboxMessage(
+            id: row["id"], token: row["token"], sessionId: row["session_id"],
+            kind: NoticeKind(rawValue: row["kind"]) ?? .notice,
+            recipientKind: RecipientKind(rawValue: row["recipient_kind"]) ?? .office, recipientId: row["recipient_id"],
+            offsetMinutes: row["offset_minutes"], sequence: row["sequence"], dueAt: row.date("due_at"),
+            status: OutboxStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
+            nextAttemptAt: row.date("next_attempt_at"), channel: row["channel"], lastError: row["last_error"],
+            createdAt: row.date("created_at"), sentAt: sent.map(Date.init(epoch:)))
+    }
+}
+
+extension AppDatabase {
+    /// Recipients' names for listings, keyed "expert-12", "party-3", "office-0".
+    public func recipientNames(_ messages: [OutboxMessage]) async throws -> [String: String] {
+        let experts = jsonIDs(Set(messages.filter { $0.recipientKind == .expert }.map(\.recipientId)))
+        let parties = jsonIDs(Set(messages.filter { $0.recipientKind == .party }.map(\.recipientId)))
+        return try await read { db in
+            var names: [String: String] = [:]
+            for row in try db.cachedRows(
+                "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [experts])
+            {
+                names["expert-\(row[0] as Int64)"] = row[1]
+            }
+            for row in try db.cachedRows(
+                "SELECT id, name FROM party WHERE id IN (SELECT value FROM json_each(?))", [parties])
+            {
+                names["party-\(row[0] as Int64)"] = row[1]
+            }
+            return names
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+
+struct OutboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Notices, reminders and invites: what went out, what waits, what failed.",
+        discussion: """
+            Every booking, reschedule, cancellation, panel change and invitation answer queues its messages in the
+            same transaction; the daemon sends them in order, retries with backoff, and marks a message dead after
+            too many failures. 'outbox retry ID' or 'outbox retry --dead' sends again.
+            """,
+        subcommands: [List.self, Show.self, Retry.self, Preview.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Messages, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this status: pending, sent, failed, dead or skipped.") var status: String?
+        @Option(parsing: .unconditional, help: "Only this session's messages.") var session: Int64?
+        @Option(parsing: .unconditional, help: "At most this many (default 500).") var limit: Int?
+
+        func validate() throws {
+            if let status, Operations.ListOutbox.Input.Query.StatusPayload(rawValue: status.lowercased()) == nil {
+                throw ValidationError("--status '\(status)' is unknown; use pending, sent, failed, dead or skipped")
+            }
+            if let limit, !(1...10_000).contains(limit) { throw ValidationError("--limit must be 1 to 10000") }
+        }
+
+        func run() async throws {
+            let s = status.flatMap { Operations.ListOutbox.Input.Query.StatusPayload(rawValue: $0.lowercased()) }
+            switch try await global.client().call({
+                try await $0.listOutbox(query: .init(status: s, session: session, limit: limit))
+            }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                var table = Table("ID", "SESSION", "KIND", "TO", "STATUS", "TRIES", "CHANNEL", "DUE", "LAST ERROR")
+                for m in list.messages {
+                    table.add(
+                        String(m.id), String(m.session), m.kind.rawValue + (m.offsetMinutes.map { " -\($0)m" } ?? ""),
+                        "\(m.recipientName ?? m.recipientKind.rawValue) (\(m.recipientKind.rawValue) #\(m.recipientId))",
+                        m.status.rawValue, String(m.attempts), m.channel ?? "-", String(m.dueAt.prefix(16)),
+                        String((m.lastError ?? "").prefix(60)))
+                }
+                table.print()
+                let counts = list.counts.additionalProperties.sorted { $0.key < $1.key }
+                    .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("\(list.messages.count) shown; outbox: \(counts.isEmpty ? "empty" : counts)")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One message with every delivery attempt.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The message's id (from 'outbox list').") var id: Int64
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getOutboxMessage(path: .init(message: id)) }) {
+            case .ok(let ok):
+                let d = try ok.body.json
+                if global.json { return try printJSON(d) }
+                let m = d.message
+                print("message #\(m.id): \(m.kind.rawValue) for session \(m.session)")
+                print("  to:          \(m.recipientName ?? "") (\(m.recipientKind.rawValue) #\(m.recipientId))")
+                print("  status:      \(m.status.rawValue) after \(m.attempts) attempt(s)")
+                print("  Message-ID:  \(m.messageId)")
+                print("  due:         \(m.dueAt); next attempt \(m.nextAttemptAt)")
+                if let sent = m.sentAt { print("  sent:        \(sent) via \(m.channel ?? "-")") }
+                if let e = m.lastError { print("  last error:  \(e)") }
+                if d.attempts.isEmpty { print("  no attempts yet") }
+                for a in d.attempts { print("  \(a.at)  \(a.channel)  \(a.result): \(a.detail)") }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a failed or dead message again now, or every dead one with --dead (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The message's id.") var id: Int64?
+        @Flag(help: "Every dead message.") var dead = false
+
+        func validate() throws {
+            if (id == nil) == !dead { throw ValidationError("give a message id, or --dead (not both)") }
+        }
+
+        func run() async throws {
+            let client = try global.client()
+            if let id {
+                switch try await client.call({ try await $0.retryOutboxMessage(path: .init(message: id)) }) {
+                case .ok(let ok):
+                    let m = try ok.body.json
+                    if global.json { return try printJSON(m) }
+                    print("message #\(m.id) is pending again; the daemon sends it now")
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            } else {
+                switch try await client.call({ try await $0.retryDeadMessages() }) {
+                case .ok(let ok):
+                    let r = try ok.body.json
+                    if global.json { return try printJSON(r) }
+                    print("\(r.count) dead message\(r.count == 1 ? "" : "s") pending again")
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            }
+        }
+    }
+
+    struct Preview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What each panel member and party of a session would receive, rendered (staff).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Flag(help: "Also print each iCalendar invite.") var invites = false
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.previewNotices(path: .init(session: session)) }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                for n in list.notices {
+                    print(String(repeating: "─", count: 72))
+                    print("To: \(n.recipient) <\(n.address ?? "no address")> (\(n.recipientKind) #\(n.recipientId))")
+                    print(
+                        "Channels: \(n.channels.isEmpty ? "none reaches them" : n.channels.joined(separator: " → ")); "
+                            + "language \(n.language); zone \(n.timeZone)")
+                    print("Subject: \(n.subject)\n")
+                    print(n.text)
+                    if invites, let ics = n.invite { print(ics) }
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+}
+
+struct ChannelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "channel",
+        abstract: "Check a notice channel with a test message (admin).",
+        subcommands: [Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a test message through smtp, maildir, webhook, wecom or dingtalk now.",
+            discussion: """
+                Example: mediationctl channel test smtp --to duty@example.org
+                         mediationctl channel test wecom --to 13800138000   (mentions that mobile)
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "smtp, maildir, webhook, wecom or dingtalk.") var channel: String
+        @Option(help: "A mail address, or for robots a mobile to mention.") var to: String
+
+        func validate() throws {
+            if Operations.TestChannel.Input.Path.ChannelPayload(rawValue: channel.lowercased()) == nil {
+                throw ValidationError("channel '\(channel)' is unknown; use smtp, maildir, webhook, wecom or dingtalk")
+            }
+        }
+
+        func run() async throws {
+            guard let c = Operations.TestChannel.Input.Path.ChannelPayload(rawValue: channel.lowercased()) else {
+                return
+            }
+            switch try await global.client().call({
+                try await $0.testChannel(path: .init(channel: c), body: .json(.init(to: to)))
+            }) {
+            case .ok(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                print("\(r.channel): \(r.result.rawValue): \(r.detail)")
+                if r.result != .sent { throw ExitCode(1) }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import Configuration
+import Foundation
+import MediationCore
+import MediationNotify
+
+/// The `notices.*`, `smtp.*`, `webhook.*`, `wecom.*` and `dingtalk.*` keys, checked.
+struct NoticeConfiguration: Sendable {
+    var settings: NoticeSettings
+    /// Minutes before each session (`notices.reminders`).
+    var reminders: [Int]
+    var templatesDirectory: String
+    var retry: RetryPolicy
+    /// `maildir` or `smtp`.
+    var mailTransport: String
+    var smtp: SMTPSettings?
+    var webhook: WebhookTarget?
+    var wecom: RobotTarget?
+    var dingtalk: RobotTarget?
+
+    static let keys: [String: ConfigurationSchema.Shape] = [
+        "notices.from": .value, "notices.office_email": .value, "notices.domain": .value, "notices.language": .value,
+        "notices.templates": .value, "notices.reminders": .list, "notices.quiet_hours": .value,
+        "notices.email": .value, "notices.retry.max_attempts": .value, "notices.retry.base_seconds": .value,
+        "notices.retry.max_seconds": .value, "smtp.host": .value, "smtp.port": .value, "smtp.security": .value,
+        "smtp.username": .value, "smtp.password": .value, "smtp.password_file": .value, "smtp.ca_file": .value,
+        "smtp.verify_certificates": .value, "smtp.helo": .value, "smtp.timeout_seconds": .value, "webhook.url": .value,
+        "webhook.secret": .value,
+        "webhook.secret_file": .value, "wecom.url": .value, "dingtalk.url": .value, "dingtalk.secret": .value,
+        "dingtalk.secret_file": .value,
+    ]
+
+    // swiftlint:disable:next function_body_length
+    static func read(_ c: ConfigReader) throws -> NoticeConfiguration {
+        let from = try address(
+            c.string(forKey: "notices.from", default: "调解协调 Mediation Coordinator <mediation@localhost>"),
+            key: "notices.from")
+        let officeEmail = Text.nonEmpty(c.string(forKey: "notices.office_email"))
+        if let officeEmail, !officeEmail.contains("@") {
+            throw MediationError.invalidInput("notices.office_email '\(officeEmail)' is not a mail address")
+        }
+        let domain = c.string(forKey: "notices.domain", default: "mediation.local")
+        guard !domain.isEmpty, domain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else {
+            throw MediationError.invalidInput(
+                "notices.domain '\(domain)' is not a domain name", hint: "write for example mediation.jinshan.example")
+        }
+        let language = c.string(forKey: "notices.language", default: "zh").lowercased()
+        guard ["zh", "en"].contains(language) else {
+            throw MediationError.invalidInput("notices.language '\(language)' is unknown", hint: "use zh or en")
+        }
+        var reminders: [Int] = []
+        for text in c.stringArray(forKey: "notices.reminders", default: ["24h", "1h"]) {
+            guard let m = duration(text), m > 0, m <= 30 * 1440 else {
+                throw MediationError.invalidInput(
+                    "notices.reminders: '\(text)' is not a time before the session",
+                    hint: "write for example 24h, 90m or 2d")
+            }
+            reminders.append(m)
+        }
+        let quiet = c.string(forKey: "notices.quiet_hours", default: "22:00-07:00")
+        var quietStart: Int?
+        var quietEnd: Int?
+        if quiet.lowercased() != "none" {
+            let parts = quiet.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let a = TimeOfDay(parsing: parts[0]), let b = TimeOfDay(parsing: parts[1]) else {
+                throw MediationError.invalidInput(
+                    "notices.quiet_hours '\(quiet)' is not a range of times", hint: "write 22:00-07:00, or none")
+            }
+            quietStart = a.minutes
+            quietEnd = b.minutes
+        }
+        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+                throw MediationError.invalidInput(
+                    "\(key) '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+        let retry = RetryPolicy(
+            maxAttempts: try number("notices.retry.max_attempts", 8, 1...100),
+            baseSeconds: Double(try number("notices.retry.base_seconds", 30, 1...86400)),
+            maxSeconds: Double(try number("notices.retry.max_seconds", 3600, 1...604_800)))
+        let transport = c.string(forKey: "notices.email", default: "maildir").lowercased()
+        guard ["maildir", "smtp"].contains(transport) else {
+            throw MediationError.invalidInput("notices.email '\(transport)' is unknown", hint: "use maildir or smtp")
+        }
+        var smtp: SMTPSettings?
+        if let host = Text.nonEmpty(c.string(forKey: "smtp.host")) {
+            let securityText = c.string(forKey: "smtp.security", default: "starttls").lowercased()
+            guard let security = SMTPSettings.Security(rawValue: securityText) else {
+                throw MediationError.invalidInput(
+                    "smtp.security '\(securityText)' is unknown", hint: "use starttls, tls (port 465) or none")
+            }
+            let verifyText = c.string(forKey: "smtp.verify_certificates", default: "true").lowercased()
+            guard ["true", "false", "yes", "no"].contains(verifyText) else {
+                throw MediationError.invalidInput("smtp.verify_certificates '\(verifyText)' is not true or false")
+            }
+            let password = try secret(
+                c.string(forKey: "smtp.password", isSecret: true), file: c.string(forKey: "smtp.password_file"),
+                key: "smtp.password")
+            let username = Text.nonEmpty(c.string(forKey: "smtp.username"))
+            if username != nil && password == nil {
+                throw MediationError.invalidInput(
+                    "smtp.username is set but no password", hint: "set smtp.password_file (or smtp.password)")
+            }
+            if let ca = Text.nonEmpty(c.string(forKey: "smtp.ca_file")), !FileManager.default.fileExists(atPath: ca) {
+                throw MediationError.invalidInput("smtp.ca_file '\(ca)' does not exist")
+            }
+            smtp = SMTPSettings(
+                host: host, port: try number("smtp.port", security == .tls ? 465 : 587, 1...65535),
+                security: security, username: username, password: password,
+                caFile: Text.nonEmpty(c.string(forKey: "smtp.ca_file")),
+                verifyCertificates: verifyText == "true" || verifyText == "yes",
+                heloName: c.string(forKey: "smtp.helo", default: "localhost"),
+                timeoutSeconds: try number("smtp.timeout_seconds", 30, 1...600))
+        }
+        if transport == "smtp" && smtp == nil {
+            throw MediationError.invalidInput(
+                "notices.email is smtp but smtp.host is not set", hint: "set smtp.host (and port), or use maildir")
+        }
+        var webhook: WebhookTarget?
+        if let url = Text.nonEmpty(c.string(forKey: "webhook.url")) {
+            try checkURL(url, key: "webhook.url")
+            guard
+                let s = try secret(
+                    c.string(forKey: "webhook.secret", isSecret: true), file: c.string(forKey: "webhook.secret_file"),
+                    key: "webhook.secret")
+            else {
+                throw MediationError.invalidInput(
+                    "webhook.url is set but no secret to sign with", hint: "set webhook.secret_file (or webhook.secret)"
+                )
+            }
+            webhook = WebhookTarget(url: url, secret: s)
+        }
+        var wecom: RobotTarget?
+        if let url = Text.nonEmpty(c.string(forKey: "wecom.url")) {
+            try checkURL(url, key: "wecom.url")
+            wecom = RobotTarget(kind: .wecom, url: url)
+        }
+        var dingtalk: RobotTarget?
+        if let url = Text.nonEmpty(c.string(forKey: "dingtalk.url")) {
+            try checkURL(url, key: "dingtalk.url")
+            dingtalk = RobotTarget(
+                kind: .dingtalk, url: url,
+                secret: try secret(
+                    c.string(forKey: "dingtalk.secret", isSecret: true), file: c.string(forKey: "dingtalk.secret_file"),
+                    key: "dingtalk.secret"))
+        }
+        return NoticeConfiguration(
+            settings: NoticeSettings(
+                from: from, officeEmail: officeEmail, domain: domain, defaultLanguage: language,
+                quietStartMinutes: quietStart, quietEndMinutes: quietEnd),
+            reminders: reminders,
+            templatesDirectory: c.string(forKey: "notices.templates", default: "Config/templates"),
+            retry: retry, mailTransport: transport, smtp: smtp, webhook: webhook, wecom: wecom, dingtalk: dingtalk)
+    }
+
+    /// The channels, built; the mail channel writes to `spool` unless SMTP is chosen.
+    func channels(spool: String) -> ChannelSet {
+        let sender = ChannelSender()
+        let mail: any NotificationChannel =
+            if mailTransport == "smtp", let smtp { SMTPChannel(settings: smtp) } else {
+                MaildirChannel(directory: spool)
+            }
+        return ChannelSet(
+            mail: mail, webhook: webhook.map { WebhookChannel(target: $0, sender: sender) },
+            wecom: wecom.map { RobotChannel(target: $0, sender: sender) },
+            dingtalk: dingtalk.map { RobotChannel(target: $0, sender: sender) })
+    }
+
+    /// `Name <a@b>` or a bare address.
+    static func address(_ text: String, key: String) throws -> MailAddress {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let open = t.lastIndex(of: "<"), t.hasSuffix(">") {
+            let addr = String(t[t.index(after: open)..<t.index(before: t.endIndex)])
+            let name = t[..<open].trimmingCharacters(in: .whitespaces)
+            guard addr.contains("@") else { throw MediationError.invalidInput("\(key) '\(text)' has no mail address") }
+            return MailAddress(addr, name: name.isEmpty ? nil : name)
+        }
+        guard t.contains("@"), !t.contains(" ") else {
+            throw MediationError.invalidInput(
+                "\(key) '\(text)' is not a mail address", hint: "write 'Office name <office@example.org>'")
+        }
+        return MailAddress(t)
+    }
+
+    /// `24h`, `90m`, `2d`, or a number of minutes.
+    static func duration(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let n = Int(t) { return n }
+        guard let unit = t.last, let n = Int(t.dropLast()) else { return nil }
+        switch unit {
+        case "m": return n
+        case "h": return n * 60
+        case "d": return n * 1440
+        default: return nil
+        }
+    }
+
+    private static func checkURL(_ url: String, key: String) throws {
+        guard let u = URL(string: url), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+            throw MediationError.invalidInput("\(key) '\(url)' is not an http(s) URL")
+        }
+    }
+
+    private static func secret(_ inline: String?, file: String?, key: String) throws -> String? {
+        if Text.nonEmpty(inline) == nil && Text.nonEmpty(file) == nil { return nil }
+        do {
+            let bytes = try VideoRooms.loadSecret(inline: Text.nonEmpty(inline), file: Text.nonEmpty(file))
+            return String(decoding: bytes, as: UTF8.self)
+        } catch let e as MediationError {
+            throw MediationError.invalidInput("\(key): " + e.message)
+        }
+    }
+}

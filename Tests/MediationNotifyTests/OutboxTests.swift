@@ -1,0 +1,200 @@
+import Foundation
+import MediationCore
+import MediationStore
+import Testing
+
+@testable import MediationNotify
+
+/// A channel that records what it was given and answers as told.
+final class RecordingChannel: NotificationChannel, @unchecked Sendable {
+    let name: String
+    let keepsQuietHours: Bool
+    private let lock = NSLock()
+    private var answers: [DeliveryResult]
+    private(set) var delivered: [PreparedMessage] = []
+
+    init(name: String = "maildir", quiet: Bool = false, answers: [DeliveryResult] = []) {
+        self.name = name
+        self.keepsQuietHours = quiet
+        self.answers = answers
+    }
+
+    func accepts(_ message: PreparedMessage) -> Bool { name == "maildir" ? message.mail != nil : true }
+
+    func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        lock.withLock {
+            delivered += batch
+            return batch.map { _ in answers.isEmpty ? .sent(detail: "ok") : answers.removeFirst() }
+        }
+    }
+
+    var count: Int { lock.withLock { delivered.count } }
+}
+
+/// The outbox with a store, a hand-moved clock and recording channels: no sleeping, no network.
+struct OutboxTests {
+    let actor = Actor(uid: 0, user: "test", isAdmin: true)
+    // Tuesday 1 December 2026, 10:00 in Shanghai.
+    let start = Date(timeIntervalSince1970: 1_796_090_400)
+
+    func fixture(_ clock: FixedWallClock) async throws -> (AppDatabase, Session) {
+        let db = try AppDatabase.inMemory(clock: clock)
+        let allDay = try WeeklyWindow.parseList("mon-sun 00:00-24:00", field: "hours")
+        _ = try await db.createOffice(Office(id: "hq", name: "金山警务室", phone: "021-1", workingHours: allDay))
+        var ids: [Int64] = []
+        for (name, role, email) in [
+            ("王建国", ExpertRole.legalOfficer, "w@example.org"), ("Anna", .lawyer, "a@example.de"),
+            ("周敏", .communityStaff, "z@example.org"),
+        ] {
+            ids.append(
+                try await db.createExpert(
+                    Expert(name: name, role: role, offices: ["hq"], email: email, weeklyHours: allDay)
+                ).id)
+        }
+        let detail = try await db.openDispute(
+            Dispute(officeId: "hq", title: "漏水", category: "neighbour"),
+            parties: [Party(name: "李强", side: .applicant, email: "l@example.cn")], categories: ["neighbour"],
+            actor: actor)
+        let session = try await db.book(
+            dispute: detail.dispute.number, start: start.addingTimeInterval(3 * 86400), durationMinutes: 90,
+            panel: ids, policy: nil, rules: SchedulingRules(), room: "room1", actor: actor)
+        return (db, session)
+    }
+
+    func dispatcher(
+        _ db: AppDatabase, _ clock: FixedWallClock, _ channel: RecordingChannel, retry: RetryPolicy = .init()
+    )
+        throws -> OutboxDispatcher
+    {
+        OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: channel), retry: retry, clock: clock)
+    }
+
+    @Test func theBuiltInTemplatesAreTheFilesInConfig() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for (key, text) in embeddedTemplates {
+            let file = root.appendingPathComponent("Config/templates/\(key).mustache")
+            #expect(try String(contentsOf: file, encoding: .utf8) == text, "run scripts/embed-templates.sh: \(key)")
+        }
+        #expect(embeddedTemplates.count == 16)
+    }
+
+    @Test func notices_goOut_remindersWaitForTheirTime_andLateOnesAreSkipped() async throws {
+        let clock = FixedWallClock(start)
+        let (db, session) = try await fixture(clock)
+        let channel = RecordingChannel()
+        let d = try dispatcher(db, clock, channel)
+        try await d.deliverDue()
+        #expect(channel.count == 4)  // three experts and one party
+        #expect(Set(channel.delivered.compactMap { $0.mail?.to.first?.address }).count == 4)
+        #expect(channel.delivered.allSatisfy { $0.mail?.calendar?.method == "REQUEST" })
+        // 24 h before: four reminders, no invite.
+        clock.set(session.start.addingTimeInterval(-86400 + 1))
+        try await d.deliverDue()
+        #expect(channel.count == 8)
+        #expect(channel.delivered.suffix(4).allSatisfy { $0.mail?.calendar == nil })
+        // The daemon was down through the 1 h reminder and the session has begun: the late reminders are skipped.
+        clock.set(session.start.addingTimeInterval(60))
+        try await d.deliverDue()
+        #expect(channel.count == 8)
+        let skipped = try await db.outbox(OutboxFilter(status: .skipped))
+        #expect(skipped.count == 4 && skipped.allSatisfy { $0.kind == .reminder })
+        #expect(skipped.allSatisfy { ($0.lastError ?? "").contains("has begun") })
+    }
+
+    @Test func transientFailuresBackOffThenDie_andAPermanentOneDiesAtOnce() async throws {
+        let clock = FixedWallClock(start)
+        let (db, _) = try await fixture(clock)
+        let failing = RecordingChannel(
+            answers: [.permanent("550 no such mailbox")] + Array(repeating: .transient("451 try later"), count: 20))
+        let d = try dispatcher(db, clock, failing, retry: RetryPolicy(maxAttempts: 3, baseSeconds: 10, maxSeconds: 40))
+        try await d.deliverDue()
+        var dead = try await db.outbox(OutboxFilter(status: .dead))
+        #expect(dead.count == 1)
+        #expect(dead.first?.lastError == "550 no such mailbox")
+        var failed = try await db.outbox(OutboxFilter(status: .failed))
+        #expect(failed.count == 3)
+        // Not before the backoff: nothing is due a second later.
+        clock.advance(by: 1)
+        #expect(try await d.deliverDue() == 0)
+        // Each wait lies in [base·2^(n-1)/2, base·2^(n-1)], capped.
+        for m in failed {
+            let wait = m.nextAttemptAt.timeIntervalSince(start)
+            #expect(wait >= 5 && wait <= 10, "\(wait)")
+        }
+        clock.advance(by: 10)
+        try await d.deliverDue()
+        failed = try await db.outbox(OutboxFilter(status: .failed))
+        #expect(failed.count == 3 && failed.allSatisfy { $0.attempts == 2 })
+        clock.advance(by: 40)
+        try await d.deliverDue()
+        dead = try await db.outbox(OutboxFilter(status: .dead))
+        #expect(dead.count == 4)
+        let (_, attempts) = try await db.outboxMessage(try #require(dead.last).id)
+        #expect(attempts.count == 3 || attempts.count == 1)
+        // Retried by staff: pending again, with a fresh count.
+        #expect(try await db.retryDead() == 4)
+        #expect(try await db.outbox(OutboxFilter(status: .pending)).count >= 4)
+    }
+
+    @Test func aCancelledSessionSendsOnlyToThoseWhoHeard() async throws {
+        let clock = FixedWallClock(start)
+        let (db, session) = try await fixture(clock)
+        // Cancelled before the dispatcher ran: nobody heard of it, so nobody hears of the cancellation.
+        _ = try await db.cancel(session: session.id, reason: "重复登记", actor: actor)
+        let channel = RecordingChannel()
+        let d = try dispatcher(db, clock, channel)
+        try await d.deliverDue()
+        #expect(channel.count == 0)
+        let all = try await db.outbox(OutboxFilter(session: session.id))
+        #expect(!all.isEmpty && all.allSatisfy { $0.status == .skipped })
+    }
+
+    @Test func aCancellationReachesEveryoneWhoHadTheNotice() async throws {
+        let clock = FixedWallClock(start)
+        let (db, session) = try await fixture(clock)
+        let channel = RecordingChannel()
+        let d = try dispatcher(db, clock, channel)
+        try await d.deliverDue()
+        _ = try await db.cancel(session: session.id, reason: "当事人和解", actor: actor)
+        try await d.deliverDue()
+        #expect(channel.count == 8)
+        let cancels = channel.delivered.suffix(4)
+        #expect(cancels.allSatisfy { $0.mail?.calendar?.method == "CANCEL" })
+        #expect(cancels.allSatisfy { $0.mail?.calendar?.ics.contains("STATUS:CANCELLED") == true })
+        #expect(cancels.allSatisfy { $0.notice.text.contains("当事人和解") || $0.notice.text.contains("当事人和解") })
+    }
+
+    @Test func chatChannelsKeepQuietHoursUnlessTheSessionIsClose() async throws {
+        // 23:30 in Shanghai.
+        let late = Date(timeIntervalSince1970: 1_796_139_000)
+        let settings = NoticeSettings()
+        let zone = try Zone("Asia/Shanghai")
+        let until = try #require(settings.quietUntil(late, zone: zone))
+        #expect(NoticeRenderer.when(until, zone: zone, en: true).hasSuffix("07:00"))
+        #expect(until.timeIntervalSince(late) == 7.5 * 3600)
+        #expect(settings.quietUntil(late.addingTimeInterval(9 * 3600), zone: zone) == nil)
+        // Across midnight: 06:59 is still quiet, 07:00 is not.
+        let (date, _) = zone.wallClock(until)
+        #expect(settings.quietUntil(zone.instant(date, try #require(TimeOfDay(minutes: 419))), zone: zone) == until)
+        #expect(settings.quietUntil(until, zone: zone) == nil)
+        #expect(NoticeSettings(quietStartMinutes: nil, quietEndMinutes: nil).quietUntil(late, zone: zone) == nil)
+    }
+
+    @Test func languagesAndZonesFollowTheRecipient() async throws {
+        let clock = FixedWallClock(start)
+        let (db, session) = try await fixture(clock)
+        let renderer = NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil))
+        let previews = try await db.previewContexts(session: session.id)
+        #expect(previews.count == 4)
+        let texts = try previews.map { try renderer.render($0) }
+        #expect(texts.allSatisfy { $0.language == "zh" })
+        #expect(texts.first { $0.recipientName == "王建国" }?.subject.hasPrefix("【联合调解议程】") == true)
+        #expect(texts.first { $0.recipientName == "李强" }?.subject.hasPrefix("【调解通知】") == true)
+        #expect(texts.allSatisfy { $0.text.contains("2026年12月4日 周五 10:00") })
+        #expect(texts.allSatisfy { !$0.text.contains("{{") })
+    }
+}
