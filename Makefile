@@ -30,7 +30,7 @@ test: deps generate python-env
 	$(SWIFT) test --skip-build
 
 ## Benchmarks on a release build; figures go to stdout.
-bench: deps generate
+bench: deps generate python-env
 	$(SWIFT) build -c release
 	.build/release/mediation-bench --bin .build/release
 

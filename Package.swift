@@ -116,6 +116,8 @@ let package = Package(
             name: "mediation-bench",
             dependencies: [
                 "MediationCore",
+                "MediationStore",
+                "MediationNotify",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

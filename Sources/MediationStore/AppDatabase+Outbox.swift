@@ -15,6 +15,28 @@ public struct OutboxFilter: Sendable, Equatable {
     }
 }
 
+/// One delivery attempt's outcome, to be stored.
+public struct AttemptRecord: Sendable {
+    public var message: Int64
+    public var channel: String
+    /// `sent`, `transient`, `permanent` or `skipped`.
+    public var result: String
+    public var detail: String
+    public var status: OutboxStatus
+    public var retryAt: Date?
+
+    public init(
+        message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
+    ) {
+        self.message = message
+        self.channel = channel
+        self.result = result
+        self.detail = detail
+        self.status = status
+        self.retryAt = retryAt
+    }
+}
+
 extension AppDatabase {
     // MARK: Queuing, inside the change's own transaction
 
@@ -175,6 +197,43 @@ extension AppDatabase {
         }
     }
 
+    /// What many messages are rendered from, read in one transaction; a message whose session is gone is left out.
+    public func noticeContexts(messages: [OutboxMessage]) async throws -> [Int64: NoticeContext] {
+        try await read { db in
+            var contexts: [Int64: NoticeContext] = [:]
+            for m in messages { contexts[m.id] = try? Self.context(m, db) }
+            return contexts
+        }
+    }
+
+    /// Records many attempts in one transaction (one fsync for a whole batch).
+    public func recordAttempts(_ attempts: [AttemptRecord]) async throws {
+        guard !attempts.isEmpty else { return }
+        let now = clock.now()
+        try await write { db in
+            for a in attempts { try Self.record(a, db, now: now) }
+        }
+    }
+
+    static func record(_ a: AttemptRecord, _ db: Database, now: Date) throws {
+        if a.status != .skipped {
+            try db.cachedExecute(
+                "INSERT INTO outbox_attempt (message_id, at, channel, result, detail) VALUES (?, ?, ?, ?, ?)",
+                [a.message, now.epoch, a.channel, a.result, a.detail])
+        }
+        try db.cachedExecute(
+            """
+            UPDATE outbox_message SET status = ?, channel = ?, last_error = ?,
+              attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at),
+              sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+            WHERE id = ?
+            """,
+            [
+                a.status.rawValue, a.channel, a.status == .sent ? nil : a.detail, a.status == .skipped ? 0 : 1,
+                a.retryAt?.epoch, a.status.rawValue, now.epoch, a.message,
+            ])
+    }
+
     /// What each recipient of the session's notice would receive now (messages not stored).
     public func previewContexts(session id: Int64) async throws -> [NoticeContext] {
         let now = clock.now()
@@ -209,25 +268,10 @@ extension AppDatabase {
     public func recordAttempt(
         message id: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
     ) async throws {
-        let now = clock.now()
-        try await write { db in
-            if status != .skipped {
-                try db.cachedExecute(
-                    "INSERT INTO outbox_attempt (message_id, at, channel, result, detail) VALUES (?, ?, ?, ?, ?)",
-                    [id, now.epoch, channel, result, detail])
-            }
-            try db.cachedExecute(
-                """
-                UPDATE outbox_message SET status = ?, channel = ?, last_error = ?,
-                  attempts = attempts + ?, next_attempt_at = coalesce(?, next_attempt_at),
-                  sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
-                WHERE id = ?
-                """,
-                [
-                    status.rawValue, channel, status == .sent ? nil : detail, status == .skipped ? 0 : 1,
-                    retryAt?.epoch, status.rawValue, now.epoch, id,
-                ])
-        }
+        try await recordAttempts([
+            AttemptRecord(
+                message: id, channel: channel, result: result, detail: detail, status: status, retryAt: retryAt)
+        ])
     }
 
     /// Puts a message back to wait until `until` without counting an attempt (quiet hours).

@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Write slot-finder instances and answers as JSON here (see Benchmarks/README.md).")
     var instances: String?
     @Flag(help: "Run only the booking-throughput part (for profiling).") var bookingOnly = false
+    @Flag(help: "Run only the notice-delivery part.") var noticesOnly = false
 
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
@@ -42,6 +43,29 @@ struct Bench: ParsableCommand {
         let idleRSS = rssKiB(daemon.processIdentifier)
 
         let ctl = "\(bin)/mediationctl"
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        func notices() throws -> [String] {
+            let out = Locked<[String]>([])
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                do {
+                    out.set(
+                        try await NoticeBench.run(
+                            directory: dir.path, python: root.appendingPathComponent(".venv/bin/python").path,
+                            peer: root.appendingPathComponent("Tests/peers/smtp_server.py").path))
+                } catch {
+                    out.set(["notice benchmark failed: \(error)"])
+                }
+                done.signal()
+            }
+            done.wait()
+            return out.value
+        }
+        if noticesOnly {
+            for line in try notices() { print(line) }
+            return
+        }
         if bookingOnly {
             for line in try BookingBench.run(
                 ctl: ctl, socket: socketPath, directory: dir.path, daemon: daemon.processIdentifier)
@@ -100,7 +124,17 @@ struct Bench: ParsableCommand {
         print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
         for line in booking { print(line) }
         for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
+        for line in try notices() { print(line) }
     }
+}
+
+/// A value shared between a task and the thread that waits for it.
+final class Locked<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    func set(_ value: T) { lock.withLock { stored = value } }
+    var value: T { lock.withLock { stored } }
 }
 
 struct BenchError: Error, CustomStringConvertible {

@@ -67,20 +67,37 @@ public struct MaildirChannel: NotificationChannel {
     }
 }
 
-/// Mail through an SMTP server: one connection for a batch.
+/// Mail through an SMTP server. A batch is split over at most `connections` connections used side by side (SMTP
+/// waits a round trip per command, so one connection idles most of the time); each connection carries its share.
 public struct SMTPChannel: NotificationChannel {
     public let name = "smtp"
     public let keepsQuietHours = false
     public let client: SMTPClient
+    public let connections: Int
 
-    public init(settings: SMTPSettings) { client = SMTPClient(settings: settings) }
+    public init(settings: SMTPSettings, connections: Int = 4) {
+        client = SMTPClient(settings: settings)
+        self.connections = max(1, connections)
+    }
 
     public func accepts(_ message: PreparedMessage) -> Bool { message.mail != nil }
 
     public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
         let mails = batch.compactMap(\.mail)
         guard mails.count == batch.count else { return batch.map { _ in .permanent("no mail form") } }
-        return await client.send(mails)
+        // At least 25 messages per connection: a handful goes over one.
+        let lanes = min(connections, max(1, mails.count / 25))
+        guard lanes > 1 else { return await client.send(mails) }
+        let size = (mails.count + lanes - 1) / lanes
+        let chunks = stride(from: 0, to: mails.count, by: size).map { Array(mails[$0..<min($0 + size, mails.count)]) }
+        return await withTaskGroup(of: (Int, [DeliveryResult]).self) { group in
+            for (i, chunk) in chunks.enumerated() {
+                group.addTask { [client] in (i, await client.send(chunk)) }
+            }
+            var results = [[DeliveryResult]](repeating: [], count: chunks.count)
+            for await (i, r) in group { results[i] = r }
+            return results.flatMap { $0 }
+        }
     }
 }
 

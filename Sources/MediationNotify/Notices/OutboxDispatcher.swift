@@ -111,42 +111,49 @@ public final class OutboxDispatcher: Sendable {
         }
     }
 
-    /// One pass: every message due now. Returns how many were handled.
+    /// One pass: every message due now (up to `limit`). Contexts are read in one transaction and every outcome is
+    /// stored in one more, so a pass costs two commits whatever its size. Returns how many were handled.
     @discardableResult
     public func deliverDue(limit: Int = 200) async throws -> Int {
         let due = try await db.dueMessages(limit: limit)
         guard !due.isEmpty else { return 0 }
         let current = setup.withLock { $0 }
         let now = clock.now()
+        let contexts = try await db.noticeContexts(messages: due)
+        var outcomes: [AttemptRecord] = []
         var byChannel:
             [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel])])] =
                 [:]
         var order: [String] = []
         for message in due {
-            let context: NoticeContext
-            do { context = try await db.noticeContext(message: message.id) } catch {
-                try await db.recordAttempt(
-                    message: message.id, channel: "-", result: "permanent", detail: "\(error)", status: .dead,
-                    retryAt: nil)
+            guard let context = contexts[message.id] else {
+                outcomes.append(
+                    AttemptRecord(
+                        message: message.id, channel: "-", result: "permanent",
+                        detail: "session #\(message.sessionId) cannot be read", status: .dead, retryAt: nil))
                 continue
             }
             if let why = skipReason(context, now: now) {
-                try await db.recordAttempt(
-                    message: message.id, channel: "-", result: "skipped", detail: why, status: .skipped, retryAt: nil)
+                outcomes.append(
+                    AttemptRecord(
+                        message: message.id, channel: "-", result: "skipped", detail: why, status: .skipped,
+                        retryAt: nil))
                 continue
             }
             let prepared: PreparedMessage
             do { prepared = try prepare(context, renderer: current.renderer, now: now) } catch {
-                try await fail(message, channel: "-", .permanent("cannot render: \(error)"), retry: current.retry)
+                outcomes.append(
+                    outcome(message, channel: "-", .permanent("cannot render: \(error)"), retry: current.retry))
                 continue
             }
             var candidates = current.channels.candidates(for: prepared)
             guard !candidates.isEmpty else {
-                try await fail(
-                    message, channel: "-",
-                    .permanent(
-                        "no channel reaches \(prepared.notice.recipientName): add an email (or a mobile and a "
-                            + "robot) to their record, then 'outbox retry \(message.id)'"), retry: current.retry)
+                outcomes.append(
+                    outcome(
+                        message, channel: "-",
+                        .permanent(
+                            "no channel reaches \(prepared.notice.recipientName): add an email (or a mobile and a "
+                                + "robot) to their record, then 'outbox retry \(message.id)'"), retry: current.retry))
                 continue
             }
             let first = candidates.removeFirst()
@@ -164,61 +171,58 @@ public final class OutboxDispatcher: Sendable {
             }
             byChannel[first.name]?.items.append((prepared, candidates))
         }
-        var handled = 0
         for name in order {
             guard let (channel, items) = byChannel[name] else { continue }
             let results = await channel.deliver(items.map(\.0))
             for ((prepared, fallbacks), result) in zip(items, results) {
-                handled += 1
-                try await settle(
-                    prepared, via: channel, result: result, fallbacks: fallbacks, retry: current.retry, due: due)
+                guard let message = due.first(where: { $0.id == prepared.outboxId }) else { continue }
+                outcomes.append(
+                    settle(message, via: channel, result: result, fallbacks: fallbacks, retry: current.retry))
             }
         }
-        return max(handled, due.count)
+        try await db.recordAttempts(outcomes)
+        return due.count
     }
 
-    /// Records a result; a permanent refusal tries the recipient's next channel before giving up.
+    /// The outcome of a result; a permanent refusal tries the recipient's next channel before giving up.
     private func settle(
-        _ prepared: PreparedMessage, via channel: any NotificationChannel, result: DeliveryResult,
-        fallbacks: [any NotificationChannel], retry: RetryPolicy, due: [OutboxMessage]
-    ) async throws {
-        guard let message = due.first(where: { $0.id == prepared.outboxId }) else { return }
+        _ message: OutboxMessage, via channel: any NotificationChannel, result: DeliveryResult,
+        fallbacks: [any NotificationChannel], retry: RetryPolicy
+    ) -> AttemptRecord {
         switch result {
         case .sent(let detail):
-            try await db.recordAttempt(
+            return AttemptRecord(
                 message: message.id, channel: channel.name, result: "sent", detail: detail, status: .sent,
                 retryAt: nil)
         case .permanent(let detail):
             if let next = fallbacks.first {
-                try await db.recordAttempt(
+                return AttemptRecord(
                     message: message.id, channel: channel.name, result: "permanent",
                     detail: detail + "; trying \(next.name)", status: .failed, retryAt: clock.now())
-            } else {
-                try await fail(message, channel: channel.name, result, retry: retry)
             }
+            return outcome(message, channel: channel.name, result, retry: retry)
         case .transient:
-            try await fail(message, channel: channel.name, result, retry: retry)
+            return outcome(message, channel: channel.name, result, retry: retry)
         }
     }
 
-    private func fail(_ message: OutboxMessage, channel: String, _ result: DeliveryResult, retry: RetryPolicy)
-        async throws
+    /// A failure's outcome: tried again after a backoff, or dead.
+    private func outcome(_ message: OutboxMessage, channel: String, _ result: DeliveryResult, retry: RetryPolicy)
+        -> AttemptRecord
     {
         let attempts = message.attempts + 1
         let permanent = if case .permanent = result { true } else { false }
         if permanent || attempts >= retry.maxAttempts {
-            logger.warning(
-                "outbox: message #\(message.id) is dead after \(attempts) attempt(s): \(result.detail)")
-            try await db.recordAttempt(
+            logger.warning("outbox: message #\(message.id) is dead after \(attempts) attempt(s): \(result.detail)")
+            return AttemptRecord(
                 message: message.id, channel: channel, result: permanent ? "permanent" : "transient",
                 detail: result.detail, status: .dead, retryAt: nil)
-        } else {
-            var random = SystemRandomNumberGenerator()
-            let delay = retry.delay(afterFailures: attempts, using: &random)
-            try await db.recordAttempt(
-                message: message.id, channel: channel, result: "transient", detail: result.detail, status: .failed,
-                retryAt: clock.now().addingTimeInterval(delay))
         }
+        var random = SystemRandomNumberGenerator()
+        let delay = retry.delay(afterFailures: attempts, using: &random)
+        return AttemptRecord(
+            message: message.id, channel: channel, result: "transient", detail: result.detail, status: .failed,
+            retryAt: clock.now().addingTimeInterval(delay))
     }
 
     /// Why a message must not go out any more, if it must not.
