@@ -195,6 +195,14 @@ struct OutboxTests {
         #expect(texts.first { $0.recipientName == "王建国" }?.subject.hasPrefix("【联合调解议程】") == true)
         #expect(texts.first { $0.recipientName == "李强" }?.subject.hasPrefix("【调解通知】") == true)
         #expect(texts.allSatisfy { $0.text.contains("2026年12月4日 周五 10:00") })
-        #expect(texts.allSatisfy { !$0.text.contains("{{") })
+        #expect(texts.allSatisfy { !$0.text.contains("{{") && !$0.text.contains("nil") })
+        // The office has no address: the clause about it is left out, not filled with "nil".
+        #expect(texts.first { $0.recipientName == "李强" }?.text.contains("地址") == false)
+        // A webhook payload is JSON even for a recipient without a mobile.
+        let d = try dispatcher(db, clock, RecordingChannel())
+        let prepared = try d.prepare(previews[3], renderer: renderer, now: start)
+        let json = try #require(try JSONSerialization.jsonObject(with: prepared.json) as? [String: Any])
+        #expect((json["recipient"] as? [String: Any])?["email"] as? String == "l@example.cn")
+        #expect((json["recipient"] as? [String: Any])?["mobile"] == nil)
     }
 }

@@ -101,6 +101,9 @@ public struct NoticeTemplates: Sendable {
     }
 }
 
+/// The values that are there: a missing one must be absent for a Mustache section, not "nil".
+func present(_ values: [String: Any?]) -> [String: Any] { values.compactMapValues { $0 } }
+
 /// Turns a message and its session into the text a recipient reads.
 public struct NoticeRenderer: Sendable {
     public var settings: NoticeSettings
@@ -147,10 +150,10 @@ public struct NoticeRenderer: Sendable {
         let s = context.session
         let en = language == "en"
         var values: [String: Any] = [:]
-        values["office"] = [
-            "name": context.office.name, "phone": context.office.phone as Any, "address": context.office.address as Any,
+        values["office"] = present([
+            "name": context.office.name, "phone": context.office.phone, "address": context.office.address,
             "zone": context.office.timeZone,
-        ]
+        ])
         let e = context.dispute.elements
         values["dispute"] = [
             "number": context.dispute.number, "title": context.dispute.title, "category": context.dispute.category,
@@ -200,10 +203,10 @@ public struct NoticeRenderer: Sendable {
             preferred = expert?.preferredChannel
             values["expert"] = true
             if let seat = s.panel.first(where: { $0.expertId == context.message.recipientId }) {
-                values["seat"] = [
+                values["seat"] = present([
                     "role": Self.role(seat.requirement.role, en: en), "requirement": seat.requirement.description,
-                    "specialty": seat.requirement.specialty as Any,
-                ]
+                    "specialty": seat.requirement.specialty,
+                ])
                 values["role"] = [seat.requirement.role.rawValue: true]
                 values["lead"] = seat.lead
                 if let room = s.room {

@@ -266,11 +266,10 @@ public final class OutboxDispatcher: Sendable {
         let payload: [String: Any] = [
             "messageId": notice.messageID, "kind": context.message.kind.rawValue,
             "session": context.session.id, "dispute": context.dispute.number,
-            "recipient": [
+            "recipient": present([
                 "kind": context.message.recipientKind.rawValue, "id": context.message.recipientId,
-                "name": notice.recipientName, "mobile": notice.recipientMobile as Any,
-                "email": notice.recipientEmail as Any,
-            ],
+                "name": notice.recipientName, "mobile": notice.recipientMobile, "email": notice.recipientEmail,
+            ]),
             "language": notice.language, "subject": notice.subject, "text": notice.text,
             "start": ISO8601DateFormatter().string(from: context.session.start),
         ]
