@@ -206,3 +206,89 @@ struct OutboxTests {
         #expect((json["recipient"] as? [String: Any])?["mobile"] == nil)
     }
 }
+
+/// Panel changes, answers and the choice of channel.
+struct OutboxPanelTests {
+    let base = OutboxTests()
+
+    @Test func aSubstituteIsInvitedAndTheExpertTakenOffGetsACancel() async throws {
+        let clock = FixedWallClock(base.start)
+        let (db, session) = try await base.fixture(clock)
+        let allDay = try WeeklyWindow.parseList("mon-sun 00:00-24:00", field: "hours")
+        let substitute = try await db.createExpert(
+            Expert(name: "陈律师", role: .lawyer, offices: ["hq"], email: "c@example.org", weeklyHours: allDay))
+        let channel = RecordingChannel()
+        let d = try base.dispatcher(db, clock, channel)
+        try await d.deliverDue()
+        #expect(channel.count == 4)
+        let anna = try #require(session.panel.first { $0.requirement.role == .lawyer }).expertId
+        _ = try await db.replace(
+            session: session.id, expert: String(anna), with: String(substitute.id), rules: SchedulingRules(),
+            actor: base.actor)
+        try await d.deliverDue()
+        let changes = Array(channel.delivered.dropFirst(4))
+        #expect(changes.count == 2)
+        let removed = try #require(changes.first { $0.mail?.to.first?.address == "a@example.de" })
+        #expect(removed.mail?.calendar?.method == "CANCEL")
+        #expect(removed.notice.subject.contains("无需参加"))
+        let added = try #require(changes.first { $0.mail?.to.first?.address == "c@example.org" })
+        #expect(added.mail?.calendar?.method == "REQUEST")
+        #expect(added.mail?.calendar?.ics.contains("SEQUENCE:1") == true)
+        // Anna's reminders are skipped; the substitute has reminders of their own.
+        let all = try await db.outbox(OutboxFilter(session: session.id))
+        #expect(
+            all.filter { $0.recipientId == anna && $0.recipientKind == .expert && $0.kind == .reminder }
+                .allSatisfy { $0.status == .skipped })
+        #expect(
+            all.filter { $0.recipientId == substitute.id && $0.kind == .reminder }.count == 2)
+    }
+
+    @Test func anAnswerGoesToTheOffice() async throws {
+        let clock = FixedWallClock(base.start)
+        let (db, session) = try await base.fixture(clock)
+        let channel = RecordingChannel()
+        let d = try base.dispatcher(db, clock, channel)
+        try await d.deliverDue()
+        let lead = try #require(session.panel.first { $0.lead }).expertId
+        _ = try await db.rsvp(session: session.id, expert: String(lead), .declined, rules: SchedulingRules())
+        // The same answer again is not news.
+        _ = try await db.rsvp(session: session.id, expert: String(lead), .declined, rules: SchedulingRules())
+        try await d.deliverDue()
+        #expect(channel.count == 5)
+        let answer = try #require(channel.delivered.last)
+        #expect(answer.mail?.to.first?.address == NoticeSettings().from.address)
+        #expect(answer.notice.subject.contains("王建国") && answer.notice.subject.contains("谢绝"))
+        #expect(answer.mail?.calendar == nil)
+    }
+
+    @Test func aRecipientIsTriedOnTheirPreferredChannelFirst() throws {
+        let mail = RecordingChannel(name: "maildir")
+        let robot = RecordingChannel(name: "wecom", quiet: true)
+        let hook = RecordingChannel(name: "webhook")
+        let set = ChannelSet(mail: mail, webhook: hook, wecom: robot)
+        func prepared(email: String?, mobile: String?, preferred: ContactChannel?) -> PreparedMessage {
+            let notice = RenderedNotice(
+                language: "zh", subject: "s", text: "t", recipientName: "n", recipientEmail: email,
+                recipientMobile: mobile, preferredChannel: preferred, timeZone: "Asia/Shanghai", messageID: "<x@y>")
+            return PreparedMessage(
+                outboxId: 1, notice: notice,
+                mail: email.map {
+                    OutgoingMail(
+                        from: MailAddress("a@b"), to: [MailAddress($0)], subject: "s", text: "t", messageID: "<x@y>",
+                        date: Date())
+                }, chat: ChatMessage(title: "s", markdown: "t", text: "t"), json: Data())
+        }
+        #expect(
+            set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: .wecom)).map(\.name) == [
+                "wecom", "maildir", "webhook",
+            ])
+        #expect(
+            set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: nil)).map(\.name) == [
+                "maildir", "wecom", "webhook",
+            ])
+        #expect(
+            set.candidates(for: prepared(email: nil, mobile: "1", preferred: .sms)).map(\.name) == ["webhook", "wecom"])
+        #expect(
+            set.candidates(for: prepared(email: nil, mobile: nil, preferred: nil)).map(\.name) == ["wecom", "webhook"])
+    }
+}
