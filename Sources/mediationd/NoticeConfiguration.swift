@@ -157,15 +157,16 @@ struct NoticeConfiguration: Sendable {
 
     /// The channels, built; the mail channel writes to `spool` unless SMTP is chosen.
     func channels(spool: String) -> ChannelSet {
-        let sender = ChannelSender()
+        // The HTTP client (and its threads) exists only when a channel needs it.
+        let sender: ChannelSender? = webhook == nil && wecom == nil && dingtalk == nil ? nil : ChannelSender()
         let mail: any NotificationChannel =
             if mailTransport == "smtp", let smtp { SMTPChannel(settings: smtp) } else {
                 MaildirChannel(directory: spool)
             }
         return ChannelSet(
-            mail: mail, webhook: webhook.map { WebhookChannel(target: $0, sender: sender) },
-            wecom: wecom.map { RobotChannel(target: $0, sender: sender) },
-            dingtalk: dingtalk.map { RobotChannel(target: $0, sender: sender) })
+            mail: mail, webhook: sender.flatMap { s in webhook.map { WebhookChannel(target: $0, sender: s) } },
+            wecom: sender.flatMap { s in wecom.map { RobotChannel(target: $0, sender: s) } },
+            dingtalk: sender.flatMap { s in dingtalk.map { RobotChannel(target: $0, sender: s) } })
     }
 
     /// `Name <a@b>` or a bare address.
