@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "mediation-bench",
             dependencies: [
-                "MediationCore",
+                "MediationCore", "MediationStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
