@@ -108,8 +108,12 @@ struct OutcomeEndToEndTests {
         let page = try Data(contentsOf: URL(fileURLWithPath: html))
         #expect(XMLParser(data: page).parse(), "the HTML is well-formed XML")
         #expect(String(decoding: page, as: UTF8.self).contains("<svg"))
-        let experts = try d.ctl("report", "experts", "--from", today(-7), "--to", today(30), "--csv")
-        #expect(experts.status == 0 && experts.stdout.hasPrefix("\u{FEFF}"), "\(experts)")
+        let expertsCSV = d.dir.appendingPathComponent("experts.csv").path
+        let experts = try d.ctl("report", "experts", "--from", today(-7), "--to", today(30), "--csv", "-o", expertsCSV)
+        #expect(experts.status == 0, "\(experts)")
+        let expertBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: expertsCSV)))
+        #expect(expertBytes.prefix(3) == [0xEF, 0xBB, 0xBF])
+        #expect(String(decoding: expertBytes, as: UTF8.self).contains("基尼系数 Gini"))
 
         // Exports: UTF-8 with a BOM.
         let csv = d.dir.appendingPathComponent("outcomes.csv").path

@@ -339,6 +339,7 @@ import Testing
         let outcomes = try CSV.parse(try CSV.decodeUTF8(Array(try await db.exportOutcomes(range: Self.quarter, office: "xinhua").utf8)))
         let interval = Self.quarter.interval(in: Self.zone)
         let xinhua = ledger.held.filter { $0.office == "xinhua" && $0.heldAt >= interval.start && $0.heldAt < interval.end }
+            .sorted { ($0.heldAt, $0.session) < ($1.heldAt, $1.session) }
         #expect(outcomes.count == xinhua.count + 1)
         #expect(outcomes.dropFirst().map { $0.fields[2] } == xinhua.map(\.result.rawValue))
         let amounts = outcomes.dropFirst().compactMap { Text.nonEmpty($0.fields[4]) }
