@@ -51,9 +51,11 @@ extension APIHandler {
 
     func getOutcome(_ input: Operations.GetOutcome.Input) async throws -> Operations.GetOutcome.Output {
         let session = try await db.session(input.path.session)
-        guard let outcome = try await db.outcomes(dispute: String(session.disputeId)).first(where: {
-            $0.sessionId == session.id
-        }) else {
+        guard
+            let outcome = try await db.outcomes(dispute: String(session.disputeId)).first(where: {
+                $0.sessionId == session.id
+            })
+        else {
             throw MediationError.notFound(
                 "session #\(session.id) has no outcome yet; record it with 'outcome record \(session.id) RESULT'")
         }
@@ -110,7 +112,8 @@ extension APIHandler {
         }
         var escalation: Escalation?
         if result == .escalated, let kindText = Text.nonEmpty(b.kind) {
-            escalation = try Self.escalation(kind: kindText, date: b.date, caseRef: b._case, notes: b.notes, today: today)
+            escalation = try Self.escalation(
+                kind: kindText, date: b.date, caseRef: b._case, notes: b.notes, today: today)
         } else if Text.nonEmpty(b.kind) != nil {
             throw MediationError.invalidInput("--kind belongs to an escalated visit; the result is \(result.rawValue)")
         }

@@ -42,7 +42,8 @@ extension AppDatabase {
             var session = try Self.findSession(id, db)
             if let existing = try db.cachedRow("SELECT result FROM outcome WHERE session_id = ?", [id]) {
                 throw MediationError.conflict(
-                    "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one outcome")
+                    "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one outcome"
+                )
             }
             try Outcome.checkConcluded(session.session, now: now)
             var disputeRecord = try Self.findDispute(String(session.session.disputeId), db)
@@ -60,7 +61,9 @@ extension AppDatabase {
             path.append(valid.result.disputeStatus)
             for step in path {
                 try status.check(step, dispute: number)
-                try Self.recordStatus(db, dispute: disputeRecord.dispute.id, from: status, to: step, reason: reason, actor: actor, at: now)
+                try Self.recordStatus(
+                    db, dispute: disputeRecord.dispute.id, from: status, to: step, reason: reason, actor: actor, at: now
+                )
                 status = step
             }
             disputeRecord.dispute.status = status
@@ -134,7 +137,8 @@ extension AppDatabase {
             id: row["id"], sessionId: row["session_id"], disputeId: row["dispute_id"],
             result: OutcomeResult(rawValue: row["result"]) ?? .noAgreement, terms: row["terms"],
             amountFen: row["amount_fen"], signed: row["signed"], notes: row["notes"], referredTo: row["referred_to"],
-            recordedAt: row.date("recorded_at"), recordedByUid: UInt32(truncatingIfNeeded: row["recorded_uid"] as Int64),
+            recordedAt: row.date("recorded_at"),
+            recordedByUid: UInt32(truncatingIfNeeded: row["recorded_uid"] as Int64),
             recordedBy: row["recorded_by"])
     }
 
@@ -190,8 +194,9 @@ extension AppDatabase {
                 "an escalated visit needs the escalation's kind", hint: "give --kind criminal, violence or petition")
         }
         return try await write { db in
-            guard let row = try db.cachedRow(
-                "SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id WHERE f.id = ?", [id])
+            guard
+                let row = try db.cachedRow(
+                    "SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id WHERE f.id = ?", [id])
             else {
                 throw MediationError.notFound("no follow-up #\(id); 'followup list --all' shows them")
             }
@@ -414,7 +419,9 @@ extension AppDatabase {
         let json = jsonIDs(Set(ids))
         return try await read { db in
             var out: [Int64: String] = [:]
-            for row in try db.cachedRows("SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [json]) {
+            for row in try db.cachedRows(
+                "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [json])
+            {
                 out[row["id"]] = row["name"] as String
             }
             return out

@@ -70,7 +70,9 @@ extension AppDatabase {
                 sql: "SELECT rule, office_id, raised_at FROM warning WHERE raised_at >= ? AND raised_at < ?"
                     + officeSQL, arguments: StatementArguments([start.epoch, end.epoch] + officeArgs)
             ).compactMap { row in
-                WarningRule(rawValue: row[0]).map { WarningRow(rule: $0, officeId: row[1], raisedAt: Date(epoch: row[2])) }
+                WarningRule(rawValue: row[0]).map {
+                    WarningRow(rule: $0, officeId: row[1], raisedAt: Date(epoch: row[2]))
+                }
             }
             return WeeklyReport.compute(
                 week: week, office: office, zone: zone, now: now, open: open, sessions: sessions, outcomes: outcomes,
@@ -101,7 +103,8 @@ extension AppDatabase {
     public func expertsReport(range: DayRange) async throws -> ExpertsReport {
         try await read { db in
             let interval = range.interval(in: .shanghai)
-            let experts = try Row.fetchAll(db, sql: "SELECT id, name, role, active FROM expert ORDER BY id").map { row in
+            let experts = try Row.fetchAll(db, sql: "SELECT id, name, role, active FROM expert ORDER BY id").map {
+                row in
                 ExpertRow(id: row[0], name: row[1], role: ExpertRole(rawValue: row[2]) ?? .lawyer, active: row[3])
             }
             let seats = try Row.fetchAll(
@@ -120,7 +123,8 @@ extension AppDatabase {
         }
     }
 
-    static func outcomeRows(_ db: Database, _ interval: Interval, office: String?, panels: Bool) throws -> [OutcomeRow] {
+    static func outcomeRows(_ db: Database, _ interval: Interval, office: String?, panels: Bool) throws -> [OutcomeRow]
+    {
         let panelSQL =
             panels ? "(SELECT group_concat(expert_id) FROM session_panel p WHERE p.session_id = o.session_id)" : "NULL"
         return try Row.fetchAll(

@@ -192,10 +192,11 @@ enum Migrations {
                 t.column("session_id", .integer).notNull().unique().references("session")
                 t.column("dispute_id", .integer).notNull().indexed().references("dispute")
                 t.column("result", .text).notNull()
-                    .check(sql: """
-                        result IN ('agreement','partial_agreement','no_agreement','adjourned','referred_court',
-                        'referred_police','referred_other')
-                        """)
+                    .check(
+                        sql: """
+                            result IN ('agreement','partial_agreement','no_agreement','adjourned','referred_court',
+                            'referred_police','referred_other')
+                            """)
                 t.column("terms", .text)
                 // Fen (1/100 yuan), so sums never drift.
                 t.column("amount_fen", .integer).check(sql: "amount_fen IS NULL OR amount_fen >= 0")

@@ -48,12 +48,17 @@ enum ReportBench {
         let quarter = ["report", "outcomes", "--from", today.adding(days: -91).description, "--to", today.description]
         let outcomes = try time(quarter)
         let byOffice = try time(quarter + ["--by", "office"])
-        let year = try time(["report", "outcomes", "--from", today.adding(days: -365).description, "--to", today.description])
+        let year = try time([
+            "report", "outcomes", "--from", today.adding(days: -365).description, "--to", today.description,
+        ])
         return [
             String(format: "report store: %d disputes, %d sessions built in %.1f s", disputes, sessions, buildSeconds),
-            String(format: "mediationctl report weekly, whole process, median of %d: %.0f ms (--html %.0f ms)", runs, weekly, weeklyHTML),
             String(
-                format: "mediationctl report outcomes, last 91 days, median of %d: %.0f ms (--by office %.0f ms; 365 days %.0f ms)",
+                format: "mediationctl report weekly, whole process, median of %d: %.0f ms (--html %.0f ms)", runs,
+                weekly, weeklyHTML),
+            String(
+                format:
+                    "mediationctl report outcomes, last 91 days, median of %d: %.0f ms (--by office %.0f ms; 365 days %.0f ms)",
                 runs, outcomes, byOffice, year),
             "target: each report ≤ 1000 ms",
         ]
@@ -115,7 +120,8 @@ enum ReportBench {
                 let office = i % 2 == 0 ? "jinshan" : "xinhua"
                 let opened = now - span + span * Double(i) / Double(disputes)
                 let recent = now - opened < 45 * 86400
-                let status = recent ? ["open", "scheduled", "unresolved", "resolved"][i % 4] : (i % 50 == 0 ? "open" : "closed")
+                let status =
+                    recent ? ["open", "scheduled", "unresolved", "resolved"][i % 4] : (i % 50 == 0 ? "open" : "closed")
                 try dispute.execute(arguments: [
                     i, "\(office == "jinshan" ? "JS" : "XH")-B-\(i)", office, 2026, i, "纠纷 \(i)",
                     categories[i % categories.count], risks[Int(random.next() % 6)], status, opened, opened,

@@ -112,7 +112,9 @@ struct FollowUpCommand: AsyncParsableCommand {
         @Flag(help: "Every visit, recorded or not.") var all = false
 
         func validate() throws {
-            if [overdue, open, all].filter({ $0 }).count > 1 { throw ValidationError("give one of --overdue, --open, --all") }
+            if [overdue, open, all].filter({ $0 }).count > 1 {
+                throw ValidationError("give one of --overdue, --open, --all")
+            }
         }
 
         func run() async throws {
@@ -229,7 +231,8 @@ struct EscalationCommand: AsyncParsableCommand {
                 if global.json { return try printJSON(e) }
                 Swift.print(
                     "escalation #\(e.id) recorded for \(e.dispute): \(e.kind) on \(e.occurredOn)"
-                        + (e.caseReference.map { " (\($0))" } ?? "") + "; the dispute is now \(e.disputeRisk ?? "critical") risk")
+                        + (e.caseReference.map { " (\($0))" } ?? "")
+                        + "; the dispute is now \(e.disputeRisk ?? "critical") risk")
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -281,7 +284,8 @@ struct WarningCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Warnings raised, newest first.", discussion: "Example: mediationctl warning list --office jinshan")
+            abstract: "Warnings raised, newest first.",
+            discussion: "Example: mediationctl warning list --office jinshan")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office's warnings.") var office: String?
 

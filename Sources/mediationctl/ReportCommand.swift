@@ -53,7 +53,8 @@ func decodeReport<T: Decodable>(_ type: T.Type, _ container: Components.Schemas.
         data = try ReportCoding.encoder().encode(container)
     }
     do { return try ReportCoding.decoder().decode(T.self, from: data) } catch {
-        throw CLIFailure(message: "the daemon's report could not be read (\(error)); are both the same version?", exitCode: 1)
+        throw CLIFailure(
+            message: "the daemon's report could not be read (\(error)); are both the same version?", exitCode: 1)
     }
 }
 
@@ -89,7 +90,8 @@ struct ReportCommand: AsyncParsableCommand {
 
         func validate() throws {
             if let week, ISOWeek(parsing: week) == nil {
-                throw ValidationError("--week '\(week)' is not an ISO week; write it like 2026-W49 (weeks 01 to 52 or 53)")
+                throw ValidationError(
+                    "--week '\(week)' is not an ISO week; write it like 2026-W49 (weeks 01 to 52 or 53)")
             }
         }
 

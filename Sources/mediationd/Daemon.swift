@@ -82,7 +82,8 @@ struct Daemon: AsyncParsableCommand {
             ])
         let monitor = WarningMonitor(
             db: db, settings: settings.outcomes.warnings,
-            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60), logger: Logger(label: "mediationd.warnings"))
+            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60),
+            logger: Logger(label: "mediationd.warnings"))
         let noticeSettings = settings.notices
         let spool = settings.spoolDirectory
         let app = try MediationServer.application(

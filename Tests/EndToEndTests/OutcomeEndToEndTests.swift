@@ -57,7 +57,8 @@ struct OutcomeEndToEndTests {
         #expect(again.status == 2 && again.stderr.contains("already has an outcome"), "\(again)")
 
         // Follow-up visits: listed, refused more than a day ahead, unknown result codes refused.
-        let visits = try #require((try d.json("followup", "list", "--all") as? [String: Any])?["followUps"] as? [[String: Any]])
+        let visits = try #require(
+            (try d.json("followup", "list", "--all") as? [String: Any])?["followUps"] as? [[String: Any]])
         #expect(visits.count == 2)
         let visit = try #require(visits.first?["id"] as? Int)
         let ahead = try d.ctl("followup", "record", String(visit), "stable")
@@ -66,7 +67,9 @@ struct OutcomeEndToEndTests {
         let due = try d.ctl("followup", "list")
         #expect(due.status == 0 && due.stdout.contains("0 visit(s)"), "\(due)")
         // The reminders wait in the outbox for 08:00 on the visit's day.
-        let outbox = try #require((try d.json("outbox", "list", "--session", String(first)) as? [String: Any])?["messages"] as? [[String: Any]])
+        let outbox = try #require(
+            (try d.json("outbox", "list", "--session", String(first)) as? [String: Any])?["messages"]
+                as? [[String: Any]])
         #expect(outbox.filter { $0["kind"] as? String == "followup" }.count >= 2)
 
         // An escalation makes the dispute critical and counts in the weekly review.

@@ -59,7 +59,9 @@ import Testing
         try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 2000))
         var missed = s
         missed.status = .noShow
-        #expect(throws: MediationError.self) { try Outcome.checkConcluded(missed, now: Date(timeIntervalSince1970: 9000)) }
+        #expect(throws: MediationError.self) {
+            try Outcome.checkConcluded(missed, now: Date(timeIntervalSince1970: 9000))
+        }
     }
 
     @Test func followUpPlansFollowThePolicyAndRisk() throws {
@@ -120,14 +122,27 @@ import Testing
                 .init(id: 2, number: "B", officeId: "x", risk: .medium, status: .open, waitingSince: since),
                 .init(id: 3, number: "C", officeId: "x", risk: .critical, status: .scheduled, waitingSince: since),
             ],
-            noShows: [.init(disputeId: 4, number: "D", officeId: "x", count: 2), .init(disputeId: 5, number: "E", officeId: "x", count: 1)],
+            noShows: [
+                .init(disputeId: 4, number: "D", officeId: "x", count: 2),
+                .init(disputeId: 5, number: "E", officeId: "x", count: 1),
+            ],
             followUps: [
-                (FollowUp(id: 7, disputeId: 6, sessionId: 1, outcomeId: 1, officeId: "x", dueOn: day.adding(days: 4), offsetDays: 3), "F"),
-                (FollowUp(id: 8, disputeId: 6, sessionId: 1, outcomeId: 1, officeId: "x", dueOn: day, offsetDays: 1, result: .relapsed), "F"),
+                (
+                    FollowUp(
+                        id: 7, disputeId: 6, sessionId: 1, outcomeId: 1, officeId: "x", dueOn: day.adding(days: 4),
+                        offsetDays: 3), "F"
+                ),
+                (
+                    FollowUp(
+                        id: 8, disputeId: 6, sessionId: 1, outcomeId: 1, officeId: "x", dueOn: day, offsetDays: 1,
+                        result: .relapsed), "F"
+                ),
             ],
             zones: ["x": .shanghai])
         func rules() -> [String] {
-            WarningRules.evaluate(input, settings: WarningSettings(), now: clock.now()).map { "\($0.rule.rawValue) \($0.subject)" }.sorted()
+            WarningRules.evaluate(input, settings: WarningSettings(), now: clock.now()).map {
+                "\($0.rule.rawValue) \($0.subject)"
+            }.sorted()
         }
         #expect(rules() == ["no_shows dispute:4", "relapse followup:8"])
         clock.advance(by: 3 * 86400)

@@ -2,11 +2,11 @@ import Foundation
 import MediationCore
 import Testing
 
+@testable import MediationStore
+
 #if canImport(FoundationXML)
     import FoundationXML
 #endif
-
-@testable import MediationStore
 
 /// A generated quarter (Q3 2026) of activity for two offices, with every report figure checked against counts the
 /// test keeps itself while generating.
@@ -76,7 +76,8 @@ import Testing
             clock.set(at(opened, 9, i % 50))
             let detail = try await db.openDispute(
                 Dispute(
-                    officeId: office, title: "纠纷 \(i)，\"邻里\"", category: categories[i % 4], risk: risks[i % risks.count]),
+                    officeId: office, title: "纠纷 \(i)，\"邻里\"", category: categories[i % 4], risk: risks[i % risks.count]
+                ),
                 categories: Dispute.defaultCategories, actor: actor)
             let d = detail.dispute
             ledger.disputes.append((d.id, office, d.risk, d.openedAt))
@@ -91,7 +92,8 @@ import Testing
                 let members = panel.enumerated().map { idx, e in
                     PanelMember(
                         expertId: e, requirementIndex: idx,
-                        requirement: PanelRequirement(role: e == legal ? .legalOfficer : e == staff ? .communityStaff : .lawyer),
+                        requirement: PanelRequirement(
+                            role: e == legal ? .legalOfficer : e == staff ? .communityStaff : .lawyer),
                         invitation: (i + idx) % 5 == 0 ? .declined : (i + idx) % 4 == 0 ? .pending : .accepted,
                         lead: idx == 0)
                 }
@@ -102,7 +104,8 @@ import Testing
                         status: status, panel: members), actor: actor)
                 ledger.sessions.append((s.id, office, begin, status))
                 for m in members {
-                    ledger.seats.append(.init(expert: m.expertId, status: status, invitation: m.invitation, start: begin))
+                    ledger.seats.append(
+                        .init(expert: m.expertId, status: status, invitation: m.invitation, start: begin))
                 }
                 guard status == .ended else {
                     if status == .booked { break }
@@ -141,7 +144,8 @@ import Testing
             let escalation =
                 result == .escalated
                 ? Escalation(kind: .criminal, occurredOn: f.dueOn, caseReference: "金公立字(2026)118号") : nil
-            _ = try await db.recordFollowUp(f.id, result: result, notes: "第\(j)次回访", escalation: escalation, actor: actor)
+            _ = try await db.recordFollowUp(
+                f.id, result: result, notes: "第\(j)次回访", escalation: escalation, actor: actor)
             ledger.recorded[f.id] = (result, when)
             if let escalation {
                 let d = try #require(ledger.disputes.first { $0.id == f.disputeId })
@@ -170,7 +174,10 @@ import Testing
             let mean = days.isEmpty ? nil : Stats.round(days.reduce(0, +) / Double(days.count), 1)
             let median =
                 days.isEmpty
-                ? nil : Stats.round(days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2, 1)
+                ? nil
+                : Stats.round(
+                    days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2,
+                    1)
             return Figures(
                 outcomes: list.count, agreements: list.filter { $0.result == .agreement }.count,
                 partial: list.filter { $0.result == .partialAgreement }.count,
@@ -219,7 +226,9 @@ import Testing
         let (db, _, ledger) = try await Self.generate()
         let interval = Self.quarter.interval(in: Self.zone)
         let report = try await db.expertsReport(range: Self.quarter)
-        let seats = ledger.seats.filter { $0.start >= interval.start && $0.start < interval.end && $0.status != .cancelled }
+        let seats = ledger.seats.filter {
+            $0.start >= interval.start && $0.start < interval.end && $0.status != .cancelled
+        }
         var loads: [Double] = []
         for id in ledger.experts {
             let mine = seats.filter { $0.expert == id }
@@ -268,7 +277,9 @@ import Testing
             #expect(row.count == list.count, "\(row.risk)")
             #expect(row.maxDaysOpen == (list.map { Int(end.timeIntervalSince($0.openedAt) / 86400) }.max() ?? 0))
         }
-        #expect(report.sessionsHeld == ledger.sessions.filter { $0.status == .ended && $0.start >= start && $0.start < end }.count)
+        #expect(
+            report.sessionsHeld
+                == ledger.sessions.filter { $0.status == .ended && $0.start >= start && $0.start < end }.count)
         #expect(
             report.sessionsComing
                 == ledger.sessions.filter {
@@ -284,11 +295,14 @@ import Testing
         for c in report.outcomes {
             #expect(
                 c.count
-                    == ledger.held.filter { $0.result.rawValue == c.key && $0.heldAt >= start && $0.heldAt < end }.count)
+                    == ledger.held.filter { $0.result.rawValue == c.key && $0.heldAt >= start && $0.heldAt < end }.count
+            )
         }
-        #expect(report.followUpsDue == ledger.followUps.filter { $0.dueOn >= week.monday && $0.dueOn <= week.sunday }.count)
         #expect(
-            report.followUpsOverdue == ledger.followUps.filter { ledger.recorded[$0.id] == nil && $0.dueOn < asOfDay }.count)
+            report.followUpsDue == ledger.followUps.filter { $0.dueOn >= week.monday && $0.dueOn <= week.sunday }.count)
+        #expect(
+            report.followUpsOverdue
+                == ledger.followUps.filter { ledger.recorded[$0.id] == nil && $0.dueOn < asOfDay }.count)
         #expect(
             report.followUpsDone
                 == ledger.recorded.values.filter { $0.1 >= start && $0.1 < end }.count)
@@ -297,7 +311,9 @@ import Testing
         let escalation = try #require(ledger.escalations.first)
         #expect(report.escalationsTotal == (escalation.on <= asOfDay ? 1 : 0))
         #expect(report.criminalTotal == report.escalationsTotal)
-        #expect(report.daysSinceLastEscalation == (escalation.on <= asOfDay ? asOfDay.dayNumber - escalation.on.dayNumber : nil))
+        #expect(
+            report.daysSinceLastEscalation
+                == (escalation.on <= asOfDay ? asOfDay.dayNumber - escalation.on.dayNumber : nil))
         let inWeek = escalation.on >= week.monday && escalation.on <= week.sunday ? 1 : 0
         #expect(report.escalations.first { $0.key == "criminal" }?.count == inWeek)
     }
@@ -336,16 +352,22 @@ import Testing
         let records = try CSV.parse(try CSV.decodeUTF8(Array(disputes.utf8)))
         #expect(records.count == ledger.disputes.count + 1)
         #expect(records[1].fields[2] == "纠纷 0，\"邻里\"")
-        let outcomes = try CSV.parse(try CSV.decodeUTF8(Array(try await db.exportOutcomes(range: Self.quarter, office: "xinhua").utf8)))
+        let outcomes = try CSV.parse(
+            try CSV.decodeUTF8(Array(try await db.exportOutcomes(range: Self.quarter, office: "xinhua").utf8)))
         let interval = Self.quarter.interval(in: Self.zone)
-        let xinhua = ledger.held.filter { $0.office == "xinhua" && $0.heldAt >= interval.start && $0.heldAt < interval.end }
-            .sorted { ($0.heldAt, $0.session) < ($1.heldAt, $1.session) }
+        let xinhua = ledger.held.filter {
+            $0.office == "xinhua" && $0.heldAt >= interval.start && $0.heldAt < interval.end
+        }
+        .sorted { ($0.heldAt, $0.session) < ($1.heldAt, $1.session) }
         #expect(outcomes.count == xinhua.count + 1)
         #expect(outcomes.dropFirst().map { $0.fields[2] } == xinhua.map(\.result.rawValue))
         let amounts = outcomes.dropFirst().compactMap { Text.nonEmpty($0.fields[4]) }
         #expect(amounts.allSatisfy { $0.hasSuffix(".50") })
-        let sessions = try CSV.parse(try CSV.decodeUTF8(Array(try await db.exportSessions(range: Self.quarter, office: nil).utf8)))
-        #expect(sessions.count == ledger.sessions.filter { $0.start >= interval.start && $0.start < interval.end }.count + 1)
+        let sessions = try CSV.parse(
+            try CSV.decodeUTF8(Array(try await db.exportSessions(range: Self.quarter, office: nil).utf8)))
+        #expect(
+            sessions.count == ledger.sessions.filter { $0.start >= interval.start && $0.start < interval.end }.count + 1
+        )
     }
 
     @Test func badInputWritesNothing() async throws {
@@ -353,7 +375,8 @@ import Testing
         let first = try #require(ledger.held.first)
         await #expect(throws: MediationError.self) {
             _ = try await db.recordOutcome(
-                session: first.session, Outcome(sessionId: first.session, result: .noAgreement), policy: FollowUpPolicy(),
+                session: first.session, Outcome(sessionId: first.session, result: .noAgreement),
+                policy: FollowUpPolicy(),
                 actor: Self.actor)
         }
         // A booked session in the future has not ended.
@@ -424,7 +447,8 @@ final class HTMLCharts: NSObject, XMLParserDelegate {
     ) {
         switch name {
         case "figure": figure = attributes["id"]
-        case "rect": if let figure, let v = attributes["data-value"].flatMap(Int.init) { charts[figure, default: []].append(v) }
+        case "rect":
+            if let figure, let v = attributes["data-value"].flatMap(Int.init) { charts[figure, default: []].append(v) }
         case "table": table = attributes["id"]
         case "tr": row = []
         case "td": cell = ""

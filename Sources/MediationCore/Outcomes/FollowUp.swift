@@ -100,7 +100,8 @@ public struct FollowUpPolicy: Sendable, Hashable {
     public func validated() throws -> FollowUpPolicy {
         var problems = Problems()
         for (key, list) in [
-            ("followups.after_agreement_days", afterAgreementDays), ("followups.high_risk_extra_days", highRiskExtraDays),
+            ("followups.after_agreement_days", afterAgreementDays),
+            ("followups.high_risk_extra_days", highRiskExtraDays),
         ] where list.contains(where: { !(1...365).contains($0) }) {
             problems.add("\(key) must list whole days from 1 to 365, for example [3, 30]")
         }

@@ -72,11 +72,13 @@ public enum Money {
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 12,
             parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
-            parts.count == 1 || ((1...2).contains(parts[1].count) && parts[1].allSatisfy({ $0.isASCII && $0.isNumber })),
+            parts.count == 1
+                || ((1...2).contains(parts[1].count) && parts[1].allSatisfy({ $0.isASCII && $0.isNumber })),
             let yuan = Int64(parts[0])
         else {
             throw MediationError.invalidInput(
-                "\(field) '\(text)' is not an amount in yuan", hint: "write it like 1200 or 1200.50 (at most two decimals)")
+                "\(field) '\(text)' is not an amount in yuan",
+                hint: "write it like 1200 or 1200.50 (at most two decimals)")
         }
         var fen: Int64 = 0
         if parts.count == 2 {

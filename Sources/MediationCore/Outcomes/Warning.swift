@@ -132,7 +132,8 @@ public enum WarningRules {
                 out.append(
                     EarlyWarning(
                         rule: .stalledHighRisk, subject: "dispute:\(d.id)", disputeId: d.id, officeId: d.officeId,
-                        message: "\(d.number) is \(d.risk.rawValue) risk and has had no session booked for \(days) days",
+                        message:
+                            "\(d.number) is \(d.risk.rawValue) risk and has had no session booked for \(days) days",
                         raisedAt: now))
             }
         }

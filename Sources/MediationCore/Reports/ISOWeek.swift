@@ -62,7 +62,8 @@ public struct ISOWeek: Sendable, Hashable, Codable, Comparable, CustomStringConv
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = ISOWeek(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad week \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad week \(text)"))
         }
         self = value
     }

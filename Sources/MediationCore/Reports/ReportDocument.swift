@@ -93,9 +93,12 @@ public struct ReportDocument: Sendable, Hashable {
             h += "<h2>\(Self.escape(t.title))</h2>\n<table id=\"\(Self.escape(t.id))\">\n<tr>"
             h += t.header.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
             for r in t.rows {
-                h += "<tr>" + r.map { cell in
-                    Double(cell) != nil ? "<td class=\"n\">\(Self.escape(cell))</td>" : "<td>\(Self.escape(cell))</td>"
-                }.joined() + "</tr>\n"
+                h +=
+                    "<tr>"
+                    + r.map { cell in
+                        Double(cell) != nil
+                            ? "<td class=\"n\">\(Self.escape(cell))</td>" : "<td>\(Self.escape(cell))</td>"
+                    }.joined() + "</tr>\n"
             }
             h += "</table>\n"
         }
@@ -173,8 +176,11 @@ extension WeeklyReport {
                 id: "risk", title: "在办纠纷风险分布 Open disputes by risk",
                 header: ["风险 risk", "数量 count", "最长在办天数 max days open", "平均在办天数 mean days open"],
                 rows: openByRisk.map {
-                    ["\(Self.riskNames[$0.risk] ?? "") \($0.risk.rawValue)", String($0.count), String($0.maxDaysOpen),
-                        String(format: "%.1f", $0.meanDaysOpen)]
+                    [
+                        "\(Self.riskNames[$0.risk] ?? "") \($0.risk.rawValue)", String($0.count),
+                        String($0.maxDaysOpen),
+                        String(format: "%.1f", $0.meanDaysOpen),
+                    ]
                 }),
             .init(
                 id: "oldest", title: "高风险在办纠纷 Longest-open high-risk disputes",
@@ -190,7 +196,8 @@ extension WeeklyReport {
                 rows: sessionsPerWeek.map { [$0.week.description, String($0.sessions)] }),
             .init(
                 id: "warnings", title: "本周预警 Warnings this week", header: ["规则 rule", "数量 count"],
-                rows: warnings.map { c in ["\(WarningRule(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)] }),
+                rows: warnings.map { c in ["\(WarningRule(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)] }
+            ),
             .init(
                 id: "escalations", title: "本周矛盾升级 Escalations this week", header: ["类型 kind", "数量 count"],
                 rows: escalations.map { c in
@@ -203,7 +210,8 @@ extension WeeklyReport {
                 bars: sessionsPerWeek.map { .init(label: $0.week.description, value: $0.sessions) }),
             .init(
                 id: "chart-outcomes", title: "调解结果构成 Outcome mix",
-                bars: outcomes.map { .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count) }),
+                bars: outcomes.map { .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count) }
+            ),
             .init(
                 id: "chart-risk", title: "风险分布 Risk distribution",
                 bars: openByRisk.map { .init(label: Self.riskNames[$0.risk] ?? $0.risk.rawValue, value: $0.count) }),
@@ -233,11 +241,15 @@ extension OutcomesReport {
         return ReportDocument(
             title: "调解结果统计 Outcomes \(range.from) — \(range.to)",
             subtitle: by.map { "按 by \($0.rawValue)" } ?? "全部 all offices", headline: nil,
-            tables: [.init(id: "outcomes", title: "调解结果 Outcomes", header: header, rows: rows.map(cells) + [cells(total)])],
+            tables: [
+                .init(id: "outcomes", title: "调解结果 Outcomes", header: header, rows: rows.map(cells) + [cells(total)])
+            ],
             charts: [
                 .init(
                     id: "chart-outcomes", title: "调解结果构成 Outcome mix",
-                    bars: outcomeMix.map { .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count) })
+                    bars: outcomeMix.map {
+                        .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count)
+                    })
             ])
     }
 }
@@ -252,7 +264,10 @@ extension ExpertsReport {
             tables: [
                 .init(
                     id: "experts", title: "专家 Experts",
-                    header: ["专家 expert", "角色 role", "场次 sessions", "已举行 held", "接受 accepted", "谢绝 declined", "接受率 acceptance"],
+                    header: [
+                        "专家 expert", "角色 role", "场次 sessions", "已举行 held", "接受 accepted", "谢绝 declined",
+                        "接受率 acceptance",
+                    ],
                     rows: rows.map {
                         [
                             "\($0.name) (#\($0.id))", $0.role.chinese, String($0.sessions), String($0.held),
@@ -263,11 +278,14 @@ extension ExpertsReport {
                     id: "load", title: "负荷均衡 Load", header: ["项目 item", "值 value"],
                     rows: [
                         ["最多场次 max", String(maxSessions)], ["平均场次 mean", String(format: "%.2f", meanSessions)],
-                        ["最多/平均 max/mean", String(format: "%.2f", maxOverMean)], ["基尼系数 Gini", String(format: "%.4f", gini)],
+                        ["最多/平均 max/mean", String(format: "%.2f", maxOverMean)],
+                        ["基尼系数 Gini", String(format: "%.4f", gini)],
                     ]),
             ],
             charts: [
-                .init(id: "chart-experts", title: "专家场次 Sessions per expert", bars: rows.map { .init(label: $0.name, value: $0.sessions) })
+                .init(
+                    id: "chart-experts", title: "专家场次 Sessions per expert",
+                    bars: rows.map { .init(label: $0.name, value: $0.sessions) })
             ])
     }
 }
@@ -277,38 +295,54 @@ public enum Export {
     public static let bom = "\u{FEFF}"
 
     public static func disputes(_ list: [Dispute], zone: Zone = .shanghai) -> String {
-        bom + CSV.write(
-            [["number", "office", "title", "category", "risk", "status", "opened_at", "closed_at", "cause", "location"]]
-                + list.map { d in
+        bom
+            + CSV.write(
+                [
                     [
-                        d.number, d.officeId, d.title, d.category, d.risk.rawValue, d.status.rawValue,
-                        zone.format(d.openedAt), d.closedAt.map(zone.format) ?? "", d.elements.cause ?? "",
-                        d.elements.location ?? "",
+                        "number", "office", "title", "category", "risk", "status", "opened_at", "closed_at", "cause",
+                        "location",
                     ]
-                })
+                ]
+                    + list.map { d in
+                        [
+                            d.number, d.officeId, d.title, d.category, d.risk.rawValue, d.status.rawValue,
+                            zone.format(d.openedAt), d.closedAt.map(zone.format) ?? "", d.elements.cause ?? "",
+                            d.elements.location ?? "",
+                        ]
+                    })
     }
 
     public static func sessions(_ list: [Session], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
-        bom + CSV.write(
-            [["session", "dispute", "office", "start", "end", "status", "panel", "cancel_reason"]]
-                + list.map { s in
-                    [
-                        String(s.id), numbers[s.disputeId] ?? String(s.disputeId), s.officeId, zone.format(s.start),
-                        zone.format(s.end), s.status.rawValue, s.panel.map { String($0.expertId) }.joined(separator: " "),
-                        s.cancelReason ?? "",
-                    ]
-                })
+        bom
+            + CSV.write(
+                [["session", "dispute", "office", "start", "end", "status", "panel", "cancel_reason"]]
+                    + list.map { s in
+                        [
+                            String(s.id), numbers[s.disputeId] ?? String(s.disputeId), s.officeId, zone.format(s.start),
+                            zone.format(s.end), s.status.rawValue,
+                            s.panel.map { String($0.expertId) }.joined(separator: " "),
+                            s.cancelReason ?? "",
+                        ]
+                    })
     }
 
     public static func outcomes(_ list: [Outcome], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
-        bom + CSV.write(
-            [["session", "dispute", "result", "terms", "amount_yuan", "signed", "referred_to", "notes", "recorded_at", "recorded_by"]]
-                + list.map { o in
+        bom
+            + CSV.write(
+                [
                     [
-                        String(o.sessionId), numbers[o.disputeId] ?? String(o.disputeId), o.result.rawValue, o.terms ?? "",
-                        o.amountFen.map(Money.format) ?? "", o.signed ? "yes" : "no", o.referredTo ?? "", o.notes ?? "",
-                        zone.format(o.recordedAt), o.recordedBy ?? "",
+                        "session", "dispute", "result", "terms", "amount_yuan", "signed", "referred_to", "notes",
+                        "recorded_at", "recorded_by",
                     ]
-                })
+                ]
+                    + list.map { o in
+                        [
+                            String(o.sessionId), numbers[o.disputeId] ?? String(o.disputeId), o.result.rawValue,
+                            o.terms ?? "",
+                            o.amountFen.map(Money.format) ?? "", o.signed ? "yes" : "no", o.referredTo ?? "",
+                            o.notes ?? "",
+                            zone.format(o.recordedAt), o.recordedBy ?? "",
+                        ]
+                    })
     }
 }

@@ -91,16 +91,21 @@ public struct WeeklyReport: Sendable, Hashable, Codable {
             let w = week.adding(weeks: -back)
             let a = zone.instant(w.monday, .midnight)
             let b = zone.instant(w.monday.adding(days: 7), .midnight)
-            return WeekCount(week: w, sessions: sessions.filter { $0.status == .ended && $0.start >= a && $0.start < b }.count)
+            return WeekCount(
+                week: w, sessions: sessions.filter { $0.status == .ended && $0.start >= a && $0.start < b }.count)
         }
         let outcomeCounts = OutcomeResult.allCases.map { r in
-            Count(key: r.rawValue, count: outcomes.filter { $0.result == r && $0.heldAt >= start && $0.heldAt < end }.count)
+            Count(
+                key: r.rawValue,
+                count: outcomes.filter { $0.result == r && $0.heldAt >= start && $0.heldAt < end }.count)
         }
         let due = followUps.filter { $0.dueOn >= week.monday && $0.dueOn <= week.sunday }.count
         let overdue = followUps.filter { $0.result == nil && $0.dueOn < asOfDay }.count
         let done = followUps.filter { f in f.recordedAt.map { $0 >= start && $0 < end } ?? false }.count
         let warningCounts = WarningRule.allCases.map { r in
-            Count(key: r.rawValue, count: warnings.filter { $0.rule == r && $0.raisedAt >= start && $0.raisedAt < end }.count)
+            Count(
+                key: r.rawValue,
+                count: warnings.filter { $0.rule == r && $0.raisedAt >= start && $0.raisedAt < end }.count)
         }
         let upTo = escalations.filter { $0.occurredOn <= asOfDay }
         let escalationCounts = EscalationKind.allCases.map { k in
@@ -189,7 +194,8 @@ public struct OutcomesReport: Sendable, Hashable, Codable {
                 let mine = outcomes.filter { $0.experts.contains(id) }
                 let disputes = Set(mine.map(\.disputeId))
                 return row(
-                    String(id), names[id] ?? "#\(id)", mine, escalations.filter { disputes.contains($0.disputeId) }.count)
+                    String(id), names[id] ?? "#\(id)", mine,
+                    escalations.filter { disputes.contains($0.disputeId) }.count)
             }
         }
         let mix = OutcomeResult.allCases.map { r in
