@@ -805,6 +805,199 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/ChannelTestResult'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/outcome:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: getOutcome
+      summary: The outcome recorded for a session.
+      responses:
+        '200':
+          description: The outcome.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Outcome'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      operationId: recordOutcome
+      summary: Record a concluded session's outcome (staff); moves the dispute and plans follow-up visits.
+      description: |
+        One outcome per session; the session must have ended (status ended, or its end has passed and it was
+        neither cancelled nor missed). agreement and partial_agreement resolve the dispute and plan the follow-up
+        visits (followups.* in the configuration); no_agreement and adjourned leave it unresolved, ready for the
+        next session; referred_court, referred_police and referred_other refer it (to whom is kept).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/OutcomeRequest'}
+      responses:
+        '201':
+          description: The outcome, the dispute's new status and the visits planned.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutcomeRecorded'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/followups:
+    get:
+      operationId: listFollowUps
+      summary: Follow-up visits (回访), by day.
+      parameters:
+        - {name: scope, in: query, schema: {type: string, enum: [due, overdue, open, all], default: due}, description: 'due: without a result and due by tomorrow; overdue: past their day; open: without a result; all.'}
+        - {name: office, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: The visits.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/FollowUpList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/followups/{followup}/result:
+    parameters:
+      - {name: followup, in: path, required: true, schema: {type: integer, format: int64}}
+    post:
+      operationId: recordFollowUp
+      summary: Record what a visit found (staff); relapsed reopens the dispute, escalated records an escalation.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/FollowUpResultRequest'}
+      responses:
+        '200':
+          description: The visit and the dispute as it now stands.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/FollowUpRecorded'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/disputes/{dispute}/escalations:
+    parameters:
+      - {$ref: '#/components/parameters/DisputeRef'}
+    get:
+      operationId: listEscalations
+      summary: A dispute's escalations.
+      responses:
+        '200':
+          description: The escalations.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EscalationList'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      operationId: addEscalation
+      summary: Record an escalation (民转刑 criminal case, violence, petition) (staff); the dispute becomes critical.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/EscalationRequest'}
+      responses:
+        '201':
+          description: The escalation.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Escalation'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/escalations:
+    get:
+      operationId: listAllEscalations
+      summary: Every escalation, by date.
+      responses:
+        '200':
+          description: The escalations.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EscalationList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/warnings:
+    get:
+      operationId: listWarnings
+      summary: Early warnings raised, newest first.
+      parameters:
+        - {name: office, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: The warnings.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WarningList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/warnings/check:
+    post:
+      operationId: checkWarnings
+      summary: Evaluate the warning rules now (staff); answers the warnings raised for the first time.
+      responses:
+        '200':
+          description: The new warnings (a warning is raised once per rule and subject).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WarningList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/reports/weekly:
+    get:
+      operationId: weeklyReport
+      summary: 每周研判, the weekly review of one ISO week.
+      description: |
+        The figures of MediationCore's WeeklyReport (open disputes by risk with days open, sessions held and
+        coming, outcomes, follow-ups due and overdue, warnings, escalations, days since the last escalation).
+      parameters:
+        - {name: week, in: query, schema: {type: string}, description: 'ISO week such as 2026-W49 (default this week).'}
+        - {name: office, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: The report.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Report'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/reports/outcomes:
+    get:
+      operationId: outcomesReport
+      summary: Settlement rate, time from intake to agreement, referrals and escalations over a range of days.
+      parameters:
+        - {name: from, in: query, required: true, schema: {type: string}, description: 'First day, 2026-10-01.'}
+        - {name: to, in: query, required: true, schema: {type: string}, description: 'Last day, 2026-12-31.'}
+        - {name: by, in: query, schema: {type: string, enum: [office, category, expert]}}
+        - {name: office, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: The figures of MediationCore's OutcomesReport.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Report'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/reports/experts:
+    get:
+      operationId: expertsReport
+      summary: Sessions per expert, acceptance rate, and how evenly the load is spread (max/mean, Gini).
+      parameters:
+        - {name: from, in: query, required: true, schema: {type: string}}
+        - {name: to, in: query, required: true, schema: {type: string}}
+      responses:
+        '200':
+          description: The figures of MediationCore's ExpertsReport.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Report'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/export/{kind}:
+    parameters:
+      - {name: kind, in: path, required: true, schema: {type: string, enum: [disputes, sessions, outcomes]}}
+    get:
+      operationId: exportRecords
+      summary: Disputes opened, sessions starting, or outcomes of sessions held in a range, as CSV for spreadsheets.
+      description: UTF-8 with a byte-order mark (so Excel reads Chinese), RFC 4180 quoting, CRLF line ends.
+      parameters:
+        - {name: from, in: query, required: true, schema: {type: string}}
+        - {name: to, in: query, required: true, schema: {type: string}}
+        - {name: office, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: The CSV.
+          content:
+            text/csv:
+              schema: {type: string}
+        default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
     DisputeRef:
@@ -1454,7 +1647,7 @@ components:
         id: {type: integer, format: int64}
         messageId: {type: string, description: 'The Message-ID every attempt carries.'}
         session: {type: integer, format: int64}
-        kind: {type: string, enum: [notice, reminder, update, cancel, removed, added, rsvp]}
+        kind: {type: string, enum: [notice, reminder, update, cancel, removed, added, rsvp, followup]}
         recipientKind: {type: string, enum: [expert, party, office]}
         recipientId: {type: integer, format: int64}
         recipientName: {type: string}
@@ -1533,5 +1726,137 @@ components:
         channel: {type: string}
         result: {type: string, enum: [sent, transient, permanent]}
         detail: {type: string}
+    OutcomeRequest:
+      type: object
+      additionalProperties: false
+      required: [result]
+      properties:
+        result: {type: string, description: 'agreement, partial_agreement, no_agreement, adjourned, referred_court, referred_police or referred_other.'}
+        terms: {type: string, description: 'The terms of the agreement (required for agreements).'}
+        amount: {type: string, description: 'Compensation in yuan, such as 1200.50.'}
+        signed: {type: boolean}
+        notes: {type: string}
+        to: {type: string, description: 'For referrals: to whom (required for referred_other).'}
+    Outcome:
+      type: object
+      required: [id, session, dispute, result, signed, recordedAt]
+      properties:
+        id: {type: integer, format: int64}
+        session: {type: integer, format: int64}
+        dispute: {type: string}
+        result: {type: string}
+        terms: {type: string}
+        amount: {type: string, description: 'Yuan with two decimals.'}
+        amountFen: {type: integer, format: int64}
+        signed: {type: boolean}
+        notes: {type: string}
+        referredTo: {type: string}
+        recordedAt: {type: string}
+        recordedBy: {type: string}
+    OutcomeRecorded:
+      type: object
+      required: [outcome, disputeStatus, followUps, next]
+      properties:
+        outcome: {$ref: '#/components/schemas/Outcome'}
+        disputeStatus: {type: string}
+        followUps:
+          type: array
+          items: {$ref: '#/components/schemas/FollowUp'}
+        next: {type: string, description: 'What to do next, in a sentence.'}
+    FollowUp:
+      type: object
+      required: [id, dispute, session, office, dueOn, offsetDays, overdue]
+      properties:
+        id: {type: integer, format: int64}
+        dispute: {type: string}
+        session: {type: integer, format: int64}
+        office: {type: string}
+        dueOn: {type: string}
+        offsetDays: {type: integer}
+        assignee: {type: integer, format: int64}
+        assigneeName: {type: string}
+        result: {type: string}
+        notes: {type: string}
+        recordedAt: {type: string}
+        recordedBy: {type: string}
+        overdue: {type: boolean}
+    FollowUpList:
+      type: object
+      required: [followUps]
+      properties:
+        followUps:
+          type: array
+          items: {$ref: '#/components/schemas/FollowUp'}
+    FollowUpResultRequest:
+      type: object
+      additionalProperties: false
+      required: [result]
+      properties:
+        result: {type: string, description: 'stable, relapsed or escalated.'}
+        notes: {type: string}
+        kind: {type: string, description: 'For escalated: criminal, violence or petition.'}
+        case: {type: string, description: 'For escalated: the case reference.'}
+        date: {type: string, description: 'For escalated: the day it happened (default today).'}
+    FollowUpRecorded:
+      type: object
+      required: [followUp, disputeStatus, disputeRisk]
+      properties:
+        followUp: {$ref: '#/components/schemas/FollowUp'}
+        disputeStatus: {type: string}
+        disputeRisk: {type: string}
+    EscalationRequest:
+      type: object
+      additionalProperties: false
+      required: [kind]
+      properties:
+        kind: {type: string, description: 'criminal (民转刑), violence or petition.'}
+        date: {type: string, description: 'The day it happened, 2026-12-07 (default today).'}
+        case: {type: string, description: 'The case reference (required for criminal).'}
+        notes: {type: string}
+    Escalation:
+      type: object
+      required: [id, dispute, kind, occurredOn, recordedAt]
+      properties:
+        id: {type: integer, format: int64}
+        dispute: {type: string}
+        kind: {type: string}
+        occurredOn: {type: string}
+        caseReference: {type: string}
+        notes: {type: string}
+        followUp: {type: integer, format: int64}
+        recordedAt: {type: string}
+        recordedBy: {type: string}
+        disputeRisk: {type: string}
+    EscalationList:
+      type: object
+      required: [escalations]
+      properties:
+        escalations:
+          type: array
+          items: {$ref: '#/components/schemas/Escalation'}
+    Warning:
+      type: object
+      required: [id, rule, subject, dispute, office, message, raisedAt]
+      properties:
+        id: {type: integer, format: int64}
+        rule: {type: string}
+        subject: {type: string}
+        dispute: {type: string}
+        office: {type: string}
+        message: {type: string}
+        raisedAt: {type: string}
+        deliveredAt: {type: string}
+        channel: {type: string, description: 'Where it was delivered: the duty channel, or log.'}
+    WarningList:
+      type: object
+      required: [warnings]
+      properties:
+        warnings:
+          type: array
+          items: {$ref: '#/components/schemas/Warning'}
+    Report:
+      type: object
+      additionalProperties: true
+      description: A report's figures as MediationCore encodes them (ISO 8601 instants, dates as 2026-12-07).
 
 """####

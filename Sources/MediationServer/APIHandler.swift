@@ -26,6 +26,10 @@ public struct ServerInfo: Sendable {
     public var outboxChanged: @Sendable () -> Void
     /// The right-hand side of Message-IDs (`notices.domain`).
     public var noticeDomain: String
+    /// When follow-up visits fall after an agreement (`followups.*`).
+    public var followUps: FollowUpPolicy
+    /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
+    public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
 
     public init(
         startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
@@ -39,8 +43,12 @@ public struct ServerInfo: Sendable {
             channel, _ in
             throw MediationError.unavailable("channel \(channel) is not configured in this daemon")
         },
-        outboxChanged: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local"
+        outboxChanged: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
+        followUps: FollowUpPolicy = FollowUpPolicy(),
+        checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] }
     ) {
+        self.followUps = followUps
+        self.checkWarnings = checkWarnings
         self.noticeDomain = noticeDomain
         self.previewNotices = previewNotices
         self.testChannel = testChannel

@@ -39,7 +39,11 @@ enum ErrorMapping {
         ("/v1/sessions/{session}/links", ["GET"]), ("/v1/sessions/{session}/replace", ["POST"]),
         ("/v1/outbox", ["GET"]), ("/v1/outbox/retry-dead", ["POST"]), ("/v1/outbox/{message}", ["GET"]),
         ("/v1/outbox/{message}/retry", ["POST"]), ("/v1/sessions/{session}/preview", ["GET"]),
-        ("/v1/channels/{channel}/test", ["POST"]),
+        ("/v1/channels/{channel}/test", ["POST"]), ("/v1/sessions/{session}/outcome", ["GET", "POST"]),
+        ("/v1/followups", ["GET"]), ("/v1/followups/{followup}/result", ["POST"]),
+        ("/v1/disputes/{dispute}/escalations", ["GET", "POST"]), ("/v1/escalations", ["GET"]),
+        ("/v1/warnings", ["GET"]), ("/v1/warnings/check", ["POST"]), ("/v1/reports/weekly", ["GET"]),
+        ("/v1/reports/outcomes", ["GET"]), ("/v1/reports/experts", ["GET"]), ("/v1/export/{kind}", ["GET"]),
     ]
 
     /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").

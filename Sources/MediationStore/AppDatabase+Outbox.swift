@@ -94,6 +94,18 @@ extension AppDatabase {
         try queueBooking(db, session: session, rules: rules, now: now, kind: .added, only: [added], parties: false)
     }
 
+    /// A follow-up visit's reminder at 08:00 on its day (office zone), to the panel's community staff member who
+    /// visits, when there is one, and to the office.
+    static func queueFollowUpReminder(_ db: Database, followUp f: FollowUp, session: Session, zone: Zone, now: Date)
+        throws
+    {
+        let due = followUpReminderTime(f, zone: zone)
+        if let expert = f.assigneeExpertId {
+            try queue(db, session: session, kind: .followup, recipient: .expert, id: expert, due: due, now: now)
+        }
+        try queue(db, session: session, kind: .followup, recipient: .office, id: 0, due: due, now: now)
+    }
+
     /// A panel member's answer, to the office.
     static func queueRSVP(_ db: Database, session: Session, expert: Int64, now: Date) throws {
         try queue(db, session: session, kind: .rsvp, recipient: .expert, id: expert, due: now, now: now)

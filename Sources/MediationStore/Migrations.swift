@@ -186,6 +186,76 @@ enum Migrations {
                 t.column("detail", .text).notNull()
             }
         }
+        migrator.registerMigration("v5-outcomes-followups") { db in
+            try db.create(table: "outcome") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("session_id", .integer).notNull().unique().references("session")
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute")
+                t.column("result", .text).notNull()
+                    .check(
+                        sql: """
+                            result IN ('agreement','partial_agreement','no_agreement','adjourned','referred_court',
+                            'referred_police','referred_other')
+                            """)
+                t.column("terms", .text)
+                // Fen (1/100 yuan), so sums never drift.
+                t.column("amount_fen", .integer).check(sql: "amount_fen IS NULL OR amount_fen >= 0")
+                t.column("signed", .boolean).notNull()
+                t.column("notes", .text)
+                t.column("referred_to", .text)
+                // The session's end, copied so the reports read a range of outcomes from one index.
+                t.column("held_at", .double).notNull().indexed()
+                t.column("recorded_at", .double).notNull()
+                t.column("recorded_uid", .integer).notNull()
+                t.column("recorded_by", .text)
+            }
+            try db.create(table: "followup") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute")
+                t.column("session_id", .integer).notNull().references("session")
+                t.column("outcome_id", .integer).notNull().references("outcome")
+                t.column("office_id", .text).notNull().references("office")
+                // The visit's day in the office's zone: text to show, day number (days since 1970) to compare.
+                t.column("due_on", .text).notNull()
+                t.column("due_day", .integer).notNull()
+                t.column("offset_days", .integer).notNull()
+                t.column("assignee_expert_id", .integer).references("expert")
+                t.column("result", .text).check(sql: "result IS NULL OR result IN ('stable','relapsed','escalated')")
+                t.column("notes", .text)
+                t.column("recorded_at", .double)
+                t.column("recorded_by", .text)
+                t.column("created_at", .double).notNull()
+            }
+            try db.create(index: "followup_open", on: "followup", columns: ["result", "due_day"])
+            try db.create(table: "escalation") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute")
+                t.column("kind", .text).notNull().check(sql: "kind IN ('criminal','violence','petition')")
+                t.column("occurred_on", .text).notNull()
+                t.column("occurred_day", .integer).notNull().indexed()
+                t.column("case_reference", .text)
+                t.column("notes", .text)
+                t.column("followup_id", .integer).references("followup")
+                t.column("recorded_at", .double).notNull()
+                t.column("recorded_by", .text)
+            }
+            try db.create(table: "warning") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("rule", .text).notNull()
+                t.column("subject", .text).notNull()
+                t.column("dispute_id", .integer).notNull().indexed().references("dispute")
+                t.column("office_id", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("raised_at", .double).notNull().indexed()
+                t.column("delivered_at", .double)
+                t.column("channel", .text)
+                // Raised once per rule and subject, however often the rules run.
+                t.uniqueKey(["rule", "subject"])
+            }
+            // The weekly review reads open disputes by status, and sessions by status and start.
+            try db.create(index: "dispute_on_status", on: "dispute", columns: ["status", "office_id"])
+            try db.create(index: "session_on_status_start", on: "session", columns: ["status", "starts_at"])
+        }
         return migrator
     }
 }

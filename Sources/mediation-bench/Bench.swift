@@ -17,11 +17,17 @@ struct Bench: ParsableCommand {
     var instances: String?
     @Flag(help: "Run only the booking-throughput part (for profiling).") var bookingOnly = false
     @Flag(help: "Run only the notice-delivery part.") var noticesOnly = false
+    @Flag(help: "Run only the report part: 100,000 disputes, 300,000 sessions, report weekly and outcomes.")
+    var reportOnly = false
 
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        if reportOnly {
+            for line in try ReportBench.run(bin: bin, directory: dir) { print(line) }
+            return
+        }
         let socketPath = dir.appendingPathComponent("api.sock").path
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: "\(bin)/mediationd")
@@ -125,6 +131,7 @@ struct Bench: ParsableCommand {
         for line in booking { print(line) }
         for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
         for line in try notices() { print(line) }
+        for line in try ReportBench.run(bin: bin, directory: dir) { print(line) }
     }
 }
 

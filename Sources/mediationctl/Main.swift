@@ -54,7 +54,8 @@ func hoistGlobalOptions(_ arguments: [String]) -> [String] {
 struct MediationCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mediationctl",
-        abstract: "Administer mediationd: offices, the expert pool, disputes and their parties, panel policies.",
+        abstract:
+            "Administer mediationd: offices, experts, disputes, sessions, outcomes, follow-ups, escalations and reports.",
         discussion: """
             Talks to mediationd over its Unix socket. The socket is --socket, else $MEDIATION_SOCKET,
             else ./var/api.sock if it exists, else /run/mediationd/api.sock.
@@ -64,6 +65,8 @@ struct MediationCtl: AsyncParsableCommand {
         subcommands: [
             Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
             ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
+            OutcomeCommand.self, FollowUpCommand.self, EscalationCommand.self, WarningCommand.self,
+            ReportCommand.self, ExportCommand.self,
         ])
 }
 

@@ -342,14 +342,10 @@ struct SessionCommand: AsyncParsableCommand {
             let today = Zone.shanghai.wallClock(Date()).date
             return today.adding(days: -(today.weekday.rawValue - 1))
         }
-        let parts = week.uppercased().split(separator: "-W")
-        guard parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (1...53).contains(number),
-            let jan4 = LocalDate(year: year, month: 1, day: 4)
-        else {
+        guard let iso = ISOWeek(parsing: week) else {
             throw CLIFailure.input("--week '\(week)' is not an ISO week; write it like 2026-W49")
         }
-        let firstMonday = jan4.adding(days: -(jan4.weekday.rawValue - 1))
-        return firstMonday.adding(days: (number - 1) * 7)
+        return iso.monday
     }
 
     static func show(_ s: Components.Schemas.Session, json: Bool) throws {

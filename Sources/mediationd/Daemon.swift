@@ -80,6 +80,10 @@ struct Daemon: AsyncParsableCommand {
                 "templates": "\(templates.source)", "mail": "\(settings.notices.mailTransport)",
                 "spool": "\(settings.spoolDirectory)",
             ])
+        let monitor = WarningMonitor(
+            db: db, settings: settings.outcomes.warnings,
+            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60),
+            logger: Logger(label: "mediationd.warnings"))
         let noticeSettings = settings.notices
         let spool = settings.spoolDirectory
         let app = try MediationServer.application(
@@ -101,7 +105,8 @@ struct Daemon: AsyncParsableCommand {
                         channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
                         smtp: noticeSettings.smtp)
                 },
-                outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain),
+                outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain,
+                followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {
                 umask(0o027)
@@ -123,6 +128,7 @@ struct Daemon: AsyncParsableCommand {
                 services: [
                     .init(service: app),
                     .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(service: WarningService(monitor: monitor)),
                     .init(
                         service: ReloadService(
                             file: config, policy: policy, dispatcher: dispatcher, link: link, logger: logger)),

@@ -19,6 +19,8 @@ struct DaemonConfiguration: Sendable {
     var rules: SchedulingRules
     var rooms: VideoRoomProvider
     var notices: NoticeConfiguration
+    /// Follow-up visits and early warnings (`followups.*`, `warnings.*`).
+    var outcomes: OutcomeConfiguration
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -152,6 +154,7 @@ struct DaemonConfiguration: Sendable {
             rules: rules,
             rooms: rooms,
             notices: notices,
+            outcomes: try OutcomeConfiguration.read(c),
             source: file ?? "embedded default (./var)")
     }
 }

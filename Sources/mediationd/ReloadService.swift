@@ -36,6 +36,17 @@ struct ReloadService: Service {
     }
 }
 
+/// Evaluates the early-warning rules on their timer until the daemon shuts down.
+struct WarningService: Service {
+    let monitor: WarningMonitor
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await monitor.run()
+        }
+    }
+}
+
 /// Runs the outbox dispatcher until the daemon shuts down.
 struct DispatcherService: Service {
     let dispatcher: OutboxDispatcher

@@ -79,7 +79,7 @@ struct OutboxTests {
             let file = root.appendingPathComponent("Config/templates/\(key).mustache")
             #expect(try String(contentsOf: file, encoding: .utf8) == text, "run scripts/embed-templates.sh: \(key)")
         }
-        #expect(embeddedTemplates.count == 16)
+        #expect(embeddedTemplates.count == 18)
     }
 
     @Test func notices_goOut_remindersWaitForTheirTime_andLateOnesAreSkipped() async throws {

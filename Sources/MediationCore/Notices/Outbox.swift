@@ -16,6 +16,8 @@ public enum NoticeKind: String, Sendable, Codable, CaseIterable {
     case added
     /// A panel member answered the invitation; to the office.
     case rsvp
+    /// A follow-up visit (回访) is due today; to the assignee and the office.
+    case followup
 
     /// Whether the message still makes sense once its session is cancelled.
     public var survivesCancellation: Bool { self == .cancel || self == .removed }

@@ -71,6 +71,17 @@ Please prepare: read the elements above and the relevant rules; if you are relat
 To change the time or if you cannot attend, contact {{office.name}}{{#office.phone}} ({{office.phone}}){{/office.phone}}.
 
 """####,
+    "en/followup": ####"""
+{{% CONTENT_TYPE: TEXT}}
+Subject: Follow-up visit due today ({{followup.due}}): {{dispute.number}}
+
+{{recipient.name}},
+the agreement reached for {{dispute.number}} "{{dispute.title}}" is due a follow-up visit today ({{followup.due}}):
+check with the parties that it holds.
+Afterwards record the result: mediationctl followup record ID stable|relapsed|escalated --notes "…"
+('mediationctl followup list' shows the visits due today and those overdue.)
+
+"""####,
     "en/party-notice": ####"""
 {{% CONTENT_TYPE: TEXT}}
 Subject: Mediation session {{dispute.number}} | {{time.local}}
@@ -196,6 +207,16 @@ Subject: 【联合调解议程】{{dispute.number}} {{dispute.title}}｜{{time.l
 请提前准备：阅读以上要素，核对相关法规与类似案例；如需回避（与当事人有利害关系），请立即联系办公室。
 
 如需改期或不能参加，请联系{{office.name}}{{#office.phone}}（{{office.phone}}）{{/office.phone}}。
+
+"""####,
+    "zh/followup": ####"""
+{{% CONTENT_TYPE: TEXT}}
+Subject: 【回访提醒】{{dispute.number}} 今日（{{followup.due}}）需回访
+
+{{recipient.name}}：
+纠纷 {{dispute.number}}「{{dispute.title}}」已于调解中达成协议，今日（{{followup.due}}）需回访当事人，了解协议履行情况。
+回访后请登记结果：mediationctl followup record 回访编号 stable|relapsed|escalated --notes "……"
+（'mediationctl followup list' 列出今日待回访及逾期回访。）
 
 """####,
     "zh/party-notice": ####"""

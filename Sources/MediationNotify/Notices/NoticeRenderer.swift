@@ -229,7 +229,10 @@ public struct NoticeRenderer: Sendable {
         case .office:
             name = context.office.name
             email = settings.officeEmail ?? settings.from.address
-            template = "rsvp"
+            template = context.message.kind == .followup ? "followup" : "rsvp"
+        }
+        if context.message.kind == .followup {
+            values["followup"] = ["due": officeZone.wallClock(context.message.dueAt).date.description]
         }
         if context.message.kind == .rsvp {
             // An answer goes to the office, whoever gave it.
@@ -288,6 +291,7 @@ public struct NoticeRenderer: Sendable {
         case .removed: "removed"
         case .added: "added"
         case .rsvp: "rsvp"
+        case .followup: "followup"
         }
     }
 

@@ -285,7 +285,7 @@ public final class OutboxDispatcher: Sendable {
         switch context.message.kind {
         case .notice, .update, .added: method = .request
         case .cancel, .removed: method = .cancel
-        case .reminder, .rsvp: return nil
+        case .reminder, .rsvp, .followup: return nil
         }
         guard let email = notice.recipientEmail, context.message.recipientKind != .office else { return nil }
         let s = context.session

@@ -1,0 +1,348 @@
+import Foundation
+
+/// A report laid out for people: tables and bar charts. The table, CSV and HTML forms are all made from it,
+/// so the three always show the same numbers.
+public struct ReportDocument: Sendable, Hashable {
+    public struct Table: Sendable, Hashable {
+        public var id: String
+        public var title: String
+        public var header: [String]
+        public var rows: [[String]]
+        public init(id: String, title: String, header: [String], rows: [[String]]) {
+            self.id = id
+            self.title = title
+            self.header = header
+            self.rows = rows
+        }
+    }
+    public struct Bar: Sendable, Hashable {
+        public var label: String
+        public var value: Int
+        public init(label: String, value: Int) {
+            self.label = label
+            self.value = value
+        }
+    }
+    public struct Chart: Sendable, Hashable {
+        public var id: String
+        public var title: String
+        public var bars: [Bar]
+        public init(id: String, title: String, bars: [Bar]) {
+            self.id = id
+            self.title = title
+            self.bars = bars
+        }
+    }
+
+    public var title: String
+    public var subtitle: String
+    /// The figure shown largest (days since the last escalation), if the report has one.
+    public var headline: String?
+    public var tables: [Table]
+    public var charts: [Chart]
+
+    public init(title: String, subtitle: String, headline: String?, tables: [Table], charts: [Chart]) {
+        self.title = title
+        self.subtitle = subtitle
+        self.headline = headline
+        self.tables = tables
+        self.charts = charts
+    }
+
+    // MARK: CSV
+
+    /// Every table one after the other (title row, header, rows, a blank line), UTF-8 with a BOM for Excel.
+    public func csv() -> String {
+        var rows: [[String]] = [[title], [subtitle]]
+        if let headline { rows.append([headline]) }
+        for t in tables { rows += [[]] + [[t.title]] + [t.header] + t.rows }
+        return "\u{FEFF}" + CSV.write(rows)
+    }
+
+    // MARK: HTML
+
+    /// One self-contained XHTML file: no scripts, no network, inline SVG charts, A4 print layout.
+    public func html() -> String {
+        var h = """
+            <!DOCTYPE html>
+            <html xmlns="http://www.w3.org/1999/xhtml" lang="zh-CN">
+            <head>
+            <meta charset="utf-8"/>
+            <title>\(Self.escape(title))</title>
+            <style>
+            @page { size: A4; margin: 14mm; }
+            body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; font-size: 10.5pt; color: #222; }
+            h1 { font-size: 18pt; margin: 0 0 4pt 0; }
+            .subtitle { color: #555; margin-bottom: 10pt; }
+            .headline { border: 2pt solid #b00; padding: 8pt; font-size: 16pt; font-weight: bold; color: #b00; margin: 8pt 0; }
+            table { border-collapse: collapse; margin: 4pt 0 12pt 0; page-break-inside: avoid; }
+            th, td { border: 0.5pt solid #999; padding: 2pt 6pt; text-align: left; }
+            td.n { text-align: right; }
+            figure { display: inline-block; margin: 0 12pt 12pt 0; page-break-inside: avoid; }
+            figcaption { font-weight: bold; }
+            </style>
+            </head>
+            <body>
+            <h1>\(Self.escape(title))</h1>
+            <div class="subtitle">\(Self.escape(subtitle))</div>
+
+            """
+        if let headline { h += "<div class=\"headline\" id=\"headline\">\(Self.escape(headline))</div>\n" }
+        for chart in charts { h += Self.svg(chart) }
+        for t in tables {
+            h += "<h2>\(Self.escape(t.title))</h2>\n<table id=\"\(Self.escape(t.id))\">\n<tr>"
+            h += t.header.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
+            for r in t.rows {
+                h +=
+                    "<tr>"
+                    + r.map { cell in
+                        Double(cell) != nil
+                            ? "<td class=\"n\">\(Self.escape(cell))</td>" : "<td>\(Self.escape(cell))</td>"
+                    }.joined() + "</tr>\n"
+            }
+            h += "</table>\n"
+        }
+        return h + "</body>\n</html>\n"
+    }
+
+    /// A horizontal bar chart; each bar carries its number in `data-value`.
+    static func svg(_ chart: Chart) -> String {
+        let rowHeight = 18
+        let labelWidth = 110
+        let barWidth = 220
+        let height = max(chart.bars.count, 1) * rowHeight + 8
+        let top = max(chart.bars.map(\.value).max() ?? 0, 1)
+        var s = "<figure id=\"\(escape(chart.id))\"><figcaption>\(escape(chart.title))</figcaption>\n"
+        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 50)\" height=\"\(height)\" "
+        s += "role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
+        for (i, bar) in chart.bars.enumerated() {
+            let y = 4 + i * rowHeight
+            let w = bar.value == 0 ? 0 : max(1, bar.value * barWidth / top)
+            s += "<text x=\"0\" y=\"\(y + 12)\" font-size=\"10\">\(escape(bar.label))</text>"
+            s += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\" fill=\"#4a7ab5\" "
+            s += "data-label=\"\(escape(bar.label))\" data-value=\"\(bar.value)\"/>"
+            s += "<text x=\"\(labelWidth + w + 4)\" y=\"\(y + 12)\" font-size=\"10\">\(bar.value)</text>\n"
+        }
+        return s + "</svg></figure>\n"
+    }
+
+    /// Escapes text for XHTML content and attributes.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                // Control characters other than tab and line breaks are not allowed in XML at all.
+                if c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" { continue }
+                out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}
+
+extension ReportDocument {
+    static func percent(_ rate: Double) -> String { String(format: "%.1f%%", rate * 100) }
+    static func number(_ x: Double?) -> String { x.map { String(format: "%.1f", $0) } ?? "-" }
+}
+
+extension WeeklyReport {
+    static let riskNames: [RiskLevel: String] = [.low: "低", .medium: "中", .high: "高", .critical: "极高"]
+
+    /// 每周研判 as tables and charts.
+    public func document(zone: Zone = .shanghai) -> ReportDocument {
+        let headline =
+            daysSinceLastEscalation.map { "距上次矛盾升级（民转刑/暴力/上访）已 \($0) 天 · days since the last escalation: \($0)" }
+            ?? "尚无矛盾升级记录（民转刑零发生）· no escalation recorded"
+        let tables: [ReportDocument.Table] = [
+            .init(
+                id: "summary", title: "概况 Summary", header: ["项目 item", "数量 count"],
+                rows: [
+                    ["在办纠纷 open disputes", String(openTotal)], ["本周已调解场次 sessions held", String(sessionsHeld)],
+                    ["下周待调解场次 sessions coming", String(sessionsComing)],
+                    ["本周待回访 follow-ups due", String(followUpsDue)],
+                    ["逾期未回访 follow-ups overdue", String(followUpsOverdue)],
+                    ["本周已回访 follow-ups done", String(followUpsDone)],
+                    ["升级累计 escalations (all time)", String(escalationsTotal)],
+                    ["民转刑累计 criminal cases (all time)", String(criminalTotal)],
+                ]),
+            .init(
+                id: "risk", title: "在办纠纷风险分布 Open disputes by risk",
+                header: ["风险 risk", "数量 count", "最长在办天数 max days open", "平均在办天数 mean days open"],
+                rows: openByRisk.map {
+                    [
+                        "\(Self.riskNames[$0.risk] ?? "") \($0.risk.rawValue)", String($0.count),
+                        String($0.maxDaysOpen),
+                        String(format: "%.1f", $0.meanDaysOpen),
+                    ]
+                }),
+            .init(
+                id: "oldest", title: "高风险在办纠纷 Longest-open high-risk disputes",
+                header: ["编号 number", "风险 risk", "状态 status", "在办天数 days open"],
+                rows: oldestHighRisk.map { [$0.number, $0.risk.rawValue, $0.status.rawValue, String($0.daysOpen)] }),
+            .init(
+                id: "outcomes", title: "本周调解结果 Outcomes this week", header: ["结果 result", "数量 count"],
+                rows: outcomes.map { c in
+                    ["\(OutcomeResult(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)]
+                }),
+            .init(
+                id: "weeks", title: "每周调解场次 Sessions held per week", header: ["周 week", "场次 sessions"],
+                rows: sessionsPerWeek.map { [$0.week.description, String($0.sessions)] }),
+            .init(
+                id: "warnings", title: "本周预警 Warnings this week", header: ["规则 rule", "数量 count"],
+                rows: warnings.map { c in ["\(WarningRule(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)] }
+            ),
+            .init(
+                id: "escalations", title: "本周矛盾升级 Escalations this week", header: ["类型 kind", "数量 count"],
+                rows: escalations.map { c in
+                    ["\(EscalationKind(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)]
+                }),
+        ]
+        let charts: [ReportDocument.Chart] = [
+            .init(
+                id: "chart-weeks", title: "每周调解场次 Sessions per week",
+                bars: sessionsPerWeek.map { .init(label: $0.week.description, value: $0.sessions) }),
+            .init(
+                id: "chart-outcomes", title: "调解结果构成 Outcome mix",
+                bars: outcomes.map { .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count) }
+            ),
+            .init(
+                id: "chart-risk", title: "风险分布 Risk distribution",
+                bars: openByRisk.map { .init(label: Self.riskNames[$0.risk] ?? $0.risk.rawValue, value: $0.count) }),
+        ]
+        return ReportDocument(
+            title: "每周研判 Weekly review \(week)" + (office.map { " · \($0)" } ?? ""),
+            subtitle: "\(week.monday) — \(week.sunday) · 截至 as of \(zone.format(asOf))", headline: headline,
+            tables: tables, charts: charts)
+    }
+}
+
+extension OutcomesReport {
+    public func document() -> ReportDocument {
+        let header = [
+            by.map { "\($0.rawValue)" } ?? "scope", "结果 outcomes", "达成 agreement", "部分 partial", "未达成 none",
+            "休会 adjourned", "移交 referrals", "调解成功率 settlement rate", "平均天数 mean days to agreement",
+            "中位天数 median days", "升级 escalations",
+        ]
+        func cells(_ r: Row) -> [String] {
+            [
+                r.key == r.label ? r.key : "\(r.label) (#\(r.key))", String(r.outcomes), String(r.agreements),
+                String(r.partialAgreements), String(r.noAgreements), String(r.adjourned), String(r.referrals),
+                ReportDocument.percent(r.settlementRate), ReportDocument.number(r.meanDaysToAgreement),
+                ReportDocument.number(r.medianDaysToAgreement), String(r.escalations),
+            ]
+        }
+        return ReportDocument(
+            title: "调解结果统计 Outcomes \(range.from) — \(range.to)",
+            subtitle: by.map { "按 by \($0.rawValue)" } ?? "全部 all offices", headline: nil,
+            tables: [
+                .init(id: "outcomes", title: "调解结果 Outcomes", header: header, rows: rows.map(cells) + [cells(total)])
+            ],
+            charts: [
+                .init(
+                    id: "chart-outcomes", title: "调解结果构成 Outcome mix",
+                    bars: outcomeMix.map {
+                        .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count)
+                    })
+            ])
+    }
+}
+
+extension ExpertsReport {
+    public func document() -> ReportDocument {
+        ReportDocument(
+            title: "专家调用统计 Experts \(range.from) — \(range.to)",
+            subtitle:
+                "\(experts) 位专家 experts · \(totalSessions) 人次 seats · 最多/平均 max/mean \(String(format: "%.2f", maxOverMean)) · 基尼系数 Gini \(String(format: "%.4f", gini))",
+            headline: nil,
+            tables: [
+                .init(
+                    id: "experts", title: "专家 Experts",
+                    header: [
+                        "专家 expert", "角色 role", "场次 sessions", "已举行 held", "接受 accepted", "谢绝 declined",
+                        "接受率 acceptance",
+                    ],
+                    rows: rows.map {
+                        [
+                            "\($0.name) (#\($0.id))", $0.role.chinese, String($0.sessions), String($0.held),
+                            String($0.accepted), String($0.declined), ReportDocument.percent($0.acceptanceRate),
+                        ]
+                    }),
+                .init(
+                    id: "load", title: "负荷均衡 Load", header: ["项目 item", "值 value"],
+                    rows: [
+                        ["最多场次 max", String(maxSessions)], ["平均场次 mean", String(format: "%.2f", meanSessions)],
+                        ["最多/平均 max/mean", String(format: "%.2f", maxOverMean)],
+                        ["基尼系数 Gini", String(format: "%.4f", gini)],
+                    ]),
+            ],
+            charts: [
+                .init(
+                    id: "chart-experts", title: "专家场次 Sessions per expert",
+                    bars: rows.map { .init(label: $0.name, value: $0.sessions) })
+            ])
+    }
+}
+
+/// The spreadsheets the bureau asks for: UTF-8 with a BOM so Excel reads Chinese, RFC 4180 quoting.
+public enum Export {
+    public static let bom = "\u{FEFF}"
+
+    public static func disputes(_ list: [Dispute], zone: Zone = .shanghai) -> String {
+        bom
+            + CSV.write(
+                [
+                    [
+                        "number", "office", "title", "category", "risk", "status", "opened_at", "closed_at", "cause",
+                        "location",
+                    ]
+                ]
+                    + list.map { d in
+                        [
+                            d.number, d.officeId, d.title, d.category, d.risk.rawValue, d.status.rawValue,
+                            zone.format(d.openedAt), d.closedAt.map(zone.format) ?? "", d.elements.cause ?? "",
+                            d.elements.location ?? "",
+                        ]
+                    })
+    }
+
+    public static func sessions(_ list: [Session], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
+        bom
+            + CSV.write(
+                [["session", "dispute", "office", "start", "end", "status", "panel", "cancel_reason"]]
+                    + list.map { s in
+                        [
+                            String(s.id), numbers[s.disputeId] ?? String(s.disputeId), s.officeId, zone.format(s.start),
+                            zone.format(s.end), s.status.rawValue,
+                            s.panel.map { String($0.expertId) }.joined(separator: " "),
+                            s.cancelReason ?? "",
+                        ]
+                    })
+    }
+
+    public static func outcomes(_ list: [Outcome], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
+        bom
+            + CSV.write(
+                [
+                    [
+                        "session", "dispute", "result", "terms", "amount_yuan", "signed", "referred_to", "notes",
+                        "recorded_at", "recorded_by",
+                    ]
+                ]
+                    + list.map { o in
+                        [
+                            String(o.sessionId), numbers[o.disputeId] ?? String(o.disputeId), o.result.rawValue,
+                            o.terms ?? "",
+                            o.amountFen.map(Money.format) ?? "", o.signed ? "yes" : "no", o.referredTo ?? "",
+                            o.notes ?? "",
+                            zone.format(o.recordedAt), o.recordedBy ?? "",
+                        ]
+                    })
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import MediationAPI
+import MediationCore
+import MediationStore
+import OpenAPIRuntime
+
+extension APIHandler {
+    // MARK: Wire forms
+
+    private func wire(_ o: Outcome, number: String) -> Components.Schemas.Outcome {
+        .init(
+            id: o.id, session: o.sessionId, dispute: number, result: o.result.rawValue, terms: o.terms,
+            amount: o.amountFen.map(Money.format), amountFen: o.amountFen, signed: o.signed, notes: o.notes,
+            referredTo: o.referredTo, recordedAt: Zone.shanghai.format(o.recordedAt), recordedBy: o.recordedBy)
+    }
+
+    private func wire(_ f: FollowUp, numbers: [Int64: String], names: [Int64: String], today: LocalDate)
+        -> Components.Schemas.FollowUp
+    {
+        .init(
+            id: f.id, dispute: numbers[f.disputeId] ?? String(f.disputeId), session: f.sessionId, office: f.officeId,
+            dueOn: f.dueOn.description, offsetDays: f.offsetDays, assignee: f.assigneeExpertId,
+            assigneeName: f.assigneeExpertId.flatMap { names[$0] }, result: f.result?.rawValue, notes: f.notes,
+            recordedAt: f.recordedAt.map(Zone.shanghai.format), recordedBy: f.recordedBy,
+            overdue: f.isOverdue(today: today))
+    }
+
+    private func wire(_ e: Escalation, number: String, risk: RiskLevel? = nil) -> Components.Schemas.Escalation {
+        .init(
+            id: e.id, dispute: number, kind: e.kind.rawValue, occurredOn: e.occurredOn.description,
+            caseReference: e.caseReference, notes: e.notes, followUp: e.followUpId,
+            recordedAt: Zone.shanghai.format(e.recordedAt), recordedBy: e.recordedBy, disputeRisk: risk?.rawValue)
+    }
+
+    private func wire(_ w: EarlyWarning, numbers: [Int64: String]) -> Components.Schemas.Warning {
+        .init(
+            id: w.id, rule: w.rule.rawValue, subject: w.subject, dispute: numbers[w.disputeId] ?? String(w.disputeId),
+            office: w.officeId, message: w.message, raisedAt: Zone.shanghai.format(w.raisedAt),
+            deliveredAt: w.deliveredAt.map(Zone.shanghai.format), channel: w.channel)
+    }
+
+    private var today: LocalDate { Zone.shanghai.wallClock(info.clock.now()).date }
+
+    private func followUpList(_ list: [FollowUp]) async throws -> [Components.Schemas.FollowUp] {
+        let numbers = try await db.disputeNumbers(list.map(\.disputeId))
+        let names = try await db.expertNames(list.compactMap(\.assigneeExpertId))
+        return list.map { wire($0, numbers: numbers, names: names, today: today) }
+    }
+
+    // MARK: Outcomes
+
+    func getOutcome(_ input: Operations.GetOutcome.Input) async throws -> Operations.GetOutcome.Output {
+        let session = try await db.session(input.path.session)
+        guard
+            let outcome = try await db.outcomes(dispute: String(session.disputeId)).first(where: {
+                $0.sessionId == session.id
+            })
+        else {
+            throw MediationError.notFound(
+                "session #\(session.id) has no outcome yet; record it with 'outcome record \(session.id) RESULT'")
+        }
+        let numbers = try await db.disputeNumbers([session.disputeId])
+        return .ok(.init(body: .json(wire(outcome, number: numbers[session.disputeId] ?? ""))))
+    }
+
+    func recordOutcome(_ input: Operations.RecordOutcome.Input) async throws -> Operations.RecordOutcome.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        guard let result = OutcomeResult(parsing: b.result) else {
+            throw MediationError.invalidInput(
+                "result '\(b.result)' is unknown", hint: "use one of \(OutcomeResult.codes)")
+        }
+        let amount = try Text.nonEmpty(b.amount).map { try Money.parseFen($0) }
+        let recorded = try await db.recordOutcome(
+            session: input.path.session,
+            Outcome(
+                sessionId: input.path.session, result: result, terms: b.terms, amountFen: amount,
+                signed: b.signed ?? false, notes: b.notes, referredTo: b.to),
+            policy: info.followUps, actor: actor)
+        let next: String
+        switch result {
+        case .agreement, .partialAgreement:
+            next = "dispute resolved; \(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
+        case .adjourned:
+            next = "adjourned: book the next session with 'session find \(recorded.dispute.number)'"
+        case .noAgreement:
+            next = "no agreement: the dispute is unresolved; book another session or close it"
+        case .referredCourt, .referredPolice, .referredOther:
+            next = "referred to \(recorded.outcome.referredTo ?? "another agency")"
+        }
+        return .created(
+            .init(
+                body: .json(
+                    .init(
+                        outcome: wire(recorded.outcome, number: recorded.dispute.number),
+                        disputeStatus: recorded.dispute.status.rawValue,
+                        followUps: try await followUpList(recorded.followUps), next: next))))
+    }
+
+    // MARK: Follow-ups
+
+    func listFollowUps(_ input: Operations.ListFollowUps.Input) async throws -> Operations.ListFollowUps.Output {
+        let scope = FollowUpScope(rawValue: input.query.scope?.rawValue ?? "due") ?? .due
+        let list = try await db.followUps(scope: scope, office: input.query.office)
+        return .ok(.init(body: .json(.init(followUps: try await followUpList(list)))))
+    }
+
+    func recordFollowUp(_ input: Operations.RecordFollowUp.Input) async throws -> Operations.RecordFollowUp.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        guard let result = FollowUpResult(parsing: b.result) else {
+            throw MediationError.invalidInput(
+                "result '\(b.result)' is unknown", hint: "use stable, relapsed or escalated")
+        }
+        var escalation: Escalation?
+        if result == .escalated, let kindText = Text.nonEmpty(b.kind) {
+            escalation = try Self.escalation(
+                kind: kindText, date: b.date, caseRef: b._case, notes: b.notes, today: today)
+        } else if Text.nonEmpty(b.kind) != nil {
+            throw MediationError.invalidInput("--kind belongs to an escalated visit; the result is \(result.rawValue)")
+        }
+        let (f, dispute) = try await db.recordFollowUp(
+            input.path.followup, result: result, notes: b.notes, escalation: escalation, actor: actor)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        followUp: try await followUpList([f])[0], disputeStatus: dispute.status.rawValue,
+                        disputeRisk: dispute.risk.rawValue))))
+    }
+
+    static func escalation(kind: String, date: String?, caseRef: String?, notes: String?, today: LocalDate) throws
+        -> Escalation
+    {
+        guard let k = EscalationKind(parsing: kind) else {
+            throw MediationError.invalidInput(
+                "escalation kind '\(kind)' is unknown", hint: "use criminal (民转刑), violence or petition")
+        }
+        var day = today
+        if let text = Text.nonEmpty(date) {
+            guard let d = LocalDate(parsing: text) else {
+                throw MediationError.invalidInput("--date '\(text)' is not a date", hint: "write it like 2026-12-07")
+            }
+            day = d
+        }
+        return Escalation(kind: k, occurredOn: day, caseReference: caseRef, notes: notes)
+    }
+
+    // MARK: Escalations
+
+    func listEscalations(_ input: Operations.ListEscalations.Input) async throws -> Operations.ListEscalations.Output {
+        let list = try await db.escalations(dispute: input.path.dispute)
+        let numbers = try await db.disputeNumbers(list.map(\.disputeId))
+        return .ok(.init(body: .json(.init(escalations: list.map { wire($0, number: numbers[$0.disputeId] ?? "") }))))
+    }
+
+    func listAllEscalations(_ input: Operations.ListAllEscalations.Input) async throws
+        -> Operations.ListAllEscalations.Output
+    {
+        let list = try await db.escalations()
+        let numbers = try await db.disputeNumbers(list.map(\.disputeId))
+        return .ok(.init(body: .json(.init(escalations: list.map { wire($0, number: numbers[$0.disputeId] ?? "") }))))
+    }
+
+    func addEscalation(_ input: Operations.AddEscalation.Input) async throws -> Operations.AddEscalation.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let draft = try Self.escalation(kind: b.kind, date: b.date, caseRef: b._case, notes: b.notes, today: today)
+        let (e, dispute) = try await db.addEscalation(dispute: input.path.dispute, draft, actor: actor)
+        return .created(.init(body: .json(wire(e, number: dispute.number, risk: dispute.risk))))
+    }
+
+    // MARK: Warnings
+
+    func listWarnings(_ input: Operations.ListWarnings.Input) async throws -> Operations.ListWarnings.Output {
+        let list = try await db.warnings(office: input.query.office)
+        let numbers = try await db.disputeNumbers(list.map(\.disputeId))
+        return .ok(.init(body: .json(.init(warnings: list.map { wire($0, numbers: numbers) }))))
+    }
+
+    func checkWarnings(_ input: Operations.CheckWarnings.Input) async throws -> Operations.CheckWarnings.Output {
+        let raised = try await info.checkWarnings()
+        let numbers = try await db.disputeNumbers(raised.map(\.disputeId))
+        return .ok(.init(body: .json(.init(warnings: raised.map { wire($0, numbers: numbers) }))))
+    }
+
+    // MARK: Reports
+
+    private func container(_ value: some Encodable) throws -> Components.Schemas.Report {
+        try ReportCoding.decoder().decode(Components.Schemas.Report.self, from: ReportCoding.encoder().encode(value))
+    }
+
+    func weeklyReport(_ input: Operations.WeeklyReport.Input) async throws -> Operations.WeeklyReport.Output {
+        let week = try input.query.week.map { try ISOWeek.parse($0) } ?? ISOWeek(containing: today)
+        let report = try await db.weeklyReport(week: week, office: input.query.office)
+        return .ok(.init(body: .json(try container(report))))
+    }
+
+    func outcomesReport(_ input: Operations.OutcomesReport.Input) async throws -> Operations.OutcomesReport.Output {
+        let range = try DayRange(from: input.query.from, to: input.query.to)
+        let by = input.query.by.flatMap { OutcomeGrouping(rawValue: $0.rawValue) }
+        let report = try await db.outcomesReport(range: range, by: by, office: input.query.office)
+        return .ok(.init(body: .json(try container(report))))
+    }
+
+    func expertsReport(_ input: Operations.ExpertsReport.Input) async throws -> Operations.ExpertsReport.Output {
+        let range = try DayRange(from: input.query.from, to: input.query.to)
+        return .ok(.init(body: .json(try container(try await db.expertsReport(range: range)))))
+    }
+
+    func exportRecords(_ input: Operations.ExportRecords.Input) async throws -> Operations.ExportRecords.Output {
+        let range = try DayRange(from: input.query.from, to: input.query.to)
+        let office = input.query.office
+        let text: String
+        switch input.path.kind {
+        case .disputes: text = try await db.exportDisputes(range: range, office: office)
+        case .sessions: text = try await db.exportSessions(range: range, office: office)
+        case .outcomes: text = try await db.exportOutcomes(range: range, office: office)
+        }
+        return .ok(.init(body: .csv(HTTPBody(text))))
+    }
+}

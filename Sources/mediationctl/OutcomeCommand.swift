@@ -1,0 +1,330 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+struct OutcomeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outcome",
+        abstract: "Session outcomes: what a concluded session reached.",
+        discussion: """
+            One outcome per session, once it has ended. agreement and partial_agreement resolve the dispute and plan
+            the follow-up visits; no_agreement and adjourned leave it unresolved for the next session; referred_court,
+            referred_police and referred_other refer it.
+            Example: mediationctl outcome record 12 agreement --terms "赔偿医药费 1200.50 元" --amount 1200.50 --signed
+            """,
+        subcommands: [Record.self, Show.self])
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a session's outcome (staff).",
+            discussion: """
+                RESULT is one of \(OutcomeResult.codes).
+                Examples:
+                  mediationctl outcome record 12 agreement --terms "王某赔偿 1200.50 元，三日内付清" --amount 1200.50 --signed
+                  mediationctl outcome record 13 adjourned --notes "双方同意下周再谈"
+                  mediationctl outcome record 14 referred_other --to "区信访局"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Argument(help: "The result code.") var result: String
+        @Option(help: "The terms of the agreement (required for agreement and partial_agreement).") var terms: String?
+        @Option(help: "Compensation in yuan, such as 1200.50.") var amount: String?
+        @Flag(help: "The parties signed the agreement.") var signed = false
+        @Option(help: "Notes.") var notes: String?
+        @Option(help: "For referrals: to whom (required for referred_other).") var to: String?
+
+        func validate() throws {
+            guard OutcomeResult(parsing: result) != nil else {
+                throw ValidationError("result '\(result)' is unknown; use one of \(OutcomeResult.codes)")
+            }
+            if let amount {
+                do { _ = try Money.parseFen(amount, field: "--amount") } catch let e as MediationError {
+                    throw ValidationError(e.message)
+                }
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.OutcomeRequest(
+                result: result, terms: terms, amount: amount, signed: signed, notes: notes, to: to)
+            switch try await global.client().call({
+                try await $0.recordOutcome(path: .init(session: session), body: .json(body))
+            }) {
+            case .created(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                OutcomeCommand.print(r.outcome)
+                Swift.print("dispute \(r.outcome.dispute) is now \(r.disputeStatus); \(r.next)")
+                if !r.followUps.isEmpty { FollowUpCommand.printTable(r.followUps) }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a session's outcome.", discussion: "Example: mediationctl outcome show 12")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getOutcome(path: .init(session: session)) }) {
+            case .ok(let ok):
+                let o = try ok.body.json
+                if global.json { return try printJSON(o) }
+                OutcomeCommand.print(o)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func print(_ o: Components.Schemas.Outcome) {
+        Swift.print("outcome #\(o.id) of session #\(o.session) (\(o.dispute)): \(o.result)")
+        if let t = o.terms { Swift.print("  terms:    \(t)") }
+        if let a = o.amount { Swift.print("  amount:   ¥\(a)") }
+        Swift.print("  signed:   \(o.signed ? "yes" : "no")")
+        if let r = o.referredTo { Swift.print("  referred: \(r)") }
+        if let n = o.notes { Swift.print("  notes:    \(n)") }
+        Swift.print("  recorded: \(o.recordedAt)\(o.recordedBy.map { " by \($0)" } ?? "")")
+    }
+}
+
+struct FollowUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "followup",
+        abstract: "Follow-up visits (回访) after an agreement: due, overdue, and what they found.",
+        discussion: """
+            Visits are planned when an agreement is recorded (followups.* in the configuration); the panel's community
+            staff member and the office get a reminder on the day.
+            Example: mediationctl followup list --overdue
+            """,
+        subcommands: [List.self, Record.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Visits due by tomorrow (overdue included), or --overdue, --open, --all.",
+            discussion: "Example: mediationctl followup list --office jinshan --all")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this office's visits.") var office: String?
+        @Flag(help: "Only visits past their day without a result.") var overdue = false
+        @Flag(help: "Every visit without a result.") var open = false
+        @Flag(help: "Every visit, recorded or not.") var all = false
+
+        func validate() throws {
+            if [overdue, open, all].filter({ $0 }).count > 1 {
+                throw ValidationError("give one of --overdue, --open, --all")
+            }
+        }
+
+        func run() async throws {
+            let scope: Operations.ListFollowUps.Input.Query.ScopePayload =
+                overdue ? .overdue : open ? .open : all ? .all : .due
+            switch try await global.client().call({
+                try await $0.listFollowUps(query: .init(scope: scope, office: office))
+            }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                FollowUpCommand.printTable(list.followUps)
+                Swift.print("\(list.followUps.count) visit(s); \(list.followUps.filter(\.overdue).count) overdue")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record what a visit found (staff): stable, relapsed (reopens the dispute) or escalated.",
+            discussion: """
+                A visit may be recorded from the day before it is due.
+                Examples:
+                  mediationctl followup record 3 stable --notes "协议已履行"
+                  mediationctl followup record 4 relapsed --notes "又因停车发生争吵"
+                  mediationctl followup record 5 escalated --kind criminal --case "沪公(金)立字2026-118" --date 2026-12-05
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The visit's id (from 'followup list').") var id: Int64
+        @Argument(help: "stable, relapsed or escalated.") var result: String
+        @Option(help: "What the visit found.") var notes: String?
+        @Option(help: "For escalated: criminal, violence or petition.") var kind: String?
+        @Option(name: .customLong("case"), help: "For escalated: the case reference.") var caseReference: String?
+        @Option(help: "For escalated: the day it happened (default today).") var date: String?
+
+        func validate() throws {
+            guard let r = FollowUpResult(parsing: result) else {
+                throw ValidationError("result '\(result)' is unknown; use stable, relapsed or escalated")
+            }
+            if r == .escalated, kind == nil {
+                throw ValidationError("an escalated visit needs --kind criminal, violence or petition")
+            }
+            if let kind, EscalationKind(parsing: kind) == nil {
+                throw ValidationError("--kind '\(kind)' is unknown; use criminal, violence or petition")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.FollowUpResultRequest(
+                result: result, notes: notes, kind: kind, _case: caseReference, date: date)
+            switch try await global.client().call({
+                try await $0.recordFollowUp(path: .init(followup: id), body: .json(body))
+            }) {
+            case .ok(let ok):
+                let r = try ok.body.json
+                if global.json { return try printJSON(r) }
+                Swift.print(
+                    "follow-up #\(r.followUp.id) of \(r.followUp.dispute): \(r.followUp.result ?? "-"); "
+                        + "the dispute is \(r.disputeStatus), \(r.disputeRisk) risk")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func printTable(_ list: [Components.Schemas.FollowUp]) {
+        var table = Table("ID", "DISPUTE", "OFFICE", "DUE", "DAY", "ASSIGNEE", "RESULT", "NOTES")
+        for f in list {
+            table.add(
+                String(f.id), f.dispute, f.office, f.dueOn + (f.overdue ? " (overdue)" : ""), "+\(f.offsetDays)",
+                f.assigneeName ?? "office", f.result ?? "-", String((f.notes ?? "").prefix(40)))
+        }
+        table.print()
+    }
+}
+
+struct EscalationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "escalation",
+        abstract: "Escalations: a dispute turned criminal (民转刑), violent, or petitioned upwards.",
+        discussion: """
+            Recording one raises the dispute to critical (kept in its risk history) and counts in every report.
+            Example: mediationctl escalation add JS-2026-0042 criminal --case "沪公(金)立字2026-118" --date 2026-12-05
+            """,
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record an escalation of a dispute (staff).",
+            discussion: """
+                KIND is criminal (民转刑), violence or petition; a criminal case needs --case.
+                Example: mediationctl escalation add JS-2026-0042 violence --date 2026-12-05 --notes "双方推搡"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id.") var dispute: String
+        @Argument(help: "criminal, violence or petition.") var kind: String
+        @Option(name: .customLong("case"), help: "The police or court case reference.") var caseReference: String?
+        @Option(help: "The day it happened, 2026-12-05 (default today).") var date: String?
+        @Option(help: "Notes.") var notes: String?
+
+        func validate() throws {
+            if EscalationKind(parsing: kind) == nil {
+                throw ValidationError("kind '\(kind)' is unknown; use criminal, violence or petition")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.EscalationRequest(kind: kind, date: date, _case: caseReference, notes: notes)
+            switch try await global.client().call({
+                try await $0.addEscalation(path: .init(dispute: dispute), body: .json(body))
+            }) {
+            case .created(let ok):
+                let e = try ok.body.json
+                if global.json { return try printJSON(e) }
+                Swift.print(
+                    "escalation #\(e.id) recorded for \(e.dispute): \(e.kind) on \(e.occurredOn)"
+                        + (e.caseReference.map { " (\($0))" } ?? "")
+                        + "; the dispute is now \(e.disputeRisk ?? "critical") risk")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Escalations of one dispute, or of all.",
+            discussion: "Example: mediationctl escalation list JS-2026-0042")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dispute's number or id (default: every dispute).") var dispute: String?
+
+        func run() async throws {
+            let client = try global.client()
+            let list: Components.Schemas.EscalationList
+            if let dispute {
+                switch try await client.call({ try await $0.listEscalations(path: .init(dispute: dispute)) }) {
+                case .ok(let ok): list = try ok.body.json
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            } else {
+                switch try await client.call({ try await $0.listAllEscalations() }) {
+                case .ok(let ok): list = try ok.body.json
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            }
+            if global.json { return try printJSON(list) }
+            var table = Table("ID", "DISPUTE", "KIND", "DATE", "CASE", "RECORDED BY", "NOTES")
+            for e in list.escalations {
+                table.add(
+                    String(e.id), e.dispute, e.kind, e.occurredOn, e.caseReference ?? "-", e.recordedBy ?? "-",
+                    String((e.notes ?? "").prefix(40)))
+            }
+            table.print()
+        }
+    }
+}
+
+struct WarningCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warning",
+        abstract: "Early warnings: stalled high-risk disputes, relapses, repeated no-shows, overdue visits.",
+        discussion: """
+            The daemon evaluates the rules (warnings.* in the configuration) on a timer; each warning is raised once
+            per rule and subject and sent to the office's duty channel once.
+            Example: mediationctl warning check
+            """,
+        subcommands: [List.self, Check.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Warnings raised, newest first.",
+            discussion: "Example: mediationctl warning list --office jinshan")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this office's warnings.") var office: String?
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.listWarnings(query: .init(office: office)) }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                WarningCommand.printTable(list.warnings)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate the rules now (staff); prints the warnings raised for the first time.",
+            discussion: "Example: mediationctl warning check")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.checkWarnings() }) {
+            case .ok(let ok):
+                let list = try ok.body.json
+                if global.json { return try printJSON(list) }
+                WarningCommand.printTable(list.warnings)
+                Swift.print("\(list.warnings.count) new warning(s)")
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func printTable(_ list: [Components.Schemas.Warning]) {
+        var table = Table("ID", "RULE", "DISPUTE", "OFFICE", "RAISED", "SENT", "MESSAGE")
+        for w in list {
+            table.add(
+                String(w.id), w.rule, w.dispute, w.office, String(w.raisedAt.prefix(16)),
+                w.deliveredAt.map { "\($0.prefix(16)) \(w.channel ?? "")" } ?? "-", w.message)
+        }
+        table.print()
+    }
+}

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import MediationCore
+
+/// How a report is printed: tables (default), the API's JSON, CSV, or one HTML file.
+struct ReportFormat: ParsableArguments {
+    @Flag(help: "Print CSV (UTF-8 with a BOM, for Excel) instead of tables.") var csv = false
+    @Flag(help: "Print one self-contained HTML page (inline SVG charts, A4) instead of tables.") var html = false
+    @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+
+    func validate() throws {
+        if csv && html { throw ValidationError("give --csv or --html, not both") }
+    }
+
+    /// Prints or writes the document in the chosen form (JSON is handled before, from the daemon's bytes).
+    func emit(_ document: ReportDocument) throws {
+        let text: String
+        if csv {
+            text = document.csv()
+        } else if html {
+            text = document.html()
+        } else {
+            var lines: [String] = [document.title, document.subtitle]
+            if let headline = document.headline { lines += ["", "★ " + headline] }
+            for t in document.tables {
+                var table = Table(header: t.header)
+                for r in t.rows { table.add(row: r) }
+                lines += ["", "== " + t.title, t.rows.isEmpty ? "(none)" : table.render()]
+            }
+            text = lines.joined(separator: "\n") + "\n"
+        }
+        try write(text)
+    }
+
+    func write(_ text: String) throws {
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+                throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// Reads a report from the daemon's JSON.
+func decodeReport<T: Decodable>(_ type: T.Type, _ container: Components.Schemas.Report) throws -> T {
+    let data: Data
+    if let raw = ResponseRecorder.shared.lastBody, raw.first == UInt8(ascii: "{") {
+        data = Data(raw)
+    } else {
+        data = try ReportCoding.encoder().encode(container)
+    }
+    do { return try ReportCoding.decoder().decode(T.self, from: data) } catch {
+        throw CLIFailure(
+            message: "the daemon's report could not be read (\(error)); are both the same version?", exitCode: 1)
+    }
+}
+
+/// Checks `--from` and `--to` the way the daemon does.
+func checkRange(_ from: String, _ to: String) throws {
+    do { _ = try DayRange(from: from, to: to) } catch let e as MediationError { throw ValidationError(e.message) }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The weekly review (每周研判), outcomes and experts: as tables, --json, --csv or --html.",
+        discussion: """
+            Examples:
+              mediationctl report weekly --office jinshan --week 2026-W49
+              mediationctl report weekly --html -o weekly.html
+              mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by office --csv -o outcomes.csv
+              mediationctl report experts --from 2026-10-01 --to 2026-12-31
+            """,
+        subcommands: [Weekly.self, Outcomes.self, Experts.self])
+
+    struct Weekly: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "每周研判: open disputes by risk, sessions, outcomes, follow-ups, warnings, escalations.",
+            discussion: """
+                The number of days since the last escalation is shown first.
+                Example: mediationctl report weekly --office jinshan --week 2026-W49 --html -o 2026-W49.html
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var format: ReportFormat
+        @Option(help: "Only this office.") var office: String?
+        @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?
+
+        func validate() throws {
+            if let week, ISOWeek(parsing: week) == nil {
+                throw ValidationError(
+                    "--week '\(week)' is not an ISO week; write it like 2026-W49 (weeks 01 to 52 or 53)")
+            }
+        }
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.weeklyReport(query: .init(week: week, office: office))
+            }) {
+            case .ok(let ok):
+                let body = try ok.body.json
+                if global.json { return try printJSON(body) }
+                try format.emit(try decodeReport(WeeklyReport.self, body).document())
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Outcomes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settlement rate, days from intake to agreement, referrals and escalations.",
+            discussion: "Example: mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by category")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var format: ReportFormat
+        @Option(help: "First day, 2026-10-01.") var from: String
+        @Option(help: "Last day, 2026-12-31.") var to: String
+        @Option(help: "Group by office, category or expert.") var by: String?
+        @Option(help: "Only this office.") var office: String?
+
+        func validate() throws {
+            try checkRange(from, to)
+            if let by, OutcomeGrouping(rawValue: by.lowercased()) == nil {
+                throw ValidationError("--by '\(by)' is unknown; use office, category or expert")
+            }
+        }
+
+        func run() async throws {
+            let group = by.flatMap { Operations.OutcomesReport.Input.Query.ByPayload(rawValue: $0.lowercased()) }
+            switch try await global.client().call({
+                try await $0.outcomesReport(query: .init(from: from, to: to, by: group, office: office))
+            }) {
+            case .ok(let ok):
+                let body = try ok.body.json
+                if global.json { return try printJSON(body) }
+                try format.emit(try decodeReport(OutcomesReport.self, body).document())
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Experts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sessions per expert, acceptance rate, and the spread of the load (max/mean, Gini).",
+            discussion: "Example: mediationctl report experts --from 2026-10-01 --to 2026-12-31 --html -o experts.html")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var format: ReportFormat
+        @Option(help: "First day, 2026-10-01.") var from: String
+        @Option(help: "Last day, 2026-12-31.") var to: String
+
+        func validate() throws { try checkRange(from, to) }
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.expertsReport(query: .init(from: from, to: to)) }) {
+            case .ok(let ok):
+                let body = try ok.body.json
+                if global.json { return try printJSON(body) }
+                try format.emit(try decodeReport(ExpertsReport.self, body).document())
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Disputes, sessions or outcomes of a range of days as CSV for the bureau's spreadsheets.",
+        discussion: """
+            UTF-8 with a byte-order mark so that Excel opens Chinese text correctly; RFC 4180 quoting.
+            Example: mediationctl export outcomes --from 2026-10-01 --to 2026-12-31 --csv -o outcomes.csv
+            """,
+        subcommands: [Disputes.self, Sessions.self, Outcomes.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "First day, 2026-10-01.") var from: String
+        @Option(help: "Last day, 2026-12-31.") var to: String
+        @Option(help: "Only this office.") var office: String?
+        @Flag(help: "CSV (the only form; accepted for clarity).") var csv = false
+        @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+
+        func validate() throws { try checkRange(from, to) }
+    }
+
+    static func run(_ kind: Operations.ExportRecords.Input.Path.KindPayload, _ global: GlobalOptions, _ o: Options)
+        async throws
+    {
+        switch try await global.client().call({
+            try await $0.exportRecords(path: .init(kind: kind), query: .init(from: o.from, to: o.to, office: o.office))
+        }) {
+        case .ok(let ok):
+            guard case .csv(let body) = ok.body else { return }
+            let data = try await Data(collecting: body, upTo: 512 << 20)
+            if let output = o.output {
+                guard FileManager.default.createFile(atPath: output, contents: data) else {
+                    throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+                }
+            } else {
+                FileHandle.standardOutput.write(data)
+            }
+        case .default(let s, let p): throw apiFailure(s, p)
+        }
+    }
+
+    struct Disputes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disputes opened in the range.",
+            discussion: "Example: mediationctl export disputes --from 2026-10-01 --to 2026-12-31 --csv -o disputes.csv")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var options: Options
+        func run() async throws { try await ExportCommand.run(.disputes, global, options) }
+    }
+
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sessions starting in the range.",
+            discussion: "Example: mediationctl export sessions --from 2026-10-01 --to 2026-12-31 --csv -o sessions.csv")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var options: Options
+        func run() async throws { try await ExportCommand.run(.sessions, global, options) }
+    }
+
+    struct Outcomes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Outcomes of sessions held in the range.",
+            discussion: "Example: mediationctl export outcomes --from 2026-10-01 --to 2026-12-31 --csv -o outcomes.csv")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var options: Options
+        func run() async throws { try await ExportCommand.run(.outcomes, global, options) }
+    }
+}

@@ -1,0 +1,55 @@
+import Configuration
+import Foundation
+import MediationCore
+
+/// The `followups.*` and `warnings.*` keys, checked.
+struct OutcomeConfiguration: Sendable {
+    var followUps: FollowUpPolicy
+    var warnings: WarningSettings
+    var checkIntervalMinutes: Int
+
+    static let keys: [String: ConfigurationSchema.Shape] = [
+        "followups.after_agreement_days": .list, "followups.high_risk_extra_days": .list, "warnings.rules": .list,
+        "warnings.stalled_high_risk_days": .value, "warnings.no_shows": .value,
+        "warnings.check_interval_minutes": .value,
+    ]
+
+    /// - Throws: `invalidInput` naming the key and what it accepts.
+    static func read(_ c: ConfigReader) throws -> OutcomeConfiguration {
+        func days(_ key: String, _ fallback: [Int]) throws -> [Int] {
+            try c.stringArray(forKey: ConfigKey(key), default: fallback.map(String.init)).map { text in
+                guard let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw MediationError.invalidInput("\(key): '\(text)' is not a whole number of days")
+                }
+                return n
+            }
+        }
+        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+                throw MediationError.invalidInput(
+                    "\(key) '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+        let policy = try FollowUpPolicy(
+            afterAgreementDays: days("followups.after_agreement_days", [3, 30]),
+            highRiskExtraDays: days("followups.high_risk_extra_days", [1, 7])
+        ).validated()
+        var rules = Set<WarningRule>()
+        for text in c.stringArray(forKey: "warnings.rules", default: WarningRule.allCases.map(\.rawValue)) {
+            guard let rule = WarningRule(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw MediationError.invalidInput(
+                    "warnings.rules: '\(text)' is not a rule",
+                    hint: "use " + WarningRule.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            rules.insert(rule)
+        }
+        return OutcomeConfiguration(
+            followUps: policy,
+            warnings: WarningSettings(
+                rules: rules, stalledDays: try number("warnings.stalled_high_risk_days", 3, 1...365),
+                noShows: try number("warnings.no_shows", 2, 1...100)),
+            checkIntervalMinutes: try number("warnings.check_interval_minutes", 15, 1...1440))
+    }
+}

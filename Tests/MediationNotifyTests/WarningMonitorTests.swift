@@ -1,0 +1,38 @@
+import Foundation
+import MediationCore
+import MediationStore
+import Testing
+
+@testable import MediationNotify
+
+/// The early-warning timer's work, driven by a clock the test moves: no sleeping.
+@Suite struct WarningMonitorTests {
+    @Test func aStalledHighRiskDisputeWarnsOnceAndIsDeliveredOnce() async throws {
+        let clock = FixedWallClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let db = try AppDatabase.inMemory(clock: clock)
+        _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室"))
+        let actor = Actor(uid: 0, user: "root", isAdmin: true)
+        let high = try await db.openDispute(
+            Dispute(officeId: "jinshan", title: "高风险", category: "noise", risk: .high),
+            categories: Dispute.defaultCategories, actor: actor)
+        _ = try await db.openDispute(
+            Dispute(officeId: "jinshan", title: "低风险", category: "noise", risk: .low),
+            categories: Dispute.defaultCategories, actor: actor)
+        let monitor = WarningMonitor(db: db, settings: WarningSettings(stalledDays: 3))
+        #expect(try await monitor.check().isEmpty)
+        clock.advance(by: 3 * 86400)
+        #expect(try await monitor.check().isEmpty, "exactly three days is not yet more than three")
+        clock.advance(by: 60)
+        let raised = try await monitor.check()
+        #expect(raised.map(\.rule) == [.stalledHighRisk])
+        #expect(raised.first?.disputeId == high.dispute.id)
+        // Evaluating again (the timer, or 'warning check') neither duplicates nor resends it.
+        clock.advance(by: 86400)
+        #expect(try await monitor.check().isEmpty)
+        let stored = try await db.warnings()
+        #expect(stored.count == 1)
+        #expect(stored.first?.channel == "log")
+        #expect(stored.first?.deliveredAt == clock.now().addingTimeInterval(-86400))
+        #expect(try await db.warnings(undelivered: true).isEmpty)
+    }
+}
