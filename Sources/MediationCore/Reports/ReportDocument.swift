@@ -232,7 +232,8 @@ extension OutcomesReport {
         ]
         func cells(_ r: Row) -> [String] {
             [
-                r.key == r.label ? r.key : "\(r.label) (#\(r.key))", String(r.outcomes), String(r.agreements),
+                r.key == r.label || r.key == "all" ? r.label : "\(r.label) (#\(r.key))", String(r.outcomes),
+                String(r.agreements),
                 String(r.partialAgreements), String(r.noAgreements), String(r.adjourned), String(r.referrals),
                 ReportDocument.percent(r.settlementRate), ReportDocument.number(r.meanDaysToAgreement),
                 ReportDocument.number(r.medianDaysToAgreement), String(r.escalations),
