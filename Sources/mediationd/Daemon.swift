@@ -82,7 +82,7 @@ struct Daemon: AsyncParsableCommand {
             ])
         let monitor = WarningMonitor(
             db: db, settings: settings.outcomes.warnings,
-            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60),
+            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60), dispatcher: dispatcher,
             logger: Logger(label: "mediationd.warnings"))
         let noticeSettings = settings.notices
         let spool = settings.spoolDirectory

@@ -35,4 +35,36 @@ import Testing
         #expect(stored.first?.deliveredAt == clock.now().addingTimeInterval(-86400))
         #expect(try await db.warnings(undelivered: true).isEmpty)
     }
+
+    @Test func aWarningGoesToTheDutyChannelOnce_andAFailedDeliveryIsTriedAgain() async throws {
+        let clock = FixedWallClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let db = try AppDatabase.inMemory(clock: clock)
+        _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室"))
+        let actor = Actor(uid: 0, user: "root", isAdmin: true)
+        _ = try await db.openDispute(
+            Dispute(officeId: "jinshan", title: "高风险", category: "noise", risk: .critical),
+            categories: Dispute.defaultCategories, actor: actor)
+        // The robot refuses once (rate limit), then takes it.
+        let robot = RecordingChannel(name: "wecom", quiet: true, answers: [.transient("45009 api freq out of limit")])
+        let dispatcher = OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(
+                settings: NoticeSettings(officeEmail: "duty@jinshan.example"),
+                templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: RecordingChannel(), wecom: robot), retry: RetryPolicy(), clock: clock)
+        let monitor = WarningMonitor(db: db, settings: WarningSettings(stalledDays: 3), dispatcher: dispatcher)
+        clock.advance(by: 4 * 86400)
+        #expect(try await monitor.check().count == 1)
+        #expect(robot.count == 1)
+        #expect(try await db.warnings(undelivered: true).count == 1, "refused: still to deliver")
+        clock.advance(by: 900)
+        #expect(try await monitor.check().isEmpty)
+        #expect(robot.count == 2)
+        #expect(try await db.warnings(undelivered: true).isEmpty)
+        #expect(try await db.warnings().first?.channel == "wecom")
+        #expect(robot.delivered.last?.chat.title.contains("预警") == true)
+        clock.advance(by: 900)
+        _ = try await monitor.check()
+        #expect(robot.count == 2, "delivered once, never again")
+    }
 }

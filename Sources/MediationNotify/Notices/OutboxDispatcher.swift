@@ -80,6 +80,9 @@ public final class OutboxDispatcher: Sendable {
 
     public var renderer: NoticeRenderer { setup.withLock { $0.renderer } }
 
+    /// The channels in force (after the last SIGHUP).
+    public var channels: ChannelSet { setup.withLock { $0.channels } }
+
     /// Asks the loop to look at the outbox now (after a booking, say).
     public func wake() { wakeups.continuation.yield() }
 

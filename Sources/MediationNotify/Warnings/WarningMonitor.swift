@@ -4,18 +4,23 @@ import MediationCore
 import MediationStore
 
 /// Evaluates the early-warning rules on a timer and on demand, and hands each new warning to the office's duty
-/// channel once. The duty channel is the daemon's log for now (journald keeps it): every warning is written
-/// there at `warning` level and marked delivered with channel `log`, so it is never sent twice.
+/// channel once: the WeCom robot when there is one, else the DingTalk robot, else the webhook, else mail to
+/// `notices.office_email` (the From address when unset) by SMTP or the maildir spool. Every warning is also
+/// written to the log. A warning is marked delivered (with its channel) only after the channel took it; one that
+/// failed is tried again at the next check, so it is sent once, or again only after a crash in between.
 public final class WarningMonitor: Sendable {
     let db: AppDatabase
     let settings: WarningSettings
     let interval: Duration
     let logger: Logger
+    /// Where the duty channel comes from: the dispatcher's channels and settings in force.
+    let dispatcher: OutboxDispatcher?
 
     public init(
         db: AppDatabase, settings: WarningSettings, interval: Duration = .seconds(900),
-        logger: Logger = Logger(label: "mediationd.warnings")
+        dispatcher: OutboxDispatcher? = nil, logger: Logger = Logger(label: "mediationd.warnings")
     ) {
+        self.dispatcher = dispatcher
         self.db = db
         self.settings = settings
         self.interval = interval
@@ -28,16 +33,61 @@ public final class WarningMonitor: Sendable {
     public func check() async throws -> [EarlyWarning] {
         let raised = try await db.checkWarnings(settings: settings)
         let pending = try await db.warnings(undelivered: true)
+        var delivered: [String: [Int64]] = [:]
         for w in pending.reversed() {
             logger.warning(
                 "early warning",
                 metadata: [
                     "rule": "\(w.rule.rawValue)", "office": "\(w.officeId)", "subject": "\(w.subject)",
-                    "message": "\(w.message)", "channel": "log",
+                    "message": "\(w.message)",
                 ])
+            guard let dispatcher else {
+                delivered["log", default: []].append(w.id)
+                continue
+            }
+            let (channel, message) = duty(w, dispatcher)
+            let result = await channel.deliver([message]).first ?? .transient("no answer")
+            if result.isSent {
+                delivered[channel.name, default: []].append(w.id)
+            } else {
+                logger.error(
+                    "early warning not delivered; tried again at the next check",
+                    metadata: ["warning": "\(w.id)", "channel": "\(channel.name)", "why": "\(result.detail)"])
+            }
         }
-        if !pending.isEmpty { try await db.markWarningsDelivered(pending.map(\.id), channel: "log") }
+        for (channel, ids) in delivered { try await db.markWarningsDelivered(ids, channel: channel) }
         return raised
+    }
+
+    /// The office's duty channel and the warning as it carries it.
+    func duty(_ w: EarlyWarning, _ dispatcher: OutboxDispatcher) -> (any NotificationChannel, PreparedMessage) {
+        let channels = dispatcher.channels
+        let settings = dispatcher.renderer.settings
+        let channel = channels.wecom ?? channels.dingtalk ?? channels.webhook ?? channels.mail
+        let subject = "【预警 early warning】\(w.officeId): \(w.message)"
+        let text = "\(w.message)\n规则 rule: \(w.rule.rawValue); 对象 subject: \(w.subject)\n"
+        let to = settings.officeEmail ?? settings.from.address
+        let id = "<warning-\(w.id)@\(settings.domain)>"
+        let notice = RenderedNotice(
+            language: settings.defaultLanguage, subject: subject, text: text, recipientName: w.officeId,
+            recipientEmail: to, recipientMobile: nil, preferredChannel: nil, timeZone: "Asia/Shanghai",
+            messageID: id)
+        let json =
+            (try? JSONSerialization.data(
+                withJSONObject: [
+                    "messageId": id, "kind": "warning", "rule": w.rule.rawValue, "office": w.officeId,
+                    "subject": w.subject, "text": w.message,
+                ], options: [.sortedKeys])) ?? Data()
+        return (
+            channel,
+            PreparedMessage(
+                outboxId: 0, notice: notice,
+                mail: OutgoingMail(
+                    from: settings.from, to: [MailAddress(to)], subject: subject, text: text, messageID: id,
+                    date: Date()),
+                chat: ChatMessage(title: subject, markdown: "### \(subject)\n\n\(text)", text: subject + "\n" + text),
+                json: json)
+        )
     }
 
     /// Checks at start and then every `interval` until cancelled; a failed check is logged and retried next time.
