@@ -90,8 +90,14 @@ struct OutcomeEndToEndTests {
         let twice = try #require((try d.json("warning", "check") as? [String: Any])?["warnings"] as? [[String: Any]])
         #expect(twice.isEmpty)
         let stored = try #require((try d.json("warning", "list") as? [String: Any])?["warnings"] as? [[String: Any]])
-        #expect(stored.count == 1 && stored.first?["channel"] as? String == "log")
-        #expect(d.log().components(separatedBy: "early warning").count == 2, "delivered to the duty log once")
+        // The embedded default's duty channel is mail to the maildir spool: one file, and one log line.
+        #expect(stored.count == 1 && stored.first?["channel"] as? String == "maildir")
+        let spool = d.dir.appendingPathComponent("state/outbox/new")
+        let warningMail = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter {
+            $0.hasPrefix("warning-")
+        }
+        #expect(warningMail.count == 1, "\(warningMail)")
+        #expect(d.log().components(separatedBy: "early warning").count == 2, "logged once")
 
         // Reports: tables, JSON, CSV, HTML; bad weeks and ranges refused.
         let weekly = try d.ctl("report", "weekly")
