@@ -92,14 +92,7 @@ struct Daemon: AsyncParsableCommand {
                 categories: settings.categories, rules: settings.rules,
                 newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
                 roomLink: link,
-                previewNotices: { session in
-                    try await dispatcher.preview(session: session).map {
-                        NoticePreview(
-                            recipientKind: $0.recipientKind, recipientId: $0.recipientId, recipient: $0.recipient,
-                            address: $0.address, channels: $0.channels, language: $0.language, timeZone: $0.timeZone,
-                            subject: $0.subject, text: $0.text, invite: $0.invite)
-                    }
-                },
+                previewNotices: { session in try await dispatcher.preview(session: session) },
                 testChannel: { channel, to in
                     try await dispatcher.test(
                         channel: channel, to: to, channels: noticeSettings.channels(spool: spool),

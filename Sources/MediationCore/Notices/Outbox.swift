@@ -157,3 +157,33 @@ public struct RetryPolicy: Sendable, Equatable {
         return Double.random(in: (ceiling / 2)...max(ceiling, ceiling / 2 + 0.001), using: &random)
     }
 }
+
+/// One recipient's rendered notice, for `outbox preview`.
+public struct NoticePreview: Sendable {
+    public var recipientKind: String
+    public var recipientId: Int64
+    public var recipient: String
+    public var address: String?
+    public var channels: [String]
+    public var language: String
+    public var timeZone: String
+    public var subject: String
+    public var text: String
+    public var invite: String?
+
+    public init(
+        recipientKind: String, recipientId: Int64, recipient: String, address: String?, channels: [String],
+        language: String, timeZone: String, subject: String, text: String, invite: String?
+    ) {
+        self.recipientKind = recipientKind
+        self.recipientId = recipientId
+        self.recipient = recipient
+        self.address = address
+        self.channels = channels
+        self.language = language
+        self.timeZone = timeZone
+        self.subject = subject
+        self.text = text
+        self.invite = invite
+    }
+}

@@ -305,13 +305,13 @@ public final class OutboxDispatcher: Sendable {
 
 extension OutboxDispatcher {
     /// What each recipient of the session's notice would receive now.
-    public func preview(session: Int64) async throws -> [NoticePreviewItem] {
+    public func preview(session: Int64) async throws -> [NoticePreview] {
         let current = setup.withLock { $0 }
         let now = clock.now()
         return try await db.previewContexts(session: session).map { context in
             let prepared = try prepare(context, renderer: current.renderer, now: now)
             let n = prepared.notice
-            return NoticePreviewItem(
+            return NoticePreview(
                 recipientKind: context.message.recipientKind.rawValue, recipientId: context.message.recipientId,
                 recipient: n.recipientName, address: n.recipientEmail ?? n.recipientMobile.map(Contact.maskMobile),
                 channels: current.channels.candidates(for: prepared).map(\.name), language: n.language,
@@ -384,18 +384,4 @@ extension OutboxDispatcher {
         case .permanent(let d): return ("permanent", d)
         }
     }
-}
-
-/// One recipient's rendered notice.
-public struct NoticePreviewItem: Sendable {
-    public var recipientKind: String
-    public var recipientId: Int64
-    public var recipient: String
-    public var address: String?
-    public var channels: [String]
-    public var language: String
-    public var timeZone: String
-    public var subject: String
-    public var text: String
-    public var invite: String?
 }
