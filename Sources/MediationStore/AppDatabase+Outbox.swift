@@ -157,11 +157,12 @@ extension AppDatabase {
         _ db: Database, session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64, due: Date, now: Date,
         offset: Int? = nil
     ) throws {
-        var bytes = [UInt8](repeating: 0, count: 12)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let token =
-            "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id)."
-            + bytes.map { String(format: "%02x", $0) }.joined()
+        // 96 random bits as hex; String(format:) would cost more than the insert.
+        var random = SystemRandomNumberGenerator()
+        let a = random.next() as UInt64
+        let b = random.next() as UInt32
+        let hex = String(a, radix: 16) + "-" + String(b, radix: 16)
+        let token = "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id).\(hex)"
         try db.cachedExecute(
             """
             INSERT INTO outbox_message (token, session_id, kind, recipient_kind, recipient_id, offset_minutes,
@@ -212,8 +213,19 @@ extension AppDatabase {
     /// What many messages are rendered from, read in one transaction; a message whose session is gone is left out.
     public func noticeContexts(messages: [OutboxMessage]) async throws -> [Int64: NoticeContext] {
         try await read { db in
+            // Messages of one session share its reads (a booking's notices go out together).
             var contexts: [Int64: NoticeContext] = [:]
-            for m in messages { contexts[m.id] = try? Self.context(m, db) }
+            for (_, group) in Dictionary(grouping: messages, by: \.sessionId) {
+                let experts = Set(group.filter { $0.recipientKind == .expert }.map(\.recipientId))
+                guard let first = group.first, let shared = try? Self.context(first, db, alsoExperts: experts) else {
+                    continue
+                }
+                for m in group {
+                    var c = shared
+                    c.message = m
+                    contexts[m.id] = c
+                }
+            }
             return contexts
         }
     }
@@ -260,11 +272,13 @@ extension AppDatabase {
         }
     }
 
-    static func context(_ message: OutboxMessage, _ db: Database) throws -> NoticeContext {
+    static func context(_ message: OutboxMessage, _ db: Database, alsoExperts: Set<Int64> = []) throws
+        -> NoticeContext
+    {
         let session = try findSession(message.sessionId, db).session
         let dispute = try findDispute(String(session.disputeId), db).dispute
         let office = try officeOf(dispute, db)
-        var ids = session.panel.map(\.expertId)
+        var ids = session.panel.map(\.expertId) + alsoExperts
         if message.recipientKind == .expert { ids.append(message.recipientId) }
         let experts = try ExpertRecord.fetchAll(
             cached: db, sql: "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?))",

@@ -1,5 +1,6 @@
 import Foundation
 import MediationCore
+import Synchronization
 
 /// One session as a calendar invitation (an iTIP message, RFC 5546), attached to the mail that announces,
 /// moves or cancels it.
@@ -235,6 +236,20 @@ enum TimeZoneDefinition {
     /// time in standard time.
     static func lines(for zone: Zone, from: Date, to: Date) -> [String] {
         let (windowStart, windowEnd) = window(zone: zone, from: from, to: to)
+        // The same zone over the same window gives the same lines: every invite of a week shares them.
+        let key = "\(zone.identifier)|\(windowStart.timeIntervalSince1970)|\(windowEnd.timeIntervalSince1970)"
+        if let known = built.withLock({ $0[key] }) { return known }
+        let lines = build(zone: zone, windowStart: windowStart, windowEnd: windowEnd)
+        built.withLock { cache in
+            if cache.count > 256 { cache.removeAll() }
+            cache[key] = lines
+        }
+        return lines
+    }
+
+    private static let built = Mutex<[String: [String]]>([:])
+
+    private static func build(zone: Zone, windowStart: Date, windowEnd: Date) -> [String] {
         let names = TZifAbbreviations(data: (zone.timeZone as NSTimeZone).data)
         // Readers take the time before the first onset as standard time (Python's icalendar does): where the window
         // opens in daylight time (southern summer), start at the onset of that daylight time instead.
@@ -245,11 +260,11 @@ enum TimeZoneDefinition {
         let transitions = Array(earlier[first...])
         var lines = ["BEGIN:VTIMEZONE", "TZID:" + zone.identifier]
         if transitions.isEmpty {
-            let offset = zone.offset(at: from)
-            let daylight = zone.timeZone.isDaylightSavingTime(for: from)
+            let offset = zone.offset(at: windowStart)
+            let daylight = zone.timeZone.isDaylightSavingTime(for: windowStart)
             let onset = Transition(
                 instant: windowStart, from: offset, to: offset, daylight: daylight,
-                name: name(of: zone.timeZone, at: from, offset: offset, daylight: daylight, names: names))
+                name: name(of: zone.timeZone, at: windowStart, offset: offset, daylight: daylight, names: names))
             lines += observance(onset, more: [])
         } else {
             // Transitions of one kind (same offsets, same name) share a component: DTSTART, then RDATEs.
