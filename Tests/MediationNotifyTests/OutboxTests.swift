@@ -199,7 +199,10 @@ struct OutboxTests {
         // The office has no address: the clause about it is left out, not filled with "nil".
         #expect(texts.first { $0.recipientName == "李强" }?.text.contains("地址") == false)
         // A webhook payload is JSON even for a recipient without a mobile.
-        let d = try dispatcher(db, clock, RecordingChannel())
+        let d = OutboxDispatcher(
+            db: db, renderer: renderer,
+            channels: ChannelSet(mail: RecordingChannel(), webhook: RecordingChannel(name: "webhook")),
+            retry: RetryPolicy(), clock: clock)
         let prepared = try d.prepare(previews[3], renderer: renderer, now: start)
         let json = try #require(try JSONSerialization.jsonObject(with: prepared.json) as? [String: Any])
         #expect((json["recipient"] as? [String: Any])?["email"] as? String == "l@example.cn")

@@ -261,8 +261,10 @@ public struct NoticeRenderer: Sendable {
         guard let rendered = templates.render("\(language)/\(template)", values) else {
             throw MediationError.invalidInput("template \(language)/\(template) is missing")
         }
+        // Blank means spaces and tabs only (checked by hand: Foundation's trimming is slow on Linux).
+        func blank(_ line: String) -> Bool { line.utf8.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
         var lines = rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        while let first = lines.first, first.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeFirst() }
+        while let first = lines.first, blank(first) { lines.removeFirst() }
         var subject = "\(context.dispute.number)"
         if let first = lines.first, first.hasPrefix("Subject:") {
             subject = first.dropFirst("Subject:".count).trimmingCharacters(in: .whitespaces)
@@ -271,9 +273,9 @@ public struct NoticeRenderer: Sendable {
         // Lines left empty by a section that did not apply are dropped; paragraphs keep one blank line.
         var body: [String] = []
         for line in lines {
-            let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
-            if blank && (body.last?.isEmpty ?? true) { continue }
-            body.append(blank ? "" : line)
+            let empty = blank(line)
+            if empty && (body.last?.isEmpty ?? true) { continue }
+            body.append(empty ? "" : line)
         }
         while body.last?.isEmpty == true { body.removeLast() }
         return RenderedNotice(

@@ -276,7 +276,10 @@ public final class OutboxDispatcher: Sendable {
             "language": notice.language, "subject": notice.subject, "text": notice.text,
             "start": ISO8601DateFormatter().string(from: context.session.start),
         ]
-        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
+        // Only a webhook reads the JSON form.
+        let json =
+            setup.withLock({ $0.channels.webhook == nil })
+            ? Data() : (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
         return PreparedMessage(outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json)
     }
 
