@@ -91,6 +91,8 @@ public final class OutboxDispatcher: Sendable {
         while !Task.isCancelled {
             do {
                 while try await deliverDue() > 0 && !Task.isCancelled {}
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("outbox: \(error)")
             }
