@@ -200,16 +200,6 @@ extension AppDatabase {
         }
     }
 
-    /// What a message is rendered from, as the store holds it now.
-    public func noticeContext(message id: Int64) async throws -> NoticeContext {
-        try await read { db in
-            guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
-                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
-            }
-            return try Self.context(Self.message(row), db)
-        }
-    }
-
     /// What many messages are rendered from, read in one transaction; a message whose session is gone is left out.
     public func noticeContexts(messages: [OutboxMessage]) async throws -> [Int64: NoticeContext] {
         try await read { db in
@@ -288,16 +278,6 @@ extension AppDatabase {
             message: message, session: session, dispute: dispute, office: office,
             experts: Dictionary(experts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
             parties: try parties(of: dispute.id, db))
-    }
-
-    /// Records one attempt and moves the message on: sent, failed (tried again at `retryAt`), dead or skipped.
-    public func recordAttempt(
-        message id: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
-    ) async throws {
-        try await recordAttempts([
-            AttemptRecord(
-                message: id, channel: channel, result: result, detail: detail, status: status, retryAt: retryAt)
-        ])
     }
 
     /// Puts a message back to wait until `until` without counting an attempt (quiet hours).

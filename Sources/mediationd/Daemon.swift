@@ -96,7 +96,7 @@ struct Daemon: AsyncParsableCommand {
                 testChannel: { channel, to in
                     try await dispatcher.test(
                         channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
-                        smtp: noticeSettings.smtp)
+                        smtp: noticeSettings.smtp, spool: spool)
                 },
                 outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain,
                 followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),

@@ -327,7 +327,8 @@ extension OutboxDispatcher {
     /// Sends a test message through one channel and reports what it answered.
     ///
     /// - Throws: `invalidInput` for a channel that is not configured.
-    public func test(channel name: String, to: String, channels: ChannelSet, smtp: SMTPSettings?) async throws
+    public func test(channel name: String, to: String, channels: ChannelSet, smtp: SMTPSettings?, spool: String)
+        async throws
         -> (result: String, detail: String)
     {
         let now = clock.now()
@@ -340,7 +341,7 @@ extension OutboxDispatcher {
             }
             channel = SMTPChannel(settings: smtp)
         case "maildir":
-            channel = channels.mail.name == "maildir" ? channels.mail : MaildirChannel(directory: "./var/outbox")
+            channel = MaildirChannel(directory: spool)
         case "webhook":
             guard let c = channels.webhook else { throw MediationError.invalidInput("webhook.url is not configured") }
             channel = c
