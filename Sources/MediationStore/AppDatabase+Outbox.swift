@@ -229,6 +229,29 @@ extension AppDatabase {
         }
     }
 
+    /// Marks sent the messages a channel took before the daemon stopped (from the hand-over journal: outbox id and
+    /// channel), unless their outcome was stored after all. Returns how many it marked.
+    @discardableResult
+    public func recordTaken(_ taken: [(id: Int64, channel: String)], detail: String) async throws -> Int {
+        guard !taken.isEmpty else { return 0 }
+        let now = clock.now()
+        return try await write { db in
+            var marked = 0
+            var seen = Set<Int64>()
+            for (id, channel) in taken where seen.insert(id).inserted {
+                let status = try String.fetchOne(
+                    db, sql: "SELECT status FROM outbox_message WHERE id = ?", arguments: [id])
+                guard let status, status != OutboxStatus.sent.rawValue else { continue }
+                try Self.record(
+                    AttemptRecord(
+                        message: id, channel: channel, result: "sent", detail: detail, status: .sent, retryAt: nil),
+                    db, now: now)
+                marked += 1
+            }
+            return marked
+        }
+    }
+
     static func record(_ a: AttemptRecord, _ db: Database, now: Date) throws {
         if a.status != .skipped {
             try db.cachedExecute(

@@ -73,7 +73,7 @@ struct Daemon: AsyncParsableCommand {
         let dispatcher = OutboxDispatcher(
             db: db, renderer: NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link),
             channels: settings.notices.channels(spool: settings.spoolDirectory), retry: settings.notices.retry,
-            logger: Logger(label: "mediationd.outbox"))
+            logger: Logger(label: "mediationd.outbox"), journal: try handOverJournal(db.path))
         logger.info(
             "notices",
             metadata: [
@@ -138,6 +138,13 @@ struct Daemon: AsyncParsableCommand {
         // The socket is born with the configured mode (bind applies the umask), so it is never wider than asked.
         umask(~settings.socketMode & 0o777)
         try await group.run()
+    }
+}
+
+/// The hand-over journal beside the store (see `HandOverJournal`).
+func handOverJournal(_ store: String) throws -> HandOverJournal {
+    do { return try HandOverJournal(path: store + "-handover") } catch {
+        throw MediationError.unavailable("\(error); check that the store's folder is writable by this daemon's user")
     }
 }
 

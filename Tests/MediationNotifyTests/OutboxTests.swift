@@ -1,6 +1,7 @@
 import Foundation
 import MediationCore
 import MediationStore
+import Synchronization
 import Testing
 
 @testable import MediationNotify
@@ -22,11 +23,20 @@ final class RecordingChannel: NotificationChannel, @unchecked Sendable {
     func accepts(_ message: PreparedMessage) -> Bool { name == "maildir" ? message.mail != nil : true }
 
     func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
-        lock.withLock {
+        let results: [DeliveryResult] = lock.withLock {
             delivered += batch
             return batch.map { _ in answers.isEmpty ? .sent(detail: "ok") : answers.removeFirst() }
         }
+        // As the real channels do: each message taken is noted at once.
+        for (m, r) in zip(batch, results) {
+            if case .sent = r { HandOverJournal.taken?(m.notice.messageID) }
+        }
+        afterDelivery?()
+        return results
     }
+
+    /// Runs after each batch, before the dispatcher stores its outcomes.
+    var afterDelivery: (() -> Void)?
 
     var count: Int { lock.withLock { delivered.count } }
 }
@@ -207,6 +217,68 @@ struct OutboxTests {
         let json = try #require(try JSONSerialization.jsonObject(with: prepared.json) as? [String: Any])
         #expect((json["recipient"] as? [String: Any])?["email"] as? String == "l@example.cn")
         #expect((json["recipient"] as? [String: Any])?["mobile"] == nil)
+    }
+}
+
+/// The hand-over journal: what a channel took is not sent again after a crash that came before the outcomes were
+/// stored.
+struct HandOverJournalTests {
+    let outbox = OutboxTests()
+
+    func journal() throws -> HandOverJournal {
+        try HandOverJournal(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("handover-\(UUID().uuidString)").path)
+    }
+
+    @Test func eachMessageTakenIsNotedBeforeTheOutcomesAreStored_thenTheJournalIsEmptied() async throws {
+        let clock = FixedWallClock(outbox.start)
+        let (db, _) = try await outbox.fixture(clock)
+        let channel = RecordingChannel()
+        let journal = try journal()
+        defer { unlink(journal.path) }
+        let seen = Mutex<[(id: Int64, channel: String)]>([])
+        channel.afterDelivery = { seen.withLock { $0 = journal.taken() } }
+        let d = OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock, journal: journal)
+        #expect(try await d.deliverDue() == 4)
+        let noted = seen.withLock { $0 }
+        let sent = try await db.outbox(OutboxFilter(status: .sent))
+        #expect(Set(noted.map(\.id)) == Set(sent.map(\.id)) && noted.count == 4)
+        #expect(noted.allSatisfy { $0.channel == "maildir" })
+        #expect(journal.taken().isEmpty)
+    }
+
+    @Test func messagesTakenBeforeACrashAreMarkedSentAndNotSentAgain() async throws {
+        let clock = FixedWallClock(outbox.start)
+        let (db, _) = try await outbox.fixture(clock)
+        let pending = try await db.outbox(OutboxFilter(status: .pending)).filter { $0.kind == .notice }
+        #expect(pending.count == 4)
+        // A daemon killed after the server took two notices, before it stored their outcomes.
+        let journal = try journal()
+        defer { unlink(journal.path) }
+        journal.append(pending[0].id, channel: "smtp")
+        journal.append(pending[1].id, channel: "smtp")
+        // A torn line is ignored.
+        let fd = open(journal.path, O_WRONLY | O_APPEND)
+        _ = write(fd, "12", 2)
+        close(fd)
+        let channel = RecordingChannel()
+        let d = OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock, journal: journal)
+        #expect(try await d.deliverDue() == 2)
+        #expect(Set(channel.delivered.map(\.outboxId)) == [pending[2].id, pending[3].id])
+        let (recovered, attempts) = try await db.outboxMessage(pending[0].id)
+        #expect(recovered.status == .sent && recovered.channel == "smtp")
+        #expect(attempts.last?.detail.contains("hand-over journal") == true)
+        #expect(try await db.outbox(OutboxFilter(status: .sent)).filter { $0.kind == .notice }.count == 4)
+        #expect(journal.taken().isEmpty)
+        // Nothing more goes out, whatever the journal said before.
+        #expect(try await d.deliverDue() == 0)
+        #expect(channel.count == 2)
     }
 }
 

@@ -123,6 +123,7 @@ public final class SMTPClient: Sendable {
             }
             if final.code == 421 { throw SMTPSessionError(client.closingMessage(final)) }
             guard final.isCompletion else { return try await refused([(final, "the message data")]) }
+            HandOverJournal.taken?(mail.messageID)
             return .sent(detail: final.summary + note)
         }
 

@@ -118,7 +118,9 @@ public struct WebhookChannel: NotificationChannel {
     public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
         var results: [DeliveryResult] = []
         for m in batch {
-            results.append(await sender.sendWebhook(target, json: m.json, messageID: m.notice.messageID))
+            let result = await sender.sendWebhook(target, json: m.json, messageID: m.notice.messageID)
+            if case .sent = result { HandOverJournal.taken?(m.notice.messageID) }
+            results.append(result)
         }
         return results
     }
@@ -140,7 +142,11 @@ public struct RobotChannel: NotificationChannel {
 
     public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
         var results: [DeliveryResult] = []
-        for m in batch { results.append(await sender.sendRobot(target, m.chat)) }
+        for m in batch {
+            let result = await sender.sendRobot(target, m.chat)
+            if case .sent = result { HandOverJournal.taken?(m.notice.messageID) }
+            results.append(result)
+        }
         return results
     }
 }

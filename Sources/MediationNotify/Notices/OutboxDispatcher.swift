@@ -61,15 +61,27 @@ public final class OutboxDispatcher: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let journal: HandOverJournal?
+    /// When the last change that queued messages woke the loop (monotonic nanoseconds).
+    private let lastWake = Atomic<UInt64>(0)
+    /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
+    private let settle: (quiet: Duration, atMost: Duration)
 
+    /// `journal` notes each message a channel takes at once (see `HandOverJournal`); nil keeps only the
+    /// end-of-pass record. `settle` lets a burst of bookings finish before their notices are rendered and sent on the
+    /// same cores: the loop waits until no change has come for `quiet`, but never longer than `atMost`.
     public init(
         db: AppDatabase, renderer: NoticeRenderer, channels: ChannelSet, retry: RetryPolicy,
-        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "mediationd.outbox")
+        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "mediationd.outbox"),
+        journal: HandOverJournal? = nil,
+        settle: (quiet: Duration, atMost: Duration) = (.milliseconds(200), .seconds(5))
     ) {
         self.db = db
         self.setup = Mutex(Setup(renderer: renderer, channels: channels, retry: retry))
         self.clock = clock
         self.logger = logger
+        self.journal = journal
+        self.settle = settle
     }
 
     /// New templates and channels (SIGHUP).
@@ -84,13 +96,34 @@ public final class OutboxDispatcher: Sendable {
     public var channels: ChannelSet { setup.withLock { $0.channels } }
 
     /// Asks the loop to look at the outbox now (after a booking, say).
-    public func wake() { wakeups.continuation.yield() }
+    public func wake() {
+        lastWake.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        wakeups.continuation.yield()
+    }
+
+    /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`.
+    private func settled() async throws {
+        let quiet =
+            UInt64(settle.quiet.components.seconds) * 1_000_000_000
+            + UInt64(settle.quiet.components.attoseconds / 1_000_000_000)
+        let atMost =
+            UInt64(settle.atMost.components.seconds) * 1_000_000_000
+            + UInt64(settle.atMost.components.attoseconds / 1_000_000_000)
+        let start = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let since = now &- lastWake.load(ordering: .relaxed)
+            guard since < quiet, now - start < atMost else { return }
+            try await Task.sleep(for: .nanoseconds(Int64(min(quiet - since, atMost - (now - start)))))
+        }
+    }
 
     /// Delivers until cancelled: every due message, then sleeps until the next one falls due (at most `poll`).
     public func run(poll: Duration = .seconds(1)) async {
         while !Task.isCancelled {
             do {
-                while try await deliverDue() > 0 && !Task.isCancelled {}
+                try await settled()
+                while try await deliverDue() > 0 && !Task.isCancelled { try await settled() }
             } catch is CancellationError {
                 return
             } catch {
@@ -120,6 +153,15 @@ public final class OutboxDispatcher: Sendable {
     /// stored in one more, so a pass costs two commits whatever its size. Returns how many were handled.
     @discardableResult
     public func deliverDue(limit: Int = 200) async throws -> Int {
+        if let journal {
+            let taken = journal.taken()
+            if !taken.isEmpty {
+                let marked = try await db.recordTaken(
+                    taken, detail: "taken by the channel before the daemon stopped (from the hand-over journal)")
+                journal.clear()
+                if marked > 0 { logger.notice("outbox: \(marked) message(s) taken before a restart marked sent") }
+            }
+        }
         let due = try await db.dueMessages(limit: limit)
         guard !due.isEmpty else { return 0 }
         let current = setup.withLock { $0 }
@@ -178,7 +220,20 @@ public final class OutboxDispatcher: Sendable {
         }
         for name in order {
             guard let (channel, items) = byChannel[name] else { continue }
-            let results = await channel.deliver(items.map(\.0))
+            let results: [DeliveryResult]
+            if let journal {
+                var ids: [String: Int64] = [:]
+                for (prepared, _) in items {
+                    ids[prepared.notice.messageID] = prepared.outboxId
+                    if let mail = prepared.mail { ids[mail.messageID] = prepared.outboxId }
+                }
+                let noted: @Sendable (String) -> Void = { [ids] messageID in
+                    if let id = ids[messageID] { journal.append(id, channel: name) }
+                }
+                results = await HandOverJournal.$taken.withValue(noted) { await channel.deliver(items.map(\.0)) }
+            } else {
+                results = await channel.deliver(items.map(\.0))
+            }
             for ((prepared, fallbacks), result) in zip(items, results) {
                 guard let message = due.first(where: { $0.id == prepared.outboxId }) else { continue }
                 outcomes.append(
@@ -186,6 +241,7 @@ public final class OutboxDispatcher: Sendable {
             }
         }
         try await db.recordAttempts(outcomes)
+        journal?.clear()
         return due.count
     }
 
