@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps generate python-env build run test bench format lint clean
+.PHONY: all deps generate python-env build run test crashtest bench format lint clean
 
 all: build
 
@@ -28,6 +28,12 @@ python-env: deps
 test: deps generate python-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The crash harness at full length: booking storms, SIGKILL at random moments, restarts (make test runs 5 cycles).
+CRASH_CYCLES ?= 50
+crashtest: deps generate python-env
+	$(SWIFT) build --build-tests
+	CRASH_CYCLES=$(CRASH_CYCLES) $(SWIFT) test --skip-build --filter CrashHarnessTests
 
 ## Benchmarks on a release build; figures go to stdout.
 bench: deps generate python-env

@@ -64,6 +64,8 @@ extension APIHandler {
     }
 
     func recordOutcome(_ input: Operations.RecordOutcome.Input) async throws -> Operations.RecordOutcome.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let result = OutcomeResult(parsing: b.result) else {
             throw MediationError.invalidInput(

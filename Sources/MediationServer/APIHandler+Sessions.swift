@@ -89,6 +89,8 @@ extension APIHandler {
     }
 
     func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let booked: BookedSession
         switch (b.option, b.start) {
@@ -148,6 +150,8 @@ extension APIHandler {
     func rescheduleSession(_ input: Operations.RescheduleSession.Input) async throws
         -> Operations.RescheduleSession.Output
     {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
@@ -158,12 +162,16 @@ extension APIHandler {
     }
 
     func cancelSession(_ input: Operations.CancelSession.Input) async throws -> Operations.CancelSession.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.cancel(session: input.path.session, reason: b.reason, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }
 
     func markSession(_ input: Operations.MarkSession.Input) async throws -> Operations.MarkSession.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
             throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
@@ -177,6 +185,8 @@ extension APIHandler {
     }
 
     func rsvpSession(_ input: Operations.RsvpSession.Input) async throws -> Operations.RsvpSession.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let answer = Invitation(parsing: b.answer) else {
             throw MediationError.invalidInput("answer '\(b.answer)' is not accepted, declined or pending")
@@ -194,6 +204,8 @@ extension APIHandler {
     }
 
     func replaceMember(_ input: Operations.ReplaceMember.Input) async throws -> Operations.ReplaceMember.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.replace(
             session: input.path.session, expert: b.expert, with: b.with, rules: info.rules, actor: actor)

@@ -24,6 +24,10 @@ public struct ServerInfo: Sendable {
     public var testChannel: @Sendable (String, String) async throws -> (result: String, detail: String)
     /// Tells the dispatcher the outbox has new messages.
     public var outboxChanged: @Sendable () -> Void
+    /// Tell the dispatcher that a change which queues messages (a booking, say) has begun and has ended, so that it
+    /// renders and sends while no such change is in flight (see `OutboxDispatcher`'s `settle`).
+    public var changeStarted: @Sendable () -> Void
+    public var changeEnded: @Sendable () -> Void
     /// The right-hand side of Message-IDs (`notices.domain`).
     public var noticeDomain: String
     /// When follow-up visits fall after an agreement (`followups.*`).
@@ -43,7 +47,8 @@ public struct ServerInfo: Sendable {
             channel, _ in
             throw MediationError.unavailable("channel \(channel) is not configured in this daemon")
         },
-        outboxChanged: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
+        outboxChanged: @escaping @Sendable () -> Void = {}, changeStarted: @escaping @Sendable () -> Void = {},
+        changeEnded: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
         followUps: FollowUpPolicy = FollowUpPolicy(),
         checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] }
     ) {
@@ -53,6 +58,8 @@ public struct ServerInfo: Sendable {
         self.previewNotices = previewNotices
         self.testChannel = testChannel
         self.outboxChanged = outboxChanged
+        self.changeStarted = changeStarted
+        self.changeEnded = changeEnded
         self.roomLink = roomLink
         self.startedAt = startedAt
         self.clock = clock

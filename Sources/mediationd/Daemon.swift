@@ -98,7 +98,8 @@ struct Daemon: AsyncParsableCommand {
                         channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
                         smtp: noticeSettings.smtp, spool: spool)
                 },
-                outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain,
+                outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
+                changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
                 followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {

@@ -282,6 +282,57 @@ struct HandOverJournalTests {
     }
 }
 
+/// The loop holds its notices while bookings are in flight, so a burst is booked first; never longer than `atMost`.
+struct SettleTests {
+    let outbox = OutboxTests()
+
+    func waitFor(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func noticesWaitWhileAChangeIsInFlight_andGoOutOnceItEnds() async throws {
+        let clock = FixedWallClock(outbox.start)
+        let (db, _) = try await outbox.fixture(clock)
+        let channel = RecordingChannel()
+        let d = OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock,
+            settle: (.milliseconds(100), .seconds(30)))
+        d.changeStarted()
+        d.wake()
+        let loop = Task { await d.run(poll: .milliseconds(50)) }
+        defer { loop.cancel() }
+        // Four notices are due, but a change is in flight: nothing goes out.
+        #expect(try await waitFor(0.6) { channel.count > 0 } == false)
+        d.changeEnded()
+        #expect(try await waitFor(10) { channel.count == 4 })
+    }
+
+    @Test func aChangeThatNeverEndsHoldsNoticesNoLongerThanAtMost() async throws {
+        let clock = FixedWallClock(outbox.start)
+        let (db, _) = try await outbox.fixture(clock)
+        let channel = RecordingChannel()
+        let d = OutboxDispatcher(
+            db: db,
+            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
+            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock,
+            settle: (.milliseconds(100), .milliseconds(400)))
+        d.changeStarted()
+        d.wake()
+        let started = Date()
+        let loop = Task { await d.run(poll: .milliseconds(50)) }
+        defer { loop.cancel() }
+        #expect(try await waitFor(10) { channel.count == 4 })
+        #expect(Date().timeIntervalSince(started) >= 0.4)
+    }
+}
+
 /// Panel changes, answers and the choice of channel.
 struct OutboxPanelTests {
     let base = OutboxTests()

@@ -64,17 +64,20 @@ public final class OutboxDispatcher: Sendable {
     private let journal: HandOverJournal?
     /// When the last change that queued messages woke the loop (monotonic nanoseconds).
     private let lastWake = Atomic<UInt64>(0)
+    /// Changes that queue messages, begun and not yet ended.
+    private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
     private let settle: (quiet: Duration, atMost: Duration)
 
     /// `journal` notes each message a channel takes at once (see `HandOverJournal`); nil keeps only the
     /// end-of-pass record. `settle` lets a burst of bookings finish before their notices are rendered and sent on the
-    /// same cores: the loop waits until no change has come for `quiet`, but never longer than `atMost`.
+    /// same cores: the loop waits while a change is in flight and until none has ended for `quiet`, but never
+    /// longer than `atMost`.
     public init(
         db: AppDatabase, renderer: NoticeRenderer, channels: ChannelSet, retry: RetryPolicy,
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "mediationd.outbox"),
         journal: HandOverJournal? = nil,
-        settle: (quiet: Duration, atMost: Duration) = (.milliseconds(200), .seconds(5))
+        settle: (quiet: Duration, atMost: Duration) = (.milliseconds(500), .seconds(10))
     ) {
         self.db = db
         self.setup = Mutex(Setup(renderer: renderer, channels: channels, retry: retry))
@@ -101,6 +104,15 @@ public final class OutboxDispatcher: Sendable {
         wakeups.continuation.yield()
     }
 
+    /// A change that queues messages (a booking, say) has begun: the loop holds off until it ends.
+    public func changeStarted() { changesInFlight.add(1, ordering: .relaxed) }
+
+    /// The change has ended (committed or not); the loop looks at the outbox once changes settle.
+    public func changeEnded() {
+        changesInFlight.subtract(1, ordering: .relaxed)
+        wake()
+    }
+
     /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`.
     private func settled() async throws {
         let quiet =
@@ -113,8 +125,10 @@ public final class OutboxDispatcher: Sendable {
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             let since = now &- lastWake.load(ordering: .relaxed)
-            guard since < quiet, now - start < atMost else { return }
-            try await Task.sleep(for: .nanoseconds(Int64(min(quiet - since, atMost - (now - start)))))
+            let busy = changesInFlight.load(ordering: .relaxed) > 0
+            guard busy || since < quiet, now - start < atMost else { return }
+            let pause = busy ? min(quiet, 10_000_000) : quiet - since
+            try await Task.sleep(for: .nanoseconds(Int64(min(pause, atMost - (now - start)))))
         }
     }
 
