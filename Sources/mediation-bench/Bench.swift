@@ -37,7 +37,9 @@ struct Bench: ParsableCommand {
         env["MEDIATIOND_SPOOL_DIRECTORY"] = dir.appendingPathComponent("outbox").path
         env["MEDIATIOND_LOG_LEVEL"] = "warning"
         daemon.environment = env
-        daemon.standardError = FileHandle.nullDevice
+        daemon.standardError =
+            ProcessInfo.processInfo.environment["BENCH_DAEMON_LOG"].flatMap { FileHandle(forWritingAtPath: $0) }
+            ?? FileHandle.nullDevice
         try daemon.run()
         defer {
             daemon.terminate()

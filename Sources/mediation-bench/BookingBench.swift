@@ -20,12 +20,13 @@ enum BookingBench {
                 "--socket", socket, "office", "add", "benchbook", "--name", "booking bench", "--prefix", "BB",
                 "--hours", "mon-sun 00:00-24:00",
             ])
-        var roster = ["name,role,mobile,offices,weekly_hours,max_per_day,max_per_week"]
+        // Each expert has mail, so each booking's three notices are rendered, with their invites, and written.
+        var roster = ["name,role,mobile,email,offices,weekly_hours,max_per_day,max_per_week"]
         let trios = clients * triosPerClient
         for c in 0..<trios {
             for (r, role) in ["legal_officer", "lawyer", "community_staff"].enumerated() {
                 roster.append(
-                    "bb\(c)-\(r),\(role),1\(String(format: "%010d", 5_000_000_000 + c * 10 + r)),benchbook,"
+                    "bb\(c)-\(r),\(role),1\(String(format: "%010d", 5_000_000_000 + c * 10 + r)),bb\(c)-\(r)@bench.example,benchbook,"
                         + "mon-sun 00:00-24:00,24,100")
             }
         }
@@ -79,6 +80,7 @@ enum BookingBench {
         }
         let baseline = Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         let sentBefore = try outboxCounts(socket: socket)["sent"] ?? 0
+        guard try outboxCounts(socket: socket)["dead"] ?? 0 == 0 else { throw BenchError("dead messages before") }
         let failures = Atomic(0)
         let cpuBefore = cpuSeconds(daemon)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -102,7 +104,10 @@ enum BookingBench {
         let expected = disputes * 3
         let patience = Date().addingTimeInterval(300)
         while try (outboxCounts(socket: socket)["sent"] ?? 0) - sentBefore < expected {
-            guard Date() < patience else { throw BenchError("the bookings' \(expected) notices did not all go out") }
+            let counts = try outboxCounts(socket: socket)
+            guard counts["dead"] ?? 0 == 0, Date() < patience else {
+                throw BenchError("the bookings' \(expected) notices did not all go out: \(counts)")
+            }
             usleep(50_000)
         }
         let drained = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

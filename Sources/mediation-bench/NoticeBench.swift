@@ -128,9 +128,9 @@ struct TimedChannel: NotificationChannel {
     var name: String { inner.name }
     var keepsQuietHours: Bool { inner.keepsQuietHours }
     func accepts(_ message: PreparedMessage) -> Bool { inner.accepts(message) }
-    func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async -> [DeliveryResult] {
         let start = DispatchTime.now().uptimeNanoseconds
-        let results = await inner.deliver(batch)
+        let results = await inner.deliver(batch, taken: taken)
         let spent = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         Self.total.set(Self.total.value + spent)
         return results

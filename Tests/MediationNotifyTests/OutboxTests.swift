@@ -22,14 +22,14 @@ final class RecordingChannel: NotificationChannel, @unchecked Sendable {
 
     func accepts(_ message: PreparedMessage) -> Bool { name == "maildir" ? message.mail != nil : true }
 
-    func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async -> [DeliveryResult] {
         let results: [DeliveryResult] = lock.withLock {
             delivered += batch
             return batch.map { _ in answers.isEmpty ? .sent(detail: "ok") : answers.removeFirst() }
         }
         // As the real channels do: each message taken is noted at once.
         for (m, r) in zip(batch, results) {
-            if case .sent = r { HandOverJournal.taken?(m.notice.messageID) }
+            if case .sent = r { taken(m.notice.messageID) }
         }
         afterDelivery?()
         return results

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import MediationNotify
@@ -144,8 +145,12 @@ import Testing
             Self.mail(4, to: [MailAddress("wang@example.org")], cc: [MailAddress("gone@example.org")]),
             Self.mail(5),
         ]
-        let results = await SMTPClient(settings: try settings(peer, .starttls)).send(mails)
+        let taken = Mutex<[String]>([])
+        let results = await SMTPClient(settings: try settings(peer, .starttls)).send(
+            mails, taken: { id in taken.withLock { $0.append(id) } })
         try #require(results.count == 5)
+        // Each accepted message is reported as taken the moment the server accepts it; refused ones are not.
+        #expect(taken.withLock { $0 } == ["<outbox-1@mediation.local>", "<outbox-5@mediation.local>"])
         #expect(results[0].isSent)
         #expect(
             results[1]

@@ -43,8 +43,11 @@ public final class SMTPClient: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    /// Delivers `mails` over one connection; returns one result per mail, in order.
-    public func send(_ mails: [OutgoingMail]) async -> [DeliveryResult] {
+    /// Delivers `mails` over one connection; returns one result per mail, in order. `taken` hears each mail's
+    /// Message-ID as soon as the server has accepted it.
+    public func send(_ mails: [OutgoingMail], taken: @escaping @Sendable (String) -> Void = { _ in }) async
+        -> [DeliveryResult]
+    {
         guard !mails.isEmpty else { return [] }
         var results: [DeliveryResult] = []
         results.reserveCapacity(mails.count)
@@ -53,7 +56,9 @@ public final class SMTPClient: Sendable {
             let session = try await openSession()
             connection = session.connection
             for mail in mails {
-                results.append(try await session.deliver(mail))
+                let result = try await session.deliver(mail)
+                if case .sent = result { taken(mail.messageID) }
+                results.append(result)
             }
             _ = try? await session.connection.command("QUIT")
         } catch {
@@ -123,7 +128,6 @@ public final class SMTPClient: Sendable {
             }
             if final.code == 421 { throw SMTPSessionError(client.closingMessage(final)) }
             guard final.isCompletion else { return try await refused([(final, "the message data")]) }
-            HandOverJournal.taken?(mail.messageID)
             return .sent(detail: final.summary + note)
         }
 

@@ -17,9 +17,18 @@ public protocol NotificationChannel: Sendable {
     var name: String { get }
     /// Whether the channel can carry this message at all (an address, a mobile to mention).
     func accepts(_ message: PreparedMessage) -> Bool
-    func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult]
+    /// Delivers a batch; calls `taken` with a message's Message-ID the moment the other side has taken it (before
+    /// the batch ends), so the dispatcher can note it at once (see `HandOverJournal`).
+    func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async -> [DeliveryResult]
     /// Chat channels keep quiet hours; mail does not.
     var keepsQuietHours: Bool { get }
+}
+
+extension NotificationChannel {
+    /// Delivers a batch without noting what was taken.
+    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+        await deliver(batch, taken: { _ in })
+    }
 }
 
 /// The embedded default: every mail written as an `.eml` file under the spool folder, so a newcomer sees every
@@ -34,7 +43,10 @@ public struct MaildirChannel: NotificationChannel {
 
     public func accepts(_ message: PreparedMessage) -> Bool { message.mail != nil }
 
-    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    /// A file per Message-ID: writing one again replaces it, so nothing needs noting.
+    public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
+        -> [DeliveryResult]
+    {
         let fm = FileManager.default
         let tmp = (directory as NSString).appendingPathComponent("tmp")
         let new = (directory as NSString).appendingPathComponent("new")
@@ -82,17 +94,19 @@ public struct SMTPChannel: NotificationChannel {
 
     public func accepts(_ message: PreparedMessage) -> Bool { message.mail != nil }
 
-    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
+        -> [DeliveryResult]
+    {
         let mails = batch.compactMap(\.mail)
         guard mails.count == batch.count else { return batch.map { _ in .permanent("no mail form") } }
         // At least 25 messages per connection: a handful goes over one.
         let lanes = min(connections, max(1, mails.count / 25))
-        guard lanes > 1 else { return await client.send(mails) }
+        guard lanes > 1 else { return await client.send(mails, taken: taken) }
         let size = (mails.count + lanes - 1) / lanes
         let chunks = stride(from: 0, to: mails.count, by: size).map { Array(mails[$0..<min($0 + size, mails.count)]) }
         return await withTaskGroup(of: (Int, [DeliveryResult]).self) { group in
             for (i, chunk) in chunks.enumerated() {
-                group.addTask { [client] in (i, await client.send(chunk)) }
+                group.addTask { [client] in (i, await client.send(chunk, taken: taken)) }
             }
             var results = [[DeliveryResult]](repeating: [], count: chunks.count)
             for await (i, r) in group { results[i] = r }
@@ -115,11 +129,13 @@ public struct WebhookChannel: NotificationChannel {
 
     public func accepts(_ message: PreparedMessage) -> Bool { true }
 
-    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
+        -> [DeliveryResult]
+    {
         var results: [DeliveryResult] = []
         for m in batch {
             let result = await sender.sendWebhook(target, json: m.json, messageID: m.notice.messageID)
-            if case .sent = result { HandOverJournal.taken?(m.notice.messageID) }
+            if case .sent = result { taken(m.notice.messageID) }
             results.append(result)
         }
         return results
@@ -140,11 +156,13 @@ public struct RobotChannel: NotificationChannel {
 
     public func accepts(_ message: PreparedMessage) -> Bool { message.notice.recipientMobile != nil }
 
-    public func deliver(_ batch: [PreparedMessage]) async -> [DeliveryResult] {
+    public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
+        -> [DeliveryResult]
+    {
         var results: [DeliveryResult] = []
         for m in batch {
             let result = await sender.sendRobot(target, m.chat)
-            if case .sent = result { HandOverJournal.taken?(m.notice.messageID) }
+            if case .sent = result { taken(m.notice.messageID) }
             results.append(result)
         }
         return results

@@ -52,10 +52,6 @@ public final class HandOverJournal: Sendable {
         descriptor.withLock { fd in _ = ftruncate(fd, 0) }
     }
 
-    /// Called by a channel with a message's Message-ID when the message has been taken. Set by the dispatcher
-    /// around a pass's deliveries, so channels need no extra parameter.
-    @TaskLocal public static var taken: (@Sendable (String) -> Void)?
-
     struct JournalError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }

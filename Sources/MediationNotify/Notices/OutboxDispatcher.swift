@@ -244,7 +244,7 @@ public final class OutboxDispatcher: Sendable {
                 let noted: @Sendable (String) -> Void = { [ids] messageID in
                     if let id = ids[messageID] { journal.append(id, channel: name) }
                 }
-                results = await HandOverJournal.$taken.withValue(noted) { await channel.deliver(items.map(\.0)) }
+                results = await channel.deliver(items.map(\.0), taken: noted)
             } else {
                 results = await channel.deliver(items.map(\.0))
             }
