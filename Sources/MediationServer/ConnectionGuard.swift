@@ -213,29 +213,59 @@ final class RequestBoundaryHandler: ChannelDuplexHandler, RemovableChannelHandle
 }
 
 /// Keeps the server accepting when an accept fails for want of file descriptors or memory. NIO reports such
-/// failures through the listening channel, where they would otherwise end the server's stream of connections.
-final class AcceptErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// failures through the listening channel, where they would otherwise end the server's stream of connections;
+/// and the kernel keeps offering the pending connection, so accepting pauses a moment instead of spinning.
+final class AcceptErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = any Channel
+    typealias OutboundIn = Never
+    typealias OutboundOut = Never
 
     private let logger: Logger
+    private let pause: TimeAmount
+    private var paused = false
+    private var readWanted = false
     private var lastLogged: NIODeadline?
     private var unlogged = 0
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, pause: TimeAmount = .milliseconds(100)) {
+        self.logger = logger
+        self.pause = pause
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard !paused else {
+            readWanted = true
+            return
+        }
+        context.read()
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let io = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED].contains(io.errnoCode)
         else { return context.fireErrorCaught(error) }
-        // The kernel keeps offering the pending connection, so the same failure repeats: one line a second.
         let now = NIODeadline.now()
         if let lastLogged, now - lastLogged < .seconds(1) {
             unlogged += 1
-            return
+        } else {
+            lastLogged = now
+            logger.error(
+                "cannot accept a connection; raise the file limit (LimitNOFILE) or lower socket.max_connections",
+                metadata: ["why": "\(io.description)", "repeats since last line": "\(unlogged)"])
+            unlogged = 0
         }
-        lastLogged = now
-        logger.error(
-            "cannot accept a connection; raise the file limit (LimitNOFILE) or lower socket.max_connections",
-            metadata: ["why": "\(io.description)", "repeats since last line": "\(unlogged)"])
-        unlogged = 0
+        guard !paused else { return }
+        paused = true
+        // With autoRead the channel reads again by itself, past `read(context:)`: switch it off for the pause.
+        let options = context.channel.syncOptions
+        let autoRead = (try? options?.getOption(ChannelOptions.autoRead)) ?? false
+        if autoRead { try? options?.setOption(ChannelOptions.autoRead, value: false) }
+        context.eventLoop.assumeIsolated().scheduleTask(in: pause) { [self] in
+            paused = false
+            if autoRead { try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true) }
+            if readWanted {
+                readWanted = false
+                context.read()
+            }
+        }
     }
 }
