@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps generate python-env build run test crashtest bench format lint clean
+.PHONY: all deps generate python-env build run test crashtest fuzz bench format lint clean
 
 all: build
 
@@ -20,7 +20,7 @@ build: deps generate
 run: build
 	$(BIN)/mediationd
 
-## The Python peers the tests use (PyJWT, icalendar, aiosmtpd) in ./.venv; quiet when already set up.
+## The Python peers the tests use (PyJWT, icalendar, aiosmtpd, schemathesis) in ./.venv; quiet when already set up.
 python-env: deps
 	@./scripts/python-env.sh
 
@@ -34,6 +34,12 @@ CRASH_CYCLES ?= 50
 crashtest: deps generate python-env
 	$(SWIFT) build --build-tests
 	CRASH_CYCLES=$(CRASH_CYCLES) $(SWIFT) test --skip-build --filter CrashHarnessTests
+
+## Hostile input at full length: schemathesis (at least 1,000 generated cases through a socat bridge) and the abuse
+## cases (10 MB bodies, deep JSON, 1,000 idle connections, a slow header); cases, p99 and memory go to stdout.
+fuzz: deps generate python-env
+	$(SWIFT) build --build-tests
+	MEDIATION_FUZZ=full $(SWIFT) test --skip-build --filter HostileInputEndToEndTests
 
 ## Benchmarks on a release build; figures go to stdout.
 bench: deps generate python-env

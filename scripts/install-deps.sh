@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is there.
 set -eu
 need=""
-for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv openssl; do
+for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv openssl socat; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Prepares the Python environment the tests use for real peers (a JWT verifier, an iCalendar parser, an SMTP
-# server): `.venv` in the repository root with pyjwt, icalendar and aiosmtpd.
+# server, an API fuzzer): `.venv` in the repository root with pyjwt, icalendar, aiosmtpd and schemathesis.
 # Idempotent: prints nothing when the environment is already complete.
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 venv="$root/.venv"
 py="$venv/bin/python"
-packages="pyjwt icalendar aiosmtpd"
-modules="jwt icalendar aiosmtpd"
+packages="pyjwt icalendar aiosmtpd schemathesis==4.32.5"
+modules="jwt icalendar aiosmtpd schemathesis"
 
 have_all() {
     [ -x "$py" ] || return 1

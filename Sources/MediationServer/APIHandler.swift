@@ -73,6 +73,8 @@ public struct ServerInfo: Sendable {
 struct APIHandler: APIProtocol {
     let db: AppDatabase
     let info: ServerInfo
+    /// The access middleware has already refused larger bodies (`socket.max_body_kib`).
+    var maxBodyBytes = ServerLimits().maxBodyBytes
 
     // MARK: Daemon
 
@@ -298,7 +300,7 @@ struct APIHandler: APIProtocol {
 
     func importRoster(_ input: Operations.ImportRoster.Input) async throws -> Operations.ImportRoster.Output {
         guard case .csv(let body) = input.body else { throw unsupportedBody() }
-        let bytes = try await [UInt8](collecting: body, upTo: ServerLimits.maxBodyBytes)
+        let bytes = try await [UInt8](collecting: body, upTo: maxBodyBytes)
         // Offices are checked while reading, so one answer lists every problem of every line.
         let known = Set(try await db.offices().map(\.id))
         let rows = try Roster.read(bytes, knownOffices: known)

@@ -72,15 +72,31 @@ enum ErrorMapping {
         }
     }
 
+    /// The 413 answer's error, naming the limit.
+    static func tooLarge(_ maxBodyBytes: Int) -> MediationError {
+        MediationError(
+            .payloadTooLarge,
+            "the request body is larger than \(maxBodyBytes / 1024) KiB (socket.max_body_kib); send less "
+                + "(split a roster into parts)")
+    }
+
     /// Classifies any error thrown while serving `request`.
-    static func classify(_ error: any Error, request: Request) -> (HTTPResponse.Status, String, MediationError?) {
+    static func classify(_ error: any Error, request: Request, maxBodyBytes: Int = ServerLimits().maxBodyBytes)
+        -> (HTTPResponse.Status, String, MediationError?)
+    {
         switch error {
         case let e as MediationError:
             return (status(e.kind), e.kind.rawValue, e)
         case let e as ServerError:
-            if let inner = e.underlyingError as? MediationError { return classify(inner, request: request) }
-            if let inner = e.underlyingError as? HTTPError { return classify(inner, request: request) }
-            if e.underlyingError is NIOTooManyBytesError { return classify(e.underlyingError, request: request) }
+            if let inner = e.underlyingError as? MediationError {
+                return classify(inner, request: request, maxBodyBytes: maxBodyBytes)
+            }
+            if let inner = e.underlyingError as? HTTPError {
+                return classify(inner, request: request, maxBodyBytes: maxBodyBytes)
+            }
+            if e.underlyingError is NIOTooManyBytesError {
+                return classify(e.underlyingError, request: request, maxBodyBytes: maxBodyBytes)
+            }
             if e.operationInput == nil {
                 // Failed while reading the request: the caller sent something the contract does not allow.
                 let why = describe(e.underlyingError, request: request, operation: e.operationID)
@@ -113,13 +129,7 @@ enum ErrorMapping {
                         details: resourcePaths)
                 )
             case .contentTooLarge:
-                return (
-                    .contentTooLarge, "payload_too_large",
-                    MediationError(
-                        .payloadTooLarge,
-                        "the request body is larger than \(ServerLimits.maxBodyBytes / 1024) KiB; send less (split a roster into parts)"
-                    )
-                )
+                return (.contentTooLarge, "payload_too_large", tooLarge(maxBodyBytes))
             case .methodNotAllowed:
                 return (
                     .methodNotAllowed, "invalid_input",
@@ -133,7 +143,7 @@ enum ErrorMapping {
             }
         case is NIOTooManyBytesError:
             // A chunked body that grew past the limit while being collected.
-            return classify(HTTPError(.contentTooLarge), request: request)
+            return classify(HTTPError(.contentTooLarge), request: request, maxBodyBytes: maxBodyBytes)
         case let e as DecodingError:
             return (.badRequest, "invalid_input", .invalidInput("the request could not be read: \(describe(e))"))
         default:
@@ -211,13 +221,17 @@ enum ErrorMapping {
         return name
     }
 
-    static func response(status: HTTPResponse.Status, code: String, message: String, details: [String]) -> Response {
+    /// The JSON error body: `{"error": {"code", "message", "details"}}`.
+    static func body(code: String, message: String, details: [String]) -> Data {
         let body = Body(error: .init(code: code, message: message, details: details))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data =
-            (try? encoder.encode(body))
+        return (try? encoder.encode(body))
             ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
+    }
+
+    static func response(status: HTTPResponse.Status, code: String, message: String, details: [String]) -> Response {
+        let data = body(code: code, message: message, details: details)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -226,15 +240,18 @@ enum ErrorMapping {
 
 /// Turns every error into the JSON error body; logs what is unexpected.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    var limits = ServerLimits()
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         do {
             return try await next(request, context)
         } catch {
-            let (status, code, mapped) = ErrorMapping.classify(error, request: request)
+            let (status, code, mapped) = ErrorMapping.classify(
+                error, request: request, maxBodyBytes: limits.maxBodyBytes)
             if let mapped {
-                if status == .forbidden {
+                if status == .forbidden || status == .contentTooLarge {
                     context.logger.notice(
                         "refused", metadata: ["path": "\(request.uri.path)", "why": "\(mapped.message)"])
                 }
@@ -251,9 +268,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Refuses browsers and unknown callers, checks the role a route needs, and caps the body size.
+/// Refuses browsers and unknown callers, checks the role a route needs, caps the body size, and refuses JSON
+/// that is not UTF-8 or nests too deep before a decoder sees it.
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
+    var limits = ServerLimits()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -276,11 +295,19 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
                     + "Ask an administrator to add the user to one of: \(groups(for: needed))")
         }
         var request = request
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
-            throw HTTPError(.contentTooLarge)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBodyBytes {
+            throw ErrorMapping.tooLarge(limits.maxBodyBytes)
         }
         if request.method != .get && request.method != .head {
-            _ = try await request.collectBody(upTo: ServerLimits.maxBodyBytes)
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: limits.maxBodyBytes) } catch is NIOTooManyBytesError {
+                throw ErrorMapping.tooLarge(limits.maxBodyBytes)
+            }
+            if let type = request.headers[.contentType], type.lowercased().contains("json"),
+                let problem = JSONShape.problem(body.readableBytesView, maxDepth: ServerLimits.maxJSONDepth)
+            {
+                throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
+            }
         }
         return try await Caller.$current.withValue(caller) { try await next(request, context) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MediationAPI
 import MediationCore
@@ -11,35 +12,49 @@ import OpenAPIRuntime
 /// Builds the daemon's HTTP application.
 public enum MediationServer {
     /// The router with every route and middleware; tests drive it in process.
-    public static func router(db: AppDatabase, policy: AccessPolicy, info: ServerInfo) throws -> Router<
-        MediationRequestContext
-    > {
+    public static func router(
+        db: AppDatabase, policy: AccessPolicy, info: ServerInfo, limits: ServerLimits = ServerLimits()
+    ) throws -> Router<MediationRequestContext> {
         // HEAD is answered wherever GET is, with the same status and headers.
         let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(policy: policy))
+        router.add(middleware: ErrorMiddleware(limits: limits))
+        router.add(middleware: AccessMiddleware(policy: policy, limits: limits))
         // Compact JSON (a 2,000-expert listing is half the bytes of pretty-printed), keys sorted so scripts can
         // diff answers, slashes unescaped so zones read Asia/Shanghai.
-        try APIHandler(db: db, info: info).registerHandlers(
+        try APIHandler(db: db, info: info, maxBodyBytes: limits.maxBodyBytes).registerHandlers(
             on: router,
             configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
         return router
     }
 
-    /// The application bound to a Unix socket. `onReady` runs once the socket accepts connections.
+    /// The application bound to a Unix socket, within `limits`. `onReady` runs once the socket accepts
+    /// connections.
     public static func application(
-        socketPath: String, db: AppDatabase, policy: AccessPolicy, info: ServerInfo, idleTimeout: Duration,
+        socketPath: String, db: AppDatabase, policy: AccessPolicy, info: ServerInfo, limits: ServerLimits,
         logger: Logger, onReady: @escaping @Sendable () async -> Void
     ) throws -> some ApplicationProtocol {
-        let router = try router(db: db, policy: policy, info: info)
-        let seconds = Int64(idleTimeout.components.seconds)
+        let router = try router(db: db, policy: policy, info: info, limits: limits)
+        let idle = TimeAmount(limits.idleTimeout)
+        let gate = ConnectionGate(limit: limits.maxConnections)
+        let server = HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                http1: HTTP1Channel(
+                    responder: responder,
+                    configuration: .init(
+                        additionalChannelHandlers: [PeerCredentialsHandler(), RequestBoundaryHandler()],
+                        idleTimeout: max(idle, .seconds(1)))),
+                gate: gate, headerTimeout: limits.headerTimeout, logger: logger)
+        }
         return Application(
-            router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [PeerCredentialsHandler()], idleTimeout: .seconds(max(seconds, 1)))),
+            router: router, server: server,
+            // Connections beyond the limit are accepted to be answered 503, so the kernel's queue stays short.
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
-            onServerRunning: { _ in await onReady() },
+            onServerRunning: { channel in
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(logger: logger), position: .first)
+                }.get()
+                await onReady()
+            },
             logger: logger)
     }
 }

@@ -8,12 +8,4 @@ public struct MediationRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
     }
-
-    /// Bodies larger than this are refused with 413 before anything reads them.
-    public var maxUploadSize: Int { ServerLimits.maxBodyBytes }
-}
-
-/// Limits that protect the daemon from oversized input.
-public enum ServerLimits {
-    public static let maxBodyBytes = 1 << 20
 }

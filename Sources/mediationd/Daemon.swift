@@ -101,7 +101,7 @@ struct Daemon: AsyncParsableCommand {
                 outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
                 changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
                 followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),
-            idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
+            limits: connectionLimits(settings.limits, logger: logger), logger: logger,
             onReady: {
                 umask(0o027)
                 do {

@@ -10,7 +10,9 @@ struct DaemonConfiguration: Sendable {
     var socketPath: String
     var socketMode: mode_t
     var socketGroup: String?
-    var idleTimeoutSeconds: Int
+    /// Connections, timeouts and body size (`socket.max_connections`, `socket.*_timeout_seconds`,
+    /// `socket.max_body_kib`).
+    var limits: ServerLimits
     var storePath: String
     var spoolDirectory: String
     var access: AccessRules
@@ -61,11 +63,19 @@ struct DaemonConfiguration: Sendable {
             throw MediationError.invalidInput(
                 "socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
         }
-        let idleText = c.string(forKey: "socket.idle_timeout_seconds", default: "60")
-        guard let idle = Int(idleText.trimmingCharacters(in: .whitespaces)), idle >= 1, idle <= 86400 else {
-            throw MediationError.invalidInput(
-                "socket.idle_timeout_seconds '\(idleText)' is not a whole number of seconds from 1 to 86400")
+        func whole(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>, _ unit: String) throws -> Int {
+            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+                throw MediationError.invalidInput(
+                    "\(key) '\(text)' is not a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
         }
+        let limits = ServerLimits(
+            maxBodyBytes: try whole("socket.max_body_kib", 1024, 1...1_048_576, "KiB") * 1024,
+            maxConnections: try whole("socket.max_connections", 256, 1...100_000, "connections"),
+            idleTimeout: .seconds(try whole("socket.idle_timeout_seconds", 60, 1...86400, "seconds")),
+            headerTimeout: .seconds(try whole("socket.header_timeout_seconds", 10, 1...3600, "seconds")))
         let level = c.string(forKey: "log.level", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw MediationError.invalidInput(
@@ -142,7 +152,7 @@ struct DaemonConfiguration: Sendable {
             socketPath: c.string(forKey: "socket.path", default: "./var/api.sock"),
             socketMode: mode,
             socketGroup: Text.nonEmpty(c.string(forKey: "socket.group")),
-            idleTimeoutSeconds: idle,
+            limits: limits,
             storePath: c.string(forKey: "store.path", default: "./var/mediation.sqlite"),
             spoolDirectory: c.string(forKey: "spool.directory", default: "./var/outbox"),
             access: AccessRules(

@@ -60,7 +60,7 @@ public final class OutboxDispatcher: Sendable {
     private let setup: Mutex<Setup>
     private let clock: any WallClock
     private let logger: Logger
-    private let wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let wakeups = Doorbell()
     private let journal: HandOverJournal?
     /// When the last change that queued messages woke the loop (monotonic nanoseconds).
     private let lastWake = Atomic<UInt64>(0)
@@ -101,7 +101,7 @@ public final class OutboxDispatcher: Sendable {
     /// Asks the loop to look at the outbox now (after a booking, say).
     public func wake() {
         lastWake.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-        wakeups.continuation.yield()
+        wakeups.ring()
     }
 
     /// A change that queues messages (a booking, say) has begun: the loop holds off until it ends.
@@ -153,10 +153,7 @@ public final class OutboxDispatcher: Sendable {
             // Whichever comes first: the wait, or a wake-up.
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(for: wait) }
-                group.addTask { [wakeups] in
-                    var it = wakeups.stream.makeAsyncIterator()
-                    _ = await it.next()
-                }
+                group.addTask { [wakeups] in await wakeups.wait() }
                 _ = await group.next()
                 group.cancelAll()
             }

@@ -1,0 +1,400 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Hostile input against the real daemon on its real socket: generated requests from the OpenAPI document
+/// (schemathesis), oversized and malformed bodies, a thousand idle connections, a header sent a byte a second.
+/// The daemon must answer each clearly, stay responsive and bounded in memory, and log each refusal once.
+@Suite(.serialized)
+struct HostileInputEndToEndTests {
+    /// `make fuzz` sets MEDIATION_FUZZ=full for the long run; `make test` runs the short one.
+    static var fullFuzz: Bool { ProcessInfo.processInfo.environment["MEDIATION_FUZZ"] == "full" }
+
+    func lines(_ log: String, containing text: String) -> Int {
+        log.split(separator: "\n").filter { $0.contains(text) }.count
+    }
+
+    /// Offices, the sample roster, disputes with a party, a booked session with its notices, leave and extra
+    /// time, so generated requests reach existing records and not only 404s.
+    func seed(_ d: DaemonUnderTest) throws -> [String: [String]] {
+        try addSampleOffices(d)
+        #expect(try d.ctl("office", "update", "jinshan", "--prefix", "JS").status == 0)
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        var disputes: [String] = []
+        for title in ["邻里噪音纠纷", "物业费纠纷"] {
+            let r = try d.json("dispute", "open", "--office", "jinshan", "--title", title, "--category", "noise")
+            disputes.append(try #require(((r as? [String: Any])?["dispute"] as? [String: Any])?["number"] as? String))
+        }
+        #expect(
+            try d.ctl("party", "add", disputes[0], "--name", "李明", "--side", "applicant", "--mobile", "13700000001")
+                .status == 0)
+        let (monday, friday) = weekAfterNext()
+        #expect(try d.ctl("session", "find", disputes[1], "--from", monday, "--to", friday).status == 0)
+        let booked = try d.ctl("session", "book", disputes[1], "--option", "1")
+        #expect(booked.status == 0, "\(booked)")
+        #expect(
+            try d.ctl("expert", "leave", "add", "1", "--from", monday, "--to", monday, "--reason", "出差").status == 0)
+        #expect(
+            try d.ctl("expert", "extra", "add", "1", "--from", "\(friday) 19:00", "--to", "\(friday) 21:00").status == 0
+        )
+        return [
+            "offices": ["jinshan", "xinhua"], "experts": ["1", "3", "陈志远", "13900000001"],
+            "disputes": disputes + ["1"], "policies": ["standard", "property"],
+        ]
+    }
+
+    func weekAfterNext() -> (String, String) {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let today = calendar.startOfDay(for: Date())
+        let weekday = calendar.component(.weekday, from: today)  // 1 = Sunday
+        let toMonday = (9 - weekday) % 7 == 0 ? 7 : (9 - weekday) % 7
+        let monday = calendar.date(byAdding: .day, value: toMonday + 7, to: today) ?? today
+        let friday = calendar.date(byAdding: .day, value: 4, to: monday) ?? today
+        let f = DateFormatter()
+        f.calendar = calendar
+        f.timeZone = calendar.timeZone
+        f.dateFormat = "yyyy-MM-dd"
+        return (f.string(from: monday), f.string(from: friday))
+    }
+
+    /// Schemathesis's configuration: the seeded records as dictionaries for the path parameters, used for most
+    /// generated values while the rest stay random.
+    func schemathesisConfig(_ seeded: [String: [String]]) -> String {
+        func list(_ values: [String]) -> String { "[" + values.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        var text = "[dictionaries]\n"
+        for (name, values) in seeded.sorted(by: { $0.key < $1.key }) {
+            text += "\(name) = { values = \(list(values)) }\n"
+        }
+        text += "ids = { values = [1, 2] }\n\n[parameters]\n"
+        let bindings = [
+            ("office", "offices"), ("expert", "experts"), ("dispute", "disputes"), ("policy", "policies"),
+            ("session", "ids"), ("party", "ids"), ("span", "ids"), ("message", "ids"), ("followup", "ids"),
+        ]
+        for (parameter, dictionary) in bindings {
+            text += "\"path.\(parameter)\" = { dictionary = \"\(dictionary)\", probability = 0.6 }\n"
+        }
+        return text
+    }
+
+    @Test func schemathesisFindsNoServerErrorAndNoAnswerOutsideTheSchema() throws {
+        let schemathesis = Repo.root.appendingPathComponent(".venv/bin/schemathesis").path
+        guard FileManager.default.isExecutableFile(atPath: schemathesis) else {
+            throw HarnessError("no \(schemathesis): run 'make python-env' (make test does) to install schemathesis")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/socat") else {
+            throw HarnessError("no /usr/bin/socat: run 'make deps' (make test does) to install it")
+        }
+        let d = try DaemonUnderTest()
+        try d.start()
+        let seeded = try seed(d)
+        let config = d.dir.appendingPathComponent("schemathesis.toml")
+        try schemathesisConfig(seeded).write(to: config, atomically: true, encoding: .utf8)
+
+        // Schemathesis speaks TCP; socat carries each of its connections to the Unix socket.
+        let port = freePort()
+        let bridge = Process()
+        bridge.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+        bridge.arguments = [
+            "TCP-LISTEN:\(port),bind=127.0.0.1,fork,reuseaddr", "UNIX-CONNECT:\(d.socket)",
+        ]
+        bridge.standardOutput = FileHandle.nullDevice
+        bridge.standardError = FileHandle.nullDevice
+        try bridge.run()
+        defer {
+            // socat inherits this thread's signal mask, which blocks SIGTERM; SIGKILL ends it all the same.
+            kill(bridge.processIdentifier, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(bridge.processIdentifier, &status, 0)
+        }
+
+        let full = Self.fullFuzz
+        let reports = d.dir.appendingPathComponent("schemathesis")
+        let base = "http://127.0.0.1:\(port)"
+        let arguments = [
+            "--config-file", config.path, "run", "\(base)/v1/openapi.yaml", "--url", base,
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+            "--phases", full ? "examples,coverage,fuzzing,stateful" : "fuzzing",
+            "--max-examples", full ? "40" : "8", "--seed", full ? "\(Int.random(in: 1...1_000_000))" : "20261129",
+            "--wait-for-schema", "10", "--request-timeout", "20", "--workers", "2",
+            "--report", "json", "--report-json-path", reports.appendingPathComponent("run.json").path,
+        ]
+        let started = Date()
+        let run = try runProgram(schemathesis, arguments, cwd: d.dir.path)
+        let seconds = Date().timeIntervalSince(started)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("run.json")))
+                as? [String: Any], "\(run)")
+        let cases = report["test_cases"] as? [String: Any] ?? [:]
+        let generated = cases["generated"] as? Int ?? 0
+        let failed = cases["with_failures"] as? Int ?? -1
+        let errored = cases["errored"] as? Int ?? -1
+        let failures = report["failures"] as? [Any] ?? []
+        let errors = report["errors"] as? [Any] ?? []
+        print(
+            String(
+                format: "schemathesis: %d cases (%@ run), %d with failures, %d errored, in %.0f s",
+                generated, full ? "full" : "short", failed, errored, seconds))
+        #expect(generated >= (full ? 1000 : 300), "\(run)")
+        #expect(failed == 0 && failures.isEmpty, "\(run.stdout.suffix(8000))")
+        #expect(errored == 0 && errors.isEmpty, "\(run.stdout.suffix(8000))")
+        #expect(run.status == 0, "\(run.stdout.suffix(8000))")
+        #expect(!d.log().contains("internal error"), "\(d.log().suffix(4000))")
+        #expect(d.process?.isRunning == true, "the daemon must survive the run")
+        // The seeded records are still there and still served.
+        #expect(try d.ctl("office", "show", "jinshan").status == 0)
+    }
+
+    /// The outbox loop once spun when idle (its wake-up stream ended after the first cancelled wait), taking
+    /// the cores the event loop needs.
+    @Test func anIdleDaemonUsesAlmostNoProcessorTime() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let pid = try #require(d.process?.processIdentifier)
+        #expect(try d.ctl("office", "add", "jinshan", "--name", "金山").status == 0)
+        usleep(2_500_000)  // past the loop's first one-second wait
+        let before = processorSeconds(pid)
+        usleep(3_000_000)
+        let used = processorSeconds(pid) - before
+        print(String(format: "idle daemon: %.2f s of processor time in 3 s", used))
+        #expect(before >= 0 && used < 0.3, "\(used) s of processor time in 3 idle seconds")
+    }
+
+    /// Out of file descriptors (a limit lowered under the daemon's feet): accepting pauses, one log line a second,
+    /// and serving resumes when connections close. Before, the daemon died on the first failed accept.
+    @Test func runningOutOfFileDescriptorsPausesAcceptingAndRecovers() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let pid = try #require(d.process?.processIdentifier)
+        let lowered = try runProgram("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=64:64"])
+        #expect(lowered.status == 0, "\(lowered)")
+        let cpuBefore = processorSeconds(pid)
+        var held: [RawConnection] = []
+        for _ in 0..<80 { held.append(try RawConnection(d.socket)) }
+        usleep(3_000_000)
+        let cpu = processorSeconds(pid) - cpuBefore
+        #expect(d.process?.isRunning == true, "the daemon survives: \(d.log().suffix(2000))")
+        let complaints = lines(d.log(), containing: "cannot accept a connection")
+        print(String(format: "out of descriptors: %d log lines and %.2f s of processor time in 3 s", complaints, cpu))
+        #expect((1...5).contains(complaints), "one line a second: \(complaints)")
+        #expect(cpu < 1, "accepting pauses instead of spinning: \(cpu) s")
+        held.removeAll()
+        let deadline = Date().addingTimeInterval(5)
+        var status = 0
+        while Date() < deadline, status != 200 {
+            status = try rawRequest(d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0
+            usleep(100_000)
+        }
+        #expect(status == 200, "serving again once connections close")
+    }
+
+    @Test func oversizedAndMalformedBodiesGetClearAnswersAndNothingIsWritten() throws {
+        let d = try DaemonUnderTest()
+        try d.start(environment: ["MEDIATIOND_SOCKET_MAX_BODY_KIB": "64"])
+        let pid = try #require(d.process?.processIdentifier)
+        func post(_ body: [UInt8], type: String = "application/json") throws -> (Int, String) {
+            let connection = try RawConnection(d.socket)
+            let head =
+                "POST /v1/offices HTTP/1.1\r\nHost: x\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
+                + "Connection: close\r\n\r\n"
+            connection.send(Array(head.utf8))
+            // As curl does: stop sending once the answer comes.
+            connection.sendUntilAnswered(body)
+            let text = String(decoding: connection.readAll(timeout: 10).data, as: UTF8.self)
+            let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? -1
+            return (status, text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? text)
+        }
+
+        let before = residentKiB(pid)
+        let tenMB = [UInt8](repeating: UInt8(ascii: " "), count: 10 << 20)
+        var (code, body) = try post(tenMB)
+        #expect(code == 413 && body.contains("larger than 64 KiB (socket.max_body_kib)"), "\(code) \(body)")
+        // Also when no length is announced: a chunked body is counted as it arrives.
+        let chunked = d.dir.appendingPathComponent("big.json").path
+        _ = FileManager.default.createFile(atPath: chunked, contents: Data(tenMB))
+        (code, body) = try d.curl([
+            "-H", "Transfer-Encoding: chunked", "-H", "content-type: application/json", "--data-binary",
+            "@\(chunked)", "http://x/v1/offices",
+        ])
+        #expect(code == 413 && body.contains("64 KiB"), "\(code) \(body)")
+        let after = residentKiB(pid)
+        print("10 MB bodies: daemon resident memory \(before / 1024) MiB before, \(after / 1024) MiB after")
+        #expect(after - before < 32 * 1024, "a refused body must not be kept: \(before) → \(after) KiB")
+
+        // Invalid UTF-8 inside a JSON string.
+        (code, body) = try post(Array(#"{"id": "ab"#.utf8) + [0xFF, 0xFE] + Array(#"", "name": "x"}"#.utf8))
+        #expect(code == 400 && body.contains("byte 10 is not UTF-8"), "\(code) \(body)")
+        // 10,000 levels of nesting, where a recursive decoder would run out of stack.
+        let deep =
+            Array(#"{"id": "#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 10_000)
+            + [UInt8](repeating: UInt8(ascii: "]"), count: 10_000) + Array(#", "name": "x"}"#.utf8)
+        (code, body) = try post(deep)
+        #expect(code == 400 && body.contains("nest more than 32 levels"), "\(code) \(body)")
+        // The same nesting in an object key's string is just text, and reaches the schema check.
+        (code, body) = try post(Array(#"{"id": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "name": 1}"#.utf8))
+        #expect(code == 400 && body.contains("name"), "\(code) \(body)")
+
+        let offices = try #require(try d.json("office", "list") as? [String: Any])
+        #expect((offices["offices"] as? [Any])?.isEmpty == true, "nothing written: \(offices)")
+        // Each refused body is one line in the log, not one per chunk read.
+        #expect(lines(d.log(), containing: "larger than 64 KiB") == 2, "\(d.log().suffix(3000))")
+        #expect(d.process?.isRunning == true)
+        #expect(!d.log().contains("internal error"))
+    }
+
+    @Test func connectionsBeyondTheLimitAreRefusedAtOnceAndLoggedOnceEach() throws {
+        let d = try DaemonUnderTest()
+        try d.start(environment: ["MEDIATIOND_SOCKET_MAX_CONNECTIONS": "40"])
+        var held: [RawConnection] = []
+        for _ in 0..<40 { held.append(try RawConnection(d.socket)) }
+        // Let the daemon take the forty before the ten more arrive.
+        usleep(300_000)
+        var refused: [String] = []
+        for _ in 0..<10 {
+            let (status, body, seconds) = try rawRequest(
+                d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", timeout: 5)
+            #expect(seconds < 2, "refused at once, not after a wait: \(seconds) s")
+            if status == 503 { refused.append(body) }
+        }
+        #expect(refused.count == 10, "\(refused)")
+        #expect(refused.allSatisfy { $0.contains("limit of 40 connections (socket.max_connections)") }, "\(refused)")
+        #expect(lines(d.log(), containing: "refused a connection") == 10, "\(d.log().suffix(3000))")
+        // Places come back as connections close.
+        held.removeAll()
+        let deadline = Date().addingTimeInterval(5)
+        var status = 0
+        while Date() < deadline, status != 200 {
+            status = try rawRequest(d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0
+            usleep(50_000)
+        }
+        #expect(status == 200)
+        let health = try d.ctl("health")
+        #expect(health.status == 0, "\(health)")
+    }
+
+    /// A thousand idle connections, a header sent a byte a second, 10 MB bodies and deep JSON all at once,
+    /// while a health probe measures how long the daemon takes to answer.
+    @Test func theDaemonStaysResponsiveAndBoundedUnderAbuse() throws {
+        raiseOwnFileLimit()
+        let idleSeconds = 6
+        let d = try DaemonUnderTest()
+        try d.start(environment: [
+            "MEDIATIOND_SOCKET_MAX_CONNECTIONS": "1100", "MEDIATIOND_SOCKET_IDLE_TIMEOUT_SECONDS": "\(idleSeconds)",
+            "MEDIATIOND_SOCKET_HEADER_TIMEOUT_SECONDS": "2",
+        ])
+        let pid = try #require(d.process?.processIdentifier)
+        #expect(try d.ctl("office", "add", "jinshan", "--name", "金山").status == 0)
+        // Warm up the paths the probe takes, so the figures measure the abuse and not a first call.
+        for _ in 0..<20 {
+            _ = try rawRequest(d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        }
+        let rssBefore = residentKiB(pid)
+        let filesBefore = openFiles(pid)
+        let prober = HealthProber(socket: d.socket)
+
+        // One byte a second of a request head, beside the rest: cut off after 2 s with 408, logged once.
+        let slow = SlowHeader(socket: d.socket)
+
+        var idle: [RawConnection] = []
+        for _ in 0..<1000 { idle.append(try RawConnection(d.socket)) }
+        usleep(500_000)
+        let rssDuring = residentKiB(pid)
+        let filesDuring = openFiles(pid)
+
+        // Bodies the daemon refuses, sent while the thousand connections are held.
+        let tenMB = [UInt8](repeating: UInt8(ascii: " "), count: 10 << 20)
+        var answers: [Int] = []
+        for body in [tenMB, Array("[".utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 10_000), [0xC3, 0x28]] {
+            let c = try RawConnection(d.socket)
+            c.send(
+                "POST /v1/offices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+            c.sendUntilAnswered(body)
+            let text = String(decoding: c.readAll(timeout: 10).data, as: UTF8.self)
+            answers.append(text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? -1)
+        }
+
+        // The idle connections are closed by the daemon once idle_timeout_seconds pass.
+        let idleDeadline = Date().addingTimeInterval(Double(idleSeconds) + 6)
+        var closedByDaemon = 0
+        for connection in idle where connection.closedByPeer(within: max(0, idleDeadline.timeIntervalSinceNow)) {
+            closedByDaemon += 1
+        }
+        let (latencies, failures) = prober.stop()
+        let (slowSent, slowTook, slowAnswer) = slow.wait()
+        idle.removeAll()
+        usleep(500_000)
+        let rssAfter = residentKiB(pid)
+        let filesAfter = openFiles(pid)
+        let p50 = percentile(latencies, 0.50)
+        let p99 = percentile(latencies, 0.99)
+        let log = d.log()
+
+        print(
+            String(
+                format: "abuse: health p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d probes (%d failed)",
+                p50, p99, latencies.max() ?? .nan, latencies.count, failures.count))
+        print(
+            "abuse: daemon resident memory \(rssBefore / 1024) MiB before, \(rssDuring / 1024) MiB with 1,000 idle "
+                + "connections, \(rssAfter / 1024) MiB after they timed out; open files \(filesBefore) → "
+                + "\(filesDuring) → \(filesAfter)")
+        print(
+            String(
+                format: "abuse: slow header cut off after %.1f s and %d bytes; %d of 1,000 idle connections closed "
+                    + "by the daemon", slowTook, slowSent, closedByDaemon))
+
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(latencies.count >= 100, "enough probes for a p99: \(latencies.count)")
+        #expect(p99 < 50, "health p99 \(p99) ms under abuse")
+        #expect(slowTook < 4.5 && slowSent <= 5, "the slow header was cut off: \(slowTook) s, \(slowSent) bytes")
+        #expect(
+            slowAnswer.hasPrefix("HTTP/1.1 408") && slowAnswer.contains("socket.header_timeout_seconds"),
+            "\(slowAnswer)")
+        #expect(lines(log, containing: "request head did not arrive") == 1, "\(log.suffix(3000))")
+        #expect(answers == [413, 400, 400], "\(answers)")
+        #expect(filesDuring >= filesBefore + 1000, "the thousand were held: \(filesBefore) → \(filesDuring)")
+        #expect(closedByDaemon == 1000, "idle connections time out")
+        #expect(filesAfter <= filesBefore + 5, "every connection's file is released: \(filesAfter)")
+        // Generous bounds: about 20 KiB a connection, and nothing kept once they are gone.
+        #expect(rssDuring - rssBefore < 100 * 1024, "\(rssBefore) → \(rssDuring) KiB")
+        #expect(rssAfter - rssBefore < 100 * 1024, "\(rssBefore) → \(rssAfter) KiB")
+        #expect(!log.contains("refused a connection"), "1,100 places hold the thousand and the probe")
+        #expect(!log.contains("internal error"))
+        #expect(d.process?.isRunning == true)
+    }
+}
+
+/// Sends a request head one byte a second on its own thread, until the daemon closes the connection.
+final class SlowHeader: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: (sent: Int, seconds: Double, answer: String) = (0, 0, "")
+
+    init(socket: String) {
+        Thread.detachNewThread { [self] in
+            let started = Date()
+            var sent = 0
+            var answer: [UInt8] = []
+            if let connection = try? RawConnection(socket) {
+                for byte in Array("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".utf8) {
+                    guard connection.send([byte]) else { break }
+                    sent += 1
+                    let (data, closed) = connection.readAll(timeout: 1)
+                    answer += data
+                    if closed { break }
+                }
+            }
+            result = (sent, Date().timeIntervalSince(started), String(decoding: answer, as: UTF8.self))
+            done.signal()
+        }
+    }
+
+    /// Bytes sent, seconds until the daemon closed the connection, and what it answered.
+    func wait() -> (sent: Int, seconds: Double, answer: String) {
+        done.wait()
+        return result
+    }
+}
