@@ -279,21 +279,28 @@ public enum MIMEMessage {
 
     /// `text` with each `\r\n`, lone `\r` and lone `\n` replaced by `separator`.
     static func replacingLineBreaks(in text: String, with separator: String) -> String {
-        var result = String.UnicodeScalarView()
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
+        // Most header values have no line break at all.
+        guard text.utf8.contains(where: { $0 == cr || $0 == lf }) else { return text }
+        // CR and LF are ASCII, so they never occur inside a multi-byte UTF-8 sequence: bytes are enough.
+        let replacement = Array(separator.utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + text.utf8.count / 32)
         var previousWasCR = false
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" && previousWasCR {
+        for byte in text.utf8 {
+            if byte == lf && previousWasCR {
                 previousWasCR = false
                 continue
             }
-            previousWasCR = scalar == "\r"
-            if scalar == "\r" || scalar == "\n" {
-                result.append(contentsOf: separator.unicodeScalars)
+            previousWasCR = byte == cr
+            if byte == cr || byte == lf {
+                result.append(contentsOf: replacement)
             } else {
-                result.append(scalar)
+                result.append(byte)
             }
         }
-        return String(result)
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Base64 in lines of 76 characters, each ending in CRLF.

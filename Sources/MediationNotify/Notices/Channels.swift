@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MediationCore
 
 /// A message as a channel carries it: the rendered text, the mail form and the chat form.
@@ -64,17 +65,31 @@ public struct MaildirChannel: NotificationChannel {
             let name = String(file)
             let staging = (tmp as NSString).appendingPathComponent(name)
             let final = (new as NSString).appendingPathComponent(name)
-            do {
-                let data = Data(MIMEMessage.render(mail).utf8)
-                guard fm.createFile(atPath: staging, contents: data, attributes: [.posixPermissions: 0o640]) else {
-                    return .transient("cannot write \(staging) (disk full or no permission?)")
-                }
-                if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
-                try fm.moveItem(atPath: staging, toPath: final)
-                return .sent(detail: final)
-            } catch {
-                return .transient("cannot write \(final): \(error.localizedDescription)")
+            // Written whole under tmp/, then renamed into new/ (replacing a file of the same Message-ID).
+            let bytes = Array(MIMEMessage.render(mail).utf8)
+            let fd = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                return .transient("cannot write \(staging): \(String(cString: strerror(errno)))")
             }
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let why = String(cString: strerror(errno))
+                    close(fd)
+                    unlink(staging)
+                    return .transient("cannot write \(staging): \(why) (is the disk full?)")
+                }
+                written += n
+            }
+            close(fd)
+            guard rename(staging, final) == 0 else {
+                let why = String(cString: strerror(errno))
+                unlink(staging)
+                return .transient("cannot move the message into \(final): \(why)")
+            }
+            return .sent(detail: final)
         }
     }
 }
