@@ -335,20 +335,21 @@ public final class OutboxDispatcher: Sendable {
             title: notice.subject, markdown: "### \(notice.subject)\n\n" + notice.text,
             text: notice.subject + "\n\n" + notice.text,
             mentionMobiles: mention)
-        let payload: [String: Any] = [
-            "messageId": notice.messageID, "kind": context.message.kind.rawValue,
-            "session": context.session.id, "dispute": context.dispute.number,
-            "recipient": present([
-                "kind": context.message.recipientKind.rawValue, "id": context.message.recipientId,
-                "name": notice.recipientName, "mobile": notice.recipientMobile, "email": notice.recipientEmail,
-            ]),
-            "language": notice.language, "subject": notice.subject, "text": notice.text,
-            "start": ISO8601DateFormatter().string(from: context.session.start),
-        ]
         // Only a webhook reads the JSON form.
-        let json =
-            setup.withLock({ $0.channels.webhook == nil })
-            ? Data() : (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
+        var json = Data()
+        if setup.withLock({ $0.channels.webhook != nil }) {
+            let payload: [String: Any] = [
+                "messageId": notice.messageID, "kind": context.message.kind.rawValue,
+                "session": context.session.id, "dispute": context.dispute.number,
+                "recipient": present([
+                    "kind": context.message.recipientKind.rawValue, "id": context.message.recipientId,
+                    "name": notice.recipientName, "mobile": notice.recipientMobile, "email": notice.recipientEmail,
+                ]),
+                "language": notice.language, "subject": notice.subject, "text": notice.text,
+                "start": ISO8601DateFormatter().string(from: context.session.start),
+            ]
+            json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
+        }
         return PreparedMessage(outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json)
     }
 
