@@ -1040,7 +1040,7 @@ components:
       schema: {type: integer, format: int64}
   responses:
     Problem:
-      description: 'An error: 400 bad input, 403 refused, 404 not found, 409 conflict, 413 too large, 503 unavailable.'
+      description: 'An error: 400 bad input, 403 refused, 404 not found, 405 method not allowed, 408 headers too slow, 409 conflict, 413 too large, 503 unavailable or too many connections.'
       content:
         application/json:
           schema: {$ref: '#/components/schemas/Problem'}

@@ -45,6 +45,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let gate: ConnectionGate
     let headerTimeout: Duration
+    let idleTimeout: Duration
     let logger: Logger
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -61,7 +62,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         channel.closeFuture.whenComplete { _ in gate.leave() }
         // First in the pipeline, so that it sees the raw bytes before the HTTP decoder holds them back.
         try? channel.pipeline.syncOperations.addHandler(
-            RequestHeadTimer(timeout: headerTimeout, logger: self.logger), position: .first)
+            RequestHeadTimer(timeout: headerTimeout, idleTimeout: idleTimeout, logger: self.logger), position: .first)
         return http1.setup(channel: channel, logger: logger).map { .admitted($0) }
     }
 
@@ -95,7 +96,8 @@ enum RawResponse {
 
 /// Cuts off a request head that arrives too slowly: once a request's first byte is read, its request line and
 /// headers must follow within `timeout`, or the connection is answered 408 and closed. Before that first byte
-/// the connection is idle, which `socket.idle_timeout_seconds` governs.
+/// the connection is idle, and is closed after `idleTimeout` and up to a tenth more: connections opened together
+/// then expire spread out, not in one burst that would hold up everyone else's answers.
 final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -107,18 +109,48 @@ final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let timeout: Duration
+    private let idleTimeout: Duration
     private let logger: Logger
     private var state = State.waiting
     private var bytes = 0
     private var deadline: Scheduled<Void>?
+    private var idleDeadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
-    init(timeout: Duration, logger: Logger) {
+    init(timeout: Duration, idleTimeout: Duration, logger: Logger) {
         self.timeout = timeout
+        self.idleTimeout = idleTimeout
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { startIdle() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startIdle()
+        context.fireChannelActive()
+    }
+
+    private func startIdle() {
+        guard let context, idleDeadline == nil else { return }
+        let base = TimeAmount(idleTimeout).nanoseconds
+        let wait = TimeAmount.nanoseconds(base + Int64.random(in: 0...max(base / 10, 0)))
+        idleDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+            idleDeadline = nil
+            if state == .waiting { context.close(promise: nil) }
+        }
+    }
+
+    private func stopIdle() {
+        idleDeadline?.cancel()
+        idleDeadline = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if state == .waiting {
+            stopIdle()
             state = .readingHead
             bytes = 0
             deadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
@@ -134,7 +166,10 @@ final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancel() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+        self.context = nil
+    }
 
     /// The HTTP decoder produced the request's head.
     func headArrived() {
@@ -145,11 +180,13 @@ final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
     /// The request was read and answered; the next byte starts the next head.
     func requestFinished() {
         state = .waiting
+        startIdle()
     }
 
     private func cancel() {
         deadline?.cancel()
         deadline = nil
+        stopIdle()
     }
 
     private func expire(context: ChannelHandlerContext) {

@@ -42,8 +42,10 @@ public enum MediationServer {
                     responder: responder,
                     configuration: .init(
                         additionalChannelHandlers: [PeerCredentialsHandler(), RequestBoundaryHandler()],
-                        idleTimeout: max(idle, .seconds(1)))),
-                gate: gate, headerTimeout: limits.headerTimeout, logger: logger)
+                        // The guard closes idle connections (spread out); this is the backstop, for a body
+                        // that trickles in.
+                        idleTimeout: max(idle * 2, .seconds(2)))),
+                gate: gate, headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout, logger: logger)
         }
         return Application(
             router: router, server: server,

@@ -246,17 +246,38 @@ struct HostileInputEndToEndTests {
         #expect(!d.log().contains("internal error"))
     }
 
+    @Test func wrongLimitsStopTheStartNamingTheKey() throws {
+        let d = try DaemonUnderTest()
+        for (variable, value, message) in [
+            (
+                "MEDIATIOND_SOCKET_MAX_CONNECTIONS", "0",
+                "socket.max_connections '0' is not a whole number of connections"
+            ),
+            ("MEDIATIOND_SOCKET_HEADER_TIMEOUT_SECONDS", "soon", "socket.header_timeout_seconds 'soon'"),
+            ("MEDIATIOND_SOCKET_MAX_BODY_KIB", "1GB", "socket.max_body_kib '1GB' is not a whole number of KiB"),
+        ] {
+            var environment = ProcessInfo.processInfo.environment
+            environment[variable] = value
+            let r = try runProgram(Repo.daemon, ["--config", d.config], environment: environment)
+            #expect(r.status == 2 && r.stderr.contains(message), "\(r)")
+        }
+    }
+
     @Test func connectionsBeyondTheLimitAreRefusedAtOnceAndLoggedOnceEach() throws {
         let d = try DaemonUnderTest()
         try d.start(environment: ["MEDIATIOND_SOCKET_MAX_CONNECTIONS": "40"])
         var held: [RawConnection] = []
-        for _ in 0..<40 { held.append(try RawConnection(d.socket)) }
-        // Let the daemon take the forty before the ten more arrive.
-        usleep(300_000)
+        for _ in 0..<40 {
+            // Each of the forty is served (and kept open) before the next connects, so all forty hold a place.
+            let connection = try RawConnection(d.socket)
+            connection.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(connection.readUntil("\"status\":\"ok\"", timeout: 10), "connection \(held.count) served")
+            held.append(connection)
+        }
         var refused: [String] = []
         for _ in 0..<10 {
             let (status, body, seconds) = try rawRequest(
-                d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", timeout: 5)
+                d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: 5)
             #expect(seconds < 2, "refused at once, not after a wait: \(seconds) s")
             if status == 503 { refused.append(body) }
         }
@@ -295,12 +316,14 @@ struct HostileInputEndToEndTests {
         let rssBefore = residentKiB(pid)
         let filesBefore = openFiles(pid)
         let prober = HealthProber(socket: d.socket)
+        let proberStarted = Date()
 
         // One byte a second of a request head, beside the rest: cut off after 2 s with 408, logged once.
         let slow = SlowHeader(socket: d.socket)
 
         var idle: [RawConnection] = []
         for _ in 0..<1000 { idle.append(try RawConnection(d.socket)) }
+        let opened = String(format: "%.1f s", Date().timeIntervalSince(proberStarted))
         usleep(500_000)
         let rssDuring = residentKiB(pid)
         let filesDuring = openFiles(pid)
@@ -338,6 +361,7 @@ struct HostileInputEndToEndTests {
             String(
                 format: "abuse: health p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d probes (%d failed)",
                 p50, p99, latencies.max() ?? .nan, latencies.count, failures.count))
+        print("abuse: slowest probes \(prober.slowestProbes); the thousand connections opened by \(opened)")
         print(
             "abuse: daemon resident memory \(rssBefore / 1024) MiB before, \(rssDuring / 1024) MiB with 1,000 idle "
                 + "connections, \(rssAfter / 1024) MiB after they timed out; open files \(filesBefore) → "

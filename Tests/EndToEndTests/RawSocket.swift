@@ -76,6 +76,21 @@ final class RawConnection {
         }
     }
 
+    /// Reads until what arrived contains `text`; false when the connection closes or `timeout` passes first.
+    func readUntil(_ text: String, timeout: TimeInterval) -> Bool {
+        var data: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: data, as: UTF8.self).contains(text) {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, Int32(max(0, deadline.timeIntervalSinceNow * 1000))) > 0 else { return false }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return false }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return true
+    }
+
     /// True when the daemon has closed its end (a read would return end of file) within `timeout`.
     func closedByPeer(within timeout: TimeInterval) -> Bool { readAll(timeout: timeout).closed }
 
@@ -130,6 +145,8 @@ final class HealthProber: @unchecked Sendable {
     private let socketPath: String
     private let lock = NSLock()
     private var latencies: [Double] = []
+    private var slowest: [(at: Double, ms: Double)] = []
+    private let started = Date()
     private var failures: [String] = []
     private var running = true
     private let done = DispatchSemaphore(value: 0)
@@ -144,6 +161,8 @@ final class HealthProber: @unchecked Sendable {
                     lock.withLock {
                         if status == 200 {
                             latencies.append(seconds * 1000)
+                            slowest.append((Date().timeIntervalSince(started) - seconds, seconds * 1000))
+                            slowest = Array(slowest.sorted { $0.ms > $1.ms }.prefix(5))
                         } else {
                             failures.append("\(status) \(body)")
                         }
@@ -155,6 +174,11 @@ final class HealthProber: @unchecked Sendable {
             }
             done.signal()
         }
+    }
+
+    /// The five slowest probes: when they began (seconds after probing began) and how long they took.
+    var slowestProbes: String {
+        lock.withLock { slowest.map { String(format: "%.0f ms at %.1f s", $0.ms, $0.at) }.joined(separator: ", ") }
     }
 
     /// Stops probing; returns the latencies (ms) and the failed probes.
