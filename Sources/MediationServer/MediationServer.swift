@@ -16,6 +16,7 @@ public enum MediationServer {
     > {
         // HEAD is answered wherever GET is, with the same status and headers.
         let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessMiddleware(policy: policy))
         // Compact JSON (a 2,000-expert listing is half the bytes of pretty-printed), keys sorted so scripts can

@@ -186,6 +186,7 @@ public final class OutboxDispatcher: Sendable {
             }
         }
         try await db.recordAttempts(outcomes)
+        DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
         return due.count
     }
 
