@@ -41,6 +41,52 @@ paths:
             application/yaml:
               schema: {type: string}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/status:
+    get:
+      operationId: getStatus
+      summary: 'What the daemon is doing: version, uptime, store, outbox queues, last delivery error, last backup.'
+      responses:
+        '200':
+          description: The daemon's state.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Status'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/metrics:
+    get:
+      operationId: getMetrics
+      summary: Counters, gauges and histograms in the Prometheus text format.
+      description: |
+        mediation_http_requests_total{route,method,status} (the route template, not the raw path),
+        mediation_outbox_messages{state} (read at each scrape), mediation_delivery_latency_seconds (from a
+        message falling due to its channel taking it), mediation_sessions_booked_total.
+      responses:
+        '200':
+          description: The metrics, text exposition format 0.0.4.
+          content:
+            text/plain:
+              schema: {type: string}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/backup:
+    post:
+      operationId: createBackup
+      summary: A consistent copy of the whole store, taken while the daemon serves (admin).
+      description: |
+        The daemon copies the store with SQLite's online backup into a file beside it, checks the copy with
+        PRAGMA integrity_check, streams it as the body and removes it. mediationctl backup writes the body to a
+        file (mode 0600) and renames it into place only when it is complete. `mediationd restore FILE` puts it back.
+      parameters:
+        - {name: destination, in: query, description: 'Where the caller will keep the copy, for status.', schema: {type: string, maxLength: 4096}}
+      responses:
+        '200':
+          description: The store file (an SQLite database).
+          headers:
+            Content-Length:
+              schema: {type: integer, format: int64}
+          content:
+            application/octet-stream:
+              schema: {type: string, format: binary}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/offices:
     get:
       operationId: listOffices
@@ -1432,6 +1478,54 @@ components:
         schemaVersion: {type: string}
         databasePath: {type: string}
         caller: {$ref: '#/components/schemas/Caller'}
+    Status:
+      type: object
+      required: [version, pid, startedAt, uptimeSeconds, schemaVersion, store, outbox, warnings]
+      properties:
+        version: {type: string}
+        pid: {type: integer, format: int64}
+        startedAt: {type: string, description: 'RFC 3339, UTC.'}
+        uptimeSeconds: {type: number}
+        schemaVersion: {type: string}
+        store: {$ref: '#/components/schemas/StoreStatus'}
+        outbox: {$ref: '#/components/schemas/OutboxStatusCounts'}
+        lastDeliveryError: {$ref: '#/components/schemas/DeliveryProblem'}
+        lastBackup: {$ref: '#/components/schemas/BackupInfo'}
+        warnings: {type: integer, description: 'Early warnings raised so far.'}
+    StoreStatus:
+      type: object
+      required: [path, bytes, writable]
+      properties:
+        path: {type: string}
+        bytes: {type: integer, format: int64, description: 'The file and its write-ahead log.'}
+        writable: {type: boolean, description: 'False when the store was opened read-only: reads only, changes refused.'}
+    OutboxStatusCounts:
+      type: object
+      required: [pending, sent, failed, dead, skipped]
+      properties:
+        pending: {type: integer}
+        sent: {type: integer}
+        failed: {type: integer}
+        dead: {type: integer}
+        skipped: {type: integer}
+        oldestDueSeconds: {type: number, description: 'How long the longest-waiting due message (pending or failed) has waited.'}
+    DeliveryProblem:
+      type: object
+      required: [at, channel, message, detail]
+      properties:
+        at: {type: string, description: 'RFC 3339, UTC.'}
+        channel: {type: string}
+        message: {type: integer, format: int64, description: 'The outbox message.'}
+        detail: {type: string}
+    BackupInfo:
+      type: object
+      required: [at, bytes, uid]
+      properties:
+        at: {type: string, description: 'RFC 3339, UTC.'}
+        bytes: {type: integer, format: int64}
+        uid: {type: integer, format: int64}
+        user: {type: string}
+        destination: {type: string}
     WeeklyWindow:
       type: object
       additionalProperties: false

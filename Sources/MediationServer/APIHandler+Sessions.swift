@@ -2,6 +2,7 @@ import Foundation
 import MediationAPI
 import MediationCore
 import MediationStore
+import Metrics
 import OpenAPIRuntime
 
 extension APIHandler {
@@ -113,6 +114,7 @@ extension APIHandler {
             throw MediationError.invalidInput(
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }
+        Counter(label: OperationsMetrics.sessionsBooked).increment()
         return .created(.init(body: .json(wireSessions([booked.session], booked.display)[0])))
     }
 

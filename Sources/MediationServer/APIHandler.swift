@@ -3,6 +3,7 @@ import MediationAPI
 import MediationCore
 import MediationStore
 import OpenAPIRuntime
+import Synchronization
 
 typealias AppDatabaseSpan = AppDatabase.Span
 
@@ -30,8 +31,12 @@ public struct ServerInfo: Sendable {
     public var changeEnded: @Sendable () -> Void
     /// The right-hand side of Message-IDs (`notices.domain`).
     public var noticeDomain: String
-    /// When follow-up visits fall after an agreement (`followups.*`).
-    public var followUps: FollowUpPolicy
+    /// When follow-up visits fall after an agreement (`followups.*`). Copies share it, so a reload reaches all.
+    public var followUps: FollowUpPolicy {
+        get { followUpsInForce.value.withLock { $0 } }
+        nonmutating set { followUpsInForce.value.withLock { $0 = newValue } }
+    }
+    private let followUpsInForce: SharedMutex<FollowUpPolicy>
     /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
     public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
 
@@ -52,7 +57,7 @@ public struct ServerInfo: Sendable {
         followUps: FollowUpPolicy = FollowUpPolicy(),
         checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] }
     ) {
-        self.followUps = followUps
+        self.followUpsInForce = SharedMutex(followUps)
         self.checkWarnings = checkWarnings
         self.noticeDomain = noticeDomain
         self.previewNotices = previewNotices
@@ -322,4 +327,10 @@ struct APIHandler: APIProtocol {
     private func unsupportedBody() -> MediationError {
         .invalidInput("the request body has the wrong content type", hint: "send application/json")
     }
+}
+
+/// A value behind a lock that copies of its holder share.
+final class SharedMutex<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }

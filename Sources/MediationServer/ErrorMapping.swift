@@ -19,7 +19,9 @@ enum ErrorMapping {
 
     /// The methods each resource path answers, for the 405 answer; a test keeps it equal to openapi.yaml.
     static let routes: [(path: String, methods: [String])] = [
-        ("/v1/health", ["GET"]), ("/v1/openapi.yaml", ["GET"]), ("/v1/offices", ["GET", "POST"]),
+        ("/v1/health", ["GET"]), ("/v1/openapi.yaml", ["GET"]),
+        ("/v1/status", ["GET"]), ("/v1/metrics", ["GET"]), ("/v1/backup", ["POST"]),
+        ("/v1/offices", ["GET", "POST"]),
         ("/v1/offices/{office}", ["GET", "PATCH"]), ("/v1/experts", ["GET", "POST"]),
         ("/v1/experts/import", ["POST"]), ("/v1/experts/export", ["GET"]), ("/v1/experts/{expert}", ["GET", "PATCH"]),
         ("/v1/experts/{expert}/deactivate", ["POST"]), ("/v1/experts/{expert}/reactivate", ["POST"]),

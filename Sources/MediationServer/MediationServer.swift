@@ -17,6 +17,7 @@ public enum MediationServer {
     ) throws -> Router<MediationRequestContext> {
         // HEAD is answered wherever GET is, with the same status and headers.
         let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ErrorMiddleware(limits: limits))
         router.add(middleware: AccessMiddleware(policy: policy, limits: limits))
         // Compact JSON (a 2,000-expert listing is half the bytes of pretty-printed), keys sorted so scripts can

@@ -260,7 +260,7 @@ extension AppDatabase {
                     }
                     return report
                 }
-            } catch { throw Self.translate(error) }
+            } catch { throw Self.translate(error, path: path) }
         }
         return try await write(work)
     }

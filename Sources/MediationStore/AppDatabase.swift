@@ -22,7 +22,7 @@ public final class AppDatabase: Sendable {
     /// The file behind the store, or `:memory:`.
     public let path: String
 
-    /// Wraps an open GRDB writer and migrates it.
+    /// Wraps an open GRDB writer and migrates it (a read-only one is only checked: it must be up to date).
     ///
     /// - Throws: `unavailable` when the schema cannot be brought up to date.
     public init(_ writer: any DatabaseWriter, path: String = ":memory:", clock: any WallClock = SystemWallClock())
@@ -33,14 +33,28 @@ public final class AppDatabase: Sendable {
         self.clock = clock
         self.path = path
         do {
-            try Migrations.migrator.migrate(writer)
+            if writer.configuration.readonly {
+                guard try writer.read({ db in try Migrations.migrator.hasCompletedMigrations(db) }) else {
+                    throw MediationError.unavailable(
+                        "the database \(path) is read-only and its schema is older than this mediationd's; "
+                            + "make it writable so it can be brought up to date, then start again")
+                }
+            } else {
+                try Migrations.migrator.migrate(writer)
+            }
             schemaVersionName = try writer.read { db in
                 try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none"
             }
+        } catch let error as MediationError {
+            throw error
         } catch {
             throw MediationError.unavailable("cannot update the database schema at \(path): \(error)")
         }
     }
+
+    /// True when the store was opened read-only (its file or folder cannot be written): reads work, changes are
+    /// refused with a message naming the path.
+    public var isReadOnly: Bool { writer.configuration.readonly }
 
     /// The name of the newest migration this build knows; a migrated store reports it as its schema version.
     public static var latestSchemaVersion: String { Migrations.migrator.migrations.last ?? "none" }
@@ -73,6 +87,9 @@ public final class AppDatabase: Sendable {
             let fd = Glibc.open(path, O_CREAT | O_WRONLY | O_EXCL, 0o640)
             if fd >= 0 { close(fd) }
         }
+        if FileManager.default.fileExists(atPath: path), !writable(path) {
+            return try openReadOnly(path: path, clock: clock)
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
@@ -97,6 +114,44 @@ public final class AppDatabase: Sendable {
         return try AppDatabase(pool, path: path, clock: clock)
     }
 
+    /// The file and its folder (where the write-ahead log lives) can be written.
+    private static func writable(_ path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        return access(path, W_OK) == 0 && access(directory.isEmpty ? "." : directory, W_OK) == 0
+    }
+
+    /// A store on a read-only disk, or one the daemon's user may not write: served for reading, and every change
+    /// refused with the path. `immutable` lets SQLite read a WAL-mode file without creating its -shm beside it,
+    /// which a read-only folder forbids.
+    private static func openReadOnly(path: String, clock: any WallClock) throws -> AppDatabase {
+        var config = configuration()
+        config.readonly = true
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let encoded = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute
+        // Changes still in the write-ahead log must be read through it: never open such a file as immutable.
+        var wal = stat()
+        let pendingLog = stat(path + "-wal", &wal) == 0 && wal.st_size > 0
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(
+                path: "file:\(encoded)?" + (pendingLog ? "mode=ro" : "immutable=1"), configuration: config)
+            let result = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            guard result == ["ok"] else {
+                throw MediationError.unavailable(damaged(path, result.prefix(3).joined(separator: "; ")))
+            }
+        } catch let error as MediationError {
+            throw error
+        } catch {
+            throw MediationError.unavailable(
+                "cannot open the read-only database \(path) (\(error)); "
+                    + (pendingLog
+                        ? "its last changes are still in \(path)-wal: make the folder writable so they can be read, "
+                        : "check that the daemon's user may read it ")
+                    + "(store.path in the configuration)")
+        }
+        return try AppDatabase(queue, path: path, clock: clock)
+    }
+
     private static func damaged(_ path: String, _ why: String) -> String {
         "the database \(path) failed its integrity check (\(why)). Stop here: restore the last backup, "
             + "or move the file aside to start with an empty store."
@@ -113,31 +168,42 @@ public final class AppDatabase: Sendable {
     // MARK: - Running work with errors translated
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.read(body) } catch { throw Self.translate(error) }
+        do { return try await writer.read(body) } catch { throw Self.translate(error, path: path) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.write(body) } catch { throw Self.translate(error) }
+        do { return try await writer.write(body) } catch { throw Self.translate(error, path: path) }
     }
 
     /// A write that shares its commit with the others in flight (bookings): acknowledged only after the commit.
     func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await committer.write(body) } catch { throw Self.translate(error) }
+        do { return try await committer.write(body) } catch { throw Self.translate(error, path: path) }
     }
 
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.
-    static func translate(_ error: any Error) -> any Error {
+    /// A full disk or a read-only store names the place, so an operator knows where to look.
+    static func translate(_ error: any Error, path: String = ":memory:", writing what: String = "the store")
+        -> any Error
+    {
         guard let db = error as? DatabaseError else { return error }
+        let folder = (path as NSString).deletingLastPathComponent
         switch db.resultCode {
         case .SQLITE_CONSTRAINT:
             return MediationError.conflict(
                 "the change clashes with stored data (\(db.message ?? "constraint")); reload and try again")
         case .SQLITE_FULL:
             return MediationError.unavailable(
-                "the disk holding the database is full; free space, then try again. Nothing was changed")
+                "\(what) cannot be written: disk full at \(folder.isEmpty ? path : folder); free space and retry. "
+                    + "Nothing was changed; reads still work")
         case .SQLITE_READONLY:
             return MediationError.unavailable(
-                "the database is read-only; check its file permissions. Nothing was changed")
+                "\(what) cannot be written: \(path) is read-only (\(db.message ?? "read-only")); make the file and its "
+                    + "folder writable for mediationd, then restart it. Nothing was changed; reads still work")
+        case .SQLITE_IOERR:
+            return MediationError.unavailable(
+                "\(what) cannot be written: the disk at \(folder.isEmpty ? path : folder) failed "
+                    + "(\(db.message ?? "I/O error")); check that it is mounted, writable and not full, then retry. "
+                    + "Nothing was changed")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return MediationError.unavailable("the database is busy; try again in a moment")
         default:

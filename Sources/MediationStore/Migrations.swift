@@ -256,6 +256,17 @@ enum Migrations {
             try db.create(index: "dispute_on_status", on: "dispute", columns: ["status", "office_id"])
             try db.create(index: "session_on_status_start", on: "session", columns: ["status", "starts_at"])
         }
+        migrator.registerMigration("v7-operations") { db in
+            // One row per backup handed to mediationctl, so status can tell when the last one was taken and by whom.
+            try db.create(table: "backup_log") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("taken_at", .double).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("uid", .integer).notNull()
+                t.column("user", .text)
+                t.column("destination", .text)
+            }
+        }
         return migrator
     }
 }

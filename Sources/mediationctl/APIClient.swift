@@ -93,6 +93,8 @@ final class ResponseRecorder: ClientMiddleware, @unchecked Sendable {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         let (response, responseBody) = try await next(request, body, baseURL)
         guard let responseBody else { return (response, nil) }
+        // A backup streams to its file instead of being held in memory.
+        if response.headerFields[.contentType] == "application/octet-stream" { return (response, responseBody) }
         let bytes = try await [UInt8](collecting: responseBody, upTo: 256 << 20)
         lock.withLock { self.body = bytes }
         return (response, HTTPBody(bytes))

@@ -7,6 +7,8 @@ enum Main {
     static func main() async {
         // `mediationctl … | head` must end quietly, not crash on a closed pipe.
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (ulimit -f) must end a backup with a message, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try MediationCtl.parseAsRoot(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -66,7 +68,7 @@ struct MediationCtl: AsyncParsableCommand {
             Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
             ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
             OutcomeCommand.self, FollowUpCommand.self, EscalationCommand.self, WarningCommand.self,
-            ReportCommand.self, ExportCommand.self,
+            ReportCommand.self, ExportCommand.self, Status.self, Backup.self,
         ])
 }
 

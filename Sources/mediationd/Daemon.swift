@@ -9,17 +9,32 @@ import MediationStore
 import ServiceLifecycle
 
 @main
-struct Daemon: AsyncParsableCommand {
+struct MediationDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mediationd",
         abstract: "The Mediation Coordinator daemon: the expert pool, serving mediationctl over a Unix socket.",
         discussion: """
-            With no --config, runs the embedded default: the database, socket and spool live under ./var.
-            Every configuration key can be overridden by an environment variable: socket.path is
-            MEDIATIOND_SOCKET_PATH, access.staff_groups is MEDIATIOND_ACCESS_STAFF_GROUPS (comma-separated).
-            Config/mediationd.yaml documents every key. SIGTERM or SIGINT stops it gracefully.
+            With no subcommand it serves. With no --config, runs the embedded default: the database, socket and
+            spool live under ./var. Every configuration key can be overridden by an environment variable:
+            socket.path is MEDIATIOND_SOCKET_PATH, access.staff_groups is MEDIATIOND_ACCESS_STAFF_GROUPS
+            (comma-separated). Config/mediationd.yaml documents every key. SIGTERM or SIGINT stops it gracefully;
+            SIGHUP rereads the file (access rules, templates, channels, followups.*, warnings.*).
+            'mediationd restore FILE' puts back a backup made by 'mediationctl backup' (the daemon stopped).
             """,
-        version: ProductVersion.current)
+        version: ProductVersion.current,
+        subcommands: [Daemon.self, Restore.self],
+        defaultSubcommand: Daemon.self)
+}
+
+/// Serving: the default subcommand.
+struct Daemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve mediationctl on the Unix socket (what mediationd does with no subcommand).",
+        discussion: """
+            Example: mediationd --config /etc/mediationd/mediationd.yaml
+            Every configuration key can be overridden by an environment variable (MEDIATIOND_SOCKET_PATH …).
+            """)
 
     @Option(name: .long, help: "The YAML configuration file (for example /etc/mediationd/mediationd.yaml).")
     var config: String?
@@ -86,21 +101,22 @@ struct Daemon: AsyncParsableCommand {
             logger: Logger(label: "mediationd.warnings"))
         let noticeSettings = settings.notices
         let spool = settings.spoolDirectory
+        OperationsMetrics.bootstrap()
+        let info = ServerInfo(
+            categories: settings.categories, rules: settings.rules,
+            newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
+            roomLink: link,
+            previewNotices: { session in try await dispatcher.preview(session: session) },
+            testChannel: { channel, to in
+                try await dispatcher.test(
+                    channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
+                    smtp: noticeSettings.smtp, spool: spool)
+            },
+            outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
+            changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
+            followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() })
         let app = try MediationServer.application(
-            socketPath: socketPath, db: db, policy: policy,
-            info: ServerInfo(
-                categories: settings.categories, rules: settings.rules,
-                newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
-                roomLink: link,
-                previewNotices: { session in try await dispatcher.preview(session: session) },
-                testChannel: { channel, to in
-                    try await dispatcher.test(
-                        channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
-                        smtp: noticeSettings.smtp, spool: spool)
-                },
-                outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
-                changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
-                followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),
+            socketPath: socketPath, db: db, policy: policy, info: info,
             limits: connectionLimits(settings.limits, logger: logger), logger: logger,
             onReady: {
                 umask(0o027)
@@ -117,15 +133,27 @@ struct Daemon: AsyncParsableCommand {
                         "version": "\(ProductVersion.current)", "pid": "\(getpid())",
                     ])
             })
+        // A read-only store serves reads; the dispatcher and the warning timer stay off, since neither could
+        // record what it did (a message sent but not marked sent would go again and again).
+        if db.isReadOnly {
+            logger.warning(
+                "the store is read-only: serving reads only; notices and warnings wait until it is writable and mediationd restarts",
+                metadata: ["database": "\(db.path)"])
+        }
+        let background: [ServiceGroupConfiguration.ServiceConfiguration] =
+            db.isReadOnly
+            ? []
+            : [
+                .init(service: DispatcherService(dispatcher: dispatcher)),
+                .init(service: WarningService(monitor: monitor)),
+            ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: app),
-                    .init(service: DispatcherService(dispatcher: dispatcher)),
-                    .init(service: WarningService(monitor: monitor)),
+                services: [.init(service: app)] + background + [
                     .init(
                         service: ReloadService(
-                            file: config, policy: policy, dispatcher: dispatcher, link: link, logger: logger)),
+                            file: config, policy: policy, dispatcher: dispatcher, link: link, info: info,
+                            monitor: monitor, logger: logger)),
                     .init(
                         service: SystemdService(
                             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), logger: logger)),

@@ -7,13 +7,15 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Rereads the configuration on SIGHUP and applies what can change while serving: the access rules, the notice
-/// templates and channels.
-/// An invalid file keeps the old configuration, and the log says why.
+/// templates and channels, the follow-up plan (`followups.*`) and the early-warning rules (`warnings.*`).
+/// An invalid file keeps the old configuration, and one log line says why.
 struct ReloadService: Service {
     let file: String?
     let policy: AccessPolicy
     let dispatcher: OutboxDispatcher
     let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
+    let info: ServerInfo
+    let monitor: WarningMonitor
     let logger: Logger
 
     func run() async throws {
@@ -23,14 +25,16 @@ struct ReloadService: Service {
                 let fresh = try await DaemonConfiguration.load(file: file)
                 let templates = try NoticeTemplates.load(directory: fresh.notices.templatesDirectory)
                 policy.update(fresh.access)
+                info.followUps = fresh.outcomes.followUps
+                monitor.reconfigure(settings: fresh.outcomes.warnings)
                 dispatcher.reconfigure(
                     renderer: NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link),
                     channels: fresh.notices.channels(spool: fresh.spoolDirectory), retry: fresh.notices.retry)
                 logger.notice("configuration reloaded", metadata: ["source": "\(fresh.source)"])
                 warnAboutMissingGroups(policy, logger: logger)
             } catch {
-                logger.error(
-                    "reload refused; the old configuration stays", metadata: ["why": "\(String(describing: error))"])
+                let why = (error as? MediationError)?.message ?? String(describing: error)
+                logger.error("reload refused; the old configuration stays", metadata: ["why": "\(why)"])
             }
         }
     }

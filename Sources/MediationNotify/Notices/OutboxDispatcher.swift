@@ -253,6 +253,7 @@ public final class OutboxDispatcher: Sendable {
         }
         try await db.recordAttempts(outcomes)
         journal?.clear()
+        DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
         return due.count
     }
 

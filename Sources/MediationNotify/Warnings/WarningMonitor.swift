@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MediationCore
 import MediationStore
+import Synchronization
 
 /// Evaluates the early-warning rules on a timer and on demand, and hands each new warning to the office's duty
 /// channel once: the WeCom robot when there is one, else the DingTalk robot, else the webhook, else mail to
@@ -10,7 +11,9 @@ import MediationStore
 /// failed is tried again at the next check, so it is sent once, or again only after a crash in between.
 public final class WarningMonitor: Sendable {
     let db: AppDatabase
-    let settings: WarningSettings
+    private let current: Mutex<WarningSettings>
+    /// The rules in force (`warnings.*`; SIGHUP may change them).
+    public var settings: WarningSettings { current.withLock { $0 } }
     let interval: Duration
     let logger: Logger
     /// Where the duty channel comes from: the dispatcher's channels and settings in force.
@@ -22,10 +25,13 @@ public final class WarningMonitor: Sendable {
     ) {
         self.dispatcher = dispatcher
         self.db = db
-        self.settings = settings
+        self.current = Mutex(settings)
         self.interval = interval
         self.logger = logger
     }
+
+    /// New rules (SIGHUP); the next check uses them.
+    public func reconfigure(settings: WarningSettings) { current.withLock { $0 = settings } }
 
     /// Runs the rules once: stores the warnings not raised before and delivers every undelivered one.
     /// Answers the warnings raised by this run.

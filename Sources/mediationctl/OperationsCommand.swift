@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import MediationAPI
+import OpenAPIRuntime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Show what mediationd is doing: version, uptime, store, outbox queues, last delivery error, last backup.",
+        discussion: """
+            'oldest due' is how long the longest-waiting message that is due has waited; 'last error' is the last
+            delivery attempt that failed (see 'outbox show ID'). Metrics for Prometheus are at GET /v1/metrics.
+            Example: mediationctl status
+                     mediationctl --json status
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let client = try global.client()
+        switch try await client.call({ try await $0.getStatus() }) {
+        case .ok(let ok):
+            let s = try ok.body.json
+            if global.json { return try printJSON(s) }
+            let o = s.outbox
+            var rows: [(String, String)] = [
+                ("version", s.version), ("pid", String(s.pid)),
+                ("uptime", duration(s.uptimeSeconds) + " (since \(s.startedAt))"), ("schema", s.schemaVersion),
+                ("store", "\(s.store.path) (\(byteCount(s.store.bytes)))" + (s.store.writable ? "" : ", READ-ONLY")),
+                (
+                    "outbox",
+                    "pending \(o.pending), failed \(o.failed), dead \(o.dead), sent \(o.sent), skipped \(o.skipped)"
+                ),
+                ("oldest due", o.oldestDueSeconds.map { duration($0) + " waiting" } ?? "none waiting"),
+            ]
+            if let e = s.lastDeliveryError {
+                rows.append(("last error", "\(e.at) \(e.channel), message \(e.message): \(e.detail)"))
+            } else {
+                rows.append(("last error", "none"))
+            }
+            if let b = s.lastBackup {
+                let who = b.user.map { "\($0) (uid \(b.uid))" } ?? "uid \(b.uid)"
+                rows.append(
+                    (
+                        "last backup",
+                        "\(b.at), \(byteCount(b.bytes)) by \(who)" + (b.destination.map { " to \($0)" } ?? "")
+                    ))
+            } else {
+                rows.append(("last backup", "never (mediationctl backup --to FILE)"))
+            }
+            rows.append(("warnings", "\(s.warnings) raised (mediationctl warning list)"))
+            for (key, value) in rows { print((key + ":").padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+        case .default(let status, let problem):
+            throw apiFailure(status, problem)
+        }
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the whole store to FILE while mediationd keeps serving (admin).",
+        discussion: """
+            The daemon takes a consistent copy with SQLite's online backup and checks it with PRAGMA
+            integrity_check. mediationctl writes it to a temporary file beside FILE (mode 0600, readable by you
+            alone: it holds every party's details), flushes it to disk and renames it to FILE only when all of
+            it arrived, so FILE is a whole backup or untouched. Put it back with 'mediationd restore FILE' while
+            the daemon is stopped. 'mediationctl status' shows the last backup.
+            Example: mediationctl backup --to /srv/backups/mediation-$(date +%F).sqlite
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "The file to write (its folder must exist).")
+    var to: String
+
+    @Flag(name: .long, help: "Replace FILE when it exists already.")
+    var force = false
+
+    func validate() throws {
+        guard !to.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--to needs a file name, for example --to mediation-backup.sqlite")
+        }
+    }
+
+    func run() async throws {
+        let target = to.hasPrefix("/") ? to : FileManager.default.currentDirectoryPath + "/" + to
+        let folder = (target as NSString).deletingLastPathComponent
+        var info = stat()
+        if stat(target, &info) == 0 {
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFDIR {
+                throw CLIFailure.input(
+                    "\(to) is a folder; give a file name inside it, for example \(to)/mediation-backup.sqlite")
+            }
+            if kind != S_IFREG {
+                throw CLIFailure.input("\(to) exists and is not a regular file; give the name of a new file")
+            }
+            if !force { throw CLIFailure.input("\(to) exists; give --force to replace it, or another name") }
+        }
+        guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw CLIFailure.input("the folder \(folder) does not exist; create it first or give another --to")
+        }
+        let scratch = folder + "/." + (target as NSString).lastPathComponent + ".partial-\(getpid())"
+        let fd = open(scratch, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CLIFailure(message: "cannot write in \(folder): \(String(cString: strerror(errno)))", exitCode: 1)
+        }
+        var closed = false
+        defer {
+            if !closed { close(fd) }
+            unlink(scratch)
+        }
+        let client = try global.client()
+        let output = try await client.call { try await $0.createBackup(query: .init(destination: target)) }
+        let expected: Int64?
+        let body: HTTPBody
+        switch output {
+        case .ok(let ok):
+            expected = ok.headers.contentLength
+            body = try ok.body.binary
+        case .default(let status, let problem):
+            throw apiFailure(status, problem)
+        }
+        var written: Int64 = 0
+        do {
+            for try await chunk in body {
+                try writeAll(fd, chunk, file: to, folder: folder)
+                written += Int64(chunk.count)
+            }
+        } catch let failure as CLIFailure {
+            throw failure
+        } catch {
+            throw CLIFailure(
+                message: "the backup stopped after \(written) bytes (\(error)); \(to) was not changed; try again",
+                exitCode: 1)
+        }
+        if let expected, expected != written {
+            throw CLIFailure(
+                message:
+                    "the backup arrived incomplete (\(written) of \(expected) bytes); \(to) was not changed; try again",
+                exitCode: 1)
+        }
+        guard fsync(fd) == 0 else {
+            throw CLIFailure(
+                message: "cannot flush the backup to disk in \(folder): \(String(cString: strerror(errno))); "
+                    + "\(to) was not changed",
+                exitCode: 1)
+        }
+        close(fd)
+        closed = true
+        guard hasSQLiteHeader(scratch) else {
+            throw CLIFailure(
+                message: "the daemon sent something that is not an SQLite database; \(to) was not changed", exitCode: 1)
+        }
+        guard rename(scratch, target) == 0 else {
+            throw CLIFailure(
+                message: "cannot rename the backup to \(to): \(String(cString: strerror(errno)))", exitCode: 1)
+        }
+        let dir = open(folder, O_RDONLY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+        if global.json {
+            print("{\"bytes\":\(written),\"file\":\(jsonString(target))}")
+        } else {
+            print("backup written to \(target) (\(byteCount(written)), integrity checked; mode 0600)")
+            print("restore it with: mediationd restore \(target)   (with the daemon stopped)")
+        }
+    }
+
+    private func writeAll(_ fd: Int32, _ chunk: ArraySlice<UInt8>, file: String, folder: String) throws {
+        var done = 0
+        while done < chunk.count {
+            let wrote = chunk.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + done }, chunk.count - done)
+            }
+            guard wrote > 0 else {
+                let code = errno
+                let why = String(cString: strerror(code))
+                let advice =
+                    code == ENOSPC || code == EFBIG || code == EDQUOT
+                    ? "free space in \(folder) (or choose another place) and retry" : "check \(folder) and retry"
+                throw CLIFailure(
+                    message: "cannot write the backup: \(why) in \(folder); \(advice); \(file) was not changed",
+                    exitCode: 1)
+            }
+            done += wrote
+        }
+    }
+
+    private func hasSQLiteHeader(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 16)) == Data("SQLite format 3\u{0}".utf8)
+    }
+}
+
+/// 1.2 MB, 640 KB, 312 bytes.
+func byteCount(_ bytes: Int64) -> String {
+    if bytes < 1024 { return "\(bytes) bytes" }
+    if bytes < 1024 * 1024 { return String(format: "%.1f KB", Double(bytes) / 1024) }
+    return String(format: "%.1f MB", Double(bytes) / 1024 / 1024)
+}
+
+/// 2h 5m 3s
+func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded(.down))
+    if s >= 86400 { return "\(s / 86400)d \(s % 86400 / 3600)h \(s % 3600 / 60)m" }
+    return "\(s / 3600)h \(s % 3600 / 60)m \(s % 60)s"
+}
+
+private func jsonString(_ text: String) -> String {
+    let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+    return String(decoding: data, as: UTF8.self)
+}
