@@ -66,7 +66,7 @@ struct MediationCtl: AsyncParsableCommand {
             Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
             ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
             OutcomeCommand.self, FollowUpCommand.self, EscalationCommand.self, WarningCommand.self,
-            ReportCommand.self, ExportCommand.self,
+            ReportCommand.self, ExportCommand.self, AuditCommand.self, RetentionCommand.self,
         ])
 }
 

@@ -53,6 +53,8 @@ struct Daemon: AsyncParsableCommand {
         let db = try AppDatabase.open(path: settings.storePath)
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
         let policy = AccessPolicy(rules: settings.access)
+        let privacy = PrivacyPolicy()
+        settings.privacy.apply(to: privacy)
         warnAboutMissingGroups(policy, logger: logger)
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
@@ -99,7 +101,8 @@ struct Daemon: AsyncParsableCommand {
                         smtp: noticeSettings.smtp, spool: spool)
                 },
                 outboxChanged: { dispatcher.wake() }, noticeDomain: settings.notices.settings.domain,
-                followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() }),
+                followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() },
+                privacy: privacy),
             idleTimeout: .seconds(settings.idleTimeoutSeconds), logger: logger,
             onReady: {
                 umask(0o027)
@@ -123,8 +126,13 @@ struct Daemon: AsyncParsableCommand {
                     .init(service: DispatcherService(dispatcher: dispatcher)),
                     .init(service: WarningService(monitor: monitor)),
                     .init(
+                        service: RetentionService(
+                            db: db, privacy: privacy, interval: .seconds(settings.privacy.retentionCheckHours * 3600),
+                            logger: Logger(label: "mediationd.retention"))),
+                    .init(
                         service: ReloadService(
-                            file: config, policy: policy, dispatcher: dispatcher, link: link, logger: logger)),
+                            file: config, policy: policy, privacy: privacy, dispatcher: dispatcher, link: link,
+                            logger: logger)),
                     .init(
                         service: SystemdService(
                             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), logger: logger)),

@@ -12,6 +12,7 @@ import UnixSignals
 struct ReloadService: Service {
     let file: String?
     let policy: AccessPolicy
+    let privacy: PrivacyPolicy
     let dispatcher: OutboxDispatcher
     let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
     let logger: Logger
@@ -23,6 +24,7 @@ struct ReloadService: Service {
                 let fresh = try await DaemonConfiguration.load(file: file)
                 let templates = try NoticeTemplates.load(directory: fresh.notices.templatesDirectory)
                 policy.update(fresh.access)
+                fresh.privacy.apply(to: privacy)
                 dispatcher.reconfigure(
                     renderer: NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link),
                     channels: fresh.notices.channels(spool: fresh.spoolDirectory), retry: fresh.notices.retry)
