@@ -396,7 +396,7 @@ paths:
       operationId: getDispute
       summary: One dispute with its parties and the history of its risk and status.
       parameters:
-        - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show full ID-card numbers (admin only).'}
+        - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show parties'' full mobiles and ID-card numbers (roles in privacy.reveal_roles, default admin); every reveal is audited.'}
       responses:
         '200':
           description: The dispute.
@@ -1044,6 +1044,43 @@ paths:
             text/csv:
               schema: {type: string}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/audit:
+    get:
+      operationId: listAudit
+      summary: The audit trail, newest first (staff and admins).
+      description: |
+        One row per change made through the API, written in the same transaction as the change: when, who (uid,
+        user, role), the action (dispute.open, session.book, party.reveal …), its target and what changed. Rows
+        can be neither changed nor removed. Summaries never carry a full mobile or ID-card number.
+      parameters:
+        - {name: since, in: query, schema: {type: string}, description: 'A day (2026-12-01) or an instant (2026-12-01T09:00+08:00); rows from then on.'}
+        - {name: actor, in: query, schema: {type: string}, description: 'A user name or a uid.'}
+        - {name: target, in: query, schema: {type: string}, description: 'Text the target contains, e.g. JS-2026-0042 or session 12.'}
+        - {name: limit, in: query, schema: {type: integer, default: 100, minimum: 1, maximum: 10000}}
+      responses:
+        '200':
+          description: The rows.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/AuditList'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/retention/run:
+    post:
+      operationId: runRetention
+      summary: Apply the retention policy now (admin).
+      description: |
+        Removes the mobile, email and ID-card number of every party of a dispute closed more than
+        privacy.retention_months months ago (names, counts, outcomes and reports stay). The daemon also does this
+        once a day. One audit row records each run with its counts; a dry run only counts.
+      parameters:
+        - {name: dryRun, in: query, schema: {type: boolean, default: false}, description: 'Only count what would be removed.'}
+      responses:
+        '200':
+          description: What the run removed (or would remove).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/RetentionReport'}
+        default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
     DisputeRef:
@@ -1347,9 +1384,9 @@ components:
         dispute: {type: integer, format: int64}
         name: {type: string}
         side: {type: string, enum: [applicant, respondent, other]}
-        mobile: {type: string}
+        mobile: {type: string, description: 'Masked (137****0001) unless a role in privacy.reveal_roles asked with reveal.'}
         email: {type: string}
-        idCard: {type: string, description: 'Masked (4301**********1234) unless an admin asked with reveal.'}
+        idCard: {type: string, description: 'Masked (4301**********1234) unless a role in privacy.reveal_roles asked with reveal.'}
         organisation: {type: string}
         language: {type: string}
         timeZone: {type: string}
@@ -1941,6 +1978,34 @@ components:
         raisedAt: {type: string}
         deliveredAt: {type: string}
         channel: {type: string, description: 'Where it was delivered: the duty channel, or log.'}
+    AuditEntry:
+      type: object
+      required: [id, at, uid, role, action, target, summary]
+      properties:
+        id: {type: integer, format: int64}
+        at: {type: string, description: 'ISO 8601 with the offset (Asia/Shanghai).'}
+        uid: {type: integer, format: int64}
+        user: {type: string}
+        role: {type: string, description: 'viewer, staff, admin, or system for the daemon''s own timers.'}
+        action: {type: string}
+        target: {type: string}
+        summary: {type: string}
+    AuditList:
+      type: object
+      required: [entries]
+      properties:
+        entries:
+          type: array
+          items: {$ref: '#/components/schemas/AuditEntry'}
+    RetentionReport:
+      type: object
+      required: [months, cutoff, disputes, parties, dryRun]
+      properties:
+        months: {type: integer}
+        cutoff: {type: string, description: 'Disputes closed before this instant were anonymised.'}
+        disputes: {type: integer}
+        parties: {type: integer}
+        dryRun: {type: boolean}
     WarningList:
       type: object
       required: [warnings]

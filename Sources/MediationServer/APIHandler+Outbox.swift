@@ -93,6 +93,9 @@ extension APIHandler {
                 "say where the test goes", hint: "give --to ADDRESS (or a mobile for robots)")
         }
         let (result, detail) = try await info.testChannel(input.path.channel.rawValue, to)
+        try await db.recordAudit(
+            action: "channel.test", target: "channel \(input.path.channel.rawValue)",
+            summary: "test message to \(to): \(result)")
         return .ok(
             .init(
                 body: .json(

@@ -39,6 +39,8 @@ public struct ServerInfo: Sendable {
     private let followUpsInForce: SharedMutex<FollowUpPolicy>
     /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
     public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
+    /// Who may reveal parties' full numbers, and the retention period (`privacy.*`); updated on reload.
+    public var privacy: PrivacyPolicy
 
     public init(
         startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
@@ -55,8 +57,10 @@ public struct ServerInfo: Sendable {
         outboxChanged: @escaping @Sendable () -> Void = {}, changeStarted: @escaping @Sendable () -> Void = {},
         changeEnded: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
         followUps: FollowUpPolicy = FollowUpPolicy(),
-        checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] }
+        checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] },
+        privacy: PrivacyPolicy = PrivacyPolicy()
     ) {
+        self.privacy = privacy
         self.followUpsInForce = SharedMutex(followUps)
         self.checkWarnings = checkWarnings
         self.noticeDomain = noticeDomain

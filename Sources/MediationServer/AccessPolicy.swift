@@ -153,13 +153,16 @@ public final class AccessPolicy: Sendable {
     }
 
     /// The least role a request needs: reads need viewer, office changes admin, other changes staff.
+    /// The audit trail is read by staff and admins (who answer for the changes in it), not by viewers; the
+    /// retention policy, which removes personal data for good, is run by admins.
     public static func requiredRole(method: String, path: String) -> Role {
         // The router ignores repeated slashes, so the policy must too: "//v1/offices" is "/v1/offices".
         let normalized = "/" + path.split(separator: "/").joined(separator: "/")
         switch method {
-        case "GET", "HEAD", "OPTIONS": return .viewer
+        case "GET", "HEAD", "OPTIONS": return normalized.hasPrefix("/v1/audit") ? .staff : .viewer
         default:
-            return normalized.hasPrefix("/v1/offices") || normalized.hasPrefix("/v1/policies") ? .admin : .staff
+            return normalized.hasPrefix("/v1/offices") || normalized.hasPrefix("/v1/policies")
+                || normalized.hasPrefix("/v1/retention") ? .admin : .staff
         }
     }
 }

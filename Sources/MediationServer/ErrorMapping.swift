@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MediationCore
+import MediationStore
 import NIOCore
 import OpenAPIRuntime
 
@@ -46,6 +47,7 @@ enum ErrorMapping {
         ("/v1/disputes/{dispute}/escalations", ["GET", "POST"]), ("/v1/escalations", ["GET"]),
         ("/v1/warnings", ["GET"]), ("/v1/warnings/check", ["POST"]), ("/v1/reports/weekly", ["GET"]),
         ("/v1/reports/outcomes", ["GET"]), ("/v1/reports/experts", ["GET"]), ("/v1/export/{kind}", ["GET"]),
+        ("/v1/audit", ["GET"]), ("/v1/retention/run", ["POST"]),
     ]
 
     /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").
@@ -311,7 +313,11 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
             }
         }
-        return try await Caller.$current.withValue(caller) { try await next(request, context) }
+        // The store records every change it makes for this request in the audit trail, under this actor.
+        let actor = AuditActor(uid: creds.uid, user: caller.user, role: caller.role.rawValue)
+        return try await Caller.$current.withValue(caller) {
+            try await AuditActor.$current.withValue(actor) { try await next(request, context) }
+        }
     }
 
     private func groups(for role: Role) -> String {

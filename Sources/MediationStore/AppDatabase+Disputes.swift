@@ -81,6 +81,10 @@ extension AppDatabase {
                 var p = PartyRecord(party)
                 try p.insert(db)
             }
+            try self.audit(
+                db, "dispute.open", "dispute \(dispute.number)",
+                "opened at \(office.id): \(dispute.title) (\(dispute.category), \(dispute.risk.rawValue) risk"
+                    + (validParties.isEmpty ? ")" : ", \(validParties.count) parties)"))
             return try Self.detail(record.dispute, db)
         }
     }
@@ -148,6 +152,13 @@ extension AppDatabase {
             record.dispute = try dispute.validated(categories: categories)
             record.updatedAt = now
             try record.update(db)
+            try self.audit(
+                db, "dispute.update", "dispute \(stored.number)",
+                Self.changed(
+                    [
+                        ("title", stored.title, record.dispute.title),
+                        ("category", stored.category, record.dispute.category),
+                    ] + Self.elementChanges(stored.elements, record.dispute.elements)))
             return try Self.detail(record.dispute, db)
         }
     }
@@ -172,6 +183,9 @@ extension AppDatabase {
             try record.update(db)
             try Self.recordRisk(
                 db, dispute: record.dispute.id, from: before, to: level, reason: why, actor: actor, at: now)
+            try self.audit(
+                db, "dispute.risk", "dispute \(record.dispute.number)",
+                "risk \(before.rawValue) → \(level.rawValue): \(why)")
             return try Self.detail(record.dispute, db)
         }
     }
@@ -196,6 +210,9 @@ extension AppDatabase {
             try record.update(db)
             try Self.recordStatus(
                 db, dispute: record.dispute.id, from: before, to: target, reason: why, actor: actor, at: now)
+            try self.audit(
+                db, target == .closed ? "dispute.close" : "dispute.reopen", "dispute \(record.dispute.number)",
+                "status \(before.rawValue) → \(target.rawValue): \(why)")
             return try Self.detail(record.dispute, db)
         }
     }
@@ -211,6 +228,9 @@ extension AppDatabase {
             record.party.disputeId = dispute.id
             record.party.id = 0
             try record.insert(db)
+            try self.audit(
+                db, "party.add", "dispute \(dispute.number) party \(record.party.id)",
+                "added \(record.party.name) (\(record.party.side.rawValue))\(Self.contactSummary(record.party))")
             return record.party
         }
     }
@@ -229,8 +249,26 @@ extension AppDatabase {
             try change(&party)
             party.id = record.party.id
             party.disputeId = dispute.id
+            let before = record.party
             record.party = try party.validated()
             try record.update(db)
+            let after = record.party
+            try self.audit(
+                db, "party.update", "dispute \(dispute.number) party \(id)",
+                Self.changed([
+                    ("name", before.name, after.name), ("side", before.side.rawValue, after.side.rawValue),
+                    (
+                        "mobile", before.mobile.map(Contact.maskMobile) ?? "-",
+                        after.mobile.map(Contact.maskMobile) ?? "-"
+                    ),
+                    ("email", before.email ?? "-", after.email ?? "-"),
+                    ("ID card", before.idCard.map(IDCard.mask) ?? "-", after.idCard.map(IDCard.mask) ?? "-"),
+                    ("organisation", before.organisation ?? "-", after.organisation ?? "-"),
+                    ("language", before.language ?? "-", after.language ?? "-"),
+                    ("time zone", before.timeZone, after.timeZone),
+                    ("hours", "\(before.weeklyWindows)", "\(after.weeklyWindows)"),
+                    ("dated windows", "\(before.datedWindows)", "\(after.datedWindows)"),
+                ]))
             return record.party
         }
     }
@@ -239,11 +277,14 @@ extension AppDatabase {
     public func removeParty(_ disputeRef: String, party id: Int64) async throws {
         try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
+            let name = try String.fetchOne(
+                db, sql: "SELECT name FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
             try db.execute(sql: "DELETE FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
             if db.changesCount == 0 {
                 throw MediationError.notFound(
                     "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
             }
+            try self.audit(db, "party.remove", "dispute \(dispute.number) party \(id)", "removed \(name ?? "party")")
         }
     }
 
@@ -271,6 +312,11 @@ extension AppDatabase {
                     expertId: expert.id, partyId: partyId, organisation: organisation, reason: Text.nonEmpty(reason)),
                 createdAt: now)
             try record.insert(db)
+            try self.audit(
+                db, "conflict.add", "expert \(expert.id)",
+                "conflict #\(record.conflict.id) with "
+                    + (partyId.map { "party \($0)" } ?? "organisation \(organisation ?? "")")
+                    + (record.conflict.reason.map { ": \($0)" } ?? ""))
             return record.conflict
         }
     }
@@ -323,11 +369,43 @@ extension AppDatabase {
                 sql:
                     "INSERT OR REPLACE INTO panel_policy (name, description, requirements, updated_at) VALUES (?, ?, ?, ?)",
                 arguments: [valid.name, valid.description, RequirementsColumn.encode(valid.requirements), now.epoch])
+            try self.audit(
+                db, "policy.set", "policy \(valid.name)",
+                "requires " + valid.requirements.map(\.description).joined(separator: ", "))
             return valid
         }
     }
 
     // MARK: Helpers inside transactions
+
+    /// "title 'a' → 'b'; category x → y" for the fields that changed, or "no change".
+    static func changed(_ fields: [(String, String, String)]) -> String {
+        let parts = fields.filter { $0.1 != $0.2 }.map { name, before, after in
+            let short = { (s: String) in s.count > 60 ? String(s.prefix(60)) + "…" : s }
+            return "\(name) '\(short(before))' → '\(short(after))'"
+        }
+        return parts.isEmpty ? "no change" : parts.joined(separator: "; ")
+    }
+
+    static func elementChanges(_ a: DisputeElements, _ b: DisputeElements) -> [(String, String, String)] {
+        func text(_ v: (some Any)?) -> String { v.map { "\($0)" } ?? "-" }
+        return [
+            ("cause", text(a.cause), text(b.cause)), ("location", text(a.location), text(b.location)),
+            ("nature", text(a.nature), text(b.nature)), ("scale", text(a.scale), text(b.scale)),
+            ("involved", text(a.involved), text(b.involved)),
+            ("development", text(a.development), text(b.development)),
+            ("occurred", text(a.occurredAt), text(b.occurredAt)),
+        ]
+    }
+
+    /// ", mobile 137****0001, ID card 4301**********1234" for the contact details a party has.
+    static func contactSummary(_ p: Party) -> String {
+        var parts: [String] = []
+        if let m = p.mobile { parts.append("mobile \(Contact.maskMobile(m))") }
+        if p.email != nil { parts.append("email") }
+        if let id = p.idCard { parts.append("ID card \(IDCard.mask(id))") }
+        return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
+    }
 
     static func fetchPolicies(_ db: Database, name: String?) throws -> [PanelPolicy] {
         let rows = try db.cachedRows(

@@ -39,6 +39,8 @@ extension AppDatabase {
             try Self.checkUnique(draft, db)
             var record = ExpertRecord(draft, createdAt: now, updatedAt: now)
             try record.insert(db)
+            try self.audit(
+                db, "expert.add", "expert \(record.expert.id)", "added \(draft.name) (\(draft.role.rawValue))")
             return record.expert
         }
     }
@@ -46,9 +48,9 @@ extension AppDatabase {
     /// Applies `change` to a stored expert and saves it if it is still valid.
     ///
     /// - Throws: `notFound`, `invalidInput` or `conflict`; nothing is written on any of them.
-    public func updateExpert(_ ref: String, _ change: @escaping @Sendable (inout Expert) throws -> Void) async throws
-        -> Expert
-    {
+    public func updateExpert(
+        _ ref: String, action: String = "expert.update", _ change: @escaping @Sendable (inout Expert) throws -> Void
+    ) async throws -> Expert {
         let now = clock.now()
         return try await write { db in
             let record = try Self.findExpert(ref, db)
@@ -60,6 +62,7 @@ extension AppDatabase {
             try Self.checkUnique(expert, db)
             let updated = ExpertRecord(expert, createdAt: record.createdAt, updatedAt: now)
             try updated.update(db)
+            try self.audit(db, action, "expert \(expert.id)", Self.expertChanges(record.expert, expert))
             return updated.expert
         }
     }
@@ -92,7 +95,7 @@ extension AppDatabase {
 
     /// Marks an expert active or not; an inactive expert is never proposed for a panel.
     public func setExpertActive(_ ref: String, _ active: Bool) async throws -> Expert {
-        try await updateExpert(ref) { $0.active = active }
+        try await updateExpert(ref, action: active ? "expert.reactivate" : "expert.deactivate") { $0.active = active }
     }
 
     // MARK: Time off and extra availability
@@ -128,7 +131,12 @@ extension AppDatabase {
                 sql:
                     "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [expert.id, interval.start.epoch, interval.end.epoch, note, now.epoch])
-            return Span(id: db.lastInsertedRowID, expertId: expert.id ?? 0, interval: interval, note: note)
+            let span = db.lastInsertedRowID
+            try self.audit(
+                db, kind == .timeOff ? "expert.leave.add" : "expert.extra.add", "expert \(expert.id ?? 0)",
+                "\(what) #\(span) \(interval.start.formatted(.iso8601)) – \(interval.end.formatted(.iso8601))"
+                    + (note.map { ": \($0)" } ?? ""))
+            return Span(id: span, expertId: expert.id ?? 0, interval: interval, note: note)
         }
     }
 
@@ -153,6 +161,9 @@ extension AppDatabase {
                     "expert #\(expert.id ?? 0) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'"
                 )
             }
+            try self.audit(
+                db, kind == .timeOff ? "expert.leave.remove" : "expert.extra.remove", "expert \(expert.id ?? 0)",
+                "removed \(kind == .timeOff ? "time off" : "extra availability") #\(id)")
         }
     }
 
@@ -247,6 +258,9 @@ extension AppDatabase {
                 }
             }
             guard problems.isEmpty else { throw Roster.failure(problems) }
+            try self.audit(
+                db, "expert.import", "roster",
+                "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged")
             return report
         }
         if dryRun {
@@ -266,6 +280,26 @@ extension AppDatabase {
     }
 
     // MARK: Helpers inside transactions
+
+    /// What an update changed, field by field, for the audit line (mobiles masked).
+    static func expertChanges(_ a: Expert, _ b: Expert) -> String {
+        changed([
+            ("name", a.name, b.name), ("role", a.role.rawValue, b.role.rawValue),
+            ("active", "\(a.active)", "\(b.active)"),
+            ("mobile", a.mobile.map(Contact.maskMobile) ?? "-", b.mobile.map(Contact.maskMobile) ?? "-"),
+            ("email", a.email ?? "-", b.email ?? "-"),
+            (
+                "offices", a.servesAllOffices ? "all" : a.offices.joined(separator: ","),
+                b.servesAllOffices ? "all" : b.offices.joined(separator: ",")
+            ),
+            ("specialties", a.specialties.joined(separator: ","), b.specialties.joined(separator: ",")),
+            ("languages", a.languages.joined(separator: ","), b.languages.joined(separator: ",")),
+            ("hours", "\(a.weeklyHours)", "\(b.weeklyHours)"), ("time zone", a.timeZone, b.timeZone),
+            ("max per day", "\(a.maxSessionsPerDay)", "\(b.maxSessionsPerDay)"),
+            ("max per week", "\(a.maxSessionsPerWeek)", "\(b.maxSessionsPerWeek)"),
+            ("notes", a.notes ?? "-", b.notes ?? "-"),
+        ])
+    }
 
     static func findExpert(_ ref: String, _ db: Database) throws -> ExpertRecord {
         var r = ref.trimmingCharacters(in: .whitespaces)

@@ -15,6 +15,7 @@ extension AppDatabase {
                     "office '\(office.id)' already exists; use 'office update \(office.id)' to change it")
             }
             try OfficeRecord(office, createdAt: now, updatedAt: now).insert(db)
+            try self.audit(db, "office.add", "office \(office.id)", "added \(office.name) (\(office.timeZone))")
             return office
         }
     }
@@ -35,6 +36,17 @@ extension AppDatabase {
             office.id = record.office.id
             office = try office.validated()
             try OfficeRecord(office, createdAt: record.createdAt, updatedAt: now).update(db)
+            let before = record.office
+            try self.audit(
+                db, "office.update", "office \(office.id)",
+                Self.changed([
+                    ("name", before.name, office.name), ("time zone", before.timeZone, office.timeZone),
+                    ("address", before.address ?? "-", office.address ?? "-"),
+                    ("phone", before.phone ?? "-", office.phone ?? "-"),
+                    ("hours", "\(before.workingHours)", "\(office.workingHours)"),
+                    ("session minutes", "\(before.defaultSessionMinutes)", "\(office.defaultSessionMinutes)"),
+                    ("prefix", before.disputePrefix ?? "-", office.disputePrefix ?? "-"),
+                ]))
             return office
         }
     }

@@ -359,6 +359,10 @@ extension AppDatabase {
             try db.cachedExecute(
                 "UPDATE outbox_message SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ?",
                 [min(now, message.nextAttemptAt).epoch, id])
+            try self.audit(
+                db, "outbox.retry", "message \(id)",
+                "\(message.status.rawValue) → pending (session \(message.sessionId), \(message.attempts) attempts before)"
+            )
             return try Self.message(try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) ?? row)
         }
     }
@@ -370,7 +374,9 @@ extension AppDatabase {
             try db.cachedExecute(
                 "UPDATE outbox_message SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'",
                 [now.epoch])
-            return db.changesCount
+            let count = db.changesCount
+            try self.audit(db, "outbox.retry-dead", "outbox", "\(count) dead messages back to pending")
+            return count
         }
     }
 

@@ -111,6 +111,10 @@ extension AppDatabase {
                     try Self.queueFollowUpReminder(db, followUp: f, session: session.session, zone: zone, now: now)
                 }
             }
+            try self.audit(
+                db, "outcome.record", "session \(id)",
+                "dispute \(number): \(outcome.result.rawValue)" + (outcome.signed ? ", signed" : "")
+                    + (outcome.amountFen.map { ", amount \($0) fen" } ?? "") + ", \(planned.count) follow-ups planned")
             return RecordedOutcome(outcome: outcome, followUps: planned, dispute: disputeRecord.dispute)
         }
     }
@@ -233,6 +237,9 @@ extension AppDatabase {
                 e = try e.validated(today: zone.wallClock(now).date)
                 _ = try Self.insertEscalation(db, e, dispute: &dispute, actor: actor, now: now)
             }
+            try self.audit(
+                db, "followup.record", "followup \(id)",
+                "dispute \(dispute.dispute.number): \(result.rawValue)" + (f.notes.map { ": \($0)" } ?? ""))
             return (f, dispute.dispute)
         }
     }
@@ -256,6 +263,10 @@ extension AppDatabase {
             let zone = try Zone(try Self.officeOf(dispute.dispute, db).timeZone)
             let valid = try draft.validated(today: zone.wallClock(now).date)
             let e = try Self.insertEscalation(db, valid, dispute: &dispute, actor: actor, now: now)
+            try self.audit(
+                db, "escalation.add", "dispute \(dispute.dispute.number)",
+                "escalation #\(e.id) \(e.kind.rawValue) on \(e.occurredOn.description)"
+                    + (e.caseReference.map { " (\($0))" } ?? ""))
             return (e, dispute.dispute)
         }
     }
@@ -377,6 +388,7 @@ extension AppDatabase {
                     raised.append(w)
                 }
             }
+            try self.audit(db, "warning.check", "warnings", "\(raised.count) new warnings raised")
             return raised
         }
     }

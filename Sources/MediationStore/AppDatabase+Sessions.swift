@@ -240,6 +240,10 @@ extension AppDatabase {
             db, dispute: dispute.id, from: before, to: .scheduled, reason: "session #\(record.session.id) booked",
             actor: actor, at: now)
         try Self.queueBooking(db, session: record.session, rules: rules, now: now)
+        try Self.audit(
+            db, at: now, "session.book", "session \(record.session.id)",
+            "booked for dispute \(dispute.number) at \(start.formatted(.iso8601)), \(duration) min, panel "
+                + seats.map { "#\($0.expertId)" }.joined(separator: " "))
         // What the API shows beside the session, from what the booking has read already.
         return BookedSession(
             session: record.session,
@@ -349,6 +353,9 @@ extension AppDatabase {
             try record.update(db)
             try record.savePanel(db)
             try Self.queueReschedule(db, session: record.session, rules: rules, now: now)
+            try self.audit(
+                db, "session.reschedule", "session \(id)",
+                "dispute \(dispute.number) moved to \(start.formatted(.iso8601))")
             return record.session
         }
     }
@@ -378,9 +385,13 @@ extension AppDatabase {
                 record.session.cancelReason = reason
                 record.session.sequence += 1
             }
+            let from = record.session.status
             record.updatedAt = now
             try record.update(db)
             if target == .cancelled { try Self.queueCancellation(db, session: record.session, now: now) }
+            try self.audit(
+                db, target == .cancelled ? "session.cancel" : "session.status", "session \(id)",
+                "status \(from.rawValue) → \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""))
             // The dispute follows its session.
             var disputeRecord = try Self.findDispute(String(record.session.disputeId), db)
             let before = disputeRecord.dispute.status
@@ -419,6 +430,7 @@ extension AppDatabase {
             record.session.panel[index].invitation = answer
             try record.savePanel(db)
             if changed { try Self.queueRSVP(db, session: record.session, expert: expert.id, now: now) }
+            try self.audit(db, "session.rsvp", "session \(id)", "expert #\(expert.id) \(answer.rawValue)")
             return (record.session, expert.id)
         }
         return (
@@ -501,6 +513,9 @@ extension AppDatabase {
             try record.savePanel(db)
             try Self.queueReplacement(
                 db, session: record.session, removed: old.id, added: new.id, rules: rules, now: now)
+            try self.audit(
+                db, "session.replace", "session \(id)",
+                "expert #\(old.id) \(old.name) replaced by #\(new.id) \(new.name)")
             return record.session
         }
     }

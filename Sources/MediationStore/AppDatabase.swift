@@ -92,6 +92,8 @@ public final class AppDatabase: Sendable {
         }
         let pool: DatabasePool
         do {
+            // A file left readable by others (an older version, a copy made by hand) is narrowed before use.
+            Self.restrictMode(path)
             pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets synchronous=NORMAL on the writer after prepareDatabase when it enables WAL;
             // the writer is one long-lived connection, so setting FULL here holds for every commit.
@@ -100,6 +102,7 @@ public final class AppDatabase: Sendable {
             guard result == ["ok"] else {
                 throw MediationError.unavailable(damaged(path, result.prefix(3).joined(separator: "; ")))
             }
+            for file in [path + "-wal", path + "-shm"] { Self.restrictMode(file) }
         } catch let error as MediationError {
             throw error
         } catch let error as DatabaseError
@@ -152,6 +155,14 @@ public final class AppDatabase: Sendable {
         return try AppDatabase(queue, path: path, clock: clock)
     }
 
+    /// Takes away every permission of others and the group's write, so the file is at most 0640.
+    static func restrictMode(_ file: String) {
+        var info = stat()
+        guard stat(file, &info) == 0 else { return }
+        let mode = info.st_mode & 0o777
+        if mode & 0o027 != 0 { chmod(file, mode & 0o750 & ~0o020) }
+    }
+
     private static func damaged(_ path: String, _ why: String) -> String {
         "the database \(path) failed its integrity check (\(why)). Stop here: restore the last backup, "
             + "or move the file aside to start with an empty store."
@@ -172,12 +183,22 @@ public final class AppDatabase: Sendable {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.write(body) } catch { throw Self.translate(error, path: path) }
+        do { return try await writer.write(Self.bindingActor(body)) } catch { throw Self.translate(error, path: path) }
     }
 
     /// A write that shares its commit with the others in flight (bookings): acknowledged only after the commit.
     func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await committer.write(body) } catch { throw Self.translate(error, path: path) }
+        do { return try await committer.write(Self.bindingActor(body)) } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// The body with the caller's audit actor bound again where it runs: GRDB and the group committer run
+    /// bodies on their own queues, where the request's task-local values are not visible.
+    static func bindingActor<T>(_ body: @escaping @Sendable (Database) throws -> T) -> @Sendable (Database) throws -> T
+    {
+        guard let actor = AuditActor.current else { return body }
+        return { db in try AuditActor.$current.withValue(actor) { try body(db) } }
     }
 
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.

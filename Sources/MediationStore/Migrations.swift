@@ -256,6 +256,32 @@ enum Migrations {
             try db.create(index: "dispute_on_status", on: "dispute", columns: ["status", "office_id"])
             try db.create(index: "session_on_status_start", on: "session", columns: ["status", "starts_at"])
         }
+        migrator.registerMigration("v6-audit-privacy") { db in
+            // Who did what, append-only: the triggers refuse to change or remove a row, whatever the path.
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .double).notNull().indexed()
+                t.column("uid", .integer).notNull()
+                t.column("user", .text)
+                t.column("role", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("summary", .text).notNull()
+            }
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'audit rows are append-only: they cannot be changed'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'audit rows are append-only: they cannot be removed'); END;
+                    CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+                    WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+                    BEGIN SELECT RAISE(ABORT, 'audit rows are append-only: they cannot be replaced'); END;
+                    """)
+            // When the retention policy removed a party's contact details and ID number.
+            try db.alter(table: "party") { t in t.add(column: "anonymised_at", .double) }
+            try db.create(index: "dispute_on_closed_at", on: "dispute", columns: ["status", "closed_at"])
+        }
         migrator.registerMigration("v7-operations") { db in
             // One row per backup handed to mediationctl, so status can tell when the last one was taken and by whom.
             try db.create(table: "backup_log") { t in

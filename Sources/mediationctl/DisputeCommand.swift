@@ -95,7 +95,11 @@ struct DisputeCommand: AsyncParsableCommand {
             abstract: "Show a dispute, its parties and the history of its risk and status.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
-        @Flag(help: "Show full ID-card numbers (admin only).") var reveal = false
+        @Flag(
+            help:
+                "Show parties' full mobiles and ID-card numbers (roles in privacy.reveal_roles, default admin; audited)."
+        )
+        var reveal = false
 
         func run() async throws {
             switch try await global.client().call({

@@ -68,7 +68,7 @@ struct MediationCtl: AsyncParsableCommand {
             Health.self, OfficeCommand.self, ExpertCommand.self, DisputeCommand.self, PartyCommand.self,
             ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
             OutcomeCommand.self, FollowUpCommand.self, EscalationCommand.self, WarningCommand.self,
-            ReportCommand.self, ExportCommand.self, Status.self, Backup.self,
+            ReportCommand.self, ExportCommand.self, Status.self, Backup.self, AuditCommand.self, RetentionCommand.self,
         ])
 }
 

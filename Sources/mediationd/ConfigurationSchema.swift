@@ -8,7 +8,7 @@ enum ConfigurationSchema {
     enum Shape { case value, list }
 
     static let keys: [String: Shape] = baseKeys.merging(NoticeConfiguration.keys) { a, _ in a }
-        .merging(OutcomeConfiguration.keys) { a, _ in a }
+        .merging(OutcomeConfiguration.keys) { a, _ in a }.merging(PrivacyConfiguration.keys) { a, _ in a }
 
     private static let baseKeys: [String: Shape] = [
         "socket.path": .value, "socket.mode": .value, "socket.group": .value, "socket.idle_timeout_seconds": .value,

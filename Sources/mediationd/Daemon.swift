@@ -68,6 +68,8 @@ struct Daemon: AsyncParsableCommand {
         let db = try AppDatabase.open(path: settings.storePath)
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
         let policy = AccessPolicy(rules: settings.access)
+        let privacy = PrivacyPolicy()
+        settings.privacy.apply(to: privacy)
         warnAboutMissingGroups(policy, logger: logger)
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
@@ -114,7 +116,8 @@ struct Daemon: AsyncParsableCommand {
             },
             outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
             changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
-            followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() })
+            followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() },
+            privacy: privacy)
         let app = try MediationServer.application(
             socketPath: socketPath, db: db, policy: policy, info: info,
             limits: connectionLimits(settings.limits, logger: logger), logger: logger,
@@ -151,9 +154,13 @@ struct Daemon: AsyncParsableCommand {
             configuration: .init(
                 services: [.init(service: app)] + background + [
                     .init(
+                        service: RetentionService(
+                            db: db, privacy: privacy, interval: .seconds(settings.privacy.retentionCheckHours * 3600),
+                            logger: Logger(label: "mediationd.retention"))),
+                    .init(
                         service: ReloadService(
-                            file: config, policy: policy, dispatcher: dispatcher, link: link, info: info,
-                            monitor: monitor, logger: logger)),
+                            file: config, policy: policy, privacy: privacy, dispatcher: dispatcher, link: link,
+                            info: info, monitor: monitor, logger: logger)),
                     .init(
                         service: SystemdService(
                             notifier: notifier, watchdog: SystemdNotifier.watchdogInterval(), logger: logger)),

@@ -23,6 +23,8 @@ struct DaemonConfiguration: Sendable {
     var notices: NoticeConfiguration
     /// Follow-up visits and early warnings (`followups.*`, `warnings.*`).
     var outcomes: OutcomeConfiguration
+    /// Who may reveal parties' numbers and how long they are kept (`privacy.*`).
+    var privacy: PrivacyConfiguration
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -165,6 +167,7 @@ struct DaemonConfiguration: Sendable {
             rooms: rooms,
             notices: notices,
             outcomes: try OutcomeConfiguration.read(c),
+            privacy: try PrivacyConfiguration.read(c),
             source: file ?? "embedded default (./var)")
     }
 }

@@ -12,6 +12,7 @@ import UnixSignals
 struct ReloadService: Service {
     let file: String?
     let policy: AccessPolicy
+    let privacy: PrivacyPolicy
     let dispatcher: OutboxDispatcher
     let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
     let info: ServerInfo
@@ -27,6 +28,7 @@ struct ReloadService: Service {
                 policy.update(fresh.access)
                 info.followUps = fresh.outcomes.followUps
                 monitor.reconfigure(settings: fresh.outcomes.warnings)
+                fresh.privacy.apply(to: privacy)
                 dispatcher.reconfigure(
                     renderer: NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link),
                     channels: fresh.notices.channels(spool: fresh.spoolDirectory), retry: fresh.notices.retry)

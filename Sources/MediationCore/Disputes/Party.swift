@@ -23,7 +23,7 @@ public struct Party: Sendable, Hashable, Codable {
     public var side: PartySide
     public var mobile: String?
     public var email: String?
-    /// Stored in full; shown masked except to an admin who asks.
+    /// Stored in full; shown masked except to a role allowed to reveal who asks.
     public var idCard: String?
     public var organisation: String?
     public var language: String?
@@ -105,9 +105,10 @@ public struct Party: Sendable, Hashable, Codable {
                 + IntervalSet.intersect(datedWindows, [range]))
     }
 
-    /// This party as shown to someone who may not see the full ID number.
+    /// This party as shown to someone who may not see the full mobile and ID number.
     public func masked() -> Party {
         var p = self
+        p.mobile = mobile.map(Contact.maskMobile)
         p.idCard = idCard.map(IDCard.mask)
         return p
     }
