@@ -48,8 +48,9 @@ extension APIHandler {
         }
         let destination = input.query.destination.flatMap { Text.nonEmpty($0) }
         let (file, bytes) = try await Backups.snapshot(db)
-        // A backup carries every party's details out of the daemon: who took one is part of the trail.
-        try await db.recordAudit(
+        // A backup carries every party's details out of the daemon: who took one is part of the trail. On a full
+        // disk or a read-only store the row cannot be written, and the backup (the way to rescue the data) still goes.
+        try? await db.recordAudit(
             action: "store.backup", target: "store",
             summary: "\(bytes) bytes" + (destination.map { " for \($0)" } ?? ""))
         let db = self.db

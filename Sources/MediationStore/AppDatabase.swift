@@ -149,7 +149,7 @@ public final class AppDatabase: Sendable {
                 "cannot open the read-only database \(path) (\(error)); "
                     + (pendingLog
                         ? "its last changes are still in \(path)-wal: make the folder writable so they can be read, "
-                        : "check that the daemon's user may read it ")
+                        : "check that the daemon's user may read and write it ")
                     + "(store.path in the configuration)")
         }
         return try AppDatabase(queue, path: path, clock: clock)

@@ -32,12 +32,40 @@ struct APIClient {
                     + "(for example ./var/api.sock or /run/mediationd/api.sock)",
                 exitCode: 2)
         }
+        // A socket we may not use, or one nobody listens on, is said at once: the HTTP client would retry the
+        // connection until its timeout, a minute later.
+        if let refused = probe() { throw refused }
         do {
             return try await body(raw)
         } catch let error as CLIFailure {
             throw error
         } catch {
             throw transportFailure(error)
+        }
+    }
+
+    /// Connects once, directly; a failure that no retry can cure becomes the failure to show.
+    private func probe() -> CLIFailure? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result != 0 else { return nil }
+        switch errno {
+        case EACCES, EPERM: return transportFailure(CLIFailure(message: "EACCES", exitCode: 1))
+        case ECONNREFUSED: return transportFailure(CLIFailure(message: "ECONNREFUSED", exitCode: 1))
+        default: return nil
         }
     }
 

@@ -90,7 +90,7 @@ struct Daemon: AsyncParsableCommand {
         let dispatcher = OutboxDispatcher(
             db: db, renderer: NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link),
             channels: settings.notices.channels(spool: settings.spoolDirectory), retry: settings.notices.retry,
-            logger: Logger(label: "mediationd.outbox"), journal: try handOverJournal(db.path))
+            logger: Logger(label: "mediationd.outbox"), journal: db.isReadOnly ? nil : try handOverJournal(db.path))
         logger.info(
             "notices",
             metadata: [
