@@ -72,14 +72,16 @@ struct OutboxTests {
     }
 
     func dispatcher(
-        _ db: AppDatabase, _ clock: FixedWallClock, _ channel: RecordingChannel, retry: RetryPolicy = .init()
+        _ db: AppDatabase, _ clock: FixedWallClock, _ channel: RecordingChannel, retry: RetryPolicy = .init(),
+        journal: HandOverJournal? = nil,
+        settle: (quiet: Duration, atMost: Duration) = (.milliseconds(500), .seconds(10))
     )
         throws -> OutboxDispatcher
     {
         OutboxDispatcher(
             db: db,
             renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
-            channels: ChannelSet(mail: channel), retry: retry, clock: clock)
+            channels: ChannelSet(mail: channel), retry: retry, clock: clock, journal: journal, settle: settle)
     }
 
     @Test func theBuiltInTemplatesAreTheFilesInConfig() throws {
@@ -238,10 +240,7 @@ struct HandOverJournalTests {
         defer { unlink(journal.path) }
         let seen = Mutex<[(id: Int64, channel: String)]>([])
         channel.afterDelivery = { seen.withLock { $0 = journal.taken() } }
-        let d = OutboxDispatcher(
-            db: db,
-            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
-            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock, journal: journal)
+        let d = try outbox.dispatcher(db, clock, channel, journal: journal)
         #expect(try await d.deliverDue() == 4)
         let noted = seen.withLock { $0 }
         let sent = try await db.outbox(OutboxFilter(status: .sent))
@@ -265,10 +264,7 @@ struct HandOverJournalTests {
         _ = write(fd, "12", 2)
         close(fd)
         let channel = RecordingChannel()
-        let d = OutboxDispatcher(
-            db: db,
-            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
-            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock, journal: journal)
+        let d = try outbox.dispatcher(db, clock, channel, journal: journal)
         #expect(try await d.deliverDue() == 2)
         #expect(Set(channel.delivered.map(\.outboxId)) == [pending[2].id, pending[3].id])
         let (recovered, attempts) = try await db.outboxMessage(pending[0].id)
@@ -299,11 +295,7 @@ struct SettleTests {
         let clock = FixedWallClock(outbox.start)
         let (db, _) = try await outbox.fixture(clock)
         let channel = RecordingChannel()
-        let d = OutboxDispatcher(
-            db: db,
-            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
-            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock,
-            settle: (.milliseconds(100), .seconds(30)))
+        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(100), .seconds(30)))
         d.changeStarted()
         d.wake()
         let loop = Task { await d.run(poll: .milliseconds(50)) }
@@ -318,11 +310,7 @@ struct SettleTests {
         let clock = FixedWallClock(outbox.start)
         let (db, _) = try await outbox.fixture(clock)
         let channel = RecordingChannel()
-        let d = OutboxDispatcher(
-            db: db,
-            renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),
-            channels: ChannelSet(mail: channel), retry: RetryPolicy(), clock: clock,
-            settle: (.milliseconds(100), .milliseconds(400)))
+        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(100), .milliseconds(400)))
         d.changeStarted()
         d.wake()
         let started = Date()

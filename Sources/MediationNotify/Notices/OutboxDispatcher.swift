@@ -115,12 +115,11 @@ public final class OutboxDispatcher: Sendable {
 
     /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`.
     private func settled() async throws {
-        let quiet =
-            UInt64(settle.quiet.components.seconds) * 1_000_000_000
-            + UInt64(settle.quiet.components.attoseconds / 1_000_000_000)
-        let atMost =
-            UInt64(settle.atMost.components.seconds) * 1_000_000_000
-            + UInt64(settle.atMost.components.attoseconds / 1_000_000_000)
+        func nanoseconds(_ d: Duration) -> UInt64 {
+            UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+        }
+        let quiet = nanoseconds(settle.quiet)
+        let atMost = nanoseconds(settle.atMost)
         let start = DispatchTime.now().uptimeNanoseconds
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
