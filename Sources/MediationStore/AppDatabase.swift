@@ -145,6 +145,12 @@ public final class AppDatabase: Sendable {
         } catch let error as MediationError {
             throw error
         } catch {
+            if access(path, R_OK) != 0 {
+                throw MediationError.unavailable(
+                    "cannot open the database \(path): the daemon's user (uid \(getuid())) may not read it; check "
+                        + "that the daemon's user may read and write the file and its folder "
+                        + "(store.path in the configuration)")
+            }
             throw MediationError.unavailable(
                 "cannot open the read-only database \(path) (\(error)); "
                     + (pendingLog

@@ -158,6 +158,18 @@ struct EdgeCaseEndToEndTests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("cannot open the database") || r.stderr.contains("may read and write"), "\(r)")
         #expect(!r.stderr.contains("integrity check"), "\(r)")
+
+        // A write-ahead log left beside it (a daemon that was killed) must not turn this into advice about the
+        // folder: the file itself is what the user may not read.
+        let wal = d.databasePath + "-wal"
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: wal))
+        chmod(wal, 0o640)
+        let withLog = try runProgram(
+            "/usr/bin/setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", daemonCopy, "--config", d.config])
+        #expect(withLog.status == 1)
+        #expect(withLog.stderr.contains("may not read it"), "\(withLog)")
+        #expect(!withLog.stderr.contains("make the folder writable"), "\(withLog)")
     }
 }
 
