@@ -265,12 +265,17 @@ extension AppDatabase {
         let clash = try db.cachedRow(
             """
             SELECT s.id, e.id AS expert_id, e.name FROM json_each(?) j
-            JOIN session_panel p ON p.expert_id = j.value JOIN session s ON s.id = p.session_id
+            CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
+              ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
+            CROSS JOIN session s ON s.id = p.session_id
             JOIN expert e ON e.id = p.expert_id
-            WHERE s.status IN ('booked', 'in_session') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
+            WHERE s.status IN ('booked', 'in_session') AND s.id IS NOT ?
             ORDER BY j.key LIMIT 1
             """,
-            [jsonIDs(panel), session, end.addingTimeInterval(buffer).epoch, start.addingTimeInterval(-buffer).epoch])
+            [
+                jsonIDs(panel), end.addingTimeInterval(buffer).epoch, start.addingTimeInterval(-buffer).epoch,
+                start.addingTimeInterval(-buffer - Self.longestSession).epoch, session,
+            ])
         if let clash {
             let name: String = clash["name"]
             let other: Int64 = clash["id"]
@@ -540,8 +545,10 @@ extension AppDatabase {
                 arguments += [office]
             }
             if let range = filter.range {
-                sql += " AND starts_at < ? AND ends_at > ?"
-                arguments += [range.end.epoch, range.start.epoch]
+                sql += " AND starts_at < ? AND ends_at > ? AND starts_at > ?"
+                arguments += [
+                    range.end.epoch, range.start.epoch, range.start.addingTimeInterval(-Self.longestSession).epoch,
+                ]
             }
             if let status = filter.status {
                 sql += " AND status = ?"
@@ -627,6 +634,11 @@ extension AppDatabase {
     }
 
     /// The finder's input for a dispute, read from the store in the caller's transaction.
+    /// Longer than any session can be (durations are checked against `SlotFinder.maximumDurationMinutes`), so
+    /// `starts_at > from - longestSession` bounds the index range of a search for sessions overlapping `from`:
+    /// without it, every session since the store began is read to find the few that overlap.
+    static let longestSession = TimeInterval(SlotFinder.maximumDurationMinutes * 60 + 86400)
+
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
@@ -667,13 +679,27 @@ extension AppDatabase {
         }
         let timeOff = try spans("expert_time_off")
         let extra = try spans("expert_extra_availability")
+        let range: [any DatabaseValueConvertible] = [
+            horizon.end.epoch, horizon.start.epoch, horizon.start.addingTimeInterval(-Self.longestSession).epoch,
+        ]
         let sessions = try Self.intervalsByExpert(
             db,
-            """
-            SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
-            WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ? AND s.starts_at < ? AND s.ends_at > ?
-            """ + onlyThese.replacingOccurrences(of: "expert_id", with: "p.expert_id"),
-            StatementArguments([session, horizon.end.epoch, horizon.start.epoch] + only))
+            onlyPinned
+                // A few experts: each one's panel rows around the horizon, from their own index range.
+                ? """
+                SELECT p.expert_id, p.starts_at, p.ends_at FROM json_each(?) j
+                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
+                  ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
+                CROSS JOIN session s ON s.id = p.session_id
+                WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
+                """
+                // The whole pool: the office's sessions in the horizon, then their panels.
+                : """
+                SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
+                WHERE s.starts_at < ? AND s.ends_at > ? AND s.starts_at > ?
+                AND s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
+                """,
+            StatementArguments(onlyPinned ? [pinnedJSON] + range + [session] : range + [session]))
         let candidates = experts.map { e in
             SlotCandidate(
                 id: e.id, name: e.name, role: e.role, specialties: e.specialties, languages: e.languages,
@@ -752,12 +778,13 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         for m in session.panel {
             try db.cachedExecute(
                 """
-                INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead,
+                  starts_at, ends_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     session.id, m.expertId, m.requirementIndex, m.requirement.description, m.invitation.rawValue,
-                    m.lead,
+                    m.lead, session.start.epoch, session.end.epoch,
                 ])
         }
     }

@@ -293,6 +293,36 @@ enum Migrations {
                 t.column("destination", .text)
             }
         }
+        migrator.registerMigration("v8-panel-times") { db in
+            // Each panel row carries its session's times, so "what is this expert booked for around then" is one
+            // index range per expert, whatever the office's history. Triggers keep the copies true: a row inserted
+            // without them takes them from its session, and moving a session moves its panel's rows.
+            try db.alter(table: "session_panel") { t in
+                t.add(column: "starts_at", .double)
+                t.add(column: "ends_at", .double)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE session_panel SET
+                      starts_at = (SELECT starts_at FROM session WHERE session.id = session_panel.session_id),
+                      ends_at = (SELECT ends_at FROM session WHERE session.id = session_panel.session_id);
+                    CREATE INDEX session_panel_on_expert_time ON session_panel (expert_id, starts_at);
+                    CREATE TRIGGER session_panel_times_on_insert AFTER INSERT ON session_panel
+                    WHEN NEW.starts_at IS NULL OR NEW.ends_at IS NULL
+                    BEGIN
+                      UPDATE session_panel SET
+                        starts_at = (SELECT starts_at FROM session WHERE id = NEW.session_id),
+                        ends_at = (SELECT ends_at FROM session WHERE id = NEW.session_id)
+                      WHERE session_id = NEW.session_id AND expert_id = NEW.expert_id;
+                    END;
+                    CREATE TRIGGER session_panel_times_on_move AFTER UPDATE OF starts_at, ends_at ON session
+                    WHEN NEW.starts_at IS NOT OLD.starts_at OR NEW.ends_at IS NOT OLD.ends_at
+                    BEGIN
+                      UPDATE session_panel SET starts_at = NEW.starts_at, ends_at = NEW.ends_at
+                      WHERE session_id = NEW.id;
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -23,7 +23,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediation-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        // BENCH_KEEP=1 leaves the folder (store, logs) for a look afterwards.
+        defer {
+            if ProcessInfo.processInfo.environment["BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: dir) }
+        }
         if reportOnly {
             for line in try ReportBench.run(bin: bin, directory: dir) { print(line) }
             return

@@ -6,7 +6,8 @@ import Glibc
 /// with the same durability (WAL, synchronous=FULL) in the same run.
 enum BookingBench {
     static func run(
-        ctl: String, socket: String, directory: String, daemon: Int32, clients: Int = 8, perClient: Int = 100,
+        ctl: String, socket: String, directory: String, daemon: Int32, clients: Int = 8,
+        perClient: Int = Int(ProcessInfo.processInfo.environment["BENCH_BOOKINGS_PER_CLIENT"] ?? "") ?? 100,
         triosPerClient: Int = 10
     ) throws
         -> [String]
@@ -82,6 +83,20 @@ enum BookingBench {
         let sentBefore = try outboxCounts(socket: socket)["sent"] ?? 0
         guard try outboxCounts(socket: socket)["dead"] ?? 0 == 0 else { throw BenchError("dead messages before") }
         let failures = Atomic(0)
+        // BENCH_PERF_OUT=FILE records the daemon with `perf record -g` over the booking storm alone.
+        let perf = try ProcessInfo.processInfo.environment["BENCH_PERF_OUT"].map { out in
+            let perf = Process()
+            perf.executableURL = URL(fileURLWithPath: "/usr/bin/perf")
+            perf.arguments =
+                [
+                    "record", "-F", "1999", "--call-graph",
+                    ProcessInfo.processInfo.environment["BENCH_PERF_CALLGRAPH"] ?? "fp", "-o", out, "-p", "\(daemon)",
+                ]
+            perf.standardError = FileHandle.nullDevice
+            try perf.run()
+            usleep(500_000)
+            return perf
+        }
         let cpuBefore = cpuSeconds(daemon)
         let start = DispatchTime.now().uptimeNanoseconds
         // One thread per client (concurrentPerform would run only as many as there are cores).
@@ -99,6 +114,10 @@ enum BookingBench {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let daemonCPU = cpuSeconds(daemon) - cpuBefore
+        if let perf {
+            perf.interrupt()
+            perf.waitUntilExit()
+        }
         let bookings = Double(disputes) / seconds
         // The notices (3 per booking) go out once the burst settles; the figure with them is the sustained rate.
         let expected = disputes * 3
