@@ -60,7 +60,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.minutes = hour * 60 + minute
     }
 
-    public var description: String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+    public var description: String { padded(minutes / 60, 2) + ":" + padded(minutes % 60, 2) }
     public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { a.minutes < b.minutes }
 
     public init(from decoder: any Decoder) throws {
@@ -137,7 +137,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) }
     public static func < (a: LocalDate, b: LocalDate) -> Bool { a.dayNumber < b.dayNumber }
 
     public init(from decoder: any Decoder) throws {
@@ -248,8 +248,8 @@ public struct Zone: Sendable, Hashable {
         let off = offset(at: instant)
         let sign = off < 0 ? "-" : "+"
         let a = abs(off) / 60
-        return String(
-            format: "%@T%02d:%02d:00%@%02d:%02d", date.description, minutes / 60, minutes % 60, sign, a / 60, a % 60)
+        return date.description + "T" + padded(minutes / 60, 2) + ":" + padded(minutes % 60, 2) + ":00" + sign
+            + padded(a / 60, 2) + ":" + padded(a % 60, 2)
     }
 
     /// Reads a time given by a person: `2026-12-07` (the start of that day, or its end when `endOfDay`),
@@ -302,4 +302,12 @@ extension TimeOfDay {
     public static let midnight = TimeOfDay(uncheckedMinutes: 0)
     public static let endOfDay = TimeOfDay(uncheckedMinutes: 1440)
     init(uncheckedMinutes: Int) { self.minutes = uncheckedMinutes }
+}
+
+/// `n` in decimal with leading zeros up to `width` digits, like `%0*d`. By hand: `String(format:)` goes through
+/// Foundation's formatter, and every time shown in an API answer passes here.
+func padded(_ n: Int, _ width: Int) -> String {
+    let digits = String(n.magnitude)
+    let zeros = String(repeating: "0", count: max(0, width - digits.count - (n < 0 ? 1 : 0)))
+    return (n < 0 ? "-" : "") + zeros + digits
 }

@@ -46,16 +46,52 @@ extension AppDatabase {
         only experts: [Int64]? = nil, parties includeParties: Bool = true
     ) throws {
         let recipients = try recipients(of: session, db, experts: experts, parties: includeParties)
+        var rows: [QueuedMessage] = []
         for (recipientKind, id) in recipients {
-            try queue(db, session: session, kind: kind, recipient: recipientKind, id: id, due: now, now: now)
+            rows.append(QueuedMessage(kind: kind, recipient: recipientKind, id: id, due: now, offset: nil))
             for offset in Set(rules.reminderOffsetsMinutes).sorted(by: >) {
                 let due = session.start.addingTimeInterval(-Double(offset) * 60)
                 // A reminder whose moment has already passed at booking time would only arrive late.
                 guard due > now else { continue }
-                try queue(
-                    db, session: session, kind: .reminder, recipient: recipientKind, id: id, due: due, now: now,
-                    offset: offset)
+                rows.append(QueuedMessage(kind: .reminder, recipient: recipientKind, id: id, due: due, offset: offset))
             }
+        }
+        try queue(db, session: session, rows, now: now)
+    }
+
+    /// One message to be queued for a session.
+    struct QueuedMessage {
+        var kind: NoticeKind
+        var recipient: RecipientKind
+        var id: Int64
+        var due: Date
+        var offset: Int?
+    }
+
+    /// Queues several messages with as few statements as possible (a booking queues nine): one INSERT per group of
+    /// up to `perStatement` rows, each group size's statement prepared once and cached.
+    private static func queue(_ db: Database, session: Session, _ rows: [QueuedMessage], now: Date) throws {
+        let perStatement = 16
+        var start = 0
+        while start < rows.count {
+            let group = rows[start..<min(rows.count, start + perStatement)]
+            start += group.count
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", count: group.count)
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity(group.count * 10)
+            for m in group {
+                arguments += [
+                    token(session: session, kind: m.kind, recipient: m.recipient, id: m.id), session.id,
+                    m.kind.rawValue, m.recipient.rawValue, m.id, m.offset, session.sequence, m.due.epoch, m.due.epoch,
+                    now.epoch,
+                ]
+            }
+            try db.cachedExecute(
+                """
+                INSERT INTO outbox_message (token, session_id, kind, recipient_kind, recipient_id, offset_minutes,
+                  sequence, due_at, status, attempts, next_attempt_at, created_at)
+                VALUES
+                """ + values.joined(separator: ", "), StatementArguments(arguments))
         }
     }
 
@@ -157,22 +193,19 @@ extension AppDatabase {
         _ db: Database, session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64, due: Date, now: Date,
         offset: Int? = nil
     ) throws {
-        // 96 random bits as hex; String(format:) would cost more than the insert.
+        try queue(
+            db, session: session, [QueuedMessage(kind: kind, recipient: recipient, id: id, due: due, offset: offset)],
+            now: now)
+    }
+
+    /// A message's unguessable name: its session, kind and recipient, then 96 random bits as hex
+    /// (String(format:) would cost more than the insert).
+    private static func token(session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64) -> String {
         var random = SystemRandomNumberGenerator()
         let a = random.next() as UInt64
         let b = random.next() as UInt32
-        let hex = String(a, radix: 16) + "-" + String(b, radix: 16)
-        let token = "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id).\(hex)"
-        try db.cachedExecute(
-            """
-            INSERT INTO outbox_message (token, session_id, kind, recipient_kind, recipient_id, offset_minutes,
-              sequence, due_at, status, attempts, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-            """,
-            [
-                token, session.id, kind.rawValue, recipient.rawValue, id, offset, session.sequence, due.epoch,
-                due.epoch, now.epoch,
-            ])
+        return
+            "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id).\(String(a, radix: 16))-\(String(b, radix: 16))"
     }
 
     // MARK: Dispatching

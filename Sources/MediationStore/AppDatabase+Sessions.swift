@@ -229,7 +229,7 @@ extension AppDatabase {
                 disputeId: dispute.id, officeId: dispute.officeId, start: start,
                 end: start.addingTimeInterval(TimeInterval(duration * 60)), room: room, panel: seats),
             createdAt: now, updatedAt: now)
-        try record.insert(db)
+        try record.insertRow(db)
         try record.savePanel(db, replacing: false)
         let before = dispute.status
         try before.check(.scheduled, dispute: dispute.number)
@@ -760,6 +760,21 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { session.id = inserted.rowID }
+
+    /// The same row as `insert`, through one cached statement: a booking's hot path, where the record's
+    /// persistence container cost more than SQLite's insert.
+    mutating func insertRow(_ db: Database) throws {
+        try db.cachedExecute(
+            """
+            INSERT INTO session (dispute_id, office_id, starts_at, ends_at, status, sequence, room, cancel_reason,
+              created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                session.disputeId, session.officeId, session.start.epoch, session.end.epoch, session.status.rawValue,
+                session.sequence, session.room, session.cancelReason, createdAt.epoch, updatedAt.epoch,
+            ])
+        session.id = db.lastInsertedRowID
+    }
 
     mutating func loadPanel(_ db: Database) throws {
         session.panel = try db.cachedRows(

@@ -296,7 +296,8 @@ enum Migrations {
         migrator.registerMigration("v8-panel-times") { db in
             // Each panel row carries its session's times, so "what is this expert booked for around then" is one
             // index range per expert, whatever the office's history. Triggers keep the copies true: a row inserted
-            // without them takes them from its session, and moving a session moves its panel's rows.
+            // without them takes them from its session, and moving a session moves its panel's rows. The new index
+            // starts with expert_id, so the old one on expert_id alone only cost every booking a page.
             try db.alter(table: "session_panel") { t in
                 t.add(column: "starts_at", .double)
                 t.add(column: "ends_at", .double)
@@ -307,6 +308,7 @@ enum Migrations {
                       starts_at = (SELECT starts_at FROM session WHERE session.id = session_panel.session_id),
                       ends_at = (SELECT ends_at FROM session WHERE session.id = session_panel.session_id);
                     CREATE INDEX session_panel_on_expert_time ON session_panel (expert_id, starts_at);
+                    DROP INDEX session_panel_on_expert_id;
                     CREATE TRIGGER session_panel_times_on_insert AFTER INSERT ON session_panel
                     WHEN NEW.starts_at IS NULL OR NEW.ends_at IS NULL
                     BEGIN
