@@ -21,20 +21,6 @@ public struct SessionDisplay: Sendable {
 }
 
 /// A booked session and what the API shows beside it, read in the booking's transaction.
-/// A booking checked on a read snapshot: what it will store and what its check read, to be confirmed inside the
-/// write transaction.
-struct BookingPlan: Sendable {
-    var disputeId: Int64
-    var office: Office
-    var start: Date
-    var duration: Int
-    var seats: [PanelMember]
-    var names: [Int64: String]
-    /// The panel's sessions around the start, as the check saw them.
-    var sessionsSeen: [Int64: [Interval]]
-    var stamp: Int64
-}
-
 public struct BookedSession: Sendable {
     public var session: Session
     public var display: SessionDisplay
@@ -120,7 +106,8 @@ extension AppDatabase {
     public func bookOptionShown(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
         async throws -> BookedSession
     {
-        try await bookChecked(now: clock.now(), rules: rules, room: room, actor: actor) { db in
+        let now = clock.now()
+        return try await groupWrite { db in
             let disputeRecord = try Self.findDispute(ref, db)
             let dispute = disputeRecord.dispute
             guard let row = try db.cachedRow("SELECT * FROM session_search WHERE dispute_id = ?", [dispute.id])
@@ -137,9 +124,11 @@ extension AppDatabase {
             }
             let option = options[number - 1]
             let requirements = RequirementsColumn.decode(row["requirements"])
-            return BookingRequest(
-                dispute: disputeRecord, office: try Self.officeOf(dispute, db), start: option.start,
-                duration: row["duration_minutes"], requirements: requirements, panel: option.panel.map(\.expertId))
+            let office = try Self.officeOf(dispute, db)
+            return try Self.book(
+                db, dispute: disputeRecord, office: office, start: option.start, duration: row["duration_minutes"],
+                requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
+                now: now)
         }
     }
 
@@ -151,23 +140,26 @@ extension AppDatabase {
         dispute ref: String, start: Date, durationMinutes: Int?, panel: [Int64], policy: String?,
         rules: SchedulingRules, room: String?, actor: Actor
     ) async throws -> Session {
-        try await bookChecked(now: clock.now(), rules: rules, room: room, actor: actor) { db in
-            try Self.request(
+        let now = clock.now()
+        return try await groupWrite { db in
+            try Self.book(
                 db, dispute: Self.findDispute(ref, db), start: { _ in start }, durationMinutes: durationMinutes,
-                panel: panel, policy: policy, rules: rules)
-        }.session
+                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now
+            ).session
+        }
     }
 
     /// Books an explicit time and panel as a request names them: the dispute by number, the start as typed (in the
     /// office's zone) and the experts by id, mobile, email or name; all resolved, checked, booked and read back
-    /// for display.
+    /// for display in one transaction.
     ///
     /// - Throws: `notFound` for the dispute; `invalidInput` for an unknown expert or a bad time; `conflict` as `book`.
     public func book(
         dispute ref: String, start: @escaping @Sendable (Zone) throws -> Date, durationMinutes: Int?, panel: [String],
         policy: String?, rules: SchedulingRules, room: String?, actor: Actor
     ) async throws -> BookedSession {
-        try await bookChecked(now: clock.now(), rules: rules, room: room, actor: actor) { db in
+        let now = clock.now()
+        return try await groupWrite { db in
             // Ids (as listings and the API give them) are checked in one query; other references one by one.
             let known = Set(
                 try Int64.fetchAll(
@@ -181,53 +173,17 @@ extension AppDatabase {
                     throw MediationError(.invalidInput, e.message)
                 }
             }
-            return try Self.request(
-                db, dispute: Self.findDispute(ref, db), start: start, durationMinutes: durationMinutes, panel: ids,
-                policy: policy, rules: rules)
-        }
-    }
-
-    /// What a booking asks for, resolved against the store.
-    struct BookingRequest {
-        var dispute: DisputeRecord
-        var office: Office
-        var start: Date
-        var duration: Int
-        var requirements: [PanelRequirement]
-        var panel: [Int64]
-    }
-
-    /// Books in two steps, so that the single writer does as little as possible. First the whole check runs on a
-    /// read snapshot, beside other requests; a refusal is answered from there. Then, inside the group commit's
-    /// write transaction, `confirm` reads again what other bookings may have changed and proves the rest
-    /// unchanged, and the booking is stored. If anything did change, the whole check runs again inside the write
-    /// transaction, so every constraint is still checked against what is committed with the booking.
-    private func bookChecked(
-        now: Date, rules: SchedulingRules, room: String?, actor: Actor,
-        resolve: @escaping @Sendable (Database) throws -> BookingRequest
-    ) async throws -> BookedSession {
-        let plan = try await read { db in
-            let r = try resolve(db)
-            return try Self.plan(
-                db, dispute: r.dispute, office: r.office, start: r.start, duration: r.duration,
-                requirements: r.requirements, panel: r.panel, rules: rules, now: now)
-        }
-        return try await groupWrite { db in
-            if let record = try Self.confirm(db, plan, rules: rules) {
-                return try Self.commit(db, plan, dispute: record, rules: rules, room: room, actor: actor, now: now)
-            }
-            let r = try resolve(db)
             return try Self.book(
-                db, dispute: r.dispute, office: r.office, start: r.start, duration: r.duration,
-                requirements: r.requirements, panel: r.panel, rules: rules, room: room, actor: actor, now: now)
+                db, dispute: Self.findDispute(ref, db), start: start, durationMinutes: durationMinutes, panel: ids,
+                policy: policy, rules: rules, room: room, actor: actor, now: now)
         }
     }
 
-    /// The policy's requirements and the office's default length for an explicit booking.
-    private static func request(
+    /// The policy's requirements and the office's default length, then `book`.
+    private static func book(
         _ db: Database, dispute record: DisputeRecord, start: (Zone) throws -> Date, durationMinutes: Int?,
-        panel: [Int64], policy: String?, rules: SchedulingRules
-    ) throws -> BookingRequest {
+        panel: [Int64], policy: String?, rules: SchedulingRules, room: String?, actor: Actor, now: Date
+    ) throws -> BookedSession {
         let dispute = record.dispute
         let name = rules.policyName(requested: policy, category: dispute.category)
         guard let chosen = try Self.fetchPolicies(db, name: name).first else {
@@ -239,9 +195,10 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
         }
-        return BookingRequest(
-            dispute: record, office: office, start: try start(try Zone(office.timeZone)),
-            duration: durationMinutes ?? office.defaultSessionMinutes, requirements: requirements, panel: panel)
+        return try Self.book(
+            db, dispute: record, office: office, start: start(try Zone(office.timeZone)),
+            duration: durationMinutes ?? office.defaultSessionMinutes, requirements: requirements, panel: panel,
+            rules: rules, room: room, actor: actor, now: now)
     }
 
     static func book(
@@ -249,14 +206,7 @@ extension AppDatabase {
         requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, room: String?, actor: Actor,
         now: Date
     ) throws -> BookedSession {
-        let plan = try Self.plan(
-            db, dispute: disputeRecord, office: office, start: start, duration: duration, requirements: requirements,
-            panel: panel, rules: rules, now: now)
-        return try commit(db, plan, dispute: disputeRecord, rules: rules, room: room, actor: actor, now: now)
-    }
-
-    /// A dispute that can be scheduled now, or the conflict that says why not.
-    static func checkSchedulable(_ db: Database, _ dispute: Dispute) throws {
+        let dispute = disputeRecord.dispute
         guard [.open, .unresolved].contains(dispute.status) else {
             if dispute.status == .scheduled,
                 let booked = try Int64.fetchOne(
@@ -270,64 +220,10 @@ extension AppDatabase {
             throw MediationError.conflict(
                 "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now")
         }
-    }
-
-    /// Checks a booking against everything it depends on, as `db` sees it, and keeps what the check read so that a
-    /// write transaction can confirm it (`confirm`) instead of reading it all again.
-    static func plan(
-        _ db: Database, dispute disputeRecord: DisputeRecord, office: Office, start: Date, duration: Int,
-        requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, now: Date
-    ) throws -> BookingPlan {
-        let dispute = disputeRecord.dispute
-        try checkSchedulable(db, dispute)
         var names: [Int64: String] = [:]
-        var sessionsSeen: [Int64: [Interval]] = [:]
         let seats = try Self.checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: nil, office: office, names: &names, sessionsSeen: &sessionsSeen)
-        return BookingPlan(
-            disputeId: dispute.id, office: office, start: start, duration: duration, seats: seats, names: names,
-            sessionsSeen: sessionsSeen, stamp: try scheduleStamp(db))
-    }
-
-    /// Whether a plan made on an earlier snapshot still holds in this write transaction, with its dispute as it is
-    /// now; nil when something it depends on has changed and the booking must be checked whole again.
-    ///
-    /// What other bookings change, the panel's sessions, is read again: a clash throws the same conflict as a whole
-    /// check, and any other difference in the sessions the check saw (caps, buffer) sends the booking back to the
-    /// whole check. Everything else the check read (experts, their hours, time off and extra availability,
-    /// conflicts, parties, the office, policies, the dispute's risk and category) moves `schedule_stamp` through
-    /// triggers, so an unchanged stamp proves it unchanged.
-    static func confirm(_ db: Database, _ plan: BookingPlan, rules: SchedulingRules) throws -> DisputeRecord? {
-        guard try scheduleStamp(db) == plan.stamp,
-            let record = try DisputeRecord.fetchOne(
-                cached: db, sql: "SELECT * FROM dispute WHERE id = ?", arguments: [plan.disputeId]),
-            [.open, .unresolved].contains(record.dispute.status)
-        else { return nil }
-        let panel = plan.seats.map(\.expertId)
-        let end = plan.start.addingTimeInterval(TimeInterval(plan.duration * 60))
-        try checkClash(db, panel: panel, start: plan.start, end: end, rules: rules, ignoring: nil)
-        let now = try pinnedSessions(
-            db, pinned: jsonIDs(panel), horizon: recheckHorizon(Interval(start: plan.start, end: end)), ignoring: nil)
-        for id in panel where (now[id] ?? []).sorted() != (plan.sessionsSeen[id] ?? []).sorted() { return nil }
-        return record
-    }
-
-    /// The counter that every change to what a booking's check depends on, other than sessions, moves.
-    static func scheduleStamp(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM schedule_stamp WHERE id = 1")) ?? 0
-    }
-
-    /// Stores a checked booking: the session, its panel, the dispute's status and history, its notices and reminders,
-    /// and the audit row.
-    static func commit(
-        _ db: Database, _ plan: BookingPlan, dispute disputeRecord: DisputeRecord, rules: SchedulingRules,
-        room: String?, actor: Actor, now: Date
-    ) throws -> BookedSession {
-        let dispute = disputeRecord.dispute
-        let start = plan.start
-        let duration = plan.duration
-        let seats = plan.seats
+            rules: rules, now: now, ignoring: nil, office: office, names: &names)
         var record = SessionRecord(
             Session(
                 disputeId: dispute.id, officeId: dispute.officeId, start: start,
@@ -352,16 +248,20 @@ extension AppDatabase {
         return BookedSession(
             session: record.session,
             display: SessionDisplay(
-                numbers: [dispute.id: dispute.number], names: plan.names, zones: [plan.office.id: plan.office.timeZone])
-        )
+                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: office.timeZone]))
     }
 
-    /// A clash with booked or running sessions (with the buffer), so the loser of a race hears exactly what it lost
-    /// to: the first clashing expert in panel order.
-    static func checkClash(
-        _ db: Database, panel: [Int64], start: Date, end: Date, rules: SchedulingRules, ignoring session: Int64?
-    ) throws {
+    /// Every constraint for one start and panel, inside the caller's transaction; returns the seats.
+    static func checkSlot(
+        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
+        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
+        names: inout [Int64: String]
+    ) throws -> [PanelMember] {
+        guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
+        let end = start.addingTimeInterval(TimeInterval(duration * 60))
         let buffer = TimeInterval(rules.bufferMinutes * 60)
+        // Clashes with booked sessions first, so the loser of a race hears exactly what it lost to
+        // (the first clashing expert in panel order).
         let clash = try db.cachedRow(
             """
             SELECT s.id, e.id AS expert_id, e.name FROM json_each(?) j
@@ -384,17 +284,6 @@ extension AppDatabase {
                 "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')")
         }
-    }
-
-    /// Every constraint for one start and panel, inside the caller's transaction; returns the seats.
-    static func checkSlot(
-        _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
-        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
-        names: inout [Int64: String], sessionsSeen: inout [Int64: [Interval]]
-    ) throws -> [PanelMember] {
-        guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
-        let end = start.addingTimeInterval(TimeInterval(duration * 60))
-        try checkClash(db, panel: panel, start: start, end: end, rules: rules, ignoring: session)
         let office = try known ?? officeOf(dispute, db)
         let search = try slotSearch(
             db, dispute: dispute, office: office, requirements: requirements, duration: duration,
@@ -417,7 +306,6 @@ extension AppDatabase {
         let leadIndex =
             option.panel.firstIndex { requirements[$0.requirementIndex].role == .legalOfficer } ?? 0
         names = Dictionary(search.candidates.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        sessionsSeen = Dictionary(search.candidates.map { ($0.id, $0.sessions) }, uniquingKeysWith: { a, _ in a })
         return option.panel.enumerated().map { i, seat in
             PanelMember(
                 expertId: seat.expertId, requirementIndex: seat.requirementIndex,
@@ -431,10 +319,9 @@ extension AppDatabase {
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil
     ) throws -> [PanelMember] {
         var names: [Int64: String] = [:]
-        var sessionsSeen: [Int64: [Interval]] = [:]
         return try checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: session, office: known, names: &names, sessionsSeen: &sessionsSeen)
+            rules: rules, now: now, ignoring: session, office: known, names: &names)
     }
 
     // MARK: Changing sessions
@@ -752,30 +639,6 @@ extension AppDatabase {
     /// without it, every session since the store began is read to find the few that overlap.
     static let longestSession = TimeInterval(SlotFinder.maximumDurationMinutes * 60 + 86400)
 
-    /// The span a re-check of one start reads sessions from: the caps' week on each side.
-    static func recheckHorizon(_ window: Interval) -> Interval {
-        Interval(start: window.start.addingTimeInterval(-8 * 86400), end: window.end.addingTimeInterval(8 * 86400))
-    }
-
-    /// A few experts' booked, running and held sessions in the horizon, each from its own index range.
-    static func pinnedSessions(_ db: Database, pinned json: String, horizon: Interval, ignoring session: Int64?)
-        throws -> [Int64: [Interval]]
-    {
-        try intervalsByExpert(
-            db,
-            """
-            SELECT p.expert_id, p.starts_at, p.ends_at FROM json_each(?) j
-            CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
-              ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
-            CROSS JOIN session s ON s.id = p.session_id
-            WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
-            """,
-            [
-                json, horizon.end.epoch, horizon.start.epoch,
-                horizon.start.addingTimeInterval(-longestSession).epoch, session,
-            ])
-    }
-
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
@@ -788,12 +651,10 @@ extension AppDatabase {
         // A re-check asks about one start only: no nearest option after the window.
         let nearestDays = onlyPinned ? 0 : 28
         // Fairness counts the 30 days before now; a re-check ranks nothing, so its caps' week on each side suffices.
-        let horizon =
-            onlyPinned
-            ? recheckHorizon(window)
-            : Interval(
-                start: min(window.start, now).addingTimeInterval(-32 * 86400),
-                end: window.end.addingTimeInterval(TimeInterval((nearestDays + 8) * 86400)))
+        let horizon = Interval(
+            start: onlyPinned
+                ? window.start.addingTimeInterval(-8 * 86400) : min(window.start, now).addingTimeInterval(-32 * 86400),
+            end: window.end.addingTimeInterval(TimeInterval((nearestDays + 8) * 86400)))
         let parties = try parties(of: dispute.id, db)
         let conflicted = Set(
             try ConflictRecord.fetchAll(
@@ -818,21 +679,27 @@ extension AppDatabase {
         }
         let timeOff = try spans("expert_time_off")
         let extra = try spans("expert_extra_availability")
-        let sessions =
-            try onlyPinned
-            ? pinnedSessions(db, pinned: pinnedJSON, horizon: horizon, ignoring: session)
-            // The whole pool: the office's sessions in the horizon, then their panels.
-            : Self.intervalsByExpert(
-                db,
+        let range: [any DatabaseValueConvertible] = [
+            horizon.end.epoch, horizon.start.epoch, horizon.start.addingTimeInterval(-Self.longestSession).epoch,
+        ]
+        let sessions = try Self.intervalsByExpert(
+            db,
+            onlyPinned
+                // A few experts: each one's panel rows around the horizon, from their own index range.
+                ? """
+                SELECT p.expert_id, p.starts_at, p.ends_at FROM json_each(?) j
+                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
+                  ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
+                CROSS JOIN session s ON s.id = p.session_id
+                WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
                 """
+                // The whole pool: the office's sessions in the horizon, then their panels.
+                : """
                 SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
                 WHERE s.starts_at < ? AND s.ends_at > ? AND s.starts_at > ?
                 AND s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
                 """,
-                [
-                    horizon.end.epoch, horizon.start.epoch,
-                    horizon.start.addingTimeInterval(-Self.longestSession).epoch, session,
-                ])
+            StatementArguments(onlyPinned ? [pinnedJSON] + range + [session] : range + [session]))
         let candidates = experts.map { e in
             SlotCandidate(
                 id: e.id, name: e.name, role: e.role, specialties: e.specialties, languages: e.languages,

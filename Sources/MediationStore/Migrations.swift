@@ -325,38 +325,6 @@ enum Migrations {
                     END;
                     """)
         }
-        migrator.registerMigration("v9-schedule-stamp") { db in
-            // A booking is checked on a read snapshot, outside the single writer, and confirmed inside the write
-            // transaction: the panel's sessions are read again there, and everything else the check read must be
-            // unchanged, which this counter proves. Every change to those tables moves it, through triggers, so no
-            // code path can forget to. Bookings themselves change none of them.
-            try db.execute(
-                sql: """
-                    CREATE TABLE schedule_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
-                    INSERT INTO schedule_stamp (id, version) VALUES (1, 0);
-                    """)
-            let watched = [
-                "office", "expert", "expert_time_off", "expert_extra_availability", "party", "conflict",
-                "panel_policy",
-            ]
-            for table in watched {
-                for event in ["INSERT", "UPDATE", "DELETE"] {
-                    try db.execute(
-                        sql: """
-                            CREATE TRIGGER schedule_stamp_\(table)_\(event.lowercased()) AFTER \(event) ON \(table)
-                            BEGIN UPDATE schedule_stamp SET version = version + 1 WHERE id = 1; END
-                            """)
-                }
-            }
-            // A dispute's risk and category choose its panel policy; its status is read again by the booking.
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER schedule_stamp_dispute_update AFTER UPDATE OF risk, category, office_id ON dispute
-                    BEGIN UPDATE schedule_stamp SET version = version + 1 WHERE id = 1; END;
-                    CREATE TRIGGER schedule_stamp_dispute_delete AFTER DELETE ON dispute
-                    BEGIN UPDATE schedule_stamp SET version = version + 1 WHERE id = 1; END;
-                    """)
-        }
         return migrator
     }
 }
