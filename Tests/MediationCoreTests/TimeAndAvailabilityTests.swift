@@ -499,3 +499,30 @@ private func runs(_ cells: Set<Int>) -> [[Int]] {
     #expect(throws: MediationError.self) { try Zone("Asia/../etc/passwd") }
     #expect(throws: MediationError.self) { try Zone("GMT+8") }
 }
+
+// MARK: - Formatting by hand
+
+/// Times and dates are formatted without `String(format:)`; these pin the zero padding it used to do.
+@Suite struct PaddingTests {
+    @Test(arguments: [
+        (0, 2, "00"), (5, 2, "05"), (59, 2, "59"), (123, 2, "123"), (7, 4, "0007"), (2026, 4, "2026"),
+        (-5, 4, "-005"), (-12345, 4, "-12345"),
+    ])
+    func paddedMatchesPrintf(n: Int, width: Int, text: String) {
+        #expect(padded(n, width) == text)
+        #expect(padded(n, width) == String(format: "%0*d", width, n))
+    }
+
+    @Test func datesTimesAndInstantsKeepTheirShape() throws {
+        #expect(try #require(LocalDate(year: 2026, month: 3, day: 7)).description == "2026-03-07")
+        #expect(try #require(TimeOfDay(parsing: "7:05")).description == "07:05")
+        #expect(try #require(TimeOfDay(parsing: "24:00")).description == "24:00")
+        let berlin = try Zone("Europe/Berlin")
+        // 2026-03-29 01:30 UTC is 03:30 summer time in Berlin.
+        #expect(berlin.format(utc("2026-03-29T01:30Z")) == "2026-03-29T03:30:00+02:00")
+        let kolkata = try Zone("Asia/Kolkata")
+        #expect(kolkata.format(utc("2026-01-01T00:00Z")) == "2026-01-01T05:30:00+05:30")
+        let honolulu = try Zone("Pacific/Honolulu")
+        #expect(honolulu.format(utc("2026-01-01T00:00Z")) == "2025-12-31T14:00:00-10:00")
+    }
+}
