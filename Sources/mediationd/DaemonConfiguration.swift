@@ -65,19 +65,15 @@ struct DaemonConfiguration: Sendable {
             throw MediationError.invalidInput(
                 "socket.mode '\(modeText)' is not an octal mode", hint: "write for example 0660")
         }
-        func whole(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>, _ unit: String) throws -> Int {
-            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-                throw MediationError.invalidInput(
-                    "\(key) '\(text)' is not a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return n
-        }
         let limits = ServerLimits(
-            maxBodyBytes: try whole("socket.max_body_kib", 1024, 1...1_048_576, "KiB") * 1024,
-            maxConnections: try whole("socket.max_connections", 256, 1...100_000, "connections"),
-            idleTimeout: .seconds(try whole("socket.idle_timeout_seconds", 60, 1...86400, "seconds")),
-            headerTimeout: .seconds(try whole("socket.header_timeout_seconds", 10, 1...3600, "seconds")))
+            maxBodyBytes: try c.wholeNumber("socket.max_body_kib", default: 1024, in: 1...1_048_576, unit: "KiB")
+                * 1024,
+            maxConnections: try c.wholeNumber(
+                "socket.max_connections", default: 256, in: 1...100_000, unit: "connections"),
+            idleTimeout: .seconds(
+                try c.wholeNumber("socket.idle_timeout_seconds", default: 60, in: 1...86400, unit: "seconds")),
+            headerTimeout: .seconds(
+                try c.wholeNumber("socket.header_timeout_seconds", default: 10, in: 1...3600, unit: "seconds")))
         let level = c.string(forKey: "log.level", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw MediationError.invalidInput(
@@ -86,13 +82,6 @@ struct DaemonConfiguration: Sendable {
         let categories = Tag.normalize(c.stringArray(forKey: "disputes.categories", default: Dispute.defaultCategories))
         guard !categories.isEmpty else {
             throw MediationError.invalidInput("disputes.categories is empty; list at least one category")
-        }
-        func minutes(_ key: String, _ fallback: Int, max: Int) throws -> Int {
-            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), (0...max).contains(n) else {
-                throw MediationError.invalidInput("\(key) '\(text)' is not a whole number of minutes from 0 to \(max)")
-            }
-            return n
         }
         var holidays: [LocalDate] = []
         for text in c.stringArray(forKey: "scheduling.holidays", default: []) {
@@ -122,8 +111,10 @@ struct DaemonConfiguration: Sendable {
         }
         let notices = try NoticeConfiguration.read(c)
         var rules = SchedulingRules(
-            minimumNoticeMinutes: try minutes("scheduling.minimum_notice_minutes", 120, max: 43200),
-            bufferMinutes: try minutes("scheduling.buffer_minutes", 30, max: 1440), holidays: holidays,
+            minimumNoticeMinutes: try c.wholeNumber(
+                "scheduling.minimum_notice_minutes", default: 120, in: 0...43200, unit: "minutes"),
+            bufferMinutes: try c.wholeNumber("scheduling.buffer_minutes", default: 30, in: 0...1440, unit: "minutes"),
+            holidays: holidays,
             legalOfficerFromRisk: risk,
             defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased(),
             policyByCategory: byCategory)
@@ -169,5 +160,23 @@ struct DaemonConfiguration: Sendable {
             outcomes: try OutcomeConfiguration.read(c),
             privacy: try PrivacyConfiguration.read(c),
             source: file ?? "embedded default (./var)")
+    }
+}
+
+extension ConfigReader {
+    /// The whole number at `key` (`fallback` when the key is absent), which must lie in `range`.
+    ///
+    /// - Throws: `invalidInput` saying, for example, "socket.max_connections 'many' is not a whole number of
+    ///   connections from 1 to 100000".
+    func wholeNumber(_ key: String, default fallback: Int, in range: ClosedRange<Int>, unit: String? = nil) throws
+        -> Int
+    {
+        let text = string(forKey: ConfigKey(key), default: String(fallback))
+        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+            throw MediationError.invalidInput(
+                "\(key) '\(text)' is not a whole number\(unit.map { " of \($0)" } ?? "") from \(range.lowerBound) to "
+                    + "\(range.upperBound)")
+        }
+        return n
     }
 }

@@ -68,18 +68,10 @@ struct NoticeConfiguration: Sendable {
             quietStart = a.minutes
             quietEnd = b.minutes
         }
-        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-                throw MediationError.invalidInput(
-                    "\(key) '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return n
-        }
         let retry = RetryPolicy(
-            maxAttempts: try number("notices.retry.max_attempts", 8, 1...100),
-            baseSeconds: Double(try number("notices.retry.base_seconds", 30, 1...86400)),
-            maxSeconds: Double(try number("notices.retry.max_seconds", 3600, 1...604_800)))
+            maxAttempts: try c.wholeNumber("notices.retry.max_attempts", default: 8, in: 1...100),
+            baseSeconds: Double(try c.wholeNumber("notices.retry.base_seconds", default: 30, in: 1...86400)),
+            maxSeconds: Double(try c.wholeNumber("notices.retry.max_seconds", default: 3600, in: 1...604_800)))
         let transport = c.string(forKey: "notices.email", default: "maildir").lowercased()
         guard ["maildir", "smtp"].contains(transport) else {
             throw MediationError.invalidInput("notices.email '\(transport)' is unknown", hint: "use maildir or smtp")
@@ -107,12 +99,12 @@ struct NoticeConfiguration: Sendable {
                 throw MediationError.invalidInput("smtp.ca_file '\(ca)' does not exist")
             }
             smtp = SMTPSettings(
-                host: host, port: try number("smtp.port", security == .tls ? 465 : 587, 1...65535),
+                host: host, port: try c.wholeNumber("smtp.port", default: security == .tls ? 465 : 587, in: 1...65535),
                 security: security, username: username, password: password,
                 caFile: Text.nonEmpty(c.string(forKey: "smtp.ca_file")),
                 verifyCertificates: verifyText == "true" || verifyText == "yes",
                 heloName: c.string(forKey: "smtp.helo", default: "localhost"),
-                timeoutSeconds: try number("smtp.timeout_seconds", 30, 1...600))
+                timeoutSeconds: try c.wholeNumber("smtp.timeout_seconds", default: 30, in: 1...600))
         }
         if transport == "smtp" && smtp == nil {
             throw MediationError.invalidInput(

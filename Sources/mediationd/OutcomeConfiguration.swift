@@ -24,14 +24,6 @@ struct OutcomeConfiguration: Sendable {
                 return n
             }
         }
-        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-                throw MediationError.invalidInput(
-                    "\(key) '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return n
-        }
         let policy = try FollowUpPolicy(
             afterAgreementDays: days("followups.after_agreement_days", [3, 30]),
             highRiskExtraDays: days("followups.high_risk_extra_days", [1, 7])
@@ -48,8 +40,9 @@ struct OutcomeConfiguration: Sendable {
         return OutcomeConfiguration(
             followUps: policy,
             warnings: WarningSettings(
-                rules: rules, stalledDays: try number("warnings.stalled_high_risk_days", 3, 1...365),
-                noShows: try number("warnings.no_shows", 2, 1...100)),
-            checkIntervalMinutes: try number("warnings.check_interval_minutes", 15, 1...1440))
+                rules: rules,
+                stalledDays: try c.wholeNumber("warnings.stalled_high_risk_days", default: 3, in: 1...365),
+                noShows: try c.wholeNumber("warnings.no_shows", default: 2, in: 1...100)),
+            checkIntervalMinutes: try c.wholeNumber("warnings.check_interval_minutes", default: 15, in: 1...1440))
     }
 }

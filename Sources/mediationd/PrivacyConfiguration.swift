@@ -18,19 +18,12 @@ struct PrivacyConfiguration: Sendable {
 
     /// - Throws: `invalidInput` naming the key and what it accepts.
     static func read(_ c: ConfigReader) throws -> PrivacyConfiguration {
-        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>, _ unit: String) throws -> Int {
-            let text = c.string(forKey: ConfigKey(key), default: String(fallback))
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
-                throw MediationError.invalidInput(
-                    "\(key) '\(text)' is not a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return n
-        }
         return PrivacyConfiguration(
             revealRoles: try PrivacyPolicy.roles(
                 c.stringArray(forKey: "privacy.reveal_roles", default: ["admin"]).filter { !$0.isEmpty }),
-            retentionMonths: try number("privacy.retention_months", 24, 1...1200, "months"),
-            retentionCheckHours: try number("privacy.retention_check_hours", 24, 1...720, "hours"))
+            retentionMonths: try c.wholeNumber("privacy.retention_months", default: 24, in: 1...1200, unit: "months"),
+            retentionCheckHours: try c.wholeNumber(
+                "privacy.retention_check_hours", default: 24, in: 1...720, unit: "hours"))
     }
 
     /// Applies the keys to the running policy (at start and on reload).
