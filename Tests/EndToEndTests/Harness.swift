@@ -97,9 +97,18 @@ final class DaemonUnderTest: @unchecked Sendable {
 
     /// Starts the daemon and waits until the socket answers.
     func start(environment extra: [String: String] = [:]) throws {
+        process = try launch(Repo.daemon, ["--config", config], environment: extra, what: "mediationd")
+    }
+
+    /// Runs `executable` with this daemon's log as its output and no systemd variables, and waits until the
+    /// socket answers and the log says it is serving (what READY=1 means: serving, with the socket's mode and
+    /// group applied).
+    func launch(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:], what: String)
+        throws -> Process
+    {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Repo.daemon)
-        process.arguments = ["--config", config]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
@@ -112,17 +121,17 @@ final class DaemonUnderTest: @unchecked Sendable {
         process.standardError = logHandle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        self.process = process
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if !process.isRunning {
-                throw HarnessError("mediationd exited with \(process.terminationStatus) before serving:\n\(log())")
+                throw HarnessError("\(what) exited with \(process.terminationStatus) before serving:\n\(log())")
             }
-            // Ready means what READY=1 means: serving, with the socket's mode and group applied.
-            if socketAnswers(socket) && log().contains("] serving") { return }
+            if socketAnswers(socket) && log().contains("] serving") { return process }
             usleep(20_000)
         }
-        throw HarnessError("mediationd did not start serving within 30 s:\n\(log())")
+        process.terminate()
+        process.waitUntilExit()
+        throw HarnessError("\(what) did not start serving within 30 s:\n\(log())")
     }
 
     /// SIGTERM, and wait for the exit.
@@ -181,11 +190,27 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// True when something accepts a connection at the Unix socket path.
-func socketAnswers(_ path: String) -> Bool {
+/// The Monday of the week after next and the day `days` after it, as dates in Asia/Shanghai (`2026-12-14`):
+/// far enough ahead for any minimum notice, and the same weekdays whatever day the tests run.
+func mondayAfterNext(plus days: Int) -> (String, String) {
+    var calendar = Calendar(identifier: .iso8601)
+    calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+    let today = calendar.startOfDay(for: Date())
+    let weekday = calendar.component(.weekday, from: today)  // 1 = Sunday
+    let toMonday = (9 - weekday) % 7 == 0 ? 7 : (9 - weekday) % 7
+    let monday = calendar.date(byAdding: .day, value: toMonday + 7, to: today) ?? today
+    let later = calendar.date(byAdding: .day, value: days, to: monday) ?? today
+    let f = DateFormatter()
+    f.calendar = calendar
+    f.timeZone = calendar.timeZone
+    f.dateFormat = "yyyy-MM-dd"
+    return (f.string(from: monday), f.string(from: later))
+}
+
+/// A connected Unix stream socket, or -1 with `errno` saying why.
+func connectUnix(_ path: String) -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
+    guard fd >= 0 else { return -1 }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
@@ -193,11 +218,26 @@ func socketAnswers(_ path: String) -> Bool {
         raw.copyBytes(from: bytes)
         raw[bytes.count] = 0
     }
-    return withUnsafePointer(to: &address) {
+    let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
         }
     }
+    guard connected == 0 else {
+        let why = errno
+        close(fd)
+        errno = why
+        return -1
+    }
+    return fd
+}
+
+/// True when something accepts a connection at the Unix socket path.
+func socketAnswers(_ path: String) -> Bool {
+    let fd = connectUnix(path)
+    guard fd >= 0 else { return false }
+    close(fd)
+    return true
 }
 
 /// Adds the four offices the sample roster names.

@@ -31,7 +31,7 @@ struct HostileInputEndToEndTests {
         #expect(
             try d.ctl("party", "add", disputes[0], "--name", "李明", "--side", "applicant", "--mobile", "13700000001")
                 .status == 0)
-        let (monday, friday) = weekAfterNext()
+        let (monday, friday) = mondayAfterNext(plus: 4)
         #expect(try d.ctl("session", "find", disputes[1], "--from", monday, "--to", friday).status == 0)
         let booked = try d.ctl("session", "book", disputes[1], "--option", "1")
         #expect(booked.status == 0, "\(booked)")
@@ -44,21 +44,6 @@ struct HostileInputEndToEndTests {
             "offices": ["jinshan", "xinhua"], "experts": ["1", "3", "陈志远", "13900000001"],
             "disputes": disputes + ["1"], "policies": ["standard", "property"],
         ]
-    }
-
-    func weekAfterNext() -> (String, String) {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let today = calendar.startOfDay(for: Date())
-        let weekday = calendar.component(.weekday, from: today)  // 1 = Sunday
-        let toMonday = (9 - weekday) % 7 == 0 ? 7 : (9 - weekday) % 7
-        let monday = calendar.date(byAdding: .day, value: toMonday + 7, to: today) ?? today
-        let friday = calendar.date(byAdding: .day, value: 4, to: monday) ?? today
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        return (f.string(from: monday), f.string(from: friday))
     }
 
     /// Schemathesis's configuration: the seeded records as dictionaries for the path parameters, used for most
@@ -186,12 +171,7 @@ struct HostileInputEndToEndTests {
         #expect((1...5).contains(complaints), "one line a second: \(complaints)")
         #expect(cpu < 1, "accepting pauses instead of spinning: \(cpu) s")
         held.removeAll()
-        let deadline = Date().addingTimeInterval(5)
-        var status = 0
-        while Date() < deadline, status != 200 {
-            status = try rawRequest(d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0
-            usleep(100_000)
-        }
+        let status = try healthWithin(5, socket: d.socket, pause: 100_000)
         #expect(status == 200, "serving again once connections close")
     }
 
@@ -289,12 +269,7 @@ struct HostileInputEndToEndTests {
         #expect(lines(d.log(), containing: "refused a connection") == 10, "\(d.log().suffix(3000))")
         // Places come back as connections close.
         held.removeAll()
-        let deadline = Date().addingTimeInterval(5)
-        var status = 0
-        while Date() < deadline, status != 200 {
-            status = try rawRequest(d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0
-            usleep(50_000)
-        }
+        let status = try healthWithin(5, socket: d.socket, pause: 50_000)
         #expect(status == 200)
         let health = try d.ctl("health")
         #expect(health.status == 0, "\(health)")
@@ -424,4 +399,16 @@ final class SlowHeader: @unchecked Sendable {
         done.wait()
         return result
     }
+}
+
+/// Asks for health on a fresh connection until it answers 200 or `seconds` pass; the last status (0 when no
+/// answer came).
+func healthWithin(_ seconds: TimeInterval, socket: String, pause: useconds_t) throws -> Int {
+    let deadline = Date().addingTimeInterval(seconds)
+    var status = 0
+    while Date() < deadline, status != 200 {
+        status = try rawRequest(socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0
+        usleep(pause)
+    }
+    return status
 }

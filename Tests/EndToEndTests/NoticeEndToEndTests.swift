@@ -293,7 +293,8 @@ struct NoticeEndToEndTests {
         var messages = try outbox(d, "--session", String(session))
         let dead = messages.filter { $0["status"] as? String == "dead" }
         #expect(dead.count == 1)
-        #expect((dead.first?["lastError"] as? String ?? "").contains("no channel reaches 赵大爷"))
+        let deadError = (dead.first?["lastError"] as? String) ?? ""
+        #expect(deadError.contains("no channel reaches 赵大爷"), "\(deadError)")
         #expect(
             messages.filter { $0["kind"] as? String == "reminder" && $0["status"] as? String == "pending" }.count == 12)
 

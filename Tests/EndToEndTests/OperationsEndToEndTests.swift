@@ -410,30 +410,14 @@ final class DaemonOnSmallDisk: @unchecked Sendable {
             size == nil
             ? #"mount --bind "$2" "$2" && mount -o remount,bind,ro "$2" && exec "$3" --config "$4""#
             : #"mount -t tmpfs -o size="$1",mode=0755 tmpfs "$2" && exec "$3" --config "$4""#
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments =
+        process = try d.launch(
+            "/usr/bin/unshare",
             (getuid() == 0 ? ["-m"] : ["-Urm"])
-            + ["--propagation", "private", "/bin/sh", "-c", script, "sh", size ?? "-", state, Repo.daemon, d.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = nil
-        env["WATCHDOG_USEC"] = nil
-        process.environment = env
-        _ = FileManager.default.createFile(atPath: d.logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: d.logFile)
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if !process.isRunning { throw HarnessError("mediationd on tmpfs exited: \(d.log())") }
-            if socketAnswers(d.socket) && d.log().contains("] serving") { return }
-            usleep(20_000)
-        }
-        throw HarnessError("mediationd on tmpfs did not start: \(d.log())")
+                + [
+                    "--propagation", "private", "/bin/sh", "-c", script, "sh", size ?? "-", state, Repo.daemon,
+                    d.config,
+                ],
+            what: "mediationd on a small disk")
     }
 
     /// Writes a file until the disk is full; returns the bytes written.

@@ -10,25 +10,8 @@ final class RawConnection {
 
     /// Connects, or throws saying why.
     init(_ path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket(): \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let why = String(cString: strerror(errno))
-            close(fd)
-            throw HarnessError("connect(\(path)): \(why)")
-        }
+        fd = connectUnix(path)
+        guard fd >= 0 else { throw HarnessError("connect(\(path)): \(String(cString: strerror(errno)))") }
     }
 
     /// Writes every byte; false when the daemon has closed the connection.

@@ -8,22 +8,6 @@ import Testing
 /// Finding, booking and following sessions through the real binaries.
 @Suite(.serialized)
 struct SessionEndToEndTests {
-    /// A week from next Monday, as dates in Asia/Shanghai.
-    func nextWeek() -> (String, String) {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let today = calendar.startOfDay(for: Date())
-        let weekday = calendar.component(.weekday, from: today)  // 1 = Sunday
-        let toMonday = (9 - weekday) % 7 == 0 ? 7 : (9 - weekday) % 7
-        let monday = calendar.date(byAdding: .day, value: toMonday + 7, to: today) ?? today
-        let friday = calendar.date(byAdding: .day, value: 11, to: monday) ?? today
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        return (f.string(from: monday), f.string(from: friday))
-    }
-
     func setUp(_ d: DaemonUnderTest, disputes: Int) throws -> [String] {
         try addSampleOffices(d)
         #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
@@ -34,7 +18,7 @@ struct SessionEndToEndTests {
     }
 
     func find(_ d: DaemonUnderTest, _ dispute: String, _ args: String...) throws -> [String: Any] {
-        let (from, to) = nextWeek()
+        let (from, to) = mondayAfterNext(plus: 11)
         return try #require(
             try d.json(args: ["session", "find", dispute, "--from", from, "--to", to] + args) as? [String: Any])
     }
@@ -126,7 +110,7 @@ struct SessionEndToEndTests {
         #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled"), "\(cancelled)")
         let reopened = try #require(try d.json("dispute", "show", dispute) as? [String: Any])
         #expect((reopened["dispute"] as? [String: Any])?["status"] as? String == "open")
-        let reschedule = try d.ctl("session", "reschedule", "1", "--to", nextWeek().0 + " 14:00")
+        let reschedule = try d.ctl("session", "reschedule", "1", "--to", mondayAfterNext(plus: 11).0 + " 14:00")
         #expect(reschedule.status == 2 && reschedule.stderr.contains("only a booked session can be rescheduled"))
         let start = try d.ctl("session", "start", "1")
         #expect(start.status == 2 && start.stderr.contains("is cancelled; it cannot become in_session"), "\(start)")
@@ -165,7 +149,7 @@ struct SessionEndToEndTests {
         try d.start()
         let disputes = try setUp(d, disputes: 1)
         let dispute = disputes[0]
-        let (from, to) = nextWeek()
+        let (from, to) = mondayAfterNext(plus: 11)
         let cases: [([String], String)] = [
             (["--from", "2020-01-06", "--to", "2020-01-10"], "in the past"),
             (["--from", to, "--to", from], "ends before it starts"),
