@@ -137,10 +137,7 @@ final class DaemonUnderTest: @unchecked Sendable {
     /// SIGTERM, and wait for the exit.
     @discardableResult
     func stop() -> Int32 {
-        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+        terminateAndWait(process)
     }
 
     func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
@@ -230,6 +227,15 @@ func connectUnix(_ path: String) -> Int32 {
         return -1
     }
     return fd
+}
+
+/// SIGTERM to `process` if it still runs, and waits for it; its exit status (0 when there is none).
+@discardableResult
+func terminateAndWait(_ process: Process?) -> Int32 {
+    guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+    process.terminate()
+    process.waitUntilExit()
+    return process.terminationStatus
 }
 
 /// True when something accepts a connection at the Unix socket path.

@@ -440,10 +440,7 @@ final class DaemonOnSmallDisk: @unchecked Sendable {
 
     @discardableResult
     func stop() -> Int32 {
-        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+        terminateAndWait(process)
     }
 
     deinit { stop() }

@@ -14,64 +14,13 @@ import Testing
 // Driven by the route table (ErrorMapping.routes, which RouteTableTests keeps equal to openapi.yaml), so a new
 // route is covered by the access tests at once, and the audit test fails until it has a request for it.
 
-private let peerHeader = HTTPField.Name("x-mediationd-peer")!
-private let admin = "1 0 0"
-
-private func gid(of group: String) throws -> UInt32 {
-    try #require(getgrnam(group), "group \(group) does not exist on this machine").pointee.gr_gid
-}
-
-/// A uid without a passwd entry, so only the header's gid counts.
-private func unknownUID(_ uid: UInt32) throws -> UInt32 {
-    try #require(getpwuid(uid) == nil, "uid \(uid) unexpectedly has a passwd entry")
-    return uid
-}
+private let admin = root
 
 private func staffPeer() throws -> String { "1 \(try unknownUID(54401)) \(try gid(of: "staff"))" }
 private func viewerPeer() throws -> String { "1 \(try unknownUID(54402)) \(try gid(of: "nogroup"))" }
 private func strangerPeer() throws -> String {
     try #require(getgrgid(54403) == nil)
     return "1 \(try unknownUID(54403)) 54403"
-}
-
-private struct Reply {
-    var status: HTTPResponse.Status
-    var body: Data
-    var text: String { String(decoding: body, as: UTF8.self) }
-    func json() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any], "not a JSON object: \(text)")
-    }
-    func message() -> String {
-        ((try? json())?["error"] as? [String: Any])?["message"] as? String ?? text
-    }
-}
-
-private struct Client: Sendable {
-    let base: any TestClientProtocol
-
-    @discardableResult
-    func send(
-        _ method: HTTPRequest.Method, _ uri: String, as caller: String, json: String? = nil, csv: String? = nil,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws -> Reply {
-        var headers: HTTPFields = [peerHeader: caller]
-        var body: ByteBuffer?
-        if let json {
-            body = ByteBuffer(string: json)
-            headers[.contentType] = "application/json"
-        } else if let csv {
-            body = ByteBuffer(string: csv)
-            headers[.contentType] = "text/csv"
-        }
-        let response = try await base.execute(uri: uri, method: method, headers: headers, body: body) { $0 }
-        let reply = Reply(status: response.status, body: Data(response.body.readableBytesView))
-        #expect(reply.status != .internalServerError, "\(method) \(uri): \(reply.text)", sourceLocation: sourceLocation)
-        return reply
-    }
-}
-
-private func policy() -> AccessPolicy {
-    AccessPolicy(rules: AccessRules(adminGroups: [], staffGroups: ["staff"], viewerGroups: ["nogroup"]), ownUID: 4242)
 }
 
 /// A router over a fresh store whose clock stands still on Tuesday 2026-12-01 08:00 in Shanghai.

@@ -42,7 +42,7 @@ private func openAPIPaths() throws -> [String] {
 // MARK: - Callers
 
 /// Unix groups of this machine, looked up rather than hard-coded.
-private func gid(of group: String) throws -> UInt32 {
+func gid(of group: String) throws -> UInt32 {
     let entry = try #require(getgrnam(group), "group \(group) does not exist on this machine")
     return entry.pointee.gr_gid
 }
@@ -50,20 +50,20 @@ private func gid(of group: String) throws -> UInt32 {
 /// Builds the value of the internal peer header.
 private func peer(pid: Int32 = 1, uid: UInt32, gid: UInt32) -> String { "\(pid) \(uid) \(gid)" }
 
-private let root = "1 0 0"
-private let peerHeader = HTTPField.Name("x-mediationd-peer")!
-private let staffGroup = "staff"
-private let viewerGroup = "nogroup"
+let root = "1 0 0"
+let peerHeader = HTTPField.Name("x-mediationd-peer")!
+let staffGroup = "staff"
+let viewerGroup = "nogroup"
 
 /// A uid with no passwd entry, so only the primary gid of the header counts.
-private func unknownUID(_ uid: UInt32) throws -> UInt32 {
+func unknownUID(_ uid: UInt32) throws -> UInt32 {
     try #require(getpwuid(uid) == nil, "uid \(uid) unexpectedly has a passwd entry")
     return uid
 }
 
 // MARK: - Driving the router
 
-private struct ErrorBody: Decodable {
+struct ErrorBody: Decodable {
     struct Inner: Decodable {
         var code: String
         var message: String
@@ -72,7 +72,7 @@ private struct ErrorBody: Decodable {
     var error: Inner
 }
 
-private struct Reply {
+struct Reply {
     var status: HTTPResponse.Status
     var headers: HTTPFields
     var body: Data
@@ -81,6 +81,11 @@ private struct Reply {
 
     func json() throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any], "not a JSON object: \(text)")
+    }
+
+    /// The error body's message, or the whole body when it is not one.
+    func message() -> String {
+        ((try? json())?["error"] as? [String: Any])?["message"] as? String ?? text
     }
 
     func error() throws -> ErrorBody.Inner {
@@ -92,7 +97,7 @@ private struct Reply {
 }
 
 /// Sends requests through the router in process; every response is checked never to be a 500.
-private struct Client: Sendable {
+struct Client: Sendable {
     let base: any TestClientProtocol
 
     @discardableResult
@@ -124,7 +129,7 @@ private struct Client: Sendable {
     }
 }
 
-private func policy() -> AccessPolicy {
+func policy() -> AccessPolicy {
     AccessPolicy(
         rules: AccessRules(adminGroups: [], staffGroups: [staffGroup], viewerGroups: [viewerGroup]), ownUID: 4242)
 }
