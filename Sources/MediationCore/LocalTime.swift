@@ -257,38 +257,56 @@ public struct Zone: Sendable, Hashable {
     ///
     /// - Throws: `invalidInput` naming the field and the accepted forms.
     public func parseInstant(_ text: String, field: String, endOfDay: Bool = false) throws -> Date {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        if let date = LocalDate(parsing: t) {
+        switch Self.readTime(text) {
+        case .day(let date)?:
             return endOfDay ? instant(date.adding(days: 1), TimeOfDay.midnight) : instant(date, TimeOfDay.midnight)
+        case .wallClock(let date, let time)?: return instant(date, time)
+        case .instant(let instant)?: return instant
+        case nil: throw badInstant(text, field)
         }
+    }
+
+    /// The instant `text` names when it carries its own offset (`2026-12-07T09:30Z`, `…+08:00`), which no zone
+    /// can change; nil when it needs a zone to be read, or cannot be read (`parseInstant` then says why).
+    public static func explicitInstant(_ text: String) -> Date? {
+        if case .instant(let instant)? = readTime(text) { return instant }
+        return nil
+    }
+
+    /// What a typed time says, before any zone is applied.
+    private enum TypedTime {
+        case day(LocalDate)
+        case wallClock(LocalDate, TimeOfDay)
+        case instant(Date)
+    }
+
+    private static func readTime(_ text: String) -> TypedTime? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let date = LocalDate(parsing: t) { return .day(date) }
         let normalized = t.replacingOccurrences(of: " ", with: "T")
         let pieces = normalized.split(separator: "T", maxSplits: 1).map(String.init)
-        if pieces.count == 2, let date = LocalDate(parsing: pieces[0]) {
-            var clock = pieces[1]
-            var explicitOffset: Int?
-            if clock.hasSuffix("Z") {
-                clock.removeLast()
-                explicitOffset = 0
-            } else if let signIndex = clock.lastIndex(where: { $0 == "+" || $0 == "-" }) {
-                let off = String(clock[clock.index(after: signIndex)...])
-                let sign = clock[signIndex] == "-" ? -1 : 1
-                guard let parsed = TimeOfDay(parsing: off) else { throw badInstant(text, field) }
-                explicitOffset = sign * parsed.minutes * 60
-                clock = String(clock[..<signIndex])
-            }
-            // Seconds are accepted and must be zero: the domain works in minutes.
-            let parts = clock.split(separator: ":")
-            if parts.count == 3 {
-                guard parts[2] == "00" || parts[2].hasPrefix("00.") else { throw badInstant(text, field) }
-                clock = parts[0] + ":" + parts[1]
-            }
-            guard let time = TimeOfDay(parsing: clock) else { throw badInstant(text, field) }
-            if let off = explicitOffset {
-                return Date(timeIntervalSince1970: Double(date.dayNumber * 86400 + time.minutes * 60 - off))
-            }
-            return instant(date, time)
+        guard pieces.count == 2, let date = LocalDate(parsing: pieces[0]) else { return nil }
+        var clock = pieces[1]
+        var explicitOffset: Int?
+        if clock.hasSuffix("Z") {
+            clock.removeLast()
+            explicitOffset = 0
+        } else if let signIndex = clock.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            let off = String(clock[clock.index(after: signIndex)...])
+            let sign = clock[signIndex] == "-" ? -1 : 1
+            guard let parsed = TimeOfDay(parsing: off) else { return nil }
+            explicitOffset = sign * parsed.minutes * 60
+            clock = String(clock[..<signIndex])
         }
-        throw badInstant(text, field)
+        // Seconds are accepted and must be zero: the domain works in minutes.
+        let parts = clock.split(separator: ":")
+        if parts.count == 3 {
+            guard parts[2] == "00" || parts[2].hasPrefix("00.") else { return nil }
+            clock = parts[0] + ":" + parts[1]
+        }
+        guard let time = TimeOfDay(parsing: clock) else { return nil }
+        guard let off = explicitOffset else { return .wallClock(date, time) }
+        return .instant(Date(timeIntervalSince1970: Double(date.dayNumber * 86400 + time.minutes * 60 - off)))
     }
 
     private func badInstant(_ text: String, _ field: String) -> MediationError {

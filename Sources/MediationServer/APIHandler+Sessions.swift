@@ -105,9 +105,11 @@ extension APIHandler {
             if let d = b.durationMinutes, !(1...480).contains(d) {
                 throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
             }
-            // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction.
+            // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
+            // a time with its own offset is read here, so the single writer does not spend its time on it.
+            let fixed = Zone.explicitInstant(start)
             booked = try await db.book(
-                dispute: b.dispute, start: { zone in try zone.parseInstant(start, field: "start") },
+                dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
                 room: info.newRoomName(), actor: actor)
         default:

@@ -256,6 +256,21 @@ private let shanghai = try! Zone("Asia/Shanghai")
         let error = try #require(throws: MediationError.self) { try shanghai.parseInstant(text, field: "from") }
         #expect(error.kind == .invalidInput)
         #expect(error.message.contains("from"))
+        // Nothing to read without a zone either: the zone's parse is the one that explains.
+        #expect(Zone.explicitInstant(text) == nil)
+    }
+
+    /// A time with its own offset reads the same with no zone as with any: the booking path reads it before it
+    /// knows the office's zone. Without an offset it needs one.
+    @Test func explicitInstantsNeedNoZone() throws {
+        for text in ["2026-12-07T09:30+08:00", "2026-12-07T09:30:00Z", "2026-12-07 09:30-05:00", " 2026-12-07T09:30Z "]
+        {
+            let instant = try #require(Zone.explicitInstant(text))
+            #expect(instant == (try berlin.parseInstant(text, field: "start")))
+            #expect(instant == (try shanghai.parseInstant(text, field: "start")))
+        }
+        #expect(Zone.explicitInstant("2026-12-07 09:30") == nil)
+        #expect(Zone.explicitInstant("2026-12-07") == nil)
     }
 }
 
