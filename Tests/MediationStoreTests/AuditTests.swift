@@ -156,6 +156,21 @@ private func seed(_ db: AppDatabase) async throws -> DisputeDetail {
             try await db.auditEntries(AuditFilter(since: clock.now().addingTimeInterval(-10))).map(\.user) == ["bob"])
         await #expect(throws: MediationError.self) { try await db.auditEntries(AuditFilter(limit: 0)) }
     }
+
+    /// Mobiles, ID numbers and other long numbers are masked wherever they stand; six digits or fewer stay, so a
+    /// summary without a long number comes back as it was.
+    @Test func summariesLoseTheirLongNumbers() {
+        #expect(AuditText.scrub("party 李明 13800138000 added") == "party 李明 138****8000 added")
+        #expect(AuditText.scrub("id 11010519491231002X;") == "id 1101**********002X;")
+        #expect(AuditText.scrub("id 110105491231002") == "id 1101*******1002")
+        #expect(AuditText.scrub("+8613800138000") == "+861******8000")
+        #expect(AuditText.scrub("call 12345678 now") == "call 123*5678 now")
+        #expect(
+            AuditText.scrub("booked for dispute JS-2026-0042 at 2026-12-07T01:30:00Z, 90 min, panel #12 #130000")
+                == "booked for dispute JS-2026-0042 at 2026-12-07T01:30:00Z, 90 min, panel #12 #130000")
+        #expect(AuditText.scrub("room 123456, floor 2") == "room 123456, floor 2")
+        #expect(AuditText.scrub("") == "")
+    }
 }
 
 @Suite struct RetentionStoreTests {
