@@ -325,6 +325,42 @@ enum Migrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v9-outbox-token") { db in
+            // A message's token only names it (its Message-ID); nothing looks a message up by it, and its random
+            // part keeps it distinct. Its UNIQUE index cost every booking nine inserts into a text index, so the
+            // table is rebuilt without it (SQLite cannot drop the index of a column constraint). The migrator
+            // defers foreign keys, so dropping the old table leaves outbox_attempt's rows as they are.
+            try db.create(table: "outbox_message_new") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("token", .text).notNull()
+                t.column("session_id", .integer).notNull().references("session")
+                t.column("kind", .text).notNull()
+                t.column("recipient_kind", .text).notNull()
+                t.column("recipient_id", .integer).notNull()
+                t.column("offset_minutes", .integer)
+                t.column("sequence", .integer).notNull()
+                t.column("due_at", .double).notNull()
+                t.column("status", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("next_attempt_at", .double).notNull()
+                t.column("channel", .text)
+                t.column("last_error", .text)
+                t.column("created_at", .double).notNull()
+                t.column("sent_at", .double)
+            }
+            let columns = """
+                id, token, session_id, kind, recipient_kind, recipient_id, offset_minutes, sequence, due_at, status,
+                attempts, next_attempt_at, channel, last_error, created_at, sent_at
+                """
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox_message_new (\(columns)) SELECT \(columns) FROM outbox_message;
+                    DROP TABLE outbox_message;
+                    ALTER TABLE outbox_message_new RENAME TO outbox_message;
+                    CREATE INDEX outbox_message_on_session_id ON outbox_message (session_id);
+                    CREATE INDEX outbox_due ON outbox_message (status, next_attempt_at);
+                    """)
+        }
         return migrator
     }
 }
