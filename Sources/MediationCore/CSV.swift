@@ -44,7 +44,7 @@ public enum CSV {
         var fieldStarted = false
         func endRecord() {
             fields.append(field)
-            if !(fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty) {
+            if !(fields.count == 1 && fields[0].trimmingWhitespace().isEmpty) {
                 records.append(Record(line: recordLine, fields: fields))
             }
             fields = []

@@ -19,7 +19,7 @@ public enum ExpertRole: String, Sendable, Codable, CaseIterable {
 
     /// Reads the English code (also with spaces or dashes) or the Chinese name.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+        let t = text.trimmingWhitespace().lowercased().replacingOccurrences(of: "-", with: "_")
             .replacingOccurrences(of: " ", with: "_")
         switch t {
         case "legal_officer", "法制民警", "民警": self = .legalOfficer
@@ -38,7 +38,7 @@ public enum ContactChannel: String, Sendable, Codable, CaseIterable {
     case email, sms, wecom, dingtalk
 
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmingWhitespace().lowercased()
         switch t {
         case "email", "mail", "邮件", "邮箱", "电子邮件": self = .email
         case "sms", "短信", "手机", "mobile": self = .sms
@@ -112,7 +112,7 @@ public struct Expert: Sendable, Hashable, Codable {
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
         e.offices = Array(
-            Set(offices.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+            Set(offices.map { $0.trimmingWhitespace().lowercased() }.filter { !$0.isEmpty })
         )
         .sorted()
         if servesAllOffices {

@@ -11,7 +11,7 @@ public enum Weekday: Int, Sendable, Codable, CaseIterable, Comparable {
 
     /// Reads `mon`, `monday`, `Mon`, `周一`, `星期一`, or `1`…`7`.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmingWhitespace().lowercased()
         let english = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         let long = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
         let chineseDigits = ["一", "二", "三", "四", "五", "六", "日"]
@@ -42,7 +42,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Reads `9:00`, `09:00`, `0900` or `24:00`.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "：", with: ":")
+        let t = text.trimmingWhitespace().replacingOccurrences(of: "：", with: ":")
         guard t.allSatisfy({ $0 == ":" || ($0.isASCII && $0.isNumber) }) else { return nil }
         let parts = t.split(separator: ":", omittingEmptySubsequences: false)
         var h: Int?
@@ -100,7 +100,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Reads `2026-12-07`.
     public init?(parsing text: String) {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        let parts = text.trimmingWhitespace().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
         else { return nil }
@@ -183,7 +183,7 @@ public struct Zone: Sendable, Hashable {
             self = known
             return
         }
-        let id = identifier.trimmingCharacters(in: .whitespaces)
+        let id = identifier.trimmingWhitespace()
         if let known = Zone.checked.withLock({ $0[id] }) {
             self = known
             return
@@ -274,14 +274,65 @@ public struct Zone: Sendable, Hashable {
     }
 
     /// What a typed time says, before any zone is applied.
-    private enum TypedTime {
+    enum TypedTime: Equatable {
         case day(LocalDate)
         case wallClock(LocalDate, TimeOfDay)
         case instant(Date)
     }
 
-    private static func readTime(_ text: String) -> TypedTime? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+    static func readTime(_ text: String) -> TypedTime? {
+        readStrictTime(text) ?? readAnyTime(text)
+    }
+
+    /// The strict forms the API and the CLI send (`2026-12-07T09:30`, with `:00`, `Z` or `+08:00`), read byte by
+    /// byte: every booking reads one, and Foundation's trimming and splitting cost more than the rest of the
+    /// request's parsing. Nil for anything else, which `readAnyTime` reads (or rejects) the long way.
+    static func readStrictTime(_ text: String) -> TypedTime? {
+        let parsed = text.utf8.withContiguousStorageIfAvailable { b -> TypedTime? in
+            func number(_ at: Int, _ count: Int) -> Int? {
+                guard at + count <= b.count else { return nil }
+                var value = 0
+                for i in at..<(at + count) {
+                    guard (0x30...0x39).contains(b[i]) else { return nil }
+                    value = value * 10 + Int(b[i] - 0x30)
+                }
+                return value
+            }
+            func clock(_ hours: Int, _ minutes: Int) -> Int? {
+                (0...24).contains(hours) && (0...59).contains(minutes) && (hours < 24 || minutes == 0)
+                    ? hours * 60 + minutes : nil
+            }
+            guard b.count >= 16, let year = number(0, 4), b[4] == 0x2D, let month = number(5, 2), b[7] == 0x2D,
+                let day = number(8, 2), b[10] == 0x54 || b[10] == 0x20, let hours = number(11, 2), b[13] == 0x3A,
+                let mins = number(14, 2), let date = LocalDate(year: year, month: month, day: day),
+                let wall = clock(hours, mins), let time = TimeOfDay(minutes: wall)
+            else { return nil }
+            var i = 16
+            // Seconds, which must be zero (a fraction after them is ignored, as the long way does).
+            if i < b.count, b[i] == 0x3A {
+                guard number(i + 1, 2) == 0 else { return nil }
+                i += 3
+                if i < b.count, b[i] == 0x2E {
+                    i += 1
+                    let first = i
+                    while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
+                    guard i > first else { return nil }
+                }
+            }
+            let local = date.dayNumber * 86400 + wall * 60
+            if i == b.count { return .wallClock(date, time) }
+            if b[i] == 0x5A, i + 1 == b.count { return .instant(Date(timeIntervalSince1970: Double(local))) }
+            guard b[i] == 0x2B || b[i] == 0x2D, i + 6 == b.count, let h = number(i + 1, 2), b[i + 3] == 0x3A,
+                let m = number(i + 4, 2), let offset = clock(h, m)
+            else { return nil }
+            return .instant(Date(timeIntervalSince1970: Double(local - (b[i] == 0x2D ? -1 : 1) * offset * 60)))
+        }
+        return parsed ?? nil
+    }
+
+    /// Every form `parseInstant` documents, with spaces around it, `：` and four-digit clocks.
+    static func readAnyTime(_ text: String) -> TypedTime? {
+        let t = text.trimmingWhitespace()
         if let date = LocalDate(parsing: t) { return .day(date) }
         let normalized = t.replacingOccurrences(of: " ", with: "T")
         let pieces = normalized.split(separator: "T", maxSplits: 1).map(String.init)
@@ -328,4 +379,17 @@ func padded(_ n: Int, _ width: Int) -> String {
     let digits = String(n.magnitude)
     let zeros = String(repeating: "0", count: max(0, width - digits.count - (n < 0 ? 1 : 0)))
     return (n < 0 ? "-" : "") + zeros + digits
+}
+
+extension StringProtocol {
+    /// `trimmingCharacters(in: .whitespaces)`, without Foundation's bridging when both ends are plain ASCII that
+    /// is not a space or a tab: the usual case, on paths every request takes (a dispute number, a time, a policy).
+    public func trimmingWhitespace() -> String {
+        if let first = first, let last = last, first.isASCII, last.isASCII, first != " ", first != "\t", last != " ",
+            last != "\t"
+        {
+            return String(self)
+        }
+        return trimmingCharacters(in: .whitespaces)
+    }
 }

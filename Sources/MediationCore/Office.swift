@@ -42,7 +42,7 @@ public struct Office: Sendable, Hashable, Codable {
     public func validated() throws -> Office {
         var o = self
         var problems = Problems()
-        o.id = id.trimmingCharacters(in: .whitespaces).lowercased()
+        o.id = id.trimmingWhitespace().lowercased()
         if !Office.isValidID(o.id) {
             problems.add(
                 "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter (for example jinshan)"
@@ -89,7 +89,7 @@ public enum Text {
 
     /// Splits a list written by a person: `a|b`, `a; b`, `a, b`, `甲、乙`.
     public static func splitList(_ s: String) -> [String] {
-        s.split(whereSeparator: { "|;,、，；".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+        s.split(whereSeparator: { "|;,、，；".contains($0) }).map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
     }
 }

@@ -52,7 +52,7 @@ public enum Roster {
         }
 
         init?(header: String) {
-            let h = header.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_")
+            let h = header.trimmingWhitespace().lowercased().replacingOccurrences(of: " ", with: "_")
             guard
                 let c = Column.allCases.first(where: {
                     $0.rawValue == h || $0.chinese == h || $0.aliases.contains(h)

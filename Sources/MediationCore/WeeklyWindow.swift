@@ -51,7 +51,7 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
             let ranges = tokens.dropFirst().flatMap { $0.split(separator: ",").map(String.init) }
             guard !ranges.isEmpty else {
                 throw MediationError.invalidInput(
-                    "\(field): '\(group.trimmingCharacters(in: .whitespaces))' names days but no hours",
+                    "\(field): '\(group.trimmingWhitespace())' names days but no hours",
                     hint: "write for example 'mon 09:00-12:00'")
             }
             for range in ranges {

@@ -51,7 +51,7 @@ public final class PrivacyPolicy: Sendable {
     public static func roles(_ names: [String]) throws -> Set<Role> {
         try Set(
             names.map { name in
-                guard let role = Role(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                guard let role = Role(rawValue: name.trimmingWhitespace().lowercased()) else {
                     throw MediationError.invalidInput(
                         "privacy.reveal_roles: '\(name)' is not a role", hint: "use admin, staff or viewer")
                 }

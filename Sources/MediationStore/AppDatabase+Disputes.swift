@@ -418,7 +418,7 @@ extension AppDatabase {
     }
 
     static func findDispute(_ ref: String, _ db: Database) throws -> DisputeRecord {
-        let r = ref.trimmingCharacters(in: .whitespaces)
+        let r = ref.trimmingWhitespace()
         if let record = try DisputeRecord.fetchOne(
             cached: db, sql: "SELECT * FROM dispute WHERE number = ?", arguments: [r.uppercased()])
         {

@@ -137,7 +137,7 @@ struct OfficeCommand: AsyncParsableCommand {
 enum Windows {
     static func parse(_ text: String, field: String) throws -> [Components.Schemas.WeeklyWindow] {
         // An empty value (often an unset shell variable) must not silently erase every hour.
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !text.trimmingWhitespace().isEmpty else {
             throw CLIFailure.input(
                 "\(field) is empty; give hours such as 'mon 09:00-12:00'"
                     + (field == "--hours" ? ", or use --clear-hours to remove them all" : ""))

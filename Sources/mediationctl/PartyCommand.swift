@@ -33,7 +33,7 @@ struct PartyCommand: AsyncParsableCommand {
                         "--available '\(text)' is not FROM..TO, e.g. '2026-12-12 09:00..2026-12-12 12:00'")
                 }
                 return .init(
-                    from: ends[0].trimmingCharacters(in: .whitespaces), to: ends[1].trimmingCharacters(in: .whitespaces)
+                    from: ends[0].trimmingWhitespace(), to: ends[1].trimmingWhitespace()
                 )
             }
         }

@@ -100,7 +100,7 @@ struct DaemonConfiguration: Sendable {
         var byCategory: [String: String] = [:]
         for entry in c.stringArray(forKey: "panels.by_category", default: []) {
             let parts = entry.split(separator: "=", maxSplits: 1).map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
+                $0.trimmingWhitespace().lowercased()
             }
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw MediationError.invalidInput(
@@ -172,7 +172,7 @@ extension ConfigReader {
         -> Int
     {
         let text = string(forKey: ConfigKey(key), default: String(fallback))
-        guard let n = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+        guard let n = Int(text.trimmingWhitespace()), range.contains(n) else {
             throw MediationError.invalidInput(
                 "\(key) '\(text)' is not a whole number\(unit.map { " of \($0)" } ?? "") from \(range.lowerBound) to "
                     + "\(range.upperBound)")

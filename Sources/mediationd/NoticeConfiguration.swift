@@ -60,7 +60,7 @@ struct NoticeConfiguration: Sendable {
         var quietStart: Int?
         var quietEnd: Int?
         if quiet.lowercased() != "none" {
-            let parts = quiet.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = quiet.split(separator: "-").map { $0.trimmingWhitespace() }
             guard parts.count == 2, let a = TimeOfDay(parsing: parts[0]), let b = TimeOfDay(parsing: parts[1]) else {
                 throw MediationError.invalidInput(
                     "notices.quiet_hours '\(quiet)' is not a range of times", hint: "write 22:00-07:00, or none")
@@ -163,10 +163,10 @@ struct NoticeConfiguration: Sendable {
 
     /// `Name <a@b>` or a bare address.
     static func address(_ text: String, key: String) throws -> MailAddress {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmingWhitespace()
         if let open = t.lastIndex(of: "<"), t.hasSuffix(">") {
             let addr = String(t[t.index(after: open)..<t.index(before: t.endIndex)])
-            let name = t[..<open].trimmingCharacters(in: .whitespaces)
+            let name = t[..<open].trimmingWhitespace()
             guard addr.contains("@") else { throw MediationError.invalidInput("\(key) '\(text)' has no mail address") }
             return MailAddress(addr, name: name.isEmpty ? nil : name)
         }
@@ -179,7 +179,7 @@ struct NoticeConfiguration: Sendable {
 
     /// `24h`, `90m`, `2d`, or a number of minutes.
     static func duration(_ text: String) -> Int? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmingWhitespace().lowercased()
         if let n = Int(t) { return n }
         guard let unit = t.last, let n = Int(t.dropLast()) else { return nil }
         switch unit {

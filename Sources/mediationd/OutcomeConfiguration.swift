@@ -18,7 +18,7 @@ struct OutcomeConfiguration: Sendable {
     static func read(_ c: ConfigReader) throws -> OutcomeConfiguration {
         func days(_ key: String, _ fallback: [Int]) throws -> [Int] {
             try c.stringArray(forKey: ConfigKey(key), default: fallback.map(String.init)).map { text in
-                guard let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                guard let n = Int(text.trimmingWhitespace()) else {
                     throw MediationError.invalidInput("\(key): '\(text)' is not a whole number of days")
                 }
                 return n
@@ -30,7 +30,7 @@ struct OutcomeConfiguration: Sendable {
         ).validated()
         var rules = Set<WarningRule>()
         for text in c.stringArray(forKey: "warnings.rules", default: WarningRule.allCases.map(\.rawValue)) {
-            guard let rule = WarningRule(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            guard let rule = WarningRule(rawValue: text.trimmingWhitespace().lowercased()) else {
                 throw MediationError.invalidInput(
                     "warnings.rules: '\(text)' is not a rule",
                     hint: "use " + WarningRule.allCases.map(\.rawValue).joined(separator: ", "))

@@ -272,6 +272,42 @@ private let shanghai = try! Zone("Asia/Shanghai")
         #expect(Zone.explicitInstant("2026-12-07 09:30") == nil)
         #expect(Zone.explicitInstant("2026-12-07") == nil)
     }
+
+    /// The quick trim answers as Foundation's does, whatever stands at the ends.
+    @Test(arguments: [
+        "", " ", "\t", "JS-2026-0042", " JS-2026-0042", "JS-2026-0042\t", "\u{3000}李明\u{3000}", "李明", "a\u{00A0}",
+        "\n09:30\n", " \t 09:30 \t ", "x y", "\u{2003}2026-12-07",
+    ])
+    func theQuickTrimTrimsAsFoundationDoes(text: String) {
+        #expect(text.trimmingWhitespace() == text.trimmingCharacters(in: .whitespaces))
+        #expect(text[...].trimmingWhitespace() == text.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The byte-by-byte reading of the strict forms must say exactly what the long way says, or leave the text
+    /// to it: over every mix of good and bad dates, clocks, seconds and offsets.
+    @Test func theStrictReadingAgreesWithTheLongWay() {
+        var handled = 0
+        var total = 0
+        for date in ["2026-12-07", "2028-02-29", "2026-02-29", "2026-13-01", "1899-12-31", "2026-1-07"] {
+            for separator in ["T", " ", "t"] {
+                for clock in ["09:30", "00:00", "23:59", "24:00", "24:01", "09:60", "9:30", "0930"] {
+                    for seconds in ["", ":00", ":00.250", ":15", ":00.", ":0"] {
+                        for offset in ["", "Z", "z", "+08:00", "-05:30", "-00:00", "+24:00", "+8", "+0800", "+08:60"] {
+                            let text = date + separator + clock + seconds + offset
+                            total += 1
+                            guard let strict = Zone.readStrictTime(text) else { continue }
+                            handled += 1
+                            #expect(strict == Zone.readAnyTime(text), "\(text)")
+                        }
+                    }
+                }
+            }
+        }
+        // The strict reading must have read a good share, and left the rest.
+        #expect(handled > 200 && handled < total / 2, "\(handled) of \(total)")
+        #expect(Zone.readStrictTime("2026-12-07T09:30+08:00") == .instant(utc("2026-12-07T01:30Z")))
+        #expect(Zone.readStrictTime(" 2026-12-07T09:30Z") == nil)
+    }
 }
 
 // MARK: - Availability

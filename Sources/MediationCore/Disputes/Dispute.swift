@@ -6,7 +6,7 @@ public enum RiskLevel: String, Sendable, Codable, CaseIterable, Comparable {
 
     /// Reads `high`, `HIGH`, or the Chinese 低/中/高/极高 (also 低风险 …).
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "风险", with: "")
+        let t = text.trimmingWhitespace().lowercased().replacingOccurrences(of: "风险", with: "")
         switch t {
         case "low", "低": self = .low
         case "medium", "中", "中等": self = .medium
@@ -128,7 +128,7 @@ public struct Dispute: Sendable, Hashable, Codable {
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         if d.title.isEmpty { problems.add("title is empty; say in a few words what the dispute is about") }
         if d.title.count > 200 { problems.add("title is longer than 200 characters; put details in the elements") }
-        d.category = category.trimmingCharacters(in: .whitespaces).lowercased()
+        d.category = category.trimmingWhitespace().lowercased()
         if !categories.contains(d.category) {
             problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
         }

@@ -20,7 +20,7 @@ public struct PanelRequirement: Sendable, Hashable, Codable, CustomStringConvert
 
     /// `lawyer`, `lawyer:property`, `2*community_staff`, `retiree@上海话`, `律师:property`.
     public init(parsing text: String) throws {
-        var t = text.trimmingCharacters(in: .whitespaces)
+        var t = text.trimmingWhitespace()
         var count = 1
         if let star = t.firstIndex(of: "*"), let n = Int(t[..<star]) {
             count = n
@@ -86,7 +86,7 @@ public struct PanelPolicy: Sendable, Hashable, Codable {
     public func validated() throws -> PanelPolicy {
         var p = self
         var problems = Problems()
-        p.name = name.trimmingCharacters(in: .whitespaces).lowercased()
+        p.name = name.trimmingWhitespace().lowercased()
         if !Office.isValidID(p.name) {
             problems.add("policy name '\(name)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter")
         }

@@ -6,7 +6,7 @@ public enum PartySide: String, Sendable, Codable, CaseIterable {
 
     /// Reads the English word or 申请人 / 被申请人 / 其他.
     public init?(parsing text: String) {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmingWhitespace().lowercased() {
         case "applicant", "申请人", "申请方": self = .applicant
         case "respondent", "被申请人", "被申请方", "对方": self = .respondent
         case "other", "其他", "第三方": self = .other
@@ -118,7 +118,7 @@ public struct Party: Sendable, Hashable, Codable {
 public enum IDCard {
     /// Upper-cases the check character and verifies it; nil when the number is not valid.
     public static func normalize(_ text: String) -> String? {
-        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let t = text.trimmingWhitespace().uppercased()
         let chars = Array(t)
         guard chars.count == 18, chars.prefix(17).allSatisfy({ $0.isASCII && $0.isNumber }),
             let last = chars.last, last == "X" || (last.isASCII && last.isNumber)

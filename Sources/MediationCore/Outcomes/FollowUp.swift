@@ -5,7 +5,7 @@ public enum FollowUpResult: String, Sendable, Codable, CaseIterable {
     case stable, relapsed, escalated
 
     public init?(parsing text: String) {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmingWhitespace().lowercased() {
         case "stable", "稳定": self = .stable
         case "relapsed", "relapse", "反复": self = .relapsed
         case "escalated", "升级", "激化": self = .escalated
@@ -119,7 +119,7 @@ public enum EscalationKind: String, Sendable, Codable, CaseIterable {
     case petition
 
     public init?(parsing text: String) {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmingWhitespace().lowercased() {
         case "criminal", "criminal_case", "民转刑", "刑事": self = .criminal
         case "violence", "暴力", "肢体冲突": self = .violence
         case "petition", "上访", "信访": self = .petition

@@ -12,7 +12,7 @@ public enum OutcomeResult: String, Sendable, Codable, CaseIterable {
 
     /// Reads the code (`partial_agreement`, `partial-agreement`) or its Chinese name.
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "-", with: "_")
+        let t = text.trimmingWhitespace().lowercased().replacingOccurrences(of: "-", with: "_")
         if let known = OutcomeResult(rawValue: t) {
             self = known
             return
@@ -66,9 +66,9 @@ public enum Money {
     ///
     /// - Throws: `invalidInput` for anything else, a third decimal or a negative amount.
     public static func parseFen(_ text: String, field: String = "amount") throws -> Int64 {
-        var t = text.trimmingCharacters(in: .whitespaces)
+        var t = text.trimmingWhitespace()
         for noise in ["¥", "￥", "元", ",", "，", "RMB", "CNY"] { t = t.replacingOccurrences(of: noise, with: "") }
-        t = t.trimmingCharacters(in: .whitespaces)
+        t = t.trimmingWhitespace()
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 12,
             parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),

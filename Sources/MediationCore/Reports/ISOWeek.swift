@@ -8,7 +8,7 @@ public struct ISOWeek: Sendable, Hashable, Codable, Comparable, CustomStringConv
     /// Reads exactly `YYYY-Www` (`2026-W49`; a lower-case `w` is accepted). `2026-49`, `W49` and weeks the year
     /// does not have (`2026-W54`, `2025-W53`) are not.
     public init?(parsing text: String) {
-        let t = Array(text.trimmingCharacters(in: .whitespaces).uppercased())
+        let t = Array(text.trimmingWhitespace().uppercased())
         guard t.count == 8, t[4] == "-", t[5] == "W", t[0..<4].allSatisfy({ $0.isASCII && $0.isNumber }),
             t[6..<8].allSatisfy({ $0.isASCII && $0.isNumber }), let y = Int(String(t[0..<4])),
             let w = Int(String(t[6..<8]))

@@ -34,7 +34,7 @@ public enum Invitation: String, Sendable, Codable, CaseIterable {
     case pending, accepted, declined
 
     public init?(parsing text: String) {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmingWhitespace().lowercased() {
         case "pending", "待定": self = .pending
         case "accepted", "accept", "yes", "接受", "同意": self = .accepted
         case "declined", "decline", "no", "拒绝", "谢绝": self = .declined

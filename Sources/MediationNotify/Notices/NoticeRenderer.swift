@@ -267,7 +267,7 @@ public struct NoticeRenderer: Sendable {
         while let first = lines.first, blank(first) { lines.removeFirst() }
         var subject = "\(context.dispute.number)"
         if let first = lines.first, first.hasPrefix("Subject:") {
-            subject = first.dropFirst("Subject:".count).trimmingCharacters(in: .whitespaces)
+            subject = first.dropFirst("Subject:".count).trimmingWhitespace()
             lines.removeFirst()
         }
         // Lines left empty by a section that did not apply are dropped; paragraphs keep one blank line.

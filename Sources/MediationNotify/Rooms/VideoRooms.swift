@@ -177,7 +177,7 @@ public enum VideoRooms {
         case .jitsi(let settings):
             var problems = Problems()
             let domain = settings.domain
-            if domain.trimmingCharacters(in: .whitespaces).isEmpty {
+            if domain.trimmingWhitespace().isEmpty {
                 problems.add("the jitsi domain is empty; give the host name of the Jitsi server, e.g. meet.example.org")
             } else if domain.contains("/") || domain.contains(where: \.isWhitespace) || domain.contains("?")
                 || domain.contains("#") || URL(string: "https://\(domain)/")?.host == nil
@@ -186,10 +186,10 @@ public enum VideoRooms {
                     "the jitsi domain '\(domain)' is not a host name; give only the host, e.g. meet.example.org, "
                         + "without https:// or a path")
             }
-            if settings.appId.trimmingCharacters(in: .whitespaces).isEmpty {
+            if settings.appId.trimmingWhitespace().isEmpty {
                 problems.add("the jitsi app id is empty; give the app_id configured in prosody")
             }
-            if settings.audience.trimmingCharacters(in: .whitespaces).isEmpty {
+            if settings.audience.trimmingWhitespace().isEmpty {
                 problems.add("the jitsi audience is empty; leave it out to use the default 'jitsi'")
             }
             if settings.secret.count < minimumSecretBytes {
