@@ -124,11 +124,11 @@ extension AppDatabase {
             }
             let option = options[number - 1]
             let requirements = RequirementsColumn.decode(row["requirements"])
-            let office = try Self.officeOf(dispute, db)
+            let office = try Self.officeOf(dispute, db, cache: self.writerCache)
             return try Self.book(
                 db, dispute: disputeRecord, office: office, start: option.start, duration: row["duration_minutes"],
                 requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
-                now: now)
+                now: now, cache: self.writerCache)
         }
     }
 
@@ -144,7 +144,7 @@ extension AppDatabase {
         return try await groupWrite { db in
             try Self.book(
                 db, dispute: Self.findDispute(ref, db), start: { _ in start }, durationMinutes: durationMinutes,
-                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now
+                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache
             ).session
         }
     }
@@ -160,13 +160,11 @@ extension AppDatabase {
     ) async throws -> BookedSession {
         let now = clock.now()
         return try await groupWrite { db in
-            // Ids (as listings and the API give them) are checked in one query; other references one by one.
-            let known = Set(
-                try Int64.fetchAll(
-                    db.cachedStatement(sql: "SELECT id FROM expert WHERE id IN (SELECT value FROM json_each(?))"),
-                    arguments: [jsonIDs(panel.compactMap { $0.count < 10 ? Int64($0) : nil })]))
+            // Ids (as listings and the API give them) are checked together, from the writer's cache; other
+            // references one by one.
+            let known = try self.writerCache.experts(panel.compactMap { $0.count < 10 ? Int64($0) : nil }, db)
             let ids = try panel.map { ref in
-                if ref.count < 10, let id = Int64(ref), known.contains(id) { return id }
+                if ref.count < 10, let id = Int64(ref), known[id] != nil { return id }
                 do { return try Self.findExpert(ref, db).expert.id } catch let e as MediationError
                     where e.kind == .notFound
                 {
@@ -175,22 +173,23 @@ extension AppDatabase {
             }
             return try Self.book(
                 db, dispute: Self.findDispute(ref, db), start: start, durationMinutes: durationMinutes, panel: ids,
-                policy: policy, rules: rules, room: room, actor: actor, now: now)
+                policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache)
         }
     }
 
     /// The policy's requirements and the office's default length, then `book`.
     private static func book(
         _ db: Database, dispute record: DisputeRecord, start: (Zone) throws -> Date, durationMinutes: Int?,
-        panel: [Int64], policy: String?, rules: SchedulingRules, room: String?, actor: Actor, now: Date
+        panel: [Int64], policy: String?, rules: SchedulingRules, room: String?, actor: Actor, now: Date,
+        cache: WriterCache
     ) throws -> BookedSession {
         let dispute = record.dispute
         let name = rules.policyName(requested: policy, category: dispute.category)
-        guard let chosen = try Self.fetchPolicies(db, name: name).first else {
+        guard let chosen = try cache.policies(named: name, db).first else {
             throw MediationError.invalidInput("no panel policy '\(name)'")
         }
         let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
-        let office = try Self.officeOf(dispute, db)
+        let office = try Self.officeOf(dispute, db, cache: cache)
         guard !panel.isEmpty else {
             throw MediationError.invalidInput(
                 "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
@@ -198,13 +197,13 @@ extension AppDatabase {
         return try Self.book(
             db, dispute: record, office: office, start: start(try Zone(office.timeZone)),
             duration: durationMinutes ?? office.defaultSessionMinutes, requirements: requirements, panel: panel,
-            rules: rules, room: room, actor: actor, now: now)
+            rules: rules, room: room, actor: actor, now: now, cache: cache)
     }
 
     static func book(
         _ db: Database, dispute disputeRecord: DisputeRecord, office: Office, start: Date, duration: Int,
         requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, room: String?, actor: Actor,
-        now: Date
+        now: Date, cache: WriterCache?
     ) throws -> BookedSession {
         let dispute = disputeRecord.dispute
         guard [.open, .unresolved].contains(dispute.status) else {
@@ -223,7 +222,7 @@ extension AppDatabase {
         var names: [Int64: String] = [:]
         let seats = try Self.checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: nil, office: office, names: &names)
+            rules: rules, now: now, ignoring: nil, office: office, names: &names, cache: cache)
         var record = SessionRecord(
             Session(
                 disputeId: dispute.id, officeId: dispute.officeId, start: start,
@@ -255,7 +254,7 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
-        names: inout [Int64: String]
+        names: inout [Int64: String], cache: WriterCache?
     ) throws -> [PanelMember] {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
@@ -284,11 +283,11 @@ extension AppDatabase {
                 "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')")
         }
-        let office = try known ?? officeOf(dispute, db)
+        let office = try known ?? officeOf(dispute, db, cache: cache)
         let search = try slotSearch(
             db, dispute: dispute, office: office, requirements: requirements, duration: duration,
             window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-            maxOptions: 1, ignoring: session, onlyPinned: true)
+            maxOptions: 1, ignoring: session, onlyPinned: true, cache: cache)
         let answer = try SlotFinder.find(search)
         guard let option = answer.options.first, option.start == start,
             Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
@@ -316,12 +315,13 @@ extension AppDatabase {
     /// `checkSlot` for callers that do not show names.
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
-        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil
+        rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil,
+        cache: WriterCache? = nil
     ) throws -> [PanelMember] {
         var names: [Int64: String] = [:]
         return try checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: session, office: known, names: &names)
+            rules: rules, now: now, ignoring: session, office: known, names: &names, cache: cache)
     }
 
     // MARK: Changing sessions
@@ -345,7 +345,8 @@ extension AppDatabase {
                     into: [PanelRequirement]()
                 ) { list, m in
                     if list.count == m.requirementIndex { list.append(m.requirement) }
-                }, panel: record.session.panel.map(\.expertId), rules: rules, now: now, ignoring: id)
+                }, panel: record.session.panel.map(\.expertId), rules: rules, now: now, ignoring: id,
+                cache: self.writerCache)
             record.session.start = start
             record.session.end = start.addingTimeInterval(TimeInterval(duration * 60))
             record.session.sequence += 1
@@ -504,7 +505,8 @@ extension AppDatabase {
             let panel = record.session.panel.map { $0.expertId == old.id ? new.id : $0.expertId }
             let seats = try Self.checkSlot(
                 db, dispute: dispute, start: record.session.start, duration: Int(record.session.interval.duration / 60),
-                requirements: Self.requirements(of: record.session), panel: panel, rules: rules, now: now, ignoring: id)
+                requirements: Self.requirements(of: record.session), panel: panel, rules: rules, now: now, ignoring: id,
+                cache: self.writerCache)
             let lead = record.session.panel.first { $0.lead }?.expertId
             record.session.panel = seats.map { seat in
                 var s = seat
@@ -615,11 +617,14 @@ extension AppDatabase {
         return list
     }
 
-    static func officeOf(_ dispute: Dispute, _ db: Database) throws -> Office {
-        guard
-            let office = try OfficeRecord.fetchOne(
-                cached: db, sql: "SELECT * FROM office WHERE id = ?", arguments: [dispute.officeId])?.office
-        else {
+    /// The dispute's office, from the writer's cache when one is given (on the writer only).
+    static func officeOf(_ dispute: Dispute, _ db: Database, cache: WriterCache? = nil) throws -> Office {
+        let found =
+            try cache.map { try $0.office(dispute.officeId, db) }
+            ?? OfficeRecord.fetchOne(
+                cached: db, sql: "SELECT * FROM office WHERE id = ?", arguments: [dispute.officeId])?
+            .office
+        guard let office = found else {
             throw officeNotFound(dispute.officeId, db)
         }
         return office
@@ -642,7 +647,7 @@ extension AppDatabase {
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
-        ignoring session: Int64?, onlyPinned: Bool = false
+        ignoring session: Int64?, onlyPinned: Bool = false, cache: WriterCache? = nil
     ) throws -> SlotSearch {
         // A re-check of a named panel reads only that panel's experts: the others cannot change its answer.
         let pinnedJSON = jsonIDs(pinned)
@@ -656,29 +661,42 @@ extension AppDatabase {
                 ? window.start.addingTimeInterval(-8 * 86400) : min(window.start, now).addingTimeInterval(-32 * 86400),
             end: window.end.addingTimeInterval(TimeInterval((nearestDays + 8) * 86400)))
         let parties = try parties(of: dispute.id, db)
-        let conflicted = Set(
-            try ConflictRecord.fetchAll(
+        let conflicts: [Conflict]
+        let experts: [Expert]
+        let timeOff: [Int64: [Interval]]
+        let extra: [Int64: [Interval]]
+        if onlyPinned, let cache {
+            // A re-check on the writer: the pinned experts, their conflicts, leave and extra hours, from its cache.
+            conflicts = try cache.conflicts(of: pinned, db)
+            experts = try cache.experts(pinned, db).values.sorted { $0.id < $1.id }
+            timeOff = try cache.spans("expert_time_off", of: pinned, overlapping: horizon, db)
+            extra = try cache.spans("expert_extra_availability", of: pinned, overlapping: horizon, db)
+        } else {
+            conflicts = try ConflictRecord.fetchAll(
                 cached: db, sql: "SELECT * FROM conflict WHERE 1 = 1" + onlyThese, arguments: StatementArguments(only)
-            ).map(\.conflict).filter { $0.concerns(parties) }.map(\.expertId))
-        let experts = try ExpertRecord.fetchAll(
-            cached: db,
-            sql: onlyPinned
-                ? "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-                : """
-                SELECT * FROM expert WHERE (active = 1 OR id IN (SELECT value FROM json_each(?)))
-                AND (serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\' OR id IN (SELECT value FROM json_each(?)))
-                ORDER BY id
-                """,
-            arguments: onlyPinned ? [pinnedJSON] : [pinnedJSON, TagColumn.pattern(office.id), pinnedJSON]
-        ).map(\.expert)
-        func spans(_ table: String) throws -> [Int64: [Interval]] {
-            try Self.intervalsByExpert(
-                db,
-                "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?" + onlyThese,
-                StatementArguments([horizon.end.epoch, horizon.start.epoch] + only))
+            ).map(\.conflict)
+            experts = try ExpertRecord.fetchAll(
+                cached: db,
+                sql: onlyPinned
+                    ? "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+                    : """
+                    SELECT * FROM expert WHERE (active = 1 OR id IN (SELECT value FROM json_each(?)))
+                    AND (serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\' OR id IN (SELECT value FROM json_each(?)))
+                    ORDER BY id
+                    """,
+                arguments: onlyPinned ? [pinnedJSON] : [pinnedJSON, TagColumn.pattern(office.id), pinnedJSON]
+            ).map(\.expert)
+            func spans(_ table: String) throws -> [Int64: [Interval]] {
+                try Self.intervalsByExpert(
+                    db,
+                    "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?"
+                        + onlyThese,
+                    StatementArguments([horizon.end.epoch, horizon.start.epoch] + only))
+            }
+            timeOff = try spans("expert_time_off")
+            extra = try spans("expert_extra_availability")
         }
-        let timeOff = try spans("expert_time_off")
-        let extra = try spans("expert_extra_availability")
+        let conflicted = Set(conflicts.filter { $0.concerns(parties) }.map(\.expertId))
         let range: [any DatabaseValueConvertible] = [
             horizon.end.epoch, horizon.start.epoch, horizon.start.addingTimeInterval(-Self.longestSession).epoch,
         ]

@@ -19,6 +19,8 @@ public final class AppDatabase: Sendable {
     let clock: any WallClock
     /// Bookings share commits: see `GroupCommitter`.
     let committer: GroupCommitter
+    /// What bookings re-read on the writer, kept between them: see `WriterCache`.
+    let writerCache = WriterCache()
     /// The file behind the store, or `:memory:`.
     public let path: String
 
@@ -41,6 +43,7 @@ public final class AppDatabase: Sendable {
                 }
             } else {
                 try Migrations.migrator.migrate(writer)
+                writer.add(transactionObserver: writerCache, extent: .databaseLifetime)
             }
             schemaVersionName = try writer.read { db in
                 try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none"
