@@ -174,11 +174,25 @@ public struct Expert: Sendable, Hashable, Codable {
 /// Tags such as specialties and languages are compared in one spelling: trimmed, lower case, `-` between words.
 public enum Tag {
     public static func normalize(_ tags: [String]) -> [String] {
+        // Tags read back from the store are clean already, and every slot search normalizes them again: a sorted
+        // list of plain lower-case ASCII words joined by single hyphens is returned as it is.
+        if tags.allSatisfy(isClean), zip(tags, tags.dropFirst()).allSatisfy({ $0 < $1 }) { return tags }
         let cleaned = tags.map { tag in
             tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
                 .split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "-" }).joined(separator: "-")
         }
         return Array(Set(cleaned.filter { !$0.isEmpty })).sorted()
+    }
+
+    /// `a-z`, `0-9` and inner single hyphens only: what `normalize` makes of it is itself.
+    private static func isClean(_ tag: String) -> Bool {
+        var previous: UInt8 = 0x2D
+        for byte in tag.utf8 {
+            let letter = (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+            guard letter || (byte == 0x2D && previous != 0x2D) else { return false }
+            previous = byte
+        }
+        return previous != 0x2D
     }
 }
 

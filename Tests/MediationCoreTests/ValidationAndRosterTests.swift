@@ -166,6 +166,24 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(Tag.normalize(["noise", "Noise", "", "  ", "pet"]) == ["noise", "pet"])
         #expect(Tag.normalize(["Wage_Arrears", "consumer"]) == ["consumer", "wage-arrears"])
     }
+
+    /// Clean lists come back as they are; anything else (unsorted, repeated, a stray hyphen, non-ASCII) is cleaned,
+    /// and cleaning twice changes nothing.
+    @Test func cleanListsStayAndCleaningIsIdempotent() {
+        #expect(Tag.normalize(["noise", "pet", "wage-arrears"]) == ["noise", "pet", "wage-arrears"])
+        #expect(Tag.normalize([]) == [])
+        #expect(Tag.normalize(["pet", "noise"]) == ["noise", "pet"])
+        #expect(Tag.normalize(["noise", "noise"]) == ["noise"])
+        #expect(Tag.normalize(["-noise", "pet-"]) == ["noise", "pet"])
+        #expect(Tag.normalize(["wage--arrears"]) == ["wage-arrears"])
+        #expect(Tag.normalize(["物业 纠纷", "Übung"]) == ["übung", "物业-纠纷"])
+        let samples = [
+            ["a"], ["b", "a"], ["a-b", "a"], ["A"], ["a b"], ["a_b-c"], ["", "x"], ["1-2", "10"], ["z", "z-"], ["é"],
+        ]
+        for tags in samples {
+            #expect(Tag.normalize(Tag.normalize(tags)) == Tag.normalize(tags), "\(tags)")
+        }
+    }
 }
 
 // MARK: - WeeklyWindow
