@@ -79,9 +79,12 @@ extension AppDatabase {
             let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", count: group.count)
             var arguments: [(any DatabaseValueConvertible)?] = []
             arguments.reserveCapacity(group.count * 10)
-            for m in group {
+            let random = RandomBits.words(group.count * 2)
+            for (i, m) in group.enumerated() {
                 arguments += [
-                    token(session: session, kind: m.kind, recipient: m.recipient, id: m.id), session.id,
+                    token(
+                        session: session, kind: m.kind, recipient: m.recipient, id: m.id, random[2 * i],
+                        UInt32(truncatingIfNeeded: random[2 * i + 1])), session.id,
                     m.kind.rawValue, m.recipient.rawValue, m.id, m.offset, session.sequence, m.due.epoch, m.due.epoch,
                     now.epoch,
                 ]
@@ -198,12 +201,11 @@ extension AppDatabase {
             now: now)
     }
 
-    /// A message's unguessable name: its session, kind and recipient, then 96 random bits as hex
+    /// A message's unguessable name: its session, kind and recipient, then 96 random bits (`a` and `b`) as hex
     /// (String(format:) would cost more than the insert).
-    private static func token(session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64) -> String {
-        var random = SystemRandomNumberGenerator()
-        let a = random.next() as UInt64
-        let b = random.next() as UInt32
+    private static func token(
+        session: Session, kind: NoticeKind, recipient: RecipientKind, id: Int64, _ a: UInt64, _ b: UInt32
+    ) -> String {
         return
             "s\(session.id).\(kind.rawValue).\(recipient.rawValue)\(id).\(String(a, radix: 16))-\(String(b, radix: 16))"
     }
@@ -456,5 +458,23 @@ extension AppDatabase {
             }
             return names
         }
+    }
+}
+
+/// Random bits in bulk: one read of /dev/urandom for all of a booking's message names, where
+/// `SystemRandomNumberGenerator` makes one getrandom(2) per 64 bits (eighteen for a booking's nine messages).
+/// Falls back to it when the device cannot be read.
+enum RandomBits {
+    private static let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+
+    static func words(_ count: Int) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: count)
+        let wanted = count * MemoryLayout<UInt64>.size
+        let got = urandom < 0 ? -1 : words.withUnsafeMutableBytes { read(urandom, $0.baseAddress, wanted) }
+        if got != wanted {
+            var random = SystemRandomNumberGenerator()
+            for i in words.indices { words[i] = random.next() }
+        }
+        return words
     }
 }

@@ -60,3 +60,16 @@ struct OutboxTokenMigrationTests {
         }
     }
 }
+
+/// Message names take their random part from one read per booking; it must still be random throughout.
+struct RandomBitsTests {
+    @Test func everyWordIsFreshAndTheirBitsAreEvenlySet() {
+        let words = RandomBits.words(1000) + RandomBits.words(1000)
+        #expect(words.count == 2000)
+        #expect(Set(words).count == 2000)
+        // 128,000 bits: a fair source sets half of them, give or take a few hundred.
+        let ones = words.reduce(0) { $0 + $1.nonzeroBitCount }
+        #expect(abs(ones - 64_000) < 1_500, "\(ones) bits set")
+        #expect(RandomBits.words(0).isEmpty)
+    }
+}
