@@ -263,12 +263,11 @@ extension AppDatabase {
         // (the first clashing expert in panel order).
         let clash = try db.cachedRow(
             """
-            SELECT s.id, e.id AS expert_id, e.name FROM json_each(?) j
-            CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
+            SELECT p.session_id AS id, e.id AS expert_id, e.name FROM json_each(?) j
+            CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
               ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
-            CROSS JOIN session s ON s.id = p.session_id
             JOIN expert e ON e.id = p.expert_id
-            WHERE s.status IN ('booked', 'in_session') AND s.id IS NOT ?
+            WHERE p.status IN ('booked', 'in_session') AND p.session_id IS NOT ?
             ORDER BY j.key LIMIT 1
             """,
             [
@@ -706,10 +705,9 @@ extension AppDatabase {
                 // A few experts: each one's panel rows around the horizon, from their own index range.
                 ? """
                 SELECT p.expert_id, p.starts_at, p.ends_at FROM json_each(?) j
-                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_time
+                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
                   ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
-                CROSS JOIN session s ON s.id = p.session_id
-                WHERE s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT ?
+                WHERE p.status IN ('booked', 'in_session', 'ended') AND p.session_id IS NOT ?
                 """
                 // The whole pool: the office's sessions in the horizon, then their panels.
                 : """
@@ -812,12 +810,12 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
             try db.cachedExecute(
                 """
                 INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead,
-                  starts_at, ends_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                  starts_at, ends_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     session.id, m.expertId, m.requirementIndex, m.requirement.description, m.invitation.rawValue,
-                    m.lead, session.start.epoch, session.end.epoch,
+                    m.lead, session.start.epoch, session.end.epoch, session.status.rawValue,
                 ])
         }
     }

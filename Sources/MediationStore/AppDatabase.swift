@@ -45,8 +45,10 @@ public final class AppDatabase: Sendable {
                 try Migrations.migrator.migrate(writer)
                 writer.add(transactionObserver: writerCache, extent: .databaseLifetime)
             }
+            // The newest applied migration in the migrator's order (by name, v10 would sort before v9).
             schemaVersionName = try writer.read { db in
-                try Migrations.migrator.appliedIdentifiers(db).sorted().last ?? "none"
+                let applied = try Migrations.migrator.appliedIdentifiers(db)
+                return Migrations.migrator.migrations.last { applied.contains($0) } ?? "none"
             }
         } catch let error as MediationError {
             throw error

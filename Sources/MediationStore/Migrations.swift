@@ -361,6 +361,33 @@ enum Migrations {
                     CREATE INDEX outbox_due ON outbox_message (status, next_attempt_at);
                     """)
         }
+        migrator.registerMigration("v10-panel-status") { db in
+            // Each panel row carries its session's status too, and one index holds everything a booking's checks
+            // read about an expert's other sessions (times, status, session): both checks become index ranges that
+            // never touch the session table (they read it once per panel row before, thirty rows a booking).
+            // Triggers keep the copy true: a row inserted with a status other than its session's takes the
+            // session's, and a session's change of status reaches its panel.
+            try db.alter(table: "session_panel") { t in t.add(column: "status", .text) }
+            try db.execute(
+                sql: """
+                    UPDATE session_panel SET
+                      status = (SELECT status FROM session WHERE session.id = session_panel.session_id);
+                    CREATE INDEX session_panel_on_expert_schedule
+                      ON session_panel (expert_id, starts_at, ends_at, status, session_id);
+                    DROP INDEX session_panel_on_expert_time;
+                    CREATE TRIGGER session_panel_status_on_insert AFTER INSERT ON session_panel
+                    WHEN NEW.status IS NOT (SELECT status FROM session WHERE id = NEW.session_id)
+                    BEGIN
+                      UPDATE session_panel SET status = (SELECT status FROM session WHERE id = NEW.session_id)
+                      WHERE session_id = NEW.session_id AND expert_id = NEW.expert_id;
+                    END;
+                    CREATE TRIGGER session_panel_status_on_change AFTER UPDATE OF status ON session
+                    WHEN NEW.status IS NOT OLD.status
+                    BEGIN
+                      UPDATE session_panel SET status = NEW.status WHERE session_id = NEW.id;
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -66,3 +66,101 @@ struct PanelTimesTests {
         }
     }
 }
+
+/// Panel rows carry their session's status too (v10), so a booking's checks never read the session table. A stale
+/// status would hide a live booking from the clash check, or keep a cancelled one blocking.
+struct PanelStatusTests {
+    private func statuses(_ db: Database, session: Int64) throws -> [String?] {
+        try String?.fetchAll(
+            db, sql: "SELECT status FROM session_panel WHERE session_id = ? ORDER BY expert_id", arguments: [session])
+    }
+
+    private func insertSession(_ db: Database, id: Int64, status: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO session (id, dispute_id, office_id, starts_at, ends_at, status, sequence, created_at,
+                  updated_at) VALUES (?, 1, 'o', 1000, 2000, ?, 0, 0, 0)
+                """, arguments: [id, status])
+    }
+
+    private func insertPanelRow(_ db: Database, session: Int64, expert: Int64, status: String?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation, lead,
+                  starts_at, ends_at, status) VALUES (?, ?, 0, 'lawyer', 'pending', 0, 1000, 2000, ?)
+                """, arguments: [session, expert, status])
+    }
+
+    @Test func existingPanelsTakeTheirSessionsStatusInTheMigration() throws {
+        let queue = try DatabaseQueue()
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA foreign_keys = OFF") }
+        try Migrations.migrator.migrate(queue, upTo: "v9-outbox-token")
+        try queue.write { db in
+            try insertSession(db, id: 1, status: "cancelled")
+            try insertSession(db, id: 2, status: "booked")
+            for (session, expert) in [(1, 7), (1, 8), (2, 9)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO session_panel (session_id, expert_id, requirement_index, requirement, invitation,
+                          lead, starts_at, ends_at) VALUES (?, ?, 0, 'lawyer', 'pending', 0, 1000, 2000)
+                        """, arguments: [session, expert])
+            }
+        }
+        try Migrations.migrator.migrate(queue)
+        try queue.read { (db: Database) throws -> Void in
+            #expect(try statuses(db, session: 1) == ["cancelled", "cancelled"])
+            #expect(try statuses(db, session: 2) == ["booked"])
+        }
+    }
+
+    @Test func aRowTakesItsSessionsStatusAndAChangeReachesThePanel() throws {
+        let queue = try DatabaseQueue()
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA foreign_keys = OFF") }
+        try Migrations.migrator.migrate(queue)
+        try queue.write { db in
+            try insertSession(db, id: 1, status: "booked")
+            try insertSession(db, id: 2, status: "booked")
+            try insertPanelRow(db, session: 1, expert: 7, status: nil)
+            try insertPanelRow(db, session: 1, expert: 8, status: "cancelled")  // wrong: the session is booked
+            try insertPanelRow(db, session: 2, expert: 9, status: "booked")
+            #expect(try statuses(db, session: 1) == ["booked", "booked"])
+
+            try db.execute(sql: "UPDATE session SET status = 'cancelled' WHERE id = 1")
+            #expect(try statuses(db, session: 1) == ["cancelled", "cancelled"])
+            #expect(try statuses(db, session: 2) == ["booked"])
+            try db.execute(sql: "UPDATE session SET status = 'in_session', starts_at = 1100 WHERE id = 2")
+            #expect(try statuses(db, session: 2) == ["in_session"])
+        }
+    }
+
+    /// Both of a booking's reads about an expert's other sessions are index ranges that never open the session
+    /// table: the point of the copy.
+    @Test func theBookingChecksReadOnlyTheIndex() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue)
+        let plans = try queue.read { db in
+            try [
+                """
+                SELECT p.expert_id, p.starts_at, p.ends_at FROM json_each('[1,2]') j
+                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
+                  ON p.expert_id = j.value AND p.starts_at < 5 AND p.ends_at > 1 AND p.starts_at > 0
+                WHERE p.status IN ('booked', 'in_session', 'ended') AND p.session_id IS NOT 3
+                """,
+                """
+                SELECT p.session_id AS id, e.id AS expert_id, e.name FROM json_each('[1,2]') j
+                CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
+                  ON p.expert_id = j.value AND p.starts_at < 5 AND p.ends_at > 1 AND p.starts_at > 0
+                JOIN expert e ON e.id = p.expert_id
+                WHERE p.status IN ('booked', 'in_session') AND p.session_id IS NOT NULL
+                ORDER BY j.key LIMIT 1
+                """,
+            ].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+            }
+        }
+        for plan in plans {
+            #expect(plan.contains { $0.contains("USING COVERING INDEX session_panel_on_expert_schedule") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("session ") || $0.hasSuffix("session") }, "\(plan)")
+        }
+    }
+}
