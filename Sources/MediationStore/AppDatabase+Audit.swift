@@ -208,7 +208,8 @@ extension AppDatabase {
         let cutoff = calendar.date(byAdding: .month, value: -months, to: now) ?? now
         let select = """
             FROM party WHERE (mobile IS NOT NULL OR email IS NOT NULL OR id_card IS NOT NULL)
-              AND dispute_id IN (SELECT id FROM dispute WHERE status = 'closed' AND closed_at < ?)
+              AND dispute_id IN
+                (SELECT id FROM dispute INDEXED BY dispute_on_closed_at WHERE status = 'closed' AND closed_at < ?)
             """
         let count: @Sendable (Database) throws -> RetentionReport = { db in
             let row = try Row.fetchOne(

@@ -388,6 +388,16 @@ enum Migrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v11-closed-disputes-index") { db in
+            // Only retention looks disputes up by closing date, and only closed ones. Indexed on (status,
+            // closed_at), every change of status (each booking schedules its dispute) moved an entry in it; a
+            // partial index on closed disputes changes only when one is closed or reopened.
+            try db.execute(
+                sql: """
+                    DROP INDEX dispute_on_closed_at;
+                    CREATE INDEX dispute_on_closed_at ON dispute (closed_at) WHERE status = 'closed';
+                    """)
+        }
         return migrator
     }
 }

@@ -164,3 +164,26 @@ struct PanelStatusTests {
         }
     }
 }
+
+/// Retention finds closed disputes through a partial index (v11) that a booking's change of status never touches.
+struct ClosedDisputesIndexTests {
+    @Test func retentionsLookupUsesThePartialIndex() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue)
+        let plan = try queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN SELECT COUNT(*) FROM party WHERE dispute_id IN
+                      (SELECT id FROM dispute INDEXED BY dispute_on_closed_at WHERE status = 'closed' AND closed_at < 100)
+                    """
+            ).map { $0["detail"] as String }
+        }
+        #expect(
+            plan.contains { $0.contains("dispute USING INDEX dispute_on_closed_at (closed_at<?)") }, "\(plan)")
+        let sql = try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'dispute_on_closed_at'")
+        }
+        #expect(sql?.contains("WHERE status = 'closed'") == true)
+    }
+}
