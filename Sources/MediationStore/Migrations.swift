@@ -398,6 +398,15 @@ enum Migrations {
                     CREATE INDEX dispute_on_closed_at ON dispute (closed_at) WHERE status = 'closed';
                     """)
         }
+        migrator.registerMigration("v12-no-show-index") { db in
+            // Sessions by status alone are read for one thing: the warning about repeated no-shows. A partial index
+            // on no-shows serves it, and every booking no longer inserts into (status, starts_at) beside starts_at.
+            try db.execute(
+                sql: """
+                    DROP INDEX session_on_status_start;
+                    CREATE INDEX session_no_show_on_dispute ON session (dispute_id) WHERE status = 'no_show';
+                    """)
+        }
         return migrator
     }
 }

@@ -165,8 +165,35 @@ struct PanelStatusTests {
     }
 }
 
-/// Retention finds closed disputes through a partial index (v11) that a booking's change of status never touches.
-struct ClosedDisputesIndexTests {
+/// Retention finds closed disputes (v11) and the warnings find no-shows (v12) through partial indexes that a
+/// booking never touches; the slot finder's sessions in a horizon come from the index on start times.
+struct PartialIndexTests {
+    private func plan(_ sql: String) throws -> [String] {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue)
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+        }
+    }
+
+    @Test func noShowsAndHorizonsHaveTheirIndexes() throws {
+        let noShows = try plan(
+            """
+            SELECT d.id, d.number, d.office_id, COUNT(*) AS n FROM session s JOIN dispute d ON d.id = s.dispute_id
+            WHERE s.status = 'no_show' GROUP BY d.id HAVING COUNT(*) >= 2
+            """)
+        #expect(noShows.contains { $0.contains("USING INDEX session_no_show_on_dispute") }, "\(noShows)")
+        let horizon = try plan(
+            """
+            SELECT p.expert_id, s.starts_at, s.ends_at FROM session s JOIN session_panel p ON p.session_id = s.id
+            WHERE s.starts_at < 9 AND s.ends_at > 1 AND s.starts_at > 0
+            AND s.status IN ('booked', 'in_session', 'ended') AND s.id IS NOT NULL
+            """)
+        #expect(
+            horizon.contains { $0.contains("s USING INDEX session_on_start (starts_at>? AND starts_at<?)") },
+            "\(horizon)")
+    }
+
     @Test func retentionsLookupUsesThePartialIndex() throws {
         let queue = try DatabaseQueue()
         try Migrations.migrator.migrate(queue)
