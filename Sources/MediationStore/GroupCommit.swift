@@ -82,13 +82,27 @@ private final class PendingWrite<T: Sendable>: QueuedWrite {
 
     func run(_ db: Database) {
         let outcome = Result<T, any Error> {
-            var value: T?
-            try db.inSavepoint {
-                value = try body(db)
-                return .commit
+            // When SQLite has rolled the round's transaction back by itself (a full disk, a trigger's
+            // RAISE(ROLLBACK)), the rest of the round must not run: each write would then commit on its own and
+            // still hear the round's failure. (GRDB refuses their statements too; this says it first, plainly.)
+            guard db.isInsideTransaction else {
+                throw DatabaseError(
+                    resultCode: .SQLITE_ABORT, message: "the round's transaction was rolled back before this write")
             }
-            guard let value else { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "the write gave no result") }
-            return value
+            // The savepoint's statements are compiled once (GRDB's inSavepoint compiles them for every write);
+            // GRDB still sees them, so its observers hold a savepoint's changes until it is released.
+            try db.cachedExecute("SAVEPOINT write")
+            do {
+                let value = try body(db)
+                try db.cachedExecute("RELEASE SAVEPOINT write")
+                return value
+            } catch {
+                if db.isInsideTransaction {
+                    try db.cachedExecute("ROLLBACK TO SAVEPOINT write")
+                    try db.cachedExecute("RELEASE SAVEPOINT write")
+                }
+                throw error
+            }
         }
         result.withLock { $0 = outcome }
     }

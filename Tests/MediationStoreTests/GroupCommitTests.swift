@@ -103,4 +103,44 @@ struct GroupCommitTests {
         let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM child") }
         #expect(count == 0)
     }
+
+    @Test func whenSQLiteRollsTheRoundBackTheWritesAfterDoNotRunOnTheirOwn() async throws {
+        let (pool, dir) = try pool()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER no_negative BEFORE INSERT ON child WHEN NEW.v < 0
+                    BEGIN SELECT RAISE(ROLLBACK, 'negative values roll the transaction back'); END
+                    """)
+        }
+        let committer = GroupCommitter(writer: pool)
+        // One round: a write, one that makes SQLite roll the whole transaction back, and one after it. Outside a
+        // transaction the last would commit alone, yet hear that the round failed.
+        let release = DispatchSemaphore(value: 0)
+        let holding = Task.detached { try await committer.write { _ in release.wait() } }
+        try await Task.sleep(for: .milliseconds(50))
+        var writes: [Task<Void, any Error>] = []
+        for v in [1, -1, 3] {
+            writes.append(
+                Task.detached {
+                    try await committer.write { db in
+                        try db.execute(sql: "INSERT INTO child (v) VALUES (?)", arguments: [v])
+                    }
+                })
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        release.signal()
+        try await holding.value
+        var failed = 0
+        for write in writes {
+            do { try await write.value } catch { failed += 1 }
+        }
+        #expect(failed == 3)
+        let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM child") }
+        #expect(count == 0)
+        // The committer goes on: the next round commits.
+        try await committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (4)") }
+        #expect(try await pool.read { db in try Int.fetchAll(db, sql: "SELECT v FROM child") } == [4])
+    }
 }
