@@ -259,38 +259,49 @@ extension AppDatabase {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
         let buffer = TimeInterval(rules.bufferMinutes * 60)
-        // Clashes with booked sessions first, so the loser of a race hears exactly what it lost to
-        // (the first clashing expert in panel order).
-        let clash = try db.cachedRow(
-            """
-            SELECT p.session_id AS id, e.id AS expert_id, e.name FROM json_each(?) j
-            CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
-              ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
-            JOIN expert e ON e.id = p.expert_id
-            WHERE p.status IN ('booked', 'in_session') AND p.session_id IS NOT ?
-            ORDER BY j.key LIMIT 1
-            """,
-            [
-                jsonIDs(panel), end.addingTimeInterval(buffer).epoch, start.addingTimeInterval(-buffer).epoch,
-                start.addingTimeInterval(-buffer - Self.longestSession).epoch, session,
-            ])
-        if let clash {
-            let name: String = clash["name"]
-            let other: Int64 = clash["id"]
-            let expertId: Int64 = clash["expert_id"]
-            throw MediationError.conflict(
+        // A clash with a booked session is what a refused booking hears first, so the loser of a race hears
+        // exactly what it lost to (the first clashing expert in panel order). It is looked for only once the
+        // finder has refused: the finder refuses every clash (it widens each session by the same buffer, and
+        // counts ended sessions too), so a panel it accepts has none, and most bookings skip the query.
+        func clash() throws -> MediationError? {
+            guard
+                let row = try db.cachedRow(
+                    """
+                    SELECT p.session_id AS id, e.id AS expert_id, e.name FROM json_each(?) j
+                    CROSS JOIN session_panel p INDEXED BY session_panel_on_expert_schedule
+                      ON p.expert_id = j.value AND p.starts_at < ? AND p.ends_at > ? AND p.starts_at > ?
+                    JOIN expert e ON e.id = p.expert_id
+                    WHERE p.status IN ('booked', 'in_session') AND p.session_id IS NOT ?
+                    ORDER BY j.key LIMIT 1
+                    """,
+                    [
+                        jsonIDs(panel), end.addingTimeInterval(buffer).epoch, start.addingTimeInterval(-buffer).epoch,
+                        start.addingTimeInterval(-buffer - Self.longestSession).epoch, session,
+                    ])
+            else { return nil }
+            let name: String = row["name"]
+            let other: Int64 = row["id"]
+            let expertId: Int64 = row["expert_id"]
+            return MediationError.conflict(
                 "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')")
         }
-        let office = try known ?? officeOf(dispute, db, cache: cache)
-        let search = try slotSearch(
-            db, dispute: dispute, office: office, requirements: requirements, duration: duration,
-            window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-            maxOptions: 1, ignoring: session, onlyPinned: true, cache: cache)
-        let answer = try SlotFinder.find(search)
+        let search: SlotSearch
+        let answer: SlotAnswer
+        do {
+            let office = try known ?? officeOf(dispute, db, cache: cache)
+            search = try slotSearch(
+                db, dispute: dispute, office: office, requirements: requirements, duration: duration,
+                window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
+                maxOptions: 1, ignoring: session, onlyPinned: true, cache: cache)
+            answer = try SlotFinder.find(search)
+        } catch {
+            throw try clash() ?? error
+        }
         guard let option = answer.options.first, option.start == start,
             Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
         else {
+            if let clash = try clash() { throw clash }
             if panel.count != requirements.reduce(0, { $0 + $1.count }) {
                 throw MediationError.invalidInput(
                     "the panel has \(panel.count) experts but the policy asks for "

@@ -125,6 +125,23 @@ struct WriterCacheTests {
         #expect(try await sessionCount(f) == 5)
     }
 
+    /// The clash query runs only once the finder has refused; a clash is still what a refused booking hears first,
+    /// whatever else is wrong with it.
+    @Test func aClashIsNamedBeforeAnyOtherReason() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let f = try await fixture(dir.file("cache.sqlite"))
+        let first = try await book(f, 0, at: day(1))
+        #expect(await refusal(f, 1, at: day(1)).contains("is already booked for session #\(first.id)"))
+        // Twenty minutes after it ends still clashes, through the 30-minute buffer.
+        #expect(await refusal(f, 1, at: day(1).addingTimeInterval(4800)).contains("#\(first.id)"))
+        _ = try await f.db.setExpertActive(String(f.trio[2]), false)
+        let both = await refusal(f, 1, at: day(1))
+        #expect(both.contains("is already booked for session #\(first.id)"), "\(both)")
+        #expect(await refusal(f, 1, at: day(2)).contains("is inactive"))
+        #expect(try await sessionCount(f) == 1)
+    }
+
     @Test func aChangeMadeByAnotherConnectionReachesTheNextBooking() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
