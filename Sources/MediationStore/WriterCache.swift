@@ -4,8 +4,8 @@ import MediationCore
 
 /// What a booking's re-check reads every time and what rarely changes, kept on the writer between bookings: experts,
 /// their leave and extra hours, conflicts of interest, offices and panel policies. Reading and decoding them was a
-/// fifth of the single writer's time per booking; the rest is the clash query, the writes and the commit, which
-/// no cache can spare.
+/// fifth of the single writer's time per booking; the rest is the experts' other sessions, the writes and the
+/// commit, which no cache can spare.
 ///
 /// Exact, not timed. A transaction observer on the writer connection:
 /// - drops a table's entries at the first change to that table (GRDB reports a change made inside a savepoint when
