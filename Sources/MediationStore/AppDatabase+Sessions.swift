@@ -203,7 +203,7 @@ extension AppDatabase {
     static func book(
         _ db: Database, dispute disputeRecord: DisputeRecord, office: Office, start: Date, duration: Int,
         requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, room: String?, actor: Actor,
-        now: Date, cache: WriterCache?
+        now: Date, cache: WriterCache
     ) throws -> BookedSession {
         let dispute = disputeRecord.dispute
         guard [.open, .unresolved].contains(dispute.status) else {
@@ -254,7 +254,7 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
-        names: inout [Int64: String], cache: WriterCache?
+        names: inout [Int64: String], cache: WriterCache
     ) throws -> [PanelMember] {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
@@ -293,7 +293,7 @@ extension AppDatabase {
             search = try slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration,
                 window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-                maxOptions: 1, ignoring: session, onlyPinned: true, cache: cache)
+                maxOptions: 1, ignoring: session, recheckingOn: cache)
             answer = try SlotFinder.find(search)
         } catch {
             throw try clash() ?? error
@@ -326,7 +326,7 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil,
-        cache: WriterCache? = nil
+        cache: WriterCache
     ) throws -> [PanelMember] {
         var names: [Int64: String] = [:]
         return try checkSlot(
@@ -657,12 +657,12 @@ extension AppDatabase {
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
-        ignoring session: Int64?, onlyPinned: Bool = false, cache: WriterCache? = nil
+        ignoring session: Int64?, recheckingOn cache: WriterCache? = nil
     ) throws -> SlotSearch {
-        // A re-check of a named panel reads only that panel's experts: the others cannot change its answer.
+        // A re-check of a named panel (on the writer, which passes its cache) reads only that panel's experts: the
+        // others cannot change its answer.
+        let onlyPinned = cache != nil
         let pinnedJSON = jsonIDs(pinned)
-        let onlyThese = onlyPinned ? " AND expert_id IN (SELECT value FROM json_each(?))" : ""
-        let only: [any DatabaseValueConvertible] = onlyPinned ? [pinnedJSON] : []
         // A re-check asks about one start only: no nearest option after the window.
         let nearestDays = onlyPinned ? 0 : 28
         // Fairness counts the 30 days before now; a re-check ranks nothing, so its caps' week on each side suffices.
@@ -675,36 +675,31 @@ extension AppDatabase {
         let experts: [Expert]
         let timeOff: [Int64: [Interval]]
         let extra: [Int64: [Interval]]
-        if onlyPinned, let cache {
-            // A re-check on the writer: the pinned experts, their conflicts, leave and extra hours, from its cache.
+        if let cache {
+            // The pinned experts, their conflicts, leave and extra hours, from the writer's cache.
             conflicts = try cache.conflicts(of: pinned, db)
             experts = try cache.experts(pinned, db).values.sorted { $0.id < $1.id }
-            timeOff = try cache.spans("expert_time_off", of: pinned, overlapping: horizon, db)
-            extra = try cache.spans("expert_extra_availability", of: pinned, overlapping: horizon, db)
+            timeOff = try cache.spans(.timeOff, of: pinned, overlapping: horizon, db)
+            extra = try cache.spans(.extra, of: pinned, overlapping: horizon, db)
         } else {
-            conflicts = try ConflictRecord.fetchAll(
-                cached: db, sql: "SELECT * FROM conflict WHERE 1 = 1" + onlyThese, arguments: StatementArguments(only)
-            ).map(\.conflict)
+            conflicts = try ConflictRecord.fetchAll(cached: db, sql: "SELECT * FROM conflict").map(\.conflict)
             experts = try ExpertRecord.fetchAll(
                 cached: db,
-                sql: onlyPinned
-                    ? "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-                    : """
+                sql: """
                     SELECT * FROM expert WHERE (active = 1 OR id IN (SELECT value FROM json_each(?)))
                     AND (serves_all_offices = 1 OR offices LIKE ? ESCAPE '\\' OR id IN (SELECT value FROM json_each(?)))
                     ORDER BY id
                     """,
-                arguments: onlyPinned ? [pinnedJSON] : [pinnedJSON, TagColumn.pattern(office.id), pinnedJSON]
+                arguments: [pinnedJSON, TagColumn.pattern(office.id), pinnedJSON]
             ).map(\.expert)
-            func spans(_ table: String) throws -> [Int64: [Interval]] {
+            func spans(_ kind: SpanKind) throws -> [Int64: [Interval]] {
                 try Self.intervalsByExpert(
                     db,
-                    "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE starts_at < ? AND ends_at > ?"
-                        + onlyThese,
-                    StatementArguments([horizon.end.epoch, horizon.start.epoch] + only))
+                    "SELECT expert_id, starts_at, ends_at FROM \(kind.rawValue) WHERE starts_at < ? AND ends_at > ?",
+                    [horizon.end.epoch, horizon.start.epoch])
             }
-            timeOff = try spans("expert_time_off")
-            extra = try spans("expert_extra_availability")
+            timeOff = try spans(.timeOff)
+            extra = try spans(.extra)
         }
         let conflicted = Set(conflicts.filter { $0.concerns(parties) }.map(\.expertId))
         let range: [any DatabaseValueConvertible] = [

@@ -82,20 +82,19 @@ final class WriterCache: TransactionObserver, @unchecked Sendable {
         return ids.flatMap { conflicts[$0] ?? [] }
     }
 
-    /// Each of the experts' leave (`table` `expert_time_off`) or extra hours (`expert_extra_availability`) that
-    /// overlaps `horizon`, by expert, in the order of the table's rows.
-    func spans(_ table: String, of ids: [Int64], overlapping horizon: Interval, _ db: Database) throws
+    /// Each of the experts' leave (`.timeOff`) or extra hours (`.extra`) that overlaps `horizon`, by expert, in the
+    /// order of the table's rows.
+    func spans(_ kind: AppDatabase.SpanKind, of ids: [Int64], overlapping horizon: Interval, _ db: Database) throws
         -> [Int64: [Interval]]
     {
-        precondition(table == "expert_time_off" || table == "expert_extra_availability")
         try refresh(db)
-        var cached = table == "expert_time_off" ? timeOff : extra
+        var cached = kind == .timeOff ? timeOff : extra
         let missing = ids.filter { cached[$0] == nil }
         if !missing.isEmpty {
             for id in missing { cached[id] = [] }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
-                    sql: "SELECT expert_id, starts_at, ends_at FROM \(table) WHERE expert_id IN "
+                    sql: "SELECT expert_id, starts_at, ends_at FROM \(kind.rawValue) WHERE expert_id IN "
                         + "(SELECT value FROM json_each(?)) ORDER BY expert_id, id"),
                 arguments: [jsonIDs(missing)])
             while let row = try rows.next() {
@@ -104,7 +103,7 @@ final class WriterCache: TransactionObserver, @unchecked Sendable {
                 cached[row[0] as Int64, default: []].append(
                     Interval(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: end)))
             }
-            if table == "expert_time_off" { timeOff = cached } else { extra = cached }
+            if kind == .timeOff { timeOff = cached } else { extra = cached }
         }
         var overlapping: [Int64: [Interval]] = [:]
         for id in ids {
