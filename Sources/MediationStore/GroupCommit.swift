@@ -82,15 +82,10 @@ private final class PendingWrite<T: Sendable>: QueuedWrite {
 
     func run(_ db: Database) {
         let outcome = Result<T, any Error> {
-            // When SQLite has rolled the round's transaction back by itself (a full disk, a trigger's
-            // RAISE(ROLLBACK)), the rest of the round must not run: each write would then commit on its own and
-            // still hear the round's failure. (GRDB refuses their statements too; this says it first, plainly.)
-            guard db.isInsideTransaction else {
-                throw DatabaseError(
-                    resultCode: .SQLITE_ABORT, message: "the round's transaction was rolled back before this write")
-            }
             // The savepoint's statements are compiled once (GRDB's inSavepoint compiles them for every write);
-            // GRDB still sees them, so its observers hold a savepoint's changes until it is released.
+            // GRDB still sees them, so its observers hold a savepoint's changes until it is released. When SQLite
+            // has rolled the round's transaction back by itself (a full disk, a trigger's RAISE(ROLLBACK)), GRDB
+            // refuses every later statement of the round, so no write after it commits on its own.
             try db.cachedExecute("SAVEPOINT write")
             do {
                 let value = try body(db)
