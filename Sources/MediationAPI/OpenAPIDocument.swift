@@ -59,7 +59,10 @@ paths:
       description: |
         mediation_http_requests_total{route,method,status} (the route template, not the raw path),
         mediation_outbox_messages{state} (read at each scrape), mediation_delivery_latency_seconds (from a
-        message falling due to its channel taking it), mediation_sessions_booked_total.
+        message falling due to its channel taking it), mediation_sessions_booked_total, and the single
+        writer's group commit since start: mediation_group_commit_rounds_total, _writes_total,
+        _failed_rounds_total, _run_seconds_total (running the writes) and _commit_seconds_total (the log's
+        frames and their fsync).
       responses:
         '200':
           description: The metrics, text exposition format 0.0.4.

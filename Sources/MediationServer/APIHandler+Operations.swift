@@ -36,7 +36,8 @@ extension APIHandler {
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
         OperationsMetrics.recordOutbox(try await db.outboxCounts())
-        return .ok(.init(body: .plainText(HTTPBody(OperationsMetrics.exposition()))))
+        return .ok(
+            .init(body: .plainText(HTTPBody(OperationsMetrics.exposition(groupCommit: db.groupCommitStatistics)))))
     }
 
     // MARK: Backup

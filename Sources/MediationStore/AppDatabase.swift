@@ -215,6 +215,9 @@ public final class AppDatabase: Sendable {
         return { db in try AuditActor.$current.withValue(actor) { try body(db) } }
     }
 
+    /// What group commit has done since the store was opened (for `GET /v1/metrics`).
+    public var groupCommitStatistics: GroupCommitStatistics { committer.statistics }
+
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.
     /// A full disk or a read-only store names the place, so an operator knows where to look.
     static func translate(_ error: any Error, path: String = ":memory:", writing what: String = "the store")

@@ -180,6 +180,16 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// Seconds all cores have spent idle since boot (the first line of /proc/stat: idle and iowait).
+func machineIdleSeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+        let line = stat.split(separator: "\n").first
+    else { return 0 }
+    let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard fields.count > 4 else { return 0 }
+    return (fields[3] + fields[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 func unixAddress(_ path: String) -> sockaddr_un {
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)

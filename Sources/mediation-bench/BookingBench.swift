@@ -6,7 +6,8 @@ import Glibc
 /// with the same durability (WAL, synchronous=FULL) in the same run.
 enum BookingBench {
     static func run(
-        ctl: String, socket: String, directory: String, daemon: Int32, clients: Int = 8,
+        ctl: String, socket: String, directory: String, daemon: Int32,
+        clients: Int = Int(ProcessInfo.processInfo.environment["BENCH_BOOKING_CLIENTS"] ?? "") ?? 8,
         perClient: Int = Int(ProcessInfo.processInfo.environment["BENCH_BOOKINGS_PER_CLIENT"] ?? "") ?? 100,
         triosPerClient: Int = 10
     ) throws
@@ -97,7 +98,10 @@ enum BookingBench {
             usleep(500_000)
             return perf
         }
+        let commitsBefore = try groupCommit(socket: socket)
         let cpuBefore = cpuSeconds(daemon)
+        let clientCPUBefore = cpuSeconds(getpid())
+        let idleBefore = machineIdleSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         // One thread per client (concurrentPerform would run only as many as there are cores).
         onThreads(clients) { c in
@@ -114,6 +118,9 @@ enum BookingBench {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let daemonCPU = cpuSeconds(daemon) - cpuBefore
+        let clientCPU = cpuSeconds(getpid()) - clientCPUBefore
+        let idle = machineIdleSeconds() - idleBefore
+        let commits = try groupCommit(socket: socket).merging(commitsBefore) { after, before in after - before }
         if let perf {
             perf.interrupt()
             perf.waitUntilExit()
@@ -139,6 +146,11 @@ enum BookingBench {
             String(
                 format: "daemon CPU per booking: %.0f µs; with its 3 notices rendered and written: %.0f µs",
                 daemonCPU / Double(disputes) * 1e6, allCPU / Double(disputes) * 1e6),
+            writerLine(commits),
+            String(
+                format: "the %d clients' CPU per booking: %.0f µs; the machine's %d cores idle %.0f%% of the burst",
+                clients, clientCPU / Double(disputes) * 1e6, ProcessInfo.processInfo.activeProcessorCount,
+                100 * idle / (seconds * Double(ProcessInfo.processInfo.activeProcessorCount))),
             String(
                 format:
                     "every notice out %.2f s after the first booking (%.2f s after the last): %.0f bookings/s with their notices",
@@ -148,6 +160,37 @@ enum BookingBench {
                     "single-row SQLite transactions (WAL, synchronous=FULL), same run: %.0f/s; ratio %.2f (target ≥ 0.8)",
                 baseline, bookings / baseline),
         ]
+    }
+
+    /// The single writer over the burst, from the daemon's group-commit counters: writes per round, the time to run
+    /// one write and to commit one round, and the rate those allow, `k / (k · run + commit)`.
+    static func writerLine(_ c: [String: Double]) -> String {
+        let rounds = c["rounds"] ?? 0
+        let writes = c["writes"] ?? 0
+        guard rounds > 0, writes > 0 else { return "the single writer: no group-commit rounds were counted" }
+        let k = writes / rounds
+        let run = (c["run_seconds"] ?? 0) / writes
+        let commit = (c["commit_seconds"] ?? 0) / rounds
+        return String(
+            format:
+                "the single writer: %.1f bookings per round (%.0f rounds); %.0f µs to run a booking, %.0f µs to commit a round (log frames and fsync): at most %.0f bookings/s",
+            k, rounds, run * 1e6, commit * 1e6, k / (k * run + commit))
+    }
+
+    /// The daemon's group-commit counters (`GET /v1/metrics`), by the name after `mediation_group_commit_`.
+    static func groupCommit(socket: String) throws -> [String: Double] {
+        let fd = connectUnix(socket)
+        defer { close(fd) }
+        let answer = try roundTrip(fd, Array("GET /v1/metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        var counters: [String: Double] = [:]
+        for line in answer.split(separator: "\n") where line.hasPrefix("mediation_group_commit_") {
+            let parts = line.dropFirst("mediation_group_commit_".count).split(separator: " ")
+            if parts.count == 2, let value = Double(parts[1]) {
+                counters[String(parts[0].replacingOccurrences(of: "_total", with: ""))] = value
+            }
+        }
+        guard counters["rounds"] != nil else { throw BenchError("the daemon's metrics have no group-commit counters") }
+        return counters
     }
 
     static func request(_ method: String, _ path: String, _ body: String) -> [UInt8] {

@@ -251,6 +251,13 @@ struct OperationsEndToEndTests {
         }
         #expect(value("mediation_delivery_latency_seconds_count", ["channel=\"maildir\""]) ?? 0 >= Double(sent))
         #expect(value("mediation_delivery_latency_seconds_bucket", ["le=\"+Inf\""]) ?? 0 >= Double(sent))
+        // The one booking went through group commit: one write in one round, and the writer's time is counted.
+        #expect(value("mediation_group_commit_writes_total") == 1, "\(samples.keys)")
+        #expect(value("mediation_group_commit_rounds_total") == 1)
+        #expect(value("mediation_group_commit_failed_rounds_total") == 0)
+        #expect(value("mediation_group_commit_run_seconds_total") ?? 0 > 0)
+        #expect(value("mediation_group_commit_commit_seconds_total") ?? 0 > 0)
+        #expect(text.contains("# TYPE mediation_group_commit_rounds_total counter"))
     }
 
     @Test func sighupReloadsFollowUpsAndRefusesABrokenFileWithOneLine() throws {

@@ -51,6 +51,12 @@ struct GroupCommitTests {
         #expect(succeeded == Set((0..<200).filter { $0 % 10 != 0 }))
         let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT v FROM child ORDER BY v") }
         #expect(stored == (0..<200).filter { $0 % 10 != 0 })
+        // Every write is counted, the failing ones too (their rounds committed); the writes shared rounds.
+        let statistics = committer.statistics
+        #expect(statistics.writes == 200)
+        #expect(statistics.failedRounds == 0)
+        #expect((1..<200).contains(statistics.rounds), "\(statistics)")
+        #expect(statistics.runNanoseconds > 0 && statistics.commitNanoseconds > 0, "\(statistics)")
     }
 
     @Test func aWriteSeesTheWritesBeforeItInTheSameRound() async throws {
@@ -100,6 +106,10 @@ struct GroupCommitTests {
         }
         do { try await c } catch { failures += 1 }
         #expect(failures == 3)
+        // The holding write's round, then the three's, whose commit failed.
+        #expect(committer.statistics.rounds == 2)
+        #expect(committer.statistics.writes == 4)
+        #expect(committer.statistics.failedRounds == 1)
         let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM child") }
         #expect(count == 0)
     }
