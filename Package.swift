@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "MediationCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,7 +134,10 @@ let package = Package(
         .testTarget(name: "MediationCoreTests", dependencies: ["MediationCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MediationStoreTests",
-            dependencies: ["MediationCore", "MediationStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MediationCore", "MediationStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

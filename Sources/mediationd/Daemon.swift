@@ -66,6 +66,11 @@ struct Daemon: AsyncParsableCommand {
     private func serve(_ settings: DaemonConfiguration, logger: Logger) async throws {
         try SocketGuard.prepare(settings.socketPath)
         let db = try AppDatabase.open(path: settings.storePath)
+        if !AppDatabase.gathersLogWrites {
+            logger.warning(
+                "the write-ahead log's frames are written one by one: this SQLite failed the check for gathering them (commits are as safe, only slower)"
+            )
+        }
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
         let policy = AccessPolicy(rules: settings.access)
         let privacy = PrivacyPolicy()
