@@ -102,7 +102,7 @@ public final class AppDatabase: Sendable {
         do {
             // A file left readable by others (an older version, a copy made by hand) is narrowed before use.
             Self.restrictMode(path)
-            WALWriteBuffer.install()
+            WALWriteBuffer.install(checkingIn: directory.isEmpty ? "." : directory)
             pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets synchronous=NORMAL on the writer after prepareDatabase when it enables WAL;
             // the writer is one long-lived connection, so setting FULL here holds for every commit.
@@ -217,7 +217,8 @@ public final class AppDatabase: Sendable {
     }
 
     /// Whether this process gathers each commit's write-ahead-log frames into a few writes (see `WALWriteBuffer`):
-    /// false only when its check at start found a SQLite that writes frames in another way.
+    /// false only when its check at start did not pass (a SQLite that writes frames in another way, or a folder
+    /// where the check's scratch database could not be made).
     public static var gathersLogWrites: Bool { WALWriteBuffer.install() }
 
     /// What group commit has done since the store was opened (for `GET /v1/metrics`).

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 
 /// Gathers a commit's write-ahead-log frames into a few large writes.
 ///
@@ -23,10 +24,21 @@ enum WALWriteBuffer {
     /// The VFS's name, registered once `install()` has run.
     static let name = "mediation-wal-buffer"
 
-    /// Registers the VFS, checks it on a scratch database, and makes it the process's default only if the check
-    /// passed. Once per process; later calls return the first answer.
+    /// Registers the VFS, checks it on a scratch database in `folder` (the store's own, which the daemon can write;
+    /// else the temporary folder), and makes it the process's default only if the check passed. Once per process;
+    /// later calls return the first answer.
     @discardableResult
-    static func install() -> Bool { installed }
+    static func install(checkingIn folder: String? = nil) -> Bool {
+        state.withLock { installed in
+            if let installed { return installed }
+            let answer = register(
+                checkingIn: folder.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory)
+            installed = answer
+            return answer
+        }
+    }
+
+    private static let state = Mutex<Bool?>(nil)
 
     /// For a connection's write-ahead log: how many writes SQLite asked for, and how many reached the system.
     /// Nil when the log is not gathered (or not open yet). Call it on the connection's own queue.
@@ -39,7 +51,7 @@ enum WALWriteBuffer {
         return (p.asked, p.made)
     }
 
-    private static let installed: Bool = {
+    private static func register(checkingIn folder: URL) -> Bool {
         guard let base = sqlite3_vfs_find(nil) else { return false }
         baseVFS = base
         let vfs = UnsafeMutablePointer<sqlite3_vfs>.allocate(capacity: 1)
@@ -48,15 +60,15 @@ enum WALWriteBuffer {
         vfs.pointee.szOsFile = base.pointee.szOsFile + Int32(header)
         vfs.pointee.zName = UnsafePointer(strdup(name))
         vfs.pointee.xOpen = open
-        guard sqlite3_vfs_register(vfs, 0) == SQLITE_OK, selfCheck() else { return false }
+        guard sqlite3_vfs_register(vfs, 0) == SQLITE_OK, selfCheck(in: folder) else { return false }
         return sqlite3_vfs_register(vfs, 1) == SQLITE_OK
-    }()
+    }
 
     /// Commits through the buffer, large and small, with `synchronous` NORMAL and FULL, each read back at once by a
     /// connection through the default VFS.
-    private static func selfCheck() -> Bool {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mediation-wal-check-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    private static func selfCheck(in folder: URL) -> Bool {
+        let directory = folder.appendingPathComponent(
+            ".mediation-wal-check-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

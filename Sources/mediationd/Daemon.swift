@@ -68,7 +68,7 @@ struct Daemon: AsyncParsableCommand {
         let db = try AppDatabase.open(path: settings.storePath)
         if !AppDatabase.gathersLogWrites {
             logger.warning(
-                "the write-ahead log's frames are written one by one: this SQLite failed the check for gathering them (commits are as safe, only slower)"
+                "the write-ahead log's frames are written one by one: the check for gathering them did not pass (commits are as safe, only slower)"
             )
         }
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
