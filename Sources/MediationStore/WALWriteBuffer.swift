@@ -3,23 +3,27 @@ import GRDB
 import GRDBSQLite
 import Synchronization
 
-/// Gathers a commit's write-ahead-log frames into a few large writes.
+/// Gathers a group commit's write-ahead-log frames into a few large writes.
 ///
 /// SQLite writes each frame of a commit with two `pwrite` calls, its 24-byte header and then the page, so a group
 /// commit of four bookings (about forty frames) made about eighty system calls before its fsync. This VFS hands
-/// everything to the system's default VFS and changes one thing: writes to a `-wal` file that follow one another
-/// are kept in memory and handed over together once the frame that commits the transaction is complete, in
-/// pieces of 64 KiB (the unix VFS writes at most 128 KiB − 1 bytes a call).
+/// everything to the system's default VFS and changes one thing: while the group committer's COMMIT runs
+/// (`startGathering` … `stopGathering`), writes to that connection's `-wal` file that follow one another are kept in
+/// memory and handed over in pieces of 64 KiB (the unix VFS writes at most 128 KiB − 1 bytes a call). At any
+/// other time every write goes straight through, so frames that a large transaction spills while it runs, and
+/// that a rollback would abandon, never wait in memory.
 ///
-/// Nothing another connection can see changes. SQLite publishes a commit in the shared WAL index only after it
-/// has written all of its frames (and, with `synchronous=FULL`, synced them); by then they are in the file. Readers
-/// read only published frames. The buffer is also handed over before anything else is done with the file (a read,
-/// a sync, a truncate, its size, a file control, closing it) and before a write anywhere but right after it.
+/// Within the COMMIT, the header of the frame that commits (24 bytes whose second word, the database's size in
+/// pages, is not zero: SQLite's documented WAL format) goes out at once with what is before it, and its page right
+/// after. SQLite publishes the commit in the shared WAL index only after both (and, with `synchronous=FULL`, after
+/// syncing them), so no other connection can see a frame that is not in the file, and a power cut leaves the
+/// same log as without the buffer. Anything else done with the file (a read, a sync, a truncate, its size, a file
+/// control, closing it) and any write that does not follow what is buffered hands the buffer over first.
 ///
-/// The frame that commits is known by its header: 24 bytes whose second word, the database's size in pages, is
-/// not zero (SQLite's documented WAL format). `install()` first checks on a scratch database that another
-/// connection reads every commit made through the buffer; if it does not (a SQLite that writes frames in another
-/// way), the buffer stays off and SQLite writes as it always does.
+/// `install()` first commits through the buffer on a scratch database, with NORMAL and FULL, spilling and
+/// rewriting frames; another connection must read each commit at once, and a copy of the files taken right after
+/// it must hold it. If not (a SQLite that writes frames in another way), the buffer stays off and SQLite writes as
+/// it always does.
 enum WALWriteBuffer {
     /// The VFS's name, registered once `install()` has run.
     static let name = "mediation-wal-buffer"
@@ -40,13 +44,43 @@ enum WALWriteBuffer {
 
     private static let state = Mutex<Bool?>(nil)
 
-    /// For a connection's write-ahead log: how many writes SQLite asked for, and how many reached the system.
-    /// Nil when the log is not gathered (or not open yet). Call it on the connection's own queue.
-    static func counts(_ db: Database) -> (asked: Int, made: Int)? {
+    /// Gathers the connection's log writes from now until `stopGathering`. Call it just before the COMMIT of the
+    /// caller's transaction (the last thing in a GRDB `inTransaction` body), and `stopGathering` once that has
+    /// returned or thrown. Only the frames of that COMMIT are gathered: frames that a large transaction spills to
+    /// the log while it runs go out as SQLite writes them, so nothing written for a transaction that is then
+    /// rolled back waits in memory.
+    static func startGathering(_ db: Database) {
+        guard let file = walFile(db) else { return }
+        pending(file).gathering = true
+    }
+
+    /// Hands over whatever is still gathered and stops gathering.
+    static func stopGathering(_ db: Database) {
+        guard let file = walFile(db) else { return }
+        _ = flush(file)
+        pending(file).gathering = false
+    }
+
+    /// Runs `commit` (the caller's COMMIT) with the log writes gathered.
+    static func gathering<T>(_ db: Database, _ commit: () throws -> T) throws -> T {
+        startGathering(db)
+        defer { stopGathering(db) }
+        return try commit()
+    }
+
+    /// The connection's write-ahead log when it is one of ours.
+    private static func walFile(_ db: Database) -> UnsafeMutablePointer<sqlite3_file>? {
         var file: UnsafeMutablePointer<sqlite3_file>?
         guard sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) == SQLITE_OK,
             let file, file.pointee.pMethods == UnsafePointer(methods)
         else { return nil }
+        return file
+    }
+
+    /// For a connection's write-ahead log: how many writes SQLite asked for, and how many reached the system.
+    /// Nil when the log is not gathered (or not open yet). Call it on the connection's own queue.
+    static func counts(_ db: Database) -> (asked: Int, made: Int)? {
+        guard let file = walFile(db) else { return nil }
         let p = pending(file)
         return (p.asked, p.made)
     }
@@ -64,8 +98,10 @@ enum WALWriteBuffer {
         return sqlite3_vfs_register(vfs, 1) == SQLITE_OK
     }
 
-    /// Commits through the buffer, large and small, with `synchronous` NORMAL and FULL, each read back at once by a
-    /// connection through the default VFS.
+    /// Commits through the buffer, large and small, with `synchronous` NORMAL and FULL: each must be read back at
+    /// once by a connection through the default VFS, and be in the files as a power cut would leave them (copied
+    /// before the writer does anything else). The large ones spill through a tiny page cache and then change
+    /// spilled pages again, so SQLite rewrites frames in place and their checksums before it commits.
     private static func selfCheck(in folder: URL) -> Bool {
         let directory = folder.appendingPathComponent(
             ".mediation-wal-check-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
@@ -75,24 +111,31 @@ enum WALWriteBuffer {
             let path = directory.appendingPathComponent("check.sqlite").path
             let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
             let writer = try DatabaseQueue(path: "file:\(encoded)?vfs=\(name)")
-            let reader = try DatabaseQueue(path: path)
+            let reader = try DatabaseQueue(path: "file:\(encoded)?vfs=unix")
             try writer.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA cache_size = 8")
                 try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)")
             }
             var expected = 0
-            for (sync, rows) in [("NORMAL", 1), ("NORMAL", 300), ("FULL", 1), ("FULL", 300)] {
+            for (round, (sync, rows)) in [("NORMAL", 1), ("NORMAL", 300), ("FULL", 1), ("FULL", 300)].enumerated() {
                 try writer.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA synchronous = \(sync)")
-                    try db.inTransaction {
-                        for _ in 0..<rows {
-                            try db.execute(sql: "INSERT INTO t (v) VALUES (zeroblob(700))")
-                        }
-                        return .commit
-                    }
+                    try db.beginTransaction()
+                    for _ in 0..<rows { try db.execute(sql: "INSERT INTO t (v) VALUES (zeroblob(700))") }
+                    try db.execute(sql: "UPDATE t SET v = zeroblob(701) WHERE id IN (SELECT min(id) FROM t)")
+                    try gathering(db) { try db.commit() }
                 }
                 expected += rows
                 guard try reader.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }) == expected
+                else { return false }
+                let copy = directory.appendingPathComponent("copy\(round).sqlite").path
+                for suffix in ["", "-wal"] {
+                    try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+                }
+                let cut = try DatabaseQueue(path: "file:\(copy)?vfs=unix")
+                guard try cut.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }) == expected,
+                    try cut.read({ db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }) == ["ok"]
                 else { return false }
             }
             return try reader.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"]
@@ -112,6 +155,8 @@ enum WALWriteBuffer {
         /// The last write was the header of the frame that commits: its page comes next, and then the commit is
         /// complete.
         var commitFrameHeader = false
+        /// True while the group committer's COMMIT runs: the only time writes are gathered.
+        var gathering = false
         /// Writes SQLite asked for, and writes handed to the default VFS.
         var asked = 0
         var made = 0
@@ -187,6 +232,14 @@ enum WALWriteBuffer {
     ) -> Int32 {
         let p = pending(file)
         p.asked += 1
+        guard p.gathering else {
+            // Outside a gathered COMMIT every write goes straight through, as SQLite made it.
+            let rc = flush(file)
+            guard rc == SQLITE_OK else { return rc }
+            p.made += 1
+            let target = real(file)
+            return target.pointee.pMethods.pointee.xWrite!(target, buffer, amount, offset)
+        }
         if !p.bytes.isEmpty, offset != p.offset + Int64(p.bytes.count) || p.bytes.count + Int(amount) > Pending.limit {
             let rc = flush(file)
             guard rc == SQLITE_OK else { return rc }
@@ -194,17 +247,18 @@ enum WALWriteBuffer {
         if p.bytes.isEmpty { p.offset = offset }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(amount))
         p.bytes.append(contentsOf: bytes)
-        // A frame: a 24-byte header (pages are at least 512 bytes), or a header and its page in one write. The
-        // header's second word is the database's size in pages in the frame that commits, zero in any other.
-        let page = Int(amount) - 24
-        let frame = page == 0 || (page >= 512 && page & (page - 1) == 0)
-        let size: UInt8 = frame && amount >= 24 ? bytes[4] | bytes[5] | bytes[6] | bytes[7] : 0
-        let commits = offset >= 32 && size != 0
-        if p.commitFrameHeader || (commits && amount > 24) {
-            // The commit's last frame is here: SQLite publishes the commit next (after its sync, if any).
+        if p.commitFrameHeader {
+            // The page of the frame that commits: the commit's frames are all in the file once this is.
             return flush(file)
         }
-        if commits { p.commitFrameHeader = true }
+        // A frame header is 24 bytes (pages are at least 512); its second word is the database's size in pages
+        // in the frame that commits, zero in any other. Such a header goes out at once, with what is before it:
+        // SQLite may rewrite it alone (a checksum pass) just before it publishes the commit.
+        if amount == 24, offset >= 32, bytes[4] | bytes[5] | bytes[6] | bytes[7] != 0 {
+            let rc = flush(file)
+            p.commitFrameHeader = true
+            return rc
+        }
         return SQLITE_OK
     }
 
