@@ -40,41 +40,36 @@ struct WALWriteBufferTests {
         try WALWriteBuffer.gathering(db) { try db.commit() }
     }
 
-    @Test func aGatheredCommitsFramesReachTheSystemInAFewWrites() throws {
+    /// Sixty rows of 2,500 bytes (about forty pages, as a group commit of four bookings writes) on a fresh store,
+    /// committed gathered or not: the log writes SQLite asked for, and those that reached the system.
+    private func writesForSixtyRows(gathered: Bool) throws -> (asked: Int, made: Int) {
         let dir = try directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let pool = try pool(dir.appendingPathComponent("a.sqlite").path)
-        let (before, after) = try pool.writeWithoutTransaction { db in
+        let pool = try pool(dir.appendingPathComponent("w.sqlite").path)
+        let writes = try pool.writeWithoutTransaction { db in
             let before = try #require(WALWriteBuffer.counts(db))
-            // About forty pages, as a group commit of four bookings writes.
-            try gatheredCommit(db) {
-                for _ in 0..<60 { try db.execute(sql: "INSERT INTO t (v) VALUES (zeroblob(2500))") }
-            }
-            return (before, try #require(WALWriteBuffer.counts(db)))
+            try db.beginTransaction()
+            for _ in 0..<60 { try db.execute(sql: "INSERT INTO t (v) VALUES (zeroblob(2500))") }
+            if gathered { try WALWriteBuffer.gathering(db) { try db.commit() } } else { try db.commit() }
+            let after = try #require(WALWriteBuffer.counts(db))
+            return (asked: after.asked - before.asked, made: after.made - before.made)
         }
-        let asked = after.asked - before.asked
-        let made = after.made - before.made
+        #expect(try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 60)
+        return writes
+    }
+
+    @Test func aGatheredCommitsFramesReachTheSystemInAFewWrites() throws {
+        let (asked, made) = try writesForSixtyRows(gathered: true)
         // SQLite asks for a header and a page per frame; they reach the system as 64 KiB pieces, the commit
         // frame's header and page on their own.
         #expect(asked >= 80, "\(asked)")
         #expect(made >= 2 && made <= 6, "\(made) writes for \(asked)")
-        #expect(try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 60)
     }
 
     @Test func outsideAGatheredCommitEveryWriteGoesStraightThrough() throws {
-        let dir = try directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let pool = try pool(dir.appendingPathComponent("s.sqlite").path)
-        let (before, after) = try pool.writeWithoutTransaction { db in
-            let before = try #require(WALWriteBuffer.counts(db))
-            try db.inTransaction {
-                for _ in 0..<60 { try db.execute(sql: "INSERT INTO t (v) VALUES (zeroblob(2500))") }
-                return .commit
-            }
-            return (before, try #require(WALWriteBuffer.counts(db)))
-        }
-        #expect(after.asked - before.asked >= 80)
-        #expect(after.made - before.made == after.asked - before.asked)
+        let (asked, made) = try writesForSixtyRows(gathered: false)
+        #expect(asked >= 80)
+        #expect(made == asked)
     }
 
     /// What a power cut would leave now: the files copied while the pool is still open, opened by SQLite's own
