@@ -217,9 +217,9 @@ public final class AppDatabase: Sendable {
     }
 
     /// Whether this process gathers each commit's write-ahead-log frames into a few writes (see `WALWriteBuffer`):
-    /// false only when its check at start did not pass (a SQLite that writes frames in another way, or a folder
-    /// where the check's scratch database could not be made).
-    public static var gathersLogWrites: Bool { WALWriteBuffer.install() }
+    /// false when its check did not pass (a SQLite that writes frames in another way, or a folder where the check's
+    /// scratch database could not be made); nil until a writable store has been opened, which runs the check.
+    public static var gathersLogWrites: Bool? { WALWriteBuffer.installed }
 
     /// What group commit has done since the store was opened (for `GET /v1/metrics`).
     public var groupCommitStatistics: GroupCommitStatistics { committer.statistics }

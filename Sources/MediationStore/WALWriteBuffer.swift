@@ -44,6 +44,9 @@ enum WALWriteBuffer {
 
     private static let state = Mutex<Bool?>(nil)
 
+    /// The answer of the first `install()`, or nil when nothing has installed it yet (no writable store opened).
+    static var installed: Bool? { state.withLock { $0 } }
+
     /// Gathers the connection's log writes from now until `stopGathering`. Call it just before the COMMIT of the
     /// caller's transaction (the last thing in a GRDB `inTransaction` body), and `stopGathering` once that has
     /// returned or thrown. Only the frames of that COMMIT are gathered: frames that a large transaction spills to
@@ -58,7 +61,10 @@ enum WALWriteBuffer {
     static func stopGathering(_ db: Database) {
         guard let file = walFile(db) else { return }
         _ = flush(file)
-        pending(file).gathering = false
+        let p = pending(file)
+        p.gathering = false
+        // A commit header SQLite rewrote alone (its checksum pass) has no page after it to clear this.
+        p.commitFrameHeader = false
     }
 
     /// Runs `commit` (the caller's COMMIT) with the log writes gathered.

@@ -66,7 +66,7 @@ struct Daemon: AsyncParsableCommand {
     private func serve(_ settings: DaemonConfiguration, logger: Logger) async throws {
         try SocketGuard.prepare(settings.socketPath)
         let db = try AppDatabase.open(path: settings.storePath)
-        if !AppDatabase.gathersLogWrites {
+        if AppDatabase.gathersLogWrites == false {
             logger.warning(
                 "the write-ahead log's frames are written one by one: the check for gathering them did not pass (commits are as safe, only slower)"
             )

@@ -28,7 +28,7 @@ struct WALWriteBufferTests {
 
     @Test func itPassesItsCheckHereAndIsTheDefault() throws {
         #expect(WALWriteBuffer.install())
-        #expect(AppDatabase.gathersLogWrites)
+        #expect(AppDatabase.gathersLogWrites == true)
         let vfs = try #require(sqlite3_vfs_find(nil))
         #expect(String(cString: vfs.pointee.zName) == WALWriteBuffer.name)
     }
