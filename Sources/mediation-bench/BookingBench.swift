@@ -186,13 +186,20 @@ enum BookingBench {
             k, rounds, run * 1e6, commit * 1e6, k / (k * run + commit))
     }
 
-    /// The daemon's group-commit counters (`GET /v1/metrics`), by the name after `mediation_group_commit_`.
-    static func groupCommit(socket: String) throws -> [String: Double] {
+    /// The body of `GET path` on a connection of its own.
+    static func get(_ socket: String, _ path: String) throws -> String {
         let fd = connectUnix(socket)
         defer { close(fd) }
-        let answer = try roundTrip(fd, Array("GET /v1/metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        let answer = try roundTrip(fd, Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        guard let range = answer.range(of: "\r\n\r\n") else { throw BenchError("GET \(path): \(answer.prefix(200))") }
+        return String(answer[range.upperBound...])
+    }
+
+    /// The daemon's group-commit counters (`GET /v1/metrics`), by the name after `mediation_group_commit_`.
+    static func groupCommit(socket: String) throws -> [String: Double] {
         var counters: [String: Double] = [:]
-        for line in answer.split(separator: "\n") where line.hasPrefix("mediation_group_commit_") {
+        for line in try get(socket, "/v1/metrics").split(separator: "\n")
+        where line.hasPrefix("mediation_group_commit_") {
             let parts = line.dropFirst("mediation_group_commit_".count).split(separator: " ")
             if parts.count == 2, let value = Double(parts[1]) {
                 counters[String(parts[0].replacingOccurrences(of: "_total", with: ""))] = value
@@ -218,23 +225,17 @@ enum BookingBench {
 
     /// The outbox's messages by status.
     static func outboxCounts(socket: String) throws -> [String: Int] {
-        let fd = connectUnix(socket)
-        defer { close(fd) }
-        let answer = try roundTrip(fd, Array("GET /v1/outbox?limit=1 HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
-        guard let range = answer.range(of: "\r\n\r\n"),
-            let json = try JSONSerialization.jsonObject(with: Data(answer[range.upperBound...].utf8)) as? [String: Any],
+        let body = try get(socket, "/v1/outbox?limit=1")
+        guard let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             let counts = json["counts"] as? [String: Int]
-        else { throw BenchError("cannot read the outbox counts: \(answer.prefix(200))") }
+        else { throw BenchError("cannot read the outbox counts: \(body.prefix(200))") }
         return counts
     }
 
     static func expertIDs(socket: String, office: String) throws -> [Int] {
-        let fd = connectUnix(socket)
-        defer { close(fd) }
-        let answer = try roundTrip(
-            fd, Array("GET /v1/experts?office=\(office) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
-        guard let range = answer.range(of: "\r\n\r\n"),
-            let json = try JSONSerialization.jsonObject(with: Data(answer[range.upperBound...].utf8)) as? [String: Any],
+        guard
+            let json = try JSONSerialization.jsonObject(with: Data(get(socket, "/v1/experts?office=\(office)").utf8))
+                as? [String: Any],
             let list = json["experts"] as? [[String: Any]]
         else { throw BenchError("cannot read the bench experts") }
         return list.filter { ($0["offices"] as? [String]) == [office] }.compactMap { $0["id"] as? Int }
