@@ -1347,7 +1347,7 @@ components:
         title: {type: string}
         category: {type: string}
         risk: {type: string, description: 'low (default), medium, high, critical'}
-        riskReason: {type: string}
+        riskReason: {type: string, description: 'why that risk level; kept in the risk history (default "opened")'}
         elements: {$ref: '#/components/schemas/DisputeElements'}
         parties:
           type: array

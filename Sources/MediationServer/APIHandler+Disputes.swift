@@ -136,7 +136,8 @@ extension APIHandler {
             officeId: b.office, title: b.title, category: b.category, risk: try b.risk.map(Self.risk) ?? .low)
         try elements(b.elements, zone: zone, into: &draft.elements)
         let parties = try (b.parties ?? []).map { try party($0, officeZone: zone) }
-        let detail = try await db.openDispute(draft, parties: parties, categories: info.categories, actor: actor)
+        let detail = try await db.openDispute(
+            draft, parties: parties, categories: info.categories, riskReason: b.riskReason, actor: actor)
         return .created(.init(body: .json(try await wire(detail))))
     }
 
@@ -193,7 +194,7 @@ extension APIHandler {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let dispute = try await db.dispute(input.path.dispute).dispute
         let stored = try await db.addParty(
-            input.path.dispute, try party(b, officeZone: try await officeZone(dispute.officeId)))
+            input.path.dispute, try party(b, officeZone: try await officeZone(dispute.officeId)), rules: info.rules)
         return .created(.init(body: .json(wireParty(stored, reveal: false))))
     }
 

@@ -99,6 +99,12 @@ extension APIHandler {
             guard b.panel == nil else {
                 throw MediationError.invalidInput("give --option, or --at with --panel, not both")
             }
+            // An option books the search's own length and policy; another one here would be silently ignored.
+            guard b.durationMinutes == nil, b.policy == nil else {
+                throw MediationError.invalidInput(
+                    "an option keeps the length and policy of the search it came from",
+                    hint: "search again with 'session find --minutes M --policy P', or leave them out")
+            }
             booked = try await db.bookOptionShown(
                 dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor)
         case (nil, let start?):
@@ -112,7 +118,11 @@ extension APIHandler {
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
                 room: info.newRoomName(), actor: actor)
-        default:
+        case (_?, _?):
+            throw MediationError.invalidInput(
+                "give an option or a start time, not both",
+                hint: "book --option N from 'session find', or --at TIME with --panel experts")
+        case (nil, nil):
             throw MediationError.invalidInput(
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }

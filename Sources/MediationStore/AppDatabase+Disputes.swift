@@ -45,12 +45,12 @@ extension AppDatabase {
     /// Registers a dispute, numbers it per office and year, and records its first risk level.
     ///
     /// - Throws: `invalidInput` for bad fields or an unknown office.
-    public func openDispute(_ draft: Dispute, parties: [Party] = [], categories: [String], actor: Actor) async throws
-        -> DisputeDetail
-    {
-        let valid = try draft.validated(categories: categories)
-        let validParties = try parties.map { try $0.validated() }
+    public func openDispute(
+        _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor
+    ) async throws -> DisputeDetail {
         let now = clock.now()
+        let valid = try draft.validated(categories: categories, now: now)
+        let validParties = try parties.map { try $0.validated() }
         return try await write { db in
             var dispute = valid
             guard let office = try OfficeRecord.fetchOne(db, key: dispute.officeId.lowercased())?.office else {
@@ -73,7 +73,9 @@ extension AppDatabase {
             var record = DisputeRecord(dispute, year: year, sequence: last + 1, updatedAt: now)
             try record.insert(db)
             try Self.recordRisk(
-                db, dispute: record.dispute.id, from: nil, to: dispute.risk, reason: "opened", actor: actor, at: now)
+                db, dispute: record.dispute.id, from: nil, to: dispute.risk,
+                reason: Text.nonEmpty(riskReason) ?? "opened",
+                actor: actor, at: now)
             try Self.recordStatus(
                 db, dispute: record.dispute.id, from: nil, to: .open, reason: "opened", actor: actor, at: now)
             for var party in validParties {
@@ -138,6 +140,7 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
+            try record.dispute.status.checkEditable(dispute: record.dispute.number)
             var dispute = record.dispute
             try change(&dispute)
             // Only the descriptive fields change here; number, office, risk and status have their own paths.
@@ -149,7 +152,9 @@ extension AppDatabase {
             dispute.status = stored.status
             dispute.openedAt = stored.openedAt
             dispute.closedAt = stored.closedAt
-            record.dispute = try dispute.validated(categories: categories)
+            // A time it occurred that is typed now may not lie ahead; one stored earlier is left as it is.
+            record.dispute = try dispute.validated(
+                categories: categories, now: dispute.elements.occurredAt == stored.elements.occurredAt ? nil : now)
             record.updatedAt = now
             try record.update(db)
             try self.audit(
@@ -174,6 +179,7 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
+            try record.dispute.status.checkEditable(dispute: record.dispute.number)
             let before = record.dispute.risk
             guard before != level else {
                 throw MediationError.invalidInput("dispute \(record.dispute.number) is already \(level.rawValue) risk")
@@ -219,18 +225,24 @@ extension AppDatabase {
 
     // MARK: Parties
 
-    /// Adds a party to a dispute.
-    public func addParty(_ disputeRef: String, _ party: Party) async throws -> Party {
+    /// Adds a party to a dispute. When the dispute has a session booked ahead, the party is queued its notice and
+    /// the reminders still to come, in the same transaction.
+    public func addParty(_ disputeRef: String, _ party: Party, rules: SchedulingRules) async throws -> Party {
         let valid = try party.validated()
+        let now = clock.now()
         return try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
+            try dispute.status.checkEditable(dispute: dispute.number)
             var record = PartyRecord(valid)
             record.party.disputeId = dispute.id
             record.party.id = 0
             try record.insert(db)
+            let told = try Self.queueNewParty(db, party: record.party.id, dispute: dispute.id, rules: rules, now: now)
             try self.audit(
                 db, "party.add", "dispute \(dispute.number) party \(record.party.id)",
-                "added \(record.party.name) (\(record.party.side.rawValue))\(Self.contactSummary(record.party))")
+                "added \(record.party.name) (\(record.party.side.rawValue))\(Self.contactSummary(record.party))"
+                    + (told.isEmpty
+                        ? "" : "; notice queued for session " + told.map { "#\($0)" }.joined(separator: " ")))
             return record.party
         }
     }
@@ -241,6 +253,7 @@ extension AppDatabase {
     ) async throws -> Party {
         try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
+            try dispute.status.checkEditable(dispute: dispute.number)
             guard var record = try PartyRecord.fetchOne(db, key: id), record.party.disputeId == dispute.id else {
                 throw MediationError.notFound(
                     "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
@@ -277,6 +290,7 @@ extension AppDatabase {
     public func removeParty(_ disputeRef: String, party id: Int64) async throws {
         try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
+            try dispute.status.checkEditable(dispute: dispute.number)
             let name = try String.fetchOne(
                 db, sql: "SELECT name FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
             try db.execute(sql: "DELETE FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
@@ -284,6 +298,7 @@ extension AppDatabase {
                 throw MediationError.notFound(
                     "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
             }
+            try Self.skipRemovedParty(db, party: id)
             try self.audit(db, "party.remove", "dispute \(dispute.number) party \(id)", "removed \(name ?? "party")")
         }
     }
@@ -306,6 +321,19 @@ extension AppDatabase {
             let expert = try Self.findExpert(ref, db).expert
             if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
                 throw MediationError.notFound("no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties")
+            }
+            // The same relation twice would only be a second row to keep in step.
+            let recorded = try ConflictRecord.fetchAll(
+                db, sql: "SELECT * FROM conflict WHERE expert_id = ? ORDER BY id", arguments: [expert.id]
+            ).map(\.conflict)
+            if let same = recorded.first(where: { c in
+                if let partyId { return c.partyId == partyId }
+                return c.organisation.map { Conflict.sameOrganisation($0, organisation ?? "") } ?? false
+            }) {
+                throw MediationError.conflict(
+                    "\(expert.name)'s conflict with "
+                        + (partyId.map { "party #\($0)" } ?? "'\(same.organisation ?? "")'")
+                        + " is already recorded (conflict #\(same.id)); 'conflict list --expert \(expert.id)' shows it")
             }
             var record = ConflictRecord(
                 Conflict(

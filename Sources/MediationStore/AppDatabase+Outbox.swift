@@ -46,6 +46,15 @@ extension AppDatabase {
         only experts: [Int64]? = nil, parties includeParties: Bool = true
     ) throws {
         let recipients = try recipients(of: session, db, experts: experts, parties: includeParties)
+        try queue(
+            db, session: session, messages(kind, to: recipients, session: session, rules: rules, now: now), now: now)
+    }
+
+    /// A notice for each recipient now, then each reminder whose moment is still ahead.
+    private static func messages(
+        _ kind: NoticeKind, to recipients: [(RecipientKind, Int64)], session: Session, rules: SchedulingRules,
+        now: Date
+    ) -> [QueuedMessage] {
         var rows: [QueuedMessage] = []
         for (recipientKind, id) in recipients {
             rows.append(QueuedMessage(kind: kind, recipient: recipientKind, id: id, due: now, offset: nil))
@@ -56,7 +65,33 @@ extension AppDatabase {
                 rows.append(QueuedMessage(kind: .reminder, recipient: recipientKind, id: id, due: due, offset: offset))
             }
         }
-        try queue(db, session: session, rows, now: now)
+        return rows
+    }
+
+    /// A party added to a dispute whose session is booked and still ahead hears of it as the others did: the
+    /// notice now and the reminders still to come. Returns the sessions it was told of.
+    static func queueNewParty(_ db: Database, party id: Int64, dispute: Int64, rules: SchedulingRules, now: Date)
+        throws -> [Int64]
+    {
+        let sessions = try SessionRecord.fetchAll(
+            db, sql: "SELECT * FROM session WHERE dispute_id = ? AND status = 'booked' AND starts_at > ? ORDER BY id",
+            arguments: [dispute, now.epoch])
+        for record in sessions {
+            try queue(
+                db, session: record.session,
+                messages(.notice, to: [(.party, id)], session: record.session, rules: rules, now: now), now: now)
+        }
+        return sessions.map(\.session.id)
+    }
+
+    /// A removed party's messages still waiting are skipped: there is no one left to send them to.
+    static func skipRemovedParty(_ db: Database, party id: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE outbox_message SET status = 'skipped', last_error = 'the party was removed from the dispute'
+                WHERE recipient_kind = 'party' AND recipient_id = ? AND status IN ('pending', 'failed')
+                """,
+            arguments: [id])
     }
 
     /// One message to be queued for a session.

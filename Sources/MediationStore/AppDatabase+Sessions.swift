@@ -61,6 +61,11 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             let dispute = try Self.findDispute(ref, db).dispute
+            guard [.open, .unresolved, .scheduled].contains(dispute.status) else {
+                throw MediationError.conflict(
+                    "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now"
+                        + (dispute.status == .closed ? " (reopen it first: 'dispute reopen \(dispute.number)')" : ""))
+            }
             let policyName = rules.policyName(requested: policy, category: dispute.category)
             guard let chosen = try Self.fetchPolicies(db, name: policyName).first else {
                 let names = try Self.fetchPolicies(db, name: nil).map(\.name)
@@ -347,6 +352,11 @@ extension AppDatabase {
                 throw MediationError.conflict(
                     "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled")
             }
+            guard start != record.session.start else {
+                throw MediationError.invalidInput(
+                    "session #\(id) already starts at \(start.formatted(.iso8601)); nothing to move",
+                    hint: "give the new time with --to")
+            }
             let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
             let duration = Int(record.session.interval.duration / 60)
             let seats = try Self.checkSlot(
@@ -395,13 +405,13 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             var record = try Self.findSession(id, db)
-            try record.session.status.check(target, session: id)
+            let from = record.session.status
+            try from.check(target, session: id)
             record.session.status = target
             if target == .cancelled {
                 record.session.cancelReason = reason
                 record.session.sequence += 1
             }
-            let from = record.session.status
             record.updatedAt = now
             try record.update(db)
             if target == .cancelled { try Self.queueCancellation(db, session: record.session, now: now) }
@@ -438,6 +448,11 @@ extension AppDatabase {
         let now = clock.now()
         let (session, expertId) = try await write { db in
             var record = try Self.findSession(id, db)
+            guard record.session.status == .booked else {
+                throw MediationError.conflict(
+                    "session #\(id) is \(record.session.status.rawValue); an answer to the invitation is recorded "
+                        + "only while a session is booked")
+            }
             let expert = try Self.findExpert(ref, db).expert
             guard let index = record.session.panel.firstIndex(where: { $0.expertId == expert.id }) else {
                 throw MediationError.invalidInput("\(expert.name) is not on the panel of session #\(id)")
@@ -510,6 +525,13 @@ extension AppDatabase {
             let new = try Self.findExpert(newRef, db).expert
             guard record.session.panel.contains(where: { $0.expertId == old.id }) else {
                 throw MediationError.invalidInput("\(old.name) is not on the panel of session #\(id)")
+            }
+            guard !record.session.panel.contains(where: { $0.expertId == new.id }) else {
+                throw MediationError.invalidInput(
+                    new.id == old.id
+                        ? "\(new.name) would replace themselves; name someone else with --with"
+                        : "\(new.name) is already on the panel of session #\(id); name someone not on it",
+                    hint: "'session replace \(id) \(old.id)' without --with lists the substitutes")
             }
             let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
             let panel = record.session.panel.map { $0.expertId == old.id ? new.id : $0.expertId }
@@ -701,6 +723,18 @@ extension AppDatabase {
             timeOff = try spans(.timeOff)
             extra = try spans(.extra)
         }
+        // A pinned expert must serve the dispute's office, as every proposed one does.
+        if let stranger = experts.first(where: { e in
+            pinned.contains(e.id) && !e.servesAllOffices
+                && !e.offices.contains { $0.caseInsensitiveCompare(office.id) == .orderedSame }
+        }) {
+            throw MediationError.invalidInput(
+                "expert #\(stranger.id) \(stranger.name) does not serve office \(office.id) (serves "
+                    + (stranger.offices.isEmpty ? "no office" : stranger.offices.joined(separator: ", ")) + ")",
+                hint:
+                    "choose an expert of \(office.id), or add the office with 'expert update \(stranger.id) --office …'"
+            )
+        }
         let conflicted = Set(conflicts.filter { $0.concerns(parties) }.map(\.expertId))
         let range: [any DatabaseValueConvertible] = [
             horizon.end.epoch, horizon.start.epoch, horizon.start.addingTimeInterval(-Self.longestSession).epoch,
@@ -740,6 +774,7 @@ extension AppDatabase {
             excluded: excluded, preferredSpecialties: [dispute.category], maxOptions: maxOptions,
             nearestSearchDays: nearestDays)
         search.explain = !onlyPinned
+        if !onlyPinned { search.partyNames = parties.map { "\($0.name) (party #\($0.id))" } }
         return search
     }
 }

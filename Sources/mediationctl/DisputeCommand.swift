@@ -46,11 +46,14 @@ struct DisputeCommand: AsyncParsableCommand {
         @Option(help: "A few words on what it is about.") var title: String
         @Option(help: "The category.") var category: String
         @Option(help: "Risk level (default low).") var risk: String?
+        @Option(name: .customLong("risk-reason"), help: "Why that risk level (kept in the risk history).")
+        var riskReason: String?
         @OptionGroup var elements: Elements
 
         func run() async throws {
             let body = Components.Schemas.DisputeCreate(
-                office: office, title: title, category: category, risk: risk, elements: elements.wire)
+                office: office, title: title, category: category, risk: risk, riskReason: riskReason,
+                elements: elements.wire)
             switch try await global.client().call({ try await $0.openDispute(body: .json(body)) }) {
             case .created(let c): try DisputeCommand.show(try c.body.json, json: global.json)
             case .default(let s, let p): throw apiFailure(s, p)

@@ -95,6 +95,10 @@ struct SessionCommand: AsyncParsableCommand {
             if at != nil && panel.isEmpty {
                 throw ValidationError("--at needs the panel: --panel EXPERT for each seat")
             }
+            if option != nil && (minutes != nil || policy != nil) {
+                throw ValidationError(
+                    "--option keeps the length and policy of its search; search again with --minutes or --policy")
+            }
         }
 
         func run() async throws {
@@ -216,7 +220,11 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     static func printSubstitutes(_ list: [Components.Schemas.SubstituteView]) {
-        if list.isEmpty { return print("no substitute of that seat is free at that time") }
+        if list.isEmpty {
+            return print(
+                "no substitute of that seat is free at that time; reschedule the session ('session reschedule') "
+                    + "or add experts of that role to the pool")
+        }
         print("substitutes, fairest first:")
         for (i, s) in list.enumerated() {
             print("  \(i + 1). \(s.name) (#\(s.expert)), \(s.sessionsLast30Days) session(s) in the last 30 days")

@@ -187,6 +187,129 @@ struct SessionEndToEndTests {
     }
 }
 
+/// Changes a tired clerk might make that would do harm or say nothing useful: each is refused with what to do, and
+/// nothing is written; the ones that should happen do, with their notices and a true audit trail.
+@Suite(.serialized)
+struct SessionCorrectionEndToEndTests {
+    func refused(_ r: Outcome, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 2, "\(r)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(message), "should say '\(message)': \(r)", sourceLocation: sourceLocation)
+    }
+
+    func messages(_ d: DaemonUnderTest) throws -> [[String: Any]] {
+        try #require((try d.json("outbox", "list") as? [String: Any])?["messages"] as? [[String: Any]])
+    }
+
+    @Test func harmfulOrEmptyChangesAreRefusedAndUsefulOnesNotifyAndAudit() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let disputes = try SessionEndToEndTests().setUp(d, disputes: 3)
+        let (from, to) = mondayAfterNext(plus: 11)
+        let found = try SessionEndToEndTests().find(d, disputes[0])
+        let option = try #require((found["options"] as? [[String: Any]])?.first)
+        let start = try #require(option["start"] as? String)
+        let panel = try #require(option["panel"] as? [[String: Any]]).compactMap { $0["expert"] as? Int }
+        #expect(panel.count == 3)
+
+        // An option keeps its search's length and policy.
+        refused(try d.ctl("session", "book", disputes[0], "--option", "1", "--minutes", "60"), "--option keeps")
+        let mixed = try d.curl([
+            "-X", "POST", "http://localhost/v1/sessions", "-H", "Content-Type: application/json", "-d",
+            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":481,"policy":"nope"}"#,
+        ])
+        #expect(mixed.0 == 400 && mixed.1.contains("keeps the length and policy"), "\(mixed)")
+        #expect(try d.ctl("session", "book", disputes[0], "--option", "1").status == 0)
+
+        // Moving a session to where it is, or seating someone in their own chair or twice, changes nothing.
+        refused(try d.ctl("session", "reschedule", "1", "--to", start), "already starts at")
+        refused(
+            try d.ctl("session", "replace", "1", String(panel[1]), "--with", String(panel[1])),
+            "would replace themselves")
+        refused(
+            try d.ctl("session", "replace", "1", String(panel[1]), "--with", String(panel[2])),
+            "is already on the panel of session #1")
+        let unchanged = try #require(try d.json("session", "show", "1") as? [String: Any])
+        #expect(unchanged["sequence"] as? Int == 0, "\(unchanged)")
+
+        // A party added after the booking hears of it like the others; a removed one's messages are skipped.
+        let before = try messages(d).count
+        let added = try #require(
+            try d.json("party", "add", disputes[0], "--name", "吴九", "--side", "other", "--email", "wu@example.org")
+                as? [String: Any])
+        let party = try #require(added["id"] as? Int)
+        let theirs = try messages(d).filter {
+            $0["recipientKind"] as? String == "party" && $0["recipientId"] as? Int == party
+        }
+        #expect(theirs.contains { $0["kind"] as? String == "notice" }, "\(theirs)")
+        #expect(theirs.filter { $0["kind"] as? String == "reminder" }.count == 2, "\(theirs)")
+        #expect(try messages(d).count == before + theirs.count)
+        #expect(try d.ctl("party", "remove", disputes[0], String(party)).status == 0)
+        let skipped = try messages(d).filter {
+            $0["recipientKind"] as? String == "party" && $0["recipientId"] as? Int == party
+                && $0["kind"] as? String == "reminder"
+        }
+        #expect(skipped.allSatisfy { $0["status"] as? String == "skipped" } && skipped.count == 2, "\(skipped)")
+
+        // The same conflict twice is one conflict, however it is spaced.
+        #expect(try d.ctl("conflict", "add", "陈志远", "--organisation", "金山物业").status == 0)
+        refused(try d.ctl("conflict", "add", "陈志远", "--organisation", " 金山 物业 "), "is already recorded")
+        let conflicts = try #require((try d.json("conflict", "list") as? [String: Any])?["conflicts"] as? [Any])
+        #expect(conflicts.count == 1)
+
+        // A scheduled dispute cannot close, and says how it could.
+        refused(try d.ctl("dispute", "close", disputes[0], "--reason", "结案"), "cancel its booked session first")
+
+        // Cancel: the audit trail says where it came from; a finished session takes no more answers.
+        #expect(try d.ctl("session", "cancel", "1", "--reason", "当事人住院").status == 0)
+        let audit = try d.ctl("audit", "list", "--target", "session 1")
+        #expect(audit.stdout.contains("booked → cancelled"), "\(audit)")
+        #expect(!audit.stdout.contains("cancelled → cancelled"), "\(audit)")
+        refused(try d.ctl("session", "rsvp", "1", String(panel[0]), "accepted"), "only while a session is booked")
+
+        // A closed dispute keeps what it was closed with until it is reopened.
+        let closed = disputes[1]
+        #expect(try d.ctl("dispute", "close", closed, "--reason", "和解").status == 0)
+        refused(try d.ctl("dispute", "update", closed, "--title", "改名"), "is closed; reopen it first")
+        refused(try d.ctl("dispute", "risk", closed, "critical", "--reason", "升级"), "is closed; reopen it first")
+        refused(try d.ctl("party", "add", closed, "--name", "赵六", "--side", "other"), "is closed; reopen it first")
+        refused(
+            try d.ctl("session", "find", closed, "--from", from, "--to", to), "is closed; it cannot be scheduled now")
+        let kept = try #require(try d.json("dispute", "show", closed) as? [String: Any])
+        #expect((kept["dispute"] as? [String: Any])?["title"] as? String == "纠纷 1")
+        #expect((kept["parties"] as? [Any])?.isEmpty == true)
+        #expect(try d.ctl("dispute", "reopen", closed, "--reason", "又吵了").status == 0)
+        #expect(try d.ctl("dispute", "update", closed, "--title", "改名").status == 0)
+
+        // An expert who does not serve the dispute's office cannot be pinned; the reasons name the party.
+        let other = try #require(
+            ((try d.json(
+                "dispute", "open", "--office", "xinhua", "--title", "新华纠纷", "--category", "noise", "--risk",
+                "high", "--risk-reason", "双方扬言报复") as? [String: Any])?["dispute"] as? [String: Any])?["number"]
+                as? String)
+        let risk = try #require(try d.json("dispute", "show", other) as? [String: Any])
+        #expect((risk["riskHistory"] as? [[String: Any]])?.first?["reason"] as? String == "双方扬言报复")
+        refused(
+            try d.ctl("session", "find", other, "--from", from, "--to", to, "--pin", "王建国"),
+            "does not serve office xinhua")
+        let hours = try #require(
+            try d.json("party", "add", disputes[2], "--name", "李明", "--side", "applicant", "--hours", "sun 03:00-04:00")
+                as? [String: Any])
+        let never = try SessionEndToEndTests().find(d, disputes[2])
+        let reasons = try #require(never["reasons"] as? [String])
+        #expect(
+            reasons.contains { $0.hasPrefix("李明 (party #\(hours["id"] as? Int ?? -1)) is never free") }, "\(reasons)")
+
+        // It happened, so not in the future.
+        refused(
+            try d.ctl(
+                "dispute", "open", "--office", "jinshan", "--title", "未来", "--category", "noise", "--occurred",
+                "2099-01-01"),
+            "is in the future")
+        let count = try #require((try d.json("dispute", "list") as? [String: Any])?["disputes"] as? [Any])
+        #expect(count.count == 4)
+    }
+}
+
 extension DaemonUnderTest {
     func json(args: [String]) throws -> Any {
         let outcome = try runProgram(Repo.ctl, ["--socket", socket, "--json"] + args)

@@ -45,9 +45,28 @@ public enum DisputeStatus: String, Sendable, Codable, CaseIterable {
     /// - Throws: `conflict` naming the dispute, where it is, and where it may go instead.
     public func check(_ target: DisputeStatus, dispute: String) throws {
         guard next.contains(target) else {
+            let advice =
+                switch (self, target) {
+                case (.scheduled, .closed), (.scheduled, .resolved), (.scheduled, .unresolved),
+                    (.scheduled, .referred):
+                    "; cancel its booked session first ('session cancel'), or hold it and record the outcome"
+                case (.inSession, .closed): "; end its session and record the outcome first"
+                default: ""
+                }
             throw MediationError.conflict(
                 "dispute \(dispute) is \(rawValue); it cannot become \(target.rawValue) "
-                    + "(from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", ")))")
+                    + "(from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", ")))" + advice)
+        }
+    }
+
+    /// Checks that a dispute's details, risk and parties may change: a closed dispute is kept as it was closed.
+    ///
+    /// - Throws: `conflict` saying to reopen it first.
+    public func checkEditable(dispute: String) throws {
+        guard self != .closed else {
+            throw MediationError.conflict(
+                "dispute \(dispute) is closed; reopen it first to change it "
+                    + "('dispute reopen \(dispute) --reason …')")
         }
     }
 }
@@ -121,8 +140,9 @@ public struct Dispute: Sendable, Hashable, Codable {
 
     /// Checks and normalises the fields a person typed.
     ///
+    /// - Parameter now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
     /// - Throws: `invalidInput` listing every problem.
-    public func validated(categories: [String]) throws -> Dispute {
+    public func validated(categories: [String], now: Date? = nil) throws -> Dispute {
         var d = self
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -131,6 +151,10 @@ public struct Dispute: Sendable, Hashable, Codable {
         d.category = category.trimmingWhitespace().lowercased()
         if !categories.contains(d.category) {
             problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
+        }
+        if let now, let occurred = elements.occurredAt, occurred > now.addingTimeInterval(3600) {
+            problems.add(
+                "the time it occurred (\(occurred.formatted(.iso8601))) is in the future; give when it happened")
         }
         if let scale = elements.scale, !(1...100_000).contains(scale) {
             problems.add("scale \(scale) is not a number of people from 1 to 100000")

@@ -21,10 +21,12 @@ public enum SessionStatus: String, Sendable, Codable, CaseIterable {
     /// - Throws: `conflict` naming the session and where it may go instead.
     public func check(_ target: SessionStatus, session: Int64) throws {
         guard next.contains(target) else {
-            let options = next.isEmpty ? "nothing: it is finished" : next.map(\.rawValue).joined(separator: ", ")
+            let options =
+                next.isEmpty
+                ? "a \(rawValue) session is final; book a new one for the dispute if it is needed"
+                : "from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", "))"
             throw MediationError.conflict(
-                "session #\(session) is \(rawValue); it cannot become \(target.rawValue) (from \(rawValue): \(options))"
-            )
+                "session #\(session) is \(rawValue); it cannot become \(target.rawValue) (\(options))")
         }
     }
 }

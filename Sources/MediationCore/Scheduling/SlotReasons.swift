@@ -29,7 +29,8 @@ extension SlotEngine {
             let office = globalStarts(from: from, to: to, withParties: false).spans
             for (n, party) in search.parties.enumerated()
             where MinuteSpans.firstGridPoint(MinuteSpans.intersect(office, partyStarts(party)), step: step) == nil {
-                lines.append("party \(n + 1) is never free for a whole \(length) inside office hours in the window")
+                let name = search.partyNames.flatMap { $0.indices.contains(n) ? $0[n] : nil } ?? "party \(n + 1)"
+                lines.append("\(name) is never free for a whole \(length) inside office hours in the window")
             }
             lines.append(
                 "the parties are never all free inside office hours in the window; ask them for more times "

@@ -86,6 +86,8 @@ public struct SlotSearch: Sendable, Codable {
     public var nearestSearchDays: Int
     /// Whether options carry their one-line explanation (a booking's re-check needs none).
     public var explain = true
+    /// How the reasons name each of `parties` ("李明 (party #3)"); without it, by position.
+    public var partyNames: [String]? = nil
 
     public init(
         requirements: [PanelRequirement], durationMinutes: Int, window: Interval, now: Date,
