@@ -1494,7 +1494,7 @@ components:
           type: object
           required: [code, message, details]
           properties:
-            code: {type: string, description: 'invalid_input, not_found, conflict, forbidden, unavailable, payload_too_large, internal'}
+            code: {type: string, description: 'invalid_input, not_found, conflict, forbidden, unavailable, payload_too_large, method_not_allowed, internal'}
             message: {type: string}
             details:
               type: array

@@ -273,6 +273,17 @@ public struct Zone: Sendable, Hashable {
         return nil
     }
 
+    /// Refuses a bare date where a start time is needed (a day would otherwise mean its midnight).
+    ///
+    /// - Throws: `invalidInput` naming the field and showing the form to use.
+    public static func requireTimeOfDay(_ text: String, field: String) throws {
+        if case .day(let day)? = readTime(text) {
+            throw MediationError.invalidInput(
+                "\(field) '\(text.trimmingWhitespace())' is a day without a time",
+                hint: "give the time too, such as '\(day) 14:00'")
+        }
+    }
+
     /// What a typed time says, before any zone is applied.
     enum TypedTime: Equatable {
         case day(LocalDate)

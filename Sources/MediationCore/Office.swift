@@ -87,6 +87,28 @@ public enum Text {
         return t
     }
 
+    /// What is wrong with a piece of typed text, or nil: longer than `max` characters, or holding control
+    /// characters (a NUL, an escape; line breaks and tabs only where `multiline`).
+    public static func problem(_ value: String?, _ field: String, max: Int, multiline: Bool = false) -> String? {
+        guard let value else { return nil }
+        if value.count > max {
+            return "\(field) is \(value.count) characters long; keep it to \(max)"
+        }
+        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t", "\r"] : []
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) })
+        {
+            return "\(field) holds a control character (such as a NUL or an escape); type it again as plain text"
+        }
+        return nil
+    }
+
+    /// `problem` as an `invalidInput` error.
+    public static func check(_ value: String?, _ field: String, max: Int, multiline: Bool = false) throws {
+        if let problem = problem(value, field, max: max, multiline: multiline) {
+            throw MediationError.invalidInput(problem)
+        }
+    }
+
     /// Splits a list written by a person: `a|b`, `a; b`, `a, b`, `甲、乙`.
     public static func splitList(_ s: String) -> [String] {
         s.split(whereSeparator: { "|;,、，；".contains($0) }).map { $0.trimmingWhitespace() }

@@ -117,9 +117,14 @@ extension APIHandler {
 
     func listDisputes(_ input: Operations.ListDisputes.Input) async throws -> Operations.ListDisputes.Output {
         let q = input.query
+        let category = Text.nonEmpty(q.category).map(Dispute.category(typed:))
+        if let category, !info.categories.contains(category) {
+            throw MediationError.invalidInput(
+                "category '\(category)' is unknown", hint: "use one of \(info.categories.joined(separator: ", "))")
+        }
         let filter = DisputeFilter(
             office: Text.nonEmpty(q.office), status: try q.status.flatMap(Text.nonEmpty).map(Self.status),
-            risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: Text.nonEmpty(q.category),
+            risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: category,
             text: q.q)
         let zones = try await zones()
         let list = try await db.disputes(filter).map { wire($0, zone: zones[$0.officeId] ?? Zone.shanghai) }

@@ -113,6 +113,7 @@ extension APIHandler {
             }
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
+            try Zone.requireTimeOfDay(start, field: "the start")
             let fixed = Zone.explicitInstant(start)
             booked = try await db.book(
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
@@ -140,9 +141,14 @@ extension APIHandler {
             } else {
                 zone = Zone.shanghai
             }
-            range = Interval(
-                start: try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast,
-                end: try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture)
+            let from = try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast
+            let to = try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture
+            guard from < to else {
+                throw MediationError.invalidInput(
+                    "the range ends before it starts (from \(q.from ?? "-") to \(q.to ?? "-"))",
+                    hint: "give --from before --to")
+            }
+            range = Interval(start: from, end: to)
         }
         let status = try q.status.flatMap(Text.nonEmpty).map { text -> SessionStatus in
             guard let s = SessionStatus(rawValue: text) else {
@@ -167,6 +173,7 @@ extension APIHandler {
         info.changeStarted()
         defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        try Zone.requireTimeOfDay(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
         let session = try await db.reschedule(

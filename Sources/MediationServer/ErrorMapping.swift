@@ -191,21 +191,30 @@ enum ErrorMapping {
     static func describe(_ error: any Error) -> String {
         guard let d = error as? DecodingError else {
             let text = String(describing: error)
+            if text.contains("Unexpected content type") || text.contains("content type") {
+                return "the body must be JSON, sent with the header Content-Type: application/json"
+            }
             return text.count > 300 ? String(text.prefix(300)) + "…" : text
         }
         func path(_ keys: [any CodingKey]) -> String {
-            let p = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            // An array's keys say "Index 3" where they carry no integer.
+            func index(_ key: any CodingKey) -> Int? {
+                key.intValue ?? (key.stringValue.hasPrefix("Index ") ? Int(key.stringValue.dropFirst(6)) : nil)
+            }
+            let p = keys.map { key in index(key).map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
             return p.isEmpty ? "the body" : "field '\(p.dropFirst(p.hasPrefix(".") ? 1 : 0))'"
         }
         switch d {
         case .typeMismatch(let type, let c): return "\(path(c.codingPath)) should be \(typeName(type))"
         case .valueNotFound(let type, let c): return "\(path(c.codingPath)) is missing (expected \(typeName(type)))"
         case .keyNotFound(let key, let c):
-            return "required field '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
+            return "required \(path(c.codingPath + [key])) is missing"
         case .dataCorrupted(let c):
             let underlying = (c.underlyingError as? NSError)?.localizedDescription
             if c.codingPath.isEmpty, c.debugDescription.contains("JSON") || underlying != nil {
-                return "the body is not valid JSON (check quotes and commas; numbers must fit in 64 bits)"
+                // The decoder says the same of a fraction where a count belongs (a scale of 1.5).
+                return "the body is not valid JSON (check quotes and commas), or a count in it (such as scale) "
+                    + "is not a whole number that fits in 64 bits"
             }
             if c.debugDescription.contains("Additional properties") {
                 return "\(path(c.codingPath)) is not a known field; remove it or check its spelling"

@@ -50,6 +50,7 @@ extension AppDatabase {
     ) async throws -> DisputeDetail {
         let now = clock.now()
         let valid = try draft.validated(categories: categories, now: now)
+        try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: 1000, multiline: true)
         let validParties = try parties.map { try $0.validated() }
         return try await write { db in
             var dispute = valid
@@ -155,15 +156,16 @@ extension AppDatabase {
             // A time it occurred that is typed now may not lie ahead; one stored earlier is left as it is.
             record.dispute = try dispute.validated(
                 categories: categories, now: dispute.elements.occurredAt == stored.elements.occurredAt ? nil : now)
+            let summary = Self.changed(
+                [
+                    ("title", stored.title, record.dispute.title),
+                    ("category", stored.category, record.dispute.category),
+                ] + Self.elementChanges(stored.elements, record.dispute.elements))
+            // The same values again change nothing, and leave no trace.
+            guard record.dispute != stored else { return try Self.detail(stored, db) }
             record.updatedAt = now
             try record.update(db)
-            try self.audit(
-                db, "dispute.update", "dispute \(stored.number)",
-                Self.changed(
-                    [
-                        ("title", stored.title, record.dispute.title),
-                        ("category", stored.category, record.dispute.category),
-                    ] + Self.elementChanges(stored.elements, record.dispute.elements)))
+            try self.audit(db, "dispute.update", "dispute \(stored.number)", summary)
             return try Self.detail(record.dispute, db)
         }
     }
@@ -176,6 +178,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a risk change needs a reason", hint: "say why with --reason")
         }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -205,6 +208,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a status change needs a reason", hint: "say why with --reason")
         }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -264,6 +268,8 @@ extension AppDatabase {
             party.disputeId = dispute.id
             let before = record.party
             record.party = try party.validated()
+            // The same values again change nothing, and leave no trace.
+            guard record.party != before else { return before }
             try record.update(db)
             let after = record.party
             try self.audit(
@@ -316,6 +322,8 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "name either a party or an organisation", hint: "use --party ID or --organisation NAME")
         }
+        try Text.check(organisation, "organisation", max: 200)
+        try Text.check(Text.nonEmpty(reason), "the reason", max: 1000, multiline: true)
         let now = clock.now()
         return try await write { db in
             let expert = try Self.findExpert(ref, db).expert

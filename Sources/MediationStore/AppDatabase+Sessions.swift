@@ -291,6 +291,29 @@ extension AppDatabase {
                 "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')")
         }
+        // A time outside the office's hours, or on a holiday, is said as such (the finder, asked about one start,
+        // would speak of its window).
+        func outsideOffice() throws -> MediationError? {
+            let office = try known ?? officeOf(dispute, db, cache: cache)
+            let zone = try Zone(office.timeZone)
+            let day = zone.wallClock(start).date
+            if rules.holidays.contains(day) {
+                return MediationError.invalidInput(
+                    "\(day) is a holiday in the configuration; choose another day")
+            }
+            let open = AvailabilityResolver.expand(
+                office.workingHours, in: zone, over: Interval(start: start, end: end))
+            guard !open.contains(where: { $0.start <= start && $0.end >= end }) else { return nil }
+            return MediationError.invalidInput(
+                "\(zone.format(start)) to \(zone.format(end)) is outside the office hours of \(office.id) "
+                    + "(\(WeeklyWindow.format(office.workingHours)))",
+                hint: "choose a time inside them, or 'session find' for free times")
+        }
+        if Set(panel).count != panel.count {
+            let twice = panel.first { id in panel.filter { $0 == id }.count > 1 } ?? 0
+            throw MediationError.invalidInput(
+                "expert #\(twice) is named twice on the panel; name each seat's expert once")
+        }
         let search: SlotSearch
         let answer: SlotAnswer
         do {
@@ -301,12 +324,13 @@ extension AppDatabase {
                 maxOptions: 1, ignoring: session, recheckingOn: cache)
             answer = try SlotFinder.find(search)
         } catch {
-            throw try clash() ?? error
+            throw try clash() ?? outsideOffice() ?? error
         }
         guard let option = answer.options.first, option.start == start,
             Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
         else {
             if let clash = try clash() { throw clash }
+            if let outside = try outsideOffice() { throw outside }
             if panel.count != requirements.reduce(0, { $0 + $1.count }) {
                 throw MediationError.invalidInput(
                     "the panel has \(panel.count) experts but the policy asks for "
@@ -391,6 +415,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a cancellation needs a reason", hint: "say why with --reason")
         }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
         return try await move(session: id, to: .cancelled, actor: actor, reason: why)
     }
 

@@ -122,6 +122,12 @@ struct DisputeCommand: AsyncParsableCommand {
         @Option(help: "New category.") var category: String?
         @OptionGroup var elements: Elements
 
+        func validate() throws {
+            if title == nil && category == nil && elements.wire == nil {
+                throw ValidationError("nothing to change: give --title, --category or an element such as --cause")
+            }
+        }
+
         func run() async throws {
             let body = Components.Schemas.DisputeUpdate(title: title, category: category, elements: elements.wire)
             switch try await global.client().call({

@@ -75,6 +75,16 @@ struct PartyCommand: AsyncParsableCommand {
         @Argument(help: "The party's id, as 'dispute show' lists it.") var party: Int64
         @OptionGroup var fields: Fields
 
+        func validate() throws {
+            let f = fields
+            let given: [String?] = [
+                f.name, f.side, f.mobile, f.email, f.idCard, f.organisation, f.language, f.timeZone, f.hours,
+            ]
+            if given.allSatisfy({ $0 == nil }) && f.available.isEmpty {
+                throw ValidationError("nothing to change: give the fields to change, such as --mobile or --hours")
+            }
+        }
+
         func run() async throws {
             let body = Components.Schemas.PartyUpdate(
                 name: fields.name, side: fields.side, mobile: fields.mobile, email: fields.email, idCard: fields.idCard,

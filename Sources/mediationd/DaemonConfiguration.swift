@@ -159,7 +159,7 @@ struct DaemonConfiguration: Sendable {
             notices: notices,
             outcomes: try OutcomeConfiguration.read(c),
             privacy: try PrivacyConfiguration.read(c),
-            source: file ?? "embedded default (./var)")
+            source: file ?? "embedded default")
     }
 }
 

@@ -187,15 +187,16 @@ struct SessionEndToEndTests {
     }
 }
 
+/// A command the CLI refuses as bad input (exit 2), saying `message`.
+func refused(_ r: Outcome, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == 2, "\(r)", sourceLocation: sourceLocation)
+    #expect(r.stderr.contains(message), "should say '\(message)': \(r)", sourceLocation: sourceLocation)
+}
+
 /// Changes a tired clerk might make that would do harm or say nothing useful: each is refused with what to do, and
 /// nothing is written; the ones that should happen do, with their notices and a true audit trail.
 @Suite(.serialized)
 struct SessionCorrectionEndToEndTests {
-    func refused(_ r: Outcome, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(r.status == 2, "\(r)", sourceLocation: sourceLocation)
-        #expect(r.stderr.contains(message), "should say '\(message)': \(r)", sourceLocation: sourceLocation)
-    }
-
     func messages(_ d: DaemonUnderTest) throws -> [[String: Any]] {
         try #require((try d.json("outbox", "list") as? [String: Any])?["messages"] as? [[String: Any]])
     }
@@ -307,6 +308,85 @@ struct SessionCorrectionEndToEndTests {
             "is in the future")
         let count = try #require((try d.json("dispute", "list") as? [String: Any])?["disputes"] as? [Any])
         #expect(count.count == 4)
+    }
+}
+
+/// Sloppy and hostile input to disputes, parties and bookings: each answer says what was wrong and what to do,
+/// and nothing is written.
+@Suite(.serialized)
+struct SloppyInputEndToEndTests {
+    func post(_ d: DaemonUnderTest, _ path: String, _ body: String, type: String = "application/json") throws -> (
+        Int, String
+    ) {
+        try d.curl(["-X", "POST", "http://localhost\(path)", "-H", "Content-Type: \(type)", "-d", body])
+    }
+
+    @Test func eachMistakeIsNamedAndNothingIsWritten() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        let disputes = try SessionEndToEndTests().setUp(d, disputes: 1)
+        let dispute = disputes[0]
+        let auditBefore = try d.ctl("audit", "list").stdout.split(separator: "\n").count
+
+        // Nothing to change is said, and the same values again leave no trace.
+        refused(try d.ctl("dispute", "update", dispute), "nothing to change")
+        let party = try #require(
+            (try d.json("party", "add", dispute, "--name", "李明", "--side", "applicant") as? [String: Any])?["id"]
+                as? Int)
+        refused(try d.ctl("party", "update", dispute, String(party)), "nothing to change")
+        let same = try d.curl([
+            "-X", "PATCH", "http://localhost/v1/disputes/\(dispute)", "-H", "Content-Type: application/json", "-d",
+            #"{"title":"纠纷 0"}"#,
+        ])
+        #expect(same.0 == 200, "\(same)")
+        // One more row only: the party added above.
+        #expect(try d.ctl("audit", "list").stdout.split(separator: "\n").count == auditBefore + 1)
+
+        // Text that is too long or holds control characters.
+        let nul = try post(d, "/v1/disputes", #"{"office":"jinshan","title":"a\u0000b","category":"noise"}"#)
+        #expect(nul.0 == 400 && nul.1.contains("control character"), "\(nul)")
+        let long = String(repeating: "长", count: 10_000)
+        let name = try post(d, "/v1/disputes/\(dispute)/parties", #"{"name":"\#(long)","side":"other"}"#)
+        #expect(name.0 == 400 && name.1.contains("keep it to 100"), "\(name.0) \(name.1.prefix(300))")
+        refused(try d.ctl("dispute", "risk", dispute, "high", "--reason", long), "keep it to 1000")
+
+        // The request's shape, said in the request's words.
+        let fraction = try post(
+            d, "/v1/disputes", #"{"office":"jinshan","title":"t","category":"noise","elements":{"scale":1.5}}"#)
+        #expect(fraction.0 == 400 && fraction.1.contains("is not a whole number"), "\(fraction)")
+        let plain = try post(d, "/v1/disputes", #"{"office":"jinshan"}"#, type: "text/plain")
+        #expect(plain.0 == 400 && plain.1.contains("Content-Type: application/json"), "\(plain)")
+        let nameless = try post(
+            d, "/v1/disputes", #"{"office":"jinshan","title":"t","category":"noise","parties":[{"name":"甲"}]}"#)
+        #expect(nameless.0 == 400 && nameless.1.contains("parties[0].side"), "\(nameless)")
+
+        // Filters that cannot match anything are said to be wrong.
+        let (from, to) = mondayAfterNext(plus: 4)
+        refused(try d.ctl("session", "list", "--from", to, "--to", from), "ends before it starts")
+        refused(try d.ctl("dispute", "list", "--category", "bogus"), "category 'bogus' is unknown")
+        // The default categories by their Chinese names too.
+        let chinese = try #require(
+            (try d.json("dispute", "open", "--office", "jinshan", "--title", "楼上噪音", "--category", "噪音")
+                as? [String: Any])?["dispute"] as? [String: Any])
+        #expect(chinese["category"] as? String == "noise")
+        let noisy = try #require((try d.json("dispute", "list", "--category", "噪音纠纷") as? [String: Any])?["disputes"])
+        #expect((noisy as? [Any])?.count == 2)
+
+        // Bookings: a day without a time, a time the office is shut, an expert named twice.
+        let panel = try #require(
+            ((try SessionEndToEndTests().find(d, dispute))["options"] as? [[String: Any]])?.first?["panel"]
+                as? [[String: Any]]
+        ).compactMap { $0["expert"] as? Int }.map(String.init)
+        func book(_ at: String, _ experts: [String]) throws -> Outcome {
+            try d.ctl(args: ["session", "book", dispute, "--at", at] + experts.flatMap { ["--panel", $0] })
+        }
+        refused(try book(from, panel), "is a day without a time")
+        refused(try book(from + " 03:00", panel), "is outside the office hours of jinshan")
+        refused(try book(from + " 14:00", [panel[0], panel[0], panel[2]]), "is named twice on the panel")
+        let sessions = try #require((try d.json("session", "list") as? [String: Any])?["sessions"] as? [Any])
+        #expect(sessions.isEmpty)
+        let disputesNow = try #require((try d.json("dispute", "list") as? [String: Any])?["disputes"] as? [Any])
+        #expect(disputesNow.count == 2)
     }
 }
 

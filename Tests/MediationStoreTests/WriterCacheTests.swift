@@ -110,7 +110,8 @@ struct WriterCacheTests {
             $0.workingHours = try WeeklyWindow.parseList("sun 08:00-09:00", field: "h")
         }
         #expect(
-            await refusal(f, 5, at: day(6).addingTimeInterval(4 * 3600)).contains("the window holds no office hours"))
+            await refusal(f, 5, at: day(6).addingTimeInterval(4 * 3600)).contains(
+                "is outside the office hours of hq (sun 08:00-09:00)"))
         _ = try await f.db.updateOffice("hq") {
             $0.workingHours = try WeeklyWindow.parseList("mon-sun 00:00-24:00", field: "h")
         }

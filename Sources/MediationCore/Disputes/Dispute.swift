@@ -138,6 +138,17 @@ public struct Dispute: Sendable, Hashable, Codable {
         "neighbour", "pet", "noise", "property", "family", "labour", "debt", "traffic", "consumer", "other",
     ]
 
+    /// A category as typed: the default ones also by their Chinese names (噪音 is noise, 邻里 is neighbour).
+    public static func category(typed text: String) -> String {
+        let t = text.trimmingWhitespace().lowercased()
+        let chinese: [String: String] = [
+            "邻里": "neighbour", "宠物": "pet", "噪音": "noise", "噪声": "noise", "物业": "property", "房产": "property",
+            "家庭": "family", "婚姻家庭": "family", "劳动": "labour", "劳资": "labour", "债务": "debt", "借贷": "debt",
+            "交通": "traffic", "消费": "consumer", "其他": "other",
+        ]
+        return chinese[t.replacingOccurrences(of: "纠纷", with: "")] ?? t
+    }
+
     /// Checks and normalises the fields a person typed.
     ///
     /// - Parameter now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
@@ -147,8 +158,12 @@ public struct Dispute: Sendable, Hashable, Codable {
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         if d.title.isEmpty { problems.add("title is empty; say in a few words what the dispute is about") }
-        if d.title.count > 200 { problems.add("title is longer than 200 characters; put details in the elements") }
-        d.category = category.trimmingWhitespace().lowercased()
+        if d.title.count > 200 {
+            problems.add("title is longer than 200 characters; put details in the elements")
+        } else if let problem = Text.problem(d.title, "title", max: 200) {
+            problems.add(problem)
+        }
+        d.category = Dispute.category(typed: category)
         if !categories.contains(d.category) {
             problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
         }
@@ -164,6 +179,12 @@ public struct Dispute: Sendable, Hashable, Codable {
         d.elements.nature = Text.nonEmpty(elements.nature)
         d.elements.involved = Text.nonEmpty(elements.involved)
         d.elements.development = Text.nonEmpty(elements.development)
+        for (field, value) in [
+            ("cause", d.elements.cause), ("location", d.elements.location), ("nature", d.elements.nature),
+            ("involved", d.elements.involved), ("development", d.elements.development),
+        ] {
+            if let problem = Text.problem(value, field, max: 2000, multiline: true) { problems.add(problem) }
+        }
         try problems.check("dispute")
         return d
     }

@@ -94,6 +94,7 @@ public struct PanelPolicy: Sendable, Hashable, Codable {
         let seats = requirements.reduce(0) { $0 + $1.count }
         if seats > 7 { problems.add("a panel of \(seats) experts is too large; 7 at most") }
         p.description = Text.nonEmpty(description)
+        if let problem = Text.problem(p.description, "description", max: 500) { problems.add(problem) }
         try problems.check("policy")
         return p
     }

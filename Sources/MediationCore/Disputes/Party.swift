@@ -82,6 +82,11 @@ public struct Party: Sendable, Hashable, Codable {
         }
         p.organisation = Text.nonEmpty(organisation)
         p.language = Text.nonEmpty(language)
+        for (field, value, max) in [
+            ("party name", p.name, 100), ("organisation", p.organisation, 200), ("language", p.language, 50),
+        ] {
+            if let problem = Text.problem(value, field, max: max) { problems.add(problem) }
+        }
         do { p.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
         do { try WeeklyWindow.validate(weeklyWindows, field: "weekly windows") } catch let e as MediationError {
             e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
