@@ -117,7 +117,7 @@ extension APIHandler {
 
     func listDisputes(_ input: Operations.ListDisputes.Input) async throws -> Operations.ListDisputes.Output {
         let q = input.query
-        let category = Text.nonEmpty(q.category).map(Dispute.category(typed:))
+        let category = Text.nonEmpty(q.category).map { Dispute.category(typed: $0, categories: info.categories) }
         if let category, !info.categories.contains(category) {
             throw MediationError.invalidInput(
                 "category '\(category)' is unknown", hint: "use one of \(info.categories.joined(separator: ", "))")

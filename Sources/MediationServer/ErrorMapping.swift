@@ -191,7 +191,7 @@ enum ErrorMapping {
     static func describe(_ error: any Error) -> String {
         guard let d = error as? DecodingError else {
             let text = String(describing: error)
-            if text.contains("Unexpected content type") || text.contains("content type") {
+            if text.contains("Unexpected content type") {
                 return "the body must be JSON, sent with the header Content-Type: application/json"
             }
             return text.count > 300 ? String(text.prefix(300)) + "…" : text

@@ -89,7 +89,7 @@ extension AppDatabase {
         try db.execute(
             sql: """
                 UPDATE outbox_message SET status = 'skipped', last_error = 'the party was removed from the dispute'
-                WHERE recipient_kind = 'party' AND recipient_id = ? AND status IN ('pending', 'failed')
+                WHERE recipient_kind = 'party' AND recipient_id = ? AND status IN ('pending', 'failed', 'dead')
                 """,
             arguments: [id])
     }

@@ -64,7 +64,8 @@ extension AppDatabase {
             guard [.open, .unresolved, .scheduled].contains(dispute.status) else {
                 throw MediationError.conflict(
                     "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now"
-                        + (dispute.status == .closed ? " (reopen it first: 'dispute reopen \(dispute.number)')" : ""))
+                        + (dispute.status == .closed
+                            ? " (reopen it first: 'dispute reopen \(dispute.number) --reason …')" : ""))
             }
             let policyName = rules.policyName(requested: policy, category: dispute.category)
             guard let chosen = try Self.fetchPolicies(db, name: policyName).first else {
@@ -77,7 +78,8 @@ extension AppDatabase {
             let duration = durationMinutes ?? office.defaultSessionMinutes
             let search = try Self.slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration, window: window,
-                pinned: pinned, excluded: excluded, rules: rules, now: now, maxOptions: maxOptions, ignoring: nil)
+                pinned: pinned, excluded: excluded, rules: rules, now: now, maxOptions: maxOptions, ignoring: nil,
+                newcomers: pinned)
             let answer = try SlotFinder.find(search)
             let encoder = JSONEncoder()
             try db.execute(
@@ -259,7 +261,7 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
-        names: inout [Int64: String], cache: WriterCache
+        names: inout [Int64: String], cache: WriterCache, newcomers: [Int64]? = nil
     ) throws -> [PanelMember] {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
@@ -301,9 +303,13 @@ extension AppDatabase {
                 return MediationError.invalidInput(
                     "\(day) is a holiday in the configuration; choose another day")
             }
-            let open = AvailabilityResolver.expand(
-                office.workingHours, in: zone, over: Interval(start: start, end: end))
-            guard !open.contains(where: { $0.start <= start && $0.end >= end }) else { return nil }
+            // One window must hold the whole session: the finder does not run a session from one into the next.
+            let held = office.workingHours.contains { window in
+                AvailabilityResolver.expand([window], in: zone, over: Interval(start: start, end: end)).contains {
+                    $0.start <= start && $0.end >= end
+                }
+            }
+            guard !held else { return nil }
             return MediationError.invalidInput(
                 "\(zone.format(start)) to \(zone.format(end)) is outside the office hours of \(office.id) "
                     + "(\(WeeklyWindow.format(office.workingHours)))",
@@ -321,7 +327,7 @@ extension AppDatabase {
             search = try slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration,
                 window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-                maxOptions: 1, ignoring: session, recheckingOn: cache)
+                maxOptions: 1, ignoring: session, recheckingOn: cache, newcomers: newcomers ?? panel)
             answer = try SlotFinder.find(search)
         } catch {
             throw try clash() ?? outsideOffice() ?? error
@@ -355,12 +361,13 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil,
-        cache: WriterCache
+        cache: WriterCache, newcomers: [Int64]? = nil
     ) throws -> [PanelMember] {
         var names: [Int64: String] = [:]
         return try checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: session, office: known, names: &names, cache: cache)
+            rules: rules, now: now, ignoring: session, office: known, names: &names, cache: cache,
+            newcomers: newcomers)
     }
 
     // MARK: Changing sessions
@@ -390,7 +397,7 @@ extension AppDatabase {
                 ) { list, m in
                     if list.count == m.requirementIndex { list.append(m.requirement) }
                 }, panel: record.session.panel.map(\.expertId), rules: rules, now: now, ignoring: id,
-                cache: self.writerCache)
+                cache: self.writerCache, newcomers: [])
             record.session.start = start
             record.session.end = start.addingTimeInterval(TimeInterval(duration * 60))
             record.session.sequence += 1
@@ -563,7 +570,7 @@ extension AppDatabase {
             let seats = try Self.checkSlot(
                 db, dispute: dispute, start: record.session.start, duration: Int(record.session.interval.duration / 60),
                 requirements: Self.requirements(of: record.session), panel: panel, rules: rules, now: now, ignoring: id,
-                cache: self.writerCache)
+                cache: self.writerCache, newcomers: [new.id])
             let lead = record.session.panel.first { $0.lead }?.expertId
             record.session.panel = seats.map { seat in
                 var s = seat
@@ -704,7 +711,7 @@ extension AppDatabase {
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
-        ignoring session: Int64?, recheckingOn cache: WriterCache? = nil
+        ignoring session: Int64?, recheckingOn cache: WriterCache? = nil, newcomers: [Int64] = []
     ) throws -> SlotSearch {
         // A re-check of a named panel (on the writer, which passes its cache) reads only that panel's experts: the
         // others cannot change its answer.
@@ -748,9 +755,10 @@ extension AppDatabase {
             timeOff = try spans(.timeOff)
             extra = try spans(.extra)
         }
-        // A pinned expert must serve the dispute's office, as every proposed one does.
+        // An expert newly named for the session must serve the dispute's office, as every proposed one does; one
+        // already on its panel stays, whatever their offices have become since.
         if let stranger = experts.first(where: { e in
-            pinned.contains(e.id) && !e.servesAllOffices
+            newcomers.contains(e.id) && !e.servesAllOffices
                 && !e.offices.contains { $0.caseInsensitiveCompare(office.id) == .orderedSame }
         }) {
             throw MediationError.invalidInput(

@@ -251,6 +251,28 @@ struct SessionCorrectionEndToEndTests {
         }
         #expect(skipped.allSatisfy { $0["status"] as? String == "skipped" } && skipped.count == 2, "\(skipped)")
 
+        // A party with no way to reach them: their notice goes dead, and removing them skips it too (so a retry of
+        // the dead leaves it alone).
+        let silent = try #require(
+            (try d.json("party", "add", disputes[0], "--name", "钱七", "--side", "other") as? [String: Any])?["id"]
+                as? Int)
+        func silentNotice() throws -> [String: Any]? {
+            try messages(d).first {
+                $0["recipientKind"] as? String == "party" && $0["recipientId"] as? Int == silent
+                    && $0["kind"] as? String == "notice"
+            }
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while try silentNotice()?["status"] as? String != "dead" && Date() < deadline { usleep(100_000) }
+        #expect(try silentNotice()?["status"] as? String == "dead")
+        #expect(try d.ctl("party", "remove", disputes[0], String(silent)).status == 0)
+        #expect(try silentNotice()?["status"] as? String == "skipped")
+
+        // A member whose offices change after the booking stays on the panel: the session can still be worked on.
+        #expect(try d.ctl("expert", "update", String(panel[0]), "--office", "hongqiao").status == 0)
+        let declined = try d.ctl("session", "rsvp", "1", String(panel[1]), "declined")
+        #expect(declined.status == 0, "\(declined)")
+
         // The same conflict twice is one conflict, however it is spaced.
         #expect(try d.ctl("conflict", "add", "陈志远", "--organisation", "金山物业").status == 0)
         refused(try d.ctl("conflict", "add", "陈志远", "--organisation", " 金山 物业 "), "is already recorded")

@@ -27,6 +27,48 @@ import Testing
         #expect(DisputeStatus.inSession.next.contains(.referred))
     }
 
+    @Test func refusedMovesSayWhatToDoAndClosedDisputesAreKept() throws {
+        func message(_ from: DisputeStatus, _ to: DisputeStatus) -> String {
+            do { try from.check(to, dispute: "JS-2026-0001") } catch let e as MediationError { return e.message } catch
+            {
+                return "\(error)"
+            }
+            return ""
+        }
+        #expect(
+            message(.scheduled, .closed).hasSuffix(
+                "cancel its booked session first ('session cancel SESSION --reason …')"))
+        #expect(message(.scheduled, .resolved).hasSuffix("hold its session, then record the session's outcome"))
+        #expect(message(.inSession, .closed).hasSuffix("end its session and record the outcome first"))
+        #expect(message(.resolved, .scheduled).hasSuffix("it can become: closed, open)"))
+        #expect(throws: MediationError.self) { try DisputeStatus.closed.checkEditable(dispute: "JS-2026-0001") }
+        for status in DisputeStatus.allCases where status != .closed {
+            try status.checkEditable(dispute: "JS-2026-0001")
+        }
+    }
+
+    @Test func categoriesAreTakenAsConfiguredThenByTheirChineseNames() {
+        let defaults = Dispute.defaultCategories
+        #expect(Dispute.category(typed: " Noise ", categories: defaults) == "noise")
+        #expect(Dispute.category(typed: "噪音", categories: defaults) == "noise")
+        #expect(Dispute.category(typed: "邻里纠纷", categories: defaults) == "neighbour")
+        // An office that configures Chinese categories keeps them as they are.
+        #expect(Dispute.category(typed: "噪音", categories: ["噪音", "其他"]) == "噪音")
+        // An alias to a category the office does not use is left for validation to refuse.
+        #expect(Dispute.category(typed: "宠物", categories: ["noise"]) == "宠物")
+    }
+
+    @Test func typedTextIsBoundedAndPlain() {
+        #expect(Text.problem("李明", "party name", max: 100) == nil)
+        #expect(
+            Text.problem(String(repeating: "长", count: 101), "party name", max: 100)?.contains("keep it to 100") == true
+        )
+        #expect(Text.problem("a\u{0}b", "title", max: 200)?.contains("control character") == true)
+        #expect(Text.problem("第一行\n第二行", "development", max: 2000, multiline: true) == nil)
+        #expect(Text.problem("第一行\n第二行", "title", max: 200) != nil)
+        #expect(Text.problem(nil, "title", max: 200) == nil)
+    }
+
     @Test func idCardNumbersAreCheckedAndMasked() {
         #expect(IDCard.normalize("11010519491231002x") == "11010519491231002X")
         #expect(IDCard.normalize("110105194912310021") == nil, "wrong check digit")

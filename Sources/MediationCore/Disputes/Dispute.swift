@@ -47,9 +47,9 @@ public enum DisputeStatus: String, Sendable, Codable, CaseIterable {
         guard next.contains(target) else {
             let advice =
                 switch (self, target) {
-                case (.scheduled, .closed), (.scheduled, .resolved), (.scheduled, .unresolved),
-                    (.scheduled, .referred):
-                    "; cancel its booked session first ('session cancel'), or hold it and record the outcome"
+                case (.scheduled, .closed): "; cancel its booked session first ('session cancel SESSION --reason …')"
+                case (.scheduled, .resolved), (.scheduled, .unresolved), (.scheduled, .referred):
+                    "; hold its session, then record the session's outcome"
                 case (.inSession, .closed): "; end its session and record the outcome first"
                 default: ""
                 }
@@ -138,15 +138,20 @@ public struct Dispute: Sendable, Hashable, Codable {
         "neighbour", "pet", "noise", "property", "family", "labour", "debt", "traffic", "consumer", "other",
     ]
 
-    /// A category as typed: the default ones also by their Chinese names (噪音 is noise, 邻里 is neighbour).
-    public static func category(typed text: String) -> String {
+    /// A category as typed: one of `categories` as it is, else a default one by its Chinese name (噪音 is noise,
+    /// 邻里 is neighbour) when `categories` holds it.
+    public static func category(typed text: String, categories: [String]) -> String {
         let t = text.trimmingWhitespace().lowercased()
+        if categories.contains(t) { return t }
         let chinese: [String: String] = [
             "邻里": "neighbour", "宠物": "pet", "噪音": "noise", "噪声": "noise", "物业": "property", "房产": "property",
             "家庭": "family", "婚姻家庭": "family", "劳动": "labour", "劳资": "labour", "债务": "debt", "借贷": "debt",
             "交通": "traffic", "消费": "consumer", "其他": "other",
         ]
-        return chinese[t.replacingOccurrences(of: "纠纷", with: "")] ?? t
+        guard let alias = chinese[t.replacingOccurrences(of: "纠纷", with: "")], categories.contains(alias) else {
+            return t
+        }
+        return alias
     }
 
     /// Checks and normalises the fields a person typed.
@@ -163,7 +168,7 @@ public struct Dispute: Sendable, Hashable, Codable {
         } else if let problem = Text.problem(d.title, "title", max: 200) {
             problems.add(problem)
         }
-        d.category = Dispute.category(typed: category)
+        d.category = Dispute.category(typed: category, categories: categories)
         if !categories.contains(d.category) {
             problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
         }
