@@ -548,6 +548,17 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Conflict'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/conflicts/{conflict}:
+    parameters:
+      - {name: conflict, in: path, required: true, schema: {type: integer, format: int64}}
+    delete:
+      operationId: removeConflict
+      summary: Remove a conflict of interest recorded by mistake (staff); the removal and its reason are audited.
+      parameters:
+        - {name: reason, in: query, required: true, schema: {type: string}}
+      responses:
+        '204': {description: Removed.}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/policies:
     get:
       operationId: listPolicies
@@ -1445,6 +1456,10 @@ components:
         party: {type: integer, format: int64}
         organisation: {type: string}
         reason: {type: string}
+        warnings:
+          type: array
+          description: 'When recorded: booked sessions on whose panel the expert sits although the conflict concerns them (replace the expert).'
+          items: {type: string}
     ConflictList:
       type: object
       required: [conflicts]

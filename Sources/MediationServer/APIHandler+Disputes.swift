@@ -256,14 +256,19 @@ extension APIHandler {
 
     func addConflict(_ input: Operations.AddConflict.Input) async throws -> Operations.AddConflict.Output {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let c = try await db.addConflict(
+        let (c, warnings) = try await db.addConflict(
             expert: b.expert, partyId: b.party, organisation: b.organisation, reason: b.reason)
         return .created(
             .init(
                 body: .json(
                     .init(
-                        id: c.id, expert: c.expertId, party: c.partyId, organisation: c.organisation, reason: c.reason))
-            ))
+                        id: c.id, expert: c.expertId, party: c.partyId, organisation: c.organisation, reason: c.reason,
+                        warnings: warnings.isEmpty ? nil : warnings))))
+    }
+
+    func removeConflict(_ input: Operations.RemoveConflict.Input) async throws -> Operations.RemoveConflict.Output {
+        try await db.removeConflict(input.path.conflict, reason: input.query.reason)
+        return .noContent(.init())
     }
 
     private func wirePolicy(_ p: PanelPolicy) -> Components.Schemas.PanelPolicy {

@@ -314,8 +314,10 @@ extension AppDatabase {
     /// Records that an expert is related to a party or an organisation.
     ///
     /// - Throws: `invalidInput` when neither or both are given; `notFound` for the expert or party.
+    /// - Returns: the conflict, and a warning for each booked or running session on whose panel the expert sits
+    ///   although the conflict concerns its dispute (the expert should be replaced there).
     public func addConflict(expert ref: String, partyId: Int64?, organisation: String?, reason: String?) async throws
-        -> Conflict
+        -> (conflict: Conflict, warnings: [String])
     {
         let organisation = Text.nonEmpty(organisation)
         guard (partyId == nil) != (organisation == nil) else {
@@ -353,7 +355,44 @@ extension AppDatabase {
                 "conflict #\(record.conflict.id) with "
                     + (partyId.map { "party \($0)" } ?? "organisation \(organisation ?? "")")
                     + (record.conflict.reason.map { ": \($0)" } ?? ""))
-            return record.conflict
+            var warnings: [String] = []
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.dispute_id, d.number FROM session s
+                    JOIN session_panel p ON p.session_id = s.id JOIN dispute d ON d.id = s.dispute_id
+                    WHERE p.expert_id = ? AND s.status IN ('booked', 'in_session') ORDER BY s.starts_at
+                    """,
+                arguments: [expert.id])
+            where record.conflict.concerns(try Self.parties(of: row["dispute_id"], db)) {
+                let session: Int64 = row["id"]
+                let number: String = row["number"]
+                warnings.append(
+                    "\(expert.name) sits on the panel of session #\(session) for \(number), which this conflict "
+                        + "concerns; replace them: 'session replace \(session) \(expert.id)'")
+            }
+            return (record.conflict, warnings)
+        }
+    }
+
+    /// Removes a conflict of interest recorded by mistake; the removal and its reason are audited.
+    ///
+    /// - Throws: `invalidInput` without a reason; `notFound` for an unknown conflict.
+    public func removeConflict(_ id: Int64, reason: String) async throws {
+        guard let why = Text.nonEmpty(reason) else {
+            throw MediationError.invalidInput("removing a conflict needs a reason", hint: "say why with --reason")
+        }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try await write { db in
+            guard let record = try ConflictRecord.fetchOne(db, key: id) else {
+                throw MediationError.notFound("no conflict #\(id); 'conflict list' shows them")
+            }
+            try db.execute(sql: "DELETE FROM conflict WHERE id = ?", arguments: [id])
+            let c = record.conflict
+            try self.audit(
+                db, "conflict.remove", "expert \(c.expertId)",
+                "conflict #\(id) with " + (c.partyId.map { "party \($0)" } ?? "organisation \(c.organisation ?? "")")
+                    + " removed: \(why)")
         }
     }
 

@@ -128,7 +128,7 @@ struct ConflictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conflict",
         abstract: "Conflicts of interest: an expert related to a party or an organisation is never proposed.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -159,6 +159,25 @@ struct ConflictCommand: AsyncParsableCommand {
                 print(
                     "conflict #\(v.id): expert #\(v.expert) — \(v.party.map { "party #\($0)" } ?? v.organisation ?? "")"
                 )
+                for warning in v.warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a conflict recorded by mistake (staff); the removal and its reason are audited.",
+            discussion: "Example: mediationctl conflict remove 3 --reason '录入错误，应为另一位专家'")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The conflict's id, as 'conflict list' shows it.") var conflict: Int64
+        @Option(help: "Why it is removed (kept in the audit trail).") var reason: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.removeConflict(path: .init(conflict: conflict), query: .init(reason: reason))
+            }) {
+            case .noContent: print("conflict #\(conflict) removed")
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

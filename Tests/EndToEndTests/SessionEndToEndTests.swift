@@ -273,6 +273,25 @@ struct SessionCorrectionEndToEndTests {
         let declined = try d.ctl("session", "rsvp", "1", String(panel[1]), "declined")
         #expect(declined.status == 0, "\(declined)")
 
+        // A conflict found after the booking is recorded, and the clerk is told the expert sits on the panel; one
+        // recorded by mistake can be removed, with a reason.
+        #expect(
+            try d.ctl("party", "add", disputes[0], "--name", "孙八", "--side", "other", "--organisation", "孙氏公司").status
+                == 0)
+        let seated = try d.ctl("conflict", "add", String(panel[2]), "--organisation", "孙氏公司")
+        #expect(seated.status == 0, "\(seated)")
+        #expect(
+            seated.stderr.contains("sits on the panel of session #1")
+                && seated.stderr.contains("'session replace 1 \(panel[2])'"), "\(seated)")
+        let mistaken = try #require(
+            (try d.json("conflict", "list", "--expert", String(panel[2])) as? [String: Any])?["conflicts"]
+                as? [[String: Any]])
+        let mistakenID = try #require(mistaken.first?["id"] as? Int)
+        refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", " "), "needs a reason")
+        #expect(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了").status == 0)
+        refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了"), "no conflict #\(mistakenID)")
+        #expect(try d.ctl("audit", "list", "--target", "expert \(panel[2])").stdout.contains("removed: 录错了"))
+
         // The same conflict twice is one conflict, however it is spaced.
         #expect(try d.ctl("conflict", "add", "陈志远", "--organisation", "金山物业").status == 0)
         refused(try d.ctl("conflict", "add", "陈志远", "--organisation", " 金山 物业 "), "is already recorded")

@@ -262,6 +262,11 @@ private func seed(_ client: Client) async throws {
             try await change(
                 .patch, "/v1/disputes/\(number)/parties/\(partyID)", json: #"{"language": "上海话"}"#,
                 action: "party.update")
+            let conflict = try await change(
+                .post, "/v1/conflicts", json: #"{"expert": "13900000005", "organisation": "金山物业"}"#,
+                action: "conflict.add")
+            try await change(
+                .delete, "/v1/conflicts/\(try id(conflict))?reason=mistaken", action: "conflict.remove")
             try await change(
                 .post, "/v1/conflicts", json: #"{"expert": "13900000005", "organisation": "金山物业"}"#,
                 action: "conflict.add")
