@@ -273,14 +273,18 @@ public struct Zone: Sendable, Hashable {
         return nil
     }
 
-    /// Refuses a bare date where a start time is needed (a day would otherwise mean its midnight).
+    /// A session's start as typed, read once: `explicitInstant`, after refusing a bare date (which would otherwise
+    /// mean its midnight).
     ///
     /// - Throws: `invalidInput` naming the field and showing the form to use.
-    public static func requireTimeOfDay(_ text: String, field: String) throws {
-        if case .day(let day)? = readTime(text) {
+    public static func startInstant(_ text: String, field: String) throws -> Date? {
+        switch readTime(text) {
+        case .day(let day)?:
             throw MediationError.invalidInput(
                 "\(field) '\(text.trimmingWhitespace())' is a day without a time",
                 hint: "give the time too, such as '\(day) 14:00'")
+        case .instant(let instant)?: return instant
+        default: return nil
         }
     }
 

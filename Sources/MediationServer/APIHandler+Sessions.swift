@@ -113,8 +113,7 @@ extension APIHandler {
             }
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
-            try Zone.requireTimeOfDay(start, field: "the start")
-            let fixed = Zone.explicitInstant(start)
+            let fixed = try Zone.startInstant(start, field: "the start")
             booked = try await db.book(
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
@@ -141,14 +140,11 @@ extension APIHandler {
             } else {
                 zone = Zone.shanghai
             }
-            let from = try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast
-            let to = try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture
-            guard from < to else {
-                throw MediationError.invalidInput(
-                    "the range ends before it starts (from \(q.from ?? "-") to \(q.to ?? "-"))",
-                    hint: "give --from before --to")
-            }
-            range = Interval(start: from, end: to)
+            let asked = Interval(
+                start: try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast,
+                end: try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture)
+            try AvailabilityResolver.checkRange(asked, what: "the range")
+            range = asked
         }
         let status = try q.status.flatMap(Text.nonEmpty).map { text -> SessionStatus in
             guard let s = SessionStatus(rawValue: text) else {
@@ -173,12 +169,12 @@ extension APIHandler {
         info.changeStarted()
         defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        try Zone.requireTimeOfDay(b.start, field: "the new start")
+        let fixed = try Zone.startInstant(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
         let session = try await db.reschedule(
-            session: input.path.session, to: try zone.parseInstant(b.start, field: "start"), rules: info.rules,
-            actor: actor)
+            session: input.path.session, to: try fixed ?? zone.parseInstant(b.start, field: "start"),
+            rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }
 

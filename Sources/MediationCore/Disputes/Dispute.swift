@@ -138,17 +138,20 @@ public struct Dispute: Sendable, Hashable, Codable {
         "neighbour", "pet", "noise", "property", "family", "labour", "debt", "traffic", "consumer", "other",
     ]
 
+    /// The default categories' Chinese names.
+    static let chineseCategories: [String: String] = [
+        "邻里": "neighbour", "宠物": "pet", "噪音": "noise", "噪声": "noise", "物业": "property", "房产": "property",
+        "家庭": "family", "婚姻家庭": "family", "劳动": "labour", "劳资": "labour", "债务": "debt", "借贷": "debt",
+        "交通": "traffic", "消费": "consumer", "其他": "other",
+    ]
+
     /// A category as typed: one of `categories` as it is, else a default one by its Chinese name (噪音 is noise,
     /// 邻里 is neighbour) when `categories` holds it.
     public static func category(typed text: String, categories: [String]) -> String {
         let t = text.trimmingWhitespace().lowercased()
         if categories.contains(t) { return t }
-        let chinese: [String: String] = [
-            "邻里": "neighbour", "宠物": "pet", "噪音": "noise", "噪声": "noise", "物业": "property", "房产": "property",
-            "家庭": "family", "婚姻家庭": "family", "劳动": "labour", "劳资": "labour", "债务": "debt", "借贷": "debt",
-            "交通": "traffic", "消费": "consumer", "其他": "other",
-        ]
-        guard let alias = chinese[t.replacingOccurrences(of: "纠纷", with: "")], categories.contains(alias) else {
+        guard let alias = chineseCategories[t.replacingOccurrences(of: "纠纷", with: "")], categories.contains(alias)
+        else {
             return t
         }
         return alias
