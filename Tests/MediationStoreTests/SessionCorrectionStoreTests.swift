@@ -274,3 +274,54 @@ private func refused(_ kind: MediationError.Kind, _ text: String, _ body: () asy
         }
     }
 }
+
+/// v13 rebuilds the outcome table so that a voided outcome makes way for a new one. Everything recorded before must
+/// come through, with the follow-ups still pointing at their outcomes and foreign keys on; one outcome in force per
+/// session still holds.
+struct OutcomeCorrectionMigrationTests {
+    @Test func outcomesAndTheirVisitsComeThroughAndOneOutcomeInForceStillHolds() throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue, upTo: "v12-no-show-index")
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO office (id, name, time_zone, working_hours, default_session_minutes, created_at,
+                      updated_at) VALUES ('o', 'Office', 'UTC', '[]', 90, 0, 0);
+                    INSERT INTO dispute (id, number, office_id, year, sequence, title, category, risk, status,
+                      opened_at, updated_at) VALUES (1, 'O-2026-0001', 'o', 2026, 1, 'noise', 'noise', 'low',
+                      'resolved', 0, 0);
+                    INSERT INTO session (id, dispute_id, office_id, starts_at, ends_at, status, sequence, created_at,
+                      updated_at) VALUES (1, 1, 'o', 1000, 2000, 'ended', 0, 0, 0);
+                    INSERT INTO outcome (id, session_id, dispute_id, result, terms, amount_fen, signed, notes,
+                      referred_to, held_at, recorded_at, recorded_uid, recorded_by)
+                    VALUES (5, 1, 1, 'agreement', '赔偿', 120050, 1, NULL, NULL, 2000, 2100, 1001, 'alice');
+                    INSERT INTO followup (id, dispute_id, session_id, outcome_id, office_id, due_on, due_day,
+                      offset_days, created_at) VALUES (9, 1, 1, 5, 'o', '1970-01-04', 3, 3, 2100);
+                    """)
+        }
+        let before = try #require(try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outcome") })
+        try Migrations.migrator.migrate(queue)
+        try queue.write { db in
+            let after = try #require(try Row.fetchOne(db, sql: "SELECT * FROM outcome"))
+            for column in Array(before.columnNames) {
+                #expect(after[column] as DatabaseValue == before[column] as DatabaseValue, "\(column)")
+            }
+            #expect(after["voided_at"] as Double? == nil)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            #expect(try Int64.fetchOne(db, sql: "SELECT outcome_id FROM followup WHERE id = 9") == 5)
+            // A second outcome in force for the session is refused; once the first is voided, it is taken.
+            let second = """
+                INSERT INTO outcome (session_id, dispute_id, result, signed, held_at, recorded_at, recorded_uid)
+                VALUES (1, 1, 'no_agreement', 0, 2000, 3000, 0)
+                """
+            #expect(throws: DatabaseError.self) { try db.execute(sql: second) }
+            try db.execute(sql: "UPDATE outcome SET voided_at = 2900 WHERE id = 5")
+            try db.execute(sql: second)
+            #expect(db.lastInsertedRowID == 6)
+            let plan = try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN SELECT id FROM outcome WHERE held_at >= 0 AND held_at < 10"
+            ).map { $0["detail"] as String }
+            #expect(plan.contains { $0.contains("outcome_on_held_at") }, "\(plan)")
+        }
+    }
+}
