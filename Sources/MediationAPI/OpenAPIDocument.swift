@@ -843,6 +843,9 @@ paths:
     get:
       operationId: previewNotices
       summary: What each panel member and party would receive for this session, rendered (staff).
+      description: |
+        Only while the session is booked or in session, since the notices carry personal room links; otherwise 409
+        with its status.
       responses:
         '200':
           description: The notices.

@@ -147,6 +147,10 @@ struct SessionLifeEndToEndTests {
         #expect(!cancelled.stdout.contains("jwt="), "\(cancelled)")
         let raw = try d.curl(["http://localhost/v1/sessions/\(first)/links"])
         #expect(raw.0 == 409 && raw.1.contains("is cancelled") && !raw.1.contains("jwt="), "\(raw)")
+        // Nor through a preview of its notices.
+        let preview = try d.ctl("outbox", "preview", String(first))
+        refused(preview, "session #\(first) is cancelled; its room links are given out only while it is booked")
+        #expect(!preview.stdout.contains("jwt="), "\(preview)")
 
         // Under way: links; ended: none.
         let second = try outcomes.book(d, disputes[1])
