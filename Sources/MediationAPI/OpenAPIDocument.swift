@@ -703,6 +703,9 @@ paths:
     post:
       operationId: markSession
       summary: Mark a session in_session (started), ended or no_show (staff).
+      description: |
+        Started from scheduling.start_margin_minutes (default 30) before its start, ended and no_show from its
+        start; earlier is 409, saying from when.
       requestBody:
         required: true
         content:
@@ -754,6 +757,9 @@ paths:
     get:
       operationId: getSessionLinks
       summary: Each panel member's own room link (staff); Jitsi links carry a per-person token.
+      description: |
+        Only while the session is booked or in session; a cancelled, ended or missed session answers 409 with its
+        status. A Jitsi token is valid from 15 minutes before the start (nbf) to 30 minutes after the end (exp).
       responses:
         '200':
           description: The links.
@@ -837,6 +843,9 @@ paths:
     get:
       operationId: previewNotices
       summary: What each panel member and party would receive for this session, rendered (staff).
+      description: |
+        Only while the session is booked or in session, since the notices carry personal room links; otherwise 409
+        with its status.
       responses:
         '200':
           description: The notices.
@@ -897,6 +906,48 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/OutcomeRecorded'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      operationId: amendOutcome
+      summary: Correct a recorded outcome (staff); the old values go to the audit trail.
+      description: |
+        The fields given replace the recorded ones (an empty text clears one) and are checked as a new record would
+        be. Reports read the corrected values. An agreement amended into another result cancels the visits not yet
+        made (and their reminders); another result amended into an agreement plans them. The dispute follows when it
+        still stands where the outcome put it. A closed dispute is reopened first.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/OutcomeAmendRequest'}
+      responses:
+        '200':
+          description: The outcome as corrected, the dispute, and the visits planned and cancelled.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutcomeCorrected'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/outcome/void:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    post:
+      operationId: voidOutcome
+      summary: Void a recorded outcome, with a reason (staff); the session's outcome can then be recorded again.
+      description: |
+        The outcome stops counting in reports and exports, its visits not yet made are cancelled (and their
+        reminders skipped), and the dispute goes back to in_session (held, waiting for its outcome) when it still
+        stands where the outcome put it or was reopened since. The voided row stays, with who, when and why.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ReasonRequest'}
+      responses:
+        '200':
+          description: The voided outcome, the dispute, and the visits cancelled.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OutcomeCorrected'}
         default: {$ref: '#/components/responses/Problem'}
   /v1/followups:
     get:
@@ -1154,6 +1205,8 @@ components:
         pin: {type: array, items: {type: string}, description: 'Experts who must be on the panel.'}
         exclude: {type: array, items: {type: string}}
         options: {type: integer, description: 'How many options (default 5).'}
+        outsideHours: {type: boolean, description: 'Ignore the office hours (evenings, weekends); holidays, experts and parties still count. Needs outsideHoursReason.'}
+        outsideHoursReason: {type: string, description: 'Why the session is outside office hours (audited with the booking).'}
     Seat:
       type: object
       required: [expert, name, requirement]
@@ -1198,6 +1251,8 @@ components:
         panel: {type: array, items: {type: string}, description: '… with the experts of the panel.'}
         durationMinutes: {type: integer}
         policy: {type: string}
+        outsideHours: {type: boolean, description: 'Book outside the office hours (an option of a search made so is booked so by itself). Needs outsideHoursReason.'}
+        outsideHoursReason: {type: string, description: 'Why the session is outside office hours (audited, shown on the session).'}
     Session:
       type: object
       required: [id, dispute, office, start, end, status, sequence, panel]
@@ -1211,6 +1266,8 @@ components:
         sequence: {type: integer}
         room: {type: string}
         cancelReason: {type: string}
+        outsideHours: {type: boolean, description: 'Booked outside the office hours.'}
+        outsideHoursReason: {type: string, description: 'Why it was booked outside the office hours.'}
         panel:
           type: array
           items: {$ref: '#/components/schemas/Seat'}
@@ -1902,6 +1959,34 @@ components:
         referredTo: {type: string}
         recordedAt: {type: string}
         recordedBy: {type: string}
+        amendedAt: {type: string, description: 'When it was last corrected (outcome amend).'}
+        amendedBy: {type: string}
+        voidedAt: {type: string, description: 'When it was voided (outcome void); a voided outcome counts nowhere.'}
+        voidedBy: {type: string}
+        voidReason: {type: string}
+    OutcomeAmendRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        result: {type: string, description: 'The corrected result code.'}
+        terms: {type: string, description: 'The corrected terms; an empty text clears them.'}
+        amount: {type: string, description: 'The corrected amount in yuan; an empty text clears it.'}
+        signed: {type: boolean}
+        notes: {type: string, description: 'An empty text clears them.'}
+        to: {type: string, description: 'For referrals: to whom.'}
+        reason: {type: string, description: 'Why it is corrected, for the audit trail.'}
+    OutcomeCorrected:
+      type: object
+      required: [outcome, disputeStatus, followUpsPlanned, followUpsCancelled, next]
+      properties:
+        outcome: {$ref: '#/components/schemas/Outcome'}
+        disputeStatus: {type: string}
+        disputeWas: {type: string, description: 'The status the dispute had, when the correction moved it.'}
+        followUpsPlanned:
+          type: array
+          items: {$ref: '#/components/schemas/FollowUp'}
+        followUpsCancelled: {type: array, items: {type: integer, format: int64}}
+        next: {type: string, description: 'What to do next, in a sentence.'}
     OutcomeRecorded:
       type: object
       required: [outcome, disputeStatus, followUps, next]

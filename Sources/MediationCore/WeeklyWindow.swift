@@ -14,6 +14,11 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
 
     public var description: String { "\(weekday.code) \(start)-\(end)" }
 
+    /// Every day, all day: the hours of a session booked outside the office's hours (`--outside-hours`).
+    public static let wholeWeek: [WeeklyWindow] = Weekday.allCases.map {
+        WeeklyWindow(weekday: $0, start: .midnight, end: .endOfDay)
+    }
+
     public static func < (a: WeeklyWindow, b: WeeklyWindow) -> Bool {
         (a.weekday.rawValue, a.start.minutes) < (b.weekday.rawValue, b.start.minutes)
     }

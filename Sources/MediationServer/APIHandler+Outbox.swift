@@ -71,6 +71,8 @@ extension APIHandler {
         guard let role = Caller.current?.role, role >= .staff else {
             throw MediationError.forbidden("previews carry personal room links; only staff and admins may see them")
         }
+        // The links in a preview are as live as those of 'session links': the same rule holds.
+        try await db.session(input.path.session).checkLinksAvailable()
         let notices = try await info.previewNotices(input.path.session)
         return .ok(
             .init(

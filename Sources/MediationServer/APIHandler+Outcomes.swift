@@ -11,7 +11,9 @@ extension APIHandler {
         .init(
             id: o.id, session: o.sessionId, dispute: number, result: o.result.rawValue, terms: o.terms,
             amount: o.amountFen.map(Money.format), amountFen: o.amountFen, signed: o.signed, notes: o.notes,
-            referredTo: o.referredTo, recordedAt: Zone.shanghai.format(o.recordedAt), recordedBy: o.recordedBy)
+            referredTo: o.referredTo, recordedAt: Zone.shanghai.format(o.recordedAt), recordedBy: o.recordedBy,
+            amendedAt: o.amendedAt.map(Zone.shanghai.format), amendedBy: o.amendedBy,
+            voidedAt: o.voidedAt.map(Zone.shanghai.format), voidedBy: o.voidedBy, voidReason: o.voidReason)
     }
 
     private func wire(_ f: FollowUp, numbers: [Int64: String], names: [Int64: String], today: LocalDate)
@@ -56,6 +58,12 @@ extension APIHandler {
                 $0.sessionId == session.id
             })
         else {
+            if let voided = try await db.voidedOutcome(session: session.id) {
+                throw MediationError.notFound(
+                    "session #\(session.id) has no outcome in force: its \(voided.result.rawValue) was voided"
+                        + (voided.voidReason.map { " (\($0))" } ?? "")
+                        + "; record it again with 'outcome record \(session.id) RESULT'")
+            }
             throw MediationError.notFound(
                 "session #\(session.id) has no outcome yet; record it with 'outcome record \(session.id) RESULT'")
         }
@@ -96,6 +104,54 @@ extension APIHandler {
                         outcome: wire(recorded.outcome, number: recorded.dispute.number),
                         disputeStatus: recorded.dispute.status.rawValue,
                         followUps: try await followUpList(recorded.followUps), next: next))))
+    }
+
+    func amendOutcome(_ input: Operations.AmendOutcome.Input) async throws -> Operations.AmendOutcome.Output {
+        info.changeStarted()
+        defer { info.changeEnded() }
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let result = try b.result.map { text -> OutcomeResult in
+            guard let result = OutcomeResult(parsing: text) else {
+                throw MediationError.invalidInput(
+                    "result '\(text)' is unknown", hint: "use one of \(OutcomeResult.codes)")
+            }
+            return result
+        }
+        // An empty amount clears it; any other text must be an amount.
+        let amount: Int64?? = try b.amount.map { text in try Text.nonEmpty(text).map { try Money.parseFen($0) } }
+        let corrected = try await db.amendOutcome(
+            session: input.path.session,
+            OutcomeAmendment(
+                result: result, terms: b.terms, amountFen: amount, signed: b.signed, notes: b.notes, referredTo: b.to,
+                reason: b.reason),
+            policy: info.followUps, actor: actor)
+        return .ok(.init(body: .json(try await wire(corrected, session: input.path.session))))
+    }
+
+    func voidOutcome(_ input: Operations.VoidOutcome.Input) async throws -> Operations.VoidOutcome.Output {
+        guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let corrected = try await db.voidOutcome(session: input.path.session, reason: b.reason, actor: actor)
+        return .ok(.init(body: .json(try await wire(corrected, session: input.path.session))))
+    }
+
+    private func wire(_ c: CorrectedOutcome, session: Int64) async throws -> Components.Schemas.OutcomeCorrected {
+        let number = c.dispute.number
+        var next: [String] = []
+        if !c.changed { next.append("the outcome already says so: nothing changed") }
+        if c.outcome.voidedAt != nil {
+            next.append("record the session's outcome again with 'outcome record \(session) RESULT'")
+        }
+        if !c.cancelled.isEmpty { next.append("\(c.cancelled.count) follow-up visit(s) cancelled") }
+        if !c.planned.isEmpty { next.append("\(c.planned.count) follow-up visit(s) planned ('followup list --all')") }
+        if let was = c.disputeWas {
+            next.append("dispute \(number) moved from \(was.rawValue) to \(c.dispute.status.rawValue)")
+        } else {
+            next.append("dispute \(number) stays \(c.dispute.status.rawValue)")
+        }
+        return .init(
+            outcome: wire(c.outcome, number: number), disputeStatus: c.dispute.status.rawValue,
+            disputeWas: c.disputeWas?.rawValue, followUpsPlanned: try await followUpList(c.planned),
+            followUpsCancelled: c.cancelled, next: next.joined(separator: "; "))
     }
 
     // MARK: Follow-ups

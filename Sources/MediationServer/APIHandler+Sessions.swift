@@ -47,7 +47,8 @@ extension APIHandler {
                 id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), office: s.officeId,
                 start: zone.format(s.start), end: zone.format(s.end),
                 status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
-                cancelReason: s.cancelReason, panel: s.panel.map { seat($0, names: names) })
+                cancelReason: s.cancelReason, outsideHours: s.outsideHoursReason != nil,
+                outsideHoursReason: s.outsideHoursReason, panel: s.panel.map { seat($0, names: names) })
         }
     }
 
@@ -78,7 +79,7 @@ extension APIHandler {
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
             pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
-            maxOptions: count)
+            maxOptions: count, outsideHours: try Self.outsideHours(b.outsideHours, b.outsideHoursReason))
         let result = Components.Schemas.SlotResult(
             dispute: finding.dispute.number, policy: finding.policy,
             requirements: finding.requirements.map(\.description),
@@ -89,10 +90,25 @@ extension APIHandler {
         return .ok(.init(body: .json(result)))
     }
 
+    /// The reason for a session outside office hours as a request gives it: nil inside them; with
+    /// `outsideHours: true`, the reason (the store refuses an empty one); a reason alone is a mistake, said as such.
+    static func outsideHours(_ flag: Bool?, _ reason: String?) throws -> String? {
+        guard flag == true else {
+            guard reason == nil else {
+                throw MediationError.invalidInput(
+                    "a reason for outside office hours was given without asking for them",
+                    hint: "add --outside-hours (outsideHours: true), or leave the reason out")
+            }
+            return nil
+        }
+        return reason ?? ""
+    }
+
     func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
         info.changeStarted()
         defer { info.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
+        let outsideHours = try Self.outsideHours(b.outsideHours, b.outsideHoursReason)
         let booked: BookedSession
         switch (b.option, b.start) {
         case (let option?, nil):
@@ -106,7 +122,8 @@ extension APIHandler {
                     hint: "search again with 'session find --minutes M --policy P', or leave them out")
             }
             booked = try await db.bookOptionShown(
-                dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor)
+                dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor,
+                outsideHours: outsideHours)
         case (nil, let start?):
             if let d = b.durationMinutes, !(1...480).contains(d) {
                 throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
@@ -117,7 +134,7 @@ extension APIHandler {
             booked = try await db.book(
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
-                room: info.newRoomName(), actor: actor)
+                room: info.newRoomName(), actor: actor, outsideHours: outsideHours)
         case (_?, _?):
             throw MediationError.invalidInput(
                 "give an option or a start time, not both",
@@ -193,7 +210,7 @@ extension APIHandler {
         guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
             throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
         }
-        let session = try await db.mark(session: input.path.session, status, actor: actor)
+        let session = try await db.mark(session: input.path.session, status, rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }
 
@@ -236,6 +253,7 @@ extension APIHandler {
             throw MediationError.forbidden("room links carry personal tokens; only staff and admins may see them")
         }
         let session = try await db.session(input.path.session)
+        try session.checkLinksAvailable()
         var links: [Components.Schemas.LinkList.LinksPayloadPayload] = []
         for member in session.panel {
             let expert = try? await db.expert(String(member.expertId))

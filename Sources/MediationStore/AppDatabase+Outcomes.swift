@@ -9,6 +9,19 @@ public struct RecordedOutcome: Sendable {
     public var dispute: Dispute
 }
 
+/// What correcting an outcome did: the outcome as it now stands, the visits planned and cancelled, and the
+/// dispute (with the status it had, when the correction moved it).
+public struct CorrectedOutcome: Sendable {
+    public var outcome: Outcome
+    public var planned: [FollowUp]
+    public var cancelled: [Int64]
+    public var dispute: Dispute
+    /// The dispute's status before the correction, when the correction moved it.
+    public var disputeWas: DisputeStatus?
+    /// False when an amendment gave the values already recorded (nothing was written).
+    public var changed = true
+}
+
 /// Which follow-up visits a listing returns.
 public enum FollowUpScope: String, Sendable, CaseIterable {
     /// Without a result and due up to tomorrow (overdue included).
@@ -31,8 +44,9 @@ extension AppDatabase {
     /// try await db.recordOutcome(session: 12, Outcome(sessionId: 12, result: .agreement, terms: "赔偿 1200 元"),
     ///     policy: FollowUpPolicy(), actor: actor)
     /// ```
-    /// - Throws: `conflict` for a session not ended, cancelled, missed or already with an outcome, or a dispute
-    ///   that cannot move; `invalidInput` for bad fields; `notFound`. Nothing is written on any of them.
+    /// - Throws: `conflict` for a session not ended, cancelled, missed or already with an outcome (in force: a voided
+    ///   one makes way), or a dispute that cannot move; `invalidInput` for bad fields; `notFound`. Nothing is
+    ///   written on any of them.
     public func recordOutcome(session id: Int64, _ draft: Outcome, policy: FollowUpPolicy, actor: Actor) async throws
         -> RecordedOutcome
     {
@@ -40,9 +54,13 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             var session = try Self.findSession(id, db)
-            if let existing = try db.cachedRow("SELECT result FROM outcome WHERE session_id = ?", [id]) {
+            if let existing = try db.cachedRow(
+                "SELECT result FROM outcome WHERE session_id = ? AND voided_at IS NULL", [id])
+            {
                 throw MediationError.conflict(
-                    "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one outcome"
+                    "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one "
+                        + "outcome: correct it with 'outcome amend \(id)' and what changes (RESULT, --terms, --amount, "
+                        + "--signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and record it again"
                 )
             }
             try Outcome.checkConcluded(session.session, now: now)
@@ -87,30 +105,11 @@ extension AppDatabase {
                     Int64(actor.uid), actor.user,
                 ])
             outcome.id = db.lastInsertedRowID
-            var planned: [FollowUp] = []
-            if outcome.result.isSettlement {
-                let office = try Self.officeOf(disputeRecord.dispute, db)
-                let zone = try Zone(office.timeZone)
-                let agreedOn = zone.wallClock(min(session.session.end, now)).date
-                let assignee = session.session.panel.first { $0.requirement.role == .communityStaff }?.expertId
-                for (offset, day) in policy.plan(agreedOn: agreedOn, risk: disputeRecord.dispute.risk) {
-                    var f = FollowUp(
-                        disputeId: outcome.disputeId, sessionId: id, outcomeId: outcome.id, officeId: office.id,
-                        dueOn: day, offsetDays: offset, assigneeExpertId: assignee)
-                    try db.execute(
-                        sql: """
-                            INSERT INTO followup (dispute_id, session_id, outcome_id, office_id, due_on, due_day,
-                              offset_days, assignee_expert_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            f.disputeId, id, f.outcomeId, f.officeId, day.description, day.dayNumber, offset, assignee,
-                            now.epoch,
-                        ])
-                    f.id = db.lastInsertedRowID
-                    planned.append(f)
-                    try Self.queueFollowUpReminder(db, followUp: f, session: session.session, zone: zone, now: now)
-                }
-            }
+            let planned =
+                try outcome.result.isSettlement
+                ? Self.planFollowUps(
+                    db, outcome: outcome, session: session.session, heldAt: min(session.session.end, now),
+                    dispute: disputeRecord.dispute, policy: policy, now: now) : []
             try self.audit(
                 db, "outcome.record", "session \(id)",
                 "dispute \(number): \(outcome.result.rawValue)" + (outcome.signed ? ", signed" : "")
@@ -119,10 +118,258 @@ extension AppDatabase {
         }
     }
 
-    /// Outcomes, of one dispute or of sessions held in a range, by time held.
+    /// The follow-up visits of an agreement reached when its session was held (`heldAt`), with their reminders.
+    static func planFollowUps(
+        _ db: Database, outcome: Outcome, session: Session, heldAt: Date, dispute: Dispute, policy: FollowUpPolicy,
+        now: Date
+    ) throws -> [FollowUp] {
+        let office = try Self.officeOf(dispute, db)
+        let zone = try Zone(office.timeZone)
+        let agreedOn = zone.wallClock(heldAt).date
+        let assignee = session.panel.first { $0.requirement.role == .communityStaff }?.expertId
+        var planned: [FollowUp] = []
+        for (offset, day) in policy.plan(agreedOn: agreedOn, risk: dispute.risk) {
+            var f = FollowUp(
+                disputeId: outcome.disputeId, sessionId: session.id, outcomeId: outcome.id, officeId: office.id,
+                dueOn: day, offsetDays: offset, assigneeExpertId: assignee)
+            try db.execute(
+                sql: """
+                    INSERT INTO followup (dispute_id, session_id, outcome_id, office_id, due_on, due_day,
+                      offset_days, assignee_expert_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    f.disputeId, session.id, f.outcomeId, f.officeId, day.description, day.dayNumber, offset, assignee,
+                    now.epoch,
+                ])
+            f.id = db.lastInsertedRowID
+            planned.append(f)
+            try Self.queueFollowUpReminder(db, followUp: f, session: session, zone: zone, now: now)
+        }
+        return planned
+    }
+
+    /// Cancels the outcome's visits not yet made, and skips their reminders still waiting; returns their ids.
+    static func cancelOpenFollowUps(_ db: Database, outcome: Int64, reason: String, now: Date) throws -> [Int64] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id
+                WHERE f.outcome_id = ? AND f.result IS NULL AND f.cancelled_at IS NULL ORDER BY f.id
+                """, arguments: [outcome])
+        for row in rows {
+            let f = Self.followUp(row)
+            try db.execute(
+                sql: "UPDATE followup SET cancelled_at = ?, cancel_reason = ? WHERE id = ?",
+                arguments: [now.epoch, reason, f.id])
+            try db.execute(
+                sql: """
+                    UPDATE outbox_message SET status = 'skipped', last_error = ?
+                    WHERE session_id = ? AND kind = 'followup' AND due_at = ? AND status IN ('pending', 'failed')
+                    """,
+                arguments: [
+                    "the visit was cancelled: \(reason)", f.sessionId,
+                    Self.followUpReminderTime(f, zone: try Zone(row["time_zone"])).epoch,
+                ])
+        }
+        return rows.map { $0["id"] }
+    }
+
+    // MARK: Correcting outcomes
+
+    /// Corrects a recorded outcome: the fields `amendment` gives replace the recorded ones, checked as a new record
+    /// would be. Reports read the corrected values; an agreement amended away cancels the visits not yet made (and
+    /// their reminders), and one amended into being plans them; the dispute follows when it still stands where the
+    /// outcome put it (`OutcomeCorrection`). The old values go to the audit trail. The same values again change
+    /// nothing and write nothing.
+    ///
+    /// For example:
+    /// ```swift
+    /// try await db.amendOutcome(session: 12, OutcomeAmendment(amountFen: 120_000), policy: FollowUpPolicy(),
+    ///     actor: actor)
+    /// ```
+    /// - Throws: `notFound` for a session without an outcome in force; `conflict` for a closed dispute;
+    ///   `invalidInput` for an empty amendment or bad fields.
+    public func amendOutcome(session id: Int64, _ amendment: OutcomeAmendment, policy: FollowUpPolicy, actor: Actor)
+        async throws -> CorrectedOutcome
+    {
+        guard !amendment.isEmpty else {
+            throw MediationError.invalidInput(
+                "nothing to change", hint: "give the new RESULT, or --terms, --amount, --signed, --notes or --to")
+        }
+        let reason = try amendment.reason.flatMap(Text.nonEmpty).map { why in
+            try Text.check(why, "the reason", max: 1000, multiline: true)
+            return why
+        }
+        let now = clock.now()
+        return try await write { db in
+            let (session, old, disputeRecord) = try Self.outcomeInForce(session: id, db, doing: "amend")
+            let new = try amendment.applied(to: old)
+            guard !new.sameRecord(as: old) else {
+                return CorrectedOutcome(
+                    outcome: old, planned: [], cancelled: [], dispute: disputeRecord.dispute, disputeWas: nil,
+                    changed: false)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE outcome SET result = ?, terms = ?, amount_fen = ?, signed = ?, notes = ?, referred_to = ?,
+                      amended_at = ?, amended_by = ? WHERE id = ?
+                    """,
+                arguments: [
+                    new.result.rawValue, new.terms, new.amountFen, new.signed, new.notes, new.referredTo, now.epoch,
+                    actor.user, old.id,
+                ])
+            var outcome = new
+            outcome.amendedAt = now
+            outcome.amendedBy = actor.user
+            let why = "outcome of session #\(id) amended" + (reason.map { ": \($0)" } ?? "")
+            var planned: [FollowUp] = []
+            var cancelled: [Int64] = []
+            switch OutcomeCorrection.visits(from: old.result, to: new.result) {
+            case .keep: break
+            case .cancel: cancelled = try Self.cancelOpenFollowUps(db, outcome: old.id, reason: why, now: now)
+            case .plan:
+                planned = try Self.planFollowUps(
+                    db, outcome: outcome, session: session, heldAt: try Self.heldAt(outcome: old.id, db),
+                    dispute: disputeRecord.dispute, policy: policy, now: now)
+            }
+            var dispute = disputeRecord
+            let was = try Self.correctDispute(
+                &dispute, session: session, from: old.result, to: new.result, reason: why, actor: actor, now: now,
+                db)
+            try self.audit(
+                db, "outcome.amend", "session \(id)",
+                "dispute \(dispute.dispute.number): " + Self.changes(from: old, to: new).joined(separator: "; ")
+                    + (reason.map { "; reason: \($0)" } ?? "")
+                    + (planned.isEmpty ? "" : "; \(planned.count) follow-ups planned")
+                    + (cancelled.isEmpty
+                        ? ""
+                        : "; follow-ups " + cancelled.map { "#\($0)" }.joined(separator: " ")
+                            + " cancelled")
+                    + (was.map { "; dispute \($0.rawValue) → \(dispute.dispute.status.rawValue)" } ?? ""))
+            return CorrectedOutcome(
+                outcome: outcome, planned: planned, cancelled: cancelled, dispute: dispute.dispute, disputeWas: was)
+        }
+    }
+
+    /// Voids a recorded outcome, with a reason: it no longer counts in any report or export, its visits not yet made
+    /// are cancelled (and their reminders skipped), the dispute goes back to waiting for the session's outcome when
+    /// it still stands where the outcome put it or was reopened since (`OutcomeCorrection`), and the session's
+    /// outcome can be recorded again. The voided row stays, with who voided it, when and why.
+    ///
+    /// - Throws: `invalidInput` without a reason; `notFound` for a session without an outcome in force; `conflict`
+    ///   for a closed dispute.
+    public func voidOutcome(session id: Int64, reason: String, actor: Actor) async throws -> CorrectedOutcome {
+        guard let why = Text.nonEmpty(reason) else {
+            throw MediationError.invalidInput("voiding an outcome needs a reason", hint: "say why with --reason")
+        }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
+        let now = clock.now()
+        return try await write { db in
+            let (session, old, disputeRecord) = try Self.outcomeInForce(session: id, db, doing: "void")
+            try db.execute(
+                sql: "UPDATE outcome SET voided_at = ?, voided_by = ?, void_reason = ? WHERE id = ?",
+                arguments: [now.epoch, actor.user, why, old.id])
+            var outcome = old
+            outcome.voidedAt = now
+            outcome.voidedBy = actor.user
+            outcome.voidReason = why
+            let because = "outcome of session #\(id) voided: \(why)"
+            let cancelled = try Self.cancelOpenFollowUps(db, outcome: old.id, reason: because, now: now)
+            var dispute = disputeRecord
+            let was = try Self.correctDispute(
+                &dispute, session: session, from: old.result, to: nil, reason: because, actor: actor, now: now, db)
+            try self.audit(
+                db, "outcome.void", "session \(id)",
+                "dispute \(dispute.dispute.number): outcome #\(old.id) voided: \(why); it was "
+                    + Self.describe(old)
+                    + (cancelled.isEmpty
+                        ? ""
+                        : "; follow-ups " + cancelled.map { "#\($0)" }.joined(separator: " ")
+                            + " cancelled")
+                    + (was.map { "; dispute \($0.rawValue) → \(dispute.dispute.status.rawValue)" } ?? ""))
+            return CorrectedOutcome(
+                outcome: outcome, planned: [], cancelled: cancelled, dispute: dispute.dispute, disputeWas: was)
+        }
+    }
+
+    /// The session, its outcome in force and its dispute, for a correction; a closed dispute is kept as closed.
+    private static func outcomeInForce(session id: Int64, _ db: Database, doing verb: String) throws
+        -> (Session, Outcome, DisputeRecord)
+    {
+        let session = try findSession(id, db).session
+        guard
+            let row = try db.cachedRow("SELECT * FROM outcome WHERE session_id = ? AND voided_at IS NULL", [id])
+        else {
+            throw MediationError.notFound(
+                "session #\(id) has no outcome to \(verb); record one with 'outcome record \(id) RESULT'")
+        }
+        let dispute = try findDispute(String(session.disputeId), db)
+        try dispute.dispute.status.checkEditable(dispute: dispute.dispute.number)
+        return (session, outcome(row), dispute)
+    }
+
+    /// When the outcome's session was held, as recorded.
+    private static func heldAt(outcome id: Int64, _ db: Database) throws -> Date {
+        Date(epoch: try Double.fetchOne(db, sql: "SELECT held_at FROM outcome WHERE id = ?", arguments: [id]) ?? 0)
+    }
+
+    /// Moves the dispute as `OutcomeCorrection.disputeStatus` says, keeping the change in its status history;
+    /// returns the status it had when it moved.
+    private static func correctDispute(
+        _ record: inout DisputeRecord, session: Session, from old: OutcomeResult, to new: OutcomeResult?,
+        reason: String, actor: Actor, now: Date, _ db: Database
+    ) throws -> DisputeStatus? {
+        let later =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM session WHERE dispute_id = ? AND id != ? AND starts_at >= ?
+                      AND status IN ('booked', 'in_session', 'ended'))
+                    """, arguments: [session.disputeId, session.id, session.start.epoch]) ?? false
+        let before = record.dispute.status
+        guard
+            let after = OutcomeCorrection.disputeStatus(
+                current: before, from: old, to: new, latestSession: !later)
+        else { return nil }
+        record.dispute.status = after
+        record.dispute.closedAt = nil
+        record.updatedAt = now
+        try record.update(db)
+        try recordStatus(
+            db, dispute: record.dispute.id, from: before, to: after, reason: reason, actor: actor, at: now)
+        return before
+    }
+
+    /// The recorded fields of an outcome, in a line for the audit trail.
+    private static func describe(_ o: Outcome) -> String {
+        [
+            o.result.rawValue, o.terms.map { "terms '\($0)'" }, o.amountFen.map { "amount \(Money.format(fen: $0))" },
+            o.signed ? "signed" : "not signed", o.notes.map { "notes '\($0)'" }, o.referredTo.map { "to \($0)" },
+        ].compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// What an amendment changed, old → new, one entry per field.
+    private static func changes(from old: Outcome, to new: Outcome) -> [String] {
+        func text(_ value: String?) -> String { value.map { "'\($0)'" } ?? "none" }
+        var lines: [String] = []
+        if old.result != new.result { lines.append("result \(old.result.rawValue) → \(new.result.rawValue)") }
+        if old.terms != new.terms { lines.append("terms \(text(old.terms)) → \(text(new.terms))") }
+        if old.amountFen != new.amountFen {
+            lines.append(
+                "amount \(old.amountFen.map(Money.format) ?? "none") → \(new.amountFen.map(Money.format) ?? "none")")
+        }
+        if old.signed != new.signed { lines.append(new.signed ? "signed" : "not signed") }
+        if old.notes != new.notes { lines.append("notes \(text(old.notes)) → \(text(new.notes))") }
+        if old.referredTo != new.referredTo {
+            lines.append("referred to \(text(old.referredTo)) → \(text(new.referredTo))")
+        }
+        return lines
+    }
+
+    /// Outcomes in force (not voided), of one dispute or of sessions held in a range, by time held.
     public func outcomes(dispute ref: String? = nil, heldIn range: Interval? = nil) async throws -> [Outcome] {
         try await read { db in
-            var sql = "SELECT * FROM outcome WHERE 1"
+            var sql = "SELECT * FROM outcome WHERE voided_at IS NULL"
             var arguments: StatementArguments = []
             if let ref {
                 sql += " AND dispute_id = ?"
@@ -143,7 +390,18 @@ extension AppDatabase {
             amountFen: row["amount_fen"], signed: row["signed"], notes: row["notes"], referredTo: row["referred_to"],
             recordedAt: row.date("recorded_at"),
             recordedByUid: UInt32(truncatingIfNeeded: row["recorded_uid"] as Int64),
-            recordedBy: row["recorded_by"])
+            recordedBy: row["recorded_by"], amendedAt: row.optionalDate("amended_at"), amendedBy: row["amended_by"],
+            voidedAt: row.optionalDate("voided_at"), voidedBy: row["voided_by"], voidReason: row["void_reason"])
+    }
+
+    /// The session's outcome voided most recently, if any, for saying why it has none in force.
+    public func voidedOutcome(session id: Int64) async throws -> Outcome? {
+        try await read { db in
+            try db.cachedRow(
+                "SELECT * FROM outcome WHERE session_id = ? AND voided_at IS NOT NULL ORDER BY voided_at DESC LIMIT 1",
+                [id]
+            ).map(Self.outcome)
+        }
     }
 
     // MARK: Follow-up visits
@@ -159,7 +417,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id
-                    WHERE (? IS NULL OR f.office_id = ?) AND (? = 'all' OR f.result IS NULL)
+                    WHERE (? IS NULL OR f.office_id = ?) AND (? = 'all' OR f.result IS NULL) AND f.cancelled_at IS NULL
                     ORDER BY f.due_day, f.id
                     """,
                 arguments: [office?.lowercased(), office?.lowercased(), scope.rawValue])
@@ -205,6 +463,10 @@ extension AppDatabase {
                 throw MediationError.notFound("no follow-up #\(id); 'followup list --all' shows them")
             }
             var f = Self.followUp(row)
+            if let cancelled = row["cancel_reason"] as String? {
+                throw MediationError.conflict(
+                    "follow-up #\(id) was cancelled (\(cancelled)); there is nothing to record")
+            }
             let zone = try Zone(row["time_zone"])
             try f.checkRecordable(today: zone.wallClock(now).date)
             f.result = result
@@ -370,7 +632,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT f.*, d.number FROM followup f JOIN dispute d ON d.id = f.dispute_id
-                    WHERE f.result IS NULL OR f.result = 'relapsed'
+                    WHERE f.cancelled_at IS NULL AND (f.result IS NULL OR f.result = 'relapsed')
                     """
             ).map { row in (Self.followUp(row), row["number"] as String) }
             let candidates = WarningRules.evaluate(

@@ -54,6 +54,7 @@ extension AppDatabase {
                 sql: """
                     SELECT id, office_id, due_day, result, recorded_at FROM followup
                     WHERE ((result IS NULL AND due_day <= ?) OR due_day BETWEEN ? AND ? OR (recorded_at >= ? AND recorded_at < ?))
+                    AND cancelled_at IS NULL
                     """ + officeSQL,
                 arguments: StatementArguments(
                     [week.sunday.dayNumber, week.monday.dayNumber, week.sunday.dayNumber, start.epoch, end.epoch]
@@ -132,7 +133,7 @@ extension AppDatabase {
             sql: """
                 SELECT o.session_id, o.dispute_id, d.office_id, d.category, o.result, o.held_at, d.opened_at, \(panelSQL)
                 FROM outcome o JOIN dispute d ON d.id = o.dispute_id
-                WHERE o.held_at >= ? AND o.held_at < ? AND (? IS NULL OR d.office_id = ?)
+                WHERE o.held_at >= ? AND o.held_at < ? AND (? IS NULL OR d.office_id = ?) AND o.voided_at IS NULL
                 """, arguments: [interval.start.epoch, interval.end.epoch, office, office]
         ).map { row in
             let panel: String? = row[7]
@@ -208,7 +209,8 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT o.*, d.number FROM outcome o JOIN dispute d ON d.id = o.dispute_id
-                    WHERE o.held_at >= ? AND o.held_at < ? AND (? IS NULL OR d.office_id = ?) ORDER BY o.held_at, o.id
+                    WHERE o.held_at >= ? AND o.held_at < ? AND (? IS NULL OR d.office_id = ?) AND o.voided_at IS NULL
+                    ORDER BY o.held_at, o.id
                     """, arguments: [interval.start.epoch, interval.end.epoch, office, office])
             var numbers: [Int64: String] = [:]
             for row in rows { numbers[row["dispute_id"]] = row["number"] as String }

@@ -10,6 +10,8 @@ public struct SlotFinding: Sendable {
     public var durationMinutes: Int
     public var answer: SlotAnswer
     public var names: [Int64: String]
+    /// Why the search ignored the office's hours; nil when it kept to them.
+    public var outsideHoursReason: String?
 }
 
 /// Names and zones for showing sessions.
@@ -51,13 +53,16 @@ public struct SessionFilter: Sendable, Equatable {
 extension AppDatabase {
     // MARK: Finding
 
-    /// Proposes session times for a dispute, and remembers them so that `bookOption` can book one.
+    /// Proposes session times for a dispute, and remembers them so that `bookOption` can book one. With
+    /// `outsideHours` (why), the office's hours do not apply (its holidays do) and the options booked from this
+    /// search are booked outside them.
     ///
     /// - Throws: `invalidInput` for a bad request (the finder's messages), `notFound`.
     public func findSlots(
         dispute ref: String, policy: String?, durationMinutes: Int?, window: Interval, pinned: [Int64],
-        excluded: [Int64], rules: SchedulingRules, maxOptions: Int
+        excluded: [Int64], rules: SchedulingRules, maxOptions: Int, outsideHours: String? = nil
     ) async throws -> SlotFinding {
+        let outsideHours = try Self.outsideHoursReason(outsideHours)
         let now = clock.now()
         return try await write { db in
             let dispute = try Self.findDispute(ref, db).dispute
@@ -79,23 +84,39 @@ extension AppDatabase {
             let search = try Self.slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration, window: window,
                 pinned: pinned, excluded: excluded, rules: rules, now: now, maxOptions: maxOptions, ignoring: nil,
-                newcomers: pinned)
+                newcomers: pinned, outsideHours: outsideHours != nil)
             let answer = try SlotFinder.find(search)
             let encoder = JSONEncoder()
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO session_search (dispute_id, duration_minutes, requirements, options, created_at)
-                    VALUES (?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO session_search (dispute_id, duration_minutes, requirements, options, created_at,
+                      outside_hours_reason)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     dispute.id, duration, RequirementsColumn.encode(requirements),
-                    String(decoding: try encoder.encode(answer.options), as: UTF8.self), now.epoch,
+                    String(decoding: try encoder.encode(answer.options), as: UTF8.self), now.epoch, outsideHours,
                 ])
             let names = Dictionary(uniqueKeysWithValues: search.candidates.map { ($0.id, $0.name) })
             return SlotFinding(
                 dispute: dispute, policy: chosen.name, requirements: requirements, durationMinutes: duration,
-                answer: answer, names: names)
+                answer: answer, names: names, outsideHoursReason: outsideHours)
         }
+    }
+
+    /// The reason for booking outside office hours, checked as every reason is: nil stays nil (inside the hours);
+    /// given, it must say something.
+    ///
+    /// - Throws: `invalidInput` for an empty or unreadable reason.
+    static func outsideHoursReason(_ text: String?) throws -> String? {
+        guard let text else { return nil }
+        guard let why = Text.nonEmpty(text) else {
+            throw MediationError.invalidInput(
+                "a session outside office hours needs a reason",
+                hint: "say why with --reason, for example --reason '当事人只能晚上参加'")
+        }
+        try Text.check(why, "the reason", max: 1000, multiline: true)
+        return why
     }
 
     // MARK: Booking
@@ -103,16 +124,23 @@ extension AppDatabase {
     /// Books option `number` (1-based) of the dispute's last search.
     ///
     /// - Throws: `invalidInput` when there is no such option; `conflict` when it is no longer free.
-    public func bookOption(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
-        async throws -> Session
-    {
-        try await bookOptionShown(dispute: ref, number: number, rules: rules, room: room, actor: actor).session
+    public func bookOption(
+        dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor,
+        outsideHours: String? = nil
+    ) async throws -> Session {
+        try await bookOptionShown(
+            dispute: ref, number: number, rules: rules, room: room, actor: actor, outsideHours: outsideHours
+        ).session
     }
 
-    /// `bookOption`, with what the API shows beside the session read in the same transaction.
-    public func bookOptionShown(dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor)
-        async throws -> BookedSession
-    {
+    /// `bookOption`, with what the API shows beside the session read in the same transaction. An option found
+    /// outside office hours is booked outside them with its search's reason (or `outsideHours`, which replaces it);
+    /// `outsideHours` for an option found inside them is refused, since that search never looked outside.
+    public func bookOptionShown(
+        dispute ref: String, number: Int, rules: SchedulingRules, room: String?, actor: Actor,
+        outsideHours: String? = nil
+    ) async throws -> BookedSession {
+        let asked = try Self.outsideHoursReason(outsideHours)
         let now = clock.now()
         return try await groupWrite { db in
             let disputeRecord = try Self.findDispute(ref, db)
@@ -130,12 +158,19 @@ extension AppDatabase {
                     hint: "give --option 1 to \(max(options.count, 1)), or search again")
             }
             let option = options[number - 1]
+            let searched: String? = row["outside_hours_reason"]
+            if asked != nil && searched == nil {
+                throw MediationError.invalidInput(
+                    "option \(number) of \(dispute.number) was found inside office hours",
+                    hint: "search outside them with 'session find \(dispute.number) --from … --to … "
+                        + "--outside-hours --reason …', then book an option of that search")
+            }
             let requirements = RequirementsColumn.decode(row["requirements"])
             let office = try Self.officeOf(dispute, db, cache: self.writerCache)
             return try Self.book(
                 db, dispute: disputeRecord, office: office, start: option.start, duration: row["duration_minutes"],
                 requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
-                now: now, cache: self.writerCache)
+                now: now, cache: self.writerCache, outsideHours: asked ?? searched)
         }
     }
 
@@ -145,13 +180,15 @@ extension AppDatabase {
     ///   breaks the policy.
     public func book(
         dispute ref: String, start: Date, durationMinutes: Int?, panel: [Int64], policy: String?,
-        rules: SchedulingRules, room: String?, actor: Actor
+        rules: SchedulingRules, room: String?, actor: Actor, outsideHours: String? = nil
     ) async throws -> Session {
+        let outsideHours = try Self.outsideHoursReason(outsideHours)
         let now = clock.now()
         return try await groupWrite { db in
             try Self.book(
                 db, dispute: Self.findDispute(ref, db), start: { _ in start }, durationMinutes: durationMinutes,
-                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache
+                panel: panel, policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache,
+                outsideHours: outsideHours
             ).session
         }
     }
@@ -163,8 +200,9 @@ extension AppDatabase {
     /// - Throws: `notFound` for the dispute; `invalidInput` for an unknown expert or a bad time; `conflict` as `book`.
     public func book(
         dispute ref: String, start: @escaping @Sendable (Zone) throws -> Date, durationMinutes: Int?, panel: [String],
-        policy: String?, rules: SchedulingRules, room: String?, actor: Actor
+        policy: String?, rules: SchedulingRules, room: String?, actor: Actor, outsideHours: String? = nil
     ) async throws -> BookedSession {
+        let outsideHours = try Self.outsideHoursReason(outsideHours)
         let now = clock.now()
         return try await groupWrite { db in
             // Ids (as listings and the API give them) are checked together, from the writer's cache; other
@@ -180,7 +218,8 @@ extension AppDatabase {
             }
             return try Self.book(
                 db, dispute: Self.findDispute(ref, db), start: start, durationMinutes: durationMinutes, panel: ids,
-                policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache)
+                policy: policy, rules: rules, room: room, actor: actor, now: now, cache: self.writerCache,
+                outsideHours: outsideHours)
         }
     }
 
@@ -188,7 +227,7 @@ extension AppDatabase {
     private static func book(
         _ db: Database, dispute record: DisputeRecord, start: (Zone) throws -> Date, durationMinutes: Int?,
         panel: [Int64], policy: String?, rules: SchedulingRules, room: String?, actor: Actor, now: Date,
-        cache: WriterCache
+        cache: WriterCache, outsideHours: String?
     ) throws -> BookedSession {
         let dispute = record.dispute
         let name = rules.policyName(requested: policy, category: dispute.category)
@@ -204,13 +243,13 @@ extension AppDatabase {
         return try Self.book(
             db, dispute: record, office: office, start: start(try Zone(office.timeZone)),
             duration: durationMinutes ?? office.defaultSessionMinutes, requirements: requirements, panel: panel,
-            rules: rules, room: room, actor: actor, now: now, cache: cache)
+            rules: rules, room: room, actor: actor, now: now, cache: cache, outsideHours: outsideHours)
     }
 
     static func book(
         _ db: Database, dispute disputeRecord: DisputeRecord, office: Office, start: Date, duration: Int,
         requirements: [PanelRequirement], panel: [Int64], rules: SchedulingRules, room: String?, actor: Actor,
-        now: Date, cache: WriterCache
+        now: Date, cache: WriterCache, outsideHours: String? = nil
     ) throws -> BookedSession {
         let dispute = disputeRecord.dispute
         guard [.open, .unresolved].contains(dispute.status) else {
@@ -229,11 +268,13 @@ extension AppDatabase {
         var names: [Int64: String] = [:]
         let seats = try Self.checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
-            rules: rules, now: now, ignoring: nil, office: office, names: &names, cache: cache)
+            rules: rules, now: now, ignoring: nil, office: office, names: &names, cache: cache,
+            outsideHours: outsideHours != nil)
         var record = SessionRecord(
             Session(
                 disputeId: dispute.id, officeId: dispute.officeId, start: start,
-                end: start.addingTimeInterval(TimeInterval(duration * 60)), room: room, panel: seats),
+                end: start.addingTimeInterval(TimeInterval(duration * 60)), room: room, panel: seats,
+                outsideHoursReason: outsideHours),
             createdAt: now, updatedAt: now)
         try record.insertRow(db)
         try record.savePanel(db, replacing: false)
@@ -249,7 +290,8 @@ extension AppDatabase {
         try Self.audit(
             db, at: now, "session.book", "session \(record.session.id)",
             "booked for dispute \(dispute.number) at \(start.formatted(.iso8601)), \(duration) min, panel "
-                + seats.map { "#\($0.expertId)" }.joined(separator: " "))
+                + seats.map { "#\($0.expertId)" }.joined(separator: " ")
+                + (outsideHours.map { ", outside office hours: \($0)" } ?? ""))
         // What the API shows beside the session, from what the booking has read already.
         return BookedSession(
             session: record.session,
@@ -261,7 +303,7 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
-        names: inout [Int64: String], cache: WriterCache, newcomers: [Int64]? = nil
+        names: inout [Int64: String], cache: WriterCache, newcomers: [Int64]? = nil, outsideHours: Bool = false
     ) throws -> [PanelMember] {
         guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
@@ -303,6 +345,8 @@ extension AppDatabase {
                 return MediationError.invalidInput(
                     "\(day) is a holiday in the configuration; choose another day")
             }
+            // Outside office hours only the holidays hold (the finder's rule, `SlotSearch.outsideOfficeHours`).
+            guard !outsideHours else { return nil }
             // One window must hold the whole session: the finder does not run a session from one into the next.
             let held = office.workingHours.contains { window in
                 AvailabilityResolver.expand([window], in: zone, over: Interval(start: start, end: end)).contains {
@@ -327,7 +371,8 @@ extension AppDatabase {
             search = try slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration,
                 window: Interval(start: start, end: end), pinned: panel, excluded: [], rules: rules, now: now,
-                maxOptions: 1, ignoring: session, recheckingOn: cache, newcomers: newcomers ?? panel)
+                maxOptions: 1, ignoring: session, recheckingOn: cache, newcomers: newcomers ?? panel,
+                outsideHours: outsideHours)
             answer = try SlotFinder.find(search)
         } catch {
             throw try clash() ?? outsideOffice() ?? error
@@ -361,13 +406,13 @@ extension AppDatabase {
     static func checkSlot(
         _ db: Database, dispute: Dispute, start: Date, duration: Int, requirements: [PanelRequirement], panel: [Int64],
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office? = nil,
-        cache: WriterCache, newcomers: [Int64]? = nil
+        cache: WriterCache, newcomers: [Int64]? = nil, outsideHours: Bool = false
     ) throws -> [PanelMember] {
         var names: [Int64: String] = [:]
         return try checkSlot(
             db, dispute: dispute, start: start, duration: duration, requirements: requirements, panel: panel,
             rules: rules, now: now, ignoring: session, office: known, names: &names, cache: cache,
-            newcomers: newcomers)
+            newcomers: newcomers, outsideHours: outsideHours)
     }
 
     // MARK: Changing sessions
@@ -397,7 +442,7 @@ extension AppDatabase {
                 ) { list, m in
                     if list.count == m.requirementIndex { list.append(m.requirement) }
                 }, panel: record.session.panel.map(\.expertId), rules: rules, now: now, ignoring: id,
-                cache: self.writerCache, newcomers: [])
+                cache: self.writerCache, newcomers: [], outsideHours: record.session.outsideHoursReason != nil)
             record.session.start = start
             record.session.end = start.addingTimeInterval(TimeInterval(duration * 60))
             record.session.sequence += 1
@@ -426,19 +471,29 @@ extension AppDatabase {
         return try await move(session: id, to: .cancelled, actor: actor, reason: why)
     }
 
-    /// Marks a session started, ended or a no-show.
-    public func mark(session id: Int64, _ status: SessionStatus, actor: Actor) async throws -> Session {
-        try await move(session: id, to: status, actor: actor, reason: nil)
-    }
-
-    private func move(session id: Int64, to target: SessionStatus, actor: Actor, reason: String?) async throws
+    /// Marks a session started (from `rules.startMarginMinutes` before its start), ended (from its start) or a
+    /// no-show (from its start).
+    ///
+    /// - Throws: `conflict` for a move the state machine refuses or one made too early (`Session.checkMarkable`).
+    public func mark(session id: Int64, _ status: SessionStatus, rules: SchedulingRules, actor: Actor) async throws
         -> Session
     {
+        try await move(session: id, to: status, actor: actor, reason: nil, startMargin: rules.startMarginMinutes)
+    }
+
+    private func move(
+        session id: Int64, to target: SessionStatus, actor: Actor, reason: String?, startMargin: Int? = nil
+    ) async throws -> Session {
         let now = clock.now()
         return try await write { db in
             var record = try Self.findSession(id, db)
             let from = record.session.status
             try from.check(target, session: id)
+            if let startMargin {
+                let office = try OfficeRecord.fetchOne(db, key: record.session.officeId)?.office
+                let zone = try office.map { try Zone($0.timeZone) } ?? .shanghai
+                try record.session.checkMarkable(target, now: now, startMarginMinutes: startMargin, zone: zone)
+            }
             record.session.status = target
             if target == .cancelled {
                 record.session.cancelReason = reason
@@ -518,7 +573,8 @@ extension AppDatabase {
             let base = try Self.slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements,
                 duration: Int(session.interval.duration / 60), window: session.interval, pinned: others,
-                excluded: [expertId], rules: rules, now: now, maxOptions: 1, ignoring: id)
+                excluded: [expertId], rules: rules, now: now, maxOptions: 1, ignoring: id,
+                outsideHours: session.outsideHoursReason != nil)
             var result: [Substitute] = []
             for candidate in base.candidates
             where candidate.id != expertId && !others.contains(candidate.id)
@@ -570,7 +626,7 @@ extension AppDatabase {
             let seats = try Self.checkSlot(
                 db, dispute: dispute, start: record.session.start, duration: Int(record.session.interval.duration / 60),
                 requirements: Self.requirements(of: record.session), panel: panel, rules: rules, now: now, ignoring: id,
-                cache: self.writerCache, newcomers: [new.id])
+                cache: self.writerCache, newcomers: [new.id], outsideHours: record.session.outsideHoursReason != nil)
             let lead = record.session.panel.first { $0.lead }?.expertId
             record.session.panel = seats.map { seat in
                 var s = seat
@@ -711,7 +767,8 @@ extension AppDatabase {
     static func slotSearch(
         _ db: Database, dispute: Dispute, office: Office, requirements: [PanelRequirement], duration: Int,
         window: Interval, pinned: [Int64], excluded: [Int64], rules: SchedulingRules, now: Date, maxOptions: Int,
-        ignoring session: Int64?, recheckingOn cache: WriterCache? = nil, newcomers: [Int64] = []
+        ignoring session: Int64?, recheckingOn cache: WriterCache? = nil, newcomers: [Int64] = [],
+        outsideHours: Bool = false
     ) throws -> SlotSearch {
         // A re-check of a named panel (on the writer, which passes its cache) reads only that panel's experts: the
         // others cannot change its answer.
@@ -807,6 +864,7 @@ extension AppDatabase {
             excluded: excluded, preferredSpecialties: [dispute.category], maxOptions: maxOptions,
             nearestSearchDays: nearestDays)
         search.explain = !onlyPinned
+        search.outsideOfficeHours = outsideHours
         if !onlyPinned { search.partyNames = parties.map { "\($0.name) (party #\($0.id))" } }
         return search
     }
@@ -830,7 +888,8 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         session = Session(
             id: row["id"], disputeId: row["dispute_id"], officeId: row["office_id"], start: row.date("starts_at"),
             end: row.date("ends_at"), status: SessionStatus(rawValue: status) ?? .booked, sequence: row["sequence"],
-            room: row["room"], panel: [], cancelReason: row["cancel_reason"])
+            room: row["room"], panel: [], cancelReason: row["cancel_reason"],
+            outsideHoursReason: row["outside_hours_reason"])
         createdAt = row.date("created_at")
         updatedAt = row.date("updated_at")
     }
@@ -845,6 +904,7 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         c["sequence"] = session.sequence
         c["room"] = session.room
         c["cancel_reason"] = session.cancelReason
+        c["outside_hours_reason"] = session.outsideHoursReason
         c["created_at"] = createdAt.epoch
         c["updated_at"] = updatedAt.epoch
     }
@@ -857,11 +917,12 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         try db.cachedExecute(
             """
             INSERT INTO session (dispute_id, office_id, starts_at, ends_at, status, sequence, room, cancel_reason,
-              created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              created_at, updated_at, outside_hours_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 session.disputeId, session.officeId, session.start.epoch, session.end.epoch, session.status.rawValue,
                 session.sequence, session.room, session.cancelReason, createdAt.epoch, updatedAt.epoch,
+                session.outsideHoursReason,
             ])
         session.id = db.lastInsertedRowID
     }

@@ -407,6 +407,60 @@ enum Migrations {
                     CREATE INDEX session_no_show_on_dispute ON session (dispute_id) WHERE status = 'no_show';
                     """)
         }
+        migrator.registerMigration("v13-outcome-corrections-outside-hours") { db in
+            // An outcome can be voided and recorded again, so a session has at most one outcome in force rather than
+            // one row: the table is rebuilt without the UNIQUE constraint on session_id (SQLite cannot drop it) and a
+            // partial unique index takes its place. The old values of an amendment are in the audit trail; the row
+            // keeps when it was last amended and, once voided, when, by whom and why. The migrator defers foreign
+            // keys, so dropping the old table leaves the follow-ups' references to it as they are.
+            try db.create(table: "outcome_new") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("session_id", .integer).notNull().references("session")
+                t.column("dispute_id", .integer).notNull().references("dispute")
+                t.column("result", .text).notNull()
+                    .check(
+                        sql: """
+                            result IN ('agreement','partial_agreement','no_agreement','adjourned','referred_court',
+                            'referred_police','referred_other')
+                            """)
+                t.column("terms", .text)
+                t.column("amount_fen", .integer).check(sql: "amount_fen IS NULL OR amount_fen >= 0")
+                t.column("signed", .boolean).notNull()
+                t.column("notes", .text)
+                t.column("referred_to", .text)
+                t.column("held_at", .double).notNull()
+                t.column("recorded_at", .double).notNull()
+                t.column("recorded_uid", .integer).notNull()
+                t.column("recorded_by", .text)
+                t.column("amended_at", .double)
+                t.column("amended_by", .text)
+                t.column("voided_at", .double)
+                t.column("voided_by", .text)
+                t.column("void_reason", .text)
+            }
+            let columns = """
+                id, session_id, dispute_id, result, terms, amount_fen, signed, notes, referred_to, held_at, recorded_at,
+                recorded_uid, recorded_by
+                """
+            try db.execute(
+                sql: """
+                    INSERT INTO outcome_new (\(columns)) SELECT \(columns) FROM outcome;
+                    DROP TABLE outcome;
+                    ALTER TABLE outcome_new RENAME TO outcome;
+                    CREATE UNIQUE INDEX outcome_in_force ON outcome (session_id) WHERE voided_at IS NULL;
+                    CREATE INDEX outcome_on_dispute_id ON outcome (dispute_id);
+                    CREATE INDEX outcome_on_held_at ON outcome (held_at);
+                    """)
+            // A visit planned for an agreement that was voided or amended away is cancelled, not removed: its number
+            // may have been printed, and 'followup record' then says what became of it.
+            try db.alter(table: "followup") { t in
+                t.add(column: "cancelled_at", .double)
+                t.add(column: "cancel_reason", .text)
+            }
+            // Why a session was booked outside the office's hours; the search it was found by remembers it too.
+            try db.alter(table: "session") { t in t.add(column: "outside_hours_reason", .text) }
+            try db.alter(table: "session_search") { t in t.add(column: "outside_hours_reason", .text) }
+        }
         return migrator
     }
 }

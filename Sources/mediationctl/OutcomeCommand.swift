@@ -10,10 +10,11 @@ struct OutcomeCommand: AsyncParsableCommand {
         discussion: """
             One outcome per session, once it has ended. agreement and partial_agreement resolve the dispute and plan
             the follow-up visits; no_agreement and adjourned leave it unresolved for the next session; referred_court,
-            referred_police and referred_other refer it.
+            referred_police and referred_other refer it. A mistake is corrected with 'outcome amend', or undone with
+            'outcome void' (the session's outcome can then be recorded again); both are audited with the old values.
             Example: mediationctl outcome record 12 agreement --terms "赔偿医药费 1200.50 元" --amount 1200.50 --signed
             """,
-        subcommands: [Record.self, Show.self])
+        subcommands: [Record.self, Show.self, Amend.self, VoidOutcome.self])
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -79,6 +80,86 @@ struct OutcomeCommand: AsyncParsableCommand {
         }
     }
 
+    struct Amend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a recorded outcome (staff); what is given replaces what was recorded.",
+            discussion: """
+                Give the corrected RESULT, or only the fields to correct; an empty text clears one (--amount '').
+                Reports read the corrected values. An agreement amended into another result cancels the follow-up
+                visits not yet made; another result amended into an agreement plans them. The old values go to the
+                audit trail. A closed dispute is reopened first.
+                Examples:
+                  mediationctl outcome amend 12 --amount 1200 --reason "金额录错"
+                  mediationctl outcome amend 12 no_agreement --reason "双方并未签字"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Argument(help: "The corrected result code (default: as recorded).") var result: String?
+        @Option(help: "The corrected terms.") var terms: String?
+        @Option(help: "The corrected compensation in yuan, such as 1200.50 ('' clears it).") var amount: String?
+        @Flag(inversion: .prefixedNo, help: "Whether the parties signed.") var signed: Bool?
+        @Option(help: "The corrected notes.") var notes: String?
+        @Option(help: "For referrals: to whom.") var to: String?
+        @Option(help: "Why it is corrected (kept in the audit trail).") var reason: String?
+
+        func validate() throws {
+            if let result, OutcomeResult(parsing: result) == nil {
+                throw ValidationError("result '\(result)' is unknown; use one of \(OutcomeResult.codes)")
+            }
+            if let amount, Text.nonEmpty(amount) != nil {
+                do { _ = try Money.parseFen(amount, field: "--amount") } catch let e as MediationError {
+                    throw ValidationError(e.message)
+                }
+            }
+            if result == nil && terms == nil && amount == nil && signed == nil && notes == nil && to == nil {
+                throw ValidationError(
+                    "nothing to change; give the corrected RESULT, or --terms, --amount, --signed/--no-signed, "
+                        + "--notes or --to")
+            }
+        }
+
+        func run() async throws {
+            let body = Components.Schemas.OutcomeAmendRequest(
+                result: result, terms: terms, amount: amount, signed: signed, notes: notes, to: to, reason: reason)
+            switch try await global.client().call({
+                try await $0.amendOutcome(path: .init(session: session), body: .json(body))
+            }) {
+            case .ok(let ok): try OutcomeCommand.print(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct VoidOutcome: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "void",
+            abstract: "Void a recorded outcome, with a reason (staff); the outcome can then be recorded again.",
+            discussion: """
+                The outcome stops counting in reports and exports, its follow-up visits not yet made are cancelled, and
+                the dispute goes back to waiting for the session's outcome. The voided outcome stays in the audit trail.
+                Example: mediationctl outcome void 12 --reason "录入了别的案件的结果"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            switch try await global.client().call({
+                try await $0.voidOutcome(path: .init(session: session), body: .json(.init(reason: reason)))
+            }) {
+            case .ok(let ok): try OutcomeCommand.print(try ok.body.json, json: global.json)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    static func print(_ c: Components.Schemas.OutcomeCorrected, json: Bool) throws {
+        if json { return try printJSON(c) }
+        print(c.outcome)
+        if !c.followUpsPlanned.isEmpty { FollowUpCommand.printTable(c.followUpsPlanned) }
+        Swift.print(c.next)
+    }
+
     static func print(_ o: Components.Schemas.Outcome) {
         Swift.print("outcome #\(o.id) of session #\(o.session) (\(o.dispute)): \(o.result)")
         if let t = o.terms { Swift.print("  terms:    \(t)") }
@@ -87,6 +168,11 @@ struct OutcomeCommand: AsyncParsableCommand {
         if let r = o.referredTo { Swift.print("  referred: \(r)") }
         if let n = o.notes { Swift.print("  notes:    \(n)") }
         Swift.print("  recorded: \(o.recordedAt)\(o.recordedBy.map { " by \($0)" } ?? "")")
+        if let at = o.amendedAt { Swift.print("  amended:  \(at)\(o.amendedBy.map { " by \($0)" } ?? "")") }
+        if let at = o.voidedAt {
+            Swift.print(
+                "  VOIDED:   \(at)\(o.voidedBy.map { " by \($0)" } ?? "")\(o.voidReason.map { ": \($0)" } ?? "")")
+        }
     }
 }
 

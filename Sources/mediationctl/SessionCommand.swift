@@ -21,7 +21,11 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose times with a full, fair panel (staff).",
             discussion: """
+                With --outside-hours --reason, the office's hours do not apply (evenings and weekends, when the parties
+                can come only then); its holidays still do, and so do the experts' and the parties' own times. An
+                option of such a search is booked outside office hours, with the reason.
                 Example: mediationctl session find JS-2026-0001 --from 2026-12-07 --to 2026-12-18 --pin 陈志远
+                         mediationctl session find JS-2026-0001 --from 2026-12-07 --to 2026-12-18 --outside-hours --reason '当事人白天上班'
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -33,11 +37,15 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "An expert who must be on the panel (repeat).") var pin: [String] = []
         @Option(help: "An expert not to propose (repeat).") var exclude: [String] = []
         @Option(parsing: .unconditional, help: "How many options (default 5).") var options: Int?
+        @OptionGroup var outside: OutsideHoursOptions
+
+        func validate() throws { try outside.validate() }
 
         func run() async throws {
             let body = Components.Schemas.SlotRequest(
                 from: from, to: to, policy: policy, durationMinutes: minutes, pin: pin.isEmpty ? nil : pin,
-                exclude: exclude.isEmpty ? nil : exclude, options: options)
+                exclude: exclude.isEmpty ? nil : exclude, options: options, outsideHours: outside.flag,
+                outsideHoursReason: outside.reason)
             switch try await global.client().call({
                 try await $0.findSlots(path: .init(dispute: dispute), body: .json(body))
             }) {
@@ -46,7 +54,7 @@ struct SessionCommand: AsyncParsableCommand {
                 if global.json { return try printJSON(r) }
                 print(
                     "\(r.dispute): \(r.durationMinutes) min, policy \(r.policy) (\(r.requirements.joined(separator: ", ")))"
-                )
+                        + (outside.outsideHours ? ", outside office hours" : ""))
                 for o in r.options { SessionCommand.printOption(o) }
                 if r.options.isEmpty {
                     print("nothing fits in the window:")
@@ -78,6 +86,8 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Book an option of the last search, or an explicit time and panel (staff).",
             discussion: """
+                An option of a search made with --outside-hours is booked outside office hours by itself; --at with
+                --outside-hours --reason books a time outside them.
                 Example: mediationctl session book JS-2026-0001 --option 1
                          mediationctl session book JS-2026-0001 --at '2026-12-08 14:00' --panel 王建国 --panel 陈志远 --panel 周敏
                 """)
@@ -88,8 +98,10 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "A panel member for --at (repeat).") var panel: [String] = []
         @Option(name: .customLong("minutes"), parsing: .unconditional, help: "Session length.") var minutes: Int?
         @Option(help: "Panel policy for --at.") var policy: String?
+        @OptionGroup var outside: OutsideHoursOptions
 
         func validate() throws {
+            try outside.validate()
             if option == nil && at == nil { throw ValidationError("give --option N, or --at TIME with --panel") }
             if option != nil && at != nil { throw ValidationError("give --option or --at, not both") }
             if at != nil && panel.isEmpty {
@@ -104,7 +116,8 @@ struct SessionCommand: AsyncParsableCommand {
         func run() async throws {
             let body = Components.Schemas.BookRequest(
                 dispute: dispute, option: option, start: at, panel: panel.isEmpty ? nil : panel,
-                durationMinutes: minutes, policy: policy)
+                durationMinutes: minutes, policy: policy, outsideHours: outside.flag,
+                outsideHoursReason: outside.reason)
             switch try await global.client().call({ try await $0.bookSession(body: .json(body)) }) {
             case .created(let c): try SessionCommand.show(try c.body.json, json: global.json)
             case .default(let s, let p): throw apiFailure(s, p)
@@ -132,7 +145,8 @@ struct SessionCommand: AsyncParsableCommand {
                 var table = Table("ID", "DISPUTE", "START", "END", "STATUS", "PANEL")
                 for s in list.sessions {
                     table.add(
-                        String(s.id), s.dispute, s.start, String(s.end.dropFirst(11).prefix(5)), s.status.rawValue,
+                        String(s.id), s.dispute, s.start, String(s.end.dropFirst(11).prefix(5)),
+                        s.status.rawValue + (s.outsideHours == true ? " (outside hours)" : ""),
                         s.panel.map(\.name).joined(separator: ", "))
                 }
                 table.print()
@@ -278,6 +292,25 @@ struct SessionCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--outside-hours --reason …`, shared by find and book.
+    struct OutsideHoursOptions: ParsableArguments {
+        @Flag(
+            name: .customLong("outside-hours"), help: "Ignore the office's hours (evenings, weekends); needs --reason.")
+        var outsideHours = false
+        @Option(help: "Why the session is outside office hours (audited, shown on the session).") var reason: String?
+
+        func validate() throws {
+            if outsideHours && reason == nil {
+                throw ValidationError("--outside-hours needs --reason: say why the session is outside office hours")
+            }
+            if !outsideHours && reason != nil {
+                throw ValidationError("--reason goes with --outside-hours; add it, or leave --reason out")
+            }
+        }
+
+        var flag: Bool? { outsideHours ? true : nil }
+    }
+
     static func mark(_ global: GlobalOptions, _ session: Int64, _ status: String) async throws {
         switch try await global.client().call({
             try await $0.markSession(path: .init(session: session), body: .json(.init(status: status)))
@@ -363,6 +396,7 @@ struct SessionCommand: AsyncParsableCommand {
         )
         if let room = s.room { print("room:   \(room)") }
         if let reason = s.cancelReason { print("cancelled: \(reason)") }
+        if let reason = s.outsideHoursReason { print("outside office hours: \(reason)") }
         var table = Table("SEAT", "EXPERT", "INVITATION", "LEAD")
         for m in s.panel {
             table.add(

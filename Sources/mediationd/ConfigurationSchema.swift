@@ -16,6 +16,7 @@ enum ConfigurationSchema {
         "store.path": .value, "spool.directory": .value, "access.admin_groups": .list, "access.staff_groups": .list,
         "access.viewer_groups": .list, "log.level": .value, "disputes.categories": .list,
         "scheduling.minimum_notice_minutes": .value, "scheduling.buffer_minutes": .value, "scheduling.holidays": .list,
+        "scheduling.start_margin_minutes": .value,
         "panels.default": .value, "panels.legal_officer_from_risk": .value, "panels.by_category": .list,
         "rooms.provider": .value,
         "rooms.template": .value, "rooms.jitsi.domain": .value, "rooms.jitsi.app_id": .value,

@@ -39,6 +39,10 @@ struct Daemon: AsyncParsableCommand {
     @Option(name: .long, help: "The YAML configuration file (for example /etc/mediationd/mediationd.yaml).")
     var config: String?
 
+    /// For end-to-end tests only (see `FileOffsetClock`): never shown in the help, refused under systemd.
+    @Option(name: .customLong("test-clock-file"), help: .private)
+    var testClockFile: String?
+
     func run() async throws {
         let settings: DaemonConfiguration
         do {
@@ -54,8 +58,31 @@ struct Daemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mediationd")
+        let clock: any WallClock
+        if let testClockFile {
+            let systemd = FileOffsetClock.systemdVariables(ProcessInfo.processInfo.environment)
+            guard systemd.isEmpty else {
+                FileHandle.standardError.write(
+                    Data(
+                        ("mediationd: --test-clock-file is for tests only and is refused under systemd ("
+                            + systemd.joined(separator: ", ") + " is set); remove it from the command line\n").utf8))
+                throw ExitCode(2)
+            }
+            do {
+                let moved = try FileOffsetClock(path: testClockFile)
+                logger.warning(
+                    "TEST CLOCK: this daemon's clock is moved by --test-clock-file, for tests only; never run it so in production",
+                    metadata: ["file": "\(testClockFile)", "offset_seconds": "\(moved.currentOffset)"])
+                clock = moved
+            } catch let error as MediationError {
+                FileHandle.standardError.write(Data("mediationd: \(error.message)\n".utf8))
+                throw ExitCode(2)
+            }
+        } else {
+            clock = SystemWallClock()
+        }
         do {
-            try await serve(settings, logger: logger)
+            try await serve(settings, clock: clock, logger: logger)
         } catch let error as MediationError {
             logger.critical("cannot start", metadata: ["why": "\(error.message)"])
             FileHandle.standardError.write(Data("mediationd: \(error.message)\n".utf8))
@@ -63,9 +90,9 @@ struct Daemon: AsyncParsableCommand {
         }
     }
 
-    private func serve(_ settings: DaemonConfiguration, logger: Logger) async throws {
+    private func serve(_ settings: DaemonConfiguration, clock: any WallClock, logger: Logger) async throws {
         try SocketGuard.prepare(settings.socketPath)
-        let db = try AppDatabase.open(path: settings.storePath)
+        let db = try AppDatabase.open(path: settings.storePath, clock: clock)
         if AppDatabase.gathersLogWrites == false {
             logger.warning(
                 "the write-ahead log's frames are written one by one: the check for gathering them did not pass (commits are as safe, only slower)"
@@ -95,7 +122,8 @@ struct Daemon: AsyncParsableCommand {
         let dispatcher = OutboxDispatcher(
             db: db, renderer: NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link),
             channels: settings.notices.channels(spool: settings.spoolDirectory), retry: settings.notices.retry,
-            logger: Logger(label: "mediationd.outbox"), journal: db.isReadOnly ? nil : try handOverJournal(db.path))
+            clock: clock, logger: Logger(label: "mediationd.outbox"),
+            journal: db.isReadOnly ? nil : try handOverJournal(db.path))
         logger.info(
             "notices",
             metadata: [
@@ -110,7 +138,7 @@ struct Daemon: AsyncParsableCommand {
         let spool = settings.spoolDirectory
         OperationsMetrics.bootstrap()
         let info = ServerInfo(
-            categories: settings.categories, rules: settings.rules,
+            startedAt: clock.now(), clock: clock, categories: settings.categories, rules: settings.rules,
             newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
             roomLink: link,
             previewNotices: { session in try await dispatcher.preview(session: session) },

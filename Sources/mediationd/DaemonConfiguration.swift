@@ -119,6 +119,8 @@ struct DaemonConfiguration: Sendable {
             defaultPolicy: c.string(forKey: "panels.default", default: "standard").lowercased(),
             policyByCategory: byCategory)
         rules.reminderOffsetsMinutes = notices.reminders
+        rules.startMarginMinutes = try c.wholeNumber(
+            "scheduling.start_margin_minutes", default: 30, in: 0...1440, unit: "minutes")
         let rooms: VideoRoomProvider
         switch c.string(forKey: "rooms.provider", default: "none").lowercased() {
         case "none": rooms = .none

@@ -56,9 +56,15 @@ final class DaemonUnderTest: @unchecked Sendable {
     let config: String
     private(set) var process: Process?
     let logFile: URL
+    /// The file that moves the daemon's clock (`mediationd --test-clock-file`), when it runs on a movable one.
+    let clockFile: String?
 
-    /// Writes a configuration whose state lives in a fresh temporary directory.
-    init(socketMode: String = "0660", viewerGroups: [String] = ["mediation-viewer"], extraYAML: String = "") throws {
+    /// Writes a configuration whose state lives in a fresh temporary directory. With `movableClock`, the daemon
+    /// runs with `--test-clock-file` (at the real time until `setClock` moves it).
+    init(
+        socketMode: String = "0660", viewerGroups: [String] = ["mediation-viewer"], extraYAML: String = "",
+        movableClock: Bool = false
+    ) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediationd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // Other uids (the refusal test runs the client as nobody) must reach the socket inside.
@@ -66,6 +72,8 @@ final class DaemonUnderTest: @unchecked Sendable {
         socket = dir.appendingPathComponent("api.sock").path
         config = dir.appendingPathComponent("mediationd.yaml").path
         logFile = dir.appendingPathComponent("daemon.log")
+        clockFile = movableClock ? dir.appendingPathComponent("clock-offset").path : nil
+        if let clockFile { try "0\n".write(toFile: clockFile, atomically: true, encoding: .utf8) }
         let yaml = """
             socket:
               path: \(socket)
@@ -97,7 +105,35 @@ final class DaemonUnderTest: @unchecked Sendable {
 
     /// Starts the daemon and waits until the socket answers.
     func start(environment extra: [String: String] = [:]) throws {
-        process = try launch(Repo.daemon, ["--config", config], environment: extra, what: "mediationd")
+        process = try launch(
+            Repo.daemon, ["--config", config] + (clockFile.map { ["--test-clock-file", $0] } ?? []), environment: extra,
+            what: "mediationd")
+    }
+
+    /// Moves the daemon's clock so that it reads `instant` now; it runs on from there.
+    func setClock(to instant: Date) throws {
+        guard let clockFile else { throw HarnessError("this daemon was not started with movableClock: true") }
+        try "\(instant.timeIntervalSinceNow)\n".write(toFile: clockFile, atomically: true, encoding: .utf8)
+    }
+
+    /// The daemon's "now": the real time moved by the clock file's offset.
+    var now: Date {
+        let offset = clockFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.flatMap {
+            TimeInterval($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return Date().addingTimeInterval(offset ?? 0)
+    }
+
+    /// A session's start as the daemon shows it (`2026-12-14T14:00:00+08:00`).
+    func sessionStart(_ session: Int) throws -> Date {
+        let shown = try #require(try json("session", "show", String(session)) as? [String: Any])
+        let text = try #require(shown["start"] as? String)
+        return try #require(ISO8601DateFormatter().date(from: text), "a start like 2026-12-14T14:00:00+08:00: \(text)")
+    }
+
+    /// Moves the daemon's clock to `seconds` after the session's start (before it, when negative).
+    func moveClock(toSession session: Int, plus seconds: TimeInterval = 0) throws {
+        try setClock(to: try sessionStart(session).addingTimeInterval(seconds))
     }
 
     /// Runs `executable` with this daemon's log as its output and no systemd variables, and waits until the
@@ -112,6 +148,8 @@ final class DaemonUnderTest: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
+        // Set when the tests themselves run under systemd; the daemon would take itself to run under it too.
+        env["INVOCATION_ID"] = nil
         for (k, v) in extra { env[k] = v }
         process.environment = env
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)

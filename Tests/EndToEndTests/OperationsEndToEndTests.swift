@@ -261,17 +261,17 @@ struct OperationsEndToEndTests {
     }
 
     @Test func sighupReloadsFollowUpsAndRefusesABrokenFileWithOneLine() throws {
-        let d = try DaemonUnderTest()
+        let d = try DaemonUnderTest(movableClock: true)
         try d.start()
         let pid = d.process?.processIdentifier ?? 0
         let outcomes = OutcomeEndToEndTests()
         let disputes = try outcomes.sessions.setUp(d, disputes: 2)
-        var held: [Int] = []
-        for dispute in disputes {
-            let session = try outcomes.book(d, dispute)
+        let held = try disputes.map { try outcomes.book(d, $0) }
+        // Both sessions are held: the daemon's clock moves to the later one's start.
+        try d.setClock(to: try held.map { try d.sessionStart($0) }.max() ?? Date())
+        for session in held {
             #expect(try d.ctl("session", "start", String(session)).status == 0)
             #expect(try d.ctl("session", "end", String(session)).status == 0)
-            held.append(session)
         }
         func visits(_ session: Int) throws -> [Int?] {
             let recorded = try #require(

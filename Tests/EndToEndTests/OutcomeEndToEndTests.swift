@@ -10,15 +10,28 @@ import Testing
 struct OutcomeEndToEndTests {
     let sessions = SessionEndToEndTests()
 
-    func today(_ offset: Int = 0) -> String {
+    /// The day of `date` (plus `offset` days) in Asia/Shanghai, `2026-12-14`.
+    func day(_ date: Date, plus offset: Int = 0) -> String {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let day = calendar.date(byAdding: .day, value: offset, to: Date()) ?? Date()
+        let day = calendar.date(byAdding: .day, value: offset, to: date) ?? date
         let f = DateFormatter()
         f.calendar = calendar
         f.timeZone = calendar.timeZone
         f.dateFormat = "yyyy-MM-dd"
         return f.string(from: day)
+    }
+
+    /// Today in Asia/Shanghai by the real clock (the day disputes opened before the daemon's clock moved).
+    func today(_ offset: Int = 0) -> String { day(Date(), plus: offset) }
+
+    /// Whole days from one `2026-12-14` to another.
+    func days(from a: String, to b: String) -> Int {
+        let f = DateFormatter()
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        f.dateFormat = "yyyy-MM-dd"
+        guard let x = f.date(from: a), let y = f.date(from: b) else { return .min }
+        return Int((y.timeIntervalSince(x) / 86400).rounded())
     }
 
     func book(_ d: DaemonUnderTest, _ dispute: String) throws -> Int {
@@ -28,7 +41,7 @@ struct OutcomeEndToEndTests {
     }
 
     @Test func outcomesVisitsEscalationsWarningsReportsAndExportsSurviveARestart() throws {
-        let d = try DaemonUnderTest()
+        let d = try DaemonUnderTest(movableClock: true)
         try d.start()
         let disputes = try sessions.setUp(d, disputes: 3)
         let first = try book(d, disputes[0])
@@ -43,6 +56,10 @@ struct OutcomeEndToEndTests {
         let badAmount = try d.ctl("outcome", "record", String(first), "agreement", "--terms", "x", "--amount", "12.345")
         #expect(badAmount.status == 2, "\(badAmount)")
 
+        // On the session's day: held, its outcome recorded then (so "today" below is the day it was held).
+        try d.moveClock(toSession: first)
+        let firstStart = try d.sessionStart(first)
+        let heldOn = day(firstStart)
         #expect(try d.ctl("session", "start", String(first)).status == 0)
         #expect(try d.ctl("session", "end", String(first)).status == 0)
         let recorded = try #require(
@@ -79,12 +96,21 @@ struct OutcomeEndToEndTests {
         let escalation = try #require(
             try d.json("escalation", "add", disputes[0], "criminal", "--case", "金公立字(2026)118号") as? [String: Any])
         #expect(escalation["disputeRisk"] as? String == "critical")
+        let escalatedOn = try #require(escalation["occurredOn"] as? String)
+        #expect(escalatedOn == heldOn, "recorded today, by the daemon's clock")
 
-        // Two no-shows raise one warning, once.
+        // Two no-shows raise one warning, once (each marked at its start).
         let third = try book(d, disputes[2])
+        try d.moveClock(toSession: third)
         #expect(try d.ctl("session", "no-show", String(third)).status == 0)
         let fourth = try book(d, disputes[2])
+        try d.moveClock(toSession: fourth)
         #expect(try d.ctl("session", "no-show", String(fourth)).status == 0)
+        // The sample roster's panel is free again a week later: by then the first visit has fallen due, and it is
+        // made (else it would be overdue, a warning of its own).
+        #expect(days(from: heldOn, to: day(d.now)) > 3)
+        let made = try d.ctl("followup", "record", String(visit), "stable", "--notes", "协议已履行")
+        #expect(made.status == 0, "\(made)")
         let raised = try #require((try d.json("warning", "check") as? [String: Any])?["warnings"] as? [[String: Any]])
         #expect(raised.map { $0["rule"] as? String } == ["no_shows"])
         let twice = try #require((try d.json("warning", "check") as? [String: Any])?["warnings"] as? [[String: Any]])
@@ -100,8 +126,13 @@ struct OutcomeEndToEndTests {
         #expect(d.log().components(separatedBy: "early warning").count == 2, "logged once")
 
         // Reports: tables, JSON, CSV, HTML; bad weeks and ranges refused.
+        // This week by the daemon's clock, which stands at the fourth session's start: the escalation was that many
+        // days ago.
+        let since = days(from: escalatedOn, to: day(d.now))
         let weekly = try d.ctl("report", "weekly")
-        #expect(weekly.status == 0 && weekly.stdout.contains("距上次矛盾升级") && weekly.stdout.contains("已 0 天"), "\(weekly)")
+        #expect(
+            weekly.status == 0 && weekly.stdout.contains("距上次矛盾升级") && weekly.stdout.contains("已 \(since) 天"),
+            "\(weekly)")
         for bad in ["2026-49", "W49", "2026-W54"] {
             let r = try d.ctl("report", "weekly", "--week", bad)
             #expect(r.status == 2 && r.stderr.contains("not an ISO week"), "\(bad): \(r)")
@@ -109,7 +140,9 @@ struct OutcomeEndToEndTests {
         let backwards = try d.ctl("report", "outcomes", "--from", "2026-12-31", "--to", "2026-10-01")
         #expect(backwards.status == 2 && backwards.stderr.contains("is after"), "\(backwards)")
         let outcomes = try #require(
-            try d.json("report", "outcomes", "--from", today(-1), "--to", today(1), "--by", "office") as? [String: Any])
+            try d.json(
+                "report", "outcomes", "--from", day(firstStart, plus: -1), "--to", day(firstStart, plus: 1), "--by",
+                "office") as? [String: Any])
         let total = try #require(outcomes["total"] as? [String: Any])
         #expect(total["outcomes"] as? Int == 1 && total["agreements"] as? Int == 1 && total["escalations"] as? Int == 1)
         let html = d.dir.appendingPathComponent("weekly.html").path
@@ -126,7 +159,11 @@ struct OutcomeEndToEndTests {
 
         // Exports: UTF-8 with a BOM.
         let csv = d.dir.appendingPathComponent("outcomes.csv").path
-        #expect(try d.ctl("export", "outcomes", "--from", today(-1), "--to", today(1), "--csv", "-o", csv).status == 0)
+        #expect(
+            try d.ctl(
+                "export", "outcomes", "--from", day(firstStart, plus: -1), "--to", day(firstStart, plus: 1), "--csv",
+                "-o", csv
+            ).status == 0)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: csv)))
         #expect(bytes.prefix(3) == [0xEF, 0xBB, 0xBF])
         #expect(String(decoding: bytes, as: UTF8.self).contains("1200.50"))
@@ -146,7 +183,9 @@ struct OutcomeEndToEndTests {
 
     @Test func everyNewCommandExplainsItselfWithAnExample() throws {
         let commands = [
-            ["outcome", "record"], ["outcome", "show"], ["followup", "list"], ["followup", "record"],
+            ["outcome", "record"], ["outcome", "show"], ["outcome", "amend"], ["outcome", "void"],
+            ["followup", "list"],
+            ["followup", "record"],
             ["escalation", "add"], ["escalation", "list"], ["warning", "list"], ["warning", "check"],
             ["report", "weekly"], ["report", "outcomes"], ["report", "experts"], ["export", "disputes"],
             ["export", "sessions"], ["export", "outcomes"],

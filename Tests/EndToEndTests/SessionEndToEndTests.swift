@@ -79,7 +79,7 @@ struct SessionEndToEndTests {
     }
 
     @Test func aSessionIsFollowedThroughAndTheDisputeFollowsIt() throws {
-        let d = try DaemonUnderTest()
+        let d = try DaemonUnderTest(movableClock: true)
         try d.start()
         let disputes = try setUp(d, disputes: 2)
         let dispute = disputes[0]
@@ -115,9 +115,10 @@ struct SessionEndToEndTests {
         let start = try d.ctl("session", "start", "1")
         #expect(start.status == 2 && start.stderr.contains("is cancelled; it cannot become in_session"), "\(start)")
 
-        // Book again, start, end.
+        // Book again; on the day, start and end.
         _ = try find(d, dispute)
         #expect(try d.ctl("session", "book", dispute, "--option", "1").status == 0)
+        try d.moveClock(toSession: 2)
         #expect(try d.ctl("session", "start", "2").status == 0)
         let inSession = try #require(try d.json("dispute", "show", dispute) as? [String: Any])
         #expect((inSession["dispute"] as? [String: Any])?["status"] as? String == "in_session")

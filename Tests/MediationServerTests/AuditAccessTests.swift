@@ -302,6 +302,8 @@ private func seed(_ client: Client) async throws {
             let message = try #require((outbox["messages"] as? [[String: Any]])?.first?["id"] as? NSNumber)
             try await change(.post, "/v1/outbox/\(message.int64Value)/retry", action: "outbox.retry")
             try await change(.post, "/v1/outbox/retry-dead", action: "outbox.retry-dead")
+            // A session is started from half an hour before its start, 2026-12-07 10:30 in Shanghai.
+            clock.set(Date(timeIntervalSince1970: 1_796_610_600))
             try await change(
                 .post, "/v1/sessions/\(session)/status", json: #"{"status": "in_session"}"#, action: "session.status")
             try await change(
@@ -316,6 +318,15 @@ private func seed(_ client: Client) async throws {
                 .post, "/v1/followups/\(visit.int64Value)/result", json: #"{"result": "stable"}"#,
                 action: "followup.record")
             try await change(.post, "/v1/warnings/check", action: "warning.check")
+            try await change(
+                .patch, "/v1/sessions/\(session)/outcome", json: #"{"amount": "100", "reason": "金额漏填"}"#,
+                action: "outcome.amend")
+            try await change(
+                .post, "/v1/sessions/\(session)/outcome/void", json: #"{"reason": "录错了案件"}"#, action: "outcome.void")
+            try await change(
+                .post, "/v1/sessions/\(session)/outcome",
+                json: #"{"result": "agreement", "terms": "赔偿 100 元", "amount": "100", "signed": true}"#,
+                action: "outcome.record")
             try await change(
                 .post, "/v1/disputes/\(number)/close", json: #"{"reason": "协议履行"}"#, action: "dispute.close")
             try await change(

@@ -113,11 +113,21 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var recordedAt: Date
     public var recordedByUid: UInt32
     public var recordedBy: String?
+    /// When and by whom it was last corrected with `outcome amend` (the old values are in the audit trail).
+    public var amendedAt: Date?
+    public var amendedBy: String?
+    /// When, by whom and why it was voided with `outcome void`: it no longer counts anywhere, and the session may
+    /// have its outcome recorded again.
+    public var voidedAt: Date?
+    public var voidedBy: String?
+    public var voidReason: String?
 
     public init(
         id: Int64 = 0, sessionId: Int64, disputeId: Int64 = 0, result: OutcomeResult, terms: String? = nil,
         amountFen: Int64? = nil, signed: Bool = false, notes: String? = nil, referredTo: String? = nil,
-        recordedAt: Date = Date(timeIntervalSince1970: 0), recordedByUid: UInt32 = 0, recordedBy: String? = nil
+        recordedAt: Date = Date(timeIntervalSince1970: 0), recordedByUid: UInt32 = 0, recordedBy: String? = nil,
+        amendedAt: Date? = nil, amendedBy: String? = nil, voidedAt: Date? = nil, voidedBy: String? = nil,
+        voidReason: String? = nil
     ) {
         self.id = id
         self.sessionId = sessionId
@@ -131,6 +141,18 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.recordedAt = recordedAt
         self.recordedByUid = recordedByUid
         self.recordedBy = recordedBy
+        self.amendedAt = amendedAt
+        self.amendedBy = amendedBy
+        self.voidedAt = voidedAt
+        self.voidedBy = voidedBy
+        self.voidReason = voidReason
+    }
+
+    /// The fields a person records (result, terms, amount, signature, notes, referee), to tell whether an
+    /// amendment changes anything.
+    public func sameRecord(as other: Outcome) -> Bool {
+        (result, terms, amountFen, signed, notes, referredTo)
+            == (other.result, other.terms, other.amountFen, other.signed, other.notes, other.referredTo)
     }
 
     /// Checks the fields a person typed.
@@ -172,5 +194,96 @@ public struct Outcome: Sendable, Hashable, Codable {
                         + "record its outcome after it ends, or mark it ended with 'session end \(session.id)'")
             }
         }
+    }
+}
+
+/// A correction of a recorded outcome (`outcome amend`): the fields given replace the recorded ones; nil keeps one,
+/// and an empty text clears it.
+public struct OutcomeAmendment: Sendable, Hashable {
+    public var result: OutcomeResult?
+    public var terms: String?
+    /// `.some(nil)` clears the amount.
+    public var amountFen: Int64??
+    public var signed: Bool?
+    public var notes: String?
+    public var referredTo: String?
+    /// Why it is corrected, for the audit trail (optional).
+    public var reason: String?
+
+    public init(
+        result: OutcomeResult? = nil, terms: String? = nil, amountFen: Int64?? = nil, signed: Bool? = nil,
+        notes: String? = nil, referredTo: String? = nil, reason: String? = nil
+    ) {
+        self.result = result
+        self.terms = terms
+        self.amountFen = amountFen
+        self.signed = signed
+        self.notes = notes
+        self.referredTo = referredTo
+        self.reason = reason
+    }
+
+    /// True when it names no field to change.
+    public var isEmpty: Bool {
+        result == nil && terms == nil && amountFen == nil && signed == nil && notes == nil && referredTo == nil
+    }
+
+    /// `outcome` with the amendment applied and checked as a new record would be. A referral's referee carries over
+    /// only while the result stays the same: another result names its own (or none).
+    ///
+    /// - Throws: `invalidInput` as `Outcome.validated`, for example an agreement left without its terms.
+    public func applied(to outcome: Outcome) throws -> Outcome {
+        var o = outcome
+        if let result { o.result = result }
+        if let terms { o.terms = terms }
+        if let amountFen { o.amountFen = amountFen }
+        if let signed { o.signed = signed }
+        if let notes { o.notes = notes }
+        if let referredTo {
+            o.referredTo = referredTo
+        } else if o.result != outcome.result {
+            o.referredTo = nil
+        }
+        return try o.validated()
+    }
+}
+
+/// What correcting an outcome does to its dispute and its follow-up visits: the one rule behind `outcome amend` and
+/// `outcome void`.
+public enum OutcomeCorrection {
+    /// What becomes of the outcome's follow-up visits.
+    public enum Visits: Sendable, Equatable {
+        /// They stand as planned.
+        case keep
+        /// The visits not yet made are cancelled, with their reminders: there is no agreement to check on.
+        case cancel
+        /// Visits are planned as if the agreement had been recorded so.
+        case plan
+    }
+
+    /// The visits after an outcome `old` becomes `new` (nil: voided). Visits already made stay as history.
+    public static func visits(from old: OutcomeResult, to new: OutcomeResult?) -> Visits {
+        switch (old.isSettlement, new?.isSettlement ?? false) {
+        case (true, false): .cancel
+        case (false, true): .plan
+        default: .keep
+        }
+    }
+
+    /// Where the dispute goes when its session's outcome `old` becomes `new` (nil: voided); nil when it stays.
+    ///
+    /// The dispute follows the correction only while it still stands where the outcome put it and the session is
+    /// its latest: amended, it goes where the new result leads; voided, it goes back to `in_session` (held, its
+    /// outcome to be recorded), also when it was reopened after the wrong outcome. A dispute that has moved on
+    /// since (booked again, closed) keeps its later history.
+    public static func disputeStatus(
+        current: DisputeStatus, from old: OutcomeResult, to new: OutcomeResult?, latestSession: Bool
+    ) -> DisputeStatus? {
+        guard latestSession else { return nil }
+        guard let new else {
+            return current == old.disputeStatus || current == .open ? .inSession : nil
+        }
+        guard current == old.disputeStatus, new.disputeStatus != current else { return nil }
+        return new.disputeStatus
     }
 }

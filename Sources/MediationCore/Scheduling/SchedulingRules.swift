@@ -13,6 +13,8 @@ public struct SchedulingRules: Sendable, Equatable {
     public var policyByCategory: [String: String]
     /// Reminders before each session, in minutes (`notices.reminders`); 24 h and 1 h by default.
     public var reminderOffsetsMinutes: [Int] = [1440, 60]
+    /// How long before its start a session may be marked started (`scheduling.start_margin_minutes`, default 30).
+    public var startMarginMinutes: Int = 30
 
     public init(
         minimumNoticeMinutes: Int = 120, bufferMinutes: Int = 30, holidays: [LocalDate] = [],

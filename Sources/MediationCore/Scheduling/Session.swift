@@ -80,10 +80,14 @@ public struct Session: Sendable, Hashable, Codable {
     public var room: String?
     public var panel: [PanelMember]
     public var cancelReason: String?
+    /// Why the session was booked outside the office's hours (`--outside-hours --reason`); nil when it lies inside
+    /// them. Such a session keeps its freedom from office hours when it is moved or its panel changes.
+    public var outsideHoursReason: String?
 
     public init(
         id: Int64 = 0, disputeId: Int64, officeId: String, start: Date, end: Date, status: SessionStatus = .booked,
-        sequence: Int = 0, room: String? = nil, panel: [PanelMember], cancelReason: String? = nil
+        sequence: Int = 0, room: String? = nil, panel: [PanelMember], cancelReason: String? = nil,
+        outsideHoursReason: String? = nil
     ) {
         self.id = id
         self.disputeId = disputeId
@@ -95,10 +99,54 @@ public struct Session: Sendable, Hashable, Codable {
         self.room = room
         self.panel = panel
         self.cancelReason = cancelReason
+        self.outsideHoursReason = outsideHoursReason
     }
 
     public var interval: Interval { Interval(start: start, end: end) }
 
     /// Sessions that hold their experts' time (booked or under way, or already held).
     public var occupiesExperts: Bool { status == .booked || status == .inSession || status == .ended }
+}
+
+extension Session {
+    /// Checks that the session may be marked `target` at `now`, after `SessionStatus.check` allowed the move: it is
+    /// started no earlier than `startMarginMinutes` before its start, ended not before its start, and missed (a
+    /// no-show) only once its start has passed. Times in the message are the office's (`zone`).
+    ///
+    /// For example, a session at 14:00 with a margin of 30 minutes can be started from 13:30 and ended from 14:00.
+    /// - Throws: `conflict` saying from when the move is possible.
+    public func checkMarkable(_ target: SessionStatus, now: Date, startMarginMinutes: Int, zone: Zone) throws {
+        let earliest: Date
+        let what: String
+        switch target {
+        case .inSession:
+            earliest = start.addingTimeInterval(-TimeInterval(startMarginMinutes * 60))
+            what = "started from \(zone.format(earliest)) (\(startMarginMinutes) minutes before its start)"
+        case .ended:
+            earliest = start
+            what = "ended from its start"
+        case .noShow:
+            // A no-show is known only once the start has come without the parties.
+            earliest = start
+            what = "marked a no-show from its start"
+        case .booked, .cancelled:
+            return
+        }
+        guard now < earliest else { return }
+        throw MediationError.conflict(
+            "session #\(id) starts \(zone.format(start)); it can be \(what), not at \(zone.format(now))")
+    }
+
+    /// Whether the room links of the session are handed out: only while it is booked or under way. A cancelled,
+    /// ended or missed session's links would let anyone holding one into a room that has no business being open.
+    ///
+    /// - Throws: `conflict` naming the session's status.
+    public func checkLinksAvailable() throws {
+        guard status == .booked || status == .inSession else {
+            throw MediationError.conflict(
+                "session #\(id) is \(status.rawValue); its room links are given out only while it is booked or "
+                    + "in session"
+                    + (status == .cancelled ? " (a session booked anew for the dispute gets a new room)" : ""))
+        }
+    }
 }

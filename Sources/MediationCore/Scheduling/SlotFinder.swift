@@ -383,13 +383,14 @@ final class SlotEngine {
         var set = [MinuteSpan(lo, hi)]
         if lo >= hi || MinuteSpans.firstGridPoint(set, step: step) == nil { return ([], .notice) }
         var office: [MinuteSpan] = []
+        let officeHours = search.outsideOfficeHours ? WeeklyWindow.wholeWeek : search.officeHours
         let lastDay = officeClock.localDay(minute: to) + 1
         var day = officeClock.localDay(minute: lo) - 1
         while day <= lastDay {
             if !holidays.contains(day) {
                 let wd = weekdayIndex(day: day) + 1
                 // Each office window is its own span: a session never runs from one window into the next.
-                for w in search.officeHours where w.weekday.rawValue == wd {
+                for w in officeHours where w.weekday.rawValue == wd {
                     let a = ceilDiv(officeClock.instantSecond(day: day, minutes: w.start.minutes), 60)
                     let b = floorDiv(officeClock.instantSecond(day: day, minutes: w.end.minutes), 60) - duration + 1
                     if b > a { office.append(MinuteSpan(a, b)) }

@@ -20,20 +20,22 @@ extension SlotEngine {
             let closed = search.holidays.filter { $0.dayNumber >= first && $0.dayNumber <= last }.sorted()
             let holidayText =
                 closed.isEmpty ? "" : " (holidays in it: \(closed.map(\.description).joined(separator: ", ")))"
+            let hours = search.outsideOfficeHours ? "time outside holidays" : "office hours"
             return [
-                "the window holds no office hours long enough for a \(length)\(holidayText); "
+                "the window holds no \(hours) long enough for a \(length)\(holidayText); "
                     + "widen the window or shorten the session"
             ]
         case .parties:
             var lines: [String] = []
+            let inside = search.outsideOfficeHours ? "" : " inside office hours"
             let office = globalStarts(from: from, to: to, withParties: false).spans
             for (n, party) in search.parties.enumerated()
             where MinuteSpans.firstGridPoint(MinuteSpans.intersect(office, partyStarts(party)), step: step) == nil {
                 let name = search.partyNames.flatMap { $0.indices.contains(n) ? $0[n] : nil } ?? "party \(n + 1)"
-                lines.append("\(name) is never free for a whole \(length) inside office hours in the window")
+                lines.append("\(name) is never free for a whole \(length)\(inside) in the window")
             }
             lines.append(
-                "the parties are never all free inside office hours in the window; ask them for more times "
+                "the parties are never all free\(inside) in the window; ask them for more times "
                     + "or widen the window")
             return lines
         case .open:

@@ -67,6 +67,9 @@ public struct SlotSearch: Sendable, Codable {
     public var officeTimeZone: String
     /// When the office runs sessions, in the office's zone; a session lies inside one of these windows.
     public var officeHours: [WeeklyWindow]
+    /// A session outside the office's hours (evenings and weekends, when the parties can come only then): the
+    /// office's hours do not apply, its holidays still do, and so do the experts' and the parties' own times.
+    public var outsideOfficeHours = false
     /// Office-local dates without sessions.
     public var holidays: [LocalDate]
     /// Each party's free intervals, already resolved to instants; every party must be free for the whole session.
