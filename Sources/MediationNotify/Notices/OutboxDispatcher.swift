@@ -23,7 +23,9 @@ public struct ChannelSet: Sendable {
     }
 
     /// The channels to try for a message, in order: the recipient's preference, then mail, then the robots, then
-    /// the webhook (which also carries `sms`: an office points it at its SMS gateway).
+    /// the webhook (which carries `sms` when it is personal: an office points it at its SMS gateway). A personal
+    /// message goes on personal channels only (see `ChannelReach`): a preference for a group robot falls back to
+    /// mail, and a person with no personal channel gets no candidate at all.
     func candidates(for message: PreparedMessage) -> [any NotificationChannel] {
         var order: [any NotificationChannel] = []
         func add(_ c: (any NotificationChannel)?) {
@@ -39,7 +41,12 @@ public struct ChannelSet: Sendable {
         add(wecom)
         add(dingtalk)
         add(webhook)
-        return order.filter { $0.accepts(message) }
+        return order.filter { $0.reach.mayCarry(message) && $0.accepts(message) }
+    }
+
+    /// The channels read by a group (the robots, a shared webhook), in the order they are tried.
+    public var shared: [any NotificationChannel] {
+        [wecom, dingtalk, webhook].compactMap { $0 }.filter { $0.reach == .shared }
     }
 }
 
@@ -205,12 +212,19 @@ public final class OutboxDispatcher: Sendable {
             }
             var candidates = current.channels.candidates(for: prepared)
             guard !candidates.isEmpty else {
-                outcomes.append(
-                    outcome(
-                        message, channel: "-",
-                        .permanent(
-                            "no channel reaches \(prepared.notice.recipientName): add an email (or a mobile and a "
-                                + "robot) to their record, then 'outbox retry \(message.id)'"), retry: current.retry))
+                if message.isGroupLine {
+                    outcomes.append(
+                        AttemptRecord(
+                            message: message.id, channel: "-", result: "skipped",
+                            detail: "no group chat is configured any more (wecom, dingtalk or a shared webhook)",
+                            status: .skipped, retryAt: nil))
+                } else {
+                    outcomes.append(
+                        outcome(
+                            message, channel: "-",
+                            .permanent(unreachable(context, prepared, channels: current.channels)),
+                            retry: current.retry))
+                }
                 continue
             }
             let first = candidates.removeFirst()
@@ -250,10 +264,42 @@ public final class OutboxDispatcher: Sendable {
                     settle(message, via: channel, result: result, fallbacks: fallbacks, retry: current.retry))
             }
         }
-        try await db.recordAttempts(outcomes)
+        try await db.recordAttempts(outcomes, groupLines: !current.channels.shared.isEmpty)
         journal?.clear()
         DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
         return due.count
+    }
+
+    /// Why no channel may carry a message, and what staff can do: a person's notice never goes to a group chat, so
+    /// someone whose only channel would be one needs a personal one first.
+    func unreachable(_ context: NoticeContext, _ prepared: PreparedMessage, channels: ChannelSet) -> String {
+        let message = context.message
+        let who = prepared.notice.recipientName
+        var why = "no channel reaches \(who) on their own"
+        let groups = channels.shared.map(\.name)
+        if prepared.isPersonal, let last = groups.last {
+            why +=
+                groups.count == 1
+                ? " (\(last) is a group chat: everyone in it reads every message, so it never carries a personal "
+                    + "link, token or notice)"
+                : " (\(groups.dropLast().joined(separator: ", ")) and \(last) are group chats: everyone in them reads "
+                    + "every message, so they never carry a personal link, token or notice)"
+        }
+        let fix: String
+        switch message.recipientKind {
+        case .expert: fix = "mediationctl expert update \(message.recipientId) --email ADDRESS"
+        case .party:
+            fix = "mediationctl party update \(context.dispute.number) \(message.recipientId) --email ADDRESS"
+        case .office: fix = "set notices.office_email"
+        }
+        var sms = ""
+        if prepared.isPersonal, prepared.notice.recipientMobile != nil, channels.webhook?.reach != .personal {
+            sms =
+                ", or deliver to their mobile through an SMS gateway configured as a personal webhook "
+                + "(webhook.personal: true)"
+        }
+        return "没有能单独送达\(who)的渠道。\(why): add an email with '\(fix)'\(sms), then "
+            + "'mediationctl outbox retry \(message.id)'"
     }
 
     /// The outcome of a result; a permanent refusal tries the recipient's next channel before giving up.
@@ -301,6 +347,15 @@ public final class OutboxDispatcher: Sendable {
     func skipReason(_ context: NoticeContext, now: Date) -> String? {
         let s = context.session
         let kind = context.message.kind
+        if context.message.isGroupLine {
+            if kind != .cancel && s.status != .booked {
+                return "session #\(s.id) is \(s.status.rawValue); the group's line about it is not sent"
+            }
+            if context.message.sequence < s.sequence {
+                return "session #\(s.id) changed again before this line was sent"
+            }
+            return nil
+        }
         if s.status == .cancelled && !kind.survivesCancellation {
             return "session #\(s.id) was cancelled before this was sent"
         }
@@ -330,7 +385,11 @@ public final class OutboxDispatcher: Sendable {
                 text: notice.text, calendar: invite(context, notice: notice, settings: settings, now: now),
                 messageID: notice.messageID, date: now)
         }
-        let mention = notice.recipientMobile.map { [$0] } ?? []
+        // The group's line mentions the panel; anything else its one recipient.
+        let mention =
+            context.message.isGroupLine
+            ? context.session.panel.compactMap { context.experts[$0.expertId]?.mobile }
+            : notice.recipientMobile.map { [$0] } ?? []
         let chat = ChatMessage(
             title: notice.subject, markdown: "### \(notice.subject)\n\n" + notice.text,
             text: notice.subject + "\n\n" + notice.text,
@@ -350,7 +409,9 @@ public final class OutboxDispatcher: Sendable {
             ]
             json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
         }
-        return PreparedMessage(outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json)
+        return PreparedMessage(
+            outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json,
+            isPersonal: context.message.isPersonal)
     }
 
     /// The calendar part: a request for notices and changes, a cancel for cancellations; none for reminders.
@@ -445,11 +506,11 @@ extension OutboxDispatcher {
             outboxId: 0, notice: notice, mail: mail,
             chat: ChatMessage(
                 title: subject, markdown: "### \(subject)\n\n\(text)", text: text, mentionMobiles: isMail ? [] : [to]),
-            json: json)
+            json: json, isPersonal: false)
         guard channel.accepts(prepared) else {
             throw MediationError.invalidInput(
                 "\(name) cannot carry a message to '\(to)'",
-                hint: isMail ? "robots mention a mobile: give --to 13800138000" : "give a mail address with --to")
+                hint: isMail ? "\(name) needs a mobile: give --to 13800138000" : "give a mail address with --to")
         }
         let result = await channel.deliver([prepared]).first ?? .transient("no answer")
         switch result {
