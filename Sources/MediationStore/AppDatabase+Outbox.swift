@@ -24,9 +24,13 @@ public struct AttemptRecord: Sendable {
     public var detail: String
     public var status: OutboxStatus
     public var retryAt: Date?
+    /// When the attempt was made, when it is stored later than that (the store could not be written at the
+    /// time); nil for the moment it is stored.
+    public var at: Date?
 
     public init(
-        message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
+        message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?,
+        at: Date? = nil
     ) {
         self.message = message
         self.channel = channel
@@ -34,6 +38,7 @@ public struct AttemptRecord: Sendable {
         self.detail = detail
         self.status = status
         self.retryAt = retryAt
+        self.at = at
     }
 }
 
@@ -298,7 +303,7 @@ extension AppDatabase {
         let now = clock.now()
         try await write { db in
             for a in attempts {
-                try Self.record(a, db, now: now)
+                try Self.record(a, db, now: a.at ?? now)
                 if groupLines && a.status == .sent { try Self.queueGroupLine(db, after: a.message, now: now) }
             }
         }

@@ -55,7 +55,9 @@ public struct ChannelSet: Sendable {
 ///
 /// A message for a session that was cancelled (other than the cancellation itself) and a reminder for a session
 /// that has begun are skipped, never sent. Delivery is at-least-once: a message is marked sent only after its
-/// channel took it, so a crash in between sends it again with the same Message-ID.
+/// channel took it, so a crash in between sends it again with the same Message-ID. While the outcome of a pass
+/// cannot be stored (a full disk), nothing more is sent: the outcomes wait in memory, the store is tried again after
+/// a growing wait, and the log hears of it once a minute (see `StoreOutage`).
 public final class OutboxDispatcher: Sendable {
     private struct Setup: Sendable {
         var renderer: NoticeRenderer
@@ -75,6 +77,10 @@ public final class OutboxDispatcher: Sendable {
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
     private let settle: (quiet: Duration, atMost: Duration)
+    /// Outcomes of attempts already made that the store did not take: stored before anything else is sent.
+    private let unstored = Mutex<[AttemptRecord]>([])
+    /// Whether the store is refusing the outcomes, since when, and when the log last said so.
+    private let outage = Mutex(StoreOutage())
 
     /// `journal` notes each message a channel takes at once (see `HandOverJournal`); nil keeps only the
     /// end-of-pass record. `settle` lets a burst of bookings finish before their notices are rendered and sent on the
@@ -139,15 +145,19 @@ public final class OutboxDispatcher: Sendable {
     }
 
     /// Delivers until cancelled: every due message, then sleeps until the next one falls due (at most `poll`).
+    /// A pass that fails (the store cannot be written) is tried again after a growing wait that wake-ups do not cut
+    /// short, and is logged at most once a minute.
     public func run(poll: Duration = .seconds(1)) async {
         while !Task.isCancelled {
             do {
                 try await settled()
                 while try await deliverDue() > 0 && !Task.isCancelled { try await settled() }
+                passWorked()
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("outbox: \(error)")
+                do { try await Task.sleep(for: passFailed(error)) } catch { return }
+                continue
             }
             let wait: Duration
             if let next = try? await db.nextDue() {
@@ -166,10 +176,46 @@ public final class OutboxDispatcher: Sendable {
         }
     }
 
+    /// Notes a failed pass; answers how long to wait before the next. Logged when the failure begins and then at
+    /// most once a minute, by the injected clock.
+    private func passFailed(_ error: any Error) -> Duration {
+        let (wait, log) = outage.withLock { $0.failed(at: clock.now()) }
+        if log {
+            let why = (error as? MediationError)?.message ?? String(describing: error)
+            let held = unstored.withLock { $0.count }
+            let text =
+                held > 0
+                ? "outbox: the outcome of \(held) delivery attempt(s) cannot be stored: \(why). Nothing more is sent "
+                    + "until it is stored; tried again every few seconds (this line repeats at most once a minute)"
+                : "outbox: a pass failed: \(why). Tried again every few seconds (this line repeats at most once a "
+                    + "minute)"
+            logger.error("\(text)")
+        }
+        return wait
+    }
+
+    /// Notes a pass that worked: the end of an outage, if one was logged.
+    private func passWorked() {
+        if let lasted = outage.withLock({ $0.ended(at: clock.now()) }) {
+            logger.notice("outbox: outcomes are stored again after \(Int(lasted.rounded())) s; sending resumes")
+        }
+    }
+
     /// One pass: every message due now (up to `limit`). Contexts are read in one transaction and every outcome is
     /// stored in one more, so a pass costs two commits whatever its size. Returns how many were handled.
+    ///
+    /// Outcomes the store refused in an earlier pass are stored first; until they are, the pass throws and sends
+    /// nothing, so a message handed over once is not handed over again because its outcome could not be written.
+    ///
+    /// - Throws: the store's error when it cannot take outcomes (the pass's own are then kept for the next one).
     @discardableResult
     public func deliverDue(limit: Int = 200) async throws -> Int {
+        let held = unstored.withLock { $0 }
+        if !held.isEmpty {
+            try await db.recordAttempts(held, groupLines: !channels.shared.isEmpty)
+            unstored.withLock { $0.removeAll() }
+            journal?.clear()
+        }
         if let journal {
             let taken = journal.taken()
             if !taken.isEmpty {
@@ -264,7 +310,20 @@ public final class OutboxDispatcher: Sendable {
                     settle(message, via: channel, result: result, fallbacks: fallbacks, retry: current.retry))
             }
         }
-        try await db.recordAttempts(outcomes, groupLines: !current.channels.shared.isEmpty)
+        do {
+            try await db.recordAttempts(outcomes, groupLines: !current.channels.shared.isEmpty)
+        } catch {
+            // Kept, with the moment they happened, for the next pass to store before it sends anything.
+            let at = clock.now()
+            unstored.withLock {
+                $0 = outcomes.map { o in
+                    var held = o
+                    held.at = o.at ?? at
+                    return held
+                }
+            }
+            throw error
+        }
         journal?.clear()
         DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
         return due.count
