@@ -346,10 +346,12 @@ public final class OutboxDispatcher: Sendable {
         }
         let fix: String
         switch message.recipientKind {
-        case .expert: fix = "mediationctl expert update \(message.recipientId) --email ADDRESS"
+        case .expert: fix = "add an email with 'mediationctl expert update \(message.recipientId) --email ADDRESS'"
         case .party:
-            fix = "mediationctl party update \(context.dispute.number) \(message.recipientId) --email ADDRESS"
-        case .office: fix = "set notices.office_email"
+            fix =
+                "add an email with 'mediationctl party update \(context.dispute.number) \(message.recipientId) "
+                + "--email ADDRESS'"
+        case .office: fix = "set notices.office_email and send SIGHUP"
         }
         var sms = ""
         if prepared.isPersonal, prepared.notice.recipientMobile != nil, channels.webhook?.reach != .personal {
@@ -357,7 +359,7 @@ public final class OutboxDispatcher: Sendable {
                 ", or deliver to their mobile through an SMS gateway configured as a personal webhook "
                 + "(webhook.personal: true)"
         }
-        return "没有能单独送达\(who)的渠道。\(why): add an email with '\(fix)'\(sms), then "
+        return "没有能单独送达\(who)的渠道。\(why): \(fix)\(sms), then "
             + "'mediationctl outbox retry \(message.id)'"
     }
 
