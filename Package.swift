@@ -149,7 +149,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MediationNotifyTests", dependencies: ["MediationNotify", "MediationCore", "MediationStore"],
+            name: "MediationNotifyTests",
+            dependencies: [
+                "MediationNotify", "MediationCore", "MediationStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),

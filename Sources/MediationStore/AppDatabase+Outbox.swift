@@ -24,9 +24,13 @@ public struct AttemptRecord: Sendable {
     public var detail: String
     public var status: OutboxStatus
     public var retryAt: Date?
+    /// When the attempt was made, when it is stored later than that (the store could not be written at the
+    /// time); nil for the moment it is stored.
+    public var at: Date?
 
     public init(
-        message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?
+        message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?,
+        at: Date? = nil
     ) {
         self.message = message
         self.channel = channel
@@ -34,6 +38,7 @@ public struct AttemptRecord: Sendable {
         self.detail = detail
         self.status = status
         self.retryAt = retryAt
+        self.at = at
     }
 }
 
@@ -290,13 +295,43 @@ extension AppDatabase {
         }
     }
 
-    /// Records many attempts in one transaction (one fsync for a whole batch).
-    public func recordAttempts(_ attempts: [AttemptRecord]) async throws {
+    /// Records many attempts in one transaction (one fsync for a whole batch). With `groupLines` (the office has a
+    /// group chat), a panel member told of a change to their session also queues the office's line about that
+    /// change for the group (see `queueGroupLine`).
+    public func recordAttempts(_ attempts: [AttemptRecord], groupLines: Bool = false) async throws {
         guard !attempts.isEmpty else { return }
         let now = clock.now()
         try await write { db in
-            for a in attempts { try Self.record(a, db, now: now) }
+            for a in attempts {
+                try Self.record(a, db, now: a.at ?? now)
+                if groupLines && a.status == .sent { try Self.queueGroupLine(db, after: a.message, now: now) }
+            }
         }
+    }
+
+    /// The office's one line in its group chat about the change `message` told a panel member of, queued when the
+    /// first member has been told: one per change (the session's sequence), never one per recipient. A group that
+    /// has heard nothing of the session yet hears of it as booked (at its time as it is now); the cancellation of
+    /// a session it never heard of is not announced.
+    static func queueGroupLine(_ db: Database, after message: Int64, now: Date) throws {
+        guard
+            let row = try db.cachedRow(
+                "SELECT session_id, kind, recipient_kind FROM outbox_message WHERE id = ?", [message]),
+            let kind = NoticeKind(rawValue: row["kind"]), kind.changesSession,
+            RecipientKind(rawValue: row["recipient_kind"]) == .expert
+        else { return }
+        let session = try findSession(row["session_id"], db).session
+        let changes =
+            "[" + NoticeKind.allCases.filter(\.changesSession).map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+        let lines = try db.cachedRows(
+            """
+            SELECT sequence, status FROM outbox_message
+            WHERE session_id = ? AND recipient_kind = 'office' AND kind IN (SELECT value FROM json_each(?))
+            """, [session.id, changes])
+        guard !lines.contains(where: { $0["sequence"] == session.sequence }) else { return }
+        let heard = lines.contains { $0["status"] == OutboxStatus.sent.rawValue }
+        guard heard || kind != .cancel else { return }
+        try queue(db, session: session, kind: heard ? kind : .notice, recipient: .office, id: 0, due: now, now: now)
     }
 
     /// Marks sent the messages a channel took before the daemon stopped (from the hand-over journal: outbox id and

@@ -126,6 +126,7 @@ struct TimedChannel: NotificationChannel {
     static let total = Locked<Double>(0)
     let inner: any NotificationChannel
     var name: String { inner.name }
+    var reach: ChannelReach { inner.reach }
     var keepsQuietHours: Bool { inner.keepsQuietHours }
     func accepts(_ message: PreparedMessage) -> Bool { inner.accepts(message) }
     func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async -> [DeliveryResult] {

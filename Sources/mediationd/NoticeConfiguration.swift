@@ -14,6 +14,9 @@ struct NoticeConfiguration: Sendable {
     var mailTransport: String
     var smtp: SMTPSettings?
     var webhook: WebhookTarget?
+    /// Whether the webhook delivers each message to its one recipient (`webhook.personal`, an SMS gateway) rather
+    /// than into a group or a shared system (the default).
+    var webhookIsPersonal = false
     var wecom: RobotTarget?
     var dingtalk: RobotTarget?
 
@@ -24,7 +27,7 @@ struct NoticeConfiguration: Sendable {
         "notices.retry.max_seconds": .value, "smtp.host": .value, "smtp.port": .value, "smtp.security": .value,
         "smtp.username": .value, "smtp.password": .value, "smtp.password_file": .value, "smtp.ca_file": .value,
         "smtp.verify_certificates": .value, "smtp.helo": .value, "smtp.timeout_seconds": .value, "webhook.url": .value,
-        "webhook.secret": .value,
+        "webhook.secret": .value, "webhook.personal": .value,
         "webhook.secret_file": .value, "wecom.url": .value, "dingtalk.url": .value, "dingtalk.secret": .value,
         "dingtalk.secret_file": .value,
     ]
@@ -124,6 +127,13 @@ struct NoticeConfiguration: Sendable {
             }
             webhook = WebhookTarget(url: url, secret: s)
         }
+        let personalText = c.string(forKey: "webhook.personal", default: "false").lowercased()
+        guard ["true", "false", "yes", "no"].contains(personalText) else {
+            throw MediationError.invalidInput(
+                "webhook.personal '\(personalText)' is not true or false",
+                hint: "true only when the webhook delivers each message to its one recipient (an SMS gateway); "
+                    + "false when it posts into a group or a shared system")
+        }
         var wecom: RobotTarget?
         if let url = Text.nonEmpty(c.string(forKey: "wecom.url")) {
             try checkURL(url, key: "wecom.url")
@@ -144,7 +154,8 @@ struct NoticeConfiguration: Sendable {
                 quietStartMinutes: quietStart, quietEndMinutes: quietEnd),
             reminders: reminders,
             templatesDirectory: c.string(forKey: "notices.templates", default: "Config/templates"),
-            retry: retry, mailTransport: transport, smtp: smtp, webhook: webhook, wecom: wecom, dingtalk: dingtalk)
+            retry: retry, mailTransport: transport, smtp: smtp, webhook: webhook,
+            webhookIsPersonal: personalText == "true" || personalText == "yes", wecom: wecom, dingtalk: dingtalk)
     }
 
     /// The channels, built; the mail channel writes to `spool` unless SMTP is chosen.
@@ -156,7 +167,10 @@ struct NoticeConfiguration: Sendable {
                 MaildirChannel(directory: spool)
             }
         return ChannelSet(
-            mail: mail, webhook: sender.flatMap { s in webhook.map { WebhookChannel(target: $0, sender: s) } },
+            mail: mail,
+            webhook: sender.flatMap { s in
+                webhook.map { WebhookChannel(target: $0, sender: s, reach: webhookIsPersonal ? .personal : .shared) }
+            },
             wecom: sender.flatMap { s in wecom.map { RobotChannel(target: $0, sender: s) } },
             dingtalk: sender.flatMap { s in dingtalk.map { RobotChannel(target: $0, sender: s) } })
     }

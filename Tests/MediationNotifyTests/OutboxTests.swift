@@ -9,15 +9,20 @@ import Testing
 /// A channel that records what it was given and answers as told.
 final class RecordingChannel: NotificationChannel, @unchecked Sendable {
     let name: String
+    let reach: ChannelReach
     let keepsQuietHours: Bool
     private let lock = NSLock()
     private var answers: [DeliveryResult]
     private(set) var delivered: [PreparedMessage] = []
 
-    init(name: String = "maildir", quiet: Bool = false, answers: [DeliveryResult] = []) {
+    /// Mail (`maildir`, `smtp`) reaches one person; any other name is a group chat unless `reach` says otherwise.
+    init(
+        name: String = "maildir", quiet: Bool = false, answers: [DeliveryResult] = [], reach: ChannelReach? = nil
+    ) {
         self.name = name
         self.keepsQuietHours = quiet
         self.answers = answers
+        self.reach = reach ?? (["maildir", "smtp"].contains(name) ? .personal : .shared)
     }
 
     func accepts(_ message: PreparedMessage) -> Bool { name == "maildir" ? message.mail != nil : true }
@@ -91,7 +96,7 @@ struct OutboxTests {
             let file = root.appendingPathComponent("Config/templates/\(key).mustache")
             #expect(try String(contentsOf: file, encoding: .utf8) == text, "run scripts/embed-templates.sh: \(key)")
         }
-        #expect(embeddedTemplates.count == 18)
+        #expect(embeddedTemplates.count == 20)
     }
 
     @Test func notices_goOut_remindersWaitForTheirTime_andLateOnesAreSkipped() async throws {
@@ -375,10 +380,13 @@ struct OutboxPanelTests {
         #expect(answer.mail?.calendar == nil)
     }
 
-    @Test func aRecipientIsTriedOnTheirPreferredChannelFirst() throws {
+    /// Among the channels that reach the person (see `ChannelReachTests` for what a group chat may carry).
+    @Test func aRecipientIsTriedOnTheirPreferredPersonalChannelFirst() throws {
         let mail = RecordingChannel(name: "maildir")
-        let robot = RecordingChannel(name: "wecom", quiet: true)
-        let hook = RecordingChannel(name: "webhook")
+        let sender = ChannelSender()
+        let robot = RobotChannel(target: RobotTarget(kind: .wecom, url: "http://127.0.0.1:9/wecom"), sender: sender)
+        let hook = WebhookChannel(
+            target: WebhookTarget(url: "http://127.0.0.1:9/hook", secret: "s"), sender: sender, reach: .personal)
         let set = ChannelSet(mail: mail, webhook: hook, wecom: robot)
         func prepared(email: String?, mobile: String?, preferred: ContactChannel?) -> PreparedMessage {
             let notice = RenderedNotice(
@@ -393,16 +401,19 @@ struct OutboxPanelTests {
                 }, chat: ChatMessage(title: "s", markdown: "t", text: "t"), json: Data())
         }
         #expect(
-            set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: .wecom)).map(\.name) == [
-                "wecom", "maildir", "webhook",
+            set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: .sms)).map(\.name) == [
+                "webhook", "maildir",
             ])
         #expect(
             set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: nil)).map(\.name) == [
-                "maildir", "wecom", "webhook",
+                "maildir", "webhook",
             ])
+        // The group robot is never a person's channel, preferred or not.
         #expect(
-            set.candidates(for: prepared(email: nil, mobile: "1", preferred: .sms)).map(\.name) == ["webhook", "wecom"])
-        #expect(
-            set.candidates(for: prepared(email: nil, mobile: nil, preferred: nil)).map(\.name) == ["wecom", "webhook"])
+            set.candidates(for: prepared(email: "e@x", mobile: "1", preferred: .wecom)).map(\.name) == [
+                "maildir", "webhook",
+            ])
+        #expect(set.candidates(for: prepared(email: nil, mobile: "1", preferred: .wecom)).map(\.name) == ["webhook"])
+        #expect(set.candidates(for: prepared(email: nil, mobile: nil, preferred: nil)).map(\.name) == [])
     }
 }

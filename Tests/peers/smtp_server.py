@@ -5,6 +5,7 @@ refusals, and every received message written to a folder and parsed with Python'
 Usage:
     smtp_server.py --out DIR [--host ADDR] [--port N] [--cert PEM --key PEM (--starttls | --implicit-tls)]
                    [--user NAME --password PW] [--no-plain] [--reject ADDR]... [--defer ADDR]... [--silent]
+                   [--hold FILE]
 
 Listens on --host (default 127.0.0.1; any loopback address). --port 0 (the default) picks a free port. When listening, prints "ready PORT" on stdout. Exits when stdin closes
 (so that a test that dies leaves no server behind) or on SIGTERM.
@@ -15,6 +16,8 @@ Listens on --host (default 127.0.0.1; any loopback address). --port 0 (the defau
 --reject ADDR  answers 550 to RCPT TO:<ADDR>;  --defer ADDR  answers 451.
 --silent     accepts connections and never says anything (for reply timeouts).
 --fast       writes only msg-NNN.id (the Message-ID) per message: for benchmarks.
+--hold FILE  answers a message's data (and records it) only once FILE exists, so that a test can change the
+             client's world (fill its disk, say) while the client waits for the 250.
 
 Output, in DIR:
     connections        the number of connections accepted so far (rewritten on each one)
@@ -108,8 +111,9 @@ def parse(raw):
 
 
 class Handler:
-    def __init__(self, out, reject, defer, fast=False):
+    def __init__(self, out, reject, defer, fast=False, hold=None):
         self.fast = fast
+        self.hold = hold
         self.out = out
         self.reject = {a.lower() for a in reject}
         self.defer = {a.lower() for a in defer}
@@ -124,6 +128,8 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        while self.hold and not os.path.exists(self.hold):
+            await asyncio.sleep(0.05)
         self.count += 1
         name = os.path.join(self.out, "msg-%03d" % self.count)
         raw = envelope.original_content
@@ -180,6 +186,7 @@ def main():
     parser.add_argument("--defer", action="append", default=[])
     parser.add_argument("--silent", action="store_true")
     parser.add_argument("--fast", action="store_true", help="store only each message's Message-ID (benchmarks)")
+    parser.add_argument("--hold", help="answer DATA only once this file exists")
     args = parser.parse_args()
     if (args.starttls or args.implicit_tls) and not (args.cert and args.key):
         parser.error("--starttls and --implicit-tls need --cert and --key")
@@ -189,7 +196,7 @@ def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
 
-    handler = Handler(args.out, args.reject, args.defer, fast=args.fast)
+    handler = Handler(args.out, args.reject, args.defer, fast=args.fast, hold=args.hold)
     connections = 0
 
     def count_connection():

@@ -21,6 +21,10 @@ public enum NoticeKind: String, Sendable, Codable, CaseIterable {
 
     /// Whether the message still makes sense once its session is cancelled.
     public var survivesCancellation: Bool { self == .cancel || self == .removed }
+
+    /// Whether the message tells of a change to the session itself (booked, moved, cancelled, panel changed): the
+    /// changes the office's group chat hears of in one line each.
+    public var changesSession: Bool { [.notice, .update, .cancel, .added, .removed].contains(self) }
 }
 
 /// Where a message is in its life.
@@ -66,6 +70,13 @@ public struct OutboxMessage: Sendable, Equatable, Codable {
     public var lastError: String?
     public var createdAt: Date
     public var sentAt: Date?
+
+    /// Whether the message is meant for one person (their notice, reminder or link) rather than the office: only a
+    /// personal channel may carry it. An invitation answer names the expert who gave it but goes to the office.
+    public var isPersonal: Bool { recipientKind != .office && kind != .rsvp }
+
+    /// Whether the message is the office's one line in its group chat about a change to the session.
+    public var isGroupLine: Bool { recipientKind == .office && kind.changesSession }
 
     public init(
         id: Int64 = 0, token: String, sessionId: Int64, kind: NoticeKind, recipientKind: RecipientKind,

@@ -10,12 +10,30 @@ public struct PreparedMessage: Sendable {
     public var chat: ChatMessage
     /// The JSON a webhook receives.
     public var json: Data
+    /// Whether the message is meant for one person (their notice, reminder, link or token), so that only a
+    /// personal channel may carry it; false for what the office may read out to a group. True unless said
+    /// otherwise: the safe choice.
+    public var isPersonal: Bool = true
+}
+
+/// Whom a channel reaches, which decides what it may carry.
+public enum ChannelReach: String, Sendable {
+    /// One person: mail, an SMS gateway, an app message to one user, the person's own page.
+    case personal
+    /// A group: a WeCom or DingTalk group robot, a webhook into a group or a shared system. Everyone there reads
+    /// every message, so it carries office-level lines only, never a personal link, a token or a party's notice.
+    case shared
+
+    /// Whether a channel of this reach may carry `message`: a shared one never carries a personal message.
+    public func mayCarry(_ message: PreparedMessage) -> Bool { self == .personal || !message.isPersonal }
 }
 
 /// One way of delivering messages. A batch goes out together (one SMTP connection); results come back in order.
 public protocol NotificationChannel: Sendable {
     /// `smtp`, `maildir`, `webhook`, `wecom` or `dingtalk`: stored with each attempt.
     var name: String { get }
+    /// Whether it reaches one person or a group (see `ChannelReach`).
+    var reach: ChannelReach { get }
     /// Whether the channel can carry this message at all (an address, a mobile to mention).
     func accepts(_ message: PreparedMessage) -> Bool
     /// Delivers a batch; calls `taken` with a message's Message-ID the moment the other side has taken it (before
@@ -37,6 +55,7 @@ extension NotificationChannel {
 /// Message-ID, so a resend after a crash replaces the same file instead of adding a second one.
 public struct MaildirChannel: NotificationChannel {
     public let name = "maildir"
+    public let reach = ChannelReach.personal
     public let keepsQuietHours = false
     public let directory: String
 
@@ -98,6 +117,7 @@ public struct MaildirChannel: NotificationChannel {
 /// waits a round trip per command, so one connection idles most of the time); each connection carries its share.
 public struct SMTPChannel: NotificationChannel {
     public let name = "smtp"
+    public let reach = ChannelReach.personal
     public let keepsQuietHours = false
     public let client: SMTPClient
     public let connections: Int
@@ -130,25 +150,35 @@ public struct SMTPChannel: NotificationChannel {
     }
 }
 
-/// A signed JSON POST to the office's own system (an SMS gateway, a case system).
+/// A signed JSON POST to the office's own system. Shared unless the configuration says the receiver delivers each
+/// message to its one recipient (`webhook.personal`: an SMS gateway sending to the recipient's own number); a
+/// personal one takes only messages with a mobile to deliver to.
 public struct WebhookChannel: NotificationChannel {
     public let name = "webhook"
+    public let reach: ChannelReach
     public let keepsQuietHours = false
     public let target: WebhookTarget
     public let sender: ChannelSender
 
-    public init(target: WebhookTarget, sender: ChannelSender) {
+    public init(target: WebhookTarget, sender: ChannelSender, reach: ChannelReach = .shared) {
         self.target = target
         self.sender = sender
+        self.reach = reach
     }
 
-    public func accepts(_ message: PreparedMessage) -> Bool { true }
+    public func accepts(_ message: PreparedMessage) -> Bool {
+        reach == .personal ? message.notice.recipientMobile != nil : reach.mayCarry(message)
+    }
 
     public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
         -> [DeliveryResult]
     {
         var results: [DeliveryResult] = []
         for m in batch {
+            guard reach.mayCarry(m) else {
+                results.append(.permanent("a shared webhook never carries a personal message"))
+                continue
+            }
             let result = await sender.sendWebhook(target, json: m.json, messageID: m.notice.messageID)
             if case .sent = result { taken(m.notice.messageID) }
             results.append(result)
@@ -157,9 +187,11 @@ public struct WebhookChannel: NotificationChannel {
     }
 }
 
-/// A WeCom or DingTalk group robot: the office's group, mentioning the recipient by mobile.
+/// A WeCom or DingTalk group robot: the office's group, where everyone reads every message. It carries office-level
+/// lines (mentioning panel members by mobile), never a personal message.
 public struct RobotChannel: NotificationChannel {
     public var name: String { target.kind.rawValue }
+    public let reach = ChannelReach.shared
     public let keepsQuietHours = true
     public let target: RobotTarget
     public let sender: ChannelSender
@@ -169,13 +201,17 @@ public struct RobotChannel: NotificationChannel {
         self.sender = sender
     }
 
-    public func accepts(_ message: PreparedMessage) -> Bool { message.notice.recipientMobile != nil }
+    public func accepts(_ message: PreparedMessage) -> Bool { reach.mayCarry(message) }
 
     public func deliver(_ batch: [PreparedMessage], taken: @escaping @Sendable (String) -> Void) async
         -> [DeliveryResult]
     {
         var results: [DeliveryResult] = []
         for m in batch {
+            guard reach.mayCarry(m) else {
+                results.append(.permanent("a group robot never carries a personal message"))
+                continue
+            }
             let result = await sender.sendRobot(target, m.chat)
             if case .sent = result { taken(m.notice.messageID) }
             results.append(result)

@@ -82,6 +82,19 @@ Afterwards record the result: mediationctl followup record ID stable|relapsed|es
 ('mediationctl followup list' shows the visits due today and those overdue.)
 
 """####,
+    "en/group": ####"""
+{{% CONTENT_TYPE: TEXT}}
+Subject: {{#group.booked}}Mediation booked{{/group.booked}}{{#group.moved}}Mediation moved{{/group.moved}}{{#group.cancelled}}Mediation cancelled{{/group.cancelled}}{{#group.panel}}Mediation panel changed{{/group.panel}}: {{dispute.number}} | {{time.office}}
+
+{{#group.booked}}The remote mediation for {{dispute.number}} is booked for {{time.office}} ({{time.office_zone}}), {{duration}} minutes.{{/group.booked}}
+{{#group.moved}}The remote mediation for {{dispute.number}} has moved to {{time.office}} ({{time.office_zone}}), {{duration}} minutes.{{/group.moved}}
+{{#group.cancelled}}The remote mediation for {{dispute.number}} at {{time.office}} ({{time.office_zone}}) is cancelled.{{/group.cancelled}}
+{{#group.panel}}The panel of the remote mediation for {{dispute.number}} ({{time.office}}, {{time.office_zone}}) has changed.{{/group.panel}}
+{{^group.cancelled}}Panel: {{#panel}}{{name}} ({{role}}{{#lead}}, leads{{/lead}}); {{/panel}}
+Each member has the agenda and their own link on their personal channel (mail); a link is for its owner only, please do not forward it.{{/group.cancelled}}
+{{#group.cancelled}}Each panel member has been told on their personal channel.{{/group.cancelled}}
+
+"""####,
     "en/party-notice": ####"""
 {{% CONTENT_TYPE: TEXT}}
 Subject: Mediation session {{dispute.number}} | {{time.local}}
@@ -217,6 +230,19 @@ Subject: 【回访提醒】{{dispute.number}} 今日（{{followup.due}}）需回
 纠纷 {{dispute.number}}「{{dispute.title}}」已于调解中达成协议，今日（{{followup.due}}）需回访当事人，了解协议履行情况。
 回访后请登记结果：mediationctl followup record 回访编号 stable|relapsed|escalated --notes "……"
 （'mediationctl followup list' 列出今日待回访及逾期回访。）
+
+"""####,
+    "zh/group": ####"""
+{{% CONTENT_TYPE: TEXT}}
+Subject: {{#group.booked}}【调解安排】{{/group.booked}}{{#group.moved}}【调解改期】{{/group.moved}}{{#group.cancelled}}【调解取消】{{/group.cancelled}}{{#group.panel}}【调解专家调整】{{/group.panel}}{{dispute.number}}｜{{time.office}}
+
+{{#group.booked}}{{dispute.number}} 远程联合调解定于 {{time.office}}（{{time.office_zone}}），时长 {{duration}} 分钟。{{/group.booked}}
+{{#group.moved}}{{dispute.number}} 远程联合调解改到 {{time.office}}（{{time.office_zone}}），时长 {{duration}} 分钟。{{/group.moved}}
+{{#group.cancelled}}{{dispute.number}} 原定于 {{time.office}}（{{time.office_zone}}）的远程联合调解已取消。{{/group.cancelled}}
+{{#group.panel}}{{dispute.number}} 远程联合调解（{{time.office}}，{{time.office_zone}}）的调解专家有调整。{{/group.panel}}
+{{^group.cancelled}}调解专家：{{#panel}}{{name}}（{{role}}{{#lead}}，主持{{/lead}}）；{{/panel}}
+议程和各位本人的会议链接已通过邮件等个人渠道分别发送，请查收；链接仅限本人使用，请勿转发。{{/group.cancelled}}
+{{#group.cancelled}}各位专家已通过个人渠道分别收到取消通知。{{/group.cancelled}}
 
 """####,
     "zh/party-notice": ####"""

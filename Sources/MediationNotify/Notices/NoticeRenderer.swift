@@ -226,6 +226,21 @@ public struct NoticeRenderer: Sendable {
                     room, "party-\(context.message.recipientId)", name, email, false, s.start, s.end)
             }
             template = Self.template(for: context.message.kind, party: true)
+        case .office where context.message.isGroupLine:
+            // The office's line in its group chat, read by everyone there: no address (so no personal channel takes
+            // it), and nothing about the parties or the case for a template to show.
+            name = context.office.name
+            template = "group"
+            let change: String =
+                switch context.message.kind {
+                case .update: "moved"
+                case .cancel: "cancelled"
+                case .added, .removed: "panel"
+                default: "booked"
+                }
+            values["group"] = [change: true]
+            for key in ["parties", "reason", "link"] { values[key] = nil }
+            values["dispute"] = ["number": context.dispute.number]
         case .office:
             name = context.office.name
             email = settings.officeEmail ?? settings.from.address

@@ -23,7 +23,9 @@ public struct ChannelSet: Sendable {
     }
 
     /// The channels to try for a message, in order: the recipient's preference, then mail, then the robots, then
-    /// the webhook (which also carries `sms`: an office points it at its SMS gateway).
+    /// the webhook (which carries `sms` when it is personal: an office points it at its SMS gateway). A personal
+    /// message goes on personal channels only (see `ChannelReach`): a preference for a group robot falls back to
+    /// mail, and a person with no personal channel gets no candidate at all.
     func candidates(for message: PreparedMessage) -> [any NotificationChannel] {
         var order: [any NotificationChannel] = []
         func add(_ c: (any NotificationChannel)?) {
@@ -39,7 +41,12 @@ public struct ChannelSet: Sendable {
         add(wecom)
         add(dingtalk)
         add(webhook)
-        return order.filter { $0.accepts(message) }
+        return order.filter { $0.reach.mayCarry(message) && $0.accepts(message) }
+    }
+
+    /// The channels read by a group (the robots, a shared webhook), in the order they are tried.
+    public var shared: [any NotificationChannel] {
+        [wecom, dingtalk, webhook].compactMap { $0 }.filter { $0.reach == .shared }
     }
 }
 
@@ -48,7 +55,9 @@ public struct ChannelSet: Sendable {
 ///
 /// A message for a session that was cancelled (other than the cancellation itself) and a reminder for a session
 /// that has begun are skipped, never sent. Delivery is at-least-once: a message is marked sent only after its
-/// channel took it, so a crash in between sends it again with the same Message-ID.
+/// channel took it, so a crash in between sends it again with the same Message-ID. While the outcome of a pass
+/// cannot be stored (a full disk), nothing more is sent: the outcomes wait in memory, the store is tried again after
+/// a growing wait, and the log hears of it once a minute (see `StoreOutage`).
 public final class OutboxDispatcher: Sendable {
     private struct Setup: Sendable {
         var renderer: NoticeRenderer
@@ -68,6 +77,10 @@ public final class OutboxDispatcher: Sendable {
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
     private let settle: (quiet: Duration, atMost: Duration)
+    /// Outcomes of attempts already made that the store did not take: stored before anything else is sent.
+    private let unstored = Mutex<[AttemptRecord]>([])
+    /// Whether the store is refusing the outcomes, since when, and when the log last said so.
+    private let outage = Mutex(StoreOutage())
 
     /// `journal` notes each message a channel takes at once (see `HandOverJournal`); nil keeps only the
     /// end-of-pass record. `settle` lets a burst of bookings finish before their notices are rendered and sent on the
@@ -132,15 +145,19 @@ public final class OutboxDispatcher: Sendable {
     }
 
     /// Delivers until cancelled: every due message, then sleeps until the next one falls due (at most `poll`).
+    /// A pass that fails (the store cannot be written) is tried again after a growing wait that wake-ups do not cut
+    /// short, and is logged at most once a minute.
     public func run(poll: Duration = .seconds(1)) async {
         while !Task.isCancelled {
             do {
                 try await settled()
                 while try await deliverDue() > 0 && !Task.isCancelled { try await settled() }
+                passWorked()
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("outbox: \(error)")
+                do { try await Task.sleep(for: passFailed(error)) } catch { return }
+                continue
             }
             let wait: Duration
             if let next = try? await db.nextDue() {
@@ -159,10 +176,46 @@ public final class OutboxDispatcher: Sendable {
         }
     }
 
+    /// Notes a failed pass; answers how long to wait before the next. Logged when the failure begins and then at
+    /// most once a minute, by the injected clock.
+    private func passFailed(_ error: any Error) -> Duration {
+        let (wait, log) = outage.withLock { $0.failed(at: clock.now()) }
+        if log {
+            let why = (error as? MediationError)?.message ?? String(describing: error)
+            let held = unstored.withLock { $0.count }
+            let text =
+                held > 0
+                ? "outbox: the outcome of \(held) delivery attempt(s) cannot be stored: \(why). Nothing more is sent "
+                    + "until it is stored; tried again every few seconds (this line repeats at most once a minute)"
+                : "outbox: a pass failed: \(why). Tried again every few seconds (this line repeats at most once a "
+                    + "minute)"
+            logger.error("\(text)")
+        }
+        return wait
+    }
+
+    /// Notes a pass that worked: the end of an outage, if one was logged.
+    private func passWorked() {
+        if let lasted = outage.withLock({ $0.ended(at: clock.now()) }) {
+            logger.notice("outbox: outcomes are stored again after \(Int(lasted.rounded())) s; sending resumes")
+        }
+    }
+
     /// One pass: every message due now (up to `limit`). Contexts are read in one transaction and every outcome is
     /// stored in one more, so a pass costs two commits whatever its size. Returns how many were handled.
+    ///
+    /// Outcomes the store refused in an earlier pass are stored first; until they are, the pass throws and sends
+    /// nothing, so a message handed over once is not handed over again because its outcome could not be written.
+    ///
+    /// - Throws: the store's error when it cannot take outcomes (the pass's own are then kept for the next one).
     @discardableResult
     public func deliverDue(limit: Int = 200) async throws -> Int {
+        let held = unstored.withLock { $0 }
+        if !held.isEmpty {
+            try await db.recordAttempts(held, groupLines: !channels.shared.isEmpty)
+            unstored.withLock { $0.removeAll() }
+            journal?.clear()
+        }
         if let journal {
             let taken = journal.taken()
             if !taken.isEmpty {
@@ -205,12 +258,19 @@ public final class OutboxDispatcher: Sendable {
             }
             var candidates = current.channels.candidates(for: prepared)
             guard !candidates.isEmpty else {
-                outcomes.append(
-                    outcome(
-                        message, channel: "-",
-                        .permanent(
-                            "no channel reaches \(prepared.notice.recipientName): add an email (or a mobile and a "
-                                + "robot) to their record, then 'outbox retry \(message.id)'"), retry: current.retry))
+                if message.isGroupLine {
+                    outcomes.append(
+                        AttemptRecord(
+                            message: message.id, channel: "-", result: "skipped",
+                            detail: "no group chat is configured any more (wecom, dingtalk or a shared webhook)",
+                            status: .skipped, retryAt: nil))
+                } else {
+                    outcomes.append(
+                        outcome(
+                            message, channel: "-",
+                            .permanent(unreachable(context, prepared, channels: current.channels)),
+                            retry: current.retry))
+                }
                 continue
             }
             let first = candidates.removeFirst()
@@ -250,10 +310,57 @@ public final class OutboxDispatcher: Sendable {
                     settle(message, via: channel, result: result, fallbacks: fallbacks, retry: current.retry))
             }
         }
-        try await db.recordAttempts(outcomes)
+        do {
+            try await db.recordAttempts(outcomes, groupLines: !current.channels.shared.isEmpty)
+        } catch {
+            // Kept, with the moment they happened, for the next pass to store before it sends anything.
+            let at = clock.now()
+            unstored.withLock {
+                $0 = outcomes.map { o in
+                    var held = o
+                    held.at = o.at ?? at
+                    return held
+                }
+            }
+            throw error
+        }
         journal?.clear()
         DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
         return due.count
+    }
+
+    /// Why no channel may carry a message, and what staff can do: a person's notice never goes to a group chat, so
+    /// someone whose only channel would be one needs a personal one first.
+    func unreachable(_ context: NoticeContext, _ prepared: PreparedMessage, channels: ChannelSet) -> String {
+        let message = context.message
+        let who = prepared.notice.recipientName
+        var why = "no channel reaches \(who) on their own"
+        let groups = channels.shared.map(\.name)
+        if prepared.isPersonal, let last = groups.last {
+            why +=
+                groups.count == 1
+                ? " (\(last) is a group chat: everyone in it reads every message, so it never carries a personal "
+                    + "link, token or notice)"
+                : " (\(groups.dropLast().joined(separator: ", ")) and \(last) are group chats: everyone in them reads "
+                    + "every message, so they never carry a personal link, token or notice)"
+        }
+        let fix: String
+        switch message.recipientKind {
+        case .expert: fix = "add an email with 'mediationctl expert update \(message.recipientId) --email ADDRESS'"
+        case .party:
+            fix =
+                "add an email with 'mediationctl party update \(context.dispute.number) \(message.recipientId) "
+                + "--email ADDRESS'"
+        case .office: fix = "set notices.office_email and send SIGHUP"
+        }
+        var sms = ""
+        if prepared.isPersonal, prepared.notice.recipientMobile != nil, channels.webhook?.reach != .personal {
+            sms =
+                ", or deliver to their mobile through an SMS gateway configured as a personal webhook "
+                + "(webhook.personal: true)"
+        }
+        return "没有能单独送达\(who)的渠道。\(why): \(fix)\(sms), then "
+            + "'mediationctl outbox retry \(message.id)'"
     }
 
     /// The outcome of a result; a permanent refusal tries the recipient's next channel before giving up.
@@ -301,6 +408,15 @@ public final class OutboxDispatcher: Sendable {
     func skipReason(_ context: NoticeContext, now: Date) -> String? {
         let s = context.session
         let kind = context.message.kind
+        if context.message.isGroupLine {
+            if kind != .cancel && s.status != .booked {
+                return "session #\(s.id) is \(s.status.rawValue); the group's line about it is not sent"
+            }
+            if context.message.sequence < s.sequence {
+                return "session #\(s.id) changed again before this line was sent"
+            }
+            return nil
+        }
         if s.status == .cancelled && !kind.survivesCancellation {
             return "session #\(s.id) was cancelled before this was sent"
         }
@@ -330,7 +446,11 @@ public final class OutboxDispatcher: Sendable {
                 text: notice.text, calendar: invite(context, notice: notice, settings: settings, now: now),
                 messageID: notice.messageID, date: now)
         }
-        let mention = notice.recipientMobile.map { [$0] } ?? []
+        // The group's line mentions the panel; anything else its one recipient.
+        let mention =
+            context.message.isGroupLine
+            ? context.session.panel.compactMap { context.experts[$0.expertId]?.mobile }
+            : notice.recipientMobile.map { [$0] } ?? []
         let chat = ChatMessage(
             title: notice.subject, markdown: "### \(notice.subject)\n\n" + notice.text,
             text: notice.subject + "\n\n" + notice.text,
@@ -350,7 +470,9 @@ public final class OutboxDispatcher: Sendable {
             ]
             json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
         }
-        return PreparedMessage(outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json)
+        return PreparedMessage(
+            outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json,
+            isPersonal: context.message.isPersonal)
     }
 
     /// The calendar part: a request for notices and changes, a cancel for cancellations; none for reminders.
@@ -445,11 +567,11 @@ extension OutboxDispatcher {
             outboxId: 0, notice: notice, mail: mail,
             chat: ChatMessage(
                 title: subject, markdown: "### \(subject)\n\n\(text)", text: text, mentionMobiles: isMail ? [] : [to]),
-            json: json)
+            json: json, isPersonal: false)
         guard channel.accepts(prepared) else {
             throw MediationError.invalidInput(
                 "\(name) cannot carry a message to '\(to)'",
-                hint: isMail ? "robots mention a mobile: give --to 13800138000" : "give a mail address with --to")
+                hint: isMail ? "\(name) needs a mobile: give --to 13800138000" : "give a mail address with --to")
         }
         let result = await channel.deliver([prepared]).first ?? .transient("no answer")
         switch result {

@@ -5,7 +5,7 @@ import MediationStore
 import Synchronization
 
 /// Evaluates the early-warning rules on a timer and on demand, and hands each new warning to the office's duty
-/// channel once: the WeCom robot when there is one, else the DingTalk robot, else the webhook, else mail to
+/// channel once: the WeCom robot when there is one, else the DingTalk robot, else a shared webhook, else mail to
 /// `notices.office_email` (the From address when unset) by SMTP or the maildir spool. Every warning is also
 /// written to the log. A warning is marked delivered (with its channel) only after the channel took it; one that
 /// failed is tried again at the next check, so it is sent once, or again only after a crash in between.
@@ -69,7 +69,7 @@ public final class WarningMonitor: Sendable {
     func duty(_ w: EarlyWarning, _ dispatcher: OutboxDispatcher) -> (any NotificationChannel, PreparedMessage) {
         let channels = dispatcher.channels
         let settings = dispatcher.renderer.settings
-        let channel = channels.wecom ?? channels.dingtalk ?? channels.webhook ?? channels.mail
+        let channel = channels.shared.first ?? channels.mail
         let subject = "【预警 early warning】\(w.officeId): \(w.message)"
         let text = "\(w.message)\n规则 rule: \(w.rule.rawValue); 对象 subject: \(w.subject)\n"
         let to = settings.officeEmail ?? settings.from.address
@@ -92,7 +92,7 @@ public final class WarningMonitor: Sendable {
                     from: settings.from, to: [MailAddress(to)], subject: subject, text: text, messageID: id,
                     date: Date()),
                 chat: ChatMessage(title: subject, markdown: "### \(subject)\n\n\(text)", text: subject + "\n" + text),
-                json: json)
+                json: json, isPersonal: false)
         )
     }
 
