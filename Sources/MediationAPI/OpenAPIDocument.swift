@@ -1610,7 +1610,8 @@ components:
       properties:
         path: {type: string}
         bytes: {type: integer, format: int64, description: 'The file and its write-ahead log.'}
-        writable: {type: boolean, description: 'False when the store was opened read-only: reads only, changes refused.'}
+        writable: {type: boolean, description: 'False while changes are refused: the store was opened read-only (its file or folder cannot be written, or its disk was full at start), or the last change was refused for want of space until one goes through again. Reads go on.'}
+        problem: {type: string, description: 'Why changes are refused and what to do, when writable is false.'}
     OutboxStatusCounts:
       type: object
       required: [pending, sent, failed, dead, skipped]

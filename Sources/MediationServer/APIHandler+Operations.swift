@@ -16,7 +16,8 @@ extension APIHandler {
         let status = Components.Schemas.Status(
             version: ProductVersion.current, pid: Int64(getpid()), startedAt: utc(info.startedAt),
             uptimeSeconds: now.timeIntervalSince(info.startedAt), schemaVersion: try await db.schemaVersion(),
-            store: .init(path: db.path, bytes: db.storeBytes(), writable: !db.isReadOnly),
+            store: .init(
+                path: db.path, bytes: db.storeBytes(), writable: db.writeRefusal == nil, problem: db.writeRefusal),
             outbox: .init(
                 pending: counts[.pending] ?? 0, sent: counts[.sent] ?? 0, failed: counts[.failed] ?? 0,
                 dead: counts[.dead] ?? 0, skipped: counts[.skipped] ?? 0,

@@ -5,6 +5,7 @@ import Logging
 import MediationCore
 import MediationStore
 import NIOCore
+import NIOHTTP1
 import OpenAPIRuntime
 
 /// The one place where errors become HTTP responses: `{"error": {"code", "message", "details"}}`.
@@ -90,6 +91,13 @@ enum ErrorMapping {
     static func classify(_ error: any Error, request: Request, maxBodyBytes: Int = ServerLimits().maxBodyBytes)
         -> (HTTPResponse.Status, String, MediationError?)
     {
+        if clientWentAway(error) {
+            // Nobody reads this answer; it keeps the request out of the internal errors.
+            return (
+                .badRequest, "invalid_input",
+                .invalidInput("the request ended before its body was complete", hint: "send each request whole")
+            )
+        }
         switch error {
         case let e as MediationError:
             return (status(e.kind), e.kind.rawValue, e)
@@ -150,10 +158,29 @@ enum ErrorMapping {
         case is NIOTooManyBytesError:
             // A chunked body that grew past the limit while being collected.
             return classify(HTTPError(.contentTooLarge), request: request, maxBodyBytes: maxBodyBytes)
+        case let e as HTTPParserError:
+            // A body that is not well-formed HTTP (a bad chunk size): the caller's doing.
+            return (
+                .badRequest, "invalid_input",
+                .invalidInput("the request is not well-formed HTTP (\(e))", hint: "send each request whole")
+            )
         case let e as DecodingError:
             return (.badRequest, "invalid_input", .invalidInput("the request could not be read: \(describe(e))"))
         default:
             return (.internalServerError, "internal", nil)
+        }
+    }
+
+    /// True when the error says the client hung up (or its connection broke) before its request was read whole:
+    /// nothing went wrong in the daemon, and nobody is left to read an answer.
+    static func clientWentAway(_ error: any Error) -> Bool {
+        switch error {
+        case let e as ServerError: return clientWentAway(e.underlyingError)
+        case let e as HTTPParserError: return e == .invalidEOFState
+        case let e as ChannelError:
+            return [.ioOnClosedChannel, .alreadyClosed, .eof, .inputClosed, .outputClosed].contains(e)
+        case let e as IOError: return [ECONNRESET, EPIPE].contains(e.errnoCode)
+        default: return false
         }
     }
 
@@ -263,6 +290,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            if ErrorMapping.clientWentAway(error) {
+                // A client that gives up (Ctrl-C, a timeout of its own) is routine, not a failure of the daemon.
+                context.logger.debug(
+                    "the connection closed before its request was read whole (the client hung up, or a socket.* timeout cut it off)",
+                    metadata: ["path": "\(request.uri.path)", "why": "\(error)"])
+            }
             let (status, code, mapped) = ErrorMapping.classify(
                 error, request: request, maxBodyBytes: limits.maxBodyBytes)
             if let mapped {

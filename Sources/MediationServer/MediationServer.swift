@@ -36,17 +36,17 @@ public enum MediationServer {
     ) throws -> some ApplicationProtocol {
         let router = try router(db: db, policy: policy, info: info, limits: limits)
         let idle = TimeAmount(limits.idleTimeout)
-        let gate = ConnectionGate(limit: limits.maxConnections)
+        let gate = ConnectionGate(limit: limits.maxConnections, perUID: limits.maxConnectionsPerUID)
         let server = HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
                 http1: HTTP1Channel(
                     responder: responder,
                     configuration: .init(
                         additionalChannelHandlers: [PeerCredentialsHandler(), RequestBoundaryHandler()],
-                        // The guard closes idle connections (spread out); this is the backstop, for a body
-                        // that trickles in.
+                        // The guard closes idle connections (spread out) and cuts off slow heads and bodies;
+                        // this is the backstop.
                         idleTimeout: max(idle * 2, .seconds(2)))),
-                gate: gate, headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout, logger: logger)
+                gate: gate, limits: limits, logger: logger)
         }
         return Application(
             router: router, server: server,

@@ -25,15 +25,17 @@ public struct PeerCredentials: Sendable, Equatable {
     /// Reads the credentials of a connected Unix-socket channel. Must run on the channel's event loop,
     /// where NIO answers at once; returns nil for any other kind of channel.
     static func read(_ channel: any Channel, _ body: @escaping @Sendable (PeerCredentials?) -> Void) {
-        guard let provider = channel as? any SocketOptionProvider else { return body(nil) }
+        read(channel).whenSuccess(body)
+    }
+
+    /// The credentials of a connected Unix-socket channel, or nil (never a failed future).
+    static func read(_ channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
         let future: EventLoopFuture<Raw> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        future.whenComplete { result in
-            switch result {
-            case .success(let raw): body(PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid))
-            case .failure: body(nil)
-            }
-        }
+        return future.map { raw in PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid) }.recover { _ in nil }
     }
 
     /// The internal header the connection handler stamps on each request; a client's own copy is removed.

@@ -274,7 +274,7 @@ extension AppDatabase {
                     }
                     return report
                 }
-            } catch { throw Self.translate(error, path: path) }
+            } catch { throw refused(error) }
         }
         return try await write(work)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MediationCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -23,17 +24,28 @@ public final class AppDatabase: Sendable {
     let writerCache = WriterCache()
     /// The file behind the store, or `:memory:`.
     public let path: String
+    /// Why the store was opened read-only (nil when it is writable): what an operator reads and what to do.
+    public let readOnlyReason: String?
+    /// Why the last write was refused for want of space or a failing disk, until a write succeeds again.
+    private let refusal = Mutex<String?>(nil)
 
     /// Wraps an open GRDB writer and migrates it (a read-only one is only checked: it must be up to date).
     ///
     /// - Throws: `unavailable` when the schema cannot be brought up to date.
-    public init(_ writer: any DatabaseWriter, path: String = ":memory:", clock: any WallClock = SystemWallClock())
-        throws
-    {
+    public init(
+        _ writer: any DatabaseWriter, path: String = ":memory:", clock: any WallClock = SystemWallClock(),
+        readOnlyReason: String? = nil
+    ) throws {
         self.writer = writer
         self.committer = GroupCommitter(writer: writer)
         self.clock = clock
         self.path = path
+        self.readOnlyReason =
+            writer.configuration.readonly
+            ? readOnlyReason
+                ?? "\(path) is read-only for the daemon's user: make the file and its folder writable for mediationd, "
+                + "then restart it"
+            : nil
         do {
             if writer.configuration.readonly {
                 guard try writer.read({ db in try Migrations.migrator.hasCompletedMigrations(db) }) else {
@@ -57,9 +69,13 @@ public final class AppDatabase: Sendable {
         }
     }
 
-    /// True when the store was opened read-only (its file or folder cannot be written): reads work, changes are
-    /// refused with a message naming the path.
+    /// True when the store was opened read-only (its file or folder cannot be written, or its disk was full at
+    /// start): reads work, changes are refused with a message naming the path.
     public var isReadOnly: Bool { writer.configuration.readonly }
+
+    /// Why changes are refused now, or nil when the store takes them: the read-only reason, else the last write's
+    /// refusal for want of space (or a failing disk) until a write succeeds again.
+    public var writeRefusal: String? { readOnlyReason ?? refusal.withLock { $0 } }
 
     /// The name of the newest migration this build knows; a migrated store reports it as its schema version.
     public static var latestSchemaVersion: String { Migrations.migrator.migrations.last ?? "none" }
@@ -85,6 +101,7 @@ public final class AppDatabase: Sendable {
     ///
     /// - Throws: `unavailable` with the path and what to do when the file is damaged or unreadable.
     public static func open(path: String, clock: any WallClock = SystemWallClock()) throws -> AppDatabase {
+        try checkStoreFiles(path)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -92,11 +109,21 @@ public final class AppDatabase: Sendable {
         // The file holds people's names and phone numbers: no one but the daemon's user and group reads it.
         // Created here with 0640 so SQLite, which gives -wal and -shm the main file's mode, never widens it.
         if !FileManager.default.fileExists(atPath: path) {
-            let fd = Glibc.open(path, O_CREAT | O_WRONLY | O_EXCL, 0o640)
+            let fd = Glibc.open(path, O_CREAT | O_WRONLY | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
             if fd >= 0 { close(fd) }
         }
         if FileManager.default.fileExists(atPath: path), !writable(path) {
             return try openReadOnly(path: path, clock: clock)
+        }
+        // On a full disk SQLite cannot make the shared-memory file or recover the log, and would call the store
+        // damaged: it is served for reading instead, and every change refused, until space is freed and the daemon
+        // restarts. A store whose log cannot be read without writing stops the start, saying so.
+        let folder = directory.isEmpty ? "." : directory
+        if FileManager.default.fileExists(atPath: path), diskIsFull(folder) {
+            let reason = "the disk holding \(folder) is full: free space there, then restart mediationd"
+            do { return try openReadOnly(path: path, clock: clock, reason: reason) } catch {
+                throw fullAtStart(folder: folder, path: path)
+            }
         }
         let pool: DatabasePool
         do {
@@ -121,9 +148,34 @@ public final class AppDatabase: Sendable {
                 "cannot open the database \(path) (\(error.message ?? "\(error.resultCode)")); check that the daemon's "
                     + "user may read and write the file and its folder (store.path in the configuration)")
         } catch {
+            if let error = error as? DatabaseError, [.SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode),
+                diskIsFull(folder)
+            {
+                throw fullAtStart(folder: folder, path: path)
+            }
             throw MediationError.unavailable(damaged(path, "\(error)"))
         }
         return try AppDatabase(pool, path: path, clock: clock)
+    }
+
+    /// A store that cannot even be read on its full disk (its log needs room to be read): not damaged, and no
+    /// backup needed.
+    private static func fullAtStart(folder: String, path: String) -> MediationError {
+        MediationError.unavailable(
+            "the disk holding \(folder) is full: free space there and start again (the store \(path) is not "
+                + "damaged; it cannot be opened without room to write)")
+    }
+
+    /// Space below which a store's disk counts as full: room for the shared-memory file and a few commits.
+    static let fullDiskMargin: Int64 = 1 << 20
+
+    /// True when the disk holding `folder` has less than `fullDiskMargin` free for this process (root may use the
+    /// blocks a file system keeps back for it).
+    static func diskIsFull(_ folder: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(folder, &info) == 0 else { return false }
+        let blocks = geteuid() == 0 ? info.f_bfree : info.f_bavail
+        return Int64(blocks) * Int64(info.f_frsize) < fullDiskMargin
     }
 
     /// The file and its folder (where the write-ahead log lives) can be written.
@@ -135,7 +187,7 @@ public final class AppDatabase: Sendable {
     /// A store on a read-only disk, or one the daemon's user may not write: served for reading, and every change
     /// refused with the path. `immutable` lets SQLite read a WAL-mode file without creating its -shm beside it,
     /// which a read-only folder forbids.
-    private static func openReadOnly(path: String, clock: any WallClock) throws -> AppDatabase {
+    private static func openReadOnly(path: String, clock: any WallClock, reason: String? = nil) throws -> AppDatabase {
         var config = configuration()
         config.readonly = true
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
@@ -167,15 +219,53 @@ public final class AppDatabase: Sendable {
                         : "check that the daemon's user may read and write it ")
                     + "(store.path in the configuration)")
         }
-        return try AppDatabase(queue, path: path, clock: clock)
+        return try AppDatabase(queue, path: path, clock: clock, readOnlyReason: reason)
     }
 
-    /// Takes away every permission of others and the group's write, so the file is at most 0640.
+    /// Takes away every permission of others and the group's write, so the file is at most 0640: only a regular
+    /// file of the daemon's own user (one it made, in this run or an earlier one), never through a symbolic link.
     static func restrictMode(_ file: String) {
+        let fd = Glibc.open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
         var info = stat()
-        guard stat(file, &info) == 0 else { return }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else { return }
         let mode = info.st_mode & 0o777
-        if mode & 0o027 != 0 { chmod(file, mode & 0o750 & ~0o020) }
+        if mode & 0o027 != 0 { fchmod(fd, mode & 0o750 & ~0o020) }
+    }
+
+    /// The store's path, and its -wal and -shm beside it, must each be a regular file or absent: a directory (such
+    /// as /tmp), a symbolic link or a device there is refused before anything is opened or any mode changed.
+    ///
+    /// - Throws: `invalidInput` naming store.path, what is there, and what to give instead.
+    static func checkStoreFiles(_ path: String) throws {
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard lstat(file, &info) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            guard kind != S_IFREG else { continue }
+            let what: String
+            switch kind {
+            case S_IFDIR: what = "a folder"
+            case S_IFLNK:
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: file)).map { " to \($0)" }
+                what = "a symbolic link\(target ?? "")"
+            case S_IFSOCK: what = "a socket"
+            case S_IFIFO: what = "a named pipe"
+            default: what = "a device"
+            }
+            let fix =
+                file != path
+                ? "move \(file) aside (the daemon makes its own), then start again"
+                : kind == S_IFDIR
+                    ? "set store.path to a file inside it, for example \(path)/mediation.sqlite"
+                    : kind == S_IFLNK
+                        ? "set store.path to the database file itself (the daemon follows no links to its store)"
+                        : "set store.path to a database file, or to a path where none exists yet"
+            let subject = file == path ? "store.path \(path) is" : "store.path \(path): \(file) beside it is"
+            throw MediationError.invalidInput(
+                "\(subject) \(what), not a database file; nothing was opened or changed", hint: fix)
+        }
     }
 
     private static func damaged(_ path: String, _ why: String) -> String {
@@ -198,14 +288,35 @@ public final class AppDatabase: Sendable {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.write(Self.bindingActor(body)) } catch { throw Self.translate(error, path: path) }
+        do {
+            let value = try await writer.write(Self.bindingActor(body))
+            return wrote(value)
+        } catch { throw refused(error) }
     }
 
     /// A write that shares its commit with the others in flight (bookings): acknowledged only after the commit.
     func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await committer.write(Self.bindingActor(body)) } catch {
-            throw Self.translate(error, path: path)
+        do {
+            let value = try await committer.write(Self.bindingActor(body))
+            return wrote(value)
+        } catch { throw refused(error) }
+    }
+
+    /// A write went through: the disk takes changes again.
+    func wrote<T>(_ value: T) -> T {
+        refusal.withLock { $0 = nil }
+        return value
+    }
+
+    /// A write failed: the error in the domain's terms, remembered (for status) when the disk refused it.
+    func refused(_ error: any Error) -> any Error {
+        let translated = Self.translate(error, path: path, readOnlyReason: readOnlyReason)
+        if let db = error as? DatabaseError, [.SQLITE_FULL, .SQLITE_IOERR].contains(db.resultCode),
+            let message = (translated as? MediationError)?.message
+        {
+            refusal.withLock { $0 = message }
         }
+        return translated
     }
 
     /// The body with the caller's audit actor bound again where it runs: GRDB and the group committer run
@@ -226,9 +337,9 @@ public final class AppDatabase: Sendable {
 
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.
     /// A full disk or a read-only store names the place, so an operator knows where to look.
-    static func translate(_ error: any Error, path: String = ":memory:", writing what: String = "the store")
-        -> any Error
-    {
+    static func translate(
+        _ error: any Error, path: String = ":memory:", writing what: String = "the store", readOnlyReason: String? = nil
+    ) -> any Error {
         guard let db = error as? DatabaseError else { return error }
         let folder = (path as NSString).deletingLastPathComponent
         switch db.resultCode {
@@ -239,6 +350,9 @@ public final class AppDatabase: Sendable {
             return MediationError.unavailable(
                 "\(what) cannot be written: disk full at \(folder.isEmpty ? path : folder); free space and retry. "
                     + "Nothing was changed; reads still work")
+        case .SQLITE_READONLY where readOnlyReason != nil:
+            return MediationError.unavailable(
+                "\(what) cannot be written: \(readOnlyReason ?? ""). Nothing was changed; reads still work")
         case .SQLITE_READONLY:
             return MediationError.unavailable(
                 "\(what) cannot be written: \(path) is read-only (\(db.message ?? "read-only")); make the file and its "

@@ -30,7 +30,13 @@ struct Status: AsyncParsableCommand {
             var rows: [(String, String)] = [
                 ("version", s.version), ("pid", String(s.pid)),
                 ("uptime", duration(s.uptimeSeconds) + " (since \(s.startedAt))"), ("schema", s.schemaVersion),
-                ("store", "\(s.store.path) (\(byteCount(s.store.bytes)))" + (s.store.writable ? "" : ", READ-ONLY")),
+                ("store", "\(s.store.path) (\(byteCount(s.store.bytes)))"),
+                (
+                    "writable",
+                    s.store.writable
+                        ? "yes, changes are taken"
+                        : "NO, changes are refused (reads go on): \(s.store.problem ?? "the store is read-only")"
+                ),
                 (
                     "outbox",
                     "pending \(o.pending), failed \(o.failed), dead \(o.dead), sent \(o.sent), skipped \(o.skipped)"

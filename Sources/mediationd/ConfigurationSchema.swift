@@ -13,6 +13,7 @@ enum ConfigurationSchema {
     private static let baseKeys: [String: Shape] = [
         "socket.path": .value, "socket.mode": .value, "socket.group": .value, "socket.idle_timeout_seconds": .value,
         "socket.header_timeout_seconds": .value, "socket.max_connections": .value, "socket.max_body_kib": .value,
+        "socket.max_connections_per_uid": .value, "socket.body_timeout_seconds": .value,
         "store.path": .value, "spool.directory": .value, "access.admin_groups": .list, "access.staff_groups": .list,
         "access.viewer_groups": .list, "log.level": .value, "disputes.categories": .list,
         "scheduling.minimum_notice_minutes": .value, "scheduling.buffer_minutes": .value, "scheduling.holidays": .list,

@@ -7,6 +7,7 @@ import MediationNotify
 import MediationServer
 import MediationStore
 import ServiceLifecycle
+import Synchronization
 
 @main
 struct MediationDaemon: AsyncParsableCommand {
@@ -86,11 +87,14 @@ struct Daemon: AsyncParsableCommand {
         } catch let error as MediationError {
             logger.critical("cannot start", metadata: ["why": "\(error.message)"])
             FileHandle.standardError.write(Data("mediationd: \(error.message)\n".utf8))
-            throw ExitCode(1)
+            // A setting to correct is a usage error, as in the configuration itself; the rest (another daemon, a
+            // damaged store) is not.
+            throw ExitCode(error.kind == .invalidInput ? 2 : 1)
         }
     }
 
     private func serve(_ settings: DaemonConfiguration, clock: any WallClock, logger: Logger) async throws {
+        try SocketGuard.checkGroup(settings.socketGroup)
         try SocketGuard.prepare(settings.socketPath)
         let db = try AppDatabase.open(path: settings.storePath, clock: clock)
         if AppDatabase.gathersLogWrites == false {
@@ -151,10 +155,13 @@ struct Daemon: AsyncParsableCommand {
             changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
             followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() },
             privacy: privacy)
+        // Set once the socket accepts: a failure before that is the socket's, and says so.
+        let serving = SharedFlag()
         let app = try MediationServer.application(
             socketPath: socketPath, db: db, policy: policy, info: info,
             limits: connectionLimits(settings.limits, logger: logger), logger: logger,
             onReady: {
+                serving.withLock { $0 = true }
                 umask(0o027)
                 do {
                     try SocketGuard.applyPermissions(socketPath, mode: settings.socketMode, group: settings.socketGroup)
@@ -171,10 +178,10 @@ struct Daemon: AsyncParsableCommand {
             })
         // A read-only store serves reads; the dispatcher and the warning timer stay off, since neither could
         // record what it did (a message sent but not marked sent would go again and again).
-        if db.isReadOnly {
+        if let reason = db.readOnlyReason {
             logger.warning(
                 "the store is read-only: serving reads only; notices and warnings wait until it is writable and mediationd restarts",
-                metadata: ["database": "\(db.path)"])
+                metadata: ["database": "\(db.path)", "why": "\(reason)"])
         }
         let background: [ServiceGroupConfiguration.ServiceConfiguration] =
             db.isReadOnly
@@ -206,8 +213,23 @@ struct Daemon: AsyncParsableCommand {
         }
         // The socket is born with the configured mode (bind applies the umask), so it is never wider than asked.
         umask(~settings.socketMode & 0o777)
-        try await group.run()
+        do { try await group.run() } catch let error as MediationError { throw error } catch {
+            guard serving.withLock({ $0 }) else {
+                throw MediationError.invalidInput(
+                    "could not serve on socket.path \(socketPath): \(error)",
+                    hint: "check that its folder is writable for the daemon's user (uid \(geteuid())) and that nothing "
+                        + "else is bound there, or set socket.path (MEDIATIOND_SOCKET_PATH) to another place")
+            }
+            throw error
+        }
     }
+}
+
+/// A flag shared between the services and the start-up code.
+final class SharedFlag: Sendable {
+    private let value = Mutex(false)
+
+    func withLock<T>(_ body: (inout Bool) -> T) -> T { value.withLock { body(&$0) } }
 }
 
 /// The hand-over journal beside the store (see `HandOverJournal`).

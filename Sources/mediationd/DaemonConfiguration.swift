@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Glibc
 import MediationCore
 import MediationNotify
 import MediationServer
@@ -38,14 +39,7 @@ struct DaemonConfiguration: Sendable {
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mediationd")
         ]
         if let file {
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw MediationError.invalidInput(
-                    "configuration file \(file) does not exist",
-                    hint: "give the right --config path, or leave --config out to use ./var")
-            }
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw MediationError.invalidInput("configuration file \(file) cannot be read as UTF-8 text")
-            }
+            let text = try readFile(file)
             try ConfigurationSchema.check(yaml: text, file: file)
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
@@ -70,10 +64,14 @@ struct DaemonConfiguration: Sendable {
                 * 1024,
             maxConnections: try c.wholeNumber(
                 "socket.max_connections", default: 256, in: 1...100_000, unit: "connections"),
+            maxConnectionsPerUID: try c.wholeNumber(
+                "socket.max_connections_per_uid", default: 32, in: 1...100_000, unit: "connections"),
             idleTimeout: .seconds(
                 try c.wholeNumber("socket.idle_timeout_seconds", default: 60, in: 1...86400, unit: "seconds")),
             headerTimeout: .seconds(
-                try c.wholeNumber("socket.header_timeout_seconds", default: 10, in: 1...3600, unit: "seconds")))
+                try c.wholeNumber("socket.header_timeout_seconds", default: 10, in: 1...3600, unit: "seconds")),
+            bodyTimeout: .seconds(
+                try c.wholeNumber("socket.body_timeout_seconds", default: 30, in: 1...3600, unit: "seconds")))
         let level = c.string(forKey: "log.level", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw MediationError.invalidInput(
@@ -162,6 +160,51 @@ struct DaemonConfiguration: Sendable {
             outcomes: try OutcomeConfiguration.read(c),
             privacy: try PrivacyConfiguration.read(c),
             source: file ?? "embedded default")
+    }
+}
+
+extension DaemonConfiguration {
+    /// The text of the configuration file.
+    ///
+    /// - Throws: `invalidInput` naming the file, what is wrong with it (missing, a folder, unreadable by the
+    ///   daemon's user, not UTF-8) and what to do.
+    static func readFile(_ file: String) throws -> String {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            guard errno == ENOENT else { throw unreadable(file) }
+            throw MediationError.invalidInput(
+                "configuration file \(file) does not exist",
+                hint: "give the right --config path, or leave --config out to use ./var")
+        }
+        guard info.st_mode & S_IFMT != S_IFDIR else {
+            throw MediationError.invalidInput(
+                "configuration file \(file) is a folder",
+                hint: "give --config the YAML file itself, for example \(file)/mediationd.yaml")
+        }
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw unreadable(file) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let data: Data
+        do { data = try handle.readToEnd() ?? Data() } catch {
+            throw MediationError.invalidInput(
+                "configuration file \(file) cannot be read: \(error.localizedDescription)",
+                hint: "check the file and the disk it is on, or give --config another copy")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw MediationError.invalidInput(
+                "configuration file \(file) is not UTF-8 text",
+                hint: "save it as UTF-8 (iconv -f GBK -t UTF-8 converts a GBK file)")
+        }
+        return text
+    }
+
+    /// The error for a file the daemon's user may not read, with `errno` saying why.
+    private static func unreadable(_ file: String) -> MediationError {
+        MediationError.invalidInput(
+            "configuration file \(file) cannot be read by the daemon's user (uid \(geteuid())): "
+                + String(cString: strerror(errno)),
+            hint: "let that user read it and its folders (for example chgrp mediationd \(file) && chmod 0640 \(file)), "
+                + "or give --config a file it can read")
     }
 }
 

@@ -61,6 +61,8 @@ struct RetentionService: Service {
                     metadata: ["parties": "\(report.parties)", "disputes": "\(report.disputes)", "months": "\(months)"])
             }
         } catch {
+            // Stopped mid-run (the daemon is shutting down, or never got to serve): nothing failed.
+            guard !Task.isCancelled else { return }
             logger.error("retention run failed; it runs again later", metadata: ["why": "\(error)"])
         }
     }

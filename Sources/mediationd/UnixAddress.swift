@@ -6,6 +6,9 @@ struct UnixAddress {
     private var storage = sockaddr_un()
     let length: socklen_t
 
+    /// The longest path a `sockaddr_un` holds, its terminating NUL aside (107 on Linux).
+    static var maxPathBytes: Int { MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1 }
+
     init?(_ path: String) {
         var bytes = Array(path.utf8)
         let abstract = bytes.first == UInt8(ascii: "@")

@@ -433,6 +433,98 @@ struct DaemonEndToEndTests {
         #expect(r.stderr.contains("may not use mediationd"), "\(r)")
     }
 
+    /// Runs the daemon that must not start, with `environment` over this process's (as `user`, when given): its
+    /// outcome. One that serves instead is stopped after 20 s (exit 124).
+    func refusedStart(_ d: DaemonUnderTest, _ environment: [String: String], as user: String? = nil) throws -> Outcome {
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        guard let user else {
+            return try runProgram("/usr/bin/timeout", ["20", Repo.daemon, "--config", d.config], environment: env)
+        }
+        let copy = d.dir.appendingPathComponent("mediationd").path
+        if !FileManager.default.fileExists(atPath: copy) {
+            try FileManager.default.copyItem(atPath: Repo.daemon, toPath: copy)
+        }
+        return try runProgram(
+            "/usr/bin/timeout",
+            [
+                "20", "/usr/bin/setpriv", "--reuid=\(user)", "--regid=nogroup", "--clear-groups", copy, "--config",
+                d.config,
+            ],
+            environment: env)
+    }
+
+    /// Each once failed with words from deep inside (bind(descriptor:ptr:bytes:): Permission denied,
+    /// unixDomainSocketPathTooLong, "cannot be read as UTF-8 text") and two CancellationError() lines, or (a missing
+    /// socket.group) served anyway.
+    @Test func startUpFailuresNameTheKeyAndTheFixAndExitTwo() throws {
+        let d = try DaemonUnderTest()
+        func check(_ r: Outcome, _ texts: [String]) {
+            #expect(r.status == 2, "\(r)")
+            for text in texts { #expect(r.stderr.contains(text), "\(text): \(r)") }
+            #expect(!r.stderr.contains("CancellationError"), "\(r)")
+            #expect(!r.stderr.contains("] serving"), "\(r)")
+            #expect(!FileManager.default.fileExists(atPath: d.socket))
+        }
+        let long = d.dir.appendingPathComponent(String(repeating: "s", count: 120) + ".sock").path
+        check(
+            try refusedStart(d, ["MEDIATIOND_SOCKET_PATH": long]),
+            ["socket.path \(long) is \(long.utf8.count) bytes long", "at most 107 bytes", "choose a shorter path"])
+        #expect(!FileManager.default.fileExists(atPath: long))
+
+        check(
+            try refusedStart(d, ["MEDIATIOND_SOCKET_GROUP": "no-such-mediation-group"]),
+            ["socket.group 'no-such-mediation-group' does not exist", "groupadd no-such-mediation-group"])
+
+        // Not UTF-8 (a file saved as GBK).
+        let gbk = try DaemonUnderTest()
+        // "# 金山" in GBK after the UTF-8 text.
+        let bytes =
+            try Data(contentsOf: URL(fileURLWithPath: gbk.config)) + Data([0x23, 0x20, 0xBD, 0xF0, 0xC9, 0xBD, 0x0A])
+        try bytes.write(to: URL(fileURLWithPath: gbk.config))
+        check(
+            try runProgram("/usr/bin/timeout", ["20", Repo.daemon, "--config", gbk.config]),
+            ["configuration file \(gbk.config) is not UTF-8 text", "save it as UTF-8"])
+
+        guard getuid() == 0 else { return }
+        // As a user who may not write the socket's folder, or read the file.
+        let rootsOnly = d.dir.appendingPathComponent("roots-only").path
+        #expect(mkdir(rootsOnly, 0o755) == 0)
+        check(
+            try refusedStart(d, ["MEDIATIOND_SOCKET_PATH": rootsOnly + "/api.sock"], as: "nobody"),
+            [
+                "socket.path \(rootsOnly)/api.sock", "may not create the socket in \(rootsOnly) (Permission denied)",
+                "RuntimeDirectory=mediationd",
+            ])
+        #expect(chmod(d.config, 0o600) == 0)
+        check(
+            try refusedStart(d, [:], as: "nobody"),
+            ["configuration file \(d.config) cannot be read by the daemon's user", "chmod 0640"])
+    }
+
+    /// `store.path` naming a folder once narrowed that folder (/tmp itself) to 0750; a link had its target narrowed.
+    @Test func aStorePathThatIsAFolderOrALinkStopsTheStartAndChangesNoMode() throws {
+        let d = try DaemonUnderTest()
+        let shared = d.dir.appendingPathComponent("shared").path
+        #expect(mkdir(shared, 0o755) == 0 && chmod(shared, 0o1777) == 0)
+        let folder = try refusedStart(d, ["MEDIATIOND_STORE_PATH": shared])
+        #expect(folder.status == 2, "\(folder)")
+        #expect(folder.stderr.contains("store.path \(shared) is a folder, not a database file"), "\(folder)")
+        #expect(folder.stderr.contains("set store.path to a file inside it"), "\(folder)")
+        var info = stat()
+        #expect(stat(shared, &info) == 0 && info.st_mode & 0o7777 == 0o1777, "the folder keeps mode 1777")
+
+        let target = d.dir.appendingPathComponent("target.txt").path
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("x".utf8)))
+        #expect(chmod(target, 0o644) == 0)
+        let link = d.dir.appendingPathComponent("link.sqlite").path
+        #expect(symlink(target, link) == 0)
+        let linked = try refusedStart(d, ["MEDIATIOND_STORE_PATH": link])
+        #expect(linked.status == 2, "\(linked)")
+        #expect(linked.stderr.contains("store.path \(link) is a symbolic link to \(target)"), "\(linked)")
+        #expect(stat(target, &info) == 0 && info.st_mode & 0o777 == 0o644, "the target keeps mode 0644")
+        #expect(!FileManager.default.fileExists(atPath: d.socket))
+    }
+
     @Test func helpAndCompletionsWork() throws {
         let completion = try runProgram(Repo.ctl, ["--generate-completion-script", "bash"])
         #expect(completion.status == 0)

@@ -136,6 +136,11 @@ final class DaemonUnderTest: @unchecked Sendable {
         try setClock(to: try sessionStart(session).addingTimeInterval(seconds))
     }
 
+    /// Starts the daemon through another program (such as nsenter) that runs it, and waits until it serves.
+    func start(executable: String, arguments: [String]) throws {
+        process = try launch(executable, arguments, what: "mediationd (\(executable))")
+    }
+
     /// Runs `executable` with this daemon's log as its output and no systemd variables, and waits until the
     /// socket answers and the log says it is serving (what READY=1 means: serving, with the socket's mode and
     /// group applied).

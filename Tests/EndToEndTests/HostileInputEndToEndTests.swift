@@ -370,6 +370,215 @@ struct HostileInputEndToEndTests {
     }
 }
 
+/// Slow clients: requests that never finish, from one uid or from root, and clients that hang up mid-request.
+extension HostileInputEndToEndTests {
+    /// Log lines at error level or above.
+    func errorLines(_ log: String) -> [Substring] {
+        log.split(separator: "\n").filter { line in
+            let level = line.split(separator: " ", maxSplits: 2).dropFirst().first
+            return level == "error" || level == "critical"
+        }
+    }
+
+    /// Runs Tests/peers/slow_body.py as nobody against `d` (requests to `path` whose bodies trickle a byte every
+    /// `every` seconds for `seconds`): its report of each connection.
+    func slowBodiesFromNobody(
+        _ d: DaemonUnderTest, connections: Int, length: Int, seconds: Double, every: Double = 1
+    ) throws -> [[String: Any]] {
+        // A copy the other user can read: the checkout may sit in a folder only root can enter.
+        let script = d.dir.appendingPathComponent("slow_body.py").path
+        if !FileManager.default.fileExists(atPath: script) {
+            try FileManager.default.copyItem(
+                atPath: Repo.root.appendingPathComponent("Tests/peers/slow_body.py").path, toPath: script)
+            chmod(script, 0o644)
+        }
+        let r = try runProgram(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", script, "--socket", d.socket,
+                "--connections", "\(connections)", "--length", "\(length)", "--every", "\(every)", "--for",
+                "\(seconds)",
+            ])
+        guard r.status == 0, let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+            let list = report["connections"] as? [[String: Any]]
+        else { throw HarnessError("slow_body.py failed: \(r)") }
+        #expect((report["connect_failures"] as? [Any])?.isEmpty == true, "\(report["connect_failures"] ?? "")")
+        return list
+    }
+
+    /// The issue's case: a user in the socket's group with no role opened 260 connections, each a POST of
+    /// Content-Length 100000 sent a byte at a time; each was answered 403 and stayed open, and root's health
+    /// check got 503 while they lasted.
+    @Test(.enabled(if: getuid() == 0, "needs root to run the client as another user"))
+    func aCallerWithoutARoleCannotHoldTheConnectionsAndRootGetsThrough() throws {
+        let d = try DaemonUnderTest(socketMode: "0666")
+        // The default limits (256 connections, 32 per uid, idle and body timeouts far longer than the client runs):
+        // only the refusal itself can close the refused connections.
+        try d.start()
+        let prober = HealthProber(socket: d.socket)
+        let report = try slowBodiesFromNobody(d, connections: 260, length: 100_000, seconds: 6)
+        let (latencies, failures) = prober.stop()
+
+        #expect(report.count == 260)
+        let open = report.filter { $0["closed"] as? Bool != true }
+        #expect(open.isEmpty, "\(open.count) connections still open: \(open.prefix(2))")
+        let forbidden = report.filter { $0["status"] as? Int == 403 }
+        let beyondShare = report.filter { $0["status"] as? Int == 503 }
+        #expect(forbidden.count + beyondShare.count == 260, "\(report.compactMap { $0["status"] as? Int })")
+        #expect(forbidden.count >= 32, "at least a share's worth reached the access check: \(forbidden.count)")
+        for answer in forbidden.compactMap({ $0["answer"] as? String }).prefix(3) {
+            #expect(answer.contains("Connection: close") && answer.contains("may not use mediationd"), "\(answer)")
+        }
+        for answer in beyondShare.compactMap({ $0["answer"] as? String }).prefix(3) {
+            #expect(answer.contains("(socket.max_connections_per_uid)"), "\(answer)")
+        }
+        #expect(failures.isEmpty, "root's health probes: \(failures.count) failed, \(failures.prefix(3))")
+        #expect(latencies.count >= 10, "root's health probes answered: \(latencies.count)")
+        #expect(errorLines(d.log()).isEmpty, "\(errorLines(d.log()).prefix(5))")
+        #expect(d.process?.isRunning == true)
+    }
+
+    /// A uid with a role whose requests never finish holds at most its share; root's health gets through all along,
+    /// and the places come back when its connections close.
+    @Test(.enabled(if: getuid() == 0, "needs root to run the client as another user"))
+    func oneUidHoldsAtMostItsShareOfTheConnections() throws {
+        let d = try DaemonUnderTest(socketMode: "0666")
+        try d.start(environment: [
+            "MEDIATIOND_ACCESS_STAFF_GROUPS": "nogroup", "MEDIATIOND_SOCKET_MAX_CONNECTIONS": "64",
+            "MEDIATIOND_SOCKET_MAX_CONNECTIONS_PER_UID": "20", "MEDIATIOND_SOCKET_IDLE_TIMEOUT_SECONDS": "600",
+            "MEDIATIOND_SOCKET_BODY_TIMEOUT_SECONDS": "600",
+        ])
+        let prober = HealthProber(socket: d.socket)
+        let report = try slowBodiesFromNobody(d, connections: 60, length: 1000, seconds: 4)
+        let (latencies, failures) = prober.stop()
+
+        let held = report.filter { $0["closed"] as? Bool != true && $0["status"] is NSNull }
+        let refused = report.filter { $0["status"] as? Int == 503 && $0["closed"] as? Bool == true }
+        #expect(held.count == 20, "\(held.count) held")
+        #expect(refused.count == 40, "\(report.map { "\($0["status"] ?? "-")" })")
+        for answer in refused.compactMap({ $0["answer"] as? String }).prefix(3) {
+            #expect(
+                answer.contains(
+                    "uid 65534 (nobody) already holds 20 connections, its share "
+                        + "(socket.max_connections_per_uid)"), "\(answer)")
+        }
+        #expect(failures.isEmpty, "root's health probes: \(failures.count) failed, \(failures.prefix(3))")
+        #expect(latencies.count >= 10)
+        #expect(lines(d.log(), containing: "its uid holds its share") == 40, "\(d.log().suffix(2000))")
+
+        // The client is gone: its places are free again, for it too.
+        let asNobody = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try d.ctlForOtherUsers(), "--socket", d.socket,
+            "health",
+        ]
+        var health = try runProgram("/usr/bin/setpriv", asNobody)
+        for _ in 0..<50 where health.status != 0 {
+            usleep(100_000)
+            health = try runProgram("/usr/bin/setpriv", asNobody)
+        }
+        #expect(health.status == 0 && health.stdout.contains("role staff"), "\(health)")
+        #expect(errorLines(d.log()).isEmpty, "\(errorLines(d.log()).prefix(5))")
+    }
+
+    /// A body that keeps coming, a byte every half second, never let the idle timeout fire: it now has a total.
+    @Test func aTricklingBodyIsCutOffAtItsDeadline() throws {
+        let d = try DaemonUnderTest()
+        try d.start(environment: [
+            "MEDIATIOND_SOCKET_BODY_TIMEOUT_SECONDS": "2", "MEDIATIOND_SOCKET_IDLE_TIMEOUT_SECONDS": "600",
+        ])
+        let connection = try RawConnection(d.socket)
+        connection.send(
+            "POST /v1/disputes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+        var answer: [UInt8] = []
+        var sent = 0
+        var closed = false
+        // At most the whole body (100 s); the deadline must end it long before.
+        while sent < 200, !closed {
+            guard connection.send(" ") else { break }
+            sent += 1
+            let (data, end) = connection.readAll(timeout: 0.5)
+            answer += data
+            closed = end
+        }
+        if !closed {
+            let rest = connection.readAll(timeout: 5)
+            answer += rest.data
+            closed = rest.closed
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(sent < 200, "the daemon waited for the whole body")
+        #expect(closed, "closed by the daemon")
+        #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("(socket.body_timeout_seconds)"), "\(text)")
+        #expect(lines(d.log(), containing: "its request body did not arrive in time") == 1, "\(d.log().suffix(2000))")
+        #expect(errorLines(d.log()).isEmpty, "\(errorLines(d.log()).prefix(5))")
+        #expect(try d.ctl("health").status == 0)
+    }
+
+    /// Python's http.client, sending a body too large with Connection: close, waited 120 s for a broken pipe: the
+    /// daemon answered 413 and then neither read on nor closed.
+    @Test func anOversizedBodyWithConnectionCloseIsAnsweredAndClosedAtOnce() throws {
+        let d = try DaemonUnderTest()
+        try d.start(environment: [
+            "MEDIATIOND_SOCKET_MAX_BODY_KIB": "64", "MEDIATIOND_SOCKET_IDLE_TIMEOUT_SECONDS": "600",
+        ])
+        let connection = try RawConnection(d.socket)
+        // As http.client does: the head, then the whole body in one blocking send. A send that blocks for 20 s
+        // gives up with EAGAIN: the daemon neither read on nor closed.
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        #expect(
+            setsockopt(connection.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0)
+        let body = [UInt8](repeating: UInt8(ascii: " "), count: 10 << 20)
+        connection.send(
+            "POST /v1/offices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+        var sent = 0
+        var failure: Int32 = 0
+        while sent < body.count {
+            let n = body[sent...].withUnsafeBytes {
+                Glibc.send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
+            if n <= 0 {
+                failure = errno
+                break
+            }
+            sent += n
+        }
+        #expect(sent < body.count, "the daemon read the whole refused body")
+        #expect(failure == EPIPE || failure == ECONNRESET, "the send ended with \(String(cString: strerror(failure)))")
+        let (data, closed) = connection.readAll(timeout: 10)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 413") && text.contains("(socket.max_body_kib)"), "\(text)")
+        #expect(text.contains("Connection: close"), "\(text)")
+        #expect(closed)
+        #expect(errorLines(d.log()).isEmpty, "\(errorLines(d.log()).prefix(5))")
+    }
+
+    /// A client that gives up mid-request (its own timeout, Ctrl-C) was logged as an internal error, one line each.
+    @Test func aClientThatHangsUpMidRequestIsADebugLineNotAnError() throws {
+        let d = try DaemonUnderTest()
+        try d.start(environment: ["MEDIATIOND_LOG_LEVEL": "debug"])
+        for i in 0..<20 {
+            let connection = try RawConnection(d.socket)
+            let head =
+                i % 2 == 0
+                ? "Content-Length: 1000\r\n\r\n{\"id\": \"jin"
+                : "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"id\"\r\n"
+            connection.send("POST /v1/offices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + head)
+            usleep(50_000)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var abandoned = 0
+        while Date() < deadline, abandoned < 20 {
+            abandoned = lines(d.log(), containing: "the connection closed before its request was read whole")
+            usleep(100_000)
+        }
+        #expect(abandoned == 20, "one debug line each: \(d.log().suffix(3000))")
+        #expect(!d.log().contains("internal error"), "\(d.log().suffix(3000))")
+        #expect(errorLines(d.log()).isEmpty, "\(errorLines(d.log()).prefix(5))")
+        #expect(try d.ctl("office", "list").status == 0)
+    }
+}
+
 /// Sends a request head one byte a second on its own thread, until the daemon closes the connection.
 final class SlowHeader: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)

@@ -334,10 +334,14 @@ struct OperationsEndToEndTests {
         ])
         #expect(code == 503 && body.contains("\"unavailable\"") && body.contains("disk full"), "\(code) \(body)")
 
-        // Reads go on.
+        // Reads go on; status says changes are refused, and why.
         #expect(try d.expertCount() == 30)
         #expect(try d.ctl("health").status == 0)
-        #expect(try d.ctl("status").status == 0)
+        let store = try #require((try d.json("status") as? [String: Any])?["store"] as? [String: Any])
+        #expect(store["writable"] as? Bool == false, "\(store)")
+        #expect((store["problem"] as? String)?.contains("disk full at \(disk.state)") == true, "\(store)")
+        let words = try d.ctl("status")
+        #expect(words.status == 0 && words.stdout.contains("writable:    NO, changes are refused"), "\(words)")
         let during = try officeIDs(d)
         #expect(during.isSuperset(of: acknowledged) && !during.contains("curl"))
         // A backup still works: the copy goes to the temporary folder when the store's disk is full.
@@ -349,6 +353,8 @@ struct OperationsEndToEndTests {
         // acknowledged change, and a daemon restored from it on an ordinary disk serves them all.
         disk.free()
         #expect(try d.ctl("office", "add", "afterwards", "--name", "之后").status == 0)
+        let again = try #require((try d.json("status") as? [String: Any])?["store"] as? [String: Any])
+        #expect(again["writable"] as? Bool == true && again["problem"] == nil, "\(again)")
         let final = d.dir.appendingPathComponent("final.sqlite").path
         #expect(try d.ctl("backup", "--to", final).status == 0)
         #expect(disk.stop() == 0, "\(d.log())")
@@ -379,7 +385,7 @@ struct OperationsEndToEndTests {
         #expect(add.stderr.contains("cannot be written: \(d.databasePath) is read-only"), "\(add)")
         let status = try #require(try d.json("status") as? [String: Any])
         #expect((status["store"] as? [String: Any])?["writable"] as? Bool == false)
-        #expect(try d.ctl("status").stdout.contains("READ-ONLY"))
+        #expect(try d.ctl("status").stdout.contains("writable:    NO, changes are refused"))
         // The data can still be copied off.
         let copy = d.dir.appendingPathComponent("from-read-only.sqlite").path
         let backup = try d.ctl("backup", "--to", copy)
@@ -390,6 +396,145 @@ struct OperationsEndToEndTests {
         try d.start()
         #expect(try officeIDs(d) == ["jinshan", "xinhua", "hongqiao", "binjiang"])
         #expect(try d.ctl("office", "add", "later", "--name", "后来").status == 0)
+    }
+}
+
+extension OperationsEndToEndTests {
+    /// A restart on a full disk was called a damaged store ("failed its integrity check … restore the last backup,
+    /// or move the file aside": advice that loses data). It now serves the store read-only and says the disk is
+    /// full; once space is freed, a restart opens it as usual with everything in it. Both ways a daemon can have
+    /// left the store: killed with changes still in the log, and stopped cleanly (the log folded in and removed).
+    @Test func aRestartOnAFullDiskServesReadOnlyAndLosesNothing() throws {
+        let d = try DaemonUnderTest()
+        let disk = try SmallDiskThatOutlivesTheDaemon(d, size: "16m")
+        try disk.startDaemon()
+        try addSampleOffices(d)
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        #expect(try disk.fill() > 0)
+        var acknowledged: [String] = []
+        for i in 0..<400 {
+            let r = try d.ctl(
+                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 300))
+            guard r.status == 0 else { break }
+            acknowledged.append("full\(i)")
+        }
+        let expected = Set(["jinshan", "xinhua", "hongqiao", "binjiang"] + acknowledged)
+
+        func expectReadOnlyOnAFullDisk(_ when: String) throws {
+            let said = "the store is read-only: serving reads only"
+            let before = d.log().components(separatedBy: said).count
+            try disk.startDaemon()
+            let log = d.log()
+            #expect(log.components(separatedBy: said).count == before + 1, "\(when): \(log.suffix(2000))")
+            #expect(log.contains("the disk holding \(disk.state) is full"), "\(when): \(log.suffix(2000))")
+            #expect(!d.log().contains("integrity check"), "\(when)")
+            #expect(try officeIDs(d) == expected, "\(when)")
+            #expect(try d.expertCount() == 30, "\(when)")
+            let store = try #require((try d.json("status") as? [String: Any])?["store"] as? [String: Any])
+            #expect(store["writable"] as? Bool == false, "\(when): \(store)")
+            #expect(
+                (store["problem"] as? String)?.contains("the disk holding \(disk.state) is full: free space there")
+                    == true,
+                "\(when): \(store)")
+            let words = try d.ctl("status")
+            #expect(words.stdout.contains("writable:    NO, changes are refused"), "\(when): \(words)")
+            let add = try d.ctl("office", "add", "refused", "--name", "拒绝")
+            #expect(add.status == 1, "\(when): \(add)")
+            #expect(
+                add.stderr.contains(
+                    "cannot be written: the disk holding \(disk.state) is full: free space there, "
+                        + "then restart mediationd"), "\(when): \(add)")
+            #expect(d.stop() == 0, "\(when): \(d.log().suffix(2000))")
+        }
+
+        // Killed with the disk full: the last changes are still in the log.
+        kill(try #require(d.process?.processIdentifier), SIGKILL)
+        d.process?.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: disk.inside + "/mediation.sqlite-wal"))
+        #expect(try disk.fill() >= 0)
+        try expectReadOnlyOnAFullDisk("killed")
+
+        // Space freed: a normal start, everything there; then a clean stop, and the disk fills again.
+        disk.free()
+        try disk.startDaemon()
+        #expect(try officeIDs(d) == expected)
+        #expect(d.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: disk.inside + "/mediation.sqlite-wal"), "the log was folded in")
+        #expect(try disk.fill() > 0)
+        try expectReadOnlyOnAFullDisk("stopped")
+
+        disk.free()
+        try disk.startDaemon()
+        #expect(try officeIDs(d) == expected)
+        #expect(try d.ctl("office", "add", "afterwards", "--name", "之后").status == 0)
+        let store = try #require((try d.json("status") as? [String: Any])?["store"] as? [String: Any])
+        #expect(store["writable"] as? Bool == true, "\(store)")
+        #expect(try sqlite(disk.inside + "/mediation.sqlite", "PRAGMA integrity_check").stdout == "ok\n")
+    }
+}
+
+/// A small tmpfs in a mount namespace of its own, held by a sleeping process, so that it outlives the daemons
+/// started in it one after another (`nsenter`): a test can stop a daemon, fill the disk and start another.
+final class SmallDiskThatOutlivesTheDaemon: @unchecked Sendable {
+    let d: DaemonUnderTest
+    private let holder: Process
+
+    init(_ d: DaemonUnderTest, size: String) throws {
+        self.d = d
+        try FileManager.default.createDirectory(
+            atPath: d.dir.appendingPathComponent("state").path, withIntermediateDirectories: true)
+        holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments =
+            (getuid() == 0 ? ["-m"] : ["-Urm"])
+            + [
+                "--propagation", "private", "/bin/sh", "-c",
+                #"mount -t tmpfs -o size="$1",mode=0755 tmpfs "$2" && touch "$2/.mounted" && exec sleep 100000"#,
+                "sh", size, d.dir.appendingPathComponent("state").path,
+            ]
+        holder.standardInput = FileHandle.nullDevice
+        try holder.run()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: inside + "/.mounted") {
+            guard Date() < deadline, holder.isRunning else { throw HarnessError("the small disk was not mounted") }
+            usleep(20_000)
+        }
+    }
+
+    var state: String { d.dir.appendingPathComponent("state").path }
+    /// The state folder as the daemons see it.
+    var inside: String { "/proc/\(holder.processIdentifier)/root" + state }
+
+    /// Starts mediationd on the small disk and waits until it serves.
+    func startDaemon() throws {
+        try d.start(
+            executable: "/usr/bin/nsenter",
+            arguments: ["-t", "\(holder.processIdentifier)", "-m"]
+                + (getuid() == 0 ? [] : ["-U", "--preserve-credentials"])
+                + ["--", Repo.daemon, "--config", d.config])
+    }
+
+    /// Writes to a file until the disk is full; returns the bytes written.
+    func fill() throws -> Int {
+        let fd = open(inside + "/filler", O_CREAT | O_WRONLY | O_APPEND, 0o600)
+        guard fd >= 0 else { throw HarnessError("cannot create the filler: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0xAB, count: 4096)
+        var total = 0
+        while true {
+            let wrote = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if wrote <= 0 { break }
+            total += wrote
+        }
+        guard errno == ENOSPC else { throw HarnessError("filling stopped with \(String(cString: strerror(errno)))") }
+        return total
+    }
+
+    func free() { unlink(inside + "/filler") }
+
+    deinit {
+        d.stop()
+        terminateAndWait(holder)
     }
 }
 

@@ -265,4 +265,61 @@ private func seed(_ db: AppDatabase) async throws -> DisputeDetail {
         #expect(mode(path) == 0o640)
         #expect(mode(path + "-wal") & 0o027 == 0)
     }
+
+    /// `store.path` naming a folder (here one like /tmp, mode 1777) once narrowed the folder to 0750.
+    @Test func aFolderAtTheStorePathIsRefusedAndKeepsItsMode() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let shared = dir.file("shared")
+        #expect(mkdir(shared, 0o755) == 0 && chmod(shared, 0o1777) == 0)
+        let error = #expect(throws: MediationError.self) { try AppDatabase.open(path: shared) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("store.path \(shared) is a folder") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("\(shared)/mediation.sqlite") == true)
+        var info = stat()
+        #expect(stat(shared, &info) == 0 && info.st_mode & 0o7777 == 0o1777, "the folder keeps its mode")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: shared))?.isEmpty == true, "nothing made in it")
+    }
+
+    /// A symbolic link at the store's path (or beside it, for the log) once had its target narrowed.
+    @Test func aSymbolicLinkAtTheStorePathIsRefusedAndItsTargetKeepsItsMode() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let target = dir.file("target.txt")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("notes\n".utf8)))
+        #expect(chmod(target, 0o644) == 0)
+        let link = dir.file("link.sqlite")
+        #expect(symlink("target.txt", link) == 0)
+        let error = #expect(throws: MediationError.self) { try AppDatabase.open(path: link) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("is a symbolic link to target.txt") == true, "\(String(describing: error))")
+        #expect(mode(target) == 0o644)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "notes\n")
+
+        // The log beside a real store: SQLite would write through the link.
+        let store = dir.file("mediation.sqlite")
+        _ = try AppDatabase.open(path: store)
+        try? FileManager.default.removeItem(atPath: store + "-wal")
+        #expect(symlink("target.txt", store + "-wal") == 0)
+        let beside = #expect(throws: MediationError.self) { try AppDatabase.open(path: store) }
+        #expect(
+            beside?.message.contains("\(store)-wal beside it is a symbolic link") == true,
+            "\(String(describing: beside))")
+        #expect(mode(target) == 0o644)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "notes\n")
+    }
+
+    /// A store file the daemon's user did not make (another user's) keeps the mode its owner gave it.
+    @Test(.enabled(if: getuid() == 0, "needs root to give a file to another user"))
+    func aFileOfAnotherUserKeepsItsMode() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("mediation.sqlite")
+        _ = try AppDatabase.open(path: path)
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        #expect(chown(path, nobody, gid_t.max) == 0 && chmod(path, 0o644) == 0)
+        let db = try AppDatabase.open(path: path)
+        _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室"))
+        #expect(mode(path) == 0o644)
+    }
 }

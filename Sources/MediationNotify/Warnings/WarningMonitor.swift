@@ -100,6 +100,8 @@ public final class WarningMonitor: Sendable {
     public func run() async {
         while !Task.isCancelled {
             do { try await check() } catch {
+                // Stopped mid-check (the daemon is shutting down, or never got to serve): nothing failed.
+                if Task.isCancelled { return }
                 logger.error("warning check failed", metadata: ["why": "\(String(describing: error))"])
             }
             do { try await Task.sleep(for: interval) } catch { return }
