@@ -397,7 +397,7 @@ paths:
       - {$ref: '#/components/parameters/DisputeRef'}
     get:
       operationId: getDispute
-      summary: One dispute with its parties and the history of its risk and status.
+      summary: One dispute with its parties, the history of its risk and status, and its case file (sessions, outcomes, follow-ups, escalations, conflicts).
       parameters:
         - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show parties'' full mobiles and ID-card numbers (roles in privacy.reveal_roles, default admin); every reveal is audited.'}
       responses:
@@ -497,7 +497,7 @@ paths:
   /v1/disputes/{dispute}/parties/{party}:
     parameters:
       - {$ref: '#/components/parameters/DisputeRef'}
-      - {$ref: '#/components/parameters/PartyID'}
+      - {$ref: '#/components/parameters/PartyRef'}
     patch:
       operationId: updateParty
       summary: Change some fields of a party (staff).
@@ -1159,11 +1159,12 @@ components:
       in: path
       required: true
       schema: {type: integer, format: int64}
-    PartyID:
+    PartyRef:
       name: party
       in: path
       required: true
-      schema: {type: integer, format: int64}
+      schema: {type: string}
+      description: A party's id (as the dispute lists it) or exact name within the dispute.
     OfficeID:
       name: office
       in: path
@@ -1204,7 +1205,10 @@ components:
         durationMinutes: {type: integer}
         pin: {type: array, items: {type: string}, description: 'Experts who must be on the panel.'}
         exclude: {type: array, items: {type: string}}
-        options: {type: integer, description: 'How many options (default 5).'}
+        options: {type: integer, description: 'How many options, 1–20 (default 5).'}
+        every:
+          type: boolean
+          description: 'Every start at which a panel fits, instead of options spread out: by default two options on the same office-local half-day (before 12:00, from 12:00) never have the same experts.'
         outsideHours: {type: boolean, description: 'Ignore the office hours (evenings, weekends); holidays, experts and parties still count. Needs outsideHoursReason.'}
         outsideHoursReason: {type: string, description: 'Why the session is outside office hours (audited with the booking).'}
     Seat:
@@ -1259,6 +1263,7 @@ components:
       properties:
         id: {type: integer, format: int64}
         dispute: {type: string}
+        title: {type: string, description: 'The dispute''s title.'}
         office: {type: string}
         start: {type: string}
         end: {type: string}
@@ -1406,6 +1411,27 @@ components:
         statusHistory:
           type: array
           items: {$ref: '#/components/schemas/StatusChange'}
+        caseFile: {$ref: '#/components/schemas/CaseFile'}
+    CaseFile:
+      type: object
+      description: 'What happened to a dispute, on GET /v1/disputes/{dispute}: its sessions (with panel and status), outcomes, follow-up visits, escalations and the conflicts of interest concerning its parties.'
+      required: [sessions, outcomes, followUps, escalations, conflicts]
+      properties:
+        sessions:
+          type: array
+          items: {$ref: '#/components/schemas/Session'}
+        outcomes:
+          type: array
+          items: {$ref: '#/components/schemas/Outcome'}
+        followUps:
+          type: array
+          items: {$ref: '#/components/schemas/FollowUp'}
+        escalations:
+          type: array
+          items: {$ref: '#/components/schemas/Escalation'}
+        conflicts:
+          type: array
+          items: {$ref: '#/components/schemas/Conflict'}
     DisputeCreate:
       type: object
       additionalProperties: false
@@ -1510,6 +1536,7 @@ components:
       properties:
         id: {type: integer, format: int64}
         expert: {type: integer, format: int64}
+        expertName: {type: string}
         party: {type: integer, format: int64}
         organisation: {type: string}
         reason: {type: string}
@@ -1721,6 +1748,10 @@ components:
         weeklyHours:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        warnings:
+          type: array
+          description: 'When deactivated: booked or running sessions on whose panel the expert still sits (replace the expert).'
+          items: {type: string}
     ExpertSummary:
       type: object
       description: 'An expert as listings show it; GET /v1/experts/{expert} has every field.'
@@ -1798,6 +1829,10 @@ components:
         start: {type: string, description: 'RFC 3339 in the expert''s zone.'}
         end: {type: string}
         note: {type: string}
+        warnings:
+          type: array
+          description: 'When time off is added: booked or running sessions it covers on whose panel the expert sits (replace the expert).'
+          items: {type: string}
     SpanList:
       type: object
       required: [spans]
@@ -1810,9 +1845,9 @@ components:
       additionalProperties: false
       required: [from, to]
       properties:
-        from: {type: string, description: 'A date (its midnight), a local date-time, or RFC 3339.'}
+        from: {type: string, description: 'A date (its midnight), a local date-time, or RFC 3339 (the forms README lists).'}
         to: {type: string, description: 'A date means the end of that day.'}
-        note: {type: string, description: 'The reason for leave, or a note.'}
+        note: {type: string, description: 'The reason for the leave or the extra time (mediationctl --reason).'}
     FreeInterval:
       type: object
       required: [start, end, date, weekday, startLocal, endLocal, minutes]

@@ -98,13 +98,18 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.day = day
     }
 
-    /// Reads `2026-12-07`.
+    /// Reads a date with its year: `2026-12-07`, and the other forms `TimeText` reads (`2026/12/7`, `2026-12-7`,
+    /// `2026年12月7日`). A date without its year needs today: `TimeText.day(_:field:today:)`.
     public init?(parsing text: String) {
         let parts = text.trimmingWhitespace().split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
-        else { return nil }
-        self.init(year: y, month: m, day: d)
+        {
+            self.init(year: y, month: m, day: d)
+            return
+        }
+        guard case .day(let date) = TimeText.read(text, today: nil) else { return nil }
+        self = date
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
@@ -252,24 +257,36 @@ public struct Zone: Sendable, Hashable {
             + padded(a / 60, 2) + ":" + padded(a % 60, 2)
     }
 
-    /// Reads a time given by a person: `2026-12-07` (the start of that day, or its end when `endOfDay`),
-    /// `2026-12-07 09:30` or `2026-12-07T09:30` (wall clock in this zone), or RFC 3339 with an offset or `Z`.
+    /// `format`, with the seconds (`2026-12-07T09:30:15+08:00`): for when something happened, not a planned time.
+    public func formatToTheSecond(_ instant: Date) -> String {
+        let text = format(instant)
+        let second = Int(instant.timeIntervalSince1970.rounded(.down)) + offset(at: instant)
+        let seconds = ((second % 60) + 60) % 60
+        // `format` writes `:00` for the seconds, at offset 16 of `2026-12-07T09:30:00+08:00`.
+        guard text.count > 19 else { return text }
+        return String(text.prefix(17)) + padded(seconds, 2) + String(text.dropFirst(19))
+    }
+
+    /// Reads a time given by a person, in any form `TimeText` reads: `2026-12-07` (the start of that day, or its
+    /// end when `endOfDay`), `2026-12-07 09:30`, `2026/12/7 9:30`, `12月7日 09:30`, `2026年12月7日 周一 09:30` or
+    /// `09:30` (today, at `now` in this zone), all wall clock in this zone; or RFC 3339 with an offset or `Z`.
     ///
-    /// - Throws: `invalidInput` naming the field and the accepted forms.
-    public func parseInstant(_ text: String, field: String, endOfDay: Bool = false) throws -> Date {
-        switch Self.readTime(text) {
-        case .day(let date)?:
+    /// - Throws: `invalidInput` naming the field and the accepted forms (an ambiguous `12/9` says so).
+    public func parseInstant(_ text: String, field: String, endOfDay: Bool = false, now: Date) throws -> Date {
+        switch Self.readTime(text, today: wallClock(now).date) {
+        case .day(let date):
             return endOfDay ? instant(date.adding(days: 1), TimeOfDay.midnight) : instant(date, TimeOfDay.midnight)
-        case .wallClock(let date, let time)?: return instant(date, time)
-        case .instant(let instant)?: return instant
-        case nil: throw badInstant(text, field)
+        case .wallClock(let date, let time): return instant(date, time)
+        case .instant(let instant): return instant
+        case let other:
+            throw TimeText.problem(other, text: text, field: field, forms: TimeText.timeForms(in: identifier))
         }
     }
 
     /// The instant `text` names when it carries its own offset (`2026-12-07T09:30Z`, `…+08:00`), which no zone
     /// can change; nil when it needs a zone to be read, or cannot be read (`parseInstant` then says why).
     public static func explicitInstant(_ text: String) -> Date? {
-        if case .instant(let instant)? = readTime(text) { return instant }
+        if case .instant(let instant) = readTime(text, today: nil) { return instant }
         return nil
     }
 
@@ -278,25 +295,22 @@ public struct Zone: Sendable, Hashable {
     ///
     /// - Throws: `invalidInput` naming the field and showing the form to use.
     public static func startInstant(_ text: String, field: String) throws -> Date? {
-        switch readTime(text) {
-        case .day(let day)?:
+        // Only the kind of text matters here, so any day serves as "today" for the forms that need one.
+        switch readTime(text, today: LocalDate(dayNumber: 0)) {
+        case .day:
+            let typed = text.trimmingWhitespace()
             throw MediationError.invalidInput(
-                "\(field) '\(text.trimmingWhitespace())' is a day without a time",
-                hint: "give the time too, such as '\(day) 14:00'")
-        case .instant(let instant)?: return instant
+                "\(field) '\(typed)' is a day without a time", hint: "give the time too, such as '\(typed) 14:00'")
+        case .instant(let instant): return instant
         default: return nil
         }
     }
 
     /// What a typed time says, before any zone is applied.
-    enum TypedTime: Equatable {
-        case day(LocalDate)
-        case wallClock(LocalDate, TimeOfDay)
-        case instant(Date)
-    }
+    typealias TypedTime = TimeText.Reading
 
-    static func readTime(_ text: String) -> TypedTime? {
-        readStrictTime(text) ?? readAnyTime(text)
+    static func readTime(_ text: String, today: LocalDate?) -> TypedTime {
+        readStrictTime(text) ?? TimeText.read(text, today: today)
     }
 
     /// The strict forms the API and the CLI send (`2026-12-07T09:30`, with `:00`, `Z` or `+08:00`), read byte by
@@ -345,40 +359,12 @@ public struct Zone: Sendable, Hashable {
         return parsed ?? nil
     }
 
-    /// Every form `parseInstant` documents, with spaces around it, `：` and four-digit clocks.
+    /// Every form `parseInstant` documents that needs no today; nil for what is not a time.
     static func readAnyTime(_ text: String) -> TypedTime? {
-        let t = text.trimmingWhitespace()
-        if let date = LocalDate(parsing: t) { return .day(date) }
-        let normalized = t.replacingOccurrences(of: " ", with: "T")
-        let pieces = normalized.split(separator: "T", maxSplits: 1).map(String.init)
-        guard pieces.count == 2, let date = LocalDate(parsing: pieces[0]) else { return nil }
-        var clock = pieces[1]
-        var explicitOffset: Int?
-        if clock.hasSuffix("Z") {
-            clock.removeLast()
-            explicitOffset = 0
-        } else if let signIndex = clock.lastIndex(where: { $0 == "+" || $0 == "-" }) {
-            let off = String(clock[clock.index(after: signIndex)...])
-            let sign = clock[signIndex] == "-" ? -1 : 1
-            guard let parsed = TimeOfDay(parsing: off) else { return nil }
-            explicitOffset = sign * parsed.minutes * 60
-            clock = String(clock[..<signIndex])
+        switch TimeText.read(text, today: nil) {
+        case .day, .wallClock, .instant: return TimeText.read(text, today: nil)
+        default: return nil
         }
-        // Seconds are accepted and must be zero: the domain works in minutes.
-        let parts = clock.split(separator: ":")
-        if parts.count == 3 {
-            guard parts[2] == "00" || parts[2].hasPrefix("00.") else { return nil }
-            clock = parts[0] + ":" + parts[1]
-        }
-        guard let time = TimeOfDay(parsing: clock) else { return nil }
-        guard let off = explicitOffset else { return .wallClock(date, time) }
-        return .instant(Date(timeIntervalSince1970: Double(date.dayNumber * 86400 + time.minutes * 60 - off)))
-    }
-
-    private func badInstant(_ text: String, _ field: String) -> MediationError {
-        .invalidInput(
-            "\(field) '\(text)' is not a date or time",
-            hint: "write 2026-12-07, 2026-12-07 09:30 (in \(identifier)) or 2026-12-07T09:30+08:00")
     }
 }
 

@@ -7,7 +7,9 @@ import OpenAPIRuntime
 extension APIHandler {
     func listAudit(_ input: Operations.ListAudit.Input) async throws -> Operations.ListAudit.Output {
         let q = input.query
-        let since = try Text.nonEmpty(q.since).map { try Zone.shanghai.parseInstant($0, field: "since") }
+        let since = try Text.nonEmpty(q.since).map {
+            try Zone.shanghai.parseInstant($0, field: "since", now: info.clock.now())
+        }
         let entries = try await db.auditEntries(
             AuditFilter(since: since, actor: q.actor, target: q.target, limit: q.limit ?? 100))
         return .ok(

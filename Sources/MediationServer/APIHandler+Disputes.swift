@@ -62,7 +62,8 @@ extension APIHandler {
         guard let e else { return }
         if let v = e.cause { target.cause = v }
         if let v = e.occurredAt {
-            target.occurredAt = Text.nonEmpty(v) == nil ? nil : try zone.parseInstant(v, field: "occurredAt")
+            target.occurredAt =
+                Text.nonEmpty(v) == nil ? nil : try zone.parseInstant(v, field: "occurredAt", now: info.clock.now())
         }
         if let v = e.location { target.location = v }
         if let v = e.nature { target.nature = v }
@@ -103,8 +104,8 @@ extension APIHandler {
 
     private func dated(_ w: Components.Schemas.DatedWindow, zone: Zone) throws -> Interval {
         let interval = Interval(
-            start: try zone.parseInstant(w.from, field: "datedWindows.from"),
-            end: try zone.parseInstant(w.to, field: "datedWindows.to", endOfDay: true))
+            start: try zone.parseInstant(w.from, field: "datedWindows.from", now: info.clock.now()),
+            end: try zone.parseInstant(w.to, field: "datedWindows.to", endOfDay: true, now: info.clock.now()))
         try AvailabilityResolver.checkRange(interval, what: "a dated window")
         return interval
     }
@@ -158,7 +159,9 @@ extension APIHandler {
                 summary: "full mobiles and ID-card numbers of \(shown.count) of \(detail.parties.count) parties shown"
                     + (shown.isEmpty ? "" : ": " + shown.map { "party \($0.id)" }.joined(separator: ", ")))
         }
-        return .ok(.init(body: .json(try await wire(detail, reveal: reveal))))
+        var shown = try await wire(detail, reveal: reveal)
+        shown.caseFile = try await caseFile(detail.dispute)
+        return .ok(.init(body: .json(shown)))
     }
 
     func updateDispute(_ input: Operations.UpdateDispute.Input) async throws -> Operations.UpdateDispute.Output {
@@ -205,11 +208,7 @@ extension APIHandler {
 
     func updateParty(_ input: Operations.UpdateParty.Input) async throws -> Operations.UpdateParty.Output {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let detail = try await db.dispute(input.path.dispute)
-        guard let current = detail.parties.first(where: { $0.id == input.path.party }) else {
-            throw MediationError.notFound(
-                "dispute \(detail.dispute.number) has no party #\(input.path.party); 'dispute show' lists them")
-        }
+        let current = try await db.party(input.path.dispute, party: input.path.party)
         let zone = try Zone(b.timeZone ?? current.timeZone)
         let side = try b.side.map { text -> PartySide in
             guard let side = PartySide(parsing: text) else {
@@ -243,15 +242,17 @@ extension APIHandler {
     func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {
         let list = try await db.conflicts(
             expert: Text.nonEmpty(input.query.expert), dispute: Text.nonEmpty(input.query.dispute))
-        return .ok(
+        return .ok(.init(body: .json(.init(conflicts: try await wireConflicts(list)))))
+    }
+
+    /// Conflicts as the API shows them, with the experts' names.
+    func wireConflicts(_ list: [Conflict]) async throws -> [Components.Schemas.Conflict] {
+        let names = try await db.expertNames(list.map(\.expertId))
+        return list.map {
             .init(
-                body: .json(
-                    .init(
-                        conflicts: list.map {
-                            .init(
-                                id: $0.id, expert: $0.expertId, party: $0.partyId, organisation: $0.organisation,
-                                reason: $0.reason)
-                        }))))
+                id: $0.id, expert: $0.expertId, expertName: names[$0.expertId], party: $0.partyId,
+                organisation: $0.organisation, reason: $0.reason)
+        }
     }
 
     func addConflict(_ input: Operations.AddConflict.Input) async throws -> Operations.AddConflict.Output {

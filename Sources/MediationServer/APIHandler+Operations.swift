@@ -14,7 +14,7 @@ extension APIHandler {
         let now = info.clock.now()
         let counts = summary.outbox
         let status = Components.Schemas.Status(
-            version: ProductVersion.current, pid: Int64(getpid()), startedAt: utc(info.startedAt),
+            version: ProductVersion.current, pid: Int64(getpid()), startedAt: shown(info.startedAt),
             uptimeSeconds: now.timeIntervalSince(info.startedAt), schemaVersion: try await db.schemaVersion(),
             store: .init(
                 path: db.path, bytes: db.storeBytes(), writable: db.writeRefusal == nil, problem: db.writeRefusal),
@@ -23,11 +23,11 @@ extension APIHandler {
                 dead: counts[.dead] ?? 0, skipped: counts[.skipped] ?? 0,
                 oldestDueSeconds: summary.oldestDue.map { max(0, now.timeIntervalSince($0)) }),
             lastDeliveryError: summary.lastDeliveryProblem.map {
-                .init(at: utc($0.at), channel: $0.channel, message: $0.message, detail: $0.detail)
+                .init(at: shown($0.at), channel: $0.channel, message: $0.message, detail: $0.detail)
             },
             lastBackup: summary.lastBackup.map {
                 .init(
-                    at: utc($0.at), bytes: $0.bytes, uid: Int64($0.uid), user: $0.user, destination: $0.destination)
+                    at: shown($0.at), bytes: $0.bytes, uid: Int64($0.uid), user: $0.user, destination: $0.destination)
             },
             warnings: summary.warnings)
         return .ok(.init(body: .json(status)))
@@ -68,8 +68,9 @@ extension APIHandler {
         return .ok(.init(headers: .init(contentLength: bytes), body: .binary(body)))
     }
 
-    private func utc(_ date: Date) -> String {
-        date.formatted(.iso8601)
+    /// Status times belong to no office: China Standard Time, as audit rows, with the offset and the seconds.
+    private func shown(_ date: Date) -> String {
+        Zone.shanghai.formatToTheSecond(date)
     }
 }
 

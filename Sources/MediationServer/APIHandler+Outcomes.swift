@@ -89,11 +89,12 @@ extension APIHandler {
         let next: String
         switch result {
         case .agreement, .partialAgreement:
-            next = "dispute resolved; \(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
+            // The CLI says the dispute's new status before this: the sentence says what comes next, not that again.
+            next = "\(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
         case .adjourned:
             next = "adjourned: book the next session with 'session find \(recorded.dispute.number)'"
         case .noAgreement:
-            next = "no agreement: the dispute is unresolved; book another session or close it"
+            next = "no agreement: book another session or close the dispute"
         case .referredCourt, .referredPolice, .referredOther:
             next = "referred to \(recorded.outcome.referredTo ?? "another agency")"
         }
@@ -194,10 +195,7 @@ extension APIHandler {
         }
         var day = today
         if let text = Text.nonEmpty(date) {
-            guard let d = LocalDate(parsing: text) else {
-                throw MediationError.invalidInput("--date '\(text)' is not a date", hint: "write it like 2026-12-07")
-            }
-            day = d
+            day = try TimeText.day(text, field: "--date", today: today)
         }
         return Escalation(kind: k, occurredOn: day, caseReference: caseRef, notes: notes)
     }
@@ -252,19 +250,19 @@ extension APIHandler {
     }
 
     func outcomesReport(_ input: Operations.OutcomesReport.Input) async throws -> Operations.OutcomesReport.Output {
-        let range = try DayRange(from: input.query.from, to: input.query.to)
+        let range = try DayRange(from: input.query.from, to: input.query.to, today: today)
         let by = input.query.by.flatMap { OutcomeGrouping(rawValue: $0.rawValue) }
         let report = try await db.outcomesReport(range: range, by: by, office: input.query.office)
         return .ok(.init(body: .json(try container(report))))
     }
 
     func expertsReport(_ input: Operations.ExpertsReport.Input) async throws -> Operations.ExpertsReport.Output {
-        let range = try DayRange(from: input.query.from, to: input.query.to)
+        let range = try DayRange(from: input.query.from, to: input.query.to, today: today)
         return .ok(.init(body: .json(try container(try await db.expertsReport(range: range)))))
     }
 
     func exportRecords(_ input: Operations.ExportRecords.Input) async throws -> Operations.ExportRecords.Output {
-        let range = try DayRange(from: input.query.from, to: input.query.to)
+        let range = try DayRange(from: input.query.from, to: input.query.to, today: today)
         let office = input.query.office
         let text: String
         switch input.path.kind {
@@ -273,5 +271,19 @@ extension APIHandler {
         case .outcomes: text = try await db.exportOutcomes(range: range, office: office)
         }
         return .ok(.init(body: .csv(HTTPBody(text))))
+    }
+}
+
+extension APIHandler {
+    /// A dispute's case file: its sessions with panel and status, outcomes, follow-up visits, escalations, and the
+    /// conflicts of interest concerning its parties.
+    func caseFile(_ dispute: Dispute) async throws -> Components.Schemas.CaseFile {
+        let ref = String(dispute.id)
+        return .init(
+            sessions: try await wireSessions(try await db.sessions(SessionFilter(dispute: ref))),
+            outcomes: try await db.outcomes(dispute: ref).map { wire($0, number: dispute.number) },
+            followUps: try await followUpList(try await db.followUps(dispute: ref)),
+            escalations: try await db.escalations(dispute: ref).map { wire($0, number: dispute.number) },
+            conflicts: try await wireConflicts(try await db.conflicts(dispute: ref)))
     }
 }

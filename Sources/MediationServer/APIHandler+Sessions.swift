@@ -44,7 +44,8 @@ extension APIHandler {
         return list.map { s in
             let zone = zones[s.officeId] ?? Zone.shanghai
             return .init(
-                id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), office: s.officeId,
+                id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), title: display.titles[s.disputeId],
+                office: s.officeId,
                 start: zone.format(s.start), end: zone.format(s.end),
                 status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
                 cancelReason: s.cancelReason, outsideHours: s.outsideHoursReason != nil,
@@ -68,8 +69,8 @@ extension APIHandler {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let (_, zone) = try await officeZone(of: input.path.dispute)
         let window = Interval(
-            start: try zone.parseInstant(b.from, field: "from"),
-            end: try zone.parseInstant(b.to, field: "to", endOfDay: true))
+            start: try zone.parseInstant(b.from, field: "from", now: info.clock.now()),
+            end: try zone.parseInstant(b.to, field: "to", endOfDay: true, now: info.clock.now()))
         if let d = b.durationMinutes, !(1...480).contains(d) {
             throw MediationError.invalidInput(
                 "duration \(d) minutes is outside 1–480", hint: "sessions last up to 8 hours")
@@ -79,7 +80,8 @@ extension APIHandler {
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
             pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
-            maxOptions: count, outsideHours: try Self.outsideHours(b.outsideHours, b.outsideHoursReason))
+            maxOptions: count, everyStart: b.every ?? false,
+            outsideHours: try Self.outsideHours(b.outsideHours, b.outsideHoursReason))
         let result = Components.Schemas.SlotResult(
             dispute: finding.dispute.number, policy: finding.policy,
             requirements: finding.requirements.map(\.description),
@@ -131,8 +133,9 @@ extension APIHandler {
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
             let fixed = try Zone.startInstant(start, field: "the start")
+            let now = info.clock.now()
             booked = try await db.book(
-                dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start") },
+                dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start", now: now) },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
                 room: info.newRoomName(), actor: actor, outsideHours: outsideHours)
         case (_?, _?):
@@ -158,8 +161,10 @@ extension APIHandler {
                 zone = Zone.shanghai
             }
             let asked = Interval(
-                start: try q.from.map { try zone.parseInstant($0, field: "from") } ?? .distantPast,
-                end: try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? .distantFuture)
+                start: try q.from.map { try zone.parseInstant($0, field: "from", now: info.clock.now()) }
+                    ?? .distantPast,
+                end: try q.to.map { try zone.parseInstant($0, field: "to", endOfDay: true, now: info.clock.now()) }
+                    ?? .distantFuture)
             try AvailabilityResolver.checkRange(asked, what: "the range")
             range = asked
         }
@@ -190,7 +195,8 @@ extension APIHandler {
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
         let session = try await db.reschedule(
-            session: input.path.session, to: try fixed ?? zone.parseInstant(b.start, field: "start"),
+            session: input.path.session,
+            to: try fixed ?? zone.parseInstant(b.start, field: "start", now: info.clock.now()),
             rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }

@@ -208,7 +208,10 @@ struct APIHandler: APIProtocol {
 
     func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output
     {
-        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, false)))))
+        let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
+        var wire = Wire.expert(expert)
+        wire.warnings = warnings.isEmpty ? nil : warnings
+        return .ok(.init(body: .json(wire)))
     }
 
     func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output
@@ -225,8 +228,11 @@ struct APIHandler: APIProtocol {
         let zone = try Zone(expert.timeZone)
         var range: Interval?
         if from != nil || to != nil {
-            let start = try from.map { try zone.parseInstant($0, field: "from") } ?? Date.distantPast
-            let end = try to.map { try zone.parseInstant($0, field: "to", endOfDay: true) } ?? Date.distantFuture
+            let start =
+                try from.map { try zone.parseInstant($0, field: "from", now: info.clock.now()) } ?? Date.distantPast
+            let end =
+                try to.map { try zone.parseInstant($0, field: "to", endOfDay: true, now: info.clock.now()) }
+                ?? Date.distantFuture
             range = Interval(start: start, end: end)
             try AvailabilityResolver.checkRange(Interval(start: start, end: end), what: "the range")
         }
@@ -239,8 +245,8 @@ struct APIHandler: APIProtocol {
     {
         let expert = try await db.expert(ref)
         let zone = try Zone(expert.timeZone)
-        let start = try zone.parseInstant(body.from, field: "from")
-        let end = try zone.parseInstant(body.to, field: "to", endOfDay: true)
+        let start = try zone.parseInstant(body.from, field: "from", now: info.clock.now())
+        let end = try zone.parseInstant(body.to, field: "to", endOfDay: true, now: info.clock.now())
         let span = try await db.addSpan(
             kind, expert: String(expert.id), interval: Interval(start: start, end: end), note: body.note)
         return Wire.span(span, zone: zone)
@@ -285,8 +291,8 @@ struct APIHandler: APIProtocol {
     func getAvailability(_ input: Operations.GetAvailability.Input) async throws -> Operations.GetAvailability.Output {
         let expert = try await db.expert(input.path.expert)
         let zone = try Zone(expert.timeZone)
-        let start = try zone.parseInstant(input.query.from, field: "from")
-        let end = try zone.parseInstant(input.query.to, field: "to", endOfDay: true)
+        let start = try zone.parseInstant(input.query.from, field: "from", now: info.clock.now())
+        let end = try zone.parseInstant(input.query.to, field: "to", endOfDay: true, now: info.clock.now())
         let (_, free) = try await db.availability(expert: String(expert.id), range: Interval(start: start, end: end))
         let intervals = free.map { i -> Components.Schemas.FreeInterval in
             let (date, startMinutes) = zone.wallClock(i.start)

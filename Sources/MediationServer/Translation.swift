@@ -77,6 +77,6 @@ enum Wire {
     static func span(_ s: AppDatabaseSpan, zone: Zone) -> Components.Schemas.Span {
         .init(
             id: s.id, expertId: s.expertId, start: zone.format(s.interval.start), end: zone.format(s.interval.end),
-            note: s.note)
+            note: s.note, warnings: s.warnings.isEmpty ? nil : s.warnings)
     }
 }

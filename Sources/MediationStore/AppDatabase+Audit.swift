@@ -227,7 +227,7 @@ extension AppDatabase {
             try self.audit(
                 db, "retention.run", "parties",
                 "removed the contact details and ID numbers of \(report.parties) parties of \(report.disputes) "
-                    + "disputes closed before \(cutoff.formatted(.iso8601)) (\(months) months)")
+                    + "disputes closed before \(Zone.shanghai.format(cutoff)) (\(months) months)")
             return report
         }
     }

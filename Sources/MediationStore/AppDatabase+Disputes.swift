@@ -49,16 +49,19 @@ extension AppDatabase {
         _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor
     ) async throws -> DisputeDetail {
         let now = clock.now()
-        let valid = try draft.validated(categories: categories, now: now)
         try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: 1000, multiline: true)
         let validParties = try parties.map { try $0.validated() }
+        for (i, p) in validParties.enumerated() where validParties[..<i].contains(where: { $0.isSamePerson(as: p) }) {
+            throw MediationError.invalidInput(
+                "the party \(p.name) is listed twice with the same mobile", hint: "give each party once")
+        }
         return try await write { db in
-            var dispute = valid
-            guard let office = try OfficeRecord.fetchOne(db, key: dispute.officeId.lowercased())?.office else {
-                throw Self.officeNotFound(dispute.officeId, db).asInput()
+            guard let office = try OfficeRecord.fetchOne(db, key: draft.officeId.lowercased())?.office else {
+                throw Self.officeNotFound(draft.officeId, db).asInput()
             }
-            dispute.officeId = office.id
             let zone = try Zone(office.timeZone)
+            var dispute = try draft.validated(categories: categories, now: now, zone: zone)
+            dispute.officeId = office.id
             let year = zone.wallClock(now).date.year
             let last =
                 try Int.fetchOne(
@@ -155,7 +158,8 @@ extension AppDatabase {
             dispute.closedAt = stored.closedAt
             // A time it occurred that is typed now may not lie ahead; one stored earlier is left as it is.
             record.dispute = try dispute.validated(
-                categories: categories, now: dispute.elements.occurredAt == stored.elements.occurredAt ? nil : now)
+                categories: categories, now: dispute.elements.occurredAt == stored.elements.occurredAt ? nil : now,
+                zone: try Self.officeTimeZone(stored.officeId, db).flatMap { try? Zone($0) } ?? .shanghai)
             let summary = Self.changed(
                 [
                     ("title", stored.title, record.dispute.title),
@@ -237,6 +241,9 @@ extension AppDatabase {
         return try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
             try dispute.status.checkEditable(dispute: dispute.number)
+            if let same = try Self.parties(of: dispute.id, db).first(where: { $0.isSamePerson(as: valid) }) {
+                throw Party.enteredTwice(same, dispute: dispute.number)
+            }
             var record = PartyRecord(valid)
             record.party.disputeId = dispute.id
             record.party.id = 0
@@ -251,17 +258,25 @@ extension AppDatabase {
         }
     }
 
-    /// Changes a party of a dispute.
+    /// A party of a dispute, by id (`3`, `#3`) or exact name.
+    ///
+    /// - Throws: `notFound` (with the names one slip away from a mistyped one); `invalidInput` when two parties
+    ///   of the dispute bear the name.
+    public func party(_ disputeRef: String, party ref: String) async throws -> Party {
+        try await read { db in
+            try Self.findParty(ref, of: try Self.findDispute(disputeRef, db).dispute, db).party
+        }
+    }
+
+    /// Changes a party of a dispute, named by id or exact name.
     public func updateParty(
-        _ disputeRef: String, party id: Int64, _ change: @escaping @Sendable (inout Party) throws -> Void
+        _ disputeRef: String, party ref: String, _ change: @escaping @Sendable (inout Party) throws -> Void
     ) async throws -> Party {
         try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
             try dispute.status.checkEditable(dispute: dispute.number)
-            guard var record = try PartyRecord.fetchOne(db, key: id), record.party.disputeId == dispute.id else {
-                throw MediationError.notFound(
-                    "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
-            }
+            var record = try Self.findParty(ref, of: dispute, db)
+            let id = record.party.id
             var party = record.party
             try change(&party)
             party.id = record.party.id
@@ -270,6 +285,11 @@ extension AppDatabase {
             record.party = try party.validated()
             // The same values again change nothing, and leave no trace.
             guard record.party != before else { return before }
+            if let same = try Self.parties(of: dispute.id, db).first(where: {
+                $0.id != id && $0.isSamePerson(as: record.party)
+            }) {
+                throw Party.enteredTwice(same, dispute: dispute.number)
+            }
             try record.update(db)
             let after = record.party
             try self.audit(
@@ -292,21 +312,37 @@ extension AppDatabase {
         }
     }
 
-    /// Removes a party (and the conflicts recorded against it).
-    public func removeParty(_ disputeRef: String, party id: Int64) async throws {
+    /// Removes a party, named by id or exact name (and the conflicts recorded against it).
+    public func removeParty(_ disputeRef: String, party ref: String) async throws {
         try await write { db in
             let dispute = try Self.findDispute(disputeRef, db).dispute
             try dispute.status.checkEditable(dispute: dispute.number)
-            let name = try String.fetchOne(
-                db, sql: "SELECT name FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
-            try db.execute(sql: "DELETE FROM party WHERE id = ? AND dispute_id = ?", arguments: [id, dispute.id])
-            if db.changesCount == 0 {
-                throw MediationError.notFound(
-                    "dispute \(dispute.number) has no party #\(id); 'dispute show' lists them")
-            }
-            try Self.skipRemovedParty(db, party: id)
-            try self.audit(db, "party.remove", "dispute \(dispute.number) party \(id)", "removed \(name ?? "party")")
+            let party = try Self.findParty(ref, of: dispute, db).party
+            try db.execute(sql: "DELETE FROM party WHERE id = ? AND dispute_id = ?", arguments: [party.id, dispute.id])
+            try Self.skipRemovedParty(db, party: party.id)
+            try self.audit(
+                db, "party.remove", "dispute \(dispute.number) party \(party.id)", "removed \(party.name)")
         }
+    }
+
+    /// A party of `dispute` by id (`3`, `#3`) or exact name; a name typed with one slip gets a suggestion.
+    static func findParty(_ ref: String, of dispute: Dispute, _ db: Database) throws -> PartyRecord {
+        var r = ref.trimmingWhitespace()
+        if r.hasPrefix("#"), r.dropFirst().allSatisfy(\.isNumber) { r.removeFirst() }
+        let parties = try PartyRecord.fetchAll(
+            cached: db, sql: "SELECT * FROM party WHERE dispute_id = ? ORDER BY id", arguments: [dispute.id])
+        if let id = Int64(r), let found = parties.first(where: { $0.party.id == id }) { return found }
+        let named = parties.filter { $0.party.name == r }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            let list = named.map { "#\($0.party.id) (\($0.party.side.rawValue))" }.joined(separator: ", ")
+            throw MediationError.invalidInput(
+                "\(named.count) parties of \(dispute.number) are named \(r): \(list)", hint: "give the id instead")
+        }
+        let guess = NameSuggestion.didYouMean(r, among: parties.map(\.party.name))
+        throw MediationError.notFound(
+            "dispute \(dispute.number) has no party '\(r)'" + (guess.map { "; \($0)" } ?? "")
+                + "; 'dispute show \(dispute.number)' lists them")
     }
 
     // MARK: Conflicts of interest
@@ -355,22 +391,10 @@ extension AppDatabase {
                 "conflict #\(record.conflict.id) with "
                     + (partyId.map { "party \($0)" } ?? "organisation \(organisation ?? "")")
                     + (record.conflict.reason.map { ": \($0)" } ?? ""))
-            var warnings: [String] = []
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.id, s.dispute_id, d.number FROM session s
-                    JOIN session_panel p ON p.session_id = s.id JOIN dispute d ON d.id = s.dispute_id
-                    WHERE p.expert_id = ? AND s.status IN ('booked', 'in_session') ORDER BY s.starts_at
-                    """,
-                arguments: [expert.id])
-            where record.conflict.concerns(try Self.parties(of: row["dispute_id"], db)) {
-                let session: Int64 = row["id"]
-                let number: String = row["number"]
-                warnings.append(
-                    "\(expert.name) sits on the panel of session #\(session) for \(number), which this conflict "
-                        + "concerns; replace them: 'session replace \(session) \(expert.id)'")
-            }
+            let warnings = try Self.seatWarnings(
+                expert, during: Interval(start: .distantPast, end: .distantFuture), db,
+                because: "this conflict concerns it"
+            ) { row in record.conflict.concerns(try Self.parties(of: row["dispute_id"], db)) }
             return (record.conflict, warnings)
         }
     }

@@ -52,19 +52,24 @@ extension AppDatabase {
         _ ref: String, action: String = "expert.update", _ change: @escaping @Sendable (inout Expert) throws -> Void
     ) async throws -> Expert {
         let now = clock.now()
-        return try await write { db in
-            let record = try Self.findExpert(ref, db)
-            var expert = record.expert
-            try change(&expert)
-            expert.id = record.id ?? 0
-            expert = try expert.validated()
-            try Self.checkOffices(expert, db)
-            try Self.checkUnique(expert, db)
-            let updated = ExpertRecord(expert, createdAt: record.createdAt, updatedAt: now)
-            try updated.update(db)
-            try self.audit(db, action, "expert \(expert.id)", Self.expertChanges(record.expert, expert))
-            return updated.expert
-        }
+        return try await write { db in try self.changeExpert(ref, action: action, now: now, db, change) }
+    }
+
+    /// `updateExpert`'s work, in the caller's transaction.
+    private func changeExpert(
+        _ ref: String, action: String, now: Date, _ db: Database, _ change: (inout Expert) throws -> Void
+    ) throws -> Expert {
+        let record = try Self.findExpert(ref, db)
+        var expert = record.expert
+        try change(&expert)
+        expert.id = record.id ?? 0
+        expert = try expert.validated()
+        try Self.checkOffices(expert, db)
+        try Self.checkUnique(expert, db)
+        let updated = ExpertRecord(expert, createdAt: record.createdAt, updatedAt: now)
+        try updated.update(db)
+        try self.audit(db, action, "expert \(expert.id)", Self.expertChanges(record.expert, expert))
+        return updated.expert
     }
 
     /// Finds an expert by id, mobile, email or exact name.
@@ -95,7 +100,57 @@ extension AppDatabase {
 
     /// Marks an expert active or not; an inactive expert is never proposed for a panel.
     public func setExpertActive(_ ref: String, _ active: Bool) async throws -> Expert {
-        try await updateExpert(ref, action: active ? "expert.reactivate" : "expert.deactivate") { $0.active = active }
+        active
+            ? try await updateExpert(ref, action: "expert.reactivate") { $0.active = true }
+            : try await deactivateExpert(ref).expert
+    }
+
+    /// Takes an expert out of the pool.
+    ///
+    /// - Returns: the expert, and a warning for each booked or running session on whose panel they still sit
+    ///   (they stay there until replaced), naming the session and the replace command.
+    public func deactivateExpert(_ ref: String) async throws -> (expert: Expert, warnings: [String]) {
+        let now = clock.now()
+        return try await write { db in
+            let expert = try self.changeExpert(ref, action: "expert.deactivate", now: now, db) { $0.active = false }
+            let warnings = try Self.seatWarnings(
+                expert, during: Interval(start: now, end: .distantFuture), db,
+                because: "an inactive expert stays on a panel until replaced")
+            return (expert, warnings)
+        }
+    }
+
+    /// One warning per booked or running session overlapping `span` on whose panel `expert` sits: the session,
+    /// its dispute and start in its office's zone, why it matters, and the command that replaces them. The one
+    /// wording for leave, deactivation and conflicts of interest.
+    static func seatWarnings(
+        _ expert: Expert, during span: Interval, _ db: Database, because why: String,
+        only keep: (Row) throws -> Bool = { _ in true }
+    ) throws -> [String] {
+        var warnings: [String] = []
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.id, s.dispute_id, s.starts_at, d.number, o.time_zone FROM session s
+                JOIN session_panel p ON p.session_id = s.id JOIN dispute d ON d.id = s.dispute_id
+                JOIN office o ON o.id = s.office_id
+                WHERE p.expert_id = ? AND s.status IN ('booked', 'in_session') AND s.starts_at < ? AND s.ends_at > ?
+                ORDER BY s.starts_at, s.id
+                """,
+            arguments: [
+                expert.id, span.end == .distantFuture ? Double.greatestFiniteMagnitude : span.end.epoch,
+                span.start == .distantPast ? -Double.greatestFiniteMagnitude : span.start.epoch,
+            ])
+        where try keep(row) {
+            let session: Int64 = row["id"]
+            let number: String = row["number"]
+            let zone = (try? Zone(row["time_zone"] as String)) ?? Zone.shanghai
+            warnings.append(
+                "\(expert.name) sits on the panel of session #\(session) for \(number) at "
+                    + "\(zone.format(row.date("starts_at"))), and \(why); replace them: "
+                    + "'session replace \(session) \(expert.id)' lists the substitutes")
+        }
+        return warnings
     }
 
     // MARK: Time off and extra availability
@@ -112,6 +167,9 @@ extension AppDatabase {
         public var expertId: Int64
         public var interval: Interval
         public var note: String?
+        /// When just added as time off: one line per booked or running session it covers on whose panel the
+        /// expert sits, with the replace command.
+        public var warnings: [String] = []
     }
 
     /// Adds time off or extra availability.
@@ -126,17 +184,22 @@ extension AppDatabase {
         let now = clock.now()
         let note = Text.nonEmpty(note)
         return try await write { db in
-            let expert = try Self.findExpert(ref, db)
+            let record = try Self.findExpert(ref, db)
+            let expert = record.expert
             try db.execute(
                 sql:
                     "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [expert.id, interval.start.epoch, interval.end.epoch, note, now.epoch])
             let span = db.lastInsertedRowID
+            let zone = (try? Zone(expert.timeZone)) ?? Zone.shanghai
             try self.audit(
-                db, kind == .timeOff ? "expert.leave.add" : "expert.extra.add", "expert \(expert.id ?? 0)",
-                "\(what) #\(span) \(interval.start.formatted(.iso8601)) – \(interval.end.formatted(.iso8601))"
+                db, kind == .timeOff ? "expert.leave.add" : "expert.extra.add", "expert \(expert.id)",
+                "\(what) #\(span) \(zone.format(interval.start)) – \(zone.format(interval.end))"
                     + (note.map { ": \($0)" } ?? ""))
-            return Span(id: span, expertId: expert.id ?? 0, interval: interval, note: note)
+            let warnings =
+                kind == .timeOff
+                ? try Self.seatWarnings(expert, during: interval, db, because: "this leave covers it") : []
+            return Span(id: span, expertId: expert.id, interval: interval, note: note, warnings: warnings)
         }
     }
 
@@ -333,8 +396,12 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "\(named.count) experts are named \(r): \(list.joined(separator: ", "))", hint: "give the id instead")
         }
+        // A name typed with one slip gets the names it is one character away from.
+        let guess = NameSuggestion.didYouMean(
+            r, among: try String.fetchAll(db, sql: "SELECT name FROM expert ORDER BY id"))
         throw MediationError.notFound(
-            "no expert '\(ref)'; give an id, mobile, email or full name as 'expert list' shows them")
+            "no expert '\(ref)'" + (guess.map { "; \($0)" } ?? "")
+                + "; give an id, mobile, email or full name as 'expert list' shows them")
     }
 
     static func checkOffices(_ expert: Expert, _ db: Database) throws {

@@ -63,7 +63,9 @@ extension AppDatabase {
                         + "--signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and record it again"
                 )
             }
-            try Outcome.checkConcluded(session.session, now: now)
+            try Outcome.checkConcluded(
+                session.session, now: now,
+                zone: try Self.officeTimeZone(session.session.officeId, db).flatMap { try? Zone($0) } ?? .shanghai)
             var disputeRecord = try Self.findDispute(String(session.session.disputeId), db)
             let number = disputeRecord.dispute.number
             // A session whose time has passed without being marked is taken as held.
@@ -699,6 +701,18 @@ extension AppDatabase {
                 out[row["id"]] = row["name"] as String
             }
             return out
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Every follow-up visit of one dispute, by day.
+    public func followUps(dispute ref: String) async throws -> [FollowUp] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM followup WHERE dispute_id = ? ORDER BY due_day, id",
+                arguments: [try Self.findDispute(ref, db).dispute.id]
+            ).map(Self.followUp)
         }
     }
 }

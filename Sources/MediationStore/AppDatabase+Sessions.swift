@@ -20,6 +20,8 @@ public struct SessionDisplay: Sendable {
     public var names: [Int64: String] = [:]
     /// Office id → IANA zone name.
     public var zones: [String: String] = [:]
+    /// Dispute id → the dispute's title.
+    public var titles: [Int64: String] = [:]
 }
 
 /// A booked session and what the API shows beside it, read in the booking's transaction.
@@ -57,10 +59,12 @@ extension AppDatabase {
     /// `outsideHours` (why), the office's hours do not apply (its holidays do) and the options booked from this
     /// search are booked outside them.
     ///
+    /// - Parameter everyStart: every start with a panel, instead of options spread over half-days.
     /// - Throws: `invalidInput` for a bad request (the finder's messages), `notFound`.
     public func findSlots(
         dispute ref: String, policy: String?, durationMinutes: Int?, window: Interval, pinned: [Int64],
-        excluded: [Int64], rules: SchedulingRules, maxOptions: Int, outsideHours: String? = nil
+        excluded: [Int64], rules: SchedulingRules, maxOptions: Int, everyStart: Bool = false,
+        outsideHours: String? = nil
     ) async throws -> SlotFinding {
         let outsideHours = try Self.outsideHoursReason(outsideHours)
         let now = clock.now()
@@ -81,10 +85,11 @@ extension AppDatabase {
             let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
             let office = try Self.officeOf(dispute, db)
             let duration = durationMinutes ?? office.defaultSessionMinutes
-            let search = try Self.slotSearch(
+            var search = try Self.slotSearch(
                 db, dispute: dispute, office: office, requirements: requirements, duration: duration, window: window,
                 pinned: pinned, excluded: excluded, rules: rules, now: now, maxOptions: maxOptions, ignoring: nil,
                 newcomers: pinned, outsideHours: outsideHours != nil)
+            search.everyStart = everyStart
             let answer = try SlotFinder.find(search)
             let encoder = JSONEncoder()
             try db.execute(
@@ -152,10 +157,17 @@ extension AppDatabase {
                     hint: "run 'session find \(dispute.number)' first")
             }
             let options = try JSONDecoder().decode([SlotOption].self, from: Data((row["options"] as String).utf8))
-            guard (1...max(options.count, 1)).contains(number), options.indices.contains(number - 1) else {
+            guard options.indices.contains(number - 1) else {
+                if options.isEmpty {
+                    throw MediationError.invalidInput(
+                        "the last search for \(dispute.number) found no option to book",
+                        hint: "search other days with 'session find \(dispute.number) --from DATE --to DATE', or book "
+                            + "a time and panel with --at TIME --panel EXPERT")
+                }
+                let range = options.count == 1 ? "--option 1" : "--option 1 to \(options.count)"
                 throw MediationError.invalidInput(
                     "option \(number) does not exist; the last search for \(dispute.number) had \(options.count) option\(options.count == 1 ? "" : "s")",
-                    hint: "give --option 1 to \(max(options.count, 1)), or search again")
+                    hint: "give \(range), or search again")
             }
             let option = options[number - 1]
             let searched: String? = row["outside_hours_reason"]
@@ -289,14 +301,16 @@ extension AppDatabase {
         try Self.queueBooking(db, session: record.session, rules: rules, now: now)
         try Self.audit(
             db, at: now, "session.book", "session \(record.session.id)",
-            "booked for dispute \(dispute.number) at \(start.formatted(.iso8601)), \(duration) min, panel "
+            "booked for dispute \(dispute.number) at \(((try? Zone(office.timeZone)) ?? Zone.shanghai).format(start)), "
+                + "\(duration) min, panel "
                 + seats.map { "#\($0.expertId)" }.joined(separator: " ")
                 + (outsideHours.map { ", outside office hours: \($0)" } ?? ""))
         // What the API shows beside the session, from what the booking has read already.
         return BookedSession(
             session: record.session,
             display: SessionDisplay(
-                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: office.timeZone]))
+                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: office.timeZone],
+                titles: [dispute.id: dispute.title]))
     }
 
     /// Every constraint for one start and panel, inside the caller's transaction; returns the seats.
@@ -428,9 +442,10 @@ extension AppDatabase {
                 throw MediationError.conflict(
                     "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled")
             }
+            let zone = try Self.officeTimeZone(record.session.officeId, db).flatMap { try? Zone($0) } ?? Zone.shanghai
             guard start != record.session.start else {
                 throw MediationError.invalidInput(
-                    "session #\(id) already starts at \(start.formatted(.iso8601)); nothing to move",
+                    "session #\(id) already starts at \(zone.format(start)); nothing to move",
                     hint: "give the new time with --to")
             }
             let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
@@ -457,7 +472,7 @@ extension AppDatabase {
             try Self.queueReschedule(db, session: record.session, rules: rules, now: now)
             try self.audit(
                 db, "session.reschedule", "session \(id)",
-                "dispute \(dispute.number) moved to \(start.formatted(.iso8601))")
+                "dispute \(dispute.number) moved to \(zone.format(start))")
             return record.session
         }
     }
@@ -694,23 +709,26 @@ extension AppDatabase {
         let offices = Array(Set(sessions.map(\.officeId)))
         var display = SessionDisplay()
         for row in try db.cachedRows(
-            "SELECT id, number FROM dispute WHERE id IN (SELECT value FROM json_each(?))", [disputes])
+            "SELECT id, number, title FROM dispute WHERE id IN (SELECT value FROM json_each(?))", [disputes])
         {
             display.numbers[row["id"]] = row["number"] as String
+            display.titles[row["id"]] = row["title"] as String
         }
         for row in try db.cachedRows(
             "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [experts])
         {
             display.names[row["id"]] = row["name"] as String
         }
-        for office in offices {
-            display.zones[office] = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT time_zone FROM office WHERE id = ?"), arguments: [office])
-        }
+        for office in offices { display.zones[office] = try officeTimeZone(office, db) }
         return display
     }
 
     // MARK: Helpers inside transactions
+
+    /// The IANA zone name of an office, or nil for an unknown office.
+    static func officeTimeZone(_ office: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT time_zone FROM office WHERE id = ?"), arguments: [office])
+    }
 
     /// Rows of (expert id, start, end), in that column order, grouped by expert. Read by position: these lists
     /// are the longest a booking reads, and a lookup by name costs more than the decoding.

@@ -139,3 +139,8 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+/// The API's `warnings` on standard error, one `warning:` line each (standard output stays the answer).
+func printWarnings(_ warnings: [String]?) {
+    for warning in warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+}

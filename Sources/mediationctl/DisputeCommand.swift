@@ -95,7 +95,9 @@ struct DisputeCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a dispute, its parties and the history of its risk and status.")
+            abstract:
+                "Show a dispute's case file: parties, risk and status history, sessions with their panels, outcomes, "
+                + "follow-up visits, escalations and conflicts of interest.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Flag(
@@ -228,5 +230,47 @@ struct DisputeCommand: AsyncParsableCommand {
             status.add(s.at, s.from ?? "-", s.to, s.user ?? "uid \(s.uid)", s.reason)
         }
         status.print()
+        if let file = detail.caseFile { showCaseFile(file) }
+    }
+
+    /// Sessions, outcomes, follow-up visits, escalations and conflicts, each a table (or "none").
+    static func showCaseFile(_ file: Components.Schemas.CaseFile) {
+        func section(_ title: String, _ table: Table, empty: Bool) {
+            print("\n\(title):" + (empty ? " none" : ""))
+            if !empty { table.print() }
+        }
+        var sessions = Table("SESSION", "START", "END", "STATUS", "PANEL")
+        for s in file.sessions {
+            sessions.add(
+                "#\(s.id)", s.start, String(s.end.dropFirst(11).prefix(5)), s.status.rawValue,
+                s.panel.map { "\($0.name) (\($0.requirement))" }.joined(separator: ", "))
+        }
+        section("sessions", sessions, empty: file.sessions.isEmpty)
+        var outcomes = Table("SESSION", "RESULT", "AMOUNT", "SIGNED", "TERMS / REFERRED TO", "RECORDED")
+        for o in file.outcomes {
+            outcomes.add(
+                "#\(o.session)", o.result, o.amount.map { "¥\($0)" } ?? "-", o.signed ? "yes" : "no",
+                o.terms ?? o.referredTo ?? "-", o.recordedAt)
+        }
+        section("outcomes", outcomes, empty: file.outcomes.isEmpty)
+        var visits = Table("VISIT", "DUE", "VISITOR", "RESULT", "NOTES")
+        for f in file.followUps {
+            visits.add(
+                "#\(f.id)", f.dueOn + (f.overdue ? " (overdue)" : ""), f.assigneeName ?? "-", f.result ?? "open",
+                f.notes ?? "-")
+        }
+        section("follow-up visits", visits, empty: file.followUps.isEmpty)
+        var escalations = Table("ID", "DAY", "KIND", "CASE", "NOTES")
+        for e in file.escalations {
+            escalations.add("#\(e.id)", e.occurredOn, e.kind, e.caseReference ?? "-", e.notes ?? "-")
+        }
+        section("escalations", escalations, empty: file.escalations.isEmpty)
+        var conflicts = Table("ID", "EXPERT", "WITH", "REASON")
+        for c in file.conflicts {
+            conflicts.add(
+                "#\(c.id)", "\(c.expertName ?? "-") (#\(c.expert))",
+                c.party.map { "party #\($0)" } ?? c.organisation ?? "-", c.reason ?? "-")
+        }
+        section("conflicts of interest", conflicts, empty: file.conflicts.isEmpty)
     }
 }

@@ -178,7 +178,10 @@ struct ExpertCommand: AsyncParsableCommand {
         func run() async throws {
             let out = try await global.client().call { try await $0.deactivateExpert(path: .init(expert: expert)) }
             switch out {
-            case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
+            case .ok(let ok):
+                let shown = try ok.body.json
+                try ExpertCommand.show(shown, json: global.json)
+                if !global.json { printWarnings(shown.warnings) }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -31,6 +31,7 @@ enum SpanVerbs {
         }
         if global.json { return try printJSON(span) }
         print("#\(span.id): \(span.start) → \(span.end)\(span.note.map { "  (\($0))" } ?? "")")
+        printWarnings(span.warnings)
     }
 
     static func list(_ kind: SpanKind, _ global: GlobalOptions, expert: String, from: String?, to: String?) async throws
@@ -54,7 +55,7 @@ enum SpanVerbs {
             }
         }
         if global.json { return try printJSON(list) }
-        var table = Table("ID", "FROM", "TO", kind == .leave ? "REASON" : "NOTE")
+        var table = Table("ID", "FROM", "TO", "REASON")
         for s in list.spans { table.add(String(s.id), s.start, s.end, s.note ?? "-") }
         if list.spans.isEmpty { print("(none)") } else { table.print() }
     }
@@ -132,15 +133,20 @@ extension ExpertCommand {
     struct ExtraAdd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add extra availability (staff).",
-            discussion: "Example: mediationctl expert extra add 12 --from '2026-12-12 09:00' --to '2026-12-12 12:00'")
+            discussion:
+                "Example: mediationctl expert extra add 12 --from '2026-12-12 09:00' --to '2026-12-12 12:00' --reason 周六加班"
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Option(help: "Start.") var from: String
         @Option(help: "End.") var to: String
-        @Option(help: "A note.") var note: String?
+        // --reason as for leave; --note, its first name, still works for old scripts.
+        @Option(
+            name: [.customLong("reason"), .customLong("note")], help: "Why (kept with the span); --note is the same.")
+        var reason: String?
 
         func run() async throws {
-            try await SpanVerbs.add(.extra, global, expert: expert, from: from, to: to, note: note)
+            try await SpanVerbs.add(.extra, global, expert: expert, from: from, to: to, note: reason)
         }
     }
 

@@ -72,7 +72,7 @@ struct PartyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change some fields of a party (staff).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
-        @Argument(help: "The party's id, as 'dispute show' lists it.") var party: Int64
+        @Argument(help: "The party's id, as 'dispute show' lists it, or exact name.") var party: String
         @OptionGroup var fields: Fields
 
         func validate() throws {
@@ -104,13 +104,13 @@ struct PartyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a party (staff).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
-        @Argument(help: "The party's id.") var party: Int64
+        @Argument(help: "The party's id, as 'dispute show' lists it, or exact name.") var party: String
 
         func run() async throws {
             switch try await global.client().call({
                 try await $0.removeParty(path: .init(dispute: dispute, party: party))
             }) {
-            case .noContent: print(global.json ? "{}" : "removed party #\(party)")
+            case .noContent: print(global.json ? "{}" : "removed party \(Int64(party).map { "#\($0)" } ?? party)")
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -159,7 +159,7 @@ struct ConflictCommand: AsyncParsableCommand {
                 print(
                     "conflict #\(v.id): expert #\(v.expert) — \(v.party.map { "party #\($0)" } ?? v.organisation ?? "")"
                 )
-                for warning in v.warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                printWarnings(v.warnings)
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -60,7 +60,9 @@ func decodeReport<T: Decodable>(_ type: T.Type, _ container: Components.Schemas.
 
 /// Checks `--from` and `--to` the way the daemon does.
 func checkRange(_ from: String, _ to: String) throws {
-    do { _ = try DayRange(from: from, to: to) } catch let e as MediationError { throw ValidationError(e.message) }
+    do { _ = try DayRange(from: from, to: to, today: Zone.shanghai.wallClock(Date()).date) } catch let e
+        as MediationError
+    { throw ValidationError(e.message) }
 }
 
 struct ReportCommand: AsyncParsableCommand {

@@ -21,6 +21,8 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose times with a full, fair panel (staff).",
             discussion: """
+                Options are spread: on one half-day (before or after 12:00, office time) the same panel is offered
+                once. --every lists every start instead.
                 With --outside-hours --reason, the office's hours do not apply (evenings and weekends, when the parties
                 can come only then); its holidays still do, and so do the experts' and the parties' own times. An
                 option of such a search is booked outside office hours, with the reason.
@@ -36,7 +38,9 @@ struct SessionCommand: AsyncParsableCommand {
         var minutes: Int?
         @Option(help: "An expert who must be on the panel (repeat).") var pin: [String] = []
         @Option(help: "An expert not to propose (repeat).") var exclude: [String] = []
-        @Option(parsing: .unconditional, help: "How many options (default 5).") var options: Int?
+        @Option(parsing: .unconditional, help: "How many options, 1–20 (default 5).") var options: Int?
+        @Flag(help: "Every start at which a panel fits (default: at most one per half-day with the same panel).")
+        var every = false
         @OptionGroup var outside: OutsideHoursOptions
 
         func validate() throws { try outside.validate() }
@@ -44,8 +48,8 @@ struct SessionCommand: AsyncParsableCommand {
         func run() async throws {
             let body = Components.Schemas.SlotRequest(
                 from: from, to: to, policy: policy, durationMinutes: minutes, pin: pin.isEmpty ? nil : pin,
-                exclude: exclude.isEmpty ? nil : exclude, options: options, outsideHours: outside.flag,
-                outsideHoursReason: outside.reason)
+                exclude: exclude.isEmpty ? nil : exclude, options: options, every: every ? true : nil,
+                outsideHours: outside.flag, outsideHoursReason: outside.reason)
             switch try await global.client().call({
                 try await $0.findSlots(path: .init(dispute: dispute), body: .json(body))
             }) {
@@ -343,7 +347,9 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Week: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A week at a glance: one column per day, the sessions under it.",
+            abstract:
+                "A week at a glance: one column per day, the sessions under it; then each session's title, office "
+                + "and panel.",
             discussion: "Example: mediationctl session week --office jinshan --week 2026-W49")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office's sessions.") var office: String?
@@ -372,6 +378,19 @@ struct SessionCommand: AsyncParsableCommand {
                 }
                 print("week \(week ?? "of \(monday)")\(office.map { ", \($0)" } ?? "")")
                 table.print()
+                // Each session in full: what it is about, where, and who sits on it.
+                let shown = list.sessions.filter { $0.status != .cancelled }
+                guard !shown.isEmpty else { return }
+                var detail = Table("SESSION", "WHEN", "DISPUTE", "TITLE", "OFFICE", "STATUS", "PANEL")
+                for s in shown {
+                    detail.add(
+                        "#\(s.id)",
+                        "\(s.start.prefix(16).replacingOccurrences(of: "T", with: " "))–"
+                            + String(s.end.dropFirst(11).prefix(5)), s.dispute, s.title ?? "-", s.office,
+                        s.status.rawValue, s.panel.map(\.name).joined(separator: ", "))
+                }
+                print("")
+                detail.print()
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

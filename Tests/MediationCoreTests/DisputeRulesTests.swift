@@ -161,3 +161,54 @@ import Testing
         #expect(RiskLevel.low < RiskLevel.critical)
     }
 }
+
+/// Issue 14, item 15: one rule for "did you mean", used by expert and party lookups.
+@Suite struct NameSuggestionTests {
+    @Test func oneCharacterSubstitutedMissingOrExtra() {
+        let names = ["黄文博", "陈志远", "王建国", "王建", "Li Ming"]
+        #expect(NameSuggestion.near("黄文波", among: names) == ["黄文博"])
+        #expect(NameSuggestion.near("陈志", among: names) == ["陈志远"])
+        #expect(NameSuggestion.near("陈志远远", among: names) == ["陈志远"])
+        // 王建国 (one substituted) and 王建 (one missing) are both a slip away from 王建华.
+        #expect(NameSuggestion.near("王建华", among: names) == ["王建国", "王建"])
+        #expect(NameSuggestion.near(" li ming ", among: names) == [])
+        #expect(NameSuggestion.near("li mang", among: names) == ["Li Ming"])
+    }
+
+    @Test func farNamesShortNamesAndRepeatsSuggestNothingOrOnce() {
+        #expect(NameSuggestion.near("欧阳修", among: ["黄文博", "陈志远"]).isEmpty)
+        #expect(NameSuggestion.near("黄", among: ["王"]).isEmpty)
+        #expect(NameSuggestion.near("黄文波", among: ["黄文博", "黄文博"]) == ["黄文博"])
+        #expect(NameSuggestion.near("ab", among: ["ac", "ad", "ae", "af"]).count == NameSuggestion.limit)
+        #expect(NameSuggestion.didYouMean("黄文波", among: ["黄文博", "黄文"]) == "did you mean 黄文博 or 黄文?")
+        #expect(NameSuggestion.didYouMean("欧阳修", among: ["黄文博"]) == nil)
+    }
+}
+
+/// Issue 14, item 10: the same person entered twice in one dispute.
+@Suite struct SamePartyTests {
+    func party(_ name: String, mobile: String? = nil, idCard: String? = nil) throws -> Party {
+        try Party(name: name, side: .applicant, mobile: mobile, idCard: idCard).validated()
+    }
+
+    @Test func sameNameAndMobileIsTheSamePerson() throws {
+        #expect(try party("李明", mobile: "13700000001").isSamePerson(as: try party("李明", mobile: "137-0000-0001")))
+        #expect(try party(" 李明 ").isSamePerson(as: try party("李明")))
+        #expect(try !party("李明", mobile: "13700000001").isSamePerson(as: try party("李明", mobile: "13700000002")))
+        #expect(try !party("李明", mobile: "13700000001").isSamePerson(as: try party("李明")))
+        #expect(try !party("李明", mobile: "13700000001").isSamePerson(as: try party("李敏", mobile: "13700000001")))
+        // Two ID-card numbers that differ are two people, whatever else they share.
+        let a = try party("李明", idCard: "11010519491231002X")
+        let b = try party("李明", idCard: "110105194912310038")
+        #expect(!a.isSamePerson(as: b))
+    }
+
+    @Test func theRefusalNamesThePartyWithTheMobileMasked() throws {
+        var there = try party("李明", mobile: "13700000001")
+        there.id = 3
+        let error = Party.enteredTwice(there, dispute: "JS-2026-0001")
+        #expect(error.kind == .conflict)
+        #expect(error.message.contains("JS-2026-0001 already has 李明 (party #3, applicant, 137****0001)"))
+        #expect(!error.message.contains("13700000001"))
+    }
+}

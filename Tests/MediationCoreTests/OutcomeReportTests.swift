@@ -20,9 +20,9 @@ import Testing
     }
 
     @Test func rangesRefuseFromAfterTo() throws {
-        #expect(throws: MediationError.self) { try DayRange(from: "2026-12-31", to: "2026-10-01") }
-        #expect(throws: MediationError.self) { try DayRange(from: "2026-13-01", to: "2026-12-31") }
-        let r = try DayRange(from: "2026-10-01", to: "2026-10-01")
+        #expect(throws: MediationError.self) { try DayRange(from: "2026-12-31", to: "2026-10-01", today: nil) }
+        #expect(throws: MediationError.self) { try DayRange(from: "2026-13-01", to: "2026-12-31", today: nil) }
+        let r = try DayRange(from: "2026-10-01", to: "2026-10-01", today: nil)
         #expect(r.interval(in: .shanghai).duration == 86400)
     }
 
@@ -93,7 +93,7 @@ import Testing
         #expect(abs(Stats.gini(x) - d / (2 * 36 * mean)) < 1e-12)
         #expect(Stats.median([3, 1, 2]) == 2)
         #expect(Stats.median([4, 1, 2, 3]) == 2.5)
-        let range = try! DayRange(from: "2026-10-01", to: "2026-10-31")
+        let range = try! DayRange(from: "2026-10-01", to: "2026-10-31", today: nil)
         let experts = [
             ExpertRow(id: 1, name: "甲", role: .lawyer, active: true),
             ExpertRow(id: 2, name: "乙", role: .lawyer, active: true),

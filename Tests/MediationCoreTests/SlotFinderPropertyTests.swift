@@ -99,6 +99,8 @@ private func randomSearch(_ g: inout SlotRandom) -> SlotSearch {
         },
         candidates: candidates, preferredSpecialties: g.chance(50) ? ["property"] : [],
         stepMinutes: g.pick([15, 15, 30, 20, 60]), maxOptions: 1 + g.below(5), nearestSearchDays: g.below(3))
+    // Spread options (the default) and every start, both.
+    search.everyStart = g.chance(35)
     if g.chance(20) { search.excluded = [g.pick(candidates).id] }
     if g.chance(20) {
         let roles = Set(requirements.map(\.role))
@@ -199,19 +201,51 @@ private struct Oracle {
         return result
     }
 
-    /// Every start on the grid in `[from, to)` at which some panel fits, with the best panel cost there.
-    func feasible(from: Date, to: Date, limit: Int) -> [(Date, [Int])] {
+    /// One expert's rank at `t`: (sessions in the 30 days before now, sessions in the slot's ISO week in their
+    /// zone, −preferred matches, id).
+    func rank(_ c: SlotCandidate, _ t: Date) -> [Int] {
+        cost([c], t) + [Int(c.id)]
+    }
+
+    /// The best panel at `t`, as the README's rule says: the lowest summed rank, then the lowest ids seat by seat,
+    /// the members of one requirement's seats listed by rank (so a panel is counted once, not once per order).
+    func bestPanel(at t: Date) -> [SlotCandidate]? {
+        let canonical = panels(at: t).filter { panel in
+            (0..<max(panel.count - 1, 0)).allSatisfy { i in
+                seats[i] != seats[i + 1] || rank(panel[i], t).lexicographicallyPrecedes(rank(panel[i + 1], t))
+            }
+        }
+        return canonical.min { a, b in
+            let (ca, cb) = (cost(a, t), cost(b, t))
+            if ca != cb { return ca.lexicographicallyPrecedes(cb) }
+            return a.map(\.id).lexicographicallyPrecedes(b.map(\.id))
+        }
+    }
+
+    /// The office-local half-day of `t`: day number × 2, plus 1 from 12:00.
+    func halfDay(_ t: Date) -> Int {
+        guard let zone = try? Zone(s.officeTimeZone) else { return 0 }
+        let (date, minutes) = zone.wallClock(t)
+        return date.dayNumber * 2 + (minutes >= 12 * 60 ? 1 : 0)
+    }
+
+    /// Every start on the grid in `[from, to)` at which some panel fits (spread unless `everyStart`: a start
+    /// whose best panel has the same experts as an earlier one's on the same half-day is passed over), with the
+    /// best panel there and its cost.
+    func feasible(from: Date, to: Date, limit: Int) -> [(Date, [Int], [Int64])] {
         let step = Double(s.stepMinutes) * 60
         let d = Double(s.durationMinutes) * 60
         let earliest = s.now.addingTimeInterval(Double(s.minimumNoticeMinutes) * 60)
         var t = Date(timeIntervalSince1970: (from.timeIntervalSince1970 / step).rounded(.up) * step)
-        var found: [(Date, [Int])] = []
+        var found: [(Date, [Int], [Int64])] = []
+        var offered: [(Int, [Int64])] = []
         while t.addingTimeInterval(d) <= to && found.count < limit {
             let e = t.addingTimeInterval(d)
-            if t >= earliest, officeOK(t, e), s.parties.allSatisfy({ inside(t, e, $0) }) {
-                let all = panels(at: t)
-                if let best = all.map({ cost($0, t) }).min(by: { $0.lexicographicallyPrecedes($1) }) {
-                    found.append((t, best))
+            if t >= earliest, officeOK(t, e), s.parties.allSatisfy({ inside(t, e, $0) }), let best = bestPanel(at: t) {
+                let key = (halfDay(t), best.map(\.id).sorted())
+                if s.everyStart || !offered.contains(where: { $0 == key }) {
+                    offered.append(key)
+                    found.append((t, cost(best, t), best.map(\.id)))
                 }
             }
             t = t.addingTimeInterval(step)
@@ -243,7 +277,7 @@ private struct Oracle {
         #expect(answer.options.map(\.start) == expected.map(\.0), "instance \(n): starts differ")
         #expect(zip(answer.options, answer.options.dropFirst()).allSatisfy { $0.start < $1.start })
         let byId = Dictionary(search.candidates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for (option, (_, bestCost)) in zip(answer.options, expected) {
+        for (option, (_, bestCost, bestPanel)) in zip(answer.options, expected) {
             let panel = option.panel.compactMap { byId[$0.expertId] }
             #expect(panel.count == oracle.seats.count, "instance \(n): panel size")
             #expect(option.panel.map(\.requirementIndex) == oracle.seats, "instance \(n): seat order")
@@ -256,6 +290,8 @@ private struct Oracle {
                     oracle.expertOK(c, option.start, option.start.addingTimeInterval(d)), "instance \(n): \(c.id) busy")
             }
             #expect(oracle.cost(panel, option.start) == bestCost, "instance \(n): panel is not the fairest")
+            // Spreading compares panels, so the tie-break must agree too: exactly the rule's panel.
+            #expect(option.panel.map(\.expertId) == bestPanel, "instance \(n): not the rule's panel among equals")
             #expect(option.end == option.start.addingTimeInterval(d))
         }
         if expected.isEmpty {

@@ -32,16 +32,19 @@ private func expert(
 }
 
 /// Monday 30 Nov – Saturday 5 Dec 2026, office Asia/Shanghai (UTC+8) 09:00–12:00 and 14:00–18:00 on weekdays,
-/// that is 01:00–04:00Z and 06:00–10:00Z; one-hour sessions, one lawyer.
+/// that is 01:00–04:00Z and 06:00–10:00Z; one-hour sessions, one lawyer. Every start is an option (`everyStart`),
+/// so that these tests see the finder's grid; the spreading has tests of its own below.
 private func search(
     _ candidates: [SlotCandidate], requirements: [PanelRequirement] = [PanelRequirement(role: .lawyer)],
-    duration: Int = 60
+    duration: Int = 60, everyStart: Bool = true
 ) -> SlotSearch {
-    SlotSearch(
+    var s = SlotSearch(
         requirements: requirements, durationMinutes: duration,
         window: span("2026-11-30T00:00Z", "2026-12-05T00:00Z"), now: utc("2026-11-29T00:00Z"),
         officeTimeZone: "Asia/Shanghai", officeHours: weekly("mon-fri 09:00-12:00 14:00-18:00"),
         candidates: candidates)
+    s.everyStart = everyStart
+    return s
 }
 
 private func starts(_ answer: SlotAnswer) -> [Date] { answer.options.map(\.start) }
@@ -77,6 +80,45 @@ private func expectInvalid(_ s: SlotSearch, containing text: String) {
     s.stepMinutes = 60
     let answer = try SlotFinder.find(s)
     #expect(starts(answer) == [utc("2026-11-30T01:00Z"), utc("2026-11-30T02:00Z")])
+}
+
+// MARK: - Spreading
+
+@Test func optionsAreSpreadOnePerHalfDayForTheSamePanel() throws {
+    // One lawyer free all week: by default one option each morning and afternoon (09:00 and 14:00 Shanghai),
+    // not five starts 15 minutes apart on Monday morning.
+    let answer = try SlotFinder.find(search([expert(1)], everyStart: false))
+    #expect(
+        starts(answer) == [
+            utc("2026-11-30T01:00Z"), utc("2026-11-30T06:00Z"), utc("2026-12-01T01:00Z"), utc("2026-12-01T06:00Z"),
+            utc("2026-12-02T01:00Z"),
+        ])
+    // Asked for every start, the grid comes back.
+    #expect(starts(try SlotFinder.find(search([expert(1)], everyStart: true))).count == 5)
+    #expect(try SlotFinder.find(search([expert(1)], everyStart: true)).options[1].start == utc("2026-11-30T01:15Z"))
+}
+
+@Test func aDifferentPanelOnTheSameHalfDayIsStillAnOption() throws {
+    // Lawyer 1 is fairest, but only free 09:00–10:00 on Monday; lawyer 2 sits after that. Both panels are offered
+    // on Monday morning, each once.
+    let pool = [
+        expert(1, hours: "mon 09:00-10:00"), expert(2, sessions: [span("2026-11-20T01:00Z", "2026-11-20T02:00Z")]),
+    ]
+    var s = search(pool, everyStart: false)
+    s.maxOptions = 3
+    let answer = try SlotFinder.find(s)
+    #expect(starts(answer) == [utc("2026-11-30T01:00Z"), utc("2026-11-30T01:15Z"), utc("2026-11-30T06:00Z")])
+    #expect(answer.options.map { $0.panel.map(\.expertId) } == [[1], [2], [2]])
+}
+
+@Test func theHalfDayIsTheOfficesOwnNoonNotUTC() throws {
+    // An office in Berlin, open 08:00–18:00: 11:00 and 12:00 Berlin (10:00Z and 11:00Z in winter) are different
+    // half-days; 09:00 and 11:45 are the same.
+    var s = search([expert(1, zone: "Europe/Berlin")], everyStart: false)
+    s.officeTimeZone = "Europe/Berlin"
+    s.officeHours = weekly("mon-fri 11:00-18:00")
+    s.maxOptions = 2
+    #expect(starts(try SlotFinder.find(s)) == [utc("2026-11-30T10:00Z"), utc("2026-11-30T11:00Z")])
 }
 
 // MARK: - Bad input

@@ -24,6 +24,8 @@ private func time(_ text: String) throws -> TimeOfDay { try #require(TimeOfDay(p
 
 private func weekly(_ text: String) throws -> [WeeklyWindow] { try WeeklyWindow.parseList(text, field: "weekly hours") }
 
+/// When the tests read times typed without a date or a year: Monday 7 December 2026, 10:00 in Shanghai.
+private let reading = utc("2026-12-07T02:00Z")
 private let berlin = try! Zone("Europe/Berlin")
 private let shanghai = try! Zone("Asia/Shanghai")
 
@@ -81,7 +83,13 @@ private let shanghai = try! Zone("Asia/Shanghai")
         #expect(d.year == 2026 && d.month == 12 && d.day == 7)
         #expect(d.description == "2026-12-07")
         #expect(LocalDate(parsing: " 2026-12-07 ") == d)
-        for bad in ["2026-2-28", "2026-02-29", "26-12-07", "2026/12/07", "2026-12-07x", "", "2026-12"] {
+        // Dates as people type them, with the year first (issue 14, item 19: these were refused before).
+        for good in ["2026-12-7", "2026/12/07", "2026/12/7", "2026.12.7", "2026年12月7日", "２０２６／１２／７"] {
+            #expect(LocalDate(parsing: good) == d, "\(good)")
+        }
+        #expect(LocalDate(parsing: "2026-2-28") == LocalDate(year: 2026, month: 2, day: 28))
+        // Without a year (that needs today), ambiguous, or not a date.
+        for bad in ["2026-02-29", "26-12-07", "12/7", "12月7日", "2026-12-07x", "", "2026-12", "2026/12-07"] {
             #expect(LocalDate(parsing: bad) == nil, "\(bad)")
         }
     }
@@ -229,31 +237,46 @@ private let shanghai = try! Zone("Asia/Shanghai")
     }
 
     @Test func parseInstantForms() throws {
-        #expect(try shanghai.parseInstant("2026-12-07", field: "from") == utc("2026-12-06T16:00Z"))
-        #expect(try shanghai.parseInstant("2026-12-07", field: "to", endOfDay: true) == utc("2026-12-07T16:00Z"))
-        #expect(try shanghai.parseInstant("2026-12-07 09:30", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try shanghai.parseInstant(" 2026-12-07 09:30 ", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30+08:00", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30:00+08:00", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30Z", field: "from") == utc("2026-12-07T09:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30:00Z", field: "from") == utc("2026-12-07T09:30Z"))
-        #expect(try shanghai.parseInstant("2026-12-07T09:30-05:00", field: "from") == utc("2026-12-07T14:30Z"))
+        #expect(try shanghai.parseInstant("2026-12-07", field: "from", now: reading) == utc("2026-12-06T16:00Z"))
+        #expect(
+            try shanghai.parseInstant("2026-12-07", field: "to", endOfDay: true, now: reading)
+                == utc("2026-12-07T16:00Z"))
+        #expect(try shanghai.parseInstant("2026-12-07 09:30", field: "from", now: reading) == utc("2026-12-07T01:30Z"))
+        #expect(try shanghai.parseInstant("2026-12-07T09:30", field: "from", now: reading) == utc("2026-12-07T01:30Z"))
+        #expect(
+            try shanghai.parseInstant(" 2026-12-07 09:30 ", field: "from", now: reading) == utc("2026-12-07T01:30Z"))
+        #expect(
+            try shanghai.parseInstant("2026-12-07T09:30+08:00", field: "from", now: reading) == utc("2026-12-07T01:30Z")
+        )
+        #expect(
+            try shanghai.parseInstant("2026-12-07T09:30:00+08:00", field: "from", now: reading)
+                == utc("2026-12-07T01:30Z"))
+        #expect(try shanghai.parseInstant("2026-12-07T09:30Z", field: "from", now: reading) == utc("2026-12-07T09:30Z"))
+        #expect(
+            try shanghai.parseInstant("2026-12-07T09:30:00Z", field: "from", now: reading) == utc("2026-12-07T09:30Z"))
+        #expect(
+            try shanghai.parseInstant("2026-12-07T09:30-05:00", field: "from", now: reading) == utc("2026-12-07T14:30Z")
+        )
         // The explicit offset wins over the zone; without one the zone decides.
-        #expect(try berlin.parseInstant("2026-12-07T09:30+08:00", field: "from") == utc("2026-12-07T01:30Z"))
-        #expect(try berlin.parseInstant("2026-12-07 09:30", field: "from") == utc("2026-12-07T08:30Z"))
-        #expect(try berlin.parseInstant("2026-07-07 09:30", field: "from") == utc("2026-07-07T07:30Z"))
+        #expect(
+            try berlin.parseInstant("2026-12-07T09:30+08:00", field: "from", now: reading) == utc("2026-12-07T01:30Z"))
+        #expect(try berlin.parseInstant("2026-12-07 09:30", field: "from", now: reading) == utc("2026-12-07T08:30Z"))
+        #expect(try berlin.parseInstant("2026-07-07 09:30", field: "from", now: reading) == utc("2026-07-07T07:30Z"))
         // End of a day is the start of the next, also on a 25-hour day.
-        #expect(try berlin.parseInstant("2026-10-25", field: "to", endOfDay: true) == utc("2026-10-25T23:00Z"))
-        #expect(try berlin.parseInstant("2026-10-25", field: "from") == utc("2026-10-24T22:00Z"))
+        #expect(
+            try berlin.parseInstant("2026-10-25", field: "to", endOfDay: true, now: reading) == utc("2026-10-25T23:00Z")
+        )
+        #expect(try berlin.parseInstant("2026-10-25", field: "from", now: reading) == utc("2026-10-24T22:00Z"))
     }
 
     @Test(arguments: [
-        "", "garbage", "tomorrow 9am", "2026-12-32", "2026-02-29", "2026/12/07", "2026-12-07 25:00", "2026-12-07T09:60",
+        "", "garbage", "tomorrow 9am", "2026-12-32", "2026-02-29", "2026/12-07", "2026-12-07 25:00", "2026-12-07T09:60",
         "2026-12-07T09:30+8", "2026-12-07T09:30:15Z", "07.12.2026 09:30", "2026-12-07T", "2026-12-07 9",
     ])
     func parseInstantRejectsGarbage(text: String) throws {
-        let error = try #require(throws: MediationError.self) { try shanghai.parseInstant(text, field: "from") }
+        let error = try #require(throws: MediationError.self) {
+            try shanghai.parseInstant(text, field: "from", now: reading)
+        }
         #expect(error.kind == .invalidInput)
         #expect(error.message.contains("from"))
         // Nothing to read without a zone either: the zone's parse is the one that explains.
@@ -266,8 +289,8 @@ private let shanghai = try! Zone("Asia/Shanghai")
         for text in ["2026-12-07T09:30+08:00", "2026-12-07T09:30:00Z", "2026-12-07 09:30-05:00", " 2026-12-07T09:30Z "]
         {
             let instant = try #require(Zone.explicitInstant(text))
-            #expect(instant == (try berlin.parseInstant(text, field: "start")))
-            #expect(instant == (try shanghai.parseInstant(text, field: "start")))
+            #expect(instant == (try berlin.parseInstant(text, field: "start", now: reading)))
+            #expect(instant == (try shanghai.parseInstant(text, field: "start", now: reading)))
         }
         #expect(Zone.explicitInstant("2026-12-07 09:30") == nil)
         #expect(Zone.explicitInstant("2026-12-07") == nil)
@@ -575,5 +598,91 @@ private func runs(_ cells: Set<Int>) -> [[Int]] {
         #expect(kolkata.format(utc("2026-01-01T00:00Z")) == "2026-01-01T05:30:00+05:30")
         let honolulu = try Zone("Pacific/Honolulu")
         #expect(honolulu.format(utc("2026-01-01T00:00Z")) == "2025-12-31T14:00:00-10:00")
+    }
+}
+
+// MARK: - Dates as people type them
+
+/// Issue 14, item 19: the forms clerks type (and the notices print) are read; what is ambiguous is refused
+/// with the accepted forms in the message.
+@Suite struct TimeTextTests {
+    private let today = LocalDate(year: 2026, month: 12, day: 7) ?? LocalDate(dayNumber: 0)
+
+    @Test(arguments: [
+        ("2026/12/09", "2026-12-09"), ("2026-12-9", "2026-12-09"), ("2026/12/9", "2026-12-09"),
+        ("2026.12.9", "2026-12-09"), ("2026年12月9日", "2026-12-09"), ("12月9日", "2026-12-09"),
+        ("12月9号", "2026-12-09"), ("２０２６年１２月９日", "2026-12-09"), (" 12 月 9 日 ", "2026-12-09"),
+        // Without a year, the date nearest today: early January typed in December is next year's.
+        ("1月3日", "2027-01-03"), ("7月1日", "2026-07-01"), ("6月9日", "2026-06-09"),
+    ])
+    func days(text: String, expected: String) throws {
+        #expect(TimeText.read(text, today: today) == .day(try #require(LocalDate(parsing: expected))))
+        #expect(try TimeText.day(text, field: "--date", today: today).description == expected)
+    }
+
+    @Test func wallClocksAndTheNoticesOwnForm() throws {
+        let date = try #require(LocalDate(year: 2026, month: 12, day: 9))
+        let clock = try #require(TimeOfDay(parsing: "14:30"))
+        for text in [
+            "2026/12/09 14:30", "2026-12-9 14:30", "12月9日 14:30", "2026年12月9日 14:30", "2026年12月9日14:30",
+            "2026年12月9日 周三 14:30", "2026年12月9日 星期三 14:30", "2026年12月9日（周三）14:30", "12月9日 14：30",
+            "2026-12-09T14:30", "2026-12-9  14:30:00",
+        ] {
+            #expect(TimeText.read(text, today: today) == .wallClock(date, clock), "\(text)")
+        }
+        // What a notice prints reads back to the same instant.
+        let start = utc("2026-12-09T06:30Z")
+        let printed = "\(date.year)年\(date.month)月\(date.day)日 \(date.weekday.chinese) 14:30"
+        #expect(try shanghai.parseInstant(printed, field: "start", now: reading) == start)
+        // A time alone is today in the zone that reads it.
+        #expect(TimeText.read("14:30", today: today) == .wallClock(today, clock))
+        #expect(try shanghai.parseInstant("14:30", field: "start", now: reading) == utc("2026-12-07T06:30Z"))
+        // 20:00 UTC on the 6th is already the 7th in Shanghai, still the 6th in Berlin.
+        let lateEvening = utc("2026-12-06T20:00Z")
+        #expect(try shanghai.parseInstant("09:00", field: "start", now: lateEvening) == utc("2026-12-07T01:00Z"))
+        #expect(try berlin.parseInstant("09:00", field: "start", now: lateEvening) == utc("2026-12-06T08:00Z"))
+    }
+
+    @Test(arguments: ["12/9", "9/12", "12-9", "9.12.2026", "12/9/2026", "26-12-09", "12/9 14:30"])
+    func ambiguousNumbersAreRefusedWithTheForms(text: String) throws {
+        #expect(TimeText.read(text, today: today) == .ambiguous)
+        let error = try #require(throws: MediationError.self) {
+            try shanghai.parseInstant(text, field: "--from", now: reading)
+        }
+        #expect(error.kind == .invalidInput)
+        #expect(error.message.contains("'\(text)' is ambiguous"), "\(error.message)")
+        #expect(error.message.contains("2026/12/9 14:30") && error.message.contains("12月9日 14:30"))
+        #expect(error.message.contains("14:30 (today)"))
+    }
+
+    @Test func aWeekdayThatIsNotTheDatesIsRefused() throws {
+        let date = try #require(LocalDate(year: 2026, month: 12, day: 9))
+        #expect(TimeText.read("2026年12月9日 周二 14:30", today: today) == .wrongWeekday(date))
+        let error = try #require(throws: MediationError.self) {
+            try shanghai.parseInstant("2026年12月9日 周二 14:30", field: "--at", now: reading)
+        }
+        #expect(error.message.contains("2026-12-09 is a 周三"))
+    }
+
+    @Test func formsThatNeedTodayNeedIt() throws {
+        #expect(TimeText.read("14:30", today: nil) == .unreadable)
+        #expect(TimeText.read("12月9日", today: nil) == .unreadable)
+        // A bare number is not a time, nor a year a clock.
+        #expect(TimeText.read("2026", today: today) == .unreadable)
+        #expect(TimeText.read("1430", today: today) == .unreadable)
+        // A day alone where a day is asked, a time refused there.
+        let error = try #require(throws: MediationError.self) {
+            try TimeText.day("2026-12-09 14:30", field: "--date", today: today)
+        }
+        #expect(error.message.contains("has a time of day"))
+    }
+
+    /// The booking's early reading of a start sees a day in every form, and refuses it.
+    @Test func aStartWithoutItsTimeIsRefusedInEveryForm() throws {
+        for text in ["2026/12/9", "12月9日", "2026年12月9日 周三"] {
+            let error = try #require(throws: MediationError.self) { try Zone.startInstant(text, field: "the start") }
+            #expect(error.message.contains("a day without a time"), "\(text)")
+        }
+        #expect(try Zone.startInstant("12月9日 14:30", field: "the start") == nil)
     }
 }

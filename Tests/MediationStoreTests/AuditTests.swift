@@ -51,14 +51,14 @@ private func seed(_ db: AppDatabase) async throws -> DisputeDetail {
                 }
             }
             await #expect(throws: MediationError.self) {
-                try await acting { try await db.removeParty(opened.dispute.number, party: 999) }
+                try await acting { try await db.removeParty(opened.dispute.number, party: "999") }
             }
             #expect(try await auditCount(db) == 2)
 
             // A party's mobile and ID number never reach the audit trail in full.
             let party = try #require(opened.parties.first)
             _ = try await acting {
-                try await db.updateParty(opened.dispute.number, party: party.id) {
+                try await db.updateParty(opened.dispute.number, party: String(party.id)) {
                     $0.mobile = "13900000009"
                     $0.idCard = "110105194912310038"
                 }

@@ -107,7 +107,7 @@ private func refused(_ kind: MediationError.Kind, _ text: String, _ body: () asy
                     policy: policy, actor: actor)
             }
             #expect(recorded.followUps.map(\.dueOn.description) == ["2026-12-10", "2027-01-06"])
-            let december7 = try DayRange(from: "2026-12-07", to: "2026-12-07")
+            let december7 = try DayRange(from: "2026-12-07", to: "2026-12-07", today: nil)
             func agreements() async throws -> Int {
                 let report = try await db.outcomesReport(range: december7, by: nil, office: nil)
                 return report.total.agreements

@@ -159,9 +159,11 @@ public struct Dispute: Sendable, Hashable, Codable {
 
     /// Checks and normalises the fields a person typed.
     ///
-    /// - Parameter now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
+    /// - Parameters:
+    ///   - now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
+    ///   - zone: the office's, in which a message shows that time.
     /// - Throws: `invalidInput` listing every problem.
-    public func validated(categories: [String], now: Date? = nil) throws -> Dispute {
+    public func validated(categories: [String], now: Date? = nil, zone: Zone = .shanghai) throws -> Dispute {
         var d = self
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -177,7 +179,7 @@ public struct Dispute: Sendable, Hashable, Codable {
         }
         if let now, let occurred = elements.occurredAt, occurred > now.addingTimeInterval(3600) {
             problems.add(
-                "the time it occurred (\(occurred.formatted(.iso8601))) is in the future; give when it happened")
+                "the time it occurred (\(zone.format(occurred))) is in the future; give when it happened")
         }
         if let scale = elements.scale, !(1...100_000).contains(scale) {
             problems.add("scale \(scale) is not a number of people from 1 to 100000")

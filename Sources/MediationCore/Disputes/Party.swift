@@ -110,6 +110,26 @@ public struct Party: Sendable, Hashable, Codable {
                 + IntervalSet.intersect(datedWindows, [range]))
     }
 
+    /// Whether `other` is this person entered again: the same name and the same mobile (neither having one counts
+    /// as the same), unless both carry ID-card numbers that differ. Both as `validated()` leaves them.
+    public func isSamePerson(as other: Party) -> Bool {
+        guard name == other.name, mobile == other.mobile else { return false }
+        if let a = idCard, let b = other.idCard, a != b { return false }
+        return true
+    }
+
+    /// How a party is named in a message anyone may read: `李明 (party #3, applicant, 137****0001)`.
+    public var maskedLabel: String {
+        "\(name) (party #\(id), \(side.rawValue)" + (mobile.map { ", " + Contact.maskMobile($0) } ?? "") + ")"
+    }
+
+    /// The error for a party entered twice in `dispute`, naming the one already there.
+    public static func enteredTwice(_ existing: Party, dispute: String) -> MediationError {
+        .conflict(
+            "dispute \(dispute) already has \(existing.maskedLabel) with the same name and mobile; "
+                + "change that party instead ('dispute show \(dispute)' lists the parties)")
+    }
+
     /// This party as shown to someone who may not see the full mobile and ID number.
     public func masked() -> Party {
         var p = self

@@ -180,8 +180,9 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     /// Whether `session` has concluded, so that an outcome may be recorded for it.
     ///
+    /// - Parameter zone: the session's office's, in which a message shows its end.
     /// - Throws: `conflict` for a session cancelled, missed, or not yet over.
-    public static func checkConcluded(_ session: Session, now: Date) throws {
+    public static func checkConcluded(_ session: Session, now: Date, zone: Zone = .shanghai) throws {
         switch session.status {
         case .ended: return
         case .cancelled, .noShow:
@@ -190,7 +191,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         case .booked, .inSession:
             guard session.end <= now else {
                 throw MediationError.conflict(
-                    "session #\(session.id) has not ended yet (it ends \(Zone.shanghai.format(session.end))); "
+                    "session #\(session.id) has not ended yet (it ends \(zone.format(session.end))); "
                         + "record its outcome after it ends, or mark it ended with 'session end \(session.id)'")
             }
         }

@@ -79,15 +79,14 @@ public struct DayRange: Sendable, Hashable, Codable {
     public var from: LocalDate
     public var to: LocalDate
 
+    /// Reads both days as `TimeText.day` does (`2026-10-01`, `2026/10/1`, `10月1日` …).
+    ///
+    /// - Parameter today: the reader's date, for a day written without its year.
     /// - Throws: `invalidInput` for a date that cannot be read or `from` after `to`.
-    public init(from: String, to: String) throws {
-        guard let f = LocalDate(parsing: from) else {
-            throw MediationError.invalidInput("--from '\(from)' is not a date", hint: "write it like 2026-10-01")
-        }
-        guard let t = LocalDate(parsing: to) else {
-            throw MediationError.invalidInput("--to '\(to)' is not a date", hint: "write it like 2026-12-31")
-        }
-        try self.init(from: f, to: t)
+    public init(from: String, to: String, today: LocalDate?) throws {
+        try self.init(
+            from: try TimeText.day(from, field: "--from", today: today),
+            to: try TimeText.day(to, field: "--to", today: today))
     }
 
     public init(from: LocalDate, to: LocalDate) throws {

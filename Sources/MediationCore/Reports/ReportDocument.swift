@@ -148,7 +148,8 @@ public struct ReportDocument: Sendable, Hashable {
 }
 
 extension ReportDocument {
-    static func percent(_ rate: Double) -> String { String(format: "%.1f%%", rate * 100) }
+    /// `66.7%`; `—` when there is no rate (nothing to divide by).
+    static func percent(_ rate: Double?) -> String { rate.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
     static func number(_ x: Double?) -> String { x.map { String(format: "%.1f", $0) } ?? "-" }
 }
 

@@ -217,8 +217,8 @@ public struct ExpertsReport: Sendable, Hashable, Codable {
         public var held: Int
         public var accepted: Int
         public var declined: Int
-        /// accepted / sessions, rounded to 4 decimals; 0 without sessions.
-        public var acceptanceRate: Double
+        /// accepted / sessions, rounded to 4 decimals; nil for an expert never asked in the range (no rate, not 0).
+        public var acceptanceRate: Double?
     }
 
     public var range: DayRange
@@ -248,7 +248,7 @@ public struct ExpertsReport: Sendable, Hashable, Codable {
                 id: e.id, name: e.name, role: e.role, sessions: mine.count,
                 held: mine.filter { $0.status == .ended }.count, accepted: accepted,
                 declined: mine.filter { $0.invitation == .declined }.count,
-                acceptanceRate: mine.isEmpty ? 0 : Stats.round(Double(accepted) / Double(mine.count), 4))
+                acceptanceRate: mine.isEmpty ? nil : Stats.round(Double(accepted) / Double(mine.count), 4))
         }.sorted { ($1.sessions, $0.id) < ($0.sessions, $1.id) }
         let loads = rows.map { Double($0.sessions) }
         let mean = Stats.mean(loads) ?? 0

@@ -13,19 +13,24 @@ import Foundation
 /// eligible expert's feasible starts inside what is still possible are computed (weekly hours in their zone plus
 /// extra time, minus time off, minus sessions widened by the buffer, minus days and weeks at their cap), and the
 /// step-grid starts that survive are tried in order; the best panel for a start is chosen exactly among each
-/// seat's best few experts. The search stops after `maxOptions` starts, so the cost follows how early the
-/// answer is, not how long the window is.
+/// seat's best few experts. Unless `everyStart`, options are spread: a start whose best panel is the same
+/// experts as an earlier option's on the same office-local half-day (before 12:00, or from 12:00) is skipped.
+/// The search stops after `maxOptions` options, so the cost follows how early the answer is, not how long the
+/// window is.
 public enum SlotFinder {
     /// The longest session the finder plans, in minutes.
     public static let maximumDurationMinutes = 480
     /// The most seats a panel may have.
     public static let maximumSeats = 12
+    /// Where the office-local morning ends and the afternoon begins when options are spread (12:00), in minutes.
+    public static let afternoonStartsAt = 720
 
     /// Finds the best options for a search.
     ///
     /// - Parameter search: the panel, the window, the parties and the candidate experts.
-    /// - Returns: up to `maxOptions` options with distinct starts, earliest first; when there are none, the
-    ///   reasons and the nearest option after the window.
+    /// - Returns: up to `maxOptions` options with distinct starts, earliest first, at most one per half-day for
+    ///   the same experts unless `everyStart`; when there are none, the reasons and the nearest option after the
+    ///   window.
     /// - Throws: `invalidInput` for a search that cannot be answered (window in the past or reversed, a duration
     ///   outside 1…480 minutes, an unknown zone, a pinned expert who cannot sit on this panel, no requirements).
     public static func find(_ search: SlotSearch) throws -> SlotAnswer {
@@ -420,6 +425,8 @@ final class SlotEngine {
         // Scarce requirements first: they empty the set of possible starts soonest.
         let order = search.requirements.indices.sorted { (eligible[$0].count, $0) < (eligible[$1].count, $1) }
         var options: [SlotOption] = []
+        // The half-days and panels already offered (when options are spread).
+        var offered: Set<SpreadKey> = []
         for span in allowed {
             stamp += 1
             var possible = [span]
@@ -448,11 +455,27 @@ final class SlotEngine {
             if possible.isEmpty { continue }
             for t in MinuteSpans.gridPoints(possible, step: step) {
                 guard let panel = bestPanel(at: t, lists: lists) else { continue }
+                if !search.everyStart && !offered.insert(spreadKey(at: t, panel: panel)).inserted { continue }
                 options.append(option(at: t, panel: panel))
                 if options.count >= limit { return options }
             }
         }
         return options
+    }
+
+    /// An office-local half-day and the experts of a panel, sorted: two options with the same key are not both
+    /// offered unless `everyStart`.
+    struct SpreadKey: Hashable {
+        /// Office-local day number × 2, plus 1 from 12:00 on.
+        var halfDay: Int
+        var experts: [Int64]
+    }
+
+    func spreadKey(at t: Int, panel: [Int]) -> SpreadKey {
+        let (day, minutes) = officeClock.wallClock(minute: t)
+        return SpreadKey(
+            halfDay: day * 2 + (minutes >= SlotFinder.afternoonStartsAt ? 1 : 0),
+            experts: panel.map { search.candidates[$0].id }.sorted())
     }
 
     /// Ranking key of one expert for a start: sessions in the last 30 days, sessions in the slot's week,

@@ -87,6 +87,9 @@ public struct SlotSearch: Sendable, Codable {
     public var maxOptions: Int
     /// How many days after the window's end the search for a nearest option runs when the window has none.
     public var nearestSearchDays: Int
+    /// Whether every start with a panel is an option. When false (the default), options are spread: at most one
+    /// per office-local half-day (before 12:00, or from 12:00) with the same experts on the panel.
+    public var everyStart = false
     /// Whether options carry their one-line explanation (a booking's re-check needs none).
     public var explain = true
     /// How the reasons name each of `parties` ("李明 (party #3)"); without it, by position.
