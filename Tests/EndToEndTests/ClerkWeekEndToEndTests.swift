@@ -153,7 +153,7 @@ struct ClerkWeekEndToEndTests {
     // MARK: Item 15
 
     @Test func messagesThatMisledNoLonger() throws {
-        let d = try DaemonUnderTest()
+        let d = try DaemonUnderTest(movableClock: true)
         try d.start()
         let (dispute, session, _, panel) = try booked(d)
         let disputes = try #require(
@@ -178,7 +178,8 @@ struct ClerkWeekEndToEndTests {
         let asked = try #require(report.stdout.split(separator: "\n").first { $0.contains("(#\(panel[0]))") })
         #expect(asked.hasSuffix("0.0%"), "\(asked)")
 
-        // An agreement says the dispute's new state once.
+        // An agreement says the dispute's new state once (the session held at its time).
+        try d.moveClock(toSession: session)
         #expect(try d.ctl("session", "start", String(session)).status == 0)
         #expect(try d.ctl("session", "end", String(session)).status == 0)
         let recorded = try d.ctl("outcome", "record", String(session), "agreement", "--terms", "赔偿 100 元")
