@@ -14,7 +14,7 @@ extension APIHandler {
 
     private func zones() async throws -> [String: Zone] {
         var result: [String: Zone] = [:]
-        for office in try await db.offices() { result[office.id] = (try? Zone(office.timeZone)) ?? Zone.shanghai }
+        for office in try await db.offices() { result[office.id] = try Zone(office.timeZone) }
         return result
     }
 
@@ -25,15 +25,15 @@ extension APIHandler {
                 cause: d.elements.cause, occurredAt: d.elements.occurredAt.map(zone.format),
                 location: d.elements.location, nature: d.elements.nature, scale: d.elements.scale,
                 involved: d.elements.involved, development: d.elements.development),
-            risk: .init(rawValue: d.risk.rawValue) ?? .low, status: .init(rawValue: d.status.rawValue) ?? .open,
+            risk: .init(d.risk), status: .init(d.status),
             openedAt: zone.format(d.openedAt), closedAt: d.closedAt.map(zone.format))
     }
 
-    func wireParty(_ p: Party, reveal: Bool) -> Components.Schemas.Party {
+    func wireParty(_ p: Party, reveal: Bool) throws -> Components.Schemas.Party {
         let shown = reveal ? p : p.masked()
-        let zone = (try? Zone(p.timeZone)) ?? Zone.shanghai
+        let zone = try Zone(p.timeZone)
         return .init(
-            id: p.id, dispute: p.disputeId, name: p.name, side: .init(rawValue: p.side.rawValue) ?? .other,
+            id: p.id, dispute: p.disputeId, name: p.name, side: .init(p.side),
             mobile: shown.mobile, email: p.email, idCard: shown.idCard, organisation: p.organisation,
             language: p.language,
             timeZone: p.timeZone, weeklyWindows: p.weeklyWindows.map(Wire.window),
@@ -41,9 +41,10 @@ extension APIHandler {
     }
 
     private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
-        let zone = (try? Zone(try await db.office(detail.dispute.officeId).timeZone)) ?? Zone.shanghai
+        let zone = try Zone(try await db.office(detail.dispute.officeId).timeZone)
         return .init(
-            dispute: wire(detail.dispute, zone: zone), parties: detail.parties.map { wireParty($0, reveal: reveal) },
+            dispute: wire(detail.dispute, zone: zone),
+            parties: try detail.parties.map { try wireParty($0, reveal: reveal) },
             riskHistory: detail.riskHistory.map {
                 .init(
                     at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
@@ -128,7 +129,12 @@ extension APIHandler {
             risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: category,
             text: q.q)
         let zones = try await zones()
-        let list = try await db.disputes(filter).map { wire($0, zone: zones[$0.officeId] ?? Zone.shanghai) }
+        let list = try await db.disputes(filter).map { d in
+            guard let zone = zones[d.officeId] else {
+                throw MediationError.unavailable("the time zone of office '\(d.officeId)' of \(d.number) was not read")
+            }
+            return wire(d, zone: zone)
+        }
         return .ok(.init(body: .json(.init(disputes: list))))
     }
 
@@ -203,7 +209,7 @@ extension APIHandler {
         let dispute = try await db.dispute(input.path.dispute).dispute
         let stored = try await db.addParty(
             input.path.dispute, try party(b, officeZone: try await officeZone(dispute.officeId)), rules: info.rules)
-        return .created(.init(body: .json(wireParty(stored, reveal: false))))
+        return .created(.init(body: .json(try wireParty(stored, reveal: false))))
     }
 
     func updateParty(_ input: Operations.UpdateParty.Input) async throws -> Operations.UpdateParty.Output {
@@ -231,7 +237,7 @@ extension APIHandler {
             if let weekly { p.weeklyWindows = weekly }
             if let dated { p.datedWindows = dated }
         }
-        return .ok(.init(body: .json(wireParty(stored, reveal: false))))
+        return .ok(.init(body: .json(try wireParty(stored, reveal: false))))
     }
 
     func removeParty(_ input: Operations.RemoveParty.Input) async throws -> Operations.RemoveParty.Output {

@@ -158,7 +158,7 @@ extension APIHandler {
     // MARK: Follow-ups
 
     func listFollowUps(_ input: Operations.ListFollowUps.Input) async throws -> Operations.ListFollowUps.Output {
-        let scope = FollowUpScope(rawValue: input.query.scope?.rawValue ?? "due") ?? .due
+        let scope = FollowUpScope(input.query.scope)
         let list = try await db.followUps(scope: scope, office: input.query.office)
         return .ok(.init(body: .json(.init(followUps: try await followUpList(list)))))
     }

@@ -96,7 +96,7 @@ struct APIHandler: APIProtocol {
             schemaVersion: try await db.schemaVersion(), databasePath: db.path,
             caller: .init(
                 uid: Int64(creds.uid), gid: Int64(creds.gid), pid: Int64(creds.pid), user: caller?.user,
-                role: .init(rawValue: caller?.role.rawValue ?? "viewer") ?? .viewer))
+                role: .init(caller?.role ?? .viewer)))
         return .ok(.init(body: .json(health)))
     }
 
