@@ -154,14 +154,13 @@ extension APIHandler {
     }
 
     func getDispute(_ input: Operations.GetDispute.Input) async throws -> Operations.GetDispute.Output {
-        let reveal = input.query.reveal ?? false
-        if reveal { try info.privacy.checkReveal(Caller.current) }
+        let reveal = try revealAsked(input.query.reveal)
         let detail = try await db.dispute(input.path.dispute)
         if reveal {
             // Every reveal is on the record, even of a dispute whose parties have nothing left to show.
             let shown = detail.parties.filter { $0.mobile != nil || $0.idCard != nil }
-            try await db.recordAudit(
-                action: "party.reveal", target: "dispute \(detail.dispute.number)",
+            try await recordReveal(
+                "party.reveal", target: "dispute \(detail.dispute.number)",
                 summary: "full mobiles and ID-card numbers of \(shown.count) of \(detail.parties.count) parties shown"
                     + (shown.isEmpty ? "" : ": " + shown.map { "party \($0.id)" }.joined(separator: ", ")))
         }

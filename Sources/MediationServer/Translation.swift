@@ -34,8 +34,10 @@ enum Wire {
             disputePrefix: o.numberPrefix)
     }
 
-    static func expert(_ e: Expert) -> Components.Schemas.Expert {
-        .init(
+    /// An expert as the API shows them: mobiles masked unless the caller asked to reveal them (and may).
+    static func expert(_ expert: Expert, reveal: Bool) -> Components.Schemas.Expert {
+        let e = reveal ? expert : expert.masked()
+        return .init(
             id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, wecomUserId: e.wecomUserId, dingtalkMobile: e.dingtalkMobile,
@@ -44,8 +46,10 @@ enum Wire {
             active: e.active, weeklyHours: e.weeklyHours.map(window))
     }
 
-    static func summary(_ e: Expert) -> Components.Schemas.ExpertSummary {
-        .init(
+    /// An expert in a listing: the mobile masked unless the caller asked to reveal it (and may).
+    static func summary(_ expert: Expert, reveal: Bool) -> Components.Schemas.ExpertSummary {
+        let e = reveal ? expert : expert.masked()
+        return .init(
             id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, timeZone: e.timeZone, active: e.active,

@@ -133,7 +133,8 @@ public struct Party: Sendable, Hashable, Codable {
                 + "change that party instead ('dispute show \(dispute)' lists the parties)")
     }
 
-    /// This party as shown to someone who may not see the full mobile and ID number.
+    /// This party as shown to someone who did not ask to see full numbers: the mobile masked by the one rule for
+    /// every person (`Contact.maskMobile`), as an expert's is, and the ID number.
     public func masked() -> Party {
         var p = self
         p.mobile = mobile.map(Contact.maskMobile)
