@@ -26,21 +26,29 @@ struct StoredRow {
         self.key = key
     }
 
-    /// The value of `column`, of a type SQLite hands over directly (text, integers, reals, booleans).
+    /// The value of `column` (text, an integer, a real, a boolean), of exactly the stored type: an integer column
+    /// holding text is not read as 0.
     ///
     /// - Throws: `unavailable` naming table, column and row when the value is NULL or of another type.
-    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: Column) throws -> T {
-        do { return try row.decode(T.self, forColumn: column.name) } catch {
-            throw unreadable(column, expected: T.self)
-        }
+    func value<T: DatabaseValueConvertible>(_ column: Column) throws -> T {
+        let stored = try stored(column)
+        guard let value = T.fromDatabaseValue(stored) else { throw unreadable(column, stored, expected: T.self) }
+        return value
     }
 
     /// The value of `column`, or nil for NULL.
     ///
     /// - Throws: `unavailable` naming table, column and row when the value is of another type.
-    func optional<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: Column) throws -> T? {
-        do { return try row.decode(T?.self, forColumn: column.name) } catch {
-            throw unreadable(column, expected: T.self)
+    func optional<T: DatabaseValueConvertible>(_ column: Column) throws -> T? {
+        let stored = try stored(column)
+        if stored.isNull { return nil }
+        guard let value = T.fromDatabaseValue(stored) else { throw unreadable(column, stored, expected: T.self) }
+        return value
+    }
+
+    private func stored(_ column: Column) throws -> DatabaseValue {
+        do { return try row.decode(DatabaseValue.self, forColumn: column.name) } catch {
+            throw failure(column, "is missing from what was read", fix: nil)
         }
     }
 
@@ -107,12 +115,9 @@ struct StoredRow {
         return keys.isEmpty ? "a row" : "the row with " + keys.joined(separator: ", ")
     }
 
-    private func unreadable(_ column: Column, expected: Any.Type) -> MediationError {
-        guard row.hasColumn(column.name) else {
-            return failure(column, "is missing from what was read", fix: nil)
-        }
+    private func unreadable(_ column: Column, _ value: DatabaseValue, expected: Any.Type) -> MediationError {
         let stored: String
-        switch (row[column.name] as DatabaseValue).storage {
+        switch value.storage {
         case .null: stored = "is empty (NULL)"
         case .int64: stored = "holds an integer"
         case .double: stored = "holds a real number"

@@ -10,22 +10,45 @@ import Testing
 /// hand edit would leave them).
 @Suite struct StrictDecodingTests {
     let actor = Actor(uid: 0, user: "test", isAdmin: true)
+    // Tuesday 1 December 2026, 10:00 in Shanghai.
+    let now = Date(timeIntervalSince1970: 1_796_090_400)
+
+    /// A new store of `kind` whose clock stands at `now`.
+    func withStore(_ kind: StoreKind, _ body: (AppDatabase) async throws -> Void) async throws {
+        let clock = FixedWallClock(now)
+        switch kind {
+        case .memory:
+            try await body(try AppDatabase.inMemory(clock: clock))
+        case .file:
+            let dir = try TemporaryDirectory()
+            defer { dir.remove() }
+            try await body(try AppDatabase.open(path: dir.file("mediation.sqlite"), clock: clock))
+        }
+    }
 
     /// An office, an expert, a dispute with a party and a booked session (with its notices queued).
     func seeded(_ db: AppDatabase) async throws -> (expert: Int64, session: Int64, message: Int64) {
         let allDay = try WeeklyWindow.parseList("mon-sun 00:00-24:00", field: "hours")
         _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室", workingHours: allDay))
-        let expert = try await db.createExpert(
-            Expert(name: "王芳", role: .lawyer, offices: ["jinshan"], email: "w@example.org", weeklyHours: allDay))
+        var panel: [Int64] = []
+        for (name, role, email) in [
+            ("王芳", ExpertRole.lawyer, "w@example.org"), ("张警官", .legalOfficer, "z@example.org"),
+            ("周敏", .communityStaff, "m@example.org"),
+        ] {
+            panel.append(
+                try await db.createExpert(
+                    Expert(name: name, role: role, offices: ["jinshan"], email: email, weeklyHours: allDay)
+                ).id)
+        }
         let detail = try await db.openDispute(
             Dispute(officeId: "jinshan", title: "漏水", category: "neighbour"),
             parties: [Party(name: "李强", side: .applicant, email: "l@example.cn")], categories: ["neighbour"],
             actor: actor)
         let session = try await db.book(
-            dispute: detail.dispute.number, start: Date().addingTimeInterval(7 * 86400), durationMinutes: 60,
-            panel: [expert.id], policy: nil, rules: SchedulingRules(), room: nil, actor: actor)
+            dispute: detail.dispute.number, start: now.addingTimeInterval(3 * 86400), durationMinutes: 60,
+            panel: panel, policy: nil, rules: SchedulingRules(), room: nil, actor: actor)
         let message = try #require(try await db.outbox(OutboxFilter()).first).id
-        return (expert.id, session.id, message)
+        return (panel[0], session.id, message)
     }
 
     /// Writes `sql` as a hand edit would: CHECK constraints off.
@@ -104,7 +127,7 @@ import Testing
             expectNames(
                 await unreadable {
                     _ = try await db.reschedule(
-                        session: session, to: Date().addingTimeInterval(8 * 86400), rules: SchedulingRules(),
+                        session: session, to: now.addingTimeInterval(4 * 86400), rules: SchedulingRules(),
                         actor: actor)
                 }, parts)
         }
@@ -137,12 +160,21 @@ import Testing
             expectNames(
                 await unreadable { _ = try await db.session(session) },
                 ["table session_panel", "column requirement", "session_id \(session)", "'judge'"])
-            // NULL where a value is required.
+            // Text in an integer column is not read as 0, nor a blob that is not UTF-8 as text.
             try await corrupt(
-                db, "UPDATE session_panel SET requirement = 'lawyer', lead = NULL WHERE session_id = ?", [session])
+                db, "UPDATE session_panel SET requirement = 'lawyer', requirement_index = 'first' WHERE session_id = ?",
+                [session])
             expectNames(
                 await unreadable { _ = try await db.session(session) },
-                ["table session_panel", "column lead", "is empty (NULL)"])
+                ["table session_panel", "column requirement_index", "holds text where an integer is expected"])
+            try await corrupt(db, "UPDATE session SET cancel_reason = x'ff' WHERE id = ?", [session])
+            try await corrupt(db, "UPDATE session_panel SET requirement_index = 0 WHERE session_id = ?", [session])
+            expectNames(
+                await unreadable { _ = try await db.session(session) },
+                [
+                    "table session", "column cancel_reason", "row id \(session)",
+                    "holds a blob where text is expected",
+                ])
         }
     }
 }
