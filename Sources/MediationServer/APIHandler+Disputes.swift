@@ -12,7 +12,8 @@ extension APIHandler {
             uid: caller?.credentials.uid ?? 0, user: caller?.user, isAdmin: caller?.role == .admin)
     }
 
-    private func zones() async throws -> [String: Zone] {
+    /// Every office's zone, by office id (read strictly by the store: never guessed).
+    func officeZones() async throws -> [String: Zone] {
         var result: [String: Zone] = [:]
         for office in try await db.offices() { result[office.id] = try Zone(office.timeZone) }
         return result
@@ -128,7 +129,7 @@ extension APIHandler {
             office: Text.nonEmpty(q.office), status: try q.status.flatMap(Text.nonEmpty).map(Self.status),
             risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: category,
             text: q.q)
-        let zones = try await zones()
+        let zones = try await officeZones()
         let list = try await db.disputes(filter).map { d in
             guard let zone = zones[d.officeId] else {
                 throw MediationError.unavailable("the time zone of office '\(d.officeId)' of \(d.number) was not read")
