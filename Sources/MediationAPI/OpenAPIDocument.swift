@@ -153,9 +153,10 @@ paths:
         - {name: office, in: query, schema: {type: string}, description: 'Experts serving this office (including those serving all).'}
         - {name: specialty, in: query, schema: {type: string}}
         - {name: active, in: query, schema: {type: boolean}}
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
-          description: The matching experts, by id, as summaries.
+          description: The matching experts, by id, as summaries (mobiles masked unless revealed).
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ExpertList'}
@@ -200,7 +201,12 @@ paths:
   /v1/experts/export:
     get:
       operationId: exportRoster
-      summary: Every expert as a roster CSV that import reads back.
+      summary: Every expert as a roster CSV; with reveal (audited), one that import reads back.
+      description: >-
+        Mobiles are masked unless the caller reveals them, as in every other view of a person; a masked roster is
+        for reading, and import refuses its masked numbers.
+      parameters:
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The roster.
@@ -213,7 +219,9 @@ paths:
       - {$ref: '#/components/parameters/ExpertRef'}
     get:
       operationId: getExpert
-      summary: One expert.
+      summary: One expert (mobiles masked unless revealed).
+      parameters:
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The expert.
@@ -399,7 +407,7 @@ paths:
       operationId: getDispute
       summary: One dispute with its parties, the history of its risk and status, and its case file (sessions, outcomes, follow-ups, escalations, conflicts).
       parameters:
-        - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show parties'' full mobiles and ID-card numbers (roles in privacy.reveal_roles, default admin); every reveal is audited.'}
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The dispute.
@@ -1148,6 +1156,13 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
+    Reveal:
+      name: reveal
+      in: query
+      schema: {type: boolean, default: false}
+      description: >-
+        Show full mobiles and ID-card numbers (parties' and experts' alike) instead of masked ones (137****0001): roles
+        in privacy.reveal_roles (default admin) only, and every reveal is audited (party.reveal, expert.reveal).
     DisputeRef:
       name: dispute
       in: path
@@ -1736,9 +1751,9 @@ components:
         servesAllOffices: {type: boolean}
         offices: {type: array, items: {type: string}}
         email: {type: string}
-        mobile: {type: string}
+        mobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
+        dingtalkMobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         preferredChannel: {type: string, enum: [email, sms, wecom, dingtalk]}
         timeZone: {type: string}
         maxSessionsPerDay: {type: integer}
@@ -1765,7 +1780,7 @@ components:
         servesAllOffices: {type: boolean}
         offices: {type: array, items: {type: string}}
         email: {type: string}
-        mobile: {type: string}
+        mobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         timeZone: {type: string}
         active: {type: boolean}
         weeklyMinutes: {type: integer, description: 'Minutes of weekly hours.'}

@@ -133,6 +133,10 @@ public struct Expert: Sendable, Hashable, Codable {
             }
             if let normal = Contact.normalizeMobile(raw) {
                 e[keyPath: keyPath] = normal
+            } else if raw.contains("*") {
+                problems.add(
+                    "\(label) '\(raw)' is masked, not a phone number (an export without --reveal masks them); "
+                        + "export with --reveal (roles in privacy.reveal_roles) to edit and import the roster")
             } else {
                 problems.add(
                     "\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
@@ -167,6 +171,15 @@ public struct Expert: Sendable, Hashable, Codable {
         }
         e.weeklyHours = weeklyHours.sorted()
         try problems.check("expert")
+        return e
+    }
+
+    /// This expert as shown to someone who did not ask to see full numbers: the mobiles masked by the one rule
+    /// for every person (`Contact.maskMobile`), as a party's are.
+    public func masked() -> Expert {
+        var e = self
+        e.mobile = mobile.map(Contact.maskMobile)
+        e.dingtalkMobile = dingtalkMobile.map(Contact.maskMobile)
         return e
     }
 }
@@ -224,7 +237,7 @@ public enum Contact {
         return true
     }
 
-    /// `13800138000` shown as `138****8000`.
+    /// `13800138000` shown as `138****8000`: the one masking of a mobile, for parties and experts alike.
     public static func maskMobile(_ mobile: String) -> String {
         guard mobile.count >= 7 else { return String(repeating: "*", count: mobile.count) }
         return String(mobile.prefix(3)) + String(repeating: "*", count: mobile.count - 7) + String(mobile.suffix(4))

@@ -10,10 +10,9 @@ extension APIHandler {
     {
         .init(
             id: m.id, messageId: "<\(m.token)@\(info.noticeDomain)>", session: m.sessionId,
-            kind: .init(rawValue: m.kind.rawValue) ?? .notice,
-            recipientKind: .init(rawValue: m.recipientKind.rawValue) ?? .office, recipientId: m.recipientId,
+            kind: .init(m.kind), recipientKind: .init(m.recipientKind), recipientId: m.recipientId,
             recipientName: names["\(m.recipientKind.rawValue)-\(m.recipientId)"], offsetMinutes: m.offsetMinutes,
-            status: .init(rawValue: m.status.rawValue) ?? .pending, attempts: m.attempts, channel: m.channel,
+            status: .init(m.status), attempts: m.attempts, channel: m.channel,
             lastError: m.lastError, dueAt: zone.format(m.dueAt), nextAttemptAt: zone.format(m.nextAttemptAt),
             createdAt: zone.format(m.createdAt), sentAt: m.sentAt.map(zone.format))
     }

@@ -24,7 +24,7 @@ extension APIHandler {
     private func seat(_ m: PanelMember, names: [Int64: String]) -> Components.Schemas.Seat {
         .init(
             expert: m.expertId, name: names[m.expertId] ?? "#\(m.expertId)", requirement: m.requirement.description,
-            invitation: .init(rawValue: m.invitation.rawValue), lead: m.lead)
+            invitation: .init(m.invitation), lead: m.lead)
     }
 
     func wireSession(_ s: Session) async throws -> Components.Schemas.Session {
@@ -33,21 +33,23 @@ extension APIHandler {
 
     /// Sessions as the API shows them; names, zones and dispute numbers are looked up once for the whole list.
     func wireSessions(_ list: [Session]) async throws -> [Components.Schemas.Session] {
-        wireSessions(list, try await db.display(list))
+        try wireSessions(list, try await db.display(list))
     }
 
-    func wireSessions(_ list: [Session], _ display: SessionDisplay) -> [Components.Schemas.Session] {
-        var zones: [String: Zone] = [:]
-        for (office, name) in display.zones { zones[office] = (try? Zone(name)) ?? Zone.shanghai }
+    /// - Throws: `unavailable` for a session whose office's zone was not read (never shown in another zone).
+    func wireSessions(_ list: [Session], _ display: SessionDisplay) throws -> [Components.Schemas.Session] {
         let names = display.names
         let numbers = display.numbers
-        return list.map { s in
-            let zone = zones[s.officeId] ?? Zone.shanghai
+        return try list.map { s in
+            guard let zone = display.zones[s.officeId] else {
+                throw MediationError.unavailable(
+                    "the time zone of office '\(s.officeId)' of session #\(s.id) was not read")
+            }
             return .init(
                 id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), title: display.titles[s.disputeId],
                 office: s.officeId,
                 start: zone.format(s.start), end: zone.format(s.end),
-                status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
+                status: .init(s.status), sequence: s.sequence, room: s.room,
                 cancelReason: s.cancelReason, outsideHours: s.outsideHoursReason != nil,
                 outsideHoursReason: s.outsideHoursReason, panel: s.panel.map { seat($0, names: names) })
         }
@@ -147,7 +149,7 @@ extension APIHandler {
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }
         Counter(label: OperationsMetrics.sessionsBooked).increment()
-        return .created(.init(body: .json(wireSessions([booked.session], booked.display)[0])))
+        return .created(.init(body: .json(try wireSessions([booked.session], booked.display)[0])))
     }
 
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {

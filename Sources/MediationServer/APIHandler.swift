@@ -39,7 +39,7 @@ public struct ServerInfo: Sendable {
     private let followUpsInForce: SharedMutex<FollowUpPolicy>
     /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
     public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
-    /// Who may reveal parties' full numbers, and the retention period (`privacy.*`); updated on reload.
+    /// Who may reveal full numbers (parties' and experts'), and the retention period (`privacy.*`); updated on reload.
     public var privacy: PrivacyPolicy
 
     public init(
@@ -96,7 +96,7 @@ struct APIHandler: APIProtocol {
             schemaVersion: try await db.schemaVersion(), databasePath: db.path,
             caller: .init(
                 uid: Int64(creds.uid), gid: Int64(creds.gid), pid: Int64(creds.pid), user: caller?.user,
-                role: .init(rawValue: caller?.role.rawValue ?? "viewer") ?? .viewer))
+                role: .init(caller?.role ?? .viewer)))
         return .ok(.init(body: .json(health)))
     }
 
@@ -151,7 +151,10 @@ struct APIHandler: APIProtocol {
         let filter = ExpertFilter(
             role: try q.role.map(Wire.role), office: Text.nonEmpty(q.office), specialty: Text.nonEmpty(q.specialty),
             active: q.active)
-        return .ok(.init(body: .json(.init(experts: try await db.experts(filter).map(Wire.summary)))))
+        let reveal = try revealAsked(q.reveal)
+        let experts = try await db.experts(filter)
+        if reveal { try await recordExpertReveal(experts, target: "experts", listing: true) }
+        return .ok(.init(body: .json(.init(experts: experts.map { Wire.summary($0, reveal: reveal) }))))
     }
 
     func createExpert(_ input: Operations.CreateExpert.Input) async throws -> Operations.CreateExpert.Output {
@@ -168,11 +171,25 @@ struct APIHandler: APIProtocol {
         if let v = b.maxSessionsPerWeek { expert.maxSessionsPerWeek = v }
         if let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours") { expert.weeklyHours = hours }
         let stored = try await db.createExpert(expert)
-        return .created(.init(body: .json(Wire.expert(stored))))
+        return .created(.init(body: .json(Wire.expert(stored, reveal: false))))
     }
 
     func getExpert(_ input: Operations.GetExpert.Input) async throws -> Operations.GetExpert.Output {
-        .ok(.init(body: .json(Wire.expert(try await db.expert(input.path.expert)))))
+        let reveal = try revealAsked(input.query.reveal)
+        let expert = try await db.expert(input.path.expert)
+        if reveal { try await recordExpertReveal([expert], target: "expert \(expert.id)", listing: false) }
+        return .ok(.init(body: .json(Wire.expert(expert, reveal: reveal))))
+    }
+
+    /// Every reveal of experts' numbers is on the record, with the ids of those who had one to show.
+    private func recordExpertReveal(_ experts: [Expert], target: String, listing: Bool) async throws {
+        let shown = experts.filter { $0.mobile != nil || $0.dingtalkMobile != nil }
+        try await recordReveal(
+            "expert.reveal", target: target,
+            summary: "full mobiles of \(shown.count) of \(experts.count) experts shown"
+                + (listing ? " (\(target))" : "")
+                + (shown.isEmpty || shown.count > 20
+                    ? "" : ": " + shown.map { "expert \($0.id)" }.joined(separator: ", ")))
     }
 
     func updateExpert(_ input: Operations.UpdateExpert.Input) async throws -> Operations.UpdateExpert.Output {
@@ -203,20 +220,20 @@ struct APIHandler: APIProtocol {
             if let hours { e.weeklyHours = hours }
             if b.preferredChannel != nil && channel == nil { e.preferredChannel = nil }
         }
-        return .ok(.init(body: .json(Wire.expert(stored))))
+        return .ok(.init(body: .json(Wire.expert(stored, reveal: false))))
     }
 
     func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output
     {
         let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
-        var wire = Wire.expert(expert)
+        var wire = Wire.expert(expert, reveal: false)
         wire.warnings = warnings.isEmpty ? nil : warnings
         return .ok(.init(body: .json(wire)))
     }
 
     func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output
     {
-        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true)))))
+        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true), reveal: false))))
     }
 
     // MARK: Time off and extra availability
@@ -329,8 +346,13 @@ struct APIHandler: APIProtocol {
         )
     }
 
+    /// The roster as CSV. Its mobiles are masked unless the caller reveals them (audited), as in every other view:
+    /// a masked roster is for reading; the one that import reads back is the revealed one.
     func exportRoster(_ input: Operations.ExportRoster.Input) async throws -> Operations.ExportRoster.Output {
-        let text = Roster.write(try await db.experts())
+        let reveal = try revealAsked(input.query.reveal)
+        let experts = try await db.experts()
+        if reveal { try await recordExpertReveal(experts, target: "roster export", listing: true) }
+        let text = Roster.write(reveal ? experts : experts.map { $0.masked() })
         return .ok(.init(body: .csv(HTTPBody(text))))
     }
 

@@ -159,10 +159,12 @@ extension AppDatabase {
                     filter.since?.epoch, filter.since?.epoch, actor, actor, uid, target, target, filter.limit,
                 ]
             ).map { row in
-                AuditEntry(
-                    id: row["id"], at: Date(timeIntervalSince1970: row["at"]), uid: UInt32(row["uid"] as Int64),
-                    user: row["user"], role: row["role"], action: row["action"], target: row["target"],
-                    summary: row["summary"])
+                let r = StoredRow(row, table: "audit")
+                return AuditEntry(
+                    id: try r.value(Column("id")), at: try r.date(Column("at")), uid: try r.value(Column("uid")),
+                    user: try r.optional(Column("user")), role: try r.value(Column("role")),
+                    action: try r.value(Column("action")), target: try r.value(Column("target")),
+                    summary: try r.value(Column("summary")))
             }
         }
     }

@@ -340,6 +340,14 @@ public final class AppDatabase: Sendable {
     static func translate(
         _ error: any Error, path: String = ":memory:", writing what: String = "the store", readOnlyReason: String? = nil
     ) -> any Error {
+        if let unreadable = error as? RowDecodingError {
+            // Rows are read through `StoredRow`, which names table, column and row; this catches the few read by
+            // position. The row's values and the query's arguments are left out: they may be personal.
+            let what = "\(unreadable)".components(separatedBy: ", row:").first ?? "a value"
+            return MediationError.unavailable(
+                "the store cannot be read: \(what). It was written by another version of mediationd or changed by "
+                    + "hand; correct it with sqlite3 while the daemon is stopped, or restore a backup")
+        }
         guard let db = error as? DatabaseError else { return error }
         let folder = (path as NSString).deletingLastPathComponent
         switch db.resultCode {

@@ -102,6 +102,7 @@ struct ExpertCommand: AsyncParsableCommand {
         @Option(help: "Only experts with this specialty.") var specialty: String?
         @Flag(help: "Only active experts.") var active = false
         @Flag(help: "Only deactivated experts.") var inactive = false
+        @Flag(help: "Show full mobiles (roles in privacy.reveal_roles, default admin; audited).") var reveal = false
 
         func validate() throws {
             if active && inactive { throw ValidationError("give --active or --inactive, not both") }
@@ -109,7 +110,8 @@ struct ExpertCommand: AsyncParsableCommand {
 
         func run() async throws {
             let query = Operations.ListExperts.Input.Query(
-                role: role, office: office, specialty: specialty, active: active ? true : (inactive ? false : nil))
+                role: role, office: office, specialty: specialty, active: active ? true : (inactive ? false : nil),
+                reveal: reveal)
             let out = try await global.client().call { try await $0.listExperts(query: query) }
             switch out {
             case .ok(let ok):
@@ -131,12 +133,17 @@ struct ExpertCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one expert.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one expert (mobiles masked unless --reveal).",
+            discussion: "Example: mediationctl expert show 陈志远 --reveal")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
+        @Flag(help: "Show full mobiles (roles in privacy.reveal_roles, default admin; audited).") var reveal = false
 
         func run() async throws {
-            let out = try await global.client().call { try await $0.getExpert(path: .init(expert: expert)) }
+            let out = try await global.client().call {
+                try await $0.getExpert(path: .init(expert: expert), query: .init(reveal: reveal))
+            }
             switch out {
             case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
             case .default(let s, let p): throw apiFailure(s, p)
@@ -272,13 +279,16 @@ struct ExpertCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write every expert as a roster CSV that 'expert import' reads back.",
-            discussion: "Example: mediationctl expert export --output roster.csv")
+            abstract: "Write every expert as a roster CSV; with --reveal, one that 'expert import' reads back.",
+            discussion:
+                "Mobiles are masked unless --reveal (roles in privacy.reveal_roles, default admin; audited).\n"
+                + "Example: mediationctl expert export --reveal --output roster.csv")
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+        @Flag(help: "Full mobiles, so that import reads the roster back (audited).") var reveal = false
 
         func run() async throws {
-            let out = try await global.client().call { try await $0.exportRoster() }
+            let out = try await global.client().call { try await $0.exportRoster(query: .init(reveal: reveal)) }
             switch out {
             case .ok(let ok):
                 guard case .csv(let body) = ok.body else { return }

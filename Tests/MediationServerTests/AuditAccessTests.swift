@@ -348,6 +348,7 @@ private func seed(_ client: Client) async throws {
             try await change(.post, "/v1/backup", as: admin, action: "store.backup")
             try await change(
                 .get, "/v1/disputes/\(number)?reveal=true", as: admin, action: "party.reveal")
+            try await change(.get, "/v1/experts/13900000001?reveal=true", as: admin, action: "expert.reveal")
 
             let missing = changingRoutes.subtracting(questions).subtracting(covered)
             #expect(missing.isEmpty, "changing routes without an audited request here: \(missing.sorted())")
@@ -409,6 +410,64 @@ private func seed(_ client: Client) async throws {
                 .post, "/v1/disputes/JS-2026-0001/parties", as: staff,
                 json: #"{"name": "王强", "side": "respondent", "mobile": "13700000002"}"#)
             #expect(try added.json()["mobile"] as? String == "137****0002")
+        }
+    }
+
+    /// An expert's personal number is personal data too: masked for every role that does not ask, in the list,
+    /// one expert, the roster export and every answer to a change; revealed by the same path and audit as parties'.
+    @Test func expertsMobilesAreMaskedLikePartiesUnlessARevealRoleAsks() async throws {
+        let staff = try staffPeer()
+        let viewer = try viewerPeer()
+        try await withRouter { client, db, _ in
+            try await seed(client)
+            let changed = try await client.send(
+                .patch, "/v1/experts/13900000002", as: staff, json: #"{"dingtalkMobile": "13900000009"}"#)
+            #expect(changed.status == .ok, "\(changed.text)")
+            #expect(try changed.json()["mobile"] as? String == "139****0002")
+            #expect(try changed.json()["dingtalkMobile"] as? String == "139****0009")
+            for caller in [viewer, staff, admin] {
+                let list = try await client.send(.get, "/v1/experts", as: caller)
+                let first = try #require((try list.json()["experts"] as? [[String: Any]])?.first)
+                #expect(first["mobile"] as? String == "139****0002")
+                // Found by the full number, shown masked.
+                let one = try await client.send(.get, "/v1/experts/13900000002", as: caller)
+                #expect(try one.json()["mobile"] as? String == "139****0002")
+                let roster = try await client.send(.get, "/v1/experts/export", as: caller)
+                #expect(roster.status == .ok && roster.text.contains("139****0002"), "\(roster.text)")
+                for reply in [list, one, roster] {
+                    #expect(!reply.text.contains("13900000002") && !reply.text.contains("13900000009"), "\(reply.text)")
+                }
+            }
+
+            // Refused to the roles outside privacy.reveal_roles, and a refusal leaves no row.
+            let before = try await auditCount(db)
+            for caller in [viewer, staff] {
+                for path in [
+                    "/v1/experts?reveal=true", "/v1/experts/13900000002?reveal=true", "/v1/experts/export?reveal=true",
+                ] {
+                    let refused = try await client.send(.get, path, as: caller)
+                    #expect(refused.status == .forbidden, "\(path): \(refused.text)")
+                    #expect(refused.message().contains("privacy.reveal_roles"))
+                }
+            }
+            #expect(try await auditCount(db) == before)
+
+            // An admin asks: full numbers, each reveal on the record without a number in it.
+            let full = try await client.send(.get, "/v1/experts/13900000002?reveal=true", as: admin).json()
+            #expect(full["mobile"] as? String == "13900000002" && full["dingtalkMobile"] as? String == "13900000009")
+            var row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "expert 1" && row.user == "root")
+            #expect(row.summary == "full mobiles of 1 of 1 experts shown: expert 1")
+            let list = try await client.send(.get, "/v1/experts?reveal=true", as: admin)
+            #expect(list.text.contains("13900000002"))
+            row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "experts")
+            let roster = try await client.send(.get, "/v1/experts/export?reveal=true", as: admin)
+            #expect(roster.text.contains("13900000002"))
+            row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "roster export")
+            #expect(
+                try await db.auditEntries(AuditFilter(limit: 100)).allSatisfy { !$0.summary.contains("13900000002") })
         }
     }
 

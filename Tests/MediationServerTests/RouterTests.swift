@@ -406,10 +406,13 @@ private let expertJSON = """
             let created = try await client.send(.post, "/v1/experts", json: expertJSON)
             #expect(created.status == .created)
             let expert = try created.json()
-            #expect(expert["mobile"] as? String == "13800138000")
+            // Answered masked, as every view of a person; stored normalised, as the admin's reveal shows.
+            #expect(expert["mobile"] as? String == "138****8000")
             #expect(expert["role"] as? String == "lawyer")
             #expect(expert["specialties"] as? [String] == ["family-law"])
             let id = try #require((expert["id"] as? NSNumber)?.int64Value)
+            let revealed = try await client.send(.get, "/v1/experts/\(id)?reveal=true")
+            #expect(try revealed.json()["mobile"] as? String == "13800138000", "\(revealed.text)")
 
             let encoded = try #require("王芳".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
             #expect(encoded == "%E7%8E%8B%E8%8A%B3")

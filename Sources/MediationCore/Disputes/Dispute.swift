@@ -163,7 +163,7 @@ public struct Dispute: Sendable, Hashable, Codable {
     ///   - now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
     ///   - zone: the office's, in which a message shows that time.
     /// - Throws: `invalidInput` listing every problem.
-    public func validated(categories: [String], now: Date? = nil, zone: Zone = .shanghai) throws -> Dispute {
+    public func validated(categories: [String], now: Date? = nil, zone: Zone) throws -> Dispute {
         var d = self
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -42,7 +42,7 @@ public enum OutboxStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// Who a message is for.
-public enum RecipientKind: String, Sendable, Codable {
+public enum RecipientKind: String, Sendable, Codable, CaseIterable {
     case expert, party, office
 }
 

@@ -182,7 +182,7 @@ public struct Outcome: Sendable, Hashable, Codable {
     ///
     /// - Parameter zone: the session's office's, in which a message shows its end.
     /// - Throws: `conflict` for a session cancelled, missed, or not yet over.
-    public static func checkConcluded(_ session: Session, now: Date, zone: Zone = .shanghai) throws {
+    public static func checkConcluded(_ session: Session, now: Date, zone: Zone) throws {
         switch session.status {
         case .ended: return
         case .cancelled, .noShow:

@@ -134,10 +134,12 @@ public struct NoticeRenderer: Sendable {
         return settings.defaultLanguage == "en" ? "en" : "zh"
     }
 
-    /// The recipient's zone: the expert's or party's own, the office's for the office.
-    public func zone(of context: NoticeContext) -> Zone {
-        let name = context.expert?.timeZone ?? context.party?.timeZone ?? context.office.timeZone
-        return (try? Zone(name)) ?? (try? Zone(context.office.timeZone)) ?? Zone.shanghai
+    /// The recipient's zone: the expert's or party's own, the office's for the office. The store reads only known
+    /// zones; one that is not known fails the rendering rather than showing a time in another zone.
+    ///
+    /// - Throws: `invalidInput` naming the unknown zone.
+    public func zone(of context: NoticeContext) throws -> Zone {
+        try Zone(context.expert?.timeZone ?? context.party?.timeZone ?? context.office.timeZone)
     }
 
     /// Renders the message.
@@ -145,8 +147,8 @@ public struct NoticeRenderer: Sendable {
     /// - Throws: `invalidInput` when a template renders nothing (a broken folder).
     public func render(_ context: NoticeContext) throws -> RenderedNotice {
         let language = language(of: context)
-        let zone = zone(of: context)
-        let officeZone = (try? Zone(context.office.timeZone)) ?? Zone.shanghai
+        let zone = try zone(of: context)
+        let officeZone = try Zone(context.office.timeZone)
         let s = context.session
         let en = language == "en"
         var values: [String: Any] = [:]

@@ -225,18 +225,35 @@ public final class OutboxDispatcher: Sendable {
                 if marked > 0 { logger.notice("outbox: \(marked) message(s) taken before a restart marked sent") }
             }
         }
-        let due = try await db.dueMessages(limit: limit)
-        guard !due.isEmpty else { return 0 }
+        let read = try await db.dueMessages(limit: limit)
+        let due = read.messages
+        guard !due.isEmpty || !read.unreadable.isEmpty else { return 0 }
         let current = setup.withLock { $0 }
         let now = clock.now()
         let contexts = try await db.noticeContexts(messages: due)
-        var outcomes: [AttemptRecord] = []
+        // A message the store cannot read is never sent as something it is not: it is dead, with the reason.
+        var outcomes: [AttemptRecord] = read.unreadable.map { id, error in
+            logger.error("outbox: message #\(id) is not sent: \(error.message)")
+            return AttemptRecord(
+                message: id, channel: "-", result: "permanent", detail: error.message, status: .dead, retryAt: nil)
+        }
         var byChannel:
             [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel])])] =
                 [:]
         var order: [String] = []
         for message in due {
-            guard let context = contexts[message.id] else {
+            let context: NoticeContext
+            switch contexts[message.id] {
+            case .success(let read): context = read
+            case .failure(let error):
+                let why = (error as? MediationError)?.message ?? "\(error)"
+                logger.error("outbox: message #\(message.id) is not sent: \(why)")
+                outcomes.append(
+                    AttemptRecord(
+                        message: message.id, channel: "-", result: "permanent",
+                        detail: "what it is rendered from cannot be read: \(why)", status: .dead, retryAt: nil))
+                continue
+            case nil:
                 outcomes.append(
                     AttemptRecord(
                         message: message.id, channel: "-", result: "permanent",
@@ -326,7 +343,7 @@ public final class OutboxDispatcher: Sendable {
         }
         journal?.clear()
         DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
-        return due.count
+        return due.count + read.unreadable.count
     }
 
     /// Why no channel may carry a message, and what staff can do: a person's notice never goes to a group chat, so
