@@ -154,7 +154,7 @@ extension AppDatabase {
             else {
                 throw MediationError.invalidInput(
                     "dispute \(dispute.number) has no search to book from",
-                    hint: "run 'session find \(dispute.number)' first")
+                    hint: "run 'session find \(dispute.number) --from DATE --to DATE' first")
             }
             let options = try JSONDecoder().decode([SlotOption].self, from: Data((row["options"] as String).utf8))
             guard options.indices.contains(number - 1) else {

@@ -8,7 +8,7 @@ struct SessionCommand: AsyncParsableCommand {
         commandName: "session",
         abstract: "Mediation sessions: find times, book, and follow them through.",
         discussion: """
-            'session find DISPUTE --from --to' prints numbered options (a time and a full panel for which the
+            'session find DISPUTE --from DATE --to DATE' prints numbered options (a time and a full panel for which the
             experts and the parties are all free); 'session book DISPUTE --option N' books one. SESSION is the
             session's id.
             """,
