@@ -100,7 +100,8 @@ extension APIHandler {
             // The CLI says the dispute's new status before this: the sentence says what comes next, not that again.
             next = "\(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
         case .adjourned:
-            next = "adjourned: book the next session with 'session find \(recorded.dispute.number)'"
+            next =
+                "adjourned: book the next session with 'session find \(recorded.dispute.number) --from DATE --to DATE'"
         case .noAgreement:
             next = "no agreement: book another session or close the dispute"
         case .referredCourt, .referredPolice, .referredOther:

@@ -123,7 +123,9 @@ extension APIHandler {
             guard b.durationMinutes == nil, b.policy == nil else {
                 throw MediationError.invalidInput(
                     "an option keeps the length and policy of the search it came from",
-                    hint: "search again with 'session find --minutes M --policy P', or leave them out")
+                    hint:
+                        "search again with 'session find \(b.dispute) --from DATE --to DATE --minutes M --policy P', "
+                        + "or leave them out")
             }
             booked = try await db.bookOptionShown(
                 dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor,

@@ -427,10 +427,21 @@ extension AppDatabase {
             cached: db, sql: "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?))",
             arguments: [jsonIDs(ids)]
         ).map(\.expert)
+        // A follow-up reminder is due at 08:00 on its visit's day: that day finds the visit.
+        var followUp: Int64?
+        if message.kind == .followup {
+            let day = try Zone(office.timeZone).wallClock(message.dueAt).date
+            followUp = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM followup WHERE session_id = ? AND due_day = ?
+                    ORDER BY cancelled_at IS NOT NULL, id LIMIT 1
+                    """, arguments: [session.id, day.dayNumber])
+        }
         return NoticeContext(
             message: message, session: session, dispute: dispute, office: office,
             experts: Dictionary(experts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-            parties: try parties(of: dispute.id, db))
+            parties: try parties(of: dispute.id, db), followUpId: followUp)
     }
 
     /// Puts a message back to wait until `until` without counting an attempt (quiet hours).

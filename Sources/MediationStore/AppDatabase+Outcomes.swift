@@ -59,8 +59,9 @@ extension AppDatabase {
             {
                 throw MediationError.conflict(
                     "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one "
-                        + "outcome: correct it with 'outcome amend \(id)' and what changes (RESULT, --terms, --amount, "
-                        + "--signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and record it again"
+                        + "outcome: correct it with 'outcome amend \(id) RESULT' or what else changes (--terms, "
+                        + "--amount, --signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and "
+                        + "record it again"
                 )
             }
             try Outcome.checkConcluded(

@@ -154,7 +154,7 @@ extension AppDatabase {
             else {
                 throw MediationError.invalidInput(
                     "dispute \(dispute.number) has no search to book from",
-                    hint: "run 'session find \(dispute.number)' first")
+                    hint: "run 'session find \(dispute.number) --from DATE --to DATE' first")
             }
             let search = StoredRow(row, table: "session_search", key: "of dispute \(dispute.number)")
             let options = try search.parsed(Column("options"), as: "a JSON list of options") {

@@ -102,7 +102,12 @@ struct Daemon: AsyncParsableCommand {
                 "the write-ahead log's frames are written one by one: the check for gathering them did not pass (commits are as safe, only slower)"
             )
         }
-        try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
+        // A Maildir has its three folders from the start, so that 'ls var/outbox/new' works before the first message.
+        for folder in ["tmp", "new", "cur"] {
+            try? FileManager.default.createDirectory(
+                atPath: (settings.spoolDirectory as NSString).appendingPathComponent(folder),
+                withIntermediateDirectories: true)
+        }
         let policy = AccessPolicy(rules: settings.access)
         let privacy = PrivacyPolicy()
         settings.privacy.apply(to: privacy)

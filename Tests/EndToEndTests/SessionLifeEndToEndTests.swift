@@ -200,7 +200,7 @@ struct SessionLifeEndToEndTests {
 
         // Recording again is refused, and says how to correct it instead.
         let again = try d.ctl("outcome", "record", id, "no_agreement")
-        refused(again, "correct it with 'outcome amend \(id)' and what changes")
+        refused(again, "correct it with 'outcome amend \(id) RESULT' or what else changes")
         #expect(again.stderr.contains("'outcome void \(id) --reason …'"), "\(again)")
 
         // The amount corrected; the old one stays in the audit trail, the export has the new one.

@@ -55,10 +55,32 @@ import Testing
         let s = Session(
             id: 4, disputeId: 1, officeId: "x", start: Date(timeIntervalSince1970: 1000),
             end: Date(timeIntervalSince1970: 2000), panel: [])
-        #expect(throws: MediationError.self) {
-            try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
-        }
+        #expect(throws: MediationError.self) { try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai) }
         try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 2000), zone: .shanghai)
+        // The hint names the next move the session can make, never one its state refuses (issue 14, item 13): a
+        // booked session is started first ('session end' of a booked session is refused); one in session is ended.
+        do {
+            try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
+            Issue.record("a booked session has no outcome before its end")
+        } catch let error as MediationError {
+            let text = "\(error)"
+            #expect(text.contains("(booked, from "), "\(text)")
+            #expect(
+                text.contains("mark it started with 'session start 4' when it begins and ended with 'session end 4'"),
+                "\(text)")
+            #expect(throws: MediationError.self) { try SessionStatus.booked.check(.ended, session: 4) }
+        }
+        var started = s
+        started.status = .inSession
+        do {
+            try Outcome.checkConcluded(started, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
+            Issue.record("a session in progress has no outcome yet")
+        } catch let error as MediationError {
+            let text = "\(error)"
+            #expect(
+                text.contains("mark it ended with 'session end 4' when it is over") && !text.contains("session start"))
+            try SessionStatus.inSession.check(.ended, session: 4)
+        }
         var missed = s
         missed.status = .noShow
         #expect(throws: MediationError.self) {

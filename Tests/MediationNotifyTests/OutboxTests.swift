@@ -378,6 +378,14 @@ struct OutboxPanelTests {
         #expect(answer.mail?.to.first?.address == NoticeSettings().from.address)
         #expect(answer.notice.subject.contains("王建国") && answer.notice.subject.contains("谢绝"))
         #expect(answer.mail?.calendar == nil)
+        // A decline says how to replace that member, with commands the CLI takes (issue 14, item 11).
+        #expect(
+            answer.notice.text.contains("'mediationctl session replace \(session.id) \(lead)'"), "\(answer.notice.text)"
+        )
+        #expect(
+            answer.notice.text.contains("'mediationctl session replace \(session.id) \(lead) --with EXPERT'"),
+            "\(answer.notice.text)")
+        #expect(!answer.notice.text.contains("--expert"))
     }
 
     /// Among the channels that reach the person (see `ChannelReachTests` for what a group chat may carry).

@@ -120,7 +120,7 @@ private func refused(_ kind: MediationError.Kind, _ text: String, _ body: () asy
             #expect(try await agreements() == 1)
             #expect(try await openVisits().count == 2)
             #expect(try await pendingReminders() == 4)
-            await refused(.conflict, "correct it with 'outcome amend \(session.id)' and what changes") {
+            await refused(.conflict, "correct it with 'outcome amend \(session.id) RESULT' or what else changes") {
                 _ = try await db.recordOutcome(
                     session: session.id, Outcome(sessionId: session.id, result: .noAgreement), policy: policy,
                     actor: actor)

@@ -249,7 +249,10 @@ public struct NoticeRenderer: Sendable {
             template = context.message.kind == .followup ? "followup" : "rsvp"
         }
         if context.message.kind == .followup {
-            values["followup"] = ["due": officeZone.wallClock(context.message.dueAt).date.description]
+            values["followup"] = [
+                "due": officeZone.wallClock(context.message.dueAt).date.description,
+                "id": context.followUpId.map(String.init) ?? "ID",
+            ]
         }
         if context.message.kind == .rsvp {
             // An answer goes to the office, whoever gave it.
@@ -257,7 +260,7 @@ public struct NoticeRenderer: Sendable {
             let answer = s.panel.first { $0.expertId == context.message.recipientId }?.invitation ?? .pending
             values["rsvp"] = [
                 "expert": expert?.name ?? "#\(context.message.recipientId)", "answer": Self.answer(answer, en: en),
-                "declined": answer == .declined,
+                "declined": answer == .declined, "expert_id": String(context.message.recipientId),
             ]
             values["recipient"] = ["name": context.office.name]
             return try finish(
