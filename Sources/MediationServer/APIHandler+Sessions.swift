@@ -71,12 +71,8 @@ extension APIHandler {
         let window = Interval(
             start: try zone.parseInstant(b.from, field: "from", now: info.clock.now()),
             end: try zone.parseInstant(b.to, field: "to", endOfDay: true, now: info.clock.now()))
-        if let d = b.durationMinutes, !(1...480).contains(d) {
-            throw MediationError.invalidInput(
-                "duration \(d) minutes is outside 1–480", hint: "sessions last up to 8 hours")
-        }
+        // The contract bounds durationMinutes (1–480) and options (1–20); the finder checks the length again.
         let count = b.options ?? 5
-        guard (1...20).contains(count) else { throw MediationError.invalidInput("options \(count) is outside 1–20") }
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
             pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
@@ -127,9 +123,6 @@ extension APIHandler {
                 dispute: b.dispute, number: option, rules: info.rules, room: info.rooms.newRoomName(), actor: actor,
                 outsideHours: outsideHours)
         case (nil, let start?):
-            if let d = b.durationMinutes, !(1...480).contains(d) {
-                throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
-            }
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
             let fixed = try Zone.startInstant(start, field: "the start")

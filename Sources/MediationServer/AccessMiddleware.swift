@@ -35,11 +35,13 @@ struct CallerMiddleware<Context: CallerRequestContext>: RouterMiddleware {
 }
 
 /// The one place where a request's role is decided: the operation it reaches (its OpenAPI `operationId`) against
-/// `OperationRoles`. Only then is the body read, within `socket.max_body_kib`, and a JSON body checked to be UTF-8 and
-/// shallow before a decoder sees it; so a caller refused learns it before sending the whole body.
+/// `OperationRoles`. Only then is the body read, within `socket.max_body_kib`, a JSON body checked to be UTF-8 and
+/// shallow, and the whole request checked against the contract (`ContractValidator`), before a decoder sees it; so a
+/// caller refused learns it before sending the whole body.
 struct OperationAccessMiddleware: ServerMiddleware {
     let policy: AccessPolicy
     var limits = ServerLimits()
+    let contract: ContractValidator
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -60,15 +62,23 @@ struct OperationAccessMiddleware: ServerMiddleware {
                     + "\(caller.user.map { " (\($0))" } ?? "") is \(caller.role.rawValue). "
                     + "Ask an administrator to add the user to one of: \(groups(for: needed))")
         }
+        let query = request.path?.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
         guard let body, request.method != .get, request.method != .head else {
+            try contract.check(operationID, path: metadata.pathParameters, query: query, body: nil)
             return try await next(request, body, metadata)
         }
         let bytes = try await collect(body)
-        if let type = request.headerFields[.contentType], type.lowercased().contains("json"),
-            let problem = JSONShape.problem(bytes, maxDepth: ServerLimits.maxJSONDepth)
-        {
+        let type = request.headerFields[.contentType]?.lowercased() ?? ""
+        let json = type.contains("json")
+        if json, let problem = JSONShape.problem(bytes, maxDepth: ServerLimits.maxJSONDepth) {
             throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
         }
+        // Text (a roster) is UTF-8, as the contract's strings are.
+        if type.hasPrefix("text/"), let offset = JSONShape.invalidUTF8Offset(bytes) {
+            throw MediationError.invalidInput(
+                "the request body is not UTF-8 text: byte \(offset) is not UTF-8", hint: "save the file as UTF-8")
+        }
+        try contract.check(operationID, path: metadata.pathParameters, query: query, body: json ? bytes : nil)
         return try await next(request, HTTPBody(bytes), metadata)
     }
 

@@ -54,6 +54,11 @@ enum ErrorMapping {
             return (status(e.kind), e.kind.rawValue, e)
         case let e as ServerError:
             if let inner = e.underlyingError as? MediationError {
+                // The request read well against the contract (ContractValidator and the decoder passed it) and a
+                // rule the contract cannot state refused it: 422, so that 400 always means "see openapi.yaml".
+                if inner.kind == .invalidInput, e.operationInput != nil {
+                    return (.unprocessableContent, inner.kind.rawValue, inner)
+                }
                 return classify(inner, request: request, routes: routes, maxBodyBytes: maxBodyBytes)
             }
             if let inner = e.underlyingError as? HTTPError {

@@ -33,7 +33,10 @@ public enum MediationServer {
         try APIHandler(db: db, info: info, maxBodyBytes: limits.maxBodyBytes).registerHandlers(
             on: RecordingTransport(router: router, table: routes),
             configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-            middlewares: [OperationAccessMiddleware(policy: policy, limits: limits)])
+            middlewares: [
+                OperationAccessMiddleware(
+                    policy: policy, limits: limits, contract: try ContractValidator(document: openAPIDocument))
+            ])
         return (router, routes)
     }
 

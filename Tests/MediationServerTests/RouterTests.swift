@@ -397,7 +397,8 @@ private let expertJSON = """
 
             let patch = try await client.send(
                 .patch, "/v1/offices/jinshan", json: #"{"name": "改名", "timeZone": "Asia/Shangai"}"#)
-            #expect(patch.status == .badRequest)
+            // Written as the contract asks, but no such zone: a rule the document cannot state, 422.
+            #expect(patch.status == .unprocessableContent)
             let error = try patch.error()
             #expect(error.code == "invalid_input")
             #expect(error.message.contains("Asia/Shangai"))
@@ -448,7 +449,7 @@ private let expertJSON = """
         }
     }
 
-    @Test func availabilityRangeBackwardsIs400() async throws {
+    @Test func availabilityRangeBackwardsIs422_andGarbageIs400() async throws {
         try await withRouter { client, _ in
             #expect(try await client.send(.post, "/v1/offices", json: officeJSON).status == .created)
             #expect(try await client.send(.post, "/v1/experts", json: expertJSON).status == .created)
@@ -458,14 +459,15 @@ private let expertJSON = """
             #expect((try ok.json()["totalMinutes"] as? NSNumber)?.intValue == 180)
 
             let reply = try await client.send(.get, "/v1/experts/1/availability?from=2026-12-10&to=2026-12-07")
-            #expect(reply.status == .badRequest)
+            // Both are times as the contract writes them; that the range runs backwards is a rule: 422.
+            #expect(reply.status == .unprocessableContent)
             let error = try reply.error()
             #expect(error.code == "invalid_input")
             #expect(error.message.contains("ends before it starts"))
 
             let garbage = try await client.send(.get, "/v1/experts/1/availability?from=soon&to=2026-12-07")
             #expect(garbage.status == .badRequest)
-            #expect(try garbage.error().message.contains("from"))
+            #expect(try garbage.error().message.contains("query parameter 'from'"))
         }
     }
 
@@ -474,7 +476,8 @@ private let expertJSON = """
             #expect(try await client.send(.post, "/v1/offices", json: officeJSON).status == .created)
             let bad = "name,role,mobile,offices\n王芳,lawyer,not-a-phone,jinshan\n李强,retiree,13900139000,all\n"
             let reply = try await client.send(.post, "/v1/experts/import", csv: bad)
-            #expect(reply.status == .badRequest)
+            // A CSV body is text to the contract; its rows are checked by the roster's rules: 422.
+            #expect(reply.status == .unprocessableContent)
             let error = try reply.error()
             #expect(error.code == "invalid_input")
             #expect(error.details.contains { $0.hasPrefix("line 2:") })
@@ -487,7 +490,7 @@ private let expertJSON = """
 
             let unknownOffice = "name,role,mobile,offices\n王芳,lawyer,13800138000,nowhere\n"
             let office = try await client.send(.post, "/v1/experts/import", csv: unknownOffice)
-            #expect(office.status == .badRequest)
+            #expect(office.status == .unprocessableContent)
             #expect(try office.error().details.first?.hasPrefix("line 2:") == true)
             #expect(try await db.experts().isEmpty)
 
