@@ -1232,9 +1232,14 @@ components:
     Reason:
       type: string
       minLength: 1
-      maxLength: 500
+      maxLength: 1000
       pattern: '^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$'
-      description: 'Why, in at most 500 characters: not only spaces, no control characters but line breaks and tabs.'
+      description: 'A reason, which is needed: at most 1,000 characters, not only spaces, no control characters but line breaks and tabs.'
+    Note:
+      type: string
+      maxLength: 1000
+      pattern: '^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$'
+      description: 'At most 1,000 characters, no control characters but line breaks and tabs; empty for none.'
     Line:
       type: string
       maxLength: 200
@@ -1571,7 +1576,7 @@ components:
         title: {$ref: '#/components/schemas/Title'}
         category: {$ref: '#/components/schemas/Category'}
         risk: {$ref: '#/components/schemas/RiskName', description: 'low (default), medium, high, critical'}
-        riskReason: {$ref: '#/components/schemas/Reason', description: 'why that risk level; kept in the risk history (default "opened")'}
+        riskReason: {$ref: '#/components/schemas/Note', description: 'why that risk level; kept in the risk history (default "opened")'}
         elements: {$ref: '#/components/schemas/DisputeElements'}
         parties:
           type: array
@@ -1694,7 +1699,7 @@ components:
         expert: {$ref: '#/components/schemas/Ref', description: 'Id, mobile, email or name.'}
         party: {type: integer, format: int64, minimum: 1}
         organisation: {$ref: '#/components/schemas/Line'}
-        reason: {$ref: '#/components/schemas/Line'}
+        reason: {$ref: '#/components/schemas/Note'}
     PanelPolicy:
       type: object
       required: [name, requirements]
@@ -1988,7 +1993,7 @@ components:
       properties:
         from: {$ref: '#/components/schemas/Moment', description: 'A date (its midnight), a local date-time, or RFC 3339 (the forms README lists).'}
         to: {$ref: '#/components/schemas/Moment', description: 'A date means the end of that day.'}
-        note: {$ref: '#/components/schemas/Line', description: 'The reason for the leave or the extra time (mediationctl --reason).'}
+        note: {$ref: '#/components/schemas/Note', description: 'The reason for the leave or the extra time (mediationctl --reason).'}
     FreeInterval:
       type: object
       required: [start, end, date, weekday, startLocal, endLocal, minutes]
@@ -2152,7 +2157,7 @@ components:
         signed: {type: boolean}
         notes: {$ref: '#/components/schemas/Paragraph', description: 'An empty text clears them.'}
         to: {$ref: '#/components/schemas/Line', description: 'For referrals: to whom.'}
-        reason: {$ref: '#/components/schemas/Line', description: 'Why it is corrected, for the audit trail.'}
+        reason: {$ref: '#/components/schemas/Note', description: 'Why it is corrected, for the audit trail.'}
     OutcomeCorrected:
       type: object
       required: [outcome, disputeStatus, followUpsPlanned, followUpsCancelled, next]

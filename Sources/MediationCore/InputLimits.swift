@@ -7,6 +7,8 @@ public enum InputLimits {
     public static let titleLength = 200
     /// Each of a dispute's elements (cause, location, nature, involved, development).
     public static let elementLength = 2000
+    /// A reason given for a change (closing a dispute, cancelling a session, voiding an outcome …), and any note.
+    public static let reasonLength = 1000
     /// A party's organisation.
     public static let organisationLength = 200
     /// A party's language.

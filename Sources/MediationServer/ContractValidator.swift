@@ -38,13 +38,23 @@ struct ContractValidator: Sendable {
 
     /// A schema, resolved: `$ref`s replaced by what they name.
     indirect enum Schema: Sendable {
-        case string(enumeration: [String]?, pattern: Pattern?, minLength: Int?, maxLength: Int?)
+        case string(Text)
         case integer(minimum: Int64?, maximum: Int64?)
         case number(minimum: Double?, maximum: Double?)
         case boolean
         case array(items: Schema?, minItems: Int?, maxItems: Int?)
         case object(properties: [String: Schema], required: [String], additional: Additional, minProperties: Int?)
         case any
+    }
+
+    /// What a string may be, and the document's words for it.
+    struct Text: Sendable {
+        var enumeration: [String]?
+        var pattern: Pattern?
+        var minLength: Int?
+        var maxLength: Int?
+        /// Said when the text does not match the pattern.
+        var description: String?
     }
 
     /// What an object allows beyond its named properties.
@@ -200,20 +210,21 @@ struct ContractValidator: Sendable {
         switch (schema, value) {
         case (.any, _):
             return []
-        case (.string(let enumeration, let pattern, let minLength, let maxLength), .string(let text)):
+        case (.string(let rule), .string(let text)):
             let shown = Self.shown(text)
-            if let enumeration, !enumeration.contains(text) {
+            if let enumeration = rule.enumeration, !enumeration.contains(text) {
                 return ["\(what) is '\(shown)'; use one of \(enumeration.joined(separator: ", "))"]
             }
             let length = text.unicodeScalars.count
-            if let maxLength, length > maxLength {
+            if let maxLength = rule.maxLength, length > maxLength {
                 return ["\(what) is \(length) characters long; keep it to \(maxLength)"]
             }
-            if let minLength, length < minLength {
+            if let minLength = rule.minLength, length < minLength {
                 return [minLength == 1 ? "\(what) is empty" : "\(what) is shorter than \(minLength) characters"]
             }
-            if let pattern, !pattern.matches(text) {
-                return ["\(what) '\(shown)' does not have the form \(pattern.source)"]
+            if let pattern = rule.pattern, !pattern.matches(text) {
+                let form = rule.description.map { "; it must be: \($0)" } ?? " (\(pattern.source))"
+                return ["\(what) '\(shown)' is not written as the contract asks" + form]
             }
             return []
         case (.integer(let minimum, let maximum), .integer(let number)):
@@ -259,6 +270,8 @@ struct ContractValidator: Sendable {
                 }
             }
             return problems
+        case (.integer, _):
+            return ["\(what) is not a whole number"]
         default:
             return ["\(what) should be \(Self.typeName(schema))"]
         }
@@ -316,9 +329,10 @@ struct ContractValidator: Sendable {
             switch s["type"] as? String {
             case "string":
                 return .string(
-                    enumeration: (s["enum"] as? [Any])?.map { "\($0)" },
-                    pattern: try (s["pattern"] as? String).map(Pattern.init),
-                    minLength: int("minLength"), maxLength: int("maxLength"))
+                    Text(
+                        enumeration: (s["enum"] as? [Any])?.map { "\($0)" },
+                        pattern: try (s["pattern"] as? String).map(Pattern.init), minLength: int("minLength"),
+                        maxLength: int("maxLength"), description: s["description"] as? String))
             case "integer":
                 let format = s["format"] as? String
                 let floor: Int64 = format == "int32" ? Int64(Int32.min) : Int64.min

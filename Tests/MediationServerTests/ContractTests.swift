@@ -35,7 +35,7 @@ import Testing
     }
 
     func maxLength(_ schema: ContractValidator.Schema) -> Int? {
-        if case .string(_, _, _, let max) = schema { return max }
+        if case .string(let rule) = schema { return rule.maxLength }
         return nil
     }
 
@@ -61,6 +61,13 @@ import Testing
         }
         #expect(range(try schema("openDispute", field: "elements.scale")) == ints(InputLimits.scale))
         #expect(maxLength(try schema("setPolicy", field: "description")) == InputLimits.policyDescriptionLength)
+        for (op, field) in [
+            ("closeDispute", "reason"), ("setDisputeRisk", "reason"), ("openDispute", "riskReason"),
+            ("addConflict", "reason"), ("amendOutcome", "reason"), ("findSlots", "outsideHoursReason"),
+        ] {
+            #expect(maxLength(try schema(op, field: field)) == InputLimits.reasonLength, "\(op) \(field)")
+        }
+        #expect(maxLength(try parameter("removeConflict", "reason")) == InputLimits.reasonLength)
         #expect(maxItems(try schema("setPolicy", field: "requirements")) == InputLimits.seatsPerPolicy)
         for op in ["createExpert", "updateExpert"] {
             #expect(range(try schema(op, field: "maxSessionsPerDay")) == ints(InputLimits.sessionsPerDay))
@@ -81,9 +88,10 @@ import Testing
     /// and Core reads it.
     @Test func theDocumentsFormsAreWhatCoreReads() throws {
         let today = LocalDate(year: 2026, month: 12, day: 7)
-        guard case .string(_, let moment?, _, _) = try parameter("getAvailability", "from"),
-            case .string(_, let day?, _, _) = try parameter("outcomesReport", "from"),
-            case .string(_, let start?, _, _) = try schema("rescheduleSession", field: "start")
+        guard case .string(let momentRule) = try parameter("getAvailability", "from"),
+            case .string(let dayRule) = try parameter("outcomesReport", "from"),
+            case .string(let startRule) = try schema("rescheduleSession", field: "start"),
+            let moment = momentRule.pattern, let day = dayRule.pattern, let start = startRule.pattern
         else { throw ContractError("no patterns") }
         let moments = [
             "2026-12-09", "2026-12-09 14:30", "2026/12/9 14:30", "2026.12.9", "12月9日 14:30", "2026年12月9日 周三 14:30",
@@ -104,9 +112,8 @@ import Testing
         #expect(!day.matches("2026-12-09 14:30"))
         #expect(start.matches("2026-12-09 14:30") && !start.matches("2026-12-09"))
         // A mobile as the contract writes it is one Core reads, and the other way round for the usual forms.
-        guard case .string(_, let mobile?, _, _) = try schema("addParty", field: "mobile") else {
-            throw ContractError("no mobile pattern")
-        }
+        guard case .string(let mobileRule) = try schema("addParty", field: "mobile"), let mobile = mobileRule.pattern
+        else { throw ContractError("no mobile pattern") }
         for text in ["13800138000", "138 0013 8000", "138-0013-8000", "+86 13800138000", "+4915112345678", ""] {
             #expect(mobile.matches(text), "\(text)")
             #expect(text.isEmpty || Contact.normalizeMobile(text) != nil, "\(text)")
