@@ -60,7 +60,8 @@ struct HostileInputEndToEndTests {
         // A request the document allows is never refused as malformed (400); one that breaks a rule the document
         // cannot state (a range that ends before it starts, a date that does not exist) is refused with 422.
         text += "[checks.positive_data_acceptance]\n"
-        text += "expected-statuses = [\"2xx\", \"3xx\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\", \"5xx\"]\n\n"
+        text +=
+            "expected-statuses = [\"2xx\", \"3xx\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\", \"5xx\"]\n\n"
         text += "[parameters]\n"
         let bindings = [
             ("office", "offices"), ("expert", "experts"), ("dispute", "disputes"), ("policy", "policies"),
@@ -149,7 +150,9 @@ struct HostileInputEndToEndTests {
     /// The outbox loop once spun when idle (its wake-up stream ended after the first cancelled wait), taking
     /// the cores the event loop needs. Processor time is a measure, so `make fuzz` asserts it (DoorbellTests and
     /// SettleTests keep the loop's behaviour in `make test`).
-    @Test(.enabled(if: fullFuzz, "a measure of processor time: make fuzz")) func anIdleDaemonUsesAlmostNoProcessorTime() throws {
+    @Test(.enabled(if: fullFuzz, "a measure of processor time: make fuzz")) func anIdleDaemonUsesAlmostNoProcessorTime()
+        throws
+    {
         let d = try DaemonUnderTest()
         try d.start()
         let pid = try #require(d.process?.processIdentifier)
