@@ -108,7 +108,9 @@ public struct Expert: Sendable, Hashable, Codable {
         var problems = Problems()
         e.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if e.name.isEmpty { problems.add("name is empty; give the expert's full name") }
-        if e.name.count > 100 { problems.add("name is longer than 100 characters") }
+        if e.name.count > InputLimits.nameLength {
+            problems.add("name is longer than \(InputLimits.nameLength) characters")
+        }
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
         e.offices = Array(
@@ -161,10 +163,16 @@ public struct Expert: Sendable, Hashable, Codable {
             e.preferredChannel = e.email != nil ? .email : .sms
         }
         do { e.timeZone = try Zone(timeZone).identifier } catch let err as MediationError { problems.add(err.message) }
-        if maxSessionsPerDay < 0 { problems.add("sessions per day \(maxSessionsPerDay) is below 0; use 0 or more") }
-        if maxSessionsPerWeek < 0 { problems.add("sessions per week \(maxSessionsPerWeek) is below 0; use 0 or more") }
-        if maxSessionsPerDay > 24 { problems.add("sessions per day \(maxSessionsPerDay) is more than 24") }
-        if maxSessionsPerWeek > 100 { problems.add("sessions per week \(maxSessionsPerWeek) is more than 100") }
+        for (what, value, range) in [
+            ("sessions per day", maxSessionsPerDay, InputLimits.sessionsPerDay),
+            ("sessions per week", maxSessionsPerWeek, InputLimits.sessionsPerWeek),
+        ] {
+            if value < range.lowerBound {
+                problems.add("\(what) \(value) is below \(range.lowerBound); use \(range.lowerBound) or more")
+            } else if value > range.upperBound {
+                problems.add("\(what) \(value) is more than \(range.upperBound)")
+            }
+        }
         e.notes = Text.nonEmpty(notes)
         do { try WeeklyWindow.validate(weeklyHours, field: "weekly hours") } catch let err as MediationError {
             err.details.isEmpty ? problems.add(err.message) : err.details.forEach { problems.add($0) }

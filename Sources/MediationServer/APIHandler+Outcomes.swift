@@ -80,8 +80,8 @@ extension APIHandler {
     }
 
     func recordOutcome(_ input: Operations.RecordOutcome.Input) async throws -> Operations.RecordOutcome.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let result = OutcomeResult(parsing: b.result) else {
             throw MediationError.invalidInput(
@@ -117,8 +117,8 @@ extension APIHandler {
     }
 
     func amendOutcome(_ input: Operations.AmendOutcome.Input) async throws -> Operations.AmendOutcome.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let result = try b.result.map { text -> OutcomeResult in
             guard let result = OutcomeResult(parsing: text) else {
@@ -241,7 +241,7 @@ extension APIHandler {
     }
 
     func checkWarnings(_ input: Operations.CheckWarnings.Input) async throws -> Operations.CheckWarnings.Output {
-        let raised = try await info.checkWarnings()
+        let raised = try await info.warnings.checkNow()
         let numbers = try await db.disputeNumbers(raised.map(\.disputeId))
         return .ok(.init(body: .json(.init(warnings: raised.map { wire($0, numbers: numbers) }))))
     }

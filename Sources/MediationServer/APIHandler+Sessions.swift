@@ -73,12 +73,8 @@ extension APIHandler {
         let window = Interval(
             start: try zone.parseInstant(b.from, field: "from", now: info.clock.now()),
             end: try zone.parseInstant(b.to, field: "to", endOfDay: true, now: info.clock.now()))
-        if let d = b.durationMinutes, !(1...480).contains(d) {
-            throw MediationError.invalidInput(
-                "duration \(d) minutes is outside 1–480", hint: "sessions last up to 8 hours")
-        }
+        // The contract bounds durationMinutes (1–480) and options (1–20); the finder checks the length again.
         let count = b.options ?? 5
-        guard (1...20).contains(count) else { throw MediationError.invalidInput("options \(count) is outside 1–20") }
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
             pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
@@ -109,8 +105,8 @@ extension APIHandler {
     }
 
     func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let outsideHours = try Self.outsideHours(b.outsideHours, b.outsideHoursReason)
         let booked: BookedSession
@@ -128,12 +124,9 @@ extension APIHandler {
                         + "or leave them out")
             }
             booked = try await db.bookOptionShown(
-                dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor,
+                dispute: b.dispute, number: option, rules: info.rules, room: info.rooms.newRoomName(), actor: actor,
                 outsideHours: outsideHours)
         case (nil, let start?):
-            if let d = b.durationMinutes, !(1...480).contains(d) {
-                throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
-            }
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
             let fixed = try Zone.startInstant(start, field: "the start")
@@ -141,7 +134,7 @@ extension APIHandler {
             booked = try await db.book(
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start", now: now) },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
-                room: info.newRoomName(), actor: actor, outsideHours: outsideHours)
+                room: info.rooms.newRoomName(), actor: actor, outsideHours: outsideHours)
         case (_?, _?):
             throw MediationError.invalidInput(
                 "give an option or a start time, not both",
@@ -192,8 +185,8 @@ extension APIHandler {
     func rescheduleSession(_ input: Operations.RescheduleSession.Input) async throws
         -> Operations.RescheduleSession.Output
     {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let fixed = try Zone.startInstant(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
@@ -206,16 +199,16 @@ extension APIHandler {
     }
 
     func cancelSession(_ input: Operations.CancelSession.Input) async throws -> Operations.CancelSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.cancel(session: input.path.session, reason: b.reason, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }
 
     func markSession(_ input: Operations.MarkSession.Input) async throws -> Operations.MarkSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
             throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
@@ -229,8 +222,8 @@ extension APIHandler {
     }
 
     func rsvpSession(_ input: Operations.RsvpSession.Input) async throws -> Operations.RsvpSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let answer = Invitation(parsing: b.answer) else {
             throw MediationError.invalidInput("answer '\(b.answer)' is not accepted, declined or pending")
@@ -248,8 +241,8 @@ extension APIHandler {
     }
 
     func replaceMember(_ input: Operations.ReplaceMember.Input) async throws -> Operations.ReplaceMember.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.replace(
             session: input.path.session, expert: b.expert, with: b.with, rules: info.rules, actor: actor)
@@ -259,19 +252,15 @@ extension APIHandler {
 
 extension APIHandler {
     func getSessionLinks(_ input: Operations.GetSessionLinks.Input) async throws -> Operations.GetSessionLinks.Output {
-        guard let role = Caller.current?.role, role >= .staff else {
-            throw MediationError.forbidden("room links carry personal tokens; only staff and admins may see them")
-        }
         let session = try await db.session(input.path.session)
         try session.checkLinksAvailable()
         var links: [Components.Schemas.LinkList.LinksPayloadPayload] = []
         for member in session.panel {
             let expert = try? await db.expert(String(member.expertId))
             let link = try session.room.flatMap { room in
-                try info.roomLink(
-                    room, "expert-\(member.expertId)", expert?.name ?? "#\(member.expertId)", expert?.email,
-                    member.lead,
-                    session.start, session.end)
+                try info.rooms.link(
+                    room: room, participantID: "expert-\(member.expertId)", name: expert?.name ?? "#\(member.expertId)",
+                    email: expert?.email, moderator: member.lead, start: session.start, end: session.end)
             }
             links.append(.init(expert: member.expertId, name: expert?.name ?? "", moderator: member.lead, link: link))
         }

@@ -7,77 +7,6 @@ import Synchronization
 
 typealias AppDatabaseSpan = AppDatabase.Span
 
-/// Facts about the running daemon that health reports.
-public struct ServerInfo: Sendable {
-    public var startedAt: Date
-    public var clock: any WallClock
-    /// The dispute categories offices may use (`disputes.categories`).
-    public var categories: [String]
-    /// Notice, buffer, holidays and panel defaults (`scheduling.*`, `panels.*`).
-    public var rules: SchedulingRules
-    /// A new video room's name for a booking, or nil when the office uses none (`rooms.provider`).
-    public var newRoomName: @Sendable () -> String?
-    /// One participant's link to a room: (room, participant id, name, email, moderator, start, end).
-    public var roomLink: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
-    /// What each recipient of a session's notice would receive (the dispatcher's renderer).
-    public var previewNotices: @Sendable (Int64) async throws -> [NoticePreview]
-    /// Sends a test message through one channel: (channel, to) → (result, detail).
-    public var testChannel: @Sendable (String, String) async throws -> (result: String, detail: String)
-    /// Tells the dispatcher the outbox has new messages.
-    public var outboxChanged: @Sendable () -> Void
-    /// Tell the dispatcher that a change which queues messages (a booking, say) has begun and has ended, so that it
-    /// renders and sends while no such change is in flight (see `OutboxDispatcher`'s `settle`).
-    public var changeStarted: @Sendable () -> Void
-    public var changeEnded: @Sendable () -> Void
-    /// The right-hand side of Message-IDs (`notices.domain`).
-    public var noticeDomain: String
-    /// When follow-up visits fall after an agreement (`followups.*`). Copies share it, so a reload reaches all.
-    public var followUps: FollowUpPolicy {
-        get { followUpsInForce.value.withLock { $0 } }
-        nonmutating set { followUpsInForce.value.withLock { $0 = newValue } }
-    }
-    private let followUpsInForce: SharedMutex<FollowUpPolicy>
-    /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
-    public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
-    /// Who may reveal full numbers (parties' and experts'), and the retention period (`privacy.*`); updated on reload.
-    public var privacy: PrivacyPolicy
-
-    public init(
-        startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
-        categories: [String] = Dispute.defaultCategories, rules: SchedulingRules = SchedulingRules(),
-        newRoomName: @escaping @Sendable () -> String? = { nil },
-        roomLink: @escaping @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
-            _, _, _, _, _, _, _ in nil
-        },
-        previewNotices: @escaping @Sendable (Int64) async throws -> [NoticePreview] = { _ in [] },
-        testChannel: @escaping @Sendable (String, String) async throws -> (result: String, detail: String) = {
-            channel, _ in
-            throw MediationError.unavailable("channel \(channel) is not configured in this daemon")
-        },
-        outboxChanged: @escaping @Sendable () -> Void = {}, changeStarted: @escaping @Sendable () -> Void = {},
-        changeEnded: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
-        followUps: FollowUpPolicy = FollowUpPolicy(),
-        checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] },
-        privacy: PrivacyPolicy = PrivacyPolicy()
-    ) {
-        self.privacy = privacy
-        self.followUpsInForce = SharedMutex(followUps)
-        self.checkWarnings = checkWarnings
-        self.noticeDomain = noticeDomain
-        self.previewNotices = previewNotices
-        self.testChannel = testChannel
-        self.outboxChanged = outboxChanged
-        self.changeStarted = changeStarted
-        self.changeEnded = changeEnded
-        self.roomLink = roomLink
-        self.startedAt = startedAt
-        self.clock = clock
-        self.categories = categories
-        self.rules = rules
-        self.newRoomName = newRoomName
-    }
-}
-
 /// Implements the generated API over the store.
 struct APIHandler: APIProtocol {
     let db: AppDatabase
@@ -359,10 +288,4 @@ struct APIHandler: APIProtocol {
     private func unsupportedBody() -> MediationError {
         .invalidInput("the request body has the wrong content type", hint: "send application/json")
     }
-}
-
-/// A value behind a lock that copies of its holder share.
-final class SharedMutex<Value: Sendable>: Sendable {
-    let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
 }

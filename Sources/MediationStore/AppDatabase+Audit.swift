@@ -138,7 +138,7 @@ extension AppDatabase {
     ///
     /// - Throws: `invalidInput` for a limit outside 1…10,000.
     public func auditEntries(_ filter: AuditFilter = AuditFilter()) async throws -> [AuditEntry] {
-        guard (1...10_000).contains(filter.limit) else {
+        guard InputLimits.listLimit.contains(filter.limit) else {
             throw MediationError.invalidInput(
                 "limit \(filter.limit) is out of range", hint: "give a limit from 1 to 10000")
         }

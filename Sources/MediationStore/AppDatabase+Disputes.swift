@@ -49,7 +49,7 @@ extension AppDatabase {
         _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor
     ) async throws -> DisputeDetail {
         let now = clock.now()
-        try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: 1000, multiline: true)
+        try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: InputLimits.reasonLength, multiline: true)
         let validParties = try parties.map { try $0.validated() }
         for (i, p) in validParties.enumerated() where validParties[..<i].contains(where: { $0.isSamePerson(as: p) }) {
             throw MediationError.invalidInput(
@@ -182,7 +182,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a risk change needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -212,7 +212,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a status change needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -360,8 +360,8 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "name either a party or an organisation", hint: "use --party ID or --organisation NAME")
         }
-        try Text.check(organisation, "organisation", max: 200)
-        try Text.check(Text.nonEmpty(reason), "the reason", max: 1000, multiline: true)
+        try Text.check(organisation, "organisation", max: InputLimits.organisationLength)
+        try Text.check(Text.nonEmpty(reason), "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             let expert = try Self.findExpert(ref, db).expert
@@ -409,7 +409,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("removing a conflict needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         try await write { db in
             guard let record = try ConflictRecord.fetchOne(db, key: id) else {
                 throw MediationError.notFound("no conflict #\(id); 'conflict list' shows them")

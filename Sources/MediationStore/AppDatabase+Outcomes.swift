@@ -202,7 +202,7 @@ extension AppDatabase {
                 "nothing to change", hint: "give the new RESULT, or --terms, --amount, --signed, --notes or --to")
         }
         let reason = try amendment.reason.flatMap(Text.nonEmpty).map { why in
-            try Text.check(why, "the reason", max: 1000, multiline: true)
+            try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
             return why
         }
         let now = clock.now()
@@ -267,7 +267,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("voiding an outcome needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             let (session, old, disputeRecord) = try Self.outcomeInForce(session: id, db, doing: "void")

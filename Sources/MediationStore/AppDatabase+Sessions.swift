@@ -120,7 +120,7 @@ extension AppDatabase {
                 "a session outside office hours needs a reason",
                 hint: "say why with --reason, for example --reason '当事人只能晚上参加'")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return why
     }
 
@@ -488,7 +488,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a cancellation needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return try await move(session: id, to: .cancelled, actor: actor, reason: why)
     }
 

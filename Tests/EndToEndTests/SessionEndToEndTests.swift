@@ -217,9 +217,15 @@ struct SessionCorrectionEndToEndTests {
         refused(try d.ctl("session", "book", disputes[0], "--option", "1", "--minutes", "60"), "--option keeps")
         let mixed = try d.curl([
             "-X", "POST", "http://localhost/v1/sessions", "-H", "Content-Type: application/json", "-d",
-            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":481,"policy":"nope"}"#,
+            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":60,"policy":"nope"}"#,
         ])
-        #expect(mixed.0 == 400 && mixed.1.contains("keeps the length and policy"), "\(mixed)")
+        // Each field as the contract writes it; together they break a rule: 422.
+        #expect(mixed.0 == 422 && mixed.1.contains("keeps the length and policy"), "\(mixed)")
+        let outside = try d.curl([
+            "-X", "POST", "http://localhost/v1/sessions", "-H", "Content-Type: application/json", "-d",
+            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":481}"#,
+        ])
+        #expect(outside.0 == 400 && outside.1.contains("field 'durationMinutes' is 481; it must be at most 480"))
         #expect(try d.ctl("session", "book", disputes[0], "--option", "1").status == 0)
 
         // Moving a session to where it is, or seating someone in their own chair or twice, changes nothing.

@@ -67,4 +67,28 @@ import Testing
         _ = try await monitor.check()
         #expect(robot.count == 2, "delivered once, never again")
     }
+
+    /// The timer checks at start and then every interval by the clock: the test moves the clock, never waits.
+    @Test func theTimerChecksAtStartAndAfterEveryIntervalByTheClock() async throws {
+        let clock = FixedWallClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let db = try AppDatabase.inMemory(clock: clock)
+        _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室"))
+        let actor = Actor(uid: 0, user: "root", isAdmin: true)
+        _ = try await db.openDispute(
+            Dispute(officeId: "jinshan", title: "高风险", category: "noise", risk: .high),
+            categories: Dispute.defaultCategories, actor: actor)
+        let monitor = WarningMonitor(
+            db: db, settings: WarningSettings(stalledDays: 3), interval: .seconds(900), clock: clock)
+        let timer = Task { await monitor.run() }
+        defer { timer.cancel() }
+        await clock.sleeping()
+        #expect(try await db.warnings().isEmpty, "checked at start: nothing stalled yet")
+        // Past three days, but the next check is not due until the interval has passed since the last.
+        clock.set(Date(timeIntervalSince1970: 1_800_000_000 + 3 * 86400 + 60))
+        await clock.sleeping()
+        #expect(try await db.warnings().count == 1, "the sleep ended when the clock passed it, and the check ran")
+        clock.advance(by: 899)
+        await clock.sleeping()
+        #expect(try await db.warnings().count == 1)
+    }
 }

@@ -11,8 +11,8 @@ import Testing
 @testable import MediationServer
 @testable import MediationStore
 
-// Driven by the route table (ErrorMapping.routes, which RouteTableTests keeps equal to openapi.yaml), so a new
-// route is covered by the access tests at once, and the audit test fails until it has a request for it.
+// Driven by the routes the router serves (RouteTableTests keeps them equal to openapi.yaml), so a new route is covered
+// by the access tests at once, and the audit test fails until it has a request for it.
 
 private let admin = root
 
@@ -31,17 +31,32 @@ private func withRouter(
     let clock = FixedWallClock(Date(timeIntervalSince1970: 1_796_083_200))  // 2026-12-01T00:00:00Z
     let db = try AppDatabase.inMemory(clock: clock)
     let info = ServerInfo(
-        clock: clock,
-        testChannel: { _, _ in (result: "sent", detail: "accepted by the test channel") },
-        checkWarnings: { try await db.checkWarnings(settings: WarningSettings()) }, privacy: privacy)
+        clock: clock, notices: AcceptingTestChannel(), warnings: StoreWarnings(db: db), privacy: privacy)
     let app = Application(router: try MediationServer.router(db: db, policy: policy(), info: info))
     try await app.test(.router) { client in try await body(Client(base: client), db, clock) }
+}
+
+/// A dispatcher whose channels accept every test message.
+private struct AcceptingTestChannel: NoticeDispatch {
+    func outboxChanged() {}
+    func changeStarted() {}
+    func changeEnded() {}
+    func preview(session: Int64) async throws -> [NoticePreview] { [] }
+    func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer {
+        ChannelTestAnswer(result: "sent", detail: "accepted by the test channel")
+    }
+}
+
+/// The warning rules evaluated on the store, with the default settings.
+private struct StoreWarnings: WarningCheck {
+    let db: AppDatabase
+    func checkNow() async throws -> [EarlyWarning] { try await db.checkWarnings(settings: WarningSettings()) }
 }
 
 /// The route template a concrete path answers on, most specific first ("import" before "{expert}").
 private func template(_ path: String) -> String? {
     let parts = path.split(separator: "?").first.map { $0.split(separator: "/") } ?? []
-    return ErrorMapping.routes.filter { route in
+    return servedRoutes.filter { route in
         let pattern = route.path.split(separator: "/")
         return pattern.count == parts.count
             && zip(pattern, parts).allSatisfy { p, s in p == s || (p.hasPrefix("{") && p.hasSuffix("}")) }
@@ -50,7 +65,7 @@ private func template(_ path: String) -> String? {
 
 /// Every (method, template) that changes something, from the route table.
 private var changingRoutes: Set<String> {
-    Set(ErrorMapping.routes.flatMap { route in route.methods.filter { $0 != "GET" }.map { "\($0) \(route.path)" } })
+    Set(servedRoutes.flatMap { route in route.methods.filter { $0 != "GET" }.map { "\($0) \(route.path)" } })
 }
 
 /// Routes that take a body for a question and change nothing a person made: a slot search.
@@ -136,7 +151,7 @@ private func seed(_ client: Client) async throws {
             try await seed(client)
             let before = try await snapshot(db)
             var checked = 0
-            for route in ErrorMapping.routes {
+            for route in servedRoutes {
                 for method in route.methods + ["HEAD"] where method != "HEAD" || route.methods.contains("GET") {
                     let reply = try await client.send(
                         HTTPRequest.Method(rawValue: method)!, concrete(route.path), as: stranger,

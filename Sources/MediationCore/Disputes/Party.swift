@@ -83,7 +83,9 @@ public struct Party: Sendable, Hashable, Codable {
         p.organisation = Text.nonEmpty(organisation)
         p.language = Text.nonEmpty(language)
         for (field, value, max) in [
-            ("party name", p.name, 100), ("organisation", p.organisation, 200), ("language", p.language, 50),
+            ("party name", p.name, InputLimits.nameLength),
+            ("organisation", p.organisation, InputLimits.organisationLength),
+            ("language", p.language, InputLimits.languageLength),
         ] {
             if let problem = Text.problem(value, field, max: max) { problems.add(problem) }
         }

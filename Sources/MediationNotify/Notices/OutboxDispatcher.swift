@@ -71,8 +71,8 @@ public final class OutboxDispatcher: Sendable {
     private let logger: Logger
     private let wakeups = Doorbell()
     private let journal: HandOverJournal?
-    /// When the last change that queued messages woke the loop (monotonic nanoseconds).
-    private let lastWake = Atomic<UInt64>(0)
+    /// When the last change that queued messages woke the loop, by the clock.
+    private let lastWake = Mutex<Date>(.distantPast)
     /// Changes that queue messages, begun and not yet ended.
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
@@ -113,7 +113,8 @@ public final class OutboxDispatcher: Sendable {
 
     /// Asks the loop to look at the outbox now (after a booking, say).
     public func wake() {
-        lastWake.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        let now = clock.now()
+        lastWake.withLock { $0 = now }
         wakeups.ring()
     }
 
@@ -126,21 +127,20 @@ public final class OutboxDispatcher: Sendable {
         wake()
     }
 
-    /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`.
+    /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`, by the clock.
     private func settled() async throws {
-        func nanoseconds(_ d: Duration) -> UInt64 {
-            UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
-        }
-        let quiet = nanoseconds(settle.quiet)
-        let atMost = nanoseconds(settle.atMost)
-        let start = DispatchTime.now().uptimeNanoseconds
+        let quiet = settle.quiet.timeInterval
+        let atMost = settle.atMost.timeInterval
+        let start = clock.now()
         while true {
-            let now = DispatchTime.now().uptimeNanoseconds
-            let since = now &- lastWake.load(ordering: .relaxed)
+            let now = clock.now()
+            // A clock set back (a test's) makes the last wake-up a moment ago, not one in the future.
+            let since = max(now.timeIntervalSince(lastWake.withLock { $0 }), 0)
             let busy = changesInFlight.load(ordering: .relaxed) > 0
-            guard busy || since < quiet, now - start < atMost else { return }
-            let pause = busy ? min(quiet, 10_000_000) : quiet - since
-            try await Task.sleep(for: .nanoseconds(Int64(min(pause, atMost - (now - start)))))
+            let waited = max(now.timeIntervalSince(start), 0)
+            guard busy || since < quiet, waited < atMost else { return }
+            let pause = busy ? min(quiet, 0.01) : quiet - since
+            try await clock.sleep(until: now.addingTimeInterval(min(pause, atMost - waited)))
         }
     }
 
@@ -156,7 +156,7 @@ public final class OutboxDispatcher: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                do { try await Task.sleep(for: passFailed(error)) } catch { return }
+                do { try await clock.sleep(for: passFailed(error)) } catch { return }
                 continue
             }
             let wait: Duration
@@ -168,7 +168,7 @@ public final class OutboxDispatcher: Sendable {
             }
             // Whichever comes first: the wait, or a wake-up.
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: wait) }
+                group.addTask { [clock] in try? await clock.sleep(for: wait) }
                 group.addTask { [wakeups] in await wakeups.wait() }
                 _ = await group.next()
                 group.cancelAll()

@@ -15,14 +15,18 @@ public final class WarningMonitor: Sendable {
     /// The rules in force (`warnings.*`; SIGHUP may change them).
     public var settings: WarningSettings { current.withLock { $0 } }
     let interval: Duration
+    /// The clock the timer sleeps on.
+    let clock: any WallClock
     let logger: Logger
     /// Where the duty channel comes from: the dispatcher's channels and settings in force.
     let dispatcher: OutboxDispatcher?
 
     public init(
         db: AppDatabase, settings: WarningSettings, interval: Duration = .seconds(900),
-        dispatcher: OutboxDispatcher? = nil, logger: Logger = Logger(label: "mediationd.warnings")
+        dispatcher: OutboxDispatcher? = nil, clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "mediationd.warnings")
     ) {
+        self.clock = clock
         self.dispatcher = dispatcher
         self.db = db
         self.current = Mutex(settings)
@@ -98,13 +102,12 @@ public final class WarningMonitor: Sendable {
 
     /// Checks at start and then every `interval` until cancelled; a failed check is logged and retried next time.
     public func run() async {
-        while !Task.isCancelled {
+        await PeriodicTimer.run(every: interval, on: clock) {
             do { try await check() } catch {
                 // Stopped mid-check (the daemon is shutting down, or never got to serve): nothing failed.
                 if Task.isCancelled { return }
                 logger.error("warning check failed", metadata: ["why": "\(String(describing: error))"])
             }
-            do { try await Task.sleep(for: interval) } catch { return }
         }
     }
 }
