@@ -278,6 +278,19 @@ public final class AppDatabase: Sendable {
         try AppDatabase(DatabaseQueue(configuration: configuration()), clock: clock)
     }
 
+    /// Folds the write-ahead log into the file and closes every connection, so that a clean stop leaves the store
+    /// as one file (`-wal` removed). Called once, when the daemon stops; the store is unusable afterwards.
+    public func closeConnections() throws {
+        if !isReadOnly {
+            try writer.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+        // The readers first: SQLite removes the log when the last connection closes, unless that one is read-only,
+        // and GRDB's close() closes the writer before the readers.
+        (writer as? DatabasePool)?.releaseMemory()
+        try writer.close()
+    }
+
     /// The name of the newest applied migration, shown by health.
     public func schemaVersion() async throws -> String { schemaVersionName }
 

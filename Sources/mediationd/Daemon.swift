@@ -196,6 +196,11 @@ struct Daemon: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         defer {
+            // Closed here rather than left to whoever holds the store last: a task still holding it at exit would
+            // leave the log beside the file.
+            do { try db.closeConnections() } catch {
+                logger.warning("the store was not closed cleanly", metadata: ["why": "\(error)"])
+            }
             unlink(socketPath)
             logger.info("stopped", metadata: ["socket": "\(socketPath)"])
         }
