@@ -1215,21 +1215,25 @@ components:
   schemas:
     Moment:
       type: string
+      x-core-reads: true
       maxLength: 64
       pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?([ T](([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?( ?(([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?|(([01]?[0-9]|2[0-3]):[0-5][0-9](:00)?|24:00(:00)?))$'
       description: 'A time as a person writes it: 2026-12-09, 2026-12-09 14:30, 2026/12/9 14:30, 2026.12.9, 12月9日 14:30, 2026年12月9日 周三 14:30, 14:30 (today), or RFC 3339 with an offset (2026-12-09T14:30+08:00). Years 1900–2200; a weekday, when written, must be the date''s; seconds, when written, are 00. Wall-clock times are read in the zone the operation names (the office''s, or the expert''s).'
     StartTime:
       type: string
+      x-core-reads: true
       maxLength: 64
       pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?[ T](([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))? ?(([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?|(([01]?[0-9]|2[0-3]):[0-5][0-9](:00)?|24:00(:00)?))$'
       description: 'A time of day on a date, as Moment reads it but never a date alone: 2026-12-09 14:30, 2026年12月9日 周三 14:30, 14:30 (today), or RFC 3339 with an offset.'
     Day:
       type: string
+      x-core-reads: true
       maxLength: 32
       pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?)$'
       description: 'A day: 2026-12-09, 2026/12/9, 2026-12-9, 2026.12.9, 12月9日 or 2026年12月9日 (optionally with its weekday, 2026年12月9日 周三). Years 1900–2200.'
     IsoWeek:
       type: string
+      x-core-reads: true
       pattern: '^(19[0-9]{2}|2[01][0-9]{2}|2200)-[Ww](0[1-9]|[1-4][0-9]|5[0-3])$'
       description: 'An ISO 8601 week, 2026-W49; week 53 only in the years that have one.'
     Name:
@@ -1282,8 +1286,9 @@ components:
       description: 'A panel policy''s name: 2–32 characters a–z, 0–9, -; starts with a letter.'
     Requirement:
       type: string
+      x-core-reads: true
       maxLength: 100
-      pattern: '^([1-5]\*)?(legal_officer|lawyer|retiree|community_staff|法制民警|律师|退休干部|综治专干)([:：][^@\x00-\x1F\x7F-\x9F]*)?(@[^\x00-\x1F\x7F-\x9F]*)?$'
+      pattern: '^([1-5]\*)?([Ll][Ee][Gg][Aa][Ll][_ -][Oo][Ff][Ff][Ii][Cc][Ee][Rr]|法制民警|民警|[Ll][Aa][Ww][Yy][Ee][Rr]|律师|专业律师|[Rr][Ee][Tt][Ii][Rr][Ee][Ee]|退休干部|退休人员|[Cc][Oo][Mm][Mm][Uu][Nn][Ii][Tt][Yy][_ -][Ss][Tt][Aa][Ff][Ff]|综治专干|街道社区综治专干|社区综治专干)([:：][^@\x00-\x1F\x7F-\x9F]*)?(@[^\x00-\x1F\x7F-\x9F]*)?$'
       description: 'role[:specialty][@language], optionally N* in front (N 1–5): lawyer:property, 2*community_staff.'
     Category:
       type: string
@@ -1322,19 +1327,29 @@ components:
       description: 'An office id, or all (also * or 全部) for every office.'
     ExpertRoleName:
       type: string
-      pattern: '^(legal_officer|lawyer|retiree|community_staff|法制民警|律师|退休干部|综治专干)$'
+      x-core-reads: true
+      pattern: '^\s*([Ll][Ee][Gg][Aa][Ll][_ -][Oo][Ff][Ff][Ii][Cc][Ee][Rr]|法制民警|民警|[Ll][Aa][Ww][Yy][Ee][Rr]|律师|专业律师|[Rr][Ee][Tt][Ii][Rr][Ee][Ee]|退休干部|退休人员|[Cc][Oo][Mm][Mm][Uu][Nn][Ii][Tt][Yy][_ -][Ss][Tt][Aa][Ff][Ff]|综治专干|街道社区综治专干|社区综治专干)\s*$'
+      description: 'legal_officer, lawyer, retiree or community_staff (case, spaces and - ignored), or the Chinese name: 法制民警 (民警), 律师, 退休干部, 综治专干.'
     SideName:
       type: string
-      pattern: '^(applicant|respondent|other|申请人|被申请人|其他)$'
+      x-core-reads: true
+      pattern: '^\s*([Aa][Pp][Pp][Ll][Ii][Cc][Aa][Nn][Tt]|申请人|申请方|[Rr][Ee][Ss][Pp][Oo][Nn][Dd][Ee][Nn][Tt]|被申请人|被申请方|对方|[Oo][Tt][Hh][Ee][Rr]|其他|第三方)\s*$'
+      description: 'applicant, respondent or other (any case), or 申请人, 被申请人, 其他 (also 申请方, 被申请方, 对方, 第三方).'
     RiskName:
       type: string
-      pattern: '^(low|medium|high|critical)$'
+      x-core-reads: true
+      pattern: '^\s*([Ll][Oo][Ww]|低|[Mm][Ee][Dd][Ii][Uu][Mm]|中|中等|[Hh][Ii][Gg][Hh]|高|[Cc][Rr][Ii][Tt][Ii][Cc][Aa][Ll]|极高|严重|紧急)(风险)?\s*$'
+      description: 'low, medium, high or critical (any case), or 低, 中, 高, 极高 (also with 风险).'
     OutcomeResultName:
       type: string
-      pattern: '^(agreement|partial_agreement|no_agreement|adjourned|referred_court|referred_police|referred_other)$'
+      x-core-reads: true
+      pattern: '^\s*([Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Pp][Aa][Rr][Tt][Ii][Aa][Ll][_ -][Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Nn][Oo][_ -][Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Aa][Dd][Jj][Oo][Uu][Rr][Nn][Ee][Dd]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Cc][Oo][Uu][Rr][Tt]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Pp][Oo][Ll][Ii][Cc][Ee]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Oo][Tt][Hh][Ee][Rr]|达成协议|部分达成|未达成|休会待续|移送法院|移交公安|移交其他部门)\s*$'
+      description: 'agreement, partial_agreement, no_agreement, adjourned, referred_court, referred_police or referred_other (any case, - for _), or the Chinese name: 达成协议, 部分达成, 未达成, 休会待续, 移送法院, 移交公安, 移交其他部门.'
     EscalationKindName:
       type: string
-      pattern: '^(criminal|violence|petition|民转刑)$'
+      x-core-reads: true
+      pattern: '^\s*([Cc][Rr][Ii][Mm][Ii][Nn][Aa][Ll]|[Cc][Rr][Ii][Mm][Ii][Nn][Aa][Ll]_[Cc][Aa][Ss][Ee]|民转刑|刑事|[Vv][Ii][Oo][Ll][Ee][Nn][Cc][Ee]|暴力|肢体冲突|[Pp][Ee][Tt][Ii][Tt][Ii][Oo][Nn]|上访|信访)\s*$'
+      description: 'criminal, violence or petition (any case), or 民转刑 (刑事), 暴力, 上访 (信访).'
     Amount:
       type: string
       pattern: '^(|[0-9]{1,12}(\.[0-9]{1,2})?)$'
@@ -1451,7 +1466,7 @@ components:
       required: [expert, answer]
       properties:
         expert: {$ref: '#/components/schemas/Ref'}
-        answer: {type: string, pattern: '^(accepted|declined|pending)$', description: 'accepted, declined or pending'}
+        answer: {type: string, x-core-reads: true, pattern: '^\s*([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|待定|[Aa][Cc][Cc][Ee][Pp][Tt][Ee][Dd]|[Aa][Cc][Cc][Ee][Pp][Tt]|[Yy][Ee][Ss]|接受|同意|[Dd][Ee][Cc][Ll][Ii][Nn][Ee][Dd]|[Dd][Ee][Cc][Ll][Ii][Nn][Ee]|[Nn][Oo]|拒绝|谢绝)\s*$', description: 'accepted, declined or pending (any case; also yes, no, 接受, 拒绝, 待定)'}
     SubstituteView:
       type: object
       required: [expert, name, sessionsLast30Days]
@@ -1828,7 +1843,7 @@ components:
       additionalProperties: false
       required: [weekday, start, end]
       properties:
-        weekday: {type: string, pattern: '^(mon|tue|wed|thu|fri|sat|sun)$', description: 'mon, tue, wed, thu, fri, sat or sun'}
+        weekday: {type: string, x-core-reads: true, pattern: '^\s*([Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii]|[Ss][Aa][Tt]|[Ss][Uu][Nn]|[Mm][Oo][Nn][Dd][Aa][Yy]|[Tt][Uu][Ee][Ss][Dd][Aa][Yy]|[Ww][Ee][Dd][Nn][Ee][Ss][Dd][Aa][Yy]|[Tt][Hh][Uu][Rr][Ss][Dd][Aa][Yy]|[Ff][Rr][Ii][Dd][Aa][Yy]|[Ss][Aa][Tt][Uu][Rr][Dd][Aa][Yy]|[Ss][Uu][Nn][Dd][Aa][Yy]|1|2|3|4|5|6|7|周一|周二|周三|周四|周五|周六|周日|周天|星期一|星期二|星期三|星期四|星期五|星期六|星期日|星期天)\s*$', description: 'mon … sun (or monday … sunday, 1 … 7, 周一 … 周日, 星期一 … 星期日)'}
         start: {type: string, pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local wall-clock time HH:MM.'}
         end: {type: string, pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description: 'Local wall-clock time HH:MM, later than start; 24:00 allowed.'}
     Office:
@@ -1949,7 +1964,7 @@ components:
         mobile: {$ref: '#/components/schemas/Mobile'}
         wecomUserId: {$ref: '#/components/schemas/WecomUser'}
         dingtalkMobile: {$ref: '#/components/schemas/Mobile'}
-        preferredChannel: {type: string, pattern: '^(email|sms|wecom|dingtalk|)$', description: 'email, sms, wecom or dingtalk.'}
+        preferredChannel: {type: string, x-core-reads: true, pattern: '^(\s*([Ee][Mm][Aa][Ii][Ll]|[Mm][Aa][Ii][Ll]|邮件|邮箱|电子邮件|[Ss][Mm][Ss]|短信|手机|[Mm][Oo][Bb][Ii][Ll][Ee]|[Ww][Ee][Cc][Oo][Mm]|企业微信|[Ww][Ee][Cc][Hh][Aa][Tt]_[Ww][Oo][Rr][Kk]|[Dd][Ii][Nn][Gg][Tt][Aa][Ll][Kk]|钉钉)\s*)?$', description: 'email, sms, wecom or dingtalk (any case; also 邮件, 短信, 企业微信, 钉钉); empty for none.'}
         timeZone: {$ref: '#/components/schemas/ZoneName', description: 'IANA zone; default Asia/Shanghai.'}
         maxSessionsPerDay: {type: integer, minimum: 0, maximum: 24, description: 'Default 2.'}
         maxSessionsPerWeek: {type: integer, minimum: 0, maximum: 100, description: 'Default 5.'}
@@ -1972,7 +1987,7 @@ components:
         mobile: {$ref: '#/components/schemas/Mobile'}
         wecomUserId: {$ref: '#/components/schemas/WecomUser'}
         dingtalkMobile: {$ref: '#/components/schemas/Mobile'}
-        preferredChannel: {type: string, pattern: '^(email|sms|wecom|dingtalk|)$'}
+        preferredChannel: {type: string, x-core-reads: true, pattern: '^(\s*([Ee][Mm][Aa][Ii][Ll]|[Mm][Aa][Ii][Ll]|邮件|邮箱|电子邮件|[Ss][Mm][Ss]|短信|手机|[Mm][Oo][Bb][Ii][Ll][Ee]|[Ww][Ee][Cc][Oo][Mm]|企业微信|[Ww][Ee][Cc][Hh][Aa][Tt]_[Ww][Oo][Rr][Kk]|[Dd][Ii][Nn][Gg][Tt][Aa][Ll][Kk]|钉钉)\s*)?$'}
         timeZone: {$ref: '#/components/schemas/ZoneName'}
         maxSessionsPerDay: {type: integer, minimum: 0, maximum: 24}
         maxSessionsPerWeek: {type: integer, minimum: 0, maximum: 100}
@@ -2224,7 +2239,7 @@ components:
       additionalProperties: false
       required: [result]
       properties:
-        result: {type: string, pattern: '^(stable|relapsed|escalated|稳定|反复|升级)$', description: 'stable, relapsed or escalated.'}
+        result: {type: string, x-core-reads: true, pattern: '^\s*([Ss][Tt][Aa][Bb][Ll][Ee]|稳定|[Rr][Ee][Ll][Aa][Pp][Ss][Ee][Dd]|[Rr][Ee][Ll][Aa][Pp][Ss][Ee]|反复|[Ee][Ss][Cc][Aa][Ll][Aa][Tt][Ee][Dd]|升级|激化)\s*$', description: 'stable, relapsed or escalated (any case), or 稳定, 反复, 升级.'}
         notes: {$ref: '#/components/schemas/Paragraph'}
         kind: {$ref: '#/components/schemas/EscalationKindName', description: 'For escalated: criminal, violence or petition.'}
         case: {$ref: '#/components/schemas/Line', description: 'For escalated: the case reference.'}

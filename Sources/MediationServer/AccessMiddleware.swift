@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import MediationCore
 import MediationStore
 import OpenAPIRuntime
@@ -42,6 +43,7 @@ struct OperationAccessMiddleware: ServerMiddleware {
     let policy: AccessPolicy
     var limits = ServerLimits()
     let contract: ContractValidator
+    var contractLogger = Logger(label: "mediationd.contract")
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -64,8 +66,8 @@ struct OperationAccessMiddleware: ServerMiddleware {
         }
         let query = request.path?.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
         guard let body, request.method != .get, request.method != .head else {
-            try contract.check(operationID, path: metadata.pathParameters, query: query, body: nil)
-            return try await next(request, body, metadata)
+            let readByCore = try contract.check(operationID, path: metadata.pathParameters, query: query, body: nil)
+            return try await answer(operationID, readByCore) { try await next(request, body, metadata) }
         }
         let bytes = try await collect(body)
         let type = request.headerFields[.contentType]?.lowercased() ?? ""
@@ -73,13 +75,33 @@ struct OperationAccessMiddleware: ServerMiddleware {
         if json, let problem = JSONShape.problem(bytes, maxDepth: ServerLimits.maxJSONDepth) {
             throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
         }
-        // Text (a roster) is UTF-8, as the contract's strings are.
-        if type.hasPrefix("text/"), let offset = JSONShape.invalidUTF8Offset(bytes) {
-            throw MediationError.invalidInput(
-                "the request body is not UTF-8 text: byte \(offset) is not UTF-8", hint: "save the file as UTF-8")
+        // Text (a roster) is UTF-8, as the contract's strings are: refused here (400) in the words of Core's reader,
+        // which names the line and how to save the file.
+        if type.hasPrefix("text/") { _ = try CSV.decodeUTF8(bytes) }
+        let readByCore = try contract.check(
+            operationID, path: metadata.pathParameters, query: query, body: json ? bytes : nil)
+        return try await answer(operationID, readByCore) { try await next(request, HTTPBody(bytes), metadata) }
+    }
+
+    /// The handler's answer. Text the document refuses but leaves to Core (`ContractValidator.Problem.readByCore`)
+    /// is refused by Core in its own words, and answered 400 as the document refuses it (not 422, which is for
+    /// requests the document allows). Were it accepted, the document and Core would disagree: that is logged.
+    private func answer(
+        _ operationID: String, _ readByCore: [String],
+        _ handler: () async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        guard !readByCore.isEmpty else { return try await handler() }
+        let response: (HTTPResponse, HTTPBody?)
+        do { response = try await handler() } catch let error as ServerError {
+            if let inner = error.underlyingError as? MediationError, inner.kind == .invalidInput { throw inner }
+            throw error
         }
-        try contract.check(operationID, path: metadata.pathParameters, query: query, body: json ? bytes : nil)
-        return try await next(request, HTTPBody(bytes), metadata)
+        if response.0.status.code < 400 {
+            contractLogger.error(
+                "the contract refuses what the daemon accepted: openapi.yaml and Core disagree; correct the document",
+                metadata: ["operation": "\(operationID)", "problems": "\(readByCore.joined(separator: "; "))"])
+        }
+        return response
     }
 
     /// The whole body, or the 413 error as soon as it is longer than the limit (announced or not).

@@ -9,6 +9,12 @@ import Yams
 /// malformed (a rule it cannot state, such as a range that ends before it starts, answers 422), and a request it
 /// refuses is answered 400, naming the parameter or field.
 ///
+/// Text that Core reads as people write it (times, roles, risk levels, sides …; `x-core-reads: true` in the
+/// document) has a `pattern` there that says what Core accepts; Core's reading is the rule and says best what is
+/// wrong ("'12/9' could be 12 September or 9 December …"). So a request whose only problems are such text is handed
+/// on, and Core refuses it in its own words; `check` returns those problems, and the caller logs a drift between
+/// the document and Core should such a request ever be accepted.
+///
 /// The schema keywords read are the ones the document uses: `type`, `enum`, `pattern` (anchored with `^…$`),
 /// `minLength`/`maxLength` (in Unicode scalars, as JSON Schema counts), `minimum`/`maximum`, `minItems`/`maxItems`,
 /// `items`, `properties`, `required`, `additionalProperties` and `$ref`. A keyword the validator does not know is a
@@ -55,6 +61,9 @@ struct ContractValidator: Sendable {
         var maxLength: Int?
         /// Said when the text does not match the pattern.
         var description: String?
+        /// `x-core-reads: true`: Core reads this text as people write it (a time, a role, a risk level …), and
+        /// refuses what its `pattern` or `minLength` does not allow in its own words.
+        var readByCore = false
     }
 
     /// What an object allows beyond its named properties.
@@ -131,9 +140,10 @@ struct ContractValidator: Sendable {
     ///   - query: the query string, without the `?`.
     ///   - body: the body when it is JSON.
     /// - Throws: `invalidInput` naming every parameter and field outside the contract.
-    func check(_ operation: String, path: [String: Substring], query: String?, body: [UInt8]?) throws {
-        guard let op = operations[operation] else { return }
-        var problems: [String] = []
+    @discardableResult
+    func check(_ operation: String, path: [String: Substring], query: String?, body: [UInt8]?) throws -> [String] {
+        guard let op = operations[operation] else { return [] }
+        var problems: [Problem] = []
         for parameter in op.path {
             let raw = path[parameter.name].map(String.init) ?? ""
             let value = raw.removingPercentEncoding ?? raw
@@ -143,7 +153,10 @@ struct ContractValidator: Sendable {
         for parameter in op.query {
             guard let value = fields[parameter.name] else {
                 if parameter.required {
-                    problems.append("query parameter '\(parameter.name)' is required; add ?\(parameter.name)=…")
+                    problems.append(
+                        .refused(
+                            "the required parameter '\(parameter.name)' is missing from the query; add ?\(parameter.name)=…"
+                        ))
                 }
                 continue
             }
@@ -155,13 +168,21 @@ struct ContractValidator: Sendable {
             // A body that is not JSON at all is left to the decoder, which says so.
             problems += check(value, schema, at: "")
         }
-        guard problems.isEmpty else {
-            throw MediationError(
-                .invalidInput,
-                "the request does not match the contract: " + problems.joined(separator: "; ")
-                    + "; see GET /v1/openapi.yaml",
-                details: problems)
-        }
+        guard problems.contains(where: { !$0.readByCore }) else { return problems.map(\.text) }
+        let texts = problems.map(\.text)
+        throw MediationError(
+            .invalidInput,
+            "the request does not match the contract: " + texts.joined(separator: "; ") + "; see GET /v1/openapi.yaml",
+            details: texts)
+    }
+
+    /// One way a request is outside the document.
+    struct Problem: Sendable {
+        var text: String
+        /// Text that Core reads and refuses in its own words (a `pattern` or `minLength` not met).
+        var readByCore = false
+
+        static func refused(_ text: String) -> Problem { Problem(text: text) }
     }
 
     /// The query string's fields, percent-decoded ('+' is a space); the first of a repeated name counts.
@@ -180,21 +201,21 @@ struct ContractValidator: Sendable {
     }
 
     /// A parameter's text read as its schema's type, then checked.
-    private func check(text: String, _ schema: Schema, _ what: String) -> [String] {
+    private func check(text: String, _ schema: Schema, _ what: String) -> [Problem] {
         switch schema {
         case .integer:
             guard let number = Int64(text) else {
-                return ["\(what) is '\(Self.shown(text))'; it must be a whole number"]
+                return [.refused("\(what) is '\(Self.shown(text))'; it must be a whole number")]
             }
             return check(.integer(number), schema, what: what)
         case .number:
             guard let number = Double(text), number.isFinite else {
-                return ["\(what) is '\(Self.shown(text))'; it must be a number"]
+                return [.refused("\(what) is '\(Self.shown(text))'; it must be a number")]
             }
             return check(.double(number), schema, what: what)
         case .boolean:
             guard text == "true" || text == "false" else {
-                return ["\(what) is '\(Self.shown(text))'; it must be true or false"]
+                return [.refused("\(what) is '\(Self.shown(text))'; it should be true or false")]
             }
             return []
         default:
@@ -202,78 +223,98 @@ struct ContractValidator: Sendable {
         }
     }
 
-    private func check(_ value: JSONValue, _ schema: Schema, at path: String) -> [String] {
+    private func check(_ value: JSONValue, _ schema: Schema, at path: String) -> [Problem] {
         check(value, schema, what: path.isEmpty ? "the body" : "field '\(path)'", path: path)
     }
 
-    private func check(_ value: JSONValue, _ schema: Schema, what: String, path: String = "") -> [String] {
+    private func check(_ value: JSONValue, _ schema: Schema, what: String, path: String = "") -> [Problem] {
         switch (schema, value) {
         case (.any, _):
             return []
         case (.string(let rule), .string(let text)):
             let shown = Self.shown(text)
             if let enumeration = rule.enumeration, !enumeration.contains(text) {
-                return ["\(what) is '\(shown)'; use one of \(enumeration.joined(separator: ", "))"]
+                return [.refused("\(what) is '\(shown)'; use one of \(enumeration.joined(separator: ", "))")]
             }
             let length = text.unicodeScalars.count
             if let maxLength = rule.maxLength, length > maxLength {
-                return ["\(what) is \(length) characters long; keep it to \(maxLength)"]
+                return [.refused("\(what) is \(length) characters long; keep it to \(maxLength)")]
             }
             if let minLength = rule.minLength, length < minLength {
-                return [minLength == 1 ? "\(what) is empty" : "\(what) is shorter than \(minLength) characters"]
+                return [
+                    Problem(
+                        text: minLength == 1 ? "\(what) is empty" : "\(what) is shorter than \(minLength) characters",
+                        readByCore: rule.readByCore)
+                ]
             }
             if let pattern = rule.pattern, !pattern.matches(text) {
                 let form = rule.description.map { "; it must be: \($0)" } ?? " (\(pattern.source))"
-                return ["\(what) '\(shown)' is not written as the contract asks" + form]
+                let said =
+                    text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                    ? "\(what) holds only spaces" : "\(what) '\(shown)' is not written as the contract asks"
+                return [Problem(text: said + form, readByCore: rule.readByCore)]
             }
             return []
         case (.integer(let minimum, let maximum), .integer(let number)):
-            if let minimum, number < minimum { return ["\(what) is \(number); it must be at least \(minimum)"] }
-            if let maximum, number > maximum { return ["\(what) is \(number); it must be at most \(maximum)"] }
+            if let minimum, number < minimum {
+                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+            }
+            if let maximum, number > maximum {
+                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+            }
             return []
         case (.integer(let minimum, let maximum), .double(let number)) where number == number.rounded():
             // A whole number too large for 64 bits.
-            if let minimum, number < Double(minimum) { return ["\(what) is \(number); it must be at least \(minimum)"] }
-            if let maximum, number > Double(maximum) { return ["\(what) is \(number); it must be at most \(maximum)"] }
-            return ["\(what) is \(number); it must be a whole number that fits in 64 bits"]
+            if let minimum, number < Double(minimum) {
+                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+            }
+            if let maximum, number > Double(maximum) {
+                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+            }
+            return [.refused("\(what) is \(number); it must be a whole number that fits in 64 bits")]
         case (.number(let minimum, let maximum), .integer(let number)):
             return check(.double(Double(number)), .number(minimum: minimum, maximum: maximum), what: what)
         case (.number(let minimum, let maximum), .double(let number)):
-            if let minimum, number < minimum { return ["\(what) is \(number); it must be at least \(minimum)"] }
-            if let maximum, number > maximum { return ["\(what) is \(number); it must be at most \(maximum)"] }
+            if let minimum, number < minimum {
+                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+            }
+            if let maximum, number > maximum {
+                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+            }
             return []
         case (.boolean, .bool):
             return []
         case (.array(let items, let minItems, let maxItems), .array(let elements)):
             if let maxItems, elements.count > maxItems {
-                return ["\(what) has \(elements.count) items; give at most \(maxItems)"]
+                return [.refused("\(what) has \(elements.count) items; give at most \(maxItems)")]
             }
             if let minItems, elements.count < minItems {
-                return ["\(what) has \(elements.count) items; give at least \(minItems)"]
+                return [.refused("\(what) has \(elements.count) items; give at least \(minItems)")]
             }
             guard let items else { return [] }
             return elements.enumerated().flatMap { i, element in check(element, items, at: "\(path)[\(i)]") }
         case (.object(let properties, let required, let additional, let minProperties), .object(let members)):
-            var problems: [String] = []
+            var problems: [Problem] = []
             if let minProperties, members.count < minProperties {
-                problems.append("\(what) has no fields; give at least \(minProperties)")
+                problems.append(.refused("\(what) has no fields; give at least \(minProperties)"))
             }
             for name in required where members[name] == nil {
-                problems.append("required field '\(Self.join(path, name))' is missing")
+                problems.append(.refused("required field '\(Self.join(path, name))' is missing"))
             }
             for (name, member) in members.sorted(by: { $0.key < $1.key }) {
                 if let property = properties[name] {
                     problems += check(member, property, at: Self.join(path, name))
                 } else if case .refused = additional {
                     problems.append(
-                        "field '\(Self.join(path, name))' is not a known field; remove it or check its spelling")
+                        .refused(
+                            "field '\(Self.join(path, name))' is not a known field; remove it or check its spelling"))
                 }
             }
             return problems
         case (.integer, _):
-            return ["\(what) is not a whole number"]
+            return [.refused("\(what) is not a whole number")]
         default:
-            return ["\(what) should be \(Self.typeName(schema))"]
+            return [.refused("\(what) should be \(Self.typeName(schema))")]
         }
     }
 
@@ -289,7 +330,7 @@ struct ContractValidator: Sendable {
         case .number: "a number"
         case .boolean: "true or false"
         case .array: "a list"
-        case .object: "an object"
+        case .object: "a JSON object"
         case .any: "anything"
         }
     }
@@ -320,7 +361,7 @@ struct ContractValidator: Sendable {
                 "type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems",
                 "items",
                 "properties", "required", "additionalProperties", "minProperties", "description", "default", "format",
-                "example",
+                "example", "x-core-reads",
             ]
             if let unknown = s.keys.first(where: { !known.contains($0) }) {
                 throw MediationError.unavailable("openapi.yaml: the schema keyword '\(unknown)' is not enforced")
@@ -332,7 +373,8 @@ struct ContractValidator: Sendable {
                     Text(
                         enumeration: (s["enum"] as? [Any])?.map { "\($0)" },
                         pattern: try (s["pattern"] as? String).map(Pattern.init), minLength: int("minLength"),
-                        maxLength: int("maxLength"), description: s["description"] as? String))
+                        maxLength: int("maxLength"), description: s["description"] as? String,
+                        readByCore: s["x-core-reads"] as? Bool ?? false))
             case "integer":
                 let format = s["format"] as? String
                 let floor: Int64 = format == "int32" ? Int64(Int32.min) : Int64.min

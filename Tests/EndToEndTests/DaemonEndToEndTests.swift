@@ -101,8 +101,8 @@ struct DaemonEndToEndTests {
             ),
             (base + ["--role", "lawyer", "--hours", "mon 12:00-09:00"], "ends before it starts"),
             (base + ["--role", "lawyer", "--hours", "mon 09:00-12:00 11:00-13:00"], "overlaps"),
-            (base + ["--role", "lawyer", "--max-per-day=-1"], "below 0"),
-            (base + ["--role", "lawyer", "--max-per-week=-3"], "below 0"),
+            (base + ["--role", "lawyer", "--max-per-day=-1"], "'maxSessionsPerDay' is -1; it must be at least 0"),
+            (base + ["--role", "lawyer", "--max-per-week=-3"], "'maxSessionsPerWeek' is -3; it must be at least 0"),
             (["office", "add", "xuhui", "--name", "徐汇", "--time-zone", "Mars/Olympus"], "not a known IANA zone"),
         ]
         for c in cases {

@@ -154,8 +154,8 @@ struct SessionEndToEndTests {
         let cases: [([String], String)] = [
             (["--from", "2020-01-06", "--to", "2020-01-10"], "in the past"),
             (["--from", to, "--to", from], "ends before it starts"),
-            (["--from", from, "--to", to, "--minutes", "0"], "duration 0 minutes is outside 1–480"),
-            (["--from", from, "--to", to, "--minutes", "600"], "duration 600 minutes is outside 1–480"),
+            (["--from", from, "--to", to, "--minutes", "0"], "'durationMinutes' is 0; it must be at least 1"),
+            (["--from", from, "--to", to, "--minutes", "600"], "'durationMinutes' is 600; it must be at most 480"),
             (["--from", from, "--to", to, "--pin", "nobody-at-all"], "no expert 'nobody-at-all'"),
             (["--from", from, "--to", to, "--policy", "nonesuch"], "no panel policy 'nonesuch'"),
         ]
@@ -294,7 +294,9 @@ struct SessionCorrectionEndToEndTests {
             (try d.json("conflict", "list", "--expert", String(panel[2])) as? [String: Any])?["conflicts"]
                 as? [[String: Any]])
         let mistakenID = try #require(mistaken.first?["id"] as? Int)
-        refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", " "), "needs a reason")
+        refused(
+            try d.ctl("conflict", "remove", String(mistakenID), "--reason", " "),
+            "'reason' holds only spaces; it must be: A reason, which is needed")
         #expect(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了").status == 0)
         refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了"), "no conflict #\(mistakenID)")
         #expect(try d.ctl("audit", "list", "--target", "expert \(panel[2])").stdout.contains("removed: 录错了"))

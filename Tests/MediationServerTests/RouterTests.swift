@@ -470,7 +470,7 @@ private let expertJSON = """
 
             let garbage = try await client.send(.get, "/v1/experts/1/availability?from=soon&to=2026-12-07")
             #expect(garbage.status == .badRequest)
-            #expect(try garbage.error().message.contains("query parameter 'from'"))
+            #expect(try garbage.error().message.contains("from 'soon' is not a date or time"))
         }
     }
 
