@@ -177,3 +177,73 @@ struct ContractError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The document's patterns for words people type allow every word Core reads (any case, the Chinese names): a
+/// clerk's `--risk 高` or `--role 律师` is never refused by the contract (it was, for a while, with `HIGH` and 高).
+@Suite struct ContractWordsTests {
+    let contract: ContractValidator
+
+    init() throws { contract = try ContractValidator(document: openAPIDocument) }
+
+    func pattern(_ operation: String, field: String? = nil, query: String? = nil) throws -> ContractValidator.Pattern {
+        let op = try #require(contract.operations[operation])
+        var schema: ContractValidator.Schema
+        if let query {
+            schema = try #require(op.query.first { $0.name == query }?.schema)
+        } else {
+            schema = try #require(op.json)
+            for name in (field ?? "").split(separator: ".") {
+                guard case .object(let properties, _, _, _) = schema else { break }
+                schema = try #require(properties[String(name)], "\(operation) \(name)")
+            }
+        }
+        guard case .string(let rule) = schema, let pattern = rule.pattern, rule.readByCore else {
+            Issue.record("\(operation) \(field ?? query ?? ""): not text Core reads")
+            throw CancellationError()
+        }
+        return pattern
+    }
+
+    /// Each word is read by Core and allowed by the pattern; each wrong word by neither.
+    func expect(
+        _ pattern: ContractValidator.Pattern, _ words: [String], wrong: [String], read: (String) -> Bool
+    ) {
+        for word in words + words.map { $0.uppercased() } + words.map { " \($0) " } {
+            #expect(read(word), "Core reads '\(word)'")
+            #expect(pattern.matches(word), "the document allows '\(word)'")
+        }
+        for word in wrong {
+            #expect(!read(word), "Core refuses '\(word)'")
+            #expect(!pattern.matches(word), "the document refuses '\(word)'")
+        }
+    }
+
+    @Test func everyWordCoreReadsIsAllowed() throws {
+        expect(
+            try pattern("listDisputes", query: "risk"),
+            RiskLevel.allCases.map(\.rawValue) + ["低", "中", "中等", "高", "极高", "严重", "紧急", "高风险"],
+            wrong: ["huge", "很高", ""], read: { RiskLevel(parsing: $0) != nil })
+        expect(
+            try pattern("listExperts", query: "role"),
+            ExpertRole.allCases.map(\.rawValue) + [
+                "legal-officer", "community staff", "法制民警", "民警", "律师", "退休干部", "综治专干",
+            ],
+            wrong: ["judge", "法官"], read: { ExpertRole(parsing: $0) != nil })
+        expect(
+            try pattern("addParty", field: "side"),
+            PartySide.allCases.map(\.rawValue) + ["申请人", "被申请人", "其他", "申请方", "对方", "第三方"],
+            wrong: ["judge", "证人"], read: { PartySide(parsing: $0) != nil })
+        expect(
+            try pattern("recordOutcome", field: "result"),
+            OutcomeResult.allCases.map(\.rawValue) + OutcomeResult.allCases.map(\.chinese) + ["partial-agreement"],
+            wrong: ["settled", "和解"], read: { OutcomeResult(parsing: $0) != nil })
+        expect(
+            try pattern("recordFollowUp", field: "result"),
+            FollowUpResult.allCases.map(\.rawValue) + ["稳定", "反复", "升级", "relapse", "激化"],
+            wrong: ["fine"], read: { FollowUpResult(parsing: $0) != nil })
+        expect(
+            try pattern("recordFollowUp", field: "kind"),
+            EscalationKind.allCases.map(\.rawValue) + ["民转刑", "刑事", "暴力", "上访", "信访", "criminal_case"],
+            wrong: ["riot"], read: { EscalationKind(parsing: $0) != nil })
+    }
+}
