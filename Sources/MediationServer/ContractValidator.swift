@@ -249,10 +249,14 @@ struct ContractValidator: Sendable {
             }
             if let pattern = rule.pattern, !pattern.matches(text) {
                 let form = rule.description.map { "; it must be: \($0)" } ?? " (\(pattern.source))"
+                // Empty or blank text is refused here even where Core reads the field: an empty query value
+                // would be read as no value at all.
+                let blank = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
                 let said =
-                    text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-                    ? "\(what) holds only spaces" : "\(what) '\(shown)' is not written as the contract asks"
-                return [Problem(text: said + form, readByCore: rule.readByCore)]
+                    text.isEmpty
+                    ? "\(what) is empty"
+                    : blank ? "\(what) holds only spaces" : "\(what) '\(shown)' is not written as the contract asks"
+                return [Problem(text: said + form, readByCore: rule.readByCore && !blank)]
             }
             return []
         case (.integer(let minimum, let maximum), .integer(let number)):

@@ -246,4 +246,17 @@ struct ContractError: Error, CustomStringConvertible {
             EscalationKind.allCases.map(\.rawValue) + ["民转刑", "刑事", "暴力", "上访", "信访", "criminal_case"],
             wrong: ["riot"], read: { EscalationKind(parsing: $0) != nil })
     }
+
+    /// Core reads a wrong word in its own words, so the contract hands it on; an empty value it refuses itself,
+    /// since the daemon would read `?risk=` as no risk at all.
+    @Test func wrongWordsGoToCoreAndEmptyOnesAreRefusedHere() throws {
+        #expect(try contract.check("listDisputes", path: [:], query: "risk=huge", body: nil).count == 1)
+        #expect(try contract.check("listDisputes", path: [:], query: "risk=%E9%AB%98", body: nil).isEmpty)
+        for query in ["risk=", "risk=%20%20", "since="] {
+            #expect(throws: MediationError.self, "\(query)") {
+                try contract.check(
+                    query.hasPrefix("since") ? "listAudit" : "listDisputes", path: [:], query: query, body: nil)
+            }
+        }
+    }
 }
