@@ -43,7 +43,6 @@ public final class WarningMonitor: Sendable {
     public func check() async throws -> [EarlyWarning] {
         let raised = try await db.checkWarnings(settings: settings)
         let pending = try await db.warnings(undelivered: true)
-        var delivered: [String: [Int64]] = [:]
         for w in pending.reversed() {
             logger.warning(
                 "early warning",
@@ -52,20 +51,21 @@ public final class WarningMonitor: Sendable {
                     "message": "\(w.message)",
                 ])
             guard let dispatcher else {
-                delivered["log", default: []].append(w.id)
+                try await db.markWarningsDelivered([w.id], channel: "log")
                 continue
             }
             let (channel, message) = duty(w, dispatcher)
             let result = await channel.deliver([message]).first ?? .transient("no answer")
             if result.isSent {
-                delivered[channel.name, default: []].append(w.id)
+                // Recorded before the next is sent: when the store refuses the record (a full disk), the check
+                // stops here, and the next one sends this warning again, never all of them again and again.
+                try await db.markWarningsDelivered([w.id], channel: channel.name)
             } else {
                 logger.error(
                     "early warning not delivered; tried again at the next check",
                     metadata: ["warning": "\(w.id)", "channel": "\(channel.name)", "why": "\(result.detail)"])
             }
         }
-        for (channel, ids) in delivered { try await db.markWarningsDelivered(ids, channel: channel) }
         return raised
     }
 
