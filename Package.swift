@@ -41,7 +41,6 @@ let package = Package(
             dependencies: [
                 "MediationCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,7 +137,6 @@ let package = Package(
             name: "MediationStoreTests",
             dependencies: [
                 "MediationCore", "MediationStore", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -208,7 +208,7 @@ struct ContractError: Error, CustomStringConvertible {
     func expect(
         _ pattern: ContractValidator.Pattern, _ words: [String], wrong: [String], read: (String) -> Bool
     ) {
-        for word in words + words.map { $0.uppercased() } + words.map { " \($0) " } {
+        for word in words + words.map({ $0.uppercased() }) + words.map({ " \($0) " }) {
             #expect(read(word), "Core reads '\(word)'")
             #expect(pattern.matches(word), "the document allows '\(word)'")
         }
