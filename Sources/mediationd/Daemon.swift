@@ -6,6 +6,7 @@ import MediationCore
 import MediationNotify
 import MediationServer
 import MediationStore
+import MediationWeb
 import ServiceLifecycle
 import Synchronization
 
@@ -178,9 +179,22 @@ struct Daemon: AsyncParsableCommand {
                 .init(service: DispatcherService(dispatcher: dispatcher)),
                 .init(service: WarningService(monitor: monitor)),
             ]
+        var console: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let web = settings.webListen {
+            let webLogger = Logger(label: "mediationd.web")
+            console.append(
+                .init(
+                    service: try WebConsole.application(
+                        host: web.host, port: web.port, db: db, clock: clock, settings: WebConsole.Settings(),
+                        logger: webLogger,
+                        onReady: { port in
+                            let host = web.host.contains(":") ? "[\(web.host)]" : web.host
+                            webLogger.info("web console", metadata: ["address": "http://\(host):\(port)/"])
+                        })))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app)] + background + [
+                services: [.init(service: app)] + console + background + [
                     .init(
                         service: RetentionService(
                             db: db, privacy: privacy, interval: .seconds(settings.privacy.retentionCheckHours * 3600),
