@@ -38,7 +38,7 @@ extension AppDatabase {
     ///   `notFound` for an unknown office, `conflict` when the name is taken.
     public func createAccount(name: String, role: Role, offices: [String]) async throws -> IssuedPassword {
         let name = try AccountRules.checkName(name)
-        let offices = try Self.checkOffices(offices, role: role)
+        let offices = try AccountRules.checkOffices(offices, role: role)
         let password = AccountRules.oneTimePassword()
         let hash = Bcrypt.hash(password, cost: AccountRules.bcryptCost)
         let now = clock.now()
@@ -111,7 +111,7 @@ extension AppDatabase {
     public func setAccountOffices(name: String, offices: [String]) async throws -> Account {
         try await write { db in
             let before = try Self.account(db, name: name.lowercased())
-            let offices = try Self.checkOffices(offices, role: before.role)
+            let offices = try AccountRules.checkOffices(offices, role: before.role)
             try db.execute(sql: "DELETE FROM console_user_office WHERE user_id = ?", arguments: [before.id])
             try Self.storeOffices(db, userId: before.id, offices)
             try self.audit(
@@ -306,19 +306,6 @@ extension AppDatabase {
             failedLogins: try r.value(Column("failed_logins")), lockedUntil: try r.optionalDate(Column("locked_until")),
             createdAt: try r.date(Column("created_at")))
         return (account, try r.value(Column("password_hash")))
-    }
-
-    /// Lower-cased, without repeats; staff and viewers need at least one (an admin sees all anyway).
-    static func checkOffices(_ offices: [String], role: Role) throws -> [String] {
-        var seen: [String] = []
-        for office in offices.map({ $0.trimmingWhitespace().lowercased() }) where !office.isEmpty {
-            if !seen.contains(office) { seen.append(office) }
-        }
-        guard !seen.isEmpty || role == .admin else {
-            throw MediationError.invalidInput(
-                "a \(role.rawValue) needs at least one office", hint: "add --office OFFICE (see 'office list')")
-        }
-        return seen
     }
 
     static func storeOffices(_ db: Database, userId: Int64, _ offices: [String]) throws {
