@@ -164,7 +164,7 @@ dd { margin: 0; }
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{title}} · {{t.product}}</title>
+<title>{{pageTitle}} · {{t.product}}</title>
 <link rel="stylesheet" href="/static/console.css">
 </head>
 <body>

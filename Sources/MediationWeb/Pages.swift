@@ -309,7 +309,7 @@ struct Pages: Sendable {
         var object: [String: Any] = values
         object["lang"] = language == .zh ? "zh-CN" : "en"
         object["t"] = WebText.labels(language)
-        object["title"] = title
+        object["pageTitle"] = title
         object["otherLang"] = language == .zh ? "en" : "zh"
         object["back"] = Self.percentEncoded(request.uri.path)
         if let session {
