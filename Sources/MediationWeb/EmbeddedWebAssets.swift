@@ -166,6 +166,7 @@ dd { margin: 0; }
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{pageTitle}} · {{t.product}}</title>
 <link rel="stylesheet" href="/static/console.css">
+<link rel="icon" href="/static/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <header class="bar">
@@ -184,6 +185,10 @@ dd { margin: 0; }
   <a class="lang" id="lang-switch" href="/lang/{{otherLang}}?back={{back}}">{{t.otherLanguage}}</a>
 </header>
 <main>
+
+"""####,
+    "icon.svg": ####"""
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="5" fill="#16395f"/><path d="M8 10h16M8 16h16M8 22h10" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>
 
 """####,
     "login": ####"""

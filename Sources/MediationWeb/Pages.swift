@@ -12,7 +12,6 @@ struct Pages: Sendable {
     let clock: any WallClock
     let settings: WebConsole.Settings
     let library: MustacheLibrary
-    let styleSheet: String
 
     static let sessionCookie = "mc_session"
     static let loginCookie = "mc_login"
@@ -25,11 +24,10 @@ struct Pages: Sendable {
         self.clock = clock
         self.settings = settings
         var library = MustacheLibrary()
-        for (name, text) in embeddedWebAssets where !name.hasSuffix(".css") {
+        for (name, text) in embeddedWebAssets where !name.contains(".") {
             try library.register(text, named: name)
         }
         self.library = library
-        styleSheet = embeddedWebAssets["console.css"] ?? ""
     }
 
     // MARK: Signing in and out

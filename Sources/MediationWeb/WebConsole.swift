@@ -39,12 +39,18 @@ public enum WebConsole {
         let pages = try Pages(db: db, clock: clock, settings: settings)
         let router = Router(context: WebRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(pages: pages))
-        router.get("static/console.css") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/css; charset=utf-8"
-            headers[.cacheControl] = "public, max-age=3600"
-            return Response(
-                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: pages.styleSheet)))
+        // The style sheet and the icon: no personal data, so they may be cached.
+        for (path, name, type) in [
+            ("static/console.css", "console.css", "text/css; charset=utf-8"),
+            ("static/icon.svg", "icon.svg", "image/svg+xml"), ("favicon.ico", "icon.svg", "image/svg+xml"),
+        ] {
+            let text = embeddedWebAssets[name] ?? ""
+            router.get(RouterPath(path)) { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = type
+                headers[.cacheControl] = "public, max-age=3600"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
         }
         router.get("login") { request, context in try await pages.loginPage(request, context) }
         router.post("login") { request, context in try await pages.logIn(request, context) }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// The web console in a real browser (issue 16): headless Chromium, driven through chromedriver by selenium
+/// (Tests/peers/console_browser.py), against the real daemon, with the account made by the real mediationctl. A clerk
+/// is sent to the login page, signs in with the one-time password, changes it, sees the dashboard, the disputes and
+/// a case file, switches to English and back, and signs out; the browser's console has no error. The pictures of
+/// each page are kept in .build/test-output/console-browser/ (01-login.png … 07-signed-out.png) for a person to look
+/// at: the Chinese must render in the Noto CJK fonts `make test` installs.
+@Suite(.serialized) struct ConsoleBrowserEndToEndTests {
+    static let output = Repo.root.appendingPathComponent(".build/test-output/console-browser")
+
+    @Test func aClerkSignsInChangesThePasswordSeesTheDashboardAndSignsOut() throws {
+        let d = try DaemonUnderTest(extraYAML: "web:\n  listen: 127.0.0.1:0")
+        try d.start()
+        var base: String?
+        for _ in 0..<500 {
+            if let m = d.log().firstMatch(of: #/address=http://127\.0\.0\.1:([0-9]+)/#), m.1 != "0" {
+                base = "http://127.0.0.1:\(m.1)"
+                break
+            }
+            usleep(20_000)
+        }
+        let url = try #require(base, "the log names the console's address:\n\(d.log())")
+        #expect(try d.ctl("office", "add", "jinshan", "--name", "金山警务室", "--prefix", "JS").status == 0)
+        let opened = try d.ctl(
+            "dispute", "open", "--office", "jinshan", "--title", "楼上漏水纠纷", "--category", "neighbour")
+        #expect(opened.status == 0, "\(opened)")
+        let list = try #require(try d.json("dispute", "list", "--office", "jinshan") as? [String: Any])
+        let number = try #require(((list["disputes"] as? [[String: Any]])?.first)?["number"] as? String, "\(list)")
+        let party = try d.ctl("party", "add", number, "--name", "李明", "--side", "申请人", "--mobile", "13700000001")
+        #expect(party.status == 0, "\(party)")
+        let added = try d.ctl("user", "add", "wang.li", "--role", "staff", "--office", "jinshan")
+        #expect(added.status == 0, "\(added)")
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+
+        try? FileManager.default.removeItem(at: Self.output)
+        let run = try runProgram(
+            Repo.root.appendingPathComponent(".venv/bin/python").path,
+            [
+                Repo.root.appendingPathComponent("Tests/peers/console_browser.py").path, "--url", url, "--user",
+                "wang.li", "--password", oneTime, "--new", "青松 river lamp 42", "--out", Self.output.path,
+                "--dispute", number,
+            ])
+        #expect(run.status == 0, "\(run)\n\(d.log().suffix(3000))")
+        let result = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
+        let shots = try #require(result["screenshots"] as? [String])
+        #expect(
+            shots == [
+                "01-login.png", "02-change-password.png", "03-dashboard.png", "04-disputes.png", "05-dispute.png",
+                "06-english.png", "07-signed-out.png",
+            ])
+        for shot in shots {
+            let data = try Data(contentsOf: Self.output.appendingPathComponent(shot))
+            #expect(data.count > 5_000 && data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot) is a PNG")
+        }
+        // What the browser did is in the audit trail, under the account's name.
+        let audit = try d.ctl("audit", "list", "--limit", "100").stdout
+        for action in ["console.login", "console.passwd", "console.logout"] {
+            #expect(audit.contains(action), "\(audit)")
+        }
+        let user = try d.ctl("user", "list").stdout
+        #expect(user.contains("wang.li") && !user.contains("one-time password"), "\(user)")
+    }
+}
