@@ -111,6 +111,14 @@ public enum Words {
         }
     }
 
+    /// The rules of a new password, as a person reads them beside the field.
+    public static func passwordRules(_ language: Language) -> String {
+        let n = AccountRules.minimumPasswordLength
+        return language == .zh
+            ? "至少 \(n) 个字符，不能包含用户名，不能是常见密码。"
+            : "At least \(n) characters, not containing the user name, not a common password."
+    }
+
     /// A category's name: the default categories have Chinese names; one an office added is shown as it was written.
     public static func category(_ category: String, _ language: Language) -> String {
         guard language == .zh else { return category }

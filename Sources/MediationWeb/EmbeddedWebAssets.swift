@@ -12,7 +12,7 @@ body { margin: 0; font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang 
 .bar nav { display: flex; gap: 1em; flex: 1; }
 .bar .product { font-weight: bold; font-size: 1.1em; }
 .bar .who { opacity: 0.85; }
-.bar button { background: transparent; color: #fff; border: 1px solid #9fb6cf; border-radius: 3px; padding: 0.2em 0.7em; cursor: pointer; }
+.bar button, .bar button[type=submit] { margin: 0; font-size: 0.95em; background: transparent; color: #fff; border: 1px solid #9fb6cf; border-radius: 3px; padding: 0.2em 0.7em; cursor: pointer; }
 .bar .lang { border: 1px solid #9fb6cf; border-radius: 3px; padding: 0.1em 0.5em; font-size: 0.9em; }
 form.inline { display: inline; margin: 0; }
 main { padding: 1.2em; max-width: 1200px; margin: 0 auto; }
@@ -88,9 +88,9 @@ dd { margin: 0; }
     <div class="card">
       <h3>{{t.undeliverable}} <span class="count">{{deadCount}}</span></h3>
       {{#dead}}
-      <p class="row warn">{{t.sessionWord}} {{session}} · {{recipient}} · {{channel}}</p>
+      <p class="row warn"><a href="/disputes/{{number}}">{{number}}</a> {{t.sessionWord}} {{session}} · {{recipient}}</p>
       {{/dead}}
-      {{#deadCount}}<p class="hint">{{t.undeliverableFix}}</p>{{/deadCount}}
+      {{#hasDead}}<p class="hint">{{t.undeliverableFix}}</p>{{/hasDead}}
       {{^dead}}<p class="empty">{{t.none}}</p>{{/dead}}
     </div>
   </div>
@@ -223,7 +223,7 @@ dd { margin: 0; }
     <label for="repeat">{{t.repeatPassword}}</label>
     <input id="repeat" name="repeat" type="password" autocomplete="new-password" required>
     {{#newError}}<p class="error field" role="alert">{{newError}}</p>{{/newError}}
-    <p class="hint">{{t.passwordRules}}</p>
+    <p class="hint">{{rules}}</p>
     <button type="submit" id="change">{{t.save}}</button>
   </form>
 </section>

@@ -96,7 +96,9 @@ struct Pages: Sendable {
         _ request: Request, _ session: ConsoleSession, problem: PasswordProblem?, status: HTTPResponse.Status = .ok
     ) -> Response {
         let language = language(request)
-        var values: [String: Any] = ["mustChange": session.account.mustChangePassword]
+        var values: [String: Any] = [
+            "mustChange": session.account.mustChangePassword, "rules": Words.passwordRules(language),
+        ]
         if let problem {
             let key = problem == .currentWrong ? "currentError" : "newError"
             values[key] = Words.passwordProblem(problem, language)
@@ -186,21 +188,23 @@ struct Pages: Sendable {
                 "overdue": f.dueOn < today,
             ]
         }
-        let officeSessions = Set(try await db.sessions(SessionFilter(office: office.id)).map(\.id))
-        let dead = try await db.outbox(OutboxFilter(status: .dead)).filter { officeSessions.contains($0.sessionId) }
-            .map { m -> [String: Any] in
-                [
-                    "session": m.sessionId, "recipient": Words.recipient(m.recipientKind, language),
-                    "channel": m.channel ?? "-",
-                ]
-            }
+        let officeSessions = Dictionary(
+            try await db.sessions(SessionFilter(office: office.id)).map { ($0.id, $0.disputeId) },
+            uniquingKeysWith: { a, _ in a })
+        let dead = try await db.outbox(OutboxFilter(status: .dead)).compactMap { m -> [String: Any]? in
+            guard let dispute = officeSessions[m.sessionId] else { return nil }
+            return [
+                "session": m.sessionId, "number": byId[dispute]?.number ?? "",
+                "recipient": Words.recipient(m.recipientKind, language),
+            ]
+        }
         return [
             "name": office.name, "today": Self.format(day: today, language),
             "todaySessions": todaySessions, "todayCount": todaySessions.count,
             "weekSessions": weekSessions, "weekCount": weekSessions.count,
             "warnings": warnings, "warningCount": warnings.count,
             "followUps": followUps, "followUpCount": followUps.count,
-            "dead": dead, "deadCount": dead.count,
+            "dead": dead, "deadCount": dead.count, "hasDead": !dead.isEmpty,
         ]
     }
 

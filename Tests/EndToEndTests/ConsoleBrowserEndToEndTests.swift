@@ -11,7 +11,7 @@ import Testing
     static let output = Repo.root.appendingPathComponent(".build/test-output/console-browser")
 
     @Test func aClerkSignsInChangesThePasswordSeesTheDashboardAndSignsOut() throws {
-        let d = try DaemonUnderTest(extraYAML: "web:\n  listen: 127.0.0.1:0")
+        let d = try DaemonUnderTest(extraYAML: "web:\n  listen: 127.0.0.1:0", movableClock: true)
         try d.start()
         var base: String?
         for _ in 0..<500 {
@@ -22,12 +22,14 @@ import Testing
             usleep(20_000)
         }
         let url = try #require(base, "the log names the console's address:\n\(d.log())")
-        #expect(try d.ctl("office", "add", "jinshan", "--name", "金山警务室", "--prefix", "JS").status == 0)
-        let opened = try d.ctl(
-            "dispute", "open", "--office", "jinshan", "--title", "楼上漏水纠纷", "--category", "neighbour")
-        #expect(opened.status == 0, "\(opened)")
-        let list = try #require(try d.json("dispute", "list", "--office", "jinshan") as? [String: Any])
-        let number = try #require(((list["disputes"] as? [[String: Any]])?.first)?["number"] as? String, "\(list)")
+        // The sample offices and experts, a dispute of jinshan with a session booked, and the daemon's clock two hours
+        // before it: the dashboard has a session today and this week.
+        let sessions = SessionEndToEndTests()
+        let number = try #require(try sessions.setUp(d, disputes: 1).first)
+        _ = try sessions.find(d, number)
+        let booked = try d.ctl("session", "book", number, "--option", "1")
+        #expect(booked.status == 0, "\(booked)")
+        try d.moveClock(toSession: 1, plus: -2 * 3600)
         let party = try d.ctl("party", "add", number, "--name", "李明", "--side", "申请人", "--mobile", "13700000001")
         #expect(party.status == 0, "\(party)")
         let added = try d.ctl("user", "add", "wang.li", "--role", "staff", "--office", "jinshan")
