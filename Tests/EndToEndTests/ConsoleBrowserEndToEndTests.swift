@@ -66,3 +66,26 @@ import Testing
         #expect(user.contains("wang.li") && !user.contains("one-time password"), "\(user)")
     }
 }
+
+/// `web.listen`: off for a configuration file that does not name it, refused with the key's name when it is not a
+/// host and port, and read from MEDIATIOND_WEB_LISTEN like every other key.
+@Suite struct WebListenEndToEndTests {
+    @Test func theConsoleIsOffUnlessConfiguredAndABadAddressIsRefused() throws {
+        let off = try DaemonUnderTest()
+        try off.start()
+        #expect(try off.ctl("health").status == 0)
+        #expect(!off.log().contains("web console"), "\(off.log())")
+        off.stop()
+
+        let bad = try runProgram(
+            "/usr/bin/timeout", ["20", Repo.daemon, "--config", off.config],
+            environment: ProcessInfo.processInfo.environment.merging(["MEDIATIOND_WEB_LISTEN": "8080"]) { _, b in b })
+        #expect(bad.status == 2, "\(bad)")
+        #expect(bad.stderr.contains("web.listen '8080' is not a host and port"), "\(bad)")
+        #expect(bad.stderr.contains("127.0.0.1:8080"), "\(bad)")
+
+        let on = try DaemonUnderTest()
+        try on.start(environment: ["MEDIATIOND_WEB_LISTEN": "127.0.0.1:0"])
+        #expect(on.log().contains("web console"), "\(on.log())")
+    }
+}
