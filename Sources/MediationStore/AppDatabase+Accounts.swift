@@ -40,7 +40,7 @@ extension AppDatabase {
         let name = try AccountRules.checkName(name)
         let offices = try AccountRules.checkOffices(offices, role: role)
         let password = AccountRules.oneTimePassword()
-        let hash = Bcrypt.hash(password, cost: AccountRules.bcryptCost)
+        let hash = await Self.hash(password)
         let now = clock.now()
         let account = try await write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM console_user WHERE name = ?", arguments: [name]) != nil {
@@ -81,7 +81,7 @@ extension AppDatabase {
     /// again and ends its sessions.
     public func resetPassword(name: String) async throws -> IssuedPassword {
         let password = AccountRules.oneTimePassword()
-        let hash = Bcrypt.hash(password, cost: AccountRules.bcryptCost)
+        let hash = await Self.hash(password)
         let account = try await write { db in
             let before = try Self.account(db, name: name.lowercased())
             try db.execute(
@@ -131,8 +131,9 @@ extension AppDatabase {
         let typed = name.trimmingWhitespace().lowercased()
         let now = clock.now()
         let found = try await read { db in try Self.accountRow(db, name: typed) }
-        // bcrypt runs outside the write, so a quarter of a second of hashing holds no lock.
-        let matches = found.map { Bcrypt.verify(password, hash: $0.1) } ?? false
+        // bcrypt runs outside the write, so a quarter of a second of hashing holds no lock; an unknown name is
+        // checked against a decoy hash, so that the time taken does not tell which names exist.
+        let matches = await Self.verify(password, hash: found?.1)
         let token = Self.randomToken()
         let csrf = Self.randomToken()
         let actor = AuditActor(uid: 0, user: typed.isEmpty ? nil : String(typed.prefix(32)), role: "console")
@@ -191,7 +192,7 @@ extension AppDatabase {
         guard !token.isEmpty, token.count <= 128 else { return nil }
         let now = clock.now()
         let key = Self.tokenHash(token)
-        return try await write { db in
+        let found: (ConsoleSession, lastSeen: Date)? = try await read { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -201,19 +202,30 @@ extension AppDatabase {
                         """, arguments: [key])
             else { return nil }
             let r = StoredRow(row, table: "console_session")
-            let created = try r.date(Column("created_at"))
             let lastSeen = try r.date(Column("last_seen_at"))
-            let account = try Self.account(db, name: try r.value(Column("name")))
-            guard !AccountRules.sessionExpired(createdAt: created, lastSeen: lastSeen, now: now), !account.disabled
-            else {
-                try db.execute(sql: "DELETE FROM console_session WHERE token_hash = ?", arguments: [key])
-                return nil
-            }
-            try db.execute(
-                sql: "UPDATE console_session SET last_seen_at = ? WHERE token_hash = ?", arguments: [now.epoch, key])
-            return ConsoleSession(
-                account: account, token: token, csrf: try r.value(Column("csrf")), createdAt: created, lastSeenAt: now)
+            let session = ConsoleSession(
+                account: try Self.account(db, name: try r.value(Column("name"))), token: token,
+                csrf: try r.value(Column("csrf")), createdAt: try r.date(Column("created_at")), lastSeenAt: now)
+            return (session, lastSeen)
         }
+        guard let (session, lastSeen) = found else { return nil }
+        if AccountRules.sessionExpired(createdAt: session.createdAt, lastSeen: lastSeen, now: now)
+            || session.account.disabled
+        {
+            try await write { db in
+                try db.execute(sql: "DELETE FROM console_session WHERE token_hash = ?", arguments: [key])
+            }
+            return nil
+        }
+        // A page read is a read: the last use is written at most once a minute (the idle limit is 30).
+        if now.timeIntervalSince(lastSeen) >= 60 {
+            try await write { db in
+                try db.execute(
+                    sql: "UPDATE console_session SET last_seen_at = ? WHERE token_hash = ?",
+                    arguments: [now.epoch, key])
+            }
+        }
+        return session
     }
 
     /// Ends a session (signing out), audited.
@@ -234,12 +246,12 @@ extension AppDatabase {
     /// - Throws: `PasswordProblem` (nothing is written), or a store error.
     public func changePassword(_ session: ConsoleSession, current: String, new: String) async throws {
         let found = try await read { db in try Self.accountRow(db, name: session.account.name) }
-        guard let (account, hash) = found, Bcrypt.verify(current, hash: hash) else {
+        guard let (account, hash) = found, await Self.verify(current, hash: Optional(hash)) else {
             throw PasswordProblem.currentWrong
         }
         if let problem = AccountRules.passwordProblem(new, name: account.name) { throw problem }
         guard new != current else { throw PasswordProblem.sameAsCurrent }
-        let newHash = Bcrypt.hash(new, cost: AccountRules.bcryptCost)
+        let newHash = await Self.hash(new)
         let actor = AuditActor(uid: 0, user: account.name, role: "console")
         try await write { db in
             try AuditActor.$current.withValue(actor) {
@@ -313,6 +325,28 @@ extension AppDatabase {
             guard try OfficeRecord.fetchOne(db, key: office) != nil else { throw officeNotFound(office, db) }
             try db.execute(
                 sql: "INSERT INTO console_user_office (user_id, office_id) VALUES (?, ?)", arguments: [userId, office])
+        }
+    }
+
+    /// A hash of nothing anyone types, compared against when the name typed is unknown.
+    static let decoyHash = Bcrypt.hash(randomToken(), cost: AccountRules.bcryptCost)
+
+    /// bcrypt on a thread of its own: a quarter of a second of hashing must not hold one of the few threads that
+    /// serve every request (the socket's included).
+    static func hash(_ password: String) async -> String {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Bcrypt.hash(password, cost: AccountRules.bcryptCost))
+            }
+        }
+    }
+
+    /// Whether `password` matches `hash`; false for no hash, after as long as a real check takes.
+    static func verify(_ password: String, hash: String?) async -> Bool {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Bcrypt.verify(password, hash: hash ?? decoyHash) && hash != nil)
+            }
         }
     }
 
