@@ -2,11 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import MediationCore
 import MediationStore
 import Mustache
 import NIOCore
+import NIOSSL
 
 /// The request context of the console: Hummingbird's, plus the peer's address for the audit trail.
 public struct WebRequestContext: RequestContext {
@@ -26,10 +28,14 @@ public struct WebRequestContext: RequestContext {
 public enum WebConsole {
     /// Settings the daemon reads from `web.*`.
     public struct Settings: Sendable {
-        /// Whether the console is served over TLS: its cookie is then `Secure`.
-        public var secure: Bool
+        /// The PEM files of the certificate (chain) and its private key (`web.tls.certificate`, `web.tls.key`);
+        /// nil for plain HTTP (loopback, or behind a proxy that terminates TLS).
+        public var tls: (certificate: String, key: String)?
 
-        public init(secure: Bool = false) { self.secure = secure }
+        /// Whether the console is served over TLS: its cookie is then `Secure`.
+        public var secure: Bool { tls != nil }
+
+        public init(tls: (certificate: String, key: String)? = nil) { self.tls = tls }
     }
 
     /// The router with every page; tests drive it in process.
@@ -70,9 +76,39 @@ public enum WebConsole {
         onReady: @escaping @Sendable (Int) async -> Void
     ) throws -> some ApplicationProtocol {
         let router = try router(db: db, clock: clock, settings: settings)
+        let server: HTTPServerBuilder =
+            try settings.tls.map { try .tls(tlsConfiguration: tlsConfiguration($0)) }
+            ?? .http1()
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            router: router, server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+extension WebConsole {
+    /// The server's TLS configuration from PEM files.
+    ///
+    /// - Throws: `invalidInput` naming the key whose file cannot be read or is not PEM.
+    static func tlsConfiguration(_ files: (certificate: String, key: String)) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(files.certificate) } catch {
+            throw MediationError.invalidInput(
+                "web.tls.certificate \(files.certificate) cannot be read as a PEM certificate: \(error)",
+                hint: "give the certificate (chain) file in PEM, readable by the daemon's user")
+        }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: files.key, format: .pem) } catch {
+            throw MediationError.invalidInput(
+                "web.tls.key \(files.key) cannot be read as a PEM private key: \(error)",
+                hint: "give the unencrypted private key in PEM, readable by the daemon's user only")
+        }
+        guard !chain.isEmpty else {
+            throw MediationError.invalidInput(
+                "web.tls.certificate \(files.certificate) holds no certificate", hint: "give the PEM certificate file")
+        }
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 }
 

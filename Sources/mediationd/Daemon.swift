@@ -185,11 +185,12 @@ struct Daemon: AsyncParsableCommand {
             console.append(
                 .init(
                     service: try WebConsole.application(
-                        host: web.host, port: web.port, db: db, clock: clock, settings: WebConsole.Settings(),
-                        logger: webLogger,
+                        host: web.host, port: web.port, db: db, clock: clock,
+                        settings: WebConsole.Settings(tls: settings.webTLS), logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host
-                            webLogger.info("web console", metadata: ["address": "http://\(host):\(port)/"])
+                            let scheme = settings.webTLS == nil ? "http" : "https"
+                            webLogger.info("web console", metadata: ["address": "\(scheme)://\(host):\(port)/"])
                         })))
         }
         let group = ServiceGroup(

@@ -28,6 +28,8 @@ struct DaemonConfiguration: Sendable {
     var privacy: PrivacyConfiguration
     /// The web console's address (`web.listen`, host and port); nil when it is off.
     var webListen: (host: String, port: Int)?
+    /// The console's certificate and key files (`web.tls.*`); nil for plain HTTP.
+    var webTLS: (certificate: String, key: String)?
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -146,6 +148,17 @@ struct DaemonConfiguration: Sendable {
         // The console is on by default only for the embedded default (make run), on loopback; a production file turns
         // it on by naming an address.
         let webListen = try webAddress(c.string(forKey: "web.listen", default: file == nil ? "127.0.0.1:8080" : ""))
+        let webTLS: (certificate: String, key: String)?
+        switch (
+            Text.nonEmpty(c.string(forKey: "web.tls.certificate")), Text.nonEmpty(c.string(forKey: "web.tls.key"))
+        ) {
+        case (nil, nil): webTLS = nil
+        case (let certificate?, let key?): webTLS = (certificate, key)
+        default:
+            throw MediationError.invalidInput(
+                "web.tls.certificate and web.tls.key go together: one is set without the other",
+                hint: "set both (PEM files), or neither for plain HTTP")
+        }
         return DaemonConfiguration(
             socketPath: c.string(forKey: "socket.path", default: "./var/api.sock"),
             socketMode: mode,
@@ -165,6 +178,7 @@ struct DaemonConfiguration: Sendable {
             outcomes: try OutcomeConfiguration.read(c),
             privacy: try PrivacyConfiguration.read(c),
             webListen: webListen,
+            webTLS: webTLS,
             source: file ?? "embedded default")
     }
 

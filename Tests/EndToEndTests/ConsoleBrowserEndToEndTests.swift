@@ -88,4 +88,52 @@ import Testing
         try on.start(environment: ["MEDIATIOND_WEB_LISTEN": "127.0.0.1:0"])
         #expect(on.log().contains("web console"), "\(on.log())")
     }
+
+    /// With web.tls.* the console speaks HTTPS (a certificate made here with openssl) and marks its cookie Secure;
+    /// one of the two keys alone, or a file that is not PEM, stops the start naming the key.
+    @Test func theConsoleOverTLSMarksItsCookieSecure() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cert = folder.appendingPathComponent("console.pem").path
+        let key = folder.appendingPathComponent("console.key").path
+        let made = try runProgram(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout",
+                key, "-out", cert,
+            ])
+        #expect(made.status == 0, "\(made)")
+        let d = try DaemonUnderTest(
+            extraYAML: "web:\n  listen: 127.0.0.1:0\n  tls:\n    certificate: \(cert)\n    key: \(key)")
+        try d.start()
+        var base: String?
+        for _ in 0..<500 {
+            if let m = d.log().firstMatch(of: #/address=https://127\.0\.0\.1:([0-9]+)/#), m.1 != "0" {
+                base = "https://127.0.0.1:\(m.1)"
+                break
+            }
+            usleep(20_000)
+        }
+        let url = try #require(base, "the log names the console's https address:\n\(d.log())")
+        let page = try runProgram("/usr/bin/curl", ["-s", "-i", "--max-time", "20", "--cacert", cert, url + "/login"])
+        #expect(page.status == 0 && page.stdout.hasPrefix("HTTP/1.1 200"), "\(page)")
+        let cookie = page.stdout.components(separatedBy: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }
+        #expect(cookie?.contains("; Secure") == true && cookie?.contains("HttpOnly") == true, "\(page)")
+        let plain = try runProgram(
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "--max-time", "5", url.replacingOccurrences(of: "https", with: "http")])
+        #expect(plain.status != 0, "plain HTTP is not answered on the TLS port")
+        d.stop()
+
+        let lone = try DaemonUnderTest(extraYAML: "web:\n  listen: 127.0.0.1:0\n  tls:\n    certificate: \(cert)")
+        let refused = try runProgram("/usr/bin/timeout", ["20", Repo.daemon, "--config", lone.config])
+        #expect(
+            refused.status == 2 && refused.stderr.contains("web.tls.certificate and web.tls.key go together"),
+            "\(refused)")
+        let notPEM = try DaemonUnderTest(
+            extraYAML: "web:\n  listen: 127.0.0.1:0\n  tls:\n    certificate: \(lone.config)\n    key: \(key)")
+        let bad = try runProgram("/usr/bin/timeout", ["20", Repo.daemon, "--config", notPEM.config])
+        #expect(bad.status == 2 && bad.stderr.contains("web.tls.certificate"), "\(bad)")
+    }
 }
