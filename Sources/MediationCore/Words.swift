@@ -111,6 +111,15 @@ public enum Words {
         }
     }
 
+    /// Where an account stands at `now`: disabled, locked, waiting for its first password, or in use.
+    public static func accountState(_ account: Account, now: Date, _ language: Language) -> String {
+        let zh = language == .zh
+        if account.disabled { return zh ? "已停用" : "disabled" }
+        if AccountRules.isLocked(account, now: now) { return zh ? "已锁定" : "locked" }
+        if account.mustChangePassword { return zh ? "待修改一次性密码" : "one-time password" }
+        return zh ? "正常" : "active"
+    }
+
     /// The rules of a new password, as a person reads them beside the field.
     public static func passwordRules(_ language: Language) -> String {
         let n = AccountRules.minimumPasswordLength

@@ -175,6 +175,7 @@ dd { margin: 0; }
   <nav>
     <a href="/">{{t.dashboard}}</a>
     <a href="/disputes">{{t.disputes}}</a>
+    {{#isAdmin}}<a href="/admin/users">{{t.admin}}</a>{{/isAdmin}}
   </nav>
   <span class="who">{{name}} · {{roleWord}}</span>
   <form method="post" action="/logout" class="inline">
@@ -227,6 +228,21 @@ dd { margin: 0; }
     <button type="submit" id="change">{{t.save}}</button>
   </form>
 </section>
+{{> footer}}
+
+"""####,
+    "users": ####"""
+{{> header}}
+<h1>{{t.users}}</h1>
+<table>
+  <thead><tr><th>{{t.userName}}</th><th>{{t.role}}</th><th>{{t.offices}}</th><th>{{t.accountState}}</th></tr></thead>
+  <tbody>
+  {{#accounts}}
+  <tr><td>{{name}}</td><td>{{role}}</td><td>{{offices}}</td><td>{{state}}</td></tr>
+  {{/accounts}}
+  </tbody>
+</table>
+<p class="hint">{{t.usersHint}}</p>
 {{> footer}}
 
 """####,

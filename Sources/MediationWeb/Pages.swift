@@ -256,6 +256,36 @@ struct Pages: Sendable {
             ])
     }
 
+    // MARK: 管理
+
+    /// The accounts, for those whose role may list them through the API too (`OperationRoles`, the one table of
+    /// authority): others are answered 403.
+    func users(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await signedIn(request) else { return redirectForSession(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        guard OperationRoles.allows(session.account.role, "listUsers") else {
+            let labels = WebText.labels(language)
+            return render(
+                "error", request, user: session, title: labels["forbidden"] ?? "",
+                values: ["heading": labels["forbidden"] ?? "", "message": WebText.message("role", language)],
+                status: .forbidden)
+        }
+        let now = clock.now()
+        let names = Dictionary(
+            try await db.offices().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let accounts = try await db.accounts().map { a -> [String: Any] in
+            [
+                "name": a.name, "role": Words.role(a.role, language),
+                "offices": a.offices.map { names[$0] ?? $0 }.joined(separator: "、"),
+                "state": Words.accountState(a, now: now, language),
+            ]
+        }
+        return render(
+            "users", request, user: session, title: WebText.labels(language)["users"] ?? "",
+            values: ["accounts": accounts])
+    }
+
     // MARK: Sessions and answers
 
     /// The live session of the request's cookie, if any.
@@ -317,7 +347,7 @@ struct Pages: Sendable {
         if let session {
             object["user"] = [
                 "name": session.account.name, "roleWord": Words.role(session.account.role, language),
-                "csrf": session.csrf,
+                "csrf": session.csrf, "isAdmin": OperationRoles.allows(session.account.role, "listUsers"),
             ]
         }
         let html = library.render(object, withTemplate: template) ?? ""

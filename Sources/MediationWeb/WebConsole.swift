@@ -67,6 +67,7 @@ public enum WebConsole {
         router.get("/") { request, context in try await pages.dashboard(request, context) }
         router.get("disputes") { request, context in try await pages.disputeList(request, context) }
         router.get("disputes/{ref}") { request, context in try await pages.disputeFile(request, context) }
+        router.get("admin/users") { request, context in try await pages.users(request, context) }
         return router
     }
 

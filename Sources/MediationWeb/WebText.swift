@@ -19,7 +19,8 @@ enum WebText {
         "disputeTitle": "纠纷名称", "category": "类别", "risk": "风险", "status": "状态", "opened": "登记时间",
         "office": "调解室", "parties": "当事人", "partyName": "姓名", "mobile": "手机号", "sessionsTitle": "调解场次",
         "backHome": "返回工作台", "notFound": "未找到", "forbidden": "禁止访问", "badRequest": "请求有误",
-        "unavailable": "暂时无法处理",
+        "unavailable": "暂时无法处理", "admin": "管理", "users": "账号", "role": "角色", "offices": "调解室",
+        "accountState": "状态", "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
     private static let en: [String: String] = [
@@ -35,14 +36,16 @@ enum WebText {
         "search": "Search", "number": "Number", "disputeTitle": "Title", "category": "Category", "risk": "Risk",
         "status": "Status", "opened": "Opened", "office": "Office", "parties": "Parties", "partyName": "Name",
         "mobile": "Mobile", "sessionsTitle": "Sessions", "backHome": "Back to the dashboard", "notFound": "Not found",
-        "forbidden": "Forbidden", "badRequest": "Bad request", "unavailable": "Cannot be done now",
+        "forbidden": "Forbidden", "badRequest": "Bad request", "unavailable": "Cannot be done now", "admin": "Admin",
+        "users": "Accounts", "role": "Role", "offices": "Offices", "accountState": "State",
+        "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 
     /// The messages the console itself says, by language.
     static func message(_ key: String, _ language: Language) -> String {
         let zh: [String: String] = [
             "wrongLogin": "用户名或密码错误。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
-            "disabled": "该账号已停用，请联系管理员。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
+            "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
             "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
             "unavailable": "数据暂时无法读取，请稍后再试。",
         ]
@@ -50,6 +53,7 @@ enum WebText {
             "wrongLogin": "Wrong user name or password.",
             "locked": "The account is locked: try again after %@, or ask an admin for a new password.",
             "disabled": "This account is disabled: ask an admin.",
+            "role": "Your role may not open this page.",
             "csrf":
                 "The form has expired or did not come from this console; nothing was changed. Go back and send it again.",
             "notFound": "No such dispute, or not yours to see.", "page": "No such page.",

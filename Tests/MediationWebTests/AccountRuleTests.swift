@@ -80,6 +80,15 @@ import Testing
         for rule in WarningRule.allCases { #expect(!latin(Words.warningRule(rule, .zh)), "\(rule)") }
         for kind in RecipientKind.allCases { #expect(!latin(Words.recipient(kind, .zh)), "\(kind)") }
         for problem in PasswordProblem.allCases { #expect(!latin(Words.passwordProblem(problem, .zh)), "\(problem)") }
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for account in [
+            Account(name: "a", role: .staff, offices: []),
+            Account(name: "b", role: .staff, offices: [], disabled: true),
+            Account(name: "c", role: .staff, offices: [], mustChangePassword: false),
+            Account(name: "d", role: .staff, offices: [], lockedUntil: now.addingTimeInterval(60)),
+        ] {
+            #expect(!latin(Words.accountState(account, now: now, .zh)), "\(account.name)")
+        }
         for category in Dispute.defaultCategories { #expect(!latin(Words.category(category, .zh)), "\(category)") }
     }
 }

@@ -321,6 +321,25 @@ import Testing
             var browser = Browser()
             try await browser.signIn(client, "zhao.admin", issued.oneTimePassword, new: Self.newPassword)
             #expect(try await browser.get(client, "/disputes/\(world.fengxian)").status == .ok)
+            let users = try await browser.get(client, "/admin/users")
+            #expect(users.status == .ok)
+            let html = String(buffer: users.body)
+            #expect(html.contains("wang.li") && html.contains("工作人员") && html.contains("金山警务室"), "\(html)")
+            #expect(html.contains("href=\"/admin/users\""), "the admin sees the 管理 link")
+        }
+    }
+
+    @Test func aStaffUserOnAnAdminPageIs403() async throws {
+        let world = try await World()
+        try await world.app().test(.router) { client in
+            var browser = Browser()
+            try await browser.signIn(client, "wang.li", world.password, new: Self.newPassword)
+            let users = try await browser.get(client, "/admin/users")
+            #expect(users.status == .forbidden)
+            #expect(String(buffer: users.body).contains("您的角色无权打开此页面"))
+            #expect(!String(buffer: try await browser.get(client, "/").body).contains("/admin/users"))
+            var none = Browser()
+            #expect(try await none.get(client, "/admin/users").headers[.location] == "/login")
         }
     }
 }
