@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages the build, the daemon and the tests need, when they are missing.
-# Idempotent and quiet when everything is there.
+# Idempotent and quiet when everything is there. Chromium, its driver and the Noto CJK fonts are for the web
+# console's browser test (Chinese must render); poppler-utils turns printed pages into pictures.
 set -eu
 need=""
-for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv openssl socat; do
+for pkg in libsqlite3-dev sqlite3 tzdata curl util-linux systemd python3-venv openssl socat \
+    chromium chromium-driver fonts-noto-cjk poppler-utils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

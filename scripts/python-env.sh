@@ -1,13 +1,14 @@
 #!/bin/sh
 # Prepares the Python environment the tests use for real peers (a JWT verifier, an iCalendar parser, an SMTP
-# server, an API fuzzer): `.venv` in the repository root with pyjwt, icalendar, aiosmtpd and schemathesis.
+# server, an API fuzzer, a WebDriver client): `.venv` in the repository root with pyjwt, icalendar, aiosmtpd,
+# schemathesis and selenium (the web console's browser test drives Chromium with it).
 # Idempotent: prints nothing when the environment is already complete.
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 venv="$root/.venv"
 py="$venv/bin/python"
-packages="pyjwt icalendar aiosmtpd schemathesis==4.32.5"
-modules="jwt icalendar aiosmtpd schemathesis"
+packages="pyjwt icalendar aiosmtpd schemathesis==4.32.5 selenium"
+modules="jwt icalendar aiosmtpd schemathesis selenium"
 
 have_all() {
     [ -x "$py" ] || return 1

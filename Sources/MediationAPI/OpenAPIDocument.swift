@@ -1158,8 +1158,87 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/RetentionReport'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/users:
+    get:
+      operationId: listUsers
+      summary: The web console's accounts (admin).
+      responses:
+        '200':
+          description: Every account, by name; no password or hash.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/UserList'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      operationId: createUser
+      summary: Add a web console account with a one-time password (admin).
+      description: |
+        The answer carries the one-time password, shown once; it must be changed at the first sign-in. Staff and
+        viewers see the casework of their offices only; admins see every office.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/UserCreate'}
+      responses:
+        '201':
+          description: The account and its one-time password.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/UserPassword'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/users/{user}/password:
+    parameters:
+      - {$ref: '#/components/parameters/UserName'}
+    post:
+      operationId: resetUserPassword
+      summary: Give an account a new one-time password, lift its lock-out and end its sessions (admin).
+      responses:
+        '200':
+          description: The account and its new one-time password.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/UserPassword'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/users/{user}/disable:
+    parameters:
+      - {$ref: '#/components/parameters/UserName'}
+    post:
+      operationId: disableUser
+      summary: Disable an account and end its sessions (admin).
+      responses:
+        '200':
+          description: The account as stored.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/User'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/users/{user}/offices:
+    parameters:
+      - {$ref: '#/components/parameters/UserName'}
+    put:
+      operationId: setUserOffices
+      summary: Set the offices whose casework an account sees (admin).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/UserOffices'}
+      responses:
+        '200':
+          description: The account as stored.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/User'}
+        default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
+    UserName:
+      name: user
+      in: path
+      required: true
+      schema: {$ref: '#/components/schemas/UserNameText'}
+      description: A console account's name, such as wang.li.
     Reveal:
       name: reveal
       in: query
@@ -2313,6 +2392,53 @@ components:
         entries:
           type: array
           items: {$ref: '#/components/schemas/AuditEntry'}
+    UserNameText:
+      type: string
+      pattern: '^[A-Za-z][A-Za-z0-9._-]{1,31}$'
+      description: 'A console account''s name: 2–32 letters a–z, digits, ".", "_" or "-", starting with a letter.'
+    UserOffice:
+      type: string
+      pattern: '^[A-Za-z][A-Za-z0-9-]{1,31}$'
+      description: An office id, such as jinshan.
+    User:
+      type: object
+      required: [name, role, offices, mustChangePassword, disabled, locked]
+      properties:
+        name: {type: string}
+        role: {type: string, enum: [admin, staff, viewer]}
+        offices: {type: array, items: {type: string}, description: 'Empty for an admin of every office.'}
+        mustChangePassword: {type: boolean, description: 'The password is a one-time one, to change at the next sign-in.'}
+        disabled: {type: boolean}
+        locked: {type: boolean, description: 'Locked for 15 minutes after 5 wrong passwords in a row.'}
+        lockedUntil: {type: string, format: date-time}
+        createdAt: {type: string, format: date-time}
+    UserList:
+      type: object
+      required: [users]
+      properties:
+        users:
+          type: array
+          items: {$ref: '#/components/schemas/User'}
+    UserCreate:
+      type: object
+      required: [name, role]
+      additionalProperties: false
+      properties:
+        name: {$ref: '#/components/schemas/UserNameText'}
+        role: {type: string, enum: [admin, staff, viewer]}
+        offices: {type: array, maxItems: 100, items: {$ref: '#/components/schemas/UserOffice'}, description: 'At least one for staff and viewers.'}
+    UserOffices:
+      type: object
+      required: [offices]
+      additionalProperties: false
+      properties:
+        offices: {type: array, maxItems: 100, items: {$ref: '#/components/schemas/UserOffice'}}
+    UserPassword:
+      type: object
+      required: [user, oneTimePassword]
+      properties:
+        user: {$ref: '#/components/schemas/User'}
+        oneTimePassword: {type: string, description: 'Shown once; to be changed at the first sign-in.'}
     RetentionReport:
       type: object
       required: [months, cutoff, disputes, parties, dryRun]

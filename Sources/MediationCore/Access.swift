@@ -57,6 +57,9 @@ public enum OperationRoles {
         // The audit trail is read by those who answer for the changes in it; retention removes personal data for
         // good.
         "listAudit": .staff, "runRetention": .admin,
+        // The web console's accounts: who may sign in, and with which role and offices.
+        "listUsers": .admin, "createUser": .admin, "resetUserPassword": .admin, "disableUser": .admin,
+        "setUserOffices": .admin,
     ]
 
     /// Whether `role` may call `operation`; an operation the table does not know is allowed to nobody.

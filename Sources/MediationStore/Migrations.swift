@@ -461,6 +461,37 @@ enum Migrations {
             try db.alter(table: "session") { t in t.add(column: "outside_hours_reason", .text) }
             try db.alter(table: "session_search") { t in t.add(column: "outside_hours_reason", .text) }
         }
+        migrator.registerMigration("v14-console-accounts") { db in
+            // The web console's accounts (a bcrypt hash, never the password), the offices each sees, and its
+            // sessions, kept by the SHA-256 of the cookie's value so that a copy of the store opens no session.
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_user (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL CHECK (role IN ('viewer', 'staff', 'admin')),
+                        password_hash TEXT NOT NULL,
+                        must_change INTEGER NOT NULL DEFAULT 1,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        locked_until REAL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE console_user_office (
+                        user_id INTEGER NOT NULL REFERENCES console_user (id) ON DELETE CASCADE,
+                        office_id TEXT NOT NULL REFERENCES office (id),
+                        PRIMARY KEY (user_id, office_id)
+                    );
+                    CREATE TABLE console_session (
+                        token_hash TEXT PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES console_user (id) ON DELETE CASCADE,
+                        csrf TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        last_seen_at REAL NOT NULL
+                    );
+                    CREATE INDEX console_session_on_user ON console_session (user_id);
+                    """)
+        }
         return migrator
     }
 }

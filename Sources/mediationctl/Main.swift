@@ -72,6 +72,7 @@ struct MediationCtl: AsyncParsableCommand {
             ConflictCommand.self, PolicyCommand.self, SessionCommand.self, OutboxCommand.self, ChannelCommand.self,
             OutcomeCommand.self, FollowUpCommand.self, EscalationCommand.self, WarningCommand.self,
             ReportCommand.self, ExportCommand.self, Status.self, Backup.self, AuditCommand.self, RetentionCommand.self,
+            UserCommand.self,
         ])
 }
 

@@ -22,6 +22,7 @@ enum ConfigurationSchema {
         "rooms.provider": .value,
         "rooms.template": .value, "rooms.jitsi.domain": .value, "rooms.jitsi.app_id": .value,
         "rooms.jitsi.audience": .value, "rooms.jitsi.secret": .value, "rooms.jitsi.secret_file": .value,
+        "web.listen": .value, "web.tls.certificate": .value, "web.tls.key": .value,
     ]
 
     /// Checks a YAML file's keys and shapes.

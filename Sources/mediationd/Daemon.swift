@@ -6,6 +6,7 @@ import MediationCore
 import MediationNotify
 import MediationServer
 import MediationStore
+import MediationWeb
 import ServiceLifecycle
 import Synchronization
 
@@ -173,9 +174,23 @@ struct Daemon: AsyncParsableCommand {
                 .init(service: DispatcherService(dispatcher: dispatcher)),
                 .init(service: WarningService(monitor: monitor)),
             ]
+        var console: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let web = settings.webListen {
+            let webLogger = Logger(label: "mediationd.web")
+            console.append(
+                .init(
+                    service: try WebConsole.application(
+                        host: web.host, port: web.port, db: db, clock: clock,
+                        settings: WebConsole.Settings(tls: settings.webTLS), logger: webLogger,
+                        onReady: { port in
+                            let host = web.host.contains(":") ? "[\(web.host)]" : web.host
+                            let scheme = settings.webTLS == nil ? "http" : "https"
+                            webLogger.info("web console", metadata: ["address": "\(scheme)://\(host):\(port)/"])
+                        })))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app)] + background + [
+                services: [.init(service: app)] + console + background + [
                     .init(
                         service: RetentionService(
                             db: db, privacy: privacy, interval: .seconds(settings.privacy.retentionCheckHours * 3600),

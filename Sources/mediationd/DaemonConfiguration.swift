@@ -26,6 +26,10 @@ struct DaemonConfiguration: Sendable {
     var outcomes: OutcomeConfiguration
     /// Who may reveal parties' numbers and how long they are kept (`privacy.*`).
     var privacy: PrivacyConfiguration
+    /// The web console's address (`web.listen`, host and port); nil when it is off.
+    var webListen: (host: String, port: Int)?
+    /// The console's certificate and key files (`web.tls.*`); nil for plain HTTP.
+    var webTLS: (certificate: String, key: String)?
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -141,6 +145,20 @@ struct DaemonConfiguration: Sendable {
         func groups(_ key: String, _ fallback: String) -> [String] {
             c.stringArray(forKey: ConfigKey(key), default: [fallback]).filter { !$0.isEmpty }
         }
+        // The console is on by default only for the embedded default (make run), on loopback; a production file turns
+        // it on by naming an address.
+        let webListen = try webAddress(c.string(forKey: "web.listen", default: file == nil ? "127.0.0.1:8080" : ""))
+        let webTLS: (certificate: String, key: String)?
+        switch (
+            Text.nonEmpty(c.string(forKey: "web.tls.certificate")), Text.nonEmpty(c.string(forKey: "web.tls.key"))
+        ) {
+        case (nil, nil): webTLS = nil
+        case (let certificate?, let key?): webTLS = (certificate, key)
+        default:
+            throw MediationError.invalidInput(
+                "web.tls.certificate and web.tls.key go together: one is set without the other",
+                hint: "set both (PEM files), or neither for plain HTTP")
+        }
         return DaemonConfiguration(
             socketPath: c.string(forKey: "socket.path", default: "./var/api.sock"),
             socketMode: mode,
@@ -159,7 +177,26 @@ struct DaemonConfiguration: Sendable {
             notices: notices,
             outcomes: try OutcomeConfiguration.read(c),
             privacy: try PrivacyConfiguration.read(c),
+            webListen: webListen,
+            webTLS: webTLS,
             source: file ?? "embedded default")
+    }
+
+    /// `web.listen` as host and port: `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8443`; empty or `off` for none.
+    ///
+    /// - Throws: `invalidInput` naming the key and showing the form.
+    static func webAddress(_ text: String) throws -> (host: String, port: Int)? {
+        let t = text.trimmingWhitespace()
+        guard !t.isEmpty, t.lowercased() != "off" else { return nil }
+        let refusal = MediationError.invalidInput(
+            "web.listen '\(text)' is not a host and port",
+            hint: "write for example 127.0.0.1:8080 (MEDIATIOND_WEB_LISTEN), or leave it out to serve no console")
+        guard let colon = t.lastIndex(of: ":"), let port = Int(t[t.index(after: colon)...]), (0...65535).contains(port)
+        else { throw refusal }
+        var host = String(t[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" ") else { throw refusal }
+        return (host, port)
     }
 }
 

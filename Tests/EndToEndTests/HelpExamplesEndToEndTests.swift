@@ -118,6 +118,7 @@ struct HelpExamplesEndToEndTests {
     /// - session 5 (JS-2026-0005): held on 2 December, its outcome not yet recorded;
     /// - session 6 (XH-2026-0001, high risk): held on 1 December, an agreement, visits 1–4 due 2, 4, 8 and 31 December;
     /// - JS-2026-0006: closed; conflict 1, leave 1 and extra time 1 of 陈志远; escalation 1 of HQ-2026-0001;
+    /// - console account `wang.li` (staff of jinshan, with its one-time password);
     /// - policy `duo` (a legal officer and a community staff member); the notices due dealt with, message 7 (高淑芬's
     ///   notice of session 1) and others dead for want of a channel.
     static let scenario = """
@@ -130,6 +131,7 @@ struct HelpExamplesEndToEndTests {
         ctl office add hongqiao --name 虹桥警务室 --prefix HQ
         ctl office add binjiang --name 滨江警务室 --prefix BJ
         ctl expert import Config/examples/experts.csv
+        ctl user add wang.li --role staff --office jinshan
         ctl policy set duo --require legal_officer --require community_staff --description 法制民警与综治专干
         ctl dispute open --office jinshan --title 邻里噪音纠纷 --category noise --risk medium --cause 夜间装修 \\
             --location '金山路 12 弄' --scale 2

@@ -7,7 +7,9 @@ import Testing
 @Suite(.serialized)
 struct ReadmeWalkthroughEndToEndTests {
     /// The README's sections whose shell blocks are meant to be pasted; the others build and install.
-    static let pasted = ["## Walkthrough", "## Outcomes, follow-up visits", "## Audit and privacy"]
+    static let pasted = [
+        "## Walkthrough", "## Outcomes, follow-up visits", "## Audit and privacy", "## The web console",
+    ]
 
     /// A folder like the checkout: `.build/debug/mediationctl` and `Config/` reachable, the daemon run in it as
     /// `make run` runs it, on a clock the test moves (`--test-clock-file`) to the days the README waits for.
@@ -46,6 +48,8 @@ struct ReadmeWalkthroughEndToEndTests {
             for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "INVOCATION_ID", "MEDIATION_SOCKET"] {
                 environment[key] = nil
             }
+            // The console on a free port, so a 'make run' on this machine (on 8080) does not stop this daemon.
+            environment["MEDIATIOND_WEB_LISTEN"] = "127.0.0.1:0"
             process.environment = environment
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
@@ -119,7 +123,8 @@ struct ReadmeWalkthroughEndToEndTests {
             if block.text.contains("$ctl session start 1") {
                 let session = try checkout.json("session", "show", "1")
                 let text = try #require(session["start"] as? String)
-                let start = try #require(ISO8601DateFormatter().date(from: text), "a start such as 2026-12-14T14:00+08:00")
+                let start = try #require(
+                    ISO8601DateFormatter().date(from: text), "a start such as 2026-12-14T14:00+08:00")
                 try checkout.setClock(to: start.addingTimeInterval(60))
             }
             if block.text.contains("$ctl followup record 2") {

@@ -361,6 +361,15 @@ private func seed(_ client: Client) async throws {
             try await change(
                 .post, "/v1/retention/run?dryRun=false", as: admin, action: "retention.run")
             try await change(.post, "/v1/backup", as: admin, action: "store.backup")
+            // The web console's accounts (issue 16), administered through the socket.
+            try await change(
+                .post, "/v1/users", as: admin, json: #"{"name": "wang.li", "role": "staff", "offices": ["jinshan"]}"#,
+                action: "user.add")
+            try await change(
+                .put, "/v1/users/wang.li/offices", as: admin, json: #"{"offices": ["jinshan"]}"#,
+                action: "user.offices")
+            try await change(.post, "/v1/users/wang.li/password", as: admin, action: "user.passwd")
+            try await change(.post, "/v1/users/wang.li/disable", as: admin, action: "user.disable")
             try await change(
                 .get, "/v1/disputes/\(number)?reveal=true", as: admin, action: "party.reveal")
             try await change(.get, "/v1/experts/13900000001?reveal=true", as: admin, action: "expert.reveal")

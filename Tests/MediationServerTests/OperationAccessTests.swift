@@ -28,6 +28,8 @@ import Testing
             let expected: Role
             switch operation.operationId {
             case "createBackup", "testChannel": expected = .admin
+            // The console's accounts, listing included: who may sign in is the administrator's.
+            case _ where operation.path.hasPrefix("/v1/users"): expected = .admin
             case "getSessionLinks", "previewNotices", "listAudit": expected = .staff
             default:
                 if operation.method == "GET" {

@@ -1,0 +1,141 @@
+import Foundation
+
+/// The language a person reads: Chinese first, English when asked for.
+public enum Language: String, Sendable, CaseIterable {
+    case zh, en
+
+    /// The first language of an `Accept-Language` header that we have (`en-GB,en;q=0.8` is English); Chinese when
+    /// none is named or none is ours.
+    public init(acceptLanguage header: String?) {
+        let ranked = (header ?? "").split(separator: ",").compactMap { part -> (String, Double)? in
+            let pieces = part.split(separator: ";").map { $0.trimmingWhitespace().lowercased() }
+            guard let tag = pieces.first, !tag.isEmpty else { return nil }
+            let q = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return (tag, q)
+        }
+        let best = ranked.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.first { tag, _ in
+            tag.hasPrefix("zh") || tag.hasPrefix("en")
+        }
+        self = best.map { $0.0.hasPrefix("en") ? .en : .zh } ?? .zh
+    }
+}
+
+/// The one zh/en catalogue of the words people read for the product's own values: roles, statuses, risk levels,
+/// categories, results. Pages (and later the API and the CLI) take their words from here, never from a copy.
+///
+/// For example:
+/// ```swift
+/// Words.risk(.high, .zh)             // "高"
+/// Words.sessionStatus(.booked, .en)  // "booked"
+/// ```
+public enum Words {
+    public static func role(_ role: Role, _ language: Language) -> String {
+        switch (role, language) {
+        case (.viewer, .zh): "查看"
+        case (.staff, .zh): "工作人员"
+        case (.admin, .zh): "管理员"
+        case (.viewer, .en): "viewer"
+        case (.staff, .en): "staff"
+        case (.admin, .en): "admin"
+        }
+    }
+
+    public static func risk(_ risk: RiskLevel, _ language: Language) -> String {
+        switch (risk, language) {
+        case (.low, .zh): "低"
+        case (.medium, .zh): "中"
+        case (.high, .zh): "高"
+        case (.critical, .zh): "极高"
+        case (_, .en): risk.rawValue
+        }
+    }
+
+    public static func sessionStatus(_ status: SessionStatus, _ language: Language) -> String {
+        switch (status, language) {
+        case (.booked, .zh): "已预约"
+        case (.inSession, .zh): "进行中"
+        case (.ended, .zh): "已结束"
+        case (.noShow, .zh): "缺席"
+        case (.cancelled, .zh): "已取消"
+        case (.booked, .en): "booked"
+        case (.inSession, .en): "in session"
+        case (.ended, .en): "ended"
+        case (.noShow, .en): "no-show"
+        case (.cancelled, .en): "cancelled"
+        }
+    }
+
+    public static func disputeStatus(_ status: DisputeStatus, _ language: Language) -> String {
+        switch (status, language) {
+        case (.open, .zh): "待调解"
+        case (.scheduled, .zh): "已排期"
+        case (.inSession, .zh): "调解中"
+        case (.resolved, .zh): "已化解"
+        case (.unresolved, .zh): "未化解"
+        case (.referred, .zh): "已移交"
+        case (.closed, .zh): "已结案"
+        case (.inSession, .en): "in session"
+        case (_, .en): status.rawValue
+        }
+    }
+
+    public static func warningRule(_ rule: WarningRule, _ language: Language) -> String {
+        language == .zh ? rule.chinese : rule.rawValue.replacingOccurrences(of: "_", with: " ")
+    }
+
+    public static func passwordProblem(_ problem: PasswordProblem, _ language: Language) -> String {
+        switch (problem, language) {
+        case (.tooShort, .zh): "新密码至少需要 \(AccountRules.minimumPasswordLength) 个字符。"
+        case (.tooLong, .zh): "新密码太长（最多 \(AccountRules.maximumPasswordBytes) 字节）。"
+        case (.containsName, .zh): "新密码不能包含用户名。"
+        case (.common, .zh): "新密码过于常见，请换一个。"
+        case (.sameAsCurrent, .zh): "新密码不能与当前密码相同。"
+        case (.currentWrong, .zh): "当前密码不正确。"
+        case (.mismatch, .zh): "两次输入的新密码不一致。"
+        case (.tooShort, .en): "the password is shorter than \(AccountRules.minimumPasswordLength) characters"
+        case (.tooLong, .en): "the password is longer than \(AccountRules.maximumPasswordBytes) bytes"
+        case (.containsName, .en): "the password contains the user name"
+        case (.common, .en): "the password is on the list of common passwords"
+        case (.sameAsCurrent, .en): "the new password is the current one"
+        case (.currentWrong, .en): "the current password is wrong"
+        case (.mismatch, .en): "the two new passwords differ"
+        }
+    }
+
+    public static func recipient(_ kind: RecipientKind, _ language: Language) -> String {
+        switch (kind, language) {
+        case (.expert, .zh): "专家"
+        case (.party, .zh): "当事人"
+        case (.office, .zh): "调解室"
+        case (_, .en): kind.rawValue
+        }
+    }
+
+    /// Where an account stands at `now`: disabled, locked, waiting for its first password, or in use.
+    public static func accountState(_ account: Account, now: Date, _ language: Language) -> String {
+        let zh = language == .zh
+        if account.disabled { return zh ? "已停用" : "disabled" }
+        if AccountRules.isLocked(account, now: now) { return zh ? "已锁定" : "locked" }
+        if account.mustChangePassword { return zh ? "待修改一次性密码" : "one-time password" }
+        return zh ? "正常" : "active"
+    }
+
+    /// The rules of a new password, as a person reads them beside the field.
+    public static func passwordRules(_ language: Language) -> String {
+        let n = AccountRules.minimumPasswordLength
+        return language == .zh
+            ? "至少 \(n) 个字符，不能包含用户名，不能是常见密码。"
+            : "At least \(n) characters, not containing the user name, not a common password."
+    }
+
+    /// A category's name: the default categories have Chinese names; one an office added is shown as it was written.
+    public static func category(_ category: String, _ language: Language) -> String {
+        guard language == .zh else { return category }
+        return categoriesZh[category] ?? category
+    }
+
+    private static let categoriesZh: [String: String] = [
+        "neighbour": "邻里", "pet": "宠物", "noise": "噪音", "property": "物业", "family": "婚姻家庭", "labour": "劳动",
+        "debt": "债务", "traffic": "交通", "consumer": "消费", "other": "其他",
+    ]
+}

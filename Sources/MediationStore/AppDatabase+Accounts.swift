@@ -1,0 +1,363 @@
+import Crypto
+import Foundation
+import GRDB
+import HummingbirdBcrypt
+import MediationCore
+
+/// A signed-in console session: who, and the token that must come back with every form.
+public struct ConsoleSession: Sendable, Hashable {
+    public var account: Account
+    /// The cookie's value; only its SHA-256 is stored.
+    public var token: String
+    /// The anti-forgery token every form carries (`csrf`), compared with the one stored for the session.
+    public var csrf: String
+    public var createdAt: Date
+    public var lastSeenAt: Date
+}
+
+/// A console account just made or given a new one-time password.
+public struct IssuedPassword: Sendable, Hashable {
+    public var account: Account
+    /// Shown once, to the admin who asked; changed at the first sign-in.
+    public var oneTimePassword: String
+}
+
+/// Why a sign-in was refused. The page shows the same words for a wrong name as for a wrong password.
+public enum LoginRefusal: Error, Sendable, Equatable {
+    case wrongNameOrPassword
+    case locked(until: Date)
+    case disabled
+}
+
+extension AppDatabase {
+    // MARK: Administration (the API's user operations)
+
+    /// Makes a console account with a one-time password, which must be changed at the first sign-in.
+    ///
+    /// - Throws: `invalidInput` for a bad name, role-less office list (staff and viewers need an office),
+    ///   `notFound` for an unknown office, `conflict` when the name is taken.
+    public func createAccount(name: String, role: Role, offices: [String]) async throws -> IssuedPassword {
+        let name = try AccountRules.checkName(name)
+        let offices = try AccountRules.checkOffices(offices, role: role)
+        let password = AccountRules.oneTimePassword()
+        let hash = await Self.hash(password)
+        let now = clock.now()
+        let account = try await write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM console_user WHERE name = ?", arguments: [name]) != nil {
+                throw MediationError.conflict(
+                    "user '\(name)' already exists; give them a new one-time password with 'user passwd \(name)'")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO console_user (name, role, password_hash, must_change, created_at)
+                    VALUES (?, ?, ?, 1, ?)
+                    """, arguments: [name, role.rawValue, hash, now.epoch])
+            let id = db.lastInsertedRowID
+            try Self.storeOffices(db, userId: id, offices)
+            try self.audit(
+                db, "user.add", "user \(name)", "added \(role.rawValue) of \(offices.joined(separator: ", "))")
+            return try Self.account(db, name: name)
+        }
+        return IssuedPassword(account: account, oneTimePassword: password)
+    }
+
+    /// Every console account, by name.
+    public func accounts() async throws -> [Account] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM console_user ORDER BY name").map {
+                try Self.account(db, name: $0)
+            }
+        }
+    }
+
+    /// One console account.
+    ///
+    /// - Throws: `notFound` naming the accounts that exist.
+    public func account(named name: String) async throws -> Account {
+        try await read { db in try Self.account(db, name: name.lowercased()) }
+    }
+
+    /// Gives an account a new one-time password (to be changed at the next sign-in), lifts a lock-out, enables it
+    /// again and ends its sessions.
+    public func resetPassword(name: String) async throws -> IssuedPassword {
+        let password = AccountRules.oneTimePassword()
+        let hash = await Self.hash(password)
+        let account = try await write { db in
+            let before = try Self.account(db, name: name.lowercased())
+            try db.execute(
+                sql: """
+                    UPDATE console_user SET password_hash = ?, must_change = 1, failed_logins = 0, locked_until = NULL,
+                    disabled = 0 WHERE id = ?
+                    """, arguments: [hash, before.id])
+            try db.execute(sql: "DELETE FROM console_session WHERE user_id = ?", arguments: [before.id])
+            try self.audit(db, "user.passwd", "user \(before.name)", "gave a new one-time password")
+            return try Self.account(db, name: before.name)
+        }
+        return IssuedPassword(account: account, oneTimePassword: password)
+    }
+
+    /// Disables an account and ends its sessions; 'user passwd' enables it again.
+    public func disableAccount(name: String) async throws -> Account {
+        try await write { db in
+            let before = try Self.account(db, name: name.lowercased())
+            try db.execute(sql: "UPDATE console_user SET disabled = 1 WHERE id = ?", arguments: [before.id])
+            try db.execute(sql: "DELETE FROM console_session WHERE user_id = ?", arguments: [before.id])
+            try self.audit(db, "user.disable", "user \(before.name)", "disabled")
+            return try Self.account(db, name: before.name)
+        }
+    }
+
+    /// Sets the offices an account sees.
+    public func setAccountOffices(name: String, offices: [String]) async throws -> Account {
+        try await write { db in
+            let before = try Self.account(db, name: name.lowercased())
+            let offices = try AccountRules.checkOffices(offices, role: before.role)
+            try db.execute(sql: "DELETE FROM console_user_office WHERE user_id = ?", arguments: [before.id])
+            try Self.storeOffices(db, userId: before.id, offices)
+            try self.audit(
+                db, "user.offices", "user \(before.name)",
+                "offices \(before.offices.joined(separator: ", ")) → \(offices.joined(separator: ", "))")
+            return try Self.account(db, name: before.name)
+        }
+    }
+
+    // MARK: Signing in and out (the console)
+
+    /// Signs in: checks the password, counts a wrong one (the fifth in a row locks the account for 15 minutes), and
+    /// opens a session. Every outcome is audited under the name typed.
+    ///
+    /// - Throws: `LoginRefusal` (a wrong name reads as a wrong password), or a store error.
+    public func logIn(name: String, password: String, from address: String) async throws -> ConsoleSession {
+        let typed = name.trimmingWhitespace().lowercased()
+        let now = clock.now()
+        let found = try await read { db in try Self.accountRow(db, name: typed) }
+        // bcrypt runs outside the write, so a quarter of a second of hashing holds no lock; an unknown name is
+        // checked against a decoy hash, so that the time taken does not tell which names exist.
+        let matches = await Self.verify(password, hash: found?.1)
+        let token = Self.randomToken()
+        let csrf = Self.randomToken()
+        let actor = AuditActor(uid: 0, user: typed.isEmpty ? nil : String(typed.prefix(32)), role: "console")
+        let outcome: Result<ConsoleSession, LoginRefusal> = try await write { db in
+            try AuditActor.$current.withValue(actor) {
+                guard let (account, _) = try Self.accountRow(db, name: typed) else {
+                    try self.audit(db, "console.login_failed", "user \(typed)", "no such user, from \(address)")
+                    return .failure(.wrongNameOrPassword)
+                }
+                if AccountRules.isLocked(account, now: now), let until = account.lockedUntil {
+                    try self.audit(db, "console.login_failed", "user \(account.name)", "locked, from \(address)")
+                    return .failure(.locked(until: until))
+                }
+                if account.disabled {
+                    try self.audit(db, "console.login_failed", "user \(account.name)", "disabled, from \(address)")
+                    return .failure(.disabled)
+                }
+                guard matches else {
+                    let after = AccountRules.afterFailure(account, now: now)
+                    try db.execute(
+                        sql: "UPDATE console_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                        arguments: [after.failedLogins, after.lockedUntil?.epoch, account.id])
+                    try self.audit(
+                        db, "console.login_failed", "user \(account.name)", "wrong password, from \(address)")
+                    if let until = after.lockedUntil, AccountRules.isLocked(after, now: now) {
+                        try self.audit(
+                            db, "console.lockout", "user \(account.name)",
+                            "locked for \(Int(AccountRules.lockout / 60)) minutes after \(AccountRules.maxFailedLogins) wrong passwords, from \(address)"
+                        )
+                        return .failure(.locked(until: until))
+                    }
+                    return .failure(.wrongNameOrPassword)
+                }
+                try db.execute(
+                    sql: "UPDATE console_user SET failed_logins = 0, locked_until = NULL WHERE id = ?",
+                    arguments: [account.id])
+                try db.execute(
+                    sql: """
+                        INSERT INTO console_session (token_hash, user_id, csrf, created_at, last_seen_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [Self.tokenHash(token), account.id, csrf, now.epoch, now.epoch])
+                try self.audit(db, "console.login", "user \(account.name)", "signed in from \(address)")
+                var signedIn = account
+                signedIn.failedLogins = 0
+                signedIn.lockedUntil = nil
+                return .success(
+                    ConsoleSession(account: signedIn, token: token, csrf: csrf, createdAt: now, lastSeenAt: now))
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// The live session of a cookie's token, its last use moved to now; nil (and the session removed) when it has
+    /// ended (30 minutes unused, 12 hours since sign-in), its account was disabled, or there is none.
+    public func consoleSession(token: String) async throws -> ConsoleSession? {
+        guard !token.isEmpty, token.count <= 128 else { return nil }
+        let now = clock.now()
+        let key = Self.tokenHash(token)
+        let found: (ConsoleSession, lastSeen: Date)? = try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT s.csrf, s.created_at, s.last_seen_at, u.name FROM console_session s
+                        JOIN console_user u ON u.id = s.user_id WHERE s.token_hash = ?
+                        """, arguments: [key])
+            else { return nil }
+            let r = StoredRow(row, table: "console_session")
+            let lastSeen = try r.date(Column("last_seen_at"))
+            let session = ConsoleSession(
+                account: try Self.account(db, name: try r.value(Column("name"))), token: token,
+                csrf: try r.value(Column("csrf")), createdAt: try r.date(Column("created_at")), lastSeenAt: now)
+            return (session, lastSeen)
+        }
+        guard let (session, lastSeen) = found else { return nil }
+        if AccountRules.sessionExpired(createdAt: session.createdAt, lastSeen: lastSeen, now: now)
+            || session.account.disabled
+        {
+            try await write { db in
+                try db.execute(sql: "DELETE FROM console_session WHERE token_hash = ?", arguments: [key])
+            }
+            return nil
+        }
+        // A page read is a read: the last use is written at most once a minute (the idle limit is 30).
+        if now.timeIntervalSince(lastSeen) >= 60 {
+            try await write { db in
+                try db.execute(
+                    sql: "UPDATE console_session SET last_seen_at = ? WHERE token_hash = ?",
+                    arguments: [now.epoch, key])
+            }
+        }
+        return session
+    }
+
+    /// Ends a session (signing out), audited.
+    public func logOut(_ session: ConsoleSession) async throws {
+        let actor = AuditActor(uid: 0, user: session.account.name, role: "console")
+        try await write { db in
+            try AuditActor.$current.withValue(actor) {
+                try db.execute(
+                    sql: "DELETE FROM console_session WHERE token_hash = ?", arguments: [Self.tokenHash(session.token)])
+                try self.audit(db, "console.logout", "user \(session.account.name)", "signed out")
+            }
+        }
+    }
+
+    /// Changes a signed-in account's own password: the current one must match, the new one pass the rules and
+    /// differ. Other sessions of the account end.
+    ///
+    /// - Throws: `PasswordProblem` (nothing is written), or a store error.
+    public func changePassword(_ session: ConsoleSession, current: String, new: String) async throws {
+        let found = try await read { db in try Self.accountRow(db, name: session.account.name) }
+        guard let (account, hash) = found, await Self.verify(current, hash: Optional(hash)) else {
+            throw PasswordProblem.currentWrong
+        }
+        if let problem = AccountRules.passwordProblem(new, name: account.name) { throw problem }
+        guard new != current else { throw PasswordProblem.sameAsCurrent }
+        let newHash = await Self.hash(new)
+        let actor = AuditActor(uid: 0, user: account.name, role: "console")
+        try await write { db in
+            try AuditActor.$current.withValue(actor) {
+                try db.execute(
+                    sql: "UPDATE console_user SET password_hash = ?, must_change = 0 WHERE id = ?",
+                    arguments: [newHash, account.id])
+                try db.execute(
+                    sql: "DELETE FROM console_session WHERE user_id = ? AND token_hash != ?",
+                    arguments: [account.id, Self.tokenHash(session.token)])
+                try self.audit(db, "console.passwd", "user \(account.name)", "changed their password")
+            }
+        }
+    }
+
+    // MARK: What a console account sees (OfficeScope, applied here for every page)
+
+    /// A dispute as `account` may see it: one of another office is not found, exactly as one that does not exist.
+    public func dispute(_ ref: String, seenBy account: Account) async throws -> DisputeDetail {
+        let notFound = MediationError.notFound(
+            "no dispute '\(ref)'; give its number (JS-2026-0042) or id as the dispute list shows")
+        let detail: DisputeDetail
+        do { detail = try await dispute(ref) } catch let e as MediationError where e.kind == .notFound {
+            throw notFound
+        }
+        guard OfficeScope.allows(account, office: detail.dispute.officeId) else { throw notFound }
+        return detail
+    }
+
+    /// The offices `account` sees, in id order.
+    public func offices(seenBy account: Account) async throws -> [Office] {
+        try await offices().filter { OfficeScope.allows(account, office: $0.id) }
+    }
+
+    /// Disputes matching `filter` within the offices `account` sees.
+    public func disputes(_ filter: DisputeFilter, seenBy account: Account) async throws -> [Dispute] {
+        if let office = filter.office, !OfficeScope.allows(account, office: office) { return [] }
+        return try await disputes(filter).filter { OfficeScope.allows(account, office: $0.officeId) }
+    }
+
+    // MARK: Helpers
+
+    static func account(_ db: Database, name: String) throws -> Account {
+        guard let (account, _) = try accountRow(db, name: name) else {
+            let known = try String.fetchAll(db, sql: "SELECT name FROM console_user ORDER BY name")
+            throw MediationError.notFound(
+                "no user '\(name)'; "
+                    + (known.isEmpty
+                        ? "none exist yet: add one with 'user add NAME --role admin'"
+                        : "known users: \(known.joined(separator: ", "))"))
+        }
+        return account
+    }
+
+    static func accountRow(_ db: Database, name: String) throws -> (Account, String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM console_user WHERE name = ?", arguments: [name])
+        else { return nil }
+        let r = StoredRow(row, table: "console_user")
+        let id: Int64 = try r.value(Column("id"))
+        let offices = try String.fetchAll(
+            db, sql: "SELECT office_id FROM console_user_office WHERE user_id = ? ORDER BY office_id", arguments: [id])
+        let account = Account(
+            id: id, name: try r.value(Column("name")), role: try r.value(Column("role")), offices: offices,
+            mustChangePassword: try r.value(Column("must_change")), disabled: try r.value(Column("disabled")),
+            failedLogins: try r.value(Column("failed_logins")), lockedUntil: try r.optionalDate(Column("locked_until")),
+            createdAt: try r.date(Column("created_at")))
+        return (account, try r.value(Column("password_hash")))
+    }
+
+    static func storeOffices(_ db: Database, userId: Int64, _ offices: [String]) throws {
+        for office in offices {
+            guard try OfficeRecord.fetchOne(db, key: office) != nil else { throw officeNotFound(office, db) }
+            try db.execute(
+                sql: "INSERT INTO console_user_office (user_id, office_id) VALUES (?, ?)", arguments: [userId, office])
+        }
+    }
+
+    /// A hash of nothing anyone types, compared against when the name typed is unknown.
+    static let decoyHash = Bcrypt.hash(randomToken(), cost: AccountRules.bcryptCost)
+
+    /// bcrypt on a thread of its own: a quarter of a second of hashing must not hold one of the few threads that
+    /// serve every request (the socket's included).
+    static func hash(_ password: String) async -> String {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Bcrypt.hash(password, cost: AccountRules.bcryptCost))
+            }
+        }
+    }
+
+    /// Whether `password` matches `hash`; false for no hash, after as long as a real check takes.
+    static func verify(_ password: String, hash: String?) async -> Bool {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Bcrypt.verify(password, hash: hash ?? decoyHash) && hash != nil)
+            }
+        }
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,440 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediationCore
+import MediationStore
+import Mustache
+import NIOCore
+
+/// The console's pages: each reads the session, calls the store, and renders a template in the reader's language.
+struct Pages: Sendable {
+    let db: AppDatabase
+    let clock: any WallClock
+    let settings: WebConsole.Settings
+    let library: MustacheLibrary
+
+    static let sessionCookie = "mc_session"
+    static let loginCookie = "mc_login"
+    static let languageCookie = "mc_lang"
+    /// A form is a few fields: anything larger is not one of ours.
+    static let maxFormBytes = 64 * 1024
+
+    init(db: AppDatabase, clock: any WallClock, settings: WebConsole.Settings) throws {
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        var library = MustacheLibrary()
+        for (name, text) in embeddedWebAssets where !name.contains(".") {
+            try library.register(text, named: name)
+        }
+        self.library = library
+    }
+
+    // MARK: Signing in and out
+
+    func loginPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        if try await session(request) != nil { return redirect("/") }
+        return loginForm(request, error: nil, typedName: "")
+    }
+
+    private func loginForm(_ request: Request, error: String?, typedName: String, status: HTTPResponse.Status = .ok)
+        -> Response
+    {
+        // Signing in has no session yet: the form's token is also set as a cookie, and both must come back equal.
+        let token = Self.randomToken()
+        var values: [String: Any] = ["loginCsrf": token, "typedName": typedName]
+        if let error { values["error"] = error }
+        var response = render(
+            "login", request, user: nil, title: WebText.labels(language(request))["login"] ?? "", values: values,
+            status: status)
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, token, maxAge: 3600)))
+        return response
+    }
+
+    func logIn(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let form = try await Self.form(request)
+        let language = language(request)
+        guard let sent = form["csrf"], let expected = request.cookies[Self.loginCookie]?.value,
+            Self.same(sent, expected)
+        else { return refusedForm(request) }
+        let name = form["name"] ?? ""
+        do {
+            let session = try await db.logIn(name: name, password: form["password"] ?? "", from: context.address)
+            var response = redirect(session.account.mustChangePassword ? "/password" : "/")
+            response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.token)))
+            response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, "", maxAge: 0)))
+            return response
+        } catch let refusal as LoginRefusal {
+            let message: String
+            switch refusal {
+            case .wrongNameOrPassword: message = WebText.message("wrongLogin", language)
+            case .disabled: message = WebText.message("disabled", language)
+            case .locked(let until):
+                message = WebText.message("locked", language).replacingOccurrences(
+                    of: "%@", with: try await localTime(until, office: nil, language))
+            }
+            return loginForm(request, error: message, typedName: name, status: .unauthorized)
+        }
+    }
+
+    func logOut(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        try await db.logOut(session)
+        var response = redirect("/login")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
+        return response
+    }
+
+    func passwordPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        return passwordForm(request, session, problem: nil)
+    }
+
+    private func passwordForm(
+        _ request: Request, _ session: ConsoleSession, problem: PasswordProblem?, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let language = language(request)
+        var values: [String: Any] = [
+            "mustChange": session.account.mustChangePassword, "rules": Words.passwordRules(language),
+        ]
+        if let problem {
+            let key = problem == .currentWrong ? "currentError" : "newError"
+            values[key] = Words.passwordProblem(problem, language)
+        }
+        return render(
+            "password", request, user: session, title: WebText.labels(language)["changePassword"] ?? "",
+            values: values, status: status)
+    }
+
+    func changePassword(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        let new = form["new"] ?? ""
+        guard new == form["repeat"] ?? "" else {
+            return passwordForm(request, session, problem: .mismatch, status: .unprocessableContent)
+        }
+        do {
+            try await db.changePassword(session, current: form["current"] ?? "", new: new)
+        } catch let problem as PasswordProblem {
+            return passwordForm(request, session, problem: problem, status: .unprocessableContent)
+        }
+        return redirect("/?changed=1")
+    }
+
+    func switchLanguage(_ request: Request, _ context: WebRequestContext) -> Response {
+        let chosen = Language(rawValue: context.parameters.get("language") ?? "") ?? .zh
+        let back = request.uri.queryParameters.get("back") ?? "/"
+        // Only a path of this console: never another site.
+        let target = back.hasPrefix("/") && !back.hasPrefix("//") && !back.contains("\\") ? back : "/"
+        var response = redirect(target)
+        response.headers.append(
+            HTTPField(name: .setCookie, value: cookie(Self.languageCookie, chosen.rawValue, maxAge: 365 * 86400)))
+        return response
+    }
+
+    // MARK: 工作台
+
+    func dashboard(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await signedIn(request) else { return redirectForSession(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        let now = clock.now()
+        var offices: [[String: Any]] = []
+        for office in try await db.offices(seenBy: session.account) {
+            offices.append(try await officeBoard(office, now: now, language))
+        }
+        return render(
+            "dashboard", request, user: session, title: WebText.labels(language)["dashboard"] ?? "",
+            values: [
+                "offices": offices, "changed": request.uri.queryParameters.get("changed") != nil,
+            ])
+    }
+
+    private func officeBoard(_ office: Office, now: Date, _ language: Language) async throws -> [String: Any] {
+        let zone = try Zone(office.timeZone)
+        let today = zone.wallClock(now).date
+        let monday = today.adding(days: -(today.weekday.rawValue - 1))
+        guard let midnight = TimeOfDay(minutes: 0) else { return [:] }
+        let dayStart = zone.instant(today, midnight)
+        let dayEnd = zone.instant(today.adding(days: 1), midnight)
+        let weekStart = zone.instant(monday, midnight)
+        let weekEnd = zone.instant(monday.adding(days: 7), midnight)
+        let disputes = try await db.disputes(DisputeFilter(office: office.id))
+        let byId = Dictionary(disputes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func rows(_ sessions: [Session]) -> [[String: Any]] {
+            sessions.filter { $0.status != .cancelled }.sorted { $0.start < $1.start }.map { s in
+                [
+                    "time": Self.format(s.start, zone, language), "number": byId[s.disputeId]?.number ?? "",
+                    "title": byId[s.disputeId]?.title ?? "", "status": Words.sessionStatus(s.status, language),
+                ]
+            }
+        }
+        let todaySessions = rows(
+            try await db.sessions(SessionFilter(office: office.id, range: Interval(start: dayStart, end: dayEnd))))
+        let weekSessions = rows(
+            try await db.sessions(SessionFilter(office: office.id, range: Interval(start: weekStart, end: weekEnd))))
+        let warnings = try await db.warnings(office: office.id).map { w -> [String: Any] in
+            [
+                "rule": Words.warningRule(w.rule, language), "number": byId[w.disputeId]?.number ?? "",
+                "raised": Self.format(w.raisedAt, zone, language),
+            ]
+        }
+        let followUps = try await db.followUps(scope: .due, office: office.id).map { f -> [String: Any] in
+            [
+                "due": Self.format(day: f.dueOn, language), "number": byId[f.disputeId]?.number ?? "",
+                "overdue": f.dueOn < today,
+            ]
+        }
+        let officeSessions = Dictionary(
+            try await db.sessions(SessionFilter(office: office.id)).map { ($0.id, $0.disputeId) },
+            uniquingKeysWith: { a, _ in a })
+        let dead = try await db.outbox(OutboxFilter(status: .dead)).compactMap { m -> [String: Any]? in
+            guard let dispute = officeSessions[m.sessionId] else { return nil }
+            return [
+                "session": m.sessionId, "number": byId[dispute]?.number ?? "",
+                "recipient": Words.recipient(m.recipientKind, language),
+            ]
+        }
+        return [
+            "name": office.name, "today": Self.format(day: today, language),
+            "todaySessions": todaySessions, "todayCount": todaySessions.count,
+            "weekSessions": weekSessions, "weekCount": weekSessions.count,
+            "warnings": warnings, "warningCount": warnings.count,
+            "followUps": followUps, "followUpCount": followUps.count,
+            "dead": dead, "deadCount": dead.count, "hasDead": !dead.isEmpty,
+        ]
+    }
+
+    // MARK: 纠纷 (read-only)
+
+    func disputeList(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await signedIn(request) else { return redirectForSession(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        let query = request.uri.queryParameters.get("q").flatMap(Text.nonEmpty)
+        let zones = try await zonesByOffice()
+        let disputes = try await db.disputes(DisputeFilter(text: query), seenBy: session.account).map {
+            d -> [String: Any] in
+            [
+                "number": d.number, "title": d.title, "category": Words.category(d.category, language),
+                "risk": Words.risk(d.risk, language), "riskCode": d.risk.rawValue,
+                "status": Words.disputeStatus(d.status, language),
+                "opened": zones[d.officeId].map { Self.format(d.openedAt, $0, language) } ?? "",
+            ]
+        }
+        return render(
+            "disputes", request, user: session, title: WebText.labels(language)["disputes"] ?? "",
+            values: ["disputes": disputes, "query": query ?? ""])
+    }
+
+    func disputeFile(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await signedIn(request) else { return redirectForSession(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
+        let d = detail.dispute
+        let office = try await db.office(d.officeId)
+        let zone = try Zone(office.timeZone)
+        let sessions = try await db.sessions(SessionFilter(dispute: String(d.id))).map { s -> [String: Any] in
+            ["time": Self.format(s.start, zone, language), "status": Words.sessionStatus(s.status, language)]
+        }
+        return render(
+            "dispute", request, user: session, title: d.number,
+            values: [
+                "number": d.number, "title": d.title, "office": office.name,
+                "category": Words.category(d.category, language), "risk": Words.risk(d.risk, language),
+                "riskCode": d.risk.rawValue, "status": Words.disputeStatus(d.status, language),
+                "opened": Self.format(d.openedAt, zone, language),
+                "parties": detail.parties.map { p -> [String: Any] in
+                    let masked = p.masked()
+                    return ["name": masked.name, "mobile": masked.mobile ?? "-"]
+                },
+                "sessions": sessions,
+            ])
+    }
+
+    // MARK: 管理
+
+    /// The accounts, for those whose role may list them through the API too (`OperationRoles`, the one table of
+    /// authority): others are answered 403.
+    func users(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await signedIn(request) else { return redirectForSession(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        guard OperationRoles.allows(session.account.role, "listUsers") else {
+            let labels = WebText.labels(language)
+            return render(
+                "error", request, user: session, title: labels["forbidden"] ?? "",
+                values: ["heading": labels["forbidden"] ?? "", "message": WebText.message("role", language)],
+                status: .forbidden)
+        }
+        let now = clock.now()
+        let names = Dictionary(
+            try await db.offices().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let accounts = try await db.accounts().map { a -> [String: Any] in
+            [
+                "name": a.name, "role": Words.role(a.role, language),
+                "offices": a.offices.map { names[$0] ?? $0 }.joined(separator: "、"),
+                "state": Words.accountState(a, now: now, language),
+            ]
+        }
+        return render(
+            "users", request, user: session, title: WebText.labels(language)["users"] ?? "",
+            values: ["accounts": accounts])
+    }
+
+    // MARK: Sessions and answers
+
+    /// The live session of the request's cookie, if any.
+    func session(_ request: Request) async throws -> ConsoleSession? {
+        guard let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty else { return nil }
+        return try await db.consoleSession(token: token)
+    }
+
+    /// The session for a page; nil sends the reader to the login page.
+    private func signedIn(_ request: Request) async throws -> ConsoleSession? { try await session(request) }
+
+    private func redirectForSession(_ request: Request) -> Response { redirect("/login") }
+
+    /// A form POST whose anti-forgery token is missing or wrong: 403, and nothing was done.
+    func refusedForm(_ request: Request) -> Response {
+        let language = language(request)
+        return render(
+            "error", request, user: nil, title: WebText.labels(language)["forbidden"] ?? "",
+            values: [
+                "heading": WebText.labels(language)["forbidden"] ?? "", "message": WebText.message("csrf", language),
+            ], status: .forbidden)
+    }
+
+    /// Any error a page threw, as a page in the reader's language: never a stack trace.
+    func errorPage(_ error: any Error, _ request: Request) -> Response {
+        let language = language(request)
+        let labels = WebText.labels(language)
+        let (status, heading, message): (HTTPResponse.Status, String, String)
+        switch error {
+        case let e as MediationError where e.kind == .notFound:
+            (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("notFound", language))
+        case let e as HTTPError where e.status == .notFound:
+            (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("page", language))
+        case let e as HTTPError where e.status == .contentTooLarge:
+            (status, heading, message) = (.contentTooLarge, labels["badRequest"] ?? "", "")
+        case let e as HTTPError:
+            (status, heading, message) = (e.status, labels["badRequest"] ?? "", "")
+        default:
+            (status, heading, message) = (
+                .serviceUnavailable, labels["unavailable"] ?? "", WebText.message("unavailable", language)
+            )
+        }
+        return render(
+            "error", request, user: nil, title: heading, values: ["heading": heading, "message": message],
+            status: status)
+    }
+
+    func render(
+        _ template: String, _ request: Request, user session: ConsoleSession?, title: String, values: [String: Any],
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let language = language(request)
+        var object: [String: Any] = values
+        object["lang"] = language == .zh ? "zh-CN" : "en"
+        object["t"] = WebText.labels(language)
+        object["pageTitle"] = title
+        object["otherLang"] = language == .zh ? "en" : "zh"
+        object["back"] = Self.percentEncoded(request.uri.path)
+        if let session {
+            object["user"] = [
+                "name": session.account.name, "roleWord": Words.role(session.account.role, language),
+                "csrf": session.csrf, "isAdmin": OperationRoles.allows(session.account.role, "listUsers"),
+            ]
+        }
+        let html = library.render(object, withTemplate: template) ?? ""
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+        var parts = ["\(name)=\(value)", "Path=/", "HttpOnly", "SameSite=Strict"]
+        if let maxAge { parts.append("Max-Age=\(maxAge)") }
+        if settings.secure { parts.append("Secure") }
+        return parts.joined(separator: "; ")
+    }
+
+    /// The reader's language: the switch's cookie, else `Accept-Language`, else Chinese.
+    func language(_ request: Request) -> Language {
+        if let chosen = request.cookies[Self.languageCookie]?.value, let language = Language(rawValue: chosen) {
+            return language
+        }
+        return Language(acceptLanguage: request.headers[.acceptLanguage])
+    }
+
+    // MARK: Helpers
+
+    private func zonesByOffice() async throws -> [String: Zone] {
+        var zones: [String: Zone] = [:]
+        for office in try await db.offices() { zones[office.id] = try Zone(office.timeZone) }
+        return zones
+    }
+
+    private func localTime(_ instant: Date, office: String?, _ language: Language) async throws -> String {
+        let zones = try await zonesByOffice()
+        let zone = try office.flatMap { zones[$0] } ?? Zone("Asia/Shanghai")
+        return Self.format(instant, zone, language)
+    }
+
+    /// `12月7日 周一 09:00` or `Mon 2026-12-07 09:00`, in the office's zone.
+    static func format(_ instant: Date, _ zone: Zone, _ language: Language) -> String {
+        let (date, minutes) = zone.wallClock(instant)
+        let time = String(format: "%02d:%02d", minutes / 60, minutes % 60)
+        return format(day: date, language) + " " + time
+    }
+
+    static func format(day date: LocalDate, _ language: Language) -> String {
+        switch language {
+        case .zh: "\(date.month)月\(date.day)日 \(date.weekday.chinese)"
+        case .en: "\(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.rawValue - 1]) \(date)"
+        }
+    }
+
+    static func form(_ request: Request) async throws -> [String: String] {
+        var body = try await request.body.collect(upTo: maxFormBytes)
+        let text = body.readString(length: body.readableBytes) ?? ""
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode: (Substring) -> String = {
+                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            guard let key = parts.first else { continue }
+            fields[decode(key)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    /// Compares two tokens in time that does not depend on where they differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count, !x.isEmpty else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static func percentEncoded(_ path: String) -> String {
+        path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.")))
+            ?? "/"
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import MediationCore
+import MediationStore
+import Mustache
+import NIOCore
+import NIOSSL
+
+/// The request context of the console: Hummingbird's, plus the peer's address for the audit trail.
+public struct WebRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, or "-" when there is none (tests in process).
+    public let address: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        address = source.channel.remoteAddress?.ipAddress ?? "-"
+    }
+}
+
+/// 调解工作台: the web console for office staff, served by the daemon on `web.listen`. Every page calls the store's
+/// and Core's functions (the same as the API's handlers); the rules of accounts, sessions and office scope are in
+/// `AccountRules`, `OfficeScope` and the store, never here.
+public enum WebConsole {
+    /// Settings the daemon reads from `web.*`.
+    public struct Settings: Sendable {
+        /// The PEM files of the certificate (chain) and its private key (`web.tls.certificate`, `web.tls.key`);
+        /// nil for plain HTTP (loopback, or behind a proxy that terminates TLS).
+        public var tls: (certificate: String, key: String)?
+
+        /// Whether the console is served over TLS: its cookie is then `Secure`.
+        public var secure: Bool { tls != nil }
+
+        public init(tls: (certificate: String, key: String)? = nil) { self.tls = tls }
+    }
+
+    /// The router with every page; tests drive it in process.
+    public static func router(db: AppDatabase, clock: any WallClock, settings: Settings = Settings()) throws
+        -> Router<WebRequestContext>
+    {
+        let pages = try Pages(db: db, clock: clock, settings: settings)
+        let router = Router(context: WebRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(pages: pages))
+        // The style sheet and the icon: no personal data, so they may be cached.
+        for (path, name, type) in [
+            ("static/console.css", "console.css", "text/css; charset=utf-8"),
+            ("static/icon.svg", "icon.svg", "image/svg+xml"), ("favicon.ico", "icon.svg", "image/svg+xml"),
+        ] {
+            let text = embeddedWebAssets[name] ?? ""
+            router.get(RouterPath(path)) { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = type
+                headers[.cacheControl] = "public, max-age=3600"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
+        }
+        router.get("login") { request, context in try await pages.loginPage(request, context) }
+        router.post("login") { request, context in try await pages.logIn(request, context) }
+        router.get("lang/{language}") { request, context in pages.switchLanguage(request, context) }
+        router.post("logout") { request, context in try await pages.logOut(request, context) }
+        router.get("password") { request, context in try await pages.passwordPage(request, context) }
+        router.post("password") { request, context in try await pages.changePassword(request, context) }
+        router.get("/") { request, context in try await pages.dashboard(request, context) }
+        router.get("disputes") { request, context in try await pages.disputeList(request, context) }
+        router.get("disputes/{ref}") { request, context in try await pages.disputeFile(request, context) }
+        router.get("admin/users") { request, context in try await pages.users(request, context) }
+        return router
+    }
+
+    /// The console bound to `host:port` (port 0: any free one). `onReady` gets the port it listens on.
+    public static func application(
+        host: String, port: Int, db: AppDatabase, clock: any WallClock, settings: Settings, logger: Logger,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) throws -> some ApplicationProtocol {
+        let router = try router(db: db, clock: clock, settings: settings)
+        let server: HTTPServerBuilder =
+            try settings.tls.map { try .tls(tlsConfiguration: tlsConfiguration($0)) }
+            ?? .http1()
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+extension WebConsole {
+    /// The server's TLS configuration from PEM files.
+    ///
+    /// - Throws: `invalidInput` naming the key whose file cannot be read or is not PEM.
+    static func tlsConfiguration(_ files: (certificate: String, key: String)) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(files.certificate) } catch {
+            throw MediationError.invalidInput(
+                "web.tls.certificate \(files.certificate) cannot be read as a PEM certificate: \(error)",
+                hint: "give the certificate (chain) file in PEM, readable by the daemon's user")
+        }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: files.key, format: .pem) } catch {
+            throw MediationError.invalidInput(
+                "web.tls.key \(files.key) cannot be read as a PEM private key: \(error)",
+                hint: "give the unencrypted private key in PEM, readable by the daemon's user only")
+        }
+        guard !chain.isEmpty else {
+            throw MediationError.invalidInput(
+                "web.tls.certificate \(files.certificate) holds no certificate", hint: "give the PEM certificate file")
+        }
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+}
+
+/// The headers every answer carries: no script or frame from elsewhere, no referrer, and no copy kept of a page.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = WebRequestContext
+    let pages: Pages
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response: Response
+        do { response = try await next(request, context) } catch { response = pages.errorPage(error, request) }
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        for (name, value) in [("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")] {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}

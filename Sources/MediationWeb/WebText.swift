@@ -1,0 +1,64 @@
+import MediationCore
+
+/// The console's own labels, zh and en: the page chrome. The words for the product's values (roles, statuses, risk
+/// levels, categories) come from Core's `Words`, not from here.
+enum WebText {
+    static func labels(_ language: Language) -> [String: String] {
+        language == .zh ? zh : en
+    }
+
+    private static let zh: [String: String] = [
+        "product": "调解工作台", "dashboard": "工作台", "disputes": "纠纷", "logout": "退出", "login": "登录",
+        "otherLanguage": "English", "userName": "用户名", "password": "密码", "changePassword": "修改密码",
+        "mustChange": "这是一次性密码，请先设置您自己的密码。", "currentPassword": "当前密码", "newPassword": "新密码",
+        "repeatPassword": "再次输入新密码", "save": "保存", "passwordChanged": "密码已修改。", "todaySessions": "今日调解",
+        "weekSessions": "本周调解",
+        "warnings": "预警", "followUpsDue": "待回访", "overdue": "逾期", "undeliverable": "未送达的通知",
+        "undeliverableFix": "请核对收件人的手机号或邮箱，改正后由工作人员重新发送。", "sessionWord": "调解场次",
+        "none": "暂无", "noOffices": "您的账号还没有分配调解室，请联系管理员。", "search": "搜索", "number": "编号",
+        "disputeTitle": "纠纷名称", "category": "类别", "risk": "风险", "status": "状态", "opened": "登记时间",
+        "office": "调解室", "parties": "当事人", "partyName": "姓名", "mobile": "手机号", "sessionsTitle": "调解场次",
+        "backHome": "返回工作台", "notFound": "未找到", "forbidden": "禁止访问", "badRequest": "请求有误",
+        "unavailable": "暂时无法处理", "admin": "管理", "users": "账号", "role": "角色", "offices": "调解室",
+        "accountState": "状态", "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
+    ]
+
+    private static let en: [String: String] = [
+        "product": "Mediation console", "dashboard": "Dashboard", "disputes": "Disputes", "logout": "Sign out",
+        "login": "Sign in", "otherLanguage": "中文", "userName": "User name", "password": "Password",
+        "changePassword": "Change password", "mustChange": "This is a one-time password: set your own first.",
+        "currentPassword": "Current password", "newPassword": "New password", "repeatPassword": "New password again",
+        "save": "Save", "passwordChanged": "Your password was changed.", "todaySessions": "Today's sessions",
+        "weekSessions": "This week's sessions", "warnings": "Warnings", "followUpsDue": "Follow-up visits due",
+        "overdue": "overdue", "undeliverable": "Notices not delivered",
+        "undeliverableFix": "Check the recipient's mobile or e-mail; once corrected, staff send it again.",
+        "sessionWord": "Session", "none": "None", "noOffices": "Your account has no office yet: ask an admin.",
+        "search": "Search", "number": "Number", "disputeTitle": "Title", "category": "Category", "risk": "Risk",
+        "status": "Status", "opened": "Opened", "office": "Office", "parties": "Parties", "partyName": "Name",
+        "mobile": "Mobile", "sessionsTitle": "Sessions", "backHome": "Back to the dashboard", "notFound": "Not found",
+        "forbidden": "Forbidden", "badRequest": "Bad request", "unavailable": "Cannot be done now", "admin": "Admin",
+        "users": "Accounts", "role": "Role", "offices": "Offices", "accountState": "State",
+        "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
+    ]
+
+    /// The messages the console itself says, by language.
+    static func message(_ key: String, _ language: Language) -> String {
+        let zh: [String: String] = [
+            "wrongLogin": "用户名或密码错误。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
+            "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
+            "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
+            "unavailable": "数据暂时无法读取，请稍后再试。",
+        ]
+        let en: [String: String] = [
+            "wrongLogin": "Wrong user name or password.",
+            "locked": "The account is locked: try again after %@, or ask an admin for a new password.",
+            "disabled": "This account is disabled: ask an admin.",
+            "role": "Your role may not open this page.",
+            "csrf":
+                "The form has expired or did not come from this console; nothing was changed. Go back and send it again.",
+            "notFound": "No such dispute, or not yours to see.", "page": "No such page.",
+            "unavailable": "The data cannot be read now; try again shortly.",
+        ]
+        return (language == .zh ? zh : en)[key] ?? key
+    }
+}

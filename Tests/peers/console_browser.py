@@ -1,0 +1,135 @@
+"""A person at the office PC, in headless Chromium through WebDriver (selenium): opens the web console, is sent to
+the login page, signs in with a one-time password, changes it, sees the dashboard (工作台), opens the disputes and one
+case file, signs out. Saves a PNG of each page into --out and fails on any error in the browser's console log.
+
+Usage: console_browser.py --url http://127.0.0.1:PORT --user wang.li --password ONE-TIME --new NEW --out DIR
+       [--dispute JS-2026-0001]
+Prints one JSON line: {"screenshots": [...], "pages": {name: title}, "console": [...]}; exits 1 with a reason.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def fail(why, driver=None):
+    page = ""
+    if driver is not None:
+        page = f" at {driver.current_url}: {driver.page_source[:800]}"
+    print(f"console_browser: {why}{page}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--url", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--new", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--dispute")
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--lang=zh-CN", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]:
+        options.add_argument(arg)
+    # An office PC in China asks for Chinese first (headless Chromium takes it from this, not from --lang).
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    shots, pages, console = [], {}, []
+
+    def snap(name):
+        path = os.path.join(a.out, name)
+        # The whole page, not only the window.
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1280, max(900, min(int(height) + 40, 4000)))
+        driver.save_screenshot(path)
+        shots.append(name)
+        pages[name] = driver.title
+        console.extend(driver.get_log("browser"))
+
+    def at(path):
+        WebDriverWait(driver, 15).until(lambda d: d.current_url.split("?")[0].endswith(path))
+
+    def css_applied():
+        # The style sheet came from the daemon: the bar has its colour.
+        colour = driver.execute_script(
+            "return getComputedStyle(document.querySelector('header.bar')).backgroundColor")
+        if colour != "rgb(22, 57, 95)":
+            fail(f"the style sheet was not applied (bar colour {colour})", driver)
+
+    try:
+        driver.get(a.url + "/")
+        at("/login")
+        css_applied()
+        if "登录" not in driver.title or driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != "zh-CN":
+            fail("the login page is not in Chinese", driver)
+        snap("01-login.png")
+
+        driver.find_element(By.ID, "name").send_keys(a.user)
+        driver.find_element(By.ID, "password").send_keys(a.password)
+        driver.find_element(By.ID, "login").click()
+        at("/password")
+        if "一次性密码" not in driver.page_source:
+            fail("the change-password page does not say the password is one-time", driver)
+        snap("02-change-password.png")
+
+        driver.find_element(By.ID, "current").send_keys(a.password)
+        driver.find_element(By.ID, "new").send_keys(a.new)
+        driver.find_element(By.ID, "repeat").send_keys(a.new)
+        driver.find_element(By.ID, "change").click()
+        at("/")
+        WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.office")))
+        body = driver.find_element(By.TAG_NAME, "body").text
+        for word in ["工作台", "今日调解", "本周调解", "预警", "待回访", "未送达的通知", "密码已修改"]:
+            if word not in body:
+                fail(f"the dashboard lacks '{word}'", driver)
+        snap("03-dashboard.png")
+
+        driver.find_element(By.LINK_TEXT, "纠纷").click()
+        at("/disputes")
+        snap("04-disputes.png")
+        if a.dispute:
+            driver.find_element(By.LINK_TEXT, a.dispute).click()
+            at("/disputes/" + a.dispute)
+            if "当事人" not in driver.page_source:
+                fail("the case file lacks its parties", driver)
+            snap("05-dispute.png")
+
+        driver.find_element(By.ID, "lang-switch").click()
+        WebDriverWait(driver, 15).until(
+            lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+        snap("06-english.png")
+        driver.find_element(By.ID, "lang-switch").click()
+        WebDriverWait(driver, 15).until(
+            lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+
+        driver.find_element(By.ID, "logout").click()
+        at("/login")
+        snap("07-signed-out.png")
+        driver.get(a.url + "/")
+        at("/login")
+        console.extend(driver.get_log("browser"))
+    finally:
+        driver.quit()
+
+    errors = [e for e in console if e.get("level") == "SEVERE"]
+    if errors:
+        fail(f"the browser's console has errors: {errors}")
+    print(json.dumps({"screenshots": shots, "pages": pages, "console": console}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
