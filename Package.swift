@@ -41,7 +41,6 @@ let package = Package(
             dependencies: [
                 "MediationCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -137,7 +136,6 @@ let package = Package(
             name: "MediationStoreTests",
             dependencies: [
                 "MediationCore", "MediationStore", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -129,7 +129,6 @@ public final class AppDatabase: Sendable {
         do {
             // A file left readable by others (an older version, a copy made by hand) is narrowed before use.
             Self.restrictMode(path)
-            WALWriteBuffer.install(checkingIn: directory.isEmpty ? "." : directory)
             pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets synchronous=NORMAL on the writer after prepareDatabase when it enables WAL;
             // the writer is one long-lived connection, so setting FULL here holds for every commit.
@@ -326,11 +325,6 @@ public final class AppDatabase: Sendable {
         guard let actor = AuditActor.current else { return body }
         return { db in try AuditActor.$current.withValue(actor) { try body(db) } }
     }
-
-    /// Whether this process gathers each commit's write-ahead-log frames into a few writes (see `WALWriteBuffer`):
-    /// false when its check did not pass (a SQLite that writes frames in another way, or a folder where the check's
-    /// scratch database could not be made); nil until a writable store has been opened, which runs the check.
-    public static var gathersLogWrites: Bool? { WALWriteBuffer.installed }
 
     /// What group commit has done since the store was opened (for `GET /v1/metrics`).
     public var groupCommitStatistics: GroupCommitStatistics { committer.statistics }

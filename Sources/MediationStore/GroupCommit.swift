@@ -60,12 +60,9 @@ final class GroupCommitter: Sendable {
             var failure: (any Error)?
             do {
                 try writer.writeWithoutTransaction { db in
-                    defer { WALWriteBuffer.stopGathering(db) }
                     try db.inTransaction {
                         for job in batch { job.run(db) }
                         ran = DispatchTime.now().uptimeNanoseconds
-                        // The COMMIT, next, writes its log frames in a few large writes (see WALWriteBuffer).
-                        WALWriteBuffer.startGathering(db)
                         return .commit
                     }
                 }

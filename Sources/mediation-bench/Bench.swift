@@ -146,6 +146,7 @@ final class Locked<T: Sendable>: @unchecked Sendable {
     private var stored: T
     init(_ value: T) { stored = value }
     func set(_ value: T) { lock.withLock { stored = value } }
+    func update(_ body: (inout T) -> Void) { lock.withLock { body(&stored) } }
     var value: T { lock.withLock { stored } }
 }
 

@@ -97,11 +97,6 @@ struct Daemon: AsyncParsableCommand {
         try SocketGuard.checkGroup(settings.socketGroup)
         try SocketGuard.prepare(settings.socketPath)
         let db = try AppDatabase.open(path: settings.storePath, clock: clock)
-        if AppDatabase.gathersLogWrites == false {
-            logger.warning(
-                "the write-ahead log's frames are written one by one: the check for gathering them did not pass (commits are as safe, only slower)"
-            )
-        }
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
         let policy = AccessPolicy(rules: settings.access)
         let privacy = PrivacyPolicy()
