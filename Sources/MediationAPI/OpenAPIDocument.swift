@@ -13,6 +13,10 @@ info:
     Callers are identified by their unix credentials: root and members of the admin group are `admin`,
     members of the staff group `staff`, of the viewer group `viewer`; everyone else is refused.
     Reads need viewer, writes to experts need staff, writes to offices need admin.
+    Each request is checked against this document first: a parameter or field outside what it states (a length,
+    a pattern, a range, a value not in an enum) is answered 400 naming it. A request that matches the document but
+    breaks a rule the document cannot state (a range that ends before it starts, a date that does not exist, an
+    unknown time zone or category, a session not yet held) is answered 422, its message saying which rule.
     Every error has the body {"error": {"code", "message", "details"}}; the message says what was wrong and
     what to do. Times a person types (`from`, `to`) accept 2026-12-07, 2026-12-07 09:30 (wall clock in the
     expert's zone) or RFC 3339 with an offset.
@@ -79,7 +83,7 @@ paths:
         PRAGMA integrity_check, streams it as the body and removes it. mediationctl backup writes the body to a
         file (mode 0600) and renames it into place only when it is complete. `mediationd restore FILE` puts it back.
       parameters:
-        - {name: destination, in: query, description: 'Where the caller will keep the copy, for status.', schema: {type: string, maxLength: 4096}}
+        - {name: destination, in: query, description: 'Where the caller will keep the copy, for status.', schema: {$ref: '#/components/schemas/Destination'}}
       responses:
         '200':
           description: The store file (an SQLite database).
@@ -149,13 +153,14 @@ paths:
       operationId: listExperts
       summary: Experts in the pool, filtered.
       parameters:
-        - {name: role, in: query, schema: {type: string}, description: 'legal_officer, lawyer, retiree or community_staff (or the Chinese name)'}
-        - {name: office, in: query, schema: {type: string}, description: 'Experts serving this office (including those serving all).'}
-        - {name: specialty, in: query, schema: {type: string}}
+        - {name: role, in: query, schema: {$ref: '#/components/schemas/ExpertRoleName'}, description: 'legal_officer, lawyer, retiree or community_staff (or the Chinese name)'}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}, description: 'Experts serving this office (including those serving all).'}
+        - {name: specialty, in: query, schema: {$ref: '#/components/schemas/Filter'}}
         - {name: active, in: query, schema: {type: boolean}}
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
-          description: The matching experts, by id, as summaries.
+          description: The matching experts, by id, as summaries (mobiles masked unless revealed).
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ExpertList'}
@@ -200,7 +205,12 @@ paths:
   /v1/experts/export:
     get:
       operationId: exportRoster
-      summary: Every expert as a roster CSV that import reads back.
+      summary: Every expert as a roster CSV; with reveal (audited), one that import reads back.
+      description: >-
+        Mobiles are masked unless the caller reveals them, as in every other view of a person; a masked roster is
+        for reading, and import refuses its masked numbers.
+      parameters:
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The roster.
@@ -213,7 +223,9 @@ paths:
       - {$ref: '#/components/parameters/ExpertRef'}
     get:
       operationId: getExpert
-      summary: One expert.
+      summary: One expert (mobiles masked unless revealed).
+      parameters:
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The expert.
@@ -269,8 +281,8 @@ paths:
       operationId: listTimeOff
       summary: An expert's time off, optionally only what overlaps a range.
       parameters:
-        - {name: from, in: query, schema: {type: string}}
-        - {name: to, in: query, schema: {type: string}}
+        - {name: from, in: query, schema: {$ref: '#/components/schemas/Moment'}}
+        - {name: to, in: query, schema: {$ref: '#/components/schemas/Moment'}}
       responses:
         '200':
           description: The spans, by start.
@@ -310,8 +322,8 @@ paths:
       operationId: listExtraAvailability
       summary: Dated spans in which the expert is free beyond the weekly hours.
       parameters:
-        - {name: from, in: query, schema: {type: string}}
-        - {name: to, in: query, schema: {type: string}}
+        - {name: from, in: query, schema: {$ref: '#/components/schemas/Moment'}}
+        - {name: to, in: query, schema: {$ref: '#/components/schemas/Moment'}}
       responses:
         '200':
           description: The spans, by start.
@@ -351,8 +363,8 @@ paths:
       operationId: getAvailability
       summary: The expert's free intervals in a range, in the expert's zone.
       parameters:
-        - {name: from, in: query, required: true, schema: {type: string}, description: 'Start; a date means its midnight.'}
-        - {name: to, in: query, required: true, schema: {type: string}, description: 'End; a date means the end of that day.'}
+        - {name: from, in: query, required: true, schema: {$ref: '#/components/schemas/Moment'}, description: 'Start; a date means its midnight.'}
+        - {name: to, in: query, required: true, schema: {$ref: '#/components/schemas/Moment'}, description: 'End; a date means the end of that day.'}
       responses:
         '200':
           description: Weekly hours plus extra availability, minus time off.
@@ -365,11 +377,11 @@ paths:
       operationId: listDisputes
       summary: Disputes, newest first, filtered.
       parameters:
-        - {name: office, in: query, schema: {type: string}}
-        - {name: status, in: query, schema: {type: string}, description: 'open, scheduled, in_session, resolved, unresolved, referred, closed'}
-        - {name: risk, in: query, schema: {type: string}, description: 'low, medium, high, critical'}
-        - {name: category, in: query, schema: {type: string}}
-        - {name: q, in: query, schema: {type: string}, description: 'Words in the number, title or elements.'}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
+        - {name: status, in: query, schema: {type: string, pattern: '^(open|scheduled|in_session|resolved|unresolved|referred|closed)$'}, description: 'open, scheduled, in_session, resolved, unresolved, referred, closed'}
+        - {name: risk, in: query, schema: {$ref: '#/components/schemas/RiskName'}, description: 'low, medium, high, critical'}
+        - {name: category, in: query, schema: {$ref: '#/components/schemas/Filter'}}
+        - {name: q, in: query, schema: {$ref: '#/components/schemas/Filter'}, description: 'Words in the number, title or elements.'}
       responses:
         '200':
           description: The matching disputes.
@@ -399,7 +411,7 @@ paths:
       operationId: getDispute
       summary: One dispute with its parties, the history of its risk and status, and its case file (sessions, outcomes, follow-ups, escalations, conflicts).
       parameters:
-        - {name: reveal, in: query, schema: {type: boolean, default: false}, description: 'Show parties'' full mobiles and ID-card numbers (roles in privacy.reveal_roles, default admin); every reveal is audited.'}
+        - {$ref: '#/components/parameters/Reveal'}
       responses:
         '200':
           description: The dispute.
@@ -524,8 +536,8 @@ paths:
       operationId: listConflicts
       summary: Conflicts of interest, of one expert or concerning one dispute.
       parameters:
-        - {name: expert, in: query, schema: {type: string}}
-        - {name: dispute, in: query, schema: {type: string}}
+        - {name: expert, in: query, schema: {$ref: '#/components/schemas/Filter'}}
+        - {name: dispute, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The conflicts.
@@ -550,12 +562,12 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
   /v1/conflicts/{conflict}:
     parameters:
-      - {name: conflict, in: path, required: true, schema: {type: integer, format: int64}}
+      - {name: conflict, in: path, required: true, schema: {type: integer, format: int64, minimum: 1}}
     delete:
       operationId: removeConflict
       summary: Remove a conflict of interest recorded by mistake (staff); the removal and its reason are audited.
       parameters:
-        - {name: reason, in: query, required: true, schema: {type: string}}
+        - {name: reason, in: query, required: true, schema: {$ref: '#/components/schemas/Reason'}}
       responses:
         '204': {description: Removed.}
         default: {$ref: '#/components/responses/Problem'}
@@ -572,7 +584,7 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
   /v1/policies/{policy}:
     parameters:
-      - {name: policy, in: path, required: true, schema: {type: string}}
+      - {name: policy, in: path, required: true, schema: {$ref: '#/components/schemas/PolicyName'}}
     get:
       operationId: getPolicy
       summary: One panel policy.
@@ -621,11 +633,11 @@ paths:
       operationId: listSessions
       summary: Sessions by start, filtered.
       parameters:
-        - {name: dispute, in: query, schema: {type: string}}
-        - {name: office, in: query, schema: {type: string}}
-        - {name: from, in: query, schema: {type: string}}
-        - {name: to, in: query, schema: {type: string}}
-        - {name: status, in: query, schema: {type: string}, description: 'booked, in_session, ended, no_show, cancelled'}
+        - {name: dispute, in: query, schema: {$ref: '#/components/schemas/Filter'}}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
+        - {name: from, in: query, schema: {$ref: '#/components/schemas/Moment'}}
+        - {name: to, in: query, schema: {$ref: '#/components/schemas/Moment'}}
+        - {name: status, in: query, schema: {type: string, pattern: '^(booked|in_session|ended|no_show|cancelled)$'}, description: 'booked, in_session, ended, no_show, cancelled'}
       responses:
         '200':
           description: The sessions.
@@ -743,7 +755,7 @@ paths:
       operationId: listSubstitutes
       summary: Experts who could take one member's seat at the same time, fairest first.
       parameters:
-        - {name: expert, in: query, required: true, schema: {type: string}}
+        - {name: expert, in: query, required: true, schema: {$ref: '#/components/schemas/Ref'}}
       responses:
         '200':
           description: Ranked substitutes.
@@ -791,7 +803,7 @@ paths:
       summary: Messages in the outbox, newest first (filters by status and session).
       parameters:
         - {name: status, in: query, schema: {type: string, enum: [pending, sent, failed, dead, skipped]}}
-        - {name: session, in: query, schema: {type: integer, format: int64}}
+        - {name: session, in: query, schema: {type: integer, format: int64, minimum: 1}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000}}
       responses:
         '200':
@@ -955,7 +967,7 @@ paths:
       summary: Follow-up visits (回访), by day.
       parameters:
         - {name: scope, in: query, schema: {type: string, enum: [due, overdue, open, all], default: due}, description: 'due: without a result and due by tomorrow; overdue: past their day; open: without a result; all.'}
-        - {name: office, in: query, schema: {type: string}}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The visits.
@@ -965,7 +977,7 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
   /v1/followups/{followup}/result:
     parameters:
-      - {name: followup, in: path, required: true, schema: {type: integer, format: int64}}
+      - {name: followup, in: path, required: true, schema: {type: integer, format: int64, minimum: 1}}
     post:
       operationId: recordFollowUp
       summary: Record what a visit found (staff); relapsed reopens the dispute, escalated records an escalation.
@@ -1025,7 +1037,7 @@ paths:
       operationId: listWarnings
       summary: Early warnings raised, newest first.
       parameters:
-        - {name: office, in: query, schema: {type: string}}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The warnings.
@@ -1052,8 +1064,8 @@ paths:
         The figures of MediationCore's WeeklyReport (open disputes by risk with days open, sessions held and
         coming, outcomes, follow-ups due and overdue, warnings, escalations, days since the last escalation).
       parameters:
-        - {name: week, in: query, schema: {type: string}, description: 'ISO week such as 2026-W49 (default this week).'}
-        - {name: office, in: query, schema: {type: string}}
+        - {name: week, in: query, schema: {$ref: '#/components/schemas/IsoWeek'}, description: 'ISO week such as 2026-W49 (default this week).'}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The report.
@@ -1066,10 +1078,10 @@ paths:
       operationId: outcomesReport
       summary: Settlement rate, time from intake to agreement, referrals and escalations over a range of days.
       parameters:
-        - {name: from, in: query, required: true, schema: {type: string}, description: 'First day, 2026-10-01.'}
-        - {name: to, in: query, required: true, schema: {type: string}, description: 'Last day, 2026-12-31.'}
+        - {name: from, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'First day, 2026-10-01.'}
+        - {name: to, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'Last day, 2026-12-31.'}
         - {name: by, in: query, schema: {type: string, enum: [office, category, expert]}}
-        - {name: office, in: query, schema: {type: string}}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The figures of MediationCore's OutcomesReport.
@@ -1082,8 +1094,8 @@ paths:
       operationId: expertsReport
       summary: Sessions per expert, acceptance rate, and how evenly the load is spread (max/mean, Gini).
       parameters:
-        - {name: from, in: query, required: true, schema: {type: string}}
-        - {name: to, in: query, required: true, schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'First day.'}
+        - {name: to, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'Last day.'}
       responses:
         '200':
           description: The figures of MediationCore's ExpertsReport.
@@ -1099,9 +1111,9 @@ paths:
       summary: Disputes opened, sessions starting, or outcomes of sessions held in a range, as CSV for spreadsheets.
       description: UTF-8 with a byte-order mark (so Excel reads Chinese), RFC 4180 quoting, CRLF line ends.
       parameters:
-        - {name: from, in: query, required: true, schema: {type: string}}
-        - {name: to, in: query, required: true, schema: {type: string}}
-        - {name: office, in: query, schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'First day.'}
+        - {name: to, in: query, required: true, schema: {$ref: '#/components/schemas/Day'}, description: 'Last day.'}
+        - {name: office, in: query, schema: {$ref: '#/components/schemas/Filter'}}
       responses:
         '200':
           description: The CSV.
@@ -1118,9 +1130,9 @@ paths:
         user, role), the action (dispute.open, session.book, party.reveal …), its target and what changed. Rows
         can be neither changed nor removed. Summaries never carry a full mobile or ID-card number.
       parameters:
-        - {name: since, in: query, schema: {type: string}, description: 'A day (2026-12-01) or an instant (2026-12-01T09:00+08:00); rows from then on.'}
-        - {name: actor, in: query, schema: {type: string}, description: 'A user name or a uid.'}
-        - {name: target, in: query, schema: {type: string}, description: 'Text the target contains, e.g. JS-2026-0042 or session 12.'}
+        - {name: since, in: query, schema: {$ref: '#/components/schemas/Moment'}, description: 'A day (2026-12-01) or an instant (2026-12-01T09:00+08:00); rows from then on.'}
+        - {name: actor, in: query, schema: {$ref: '#/components/schemas/Filter'}, description: 'A user name or a uid.'}
+        - {name: target, in: query, schema: {$ref: '#/components/schemas/Filter'}, description: 'Text the target contains, e.g. JS-2026-0042 or session 12.'}
         - {name: limit, in: query, schema: {type: integer, default: 100, minimum: 1, maximum: 10000}}
       responses:
         '200':
@@ -1148,69 +1160,222 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 components:
   parameters:
+    Reveal:
+      name: reveal
+      in: query
+      schema: {type: boolean, default: false}
+      description: >-
+        Show full mobiles and ID-card numbers (parties' and experts' alike) instead of masked ones (137****0001): roles
+        in privacy.reveal_roles (default admin) only, and every reveal is audited (party.reveal, expert.reveal).
     DisputeRef:
       name: dispute
       in: path
       required: true
-      schema: {type: string}
+      schema: {$ref: '#/components/schemas/Ref'}
       description: A dispute's number (JS-2026-0042) or id.
     SessionID:
       name: session
       in: path
       required: true
-      schema: {type: integer, format: int64}
+      schema: {type: integer, format: int64, minimum: 1}
     PartyRef:
       name: party
       in: path
       required: true
-      schema: {type: string}
+      schema: {$ref: '#/components/schemas/Ref'}
       description: A party's id (as the dispute lists it) or exact name within the dispute.
     OfficeID:
       name: office
       in: path
       required: true
-      schema: {type: string}
+      schema: {$ref: '#/components/schemas/Ref'}
       description: The office's short id, such as jinshan.
     ExpertRef:
       name: expert
       in: path
       required: true
-      schema: {type: string}
+      schema: {$ref: '#/components/schemas/Ref'}
       description: An expert's id, mobile, email or exact full name.
     SpanID:
       name: span
       in: path
       required: true
-      schema: {type: integer, format: int64}
+      schema: {type: integer, format: int64, minimum: 1}
     MessageID:
       name: message
       in: path
       required: true
-      schema: {type: integer, format: int64}
+      schema: {type: integer, format: int64, minimum: 1}
   responses:
     Problem:
-      description: 'An error: 400 bad input, 403 refused, 404 not found, 405 method not allowed, 408 headers too slow, 409 conflict, 413 too large, 503 unavailable or too many connections.'
+      description: 'An error: 400 outside this document, 422 refused by a rule, 403 refused, 404 not found, 405 method not allowed, 408 headers too slow, 409 conflict, 413 too large, 503 unavailable or too many connections.'
       content:
         application/json:
           schema: {$ref: '#/components/schemas/Problem'}
   schemas:
+    Moment:
+      type: string
+      x-core-reads: true
+      maxLength: 64
+      pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?([ T](([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?( ?(([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?|(([01]?[0-9]|2[0-3]):[0-5][0-9](:00)?|24:00(:00)?))$'
+      description: 'A time as a person writes it: 2026-12-09, 2026-12-09 14:30, 2026/12/9 14:30, 2026.12.9, 12月9日 14:30, 2026年12月9日 周三 14:30, 14:30 (today), or RFC 3339 with an offset (2026-12-09T14:30+08:00). Years 1900–2200; a weekday, when written, must be the date''s; seconds, when written, are 00. Wall-clock times are read in the zone the operation names (the office''s, or the expert''s).'
+    StartTime:
+      type: string
+      x-core-reads: true
+      maxLength: 64
+      pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?[ T](([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))? ?(([01]?[0-9]|2[0-3]):[0-5][0-9](:00(\.[0-9]{1,9})?)?|([01][0-9]|2[0-3])[0-5][0-9]|24:00(:00)?)(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?|(([01]?[0-9]|2[0-3]):[0-5][0-9](:00)?|24:00(:00)?))$'
+      description: 'A time of day on a date, as Moment reads it but never a date alone: 2026-12-09 14:30, 2026年12月9日 周三 14:30, 14:30 (today), or RFC 3339 with an offset.'
+    Day:
+      type: string
+      x-core-reads: true
+      maxLength: 32
+      pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)(-(0?[1-9]|1[0-2])-(0?[1-9]|[12][0-9]|3[01])|/(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])|\.(0?[1-9]|1[0-2])\.(0?[1-9]|[12][0-9]|3[01]))( ((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?|((19[0-9]{2}|2[01][0-9]{2}|2200) ?年 ?)?(0?[1-9]|1[0-2]) ?月 ?(0?[1-9]|[12][0-9]|3[01]) ?[日号]( ?((周|星期)[一二三四五六日天]|[(（](周|星期)[一二三四五六日天][)）]))?)$'
+      description: 'A day: 2026-12-09, 2026/12/9, 2026-12-9, 2026.12.9, 12月9日 or 2026年12月9日 (optionally with its weekday, 2026年12月9日 周三). Years 1900–2200.'
+    IsoWeek:
+      type: string
+      x-core-reads: true
+      pattern: '^(19[0-9]{2}|2[01][0-9]{2}|2200)-[Ww](0[1-9]|[1-4][0-9]|5[0-3])$'
+      description: 'An ISO 8601 week, 2026-W49; week 53 only in the years that have one.'
+    Name:
+      type: string
+      minLength: 1
+      maxLength: 100
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$'
+      description: 'A name: at most 100 characters on one line, not only spaces, no control characters.'
+    Title:
+      type: string
+      minLength: 1
+      maxLength: 200
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$'
+      description: 'At most 200 characters on one line, not only spaces, no control characters.'
+    Reason:
+      type: string
+      minLength: 1
+      maxLength: 1000
+      pattern: '^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$'
+      description: 'A reason, which is needed: at most 1,000 characters, not only spaces, no control characters but line breaks and tabs.'
+    Note:
+      type: string
+      maxLength: 1000
+      pattern: '^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$'
+      description: 'At most 1,000 characters, no control characters but line breaks and tabs; empty for none.'
+    Line:
+      type: string
+      maxLength: 200
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*$'
+      description: 'At most 200 characters on one line, no control characters; empty for none (in a change, empty clears it).'
+    Paragraph:
+      type: string
+      maxLength: 2000
+      pattern: '^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$'
+      description: 'At most 2,000 characters; line breaks and tabs allowed, no other control characters; empty for none (in a change, empty clears it).'
+    Ref:
+      type: string
+      minLength: 1
+      maxLength: 100
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$'
+      description: 'A record as a person names it: an id, a number (JS-2026-0042), a mobile, an email or an exact name; at most 100 characters on one line.'
+    Filter:
+      type: string
+      maxLength: 200
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*$'
+      description: 'Text to filter by, at most 200 characters on one line; empty filters nothing.'
+    PolicyName:
+      type: string
+      pattern: '^[a-z][a-z0-9-]{1,31}$'
+      description: 'A panel policy''s name: 2–32 characters a–z, 0–9, -; starts with a letter.'
+    Requirement:
+      type: string
+      x-core-reads: true
+      maxLength: 100
+      pattern: '^([1-5]\*)?([Ll][Ee][Gg][Aa][Ll][_ -][Oo][Ff][Ff][Ii][Cc][Ee][Rr]|法制民警|民警|[Ll][Aa][Ww][Yy][Ee][Rr]|律师|专业律师|[Rr][Ee][Tt][Ii][Rr][Ee][Ee]|退休干部|退休人员|[Cc][Oo][Mm][Mm][Uu][Nn][Ii][Tt][Yy][_ -][Ss][Tt][Aa][Ff][Ff]|综治专干|街道社区综治专干|社区综治专干)([:：][^@\x00-\x1F\x7F-\x9F]*)?(@[^\x00-\x1F\x7F-\x9F]*)?$'
+      description: 'role[:specialty][@language], optionally N* in front (N 1–5): lawyer:property, 2*community_staff.'
+    Category:
+      type: string
+      minLength: 1
+      maxLength: 50
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$'
+      description: 'One of the categories the daemon is configured with (disputes.categories), or its Chinese name.'
+    ZoneName:
+      type: string
+      maxLength: 64
+      pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$'
+      description: 'An IANA time zone such as Asia/Shanghai.'
+    Mobile:
+      type: string
+      maxLength: 24
+      pattern: '^(|(\+86[ -]?)?1[0-9]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}|\+([0-79][0-9]|8[0-57-9])[0-9]{5,13})$'
+      description: 'A mobile: 11 digits starting with 1 (13800138000, 138 0013 8000, +86 138-0013-8000), or + and 7–15 digits of another country; empty for none (in a change, empty clears it).'
+    Email:
+      type: string
+      maxLength: 254
+      pattern: '^(|[^@\x00-\x20\x7F]+@[^@.\x00-\x20\x7F][^@\x00-\x20\x7F]*\.[^@\x00-\x20\x7F]*[^@.\x00-\x20\x7F])$'
+      description: 'A mail address, name@example.org; empty for none (in a change, empty clears it).'
+    WecomUser:
+      type: string
+      maxLength: 64
+      pattern: '^[A-Za-z0-9_.@-]*$'
+      description: 'A WeCom user id; empty for none (in a change, empty clears it).'
+    Tag:
+      type: string
+      maxLength: 50
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*$'
+      description: 'A specialty or language; spaces, _ and - are the same, case is ignored, empty ones are dropped.'
+    OfficeChoice:
+      type: string
+      pattern: '^([a-z][a-z0-9-]{1,31}|all|\*|全部)$'
+      description: 'An office id, or all (also * or 全部) for every office.'
+    ExpertRoleName:
+      type: string
+      x-core-reads: true
+      pattern: '^\s*([Ll][Ee][Gg][Aa][Ll][_ -][Oo][Ff][Ff][Ii][Cc][Ee][Rr]|法制民警|民警|[Ll][Aa][Ww][Yy][Ee][Rr]|律师|专业律师|[Rr][Ee][Tt][Ii][Rr][Ee][Ee]|退休干部|退休人员|[Cc][Oo][Mm][Mm][Uu][Nn][Ii][Tt][Yy][_ -][Ss][Tt][Aa][Ff][Ff]|综治专干|街道社区综治专干|社区综治专干)\s*$'
+      description: 'legal_officer, lawyer, retiree or community_staff (case, spaces and - ignored), or the Chinese name: 法制民警 (民警), 律师, 退休干部, 综治专干.'
+    SideName:
+      type: string
+      x-core-reads: true
+      pattern: '^\s*([Aa][Pp][Pp][Ll][Ii][Cc][Aa][Nn][Tt]|申请人|申请方|[Rr][Ee][Ss][Pp][Oo][Nn][Dd][Ee][Nn][Tt]|被申请人|被申请方|对方|[Oo][Tt][Hh][Ee][Rr]|其他|第三方)\s*$'
+      description: 'applicant, respondent or other (any case), or 申请人, 被申请人, 其他 (also 申请方, 被申请方, 对方, 第三方).'
+    RiskName:
+      type: string
+      x-core-reads: true
+      pattern: '^\s*([Ll][Oo][Ww]|低|[Mm][Ee][Dd][Ii][Uu][Mm]|中|中等|[Hh][Ii][Gg][Hh]|高|[Cc][Rr][Ii][Tt][Ii][Cc][Aa][Ll]|极高|严重|紧急)(风险)?\s*$'
+      description: 'low, medium, high or critical (any case), or 低, 中, 高, 极高 (also with 风险).'
+    OutcomeResultName:
+      type: string
+      x-core-reads: true
+      pattern: '^\s*([Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Pp][Aa][Rr][Tt][Ii][Aa][Ll][_ -][Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Nn][Oo][_ -][Aa][Gg][Rr][Ee][Ee][Mm][Ee][Nn][Tt]|[Aa][Dd][Jj][Oo][Uu][Rr][Nn][Ee][Dd]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Cc][Oo][Uu][Rr][Tt]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Pp][Oo][Ll][Ii][Cc][Ee]|[Rr][Ee][Ff][Ee][Rr][Rr][Ee][Dd][_ -][Oo][Tt][Hh][Ee][Rr]|达成协议|部分达成|未达成|休会待续|移送法院|移交公安|移交其他部门)\s*$'
+      description: 'agreement, partial_agreement, no_agreement, adjourned, referred_court, referred_police or referred_other (any case, - for _), or the Chinese name: 达成协议, 部分达成, 未达成, 休会待续, 移送法院, 移交公安, 移交其他部门.'
+    EscalationKindName:
+      type: string
+      x-core-reads: true
+      pattern: '^\s*([Cc][Rr][Ii][Mm][Ii][Nn][Aa][Ll]|[Cc][Rr][Ii][Mm][Ii][Nn][Aa][Ll]_[Cc][Aa][Ss][Ee]|民转刑|刑事|[Vv][Ii][Oo][Ll][Ee][Nn][Cc][Ee]|暴力|肢体冲突|[Pp][Ee][Tt][Ii][Tt][Ii][Oo][Nn]|上访|信访)\s*$'
+      description: 'criminal, violence or petition (any case), or 民转刑 (刑事), 暴力, 上访 (信访).'
+    Amount:
+      type: string
+      pattern: '^(|[0-9]{1,12}(\.[0-9]{1,2})?)$'
+      description: 'Yuan with at most two decimals, 1200 or 1200.50; empty for none (in a change, empty clears it).'
+    Destination:
+      type: string
+      maxLength: 4096
+      pattern: '^[^\x00-\x1F\x7F-\x9F]*$'
+      description: 'A path or a place, at most 4,096 characters on one line.'
     SlotRequest:
       type: object
       additionalProperties: false
       required: [from, to]
       properties:
-        from: {type: string, description: 'Window start (office time or RFC 3339).'}
-        to: {type: string, description: 'Window end; a date means the end of that day.'}
-        policy: {type: string}
-        durationMinutes: {type: integer}
-        pin: {type: array, items: {type: string}, description: 'Experts who must be on the panel.'}
-        exclude: {type: array, items: {type: string}}
-        options: {type: integer, description: 'How many options, 1–20 (default 5).'}
+        from: {$ref: '#/components/schemas/Moment', description: 'Window start (office time or RFC 3339).'}
+        to: {$ref: '#/components/schemas/Moment', description: 'Window end; a date means the end of that day.'}
+        policy: {$ref: '#/components/schemas/PolicyName'}
+        durationMinutes: {type: integer, minimum: 1, maximum: 480}
+        pin: {type: array, maxItems: 12, items: {$ref: '#/components/schemas/Ref'}, description: 'Experts who must be on the panel.'}
+        exclude: {type: array, maxItems: 100, items: {$ref: '#/components/schemas/Ref'}}
+        options: {type: integer, minimum: 1, maximum: 20, description: 'How many options, 1–20 (default 5).'}
         every:
           type: boolean
           description: 'Every start at which a panel fits, instead of options spread out: by default two options on the same office-local half-day (before 12:00, from 12:00) never have the same experts.'
         outsideHours: {type: boolean, description: 'Ignore the office hours (evenings, weekends); holidays, experts and parties still count. Needs outsideHoursReason.'}
-        outsideHoursReason: {type: string, description: 'Why the session is outside office hours (audited with the booking).'}
+        outsideHoursReason: {$ref: '#/components/schemas/Reason', description: 'Why the session is outside office hours (audited with the booking).'}
     Seat:
       type: object
       required: [expert, name, requirement]
@@ -1249,14 +1414,14 @@ components:
       additionalProperties: false
       required: [dispute]
       properties:
-        dispute: {type: string}
-        option: {type: integer, description: 'An option number of the last search.'}
-        start: {type: string, description: 'Or an explicit start (office time or RFC 3339) …'}
-        panel: {type: array, items: {type: string}, description: '… with the experts of the panel.'}
-        durationMinutes: {type: integer}
-        policy: {type: string}
+        dispute: {$ref: '#/components/schemas/Ref'}
+        option: {type: integer, minimum: 1, maximum: 100, description: 'An option number of the last search.'}
+        start: {$ref: '#/components/schemas/StartTime', description: 'Or an explicit start (office time or RFC 3339) …'}
+        panel: {type: array, maxItems: 12, items: {$ref: '#/components/schemas/Ref'}, description: '… with the experts of the panel.'}
+        durationMinutes: {type: integer, minimum: 1, maximum: 480}
+        policy: {$ref: '#/components/schemas/PolicyName'}
         outsideHours: {type: boolean, description: 'Book outside the office hours (an option of a search made so is booked so by itself). Needs outsideHoursReason.'}
-        outsideHoursReason: {type: string, description: 'Why the session is outside office hours (audited, shown on the session).'}
+        outsideHoursReason: {$ref: '#/components/schemas/Reason', description: 'Why the session is outside office hours (audited, shown on the session).'}
     Session:
       type: object
       required: [id, dispute, office, start, end, status, sequence, panel]
@@ -1288,20 +1453,20 @@ components:
       additionalProperties: false
       required: [start]
       properties:
-        start: {type: string}
+        start: {$ref: '#/components/schemas/StartTime'}
     MarkRequest:
       type: object
       additionalProperties: false
       required: [status]
       properties:
-        status: {type: string, description: 'in_session, ended or no_show'}
+        status: {type: string, pattern: '^(in_session|ended|no_show)$', description: 'in_session, ended or no_show'}
     RsvpRequest:
       type: object
       additionalProperties: false
       required: [expert, answer]
       properties:
-        expert: {type: string}
-        answer: {type: string, description: 'accepted, declined or pending'}
+        expert: {$ref: '#/components/schemas/Ref'}
+        answer: {type: string, x-core-reads: true, pattern: '^\s*([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|待定|[Aa][Cc][Cc][Ee][Pp][Tt][Ee][Dd]|[Aa][Cc][Cc][Ee][Pp][Tt]|[Yy][Ee][Ss]|接受|同意|[Dd][Ee][Cc][Ll][Ii][Nn][Ee][Dd]|[Dd][Ee][Cc][Ll][Ii][Nn][Ee]|[Nn][Oo]|拒绝|谢绝)\s*$', description: 'accepted, declined or pending (any case; also yes, no, 接受, 拒绝, 待定)'}
     SubstituteView:
       type: object
       required: [expert, name, sessionsLast30Days]
@@ -1343,19 +1508,19 @@ components:
       additionalProperties: false
       required: [expert, with]
       properties:
-        expert: {type: string}
-        with: {type: string}
+        expert: {$ref: '#/components/schemas/Ref'}
+        with: {$ref: '#/components/schemas/Ref'}
     DisputeElements:
       type: object
       additionalProperties: false
       properties:
-        cause: {type: string, description: '诱因'}
-        occurredAt: {type: string, description: 'When it happened: a date, a local date-time in the office zone, or RFC 3339.'}
-        location: {type: string}
-        nature: {type: string}
-        scale: {type: integer, description: 'People involved.'}
-        involved: {type: string, description: '人员构成'}
-        development: {type: string, description: '事态发展'}
+        cause: {$ref: '#/components/schemas/Paragraph', description: '诱因'}
+        occurredAt: {$ref: '#/components/schemas/Moment', description: 'When it happened: a date, a local date-time in the office zone, or RFC 3339.'}
+        location: {$ref: '#/components/schemas/Paragraph'}
+        nature: {$ref: '#/components/schemas/Paragraph'}
+        scale: {type: integer, minimum: 1, maximum: 100000, description: 'People involved.'}
+        involved: {$ref: '#/components/schemas/Paragraph', description: '人员构成'}
+        development: {$ref: '#/components/schemas/Paragraph', description: '事态发展'}
     Dispute:
       type: object
       required: [id, number, office, title, category, elements, risk, status, openedAt]
@@ -1437,42 +1602,43 @@ components:
       additionalProperties: false
       required: [office, title, category]
       properties:
-        office: {type: string}
-        title: {type: string}
-        category: {type: string}
-        risk: {type: string, description: 'low (default), medium, high, critical'}
-        riskReason: {type: string, description: 'why that risk level; kept in the risk history (default "opened")'}
+        office: {$ref: '#/components/schemas/Ref'}
+        title: {$ref: '#/components/schemas/Title'}
+        category: {$ref: '#/components/schemas/Category'}
+        risk: {$ref: '#/components/schemas/RiskName', description: 'low (default), medium, high, critical'}
+        riskReason: {$ref: '#/components/schemas/Note', description: 'why that risk level; kept in the risk history (default "opened")'}
         elements: {$ref: '#/components/schemas/DisputeElements'}
         parties:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/PartyInput'}
     DisputeUpdate:
       type: object
       additionalProperties: false
       properties:
-        title: {type: string}
-        category: {type: string}
+        title: {$ref: '#/components/schemas/Title'}
+        category: {$ref: '#/components/schemas/Category'}
         elements: {$ref: '#/components/schemas/DisputeElements'}
     RiskRequest:
       type: object
       additionalProperties: false
       required: [level, reason]
       properties:
-        level: {type: string}
-        reason: {type: string}
+        level: {$ref: '#/components/schemas/RiskName'}
+        reason: {$ref: '#/components/schemas/Reason'}
     ReasonRequest:
       type: object
       additionalProperties: false
       required: [reason]
       properties:
-        reason: {type: string}
+        reason: {$ref: '#/components/schemas/Reason'}
     DatedWindow:
       type: object
       additionalProperties: false
       required: [from, to]
       properties:
-        from: {type: string}
-        to: {type: string}
+        from: {$ref: '#/components/schemas/Moment'}
+        to: {$ref: '#/components/schemas/Moment'}
     Party:
       type: object
       required: [id, dispute, name, side, timeZone, weeklyWindows, datedWindows]
@@ -1498,37 +1664,41 @@ components:
       additionalProperties: false
       required: [name, side]
       properties:
-        name: {type: string}
-        side: {type: string, description: 'applicant, respondent or other (申请人, 被申请人, 其他)'}
-        mobile: {type: string}
-        email: {type: string}
-        idCard: {type: string}
-        organisation: {type: string}
-        language: {type: string}
-        timeZone: {type: string, description: 'Default: the office zone.'}
+        name: {$ref: '#/components/schemas/Name'}
+        side: {$ref: '#/components/schemas/SideName', description: 'applicant, respondent or other (申请人, 被申请人, 其他)'}
+        mobile: {$ref: '#/components/schemas/Mobile'}
+        email: {$ref: '#/components/schemas/Email'}
+        idCard: {type: string, pattern: '^([0-9]{17}[0-9Xx])?$', description: '18 characters, the last a digit or X (its check digit is checked too); empty for none.'}
+        organisation: {$ref: '#/components/schemas/Line'}
+        language: {type: string, maxLength: 50, pattern: '^[^\x00-\x1F\x7F-\x9F]*$'}
+        timeZone: {$ref: '#/components/schemas/ZoneName', description: 'Default: the office zone.'}
         weeklyWindows:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
         datedWindows:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/DatedWindow'}
     PartyUpdate:
       type: object
       additionalProperties: false
       properties:
-        name: {type: string}
-        side: {type: string}
-        mobile: {type: string}
-        email: {type: string}
-        idCard: {type: string}
-        organisation: {type: string}
-        language: {type: string}
-        timeZone: {type: string}
+        name: {$ref: '#/components/schemas/Name'}
+        side: {$ref: '#/components/schemas/SideName'}
+        mobile: {$ref: '#/components/schemas/Mobile'}
+        email: {$ref: '#/components/schemas/Email'}
+        idCard: {type: string, pattern: '^([0-9]{17}[0-9Xx])?$', description: '18 characters, the last a digit or X (its check digit is checked too); empty for none.'}
+        organisation: {$ref: '#/components/schemas/Line'}
+        language: {type: string, maxLength: 50, pattern: '^[^\x00-\x1F\x7F-\x9F]*$'}
+        timeZone: {$ref: '#/components/schemas/ZoneName'}
         weeklyWindows:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
         datedWindows:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/DatedWindow'}
     Conflict:
       type: object
@@ -1556,10 +1726,10 @@ components:
       additionalProperties: false
       required: [expert]
       properties:
-        expert: {type: string, description: 'Id, mobile, email or name.'}
-        party: {type: integer, format: int64}
-        organisation: {type: string}
-        reason: {type: string}
+        expert: {$ref: '#/components/schemas/Ref', description: 'Id, mobile, email or name.'}
+        party: {type: integer, format: int64, minimum: 1}
+        organisation: {$ref: '#/components/schemas/Line'}
+        reason: {$ref: '#/components/schemas/Note'}
     PanelPolicy:
       type: object
       required: [name, requirements]
@@ -1581,10 +1751,12 @@ components:
       additionalProperties: false
       required: [requirements]
       properties:
-        description: {type: string}
+        description: {type: string, maxLength: 500, pattern: '^[^\x00-\x1F\x7F-\x9F]*$'}
         requirements:
           type: array
-          items: {type: string}
+          minItems: 1
+          maxItems: 7
+          items: {$ref: '#/components/schemas/Requirement'}
     Problem:
       type: object
       required: [error]
@@ -1671,9 +1843,9 @@ components:
       additionalProperties: false
       required: [weekday, start, end]
       properties:
-        weekday: {type: string, description: 'mon, tue, wed, thu, fri, sat or sun'}
-        start: {type: string, description: 'Local wall-clock time HH:MM.'}
-        end: {type: string, description: 'Local wall-clock time HH:MM, later than start; 24:00 allowed.'}
+        weekday: {type: string, x-core-reads: true, pattern: '^\s*([Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii]|[Ss][Aa][Tt]|[Ss][Uu][Nn]|[Mm][Oo][Nn][Dd][Aa][Yy]|[Tt][Uu][Ee][Ss][Dd][Aa][Yy]|[Ww][Ee][Dd][Nn][Ee][Ss][Dd][Aa][Yy]|[Tt][Hh][Uu][Rr][Ss][Dd][Aa][Yy]|[Ff][Rr][Ii][Dd][Aa][Yy]|[Ss][Aa][Tt][Uu][Rr][Dd][Aa][Yy]|[Ss][Uu][Nn][Dd][Aa][Yy]|1|2|3|4|5|6|7|周一|周二|周三|周四|周五|周六|周日|周天|星期一|星期二|星期三|星期四|星期五|星期六|星期日|星期天)\s*$', description: 'mon … sun (or monday … sunday, 1 … 7, 周一 … 周日, 星期一 … 星期日)'}
+        start: {type: string, pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local wall-clock time HH:MM.'}
+        end: {type: string, pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', description: 'Local wall-clock time HH:MM, later than start; 24:00 allowed.'}
     Office:
       type: object
       required: [id, name, timeZone, workingHours, defaultSessionMinutes]
@@ -1700,30 +1872,32 @@ components:
       additionalProperties: false
       required: [id, name]
       properties:
-        id: {type: string, description: '2–32 characters a–z, 0–9, -; starts with a letter.'}
-        name: {type: string}
-        timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
-        address: {type: string}
-        phone: {type: string}
+        id: {type: string, pattern: '^[a-z][a-z0-9-]{1,31}$', description: '2–32 characters a–z, 0–9, -; starts with a letter.'}
+        name: {$ref: '#/components/schemas/Name'}
+        timeZone: {$ref: '#/components/schemas/ZoneName', description: 'IANA zone; default Asia/Shanghai.'}
+        address: {$ref: '#/components/schemas/Line'}
+        phone: {type: string, maxLength: 50, pattern: '^[^\x00-\x1F\x7F-\x9F]*$'}
         workingHours:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
           description: 'Default Monday to Friday 09:00–12:00 and 14:00–18:00.'
-        defaultSessionMinutes: {type: integer, description: 'Default 90.'}
-        disputePrefix: {type: string, description: '1–4 letters; default the first two letters of the id.'}
+        defaultSessionMinutes: {type: integer, minimum: 15, maximum: 480, description: 'Default 90.'}
+        disputePrefix: {type: string, pattern: '^([A-Za-z]{1,4})?$', description: '1–4 letters; default the first two letters of the id.'}
     OfficeUpdate:
       type: object
       additionalProperties: false
       properties:
-        name: {type: string}
-        timeZone: {type: string}
-        address: {type: string}
-        phone: {type: string}
+        name: {$ref: '#/components/schemas/Name'}
+        timeZone: {$ref: '#/components/schemas/ZoneName'}
+        address: {$ref: '#/components/schemas/Line'}
+        phone: {type: string, maxLength: 50, pattern: '^[^\x00-\x1F\x7F-\x9F]*$'}
         workingHours:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
-        defaultSessionMinutes: {type: integer}
-        disputePrefix: {type: string}
+        defaultSessionMinutes: {type: integer, minimum: 15, maximum: 480}
+        disputePrefix: {type: string, pattern: '^([A-Za-z]{1,4})?$'}
     Expert:
       type: object
       required: [id, name, role, specialties, languages, offices, servesAllOffices, timeZone, maxSessionsPerDay, maxSessionsPerWeek, active, weeklyHours]
@@ -1736,9 +1910,9 @@ components:
         servesAllOffices: {type: boolean}
         offices: {type: array, items: {type: string}}
         email: {type: string}
-        mobile: {type: string}
+        mobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
+        dingtalkMobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         preferredChannel: {type: string, enum: [email, sms, wecom, dingtalk]}
         timeZone: {type: string}
         maxSessionsPerDay: {type: integer}
@@ -1765,7 +1939,7 @@ components:
         servesAllOffices: {type: boolean}
         offices: {type: array, items: {type: string}}
         email: {type: string}
-        mobile: {type: string}
+        mobile: {type: string, description: 'Masked (139****0001) unless a role in privacy.reveal_roles asked with reveal, as parties'' mobiles are.'}
         timeZone: {type: string}
         active: {type: boolean}
         weeklyMinutes: {type: integer, description: 'Minutes of weekly hours.'}
@@ -1781,44 +1955,46 @@ components:
       additionalProperties: false
       required: [name, role, offices]
       properties:
-        name: {type: string}
-        role: {type: string, description: 'legal_officer, lawyer, retiree, community_staff, or 法制民警, 律师, 退休干部, 综治专干.'}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        offices: {type: array, items: {type: string}, description: 'Office ids, or ["all"].'}
-        email: {type: string}
-        mobile: {type: string}
-        wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
-        preferredChannel: {type: string, description: 'email, sms, wecom or dingtalk.'}
-        timeZone: {type: string, description: 'IANA zone; default Asia/Shanghai.'}
-        maxSessionsPerDay: {type: integer, description: 'Default 2.'}
-        maxSessionsPerWeek: {type: integer, description: 'Default 5.'}
-        notes: {type: string}
+        name: {$ref: '#/components/schemas/Name'}
+        role: {$ref: '#/components/schemas/ExpertRoleName', description: 'legal_officer, lawyer, retiree, community_staff, or 法制民警, 律师, 退休干部, 综治专干.'}
+        specialties: {type: array, maxItems: 20, items: {$ref: '#/components/schemas/Tag'}}
+        languages: {type: array, maxItems: 20, items: {$ref: '#/components/schemas/Tag'}}
+        offices: {type: array, minItems: 1, maxItems: 100, items: {$ref: '#/components/schemas/OfficeChoice'}, description: 'Office ids, or ["all"].'}
+        email: {$ref: '#/components/schemas/Email'}
+        mobile: {$ref: '#/components/schemas/Mobile'}
+        wecomUserId: {$ref: '#/components/schemas/WecomUser'}
+        dingtalkMobile: {$ref: '#/components/schemas/Mobile'}
+        preferredChannel: {type: string, x-core-reads: true, pattern: '^(\s*([Ee][Mm][Aa][Ii][Ll]|[Mm][Aa][Ii][Ll]|邮件|邮箱|电子邮件|[Ss][Mm][Ss]|短信|手机|[Mm][Oo][Bb][Ii][Ll][Ee]|[Ww][Ee][Cc][Oo][Mm]|企业微信|[Ww][Ee][Cc][Hh][Aa][Tt]_[Ww][Oo][Rr][Kk]|[Dd][Ii][Nn][Gg][Tt][Aa][Ll][Kk]|钉钉)\s*)?$', description: 'email, sms, wecom or dingtalk (any case; also 邮件, 短信, 企业微信, 钉钉); empty for none.'}
+        timeZone: {$ref: '#/components/schemas/ZoneName', description: 'IANA zone; default Asia/Shanghai.'}
+        maxSessionsPerDay: {type: integer, minimum: 0, maximum: 24, description: 'Default 2.'}
+        maxSessionsPerWeek: {type: integer, minimum: 0, maximum: 100, description: 'Default 5.'}
+        notes: {$ref: '#/components/schemas/Paragraph'}
         weeklyHours:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
     ExpertUpdate:
       type: object
       additionalProperties: false
       description: 'Only the fields present change; an empty string clears an optional text field.'
       properties:
-        name: {type: string}
-        role: {type: string}
-        specialties: {type: array, items: {type: string}}
-        languages: {type: array, items: {type: string}}
-        offices: {type: array, items: {type: string}}
-        email: {type: string}
-        mobile: {type: string}
-        wecomUserId: {type: string}
-        dingtalkMobile: {type: string}
-        preferredChannel: {type: string}
-        timeZone: {type: string}
-        maxSessionsPerDay: {type: integer}
-        maxSessionsPerWeek: {type: integer}
-        notes: {type: string}
+        name: {$ref: '#/components/schemas/Name'}
+        role: {$ref: '#/components/schemas/ExpertRoleName'}
+        specialties: {type: array, maxItems: 20, items: {$ref: '#/components/schemas/Tag'}}
+        languages: {type: array, maxItems: 20, items: {$ref: '#/components/schemas/Tag'}}
+        offices: {type: array, minItems: 1, maxItems: 100, items: {$ref: '#/components/schemas/OfficeChoice'}}
+        email: {$ref: '#/components/schemas/Email'}
+        mobile: {$ref: '#/components/schemas/Mobile'}
+        wecomUserId: {$ref: '#/components/schemas/WecomUser'}
+        dingtalkMobile: {$ref: '#/components/schemas/Mobile'}
+        preferredChannel: {type: string, x-core-reads: true, pattern: '^(\s*([Ee][Mm][Aa][Ii][Ll]|[Mm][Aa][Ii][Ll]|邮件|邮箱|电子邮件|[Ss][Mm][Ss]|短信|手机|[Mm][Oo][Bb][Ii][Ll][Ee]|[Ww][Ee][Cc][Oo][Mm]|企业微信|[Ww][Ee][Cc][Hh][Aa][Tt]_[Ww][Oo][Rr][Kk]|[Dd][Ii][Nn][Gg][Tt][Aa][Ll][Kk]|钉钉)\s*)?$'}
+        timeZone: {$ref: '#/components/schemas/ZoneName'}
+        maxSessionsPerDay: {type: integer, minimum: 0, maximum: 24}
+        maxSessionsPerWeek: {type: integer, minimum: 0, maximum: 100}
+        notes: {$ref: '#/components/schemas/Paragraph'}
         weeklyHours:
           type: array
+          maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
     Span:
       type: object
@@ -1845,9 +2021,9 @@ components:
       additionalProperties: false
       required: [from, to]
       properties:
-        from: {type: string, description: 'A date (its midnight), a local date-time, or RFC 3339 (the forms README lists).'}
-        to: {type: string, description: 'A date means the end of that day.'}
-        note: {type: string, description: 'The reason for the leave or the extra time (mediationctl --reason).'}
+        from: {$ref: '#/components/schemas/Moment', description: 'A date (its midnight), a local date-time, or RFC 3339 (the forms README lists).'}
+        to: {$ref: '#/components/schemas/Moment', description: 'A date means the end of that day.'}
+        note: {$ref: '#/components/schemas/Note', description: 'The reason for the leave or the extra time (mediationctl --reason).'}
     FreeInterval:
       type: object
       required: [start, end, date, weekday, startLocal, endLocal, minutes]
@@ -1960,7 +2136,7 @@ components:
       additionalProperties: false
       required: [to]
       properties:
-        to: {type: string, description: 'A mail address, or for robots a mobile to mention.'}
+        to: {type: string, minLength: 1, maxLength: 254, pattern: '^[^\x00-\x20\x7F-\x9F]+$', description: 'A mail address, or for robots a mobile to mention.'}
     ChannelTestResult:
       type: object
       required: [channel, result, detail]
@@ -1973,12 +2149,12 @@ components:
       additionalProperties: false
       required: [result]
       properties:
-        result: {type: string, description: 'agreement, partial_agreement, no_agreement, adjourned, referred_court, referred_police or referred_other.'}
-        terms: {type: string, description: 'The terms of the agreement (required for agreements).'}
-        amount: {type: string, description: 'Compensation in yuan, such as 1200.50.'}
+        result: {$ref: '#/components/schemas/OutcomeResultName', description: 'agreement, partial_agreement, no_agreement, adjourned, referred_court, referred_police or referred_other.'}
+        terms: {$ref: '#/components/schemas/Paragraph', description: 'The terms of the agreement (required for agreements).'}
+        amount: {$ref: '#/components/schemas/Amount', description: 'Compensation in yuan, such as 1200.50.'}
         signed: {type: boolean}
-        notes: {type: string}
-        to: {type: string, description: 'For referrals: to whom (required for referred_other).'}
+        notes: {$ref: '#/components/schemas/Paragraph'}
+        to: {$ref: '#/components/schemas/Line', description: 'For referrals: to whom (required for referred_other).'}
     Outcome:
       type: object
       required: [id, session, dispute, result, signed, recordedAt]
@@ -2003,14 +2179,15 @@ components:
     OutcomeAmendRequest:
       type: object
       additionalProperties: false
+      minProperties: 1
       properties:
-        result: {type: string, description: 'The corrected result code.'}
-        terms: {type: string, description: 'The corrected terms; an empty text clears them.'}
-        amount: {type: string, description: 'The corrected amount in yuan; an empty text clears it.'}
+        result: {$ref: '#/components/schemas/OutcomeResultName', description: 'The corrected result code.'}
+        terms: {$ref: '#/components/schemas/Paragraph', description: 'The corrected terms; an empty text clears them.'}
+        amount: {$ref: '#/components/schemas/Amount', description: 'The corrected amount in yuan; an empty text clears it.'}
         signed: {type: boolean}
-        notes: {type: string, description: 'An empty text clears them.'}
-        to: {type: string, description: 'For referrals: to whom.'}
-        reason: {type: string, description: 'Why it is corrected, for the audit trail.'}
+        notes: {$ref: '#/components/schemas/Paragraph', description: 'An empty text clears them.'}
+        to: {$ref: '#/components/schemas/Line', description: 'For referrals: to whom.'}
+        reason: {$ref: '#/components/schemas/Note', description: 'Why it is corrected, for the audit trail.'}
     OutcomeCorrected:
       type: object
       required: [outcome, disputeStatus, followUpsPlanned, followUpsCancelled, next]
@@ -2062,11 +2239,11 @@ components:
       additionalProperties: false
       required: [result]
       properties:
-        result: {type: string, description: 'stable, relapsed or escalated.'}
-        notes: {type: string}
-        kind: {type: string, description: 'For escalated: criminal, violence or petition.'}
-        case: {type: string, description: 'For escalated: the case reference.'}
-        date: {type: string, description: 'For escalated: the day it happened (default today).'}
+        result: {type: string, x-core-reads: true, pattern: '^\s*([Ss][Tt][Aa][Bb][Ll][Ee]|稳定|[Rr][Ee][Ll][Aa][Pp][Ss][Ee][Dd]|[Rr][Ee][Ll][Aa][Pp][Ss][Ee]|反复|[Ee][Ss][Cc][Aa][Ll][Aa][Tt][Ee][Dd]|升级|激化)\s*$', description: 'stable, relapsed or escalated (any case), or 稳定, 反复, 升级.'}
+        notes: {$ref: '#/components/schemas/Paragraph'}
+        kind: {$ref: '#/components/schemas/EscalationKindName', description: 'For escalated: criminal, violence or petition.'}
+        case: {$ref: '#/components/schemas/Line', description: 'For escalated: the case reference.'}
+        date: {$ref: '#/components/schemas/Day', description: 'For escalated: the day it happened (default today).'}
     FollowUpRecorded:
       type: object
       required: [followUp, disputeStatus, disputeRisk]
@@ -2079,10 +2256,10 @@ components:
       additionalProperties: false
       required: [kind]
       properties:
-        kind: {type: string, description: 'criminal (民转刑), violence or petition.'}
-        date: {type: string, description: 'The day it happened, 2026-12-07 (default today).'}
-        case: {type: string, description: 'The case reference (required for criminal).'}
-        notes: {type: string}
+        kind: {$ref: '#/components/schemas/EscalationKindName', description: 'criminal (民转刑), violence or petition.'}
+        date: {$ref: '#/components/schemas/Day', description: 'The day it happened, 2026-12-07 (default today).'}
+        case: {$ref: '#/components/schemas/Line', description: 'The case reference (required for criminal).'}
+        notes: {$ref: '#/components/schemas/Paragraph'}
     Escalation:
       type: object
       required: [id, dispute, kind, occurredOn, recordedAt]

@@ -108,7 +108,9 @@ public struct Expert: Sendable, Hashable, Codable {
         var problems = Problems()
         e.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if e.name.isEmpty { problems.add("name is empty; give the expert's full name") }
-        if e.name.count > 100 { problems.add("name is longer than 100 characters") }
+        if e.name.count > InputLimits.nameLength {
+            problems.add("name is longer than \(InputLimits.nameLength) characters")
+        }
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
         e.offices = Array(
@@ -133,6 +135,10 @@ public struct Expert: Sendable, Hashable, Codable {
             }
             if let normal = Contact.normalizeMobile(raw) {
                 e[keyPath: keyPath] = normal
+            } else if raw.contains("*") {
+                problems.add(
+                    "\(label) '\(raw)' is masked, not a phone number (an export without --reveal masks them); "
+                        + "export with --reveal (roles in privacy.reveal_roles) to edit and import the roster")
             } else {
                 problems.add(
                     "\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
@@ -157,16 +163,31 @@ public struct Expert: Sendable, Hashable, Codable {
             e.preferredChannel = e.email != nil ? .email : .sms
         }
         do { e.timeZone = try Zone(timeZone).identifier } catch let err as MediationError { problems.add(err.message) }
-        if maxSessionsPerDay < 0 { problems.add("sessions per day \(maxSessionsPerDay) is below 0; use 0 or more") }
-        if maxSessionsPerWeek < 0 { problems.add("sessions per week \(maxSessionsPerWeek) is below 0; use 0 or more") }
-        if maxSessionsPerDay > 24 { problems.add("sessions per day \(maxSessionsPerDay) is more than 24") }
-        if maxSessionsPerWeek > 100 { problems.add("sessions per week \(maxSessionsPerWeek) is more than 100") }
+        for (what, value, range) in [
+            ("sessions per day", maxSessionsPerDay, InputLimits.sessionsPerDay),
+            ("sessions per week", maxSessionsPerWeek, InputLimits.sessionsPerWeek),
+        ] {
+            if value < range.lowerBound {
+                problems.add("\(what) \(value) is below \(range.lowerBound); use \(range.lowerBound) or more")
+            } else if value > range.upperBound {
+                problems.add("\(what) \(value) is more than \(range.upperBound)")
+            }
+        }
         e.notes = Text.nonEmpty(notes)
         do { try WeeklyWindow.validate(weeklyHours, field: "weekly hours") } catch let err as MediationError {
             err.details.isEmpty ? problems.add(err.message) : err.details.forEach { problems.add($0) }
         }
         e.weeklyHours = weeklyHours.sorted()
         try problems.check("expert")
+        return e
+    }
+
+    /// This expert as shown to someone who did not ask to see full numbers: the mobiles masked by the one rule
+    /// for every person (`Contact.maskMobile`), as a party's are.
+    public func masked() -> Expert {
+        var e = self
+        e.mobile = mobile.map(Contact.maskMobile)
+        e.dingtalkMobile = dingtalkMobile.map(Contact.maskMobile)
         return e
     }
 }
@@ -224,7 +245,7 @@ public enum Contact {
         return true
     }
 
-    /// `13800138000` shown as `138****8000`.
+    /// `13800138000` shown as `138****8000`: the one masking of a mobile, for parties and experts alike.
     public static func maskMobile(_ mobile: String) -> String {
         guard mobile.count >= 7 else { return String(repeating: "*", count: mobile.count) }
         return String(mobile.prefix(3)) + String(repeating: "*", count: mobile.count - 7) + String(mobile.suffix(4))

@@ -53,8 +53,11 @@ public struct Office: Sendable, Hashable, Codable {
         do { o.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
         o.address = Text.nonEmpty(address)
         o.phone = Text.nonEmpty(phone)
-        if !(15...480).contains(defaultSessionMinutes) {
-            problems.add("default session length \(defaultSessionMinutes) minutes is outside 15–480")
+        let minutes = InputLimits.defaultSessionMinutes
+        if !minutes.contains(defaultSessionMinutes) {
+            problems.add(
+                "default session length \(defaultSessionMinutes) minutes is outside "
+                    + "\(minutes.lowerBound)–\(minutes.upperBound)")
         }
         do { try WeeklyWindow.validate(workingHours, field: "working hours") } catch let e as MediationError {
             e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }

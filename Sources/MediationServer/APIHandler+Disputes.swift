@@ -12,9 +12,10 @@ extension APIHandler {
             uid: caller?.credentials.uid ?? 0, user: caller?.user, isAdmin: caller?.role == .admin)
     }
 
-    private func zones() async throws -> [String: Zone] {
+    /// Every office's zone, by office id (read strictly by the store: never guessed).
+    func officeZones() async throws -> [String: Zone] {
         var result: [String: Zone] = [:]
-        for office in try await db.offices() { result[office.id] = (try? Zone(office.timeZone)) ?? Zone.shanghai }
+        for office in try await db.offices() { result[office.id] = try Zone(office.timeZone) }
         return result
     }
 
@@ -25,15 +26,15 @@ extension APIHandler {
                 cause: d.elements.cause, occurredAt: d.elements.occurredAt.map(zone.format),
                 location: d.elements.location, nature: d.elements.nature, scale: d.elements.scale,
                 involved: d.elements.involved, development: d.elements.development),
-            risk: .init(rawValue: d.risk.rawValue) ?? .low, status: .init(rawValue: d.status.rawValue) ?? .open,
+            risk: .init(d.risk), status: .init(d.status),
             openedAt: zone.format(d.openedAt), closedAt: d.closedAt.map(zone.format))
     }
 
-    func wireParty(_ p: Party, reveal: Bool) -> Components.Schemas.Party {
+    func wireParty(_ p: Party, reveal: Bool) throws -> Components.Schemas.Party {
         let shown = reveal ? p : p.masked()
-        let zone = (try? Zone(p.timeZone)) ?? Zone.shanghai
+        let zone = try Zone(p.timeZone)
         return .init(
-            id: p.id, dispute: p.disputeId, name: p.name, side: .init(rawValue: p.side.rawValue) ?? .other,
+            id: p.id, dispute: p.disputeId, name: p.name, side: .init(p.side),
             mobile: shown.mobile, email: p.email, idCard: shown.idCard, organisation: p.organisation,
             language: p.language,
             timeZone: p.timeZone, weeklyWindows: p.weeklyWindows.map(Wire.window),
@@ -41,9 +42,10 @@ extension APIHandler {
     }
 
     private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
-        let zone = (try? Zone(try await db.office(detail.dispute.officeId).timeZone)) ?? Zone.shanghai
+        let zone = try Zone(try await db.office(detail.dispute.officeId).timeZone)
         return .init(
-            dispute: wire(detail.dispute, zone: zone), parties: detail.parties.map { wireParty($0, reveal: reveal) },
+            dispute: wire(detail.dispute, zone: zone),
+            parties: try detail.parties.map { try wireParty($0, reveal: reveal) },
             riskHistory: detail.riskHistory.map {
                 .init(
                     at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
@@ -127,8 +129,13 @@ extension APIHandler {
             office: Text.nonEmpty(q.office), status: try q.status.flatMap(Text.nonEmpty).map(Self.status),
             risk: try q.risk.flatMap(Text.nonEmpty).map(Self.risk), category: category,
             text: q.q)
-        let zones = try await zones()
-        let list = try await db.disputes(filter).map { wire($0, zone: zones[$0.officeId] ?? Zone.shanghai) }
+        let zones = try await officeZones()
+        let list = try await db.disputes(filter).map { d in
+            guard let zone = zones[d.officeId] else {
+                throw MediationError.unavailable("the time zone of office '\(d.officeId)' of \(d.number) was not read")
+            }
+            return wire(d, zone: zone)
+        }
         return .ok(.init(body: .json(.init(disputes: list))))
     }
 
@@ -148,14 +155,13 @@ extension APIHandler {
     }
 
     func getDispute(_ input: Operations.GetDispute.Input) async throws -> Operations.GetDispute.Output {
-        let reveal = input.query.reveal ?? false
-        if reveal { try info.privacy.checkReveal(Caller.current) }
+        let reveal = try revealAsked(input.query.reveal)
         let detail = try await db.dispute(input.path.dispute)
         if reveal {
             // Every reveal is on the record, even of a dispute whose parties have nothing left to show.
             let shown = detail.parties.filter { $0.mobile != nil || $0.idCard != nil }
-            try await db.recordAudit(
-                action: "party.reveal", target: "dispute \(detail.dispute.number)",
+            try await recordReveal(
+                "party.reveal", target: "dispute \(detail.dispute.number)",
                 summary: "full mobiles and ID-card numbers of \(shown.count) of \(detail.parties.count) parties shown"
                     + (shown.isEmpty ? "" : ": " + shown.map { "party \($0.id)" }.joined(separator: ", ")))
         }
@@ -203,7 +209,7 @@ extension APIHandler {
         let dispute = try await db.dispute(input.path.dispute).dispute
         let stored = try await db.addParty(
             input.path.dispute, try party(b, officeZone: try await officeZone(dispute.officeId)), rules: info.rules)
-        return .created(.init(body: .json(wireParty(stored, reveal: false))))
+        return .created(.init(body: .json(try wireParty(stored, reveal: false))))
     }
 
     func updateParty(_ input: Operations.UpdateParty.Input) async throws -> Operations.UpdateParty.Output {
@@ -231,7 +237,7 @@ extension APIHandler {
             if let weekly { p.weeklyWindows = weekly }
             if let dated { p.datedWindows = dated }
         }
-        return .ok(.init(body: .json(wireParty(stored, reveal: false))))
+        return .ok(.init(body: .json(try wireParty(stored, reveal: false))))
     }
 
     func removeParty(_ input: Operations.RemoveParty.Input) async throws -> Operations.RemoveParty.Output {

@@ -16,15 +16,16 @@ extension APIHandler {
             voidedAt: o.voidedAt.map(Zone.shanghai.format), voidedBy: o.voidedBy, voidReason: o.voidReason)
     }
 
-    private func wire(_ f: FollowUp, numbers: [Int64: String], names: [Int64: String], today: LocalDate)
+    /// A visit as the API shows it: overdue by its office's day, recorded in its office's zone.
+    private func wire(_ f: FollowUp, numbers: [Int64: String], names: [Int64: String], zone: Zone)
         -> Components.Schemas.FollowUp
     {
         .init(
             id: f.id, dispute: numbers[f.disputeId] ?? String(f.disputeId), session: f.sessionId, office: f.officeId,
             dueOn: f.dueOn.description, offsetDays: f.offsetDays, assignee: f.assigneeExpertId,
             assigneeName: f.assigneeExpertId.flatMap { names[$0] }, result: f.result?.rawValue, notes: f.notes,
-            recordedAt: f.recordedAt.map(Zone.shanghai.format), recordedBy: f.recordedBy,
-            overdue: f.isOverdue(today: today))
+            recordedAt: f.recordedAt.map(zone.format), recordedBy: f.recordedBy,
+            overdue: f.isOverdue(today: zone.wallClock(info.clock.now()).date))
     }
 
     private func wire(_ e: Escalation, number: String, risk: RiskLevel? = nil) -> Components.Schemas.Escalation {
@@ -46,7 +47,14 @@ extension APIHandler {
     private func followUpList(_ list: [FollowUp]) async throws -> [Components.Schemas.FollowUp] {
         let numbers = try await db.disputeNumbers(list.map(\.disputeId))
         let names = try await db.expertNames(list.compactMap(\.assigneeExpertId))
-        return list.map { wire($0, numbers: numbers, names: names, today: today) }
+        let zones = try await officeZones()
+        return try list.map { f in
+            guard let zone = zones[f.officeId] else {
+                throw MediationError.unavailable(
+                    "the time zone of office '\(f.officeId)' of follow-up #\(f.id) was not read")
+            }
+            return wire(f, numbers: numbers, names: names, zone: zone)
+        }
     }
 
     // MARK: Outcomes
@@ -72,8 +80,8 @@ extension APIHandler {
     }
 
     func recordOutcome(_ input: Operations.RecordOutcome.Input) async throws -> Operations.RecordOutcome.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let result = OutcomeResult(parsing: b.result) else {
             throw MediationError.invalidInput(
@@ -92,7 +100,8 @@ extension APIHandler {
             // The CLI says the dispute's new status before this: the sentence says what comes next, not that again.
             next = "\(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
         case .adjourned:
-            next = "adjourned: book the next session with 'session find \(recorded.dispute.number)'"
+            next =
+                "adjourned: book the next session with 'session find \(recorded.dispute.number) --from DATE --to DATE'"
         case .noAgreement:
             next = "no agreement: book another session or close the dispute"
         case .referredCourt, .referredPolice, .referredOther:
@@ -108,8 +117,8 @@ extension APIHandler {
     }
 
     func amendOutcome(_ input: Operations.AmendOutcome.Input) async throws -> Operations.AmendOutcome.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let result = try b.result.map { text -> OutcomeResult in
             guard let result = OutcomeResult(parsing: text) else {
@@ -158,7 +167,7 @@ extension APIHandler {
     // MARK: Follow-ups
 
     func listFollowUps(_ input: Operations.ListFollowUps.Input) async throws -> Operations.ListFollowUps.Output {
-        let scope = FollowUpScope(rawValue: input.query.scope?.rawValue ?? "due") ?? .due
+        let scope = FollowUpScope(input.query.scope)
         let list = try await db.followUps(scope: scope, office: input.query.office)
         return .ok(.init(body: .json(.init(followUps: try await followUpList(list)))))
     }
@@ -232,7 +241,7 @@ extension APIHandler {
     }
 
     func checkWarnings(_ input: Operations.CheckWarnings.Input) async throws -> Operations.CheckWarnings.Output {
-        let raised = try await info.checkWarnings()
+        let raised = try await info.warnings.checkNow()
         let numbers = try await db.disputeNumbers(raised.map(\.disputeId))
         return .ok(.init(body: .json(.init(warnings: raised.map { wire($0, numbers: numbers) }))))
     }

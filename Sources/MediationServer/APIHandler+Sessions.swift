@@ -24,7 +24,7 @@ extension APIHandler {
     private func seat(_ m: PanelMember, names: [Int64: String]) -> Components.Schemas.Seat {
         .init(
             expert: m.expertId, name: names[m.expertId] ?? "#\(m.expertId)", requirement: m.requirement.description,
-            invitation: .init(rawValue: m.invitation.rawValue), lead: m.lead)
+            invitation: .init(m.invitation), lead: m.lead)
     }
 
     func wireSession(_ s: Session) async throws -> Components.Schemas.Session {
@@ -33,21 +33,23 @@ extension APIHandler {
 
     /// Sessions as the API shows them; names, zones and dispute numbers are looked up once for the whole list.
     func wireSessions(_ list: [Session]) async throws -> [Components.Schemas.Session] {
-        wireSessions(list, try await db.display(list))
+        try wireSessions(list, try await db.display(list))
     }
 
-    func wireSessions(_ list: [Session], _ display: SessionDisplay) -> [Components.Schemas.Session] {
-        var zones: [String: Zone] = [:]
-        for (office, name) in display.zones { zones[office] = (try? Zone(name)) ?? Zone.shanghai }
+    /// - Throws: `unavailable` for a session whose office's zone was not read (never shown in another zone).
+    func wireSessions(_ list: [Session], _ display: SessionDisplay) throws -> [Components.Schemas.Session] {
         let names = display.names
         let numbers = display.numbers
-        return list.map { s in
-            let zone = zones[s.officeId] ?? Zone.shanghai
+        return try list.map { s in
+            guard let zone = display.zones[s.officeId] else {
+                throw MediationError.unavailable(
+                    "the time zone of office '\(s.officeId)' of session #\(s.id) was not read")
+            }
             return .init(
                 id: s.id, dispute: numbers[s.disputeId] ?? String(s.disputeId), title: display.titles[s.disputeId],
                 office: s.officeId,
                 start: zone.format(s.start), end: zone.format(s.end),
-                status: .init(rawValue: s.status.rawValue) ?? .booked, sequence: s.sequence, room: s.room,
+                status: .init(s.status), sequence: s.sequence, room: s.room,
                 cancelReason: s.cancelReason, outsideHours: s.outsideHoursReason != nil,
                 outsideHoursReason: s.outsideHoursReason, panel: s.panel.map { seat($0, names: names) })
         }
@@ -71,12 +73,8 @@ extension APIHandler {
         let window = Interval(
             start: try zone.parseInstant(b.from, field: "from", now: info.clock.now()),
             end: try zone.parseInstant(b.to, field: "to", endOfDay: true, now: info.clock.now()))
-        if let d = b.durationMinutes, !(1...480).contains(d) {
-            throw MediationError.invalidInput(
-                "duration \(d) minutes is outside 1–480", hint: "sessions last up to 8 hours")
-        }
+        // The contract bounds durationMinutes (1–480) and options (1–20); the finder checks the length again.
         let count = b.options ?? 5
-        guard (1...20).contains(count) else { throw MediationError.invalidInput("options \(count) is outside 1–20") }
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
             pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
@@ -107,8 +105,8 @@ extension APIHandler {
     }
 
     func bookSession(_ input: Operations.BookSession.Input) async throws -> Operations.BookSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let outsideHours = try Self.outsideHours(b.outsideHours, b.outsideHoursReason)
         let booked: BookedSession
@@ -121,15 +119,14 @@ extension APIHandler {
             guard b.durationMinutes == nil, b.policy == nil else {
                 throw MediationError.invalidInput(
                     "an option keeps the length and policy of the search it came from",
-                    hint: "search again with 'session find --minutes M --policy P', or leave them out")
+                    hint:
+                        "search again with 'session find \(b.dispute) --from DATE --to DATE --minutes M --policy P', "
+                        + "or leave them out")
             }
             booked = try await db.bookOptionShown(
-                dispute: b.dispute, number: option, rules: info.rules, room: info.newRoomName(), actor: actor,
+                dispute: b.dispute, number: option, rules: info.rules, room: info.rooms.newRoomName(), actor: actor,
                 outsideHours: outsideHours)
         case (nil, let start?):
-            if let d = b.durationMinutes, !(1...480).contains(d) {
-                throw MediationError.invalidInput("duration \(d) minutes is outside 1–480")
-            }
             // Dispute, experts and the time (in the office's zone) are resolved inside the booking's transaction;
             // a time with its own offset is read here, so the single writer does not spend its time on it.
             let fixed = try Zone.startInstant(start, field: "the start")
@@ -137,7 +134,7 @@ extension APIHandler {
             booked = try await db.book(
                 dispute: b.dispute, start: { zone in try fixed ?? zone.parseInstant(start, field: "start", now: now) },
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
-                room: info.newRoomName(), actor: actor, outsideHours: outsideHours)
+                room: info.rooms.newRoomName(), actor: actor, outsideHours: outsideHours)
         case (_?, _?):
             throw MediationError.invalidInput(
                 "give an option or a start time, not both",
@@ -147,7 +144,7 @@ extension APIHandler {
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }
         Counter(label: OperationsMetrics.sessionsBooked).increment()
-        return .created(.init(body: .json(wireSessions([booked.session], booked.display)[0])))
+        return .created(.init(body: .json(try wireSessions([booked.session], booked.display)[0])))
     }
 
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {
@@ -188,8 +185,8 @@ extension APIHandler {
     func rescheduleSession(_ input: Operations.RescheduleSession.Input) async throws
         -> Operations.RescheduleSession.Output
     {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let fixed = try Zone.startInstant(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
@@ -202,16 +199,16 @@ extension APIHandler {
     }
 
     func cancelSession(_ input: Operations.CancelSession.Input) async throws -> Operations.CancelSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.cancel(session: input.path.session, reason: b.reason, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }
 
     func markSession(_ input: Operations.MarkSession.Input) async throws -> Operations.MarkSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
             throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
@@ -225,8 +222,8 @@ extension APIHandler {
     }
 
     func rsvpSession(_ input: Operations.RsvpSession.Input) async throws -> Operations.RsvpSession.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let answer = Invitation(parsing: b.answer) else {
             throw MediationError.invalidInput("answer '\(b.answer)' is not accepted, declined or pending")
@@ -244,8 +241,8 @@ extension APIHandler {
     }
 
     func replaceMember(_ input: Operations.ReplaceMember.Input) async throws -> Operations.ReplaceMember.Output {
-        info.changeStarted()
-        defer { info.changeEnded() }
+        info.notices.changeStarted()
+        defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let session = try await db.replace(
             session: input.path.session, expert: b.expert, with: b.with, rules: info.rules, actor: actor)
@@ -255,19 +252,15 @@ extension APIHandler {
 
 extension APIHandler {
     func getSessionLinks(_ input: Operations.GetSessionLinks.Input) async throws -> Operations.GetSessionLinks.Output {
-        guard let role = Caller.current?.role, role >= .staff else {
-            throw MediationError.forbidden("room links carry personal tokens; only staff and admins may see them")
-        }
         let session = try await db.session(input.path.session)
         try session.checkLinksAvailable()
         var links: [Components.Schemas.LinkList.LinksPayloadPayload] = []
         for member in session.panel {
             let expert = try? await db.expert(String(member.expertId))
             let link = try session.room.flatMap { room in
-                try info.roomLink(
-                    room, "expert-\(member.expertId)", expert?.name ?? "#\(member.expertId)", expert?.email,
-                    member.lead,
-                    session.start, session.end)
+                try info.rooms.link(
+                    room: room, participantID: "expert-\(member.expertId)", name: expert?.name ?? "#\(member.expertId)",
+                    email: expert?.email, moderator: member.lead, start: session.start, end: session.end)
             }
             links.append(.init(expert: member.expertId, name: expert?.name ?? "", moderator: member.lead, link: link))
         }

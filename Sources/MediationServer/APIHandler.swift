@@ -7,77 +7,6 @@ import Synchronization
 
 typealias AppDatabaseSpan = AppDatabase.Span
 
-/// Facts about the running daemon that health reports.
-public struct ServerInfo: Sendable {
-    public var startedAt: Date
-    public var clock: any WallClock
-    /// The dispute categories offices may use (`disputes.categories`).
-    public var categories: [String]
-    /// Notice, buffer, holidays and panel defaults (`scheduling.*`, `panels.*`).
-    public var rules: SchedulingRules
-    /// A new video room's name for a booking, or nil when the office uses none (`rooms.provider`).
-    public var newRoomName: @Sendable () -> String?
-    /// One participant's link to a room: (room, participant id, name, email, moderator, start, end).
-    public var roomLink: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
-    /// What each recipient of a session's notice would receive (the dispatcher's renderer).
-    public var previewNotices: @Sendable (Int64) async throws -> [NoticePreview]
-    /// Sends a test message through one channel: (channel, to) → (result, detail).
-    public var testChannel: @Sendable (String, String) async throws -> (result: String, detail: String)
-    /// Tells the dispatcher the outbox has new messages.
-    public var outboxChanged: @Sendable () -> Void
-    /// Tell the dispatcher that a change which queues messages (a booking, say) has begun and has ended, so that it
-    /// renders and sends while no such change is in flight (see `OutboxDispatcher`'s `settle`).
-    public var changeStarted: @Sendable () -> Void
-    public var changeEnded: @Sendable () -> Void
-    /// The right-hand side of Message-IDs (`notices.domain`).
-    public var noticeDomain: String
-    /// When follow-up visits fall after an agreement (`followups.*`). Copies share it, so a reload reaches all.
-    public var followUps: FollowUpPolicy {
-        get { followUpsInForce.value.withLock { $0 } }
-        nonmutating set { followUpsInForce.value.withLock { $0 = newValue } }
-    }
-    private let followUpsInForce: SharedMutex<FollowUpPolicy>
-    /// Evaluates the early-warning rules now, stores and delivers the new warnings, and answers them.
-    public var checkWarnings: @Sendable () async throws -> [EarlyWarning]
-    /// Who may reveal parties' full numbers, and the retention period (`privacy.*`); updated on reload.
-    public var privacy: PrivacyPolicy
-
-    public init(
-        startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),
-        categories: [String] = Dispute.defaultCategories, rules: SchedulingRules = SchedulingRules(),
-        newRoomName: @escaping @Sendable () -> String? = { nil },
-        roomLink: @escaping @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
-            _, _, _, _, _, _, _ in nil
-        },
-        previewNotices: @escaping @Sendable (Int64) async throws -> [NoticePreview] = { _ in [] },
-        testChannel: @escaping @Sendable (String, String) async throws -> (result: String, detail: String) = {
-            channel, _ in
-            throw MediationError.unavailable("channel \(channel) is not configured in this daemon")
-        },
-        outboxChanged: @escaping @Sendable () -> Void = {}, changeStarted: @escaping @Sendable () -> Void = {},
-        changeEnded: @escaping @Sendable () -> Void = {}, noticeDomain: String = "mediation.local",
-        followUps: FollowUpPolicy = FollowUpPolicy(),
-        checkWarnings: @escaping @Sendable () async throws -> [EarlyWarning] = { [] },
-        privacy: PrivacyPolicy = PrivacyPolicy()
-    ) {
-        self.privacy = privacy
-        self.followUpsInForce = SharedMutex(followUps)
-        self.checkWarnings = checkWarnings
-        self.noticeDomain = noticeDomain
-        self.previewNotices = previewNotices
-        self.testChannel = testChannel
-        self.outboxChanged = outboxChanged
-        self.changeStarted = changeStarted
-        self.changeEnded = changeEnded
-        self.roomLink = roomLink
-        self.startedAt = startedAt
-        self.clock = clock
-        self.categories = categories
-        self.rules = rules
-        self.newRoomName = newRoomName
-    }
-}
-
 /// Implements the generated API over the store.
 struct APIHandler: APIProtocol {
     let db: AppDatabase
@@ -96,7 +25,7 @@ struct APIHandler: APIProtocol {
             schemaVersion: try await db.schemaVersion(), databasePath: db.path,
             caller: .init(
                 uid: Int64(creds.uid), gid: Int64(creds.gid), pid: Int64(creds.pid), user: caller?.user,
-                role: .init(rawValue: caller?.role.rawValue ?? "viewer") ?? .viewer))
+                role: .init(caller?.role ?? .viewer)))
         return .ok(.init(body: .json(health)))
     }
 
@@ -151,7 +80,10 @@ struct APIHandler: APIProtocol {
         let filter = ExpertFilter(
             role: try q.role.map(Wire.role), office: Text.nonEmpty(q.office), specialty: Text.nonEmpty(q.specialty),
             active: q.active)
-        return .ok(.init(body: .json(.init(experts: try await db.experts(filter).map(Wire.summary)))))
+        let reveal = try revealAsked(q.reveal)
+        let experts = try await db.experts(filter)
+        if reveal { try await recordExpertReveal(experts, target: "experts", listing: true) }
+        return .ok(.init(body: .json(.init(experts: experts.map { Wire.summary($0, reveal: reveal) }))))
     }
 
     func createExpert(_ input: Operations.CreateExpert.Input) async throws -> Operations.CreateExpert.Output {
@@ -168,11 +100,25 @@ struct APIHandler: APIProtocol {
         if let v = b.maxSessionsPerWeek { expert.maxSessionsPerWeek = v }
         if let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours") { expert.weeklyHours = hours }
         let stored = try await db.createExpert(expert)
-        return .created(.init(body: .json(Wire.expert(stored))))
+        return .created(.init(body: .json(Wire.expert(stored, reveal: false))))
     }
 
     func getExpert(_ input: Operations.GetExpert.Input) async throws -> Operations.GetExpert.Output {
-        .ok(.init(body: .json(Wire.expert(try await db.expert(input.path.expert)))))
+        let reveal = try revealAsked(input.query.reveal)
+        let expert = try await db.expert(input.path.expert)
+        if reveal { try await recordExpertReveal([expert], target: "expert \(expert.id)", listing: false) }
+        return .ok(.init(body: .json(Wire.expert(expert, reveal: reveal))))
+    }
+
+    /// Every reveal of experts' numbers is on the record, with the ids of those who had one to show.
+    private func recordExpertReveal(_ experts: [Expert], target: String, listing: Bool) async throws {
+        let shown = experts.filter { $0.mobile != nil || $0.dingtalkMobile != nil }
+        try await recordReveal(
+            "expert.reveal", target: target,
+            summary: "full mobiles of \(shown.count) of \(experts.count) experts shown"
+                + (listing ? " (\(target))" : "")
+                + (shown.isEmpty || shown.count > 20
+                    ? "" : ": " + shown.map { "expert \($0.id)" }.joined(separator: ", ")))
     }
 
     func updateExpert(_ input: Operations.UpdateExpert.Input) async throws -> Operations.UpdateExpert.Output {
@@ -203,20 +149,20 @@ struct APIHandler: APIProtocol {
             if let hours { e.weeklyHours = hours }
             if b.preferredChannel != nil && channel == nil { e.preferredChannel = nil }
         }
-        return .ok(.init(body: .json(Wire.expert(stored))))
+        return .ok(.init(body: .json(Wire.expert(stored, reveal: false))))
     }
 
     func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output
     {
         let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
-        var wire = Wire.expert(expert)
+        var wire = Wire.expert(expert, reveal: false)
         wire.warnings = warnings.isEmpty ? nil : warnings
         return .ok(.init(body: .json(wire)))
     }
 
     func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output
     {
-        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true)))))
+        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true), reveal: false))))
     }
 
     // MARK: Time off and extra availability
@@ -329,18 +275,17 @@ struct APIHandler: APIProtocol {
         )
     }
 
+    /// The roster as CSV. Its mobiles are masked unless the caller reveals them (audited), as in every other view:
+    /// a masked roster is for reading; the one that import reads back is the revealed one.
     func exportRoster(_ input: Operations.ExportRoster.Input) async throws -> Operations.ExportRoster.Output {
-        let text = Roster.write(try await db.experts())
+        let reveal = try revealAsked(input.query.reveal)
+        let experts = try await db.experts()
+        if reveal { try await recordExpertReveal(experts, target: "roster export", listing: true) }
+        let text = Roster.write(reveal ? experts : experts.map { $0.masked() })
         return .ok(.init(body: .csv(HTTPBody(text))))
     }
 
     private func unsupportedBody() -> MediationError {
         .invalidInput("the request body has the wrong content type", hint: "send application/json")
     }
-}
-
-/// A value behind a lock that copies of its holder share.
-final class SharedMutex<Value: Sendable>: Sendable {
-    let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
 }

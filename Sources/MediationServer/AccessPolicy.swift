@@ -4,14 +4,6 @@ import Glibc
 import MediationCore
 import Synchronization
 
-/// What a caller may do: viewers read, staff also change experts, admins also change offices.
-public enum Role: String, Sendable, Comparable, CaseIterable {
-    case viewer, staff, admin
-
-    var rank: Int { Role.allCases.firstIndex(of: self) ?? 0 }
-    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
-}
-
 /// Which unix groups grant which role, as the configuration names them.
 public struct AccessRules: Sendable, Equatable {
     public var adminGroups: [String]
@@ -85,7 +77,7 @@ public final class AccessPolicy: Sendable {
     /// Group names in the rules that do not exist on this system, for a warning at start.
     public var missingGroups: [String] {
         let r = rules
-        return (r.adminGroups + r.staffGroups + r.viewerGroups).filter { getgrnam($0) == nil }
+        return (r.adminGroups + r.staffGroups + r.viewerGroups).filter { Self.groupID($0) == nil }
     }
 
     private static func resolve(_ rules: AccessRules) -> [UInt32: Role] {
@@ -94,8 +86,7 @@ public final class AccessPolicy: Sendable {
             (rules.viewerGroups, Role.viewer), (rules.staffGroups, .staff), (rules.adminGroups, .admin),
         ] {
             for name in names {
-                guard let group = getgrnam(name) else { continue }
-                let gid = group.pointee.gr_gid
+                guard let gid = groupID(name) else { continue }
                 map[gid] = max(map[gid] ?? role, role)
             }
         }
@@ -135,9 +126,39 @@ public final class AccessPolicy: Sendable {
         return Decision(user: user, role: best, expires: expires)
     }
 
+    /// The user name of `uid`, or nil when it has no passwd entry. `getpwuid_r`, because connections are served
+    /// on several threads at once and `getpwuid` answers in one static buffer.
     static func userName(_ uid: UInt32) -> String? {
-        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return nil }
-        return String(cString: name)
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var size = max(sysconf(Int32(_SC_GETPW_R_SIZE_MAX)), 1024)
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let status = getpwuid_r(uid, &entry, &buffer, buffer.count, &found)
+            if status == ERANGE, size < 1 << 20 {
+                size *= 2
+                continue
+            }
+            guard status == 0, found != nil, let name = entry.pw_name else { return nil }
+            return String(cString: name)
+        }
+    }
+
+    /// The gid of the group `name`, or nil when there is none (`getgrnam_r`, for the same reason).
+    static func groupID(_ name: String) -> UInt32? {
+        var entry = group()
+        var found: UnsafeMutablePointer<group>?
+        var size = max(sysconf(Int32(_SC_GETGR_R_SIZE_MAX)), 1024)
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let status = getgrnam_r(name, &entry, &buffer, buffer.count, &found)
+            if status == ERANGE, size < 1 << 20 {
+                size *= 2
+                continue
+            }
+            guard status == 0, found != nil else { return nil }
+            return entry.gr_gid
+        }
     }
 
     /// The primary group from the socket plus the user's supplementary groups.
@@ -150,19 +171,5 @@ public final class AccessPolicy: Sendable {
             _ = getgrouplist(user, creds.gid, &list, &count)
         }
         return [creds.gid] + list.prefix(Int(max(count, 0)))
-    }
-
-    /// The least role a request needs: reads need viewer, office changes admin, other changes staff.
-    /// The audit trail is read by staff and admins (who answer for the changes in it), not by viewers; the
-    /// retention policy, which removes personal data for good, is run by admins.
-    public static func requiredRole(method: String, path: String) -> Role {
-        // The router ignores repeated slashes, so the policy must too: "//v1/offices" is "/v1/offices".
-        let normalized = "/" + path.split(separator: "/").joined(separator: "/")
-        switch method {
-        case "GET", "HEAD", "OPTIONS": return normalized.hasPrefix("/v1/audit") ? .staff : .viewer
-        default:
-            return normalized.hasPrefix("/v1/offices") || normalized.hasPrefix("/v1/policies")
-                || normalized.hasPrefix("/v1/retention") ? .admin : .staff
-        }
     }
 }

@@ -70,12 +70,13 @@ final class ConnectionGate: Sendable {
 /// `socket.body_timeout_seconds`. Each refusal is logged once, when it happens.
 struct GuardedHTTP1Channel: ServerChildChannel {
     enum Value: ServerChildChannelValue {
-        case admitted(HTTP1Channel.Value)
+        /// Served, with the peer's credentials as the kernel gave them (nil when it did not).
+        case admitted(HTTP1Channel.Value, PeerCredentials?)
         case refused(NIOAsyncChannel<ByteBuffer, ByteBuffer>, ConnectionGate.Refusal)
 
         var channel: any Channel {
             switch self {
-            case .admitted(let value): value.channel
+            case .admitted(let value, _): value.channel
             case .refused(let value, _): value.channel
             }
         }
@@ -115,14 +116,17 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             // First in the pipeline, so that it sees the raw bytes before the HTTP decoder holds them back.
             try? channel.pipeline.syncOperations.addHandler(
                 RequestTimer(limits: limits, logger: self.logger), position: .first)
-            return http1.setup(channel: channel, logger: logger).map { .admitted($0) }
+            return http1.setup(channel: channel, logger: logger).map { .admitted($0, credentials) }
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         switch value {
-        case .admitted(let http):
-            await http1.handle(value: http, logger: logger)
+        case .admitted(let http, let credentials):
+            // Every request on this connection is served inside this call: its context reads the peer from here.
+            await PeerCredentials.$connection.withValue(credentials) {
+                await http1.handle(value: http, logger: logger)
+            }
         case .refused(let raw, let refusal):
             let message: String
             switch refusal {

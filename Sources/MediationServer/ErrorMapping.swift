@@ -19,55 +19,6 @@ enum ErrorMapping {
         var error: Inner
     }
 
-    /// The methods each resource path answers, for the 405 answer; a test keeps it equal to openapi.yaml.
-    static let routes: [(path: String, methods: [String])] = [
-        ("/v1/health", ["GET"]), ("/v1/openapi.yaml", ["GET"]),
-        ("/v1/status", ["GET"]), ("/v1/metrics", ["GET"]), ("/v1/backup", ["POST"]),
-        ("/v1/offices", ["GET", "POST"]),
-        ("/v1/offices/{office}", ["GET", "PATCH"]), ("/v1/experts", ["GET", "POST"]),
-        ("/v1/experts/import", ["POST"]), ("/v1/experts/export", ["GET"]), ("/v1/experts/{expert}", ["GET", "PATCH"]),
-        ("/v1/experts/{expert}/deactivate", ["POST"]), ("/v1/experts/{expert}/reactivate", ["POST"]),
-        ("/v1/experts/{expert}/time-off", ["GET", "POST"]), ("/v1/experts/{expert}/time-off/{span}", ["DELETE"]),
-        ("/v1/experts/{expert}/extra-availability", ["GET", "POST"]),
-        ("/v1/experts/{expert}/extra-availability/{span}", ["DELETE"]),
-        ("/v1/experts/{expert}/availability", ["GET"]), ("/v1/disputes", ["GET", "POST"]),
-        ("/v1/disputes/{dispute}", ["GET", "PATCH"]), ("/v1/disputes/{dispute}/risk", ["POST"]),
-        ("/v1/disputes/{dispute}/close", ["POST"]), ("/v1/disputes/{dispute}/reopen", ["POST"]),
-        ("/v1/disputes/{dispute}/parties", ["POST"]), ("/v1/disputes/{dispute}/parties/{party}", ["PATCH", "DELETE"]),
-        ("/v1/conflicts", ["GET", "POST"]), ("/v1/conflicts/{conflict}", ["DELETE"]), ("/v1/policies", ["GET"]),
-        ("/v1/policies/{policy}", ["GET", "PUT"]),
-        ("/v1/disputes/{dispute}/slots", ["POST"]), ("/v1/sessions", ["GET", "POST"]),
-        ("/v1/sessions/{session}", ["GET"]),
-        ("/v1/sessions/{session}/reschedule", ["POST"]), ("/v1/sessions/{session}/cancel", ["POST"]),
-        ("/v1/sessions/{session}/status", ["POST"]), ("/v1/sessions/{session}/rsvp", ["POST"]),
-        ("/v1/sessions/{session}/substitutes", ["GET"]),
-        ("/v1/sessions/{session}/links", ["GET"]), ("/v1/sessions/{session}/replace", ["POST"]),
-        ("/v1/outbox", ["GET"]), ("/v1/outbox/retry-dead", ["POST"]), ("/v1/outbox/{message}", ["GET"]),
-        ("/v1/outbox/{message}/retry", ["POST"]), ("/v1/sessions/{session}/preview", ["GET"]),
-        ("/v1/channels/{channel}/test", ["POST"]), ("/v1/sessions/{session}/outcome", ["GET", "POST", "PATCH"]),
-        ("/v1/sessions/{session}/outcome/void", ["POST"]),
-        ("/v1/followups", ["GET"]), ("/v1/followups/{followup}/result", ["POST"]),
-        ("/v1/disputes/{dispute}/escalations", ["GET", "POST"]), ("/v1/escalations", ["GET"]),
-        ("/v1/warnings", ["GET"]), ("/v1/warnings/check", ["POST"]), ("/v1/reports/weekly", ["GET"]),
-        ("/v1/reports/outcomes", ["GET"]), ("/v1/reports/experts", ["GET"]), ("/v1/export/{kind}", ["GET"]),
-        ("/v1/audit", ["GET"]), ("/v1/retention/run", ["POST"]),
-    ]
-
-    /// The methods allowed on a concrete path, most specific pattern first ("import" before "{expert}").
-    static func allowedMethods(_ path: String) -> [String]? {
-        let parts = path.split(separator: "/")
-        let candidates = routes.filter { route in
-            let pattern = route.path.split(separator: "/")
-            return pattern.count == parts.count
-                && zip(pattern, parts).allSatisfy { p, s in p == s || (p.hasPrefix("{") && p.hasSuffix("}")) }
-        }
-        let exact = candidates.min { a, b in a.path.filter { $0 == "{" }.count < b.path.filter { $0 == "{" }.count }
-        return exact?.methods
-    }
-
-    /// Every resource path the API serves, for the 404 answer.
-    static let resourcePaths = routes.map(\.path)
-
     static func status(_ kind: MediationError.Kind) -> HTTPResponse.Status {
         switch kind {
         case .invalidInput: .badRequest
@@ -87,10 +38,10 @@ enum ErrorMapping {
                 + "(split a roster into parts)")
     }
 
-    /// Classifies any error thrown while serving `request`.
-    static func classify(_ error: any Error, request: Request, maxBodyBytes: Int = ServerLimits().maxBodyBytes)
-        -> (HTTPResponse.Status, String, MediationError?)
-    {
+    /// Classifies any error thrown while serving `request`; `routes` names the paths and methods the router serves.
+    static func classify(
+        _ error: any Error, request: Request, routes: RouteTable, maxBodyBytes: Int = ServerLimits().maxBodyBytes
+    ) -> (HTTPResponse.Status, String, MediationError?) {
         if clientWentAway(error) {
             // Nobody reads this answer; it keeps the request out of the internal errors.
             return (
@@ -103,13 +54,18 @@ enum ErrorMapping {
             return (status(e.kind), e.kind.rawValue, e)
         case let e as ServerError:
             if let inner = e.underlyingError as? MediationError {
-                return classify(inner, request: request, maxBodyBytes: maxBodyBytes)
+                // The request read well against the contract (ContractValidator and the decoder passed it) and a
+                // rule the contract cannot state refused it: 422, so that 400 always means "see openapi.yaml".
+                if inner.kind == .invalidInput, e.operationInput != nil {
+                    return (.unprocessableContent, inner.kind.rawValue, inner)
+                }
+                return classify(inner, request: request, routes: routes, maxBodyBytes: maxBodyBytes)
             }
             if let inner = e.underlyingError as? HTTPError {
-                return classify(inner, request: request, maxBodyBytes: maxBodyBytes)
+                return classify(inner, request: request, routes: routes, maxBodyBytes: maxBodyBytes)
             }
             if e.underlyingError is NIOTooManyBytesError {
-                return classify(e.underlyingError, request: request, maxBodyBytes: maxBodyBytes)
+                return classify(e.underlyingError, request: request, routes: routes, maxBodyBytes: maxBodyBytes)
             }
             if e.operationInput == nil {
                 // Failed while reading the request: the caller sent something the contract does not allow.
@@ -123,32 +79,23 @@ enum ErrorMapping {
             return (.internalServerError, "internal", nil)
         case let e as HTTPError:
             switch e.status {
-            case .notFound:
-                if let allowed = allowedMethods(request.uri.path), !allowed.contains(request.method.rawValue) {
-                    return (
-                        .methodNotAllowed, "method_not_allowed",
-                        MediationError(
-                            .invalidInput,
-                            "\(request.method.rawValue) is not allowed on \(request.uri.path); it answers "
-                                + allowed.joined(separator: ", "),
-                            details: allowed)
-                    )
+            case .notFound, .methodNotAllowed:
+                if let allowed = routes.allowedMethods(request.uri.path), !allowed.contains(request.method.rawValue) {
+                    return (.methodNotAllowed, "method_not_allowed", notAllowed(request, allowed: allowed))
+                }
+                if e.status == .methodNotAllowed {
+                    return (.methodNotAllowed, "method_not_allowed", notAllowed(request, allowed: []))
                 }
                 return (
                     .notFound, "not_found",
                     MediationError(
                         .notFound,
                         "no resource at \(request.method.rawValue) \(request.uri.path); the API serves: "
-                            + resourcePaths.joined(separator: ", "),
-                        details: resourcePaths)
+                            + routes.resourcePaths.joined(separator: ", "),
+                        details: routes.resourcePaths)
                 )
             case .contentTooLarge:
                 return (.contentTooLarge, "payload_too_large", tooLarge(maxBodyBytes))
-            case .methodNotAllowed:
-                return (
-                    .methodNotAllowed, "invalid_input",
-                    .invalidInput("\(request.method.rawValue) is not allowed on \(request.uri.path)")
-                )
             default:
                 if e.status.kind == .clientError {
                     return (e.status, "invalid_input", .invalidInput(e.body ?? e.status.reasonPhrase))
@@ -157,7 +104,7 @@ enum ErrorMapping {
             }
         case is NIOTooManyBytesError:
             // A chunked body that grew past the limit while being collected.
-            return classify(HTTPError(.contentTooLarge), request: request, maxBodyBytes: maxBodyBytes)
+            return classify(HTTPError(.contentTooLarge), request: request, routes: routes, maxBodyBytes: maxBodyBytes)
         case let e as HTTPParserError:
             // A body that is not well-formed HTTP (a bad chunk size): the caller's doing.
             return (
@@ -169,6 +116,15 @@ enum ErrorMapping {
         default:
             return (.internalServerError, "internal", nil)
         }
+    }
+
+    /// The 405 answer's error: its details are the methods the path answers, which the `Allow` header repeats.
+    static func notAllowed(_ request: Request, allowed: [String]) -> MediationError {
+        MediationError(
+            .invalidInput,
+            "\(request.method.rawValue) is not allowed on \(request.uri.path); it answers "
+                + (allowed.isEmpty ? "no method" : allowed.joined(separator: ", ")),
+            details: allowed)
     }
 
     /// True when the error says the client hung up (or its connection broke) before its request was read whole:
@@ -272,10 +228,12 @@ enum ErrorMapping {
             ?? Data("{\"error\":{\"code\":\"internal\",\"message\":\"\",\"details\":[]}}".utf8)
     }
 
+    /// The error response; a 405 carries `Allow` with the methods in `details` (RFC 9110).
     static func response(status: HTTPResponse.Status, code: String, message: String, details: [String]) -> Response {
         let data = body(code: code, message: message, details: details)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
+        if status == .methodNotAllowed { headers[.allow] = details.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -283,6 +241,8 @@ enum ErrorMapping {
 /// Turns every error into the JSON error body; logs what is unexpected.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     var limits = ServerLimits()
+    /// The routes the router serves, for the 404 and 405 answers.
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -297,7 +257,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     metadata: ["path": "\(request.uri.path)", "why": "\(error)"])
             }
             let (status, code, mapped) = ErrorMapping.classify(
-                error, request: request, maxBodyBytes: limits.maxBodyBytes)
+                error, request: request, routes: routes, maxBodyBytes: limits.maxBodyBytes)
             if let mapped {
                 if status == .forbidden || status == .contentTooLarge {
                     context.logger.notice(
@@ -313,65 +273,5 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message: "the daemon failed while handling this request; this is a bug: its log has the details",
                 details: [])
         }
-    }
-}
-
-/// Refuses browsers and unknown callers, checks the role a route needs, caps the body size, and refuses JSON
-/// that is not UTF-8 or nests too deep before a decoder sees it.
-struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
-    let policy: AccessPolicy
-    var limits = ServerLimits()
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        if request.headers[.origin] != nil || request.headers[.referer] != nil {
-            throw MediationError.forbidden(
-                "requests from web pages are refused (Origin or Referer header present); use mediationctl or curl --unix-socket"
-            )
-        }
-        guard let value = request.headers[PeerCredentials.headerName], let creds = PeerCredentials(headerValue: value)
-        else {
-            throw MediationError.forbidden("the caller's credentials could not be read; connect over the Unix socket")
-        }
-        let caller = try policy.authorize(creds)
-        let needed = AccessPolicy.requiredRole(method: request.method.rawValue, path: request.uri.path)
-        guard caller.role >= needed else {
-            throw MediationError.forbidden(
-                "\(request.method.rawValue) \(request.uri.path) needs the \(needed.rawValue) role; "
-                    + "uid \(creds.uid)\(caller.user.map { " (\($0))" } ?? "") is \(caller.role.rawValue). "
-                    + "Ask an administrator to add the user to one of: \(groups(for: needed))")
-        }
-        var request = request
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBodyBytes {
-            throw ErrorMapping.tooLarge(limits.maxBodyBytes)
-        }
-        if request.method != .get && request.method != .head {
-            let body: ByteBuffer
-            do { body = try await request.collectBody(upTo: limits.maxBodyBytes) } catch is NIOTooManyBytesError {
-                throw ErrorMapping.tooLarge(limits.maxBodyBytes)
-            }
-            if let type = request.headers[.contentType], type.lowercased().contains("json"),
-                let problem = JSONShape.problem(body.readableBytesView, maxDepth: ServerLimits.maxJSONDepth)
-            {
-                throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
-            }
-        }
-        // The store records every change it makes for this request in the audit trail, under this actor.
-        let actor = AuditActor(uid: creds.uid, user: caller.user, role: caller.role.rawValue)
-        return try await Caller.$current.withValue(caller) {
-            try await AuditActor.$current.withValue(actor) { try await next(request, context) }
-        }
-    }
-
-    private func groups(for role: Role) -> String {
-        let r = policy.rules
-        let names: [String]
-        switch role {
-        case .admin: names = r.adminGroups
-        case .staff: names = r.adminGroups + r.staffGroups
-        case .viewer: names = r.adminGroups + r.staffGroups + r.viewerGroups
-        }
-        return names.isEmpty ? "(no groups configured)" : names.joined(separator: ", ")
     }
 }

@@ -15,17 +15,29 @@ public enum MediationServer {
     public static func router(
         db: AppDatabase, policy: AccessPolicy, info: ServerInfo, limits: ServerLimits = ServerLimits()
     ) throws -> Router<MediationRequestContext> {
+        try build(db: db, policy: policy, info: info, limits: limits).router
+    }
+
+    /// The router and the table of the routes registered on it.
+    static func build(db: AppDatabase, policy: AccessPolicy, info: ServerInfo, limits: ServerLimits) throws
+        -> (router: Router<MediationRequestContext>, routes: RouteTable)
+    {
         // HEAD is answered wherever GET is, with the same status and headers.
         let router = Router(context: MediationRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable()
         router.add(middleware: RequestMetricsMiddleware())
-        router.add(middleware: ErrorMiddleware(limits: limits))
-        router.add(middleware: AccessMiddleware(policy: policy, limits: limits))
+        router.add(middleware: ErrorMiddleware(limits: limits, routes: routes))
+        router.add(middleware: CallerMiddleware(policy: policy))
         // Compact JSON (a 2,000-expert listing is half the bytes of pretty-printed), keys sorted so scripts can
         // diff answers, slashes unescaped so zones read Asia/Shanghai.
         try APIHandler(db: db, info: info, maxBodyBytes: limits.maxBodyBytes).registerHandlers(
-            on: router,
-            configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
-        return router
+            on: RecordingTransport(router: router, table: routes),
+            configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+            middlewares: [
+                OperationAccessMiddleware(
+                    policy: policy, limits: limits, contract: try ContractValidator(document: openAPIDocument))
+            ])
+        return (router, routes)
     }
 
     /// The application bound to a Unix socket, within `limits`. `onReady` runs once the socket accepts
@@ -42,7 +54,7 @@ public enum MediationServer {
                 http1: HTTP1Channel(
                     responder: responder,
                     configuration: .init(
-                        additionalChannelHandlers: [PeerCredentialsHandler(), RequestBoundaryHandler()],
+                        additionalChannelHandlers: [RequestBoundaryHandler()],
                         // The guard closes idle connections (spread out) and cuts off slow heads and bodies;
                         // this is the backstop.
                         idleTimeout: max(idle * 2, .seconds(2)))),

@@ -2,8 +2,8 @@ import Foundation
 import MediationCore
 import Synchronization
 
-/// Who may see parties' full mobiles and ID-card numbers, and how long they are kept after a dispute closes
-/// (`privacy.*`). Replaceable at run time, so a reload of the configuration applies at once.
+/// Who may see full mobiles and ID-card numbers (parties' and experts' alike), and how long parties' are kept after
+/// a dispute closes (`privacy.*`). Replaceable at run time, so a reload of the configuration applies at once.
 ///
 /// For example:
 /// ```swift
@@ -38,7 +38,7 @@ public final class PrivacyPolicy: Sendable {
         guard let caller, allowed.contains(caller.role) else {
             let names = allowed.sorted().map(\.rawValue).joined(separator: ", ")
             throw MediationError.forbidden(
-                "showing parties' full mobiles and ID-card numbers (reveal) is allowed to the roles in "
+                "showing full mobiles and ID-card numbers (reveal) is allowed to the roles in "
                     + "privacy.reveal_roles (\(names.isEmpty ? "none" : names)); "
                     + "\(caller.map { "you are \($0.role.rawValue)" } ?? "the caller is unknown"). "
                     + "Ask without --reveal, or ask an administrator")
@@ -57,5 +57,23 @@ public final class PrivacyPolicy: Sendable {
                 }
                 return role
             })
+    }
+}
+
+extension APIHandler {
+    /// The one reveal path, for parties and experts alike: false when the caller did not ask; when they did, their
+    /// role is checked against `privacy.reveal_roles` before anything is read. Pair with `recordReveal`.
+    ///
+    /// - Throws: `forbidden` for a role that may not reveal.
+    func revealAsked(_ asked: Bool?) throws -> Bool {
+        guard asked == true else { return false }
+        try info.privacy.checkReveal(Caller.current)
+        return true
+    }
+
+    /// Puts a reveal on the record (`party.reveal`, `expert.reveal`): who saw whose full numbers. Only ids and
+    /// counts go in the summary, never a number.
+    func recordReveal(_ action: String, target: String, summary: String) async throws {
+        try await db.recordAudit(action: action, target: target, summary: summary)
     }
 }

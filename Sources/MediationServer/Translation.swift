@@ -34,19 +34,23 @@ enum Wire {
             disputePrefix: o.numberPrefix)
     }
 
-    static func expert(_ e: Expert) -> Components.Schemas.Expert {
-        .init(
-            id: e.id, name: e.name, role: .init(rawValue: e.role.rawValue) ?? .lawyer, specialties: e.specialties,
+    /// An expert as the API shows them: mobiles masked unless the caller asked to reveal them (and may).
+    static func expert(_ expert: Expert, reveal: Bool) -> Components.Schemas.Expert {
+        let e = reveal ? expert : expert.masked()
+        return .init(
+            id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, wecomUserId: e.wecomUserId, dingtalkMobile: e.dingtalkMobile,
-            preferredChannel: e.preferredChannel.flatMap { .init(rawValue: $0.rawValue) }, timeZone: e.timeZone,
+            preferredChannel: e.preferredChannel.map { .init($0) }, timeZone: e.timeZone,
             maxSessionsPerDay: e.maxSessionsPerDay, maxSessionsPerWeek: e.maxSessionsPerWeek, notes: e.notes,
             active: e.active, weeklyHours: e.weeklyHours.map(window))
     }
 
-    static func summary(_ e: Expert) -> Components.Schemas.ExpertSummary {
-        .init(
-            id: e.id, name: e.name, role: .init(rawValue: e.role.rawValue) ?? .lawyer, specialties: e.specialties,
+    /// An expert in a listing: the mobile masked unless the caller asked to reveal it (and may).
+    static func summary(_ expert: Expert, reveal: Bool) -> Components.Schemas.ExpertSummary {
+        let e = reveal ? expert : expert.masked()
+        return .init(
+            id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, timeZone: e.timeZone, active: e.active,
             weeklyMinutes: e.weeklyHours.reduce(0) { $0 + $1.end.minutes - $1.start.minutes })

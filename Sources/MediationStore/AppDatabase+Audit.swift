@@ -138,7 +138,7 @@ extension AppDatabase {
     ///
     /// - Throws: `invalidInput` for a limit outside 1…10,000.
     public func auditEntries(_ filter: AuditFilter = AuditFilter()) async throws -> [AuditEntry] {
-        guard (1...10_000).contains(filter.limit) else {
+        guard InputLimits.listLimit.contains(filter.limit) else {
             throw MediationError.invalidInput(
                 "limit \(filter.limit) is out of range", hint: "give a limit from 1 to 10000")
         }
@@ -159,10 +159,12 @@ extension AppDatabase {
                     filter.since?.epoch, filter.since?.epoch, actor, actor, uid, target, target, filter.limit,
                 ]
             ).map { row in
-                AuditEntry(
-                    id: row["id"], at: Date(timeIntervalSince1970: row["at"]), uid: UInt32(row["uid"] as Int64),
-                    user: row["user"], role: row["role"], action: row["action"], target: row["target"],
-                    summary: row["summary"])
+                let r = StoredRow(row, table: "audit")
+                return AuditEntry(
+                    id: try r.value(Column("id")), at: try r.date(Column("at")), uid: try r.value(Column("uid")),
+                    user: try r.optional(Column("user")), role: try r.value(Column("role")),
+                    action: try r.value(Column("action")), target: try r.value(Column("target")),
+                    summary: try r.value(Column("summary")))
             }
         }
     }

@@ -49,7 +49,7 @@ extension AppDatabase {
         _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor
     ) async throws -> DisputeDetail {
         let now = clock.now()
-        try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: 1000, multiline: true)
+        try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: InputLimits.reasonLength, multiline: true)
         let validParties = try parties.map { try $0.validated() }
         for (i, p) in validParties.enumerated() where validParties[..<i].contains(where: { $0.isSamePerson(as: p) }) {
             throw MediationError.invalidInput(
@@ -159,7 +159,7 @@ extension AppDatabase {
             // A time it occurred that is typed now may not lie ahead; one stored earlier is left as it is.
             record.dispute = try dispute.validated(
                 categories: categories, now: dispute.elements.occurredAt == stored.elements.occurredAt ? nil : now,
-                zone: try Self.officeTimeZone(stored.officeId, db).flatMap { try? Zone($0) } ?? .shanghai)
+                zone: try Self.officeZone(stored.officeId, db))
             let summary = Self.changed(
                 [
                     ("title", stored.title, record.dispute.title),
@@ -182,7 +182,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a risk change needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -212,7 +212,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a status change needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             var record = try Self.findDispute(ref, db)
@@ -360,8 +360,8 @@ extension AppDatabase {
             throw MediationError.invalidInput(
                 "name either a party or an organisation", hint: "use --party ID or --organisation NAME")
         }
-        try Text.check(organisation, "organisation", max: 200)
-        try Text.check(Text.nonEmpty(reason), "the reason", max: 1000, multiline: true)
+        try Text.check(organisation, "organisation", max: InputLimits.organisationLength)
+        try Text.check(Text.nonEmpty(reason), "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             let expert = try Self.findExpert(ref, db).expert
@@ -394,7 +394,10 @@ extension AppDatabase {
             let warnings = try Self.seatWarnings(
                 expert, during: Interval(start: .distantPast, end: .distantFuture), db,
                 because: "this conflict concerns it"
-            ) { row in record.conflict.concerns(try Self.parties(of: row["dispute_id"], db)) }
+            ) { row in
+                record.conflict.concerns(
+                    try Self.parties(of: try StoredRow(row, table: "session").value(Column("dispute_id")), db))
+            }
             return (record.conflict, warnings)
         }
     }
@@ -406,7 +409,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("removing a conflict needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         try await write { db in
             guard let record = try ConflictRecord.fetchOne(db, key: id) else {
                 throw MediationError.notFound("no conflict #\(id); 'conflict list' shows them")
@@ -509,10 +512,12 @@ extension AppDatabase {
     static func fetchPolicies(_ db: Database, name: String?) throws -> [PanelPolicy] {
         let rows = try db.cachedRows(
             "SELECT * FROM panel_policy WHERE ? IS NULL OR name = ? ORDER BY name", [name, name])
-        return rows.map { row in
-            PanelPolicy(
-                name: row["name"], description: row["description"],
-                requirements: RequirementsColumn.decode(row["requirements"]))
+        return try rows.map { row in
+            let r = StoredRow(row, table: "panel_policy", key: "the policy named \(row["name"] as DatabaseValue)")
+            return PanelPolicy(
+                name: try r.value(Column("name")), description: try r.optional(Column("description")),
+                requirements: try r.parsed(
+                    Column("requirements"), as: RequirementsColumn.form, RequirementsColumn.decode))
         }
     }
 
@@ -544,20 +549,20 @@ extension AppDatabase {
         let risk = try Row.fetchAll(
             db, sql: "SELECT * FROM dispute_risk_change WHERE dispute_id = ? ORDER BY at, id", arguments: [dispute.id]
         ).map { row -> RiskChange in
-            let from: String? = row["from_level"]
-            let to: String = row["to_level"]
+            let r = StoredRow(row, table: "dispute_risk_change")
             return RiskChange(
-                at: row.date("at"), from: from.flatMap(RiskLevel.init(rawValue:)), to: RiskLevel(rawValue: to) ?? .low,
-                reason: row["reason"], uid: row["uid"], user: row["user"])
+                at: try r.date(Column("at")), from: try r.optional(Column("from_level")),
+                to: try r.value(Column("to_level")), reason: try r.value(Column("reason")),
+                uid: try r.value(Column("uid")), user: try r.optional(Column("user")))
         }
         let status = try Row.fetchAll(
             db, sql: "SELECT * FROM dispute_status_change WHERE dispute_id = ? ORDER BY at, id", arguments: [dispute.id]
         ).map { row -> StatusChange in
-            let from: String? = row["from_status"]
-            let to: String = row["to_status"]
+            let r = StoredRow(row, table: "dispute_status_change")
             return StatusChange(
-                at: row.date("at"), from: from.flatMap(DisputeStatus.init(rawValue:)),
-                to: DisputeStatus(rawValue: to) ?? .open, reason: row["reason"], uid: row["uid"], user: row["user"])
+                at: try r.date(Column("at")), from: try r.optional(Column("from_status")),
+                to: try r.value(Column("to_status")), reason: try r.value(Column("reason")),
+                uid: try r.value(Column("uid")), user: try r.optional(Column("user")))
         }
         return DisputeDetail(
             dispute: dispute, parties: try parties(of: dispute.id, db), riskHistory: risk, statusHistory: status)

@@ -62,7 +62,7 @@ extension AppDatabase {
         let record = try Self.findExpert(ref, db)
         var expert = record.expert
         try change(&expert)
-        expert.id = record.id ?? 0
+        expert.id = record.expert.id
         expert = try expert.validated()
         try Self.checkOffices(expert, db)
         try Self.checkUnique(expert, db)
@@ -142,12 +142,14 @@ extension AppDatabase {
                 span.start == .distantPast ? -Double.greatestFiniteMagnitude : span.start.epoch,
             ])
         where try keep(row) {
-            let session: Int64 = row["id"]
-            let number: String = row["number"]
-            let zone = (try? Zone(row["time_zone"] as String)) ?? Zone.shanghai
+            let r = StoredRow(row, table: "session")
+            let session: Int64 = try r.value(Column("id"))
+            let number: String = try StoredRow(row, table: "dispute", key: "of session #\(session)").value(
+                Column("number"))
+            let zone = try StoredRow(row, table: "office", key: "of session #\(session)").zone(Column("time_zone"))
             warnings.append(
                 "\(expert.name) sits on the panel of session #\(session) for \(number) at "
-                    + "\(zone.format(row.date("starts_at"))), and \(why); replace them: "
+                    + "\(zone.format(try r.date(Column("starts_at")))), and \(why); replace them: "
                     + "'session replace \(session) \(expert.id)' lists the substitutes")
         }
         return warnings
@@ -191,7 +193,7 @@ extension AppDatabase {
                     "INSERT INTO \(kind.rawValue) (expert_id, starts_at, ends_at, note, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [expert.id, interval.start.epoch, interval.end.epoch, note, now.epoch])
             let span = db.lastInsertedRowID
-            let zone = (try? Zone(expert.timeZone)) ?? Zone.shanghai
+            let zone = try Zone(expert.timeZone)
             try self.audit(
                 db, kind == .timeOff ? "expert.leave.add" : "expert.extra.add", "expert \(expert.id)",
                 "\(what) #\(span) \(zone.format(interval.start)) – \(zone.format(interval.end))"
@@ -207,7 +209,7 @@ extension AppDatabase {
     public func spans(_ kind: SpanKind, expert ref: String, overlapping range: Interval? = nil) async throws -> [Span] {
         try await read { db in
             let expert = try Self.findExpert(ref, db)
-            return try Self.fetchSpans(kind, expertId: expert.id ?? 0, overlapping: range, db)
+            return try Self.fetchSpans(kind, expertId: expert.expert.id, overlapping: range, db)
         }
     }
 
@@ -218,14 +220,14 @@ extension AppDatabase {
         try await write { db in
             let expert = try Self.findExpert(ref, db)
             try db.execute(
-                sql: "DELETE FROM \(kind.rawValue) WHERE id = ? AND expert_id = ?", arguments: [id, expert.id])
+                sql: "DELETE FROM \(kind.rawValue) WHERE id = ? AND expert_id = ?", arguments: [id, expert.expert.id])
             if db.changesCount == 0 {
                 throw MediationError.notFound(
-                    "expert #\(expert.id ?? 0) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'"
+                    "expert #\(expert.expert.id) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'"
                 )
             }
             try self.audit(
-                db, kind == .timeOff ? "expert.leave.remove" : "expert.extra.remove", "expert \(expert.id ?? 0)",
+                db, kind == .timeOff ? "expert.leave.remove" : "expert.extra.remove", "expert \(expert.expert.id)",
                 "removed \(kind == .timeOff ? "time off" : "extra availability") #\(id)")
         }
     }
@@ -280,7 +282,7 @@ extension AppDatabase {
                     {
                         problems.append(
                             "line \(row.line): email \(stored.email ?? "") belongs to expert #\(stored.id) \(stored.name), "
-                                + "whose mobile is \(storedMobile), not \(rowMobile); correct the row, or change that expert first"
+                                + "whose mobile is \(Contact.maskMobile(storedMobile)), not \(rowMobile); correct the row, or change that expert first"
                         )
                         continue
                     }
@@ -445,7 +447,9 @@ extension AppDatabase {
             sql += " AND starts_at < ? AND ends_at > ?"
             arguments += [range.end.epoch, range.start.epoch]
         }
-        let records = try ExpertSpanRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
+        let records = try Row.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments).map {
+            try ExpertSpanRecord(row: $0, table: kind.rawValue)
+        }
         return records.map { Span(id: $0.id, expertId: $0.expertId, interval: $0.interval, note: $0.note) }
     }
 }

@@ -62,19 +62,23 @@ extension AppDatabase {
             let problem = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT at, channel, message_id, detail FROM outbox_attempt
+                    SELECT id, at, channel, message_id, detail FROM outbox_attempt
                     WHERE result NOT IN ('sent', 'skipped') ORDER BY id DESC LIMIT 1
                     """
             ).map { row in
-                DeliveryProblem(
-                    at: row.date("at"), channel: row["channel"], message: row["message_id"], detail: row["detail"])
+                let r = StoredRow(row, table: "outbox_attempt")
+                return DeliveryProblem(
+                    at: try r.date(Column("at")), channel: try r.value(Column("channel")),
+                    message: try r.value(Column("message_id")), detail: try r.value(Column("detail")))
             }
             let backup = try Row.fetchOne(
-                db, sql: "SELECT taken_at, bytes, uid, user, destination FROM backup_log ORDER BY id DESC LIMIT 1"
+                db, sql: "SELECT id, taken_at, bytes, uid, user, destination FROM backup_log ORDER BY id DESC LIMIT 1"
             ).map { row in
-                BackupRecord(
-                    at: row.date("taken_at"), bytes: row["bytes"], uid: UInt32(clamping: row["uid"] as Int64),
-                    user: row["user"], destination: row["destination"])
+                let r = StoredRow(row, table: "backup_log")
+                return BackupRecord(
+                    at: try r.date(Column("taken_at")), bytes: try r.value(Column("bytes")),
+                    uid: try r.value(Column("uid")), user: try r.optional(Column("user")),
+                    destination: try r.optional(Column("destination")))
             }
             let warnings = try Int.fetchOne(db, sql: "SELECT count(*) FROM warning") ?? 0
             return OperationsSummary(

@@ -2,6 +2,17 @@ import Foundation
 import GRDB
 import MediationCore
 
+/// Messages whose time has come: those that read, and the rows that do not (never sent), with why.
+public struct DueMessages: Sendable {
+    public var messages: [OutboxMessage] = []
+    public var unreadable: [(id: Int64, error: MediationError)] = []
+
+    public init(messages: [OutboxMessage] = [], unreadable: [(id: Int64, error: MediationError)] = []) {
+        self.messages = messages
+        self.unreadable = unreadable
+    }
+}
+
 /// Which messages a listing returns.
 public struct OutboxFilter: Sendable, Equatable {
     public var status: OutboxStatus?
@@ -201,8 +212,9 @@ extension AppDatabase {
             try db.cachedRows(
                 "SELECT DISTINCT recipient_kind, recipient_id FROM outbox_message WHERE session_id = ? AND status = 'sent'",
                 [session]
-            ).compactMap { row in
-                RecipientKind(rawValue: row[0]).map { RecipientKey(kind: $0, id: row[1]) }
+            ).map { row in
+                let r = StoredRow(row, table: "outbox_message", key: "sent to session #\(session)")
+                return RecipientKey(kind: try r.value(Columns.recipientKind), id: try r.value(Columns.recipientId))
             })
     }
 
@@ -252,16 +264,23 @@ extension AppDatabase {
 
     // MARK: Dispatching
 
-    /// Messages whose time has come, oldest first.
-    public func dueMessages(limit: Int = 100) async throws -> [OutboxMessage] {
+    /// Messages whose time has come, oldest first, and those of them that cannot be read (each with the error
+    /// naming its column): those are never sent, and never read as something they are not.
+    public func dueMessages(limit: Int = 100) async throws -> DueMessages {
         let now = clock.now()
         return try await read { db in
-            try db.cachedRows(
+            var due = DueMessages()
+            for row in try db.cachedRows(
                 """
                 SELECT * FROM outbox_message WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
-                """, [now.epoch, limit]
-            ).map(Self.message)
+                """, [now.epoch, limit])
+            {
+                do { due.messages.append(try Self.message(row)) } catch let error as MediationError {
+                    due.unreadable.append((try StoredRow(row, table: "outbox_message").value(Columns.id), error))
+                }
+            }
+            return due
         }
     }
 
@@ -275,20 +294,22 @@ extension AppDatabase {
         }
     }
 
-    /// What many messages are rendered from, read in one transaction; a message whose session is gone is left out.
-    public func noticeContexts(messages: [OutboxMessage]) async throws -> [Int64: NoticeContext] {
+    /// What many messages are rendered from, read in one transaction: for each message, its context or why it
+    /// cannot be read (a session that is gone, a stored value this version cannot read).
+    public func noticeContexts(messages: [OutboxMessage]) async throws -> [Int64: Result<NoticeContext, any Error>] {
         try await read { db in
             // Messages of one session share its reads (a booking's notices go out together).
-            var contexts: [Int64: NoticeContext] = [:]
+            var contexts: [Int64: Result<NoticeContext, any Error>] = [:]
             for (_, group) in Dictionary(grouping: messages, by: \.sessionId) {
                 let experts = Set(group.filter { $0.recipientKind == .expert }.map(\.recipientId))
-                guard let first = group.first, let shared = try? Self.context(first, db, alsoExperts: experts) else {
-                    continue
-                }
+                guard let first = group.first else { continue }
+                let shared = Result { try Self.context(first, db, alsoExperts: experts) }
                 for m in group {
-                    var c = shared
-                    c.message = m
-                    contexts[m.id] = c
+                    contexts[m.id] = shared.map { c in
+                        var c = c
+                        c.message = m
+                        return c
+                    }
                 }
             }
             return contexts
@@ -316,11 +337,12 @@ extension AppDatabase {
     static func queueGroupLine(_ db: Database, after message: Int64, now: Date) throws {
         guard
             let row = try db.cachedRow(
-                "SELECT session_id, kind, recipient_kind FROM outbox_message WHERE id = ?", [message]),
-            let kind = NoticeKind(rawValue: row["kind"]), kind.changesSession,
-            RecipientKind(rawValue: row["recipient_kind"]) == .expert
+                "SELECT id, session_id, kind, recipient_kind FROM outbox_message WHERE id = ?", [message])
         else { return }
-        let session = try findSession(row["session_id"], db).session
+        let r = StoredRow(row, table: "outbox_message")
+        let kind: NoticeKind = try r.value(Columns.kind)
+        guard kind.changesSession, try r.value(Columns.recipientKind) == RecipientKind.expert else { return }
+        let session = try findSession(try r.value(Columns.sessionId), db).session
         let changes =
             "[" + NoticeKind.allCases.filter(\.changesSession).map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
         let lines = try db.cachedRows(
@@ -328,8 +350,11 @@ extension AppDatabase {
             SELECT sequence, status FROM outbox_message
             WHERE session_id = ? AND recipient_kind = 'office' AND kind IN (SELECT value FROM json_each(?))
             """, [session.id, changes])
-        guard !lines.contains(where: { $0["sequence"] == session.sequence }) else { return }
-        let heard = lines.contains { $0["status"] == OutboxStatus.sent.rawValue }
+        let told = lines.map {
+            StoredRow($0, table: "outbox_message", key: "to the office about session #\(session.id)")
+        }
+        guard try !told.contains(where: { try $0.value(Columns.sequence) == session.sequence }) else { return }
+        let heard = try told.contains { try $0.value(Columns.status) == OutboxStatus.sent }
         guard heard || kind != .cancel else { return }
         try queue(db, session: session, kind: heard ? kind : .notice, recipient: .office, id: 0, due: now, now: now)
     }
@@ -402,10 +427,21 @@ extension AppDatabase {
             cached: db, sql: "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?))",
             arguments: [jsonIDs(ids)]
         ).map(\.expert)
+        // A follow-up reminder is due at 08:00 on its visit's day: that day finds the visit.
+        var followUp: Int64?
+        if message.kind == .followup {
+            let day = try Zone(office.timeZone).wallClock(message.dueAt).date
+            followUp = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM followup WHERE session_id = ? AND due_day = ?
+                    ORDER BY cancelled_at IS NOT NULL, id LIMIT 1
+                    """, arguments: [session.id, day.dayNumber])
+        }
         return NoticeContext(
             message: message, session: session, dispute: dispute, office: office,
             experts: Dictionary(experts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-            parties: try parties(of: dispute.id, db))
+            parties: try parties(of: dispute.id, db), followUpId: followUp)
     }
 
     /// Puts a message back to wait until `until` without counting an attempt (quiet hours).
@@ -441,7 +477,10 @@ extension AppDatabase {
             let attempts = try db.cachedRows(
                 "SELECT at, channel, result, detail FROM outbox_attempt WHERE message_id = ? ORDER BY id", [id]
             ).map { row in
-                DeliveryAttempt(at: Date(epoch: row[0]), channel: row[1], result: row[2], detail: row[3])
+                let r = StoredRow(row, table: "outbox_attempt", key: "of message #\(id)")
+                return DeliveryAttempt(
+                    at: try r.date(Column("at")), channel: try r.value(Column("channel")),
+                    result: try r.value(Column("result")), detail: try r.value(Column("detail")))
             }
             return (try Self.message(row), attempts)
         }
@@ -489,23 +528,49 @@ extension AppDatabase {
     public func outboxCounts() async throws -> [OutboxStatus: Int] {
         try await read { db in
             var counts: [OutboxStatus: Int] = [:]
-            for row in try db.cachedRows("SELECT status, count(*) FROM outbox_message GROUP BY status") {
-                if let s = OutboxStatus(rawValue: row[0]) { counts[s] = row[1] }
+            for row in try db.cachedRows("SELECT status, count(*) AS count FROM outbox_message GROUP BY status") {
+                let r = StoredRow(row, table: "outbox_message", key: "counted by status")
+                counts[try r.value(Columns.status)] = try r.value(Column("count"))
             }
             return counts
         }
     }
 
+    /// The columns of `outbox_message`.
+    enum Columns {
+        static let id = Column("id")
+        static let token = Column("token")
+        static let sessionId = Column("session_id")
+        static let kind = Column("kind")
+        static let recipientKind = Column("recipient_kind")
+        static let recipientId = Column("recipient_id")
+        static let offsetMinutes = Column("offset_minutes")
+        static let sequence = Column("sequence")
+        static let dueAt = Column("due_at")
+        static let status = Column("status")
+        static let attempts = Column("attempts")
+        static let nextAttemptAt = Column("next_attempt_at")
+        static let channel = Column("channel")
+        static let lastError = Column("last_error")
+        static let createdAt = Column("created_at")
+        static let sentAt = Column("sent_at")
+    }
+
+    /// A row of `outbox_message`.
+    ///
+    /// - Throws: `unavailable` naming the column and the message when a value cannot be read: a message of an
+    ///   unknown kind, recipient or status is never sent as something else.
     static func message(_ row: Row) throws -> OutboxMessage {
-        let sent: Double? = row["sent_at"]
+        let r = StoredRow(row, table: "outbox_message")
         return OutboxMessage(
-            id: row["id"], token: row["token"], sessionId: row["session_id"],
-            kind: NoticeKind(rawValue: row["kind"]) ?? .notice,
-            recipientKind: RecipientKind(rawValue: row["recipient_kind"]) ?? .office, recipientId: row["recipient_id"],
-            offsetMinutes: row["offset_minutes"], sequence: row["sequence"], dueAt: row.date("due_at"),
-            status: OutboxStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
-            nextAttemptAt: row.date("next_attempt_at"), channel: row["channel"], lastError: row["last_error"],
-            createdAt: row.date("created_at"), sentAt: sent.map(Date.init(epoch:)))
+            id: try r.value(Columns.id), token: try r.value(Columns.token), sessionId: try r.value(Columns.sessionId),
+            kind: try r.value(Columns.kind), recipientKind: try r.value(Columns.recipientKind),
+            recipientId: try r.value(Columns.recipientId), offsetMinutes: try r.optional(Columns.offsetMinutes),
+            sequence: try r.value(Columns.sequence), dueAt: try r.date(Columns.dueAt),
+            status: try r.value(Columns.status), attempts: try r.value(Columns.attempts),
+            nextAttemptAt: try r.date(Columns.nextAttemptAt), channel: try r.optional(Columns.channel),
+            lastError: try r.optional(Columns.lastError), createdAt: try r.date(Columns.createdAt),
+            sentAt: try r.optionalDate(Columns.sentAt))
     }
 }
 
@@ -516,15 +581,13 @@ extension AppDatabase {
         let parties = jsonIDs(Set(messages.filter { $0.recipientKind == .party }.map(\.recipientId)))
         return try await read { db in
             var names: [String: String] = [:]
-            for row in try db.cachedRows(
-                "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [experts])
-            {
-                names["expert-\(row[0] as Int64)"] = row[1]
-            }
-            for row in try db.cachedRows(
-                "SELECT id, name FROM party WHERE id IN (SELECT value FROM json_each(?))", [parties])
-            {
-                names["party-\(row[0] as Int64)"] = row[1]
+            for (table, ids) in [("expert", experts), ("party", parties)] {
+                for row in try db.cachedRows(
+                    "SELECT id, name FROM \(table) WHERE id IN (SELECT value FROM json_each(?))", [ids])
+                {
+                    let r = StoredRow(row, table: table)
+                    names["\(table)-\(try r.value(Column("id")) as Int64)"] = try r.value(Column("name")) as String
+                }
             }
             return names
         }

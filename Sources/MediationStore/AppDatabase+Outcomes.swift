@@ -59,13 +59,14 @@ extension AppDatabase {
             {
                 throw MediationError.conflict(
                     "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one "
-                        + "outcome: correct it with 'outcome amend \(id)' and what changes (RESULT, --terms, --amount, "
-                        + "--signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and record it again"
+                        + "outcome: correct it with 'outcome amend \(id) RESULT' or what else changes (--terms, "
+                        + "--amount, --signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and "
+                        + "record it again"
                 )
             }
             try Outcome.checkConcluded(
                 session.session, now: now,
-                zone: try Self.officeTimeZone(session.session.officeId, db).flatMap { try? Zone($0) } ?? .shanghai)
+                zone: try Self.officeZone(session.session.officeId, db))
             var disputeRecord = try Self.findDispute(String(session.session.disputeId), db)
             let number = disputeRecord.dispute.number
             // A session whose time has passed without being marked is taken as held.
@@ -158,8 +159,10 @@ extension AppDatabase {
                 SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id
                 WHERE f.outcome_id = ? AND f.result IS NULL AND f.cancelled_at IS NULL ORDER BY f.id
                 """, arguments: [outcome])
+        var cancelled: [Int64] = []
         for row in rows {
-            let f = Self.followUp(row)
+            let f = try Self.followUp(row)
+            cancelled.append(f.id)
             try db.execute(
                 sql: "UPDATE followup SET cancelled_at = ?, cancel_reason = ? WHERE id = ?",
                 arguments: [now.epoch, reason, f.id])
@@ -170,10 +173,10 @@ extension AppDatabase {
                     """,
                 arguments: [
                     "the visit was cancelled: \(reason)", f.sessionId,
-                    Self.followUpReminderTime(f, zone: try Zone(row["time_zone"])).epoch,
+                    Self.followUpReminderTime(f, zone: try Self.officeZone(of: row)).epoch,
                 ])
         }
-        return rows.map { $0["id"] }
+        return cancelled
     }
 
     // MARK: Correcting outcomes
@@ -199,7 +202,7 @@ extension AppDatabase {
                 "nothing to change", hint: "give the new RESULT, or --terms, --amount, --signed, --notes or --to")
         }
         let reason = try amendment.reason.flatMap(Text.nonEmpty).map { why in
-            try Text.check(why, "the reason", max: 1000, multiline: true)
+            try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
             return why
         }
         let now = clock.now()
@@ -264,7 +267,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("voiding an outcome needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
             let (session, old, disputeRecord) = try Self.outcomeInForce(session: id, db, doing: "void")
@@ -307,12 +310,15 @@ extension AppDatabase {
         }
         let dispute = try findDispute(String(session.disputeId), db)
         try dispute.dispute.status.checkEditable(dispute: dispute.dispute.number)
-        return (session, outcome(row), dispute)
+        return (session, try outcome(row), dispute)
     }
 
     /// When the outcome's session was held, as recorded.
     private static func heldAt(outcome id: Int64, _ db: Database) throws -> Date {
-        Date(epoch: try Double.fetchOne(db, sql: "SELECT held_at FROM outcome WHERE id = ?", arguments: [id]) ?? 0)
+        guard let row = try db.cachedRow("SELECT id, held_at FROM outcome WHERE id = ?", [id]) else {
+            throw MediationError.notFound("no outcome #\(id)")
+        }
+        return try StoredRow(row, table: "outcome").date(Column("held_at"))
     }
 
     /// Moves the dispute as `OutcomeCorrection.disputeStatus` says, keeping the change in its status history;
@@ -381,19 +387,48 @@ extension AppDatabase {
                 sql += " AND held_at >= ? AND held_at < ?"
                 arguments += [range.start.epoch, range.end.epoch]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY held_at, id", arguments: arguments).map(Self.outcome)
+            return try Row.fetchAll(db, sql: sql + " ORDER BY held_at, id", arguments: arguments).map {
+                try Self.outcome($0)
+            }
         }
     }
 
-    static func outcome(_ row: Row) -> Outcome {
-        Outcome(
-            id: row["id"], sessionId: row["session_id"], disputeId: row["dispute_id"],
-            result: OutcomeResult(rawValue: row["result"]) ?? .noAgreement, terms: row["terms"],
-            amountFen: row["amount_fen"], signed: row["signed"], notes: row["notes"], referredTo: row["referred_to"],
-            recordedAt: row.date("recorded_at"),
-            recordedByUid: UInt32(truncatingIfNeeded: row["recorded_uid"] as Int64),
-            recordedBy: row["recorded_by"], amendedAt: row.optionalDate("amended_at"), amendedBy: row["amended_by"],
-            voidedAt: row.optionalDate("voided_at"), voidedBy: row["voided_by"], voidReason: row["void_reason"])
+    /// The columns of `outcome`.
+    enum OutcomeColumns {
+        static let id = Column("id")
+        static let sessionId = Column("session_id")
+        static let disputeId = Column("dispute_id")
+        static let result = Column("result")
+        static let terms = Column("terms")
+        static let amountFen = Column("amount_fen")
+        static let signed = Column("signed")
+        static let notes = Column("notes")
+        static let referredTo = Column("referred_to")
+        static let recordedAt = Column("recorded_at")
+        static let recordedUid = Column("recorded_uid")
+        static let recordedBy = Column("recorded_by")
+        static let amendedAt = Column("amended_at")
+        static let amendedBy = Column("amended_by")
+        static let voidedAt = Column("voided_at")
+        static let voidedBy = Column("voided_by")
+        static let voidReason = Column("void_reason")
+    }
+
+    /// A row of `outcome`.
+    ///
+    /// - Throws: `unavailable` naming the column and the outcome when a value cannot be read.
+    static func outcome(_ row: Row) throws -> Outcome {
+        typealias C = OutcomeColumns
+        let r = StoredRow(row, table: "outcome")
+        return Outcome(
+            id: try r.value(C.id), sessionId: try r.value(C.sessionId), disputeId: try r.value(C.disputeId),
+            result: try r.value(C.result), terms: try r.optional(C.terms), amountFen: try r.optional(C.amountFen),
+            signed: try r.value(C.signed), notes: try r.optional(C.notes), referredTo: try r.optional(C.referredTo),
+            recordedAt: try r.date(C.recordedAt),
+            recordedByUid: UInt32(truncatingIfNeeded: try r.value(C.recordedUid) as Int64),
+            recordedBy: try r.optional(C.recordedBy), amendedAt: try r.optionalDate(C.amendedAt),
+            amendedBy: try r.optional(C.amendedBy), voidedAt: try r.optionalDate(C.voidedAt),
+            voidedBy: try r.optional(C.voidedBy), voidReason: try r.optional(C.voidReason))
     }
 
     /// The session's outcome voided most recently, if any, for saying why it has none in force.
@@ -402,7 +437,7 @@ extension AppDatabase {
             try db.cachedRow(
                 "SELECT * FROM outcome WHERE session_id = ? AND voided_at IS NOT NULL ORDER BY voided_at DESC LIMIT 1",
                 [id]
-            ).map(Self.outcome)
+            ).map { try Self.outcome($0) }
         }
     }
 
@@ -424,8 +459,8 @@ extension AppDatabase {
                     """,
                 arguments: [office?.lowercased(), office?.lowercased(), scope.rawValue])
             return try rows.compactMap { row -> FollowUp? in
-                let f = Self.followUp(row)
-                let today = try Zone(row["time_zone"]).wallClock(now).date
+                let f = try Self.followUp(row)
+                let today = try Self.officeZone(of: row).wallClock(now).date
                 switch scope {
                 case .due: return f.dueOn <= today.adding(days: 1) ? f : nil
                 case .overdue: return f.isOverdue(today: today) ? f : nil
@@ -435,13 +470,42 @@ extension AppDatabase {
         }
     }
 
-    static func followUp(_ row: Row) -> FollowUp {
-        let result: String? = row["result"]
+    /// The columns of `followup`.
+    enum FollowUpColumns {
+        static let id = Column("id")
+        static let disputeId = Column("dispute_id")
+        static let sessionId = Column("session_id")
+        static let outcomeId = Column("outcome_id")
+        static let officeId = Column("office_id")
+        static let dueDay = Column("due_day")
+        static let offsetDays = Column("offset_days")
+        static let assigneeExpertId = Column("assignee_expert_id")
+        static let result = Column("result")
+        static let notes = Column("notes")
+        static let recordedAt = Column("recorded_at")
+        static let recordedBy = Column("recorded_by")
+        static let cancelReason = Column("cancel_reason")
+    }
+
+    /// A row of `followup`.
+    ///
+    /// - Throws: `unavailable` naming the column and the visit when a value cannot be read.
+    static func followUp(_ row: Row) throws -> FollowUp {
+        typealias C = FollowUpColumns
+        let r = StoredRow(row, table: "followup")
         return FollowUp(
-            id: row["id"], disputeId: row["dispute_id"], sessionId: row["session_id"], outcomeId: row["outcome_id"],
-            officeId: row["office_id"], dueOn: LocalDate(dayNumber: row["due_day"]), offsetDays: row["offset_days"],
-            assigneeExpertId: row["assignee_expert_id"], result: result.flatMap(FollowUpResult.init(rawValue:)),
-            notes: row["notes"], recordedAt: row.optionalDate("recorded_at"), recordedBy: row["recorded_by"])
+            id: try r.value(C.id), disputeId: try r.value(C.disputeId), sessionId: try r.value(C.sessionId),
+            outcomeId: try r.value(C.outcomeId), officeId: try r.value(C.officeId),
+            dueOn: LocalDate(dayNumber: try r.value(C.dueDay)), offsetDays: try r.value(C.offsetDays),
+            assigneeExpertId: try r.optional(C.assigneeExpertId), result: try r.optional(C.result),
+            notes: try r.optional(C.notes), recordedAt: try r.optionalDate(C.recordedAt),
+            recordedBy: try r.optional(C.recordedBy))
+    }
+
+    /// The zone of the office a row joined with `office` (as `o.time_zone`) belongs to, read strictly.
+    static func officeZone(of row: Row) throws -> Zone {
+        let office = (try? StoredRow(row, table: "office").value(Column("office_id")) as String) ?? "?"
+        return try StoredRow(row, table: "office", key: "row id '\(office)'").zone(OfficeRecord.Columns.timeZone)
     }
 
     /// Records what a visit found. A relapse reopens the dispute; an escalation is recorded against it (and
@@ -464,12 +528,12 @@ extension AppDatabase {
             else {
                 throw MediationError.notFound("no follow-up #\(id); 'followup list --all' shows them")
             }
-            var f = Self.followUp(row)
-            if let cancelled = row["cancel_reason"] as String? {
+            var f = try Self.followUp(row)
+            if let cancelled: String = try StoredRow(row, table: "followup").optional(FollowUpColumns.cancelReason) {
                 throw MediationError.conflict(
                     "follow-up #\(id) was cancelled (\(cancelled)); there is nothing to record")
             }
-            let zone = try Zone(row["time_zone"])
+            let zone = try Self.officeZone(of: row)
             try f.checkRecordable(today: zone.wallClock(now).date)
             f.result = result
             f.notes = Text.nonEmpty(notes)
@@ -573,12 +637,14 @@ extension AppDatabase {
                 db, sql: "SELECT * FROM escalation WHERE ? IS NULL OR dispute_id = ? ORDER BY occurred_day, id",
                 arguments: [id, id]
             ).map { row in
-                Escalation(
-                    id: row["id"], disputeId: row["dispute_id"],
-                    kind: EscalationKind(rawValue: row["kind"]) ?? .violence,
-                    occurredOn: LocalDate(dayNumber: row["occurred_day"]), caseReference: row["case_reference"],
-                    notes: row["notes"], followUpId: row["followup_id"], recordedAt: row.date("recorded_at"),
-                    recordedBy: row["recorded_by"])
+                let r = StoredRow(row, table: "escalation")
+                return Escalation(
+                    id: try r.value(Column("id")), disputeId: try r.value(Column("dispute_id")),
+                    kind: try r.value(Column("kind")),
+                    occurredOn: LocalDate(dayNumber: try r.value(Column("occurred_day"))),
+                    caseReference: try r.optional(Column("case_reference")), notes: try r.optional(Column("notes")),
+                    followUpId: try r.optional(Column("followup_id")), recordedAt: try r.date(Column("recorded_at")),
+                    recordedBy: try r.optional(Column("recorded_by")))
             }
         }
     }
@@ -591,7 +657,8 @@ extension AppDatabase {
             for row in try db.cachedRows(
                 "SELECT id, number FROM dispute WHERE id IN (SELECT value FROM json_each(?))", [json])
             {
-                out[row["id"]] = row["number"] as String
+                let r = StoredRow(row, table: "dispute")
+                out[try r.value(Column("id"))] = try r.value(Column("number")) as String
             }
             return out
         }
@@ -605,7 +672,8 @@ extension AppDatabase {
         return try await write { db in
             let zones = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, time_zone FROM office").map { row in
-                    (row["id"] as String, try Zone(row["time_zone"]))
+                    let r = StoredRow(row, table: "office")
+                    return (try r.value(OfficeRecord.Columns.id) as String, try r.zone(OfficeRecord.Columns.timeZone))
                 })
             let disputes = try Row.fetchAll(
                 db,
@@ -615,10 +683,11 @@ extension AppDatabase {
                     FROM dispute d WHERE d.status IN ('open', 'unresolved') AND d.risk IN ('high', 'critical')
                     """
             ).map { row in
-                WarningInput.WaitingDispute(
-                    id: row["id"], number: row["number"], officeId: row["office_id"],
-                    risk: RiskLevel(rawValue: row["risk"]) ?? .high,
-                    status: DisputeStatus(rawValue: row["status"]) ?? .open, waitingSince: row.date("since"))
+                let r = StoredRow(row, table: "dispute")
+                return WarningInput.WaitingDispute(
+                    id: try r.value(Column("id")), number: try r.value(Column("number")),
+                    officeId: try r.value(Column("office_id")), risk: try r.value(Column("risk")),
+                    status: try r.value(Column("status")), waitingSince: try r.date(Column("since")))
             }
             let noShows = try Row.fetchAll(
                 db,
@@ -627,8 +696,10 @@ extension AppDatabase {
                     WHERE s.status = 'no_show' GROUP BY d.id HAVING COUNT(*) >= ?
                     """, arguments: [settings.noShows]
             ).map { row in
-                WarningInput.NoShowCount(
-                    disputeId: row["id"], number: row["number"], officeId: row["office_id"], count: row["n"])
+                let r = StoredRow(row, table: "dispute")
+                return WarningInput.NoShowCount(
+                    disputeId: try r.value(Column("id")), number: try r.value(Column("number")),
+                    officeId: try r.value(Column("office_id")), count: try r.value(Column("n")))
             }
             let followUps = try Row.fetchAll(
                 db,
@@ -636,8 +707,10 @@ extension AppDatabase {
                     SELECT f.*, d.number FROM followup f JOIN dispute d ON d.id = f.dispute_id
                     WHERE f.cancelled_at IS NULL AND (f.result IS NULL OR f.result = 'relapsed')
                     """
-            ).map { row in (Self.followUp(row), row["number"] as String) }
-            let candidates = WarningRules.evaluate(
+            ).map { row in
+                (try Self.followUp(row), try StoredRow(row, table: "dispute").value(Column("number")) as String)
+            }
+            let candidates = try WarningRules.evaluate(
                 WarningInput(disputes: disputes, noShows: noShows, followUps: followUps, zones: zones),
                 settings: settings, now: now)
             var raised: [EarlyWarning] = []
@@ -667,11 +740,13 @@ extension AppDatabase {
                     ORDER BY raised_at DESC, id DESC
                     """, arguments: [office?.lowercased(), office?.lowercased(), undelivered]
             ).map { row in
-                EarlyWarning(
-                    id: row["id"], rule: WarningRule(rawValue: row["rule"]) ?? .relapse, subject: row["subject"],
-                    disputeId: row["dispute_id"], officeId: row["office_id"], message: row["message"],
-                    raisedAt: row.date("raised_at"), deliveredAt: row.optionalDate("delivered_at"),
-                    channel: row["channel"])
+                let r = StoredRow(row, table: "warning")
+                return EarlyWarning(
+                    id: try r.value(Column("id")), rule: try r.value(Column("rule")),
+                    subject: try r.value(Column("subject")), disputeId: try r.value(Column("dispute_id")),
+                    officeId: try r.value(Column("office_id")), message: try r.value(Column("message")),
+                    raisedAt: try r.date(Column("raised_at")), deliveredAt: try r.optionalDate(Column("delivered_at")),
+                    channel: try r.optional(Column("channel")))
             }
         }
     }
@@ -698,7 +773,8 @@ extension AppDatabase {
             for row in try db.cachedRows(
                 "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [json])
             {
-                out[row["id"]] = row["name"] as String
+                let r = StoredRow(row, table: "expert")
+                out[try r.value(Column("id"))] = try r.value(Column("name")) as String
             }
             return out
         }
@@ -712,7 +788,7 @@ extension AppDatabase {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM followup WHERE dispute_id = ? ORDER BY due_day, id",
                 arguments: [try Self.findDispute(ref, db).dispute.id]
-            ).map(Self.followUp)
+            ).map { try Self.followUp($0) }
         }
     }
 }

@@ -32,9 +32,11 @@ extension AppDatabase {
                     WHERE status IN ('open', 'scheduled', 'in_session', 'unresolved')
                     """ + officeSQL, arguments: StatementArguments(officeArgs)
             ).map { row in
-                OpenDisputeRow(
-                    id: row[0], number: row[1], officeId: row[2], risk: RiskLevel(rawValue: row[3]) ?? .low,
-                    status: DisputeStatus(rawValue: row[4]) ?? .open, openedAt: Date(epoch: row[5]))
+                typealias C = DisputeRecord.Columns
+                let r = StoredRow(row, table: "dispute")
+                return OpenDisputeRow(
+                    id: try r.value(C.id), number: try r.value(C.number), officeId: try r.value(C.officeId),
+                    risk: try r.value(C.risk), status: try r.value(C.status), openedAt: try r.date(C.openedAt))
             }
             let sessions = try Row.fetchAll(
                 db,
@@ -44,9 +46,11 @@ extension AppDatabase {
                     [start.addingTimeInterval(-7 * 7 * 86400 - 7200).epoch, end.addingTimeInterval(7 * 86400).epoch]
                         + officeArgs)
             ).map { row in
-                SessionRow(
-                    id: row[0], officeId: row[1], start: Date(epoch: row[2]),
-                    status: SessionStatus(rawValue: row[3]) ?? .booked)
+                typealias C = SessionRecord.Columns
+                let r = StoredRow(row, table: "session")
+                return SessionRow(
+                    id: try r.value(C.id), officeId: try r.value(C.officeId), start: try r.date(C.startsAt),
+                    status: try r.value(C.status))
             }
             let outcomes = try Self.outcomeRows(db, Interval(start: start, end: end), office: office, panels: false)
             let followUps = try Row.fetchAll(
@@ -60,20 +64,23 @@ extension AppDatabase {
                     [week.sunday.dayNumber, week.monday.dayNumber, week.sunday.dayNumber, start.epoch, end.epoch]
                         + officeArgs)
             ).map { row in
-                FollowUpRow(
-                    id: row[0], officeId: row[1], dueOn: LocalDate(dayNumber: row[2]),
-                    result: (row[3] as String?).flatMap(FollowUpResult.init(rawValue:)),
-                    recordedAt: (row[4] as Double?).map(Date.init(epoch:)))
+                typealias C = FollowUpColumns
+                let r = StoredRow(row, table: "followup")
+                return FollowUpRow(
+                    id: try r.value(C.id), officeId: try r.value(C.officeId),
+                    dueOn: LocalDate(dayNumber: try r.value(C.dueDay)), result: try r.optional(C.result),
+                    recordedAt: try r.optionalDate(C.recordedAt))
             }
             let escalations = try Self.escalationRows(db, days: nil, office: office)
             let warnings = try Row.fetchAll(
                 db,
-                sql: "SELECT rule, office_id, raised_at FROM warning WHERE raised_at >= ? AND raised_at < ?"
+                sql: "SELECT id, rule, office_id, raised_at FROM warning WHERE raised_at >= ? AND raised_at < ?"
                     + officeSQL, arguments: StatementArguments([start.epoch, end.epoch] + officeArgs)
-            ).compactMap { row in
-                WarningRule(rawValue: row[0]).map {
-                    WarningRow(rule: $0, officeId: row[1], raisedAt: Date(epoch: row[2]))
-                }
+            ).map { row in
+                let r = StoredRow(row, table: "warning")
+                return WarningRow(
+                    rule: try r.value(Column("rule")), officeId: try r.value(Column("office_id")),
+                    raisedAt: try r.date(Column("raised_at")))
             }
             return WeeklyReport.compute(
                 week: week, office: office, zone: zone, now: now, open: open, sessions: sessions, outcomes: outcomes,
@@ -93,7 +100,10 @@ extension AppDatabase {
                 db, days: range.from.dayNumber...range.to.dayNumber, office: office)
             var names: [Int64: String] = [:]
             if by == .expert {
-                for row in try Row.fetchAll(db, sql: "SELECT id, name FROM expert") { names[row[0]] = row[1] as String }
+                for row in try Row.fetchAll(db, sql: "SELECT id, name FROM expert") {
+                    let r = StoredRow(row, table: "expert")
+                    names[try r.value(ExpertRecord.Columns.id)] = try r.value(ExpertRecord.Columns.name) as String
+                }
             }
             return OutcomesReport.compute(
                 range: range, by: by, outcomes: outcomes, escalations: escalations, names: names)
@@ -106,7 +116,11 @@ extension AppDatabase {
             let interval = range.interval(in: .shanghai)
             let experts = try Row.fetchAll(db, sql: "SELECT id, name, role, active FROM expert ORDER BY id").map {
                 row in
-                ExpertRow(id: row[0], name: row[1], role: ExpertRole(rawValue: row[2]) ?? .lawyer, active: row[3])
+                typealias C = ExpertRecord.Columns
+                let r = StoredRow(row, table: "expert")
+                return ExpertRow(
+                    id: try r.value(C.id), name: try r.value(C.name), role: try r.value(C.role),
+                    active: try r.value(C.active))
             }
             let seats = try Row.fetchAll(
                 db,
@@ -116,9 +130,14 @@ extension AppDatabase {
                     WHERE s.starts_at >= ? AND s.starts_at < ?
                     """, arguments: [interval.start.epoch, interval.end.epoch]
             ).map { row in
-                SeatRow(
-                    sessionId: row[0], expertId: row[1], status: SessionStatus(rawValue: row[2]) ?? .booked,
-                    invitation: Invitation(rawValue: row[3]) ?? .pending)
+                let r = StoredRow(row, table: "session_panel")
+                return SeatRow(
+                    sessionId: try r.value(Column("session_id")), expertId: try r.value(Column("expert_id")),
+                    status: try StoredRow(
+                        row, table: "session", key: "row id \(try r.value(Column("session_id")) as Int64)"
+                    )
+                    .value(Column("status")),
+                    invitation: try r.value(Column("invitation")))
             }
             return ExpertsReport.compute(range: range, experts: experts, seats: seats)
         }
@@ -131,16 +150,20 @@ extension AppDatabase {
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT o.session_id, o.dispute_id, d.office_id, d.category, o.result, o.held_at, d.opened_at, \(panelSQL)
+                SELECT o.id, o.session_id, o.dispute_id, d.office_id, d.category, o.result, o.held_at, d.opened_at,
+                  \(panelSQL) AS panel
                 FROM outcome o JOIN dispute d ON d.id = o.dispute_id
                 WHERE o.held_at >= ? AND o.held_at < ? AND (? IS NULL OR d.office_id = ?) AND o.voided_at IS NULL
                 """, arguments: [interval.start.epoch, interval.end.epoch, office, office]
         ).map { row in
-            let panel: String? = row[7]
+            let r = StoredRow(row, table: "outcome")
+            let dispute = StoredRow(row, table: "dispute", key: "of outcome #\(try r.value(Column("id")) as Int64)")
+            let panel: String? = try r.optional(Column("panel"))
             return OutcomeRow(
-                sessionId: row[0], disputeId: row[1], officeId: row[2], category: row[3],
-                result: OutcomeResult(rawValue: row[4]) ?? .noAgreement, heldAt: Date(epoch: row[5]),
-                disputeOpenedAt: Date(epoch: row[6]),
+                sessionId: try r.value(Column("session_id")), disputeId: try r.value(Column("dispute_id")),
+                officeId: try dispute.value(Column("office_id")), category: try dispute.value(Column("category")),
+                result: try r.value(Column("result")), heldAt: try r.date(Column("held_at")),
+                disputeOpenedAt: try dispute.date(Column("opened_at")),
                 experts: panel.map { $0.split(separator: ",").compactMap { Int64($0) } } ?? [])
         }
     }
@@ -156,9 +179,13 @@ extension AppDatabase {
                 """,
             arguments: [days?.lowerBound, days?.lowerBound, days?.upperBound, office, office]
         ).map { row in
-            EscalationRow(
-                id: row[0], disputeId: row[1], officeId: row[2], category: row[3],
-                kind: EscalationKind(rawValue: row[4]) ?? .violence, occurredOn: LocalDate(dayNumber: row[5]))
+            let r = StoredRow(row, table: "escalation")
+            let dispute = StoredRow(row, table: "dispute", key: "of escalation #\(try r.value(Column("id")) as Int64)")
+            return EscalationRow(
+                id: try r.value(Column("id")), disputeId: try r.value(Column("dispute_id")),
+                officeId: try dispute.value(Column("office_id")), category: try dispute.value(Column("category")),
+                kind: try r.value(Column("kind")), occurredOn: LocalDate(dayNumber: try r.value(Column("occurred_day")))
+            )
         }
     }
 
@@ -213,8 +240,15 @@ extension AppDatabase {
                     ORDER BY o.held_at, o.id
                     """, arguments: [interval.start.epoch, interval.end.epoch, office, office])
             var numbers: [Int64: String] = [:]
-            for row in rows { numbers[row["dispute_id"]] = row["number"] as String }
-            return Export.outcomes(rows.map(Self.outcome), numbers: numbers, zone: zone)
+            var outcomes: [Outcome] = []
+            for row in rows {
+                let outcome = try Self.outcome(row)
+                outcomes.append(outcome)
+                numbers[outcome.disputeId] =
+                    try StoredRow(row, table: "dispute", key: "row id \(outcome.disputeId)").value(Column("number"))
+                    as String
+            }
+            return Export.outcomes(outcomes, numbers: numbers, zone: zone)
         }
     }
 

@@ -18,8 +18,8 @@ public struct SlotFinding: Sendable {
 public struct SessionDisplay: Sendable {
     public var numbers: [Int64: String] = [:]
     public var names: [Int64: String] = [:]
-    /// Office id → IANA zone name.
-    public var zones: [String: String] = [:]
+    /// Office id → the office's zone.
+    public var zones: [String: Zone] = [:]
     /// Dispute id → the dispute's title.
     public var titles: [Int64: String] = [:]
 }
@@ -120,7 +120,7 @@ extension AppDatabase {
                 "a session outside office hours needs a reason",
                 hint: "say why with --reason, for example --reason '当事人只能晚上参加'")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return why
     }
 
@@ -154,9 +154,12 @@ extension AppDatabase {
             else {
                 throw MediationError.invalidInput(
                     "dispute \(dispute.number) has no search to book from",
-                    hint: "run 'session find \(dispute.number)' first")
+                    hint: "run 'session find \(dispute.number) --from DATE --to DATE' first")
             }
-            let options = try JSONDecoder().decode([SlotOption].self, from: Data((row["options"] as String).utf8))
+            let search = StoredRow(row, table: "session_search", key: "of dispute \(dispute.number)")
+            let options = try search.parsed(Column("options"), as: "a JSON list of options") {
+                try? JSONDecoder().decode([SlotOption].self, from: Data($0.utf8))
+            }
             guard options.indices.contains(number - 1) else {
                 if options.isEmpty {
                     throw MediationError.invalidInput(
@@ -170,17 +173,19 @@ extension AppDatabase {
                     hint: "give \(range), or search again")
             }
             let option = options[number - 1]
-            let searched: String? = row["outside_hours_reason"]
+            let searched: String? = try search.optional(Column("outside_hours_reason"))
             if asked != nil && searched == nil {
                 throw MediationError.invalidInput(
                     "option \(number) of \(dispute.number) was found inside office hours",
                     hint: "search outside them with 'session find \(dispute.number) --from … --to … "
                         + "--outside-hours --reason …', then book an option of that search")
             }
-            let requirements = RequirementsColumn.decode(row["requirements"])
+            let requirements = try search.parsed(
+                Column("requirements"), as: RequirementsColumn.form, RequirementsColumn.decode)
             let office = try Self.officeOf(dispute, db, cache: self.writerCache)
             return try Self.book(
-                db, dispute: disputeRecord, office: office, start: option.start, duration: row["duration_minutes"],
+                db, dispute: disputeRecord, office: office, start: option.start,
+                duration: try search.value(Column("duration_minutes")),
                 requirements: requirements, panel: option.panel.map(\.expertId), rules: rules, room: room, actor: actor,
                 now: now, cache: self.writerCache, outsideHours: asked ?? searched)
         }
@@ -301,7 +306,7 @@ extension AppDatabase {
         try Self.queueBooking(db, session: record.session, rules: rules, now: now)
         try Self.audit(
             db, at: now, "session.book", "session \(record.session.id)",
-            "booked for dispute \(dispute.number) at \(((try? Zone(office.timeZone)) ?? Zone.shanghai).format(start)), "
+            "booked for dispute \(dispute.number) at \(try Zone(office.timeZone).format(start)), "
                 + "\(duration) min, panel "
                 + seats.map { "#\($0.expertId)" }.joined(separator: " ")
                 + (outsideHours.map { ", outside office hours: \($0)" } ?? ""))
@@ -309,7 +314,7 @@ extension AppDatabase {
         return BookedSession(
             session: record.session,
             display: SessionDisplay(
-                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: office.timeZone],
+                numbers: [dispute.id: dispute.number], names: names, zones: [office.id: try Zone(office.timeZone)],
                 titles: [dispute.id: dispute.title]))
     }
 
@@ -342,9 +347,10 @@ extension AppDatabase {
                         start.addingTimeInterval(-buffer - Self.longestSession).epoch, session,
                     ])
             else { return nil }
-            let name: String = row["name"]
-            let other: Int64 = row["id"]
-            let expertId: Int64 = row["expert_id"]
+            let r = StoredRow(row, table: "session_panel")
+            let name: String = try r.value(Column("name"))
+            let other: Int64 = try r.value(Column("id"))
+            let expertId: Int64 = try r.value(Column("expert_id"))
             return MediationError.conflict(
                 "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')")
@@ -442,7 +448,7 @@ extension AppDatabase {
                 throw MediationError.conflict(
                     "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled")
             }
-            let zone = try Self.officeTimeZone(record.session.officeId, db).flatMap { try? Zone($0) } ?? Zone.shanghai
+            let zone = try Self.officeZone(record.session.officeId, db)
             guard start != record.session.start else {
                 throw MediationError.invalidInput(
                     "session #\(id) already starts at \(zone.format(start)); nothing to move",
@@ -482,7 +488,7 @@ extension AppDatabase {
         guard let why = Text.nonEmpty(reason) else {
             throw MediationError.invalidInput("a cancellation needs a reason", hint: "say why with --reason")
         }
-        try Text.check(why, "the reason", max: 1000, multiline: true)
+        try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return try await move(session: id, to: .cancelled, actor: actor, reason: why)
     }
 
@@ -505,8 +511,7 @@ extension AppDatabase {
             let from = record.session.status
             try from.check(target, session: id)
             if let startMargin {
-                let office = try OfficeRecord.fetchOne(db, key: record.session.officeId)?.office
-                let zone = try office.map { try Zone($0.timeZone) } ?? .shanghai
+                let zone = try Self.officeZone(record.session.officeId, db)
                 try record.session.checkMarkable(target, now: now, startMarginMinutes: startMargin, zone: zone)
             }
             record.session.status = target
@@ -711,23 +716,31 @@ extension AppDatabase {
         for row in try db.cachedRows(
             "SELECT id, number, title FROM dispute WHERE id IN (SELECT value FROM json_each(?))", [disputes])
         {
-            display.numbers[row["id"]] = row["number"] as String
-            display.titles[row["id"]] = row["title"] as String
+            let r = StoredRow(row, table: "dispute")
+            let id: Int64 = try r.value(Column("id"))
+            display.numbers[id] = try r.value(Column("number")) as String
+            display.titles[id] = try r.value(Column("title")) as String
         }
         for row in try db.cachedRows(
             "SELECT id, name FROM expert WHERE id IN (SELECT value FROM json_each(?))", [experts])
         {
-            display.names[row["id"]] = row["name"] as String
+            let r = StoredRow(row, table: "expert")
+            display.names[try r.value(Column("id"))] = try r.value(Column("name")) as String
         }
-        for office in offices { display.zones[office] = try officeTimeZone(office, db) }
+        for office in offices { display.zones[office] = try officeZone(office, db) }
         return display
     }
 
     // MARK: Helpers inside transactions
 
-    /// The IANA zone name of an office, or nil for an unknown office.
-    static func officeTimeZone(_ office: String, _ db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT time_zone FROM office WHERE id = ?"), arguments: [office])
+    /// The zone of an office, read strictly: never guessed.
+    ///
+    /// - Throws: `notFound` for an unknown office; `unavailable` naming the office when its stored zone is unknown.
+    static func officeZone(_ office: String, _ db: Database) throws -> Zone {
+        guard let row = try db.cachedRow("SELECT id, time_zone FROM office WHERE id = ?", [office]) else {
+            throw MediationError.notFound("no office '\(office)'; 'office list' shows them")
+        }
+        return try StoredRow(row, table: OfficeRecord.databaseTableName).zone(OfficeRecord.Columns.timeZone)
     }
 
     /// Rows of (expert id, start, end), in that column order, grouped by expert. Read by position: these lists
@@ -738,9 +751,9 @@ extension AppDatabase {
         var byExpert: [Int64: [Interval]] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() {
-            let start: Double = row[1]
-            let end: Double = row[2]
-            byExpert[row[0] as Int64, default: []].append(
+            let start = try row.decode(Double.self, atIndex: 1)
+            let end = try row.decode(Double.self, atIndex: 2)
+            byExpert[try row.decode(Int64.self, atIndex: 0), default: []].append(
                 Interval(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: end)))
         }
         return byExpert
@@ -878,7 +891,7 @@ extension AppDatabase {
             requirements: requirements, durationMinutes: duration, window: window, now: now,
             minimumNoticeMinutes: rules.minimumNoticeMinutes, bufferMinutes: rules.bufferMinutes,
             officeTimeZone: office.timeZone, officeHours: office.workingHours, holidays: rules.holidays,
-            parties: parties.map { $0.free(in: partyWindow) }, candidates: candidates, pinned: pinned,
+            parties: try parties.map { try $0.free(in: partyWindow) }, candidates: candidates, pinned: pinned,
             excluded: excluded, preferredSpecialties: [dispute.category], maxOptions: maxOptions,
             nearestSearchDays: nearestDays)
         search.explain = !onlyPinned
@@ -901,15 +914,43 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
         self.updatedAt = updatedAt
     }
 
+    enum Columns {
+        static let id = Column("id")
+        static let disputeId = Column("dispute_id")
+        static let officeId = Column("office_id")
+        static let startsAt = Column("starts_at")
+        static let endsAt = Column("ends_at")
+        static let status = Column("status")
+        static let sequence = Column("sequence")
+        static let room = Column("room")
+        static let cancelReason = Column("cancel_reason")
+        static let outsideHoursReason = Column("outside_hours_reason")
+        static let createdAt = Column("created_at")
+        static let updatedAt = Column("updated_at")
+    }
+
+    /// The columns of `session_panel`.
+    enum PanelColumns {
+        static let sessionId = Column("session_id")
+        static let expertId = Column("expert_id")
+        static let requirementIndex = Column("requirement_index")
+        static let requirement = Column("requirement")
+        static let invitation = Column("invitation")
+        static let lead = Column("lead")
+    }
+
+    /// - Throws: `unavailable` naming the column and the session when a value cannot be read.
     init(row: Row) throws {
-        let status: String = row["status"]
+        let r = StoredRow(row, table: Self.databaseTableName)
         session = Session(
-            id: row["id"], disputeId: row["dispute_id"], officeId: row["office_id"], start: row.date("starts_at"),
-            end: row.date("ends_at"), status: SessionStatus(rawValue: status) ?? .booked, sequence: row["sequence"],
-            room: row["room"], panel: [], cancelReason: row["cancel_reason"],
-            outsideHoursReason: row["outside_hours_reason"])
-        createdAt = row.date("created_at")
-        updatedAt = row.date("updated_at")
+            id: try r.value(Columns.id), disputeId: try r.value(Columns.disputeId),
+            officeId: try r.value(Columns.officeId), start: try r.date(Columns.startsAt),
+            end: try r.date(Columns.endsAt), status: try r.value(Columns.status),
+            sequence: try r.value(Columns.sequence), room: try r.optional(Columns.room), panel: [],
+            cancelReason: try r.optional(Columns.cancelReason),
+            outsideHoursReason: try r.optional(Columns.outsideHoursReason))
+        createdAt = try r.date(Columns.createdAt)
+        updatedAt = try r.date(Columns.updatedAt)
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -948,12 +989,15 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
     mutating func loadPanel(_ db: Database) throws {
         session.panel = try db.cachedRows(
             "SELECT * FROM session_panel WHERE session_id = ? ORDER BY requirement_index, expert_id", [session.id]
-        ).compactMap { row in
-            let invitation: String = row["invitation"]
-            guard let requirement = try? PanelRequirement(parsing: row["requirement"]) else { return nil }
+        ).map { row in
+            // A seat whose requirement does not read is an error, never a seat dropped from the panel.
+            let r = StoredRow(row, table: "session_panel")
             return PanelMember(
-                expertId: row["expert_id"], requirementIndex: row["requirement_index"], requirement: requirement,
-                invitation: Invitation(rawValue: invitation) ?? .pending, lead: row["lead"])
+                expertId: try r.value(PanelColumns.expertId),
+                requirementIndex: try r.value(PanelColumns.requirementIndex),
+                requirement: try r.parsed(PanelColumns.requirement, as: "a panel requirement such as lawyer:property") {
+                    try? PanelRequirement(parsing: $0)
+                }, invitation: try r.value(PanelColumns.invitation), lead: try r.value(PanelColumns.lead))
         }
     }
 

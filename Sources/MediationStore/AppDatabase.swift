@@ -277,6 +277,19 @@ public final class AppDatabase: Sendable {
         try AppDatabase(DatabaseQueue(configuration: configuration()), clock: clock)
     }
 
+    /// Folds the write-ahead log into the file and closes every connection, so that a clean stop leaves the store
+    /// as one file (`-wal` removed). Called once, when the daemon stops; the store is unusable afterwards.
+    public func closeConnections() throws {
+        if !isReadOnly {
+            try writer.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+        // The readers first: SQLite removes the log when the last connection closes, unless that one is read-only,
+        // and GRDB's close() closes the writer before the readers.
+        (writer as? DatabasePool)?.releaseMemory()
+        try writer.close()
+    }
+
     /// The name of the newest applied migration, shown by health.
     public func schemaVersion() async throws -> String { schemaVersionName }
 
@@ -334,6 +347,14 @@ public final class AppDatabase: Sendable {
     static func translate(
         _ error: any Error, path: String = ":memory:", writing what: String = "the store", readOnlyReason: String? = nil
     ) -> any Error {
+        if let unreadable = error as? RowDecodingError {
+            // Rows are read through `StoredRow`, which names table, column and row; this catches the few read by
+            // position. The row's values and the query's arguments are left out: they may be personal.
+            let what = "\(unreadable)".components(separatedBy: ", row:").first ?? "a value"
+            return MediationError.unavailable(
+                "the store cannot be read: \(what). It was written by another version of mediationd or changed by "
+                    + "hand; correct it with sqlite3 while the daemon is stopped, or restore a backup")
+        }
         guard let db = error as? DatabaseError else { return error }
         let folder = (path as NSString).deletingLastPathComponent
         switch db.resultCode {

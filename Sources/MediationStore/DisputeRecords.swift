@@ -10,15 +10,22 @@ enum IntervalsColumn {
             .joined(separator: ",")
     }
 
-    static func decode(_ text: String) -> [Interval] {
-        text.split(separator: ",").compactMap { pair in
-            let ends = pair.split(separator: "-").compactMap { Int64($0) }
-            guard ends.count == 2 else { return nil }
-            return Interval(
-                start: Date(timeIntervalSince1970: TimeInterval(ends[0])),
-                end: Date(timeIntervalSince1970: TimeInterval(ends[1])))
+    /// The windows, or nil when the text is not in this form (a window that does not read is never dropped).
+    static func decode(_ text: String) -> [Interval]? {
+        var result: [Interval] = []
+        for pair in text.split(separator: ",", omittingEmptySubsequences: false) where !text.isEmpty {
+            let ends = pair.split(separator: "-", omittingEmptySubsequences: false)
+            guard ends.count == 2, let start = Int64(ends[0]), let end = Int64(ends[1]), start < end else { return nil }
+            result.append(
+                Interval(
+                    start: Date(timeIntervalSince1970: TimeInterval(start)),
+                    end: Date(timeIntervalSince1970: TimeInterval(end))))
         }
+        return result
     }
+
+    /// The form as an error names it.
+    static let form = "dated windows in the form 1765170000-1765177200,… (start-end in Unix seconds)"
 }
 
 /// A row of `dispute`.
@@ -36,21 +43,44 @@ struct DisputeRecord: FetchableRecord, MutablePersistableRecord {
         self.updatedAt = updatedAt
     }
 
+    enum Columns {
+        static let id = Column("id")
+        static let number = Column("number")
+        static let officeId = Column("office_id")
+        static let year = Column("year")
+        static let sequence = Column("sequence")
+        static let title = Column("title")
+        static let category = Column("category")
+        static let cause = Column("cause")
+        static let occurredAt = Column("occurred_at")
+        static let location = Column("location")
+        static let nature = Column("nature")
+        static let scale = Column("scale")
+        static let involved = Column("involved")
+        static let development = Column("development")
+        static let risk = Column("risk")
+        static let status = Column("status")
+        static let openedAt = Column("opened_at")
+        static let closedAt = Column("closed_at")
+        static let updatedAt = Column("updated_at")
+    }
+
+    /// - Throws: `unavailable` naming the column and the dispute when a value cannot be read.
     init(row: Row) throws {
-        let risk: String = row["risk"]
-        let status: String = row["status"]
+        let r = StoredRow(row, table: Self.databaseTableName)
         dispute = Dispute(
-            id: row["id"], number: row["number"], officeId: row["office_id"], title: row["title"],
-            category: row["category"],
+            id: try r.value(Columns.id), number: try r.value(Columns.number), officeId: try r.value(Columns.officeId),
+            title: try r.value(Columns.title), category: try r.value(Columns.category),
             elements: DisputeElements(
-                cause: row["cause"], occurredAt: row.optionalDate("occurred_at"), location: row["location"],
-                nature: row["nature"],
-                scale: row["scale"], involved: row["involved"], development: row["development"]),
-            risk: RiskLevel(rawValue: risk) ?? .low, status: DisputeStatus(rawValue: status) ?? .open,
-            openedAt: row.date("opened_at"), closedAt: row.optionalDate("closed_at"))
-        year = row["year"]
-        sequence = row["sequence"]
-        updatedAt = row.date("updated_at")
+                cause: try r.optional(Columns.cause), occurredAt: try r.optionalDate(Columns.occurredAt),
+                location: try r.optional(Columns.location), nature: try r.optional(Columns.nature),
+                scale: try r.optional(Columns.scale), involved: try r.optional(Columns.involved),
+                development: try r.optional(Columns.development)),
+            risk: try r.value(Columns.risk), status: try r.value(Columns.status),
+            openedAt: try r.date(Columns.openedAt), closedAt: try r.optionalDate(Columns.closedAt))
+        year = try r.value(Columns.year)
+        sequence = try r.value(Columns.sequence)
+        updatedAt = try r.date(Columns.updatedAt)
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -85,14 +115,32 @@ struct PartyRecord: FetchableRecord, MutablePersistableRecord {
 
     init(_ party: Party) { self.party = party }
 
+    enum Columns {
+        static let id = Column("id")
+        static let disputeId = Column("dispute_id")
+        static let name = Column("name")
+        static let side = Column("side")
+        static let mobile = Column("mobile")
+        static let email = Column("email")
+        static let idCard = Column("id_card")
+        static let organisation = Column("organisation")
+        static let language = Column("language")
+        static let timeZone = Column("time_zone")
+        static let weeklyWindows = Column("weekly_windows")
+        static let datedWindows = Column("dated_windows")
+    }
+
+    /// - Throws: `unavailable` naming the column and the party when a value cannot be read.
     init(row: Row) throws {
-        let side: String = row["side"]
+        let r = StoredRow(row, table: Self.databaseTableName)
         party = Party(
-            id: row["id"], disputeId: row["dispute_id"], name: row["name"], side: PartySide(rawValue: side) ?? .other,
-            mobile: row["mobile"], email: row["email"], idCard: row["id_card"], organisation: row["organisation"],
-            language: row["language"], timeZone: row["time_zone"],
-            weeklyWindows: WindowsColumn.decode(row["weekly_windows"]),
-            datedWindows: IntervalsColumn.decode(row["dated_windows"]))
+            id: try r.value(Columns.id), disputeId: try r.value(Columns.disputeId), name: try r.value(Columns.name),
+            side: try r.value(Columns.side), mobile: try r.optional(Columns.mobile),
+            email: try r.optional(Columns.email),
+            idCard: try r.optional(Columns.idCard), organisation: try r.optional(Columns.organisation),
+            language: try r.optional(Columns.language), timeZone: try r.zone(Columns.timeZone).identifier,
+            weeklyWindows: try r.parsed(Columns.weeklyWindows, as: WindowsColumn.form, WindowsColumn.decode),
+            datedWindows: try r.parsed(Columns.datedWindows, as: IntervalsColumn.form, IntervalsColumn.decode))
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -124,11 +172,23 @@ struct ConflictRecord: FetchableRecord, MutablePersistableRecord {
         self.createdAt = createdAt
     }
 
+    enum Columns {
+        static let id = Column("id")
+        static let expertId = Column("expert_id")
+        static let partyId = Column("party_id")
+        static let organisation = Column("organisation")
+        static let reason = Column("reason")
+        static let createdAt = Column("created_at")
+    }
+
+    /// - Throws: `unavailable` naming the column and the conflict when a value cannot be read.
     init(row: Row) throws {
+        let r = StoredRow(row, table: Self.databaseTableName)
         conflict = Conflict(
-            id: row["id"], expertId: row["expert_id"], partyId: row["party_id"], organisation: row["organisation"],
-            reason: row["reason"])
-        createdAt = row.date("created_at")
+            id: try r.value(Columns.id), expertId: try r.value(Columns.expertId),
+            partyId: try r.optional(Columns.partyId),
+            organisation: try r.optional(Columns.organisation), reason: try r.optional(Columns.reason))
+        createdAt = try r.date(Columns.createdAt)
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -149,16 +209,25 @@ enum RequirementsColumn {
         requirements.map(\.description).joined(separator: ";")
     }
 
-    static func decode(_ text: String) -> [PanelRequirement] {
+    /// The requirements, or nil when one of them does not read (a seat is never dropped).
+    static func decode(_ text: String) -> [PanelRequirement]? {
         // Every booking reads its policy; the few distinct texts are parsed once.
         if let known = parsed.withLock({ $0[text] }) { return known }
-        let requirements = text.split(separator: ";").compactMap { try? PanelRequirement(parsing: String($0)) }
+        var requirements: [PanelRequirement] = []
+        for part in text.split(separator: ";") {
+            guard let requirement = try? PanelRequirement(parsing: String(part)) else { return nil }
+            requirements.append(requirement)
+        }
         parsed.withLock { cache in
             if cache.count > 256 { cache.removeAll() }
             cache[text] = requirements
         }
         return requirements
     }
+
+    /// The form as an error names it.
+    static let form =
+        "panel requirements such as legal_officer;lawyer:property (role[:specialty][@language], ;-separated)"
 
     private static let parsed = Mutex<[String: [PanelRequirement]]>([:])
 }

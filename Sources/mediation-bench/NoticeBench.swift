@@ -80,7 +80,7 @@ enum NoticeBench {
                 durationMinutes: 60, panel: trios[i % trios.count], policy: nil, rules: SchedulingRules(), room: nil,
                 actor: actor)
         }
-        let due = try await db.dueMessages(limit: 1_000_000)
+        let due = try await db.dueMessages(limit: 1_000_000).messages
         let dispatcher = OutboxDispatcher(
             db: db,
             renderer: NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil)),

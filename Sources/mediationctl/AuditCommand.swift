@@ -7,7 +7,7 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "The audit trail: who changed what, and when (staff and admins).",
         discussion: """
-            Every change made through mediationd is recorded in the same transaction as the change, and no one
+            Every change made through mediationd is recorded in the same transaction as the change, and no one \
             can alter or remove a record. Reveals of full mobiles and ID-card numbers are recorded too.
             """,
         subcommands: [List.self])
@@ -16,7 +16,9 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Audit records, newest first.",
             discussion: """
-                Example: mediationctl audit list --since 2026-12-01 --actor alice --target JS-2026-0042
+                Examples:
+                  mediationctl audit list --since 2026-11-30 --target JS-2026-0001
+                  mediationctl audit list --actor root --limit 20
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "From this day or time on: 2026-12-01, '2026-12-01 09:00' or 2026-12-01T09:00+08:00.")
@@ -60,10 +62,13 @@ struct RetentionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove parties' contact details and ID numbers from disputes closed long ago, now.",
             discussion: """
-                Removes the mobile, email and ID-card number of every party of a dispute closed more than
-                privacy.retention_months months ago (default 24). Names, counts, outcomes and reports stay.
-                The daemon also does this daily; each run is recorded in the audit trail.
-                Example: mediationctl retention run --dry-run
+                Removes the mobile, email and ID-card number of every party of a dispute closed more than \
+                privacy.retention_months months ago (default 24). Names, counts, outcomes and reports stay. The \
+                daemon also does this daily; each run is recorded in the audit trail.
+
+                Examples:
+                  mediationctl retention run --dry-run
+                  mediationctl retention run
                 """)
         @OptionGroup var global: GlobalOptions
         @Flag(name: .customLong("dry-run"), help: "Only count what would be removed.") var dryRun = false

@@ -8,8 +8,9 @@ struct DisputeCommand: AsyncParsableCommand {
         commandName: "dispute",
         abstract: "Disputes: open, list, show, update, risk, close, reopen.",
         discussion: """
-            DISPUTE is its number (JS-2026-0042) or id. Categories (default): neighbour, pet, noise, property,
+            DISPUTE is its number (JS-2026-0042) or id. Categories (default): neighbour, pet, noise, property, \
             family, labour, debt, traffic, consumer, other. Risk: low, medium, high, critical.
+
             Status moves: open → scheduled → in_session → resolved / unresolved / referred → closed; reopen.
             """,
         subcommands: [Open.self, List.self, Show.self, Update.self, Risk.self, Close.self, Reopen.self])
@@ -38,8 +39,10 @@ struct DisputeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a dispute (staff); it gets a number such as JS-2026-0001.",
             discussion: """
-                Example: mediationctl dispute open --office jinshan --title '邻里噪音纠纷' --category noise \\
-                           --risk medium --cause '夜间装修' --location '金山路 12 弄' --scale 2
+                Example:
+                  mediationctl dispute open --office jinshan --title '邻里噪音纠纷' \\
+                      --category noise --risk medium --cause '夜间装修' \\
+                      --location '金山路 12 弄' --scale 2
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The office id.") var office: String
@@ -64,7 +67,11 @@ struct DisputeCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List disputes, newest first.",
-            discussion: "Example: mediationctl dispute list --office jinshan --risk high --status open")
+            discussion: """
+                Examples:
+                  mediationctl dispute list --office jinshan --status open
+                  mediationctl dispute list --risk high --text 纠纷
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office.") var office: String?
         @Option(help: "Only this status.") var status: String?
@@ -97,7 +104,12 @@ struct DisputeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Show a dispute's case file: parties, risk and status history, sessions with their panels, outcomes, "
-                + "follow-up visits, escalations and conflicts of interest.")
+                + "follow-up visits, escalations and conflicts of interest.",
+            discussion: """
+                Examples:
+                  mediationctl dispute show JS-2026-0001
+                  mediationctl dispute show XH-2026-0001 --reveal
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Flag(
@@ -117,7 +129,13 @@ struct DisputeCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change the title, category or elements (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change the title, category or elements (staff).",
+            discussion: """
+                Example:
+                  mediationctl dispute update JS-2026-0001 --nature '民事纠纷' \\
+                      --involved '两户邻居' --development '已两次当面调解未果'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Option(help: "New title.") var title: String?
@@ -144,7 +162,10 @@ struct DisputeCommand: AsyncParsableCommand {
     struct Risk: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change the risk level (staff); who, when and why are kept.",
-            discussion: "Example: mediationctl dispute risk JS-2026-0001 high --reason '双方发生推搡'")
+            discussion: """
+                Example:
+                  mediationctl dispute risk JS-2026-0001 high --reason '双方发生推搡'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Argument(help: "low, medium, high or critical.") var level: String
@@ -162,7 +183,14 @@ struct DisputeCommand: AsyncParsableCommand {
     }
 
     struct Close: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a dispute, with a reason (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Close a dispute, with a reason (staff).",
+            discussion: """
+                A closed dispute keeps its details, risk and parties until it is reopened.
+
+                Example:
+                  mediationctl dispute close JS-2026-0001 --reason '双方已自行和解'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Option(help: "Why.") var reason: String
@@ -178,7 +206,12 @@ struct DisputeCommand: AsyncParsableCommand {
     }
 
     struct Reopen: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reopen a dispute, with a reason (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Reopen a dispute, with a reason (staff).",
+            discussion: """
+                Example:
+                  mediationctl dispute reopen JS-2026-0006 --reason '当事人要求再次调解'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Number or id.") var dispute: String
         @Option(help: "Why.") var reason: String

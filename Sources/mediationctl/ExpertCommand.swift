@@ -9,8 +9,8 @@ struct ExpertCommand: AsyncParsableCommand {
         abstract:
             "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export.",
         discussion: """
-            EXPERT is an id (12 or #12), a mobile, an email, or the exact full name.
-            Roles: legal_officer (法制民警), lawyer (律师), retiree (退休干部), community_staff (综治专干).
+            EXPERT is an id (12 or #12), a mobile, an email, or the exact full name. Roles: legal_officer (法制民警), \
+            lawyer (律师), retiree (退休干部), community_staff (综治专干).
             """,
         subcommands: [
             Add.self, List.self, Show.self, Update.self, Deactivate.self, Reactivate.self, Availability.self,
@@ -61,8 +61,10 @@ struct ExpertCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an expert (staff).",
             discussion: """
-                Example: mediationctl expert add --name 王芳 --role lawyer --office jinshan --specialty property \\
-                           --mobile 13800138000 --hours 'mon 09:00-12:00; wed 19:00-21:00'
+                Example:
+                  mediationctl expert add --name 王芳 --role lawyer --office jinshan \\
+                      --specialty property --mobile 13800138000 \\
+                      --hours 'mon 09:00-12:00; wed 19:00-21:00'
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var fields: Fields
@@ -95,13 +97,19 @@ struct ExpertCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List experts, filtered.",
-            discussion: "Example: mediationctl expert list --role lawyer --office jinshan --active")
+            discussion: """
+                Examples:
+                  mediationctl expert list --role lawyer --office jinshan --active
+                  mediationctl expert list --role 律师 --specialty property
+                  mediationctl expert list --inactive
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this role.") var role: String?
         @Option(help: "Only experts serving this office (including those serving all).") var office: String?
         @Option(help: "Only experts with this specialty.") var specialty: String?
         @Flag(help: "Only active experts.") var active = false
         @Flag(help: "Only deactivated experts.") var inactive = false
+        @Flag(help: "Show full mobiles (roles in privacy.reveal_roles, default admin; audited).") var reveal = false
 
         func validate() throws {
             if active && inactive { throw ValidationError("give --active or --inactive, not both") }
@@ -109,7 +117,8 @@ struct ExpertCommand: AsyncParsableCommand {
 
         func run() async throws {
             let query = Operations.ListExperts.Input.Query(
-                role: role, office: office, specialty: specialty, active: active ? true : (inactive ? false : nil))
+                role: role, office: office, specialty: specialty, active: active ? true : (inactive ? false : nil),
+                reveal: reveal)
             let out = try await global.client().call { try await $0.listExperts(query: query) }
             switch out {
             case .ok(let ok):
@@ -131,12 +140,21 @@ struct ExpertCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one expert.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one expert (mobiles masked unless --reveal).",
+            discussion: """
+                Examples:
+                  mediationctl expert show 陈志远
+                  mediationctl expert show 13900000001 --reveal
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
+        @Flag(help: "Show full mobiles (roles in privacy.reveal_roles, default admin; audited).") var reveal = false
 
         func run() async throws {
-            let out = try await global.client().call { try await $0.getExpert(path: .init(expert: expert)) }
+            let out = try await global.client().call {
+                try await $0.getExpert(path: .init(expert: expert), query: .init(reveal: reveal))
+            }
             switch out {
             case .ok(let ok): try ExpertCommand.show(try ok.body.json, json: global.json)
             case .default(let s, let p): throw apiFailure(s, p)
@@ -147,7 +165,11 @@ struct ExpertCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change some fields of an expert (staff); lists given replace the old ones.",
-            discussion: "Example: mediationctl expert update 12 --max-per-week 3 --specialty property,family")
+            discussion: """
+                Examples:
+                  mediationctl expert update 陈志远 --max-per-week 3 --specialty property,family
+                  mediationctl expert update 13900000003 --email wang.jianguo@example.org
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @OptionGroup var fields: Fields
@@ -171,7 +193,15 @@ struct ExpertCommand: AsyncParsableCommand {
 
     struct Deactivate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take an expert out of the pool; their record and history stay (staff).")
+            abstract: "Take an expert out of the pool; their record and history stay (staff).",
+            discussion: """
+                An expert still seated on a booked session stays on its panel until replaced; the answer names each \
+                such session with the command that replaces the expert.
+
+                Examples:
+                  mediationctl expert deactivate 林晓雯
+                  mediationctl expert deactivate 袁伟民
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
 
@@ -188,7 +218,12 @@ struct ExpertCommand: AsyncParsableCommand {
     }
 
     struct Reactivate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put a deactivated expert back in the pool (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Put a deactivated expert back in the pool (staff).",
+            discussion: """
+                Example:
+                  mediationctl expert reactivate 蒋德华
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
 
@@ -205,9 +240,12 @@ struct ExpertCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show an expert's free time in a range, in the expert's time zone.",
             discussion: """
-                Weekly hours plus extra availability, minus time off. --from and --to take 2026-12-07,
-                '2026-12-07 09:30' (the expert's wall clock) or 2026-12-07T09:30+08:00; a date alone in --to
-                means the end of that day. Example: mediationctl expert availability 王芳 --from 2026-12-07 --to 2026-12-13
+                Weekly hours plus extra availability, minus time off. --from and --to take 2026-12-07, \
+                '2026-12-07 09:30' (the expert's wall clock) or 2026-12-07T09:30+08:00; a date alone in --to means \
+                the end of that day.
+
+                Example:
+                  mediationctl expert availability 陈志远 --from 2026-12-07 --to 2026-12-13
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
@@ -241,10 +279,13 @@ struct ExpertCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or update experts from a roster CSV (staff).",
             discussion: """
-                UTF-8 with or without a BOM; headers in English or Chinese (see the README); every row is checked
-                first and nothing is written unless all rows are valid. Rows match stored experts on mobile, else
+                UTF-8 with or without a BOM; headers in English or Chinese (see the README); every row is checked \
+                first and nothing is written unless all rows are valid. Rows match stored experts on mobile, else \
                 email, so importing the same file again changes nothing.
-                Example: mediationctl expert import Config/examples/experts.csv --dry-run
+
+                Examples:
+                  mediationctl expert import Config/examples/experts.csv --dry-run
+                  mediationctl expert import Config/examples/experts.csv
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The roster file.") var file: String
@@ -272,13 +313,19 @@ struct ExpertCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write every expert as a roster CSV that 'expert import' reads back.",
-            discussion: "Example: mediationctl expert export --output roster.csv")
+            abstract: "Write every expert as a roster CSV; with --reveal, one that 'expert import' reads back.",
+            discussion: """
+                Mobiles are masked unless --reveal (roles in privacy.reveal_roles, default admin; audited).
+                Examples:
+                  mediationctl expert export --reveal --output roster.csv
+                  mediationctl expert export > roster.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+        @Flag(help: "Full mobiles, so that import reads the roster back (audited).") var reveal = false
 
         func run() async throws {
-            let out = try await global.client().call { try await $0.exportRoster() }
+            let out = try await global.client().call { try await $0.exportRoster(query: .init(reveal: reveal)) }
             switch out {
             case .ok(let ok):
                 guard case .csv(let body) = ok.body else { return }

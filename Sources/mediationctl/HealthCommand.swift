@@ -4,7 +4,10 @@ import Foundation
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show whether mediationd is serving, its version and uptime, and who you are to it.",
-        discussion: "Example: mediationctl health")
+        discussion: """
+            Example:
+              mediationctl health
+            """)
 
     @OptionGroup var global: GlobalOptions
 

@@ -91,8 +91,14 @@ extension ExpertCommand {
             commandName: "add",
             abstract: "Put an expert on leave (staff).",
             discussion: """
-                A date alone in --to means the end of that day.
-                Example: mediationctl expert leave add 王芳 --from 2026-12-08 --to 2026-12-10 --reason 出差
+                A date alone in --to means the end of that day. Leave over a session the expert sits on is taken, \
+                and the answer names the session with the command that replaces the expert.
+
+                Examples:
+                  mediationctl expert leave add 陈志远 --from 2026-12-28 --to 2026-12-30 \\
+                      --reason 出差
+                  mediationctl expert leave add 高淑芬 --from '2026-12-09 13:00' \\
+                      --to '2026-12-09 17:00'
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
@@ -106,7 +112,12 @@ extension ExpertCommand {
     }
 
     struct LeaveList: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List an expert's leave.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List an expert's leave.",
+            discussion: """
+                Example:
+                  mediationctl expert leave list 陈志远 --from 2026-12-01
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Option(help: "Only leave that ends after this.") var from: String?
@@ -116,7 +127,12 @@ extension ExpertCommand {
     }
 
     struct LeaveRemove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Cancel a leave (staff).")
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Cancel a leave (staff).",
+            discussion: """
+                Example:
+                  mediationctl expert leave remove 陈志远 1
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Argument(help: "The leave's id, as 'expert leave list' shows it.") var id: Int64
@@ -133,9 +149,11 @@ extension ExpertCommand {
     struct ExtraAdd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add extra availability (staff).",
-            discussion:
-                "Example: mediationctl expert extra add 12 --from '2026-12-12 09:00' --to '2026-12-12 12:00' --reason 周六加班"
-        )
+            discussion: """
+                Example:
+                  mediationctl expert extra add 陈志远 --from '2026-12-19 09:00' \\
+                      --to '2026-12-19 12:00' --reason 周六加班
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Option(help: "Start.") var from: String
@@ -151,7 +169,12 @@ extension ExpertCommand {
     }
 
     struct ExtraList: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List extra availability.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List extra availability.",
+            discussion: """
+                Example:
+                  mediationctl expert extra list 陈志远
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Option(help: "Only spans that end after this.") var from: String?
@@ -161,7 +184,12 @@ extension ExpertCommand {
     }
 
     struct ExtraRemove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove extra availability.")
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Remove extra availability (staff).",
+            discussion: """
+                Example:
+                  mediationctl expert extra remove 陈志远 1
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Id, mobile, email or full name.") var expert: String
         @Argument(help: "The span's id.") var id: Int64

@@ -11,6 +11,9 @@ enum Main {
         signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try MediationCtl.parseAsRoot(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            // Test seam: with MEDIATIONCTL_PARSE_ONLY=1 a command line is parsed and validated, and nothing runs. The
+            // end-to-end tests check this way that every command the product prints parses, without a daemon.
+            if ProcessInfo.processInfo.environment["MEDIATIONCTL_PARSE_ONLY"] == "1" { exit(0) }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -35,8 +35,11 @@ struct OfficeCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an office (admin).",
-            discussion:
-                "Example: mediationctl office add jinshan --name 金山警务室 --address '金山路 12 号' --phone 021-5555-0101")
+            discussion: """
+                Example:
+                  mediationctl office add pudong --name 浦东警务室 --prefix PD \\
+                      --address '浦东大道 100 号' --phone 021-5555-0102
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Short id: 2–32 characters a–z, 0–9, '-', for example jinshan.") var id: String
         @OptionGroup var fields: Fields
@@ -60,7 +63,12 @@ struct OfficeCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every office.")
+        static let configuration = CommandConfiguration(
+            abstract: "List every office.",
+            discussion: """
+                Example:
+                  mediationctl office list
+                """)
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -83,7 +91,12 @@ struct OfficeCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one office.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one office.",
+            discussion: """
+                Example:
+                  mediationctl office show jinshan
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The office id.") var id: String
 
@@ -99,8 +112,11 @@ struct OfficeCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change some fields of an office (admin).",
-            discussion:
-                "Example: mediationctl office update jinshan --hours 'mon-fri 08:30-17:30' --session-minutes 120")
+            discussion: """
+                Example:
+                  mediationctl office update jinshan --hours 'mon-fri 08:30-17:30' \\
+                      --session-minutes 120
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The office id.") var id: String
         @OptionGroup var fields: Fields

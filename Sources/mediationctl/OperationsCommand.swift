@@ -12,10 +12,12 @@ struct Status: AsyncParsableCommand {
         abstract:
             "Show what mediationd is doing: version, uptime, store, outbox queues, last delivery error, last backup.",
         discussion: """
-            'oldest due' is how long the longest-waiting message that is due has waited; 'last error' is the last
+            'oldest due' is how long the longest-waiting message that is due has waited; 'last error' is the last \
             delivery attempt that failed (see 'outbox show ID'). Metrics for Prometheus are at GET /v1/metrics.
-            Example: mediationctl status
-                     mediationctl --json status
+
+            Examples:
+              mediationctl status
+              mediationctl --json status
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -70,12 +72,14 @@ struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Copy the whole store to FILE while mediationd keeps serving (admin).",
         discussion: """
-            The daemon takes a consistent copy with SQLite's online backup and checks it with PRAGMA
-            integrity_check. mediationctl writes it to a temporary file beside FILE (mode 0600, readable by you
-            alone: it holds every party's details), flushes it to disk and renames it to FILE only when all of
-            it arrived, so FILE is a whole backup or untouched. Put it back with 'mediationd restore FILE' while
-            the daemon is stopped. 'mediationctl status' shows the last backup.
-            Example: mediationctl backup --to /srv/backups/mediation-$(date +%F).sqlite
+            The daemon takes a consistent copy with SQLite's online backup and checks it with PRAGMA \
+            integrity_check. mediationctl writes it to a temporary file beside FILE (mode 0600, readable by you \
+            alone: it holds every party's details), flushes it to disk and renames it to FILE only when all of it \
+            arrived, so FILE is a whole backup or untouched. Put it back with 'mediationd restore FILE' while the \
+            daemon is stopped. 'mediationctl status' shows the last backup.
+
+            Example:
+              mediationctl backup --to mediation-$(date +%F).sqlite
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -7,14 +7,21 @@ struct OutboxCommand: AsyncParsableCommand {
         commandName: "outbox",
         abstract: "Notices, reminders and invites: what went out, what waits, what failed.",
         discussion: """
-            Every booking, reschedule, cancellation, panel change and invitation answer queues its messages in the
-            same transaction; the daemon sends them in order, retries with backoff, and marks a message dead after
-            too many failures. 'outbox retry ID' or 'outbox retry --dead' sends again.
+            Every booking, reschedule, cancellation, panel change and invitation answer queues its messages in the \
+            same transaction; the daemon sends them in order, retries with backoff, and marks a message dead after \
+            too many failures or when no channel reaches its recipient. 'outbox retry ID' or 'outbox retry --dead' \
+            sends again.
             """,
         subcommands: [List.self, Show.self, Retry.self, Preview.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Messages, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Messages, newest first.",
+            discussion: """
+                Examples:
+                  mediationctl outbox list --status dead
+                  mediationctl outbox list --session 1 --limit 20
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this status: pending, sent, failed, dead or skipped.") var status: String?
         @Option(parsing: .unconditional, help: "Only this session's messages.") var session: Int64?
@@ -53,7 +60,14 @@ struct OutboxCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One message with every delivery attempt.")
+        static let configuration = CommandConfiguration(
+            abstract: "One message with every delivery attempt.",
+            discussion: """
+                A dead message says what to fix, such as an email for someone no channel reaches.
+
+                Example:
+                  mediationctl outbox show 7
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The message's id (from 'outbox list').") var id: Int64
 
@@ -79,7 +93,12 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a failed or dead message again now, or every dead one with --dead (staff).")
+            abstract: "Send a failed or dead message again now, or every dead one with --dead (staff).",
+            discussion: """
+                Examples:
+                  mediationctl outbox retry 7
+                  mediationctl outbox retry --dead
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The message's id.") var id: Int64?
         @Flag(help: "Every dead message.") var dead = false
@@ -112,7 +131,14 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Preview: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "What each panel member and party of a session would receive, rendered (staff).")
+            abstract: "What each panel member and party of a session would receive, rendered (staff).",
+            discussion: """
+                Only while the session is booked or in session: the notices carry the room links.
+
+                Examples:
+                  mediationctl outbox preview 1
+                  mediationctl outbox preview 1 --invites
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         @Flag(help: "Also print each iCalendar invite.") var invites = false
@@ -148,8 +174,11 @@ struct ChannelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a test message through smtp, maildir, webhook, wecom or dingtalk now.",
             discussion: """
-                Example: mediationctl channel test smtp --to duty@example.org
-                         mediationctl channel test wecom --to 13800138000   (mentions that mobile)
+                A channel not configured is refused, saying so. For the robots (wecom, dingtalk), --to is a mobile \
+                to mention: 'channel test wecom --to 13800138000'.
+
+                Example:
+                  mediationctl channel test maildir --to duty@example.org
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "smtp, maildir, webhook, wecom or dingtalk.") var channel: String

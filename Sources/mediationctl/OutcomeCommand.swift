@@ -8,11 +8,11 @@ struct OutcomeCommand: AsyncParsableCommand {
         commandName: "outcome",
         abstract: "Session outcomes: what a concluded session reached.",
         discussion: """
-            One outcome per session, once it has ended. agreement and partial_agreement resolve the dispute and plan
-            the follow-up visits; no_agreement and adjourned leave it unresolved for the next session; referred_court,
-            referred_police and referred_other refer it. A mistake is corrected with 'outcome amend', or undone with
-            'outcome void' (the session's outcome can then be recorded again); both are audited with the old values.
-            Example: mediationctl outcome record 12 agreement --terms "赔偿医药费 1200.50 元" --amount 1200.50 --signed
+            One outcome per session, once it has ended. agreement and partial_agreement resolve the dispute and \
+            plan the follow-up visits; no_agreement and adjourned leave it unresolved for the next session; \
+            referred_court, referred_police and referred_other refer it. A mistake is corrected with 'outcome \
+            amend', or undone with 'outcome void' (the session's outcome can then be recorded again); both are \
+            audited with the old values.
             """,
         subcommands: [Record.self, Show.self, Amend.self, VoidOutcome.self])
 
@@ -21,10 +21,13 @@ struct OutcomeCommand: AsyncParsableCommand {
             abstract: "Record a session's outcome (staff).",
             discussion: """
                 RESULT is one of \(OutcomeResult.codes).
+                Amounts are in yuan, kept exactly as fen.
+
                 Examples:
-                  mediationctl outcome record 12 agreement --terms "王某赔偿 1200.50 元，三日内付清" --amount 1200.50 --signed
-                  mediationctl outcome record 13 adjourned --notes "双方同意下周再谈"
-                  mediationctl outcome record 14 referred_other --to "区信访局"
+                  mediationctl outcome record 5 agreement \\
+                      --terms "王某赔偿医药费 1200.50 元，三日内付清" --amount 1200.50 --signed
+                  mediationctl outcome record 4 adjourned --notes "双方同意下周再谈"
+                  mediationctl outcome record 4 referred_other --to "区信访局"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
@@ -65,7 +68,11 @@ struct OutcomeCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a session's outcome.", discussion: "Example: mediationctl outcome show 12")
+            abstract: "Show a session's outcome.",
+            discussion: """
+                Example:
+                  mediationctl outcome show 6
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
 
@@ -84,13 +91,14 @@ struct OutcomeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct a recorded outcome (staff); what is given replaces what was recorded.",
             discussion: """
-                Give the corrected RESULT, or only the fields to correct; an empty text clears one (--amount '').
-                Reports read the corrected values. An agreement amended into another result cancels the follow-up
-                visits not yet made; another result amended into an agreement plans them. The old values go to the
+                Give the corrected RESULT, or only the fields to correct; an empty text clears one (--amount ''). \
+                Reports read the corrected values. An agreement amended into another result cancels the follow-up \
+                visits not yet made; another result amended into an agreement plans them. The old values go to the \
                 audit trail. A closed dispute is reopened first.
+
                 Examples:
-                  mediationctl outcome amend 12 --amount 1200 --reason "金额录错"
-                  mediationctl outcome amend 12 no_agreement --reason "双方并未签字"
+                  mediationctl outcome amend 6 --amount 1200 --reason "金额录错"
+                  mediationctl outcome amend 6 no_agreement --reason "双方并未签字"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
@@ -135,9 +143,12 @@ struct OutcomeCommand: AsyncParsableCommand {
             commandName: "void",
             abstract: "Void a recorded outcome, with a reason (staff); the outcome can then be recorded again.",
             discussion: """
-                The outcome stops counting in reports and exports, its follow-up visits not yet made are cancelled, and
-                the dispute goes back to waiting for the session's outcome. The voided outcome stays in the audit trail.
-                Example: mediationctl outcome void 12 --reason "录入了别的案件的结果"
+                The outcome stops counting in reports and exports, its follow-up visits not yet made are cancelled, \
+                and the dispute goes back to waiting for the session's outcome. The voided outcome stays in the audit \
+                trail.
+
+                Example:
+                  mediationctl outcome void 6 --reason "录入了别的案件的结果"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
@@ -181,16 +192,20 @@ struct FollowUpCommand: AsyncParsableCommand {
         commandName: "followup",
         abstract: "Follow-up visits (回访) after an agreement: due, overdue, and what they found.",
         discussion: """
-            Visits are planned when an agreement is recorded (followups.* in the configuration); the panel's community
-            staff member and the office get a reminder on the day.
-            Example: mediationctl followup list --overdue
+            Visits are planned when an agreement is recorded (followups.* in the configuration); the panel's \
+            community staff member and the office get a reminder on the day.
             """,
         subcommands: [List.self, Record.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Visits due by tomorrow (overdue included), or --overdue, --open, --all.",
-            discussion: "Example: mediationctl followup list --office jinshan --all")
+            discussion: """
+                Examples:
+                  mediationctl followup list
+                  mediationctl followup list --office xinhua --all
+                  mediationctl followup list --overdue
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office's visits.") var office: String?
         @Flag(help: "Only visits past their day without a result.") var overdue = false
@@ -223,11 +238,13 @@ struct FollowUpCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record what a visit found (staff): stable, relapsed (reopens the dispute) or escalated.",
             discussion: """
-                A visit may be recorded from the day before it is due.
+                A visit may be recorded from the day before it is due. ID is the visit's number in 'followup list'.
+
                 Examples:
-                  mediationctl followup record 3 stable --notes "协议已履行"
-                  mediationctl followup record 4 relapsed --notes "又因停车发生争吵"
-                  mediationctl followup record 5 escalated --kind criminal --case "沪公(金)立字2026-118" --date 2026-12-05
+                  mediationctl followup record 1 stable --notes "协议已履行"
+                  mediationctl followup record 2 relapsed --notes "又因停车发生争吵"
+                  mediationctl followup record 3 escalated --kind criminal \\
+                      --case "沪公(金)立字2026-118" --date 2026-12-05
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The visit's id (from 'followup list').") var id: Int64
@@ -283,7 +300,6 @@ struct EscalationCommand: AsyncParsableCommand {
         abstract: "Escalations: a dispute turned criminal (民转刑), violent, or petitioned upwards.",
         discussion: """
             Recording one raises the dispute to critical (kept in its risk history) and counts in every report.
-            Example: mediationctl escalation add JS-2026-0042 criminal --case "沪公(金)立字2026-118" --date 2026-12-05
             """,
         subcommands: [Add.self, List.self])
 
@@ -292,7 +308,12 @@ struct EscalationCommand: AsyncParsableCommand {
             abstract: "Record an escalation of a dispute (staff).",
             discussion: """
                 KIND is criminal (民转刑), violence or petition; a criminal case needs --case.
-                Example: mediationctl escalation add JS-2026-0042 violence --date 2026-12-05 --notes "双方推搡"
+
+                Examples:
+                  mediationctl escalation add JS-2026-0001 violence --date 2026-12-05 \\
+                      --notes "双方推搡"
+                  mediationctl escalation add JS-2026-0001 criminal \\
+                      --case "沪公(金)立字2026-118" --date 2026-12-05
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -327,7 +348,11 @@ struct EscalationCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Escalations of one dispute, or of all.",
-            discussion: "Example: mediationctl escalation list JS-2026-0042")
+            discussion: """
+                Examples:
+                  mediationctl escalation list HQ-2026-0001
+                  mediationctl escalation list
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id (default: every dispute).") var dispute: String?
 
@@ -362,16 +387,18 @@ struct WarningCommand: AsyncParsableCommand {
         commandName: "warning",
         abstract: "Early warnings: stalled high-risk disputes, relapses, repeated no-shows, overdue visits.",
         discussion: """
-            The daemon evaluates the rules (warnings.* in the configuration) on a timer; each warning is raised once
-            per rule and subject and sent to the office's duty channel once.
-            Example: mediationctl warning check
+            The daemon evaluates the rules (warnings.* in the configuration) on a timer; each warning is raised \
+            once per rule and subject and sent to the office's duty channel once.
             """,
         subcommands: [List.self, Check.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Warnings raised, newest first.",
-            discussion: "Example: mediationctl warning list --office jinshan")
+            discussion: """
+                Example:
+                  mediationctl warning list --office jinshan
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office's warnings.") var office: String?
 
@@ -389,7 +416,10 @@ struct WarningCommand: AsyncParsableCommand {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate the rules now (staff); prints the warnings raised for the first time.",
-            discussion: "Example: mediationctl warning check")
+            discussion: """
+                Example:
+                  mediationctl warning check
+                """)
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

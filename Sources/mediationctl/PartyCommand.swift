@@ -42,7 +42,15 @@ struct PartyCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a party to a dispute (staff).",
-            discussion: "Example: mediationctl party add JS-2026-0001 --name 李明 --side applicant --mobile 13700000001")
+            discussion: """
+                The same name and mobile twice in one dispute is refused, naming the party already there.
+
+                Examples:
+                  mediationctl party add JS-2026-0001 --name 张伟 --side other \\
+                      --mobile 13700000009
+                  mediationctl party add JS-2026-0001 --name 刘芳 --side 申请人 \\
+                      --hours 'mon-fri 18:00-21:00'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
         @OptionGroup var fields: Fields
@@ -69,7 +77,13 @@ struct PartyCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change some fields of a party (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change some fields of a party (staff).",
+            discussion: """
+                Examples:
+                  mediationctl party update JS-2026-0001 李明 --email li.ming@example.org
+                  mediationctl party update JS-2026-0001 2 --mobile 13700000002
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
         @Argument(help: "The party's id, as 'dispute show' lists it, or exact name.") var party: String
@@ -101,7 +115,12 @@ struct PartyCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a party (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a party (staff).",
+            discussion: """
+                Example:
+                  mediationctl party remove JS-2026-0001 王强
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
         @Argument(help: "The party's id, as 'dispute show' lists it, or exact name.") var party: String
@@ -134,8 +153,12 @@ struct ConflictCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a conflict of interest (staff).",
             discussion: """
-                Example: mediationctl conflict add 陈志远 --party 3 --reason 亲属
-                         mediationctl conflict add 13900000001 --organisation 金山物业公司 --reason 法律顾问
+                PARTY is the party's id, as 'dispute show' lists it.
+
+                Examples:
+                  mediationctl conflict add 王建国 --party 1 --reason 亲属
+                  mediationctl conflict add 13900000025 --organisation 金山物业 \\
+                      --reason 曾任法律顾问
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The expert: id, mobile, email or name.") var expert: String
@@ -168,7 +191,10 @@ struct ConflictCommand: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a conflict recorded by mistake (staff); the removal and its reason are audited.",
-            discussion: "Example: mediationctl conflict remove 3 --reason '录入错误，应为另一位专家'")
+            discussion: """
+                Example:
+                  mediationctl conflict remove 1 --reason '录入错误，应为另一位专家'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The conflict's id, as 'conflict list' shows it.") var conflict: Int64
         @Option(help: "Why it is removed (kept in the audit trail).") var reason: String
@@ -184,7 +210,13 @@ struct ConflictCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List conflicts, of an expert or for a dispute.")
+        static let configuration = CommandConfiguration(
+            abstract: "List conflicts, of an expert or for a dispute.",
+            discussion: """
+                Examples:
+                  mediationctl conflict list --expert 陈志远
+                  mediationctl conflict list --dispute JS-2026-0001
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this expert's.") var expert: String?
         @Option(help: "Only those concerning this dispute's parties.") var dispute: String?
@@ -216,7 +248,12 @@ struct PolicyCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Set.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List panel policies.")
+        static let configuration = CommandConfiguration(
+            abstract: "List panel policies.",
+            discussion: """
+                Example:
+                  mediationctl policy list
+                """)
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -235,7 +272,12 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one panel policy.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one panel policy.",
+            discussion: """
+                Example:
+                  mediationctl policy show standard
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The policy's name.") var name: String
 
@@ -252,8 +294,13 @@ struct PolicyCommand: AsyncParsableCommand {
             abstract: "Create or replace a panel policy (admin).",
             discussion: """
                 A requirement is role[:specialty][@language], optionally with N* in front.
-                Example: mediationctl policy set property --require legal_officer --require lawyer:property \\
-                           --require community_staff --description '物业纠纷'
+
+                Examples:
+                  mediationctl policy set property --require legal_officer \\
+                      --require lawyer:property --require community_staff \\
+                      --description '物业纠纷'
+                  mediationctl policy set elders --require 2*retiree@上海话 \\
+                      --require community_staff
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The policy's name.") var name: String

@@ -70,11 +70,8 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "The weekly review (每周研判), outcomes and experts: as tables, --json, --csv or --html.",
         discussion: """
-            Examples:
-              mediationctl report weekly --office jinshan --week 2026-W49
-              mediationctl report weekly --html -o weekly.html
-              mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by office --csv -o outcomes.csv
-              mediationctl report experts --from 2026-10-01 --to 2026-12-31
+            Each report prints a table; --json prints the API's JSON, --csv a spreadsheet (UTF-8 with a BOM, for \
+            Excel) and --html one printable page; -o FILE writes it to FILE.
             """,
         subcommands: [Weekly.self, Outcomes.self, Experts.self])
 
@@ -82,8 +79,12 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "每周研判: open disputes by risk, sessions, outcomes, follow-ups, warnings, escalations.",
             discussion: """
-                The number of days since the last escalation is shown first.
-                Example: mediationctl report weekly --office jinshan --week 2026-W49 --html -o 2026-W49.html
+                The number of days since the last escalation is shown first. Without --week: this week.
+
+                Examples:
+                  mediationctl report weekly --office jinshan --week 2026-W49
+                  mediationctl report weekly --week 2026-W49 --html -o 2026-W49.html
+                  mediationctl report weekly --csv -o weekly.csv
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var format: ReportFormat
@@ -113,7 +114,12 @@ struct ReportCommand: AsyncParsableCommand {
     struct Outcomes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Settlement rate, days from intake to agreement, referrals and escalations.",
-            discussion: "Example: mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by category")
+            discussion: """
+                Examples:
+                  mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by category
+                  mediationctl report outcomes --from 2026-10-01 --to 2026-12-31 --by office \\
+                      --csv -o outcomes.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var format: ReportFormat
         @Option(help: "First day, 2026-10-01.") var from: String
@@ -145,7 +151,12 @@ struct ReportCommand: AsyncParsableCommand {
     struct Experts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sessions per expert, acceptance rate, and the spread of the load (max/mean, Gini).",
-            discussion: "Example: mediationctl report experts --from 2026-10-01 --to 2026-12-31 --html -o experts.html")
+            discussion: """
+                Examples:
+                  mediationctl report experts --from 2026-10-01 --to 2026-12-31
+                  mediationctl report experts --from 2026-10-01 --to 2026-12-31 \\
+                      --html -o experts.html
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var format: ReportFormat
         @Option(help: "First day, 2026-10-01.") var from: String
@@ -171,7 +182,6 @@ struct ExportCommand: AsyncParsableCommand {
         abstract: "Disputes, sessions or outcomes of a range of days as CSV for the bureau's spreadsheets.",
         discussion: """
             UTF-8 with a byte-order mark so that Excel opens Chinese text correctly; RFC 4180 quoting.
-            Example: mediationctl export outcomes --from 2026-10-01 --to 2026-12-31 --csv -o outcomes.csv
             """,
         subcommands: [Disputes.self, Sessions.self, Outcomes.self])
 
@@ -208,7 +218,11 @@ struct ExportCommand: AsyncParsableCommand {
     struct Disputes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Disputes opened in the range.",
-            discussion: "Example: mediationctl export disputes --from 2026-10-01 --to 2026-12-31 --csv -o disputes.csv")
+            discussion: """
+                Example:
+                  mediationctl export disputes --from 2026-10-01 --to 2026-12-31 \\
+                      --csv -o disputes.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var options: Options
         func run() async throws { try await ExportCommand.run(.disputes, global, options) }
@@ -217,7 +231,11 @@ struct ExportCommand: AsyncParsableCommand {
     struct Sessions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sessions starting in the range.",
-            discussion: "Example: mediationctl export sessions --from 2026-10-01 --to 2026-12-31 --csv -o sessions.csv")
+            discussion: """
+                Example:
+                  mediationctl export sessions --from 2026-12-01 --to 2026-12-31 \\
+                      --office jinshan --csv -o sessions.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var options: Options
         func run() async throws { try await ExportCommand.run(.sessions, global, options) }
@@ -226,7 +244,11 @@ struct ExportCommand: AsyncParsableCommand {
     struct Outcomes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Outcomes of sessions held in the range.",
-            discussion: "Example: mediationctl export outcomes --from 2026-10-01 --to 2026-12-31 --csv -o outcomes.csv")
+            discussion: """
+                Example:
+                  mediationctl export outcomes --from 2026-10-01 --to 2026-12-31 \\
+                      --csv -o outcomes.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var options: Options
         func run() async throws { try await ExportCommand.run(.outcomes, global, options) }

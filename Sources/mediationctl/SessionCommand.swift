@@ -8,8 +8,8 @@ struct SessionCommand: AsyncParsableCommand {
         commandName: "session",
         abstract: "Mediation sessions: find times, book, and follow them through.",
         discussion: """
-            'session find DISPUTE --from --to' prints numbered options (a time and a full panel for which the
-            experts and the parties are all free); 'session book DISPUTE --option N' books one. SESSION is the
+            'session find DISPUTE --from DATE --to DATE' prints numbered options (a time and a full panel for which \
+            the experts and the parties are all free); 'session book DISPUTE --option N' books one. SESSION is the \
             session's id.
             """,
         subcommands: [
@@ -21,13 +21,19 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose times with a full, fair panel (staff).",
             discussion: """
-                Options are spread: on one half-day (before or after 12:00, office time) the same panel is offered
+                Options are spread: on one half-day (before or after 12:00, office time) the same panel is offered \
                 once. --every lists every start instead.
-                With --outside-hours --reason, the office's hours do not apply (evenings and weekends, when the parties
-                can come only then); its holidays still do, and so do the experts' and the parties' own times. An
-                option of such a search is booked outside office hours, with the reason.
-                Example: mediationctl session find JS-2026-0001 --from 2026-12-07 --to 2026-12-18 --pin 陈志远
-                         mediationctl session find JS-2026-0001 --from 2026-12-07 --to 2026-12-18 --outside-hours --reason '当事人白天上班'
+
+                With --outside-hours --reason, the office's hours do not apply (evenings and weekends, when the \
+                parties can come only then); its holidays still do, and so do the experts' and the parties' own \
+                times. An option of such a search is booked outside office hours, with the reason.
+
+                Examples:
+                  mediationctl session find JS-2026-0001 --from 2026-12-14 --to 2026-12-18
+                  mediationctl session find JS-2026-0001 --from 2026-12-14 --to 2026-12-18 \\
+                      --pin 王建国 --options 3
+                  mediationctl session find JS-2026-0001 --from 2026-12-14 --to 2026-12-20 \\
+                      --outside-hours --reason '当事人白天上班'
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -90,10 +96,14 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Book an option of the last search, or an explicit time and panel (staff).",
             discussion: """
-                An option of a search made with --outside-hours is booked outside office hours by itself; --at with
-                --outside-hours --reason books a time outside them.
-                Example: mediationctl session book JS-2026-0001 --option 1
-                         mediationctl session book JS-2026-0001 --at '2026-12-08 14:00' --panel 王建国 --panel 陈志远 --panel 周敏
+                An option of a search made with --outside-hours is booked outside office hours by itself; --at with \
+                --outside-hours --reason books a time outside them. Each panel member named with --panel must serve \
+                the dispute's office.
+
+                Examples:
+                  mediationctl session book JS-2026-0001 --option 1
+                  mediationctl session book JS-2026-0001 --at '2026-12-16 14:00' \\
+                      --panel 王建国 --panel 艾力·买买提 --panel 高淑芬
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -130,7 +140,13 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List sessions by start.")
+        static let configuration = CommandConfiguration(
+            abstract: "List sessions by start.",
+            discussion: """
+                Examples:
+                  mediationctl session list --office jinshan --from 2026-12-07 --to 2026-12-13
+                  mediationctl session list --dispute JS-2026-0002 --status booked
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this dispute's.") var dispute: String?
         @Option(help: "Only this office's.") var office: String?
@@ -161,7 +177,12 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a session and its panel.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a session and its panel.",
+            discussion: """
+                Example:
+                  mediationctl session show 1
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
 
@@ -174,7 +195,14 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Reschedule: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move a booked session; the panel stays (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Move a booked session; the panel stays (staff).",
+            discussion: """
+                Everyone told of the session is told of the move, and calendars update.
+
+                Example:
+                  mediationctl session reschedule 1 --to '2026-12-16 14:00'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         @Option(help: "The new start.") var to: String
@@ -190,7 +218,12 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a booked session with a reason (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a booked session with a reason (staff).",
+            discussion: """
+                Example:
+                  mediationctl session cancel 1 --reason '申请人撤回调解申请'
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         @Option(help: "Why.") var reason: String
@@ -207,7 +240,12 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Replace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace a panel member (staff); without --with, list ranked substitutes.")
+            abstract: "Replace a panel member (staff); without --with, list ranked substitutes.",
+            discussion: """
+                Examples:
+                  mediationctl session replace 1 袁伟民
+                  mediationctl session replace 1 袁伟民 --with 王建国
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         @Argument(help: "The member to replace.") var expert: String
@@ -251,7 +289,14 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Rsvp: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a panel member's answer: accepted, declined or pending (staff).")
+            abstract: "Record a panel member's answer: accepted, declined or pending (staff).",
+            discussion: """
+                An answer is taken only while the session is booked; a decline lists the substitutes for the seat.
+
+                Examples:
+                  mediationctl session rsvp 1 艾力·买买提 accepted
+                  mediationctl session rsvp 1 袁伟民 declined
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         @Argument(help: "The member.") var expert: String
@@ -277,7 +322,13 @@ struct SessionCommand: AsyncParsableCommand {
     struct Links: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Each panel member's own room link (staff); Jitsi links carry a personal token: do not share them.")
+                "Each panel member's own room link (staff); Jitsi links carry a personal token: do not share them.",
+            discussion: """
+                Given out only while the session is booked or in session.
+
+                Example:
+                  mediationctl session links 1
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
 
@@ -325,21 +376,42 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a session started (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a session started (staff).",
+            discussion: """
+                From scheduling.start_margin_minutes (default 30) before the session's start.
+
+                Example:
+                  mediationctl session start 2
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         func run() async throws { try await SessionCommand.mark(global, session, "in_session") }
     }
 
     struct End: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a session ended (staff).")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a session ended (staff).",
+            discussion: """
+                A session in session, from its start. Its outcome is recorded next ('outcome record').
+
+                Example:
+                  mediationctl session end 3
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         func run() async throws { try await SessionCommand.mark(global, session, "ended") }
     }
 
     struct NoShow: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "no-show", abstract: "Mark a no-show (staff).")
+        static let configuration = CommandConfiguration(
+            commandName: "no-show", abstract: "Mark a no-show (staff).",
+            discussion: """
+                A booked session whose start has passed without the parties.
+
+                Example:
+                  mediationctl session no-show 4
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The session's id.") var session: Int64
         func run() async throws { try await SessionCommand.mark(global, session, "no_show") }
@@ -350,7 +422,11 @@ struct SessionCommand: AsyncParsableCommand {
             abstract:
                 "A week at a glance: one column per day, the sessions under it; then each session's title, office "
                 + "and panel.",
-            discussion: "Example: mediationctl session week --office jinshan --week 2026-W49")
+            discussion: """
+                Examples:
+                  mediationctl session week --office jinshan --week 2026-W50
+                  mediationctl session week
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this office's sessions.") var office: String?
         @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?

@@ -97,21 +97,20 @@ struct Daemon: AsyncParsableCommand {
         try SocketGuard.checkGroup(settings.socketGroup)
         try SocketGuard.prepare(settings.socketPath)
         let db = try AppDatabase.open(path: settings.storePath, clock: clock)
-        try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true)
+        // A Maildir has its three folders from the start, so that 'ls var/outbox/new' works before the first message.
+        for folder in ["tmp", "new", "cur"] {
+            try? FileManager.default.createDirectory(
+                atPath: (settings.spoolDirectory as NSString).appendingPathComponent(folder),
+                withIntermediateDirectories: true)
+        }
         let policy = AccessPolicy(rules: settings.access)
         let privacy = PrivacyPolicy()
         settings.privacy.apply(to: privacy)
         warnAboutMissingGroups(policy, logger: logger)
         let notifier = SystemdNotifier()
         let socketPath = settings.socketPath
-        let rooms = settings.rooms
-        let link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String? = {
-            room, id, name, email, moderator, start, end in
-            try VideoRooms.link(
-                provider: rooms, room: room,
-                participant: RoomParticipant(id: id, name: name, email: email, moderator: moderator),
-                start: start, end: end)
-        }
+        let rooms = DaemonRooms(provider: settings.rooms)
+        let link = rooms.renderLink
         let templates: NoticeTemplates
         do { templates = try NoticeTemplates.load(directory: settings.notices.templatesDirectory) } catch let e
             as MediationError
@@ -131,25 +130,14 @@ struct Daemon: AsyncParsableCommand {
             ])
         let monitor = WarningMonitor(
             db: db, settings: settings.outcomes.warnings,
-            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60), dispatcher: dispatcher,
+            interval: .seconds(settings.outcomes.checkIntervalMinutes * 60), dispatcher: dispatcher, clock: clock,
             logger: Logger(label: "mediationd.warnings"))
-        let noticeSettings = settings.notices
-        let spool = settings.spoolDirectory
         OperationsMetrics.bootstrap()
         let info = ServerInfo(
-            startedAt: clock.now(), clock: clock, categories: settings.categories, rules: settings.rules,
-            newRoomName: { rooms == .none ? nil : VideoRooms.newRoomName() },
-            roomLink: link,
-            previewNotices: { session in try await dispatcher.preview(session: session) },
-            testChannel: { channel, to in
-                try await dispatcher.test(
-                    channel: channel, to: to, channels: noticeSettings.channels(spool: spool),
-                    smtp: noticeSettings.smtp, spool: spool)
-            },
-            outboxChanged: { dispatcher.wake() }, changeStarted: { dispatcher.changeStarted() },
-            changeEnded: { dispatcher.changeEnded() }, noticeDomain: settings.notices.settings.domain,
-            followUps: settings.outcomes.followUps, checkWarnings: { try await monitor.check() },
-            privacy: privacy)
+            startedAt: clock.now(), clock: clock, categories: settings.categories, rules: settings.rules, rooms: rooms,
+            notices: DaemonNotices(dispatcher: dispatcher, settings: settings.notices, spool: settings.spoolDirectory),
+            noticeDomain: settings.notices.settings.domain, followUps: settings.outcomes.followUps,
+            warnings: DaemonWarnings(monitor: monitor), privacy: privacy)
         // Set once the socket accepts: a failure before that is the socket's, and says so.
         let serving = SharedFlag()
         let app = try MediationServer.application(
@@ -191,7 +179,7 @@ struct Daemon: AsyncParsableCommand {
                     .init(
                         service: RetentionService(
                             db: db, privacy: privacy, interval: .seconds(settings.privacy.retentionCheckHours * 3600),
-                            logger: Logger(label: "mediationd.retention"))),
+                            clock: clock, logger: Logger(label: "mediationd.retention"))),
                     .init(
                         service: ReloadService(
                             file: config, policy: policy, privacy: privacy, dispatcher: dispatcher, link: link,
@@ -203,6 +191,11 @@ struct Daemon: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         defer {
+            // Closed here rather than left to whoever holds the store last: a task still holding it at exit would
+            // leave the log beside the file.
+            do { try db.closeConnections() } catch {
+                logger.warning("the store was not closed cleanly", metadata: ["why": "\(error)"])
+            }
             unlink(socketPath)
             logger.info("stopped", metadata: ["socket": "\(socketPath)"])
         }

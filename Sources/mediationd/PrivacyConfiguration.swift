@@ -38,14 +38,13 @@ struct RetentionService: Service {
     let db: AppDatabase
     let privacy: PrivacyPolicy
     let interval: Duration
+    /// The clock the timer sleeps on.
+    let clock: any WallClock
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await runOnce()
-                try? await Task.sleep(for: interval)
-            }
+            await PeriodicTimer.run(every: interval, on: clock) { await runOnce() }
         }
     }
 

@@ -44,6 +44,16 @@ final class FileOffsetClock: WallClock, @unchecked Sendable {
 
     func now() -> Date { Date().addingTimeInterval(currentOffset) }
 
+    /// Sleeps in real time, a second at most at a time, so that a test moving the clock past the deadline wakes
+    /// the sleeper within a second.
+    func sleep(until deadline: Date) async throws {
+        while true {
+            let left = deadline.timeIntervalSince(now())
+            guard left > 0 else { return try Task.checkCancellation() }
+            try await Task.sleep(for: .milliseconds(Int64(min(left, 1) * 1000)))
+        }
+    }
+
     private static func stamp(_ path: String) -> [Int]? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

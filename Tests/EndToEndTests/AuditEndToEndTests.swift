@@ -11,6 +11,53 @@ import Testing
         try runProgram("/usr/bin/sqlite3", [db, sql])
     }
 
+    /// Experts' mobiles follow the parties' rule through the real binaries: masked for a viewer and for anyone who
+    /// does not ask, in the table, the JSON and the roster export; revealed only to privacy.reveal_roles, audited;
+    /// the revealed roster reads back, a masked one is refused with what to do.
+    @Test func expertsMobilesAreMaskedForEveryoneWhoDoesNotReveal() throws {
+        let d = try DaemonUnderTest(socketMode: "0666", viewerGroups: ["nogroup"])
+        try d.start()
+        #expect(try d.ctl("office", "add", "jinshan", "--name", "金山警务室").status == 0)
+        let added = try d.ctl(
+            "expert", "add", "--name", "王芳", "--role", "lawyer", "--office", "jinshan", "--mobile", "13900000002")
+        #expect(added.status == 0 && !added.stdout.contains("13900000002"), "\(added)")
+        let asViewer = [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", try d.ctlForOtherUsers(), "--socket", d.socket,
+        ]
+        for args in [
+            ["expert", "list"], ["--json", "expert", "list"], ["--json", "expert", "show", "13900000002"],
+            ["expert", "export"],
+        ] as [[String]] {
+            let viewer = try runProgram("/usr/bin/setpriv", asViewer + args)
+            #expect(viewer.status == 0 && viewer.stdout.contains("139****0002"), "\(args): \(viewer)")
+            #expect(!viewer.stdout.contains("13900000002"), "\(args): \(viewer)")
+            let admin = try d.ctl(args: args)
+            #expect(admin.status == 0 && !admin.stdout.contains("13900000002"), "unasked, even an admin: \(admin)")
+        }
+        for args in [
+            ["expert", "list", "--reveal"], ["expert", "show", "王芳", "--reveal"], ["expert", "export", "--reveal"],
+        ] {
+            let refused = try runProgram("/usr/bin/setpriv", asViewer + args)
+            #expect(refused.status == 1 && refused.stderr.contains("privacy.reveal_roles"), "\(args): \(refused)")
+            #expect(!refused.stdout.contains("13900000002"))
+        }
+        let full = try d.ctl("expert", "show", "王芳", "--reveal")
+        #expect(full.status == 0 && full.stdout.contains("13900000002"), "\(full)")
+        let audit = try d.ctl("audit", "list", "--target", "expert")
+        #expect(audit.stdout.contains("expert.reveal") && !audit.stdout.contains("13900000002"), "\(audit)")
+
+        // The masked roster is for reading: import refuses it, saying how to get one it reads back.
+        let masked = d.dir.appendingPathComponent("masked.csv").path
+        #expect(try d.ctl("expert", "export", "--output", masked).status == 0)
+        let refused = try d.ctl("expert", "import", masked)
+        #expect(refused.status == 2 && refused.stderr.contains("is masked"), "\(refused)")
+        #expect(refused.stderr.contains("--reveal"), "\(refused)")
+        let roster = d.dir.appendingPathComponent("roster.csv").path
+        #expect(try d.ctl("expert", "export", "--reveal", "--output", roster).status == 0)
+        let back = try d.ctl("expert", "import", roster)
+        #expect(back.stdout.contains("created 0, updated 0, unchanged 1"), "\(back)")
+    }
+
     @Test func auditTrailRevealAndRetentionSurviveARestart() throws {
         let d = try DaemonUnderTest(
             socketMode: "0666", viewerGroups: ["nogroup"], extraYAML: "privacy:\n  retention_months: 1\n")

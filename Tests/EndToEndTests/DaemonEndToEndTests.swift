@@ -73,9 +73,9 @@ struct DaemonEndToEndTests {
         #expect(intervals.map { $0["date"] as? String } == ["2026-12-09", "2026-12-12"])
         #expect(free["totalMinutes"] as? Int == 120 + 180)
 
-        // Export, then import the export: nothing changes.
+        // Export with the full mobiles (root is admin, a reveal role), then import the export: nothing changes.
         let exported = d.dir.appendingPathComponent("export.csv").path
-        let export = try d.ctl("expert", "export", "--output", exported)
+        let export = try d.ctl("expert", "export", "--reveal", "--output", exported)
         #expect(export.status == 0, "\(export)")
         let back = try d.ctl("expert", "import", exported)
         #expect(back.stdout.contains("created 0, updated 0, unchanged 30"), "\(back)")
@@ -101,8 +101,8 @@ struct DaemonEndToEndTests {
             ),
             (base + ["--role", "lawyer", "--hours", "mon 12:00-09:00"], "ends before it starts"),
             (base + ["--role", "lawyer", "--hours", "mon 09:00-12:00 11:00-13:00"], "overlaps"),
-            (base + ["--role", "lawyer", "--max-per-day=-1"], "below 0"),
-            (base + ["--role", "lawyer", "--max-per-week=-3"], "below 0"),
+            (base + ["--role", "lawyer", "--max-per-day=-1"], "'maxSessionsPerDay' is -1; it must be at least 0"),
+            (base + ["--role", "lawyer", "--max-per-week=-3"], "'maxSessionsPerWeek' is -3; it must be at least 0"),
             (["office", "add", "xuhui", "--name", "徐汇", "--time-zone", "Mars/Olympus"], "not a known IANA zone"),
         ]
         for c in cases {

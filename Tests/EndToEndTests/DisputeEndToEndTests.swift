@@ -86,10 +86,13 @@ struct DisputeEndToEndTests {
                 ["dispute", "open", "--office", "jinshan", "--title", "x", "--category", "noise", "--risk", "huge"],
                 "risk 'huge' is unknown"
             ),
-            (["dispute", "open", "--office", "jinshan", "--title", " ", "--category", "noise"], "title is empty"),
+            (
+                ["dispute", "open", "--office", "jinshan", "--title", " ", "--category", "noise"],
+                "'title' holds only spaces"
+            ),
             (
                 ["dispute", "open", "--office", "jinshan", "--title", "x", "--category", "noise", "--scale", "-3"],
-                "scale -3"
+                "field 'elements.scale' is -3; it must be at least 1"
             ),
             (
                 ["dispute", "open", "--office", "jinshan", "--title", "x", "--category", "noise", "--occurred", "昨天"],

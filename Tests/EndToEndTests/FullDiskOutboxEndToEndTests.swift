@@ -60,7 +60,7 @@ struct FullDiskOutboxEndToEndTests {
         var refused = false
         for i in 0..<400 where !refused {
             let r = try d.ctl(
-                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 300))
+                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 200))
             refused = r.status != 0
         }
         #expect(refused, "the store never refused a write")

@@ -10,7 +10,8 @@ import Testing
 /// The daemon must answer each clearly, stay responsive and bounded in memory, and log each refusal once.
 @Suite(.serialized)
 struct HostileInputEndToEndTests {
-    /// `make fuzz` sets MEDIATION_FUZZ=full for the long run; `make test` runs the short one.
+    /// `make fuzz` sets MEDIATION_FUZZ=full for the long run; `make test` runs the short one. Figures measured on the
+    /// wall clock (latency, processor time) are asserted only in the long run: tests never assert on wall-clock time.
     static var fullFuzz: Bool { ProcessInfo.processInfo.environment["MEDIATION_FUZZ"] == "full" }
 
     func lines(_ log: String, containing text: String) -> Int {
@@ -54,10 +55,17 @@ struct HostileInputEndToEndTests {
         for (name, values) in seeded.sorted(by: { $0.key < $1.key }) {
             text += "\(name) = { values = \(list(values)) }\n"
         }
-        text += "ids = { values = [1, 2] }\n\n[parameters]\n"
+        // Parties are named by id or name: as text, as the contract has them.
+        text += "ids = { values = [1, 2] }\nrefs = { values = [\"1\", \"2\", \"李明\"] }\n\n"
+        // A request the document allows is never refused as malformed (400); one that breaks a rule the document
+        // cannot state (a range that ends before it starts, a date that does not exist) is refused with 422.
+        text += "[checks.positive_data_acceptance]\n"
+        text +=
+            "expected-statuses = [\"2xx\", \"3xx\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\", \"5xx\"]\n\n"
+        text += "[parameters]\n"
         let bindings = [
             ("office", "offices"), ("expert", "experts"), ("dispute", "disputes"), ("policy", "policies"),
-            ("session", "ids"), ("party", "ids"), ("span", "ids"), ("message", "ids"), ("followup", "ids"),
+            ("session", "ids"), ("party", "refs"), ("span", "ids"), ("message", "ids"), ("followup", "ids"),
         ]
         for (parameter, dictionary) in bindings {
             text += "\"path.\(parameter)\" = { dictionary = \"\(dictionary)\", probability = 0.6 }\n"
@@ -101,14 +109,16 @@ struct HostileInputEndToEndTests {
         let base = "http://127.0.0.1:\(port)"
         let arguments = [
             "--config-file", config.path, "run", "\(base)/v1/openapi.yaml", "--url", base,
-            "--checks",
-            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
-            "--phases", full ? "examples,coverage,fuzzing,stateful" : "fuzzing",
+            // Every check: the answers' schema, status and type, schema-valid data accepted and schema-violating data
+            // refused, unsupported methods answered 405 with Allow; the long run adds the stateful checks.
+            "--checks", "all",
+            // The coverage phase sends each operation's boundary values and every undeclared method.
+            "--phases", full ? "examples,coverage,fuzzing,stateful" : "coverage,fuzzing",
             "--max-examples", full ? "40" : "8", "--seed", full ? "\(Int.random(in: 1...1_000_000))" : "20261129",
             "--wait-for-schema", "10", "--request-timeout", "20",
-            // One worker for the full run: with two, Python 3.11.7's ast.parse (which Hypothesis calls to describe the
-            // coverage phase's filters) can fail with "AST constructor recursion depth mismatch", a tool error.
-            "--workers", full ? "1" : "2",
+            // One worker: with two, Python 3.11.7's ast.parse (which Hypothesis calls to describe the coverage phase's
+            // filters) can fail with "AST constructor recursion depth mismatch", a tool error.
+            "--workers", "1",
             "--report", "json", "--report-json-path", reports.appendingPathComponent("run.json").path,
         ]
         let started = Date()
@@ -127,7 +137,7 @@ struct HostileInputEndToEndTests {
             String(
                 format: "schemathesis: %d cases (%@ run), %d with failures, %d errored, in %.0f s",
                 generated, full ? "full" : "short", failed, errored, seconds))
-        #expect(generated >= (full ? 1000 : 300), "\(run)")
+        #expect(generated >= 1000, "\(run)")
         #expect(failed == 0 && failures.isEmpty, "\(run.stdout.suffix(8000))")
         #expect(errored == 0 && errors.isEmpty, "\(run.stdout.suffix(8000))")
         #expect(run.status == 0, "\(run.stdout.suffix(8000))")
@@ -138,8 +148,11 @@ struct HostileInputEndToEndTests {
     }
 
     /// The outbox loop once spun when idle (its wake-up stream ended after the first cancelled wait), taking
-    /// the cores the event loop needs.
-    @Test func anIdleDaemonUsesAlmostNoProcessorTime() throws {
+    /// the cores the event loop needs. Processor time is a measure, so `make fuzz` asserts it (DoorbellTests and
+    /// SettleTests keep the loop's behaviour in `make test`).
+    @Test(.enabled(if: fullFuzz, "a measure of processor time: make fuzz")) func anIdleDaemonUsesAlmostNoProcessorTime()
+        throws
+    {
         let d = try DaemonUnderTest()
         try d.start()
         let pid = try #require(d.process?.processIdentifier)
@@ -169,7 +182,7 @@ struct HostileInputEndToEndTests {
         let complaints = lines(d.log(), containing: "cannot accept a connection")
         print(String(format: "out of descriptors: %d log lines and %.2f s of processor time in 3 s", complaints, cpu))
         #expect((1...5).contains(complaints), "one line a second: \(complaints)")
-        #expect(cpu < 1, "accepting pauses instead of spinning: \(cpu) s")
+        if Self.fullFuzz { #expect(cpu < 1, "accepting pauses instead of spinning: \(cpu) s") }
         held.removeAll()
         let status = try healthWithin(5, socket: d.socket, pause: 100_000)
         #expect(status == 200, "serving again once connections close")
@@ -261,7 +274,7 @@ struct HostileInputEndToEndTests {
         for _ in 0..<10 {
             let (status, body, seconds) = try rawRequest(
                 d.socket, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: 5)
-            #expect(seconds < 2, "refused at once, not after a wait: \(seconds) s")
+            if Self.fullFuzz { #expect(seconds < 2, "refused at once, not after a wait: \(seconds) s") }
             if status == 503 { refused.append(body) }
         }
         #expect(refused.count == 10, "\(refused)")
@@ -351,8 +364,12 @@ struct HostileInputEndToEndTests {
 
         #expect(failures.isEmpty, "\(failures.prefix(5))")
         #expect(latencies.count >= 100, "enough probes for a p99: \(latencies.count)")
-        #expect(p99 < 50, "health p99 \(p99) ms under abuse")
-        #expect(slowTook < 4.5 && slowSent <= 5, "the slow header was cut off: \(slowTook) s, \(slowSent) bytes")
+        if Self.fullFuzz {
+            #expect(p99 < 50, "health p99 \(p99) ms under abuse")
+            #expect(slowTook < 4.5, "the slow header was cut off in time: \(slowTook) s")
+        }
+        // The head is 37 bytes, sent one a second; the daemon cuts it off after 2.
+        #expect(slowSent < 37, "the slow header was cut off before it was whole: \(slowSent) bytes")
         #expect(
             slowAnswer.hasPrefix("HTTP/1.1 408") && slowAnswer.contains("socket.header_timeout_seconds"),
             "\(slowAnswer)")

@@ -177,7 +177,7 @@ struct OperationsEndToEndTests {
                     d.socket,
                     "backup", "--to", "/tmp/never-\(UUID().uuidString).sqlite",
                 ])
-            #expect(asNobody.status == 1 && asNobody.stderr.contains("only admins may take backups"), "\(asNobody)")
+            #expect(asNobody.status == 1 && asNobody.stderr.contains("needs the admin role"), "\(asNobody)")
             let staffStatus = try runProgram(
                 "/usr/bin/setpriv",
                 [
@@ -321,7 +321,7 @@ struct OperationsEndToEndTests {
         var refusal: Outcome?
         for i in 0..<400 where refusal == nil {
             let r = try d.ctl(
-                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 300))
+                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 200))
             if r.status == 0 { acknowledged.append("full\(i)") } else { refusal = r }
         }
         let refused = try #require(refusal, "the disk never filled: \(acknowledged.count) writes went through")
@@ -414,7 +414,7 @@ extension OperationsEndToEndTests {
         var acknowledged: [String] = []
         for i in 0..<400 {
             let r = try d.ctl(
-                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 300))
+                "office", "add", "full\(i)", "--name", "满盘\(i)", "--address", String(repeating: "长", count: 200))
             guard r.status == 0 else { break }
             acknowledged.append("full\(i)")
         }

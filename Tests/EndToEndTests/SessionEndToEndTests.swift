@@ -154,8 +154,8 @@ struct SessionEndToEndTests {
         let cases: [([String], String)] = [
             (["--from", "2020-01-06", "--to", "2020-01-10"], "in the past"),
             (["--from", to, "--to", from], "ends before it starts"),
-            (["--from", from, "--to", to, "--minutes", "0"], "duration 0 minutes is outside 1–480"),
-            (["--from", from, "--to", to, "--minutes", "600"], "duration 600 minutes is outside 1–480"),
+            (["--from", from, "--to", to, "--minutes", "0"], "'durationMinutes' is 0; it must be at least 1"),
+            (["--from", from, "--to", to, "--minutes", "600"], "'durationMinutes' is 600; it must be at most 480"),
             (["--from", from, "--to", to, "--pin", "nobody-at-all"], "no expert 'nobody-at-all'"),
             (["--from", from, "--to", to, "--policy", "nonesuch"], "no panel policy 'nonesuch'"),
         ]
@@ -217,9 +217,15 @@ struct SessionCorrectionEndToEndTests {
         refused(try d.ctl("session", "book", disputes[0], "--option", "1", "--minutes", "60"), "--option keeps")
         let mixed = try d.curl([
             "-X", "POST", "http://localhost/v1/sessions", "-H", "Content-Type: application/json", "-d",
-            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":481,"policy":"nope"}"#,
+            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":60,"policy":"nope"}"#,
         ])
-        #expect(mixed.0 == 400 && mixed.1.contains("keeps the length and policy"), "\(mixed)")
+        // Each field as the contract writes it; together they break a rule: 422.
+        #expect(mixed.0 == 422 && mixed.1.contains("keeps the length and policy"), "\(mixed)")
+        let outside = try d.curl([
+            "-X", "POST", "http://localhost/v1/sessions", "-H", "Content-Type: application/json", "-d",
+            #"{"dispute":"\#(disputes[0])","option":1,"durationMinutes":481}"#,
+        ])
+        #expect(outside.0 == 400 && outside.1.contains("field 'durationMinutes' is 481; it must be at most 480"))
         #expect(try d.ctl("session", "book", disputes[0], "--option", "1").status == 0)
 
         // Moving a session to where it is, or seating someone in their own chair or twice, changes nothing.
@@ -288,7 +294,9 @@ struct SessionCorrectionEndToEndTests {
             (try d.json("conflict", "list", "--expert", String(panel[2])) as? [String: Any])?["conflicts"]
                 as? [[String: Any]])
         let mistakenID = try #require(mistaken.first?["id"] as? Int)
-        refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", " "), "needs a reason")
+        refused(
+            try d.ctl("conflict", "remove", String(mistakenID), "--reason", " "),
+            "'reason' holds only spaces; it must be: A reason, which is needed")
         #expect(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了").status == 0)
         refused(try d.ctl("conflict", "remove", String(mistakenID), "--reason", "录错了"), "no conflict #\(mistakenID)")
         #expect(try d.ctl("audit", "list", "--target", "expert \(panel[2])").stdout.contains("removed: 录错了"))

@@ -200,7 +200,7 @@ struct SessionLifeEndToEndTests {
 
         // Recording again is refused, and says how to correct it instead.
         let again = try d.ctl("outcome", "record", id, "no_agreement")
-        refused(again, "correct it with 'outcome amend \(id)' and what changes")
+        refused(again, "correct it with 'outcome amend \(id) RESULT' or what else changes")
         #expect(again.stderr.contains("'outcome void \(id) --reason …'"), "\(again)")
 
         // The amount corrected; the old one stays in the audit trail, the export has the new one.
@@ -232,7 +232,7 @@ struct SessionLifeEndToEndTests {
         #expect((back["followUpsPlanned"] as? [Any])?.count == 2 && back["disputeStatus"] as? String == "resolved")
         #expect(try d.ctl("dispute", "reopen", dispute, "--reason", "结果录错").status == 0)
         #expect(try report()["agreements"] as? Int == 1 && visits().count == 2)
-        refused(try d.ctl("outcome", "void", id, "--reason", ""), "needs a reason")
+        refused(try d.ctl("outcome", "void", id, "--reason", ""), "'reason' is empty")
         let voided = try d.ctl("outcome", "void", id, "--reason", "录成了别的案件的结果")
         #expect(voided.status == 0 && voided.stdout.contains("VOIDED"), "\(voided)")
         #expect(voided.stdout.contains("record the session's outcome again with 'outcome record \(id) RESULT'"))
@@ -292,7 +292,11 @@ struct SessionLifeEndToEndTests {
             "-X", "POST", "http://localhost/v1/disputes/\(dispute)/slots", "-H", "Content-Type: application/json", "-d",
             #"{"from":"\#(monday)","to":"\#(nextSunday)","outsideHours":true,"outsideHoursReason":"  "}"#,
         ])
-        #expect(blank.0 == 400 && blank.1.contains("needs a reason"), "\(blank)")
+        // A reason of spaces only is no reason: the contract says a reason is needed, naming the field.
+        #expect(
+            blank.0 == 400
+                && blank.1.contains("'outsideHoursReason' holds only spaces; it must be: A reason, which is needed"),
+            "\(blank)")
 
         // Outside the hours: Saturday mornings, but not the one that is a holiday.
         let found = try #require(

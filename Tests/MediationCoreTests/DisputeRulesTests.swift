@@ -109,10 +109,10 @@ import Testing
                     start: zone.instant(LocalDate(year: 2026, month: 12, day: 8)!, TimeOfDay(minutes: 1140)!),
                     end: zone.instant(LocalDate(year: 2026, month: 12, day: 8)!, TimeOfDay(minutes: 1260)!))
             ])
-        let free = p.free(in: range)
+        let free = try p.free(in: range)
         #expect(free.count == 2)
         #expect(free.reduce(0) { $0 + $1.duration } == 5 * 3600)
-        #expect(Party(name: "x", side: .other).free(in: range) == [range], "no windows: any time")
+        #expect(try Party(name: "x", side: .other).free(in: range) == [range], "no windows: any time")
     }
 
     @Test func requirementsParseBothLanguages() throws {
@@ -147,11 +147,11 @@ import Testing
     @Test func disputeNumbersAndValidation() throws {
         #expect(Dispute.number(prefix: "JS", year: 2026, sequence: 42) == "JS-2026-0042")
         let d = Dispute(officeId: "jinshan", title: "  噪音  ", category: "Noise")
-        #expect(try d.validated(categories: Dispute.defaultCategories).category == "noise")
+        #expect(try d.validated(categories: Dispute.defaultCategories, zone: .shanghai).category == "noise")
         var bad = Dispute(officeId: "jinshan", title: "", category: "quarrel")
         bad.elements.scale = 0
         do {
-            _ = try bad.validated(categories: Dispute.defaultCategories)
+            _ = try bad.validated(categories: Dispute.defaultCategories, zone: .shanghai)
             Issue.record("should throw")
         } catch let e as MediationError {
             #expect(e.details.count == 3)

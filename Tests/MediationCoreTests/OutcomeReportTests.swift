@@ -55,12 +55,36 @@ import Testing
         let s = Session(
             id: 4, disputeId: 1, officeId: "x", start: Date(timeIntervalSince1970: 1000),
             end: Date(timeIntervalSince1970: 2000), panel: [])
-        #expect(throws: MediationError.self) { try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500)) }
-        try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 2000))
+        #expect(throws: MediationError.self) { try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai) }
+        try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 2000), zone: .shanghai)
+        // The hint names the next move the session can make, never one its state refuses (issue 14, item 13): a
+        // booked session is started first ('session end' of a booked session is refused); one in session is ended.
+        do {
+            try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
+            Issue.record("a booked session has no outcome before its end")
+        } catch let error as MediationError {
+            let text = "\(error)"
+            #expect(text.contains("(booked, from "), "\(text)")
+            #expect(
+                text.contains("mark it started with 'session start 4' when it begins and ended with 'session end 4'"),
+                "\(text)")
+            #expect(throws: MediationError.self) { try SessionStatus.booked.check(.ended, session: 4) }
+        }
+        var started = s
+        started.status = .inSession
+        do {
+            try Outcome.checkConcluded(started, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
+            Issue.record("a session in progress has no outcome yet")
+        } catch let error as MediationError {
+            let text = "\(error)"
+            #expect(
+                text.contains("mark it ended with 'session end 4' when it is over") && !text.contains("session start"))
+            try SessionStatus.inSession.check(.ended, session: 4)
+        }
         var missed = s
         missed.status = .noShow
         #expect(throws: MediationError.self) {
-            try Outcome.checkConcluded(missed, now: Date(timeIntervalSince1970: 9000))
+            try Outcome.checkConcluded(missed, now: Date(timeIntervalSince1970: 9000), zone: .shanghai)
         }
     }
 
@@ -139,19 +163,19 @@ import Testing
                 ),
             ],
             zones: ["x": .shanghai])
-        func rules() -> [String] {
-            WarningRules.evaluate(input, settings: WarningSettings(), now: clock.now()).map {
+        func rules() throws -> [String] {
+            try WarningRules.evaluate(input, settings: WarningSettings(), now: clock.now()).map {
                 "\($0.rule.rawValue) \($0.subject)"
             }.sorted()
         }
-        #expect(rules() == ["no_shows dispute:4", "relapse followup:8"])
+        #expect(try rules() == ["no_shows dispute:4", "relapse followup:8"])
         clock.advance(by: 3 * 86400)
-        #expect(rules() == ["no_shows dispute:4", "relapse followup:8"])
+        #expect(try rules() == ["no_shows dispute:4", "relapse followup:8"])
         clock.advance(by: 60)
-        #expect(rules() == ["no_shows dispute:4", "relapse followup:8", "stalled_high_risk dispute:1"])
+        #expect(try rules() == ["no_shows dispute:4", "relapse followup:8", "stalled_high_risk dispute:1"])
         clock.advance(by: 2 * 86400)
-        #expect(rules().contains("overdue_followup followup:7"))
-        let off = WarningRules.evaluate(input, settings: WarningSettings(rules: [.relapse]), now: clock.now())
+        #expect(try rules().contains("overdue_followup followup:7"))
+        let off = try WarningRules.evaluate(input, settings: WarningSettings(rules: [.relapse]), now: clock.now())
         #expect(off.map(\.rule) == [.relapse])
     }
 

@@ -78,8 +78,8 @@ import Testing
         let port = try ChatReceiver.closedPort()
         // AsyncHTTPClient retries a refused connection until the request's deadline: keep that short here.
         let sender = ChannelSender(
-            httpClient: .shared, now: Date.init, perRobotPerMinute: 20, window: 60, requestTimeout: .seconds(1),
-            sleep: { _ in })
+            httpClient: .shared, clock: SystemWallClock(), perRobotPerMinute: 20, window: 60,
+            requestTimeout: .seconds(1))
         let result = await sender.sendWebhook(
             WebhookTarget(url: "http://127.0.0.1:\(port)/webhook", secret: "s"), json: Data("{}".utf8), messageID: "m")
         #expect(Self.kind(result) == "transient", "\(result)")
@@ -248,30 +248,37 @@ import Testing
         let receiver = try ChatReceiver.start()
         defer { receiver.stop() }
         let clock = FixedWallClock(Date())
-        let sleeps = SleepLog()
         let sender = ChannelSender(
-            httpClient: .shared, now: { clock.now() }, perRobotPerMinute: 20, window: 60,
-            requestTimeout: ChannelSender.requestTimeout,
-            sleep: { seconds in
-                sleeps.append(seconds)
-                clock.advance(by: seconds)
-            })
+            httpClient: .shared, clock: clock, perRobotPerMinute: 20, window: 60,
+            requestTimeout: ChannelSender.requestTimeout)
         let robot = RobotTarget(kind: .wecom, url: receiver.url("/wecom?robot=a"))
         let other = RobotTarget(kind: .dingtalk, url: receiver.url("/dingtalk?robot=b"), secret: Self.dingTalkSecret)
         for _ in 0..<20 {
+            // Each goes at once: none sleeps on the clock, which stands still while it is sent.
             #expect(await sender.sendRobot(robot, Self.message()).isSent)
             clock.advance(by: 1)  // twenty messages over twenty seconds
         }
-        #expect(sleeps.all == [], "the first twenty must not wait")
         // Another robot has its own window.
         #expect(await sender.sendRobot(other, Self.message()).isSent)
-        #expect(sleeps.all == [])
+        /// Sends one more to `robot` and answers after how many seconds by the clock it went.
+        func waited() async throws -> TimeInterval {
+            let before = clock.now()
+            let sending = Task { await sender.sendRobot(robot, Self.message()) }
+            await clock.sleeping()
+            var seconds: TimeInterval = 0
+            while clock.sleeperCount > 0 {
+                clock.advance(by: 1)
+                seconds += 1
+                await Task.yield()
+            }
+            #expect(await sending.value.isSent)
+            #expect(clock.now().timeIntervalSince(before) == seconds)
+            return seconds
+        }
         // The 21st waits until the first leaves the window: sent at t=0, now t=20, so 40 s.
-        #expect(await sender.sendRobot(robot, Self.message()).isSent)
-        #expect(sleeps.all == [40])
+        #expect(try await waited() == 40)
         // The 22nd waits for the second (sent at t=1): the clock is at t=60, so 1 s.
-        #expect(await sender.sendRobot(robot, Self.message()).isSent)
-        #expect(sleeps.all == [40, 1])
+        #expect(try await waited() == 1)
         let records = try receiver.records()
         #expect(records.filter { $0.query["robot"] == "a" }.count == 22)
         #expect(records.allSatisfy { $0.verdict == "ok" }, "\(records.map(\.verdict))")
@@ -297,32 +304,39 @@ import Testing
         defer { receiver.stop() }
         let clock = FixedWallClock(Date())
         let sender = ChannelSender(
-            httpClient: .shared, now: { clock.now() }, perRobotPerMinute: 1, window: 60,
-            requestTimeout: ChannelSender.requestTimeout, sleep: { _ in })
+            httpClient: .shared, clock: clock, perRobotPerMinute: 1, window: 60,
+            requestTimeout: ChannelSender.requestTimeout)
         let robot = RobotTarget(kind: .wecom, url: receiver.url("/wecom"))
         #expect(await sender.sendRobot(robot, Self.message()).isSent)
-        // The sleep does not move the clock: the second reserves the slot a minute ahead, the third finds none.
-        #expect(await sender.sendRobot(robot, Self.message()).isSent)
+        // The second reserves the slot a minute ahead and waits for it on the clock; the third finds none.
+        let second = Task { await sender.sendRobot(robot, Self.message()) }
+        await clock.sleeping()
         let third = await sender.sendRobot(robot, Self.message())
         #expect(Self.kind(third) == "transient", "\(third)")
+        #expect(try receiver.records().count == 1)
+        clock.advance(by: 60)
+        #expect(await second.value.isSent)
         #expect(try receiver.records().count == 2)
     }
 
-    @Test func theLimiterReallyWaits() async throws {
+    @Test func aMessageHeldByTheLimitIsNotSentUntilTheClockMoves() async throws {
         let receiver = try ChatReceiver.start()
         defer { receiver.stop() }
-        // The real clock and sleep, with a half-second window standing in for the minute.
+        let clock = FixedWallClock(Date())
         let sender = ChannelSender(
-            httpClient: .shared, now: Date.init, perRobotPerMinute: 2, window: 0.5,
-            requestTimeout: ChannelSender.requestTimeout,
-            sleep: { seconds in try await Task.sleep(for: .seconds(seconds)) })
+            httpClient: .shared, clock: clock, perRobotPerMinute: 2, window: 60,
+            requestTimeout: ChannelSender.requestTimeout)
         let robot = RobotTarget(kind: .wecom, url: receiver.url("/wecom"))
-        let start = Date()
-        for _ in 0..<3 { #expect(await sender.sendRobot(robot, Self.message()).isSent) }
-        #expect(Date().timeIntervalSince(start) >= 0.5)
-        let received = try receiver.records().map(\.received)
-        #expect(received.count == 3)
-        #expect(received[2] - received[0] >= 0.3, "the third arrived \(received[2] - received[0]) s after the first")
+        for _ in 0..<2 { #expect(await sender.sendRobot(robot, Self.message()).isSent) }
+        let third = Task { await sender.sendRobot(robot, Self.message()) }
+        await clock.sleeping()
+        #expect(try receiver.records().count == 2, "held while the clock stands still")
+        clock.advance(by: 59)
+        await clock.sleeping()
+        #expect(try receiver.records().count == 2, "a second short of the window")
+        clock.advance(by: 1)
+        #expect(await third.value.isSent)
+        #expect(try receiver.records().count == 3)
     }
 
     // MARK: - Helpers
@@ -344,12 +358,6 @@ import Testing
 }
 
 /// The waits a sender asked for, in order.
-final class SleepLog: Sendable {
-    private let values = Mutex<[TimeInterval]>([])
-    func append(_ value: TimeInterval) { values.withLock { $0.append(value) } }
-    var all: [TimeInterval] { values.withLock { $0 } }
-}
-
 /// Tests/peers/chat_receiver.py, a local webhook and robot receiver, running for one test.
 final class ChatReceiver {
     struct Record: Decodable {

@@ -36,6 +36,10 @@ struct FollowUpReminderTests {
         #expect(sent.count == 2)
         #expect(
             sent.allSatisfy { $0.notice.subject.contains("回访提醒") && $0.notice.text.contains(first.dueOn.description) })
+        // Each says how to record this very visit, with its number (issue 14, item 11).
+        #expect(
+            sent.allSatisfy { $0.notice.text.contains("mediationctl followup record \(first.id) stable --notes") },
+            "\(sent.map(\.notice.text))")
         #expect(Set(sent.map(\.notice.recipientName)) == ["周敏", "金山警务室"])
         // The second visit recorded a day early: its reminders are withdrawn.
         let second = recorded.followUps[1]

@@ -284,45 +284,79 @@ struct HandOverJournalTests {
 }
 
 /// The loop holds its notices while bookings are in flight, so a burst is booked first; never longer than `atMost`.
+/// The loop sleeps on the test's clock: the test moves the time, once the loop is asleep, and never waits for it.
 struct SettleTests {
     let outbox = OutboxTests()
-
-    func waitFor(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
-    }
 
     @Test func noticesWaitWhileAChangeIsInFlight_andGoOutOnceItEnds() async throws {
         let clock = FixedWallClock(outbox.start)
         let (db, _) = try await outbox.fixture(clock)
         let channel = RecordingChannel()
-        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(100), .seconds(30)))
+        // Steps of powers of two, which the clock's Date adds exactly.
+        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(125), .seconds(30)))
         d.changeStarted()
         d.wake()
         let loop = Task { await d.run(poll: .milliseconds(50)) }
         defer { loop.cancel() }
-        // Four notices are due, but a change is in flight: nothing goes out.
-        #expect(try await waitFor(0.6) { channel.count > 0 } == false)
+        // Four notices are due, but a change is in flight: 29 s by the clock and nothing goes out.
+        for _ in 0..<29 {
+            await clock.sleeping()
+            clock.advance(by: 1)
+        }
+        await clock.sleeping()
+        #expect(channel.count == 0)
+        // The change ends: the notices go once the quiet time (125 ms) has passed, not before.
         d.changeEnded()
-        #expect(try await waitFor(10) { channel.count == 4 })
+        clock.advance(by: 0.0625)
+        await clock.sleeping()
+        clock.advance(by: 0.03125)
+        await clock.sleeping()
+        #expect(channel.count == 0, "94 ms after the change ended is not yet quiet")
+        clock.advance(by: 0.03125)
+        await clock.sleeping()
+        #expect(channel.count == 4)
     }
 
     @Test func aChangeThatNeverEndsHoldsNoticesNoLongerThanAtMost() async throws {
         let clock = FixedWallClock(outbox.start)
         let (db, _) = try await outbox.fixture(clock)
         let channel = RecordingChannel()
-        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(100), .milliseconds(400)))
+        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(125), .milliseconds(500)))
         d.changeStarted()
         d.wake()
-        let started = Date()
         let loop = Task { await d.run(poll: .milliseconds(50)) }
         defer { loop.cancel() }
-        #expect(try await waitFor(10) { channel.count == 4 })
-        #expect(Date().timeIntervalSince(started) >= 0.4)
+        for _ in 0..<3 {
+            await clock.sleeping()
+            clock.advance(by: 0.125)
+        }
+        await clock.sleeping()
+        #expect(channel.count == 0, "375 ms: still held")
+        clock.advance(by: 0.125)
+        await clock.sleeping()
+        #expect(channel.count == 4, "500 ms: sent, though the change never ended")
+    }
+
+    /// The loop sleeps until the next message falls due by the clock: reminders go when the clock reaches them.
+    @Test func theLoopSendsRemindersWhenTheClockReachesThem() async throws {
+        let clock = FixedWallClock(outbox.start)
+        let (db, session) = try await outbox.fixture(clock)
+        let channel = RecordingChannel()
+        let d = try outbox.dispatcher(db, clock, channel, settle: (.milliseconds(125), .seconds(1)))
+        d.wake()
+        let loop = Task { await d.run() }
+        defer { loop.cancel() }
+        await clock.sleeping()
+        clock.advance(by: 0.125)
+        await clock.sleeping()
+        #expect(channel.count == 4, "the notices")
+        // A second before the 24-hour reminders: the loop sleeps on; at their time, they go.
+        clock.set(session.start.addingTimeInterval(-86400 - 1))
+        await clock.sleeping()
+        #expect(channel.count == 4)
+        clock.set(session.start.addingTimeInterval(-86400 + 1))
+        await clock.sleeping()
+        #expect(channel.count == 8, "the reminders")
     }
 }
 
@@ -378,6 +412,14 @@ struct OutboxPanelTests {
         #expect(answer.mail?.to.first?.address == NoticeSettings().from.address)
         #expect(answer.notice.subject.contains("王建国") && answer.notice.subject.contains("谢绝"))
         #expect(answer.mail?.calendar == nil)
+        // A decline says how to replace that member, with commands the CLI takes (issue 14, item 11).
+        #expect(
+            answer.notice.text.contains("'mediationctl session replace \(session.id) \(lead)'"), "\(answer.notice.text)"
+        )
+        #expect(
+            answer.notice.text.contains("'mediationctl session replace \(session.id) \(lead) --with EXPERT'"),
+            "\(answer.notice.text)")
+        #expect(!answer.notice.text.contains("--expert"))
     }
 
     /// Among the channels that reach the person (see `ChannelReachTests` for what a group chat may carry).

@@ -11,8 +11,8 @@ import Testing
 @testable import MediationServer
 @testable import MediationStore
 
-// Driven by the route table (ErrorMapping.routes, which RouteTableTests keeps equal to openapi.yaml), so a new
-// route is covered by the access tests at once, and the audit test fails until it has a request for it.
+// Driven by the routes the router serves (RouteTableTests keeps them equal to openapi.yaml), so a new route is covered
+// by the access tests at once, and the audit test fails until it has a request for it.
 
 private let admin = root
 
@@ -31,17 +31,32 @@ private func withRouter(
     let clock = FixedWallClock(Date(timeIntervalSince1970: 1_796_083_200))  // 2026-12-01T00:00:00Z
     let db = try AppDatabase.inMemory(clock: clock)
     let info = ServerInfo(
-        clock: clock,
-        testChannel: { _, _ in (result: "sent", detail: "accepted by the test channel") },
-        checkWarnings: { try await db.checkWarnings(settings: WarningSettings()) }, privacy: privacy)
+        clock: clock, notices: AcceptingTestChannel(), warnings: StoreWarnings(db: db), privacy: privacy)
     let app = Application(router: try MediationServer.router(db: db, policy: policy(), info: info))
     try await app.test(.router) { client in try await body(Client(base: client), db, clock) }
+}
+
+/// A dispatcher whose channels accept every test message.
+private struct AcceptingTestChannel: NoticeDispatch {
+    func outboxChanged() {}
+    func changeStarted() {}
+    func changeEnded() {}
+    func preview(session: Int64) async throws -> [NoticePreview] { [] }
+    func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer {
+        ChannelTestAnswer(result: "sent", detail: "accepted by the test channel")
+    }
+}
+
+/// The warning rules evaluated on the store, with the default settings.
+private struct StoreWarnings: WarningCheck {
+    let db: AppDatabase
+    func checkNow() async throws -> [EarlyWarning] { try await db.checkWarnings(settings: WarningSettings()) }
 }
 
 /// The route template a concrete path answers on, most specific first ("import" before "{expert}").
 private func template(_ path: String) -> String? {
     let parts = path.split(separator: "?").first.map { $0.split(separator: "/") } ?? []
-    return ErrorMapping.routes.filter { route in
+    return servedRoutes.filter { route in
         let pattern = route.path.split(separator: "/")
         return pattern.count == parts.count
             && zip(pattern, parts).allSatisfy { p, s in p == s || (p.hasPrefix("{") && p.hasSuffix("}")) }
@@ -50,7 +65,7 @@ private func template(_ path: String) -> String? {
 
 /// Every (method, template) that changes something, from the route table.
 private var changingRoutes: Set<String> {
-    Set(ErrorMapping.routes.flatMap { route in route.methods.filter { $0 != "GET" }.map { "\($0) \(route.path)" } })
+    Set(servedRoutes.flatMap { route in route.methods.filter { $0 != "GET" }.map { "\($0) \(route.path)" } })
 }
 
 /// Routes that take a body for a question and change nothing a person made: a slot search.
@@ -136,7 +151,7 @@ private func seed(_ client: Client) async throws {
             try await seed(client)
             let before = try await snapshot(db)
             var checked = 0
-            for route in ErrorMapping.routes {
+            for route in servedRoutes {
                 for method in route.methods + ["HEAD"] where method != "HEAD" || route.methods.contains("GET") {
                     let reply = try await client.send(
                         HTTPRequest.Method(rawValue: method)!, concrete(route.path), as: stranger,
@@ -348,6 +363,7 @@ private func seed(_ client: Client) async throws {
             try await change(.post, "/v1/backup", as: admin, action: "store.backup")
             try await change(
                 .get, "/v1/disputes/\(number)?reveal=true", as: admin, action: "party.reveal")
+            try await change(.get, "/v1/experts/13900000001?reveal=true", as: admin, action: "expert.reveal")
 
             let missing = changingRoutes.subtracting(questions).subtracting(covered)
             #expect(missing.isEmpty, "changing routes without an audited request here: \(missing.sorted())")
@@ -409,6 +425,64 @@ private func seed(_ client: Client) async throws {
                 .post, "/v1/disputes/JS-2026-0001/parties", as: staff,
                 json: #"{"name": "王强", "side": "respondent", "mobile": "13700000002"}"#)
             #expect(try added.json()["mobile"] as? String == "137****0002")
+        }
+    }
+
+    /// An expert's personal number is personal data too: masked for every role that does not ask, in the list,
+    /// one expert, the roster export and every answer to a change; revealed by the same path and audit as parties'.
+    @Test func expertsMobilesAreMaskedLikePartiesUnlessARevealRoleAsks() async throws {
+        let staff = try staffPeer()
+        let viewer = try viewerPeer()
+        try await withRouter { client, db, _ in
+            try await seed(client)
+            let changed = try await client.send(
+                .patch, "/v1/experts/13900000002", as: staff, json: #"{"dingtalkMobile": "13900000009"}"#)
+            #expect(changed.status == .ok, "\(changed.text)")
+            #expect(try changed.json()["mobile"] as? String == "139****0002")
+            #expect(try changed.json()["dingtalkMobile"] as? String == "139****0009")
+            for caller in [viewer, staff, admin] {
+                let list = try await client.send(.get, "/v1/experts", as: caller)
+                let first = try #require((try list.json()["experts"] as? [[String: Any]])?.first)
+                #expect(first["mobile"] as? String == "139****0002")
+                // Found by the full number, shown masked.
+                let one = try await client.send(.get, "/v1/experts/13900000002", as: caller)
+                #expect(try one.json()["mobile"] as? String == "139****0002")
+                let roster = try await client.send(.get, "/v1/experts/export", as: caller)
+                #expect(roster.status == .ok && roster.text.contains("139****0002"), "\(roster.text)")
+                for reply in [list, one, roster] {
+                    #expect(!reply.text.contains("13900000002") && !reply.text.contains("13900000009"), "\(reply.text)")
+                }
+            }
+
+            // Refused to the roles outside privacy.reveal_roles, and a refusal leaves no row.
+            let before = try await auditCount(db)
+            for caller in [viewer, staff] {
+                for path in [
+                    "/v1/experts?reveal=true", "/v1/experts/13900000002?reveal=true", "/v1/experts/export?reveal=true",
+                ] {
+                    let refused = try await client.send(.get, path, as: caller)
+                    #expect(refused.status == .forbidden, "\(path): \(refused.text)")
+                    #expect(refused.message().contains("privacy.reveal_roles"))
+                }
+            }
+            #expect(try await auditCount(db) == before)
+
+            // An admin asks: full numbers, each reveal on the record without a number in it.
+            let full = try await client.send(.get, "/v1/experts/13900000002?reveal=true", as: admin).json()
+            #expect(full["mobile"] as? String == "13900000002" && full["dingtalkMobile"] as? String == "13900000009")
+            var row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "expert 1" && row.user == "root")
+            #expect(row.summary == "full mobiles of 1 of 1 experts shown: expert 1")
+            let list = try await client.send(.get, "/v1/experts?reveal=true", as: admin)
+            #expect(list.text.contains("13900000002"))
+            row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "experts")
+            let roster = try await client.send(.get, "/v1/experts/export?reveal=true", as: admin)
+            #expect(roster.text.contains("13900000002"))
+            row = try #require(try await db.auditEntries(AuditFilter(limit: 1)).first)
+            #expect(row.action == "expert.reveal" && row.target == "roster export")
+            #expect(
+                try await db.auditEntries(AuditFilter(limit: 100)).allSatisfy { !$0.summary.contains("13900000002") })
         }
     }
 

@@ -47,11 +47,18 @@ func gid(of group: String) throws -> UInt32 {
     return entry.pointee.gr_gid
 }
 
-/// Builds the value of the internal peer header.
+/// A caller as "pid uid gid", the connection's credentials a test request is sent with.
 private func peer(pid: Int32 = 1, uid: UInt32, gid: UInt32) -> String { "\(pid) \(uid) \(gid)" }
 
+/// The credentials "pid uid gid" stands for (nil for anything else: a connection whose peer could not be read).
+func credentials(_ caller: String?) -> PeerCredentials? {
+    guard let parts = caller?.split(separator: " "), parts.count == 3, let pid = Int32(parts[0]),
+        let uid = UInt32(parts[1]), let gid = UInt32(parts[2])
+    else { return nil }
+    return PeerCredentials(pid: pid, uid: uid, gid: gid)
+}
+
 let root = "1 0 0"
-let peerHeader = HTTPField.Name("x-mediationd-peer")!
 let staffGroup = "staff"
 let viewerGroup = "nogroup"
 
@@ -107,7 +114,6 @@ struct Client: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Reply {
         var headers = extra
-        if let caller { headers[peerHeader] = caller }
         var body: ByteBuffer?
         if let json {
             body = ByteBuffer(string: json)
@@ -119,7 +125,10 @@ struct Client: Sendable {
             body = ByteBuffer(bytes: bytes)
         }
         if let contentType { headers[.contentType] = contentType }
-        let response = try await base.execute(uri: uri, method: method, headers: headers, body: body) { $0 }
+        // As the socket does: the connection's peer is bound for its task, and each request's context reads it.
+        let response = try await PeerCredentials.$connection.withValue(credentials(caller)) {
+            try await base.execute(uri: uri, method: method, headers: headers, body: body) { $0 }
+        }
         let reply = Reply(
             status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
         #expect(
@@ -196,16 +205,27 @@ private let expertJSON = """
         }
     }
 
-    @Test func noPeerHeaderIsRefused() async throws {
+    @Test func aConnectionWithoutCredentialsIsRefused_andNoHeaderCanClaimThem() async throws {
+        // The credentials come from the connection, never from the request: the header that once carried them
+        // inside the daemon is now just a header, whoever sends it.
+        let claim = HTTPField.Name("x-mediationd-peer")!
         try await withRouter { client, _ in
-            for caller in [nil, "", "garbage", "1 2", "1 x 0"] as [String?] {
-                let reply = try await client.send(.get, "/v1/health", as: caller)
-                #expect(reply.status == .forbidden, "peer header \(caller ?? "nil")")
+            for header in [nil, root, "77 0 0"] as [String?] {
+                var headers = HTTPFields()
+                if let header { headers[claim] = header }
+                let reply = try await client.send(.get, "/v1/health", as: nil, headers: headers)
+                #expect(reply.status == .forbidden, "header \(header ?? "nil")")
                 #expect(reply.headers[.contentType]?.hasPrefix("application/json") == true)
                 let error = try reply.error()
                 #expect(error.code == "forbidden")
                 #expect(error.message.contains("credentials"))
             }
+            let viewer = peer(uid: try unknownUID(54324), gid: try gid(of: viewerGroup))
+            var headers = HTTPFields()
+            headers[claim] = root
+            let health = try await client.send(.get, "/v1/health", as: viewer, headers: headers)
+            let caller = try #require(try health.json()["caller"] as? [String: Any])
+            #expect(caller["role"] as? String == "viewer" && (caller["uid"] as? NSNumber)?.intValue == 54324)
         }
     }
 
@@ -377,7 +397,8 @@ private let expertJSON = """
 
             let patch = try await client.send(
                 .patch, "/v1/offices/jinshan", json: #"{"name": "改名", "timeZone": "Asia/Shangai"}"#)
-            #expect(patch.status == .badRequest)
+            // Written as the contract asks, but no such zone: a rule the document cannot state, 422.
+            #expect(patch.status == .unprocessableContent)
             let error = try patch.error()
             #expect(error.code == "invalid_input")
             #expect(error.message.contains("Asia/Shangai"))
@@ -406,10 +427,13 @@ private let expertJSON = """
             let created = try await client.send(.post, "/v1/experts", json: expertJSON)
             #expect(created.status == .created)
             let expert = try created.json()
-            #expect(expert["mobile"] as? String == "13800138000")
+            // Answered masked, as every view of a person; stored normalised, as the admin's reveal shows.
+            #expect(expert["mobile"] as? String == "138****8000")
             #expect(expert["role"] as? String == "lawyer")
             #expect(expert["specialties"] as? [String] == ["family-law"])
             let id = try #require((expert["id"] as? NSNumber)?.int64Value)
+            let revealed = try await client.send(.get, "/v1/experts/\(id)?reveal=true")
+            #expect(try revealed.json()["mobile"] as? String == "13800138000", "\(revealed.text)")
 
             let encoded = try #require("王芳".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
             #expect(encoded == "%E7%8E%8B%E8%8A%B3")
@@ -428,7 +452,7 @@ private let expertJSON = """
         }
     }
 
-    @Test func availabilityRangeBackwardsIs400() async throws {
+    @Test func availabilityRangeBackwardsIs422_andGarbageIs400() async throws {
         try await withRouter { client, _ in
             #expect(try await client.send(.post, "/v1/offices", json: officeJSON).status == .created)
             #expect(try await client.send(.post, "/v1/experts", json: expertJSON).status == .created)
@@ -438,14 +462,15 @@ private let expertJSON = """
             #expect((try ok.json()["totalMinutes"] as? NSNumber)?.intValue == 180)
 
             let reply = try await client.send(.get, "/v1/experts/1/availability?from=2026-12-10&to=2026-12-07")
-            #expect(reply.status == .badRequest)
+            // Both are times as the contract writes them; that the range runs backwards is a rule: 422.
+            #expect(reply.status == .unprocessableContent)
             let error = try reply.error()
             #expect(error.code == "invalid_input")
             #expect(error.message.contains("ends before it starts"))
 
             let garbage = try await client.send(.get, "/v1/experts/1/availability?from=soon&to=2026-12-07")
             #expect(garbage.status == .badRequest)
-            #expect(try garbage.error().message.contains("from"))
+            #expect(try garbage.error().message.contains("from 'soon' is not a date or time"))
         }
     }
 
@@ -454,7 +479,8 @@ private let expertJSON = """
             #expect(try await client.send(.post, "/v1/offices", json: officeJSON).status == .created)
             let bad = "name,role,mobile,offices\n王芳,lawyer,not-a-phone,jinshan\n李强,retiree,13900139000,all\n"
             let reply = try await client.send(.post, "/v1/experts/import", csv: bad)
-            #expect(reply.status == .badRequest)
+            // A CSV body is text to the contract; its rows are checked by the roster's rules: 422.
+            #expect(reply.status == .unprocessableContent)
             let error = try reply.error()
             #expect(error.code == "invalid_input")
             #expect(error.details.contains { $0.hasPrefix("line 2:") })
@@ -467,7 +493,7 @@ private let expertJSON = """
 
             let unknownOffice = "name,role,mobile,offices\n王芳,lawyer,13800138000,nowhere\n"
             let office = try await client.send(.post, "/v1/experts/import", csv: unknownOffice)
-            #expect(office.status == .badRequest)
+            #expect(office.status == .unprocessableContent)
             #expect(try office.error().details.first?.hasPrefix("line 2:") == true)
             #expect(try await db.experts().isEmpty)
 

@@ -118,7 +118,7 @@ private func seed(_ db: AppDatabase) async throws -> DisputeDetail {
                             try await db.groupWrite { d in
                                 try d.execute(
                                     sql:
-                                        "INSERT INTO office (id, name, time_zone, working_hours, default_session_minutes, created_at, updated_at) VALUES (?, 'o', 'Asia/Shanghai', '[]', 60, 0, 0)",
+                                        "INSERT INTO office (id, name, time_zone, working_hours, default_session_minutes, created_at, updated_at) VALUES (?, 'o', 'Asia/Shanghai', '', 60, 0, 0)",
                                     arguments: ["o\(i)"])
                                 try db.audit(d, "office.add", "office o\(i)", "test")
                                 if i % 5 == 0 { throw MediationError.conflict("refused") }

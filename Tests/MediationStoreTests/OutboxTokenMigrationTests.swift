@@ -14,7 +14,7 @@ struct OutboxTokenMigrationTests {
             try db.execute(
                 sql: """
                     INSERT INTO office (id, name, time_zone, working_hours, default_session_minutes, created_at,
-                      updated_at) VALUES ('o', 'Office', 'UTC', '[]', 90, 0, 0);
+                      updated_at) VALUES ('o', 'Office', 'UTC', '', 90, 0, 0);
                     INSERT INTO dispute (id, number, office_id, year, sequence, title, category, risk, status,
                       opened_at, updated_at) VALUES (1, 'O-2026-0001', 'o', 2026, 1, 'noise', 'noise', 'low',
                       'scheduled', 0, 0);

@@ -120,7 +120,7 @@ private func refused(_ kind: MediationError.Kind, _ text: String, _ body: () asy
             #expect(try await agreements() == 1)
             #expect(try await openVisits().count == 2)
             #expect(try await pendingReminders() == 4)
-            await refused(.conflict, "correct it with 'outcome amend \(session.id)' and what changes") {
+            await refused(.conflict, "correct it with 'outcome amend \(session.id) RESULT' or what else changes") {
                 _ = try await db.recordOutcome(
                     session: session.id, Outcome(sessionId: session.id, result: .noAgreement), policy: policy,
                     actor: actor)
@@ -286,7 +286,7 @@ struct OutcomeCorrectionMigrationTests {
             try db.execute(
                 sql: """
                     INSERT INTO office (id, name, time_zone, working_hours, default_session_minutes, created_at,
-                      updated_at) VALUES ('o', 'Office', 'UTC', '[]', 90, 0, 0);
+                      updated_at) VALUES ('o', 'Office', 'UTC', '', 90, 0, 0);
                     INSERT INTO dispute (id, number, office_id, year, sequence, title, category, risk, status,
                       opened_at, updated_at) VALUES (1, 'O-2026-0001', 'o', 2026, 1, 'noise', 'noise', 'low',
                       'resolved', 0, 0);

@@ -163,14 +163,14 @@ public struct Dispute: Sendable, Hashable, Codable {
     ///   - now: when given, the time it occurred may not be later than this (an hour's grace for clocks).
     ///   - zone: the office's, in which a message shows that time.
     /// - Throws: `invalidInput` listing every problem.
-    public func validated(categories: [String], now: Date? = nil, zone: Zone = .shanghai) throws -> Dispute {
+    public func validated(categories: [String], now: Date? = nil, zone: Zone) throws -> Dispute {
         var d = self
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         if d.title.isEmpty { problems.add("title is empty; say in a few words what the dispute is about") }
-        if d.title.count > 200 {
-            problems.add("title is longer than 200 characters; put details in the elements")
-        } else if let problem = Text.problem(d.title, "title", max: 200) {
+        if d.title.count > InputLimits.titleLength {
+            problems.add("title is longer than \(InputLimits.titleLength) characters; put details in the elements")
+        } else if let problem = Text.problem(d.title, "title", max: InputLimits.titleLength) {
             problems.add(problem)
         }
         d.category = Dispute.category(typed: category, categories: categories)
@@ -181,8 +181,10 @@ public struct Dispute: Sendable, Hashable, Codable {
             problems.add(
                 "the time it occurred (\(zone.format(occurred))) is in the future; give when it happened")
         }
-        if let scale = elements.scale, !(1...100_000).contains(scale) {
-            problems.add("scale \(scale) is not a number of people from 1 to 100000")
+        if let scale = elements.scale, !InputLimits.scale.contains(scale) {
+            problems.add(
+                "scale \(scale) is not a number of people from \(InputLimits.scale.lowerBound) to "
+                    + "\(InputLimits.scale.upperBound)")
         }
         d.elements.cause = Text.nonEmpty(elements.cause)
         d.elements.location = Text.nonEmpty(elements.location)
@@ -193,7 +195,9 @@ public struct Dispute: Sendable, Hashable, Codable {
             ("cause", d.elements.cause), ("location", d.elements.location), ("nature", d.elements.nature),
             ("involved", d.elements.involved), ("development", d.elements.development),
         ] {
-            if let problem = Text.problem(value, field, max: 2000, multiline: true) { problems.add(problem) }
+            if let problem = Text.problem(value, field, max: InputLimits.elementLength, multiline: true) {
+                problems.add(problem)
+            }
         }
         try problems.check("dispute")
         return d

@@ -40,8 +40,10 @@ public struct PanelRequirement: Sendable, Hashable, Codable, CustomStringConvert
             throw MediationError.invalidInput(
                 "requirement '\(text)' names no role", hint: "write a role, e.g. lawyer:property, 2*community_staff")
         }
-        guard (1...5).contains(count) else {
-            throw MediationError.invalidInput("requirement '\(text)' asks for \(count) experts; ask for 1 to 5")
+        guard InputLimits.seatsPerRequirement.contains(count) else {
+            let range = InputLimits.seatsPerRequirement
+            throw MediationError.invalidInput(
+                "requirement '\(text)' asks for \(count) experts; ask for \(range.lowerBound) to \(range.upperBound)")
         }
         self.init(
             role: role, specialty: specialty.flatMap { Tag.normalize([$0]).first },
@@ -92,9 +94,13 @@ public struct PanelPolicy: Sendable, Hashable, Codable {
         }
         if requirements.isEmpty { problems.add("a policy needs at least one requirement, e.g. --require lawyer") }
         let seats = requirements.reduce(0) { $0 + $1.count }
-        if seats > 7 { problems.add("a panel of \(seats) experts is too large; 7 at most") }
+        if seats > InputLimits.seatsPerPolicy {
+            problems.add("a panel of \(seats) experts is too large; \(InputLimits.seatsPerPolicy) at most")
+        }
         p.description = Text.nonEmpty(description)
-        if let problem = Text.problem(p.description, "description", max: 500) { problems.add(problem) }
+        if let problem = Text.problem(p.description, "description", max: InputLimits.policyDescriptionLength) {
+            problems.add(problem)
+        }
         try problems.check("policy")
         return p
     }

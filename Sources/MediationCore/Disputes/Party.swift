@@ -83,7 +83,9 @@ public struct Party: Sendable, Hashable, Codable {
         p.organisation = Text.nonEmpty(organisation)
         p.language = Text.nonEmpty(language)
         for (field, value, max) in [
-            ("party name", p.name, 100), ("organisation", p.organisation, 200), ("language", p.language, 50),
+            ("party name", p.name, InputLimits.nameLength),
+            ("organisation", p.organisation, InputLimits.organisationLength),
+            ("language", p.language, InputLimits.languageLength),
         ] {
             if let problem = Text.problem(value, field, max: max) { problems.add(problem) }
         }
@@ -102,9 +104,12 @@ public struct Party: Sendable, Hashable, Codable {
 
     /// When the party can attend inside `range`: weekly windows in their zone plus dated windows.
     /// A party who gave no windows at all can attend any time.
-    public func free(in range: Interval) -> [Interval] {
+    ///
+    /// - Throws: `invalidInput` when the party's zone is not a known one (`validated()` checks it): a party's
+    ///   hours are never read in another zone.
+    public func free(in range: Interval) throws -> [Interval] {
         guard !weeklyWindows.isEmpty || !datedWindows.isEmpty else { return [range] }
-        let zone = (try? Zone(timeZone)) ?? Zone.shanghai
+        let zone = try Zone(timeZone)
         return IntervalSet.normalize(
             AvailabilityResolver.expand(weeklyWindows, in: zone, over: range)
                 + IntervalSet.intersect(datedWindows, [range]))
@@ -130,7 +135,8 @@ public struct Party: Sendable, Hashable, Codable {
                 + "change that party instead ('dispute show \(dispute)' lists the parties)")
     }
 
-    /// This party as shown to someone who may not see the full mobile and ID number.
+    /// This party as shown to someone who did not ask to see full numbers: the mobile masked by the one rule for
+    /// every person (`Contact.maskMobile`), as an expert's is, and the ID number.
     public func masked() -> Party {
         var p = self
         p.mobile = mobile.map(Contact.maskMobile)

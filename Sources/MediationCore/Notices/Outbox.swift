@@ -42,7 +42,7 @@ public enum OutboxStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// Who a message is for.
-public enum RecipientKind: String, Sendable, Codable {
+public enum RecipientKind: String, Sendable, Codable, CaseIterable {
     case expert, party, office
 }
 
@@ -128,10 +128,12 @@ public struct NoticeContext: Sendable {
     /// The panel's experts (and, for `removed`, the expert taken off), by id.
     public var experts: [Int64: Expert]
     public var parties: [Party]
+    /// For a follow-up reminder, the visit it is about (its number in `followup record`).
+    public var followUpId: Int64?
 
     public init(
         message: OutboxMessage, session: Session, dispute: Dispute, office: Office, experts: [Int64: Expert],
-        parties: [Party]
+        parties: [Party], followUpId: Int64? = nil
     ) {
         self.message = message
         self.session = session
@@ -139,6 +141,7 @@ public struct NoticeContext: Sendable {
         self.office = office
         self.experts = experts
         self.parties = parties
+        self.followUpId = followUpId
     }
 
     /// The expert the message is for, when it is for an expert.

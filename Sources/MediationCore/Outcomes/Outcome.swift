@@ -182,7 +182,7 @@ public struct Outcome: Sendable, Hashable, Codable {
     ///
     /// - Parameter zone: the session's office's, in which a message shows its end.
     /// - Throws: `conflict` for a session cancelled, missed, or not yet over.
-    public static func checkConcluded(_ session: Session, now: Date, zone: Zone = .shanghai) throws {
+    public static func checkConcluded(_ session: Session, now: Date, zone: Zone) throws {
         switch session.status {
         case .ended: return
         case .cancelled, .noShow:
@@ -190,9 +190,17 @@ public struct Outcome: Sendable, Hashable, Codable {
                 "session #\(session.id) is \(session.status.rawValue); only a session that was held has an outcome")
         case .booked, .inSession:
             guard session.end <= now else {
+                // The way forward from where the session stands: a booked session is started before it is ended
+                // ('session end' of a booked one is refused), and neither before its time.
+                let next =
+                    session.status == .booked
+                    ? "mark it started with 'session start \(session.id)' when it begins and ended with "
+                        + "'session end \(session.id)' when it is over"
+                    : "mark it ended with 'session end \(session.id)' when it is over"
                 throw MediationError.conflict(
-                    "session #\(session.id) has not ended yet (it ends \(zone.format(session.end))); "
-                        + "record its outcome after it ends, or mark it ended with 'session end \(session.id)'")
+                    "session #\(session.id) has not ended yet (\(session.status.rawValue), from "
+                        + "\(zone.format(session.start)) to \(zone.format(session.end))); \(next), then record its "
+                        + "outcome")
             }
         }
     }

@@ -120,7 +120,10 @@ public struct WarningInput: Sendable {
 /// The early-warning rules as a pure function of what the store read and the time.
 public enum WarningRules {
     /// Every warning the rules raise now; the store keeps only those not raised before.
-    public static func evaluate(_ input: WarningInput, settings: WarningSettings, now: Date) -> [EarlyWarning] {
+    ///
+    /// - Throws: `unavailable` for a follow-up of an office whose zone the input lacks: its "today" is never
+    ///   another office's.
+    public static func evaluate(_ input: WarningInput, settings: WarningSettings, now: Date) throws -> [EarlyWarning] {
         var out: [EarlyWarning] = []
         if settings.rules.contains(.stalledHighRisk) {
             let limit = TimeInterval(settings.stalledDays * 86400)
@@ -152,7 +155,11 @@ public enum WarningRules {
                         rule: .relapse, subject: "followup:\(f.id)", disputeId: f.disputeId, officeId: f.officeId,
                         message: "\(number) relapsed at the follow-up visit of \(f.dueOn)", raisedAt: now))
             }
-            let today = (input.zones[f.officeId] ?? .shanghai).wallClock(now).date
+            guard let zone = input.zones[f.officeId] else {
+                throw MediationError.unavailable(
+                    "follow-up #\(f.id) belongs to office '\(f.officeId)', whose time zone was not read")
+            }
+            let today = zone.wallClock(now).date
             if settings.rules.contains(.overdueFollowUp), f.isOverdue(today: today) {
                 out.append(
                     EarlyWarning(

@@ -296,7 +296,7 @@ extension ExpertsReport {
 public enum Export {
     public static let bom = "\u{FEFF}"
 
-    public static func disputes(_ list: [Dispute], zone: Zone = .shanghai) -> String {
+    public static func disputes(_ list: [Dispute], zone: Zone) -> String {
         bom
             + CSV.write(
                 [
@@ -314,7 +314,7 @@ public enum Export {
                     })
     }
 
-    public static func sessions(_ list: [Session], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
+    public static func sessions(_ list: [Session], numbers: [Int64: String], zone: Zone) -> String {
         bom
             + CSV.write(
                 [["session", "dispute", "office", "start", "end", "status", "panel", "cancel_reason"]]
@@ -328,7 +328,7 @@ public enum Export {
                     })
     }
 
-    public static func outcomes(_ list: [Outcome], numbers: [Int64: String], zone: Zone = .shanghai) -> String {
+    public static func outcomes(_ list: [Outcome], numbers: [Int64: String], zone: Zone) -> String {
         bom
             + CSV.write(
                 [

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import MediationCore
 import NIOCore
 
 /// A receiver's HTTPS endpoint for signed JSON notices.
@@ -88,31 +89,31 @@ public final class ChannelSender: Sendable {
 
     private let httpClient: HTTPClient
     private let timeout: TimeAmount
-    private let now: @Sendable () -> Date
-    private let sleep: @Sendable (TimeInterval) async throws -> Void
+    /// Signs requests, and a message waits for its robot's rate limit on it.
+    private let clock: any WallClock
     private let limiter: RobotRateLimiter
 
     /// - Parameters:
     ///   - httpClient: The client for all requests; the shared one by default.
-    ///   - now: The clock that signs requests and drives the rate limit.
+    ///   - clock: The clock that signs requests and drives the rate limit (the real one: signatures are checked
+    ///     against the robot server's time).
     ///   - perRobotPerMinute: Messages each robot URL may receive in any minute (WeCom and DingTalk allow 20).
     public convenience init(
-        httpClient: HTTPClient = .shared, now: @escaping @Sendable () -> Date = Date.init, perRobotPerMinute: Int = 20
+        httpClient: HTTPClient = .shared, clock: any WallClock = SystemWallClock(), perRobotPerMinute: Int = 20
     ) {
         self.init(
-            httpClient: httpClient, now: now, perRobotPerMinute: perRobotPerMinute, window: 60,
-            requestTimeout: Self.requestTimeout, sleep: { seconds in try await Task.sleep(for: .seconds(seconds)) })
+            httpClient: httpClient, clock: clock, perRobotPerMinute: perRobotPerMinute, window: 60,
+            requestTimeout: Self.requestTimeout)
     }
 
-    /// Tests give a clock and a `sleep` that moves it, or a shorter window, so that nothing waits a real minute.
+    /// Tests give a clock they move, or a shorter window, so that nothing waits a real minute.
     init(
-        httpClient: HTTPClient, now: @escaping @Sendable () -> Date, perRobotPerMinute: Int, window: TimeInterval,
-        requestTimeout: TimeAmount, sleep: @escaping @Sendable (TimeInterval) async throws -> Void
+        httpClient: HTTPClient, clock: any WallClock, perRobotPerMinute: Int, window: TimeInterval,
+        requestTimeout: TimeAmount
     ) {
         self.httpClient = httpClient
         self.timeout = requestTimeout
-        self.now = now
-        self.sleep = sleep
+        self.clock = clock
         self.limiter = RobotRateLimiter(
             limit: perRobotPerMinute, window: window, maximumWait: min(Self.maximumWait, window))
     }
@@ -125,7 +126,7 @@ public final class ChannelSender: Sendable {
         guard Self.isHTTPURL(target.url) else {
             return .permanent("webhook URL is not an http(s) URL")
         }
-        let timestamp = Int64(now().timeIntervalSince1970.rounded(.down))
+        let timestamp = Int64(clock.now().timeIntervalSince1970.rounded(.down))
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
@@ -162,21 +163,21 @@ public final class ChannelSender: Sendable {
         } catch {
             return .permanent("\(channel): cannot encode the message: \(error)")
         }
-        guard let delay = limiter.reserve(target.url, at: now()) else {
+        guard let delay = limiter.reserve(target.url, at: clock.now()) else {
             return .transient(
                 "\(channel): not sent: the robot's limit of \(limiter.limit) a minute is taken for longer than "
                     + "\(Int(limiter.maximumWait)) s by messages already waiting")
         }
         if delay > 0 {
             do {
-                try await sleep(delay)
+                try await clock.sleep(until: clock.now().addingTimeInterval(delay))
             } catch {
                 return .transient("\(channel): cancelled while waiting \(Int(delay.rounded(.up))) s for the rate limit")
             }
         }
         var url = target.url
         if target.kind == .dingtalk, let secret = target.secret, !secret.isEmpty {
-            let millis = Int64((now().timeIntervalSince1970 * 1000).rounded(.down))
+            let millis = Int64((clock.now().timeIntervalSince1970 * 1000).rounded(.down))
             url +=
                 (url.contains("?") ? "&" : "?")
                 + "timestamp=\(millis)&sign=\(DingTalk.sign(timestampMillis: millis, secret: secret))"

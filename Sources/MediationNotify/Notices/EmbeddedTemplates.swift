@@ -78,7 +78,8 @@ Subject: Follow-up visit due today ({{followup.due}}): {{dispute.number}}
 {{recipient.name}},
 the agreement reached for {{dispute.number}} "{{dispute.title}}" is due a follow-up visit today ({{followup.due}}):
 check with the parties that it holds.
-Afterwards record the result: mediationctl followup record ID stable|relapsed|escalated --notes "…"
+Afterwards record the result (stable, relapsed or escalated):
+mediationctl followup record {{followup.id}} stable --notes "…"
 ('mediationctl followup list' shows the visits due today and those overdue.)
 
 """####,
@@ -138,7 +139,8 @@ calendar invite is withdrawn. Thank you. Questions: {{office.name}}{{#office.pho
 Subject: Invitation answer: {{rsvp.expert}} {{rsvp.answer}} for {{dispute.number}} ({{time.office}})
 
 {{rsvp.expert}} answered the invitation for {{dispute.number}} ({{time.office}}, {{time.office_zone}}): {{rsvp.answer}}.
-{{#rsvp.declined}}Find a substitute with 'mediationctl session replace {{session}} --expert …'.{{/rsvp.declined}}
+{{#rsvp.declined}}'mediationctl session replace {{session}} {{rsvp.expert_id}}' lists the substitutes for the seat, fairest first;
+'mediationctl session replace {{session}} {{rsvp.expert_id}} --with EXPERT' seats one (EXPERT: an id or the exact name).{{/rsvp.declined}}
 
 """####,
     "en/update": ####"""
@@ -228,7 +230,8 @@ Subject: 【回访提醒】{{dispute.number}} 今日（{{followup.due}}）需回
 
 {{recipient.name}}：
 纠纷 {{dispute.number}}「{{dispute.title}}」已于调解中达成协议，今日（{{followup.due}}）需回访当事人，了解协议履行情况。
-回访后请登记结果：mediationctl followup record 回访编号 stable|relapsed|escalated --notes "……"
+回访后请登记结果（stable 稳定、relapsed 反复、escalated 升级）：
+mediationctl followup record {{followup.id}} stable --notes "……"
 （'mediationctl followup list' 列出今日待回访及逾期回访。）
 
 """####,
@@ -288,7 +291,8 @@ Subject: 【调解小组调整】您无需参加 {{dispute.number}}（{{time.loc
 Subject: 【邀请回复】{{rsvp.expert}} {{rsvp.answer}}：{{dispute.number}}（{{time.office}}）
 
 {{rsvp.expert}} 对 {{dispute.number}}（{{time.office}}，{{time.office_zone}}）的邀请回复：{{rsvp.answer}}。
-{{#rsvp.declined}}请用 'mediationctl session replace {{session}} --expert …' 安排替补。{{/rsvp.declined}}
+{{#rsvp.declined}}用 'mediationctl session replace {{session}} {{rsvp.expert_id}}' 列出该席位可替补的专家（最公平者在前）；
+用 'mediationctl session replace {{session}} {{rsvp.expert_id}} --with EXPERT' 安排替补（EXPERT 为专家编号或全名）。{{/rsvp.declined}}
 
 """####,
     "zh/update": ####"""

@@ -134,10 +134,12 @@ public struct NoticeRenderer: Sendable {
         return settings.defaultLanguage == "en" ? "en" : "zh"
     }
 
-    /// The recipient's zone: the expert's or party's own, the office's for the office.
-    public func zone(of context: NoticeContext) -> Zone {
-        let name = context.expert?.timeZone ?? context.party?.timeZone ?? context.office.timeZone
-        return (try? Zone(name)) ?? (try? Zone(context.office.timeZone)) ?? Zone.shanghai
+    /// The recipient's zone: the expert's or party's own, the office's for the office. The store reads only known
+    /// zones; one that is not known fails the rendering rather than showing a time in another zone.
+    ///
+    /// - Throws: `invalidInput` naming the unknown zone.
+    public func zone(of context: NoticeContext) throws -> Zone {
+        try Zone(context.expert?.timeZone ?? context.party?.timeZone ?? context.office.timeZone)
     }
 
     /// Renders the message.
@@ -145,8 +147,8 @@ public struct NoticeRenderer: Sendable {
     /// - Throws: `invalidInput` when a template renders nothing (a broken folder).
     public func render(_ context: NoticeContext) throws -> RenderedNotice {
         let language = language(of: context)
-        let zone = zone(of: context)
-        let officeZone = (try? Zone(context.office.timeZone)) ?? Zone.shanghai
+        let zone = try zone(of: context)
+        let officeZone = try Zone(context.office.timeZone)
         let s = context.session
         let en = language == "en"
         var values: [String: Any] = [:]
@@ -247,7 +249,10 @@ public struct NoticeRenderer: Sendable {
             template = context.message.kind == .followup ? "followup" : "rsvp"
         }
         if context.message.kind == .followup {
-            values["followup"] = ["due": officeZone.wallClock(context.message.dueAt).date.description]
+            values["followup"] = [
+                "due": officeZone.wallClock(context.message.dueAt).date.description,
+                "id": context.followUpId.map(String.init) ?? "ID",
+            ]
         }
         if context.message.kind == .rsvp {
             // An answer goes to the office, whoever gave it.
@@ -255,7 +260,7 @@ public struct NoticeRenderer: Sendable {
             let answer = s.panel.first { $0.expertId == context.message.recipientId }?.invitation ?? .pending
             values["rsvp"] = [
                 "expert": expert?.name ?? "#\(context.message.recipientId)", "answer": Self.answer(answer, en: en),
-                "declined": answer == .declined,
+                "declined": answer == .declined, "expert_id": String(context.message.recipientId),
             ]
             values["recipient"] = ["name": context.office.name]
             return try finish(

@@ -71,8 +71,8 @@ public final class OutboxDispatcher: Sendable {
     private let logger: Logger
     private let wakeups = Doorbell()
     private let journal: HandOverJournal?
-    /// When the last change that queued messages woke the loop (monotonic nanoseconds).
-    private let lastWake = Atomic<UInt64>(0)
+    /// When the last change that queued messages woke the loop, by the clock.
+    private let lastWake = Mutex<Date>(.distantPast)
     /// Changes that queue messages, begun and not yet ended.
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
@@ -113,7 +113,8 @@ public final class OutboxDispatcher: Sendable {
 
     /// Asks the loop to look at the outbox now (after a booking, say).
     public func wake() {
-        lastWake.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        let now = clock.now()
+        lastWake.withLock { $0 = now }
         wakeups.ring()
     }
 
@@ -126,21 +127,20 @@ public final class OutboxDispatcher: Sendable {
         wake()
     }
 
-    /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`.
+    /// Waits while changes keep coming (a burst of bookings), up to `settle.atMost`, by the clock.
     private func settled() async throws {
-        func nanoseconds(_ d: Duration) -> UInt64 {
-            UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
-        }
-        let quiet = nanoseconds(settle.quiet)
-        let atMost = nanoseconds(settle.atMost)
-        let start = DispatchTime.now().uptimeNanoseconds
+        let quiet = settle.quiet.timeInterval
+        let atMost = settle.atMost.timeInterval
+        let start = clock.now()
         while true {
-            let now = DispatchTime.now().uptimeNanoseconds
-            let since = now &- lastWake.load(ordering: .relaxed)
+            let now = clock.now()
+            // A clock set back (a test's) makes the last wake-up a moment ago, not one in the future.
+            let since = max(now.timeIntervalSince(lastWake.withLock { $0 }), 0)
             let busy = changesInFlight.load(ordering: .relaxed) > 0
-            guard busy || since < quiet, now - start < atMost else { return }
-            let pause = busy ? min(quiet, 10_000_000) : quiet - since
-            try await Task.sleep(for: .nanoseconds(Int64(min(pause, atMost - (now - start)))))
+            let waited = max(now.timeIntervalSince(start), 0)
+            guard busy || since < quiet, waited < atMost else { return }
+            let pause = busy ? min(quiet, 0.01) : quiet - since
+            try await clock.sleep(until: now.addingTimeInterval(min(pause, atMost - waited)))
         }
     }
 
@@ -156,7 +156,7 @@ public final class OutboxDispatcher: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                do { try await Task.sleep(for: passFailed(error)) } catch { return }
+                do { try await clock.sleep(for: passFailed(error)) } catch { return }
                 continue
             }
             let wait: Duration
@@ -168,7 +168,7 @@ public final class OutboxDispatcher: Sendable {
             }
             // Whichever comes first: the wait, or a wake-up.
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: wait) }
+                group.addTask { [clock] in try? await clock.sleep(for: wait) }
                 group.addTask { [wakeups] in await wakeups.wait() }
                 _ = await group.next()
                 group.cancelAll()
@@ -225,18 +225,35 @@ public final class OutboxDispatcher: Sendable {
                 if marked > 0 { logger.notice("outbox: \(marked) message(s) taken before a restart marked sent") }
             }
         }
-        let due = try await db.dueMessages(limit: limit)
-        guard !due.isEmpty else { return 0 }
+        let read = try await db.dueMessages(limit: limit)
+        let due = read.messages
+        guard !due.isEmpty || !read.unreadable.isEmpty else { return 0 }
         let current = setup.withLock { $0 }
         let now = clock.now()
         let contexts = try await db.noticeContexts(messages: due)
-        var outcomes: [AttemptRecord] = []
+        // A message the store cannot read is never sent as something it is not: it is dead, with the reason.
+        var outcomes: [AttemptRecord] = read.unreadable.map { id, error in
+            logger.error("outbox: message #\(id) is not sent: \(error.message)")
+            return AttemptRecord(
+                message: id, channel: "-", result: "permanent", detail: error.message, status: .dead, retryAt: nil)
+        }
         var byChannel:
             [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel])])] =
                 [:]
         var order: [String] = []
         for message in due {
-            guard let context = contexts[message.id] else {
+            let context: NoticeContext
+            switch contexts[message.id] {
+            case .success(let read): context = read
+            case .failure(let error):
+                let why = (error as? MediationError)?.message ?? "\(error)"
+                logger.error("outbox: message #\(message.id) is not sent: \(why)")
+                outcomes.append(
+                    AttemptRecord(
+                        message: message.id, channel: "-", result: "permanent",
+                        detail: "what it is rendered from cannot be read: \(why)", status: .dead, retryAt: nil))
+                continue
+            case nil:
                 outcomes.append(
                     AttemptRecord(
                         message: message.id, channel: "-", result: "permanent",
@@ -326,7 +343,7 @@ public final class OutboxDispatcher: Sendable {
         }
         journal?.clear()
         DeliveryMetrics.recordHandedOver(outcomes, of: due, now: clock.now())
-        return due.count
+        return due.count + read.unreadable.count
     }
 
     /// Why no channel may carry a message, and what staff can do: a person's notice never goes to a group chat, so

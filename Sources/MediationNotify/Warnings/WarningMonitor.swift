@@ -15,14 +15,18 @@ public final class WarningMonitor: Sendable {
     /// The rules in force (`warnings.*`; SIGHUP may change them).
     public var settings: WarningSettings { current.withLock { $0 } }
     let interval: Duration
+    /// The clock the timer sleeps on.
+    let clock: any WallClock
     let logger: Logger
     /// Where the duty channel comes from: the dispatcher's channels and settings in force.
     let dispatcher: OutboxDispatcher?
 
     public init(
         db: AppDatabase, settings: WarningSettings, interval: Duration = .seconds(900),
-        dispatcher: OutboxDispatcher? = nil, logger: Logger = Logger(label: "mediationd.warnings")
+        dispatcher: OutboxDispatcher? = nil, clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "mediationd.warnings")
     ) {
+        self.clock = clock
         self.dispatcher = dispatcher
         self.db = db
         self.current = Mutex(settings)
@@ -39,7 +43,6 @@ public final class WarningMonitor: Sendable {
     public func check() async throws -> [EarlyWarning] {
         let raised = try await db.checkWarnings(settings: settings)
         let pending = try await db.warnings(undelivered: true)
-        var delivered: [String: [Int64]] = [:]
         for w in pending.reversed() {
             logger.warning(
                 "early warning",
@@ -48,20 +51,21 @@ public final class WarningMonitor: Sendable {
                     "message": "\(w.message)",
                 ])
             guard let dispatcher else {
-                delivered["log", default: []].append(w.id)
+                try await db.markWarningsDelivered([w.id], channel: "log")
                 continue
             }
             let (channel, message) = duty(w, dispatcher)
             let result = await channel.deliver([message]).first ?? .transient("no answer")
             if result.isSent {
-                delivered[channel.name, default: []].append(w.id)
+                // Recorded before the next is sent: when the store refuses the record (a full disk), the check
+                // stops here, and the next one sends this warning again, never all of them again and again.
+                try await db.markWarningsDelivered([w.id], channel: channel.name)
             } else {
                 logger.error(
                     "early warning not delivered; tried again at the next check",
                     metadata: ["warning": "\(w.id)", "channel": "\(channel.name)", "why": "\(result.detail)"])
             }
         }
-        for (channel, ids) in delivered { try await db.markWarningsDelivered(ids, channel: channel) }
         return raised
     }
 
@@ -98,13 +102,12 @@ public final class WarningMonitor: Sendable {
 
     /// Checks at start and then every `interval` until cancelled; a failed check is logged and retried next time.
     public func run() async {
-        while !Task.isCancelled {
+        await PeriodicTimer.run(every: interval, on: clock) {
             do { try await check() } catch {
                 // Stopped mid-check (the daemon is shutting down, or never got to serve): nothing failed.
                 if Task.isCancelled { return }
                 logger.error("warning check failed", metadata: ["why": "\(String(describing: error))"])
             }
-            do { try await Task.sleep(for: interval) } catch { return }
         }
     }
 }
