@@ -81,6 +81,30 @@ struct GroupCommitTests {
         #expect(wins == 1)
     }
 
+    @Test func writesQueuedTogetherShareARoundUnlessEachMustCommitAlone() async throws {
+        for alone in [false, true] {
+            let (pool, dir) = try pool()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let committer = GroupCommitter(writer: pool, maxWritesPerRound: alone ? 1 : .max)
+            // A first write holds its round open while three more queue up behind it.
+            let release = DispatchSemaphore(value: 0)
+            let holding = Task.detached { try await committer.write { _ in release.wait() } }
+            try await Task.sleep(for: .milliseconds(50))
+            async let a: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (1)") }
+            async let b: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (2)") }
+            async let c: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (3)") }
+            try await Task.sleep(for: .milliseconds(100))
+            release.signal()
+            try await holding.value
+            _ = try await (a, b, c)
+            let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT v FROM child ORDER BY v") }
+            #expect(stored == [1, 2, 3])
+            // Grouped: the held round, then one round for the three; alone: a round (and a commit) each.
+            #expect(committer.statistics.writes == 4)
+            #expect(committer.statistics.rounds == (alone ? 4 : 2), "alone: \(alone), \(committer.statistics)")
+        }
+    }
+
     @Test func aFailedCommitFailsEveryWriteOfItsRoundAndStoresNothing() async throws {
         let (pool, dir) = try pool()
         defer { try? FileManager.default.removeItem(at: dir) }
