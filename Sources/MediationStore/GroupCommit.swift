@@ -37,6 +37,9 @@ final class GroupCommitter: Sendable {
     /// What the rounds so far have done and how long they took.
     var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
 
+    /// Writes waiting for the next round (tests wait on it to know a round will gather them).
+    var waiting: Int { state.withLock { $0.queue.count } }
+
     /// Runs `body` in the next round's transaction, inside a savepoint, and returns once that round has committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
