@@ -34,10 +34,10 @@ public final class AppDatabase: Sendable {
     /// - Throws: `unavailable` when the schema cannot be brought up to date.
     public init(
         _ writer: any DatabaseWriter, path: String = ":memory:", clock: any WallClock = SystemWallClock(),
-        readOnlyReason: String? = nil
+        readOnlyReason: String? = nil, groupCommit: Bool = true
     ) throws {
         self.writer = writer
-        self.committer = GroupCommitter(writer: writer)
+        self.committer = GroupCommitter(writer: writer, maxWritesPerRound: groupCommit ? .max : 1)
         self.clock = clock
         self.path = path
         self.readOnlyReason =
@@ -99,8 +99,12 @@ public final class AppDatabase: Sendable {
 
     /// Opens (or creates) the database file in WAL mode, checks it, and migrates it.
     ///
+    /// - Parameter groupCommit: false commits every booking alone (one transaction and fsync each), for `make bench`
+    ///   to measure what group commit saves (`mediationd --commit-writes-alone`, a flag kept out of the help).
     /// - Throws: `unavailable` with the path and what to do when the file is damaged or unreadable.
-    public static func open(path: String, clock: any WallClock = SystemWallClock()) throws -> AppDatabase {
+    public static func open(
+        path: String, clock: any WallClock = SystemWallClock(), groupCommit: Bool = true
+    ) throws -> AppDatabase {
         try checkStoreFiles(path)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -154,7 +158,7 @@ public final class AppDatabase: Sendable {
             }
             throw MediationError.unavailable(damaged(path, "\(error)"))
         }
-        return try AppDatabase(pool, path: path, clock: clock)
+        return try AppDatabase(pool, path: path, clock: clock, groupCommit: groupCommit)
     }
 
     /// A store that cannot even be read on its full disk (its log needs room to be read): not damaged, and no

@@ -23,13 +23,22 @@ final class GroupCommitter: Sendable {
     }
 
     private let writer: any DatabaseWriter
+    /// Most writes in one round: unlimited in the daemon; 1 commits every write alone, as without group commit
+    /// (`mediationd --commit-writes-alone`, for `make bench` to show what group commit saves).
+    private let maxWritesPerRound: Int
     private let state = Mutex(State())
     private let rounds = DispatchQueue(label: "mediation.group-commit")
 
-    init(writer: any DatabaseWriter) { self.writer = writer }
+    init(writer: any DatabaseWriter, maxWritesPerRound: Int = .max) {
+        self.writer = writer
+        self.maxWritesPerRound = max(1, maxWritesPerRound)
+    }
 
     /// What the rounds so far have done and how long they took.
     var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
+
+    /// Writes waiting for the next round (tests wait on it to know a round will gather them).
+    var waiting: Int { state.withLock { $0.queue.count } }
 
     /// Runs `body` in the next round's transaction, inside a savepoint, and returns once that round has committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -49,8 +58,8 @@ final class GroupCommitter: Sendable {
     private func drain() {
         while true {
             let batch = state.withLock { s -> [any QueuedWrite] in
-                let batch = s.queue
-                s.queue = []
+                let batch = Array(s.queue.prefix(maxWritesPerRound))
+                s.queue.removeFirst(batch.count)
                 if batch.isEmpty { s.draining = false }
                 return batch
             }

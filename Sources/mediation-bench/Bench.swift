@@ -2,12 +2,21 @@ import ArgumentParser
 import Foundation
 import Glibc
 
-/// `make bench`: the figures the foundation issue names, measured in one run on a release build.
+/// `make bench` runs `measure`, the default; `solve` and `instances` let another solver use the slot-finder
+/// instances (Benchmarks/README.md).
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mediation-bench",
-        abstract: "Measures health latency over the socket, CLI list time with 2,000 experts, and daemon memory.")
+        abstract: "The benchmarks of make bench, and the slot finder's answer to a search file.",
+        subcommands: [Measure.self, Solve.self, Instances.self], defaultSubcommand: Measure.self)
+}
+
+/// `make bench`: the figures the issues name, measured in one run on a release build.
+struct Measure: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measures health latency over the socket, CLI list time with 2,000 experts, daemon memory, "
+            + "booking throughput, the slot finder, notices and reports.")
 
     @Option(help: "Folder holding mediationd and mediationctl.") var bin = ".build/release"
     @Option(help: "Requests for the latency run (after warm-up).") var requests = 2000
@@ -32,18 +41,7 @@ struct Bench: ParsableCommand {
             return
         }
         let socketPath = dir.appendingPathComponent("api.sock").path
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "\(bin)/mediationd")
-        var env = ProcessInfo.processInfo.environment
-        env["MEDIATIOND_SOCKET_PATH"] = socketPath
-        env["MEDIATIOND_STORE_PATH"] = dir.appendingPathComponent("bench.sqlite").path
-        env["MEDIATIOND_SPOOL_DIRECTORY"] = dir.appendingPathComponent("outbox").path
-        env["MEDIATIOND_LOG_LEVEL"] = "warning"
-        daemon.environment = env
-        daemon.standardError =
-            ProcessInfo.processInfo.environment["BENCH_DAEMON_LOG"].flatMap { FileHandle(forWritingAtPath: $0) }
-            ?? FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try startDaemon(bin: bin, directory: dir)
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
@@ -78,9 +76,10 @@ struct Bench: ParsableCommand {
             return
         }
         if bookingOnly {
-            for line in try BookingBench.run(
+            let booking = try BookingBench.run(
                 ctl: ctl, socket: socketPath, directory: dir.path, daemon: daemon.processIdentifier)
-            { print(line) }
+            for line in booking.lines { print(line) }
+            print(try groupCommitComparison(booking, ctl: ctl, directory: dir))
             return
         }
         // 1. Health over one reused connection, beside a minimal echo round trip.
@@ -113,6 +112,7 @@ struct Bench: ParsableCommand {
         let loadedRSS = rssKiB(daemon.processIdentifier)
         let booking = try BookingBench.run(
             ctl: ctl, socket: socketPath, directory: dir.path, daemon: daemon.processIdentifier)
+        let grouping = try groupCommitComparison(booking, ctl: ctl, directory: dir)
 
         print("mediation-bench (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
         print(
@@ -133,10 +133,50 @@ struct Bench: ParsableCommand {
                 format: "daemon resident memory: idle %.1f MB, with %d experts %.1f MB",
                 Double(idleRSS) / 1024, experts, Double(loadedRSS) / 1024))
         print("targets: health p50 ≤ 250 µs; list ≤ 100 ms; idle ≤ 40 MB")
-        for line in booking { print(line) }
+        for line in booking.lines { print(line) }
+        print(grouping)
         for line in try SlotFinderBench.run(outputDirectory: instances) { print(line) }
         for line in try notices() { print(line) }
         for line in try ReportBench.run(bin: bin, directory: dir) { print(line) }
+    }
+
+    /// `mediationd` on a store, spool and socket of its own in `directory`; returns once it has started.
+    func startDaemon(bin: String, directory: URL, arguments: [String] = []) throws -> Process {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "\(bin)/mediationd")
+        daemon.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["MEDIATIOND_SOCKET_PATH"] = directory.appendingPathComponent("api.sock").path
+        env["MEDIATIOND_STORE_PATH"] = directory.appendingPathComponent("bench.sqlite").path
+        env["MEDIATIOND_SPOOL_DIRECTORY"] = directory.appendingPathComponent("outbox").path
+        env["MEDIATIOND_LOG_LEVEL"] = "warning"
+        daemon.environment = env
+        daemon.standardError =
+            ProcessInfo.processInfo.environment["BENCH_DAEMON_LOG"].flatMap { FileHandle(forWritingAtPath: $0) }
+            ?? FileHandle.nullDevice
+        try daemon.run()
+        return daemon
+    }
+
+    /// The same booking storm on a second daemon whose bookings each commit alone (`--commit-writes-alone`): what
+    /// group commit saves, and so whether it still pays for itself.
+    func groupCommitComparison(_ grouped: BookingFigures, ctl: String, directory: URL) throws -> String {
+        let folder = directory.appendingPathComponent("alone")
+        let daemon = try startDaemon(bin: bin, directory: folder, arguments: ["--commit-writes-alone"])
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        let socket = folder.appendingPathComponent("api.sock").path
+        close(try waitForSocket(socket))
+        let alone = try BookingBench.run(
+            ctl: ctl, socket: socket, directory: folder.path, daemon: daemon.processIdentifier)
+        return String(
+            format:
+                "group commit: %.0f bookings/s, p99 %.1f ms; each booking committed alone (mediationd --commit-writes-alone), same run: %.0f bookings/s, p99 %.1f ms (%.1f× the rate with group commit)",
+            grouped.bookingsPerSecond, grouped.p99Milliseconds, alone.bookingsPerSecond, alone.p99Milliseconds,
+            grouped.bookingsPerSecond / max(alone.bookingsPerSecond, 1))
     }
 }
 

@@ -2,6 +2,13 @@ import Foundation
 import GRDB
 import Glibc
 
+/// What one booking storm measured: the lines to print, and the rate and p99 to compare with another storm.
+struct BookingFigures {
+    var lines: [String]
+    var bookingsPerSecond: Double
+    var p99Milliseconds: Double
+}
+
 /// Booking throughput through the socket with 8 concurrent clients, beside single-row SQLite transactions
 /// with the same durability (WAL, synchronous=FULL) in the same run.
 enum BookingBench {
@@ -10,7 +17,7 @@ enum BookingBench {
         clients: Int = Int(ProcessInfo.processInfo.environment["BENCH_BOOKING_CLIENTS"] ?? "") ?? 8,
         perClient: Int = Int(ProcessInfo.processInfo.environment["BENCH_BOOKINGS_PER_CLIENT"] ?? "") ?? 300
     ) throws
-        -> [String]
+        -> BookingFigures
     {
         // Office open every day and all day, and private trios of experts per client so that clients race for the
         // database, not for the same experts. Each client rotates over its trios, so every expert ends with about
@@ -153,7 +160,7 @@ enum BookingBench {
         let baselineAfter = baselineRate()
         let latency = latencies.value
 
-        return [
+        let lines = [
             String(
                 format:
                     "booking through the socket, %d clients, %d bookings: %.0f bookings/s (%d failed); a booking p50 %.1f ms, p99 %.1f ms",
@@ -176,6 +183,7 @@ enum BookingBench {
                     "every notice out %.2f s after the first booking (%.2f s after the last): %.0f bookings/s with their notices",
                 drained, drained - seconds, Double(disputes) / drained),
         ]
+        return BookingFigures(lines: lines, bookingsPerSecond: bookings, p99Milliseconds: percentile(latency, 99))
     }
 
     /// The single writer over the burst, from the daemon's group-commit counters: writes per round, the time to run

@@ -45,6 +45,11 @@ struct Daemon: AsyncParsableCommand {
     @Option(name: .customLong("test-clock-file"), help: .private)
     var testClockFile: String?
 
+    /// For `make bench` only: every booking commits alone (its own transaction and fsync), as without group
+    /// commit, so the bench can show what group commit saves. Never shown in the help.
+    @Flag(name: .customLong("commit-writes-alone"), help: .private)
+    var commitWritesAlone = false
+
     func run() async throws {
         let settings: DaemonConfiguration
         do {
@@ -97,7 +102,10 @@ struct Daemon: AsyncParsableCommand {
     private func serve(_ settings: DaemonConfiguration, clock: any WallClock, logger: Logger) async throws {
         try SocketGuard.checkGroup(settings.socketGroup)
         try SocketGuard.prepare(settings.socketPath)
-        let db = try AppDatabase.open(path: settings.storePath, clock: clock)
+        if commitWritesAlone {
+            logger.warning("BENCH: --commit-writes-alone commits every booking alone (slower); for make bench only")
+        }
+        let db = try AppDatabase.open(path: settings.storePath, clock: clock, groupCommit: !commitWritesAlone)
         // A Maildir has its three folders from the start, so that 'ls var/outbox/new' works before the first message.
         for folder in ["tmp", "new", "cur"] {
             try? FileManager.default.createDirectory(

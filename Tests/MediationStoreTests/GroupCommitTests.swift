@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import MediationStore
@@ -19,6 +20,26 @@ struct GroupCommitTests {
                     """)
         }
         return (pool, dir)
+    }
+
+    /// Starts a write that holds its round open until `release` is signalled, and returns once it runs.
+    private func holdRound(_ committer: GroupCommitter, until release: DispatchSemaphore) async throws -> Task<
+        Void, any Error
+    > {
+        let running = Mutex(false)
+        let holding = Task.detached {
+            try await committer.write { _ in
+                running.withLock { $0 = true }
+                release.wait()
+            }
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        return holding
+    }
+
+    /// Waits until `count` writes are queued behind the held round.
+    private func waitForQueue(_ committer: GroupCommitter, _ count: Int) async throws {
+        while committer.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     @Test func concurrentWritesAllLandAndAFailingOneRollsBackAlone() async throws {
@@ -81,6 +102,29 @@ struct GroupCommitTests {
         #expect(wins == 1)
     }
 
+    @Test func writesQueuedTogetherShareARoundUnlessEachMustCommitAlone() async throws {
+        for alone in [false, true] {
+            let (pool, dir) = try pool()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let committer = GroupCommitter(writer: pool, maxWritesPerRound: alone ? 1 : .max)
+            // A first write holds its round open while three more queue up behind it.
+            let release = DispatchSemaphore(value: 0)
+            let holding = try await holdRound(committer, until: release)
+            async let a: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (1)") }
+            async let b: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (2)") }
+            async let c: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (3)") }
+            try await waitForQueue(committer, 3)
+            release.signal()
+            try await holding.value
+            _ = try await (a, b, c)
+            let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT v FROM child ORDER BY v") }
+            #expect(stored == [1, 2, 3])
+            // Grouped: the held round, then one round for the three; alone: a round (and a commit) each.
+            #expect(committer.statistics.writes == 4)
+            #expect(committer.statistics.rounds == (alone ? 4 : 2), "alone: \(alone), \(committer.statistics)")
+        }
+    }
+
     @Test func aFailedCommitFailsEveryWriteOfItsRoundAndStoresNothing() async throws {
         let (pool, dir) = try pool()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -88,14 +132,13 @@ struct GroupCommitTests {
         // A deferred foreign key is only checked at COMMIT: the round's commit fails, after every savepoint
         // was released. A first write holds its round open, so that the three others queue up for the next one.
         let release = DispatchSemaphore(value: 0)
-        let holding = Task.detached { try await committer.write { _ in release.wait() } }
-        try await Task.sleep(for: .milliseconds(50))
+        let holding = try await holdRound(committer, until: release)
         async let a: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (1)") }
         async let b: Void = committer.write { db in
             try db.execute(sql: "INSERT INTO child (v, parent_id) VALUES (2, 99)")
         }
         async let c: Void = committer.write { db in try db.execute(sql: "INSERT INTO child (v) VALUES (3)") }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitForQueue(committer, 3)
         release.signal()
         try await holding.value
         var failures = 0
@@ -128,17 +171,17 @@ struct GroupCommitTests {
         // One round: a write, one that makes SQLite roll the whole transaction back, and one after it. Outside a
         // transaction the last would commit alone, yet hear that the round failed.
         let release = DispatchSemaphore(value: 0)
-        let holding = Task.detached { try await committer.write { _ in release.wait() } }
-        try await Task.sleep(for: .milliseconds(50))
+        let holding = try await holdRound(committer, until: release)
         var writes: [Task<Void, any Error>] = []
-        for v in [1, -1, 3] {
+        for (n, v) in [1, -1, 3].enumerated() {
             writes.append(
                 Task.detached {
                     try await committer.write { db in
                         try db.execute(sql: "INSERT INTO child (v) VALUES (?)", arguments: [v])
                     }
                 })
-            try await Task.sleep(for: .milliseconds(30))
+            // Queued in this order.
+            try await waitForQueue(committer, n + 1)
         }
         release.signal()
         try await holding.value
