@@ -107,7 +107,7 @@ struct PrintedCommandFinder {
 
     /// Every printed command of the repository: Sources/**/*.swift (not the generated copies of the templates and
     /// the API document, whose sources are scanned or are not printed by the product), Config/templates/**/*.mustache,
-    /// Config/mediationd.yaml and README.md.
+    /// Config/mediationd.yaml, README.md and the guides in docs/.
     func collectAll() throws -> [PrintedCommand] {
         var found: [PrintedCommand] = []
         let root = Repo.root.path
@@ -124,7 +124,8 @@ struct PrintedCommandFinder {
                 in: Self.mustacheText(try String(contentsOfFile: "\(root)/\(file)", encoding: .utf8)), origin: file,
                 line: 1)
         }
-        for file in ["Config/mediationd.yaml", "README.md"] {
+        let guides = try files(under: "docs", ending: ".md")
+        for file in ["Config/mediationd.yaml", "README.md"] + guides {
             found += commands(in: try String(contentsOfFile: "\(root)/\(file)", encoding: .utf8), origin: file, line: 1)
         }
         return found
