@@ -340,8 +340,20 @@ struct ContractValidator: Sendable {
     }
 
     /// Resolves `$ref`s and turns schema dictionaries into `Schema`.
-    private struct Reader {
+    private final class Reader {
         let components: [String: Any]
+        /// Each distinct pattern compiled once: the same `$ref` is resolved for every operation that uses it, and the
+        /// long alias patterns compiled per use cost megabytes of resident memory.
+        private var patterns: [String: Pattern] = [:]
+
+        init(components: [String: Any]) { self.components = components }
+
+        func pattern(_ source: String) throws -> Pattern {
+            if let known = patterns[source] { return known }
+            let compiled = try Pattern(source)
+            patterns[source] = compiled
+            return compiled
+        }
 
         /// The object `raw` is or names.
         func resolve(_ raw: Any) throws -> [String: Any] {
@@ -376,7 +388,7 @@ struct ContractValidator: Sendable {
                 return .string(
                     Text(
                         enumeration: (s["enum"] as? [Any])?.map { "\($0)" },
-                        pattern: try (s["pattern"] as? String).map(Pattern.init), minLength: int("minLength"),
+                        pattern: try (s["pattern"] as? String).map(pattern), minLength: int("minLength"),
                         maxLength: int("maxLength"), description: s["description"] as? String,
                         readByCore: s["x-core-reads"] as? Bool ?? false))
             case "integer":
