@@ -132,7 +132,6 @@ let package = Package(
             name: "mediationctl",
             dependencies: [
                 "MediationAPI",
-                "MediationCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),

@@ -638,6 +638,7 @@ paths:
         - {name: from, in: query, schema: {$ref: '#/components/schemas/Moment'}}
         - {name: to, in: query, schema: {$ref: '#/components/schemas/Moment'}}
         - {name: status, in: query, schema: {type: string, pattern: '^(booked|in_session|ended|no_show|cancelled)$'}, description: 'booked, in_session, ended, no_show, cancelled'}
+        - {name: week, in: query, schema: {type: string, x-core-reads: true, pattern: '^((19[0-9]{2}|2[01][0-9]{2}|2200)-[Ww](0[1-9]|[1-4][0-9]|5[0-3])|this)$'}, description: 'An ISO week, 2026-W49, or this (the current week in the office''s zone): its seven days, instead of from and to; the answer lists them in days.'}
       responses:
         '200':
           description: The sessions.
@@ -1072,6 +1073,12 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Report'}
+            text/plain:
+              schema: {type: string, description: 'The report as tables for a terminal (UTF-8; CJK-aware column widths).'}
+            text/csv:
+              schema: {type: string, description: 'Every table one after the other, UTF-8 with a BOM for Excel.'}
+            text/html:
+              schema: {type: string, description: 'One self-contained printable page (A4, inline SVG charts, no scripts).'}
         default: {$ref: '#/components/responses/Problem'}
   /v1/reports/outcomes:
     get:
@@ -1088,6 +1095,12 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Report'}
+            text/plain:
+              schema: {type: string, description: 'The report as tables for a terminal (UTF-8; CJK-aware column widths).'}
+            text/csv:
+              schema: {type: string, description: 'Every table one after the other, UTF-8 with a BOM for Excel.'}
+            text/html:
+              schema: {type: string, description: 'One self-contained printable page (A4, inline SVG charts, no scripts).'}
         default: {$ref: '#/components/responses/Problem'}
   /v1/reports/experts:
     get:
@@ -1102,6 +1115,12 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Report'}
+            text/plain:
+              schema: {type: string, description: 'The report as tables for a terminal (UTF-8; CJK-aware column widths).'}
+            text/csv:
+              schema: {type: string, description: 'Every table one after the other, UTF-8 with a BOM for Excel.'}
+            text/html:
+              schema: {type: string, description: 'One self-contained printable page (A4, inline SVG charts, no scripts).'}
         default: {$ref: '#/components/responses/Problem'}
   /v1/export/{kind}:
     parameters:
@@ -1402,8 +1421,8 @@ components:
       description: 'A specialty or language; spaces, _ and - are the same, case is ignored, empty ones are dropped.'
     OfficeChoice:
       type: string
-      pattern: '^([a-z][a-z0-9-]{1,31}|all|\*|全部)$'
-      description: 'An office id, or all (also * or 全部) for every office.'
+      pattern: '^\s*([a-z][a-z0-9-]{1,31}|all|\*|全部)(\s*[|;,、，；]\s*([a-z][a-z0-9-]{1,31}|all|\*|全部))*\s*$'
+      description: 'An office id, or all (also * or 全部) for every office; several ids may share one item, separated by , ; | or 、.'
     ExpertRoleName:
       type: string
       x-core-reads: true
@@ -1524,6 +1543,11 @@ components:
       type: object
       required: [sessions]
       properties:
+        week: {type: string, description: 'The ISO week asked for, 2026-W49.'}
+        days:
+          type: array
+          description: 'When a week was asked for: its seven days, Monday first, YYYY-MM-DD.'
+          items: {type: string}
         sessions:
           type: array
           items: {$ref: '#/components/schemas/Session'}
@@ -1735,6 +1759,7 @@ components:
         weeklyWindows:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hoursText: {type: string, description: 'The same hours as text, mon-fri 09:00-12:00, 14:00-18:00; - when none.'}
         datedWindows:
           type: array
           items: {$ref: '#/components/schemas/DatedWindow'}
@@ -1755,6 +1780,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of weeklyWindows). Read by the daemon; refused when empty.'}
         datedWindows:
           type: array
           maxItems: 50
@@ -1775,6 +1801,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of weeklyWindows). Read by the daemon; refused when empty.'}
         datedWindows:
           type: array
           maxItems: 50
@@ -1937,6 +1964,7 @@ components:
         workingHours:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hoursText: {type: string, description: 'The same hours as text, mon-fri 09:00-12:00, 14:00-18:00; - when none.'}
         defaultSessionMinutes: {type: integer}
         disputePrefix: {type: string, description: 'Letters before dispute numbers (JS in JS-2026-0042).'}
     OfficeList:
@@ -1961,6 +1989,7 @@ components:
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
           description: 'Default Monday to Friday 09:00–12:00 and 14:00–18:00.'
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of workingHours). Read by the daemon; refused when empty.'}
         defaultSessionMinutes: {type: integer, minimum: 15, maximum: 480, description: 'Default 90.'}
         disputePrefix: {type: string, pattern: '^([A-Za-z]{1,4})?$', description: '1–4 letters; default the first two letters of the id.'}
     OfficeUpdate:
@@ -1975,6 +2004,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of workingHours). Read by the daemon; refused when empty.'}
         defaultSessionMinutes: {type: integer, minimum: 15, maximum: 480}
         disputePrefix: {type: string, pattern: '^([A-Za-z]{1,4})?$'}
     Expert:
@@ -1984,6 +2014,7 @@ components:
         id: {type: integer, format: int64}
         name: {type: string}
         role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
+        roleName: {type: string, description: 'The role as people say it: 法制民警, 律师, 退休干部, 综治专干.'}
         specialties: {type: array, items: {type: string}}
         languages: {type: array, items: {type: string}}
         servesAllOffices: {type: boolean}
@@ -2001,6 +2032,7 @@ components:
         weeklyHours:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hoursText: {type: string, description: 'The same hours as text, mon-fri 09:00-12:00, 14:00-18:00; - when none.'}
         warnings:
           type: array
           description: 'When deactivated: booked or running sessions on whose panel the expert still sits (replace the expert).'
@@ -2013,6 +2045,7 @@ components:
         id: {type: integer, format: int64}
         name: {type: string}
         role: {type: string, enum: [legal_officer, lawyer, retiree, community_staff]}
+        roleName: {type: string, description: 'The role as people say it: 法制民警, 律师, 退休干部, 综治专干.'}
         specialties: {type: array, items: {type: string}}
         languages: {type: array, items: {type: string}}
         servesAllOffices: {type: boolean}
@@ -2052,6 +2085,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of weeklyHours). Read by the daemon; refused when empty.'}
     ExpertUpdate:
       type: object
       additionalProperties: false
@@ -2075,6 +2109,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/WeeklyWindow'}
+        hours: {type: string, maxLength: 2000, x-core-reads: true, description: 'The same hours as a person writes them, mon-fri 09:00-12:00, 14:00-18:00; sat 09:00-12:00 (instead of weeklyHours). Read by the daemon; refused when empty.'}
     Span:
       type: object
       required: [id, expertId, start, end]

@@ -1,17 +1,18 @@
 import Foundation
 
-/// Columns aligned by display width, so Chinese (wide) characters line up.
-struct Table {
-    var header: [String]
-    var rows: [[String]] = []
+/// Columns aligned by display width, so Chinese (wide) characters line up. The daemon lays out reports with it
+/// (`Accept: text/plain`) and `mediationctl` its listings, so both line up the same way.
+public struct TextTable: Sendable {
+    public var header: [String]
+    public var rows: [[String]] = []
 
-    init(_ header: String...) { self.header = header }
-    init(header: [String]) { self.header = header }
+    public init(_ header: String...) { self.header = header }
+    public init(header: [String]) { self.header = header }
 
-    mutating func add(_ row: String...) { rows.append(row) }
-    mutating func add(row: [String]) { rows.append(row) }
+    public mutating func add(_ row: String...) { rows.append(row) }
+    public mutating func add(row: [String]) { rows.append(row) }
 
-    func render() -> String {
+    public func render() -> String {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {
@@ -24,11 +25,11 @@ struct Table {
         }.joined(separator: "\n")
     }
 
-    func print() { Swift.print(render()) }
+    public func print() { Swift.print(render()) }
 }
 
 /// Terminal columns a string takes: East Asian wide and fullwidth characters take two, combining marks none.
-func displayWidth(_ s: String) -> Int {
+public func displayWidth(_ s: String) -> Int {
     s.unicodeScalars.reduce(0) { sum, scalar in
         let v = scalar.value
         if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark

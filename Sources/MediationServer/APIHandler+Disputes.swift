@@ -38,6 +38,7 @@ extension APIHandler {
             mobile: shown.mobile, email: p.email, idCard: shown.idCard, organisation: p.organisation,
             language: p.language,
             timeZone: p.timeZone, weeklyWindows: p.weeklyWindows.map(Wire.window),
+            hoursText: Wire.hoursText(p.weeklyWindows),
             datedWindows: p.datedWindows.map { .init(from: zone.format($0.start), to: zone.format($0.end)) })
     }
 
@@ -100,7 +101,7 @@ extension APIHandler {
         return Party(
             name: input.name, side: side, mobile: input.mobile, email: input.email, idCard: input.idCard,
             organisation: input.organisation, language: input.language, timeZone: zone.identifier,
-            weeklyWindows: try Wire.windows(input.weeklyWindows, field: "weeklyWindows") ?? [],
+            weeklyWindows: try Wire.windows(input.weeklyWindows, text: input.hours, field: "weeklyWindows") ?? [],
             datedWindows: try (input.datedWindows ?? []).map { try dated($0, zone: zone) })
     }
 
@@ -223,7 +224,7 @@ extension APIHandler {
             }
             return side
         }
-        let weekly = try Wire.windows(b.weeklyWindows, field: "weeklyWindows")
+        let weekly = try Wire.windows(b.weeklyWindows, text: b.hours, field: "weeklyWindows")
         let dated = try b.datedWindows.map { try $0.map { try self.dated($0, zone: zone) } }
         let stored = try await db.updateParty(input.path.dispute, party: input.path.party) { p in
             if let v = b.name { p.name = v }

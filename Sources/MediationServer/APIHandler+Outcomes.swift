@@ -253,21 +253,38 @@ extension APIHandler {
     }
 
     func weeklyReport(_ input: Operations.WeeklyReport.Input) async throws -> Operations.WeeklyReport.Output {
-        let week = try input.query.week.map { try ISOWeek.parse($0) } ?? ISOWeek(containing: today)
+        let week = try input.query.week.map { try ISOWeek.parse($0, field: "week") } ?? ISOWeek(containing: today)
         let report = try await db.weeklyReport(week: week, office: input.query.office)
-        return .ok(.init(body: .json(try container(report))))
+        let zone = try await officeZone(input.query.office)
+        switch ReportForm(input.headers.accept) {
+        case .json: return .ok(.init(body: .json(try container(report))))
+        case .text: return .ok(.init(body: .plainText(.init(ReportForm.text(report.document(zone: zone))))))
+        case .csv: return .ok(.init(body: .csv(.init(report.document(zone: zone).csv()))))
+        case .html: return .ok(.init(body: .html(.init(report.document(zone: zone).html()))))
+        }
     }
 
     func outcomesReport(_ input: Operations.OutcomesReport.Input) async throws -> Operations.OutcomesReport.Output {
         let range = try DayRange(from: input.query.from, to: input.query.to, today: today)
         let by = input.query.by.flatMap { OutcomeGrouping(rawValue: $0.rawValue) }
         let report = try await db.outcomesReport(range: range, by: by, office: input.query.office)
-        return .ok(.init(body: .json(try container(report))))
+        switch ReportForm(input.headers.accept) {
+        case .json: return .ok(.init(body: .json(try container(report))))
+        case .text: return .ok(.init(body: .plainText(.init(ReportForm.text(report.document())))))
+        case .csv: return .ok(.init(body: .csv(.init(report.document().csv()))))
+        case .html: return .ok(.init(body: .html(.init(report.document().html()))))
+        }
     }
 
     func expertsReport(_ input: Operations.ExpertsReport.Input) async throws -> Operations.ExpertsReport.Output {
         let range = try DayRange(from: input.query.from, to: input.query.to, today: today)
-        return .ok(.init(body: .json(try container(try await db.expertsReport(range: range)))))
+        let report = try await db.expertsReport(range: range)
+        switch ReportForm(input.headers.accept) {
+        case .json: return .ok(.init(body: .json(try container(report))))
+        case .text: return .ok(.init(body: .plainText(.init(ReportForm.text(report.document())))))
+        case .csv: return .ok(.init(body: .csv(.init(report.document().csv()))))
+        case .html: return .ok(.init(body: .html(.init(report.document().html()))))
+        }
     }
 
     func exportRecords(_ input: Operations.ExportRecords.Input) async throws -> Operations.ExportRecords.Output {

@@ -150,7 +150,22 @@ extension APIHandler {
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {
         let q = input.query
         var range: Interval?
-        if q.from != nil || q.to != nil {
+        var week: (name: String, days: [String])?
+        if let asked = q.week {
+            guard q.from == nil && q.to == nil else {
+                throw MediationError.invalidInput(
+                    "give a week or a range of days, not both", hint: "drop from and to, or drop week")
+            }
+            let zone = try await officeZone(q.office)
+            let iso =
+                try asked == "this"
+                ? ISOWeek(containing: zone.wallClock(info.clock.now()).date)
+                : ISOWeek.parse(
+                    asked, field: "week")
+            let days = (0..<7).map { iso.monday.adding(days: $0) }
+            range = try DayRange(from: days[0], to: days[6]).interval(in: zone)
+            week = (iso.description, days.map(\.description))
+        } else if q.from != nil || q.to != nil {
             let zone: Zone
             if let office = Text.nonEmpty(q.office) {
                 zone = try Zone(try await db.office(office).timeZone)
@@ -175,7 +190,14 @@ extension APIHandler {
         let list = try await db.sessions(
             SessionFilter(
                 dispute: Text.nonEmpty(q.dispute), office: Text.nonEmpty(q.office), range: range, status: status))
-        return .ok(.init(body: .json(.init(sessions: try await wireSessions(list)))))
+        return .ok(
+            .init(body: .json(.init(week: week?.name, days: week?.days, sessions: try await wireSessions(list)))))
+    }
+
+    /// The zone a listing's or a report's days are read in: the office's, or Shanghai's when no office is named.
+    func officeZone(_ office: String?) async throws -> Zone {
+        guard let office = Text.nonEmpty(office) else { return Zone.shanghai }
+        return try Zone(try await db.office(office).timeZone)
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {

@@ -47,7 +47,9 @@ struct APIHandler: APIProtocol {
         if let tz = body.timeZone { office.timeZone = tz }
         office.address = body.address
         office.phone = body.phone
-        if let hours = try Wire.windows(body.workingHours, field: "workingHours") { office.workingHours = hours }
+        if let hours = try Wire.windows(body.workingHours, text: body.hours, field: "workingHours") {
+            office.workingHours = hours
+        }
         if let minutes = body.defaultSessionMinutes { office.defaultSessionMinutes = minutes }
         office.disputePrefix = body.disputePrefix
         let stored = try await db.createOffice(office)
@@ -60,7 +62,7 @@ struct APIHandler: APIProtocol {
 
     func updateOffice(_ input: Operations.UpdateOffice.Input) async throws -> Operations.UpdateOffice.Output {
         guard case .json(let body) = input.body else { throw unsupportedBody() }
-        let hours = try Wire.windows(body.workingHours, field: "workingHours")
+        let hours = try Wire.windows(body.workingHours, text: body.hours, field: "workingHours")
         let stored = try await db.updateOffice(input.path.office) { o in
             if let v = body.name { o.name = v }
             if let v = body.timeZone { o.timeZone = v }
@@ -90,7 +92,8 @@ struct APIHandler: APIProtocol {
         guard case .json(let b) = input.body else { throw unsupportedBody() }
         let offices = Wire.offices(b.offices)
         var expert = Expert(
-            name: b.name, role: try Wire.role(b.role), specialties: b.specialties ?? [], languages: b.languages ?? [],
+            name: b.name, role: try Wire.role(b.role), specialties: Wire.tags(b.specialties) ?? [],
+            languages: Wire.tags(b.languages) ?? [],
             servesAllOffices: offices.all, offices: offices.ids, email: b.email, mobile: b.mobile,
             wecomUserId: b.wecomUserId, dingtalkMobile: b.dingtalkMobile,
             preferredChannel: try Wire.channel(b.preferredChannel),
@@ -98,7 +101,9 @@ struct APIHandler: APIProtocol {
         if let v = b.timeZone { expert.timeZone = v }
         if let v = b.maxSessionsPerDay { expert.maxSessionsPerDay = v }
         if let v = b.maxSessionsPerWeek { expert.maxSessionsPerWeek = v }
-        if let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours") { expert.weeklyHours = hours }
+        if let hours = try Wire.windows(b.weeklyHours, text: b.hours, field: "weeklyHours") {
+            expert.weeklyHours = hours
+        }
         let stored = try await db.createExpert(expert)
         return .created(.init(body: .json(Wire.expert(stored, reveal: false))))
     }
@@ -125,12 +130,12 @@ struct APIHandler: APIProtocol {
         guard case .json(let b) = input.body else { throw unsupportedBody() }
         let role = try b.role.map(Wire.role)
         let channel = try b.preferredChannel.map { try Wire.channel($0) }
-        let hours = try Wire.windows(b.weeklyHours, field: "weeklyHours")
+        let hours = try Wire.windows(b.weeklyHours, text: b.hours, field: "weeklyHours")
         let stored = try await db.updateExpert(input.path.expert) { e in
             if let v = b.name { e.name = v }
             if let role { e.role = role }
-            if let v = b.specialties { e.specialties = v }
-            if let v = b.languages { e.languages = v }
+            if let v = Wire.tags(b.specialties) { e.specialties = v }
+            if let v = Wire.tags(b.languages) { e.languages = v }
             if let v = b.offices {
                 let o = Wire.offices(v)
                 e.servesAllOffices = o.all

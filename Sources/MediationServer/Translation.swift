@@ -8,6 +8,28 @@ enum Wire {
         .init(weekday: w.weekday.code, start: w.start.description, end: w.end.description)
     }
 
+    /// Weekly hours given either as a list (`field`) or as text a person wrote (`hours`: `mon-fri 09:00-12:00`),
+    /// read by Core's one parser; both at once, or empty text, is refused.
+    static func windows(_ list: [Components.Schemas.WeeklyWindow]?, text: String?, field: String) throws
+        -> [WeeklyWindow]?
+    {
+        guard let text else { return try windows(list, field: field) }
+        guard list == nil else {
+            throw MediationError.invalidInput(
+                "give the hours once: either \(field) or hours", hint: "hours takes text such as 'mon-fri 09:00-12:00'")
+        }
+        guard Text.nonEmpty(text) != nil else {
+            throw MediationError.invalidInput(
+                "hours is empty", hint: "give hours such as 'mon 09:00-12:00', or an empty \(field) list to clear them")
+        }
+        return try WeeklyWindow.parseList(text, field: "hours")
+    }
+
+    /// Weekly hours as people read them, `mon-fri 09:00-12:00`, or `-` when there are none.
+    static func hoursText(_ windows: [WeeklyWindow]) -> String {
+        windows.isEmpty ? "-" : WeeklyWindow.format(windows)
+    }
+
     static func windows(_ list: [Components.Schemas.WeeklyWindow]?, field: String) throws -> [WeeklyWindow]? {
         guard let list else { return nil }
         var problems = Problems()
@@ -30,7 +52,8 @@ enum Wire {
     static func office(_ o: Office) -> Components.Schemas.Office {
         .init(
             id: o.id, name: o.name, timeZone: o.timeZone, address: o.address, phone: o.phone,
-            workingHours: o.workingHours.map(window), defaultSessionMinutes: o.defaultSessionMinutes,
+            workingHours: o.workingHours.map(window), hoursText: hoursText(o.workingHours),
+            defaultSessionMinutes: o.defaultSessionMinutes,
             disputePrefix: o.numberPrefix)
     }
 
@@ -38,19 +61,19 @@ enum Wire {
     static func expert(_ expert: Expert, reveal: Bool) -> Components.Schemas.Expert {
         let e = reveal ? expert : expert.masked()
         return .init(
-            id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
+            id: e.id, name: e.name, role: .init(e.role), roleName: e.role.chinese, specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, wecomUserId: e.wecomUserId, dingtalkMobile: e.dingtalkMobile,
             preferredChannel: e.preferredChannel.map { .init($0) }, timeZone: e.timeZone,
             maxSessionsPerDay: e.maxSessionsPerDay, maxSessionsPerWeek: e.maxSessionsPerWeek, notes: e.notes,
-            active: e.active, weeklyHours: e.weeklyHours.map(window))
+            active: e.active, weeklyHours: e.weeklyHours.map(window), hoursText: hoursText(e.weeklyHours))
     }
 
     /// An expert in a listing: the mobile masked unless the caller asked to reveal it (and may).
     static func summary(_ expert: Expert, reveal: Bool) -> Components.Schemas.ExpertSummary {
         let e = reveal ? expert : expert.masked()
         return .init(
-            id: e.id, name: e.name, role: .init(e.role), specialties: e.specialties,
+            id: e.id, name: e.name, role: .init(e.role), roleName: e.role.chinese, specialties: e.specialties,
             languages: e.languages, servesAllOffices: e.servesAllOffices, offices: e.offices, email: e.email,
             mobile: e.mobile, timeZone: e.timeZone, active: e.active,
             weeklyMinutes: e.weeklyHours.reduce(0) { $0 + $1.end.minutes - $1.start.minutes })
@@ -72,10 +95,16 @@ enum Wire {
         return channel
     }
 
-    /// `["all"]` (or 全部) means every office.
+    /// `["all"]` (or 全部) means every office; an item may hold several ids as a person writes them (`a, b`).
     static func offices(_ list: [String]) -> (all: Bool, ids: [String]) {
-        let all = list.contains { ["all", "*", "全部"].contains($0.lowercased()) }
-        return (all, all ? [] : list)
+        let ids = list.flatMap(Text.splitList)
+        let all = ids.contains { ["all", "*", "全部"].contains($0.lowercased()) }
+        return (all, all ? [] : ids)
+    }
+
+    /// Specialties or languages: an item may hold several as a person writes them (`婚姻家庭、邻里`).
+    static func tags(_ list: [String]?) -> [String]? {
+        list.map { $0.flatMap(Text.splitList) }
     }
 
     static func span(_ s: AppDatabaseSpan, zone: Zone) -> Components.Schemas.Span {

@@ -18,13 +18,13 @@ struct APIClient {
             throw CLIFailure.input(
                 "the socket path '\(socketPath)' cannot be used; give an absolute or relative file path")
         }
-        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport(), middlewares: [ResponseRecorder.shared])
+        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport())
     }
 
     /// Runs one call, translating transport failures into a message that says what to do.
     func call<T>(_ body: (Client) async throws -> T) async throws -> T {
         var info = stat()
-        if lstat(socketPath, &info) != 0 { throw transportFailure(CLIFailure(message: "", exitCode: 1)) }
+        if lstat(socketPath, &info) != 0 { throw transportFailure(.other("no socket")) }
         if (info.st_mode & S_IFMT) != S_IFSOCK {
             let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a socket"
             throw CLIFailure(
@@ -40,7 +40,7 @@ struct APIClient {
         } catch let error as CLIFailure {
             throw error
         } catch {
-            throw transportFailure(error)
+            throw transportFailure(Trouble(error))
         }
     }
 
@@ -63,13 +63,38 @@ struct APIClient {
         }
         guard result != 0 else { return nil }
         switch errno {
-        case EACCES, EPERM: return transportFailure(CLIFailure(message: "EACCES", exitCode: 1))
-        case ECONNREFUSED: return transportFailure(CLIFailure(message: "ECONNREFUSED", exitCode: 1))
+        case EACCES, EPERM: return transportFailure(.denied)
+        case ECONNREFUSED: return transportFailure(.refused)
         default: return nil
         }
     }
 
-    private func transportFailure(_ error: any Error) -> CLIFailure {
+    /// What went wrong on the way to the daemon, read from the error's type and errno, never from its text.
+    enum Trouble {
+        case refused, denied
+        case other(String)
+
+        init(_ error: any Error) {
+            switch error {
+            case let e as ClientError: self.init(e.underlyingError)
+            case let e as IOError: self.init(errno: e.errnoCode, error)
+            case let e as NIOConnectionError:
+                // Each address tried has its own failure; the socket has one address.
+                self = e.connectionErrors.first.map { Trouble($0.error) } ?? .other(String(describing: error))
+            default: self = .other(String(describing: error))
+            }
+        }
+
+        init(errno code: Int32, _ error: any Error) {
+            switch code {
+            case ECONNREFUSED: self = .refused
+            case EACCES, EPERM: self = .denied
+            default: self = .other(String(describing: error))
+            }
+        }
+    }
+
+    private func transportFailure(_ trouble: Trouble) -> CLIFailure {
         var info = stat()
         if lstat(socketPath, &info) != 0 {
             return CLIFailure(
@@ -77,20 +102,20 @@ struct APIClient {
                     + "Start it with 'make run' (embedded default) or 'systemctl start mediationd', or pass --socket PATH.",
                 exitCode: 1)
         }
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("ECONNREFUSED") || text.contains("Connection refused") {
+        switch trouble {
+        case .refused:
             return CLIFailure(
                 message: "mediationd is not running: nothing answers at \(socketPath) (a stale socket). "
                     + "Start it with 'make run' or 'systemctl start mediationd'.",
                 exitCode: 1)
-        }
-        if text.contains("EACCES") || text.contains("Permission denied") || text.contains("permission") {
+        case .denied:
             return CLIFailure(
                 message: "permission denied on \(socketPath); your user must be in a group that may use mediationd "
                     + "(mediation-admin, mediation-staff or mediation-viewer)",
                 exitCode: 1)
+        case .other(let text):
+            return CLIFailure(message: "could not talk to mediationd at \(socketPath): \(text)", exitCode: 1)
         }
-        return CLIFailure(message: "could not talk to mediationd at \(socketPath): \(text)", exitCode: 1)
     }
 }
 
@@ -107,34 +132,8 @@ func apiFailure(_ status: Int, _ response: Components.Responses.Problem) -> CLIF
     return CLIFailure(message: message, exitCode: code)
 }
 
-/// Keeps the body of the last response, so `--json` prints exactly what the daemon sent.
-final class ResponseRecorder: ClientMiddleware, @unchecked Sendable {
-    static let shared = ResponseRecorder()
-    private let lock = NSLock()
-    private var body: [UInt8]?
-
-    var lastBody: [UInt8]? { lock.withLock { body } }
-
-    func intercept(
-        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
-        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
-    ) async throws -> (HTTPResponse, HTTPBody?) {
-        let (response, responseBody) = try await next(request, body, baseURL)
-        guard let responseBody else { return (response, nil) }
-        // A backup streams to its file instead of being held in memory.
-        if response.headerFields[.contentType] == "application/octet-stream" { return (response, responseBody) }
-        let bytes = try await [UInt8](collecting: responseBody, upTo: 256 << 20)
-        lock.withLock { self.body = bytes }
-        return (response, HTTPBody(bytes))
-    }
-}
-
-/// Prints the API's JSON: the daemon's own bytes when there are any, else the value encoded.
+/// Prints the API's JSON: the answer as the contract's type, encoded with sorted keys.
 func printJSON<T: Encodable>(_ value: T) throws {
-    if let raw = ResponseRecorder.shared.lastBody, raw.first == UInt8(ascii: "{") {
-        print(String(decoding: raw, as: UTF8.self))
-        return
-    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct DisputeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct ExpertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,20 +39,22 @@ struct ExpertCommand: AsyncParsableCommand {
         @Option(help: "Free-text notes.") var notes: String?
         @Option(help: "Weekly hours, for example 'mon 09:00-12:00 14:00-17:00; wed 19:00-21:00'.") var hours: String?
 
-        var specialtyList: [String]? { specialties.isEmpty ? nil : specialties.flatMap(Text.splitList) }
-        var languageList: [String]? { languages.isEmpty ? nil : languages.flatMap(Text.splitList) }
-        var officeList: [String]? { offices.isEmpty ? nil : offices.flatMap(Text.splitList) }
+        // Lists as typed (`a, b`, `甲、乙`): the daemon splits them.
+        var specialtyList: [String]? { specialties.isEmpty ? nil : specialties }
+        var languageList: [String]? { languages.isEmpty ? nil : languages }
+        var officeList: [String]? { offices.isEmpty ? nil : offices }
         @Flag(
             name: .customLong("clear-hours"),
             help: "Remove every weekly hour (the expert is then free only by extra availability).")
         var clearHours = false
 
-        func windows() throws -> [Components.Schemas.WeeklyWindow]? {
+        /// `--clear-hours` sends an empty list; `--hours` sends the text for the daemon to read.
+        func windows() throws -> (list: [Components.Schemas.WeeklyWindow]?, text: String?) {
             if clearHours {
                 guard hours == nil else { throw CLIFailure.input("give --hours or --clear-hours, not both") }
-                return []
+                return ([], nil)
             }
-            return try hours.map { try Windows.parse($0, field: "--hours") }
+            return (nil, try hours.map { try Hours.checked($0) })
         }
     }
 
@@ -72,7 +73,9 @@ struct ExpertCommand: AsyncParsableCommand {
         func validate() throws {
             guard fields.name != nil else { throw ValidationError("give the expert's name with --name") }
             guard fields.role != nil else {
-                throw ValidationError("give the role with --role (\(ExpertRole.choices))")
+                throw ValidationError(
+                    "give the role with --role (legal_officer (法制民警), lawyer (律师), retiree (退休干部), "
+                        + "community_staff (综治专干))")
             }
             guard !fields.offices.isEmpty else {
                 throw ValidationError("give at least one --office (an office id, or 'all')")
@@ -80,12 +83,14 @@ struct ExpertCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let hours = try fields.windows()
             let body = Components.Schemas.ExpertCreate(
                 name: fields.name ?? "", role: fields.role ?? "", specialties: fields.specialtyList,
                 languages: fields.languageList, offices: fields.officeList ?? [], email: fields.email,
                 mobile: fields.mobile, wecomUserId: fields.wecom, dingtalkMobile: fields.dingtalk,
                 preferredChannel: fields.channel, timeZone: fields.timeZone, maxSessionsPerDay: fields.maxPerDay,
-                maxSessionsPerWeek: fields.maxPerWeek, notes: fields.notes, weeklyHours: try fields.windows())
+                maxSessionsPerWeek: fields.maxPerWeek, notes: fields.notes, weeklyHours: hours.list,
+                hours: hours.text)
             let out = try await global.client().call { try await $0.createExpert(body: .json(body)) }
             switch out {
             case .created(let c): try ExpertCommand.show(try c.body.json, json: global.json)
@@ -127,7 +132,7 @@ struct ExpertCommand: AsyncParsableCommand {
                 var table = Table("ID", "NAME", "ROLE", "OFFICES", "SPECIALTIES", "MOBILE", "HOURS/WEEK", "STATUS")
                 for e in list.experts {
                     table.add(
-                        String(e.id), e.name, ExpertCommand.roleLabel(e.role.rawValue),
+                        String(e.id), e.name, ExpertCommand.roleLabel(e.role.rawValue, e.roleName),
                         e.servesAllOffices ? "all" : e.offices.joined(separator: ","),
                         e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ","), e.mobile ?? "-",
                         String(format: "%.1f", Double(e.weeklyMinutes) / 60), e.active ? "active" : "inactive")
@@ -175,12 +180,13 @@ struct ExpertCommand: AsyncParsableCommand {
         @OptionGroup var fields: Fields
 
         func run() async throws {
+            let hours = try fields.windows()
             let body = Components.Schemas.ExpertUpdate(
                 name: fields.name, role: fields.role, specialties: fields.specialtyList, languages: fields.languageList,
                 offices: fields.officeList, email: fields.email, mobile: fields.mobile, wecomUserId: fields.wecom,
                 dingtalkMobile: fields.dingtalk, preferredChannel: fields.channel, timeZone: fields.timeZone,
                 maxSessionsPerDay: fields.maxPerDay, maxSessionsPerWeek: fields.maxPerWeek, notes: fields.notes,
-                weeklyHours: try fields.windows())
+                weeklyHours: hours.list, hours: hours.text)
             let out = try await global.client().call {
                 try await $0.updateExpert(path: .init(expert: expert), body: .json(body))
             }
@@ -344,16 +350,15 @@ struct ExpertCommand: AsyncParsableCommand {
 
     // MARK: Display
 
-    static func roleLabel(_ role: String) -> String {
-        guard let r = ExpertRole(rawValue: role) else { return role }
-        return "\(r.rawValue) \(r.chinese)"
+    static func roleLabel(_ role: String, _ name: String?) -> String {
+        name.map { "\(role) \($0)" } ?? role
     }
 
     static func show(_ e: Components.Schemas.Expert, json: Bool) throws {
         if json { return try printJSON(e) }
         print("id:          \(e.id)")
         print("name:        \(e.name)")
-        print("role:        \(roleLabel(e.role.rawValue))")
+        print("role:        \(roleLabel(e.role.rawValue, e.roleName))")
         print("status:      \(e.active ? "active" : "inactive")")
         print("offices:     \(e.servesAllOffices ? "all" : e.offices.joined(separator: ", "))")
         print("specialties: \(e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ", "))")
@@ -365,7 +370,7 @@ struct ExpertCommand: AsyncParsableCommand {
         print("channel:     \(e.preferredChannel?.rawValue ?? "-")")
         print("time zone:   \(e.timeZone)")
         print("caps:        \(e.maxSessionsPerDay) a day, \(e.maxSessionsPerWeek) a week")
-        print("hours:       \(Windows.format(e.weeklyHours))")
+        print("hours:       \(e.hoursText ?? "-")")
         print("notes:       \(e.notes ?? "-")")
     }
 }

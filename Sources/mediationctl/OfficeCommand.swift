@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct OfficeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,9 +26,7 @@ struct OfficeCommand: AsyncParsableCommand {
         @Option(help: "Letters before dispute numbers, e.g. JS for JS-2026-0042 (default: the id's first two).")
         var prefix: String?
 
-        func windows() throws -> [Components.Schemas.WeeklyWindow]? {
-            try hours.map { try Windows.parse($0, field: "--hours") }
-        }
+        func hoursText() throws -> String? { try hours.map { try Hours.checked($0) } }
     }
 
     struct Add: AsyncParsableCommand {
@@ -51,8 +48,7 @@ struct OfficeCommand: AsyncParsableCommand {
         func run() async throws {
             let body = Components.Schemas.OfficeCreate(
                 id: id, name: fields.name ?? "", timeZone: fields.timeZone, address: fields.address,
-                phone: fields.phone,
-                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes,
+                phone: fields.phone, hours: try fields.hoursText(), defaultSessionMinutes: fields.sessionMinutes,
                 disputePrefix: fields.prefix)
             let out = try await global.client().call { try await $0.createOffice(body: .json(body)) }
             switch out {
@@ -124,7 +120,7 @@ struct OfficeCommand: AsyncParsableCommand {
         func run() async throws {
             let body = Components.Schemas.OfficeUpdate(
                 name: fields.name, timeZone: fields.timeZone, address: fields.address, phone: fields.phone,
-                workingHours: try fields.windows(), defaultSessionMinutes: fields.sessionMinutes,
+                hours: try fields.hoursText(), defaultSessionMinutes: fields.sessionMinutes,
                 disputePrefix: fields.prefix)
             let out = try await global.client().call {
                 try await $0.updateOffice(path: .init(office: id), body: .json(body))
@@ -143,37 +139,22 @@ struct OfficeCommand: AsyncParsableCommand {
         print("time zone: \(o.timeZone)")
         print("address:   \(o.address ?? "-")")
         print("phone:     \(o.phone ?? "-")")
-        print("hours:     \(Windows.format(o.workingHours))")
+        print("hours:     \(o.hoursText ?? "-")")
         print("session:   \(o.defaultSessionMinutes) min")
         print("numbers:   \(o.disputePrefix ?? "-")-YYYY-NNNN")
     }
 }
 
-/// Weekly hours typed on the command line, read by the same parser the roster uses.
-enum Windows {
-    static func parse(_ text: String, field: String) throws -> [Components.Schemas.WeeklyWindow] {
+/// Weekly hours typed on the command line go to the daemon as text (`hours`), read there by the one parser the
+/// roster and the console use; only an empty value is caught here, because it names a flag.
+enum Hours {
+    static func checked(_ text: String, field: String = "--hours") throws -> String {
         // An empty value (often an unset shell variable) must not silently erase every hour.
-        guard !text.trimmingWhitespace().isEmpty else {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIFailure.input(
                 "\(field) is empty; give hours such as 'mon 09:00-12:00'"
                     + (field == "--hours" ? ", or use --clear-hours to remove them all" : ""))
         }
-        do {
-            return try WeeklyWindow.parseList(text, field: field).map {
-                .init(weekday: $0.weekday.code, start: $0.start.description, end: $0.end.description)
-            }
-        } catch let error as MediationError {
-            throw CLIFailure.input(error.message)
-        }
-    }
-
-    static func format(_ list: [Components.Schemas.WeeklyWindow]) -> String {
-        let windows = list.compactMap { w -> WeeklyWindow? in
-            guard let d = Weekday(parsing: w.weekday), let s = TimeOfDay(parsing: w.start),
-                let e = TimeOfDay(parsing: w.end)
-            else { return nil }
-            return WeeklyWindow(weekday: d, start: s, end: e)
-        }
-        return windows.isEmpty ? "-" : WeeklyWindow.format(windows)
+        return text
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct OutcomeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +19,8 @@ struct OutcomeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a session's outcome (staff).",
             discussion: """
-                RESULT is one of \(OutcomeResult.codes).
+                RESULT is one of agreement, partial_agreement, no_agreement, adjourned, referred_court,
+                referred_police, referred_other (or 达成协议, 部分达成, 未达成, 休会待续, 移送法院, 移交公安, 移交其他部门).
                 Amounts are in yuan, kept exactly as fen.
 
                 Examples:
@@ -37,17 +37,6 @@ struct OutcomeCommand: AsyncParsableCommand {
         @Flag(help: "The parties signed the agreement.") var signed = false
         @Option(help: "Notes.") var notes: String?
         @Option(help: "For referrals: to whom (required for referred_other).") var to: String?
-
-        func validate() throws {
-            guard OutcomeResult(parsing: result) != nil else {
-                throw ValidationError("result '\(result)' is unknown; use one of \(OutcomeResult.codes)")
-            }
-            if let amount {
-                do { _ = try Money.parseFen(amount, field: "--amount") } catch let e as MediationError {
-                    throw ValidationError(e.message)
-                }
-            }
-        }
 
         func run() async throws {
             let body = Components.Schemas.OutcomeRequest(
@@ -111,14 +100,6 @@ struct OutcomeCommand: AsyncParsableCommand {
         @Option(help: "Why it is corrected (kept in the audit trail).") var reason: String?
 
         func validate() throws {
-            if let result, OutcomeResult(parsing: result) == nil {
-                throw ValidationError("result '\(result)' is unknown; use one of \(OutcomeResult.codes)")
-            }
-            if let amount, Text.nonEmpty(amount) != nil {
-                do { _ = try Money.parseFen(amount, field: "--amount") } catch let e as MediationError {
-                    throw ValidationError(e.message)
-                }
-            }
             if result == nil && terms == nil && amount == nil && signed == nil && notes == nil && to == nil {
                 throw ValidationError(
                     "nothing to change; give the corrected RESULT, or --terms, --amount, --signed/--no-signed, "
@@ -254,18 +235,6 @@ struct FollowUpCommand: AsyncParsableCommand {
         @Option(name: .customLong("case"), help: "For escalated: the case reference.") var caseReference: String?
         @Option(help: "For escalated: the day it happened (default today).") var date: String?
 
-        func validate() throws {
-            guard let r = FollowUpResult(parsing: result) else {
-                throw ValidationError("result '\(result)' is unknown; use stable, relapsed or escalated")
-            }
-            if r == .escalated, kind == nil {
-                throw ValidationError("an escalated visit needs --kind criminal, violence or petition")
-            }
-            if let kind, EscalationKind(parsing: kind) == nil {
-                throw ValidationError("--kind '\(kind)' is unknown; use criminal, violence or petition")
-            }
-        }
-
         func run() async throws {
             let body = Components.Schemas.FollowUpResultRequest(
                 result: result, notes: notes, kind: kind, _case: caseReference, date: date)
@@ -321,12 +290,6 @@ struct EscalationCommand: AsyncParsableCommand {
         @Option(name: .customLong("case"), help: "The police or court case reference.") var caseReference: String?
         @Option(help: "The day it happened, 2026-12-05 (default today).") var date: String?
         @Option(help: "Notes.") var notes: String?
-
-        func validate() throws {
-            if EscalationKind(parsing: kind) == nil {
-                throw ValidationError("kind '\(kind)' is unknown; use criminal, violence or petition")
-            }
-        }
 
         func run() async throws {
             let body = Components.Schemas.EscalationRequest(kind: kind, date: date, _case: caseReference, notes: notes)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct PartyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +32,7 @@ struct PartyCommand: AsyncParsableCommand {
                         "--available '\(text)' is not FROM..TO, e.g. '2026-12-12 09:00..2026-12-12 12:00'")
                 }
                 return .init(
-                    from: ends[0].trimmingWhitespace(), to: ends[1].trimmingWhitespace()
+                    from: ends[0].trimmingCharacters(in: .whitespaces), to: ends[1].trimmingCharacters(in: .whitespaces)
                 )
             }
         }
@@ -65,7 +64,7 @@ struct PartyCommand: AsyncParsableCommand {
                 name: fields.name ?? "", side: fields.side ?? "", mobile: fields.mobile, email: fields.email,
                 idCard: fields.idCard, organisation: fields.organisation, language: fields.language,
                 timeZone: fields.timeZone,
-                weeklyWindows: try fields.hours.map { try Windows.parse($0, field: "--hours") },
+                hours: try fields.hours.map { try Hours.checked($0) },
                 datedWindows: try fields.dated())
             switch try await global.client().call({
                 try await $0.addParty(path: .init(dispute: dispute), body: .json(body))
@@ -103,7 +102,7 @@ struct PartyCommand: AsyncParsableCommand {
             let body = Components.Schemas.PartyUpdate(
                 name: fields.name, side: fields.side, mobile: fields.mobile, email: fields.email, idCard: fields.idCard,
                 organisation: fields.organisation, language: fields.language, timeZone: fields.timeZone,
-                weeklyWindows: try fields.hours.map { try Windows.parse($0, field: "--hours") },
+                hours: try fields.hours.map { try Hours.checked($0) },
                 datedWindows: try fields.dated())
             switch try await global.client().call({
                 try await $0.updateParty(path: .init(dispute: dispute, party: party), body: .json(body))
@@ -138,7 +137,7 @@ struct PartyCommand: AsyncParsableCommand {
     static func show(_ p: Components.Schemas.Party, json: Bool) throws {
         if json { return try printJSON(p) }
         print("#\(p.id) \(p.name) (\(p.side.rawValue)) mobile \(p.mobile ?? "-"), ID card \(p.idCard ?? "-")")
-        if !p.weeklyWindows.isEmpty { print("weekly:  \(Windows.format(p.weeklyWindows))") }
+        if !p.weeklyWindows.isEmpty { print("weekly:  \(p.hoursText ?? "-")") }
         for w in p.datedWindows { print("dated:   \(w.from) → \(w.to)") }
     }
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
+import OpenAPIRuntime
 
-/// How a report is printed: tables (default), the API's JSON, CSV, or one HTML file.
+/// How a report is printed: tables (default), the API's JSON, CSV, or one HTML file. The daemon lays out each form
+/// (`Accept: text/plain`, `text/csv`, `text/html`); the CLI only writes what it is sent.
 struct ReportFormat: ParsableArguments {
     @Flag(help: "Print CSV (UTF-8 with a BOM, for Excel) instead of tables.") var csv = false
     @Flag(help: "Print one self-contained HTML page (inline SVG charts, A4) instead of tables.") var html = false
@@ -13,24 +14,14 @@ struct ReportFormat: ParsableArguments {
         if csv && html { throw ValidationError("give --csv or --html, not both") }
     }
 
-    /// Prints or writes the document in the chosen form (JSON is handled before, from the daemon's bytes).
-    func emit(_ document: ReportDocument) throws {
-        let text: String
-        if csv {
-            text = document.csv()
-        } else if html {
-            text = document.html()
-        } else {
-            var lines: [String] = [document.title, document.subtitle]
-            if let headline = document.headline { lines += ["", "★ " + headline] }
-            for t in document.tables {
-                var table = Table(header: t.header)
-                for r in t.rows { table.add(row: r) }
-                lines += ["", "== " + t.title, t.rows.isEmpty ? "(none)" : table.render()]
-            }
-            text = lines.joined(separator: "\n") + "\n"
-        }
-        try write(text)
+    /// The form to ask the daemon for.
+    func accept<T: AcceptableProtocol>(json: Bool, _ make: (ReportForm) -> T) -> [AcceptHeaderContentType<T>] {
+        [.init(contentType: make(json ? .json : csv ? .csv : html ? .html : .text))]
+    }
+
+    /// Writes a report the daemon laid out, to the file or to standard output.
+    func write(_ body: HTTPBody) async throws {
+        try write(try await String(collecting: body, upTo: 64 << 20))
     }
 
     func write(_ text: String) throws {
@@ -44,26 +35,7 @@ struct ReportFormat: ParsableArguments {
     }
 }
 
-/// Reads a report from the daemon's JSON.
-func decodeReport<T: Decodable>(_ type: T.Type, _ container: Components.Schemas.Report) throws -> T {
-    let data: Data
-    if let raw = ResponseRecorder.shared.lastBody, raw.first == UInt8(ascii: "{") {
-        data = Data(raw)
-    } else {
-        data = try ReportCoding.encoder().encode(container)
-    }
-    do { return try ReportCoding.decoder().decode(T.self, from: data) } catch {
-        throw CLIFailure(
-            message: "the daemon's report could not be read (\(error)); are both the same version?", exitCode: 1)
-    }
-}
-
-/// Checks `--from` and `--to` the way the daemon does.
-func checkRange(_ from: String, _ to: String) throws {
-    do { _ = try DayRange(from: from, to: to, today: Zone.shanghai.wallClock(Date()).date) } catch let e
-        as MediationError
-    { throw ValidationError(e.message) }
-}
+enum ReportForm { case json, text, csv, html }
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,21 +63,23 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Only this office.") var office: String?
         @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?
 
-        func validate() throws {
-            if let week, ISOWeek(parsing: week) == nil {
-                throw ValidationError(
-                    "--week '\(week)' is not an ISO week; write it like 2026-W49 (weeks 01 to 52 or 53)")
-            }
-        }
-
         func run() async throws {
+            let accept = format.accept(json: global.json) { f -> Operations.WeeklyReport.AcceptableContentType in
+                switch f {
+                case .json: .json
+                case .text: .plainText
+                case .csv: .csv
+                case .html: .html
+                }
+            }
             switch try await global.client().call({
-                try await $0.weeklyReport(query: .init(week: week, office: office))
+                try await $0.weeklyReport(query: .init(week: week, office: office), headers: .init(accept: accept))
             }) {
             case .ok(let ok):
-                let body = try ok.body.json
-                if global.json { return try printJSON(body) }
-                try format.emit(try decodeReport(WeeklyReport.self, body).document())
+                switch ok.body {
+                case .json(let report): try printJSON(report)
+                case .plainText(let text), .csv(let text), .html(let text): try await format.write(text)
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -128,21 +102,31 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Only this office.") var office: String?
 
         func validate() throws {
-            try checkRange(from, to)
-            if let by, OutcomeGrouping(rawValue: by.lowercased()) == nil {
-                throw ValidationError("--by '\(by)' is unknown; use office, category or expert")
+            if let by, Operations.OutcomesReport.Input.Query.ByPayload(rawValue: by.lowercased()) == nil {
+                let choices = Operations.OutcomesReport.Input.Query.ByPayload.allCases.map(\.rawValue)
+                throw ValidationError("--by '\(by)' is unknown; use \(choices.joined(separator: ", "))")
             }
         }
 
         func run() async throws {
             let group = by.flatMap { Operations.OutcomesReport.Input.Query.ByPayload(rawValue: $0.lowercased()) }
+            let accept = format.accept(json: global.json) { f -> Operations.OutcomesReport.AcceptableContentType in
+                switch f {
+                case .json: .json
+                case .text: .plainText
+                case .csv: .csv
+                case .html: .html
+                }
+            }
             switch try await global.client().call({
-                try await $0.outcomesReport(query: .init(from: from, to: to, by: group, office: office))
+                try await $0.outcomesReport(
+                    query: .init(from: from, to: to, by: group, office: office), headers: .init(accept: accept))
             }) {
             case .ok(let ok):
-                let body = try ok.body.json
-                if global.json { return try printJSON(body) }
-                try format.emit(try decodeReport(OutcomesReport.self, body).document())
+                switch ok.body {
+                case .json(let report): try printJSON(report)
+                case .plainText(let text), .csv(let text), .html(let text): try await format.write(text)
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -162,14 +146,23 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "First day, 2026-10-01.") var from: String
         @Option(help: "Last day, 2026-12-31.") var to: String
 
-        func validate() throws { try checkRange(from, to) }
-
         func run() async throws {
-            switch try await global.client().call({ try await $0.expertsReport(query: .init(from: from, to: to)) }) {
+            let accept = format.accept(json: global.json) { f -> Operations.ExpertsReport.AcceptableContentType in
+                switch f {
+                case .json: .json
+                case .text: .plainText
+                case .csv: .csv
+                case .html: .html
+                }
+            }
+            switch try await global.client().call({
+                try await $0.expertsReport(query: .init(from: from, to: to), headers: .init(accept: accept))
+            }) {
             case .ok(let ok):
-                let body = try ok.body.json
-                if global.json { return try printJSON(body) }
-                try format.emit(try decodeReport(ExpertsReport.self, body).document())
+                switch ok.body {
+                case .json(let report): try printJSON(report)
+                case .plainText(let text), .csv(let text), .html(let text): try await format.write(text)
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -191,8 +184,6 @@ struct ExportCommand: AsyncParsableCommand {
         @Option(help: "Only this office.") var office: String?
         @Flag(help: "CSV (the only form; accepted for clarity).") var csv = false
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
-
-        func validate() throws { try checkRange(from, to) }
     }
 
     static func run(_ kind: Operations.ExportRecords.Input.Path.KindPayload, _ global: GlobalOptions, _ o: Options)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MediationAPI
-import MediationCore
 
 struct SessionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -432,27 +431,26 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?
 
         func run() async throws {
-            let monday = try SessionCommand.monday(of: week)
-            let sunday = monday.adding(days: 6)
+            // The daemon reads the week (this one, in the office's zone, when none is given) and names its days.
             switch try await global.client().call({
-                try await $0.listSessions(
-                    query: .init(office: office, from: monday.description, to: sunday.description))
+                try await $0.listSessions(query: .init(office: office, week: week ?? "this"))
             }) {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                let days = (0..<7).map { monday.adding(days: $0) }
+                let days = list.days ?? []
                 var columns: [[String]] = days.map { _ in [] }
                 for s in list.sessions where s.status != .cancelled {
-                    guard let i = days.firstIndex(where: { s.start.hasPrefix($0.description) }) else { continue }
+                    guard let i = days.firstIndex(where: { s.start.hasPrefix($0) }) else { continue }
                     columns[i].append("\(s.start.dropFirst(11).prefix(5)) \(s.dispute)")
                 }
                 var table = Table()
-                table.header = days.map { "\($0.weekday.code) \($0.description.dropFirst(5))" }
+                let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                table.header = days.enumerated().map { "\(names[$0.offset % 7]) \($0.element.dropFirst(5))" }
                 for row in 0..<max(columns.map(\.count).max() ?? 0, 1) {
                     table.add(row: columns.map { row < $0.count ? $0[row] : (row == 0 ? "·" : "") })
                 }
-                print("week \(week ?? "of \(monday)")\(office.map { ", \($0)" } ?? "")")
+                print("week \(list.week ?? week ?? "-")\(office.map { ", \($0)" } ?? "")")
                 table.print()
                 // Each session in full: what it is about, where, and who sits on it.
                 let shown = list.sessions.filter { $0.status != .cancelled }
@@ -470,18 +468,6 @@ struct SessionCommand: AsyncParsableCommand {
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
-    }
-
-    /// The Monday of an ISO week `2026-W49`, or of this week.
-    static func monday(of week: String?) throws -> LocalDate {
-        guard let week else {
-            let today = Zone.shanghai.wallClock(Date()).date
-            return today.adding(days: -(today.weekday.rawValue - 1))
-        }
-        guard let iso = ISOWeek(parsing: week) else {
-            throw CLIFailure.input("--week '\(week)' is not an ISO week; write it like 2026-W49")
-        }
-        return iso.monday
     }
 
     static func show(_ s: Components.Schemas.Session, json: Bool) throws {

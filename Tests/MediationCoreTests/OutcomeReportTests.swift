@@ -55,7 +55,9 @@ import Testing
         let s = Session(
             id: 4, disputeId: 1, officeId: "x", start: Date(timeIntervalSince1970: 1000),
             end: Date(timeIntervalSince1970: 2000), panel: [])
-        #expect(throws: MediationError.self) { try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai) }
+        #expect(throws: MediationError.self) {
+            try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 1500), zone: .shanghai)
+        }
         try Outcome.checkConcluded(s, now: Date(timeIntervalSince1970: 2000), zone: .shanghai)
         // The hint names the next move the session can make, never one its state refuses (issue 14, item 13): a
         // booked session is started first ('session end' of a booked session is refused); one in session is ended.

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+/// `mediationctl` speaks only the contract: it does not link MediationCore, the daemon lays out reports in the form
+/// asked for by `Accept`, reads hours and lists as people write them, and names the days of a week.
+@Suite(.serialized)
+struct CLIContractEndToEndTests {
+    /// The CLI target's dependencies in Package.swift, and its imports: the contract module and the argument parser,
+    /// with only the HTTP transport beside them.
+    @Test func theCommandLineDependsOnTheContractAndNotOnCore() throws {
+        let package = try String(contentsOfFile: Repo.root.path + "/Package.swift", encoding: .utf8)
+        let start = try #require(package.range(of: ".executableTarget(\n            name: \"mediationctl\","))
+        let rest = package[start.upperBound...]
+        let end = try #require(rest.range(of: ".executableTarget("))
+        let target = String(rest[..<end.lowerBound])
+        let ours = target.matches(of: /"(Mediation[A-Za-z]*)"/).map { String($0.1) }
+        #expect(ours == ["MediationAPI"], "mediationctl depends on \(ours)")
+        let products = target.matches(of: /\.product\(name: "([A-Za-z]+)"/).map { String($0.1) }
+        #expect(
+            Set(products).isSubset(
+                of: ["ArgumentParser", "AsyncHTTPClient", "OpenAPIAsyncHTTPClient", "OpenAPIRuntime", "HTTPTypes"]),
+            "\(products)")
+        let folder = Repo.root.path + "/Sources/mediationctl"
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            #expect(!text.contains("import MediationCore"), "\(file) imports MediationCore")
+            #expect(!text.contains("ResponseRecorder"), "\(file) still records raw responses")
+            // Transport failures are classified by type and errno, never by the words of their description.
+            #expect(!text.contains("text.contains(\"ECONNREFUSED\")"), "\(file) reads errors by their text")
+        }
+    }
+
+    @Test func reportsComeInTheFormAskedForAndTheCommandLinePrintsWhatTheDaemonLaidOut() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+
+        // The daemon answers each Accept with its form, from one document.
+        let query = "/v1/reports/experts?from=2026-10-01&to=2026-12-31"
+        let forms: [(accept: String, type: String, starts: String)] = [
+            ("text/csv", "text/csv", "\u{FEFF}"), ("text/html", "text/html", "<!DOCTYPE html>"),
+            ("text/plain", "text/plain", ""), ("application/json", "application/json", "{"),
+        ]
+        for form in forms {
+            let out = try runProgram(
+                "/usr/bin/curl",
+                [
+                    "-s", "-D", "-", "--unix-socket", d.socket, "-H", "Accept: \(form.accept)",
+                    "http://localhost" + query,
+                ])
+            #expect(out.status == 0)
+            let parts = out.stdout.components(separatedBy: "\r\n\r\n")
+            let head = parts.first ?? ""
+            let body = parts.dropFirst().joined(separator: "\r\n\r\n")
+            #expect(head.hasPrefix("HTTP/1.1 200"), "\(form.accept): \(head)")
+            #expect(head.lowercased().contains("content-type: \(form.type)"), "\(form.accept): \(head)")
+            #expect(body.hasPrefix(form.starts), "\(form.accept): \(body.prefix(80))")
+        }
+        // Without Accept: the API's JSON, as before.
+        let (plainStatus, plainBody) = try d.curl(["http://localhost" + query])
+        #expect(plainStatus == 200 && plainBody.hasPrefix("{"))
+
+        // The CLI writes the daemon's forms: tables, CSV to a file, HTML, JSON.
+        let table = try d.ctl("report", "experts", "--from", "2026-10-01", "--to", "2026-12-31")
+        #expect(table.status == 0, "\(table)")
+        let (_, text) = try d.curl(["-H", "Accept: text/plain", "http://localhost" + query])
+        #expect(table.stdout == text)
+        let file = d.dir.appendingPathComponent("experts.csv").path
+        let csv = try d.ctl("report", "experts", "--from", "2026-10-01", "--to", "2026-12-31", "--csv", "-o", file)
+        #expect(csv.status == 0, "\(csv)")
+        let written = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(Array(written.prefix(3)) == [0xEF, 0xBB, 0xBF], "the file starts with a BOM for Excel")
+        let (_, sent) = try d.curl(["-H", "Accept: text/csv", "http://localhost" + query])
+        // The same bytes as the daemon sends, the byte-order mark aside (the harness's decoding drops it).
+        let sentScalars = sent.unicodeScalars.drop { $0 == "\u{FEFF}" }
+        #expect(String(decoding: written.dropFirst(3), as: UTF8.self) == String(String.UnicodeScalarView(sentScalars)))
+        let json = try #require(
+            try d.json("report", "experts", "--from", "2026-10-01", "--to", "2026-12-31") as? [String: Any])
+        #expect(json["experts"] != nil || json["rows"] != nil || !json.isEmpty)
+
+        // A bad range is refused by the daemon, in its words, and the CLI says it with the usage exit code.
+        let reversed = try d.ctl("report", "outcomes", "--from", "2026-12-31", "--to", "2026-10-01")
+        #expect(reversed.status == 2, "\(reversed)")
+        #expect(reversed.stderr.contains("2026-12-31") && !reversed.stderr.contains("Error:\n"), "\(reversed)")
+        let badWeek = try d.ctl("report", "weekly", "--week", "2026-W60")
+        #expect(badWeek.status == 2, "\(badWeek)")
+        #expect(badWeek.stderr.contains("2026-W60"), "\(badWeek)")
+    }
+
+    @Test func hoursAndListsAreReadByTheDaemonAsPeopleWriteThem() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+
+        // Office hours as text, read by the daemon; shown back as text.
+        let office = try d.ctl(
+            "office", "add", "xinhe", "--name", "新河警务室", "--hours", "周一至周五 09:00-12:00, 14:00-17:30; sat 09:00-11:00")
+        #expect(office.status == 0, "\(office)")
+        let weekday = "09:00-12:00 14:00-17:30"
+        let hours = ["mon", "tue", "wed", "thu", "fri"].map { "\($0) \(weekday)" } + ["sat 09:00-11:00"]
+        #expect(office.stdout.contains("hours:     " + hours.joined(separator: "; ")), "\(office)")
+        let stored = try #require(try d.json("office", "show", "xinhe") as? [String: Any])
+        #expect((stored["workingHours"] as? [Any])?.count == 11)
+
+        // A wrong range is the daemon's refusal naming what was typed; nothing is written.
+        let bad = try d.ctl("office", "update", "xinhe", "--hours", "mon 09:00-25:00")
+        #expect(bad.status == 2, "\(bad)")
+        #expect(bad.stderr.contains("09:00-25:00"), "\(bad)")
+        let after = try #require(try d.json("office", "show", "xinhe") as? [String: Any])
+        #expect((after["workingHours"] as? [Any])?.count == 11)
+        // Empty hours (an unset shell variable) are caught before anything is sent.
+        let empty = try d.ctl("office", "update", "xinhe", "--hours", " ")
+        #expect(empty.status == 2 && empty.stderr.contains("--hours is empty"), "\(empty)")
+
+        // Through the API: the text and the list at once are refused; empty text is refused.
+        let (both, bothBody) = try d.curl([
+            "-X", "PATCH", "-H", "Content-Type: application/json", "http://localhost/v1/offices/xinhe", "-d",
+            #"{"hours":"mon 09:00-12:00","workingHours":[]}"#,
+        ])
+        #expect(both == 422 && bothBody.contains("either workingHours or hours"), "\(both) \(bothBody)")
+        let (blank, blankBody) = try d.curl([
+            "-X", "PATCH", "-H", "Content-Type: application/json", "http://localhost/v1/offices/xinhe", "-d",
+            #"{"hours":"  "}"#,
+        ])
+        #expect(blank == 422 && blankBody.contains("hours"), "\(blank) \(blankBody)")
+
+        // An expert's lists as typed (、 and commas), split by the daemon; the role's Chinese name comes with it.
+        let expert = try d.ctl(
+            "expert", "add", "--name", "韩梅", "--role", "lawyer", "--office", "jinshan, xinhe",
+            "--specialty", "婚姻家庭、邻里", "--hours", "tue 19:00-21:00", "--mobile", "13800138011")
+        #expect(expert.status == 0, "\(expert)")
+        #expect(expert.stdout.contains("role:        lawyer 律师"), "\(expert)")
+        #expect(expert.stdout.contains("offices:     jinshan, xinhe"), "\(expert)")
+        #expect(expert.stdout.contains("hours:       tue 19:00-21:00"), "\(expert)")
+        let id = try #require(
+            expert.stdout.split(separator: "\n").first { $0.hasPrefix("id:") }.map {
+                $0.dropFirst(3).trimmingCharacters(in: .whitespaces)
+            })
+        let shown = try #require(try d.json("expert", "show", id) as? [String: Any])
+        #expect((shown["specialties"] as? [String])?.count == 2, "\(shown)")
+        #expect(shown["roleName"] as? String == "律师")
+    }
+
+    @Test func theWeekGridAsksTheDaemonForTheWeekAndItsDays() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+        let week = try #require(
+            try d.json("session", "week", "--office", "jinshan", "--week", "2026-W53") as? [String: Any])
+        #expect(week["week"] as? String == "2026-W53")
+        #expect(week["days"] as? [String] == (28...31).map { "2026-12-\($0)" } + (1...3).map { "2027-01-0\($0)" })
+        let grid = try d.ctl("session", "week", "--office", "jinshan", "--week", "2026-w53")
+        #expect(grid.status == 0, "\(grid)")
+        #expect(grid.stdout.hasPrefix("week 2026-W53, jinshan"), "\(grid)")
+        #expect(grid.stdout.contains("mon 12-28") && grid.stdout.contains("sun 01-03"), "\(grid)")
+        // This week: seven days, a Monday first, in the office's zone.
+        let now = try #require(try d.json("session", "week", "--office", "jinshan") as? [String: Any])
+        let days = try #require(now["days"] as? [String])
+        #expect(days.count == 7)
+        // A week that does not exist is the daemon's refusal.
+        let bad = try d.ctl("session", "week", "--week", "2026-W54")
+        #expect(bad.status == 2 && bad.stderr.contains("2026-W54"), "\(bad)")
+        // A week and a range at once are refused through the API.
+        let (both, body) = try d.curl(["http://localhost/v1/sessions?week=this&from=2026-12-01"])
+        #expect(both == 422 && body.contains("not both"), "\(both) \(body)")
+    }
+}
