@@ -30,7 +30,10 @@ import Testing
         let receiver = try ChatReceiver.start()
         defer { receiver.stop() }
         let body = Data(#"{"event":"session.booked","dispute":"(2026) 京调字第 42 号","at":"2026-12-07T09:00+08:00"}"#.utf8)
-        let result = await ChannelSender().sendWebhook(
+        // The sender signs with its clock; the receiver, a real verifier, accepts five minutes around its own time,
+        // so the clock stands at this moment, whole seconds and a half, and the header must carry exactly it.
+        let signedAt = (Date().timeIntervalSince1970).rounded(.down) + 0.5
+        let result = await ChannelSender(clock: FixedWallClock(Date(timeIntervalSince1970: signedAt))).sendWebhook(
             WebhookTarget(url: receiver.url("/webhook"), secret: Self.webhookSecret), json: body, messageID: "outbox-17"
         )
         #expect(result == .sent(detail: "webhook: HTTP 204"))
@@ -39,7 +42,7 @@ import Testing
         #expect(record.body == String(decoding: body, as: UTF8.self))
         #expect(record.header("X-Mediation-Message-Id") == "outbox-17")
         let timestamp = try #require(record.header("X-Mediation-Timestamp").flatMap { Int64($0) })
-        #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 60)
+        #expect(timestamp == Int64(signedAt.rounded(.down)))
         #expect(
             record.header("X-Mediation-Signature")
                 == Webhook.signature(timestamp: timestamp, body: body, secret: Self.webhookSecret))
@@ -193,7 +196,9 @@ import Testing
         var message = Self.message()
         message.markdown = "### 调解通知\n请 @13800138000 准时参加"
         message.mentionMobiles = ["13800138000", "13900139000"]
-        let result = await ChannelSender().sendRobot(
+        // Signed on the injected clock (the receiver, a real verifier, accepts an hour around its own time).
+        let signedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) + 0.25)
+        let result = await ChannelSender(clock: FixedWallClock(signedAt)).sendRobot(
             RobotTarget(kind: .dingtalk, url: receiver.url("/dingtalk?access_token=tok"), secret: Self.dingTalkSecret),
             message)
         #expect(result == .sent(detail: "dingtalk: errcode 0: ok"))
@@ -201,7 +206,7 @@ import Testing
         #expect(record.verdict == "ok", "the receiver could not verify the signature: \(record.verdict)")
         #expect(record.query["access_token"] == "tok")
         let millis = try #require(record.query["timestamp"].flatMap { Int64($0) })
-        #expect(abs(Double(millis) / 1000 - Date().timeIntervalSince1970) < 60)
+        #expect(millis == Int64((signedAt.timeIntervalSince1970 * 1000).rounded(.down)))
         let body = try record.json()
         #expect(body["msgtype"] as? String == "markdown")
         let markdown = try #require(body["markdown"] as? [String: Any])
