@@ -46,7 +46,30 @@ th { background: #eef2f6; font-weight: normal; }
 dl.facts { display: grid; grid-template-columns: 8em 1fr; gap: 0.3em 1em; background: #fff; padding: 1em; border: 1px solid #d8dfe7; }
 dt { color: #5b6b7c; }
 dd { margin: 0; }
-@media print { .bar, form { display: none; } body { background: #fff; } }
+select { padding: 0.4em; border: 1px solid #b8c4d0; border-radius: 3px; font-size: 1em; }
+.filters input#week-field { width: 7em; }
+.weeknav { display: flex; gap: 1em; align-items: center; flex-wrap: wrap; }
+.weeknav button { background: #1f5fa0; color: #fff; border: 0; border-radius: 3px; padding: 0.35em 1.1em; font-size: 1em; cursor: pointer; }
+.weekgrid { display: grid; grid-template-columns: repeat(7, minmax(0, 1fr)); gap: 0.5em; }
+.day { background: #fff; border: 1px solid #d8dfe7; border-radius: 4px; padding: 0.5em; min-height: 10em; }
+.day.today { border-color: #1f5fa0; box-shadow: inset 0 3px 0 #1f5fa0; }
+.day h2 { font-size: 0.95em; margin: 0 0 0.4em; }
+.slot { border-left: 3px solid #1f5fa0; background: #f5f8fc; padding: 0.3em 0.4em; margin-bottom: 0.5em; font-size: 0.9em; }
+.slot p { margin: 0.15em 0; }
+.slot.status-cancelled { border-left-color: #a0aab4; color: #7a8896; text-decoration: line-through; }
+.slot.status-no_show { border-left-color: #c53030; }
+.slot .panel { color: #3c4b5a; }
+.report .subtitle { color: #5b6b7c; }
+.report .headline { border: 2px solid #b00; color: #b00; font-weight: bold; font-size: 1.2em; padding: 0.5em; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+@page { size: A4; margin: 14mm; }
+@media print {
+  .bar, form, .noprint, footer { display: none; }
+  body { background: #fff; font-size: 10.5pt; }
+  main { padding: 0; max-width: none; }
+  table { page-break-inside: avoid; }
+  h2 { page-break-after: avoid; }
+}
 
 """####,
     "dashboard": ####"""
@@ -175,6 +198,8 @@ dd { margin: 0; }
   <nav>
     <a href="/">{{t.dashboard}}</a>
     <a href="/disputes">{{t.disputes}}</a>
+    <a href="/week">{{t.week}}</a>
+    <a href="/review">{{t.review}}</a>
     {{#isAdmin}}<a href="/admin/users">{{t.admin}}</a>{{/isAdmin}}
   </nav>
   <span class="who">{{name}} · {{roleWord}}</span>
@@ -231,6 +256,55 @@ dd { margin: 0; }
 {{> footer}}
 
 """####,
+    "print.js": ####"""
+// The review's print button: the browser's print dialog (the page's print style sheet lays it out for A4).
+document.getElementById("print")?.addEventListener("click", () => window.print());
+
+"""####,
+    "review": ####"""
+{{> header}}
+<div class="noprint">
+<form method="get" action="/review" class="filters">
+  {{#manyOffices}}
+  <label for="office">{{t.chooseOffice}}</label>
+  <select id="office" name="office">
+    {{#offices}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/offices}}
+  </select>
+  {{/manyOffices}}
+  {{^manyOffices}}<input type="hidden" name="office" value="{{officeId}}">{{/manyOffices}}
+  <label for="week-field">{{t.weekNumber}}</label>
+  <input id="week-field" name="week" value="{{week}}" size="9">
+  <button type="submit">{{t.show}}</button>
+</form>
+<p class="weeknav">
+  <a id="previous-week" href="{{previous}}">← {{t.previousWeek}}</a>
+  <a id="next-week" href="{{next}}">{{t.nextWeek}} →</a>
+  <button type="button" id="print">{{t.print}}</button>
+  <a id="csv" href="{{csv}}">{{t.downloadCSV}}</a>
+  <small>{{t.printHint}}</small>
+</p>
+</div>
+<article class="report">
+<h1>{{title}}</h1>
+<p class="subtitle">{{subtitle}}</p>
+{{#headline}}<p class="headline">{{headline}}</p>{{/headline}}
+{{#tables}}
+<h2>{{title}}</h2>
+{{^empty}}
+<table>
+  <thead><tr>{{#header}}<th>{{.}}</th>{{/header}}</tr></thead>
+  <tbody>
+  {{#rows}}<tr>{{#cells}}<td{{^first}} class="n"{{/first}}>{{text}}</td>{{/cells}}</tr>{{/rows}}
+  </tbody>
+</table>
+{{/empty}}
+{{#empty}}<p class="empty">{{t.none}}</p>{{/empty}}
+{{/tables}}
+</article>
+<script src="/static/print.js"></script>
+{{> footer}}
+
+"""####,
     "users": ####"""
 {{> header}}
 <h1>{{t.users}}</h1>
@@ -243,6 +317,46 @@ dd { margin: 0; }
   </tbody>
 </table>
 <p class="hint">{{t.usersHint}}</p>
+{{> footer}}
+
+"""####,
+    "week": ####"""
+{{> header}}
+<h1>{{t.week}} · {{officeName}}</h1>
+<form method="get" action="/week" class="filters">
+  {{#manyOffices}}
+  <label for="office">{{t.chooseOffice}}</label>
+  <select id="office" name="office">
+    {{#offices}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/offices}}
+  </select>
+  {{/manyOffices}}
+  {{^manyOffices}}<input type="hidden" name="office" value="{{officeId}}">{{/manyOffices}}
+  <label for="week-field">{{t.weekNumber}}</label>
+  <input id="week-field" name="week" value="{{week}}" size="9">
+  <button type="submit">{{t.show}}</button>
+</form>
+<p class="weeknav">
+  <a id="previous-week" href="{{previous}}">← {{t.previousWeek}}</a>
+  <strong>{{week}}</strong> {{range}} · {{count}} {{t.sessionsCount}}
+  <a id="next-week" href="{{next}}">{{t.nextWeek}} →</a>
+  <a href="{{review}}">{{t.review}}</a>
+</p>
+<div class="weekgrid">
+  {{#columns}}
+  <section class="day{{#today}} today{{/today}}">
+    <h2>{{day}}</h2>
+    {{#sessions}}
+    <article class="slot status-{{statusCode}}">
+      <p class="time">{{time}}</p>
+      <p><a href="/disputes/{{number}}">{{number}}</a> {{title}}</p>
+      <p class="panel">{{t.panel}}：{{panel}}</p>
+      <p class="status">{{status}}</p>
+    </article>
+    {{/sessions}}
+    {{^sessions}}<p class="empty">·</p>{{/sessions}}
+  </section>
+  {{/columns}}
+</div>
 {{> footer}}
 
 """####,

@@ -317,6 +317,16 @@ struct Pages: Sendable {
         switch error {
         case let e as MediationError where e.kind == .notFound:
             (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("notFound", language))
+        case let e as PageRefusal:
+            (status, heading, message) = (
+                .badRequest, labels["badRequest"] ?? "",
+                WebText.message(e.key, language).replacingOccurrences(of: "%@", with: e.typed)
+            )
+        case let e as MediationError where e.kind == .invalidInput:
+            (status, heading, message) = (
+                .badRequest, labels["badRequest"] ?? "",
+                language == .en ? e.message : WebText.message("invalidInput", language)
+            )
         case let e as HTTPError where e.status == .notFound:
             (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("page", language))
         case let e as HTTPError where e.status == .contentTooLarge:

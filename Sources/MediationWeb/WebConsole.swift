@@ -49,6 +49,7 @@ public enum WebConsole {
         for (path, name, type) in [
             ("static/console.css", "console.css", "text/css; charset=utf-8"),
             ("static/icon.svg", "icon.svg", "image/svg+xml"), ("favicon.ico", "icon.svg", "image/svg+xml"),
+            ("static/print.js", "print.js", "text/javascript; charset=utf-8"),
         ] {
             let text = embeddedWebAssets[name] ?? ""
             router.get(RouterPath(path)) { _, _ in
@@ -68,6 +69,9 @@ public enum WebConsole {
         router.get("disputes") { request, context in try await pages.disputeList(request, context) }
         router.get("disputes/{ref}") { request, context in try await pages.disputeFile(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
+        router.get("week") { request, context in try await pages.week(request, context) }
+        router.get("review") { request, context in try await pages.review(request, context) }
+        router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }
         return router
     }
 

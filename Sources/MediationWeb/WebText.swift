@@ -20,7 +20,10 @@ enum WebText {
         "office": "调解室", "parties": "当事人", "partyName": "姓名", "mobile": "手机号", "sessionsTitle": "调解场次",
         "backHome": "返回工作台", "notFound": "未找到", "forbidden": "禁止访问", "badRequest": "请求有误",
         "unavailable": "暂时无法处理", "admin": "管理", "users": "账号", "role": "角色", "offices": "调解室",
-        "accountState": "状态", "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
+        "accountState": "状态", "week": "日程", "review": "研判", "previousWeek": "上一周", "nextWeek": "下一周",
+        "chooseOffice": "调解室", "show": "查看", "panel": "专家", "sessionsCount": "场调解", "print": "打印",
+        "downloadCSV": "下载 CSV（Excel）", "printHint": "打印时只打印报表，按 A4 纸排版。", "weekGrid": "本周日程", "weekNumber": "周次",
+        "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
     private static let en: [String: String] = [
@@ -37,7 +40,11 @@ enum WebText {
         "status": "Status", "opened": "Opened", "office": "Office", "parties": "Parties", "partyName": "Name",
         "mobile": "Mobile", "sessionsTitle": "Sessions", "backHome": "Back to the dashboard", "notFound": "Not found",
         "forbidden": "Forbidden", "badRequest": "Bad request", "unavailable": "Cannot be done now", "admin": "Admin",
-        "users": "Accounts", "role": "Role", "offices": "Offices", "accountState": "State",
+        "users": "Accounts", "role": "Role", "offices": "Offices", "accountState": "State", "week": "Week",
+        "review": "Review", "previousWeek": "Previous week", "nextWeek": "Next week", "chooseOffice": "Office",
+        "show": "Show", "panel": "Panel", "sessionsCount": "sessions", "print": "Print",
+        "downloadCSV": "Download CSV (Excel)", "printHint": "Printing prints the report only, laid out for A4.",
+        "weekGrid": "The week", "weekNumber": "Week",
         "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 
@@ -48,6 +55,8 @@ enum WebText {
             "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
             "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
             "unavailable": "数据暂时无法读取，请稍后再试。",
+            "badWeek": "“%@”不是一个周次，请写成 2026-W49 的形式（第 01 至 52 或 53 周）。",
+            "invalidInput": "输入有误，未做任何修改。请检查后重新提交。",
         ]
         let en: [String: String] = [
             "wrongLogin": "Wrong user name or password.",
@@ -58,6 +67,8 @@ enum WebText {
                 "The form has expired or did not come from this console; nothing was changed. Go back and send it again.",
             "notFound": "No such dispute, or not yours to see.", "page": "No such page.",
             "unavailable": "The data cannot be read now; try again shortly.",
+            "badWeek": "'%@' is not a week: write it like 2026-W49 (weeks 01 to 52 or 53).",
+            "invalidInput": "The input cannot be used; nothing was changed. Check it and send it again.",
         ]
         return (language == .zh ? zh : en)[key] ?? key
     }

@@ -151,6 +151,9 @@ struct Measure: ParsableCommand {
         env["MEDIATIOND_STORE_PATH"] = directory.appendingPathComponent("bench.sqlite").path
         env["MEDIATIOND_SPOOL_DIRECTORY"] = directory.appendingPathComponent("outbox").path
         env["MEDIATIOND_LOG_LEVEL"] = "warning"
+        // The embedded default serves the console on 127.0.0.1:8080; the bench measures the API (and runs two
+        // daemons at once), so the console is off here.
+        env["MEDIATIOND_WEB_LISTEN"] = "off"
         daemon.environment = env
         daemon.standardError =
             ProcessInfo.processInfo.environment["BENCH_DAEMON_LOG"].flatMap { FileHandle(forWritingAtPath: $0) }

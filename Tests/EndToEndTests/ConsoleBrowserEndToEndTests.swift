@@ -5,7 +5,7 @@ import Testing
 /// (Tests/peers/console_browser.py), against the real daemon, with the account made by the real mediationctl. A clerk
 /// is sent to the login page, signs in with the one-time password, changes it, sees the dashboard, the disputes and
 /// a case file, switches to English and back, and signs out; the browser's console has no error. The pictures of
-/// each page are kept in .build/test-output/console-browser/ (01-login.png … 07-signed-out.png) for a person to look
+/// each page are kept in .build/test-output/console-browser/ (01-login.png … 09-signed-out.png, and review.pdf) for a person to look
 /// at: the Chinese must render in the Noto CJK fonts `make test` installs.
 @Suite(.serialized) struct ConsoleBrowserEndToEndTests {
     static let output = Repo.root.appendingPathComponent(".build/test-output/console-browser")
@@ -42,7 +42,7 @@ import Testing
             [
                 Repo.root.appendingPathComponent("Tests/peers/console_browser.py").path, "--url", url, "--user",
                 "wang.li", "--password", oneTime, "--new", "青松 river lamp 42", "--out", Self.output.path,
-                "--dispute", number,
+                "--dispute", number, "--pdf", Self.output.appendingPathComponent("review.pdf").path,
             ])
         #expect(run.status == 0, "\(run)\n\(d.log().suffix(3000))")
         let result = try #require(
@@ -51,12 +51,19 @@ import Testing
         #expect(
             shots == [
                 "01-login.png", "02-change-password.png", "03-dashboard.png", "04-disputes.png", "05-dispute.png",
-                "06-english.png", "07-signed-out.png",
+                "06-week.png", "07-review.png", "08-english.png", "09-signed-out.png",
             ])
         for shot in shots {
             let data = try Data(contentsOf: Self.output.appendingPathComponent(shot))
             #expect(data.count > 5_000 && data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot) is a PNG")
         }
+        // The review as the browser prints it: A4, the Chinese figures as text, no navigation bar.
+        let pdf = Self.output.appendingPathComponent("review.pdf").path
+        let info = try runProgram("/usr/bin/pdfinfo", [pdf])
+        #expect(info.stdout.contains("(A4)"), "\(info)")
+        let text = try runProgram("/usr/bin/pdftotext", ["-layout", pdf, "-"])
+        #expect(text.stdout.contains("每周研判") && text.stdout.contains("在办纠纷"), "\(text)")
+        #expect(!text.stdout.contains("退出") && !text.stdout.contains("下载 CSV"), "no console chrome on paper: \(text)")
         // What the browser did is in the audit trail, under the account's name.
         let audit = try d.ctl("audit", "list", "--limit", "100").stdout
         for action in ["console.login", "console.passwd", "console.logout"] {

@@ -8,6 +8,7 @@ Prints one JSON line: {"screenshots": [...], "pages": {name: title}, "console": 
 """
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -35,6 +36,7 @@ def main():
     p.add_argument("--new", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--dispute")
+    p.add_argument("--pdf", help="print the weekly review to this PDF file, as the browser prints it")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
 
@@ -108,17 +110,39 @@ def main():
                 fail("the case file lacks its parties", driver)
             snap("05-dispute.png")
 
+        # 日程: this week's grid, the booked session on its day.
+        driver.find_element(By.LINK_TEXT, "日程").click()
+        at("/week")
+        if a.dispute and a.dispute not in driver.page_source:
+            fail("the week grid lacks the booked session", driver)
+        snap("06-week.png")
+        # 研判: the weekly review, then printed as the browser prints it (the print style sheet, A4).
+        driver.find_element(By.LINK_TEXT, "研判").click()
+        at("/review")
+        if "每周研判" not in driver.page_source or "在办纠纷" not in driver.page_source:
+            fail("the review lacks its figures", driver)
+        snap("07-review.png")
+        if a.pdf:
+            from selenium.webdriver.common.print_page_options import PrintOptions
+            options = PrintOptions()
+            options.page_width = 21.0
+            options.page_height = 29.7
+            with open(a.pdf, "wb") as f:
+                f.write(base64.b64decode(driver.print_page(options)))
+
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
-        snap("06-english.png")
+        if "Weekly review" not in driver.page_source or "每周研判" in driver.page_source:
+            fail("the review in English still has Chinese words", driver)
+        snap("08-english.png")
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
         driver.find_element(By.ID, "logout").click()
         at("/login")
-        snap("07-signed-out.png")
+        snap("09-signed-out.png")
         driver.get(a.url + "/")
         at("/login")
         console.extend(driver.get_log("browser"))

@@ -156,71 +156,108 @@ extension ReportDocument {
 extension WeeklyReport {
     static let riskNames: [RiskLevel: String] = [.low: "低", .medium: "中", .high: "高", .critical: "极高"]
 
-    /// 每周研判 as tables and charts.
-    public func document(zone: Zone = .shanghai) -> ReportDocument {
+    /// 每周研判 as tables and charts: in both languages (Chinese first) for the API, the CLI and print by default, or
+    /// in one language for a page in that language (the console: no English word on a Chinese page).
+    public func document(zone: Zone = .shanghai, language: Language? = nil) -> ReportDocument {
+        func say(_ zh: String, _ en: String) -> String {
+            switch language {
+            case nil: "\(zh) \(en)"
+            case .zh: zh
+            case .en: en
+            }
+        }
+        /// A coded value: its Chinese word and its code, or one of them.
+        func word(_ zh: String?, _ code: String) -> String {
+            switch language {
+            case nil: "\(zh ?? "") \(code)".trimmingWhitespace()
+            case .zh: zh ?? code
+            case .en: code.replacingOccurrences(of: "_", with: " ")
+            }
+        }
         let headline =
-            daysSinceLastEscalation.map { "距上次矛盾升级（民转刑/暴力/上访）已 \($0) 天 · days since the last escalation: \($0)" }
-            ?? "尚无矛盾升级记录（民转刑零发生）· no escalation recorded"
+            daysSinceLastEscalation.map {
+                language == .en
+                    ? "Days since the last escalation (criminal case, violence, petition): \($0)"
+                    : say("距上次矛盾升级（民转刑/暴力/上访）已 \($0) 天", "· days since the last escalation: \($0)")
+            }
+            ?? (language == .en ? "No escalation recorded" : say("尚无矛盾升级记录（民转刑零发生）", "· no escalation recorded"))
         let tables: [ReportDocument.Table] = [
             .init(
-                id: "summary", title: "概况 Summary", header: ["项目 item", "数量 count"],
+                id: "summary", title: say("概况", "Summary"), header: [say("项目", "item"), say("数量", "count")],
                 rows: [
-                    ["在办纠纷 open disputes", String(openTotal)], ["本周已调解场次 sessions held", String(sessionsHeld)],
-                    ["下周待调解场次 sessions coming", String(sessionsComing)],
-                    ["本周待回访 follow-ups due", String(followUpsDue)],
-                    ["逾期未回访 follow-ups overdue", String(followUpsOverdue)],
-                    ["本周已回访 follow-ups done", String(followUpsDone)],
-                    ["升级累计 escalations (all time)", String(escalationsTotal)],
-                    ["民转刑累计 criminal cases (all time)", String(criminalTotal)],
+                    [say("在办纠纷", "open disputes"), String(openTotal)],
+                    [say("本周已调解场次", "sessions held"), String(sessionsHeld)],
+                    [say("下周待调解场次", "sessions coming"), String(sessionsComing)],
+                    [say("本周待回访", "follow-ups due"), String(followUpsDue)],
+                    [say("逾期未回访", "follow-ups overdue"), String(followUpsOverdue)],
+                    [say("本周已回访", "follow-ups done"), String(followUpsDone)],
+                    [say("升级累计", "escalations (all time)"), String(escalationsTotal)],
+                    [say("民转刑累计", "criminal cases (all time)"), String(criminalTotal)],
                 ]),
             .init(
-                id: "risk", title: "在办纠纷风险分布 Open disputes by risk",
-                header: ["风险 risk", "数量 count", "最长在办天数 max days open", "平均在办天数 mean days open"],
+                id: "risk", title: say("在办纠纷风险分布", "Open disputes by risk"),
+                header: [
+                    say("风险", "risk"), say("数量", "count"), say("最长在办天数", "max days open"),
+                    say("平均在办天数", "mean days open"),
+                ],
                 rows: openByRisk.map {
                     [
-                        "\(Self.riskNames[$0.risk] ?? "") \($0.risk.rawValue)", String($0.count),
-                        String($0.maxDaysOpen),
+                        word(Self.riskNames[$0.risk], $0.risk.rawValue), String($0.count), String($0.maxDaysOpen),
                         String(format: "%.1f", $0.meanDaysOpen),
                     ]
                 }),
             .init(
-                id: "oldest", title: "高风险在办纠纷 Longest-open high-risk disputes",
-                header: ["编号 number", "风险 risk", "状态 status", "在办天数 days open"],
-                rows: oldestHighRisk.map { [$0.number, $0.risk.rawValue, $0.status.rawValue, String($0.daysOpen)] }),
-            .init(
-                id: "outcomes", title: "本周调解结果 Outcomes this week", header: ["结果 result", "数量 count"],
-                rows: outcomes.map { c in
-                    ["\(OutcomeResult(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)]
+                id: "oldest", title: say("高风险在办纠纷", "Longest-open high-risk disputes"),
+                header: [say("编号", "number"), say("风险", "risk"), say("状态", "status"), say("在办天数", "days open")],
+                rows: oldestHighRisk.map { d in
+                    [
+                        d.number, language.map { Words.risk(d.risk, $0) } ?? d.risk.rawValue,
+                        language.map { Words.disputeStatus(d.status, $0) } ?? d.status.rawValue,
+                        String(d.daysOpen),
+                    ]
                 }),
             .init(
-                id: "weeks", title: "每周调解场次 Sessions held per week", header: ["周 week", "场次 sessions"],
+                id: "outcomes", title: say("本周调解结果", "Outcomes this week"),
+                header: [say("结果", "result"), say("数量", "count")],
+                rows: outcomes.map { c in [word(OutcomeResult(rawValue: c.key)?.chinese, c.key), String(c.count)] }),
+            .init(
+                id: "weeks", title: say("每周调解场次", "Sessions held per week"),
+                header: [say("周", "week"), say("场次", "sessions")],
                 rows: sessionsPerWeek.map { [$0.week.description, String($0.sessions)] }),
             .init(
-                id: "warnings", title: "本周预警 Warnings this week", header: ["规则 rule", "数量 count"],
-                rows: warnings.map { c in ["\(WarningRule(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)] }
-            ),
+                id: "warnings", title: say("本周预警", "Warnings this week"),
+                header: [say("规则", "rule"), say("数量", "count")],
+                rows: warnings.map { c in [word(WarningRule(rawValue: c.key)?.chinese, c.key), String(c.count)] }),
             .init(
-                id: "escalations", title: "本周矛盾升级 Escalations this week", header: ["类型 kind", "数量 count"],
-                rows: escalations.map { c in
-                    ["\(EscalationKind(rawValue: c.key)?.chinese ?? "") \(c.key)", String(c.count)]
-                }),
+                id: "escalations", title: say("本周矛盾升级", "Escalations this week"),
+                header: [say("类型", "kind"), say("数量", "count")],
+                rows: escalations.map { c in [word(EscalationKind(rawValue: c.key)?.chinese, c.key), String(c.count)] }
+            ),
         ]
         let charts: [ReportDocument.Chart] = [
             .init(
-                id: "chart-weeks", title: "每周调解场次 Sessions per week",
+                id: "chart-weeks", title: say("每周调解场次", "Sessions per week"),
                 bars: sessionsPerWeek.map { .init(label: $0.week.description, value: $0.sessions) }),
             .init(
-                id: "chart-outcomes", title: "调解结果构成 Outcome mix",
-                bars: outcomes.map { .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count) }
-            ),
+                id: "chart-outcomes", title: say("调解结果构成", "Outcome mix"),
+                bars: outcomes.map {
+                    .init(
+                        label: language == .en
+                            ? $0.key.replacingOccurrences(of: "_", with: " ")
+                            : OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count)
+                }),
             .init(
-                id: "chart-risk", title: "风险分布 Risk distribution",
-                bars: openByRisk.map { .init(label: Self.riskNames[$0.risk] ?? $0.risk.rawValue, value: $0.count) }),
+                id: "chart-risk", title: say("风险分布", "Risk distribution"),
+                bars: openByRisk.map {
+                    .init(
+                        label: language == .en ? $0.risk.rawValue : Self.riskNames[$0.risk] ?? $0.risk.rawValue,
+                        value: $0.count)
+                }),
         ]
         return ReportDocument(
-            title: "每周研判 Weekly review \(week)" + (office.map { " · \($0)" } ?? ""),
-            subtitle: "\(week.monday) — \(week.sunday) · 截至 as of \(zone.format(asOf))", headline: headline,
-            tables: tables, charts: charts)
+            title: say("每周研判", "Weekly review") + " \(week)" + (office.map { " · \($0)" } ?? ""),
+            subtitle: "\(week.monday) — \(week.sunday) · " + say("截至", "as of") + " \(zone.format(asOf))",
+            headline: headline, tables: tables, charts: charts)
     }
 }
 

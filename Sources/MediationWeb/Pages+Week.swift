@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediationCore
+import MediationStore
+import NIOCore
+
+/// 日程 (the office's week as a grid) and 研判 (the weekly review on screen, printable, and as CSV). Both read the
+/// week and the office the same way, and the review's figures are Core's `WeeklyReport` itself, the one the API's
+/// `weeklyReport` answers.
+extension Pages {
+    /// The office and the ISO week a page is about: the office asked for if the account sees it (404 otherwise, as
+    /// if it did not exist), else the account's first; the week asked for, else this week in the office's zone.
+    struct WeekChoice {
+        var office: Office
+        var offices: [Office]
+        var zone: Zone
+        var week: ISOWeek
+    }
+
+    func weekChoice(_ request: Request, account: Account) async throws -> WeekChoice {
+        let offices = try await db.offices(seenBy: account)
+        let asked = request.uri.queryParameters.get("office").flatMap(Text.nonEmpty)
+        let office: Office
+        if let asked {
+            guard let found = offices.first(where: { $0.id == asked }) else {
+                throw MediationError.notFound("no office '\(asked)' for this account")
+            }
+            office = found
+        } else {
+            guard let first = offices.first else { throw MediationError.notFound("this account has no office") }
+            office = first
+        }
+        let zone = try Zone(office.timeZone)
+        let week: ISOWeek
+        if let typed = request.uri.queryParameters.get("week").flatMap(Text.nonEmpty) {
+            guard let parsed = ISOWeek(parsing: typed) else { throw PageRefusal(key: "badWeek", typed: typed) }
+            week = parsed
+        } else {
+            week = ISOWeek(containing: zone.wallClock(clock.now()).date)
+        }
+        return WeekChoice(office: office, offices: offices, zone: zone, week: week)
+    }
+
+    /// The office chooser's entries, the chosen one marked.
+    private func officeChoices(_ choice: WeekChoice) -> [[String: Any]] {
+        choice.offices.map { ["id": $0.id, "name": $0.name, "chosen": $0.id == choice.office.id] }
+    }
+
+    // MARK: 日程
+
+    func week(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        let labels = WebText.labels(language)
+        let choice = try await weekChoice(request, account: session.account)
+        let days = (0..<7).map { choice.week.monday.adding(days: $0) }
+        let range = try DayRange(from: days[0], to: days[6]).interval(in: choice.zone)
+        let sessions = try await db.sessions(SessionFilter(office: choice.office.id, range: range))
+        let disputes = Dictionary(
+            try await db.disputes(DisputeFilter(office: choice.office.id)).map { ($0.id, $0) },
+            uniquingKeysWith: { a, _ in a })
+        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let today = choice.zone.wallClock(clock.now()).date
+        let columns = days.map { day -> [String: Any] in
+            let onDay = sessions.filter { choice.zone.wallClock($0.start).date == day }.sorted { $0.start < $1.start }
+            return [
+                "day": Self.format(day: day, language), "today": day == today,
+                "sessions": onDay.map { s -> [String: Any] in
+                    let dispute = disputes[s.disputeId]
+                    return [
+                        "time": Self.clockTime(s.start, choice.zone) + "–" + Self.clockTime(s.end, choice.zone),
+                        "number": dispute?.number ?? "", "title": dispute?.title ?? "",
+                        "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
+                        "status": Words.sessionStatus(s.status, language), "statusCode": s.status.rawValue,
+                    ]
+                },
+            ]
+        }
+        let query = { (week: ISOWeek) in "/week?office=\(choice.office.id)&week=\(week)" }
+        return render(
+            "week", request, user: session, title: labels["week"] ?? "",
+            values: [
+                "officeName": choice.office.name, "officeId": choice.office.id, "week": choice.week.description,
+                "range": Self.format(day: days[0], language) + " — " + Self.format(day: days[6], language),
+                "columns": columns, "offices": officeChoices(choice), "manyOffices": choice.offices.count > 1,
+                "previous": query(choice.week.adding(weeks: -1)), "next": query(choice.week.adding(weeks: 1)),
+                "review": "/review?office=\(choice.office.id)&week=\(choice.week)",
+                "count": sessions.filter { $0.status != .cancelled }.count,
+            ])
+    }
+
+    // MARK: 研判
+
+    /// The weekly review of one office, from the same store function as the API, in the page's language.
+    func review(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let language = language(request)
+        let choice = try await weekChoice(request, account: session.account)
+        let report = try await db.weeklyReport(week: choice.week, office: choice.office.id)
+        let document = report.document(zone: choice.zone, language: language)
+        let tables = document.tables.map { t -> [String: Any] in
+            [
+                "title": t.title, "header": t.header, "empty": t.rows.isEmpty,
+                "rows": t.rows.map { row in ["cells": row.enumerated().map { ["text": $0.element, "first": $0.offset == 0] }] },
+            ]
+        }
+        let query = { (week: ISOWeek) in "/review?office=\(choice.office.id)&week=\(week)" }
+        return render(
+            "review", request, user: session, title: document.title,
+            values: [
+                "title": document.title, "subtitle": document.subtitle, "headline": document.headline ?? "",
+                "tables": tables, "offices": officeChoices(choice), "manyOffices": choice.offices.count > 1,
+                "officeId": choice.office.id, "week": choice.week.description,
+                "previous": query(choice.week.adding(weeks: -1)), "next": query(choice.week.adding(weeks: 1)),
+                "csv": "/review.csv?office=\(choice.office.id)&week=\(choice.week)",
+            ])
+    }
+
+    /// The same review as a spreadsheet: Core's CSV (UTF-8 with a BOM, for Excel), both languages as the API's.
+    func reviewCSV(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let choice = try await weekChoice(request, account: session.account)
+        let report = try await db.weeklyReport(week: choice.week, office: choice.office.id)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"review-\(choice.office.id)-\(choice.week).csv\""
+        return Response(
+            status: .ok, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: report.document(zone: choice.zone).csv())))
+    }
+
+    /// `09:30` in `zone`.
+    static func clockTime(_ instant: Date, _ zone: Zone) -> String {
+        let minutes = zone.wallClock(instant).minutes
+        return String(format: "%02d:%02d", minutes / 60, minutes % 60)
+    }
+}
+
+/// Input a page cannot use, said in the page's language from `WebText.message(key)` (`%@` is what was typed).
+struct PageRefusal: Error {
+    var key: String
+    var typed: String
+}
