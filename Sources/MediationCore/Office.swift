@@ -105,6 +105,17 @@ public enum Text {
         return nil
     }
 
+    /// `problem` for a typed field, in both languages: `label` and `zhLabel` name it to the reader.
+    public static func problem(
+        _ value: String?, field: String, _ label: String, _ zhLabel: String, max: Int, multiline: Bool = false
+    ) -> FieldProblem? {
+        guard let value, let en = problem(value, label, max: max, multiline: multiline) else { return nil }
+        let zh =
+            value.count > max
+            ? "\(zhLabel)有 \(value.count) 个字，请不超过 \(max) 个字" : "\(zhLabel)含有控制字符，请重新以普通文字输入"
+        return FieldProblem(field: field, en: en, zh: zh)
+    }
+
     /// `problem` as an `invalidInput` error.
     public static func check(_ value: String?, _ field: String, max: Int, multiline: Bool = false) throws {
         if let problem = problem(value, field, max: max, multiline: multiline) {

@@ -50,6 +50,17 @@ public enum Words {
         }
     }
 
+    public static func side(_ side: PartySide, _ language: Language) -> String {
+        switch (side, language) {
+        case (.applicant, .zh): "申请人"
+        case (.respondent, .zh): "被申请人"
+        case (.other, .zh): "其他"
+        case (.applicant, .en): "applicant"
+        case (.respondent, .en): "respondent"
+        case (.other, .en): "other"
+        }
+    }
+
     public static func sessionStatus(_ status: SessionStatus, _ language: Language) -> String {
         switch (status, language) {
         case (.booked, .zh): "已预约"

@@ -59,28 +59,18 @@ extension APIHandler {
             })
     }
 
+    /// The elements as the API sends them, read by Core's intake rules (as the console's form is).
     private func elements(_ e: Components.Schemas.DisputeElements?, zone: Zone, into target: inout DisputeElements)
         throws
     {
         guard let e else { return }
-        if let v = e.cause { target.cause = v }
-        if let v = e.occurredAt {
-            target.occurredAt =
-                Text.nonEmpty(v) == nil ? nil : try zone.parseInstant(v, field: "occurredAt", now: info.clock.now())
-        }
-        if let v = e.location { target.location = v }
-        if let v = e.nature { target.nature = v }
-        if let v = e.scale { target.scale = v }
-        if let v = e.involved { target.involved = v }
-        if let v = e.development { target.development = v }
+        try Intake.Elements(
+            cause: e.cause, occurredAt: e.occurredAt, location: e.location, nature: e.nature, scale: e.scale,
+            involved: e.involved, development: e.development
+        ).apply(to: &target, zone: zone, now: info.clock.now())
     }
 
-    static func risk(_ text: String) throws -> RiskLevel {
-        guard let level = RiskLevel(parsing: text) else {
-            throw MediationError.invalidInput("risk '\(text)' is unknown", hint: "use low, medium, high or critical")
-        }
-        return level
-    }
+    static func risk(_ text: String) throws -> RiskLevel { try Intake.risk(text) }
 
     static func status(_ text: String) throws -> DisputeStatus {
         guard let status = DisputeStatus(rawValue: text.lowercased()) else {
@@ -91,26 +81,17 @@ extension APIHandler {
         return status
     }
 
-    /// A party from the API, its dated windows read in its own zone (default: the office's).
+    /// A party from the API, read by Core's intake rules (as the console's form is).
     func party(_ input: Components.Schemas.PartyInput, officeZone: Zone) throws -> Party {
-        guard let side = PartySide(parsing: input.side) else {
-            throw MediationError.invalidInput(
-                "side '\(input.side)' is unknown", hint: "use applicant, respondent or other (申请人, 被申请人, 其他)")
-        }
-        let zone = try Zone(input.timeZone ?? officeZone.identifier)
-        return Party(
-            name: input.name, side: side, mobile: input.mobile, email: input.email, idCard: input.idCard,
-            organisation: input.organisation, language: input.language, timeZone: zone.identifier,
-            weeklyWindows: try Wire.windows(input.weeklyWindows, text: input.hours, field: "weeklyWindows") ?? [],
-            datedWindows: try (input.datedWindows ?? []).map { try dated($0, zone: zone) })
+        try Intake.party(
+            name: input.name, side: input.side, mobile: input.mobile, email: input.email, idCard: input.idCard,
+            organisation: input.organisation, language: input.language, timeZone: input.timeZone,
+            weekly: try Wire.windows(input.weeklyWindows, field: "weeklyWindows"), hours: input.hours,
+            dated: (input.datedWindows ?? []).map { ($0.from, $0.to) }, officeZone: officeZone, now: info.clock.now())
     }
 
     private func dated(_ w: Components.Schemas.DatedWindow, zone: Zone) throws -> Interval {
-        let interval = Interval(
-            start: try zone.parseInstant(w.from, field: "datedWindows.from", now: info.clock.now()),
-            end: try zone.parseInstant(w.to, field: "datedWindows.to", endOfDay: true, now: info.clock.now()))
-        try AvailabilityResolver.checkRange(interval, what: "a dated window")
-        return interval
+        try Intake.dated(from: w.from, to: w.to, zone: zone, now: info.clock.now())
     }
 
     private func officeZone(_ office: String) async throws -> Zone {

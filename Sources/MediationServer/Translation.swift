@@ -22,7 +22,7 @@ enum Wire {
             throw MediationError.invalidInput(
                 "hours is empty", hint: "give hours such as 'mon 09:00-12:00', or an empty \(field) list to clear them")
         }
-        return try WeeklyWindow.parseList(text, field: "hours")
+        return try Intake.hours(text)
     }
 
     /// Weekly hours as people read them, `mon-fri 09:00-12:00`, or `-` when there are none.

@@ -593,5 +593,5 @@ extension AppDatabase {
 
 extension MediationError {
     /// The same message as bad input (an unknown office named in a request body is the caller's mistake).
-    func asInput() -> MediationError { MediationError(.invalidInput, message, details: details) }
+    func asInput() -> MediationError { MediationError(.invalidInput, message, details: details, fields: fields) }
 }

@@ -62,6 +62,16 @@ select { padding: 0.4em; border: 1px solid #b8c4d0; border-radius: 3px; font-siz
 .report .subtitle { color: #5b6b7c; }
 .report .headline { border: 2px solid #b00; color: #b00; font-weight: bold; font-size: 1.2em; padding: 0.5em; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.intake .cols { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 0 1em; }
+.intake .cols .wide { grid-column: 1 / -1; }
+.intake select { width: 100%; }
+textarea { width: 100%; padding: 0.45em; border: 1px solid #b8c4d0; border-radius: 3px; font-size: 1em; font-family: inherit; }
+[aria-invalid=true] { border-color: #c53030; background: #fff8f8; }
+.error.field { margin: 0.2em 0 0; padding: 0.2em 0.5em; font-size: 0.9em; }
+fieldset.party { border: 1px solid #d8dfe7; border-radius: 4px; background: #fff; margin: 0.6em 0; }
+fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
+.actions { margin: 0.8em 0; }
+.button { display: inline-block; background: #1f5fa0; color: #fff; border-radius: 3px; padding: 0.4em 1.2em; text-decoration: none; }
 @page { size: A4; margin: 14mm; }
 @media print {
   .bar, form, .noprint, footer { display: none; }
@@ -126,6 +136,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
     "dispute": ####"""
 {{> header}}
 <h1>{{number}} {{title}}</h1>
+{{#registered}}<p class="note" role="status">{{t.registered}}</p>{{/registered}}
 <dl class="facts">
   <dt>{{t.office}}</dt><dd>{{office}}</dd>
   <dt>{{t.category}}</dt><dd>{{category}}</dd>
@@ -133,10 +144,16 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
   <dt>{{t.status}}</dt><dd>{{status}}</dd>
   <dt>{{t.opened}}</dt><dd>{{opened}}</dd>
 </dl>
+{{#hasElements}}
+<h2>{{t.elements}}</h2>
+<dl class="facts">
+  {{#elements}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/elements}}
+</dl>
+{{/hasElements}}
 <h2>{{t.parties}}</h2>
 <table>
-  <thead><tr><th>{{t.partyName}}</th><th>{{t.mobile}}</th></tr></thead>
-  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{mobile}}</td></tr>{{/parties}}</tbody>
+  <thead><tr><th>{{t.partyName}}</th><th>{{t.side}}</th><th>{{t.mobile}}</th></tr></thead>
+  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td></tr>{{/parties}}</tbody>
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
 <h2>{{t.sessionsTitle}}</h2>
@@ -148,6 +165,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
     "disputes": ####"""
 {{> header}}
 <h1>{{t.disputes}}</h1>
+{{#canRegister}}<p class="actions"><a class="button" id="new-dispute" href="/disputes/new">{{t.intake}}</a></p>{{/canRegister}}
 <form method="get" action="/disputes" class="filters">
   <label for="q">{{t.search}}</label>
   <input id="q" name="q" value="{{query}}">
@@ -217,6 +235,78 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="5" fill="#16395f"/><path d="M8 10h16M8 16h16M8 22h10" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>
 
 """####,
+    "intake": ####"""
+{{> header}}
+<h1>{{t.intake}}</h1>
+{{#hasErrors}}<p class="error" role="alert" id="form-problems">{{#general}}{{general}}{{/general}}{{^general}}{{t.formProblems}}{{/general}}</p>{{/hasErrors}}
+<form method="post" action="/disputes/new" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    <div>
+      <label for="office">{{t.office}} *</label>
+      <select id="office" name="office">
+        {{#offices}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/offices}}
+      </select>
+      {{#officeError}}<p class="error field" role="alert">{{officeError}}</p>{{/officeError}}
+    </div>
+    <div>
+      <label for="category">{{t.category}} *</label>
+      <select id="category" name="category">
+        {{#categories}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/categories}}
+      </select>
+      {{#categoryError}}<p class="error field" role="alert">{{categoryError}}</p>{{/categoryError}}
+    </div>
+    <div>
+      <label for="risk">{{t.risk}}</label>
+      <select id="risk" name="risk">
+        {{#risks}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/risks}}
+      </select>
+      {{#riskError}}<p class="error field" role="alert">{{riskError}}</p>{{/riskError}}
+    </div>
+  </div>
+  {{#title}}
+  <label for="{{key}}">{{label}} *</label>
+  <input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>
+  {{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}
+  {{/title}}
+  {{#riskReason}}
+  <label for="{{key}}">{{label}}</label>
+  <textarea id="{{key}}" name="{{key}}" rows="2">{{value}}</textarea>
+  {{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}
+  {{/riskReason}}
+  <h2>{{t.elements}}</h2>
+  <div class="cols">
+  {{#elements}}
+    <div{{#multiline}} class="wide"{{/multiline}}>
+      <label for="{{key}}">{{label}}</label>
+      {{#multiline}}<textarea id="{{key}}" name="{{key}}" rows="2"{{#hasError}} aria-invalid="true"{{/hasError}}>{{value}}</textarea>{{/multiline}}
+      {{^multiline}}<input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{/multiline}}
+      {{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}
+    </div>
+  {{/elements}}
+  </div>
+  <h2>{{t.parties}}</h2>
+  <p class="hint">{{t.intakeHint}}</p>
+  {{#partiesError}}<p class="error field" role="alert" id="parties-error">{{partiesError}}</p>{{/partiesError}}
+  {{#parties}}
+  <fieldset class="party">
+    <legend>{{t.party}} {{row}}</legend>
+    <div class="cols">
+      {{#name}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/name}}
+      <div><label for="{{sideKey}}">{{t.side}}</label>
+        <select id="{{sideKey}}" name="{{sideKey}}">{{#sides}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/sides}}</select>
+        {{#sideError}}<p class="error field" role="alert">{{sideError}}</p>{{/sideError}}</div>
+      {{#mobile}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="tel"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/mobile}}
+      {{#idCard}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/idCard}}
+      {{#hours}}<div class="wide"><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/hours}}
+    </div>
+  </fieldset>
+  {{/parties}}
+  <button type="submit" id="register">{{t.register}}</button>
+</form>
+{{> footer}}
+
+"""####,
     "login": ####"""
 {{> header}}
 <section class="card narrow">
@@ -256,11 +346,6 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 {{> footer}}
 
 """####,
-    "print.js": ####"""
-// The review's print button: the browser's print dialog (the page's print style sheet lays it out for A4).
-document.getElementById("print")?.addEventListener("click", () => window.print());
-
-"""####,
     "review": ####"""
 {{> header}}
 <div class="noprint">
@@ -279,7 +364,6 @@ document.getElementById("print")?.addEventListener("click", () => window.print()
 <p class="weeknav">
   <a id="previous-week" href="{{previous}}">← {{t.previousWeek}}</a>
   <a id="next-week" href="{{next}}">{{t.nextWeek}} →</a>
-  <button type="button" id="print">{{t.print}}</button>
   <a id="csv" href="{{csv}}">{{t.downloadCSV}}</a>
   <small>{{t.printHint}}</small>
 </p>
@@ -301,7 +385,6 @@ document.getElementById("print")?.addEventListener("click", () => window.print()
 {{#empty}}<p class="empty">{{t.none}}</p>{{/empty}}
 {{/tables}}
 </article>
-<script src="/static/print.js"></script>
 {{> footer}}
 
 """####,

@@ -104,7 +104,9 @@ extension Pages {
         let tables = document.tables.map { t -> [String: Any] in
             [
                 "title": t.title, "header": t.header, "empty": t.rows.isEmpty,
-                "rows": t.rows.map { row in ["cells": row.enumerated().map { ["text": $0.element, "first": $0.offset == 0] }] },
+                "rows": t.rows.map { row in
+                    ["cells": row.enumerated().map { ["text": $0.element, "first": $0.offset == 0] }]
+                },
             ]
         }
         let query = { (week: ISOWeek) in "/review?office=\(choice.office.id)&week=\(week)" }

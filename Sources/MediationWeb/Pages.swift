@@ -227,7 +227,10 @@ struct Pages: Sendable {
         }
         return render(
             "disputes", request, user: session, title: WebText.labels(language)["disputes"] ?? "",
-            values: ["disputes": disputes, "query": query ?? ""])
+            values: [
+                "disputes": disputes, "query": query ?? "",
+                "canRegister": OperationRoles.allows(session.account.role, "openDispute"),
+            ])
     }
 
     func disputeFile(_ request: Request, _ context: WebRequestContext) async throws -> Response {
@@ -238,6 +241,18 @@ struct Pages: Sendable {
         let d = detail.dispute
         let office = try await db.office(d.officeId)
         let zone = try Zone(office.timeZone)
+        let labels = WebText.labels(language)
+        let e = d.elements
+        let elements: [[String: Any]] = [
+            ("occurredAt", e.occurredAt.map { Self.format($0, zone, language) }), ("location", e.location),
+            ("cause", e.cause), ("nature", e.nature), ("scale", e.scale.map(String.init)), ("involved", e.involved),
+            ("development", e.development),
+        ].compactMap { key, value in
+            // The label without the form's example: `发生时间（如 …）` reads `发生时间`.
+            let label = (labels["element-\(key)"] ?? key).components(separatedBy: "（")[0]
+                .components(separatedBy: " (")[0]
+            return value.map { ["label": label, "value": $0] }
+        }
         let sessions = try await db.sessions(SessionFilter(dispute: String(d.id))).map { s -> [String: Any] in
             ["time": Self.format(s.start, zone, language), "status": Words.sessionStatus(s.status, language)]
         }
@@ -250,8 +265,10 @@ struct Pages: Sendable {
                 "opened": Self.format(d.openedAt, zone, language),
                 "parties": detail.parties.map { p -> [String: Any] in
                     let masked = p.masked()
-                    return ["name": masked.name, "mobile": masked.mobile ?? "-"]
+                    return ["name": masked.name, "side": Words.side(p.side, language), "mobile": masked.mobile ?? "-"]
                 },
+                "elements": elements, "hasElements": !elements.isEmpty,
+                "registered": request.uri.queryParameters.get("registered") != nil,
                 "sessions": sessions,
             ])
     }

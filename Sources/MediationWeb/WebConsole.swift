@@ -32,10 +32,16 @@ public enum WebConsole {
         /// nil for plain HTTP (loopback, or behind a proxy that terminates TLS).
         public var tls: (certificate: String, key: String)?
 
+        /// The dispute categories the daemon accepts (`disputes.categories`), as the API's intake reads them.
+        public var categories: [String]
+
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
 
-        public init(tls: (certificate: String, key: String)? = nil) { self.tls = tls }
+        public init(tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories) {
+            self.tls = tls
+            self.categories = categories
+        }
     }
 
     /// The router with every page; tests drive it in process.
@@ -49,7 +55,6 @@ public enum WebConsole {
         for (path, name, type) in [
             ("static/console.css", "console.css", "text/css; charset=utf-8"),
             ("static/icon.svg", "icon.svg", "image/svg+xml"), ("favicon.ico", "icon.svg", "image/svg+xml"),
-            ("static/print.js", "print.js", "text/javascript; charset=utf-8"),
         ] {
             let text = embeddedWebAssets[name] ?? ""
             router.get(RouterPath(path)) { _, _ in
@@ -67,6 +72,8 @@ public enum WebConsole {
         router.post("password") { request, context in try await pages.changePassword(request, context) }
         router.get("/") { request, context in try await pages.dashboard(request, context) }
         router.get("disputes") { request, context in try await pages.disputeList(request, context) }
+        router.get("disputes/new") { request, context in try await pages.intakePage(request, context) }
+        router.post("disputes/new") { request, context in try await pages.intake(request, context) }
         router.get("disputes/{ref}") { request, context in try await pages.disputeFile(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }

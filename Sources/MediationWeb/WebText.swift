@@ -22,7 +22,14 @@ enum WebText {
         "unavailable": "暂时无法处理", "admin": "管理", "users": "账号", "role": "角色", "offices": "调解室",
         "accountState": "状态", "week": "日程", "review": "研判", "previousWeek": "上一周", "nextWeek": "下一周",
         "chooseOffice": "调解室", "show": "查看", "panel": "专家", "sessionsCount": "场调解", "print": "打印",
-        "downloadCSV": "下载 CSV（Excel）", "printHint": "打印时只打印报表，按 A4 纸排版。", "weekGrid": "本周日程", "weekNumber": "周次",
+        "downloadCSV": "下载 CSV（Excel）", "printHint": "打印：按 Ctrl+P，只打印报表，按 A4 纸排版。", "weekGrid": "本周日程",
+        "weekNumber": "周次", "intake": "登记纠纷", "register": "登记",
+        "riskReason": "风险判断理由", "idCard": "身份证号", "partyHours": "每周可参加的时间（如 周六 09:00-12:00）",
+        "side": "身份", "elements": "纠纷要素", "element-occurredAt": "发生时间（如 2026-12-01 14:30）",
+        "element-location": "地点", "element-cause": "诱因", "element-nature": "性质", "element-scale": "涉及人数",
+        "element-involved": "人员构成", "element-development": "事态发展", "party": "当事人",
+        "intakeHint": "至少填写两位当事人；空着的当事人行不登记。带 * 的为必填项。", "registered": "纠纷已登记。",
+        "formProblems": "有几处需要改正，已在各栏下方标出；尚未登记。",
         "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
@@ -43,8 +50,19 @@ enum WebText {
         "users": "Accounts", "role": "Role", "offices": "Offices", "accountState": "State", "week": "Week",
         "review": "Review", "previousWeek": "Previous week", "nextWeek": "Next week", "chooseOffice": "Office",
         "show": "Show", "panel": "Panel", "sessionsCount": "sessions", "print": "Print",
-        "downloadCSV": "Download CSV (Excel)", "printHint": "Printing prints the report only, laid out for A4.",
-        "weekGrid": "The week", "weekNumber": "Week",
+        "downloadCSV": "Download CSV (Excel)",
+        "printHint": "To print, press Ctrl+P: the report alone, laid out for A4.",
+        "weekGrid": "The week", "weekNumber": "Week", "intake": "Register a dispute", "register": "Register",
+        "riskReason": "Why this risk level", "idCard": "ID-card number",
+        "partyHours": "When they can attend each week (e.g. sat 09:00-12:00)", "side": "Side",
+        "elements": "The dispute's elements", "element-occurredAt": "When it happened (e.g. 2026-12-01 14:30)",
+        "element-location": "Where", "element-cause": "Cause", "element-nature": "Nature",
+        "element-scale": "People involved", "element-involved": "Who is involved",
+        "element-development": "How it developed",
+        "party": "Party",
+        "intakeHint": "Give at least two parties; blank party rows are not registered. * is required.",
+        "registered": "The dispute is registered.",
+        "formProblems": "Some fields need correcting, marked below each; nothing was registered yet.",
         "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 
@@ -56,6 +74,8 @@ enum WebText {
             "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
             "unavailable": "数据暂时无法读取，请稍后再试。",
             "badWeek": "“%@”不是一个周次，请写成 2026-W49 的形式（第 01 至 52 或 53 周）。",
+            "chooseOffice": "请选择您的调解室。", "scaleNumber": "涉及人数请填写数字，如 3。",
+            "twoParties": "请至少填写两位当事人（申请人和被申请人）。",
             "invalidInput": "输入有误，未做任何修改。请检查后重新提交。",
         ]
         let en: [String: String] = [
@@ -68,6 +88,8 @@ enum WebText {
             "notFound": "No such dispute, or not yours to see.", "page": "No such page.",
             "unavailable": "The data cannot be read now; try again shortly.",
             "badWeek": "'%@' is not a week: write it like 2026-W49 (weeks 01 to 52 or 53).",
+            "chooseOffice": "Choose one of your offices.", "scaleNumber": "Give the number of people, such as 3.",
+            "twoParties": "Give at least two parties (the applicant and the respondent).",
             "invalidInput": "The input cannot be used; nothing was changed. Check it and send it again.",
         ]
         return (language == .zh ? zh : en)[key] ?? key

@@ -189,7 +189,8 @@ struct Daemon: AsyncParsableCommand {
                 .init(
                     service: try WebConsole.application(
                         host: web.host, port: web.port, db: db, clock: clock,
-                        settings: WebConsole.Settings(tls: settings.webTLS), logger: webLogger,
+                        settings: WebConsole.Settings(tls: settings.webTLS, categories: settings.categories),
+                        logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host
                             let scheme = settings.webTLS == nil ? "http" : "https"

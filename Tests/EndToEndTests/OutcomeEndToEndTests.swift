@@ -113,11 +113,14 @@ struct OutcomeEndToEndTests {
         let fourth = try book(d, disputes[2])
         try d.moveClock(toSession: fourth)
         #expect(try d.ctl("session", "no-show", String(fourth)).status == 0)
+        // Whoever checks first raises it: `warning check`, or the daemon's own timer, which runs on the moved clock
+        // and may wake when the clock jumps to the second no-show. Either way it is raised once, and only once.
         let raised = try #require((try d.json("warning", "check") as? [String: Any])?["warnings"] as? [[String: Any]])
-        #expect(raised.map { $0["rule"] as? String } == ["no_shows"])
+        #expect(raised.map { $0["rule"] as? String } == ["no_shows"] || raised.isEmpty, "\(raised)")
         let twice = try #require((try d.json("warning", "check") as? [String: Any])?["warnings"] as? [[String: Any]])
         #expect(twice.isEmpty)
         let stored = try #require((try d.json("warning", "list") as? [String: Any])?["warnings"] as? [[String: Any]])
+        #expect(stored.map { $0["rule"] as? String } == ["no_shows"], "\(stored)")
         // The embedded default's duty channel is mail to the maildir spool: one file, and one log line.
         #expect(stored.count == 1 && stored.first?["channel"] as? String == "maildir")
         let spool = d.dir.appendingPathComponent("state/outbox/new")

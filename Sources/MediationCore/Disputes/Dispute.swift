@@ -167,35 +167,58 @@ public struct Dispute: Sendable, Hashable, Codable {
         var d = self
         var problems = Problems()
         d.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        if d.title.isEmpty { problems.add("title is empty; say in a few words what the dispute is about") }
+        if d.title.isEmpty {
+            problems.add(
+                FieldProblem(
+                    field: "title", en: "title is empty; say in a few words what the dispute is about",
+                    zh: "请填写纠纷名称，用几个字说明纠纷内容"))
+        }
         if d.title.count > InputLimits.titleLength {
-            problems.add("title is longer than \(InputLimits.titleLength) characters; put details in the elements")
-        } else if let problem = Text.problem(d.title, "title", max: InputLimits.titleLength) {
+            problems.add(
+                FieldProblem(
+                    field: "title",
+                    en: "title is longer than \(InputLimits.titleLength) characters; put details in the elements",
+                    zh: "纠纷名称不能超过 \(InputLimits.titleLength) 个字，详细情况请写在要素中"))
+        } else if let problem = Text.problem(d.title, field: "title", "title", "纠纷名称", max: InputLimits.titleLength) {
             problems.add(problem)
         }
         d.category = Dispute.category(typed: category, categories: categories)
         if !categories.contains(d.category) {
-            problems.add("category '\(category)' is not one of \(categories.joined(separator: ", "))")
+            problems.add(
+                FieldProblem(
+                    field: "category",
+                    en: "category '\(category)' is not one of \(categories.joined(separator: ", "))",
+                    zh: "类别“\(category)”不在可选范围内："
+                        + categories.map { Words.category($0, .zh) }.joined(separator: "、")))
         }
         if let now, let occurred = elements.occurredAt, occurred > now.addingTimeInterval(3600) {
             problems.add(
-                "the time it occurred (\(zone.format(occurred))) is in the future; give when it happened")
+                FieldProblem(
+                    field: "occurredAt",
+                    en: "the time it occurred (\(zone.format(occurred))) is in the future; give when it happened",
+                    zh: "发生时间（\(zone.format(occurred))）在将来，请填写实际发生的时间"))
         }
         if let scale = elements.scale, !InputLimits.scale.contains(scale) {
             problems.add(
-                "scale \(scale) is not a number of people from \(InputLimits.scale.lowerBound) to "
-                    + "\(InputLimits.scale.upperBound)")
+                FieldProblem(
+                    field: "scale",
+                    en: "scale \(scale) is not a number of people from \(InputLimits.scale.lowerBound) to "
+                        + "\(InputLimits.scale.upperBound)",
+                    zh: "涉及人数 \(scale) 应在 \(InputLimits.scale.lowerBound) 至 \(InputLimits.scale.upperBound) 之间"))
         }
         d.elements.cause = Text.nonEmpty(elements.cause)
         d.elements.location = Text.nonEmpty(elements.location)
         d.elements.nature = Text.nonEmpty(elements.nature)
         d.elements.involved = Text.nonEmpty(elements.involved)
         d.elements.development = Text.nonEmpty(elements.development)
-        for (field, value) in [
-            ("cause", d.elements.cause), ("location", d.elements.location), ("nature", d.elements.nature),
-            ("involved", d.elements.involved), ("development", d.elements.development),
+        for (field, zh, value) in [
+            ("cause", "诱因", d.elements.cause), ("location", "地点", d.elements.location),
+            ("nature", "性质", d.elements.nature), ("involved", "人员构成", d.elements.involved),
+            ("development", "事态发展", d.elements.development),
         ] {
-            if let problem = Text.problem(value, field, max: InputLimits.elementLength, multiline: true) {
+            if let problem = Text.problem(
+                value, field: field, field, zh, max: InputLimits.elementLength, multiline: true)
+            {
                 problems.add(problem)
             }
         }

@@ -57,45 +57,64 @@ public struct Party: Sendable, Hashable, Codable {
         var p = self
         var problems = Problems()
         p.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if p.name.isEmpty { problems.add("party name is empty") }
+        if p.name.isEmpty {
+            problems.add(FieldProblem(field: "name", en: "party name is empty", zh: "请填写当事人姓名"))
+        }
         if let raw = Text.nonEmpty(mobile) {
             if let normal = Contact.normalizeMobile(raw) {
                 p.mobile = normal
             } else {
-                problems.add("mobile '\(raw)' is not a phone number (11 digits such as 13800138000)")
+                problems.add(
+                    FieldProblem(
+                        field: "mobile", en: "mobile '\(raw)' is not a phone number (11 digits such as 13800138000)",
+                        zh: "手机号“\(raw)”不正确，应为 11 位数字，如 13800138000"))
             }
         } else {
             p.mobile = nil
         }
         p.email = Text.nonEmpty(email)?.lowercased()
-        if let e = p.email, !Contact.isEmail(e) { problems.add("email '\(e)' is not an email address") }
+        if let e = p.email, !Contact.isEmail(e) {
+            problems.add(
+                FieldProblem(field: "email", en: "email '\(e)' is not an email address", zh: "邮箱“\(e)”不是有效的邮箱地址"))
+        }
         if let raw = Text.nonEmpty(idCard) {
             if let normal = IDCard.normalize(raw) {
                 p.idCard = normal
             } else {
                 problems.add(
-                    "ID-card number '\(IDCard.mask(raw))' is not valid (18 characters, the last a digit or X, "
-                        + "with a correct check digit)")
+                    FieldProblem(
+                        field: "idCard",
+                        en: "ID-card number '\(IDCard.mask(raw))' is not valid (18 characters, the last a digit or X, "
+                            + "with a correct check digit)",
+                        zh: "身份证号“\(IDCard.mask(raw))”不正确（18 位，最后一位为数字或 X，校验位须正确）"))
             }
         } else {
             p.idCard = nil
         }
         p.organisation = Text.nonEmpty(organisation)
         p.language = Text.nonEmpty(language)
-        for (field, value, max) in [
-            ("party name", p.name, InputLimits.nameLength),
-            ("organisation", p.organisation, InputLimits.organisationLength),
-            ("language", p.language, InputLimits.languageLength),
+        for (field, label, zh, value, max) in [
+            ("name", "party name", "当事人姓名", p.name, InputLimits.nameLength),
+            ("organisation", "organisation", "单位", p.organisation, InputLimits.organisationLength),
+            ("language", "language", "语言", p.language, InputLimits.languageLength),
         ] {
-            if let problem = Text.problem(value, field, max: max) { problems.add(problem) }
+            if let problem = Text.problem(value, field: field, label, zh, max: max) { problems.add(problem) }
         }
-        do { p.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
+        do { p.timeZone = try Zone(timeZone).identifier } catch let e as MediationError {
+            problems.add(
+                FieldProblem(field: "timeZone", en: e.message, zh: "时区“\(timeZone)”无法识别，请写 Asia/Shanghai 这样的名称"))
+        }
         do { try WeeklyWindow.validate(weeklyWindows, field: "weekly windows") } catch let e as MediationError {
-            e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
+            for item in e.details.isEmpty ? [e.message] : e.details {
+                problems.add(FieldProblem(field: "hours", en: item, zh: "每周可参加的时间段有重叠或先后颠倒，请把较早的时间写在前面"))
+            }
         }
         p.weeklyWindows = weeklyWindows.sorted()
         for w in datedWindows where w.end <= w.start {
-            problems.add("a dated window ends before it starts; write the earlier time first")
+            problems.add(
+                FieldProblem(
+                    field: "dated", en: "a dated window ends before it starts; write the earlier time first",
+                    zh: "某个具体时段的结束早于开始，请把较早的时间写在前面"))
         }
         p.datedWindows = IntervalSet.normalize(datedWindows)
         try problems.check("party")

@@ -1,0 +1,164 @@
+import Foundation
+
+/// What a person types to register a dispute or a party, read by one set of rules: the API's handlers and the
+/// console's forms both call these, so a risk level, a side, a time or a week's hours are read the same way
+/// wherever they are typed. Every refusal names its field (`FieldProblem`) in both languages.
+public enum Intake {
+    /// `low` (when none is given), `medium`, `high`, `critical`, or 低 / 中 / 高 / 极高.
+    public static func risk(_ text: String?) throws -> RiskLevel {
+        guard let text else { return .low }
+        guard let level = RiskLevel(parsing: text) else {
+            throw MediationError(
+                .invalidInput, "risk '\(text)' is unknown; use low, medium, high or critical",
+                fields: [
+                    FieldProblem(
+                        field: "risk", en: "risk '\(text)' is unknown; use low, medium, high or critical",
+                        zh: "风险等级“\(text)”无法识别，请选择 低、中、高 或 极高")
+                ])
+        }
+        return level
+    }
+
+    /// `applicant`, `respondent`, `other`, or 申请人 / 被申请人 / 其他.
+    public static func side(_ text: String, hint: String = "use applicant, respondent or other (申请人, 被申请人, 其他)")
+        throws -> PartySide
+    {
+        guard let side = PartySide(parsing: text) else {
+            let en = "side '\(text)' is unknown; \(hint)"
+            throw MediationError(
+                .invalidInput, en,
+                fields: [FieldProblem(field: "side", en: en, zh: "当事人身份“\(text)”无法识别，请选择 申请人、被申请人 或 其他")])
+        }
+        return side
+    }
+
+    /// A moment as people type it (`2026-12-01`, `2026-12-01 14:30`, RFC 3339), read in `zone`; empty is none.
+    public static func moment(
+        _ text: String?, field: String, zh: String, zone: Zone, endOfDay: Bool = false, now: Date
+    ) throws -> Date? {
+        guard let text = Text.nonEmpty(text) else { return nil }
+        do {
+            return try zone.parseInstant(text, field: field, endOfDay: endOfDay, now: now)
+        } catch let e as MediationError {
+            throw MediationError(
+                .invalidInput, e.message,
+                fields: [
+                    FieldProblem(
+                        field: field, en: e.message,
+                        zh: "\(zh)“\(text)”无法识别，请写成 2026-12-01 或 2026-12-01 14:30 的形式")
+                ])
+        }
+    }
+
+    /// A week's hours as text (`mon-fri 09:00-12:00`, `周六 09:00-11:30`), read by `WeeklyWindow.parseList`.
+    public static func hours(_ text: String, field: String = "hours") throws -> [WeeklyWindow] {
+        do {
+            return try WeeklyWindow.parseList(text, field: field)
+        } catch let e as MediationError {
+            throw MediationError(
+                .invalidInput, e.message,
+                fields: [
+                    FieldProblem(
+                        field: field, en: e.message,
+                        zh: "时间段“\(text)”无法识别，请写成 周一至周五 09:00-12:00 或 mon 19:00-21:00 的形式")
+                ])
+        }
+    }
+
+    /// A dated window a party can attend, `from` and `to` as typed, read in `zone`.
+    public static func dated(from: String, to: String, zone: Zone, now: Date, field: String = "datedWindows")
+        throws -> Interval
+    {
+        let interval = Interval(
+            start: try moment(from, field: "\(field).from", zh: "开始时间", zone: zone, now: now) ?? now,
+            end: try moment(to, field: "\(field).to", zh: "结束时间", zone: zone, endOfDay: true, now: now) ?? now)
+        try AvailabilityResolver.checkRange(interval, what: "a dated window")
+        return interval
+    }
+
+    /// The elements of a dispute as typed; a field left out (nil) keeps its value, an empty one clears it.
+    public struct Elements: Sendable {
+        public var cause: String?
+        public var occurredAt: String?
+        public var location: String?
+        public var nature: String?
+        public var scale: Int?
+        public var involved: String?
+        public var development: String?
+
+        public init(
+            cause: String? = nil, occurredAt: String? = nil, location: String? = nil, nature: String? = nil,
+            scale: Int? = nil, involved: String? = nil, development: String? = nil
+        ) {
+            self.cause = cause
+            self.occurredAt = occurredAt
+            self.location = location
+            self.nature = nature
+            self.scale = scale
+            self.involved = involved
+            self.development = development
+        }
+
+        /// Writes what was typed into `target`; the time it occurred is read in the office's zone.
+        public func apply(to target: inout DisputeElements, zone: Zone, now: Date) throws {
+            if let v = cause { target.cause = v }
+            if let v = occurredAt {
+                target.occurredAt = try Intake.moment(v, field: "occurredAt", zh: "发生时间", zone: zone, now: now)
+            }
+            if let v = location { target.location = v }
+            if let v = nature { target.nature = v }
+            if let v = scale { target.scale = v }
+            if let v = involved { target.involved = v }
+            if let v = development { target.development = v }
+        }
+    }
+
+    /// A party as typed: its side read, its hours (as a list or as text, not both) and dated windows read in its
+    /// own zone (default: the office's). `Party.validated()` checks the rest when it is stored.
+    public static func party(
+        name: String, side: String, mobile: String? = nil, email: String? = nil, idCard: String? = nil,
+        organisation: String? = nil, language: String? = nil, timeZone: String? = nil,
+        weekly: [WeeklyWindow]? = nil, hours: String? = nil, weeklyField: String = "weeklyWindows",
+        dated: [(from: String, to: String)] = [], officeZone: Zone, now: Date
+    ) throws -> Party {
+        var problems = Problems()
+        var readSide = PartySide.other
+        do { readSide = try Intake.side(side) } catch let e as MediationError { problems.add(e) }
+        var zone = officeZone
+        do { zone = try Zone(timeZone ?? officeZone.identifier) } catch let e as MediationError {
+            problems.add(
+                FieldProblem(
+                    field: "timeZone", en: e.message, zh: "时区“\(timeZone ?? "")”无法识别，请写 Asia/Shanghai 这样的名称"))
+        }
+        var windows = weekly ?? []
+        if let hours {
+            if weekly != nil {
+                problems.add(
+                    FieldProblem(
+                        field: "hours",
+                        en: "give the hours once: either \(weeklyField) or hours; hours takes text such as "
+                            + "'mon-fri 09:00-12:00'",
+                        zh: "每周时间段只能填写一种形式"))
+            } else if Text.nonEmpty(hours) == nil {
+                problems.add(
+                    FieldProblem(
+                        field: "hours",
+                        en: "hours is empty; give hours such as 'mon 09:00-12:00', or an empty \(weeklyField) list "
+                            + "to clear them",
+                        zh: "每周时间段为空，请写成 周六 09:00-12:00 的形式"))
+            } else {
+                do { windows = try Intake.hours(hours) } catch let e as MediationError { problems.add(e) }
+            }
+        }
+        var intervals: [Interval] = []
+        for w in dated {
+            do { intervals.append(try Intake.dated(from: w.from, to: w.to, zone: zone, now: now)) } catch let e
+                as MediationError
+            { problems.add(e) }
+        }
+        try problems.check("party")
+        return Party(
+            name: name, side: readSide, mobile: mobile, email: email, idCard: idCard, organisation: organisation,
+            language: language, timeZone: zone.identifier, weeklyWindows: windows, datedWindows: intervals)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// 纠纷登记 in the console (issue 16, item 5), through the real daemon over HTTP: a clerk registers a dispute with its
+/// elements, risk and parties; a refused form keeps what was typed, says beside each field what is wrong in the page's
+/// language, and writes nothing; a viewer, another office and a form without its token change nothing.
+@Suite(.serialized) struct ConsoleIntakeEndToEndTests {
+    typealias Browser = ConsoleHTTPEndToEndTests.Browser
+
+    func disputes(_ d: DaemonUnderTest) throws -> [[String: Any]] {
+        let list = try #require(try d.json("dispute", "list") as? [String: Any])
+        return try #require(list["disputes"] as? [[String: Any]])
+    }
+
+    /// The form's fields, as a browser sends them.
+    func fields(_ csrf: String, _ changes: [String: String]) -> [(String, String)] {
+        var f: [String: String] = [
+            "csrf": csrf, "office": "jinshan", "category": "neighbour", "risk": "high",
+            "riskReason": "双方曾发生肢体冲突", "title": "楼上漏水纠纷", "occurredAt": "2026-11-28 20:30",
+            "location": "金山区卫零路 12 弄 3 号", "cause": "楼上卫生间漏水，多次协商未果", "nature": "相邻关系纠纷",
+            "scale": "2", "involved": "两户居民", "development": "已报警一次，民警现场调解未果",
+            "party-1-name": "张伟", "party-1-side": "applicant", "party-1-mobile": "13700000001",
+            "party-1-hours": "周六 09:00-12:00", "party-2-name": "李强", "party-2-side": "respondent",
+            "party-2-mobile": "13700000002", "party-2-hours": "", "party-3-side": "other",
+        ]
+        for (k, v) in changes { f[k] = v }
+        return f.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    @Test func aClerkRegistersADisputeAndARefusedFormKeepsWhatWasTypedAndWritesNothing() throws {
+        let (d, base, oneTime) = try ConsoleHTTPEndToEndTests.console()
+        let browser = try ConsoleWeekEndToEndTests.signedIn(d, base, oneTime)
+        let before = try disputes(d).count
+
+        // The list offers the form; the form offers only the clerk's office.
+        let list = try browser.get("/disputes")
+        #expect(list.body.contains("href=\"/disputes/new\"") && list.body.contains("登记纠纷"), "\(list)")
+        let form = try browser.get("/disputes/new")
+        #expect(form.status == 200 && form.headers["cache-control"] == "no-store", "\(form)")
+        #expect(form.body.contains("金山警务室") && !form.body.contains("新华警务室"), "\(form)")
+        #expect(form.body.contains("诱因") && form.body.contains("事态发展") && form.body.contains("申请人"))
+        let csrf = try #require(form.hidden("csrf"))
+
+        // A tired Friday form: no title, a mobile one digit short, hours nobody can read, a time that is no time,
+        // people involved written in words. Each problem beside its field, in Chinese; what was typed kept.
+        let refused = try browser.post(
+            "/disputes/new",
+            fields(
+                csrf,
+                [
+                    "title": "", "party-1-mobile": "1370000001", "party-2-hours": "周八 九点到十点",
+                    "occurredAt": "上周五傍晚", "scale": "两户",
+                ]))
+        #expect(refused.status == 422, "\(refused)")
+        for (field, words) in [
+            ("title", "请填写纠纷名称"), ("party-1-mobile", "手机号“1370000001”不正确"),
+            ("party-2-hours", "时间段“周八 九点到十点”无法识别"), ("occurredAt", "发生时间“上周五傍晚”无法识别"),
+            ("scale", "涉及人数请填写数字"),
+        ] {
+            let shown = refused.body.firstMatch(of: try Regex("id=\"\(field)-error\">([^<]*)<")).map {
+                String($0.output[1].substring ?? "")
+            }
+            #expect(shown?.contains(words) == true, "\(field): \(shown ?? "nothing") in \(refused.body)")
+        }
+        #expect(refused.body.contains("value=\"1370000001\"") && refused.body.contains("楼上卫生间漏水，多次协商未果"))
+        #expect(refused.body.contains("value=\"周八 九点到十点\"") && refused.body.contains("value=\"两户\""))
+        #expect(!refused.body.contains("is not") && !refused.body.contains("unknown"), "no English on the page")
+        #expect(try disputes(d).count == before, "a refused form writes nothing")
+
+        // The same form in English says it in English.
+        browser.language = "en"
+        let english = try browser.post("/disputes/new", fields(csrf, ["title": "", "party-1-mobile": "1370000001"]))
+        #expect(english.status == 422 && english.body.contains("title is empty"), "\(english)")
+        #expect(english.body.contains("is not a phone number") && !english.body.contains("请填写"), "\(english)")
+        browser.language = nil
+
+        // One party is not a dispute.
+        let alone = try browser.post(
+            "/disputes/new", fields(csrf, ["party-2-name": "", "party-2-mobile": "", "party-2-hours": ""]))
+        #expect(alone.status == 422 && alone.body.contains("请至少填写两位当事人"), "\(alone)")
+
+        // Another office's id, typed into the form by hand, is refused as no office of the clerk's.
+        let other = try browser.post("/disputes/new", fields(csrf, ["office": "xinhua"]))
+        #expect(other.status == 422 && other.body.contains("请选择您的调解室"), "\(other)")
+        // Without the form's token: 403, nothing written.
+        var forged = fields(csrf, [:])
+        forged.removeAll { $0.0 == "csrf" }
+        #expect(try browser.post("/disputes/new", forged).status == 403)
+        #expect(try disputes(d).count == before)
+
+        // The form as it should be: registered, then the case file.
+        let done = try browser.post("/disputes/new", fields(csrf, [:]))
+        #expect(done.status == 303, "\(done)")
+        let location = try #require(done.location)
+        #expect(location.hasPrefix("/disputes/JS-") && location.hasSuffix("?registered=1"), "\(location)")
+        let number = String(location.dropFirst("/disputes/".count).prefix { $0 != "?" })
+        let file = try browser.get(location)
+        #expect(file.status == 200 && file.body.contains("纠纷已登记") && file.body.contains("楼上漏水纠纷"), "\(file)")
+        #expect(file.body.contains("楼上卫生间漏水，多次协商未果") && file.body.contains("11月28日"), "\(file)")
+        #expect(file.body.contains("137****0001") && !file.body.contains("13700000001"), "mobiles masked: \(file)")
+
+        // Through the API: the same dispute, its elements, risk with its reason, parties with sides and hours.
+        let shown = try #require(try d.json("dispute", "show", number) as? [String: Any])
+        let dispute = try #require(shown["dispute"] as? [String: Any])
+        #expect(dispute["risk"] as? String == "high" && dispute["category"] as? String == "neighbour", "\(shown)")
+        let elements = try #require(dispute["elements"] as? [String: Any])
+        #expect(elements["occurredAt"] as? String == "2026-11-28T20:30:00+08:00", "\(elements)")
+        #expect(elements["scale"] as? Int == 2)
+        let parties = try #require(shown["parties"] as? [[String: Any]])
+        #expect(parties.map { $0["side"] as? String } == ["applicant", "respondent"], "\(parties)")
+        #expect(parties.first?["hoursText"] as? String == "sat 09:00-12:00", "\(parties)")
+        #expect("\(shown)".contains("双方曾发生肢体冲突"), "the risk reason is in the history: \(shown)")
+        // Audited under the clerk's name, as the console's.
+        let audit = try d.ctl("audit", "list", "--limit", "50").stdout
+        #expect(audit.contains("dispute.open") && audit.contains("li.na"), "\(audit)")
+
+        // The daemon restarted: the dispute is still there.
+        d.stop()
+        try d.start()
+        #expect(try disputes(d).contains { $0["number"] as? String == number })
+    }
+
+    @Test func aViewerMayReadButNotRegister() throws {
+        let (d, base, _) = try ConsoleHTTPEndToEndTests.console()
+        let added = try d.ctl("user", "add", "zhao.min", "--role", "viewer", "--office", "jinshan")
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+        let browser = Browser(base: base, folder: d.dir)
+        let login = try browser.get("/login")
+        let csrf = try #require(login.hidden("csrf"))
+        _ = try browser.post("/login", [("csrf", csrf), ("name", "zhao.min"), ("password", oneTime)])
+        let page = try browser.get("/password")
+        let token = try #require(page.hidden("csrf"))
+        let password = "远山 quiet harbour 77"
+        #expect(
+            try browser.post(
+                "/password", [("csrf", token), ("current", oneTime), ("new", password), ("repeat", password)]
+            ).status == 303)
+        let before = try disputes(d).count
+
+        let list = try browser.get("/disputes")
+        #expect(list.status == 200 && !list.body.contains("/disputes/new"), "no form offered: \(list)")
+        let form = try browser.get("/disputes/new")
+        #expect(form.status == 403 && form.body.contains("您的角色无权"), "\(form)")
+        let dashboard = try browser.get("/")
+        let sessionToken = try #require(dashboard.hidden("csrf"))
+        let posted = try browser.post(
+            "/disputes/new",
+            [
+                ("csrf", sessionToken), ("office", "jinshan"), ("category", "noise"), ("title", "噪音"),
+                ("party-1-name", "甲"), ("party-2-name", "乙"),
+            ])
+        #expect(posted.status == 403, "\(posted)")
+        #expect(try disputes(d).count == before)
+
+        // Without a session the form is the login page, and a post writes nothing.
+        let stranger = Browser(base: base, folder: d.dir)
+        let away = try stranger.post("/disputes/new", [("title", "x")])
+        #expect(away.status == 303 && away.location == "/login", "\(away)")
+        #expect(try disputes(d).count == before)
+    }
+}
