@@ -2,30 +2,10 @@ import Foundation
 import MediationCore
 import Synchronization
 
-/// Video rooms for sessions (`rooms.*`), as the API needs them.
-public protocol SessionRooms: Sendable {
-    /// A new room's name for a booking, or nil when the office uses no rooms (`rooms.provider: none`).
-    func newRoomName() -> String?
-
-    /// One participant's own link to `room` for a session from `start` to `end`, or nil when there are no rooms.
-    ///
-    /// - Throws: when the link cannot be made (a Jitsi secret that cannot sign).
-    func link(
-        room: String, participantID: String, name: String, email: String?, moderator: Bool, start: Date, end: Date
-    ) throws -> String?
-}
-
 /// The outbox dispatcher as the API needs it: told of new messages, asked for previews and test messages.
-public protocol NoticeDispatch: Sendable {
+public protocol NoticeDispatch: ChangeNotices {
     /// The outbox has new messages (a retry asked for): look at it now.
     func outboxChanged()
-
-    /// A change that queues messages (a booking, say) has begun: hold the notices until it ends, so that a burst
-    /// of bookings is written before its notices are rendered and sent (see `OutboxDispatcher`'s `settle`).
-    func changeStarted()
-
-    /// The change begun with `changeStarted()` has ended, committed or not.
-    func changeEnded()
 
     /// What each recipient of a session's notices would receive, rendered.
     func preview(session: Int64) async throws -> [NoticePreview]
@@ -51,15 +31,6 @@ public struct ChannelTestAnswer: Sendable, Equatable {
 public protocol WarningCheck: Sendable {
     /// Evaluates the rules now, stores and delivers the new warnings, and answers them.
     func checkNow() async throws -> [EarlyWarning]
-}
-
-/// No video rooms: sessions are booked without one.
-public struct NoRooms: SessionRooms {
-    public init() {}
-    public func newRoomName() -> String? { nil }
-    public func link(
-        room: String, participantID: String, name: String, email: String?, moderator: Bool, start: Date, end: Date
-    ) throws -> String? { nil }
 }
 
 /// No dispatcher: nothing is previewed or sent (a router driven in process without one).

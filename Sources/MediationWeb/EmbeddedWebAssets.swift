@@ -136,6 +136,7 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
     "dispute": ####"""
 {{> header}}
 <h1>{{number}} {{title}}</h1>
+{{#booked}}<p class="note" role="status" id="booked">{{t.bookedNote}}</p>{{/booked}}
 {{#registered}}<p class="note" role="status">{{t.registered}}</p>{{/registered}}
 <dl class="facts">
   <dt>{{t.office}}</dt><dd>{{office}}</dd>
@@ -157,7 +158,8 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
 <h2>{{t.sessionsTitle}}</h2>
-{{#sessions}}<p class="row"><span class="time">{{time}}</span> <span class="status">{{status}}</span></p>{{/sessions}}
+{{#canBook}}<p class="actions"><a class="button" id="find-times" href="/disputes/{{number}}/find">{{t.find}}</a></p>{{/canBook}}
+{{#sessions}}<p class="row"><span class="time">{{time}}</span> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
 {{^sessions}}<p class="empty">{{t.none}}</p>{{/sessions}}
 {{> footer}}
 
@@ -188,8 +190,44 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 <section class="card narrow">
   <h1>{{heading}}</h1>
   <p>{{message}}</p>
+  {{#back}}<p><a id="back" href="{{back}}">{{t.searchAgain}}</a></p>{{/back}}
   <p><a href="/">{{t.backHome}}</a></p>
 </section>
+{{> footer}}
+
+"""####,
+    "find": ####"""
+{{> header}}
+<h1>{{t.find}} · <a href="/disputes/{{disputeNumber}}">{{disputeNumber}}</a> {{title}}</h1>
+{{#general}}<p class="error" role="alert" id="form-problems">{{general}}</p>{{/general}}
+<form method="post" action="/disputes/{{disputeNumber}}/find" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    {{#from}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/from}}
+    {{#to}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/to}}
+    {{#minutes}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="numeric">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/minutes}}
+    <div><label for="policy">{{t.policyWord}}</label>
+      <select id="policy" name="policy"><option value="">{{t.policyDefault}}</option>{{#policies}}<option value="{{name}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/policies}}</select></div>
+  </div>
+  <button type="submit" id="search">{{t.search}}</button>
+</form>
+{{#searched}}
+<h2>{{t.options}} <small>{{policy}} · {{length}} {{t.minuteWord}}</small></h2>
+{{#options}}
+<form method="post" action="/disputes/{{disputeNumber}}/book" class="option card">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="option" value="{{number}}">
+  <p class="time"><strong>{{number}}.</strong> {{time}}</p>
+  <p>{{#panel}}<span class="member">{{role}} {{name}}</span> {{/panel}}</p>
+  <button type="submit" id="book-{{number}}">{{t.bookThis}}</button>
+</form>
+{{/options}}
+{{#none}}
+<p class="note" id="no-options">{{t.noOptions}}</p>
+{{#reasons}}<p class="hint">{{.}}</p>{{/reasons}}
+{{#nearest}}<p class="hint" id="nearest">{{t.nearest}} {{time}} · {{#panel}}{{role}} {{name}} {{/panel}}</p>{{/nearest}}
+{{/none}}
+{{/searched}}
 {{> footer}}
 
 """####,

@@ -253,8 +253,12 @@ struct Pages: Sendable {
                 .components(separatedBy: " (")[0]
             return value.map { ["label": label, "value": $0] }
         }
+        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let sessions = try await db.sessions(SessionFilter(dispute: String(d.id))).map { s -> [String: Any] in
-            ["time": Self.format(s.start, zone, language), "status": Words.sessionStatus(s.status, language)]
+            [
+                "time": Self.format(s.start, zone, language), "status": Words.sessionStatus(s.status, language),
+                "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
+            ]
         }
         return render(
             "dispute", request, user: session, title: d.number,
@@ -269,6 +273,9 @@ struct Pages: Sendable {
                 },
                 "elements": elements, "hasElements": !elements.isEmpty,
                 "registered": request.uri.queryParameters.get("registered") != nil,
+                "booked": request.uri.queryParameters.get("booked") != nil,
+                "canBook": OperationRoles.allows(session.account.role, "bookSession")
+                    && [.open, .unresolved, .scheduled].contains(d.status),
                 "sessions": sessions,
             ])
     }

@@ -34,13 +34,24 @@ public enum WebConsole {
 
         /// The dispute categories the daemon accepts (`disputes.categories`), as the API's intake reads them.
         public var categories: [String]
+        /// The scheduling rules (`scheduling.*`), video rooms (`rooms.*`) and the outbox a booking tells: the API's.
+        public var rules: SchedulingRules
+        public var rooms: any SessionRooms
+        public var notices: any ChangeNotices
 
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
 
-        public init(tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories) {
+        public init(
+            tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories,
+            rules: SchedulingRules = SchedulingRules(), rooms: any SessionRooms = NoRooms(),
+            notices: any ChangeNotices = NoChangeNotices()
+        ) {
             self.tls = tls
             self.categories = categories
+            self.rules = rules
+            self.rooms = rooms
+            self.notices = notices
         }
     }
 
@@ -75,6 +86,9 @@ public enum WebConsole {
         router.get("disputes/new") { request, context in try await pages.intakePage(request, context) }
         router.post("disputes/new") { request, context in try await pages.intake(request, context) }
         router.get("disputes/{ref}") { request, context in try await pages.disputeFile(request, context) }
+        router.get("disputes/{ref}/find") { request, context in try await pages.findPage(request, context) }
+        router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
+        router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }
         router.get("review") { request, context in try await pages.review(request, context) }

@@ -30,6 +30,10 @@ enum WebText {
         "element-involved": "人员构成", "element-development": "事态发展", "party": "当事人",
         "intakeHint": "至少填写两位当事人；空着的当事人行不登记。带 * 的为必填项。", "registered": "纠纷已登记。",
         "formProblems": "有几处需要改正，已在各栏下方标出；尚未登记。",
+        "find": "预约调解", "book": "预约", "bookThis": "预约此时间", "fromDay": "从（日期）", "toDay": "到（日期）",
+        "minutes": "时长（分钟，可不填）", "policyWord": "专家组成", "policyDefault": "按类别默认", "options": "可选时间",
+        "minuteWord": "分钟", "noOptions": "这段时间内找不到专家和当事人都有空的时间。可以放宽日期范围，或换一种专家组成。",
+        "nearest": "最近的可选时间：", "bookedNote": "已预约，通知将发给专家和当事人。", "searchAgain": "重新查找时间",
         "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
@@ -63,6 +67,13 @@ enum WebText {
         "intakeHint": "Give at least two parties; blank party rows are not registered. * is required.",
         "registered": "The dispute is registered.",
         "formProblems": "Some fields need correcting, marked below each; nothing was registered yet.",
+        "find": "Find a time", "book": "Book", "bookThis": "Book this time", "fromDay": "From (day)",
+        "toDay": "To (day)", "minutes": "Length (minutes, optional)", "policyWord": "Panel",
+        "policyDefault": "The category's default", "options": "Times", "minuteWord": "minutes",
+        "noOptions":
+            "No time in these days when a full panel and the parties are free: widen the days or choose another panel.",
+        "nearest": "The nearest time:", "bookedNote": "Booked: the experts and the parties will be told.",
+        "searchAgain": "Find a time again",
         "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 
@@ -76,6 +87,9 @@ enum WebText {
             "badWeek": "“%@”不是一个周次，请写成 2026-W49 的形式（第 01 至 52 或 53 周）。",
             "chooseOffice": "请选择您的调解室。", "scaleNumber": "涉及人数请填写数字，如 3。",
             "twoParties": "请至少填写两位当事人（申请人和被申请人）。",
+            "giveDay": "请填写日期，如 2026-12-14。", "minutesNumber": "时长请填写分钟数，如 90。",
+            "cannotSearch": "这个纠纷现在无法预约（可能已结案或已有预约），请查看案卷。", "noOption": "没有选择时间“%@”。",
+            "bookConflict": "这个时间刚被占用或查找结果已过期，未做预约。请重新查找时间。",
             "invalidInput": "输入有误，未做任何修改。请检查后重新提交。",
         ]
         let en: [String: String] = [
@@ -90,6 +104,9 @@ enum WebText {
             "badWeek": "'%@' is not a week: write it like 2026-W49 (weeks 01 to 52 or 53).",
             "chooseOffice": "Choose one of your offices.", "scaleNumber": "Give the number of people, such as 3.",
             "twoParties": "Give at least two parties (the applicant and the respondent).",
+            "giveDay": "Give a day, such as 2026-12-14.", "minutesNumber": "Give the length in minutes, such as 90.",
+            "cannotSearch": "This dispute cannot be booked now.", "noOption": "No time '%@' was chosen.",
+            "bookConflict": "That time was just taken or the search is stale; nothing was booked. Find a time again.",
             "invalidInput": "The input cannot be used; nothing was changed. Check it and send it again.",
         ]
         return (language == .zh ? zh : en)[key] ?? key

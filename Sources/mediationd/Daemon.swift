@@ -142,9 +142,10 @@ struct Daemon: AsyncParsableCommand {
             interval: .seconds(settings.outcomes.checkIntervalMinutes * 60), dispatcher: dispatcher, clock: clock,
             logger: Logger(label: "mediationd.warnings"))
         OperationsMetrics.bootstrap()
+        let notices = DaemonNotices(dispatcher: dispatcher, settings: settings.notices, spool: settings.spoolDirectory)
         let info = ServerInfo(
             startedAt: clock.now(), clock: clock, categories: settings.categories, rules: settings.rules, rooms: rooms,
-            notices: DaemonNotices(dispatcher: dispatcher, settings: settings.notices, spool: settings.spoolDirectory),
+            notices: notices,
             noticeDomain: settings.notices.settings.domain, followUps: settings.outcomes.followUps,
             warnings: DaemonWarnings(monitor: monitor), privacy: privacy)
         // Set once the socket accepts: a failure before that is the socket's, and says so.
@@ -189,7 +190,9 @@ struct Daemon: AsyncParsableCommand {
                 .init(
                     service: try WebConsole.application(
                         host: web.host, port: web.port, db: db, clock: clock,
-                        settings: WebConsole.Settings(tls: settings.webTLS, categories: settings.categories),
+                        settings: WebConsole.Settings(
+                            tls: settings.webTLS, categories: settings.categories, rules: settings.rules, rooms: rooms,
+                            notices: notices),
                         logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host

@@ -138,18 +138,27 @@ def main():
             fail("the case file does not say the dispute was registered", driver)
         snap("07-registered.png")
 
+        # 预约: the booked dispute's search, the next two weeks as proposed.
+        if a.dispute:
+            driver.get(a.url + "/disputes/" + a.dispute + "/find")
+            at("/disputes/" + a.dispute + "/find")
+            driver.find_element(By.ID, "search").click()
+            WebDriverWait(driver, 15).until(
+                lambda d: d.find_elements(By.ID, "book-1") or d.find_elements(By.ID, "no-options"))
+            snap("08-find.png")
+
         # 日程: this week's grid, the booked session on its day.
         driver.find_element(By.LINK_TEXT, "日程").click()
         at("/week")
         if a.dispute and a.dispute not in driver.page_source:
             fail("the week grid lacks the booked session", driver)
-        snap("08-week.png")
+        snap("09-week.png")
         # 研判: the weekly review, then printed as the browser prints it (the print style sheet, A4).
         driver.find_element(By.LINK_TEXT, "研判").click()
         at("/review")
         if "每周研判" not in driver.page_source or "在办纠纷" not in driver.page_source:
             fail("the review lacks its figures", driver)
-        snap("09-review.png")
+        snap("10-review.png")
         if a.pdf:
             from selenium.webdriver.common.print_page_options import PrintOptions
             options = PrintOptions()
@@ -163,14 +172,14 @@ def main():
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
         if "Weekly review" not in driver.page_source or "每周研判" in driver.page_source:
             fail("the review in English still has Chinese words", driver)
-        snap("10-english.png")
+        snap("11-english.png")
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
         driver.find_element(By.ID, "logout").click()
         at("/login")
-        snap("11-signed-out.png")
+        snap("12-signed-out.png")
         driver.get(a.url + "/")
         at("/login")
         console.extend(driver.get_log("browser"))
