@@ -61,6 +61,15 @@ public enum Words {
         }
     }
 
+    public static func invitation(_ answer: Invitation, _ language: Language) -> String {
+        switch (answer, language) {
+        case (.pending, .zh): "待回复"
+        case (.accepted, .zh): "已接受"
+        case (.declined, .zh): "已谢绝"
+        case (_, .en): answer.rawValue
+        }
+    }
+
     public static func sessionStatus(_ status: SessionStatus, _ language: Language) -> String {
         switch (status, language) {
         case (.booked, .zh): "已预约"

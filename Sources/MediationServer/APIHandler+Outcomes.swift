@@ -83,19 +83,13 @@ extension APIHandler {
         info.notices.changeStarted()
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        guard let result = OutcomeResult(parsing: b.result) else {
-            throw MediationError.invalidInput(
-                "result '\(b.result)' is unknown", hint: "use one of \(OutcomeResult.codes)")
-        }
-        let amount = try Text.nonEmpty(b.amount).map { try Money.parseFen($0) }
+        let outcome = try Intake.outcome(
+            session: input.path.session, result: b.result, terms: b.terms, amount: b.amount, signed: b.signed ?? false,
+            notes: b.notes, to: b.to)
         let recorded = try await db.recordOutcome(
-            session: input.path.session,
-            Outcome(
-                sessionId: input.path.session, result: result, terms: b.terms, amountFen: amount,
-                signed: b.signed ?? false, notes: b.notes, referredTo: b.to),
-            policy: info.followUps, actor: actor)
+            session: input.path.session, outcome, policy: info.followUps, actor: actor)
         let next: String
-        switch result {
+        switch outcome.result {
         case .agreement, .partialAgreement:
             // The CLI says the dispute's new status before this: the sentence says what comes next, not that again.
             next = "\(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"

@@ -72,6 +72,9 @@ fieldset.party { border: 1px solid #d8dfe7; border-radius: 4px; background: #fff
 fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 .actions { margin: 0.8em 0; }
 .button { display: inline-block; background: #1f5fa0; color: #fff; border-radius: 3px; padding: 0.4em 1.2em; text-decoration: none; }
+label.check { display: flex; gap: 0.5em; align-items: center; }
+label.check input { width: auto; }
+.actions form.inline button { margin: 0 0.5em 0 0; }
 @page { size: A4; margin: 14mm; }
 @media print {
   .bar, form, .noprint, footer { display: none; }
@@ -159,7 +162,7 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
 <h2>{{t.sessionsTitle}}</h2>
 {{#canBook}}<p class="actions"><a class="button" id="find-times" href="/disputes/{{number}}/find">{{t.find}}</a></p>{{/canBook}}
-{{#sessions}}<p class="row"><span class="time">{{time}}</span> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
+{{#sessions}}<p class="row"><a class="time" href="/sessions/{{id}}">{{time}}</a> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
 {{^sessions}}<p class="empty">{{t.none}}</p>{{/sessions}}
 {{> footer}}
 
@@ -426,6 +429,72 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 {{> footer}}
 
 """####,
+    "session": ####"""
+{{> header}}
+<h1>{{t.sessionWord}} #{{id}} · <a href="/disputes/{{disputeNumber}}">{{disputeNumber}}</a> {{disputeTitle}}</h1>
+{{#done}}<p class="note" role="status" id="done">{{t.saved}}</p>{{/done}}
+{{#has_general}}<p class="error" role="alert" id="form-problems">{{error_general}}</p>{{/has_general}}
+<dl class="facts">
+  <dt>{{t.time}}</dt><dd id="session-time">{{time}}</dd>
+  <dt>{{t.status}}</dt><dd id="session-status" class="status-{{statusCode}}">{{status}}</dd>
+  {{#cancelReason}}<dt>{{t.cancelReason}}</dt><dd>{{cancelReason}}</dd>{{/cancelReason}}
+  {{#room}}<dt>{{t.room}}</dt><dd>{{room}}</dd>{{/room}}
+</dl>
+<h2>{{t.panel}}</h2>
+<table>
+  <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
+  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
+</table>
+<div class="actions">
+  {{#canStart}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="in_session"><button type="submit" id="start">{{t.startSession}}</button></form>{{/canStart}}
+  {{#canEnd}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="ended"><button type="submit" id="end">{{t.endSession}}</button></form>{{/canEnd}}
+  {{#canNoShow}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="no_show"><button type="submit" id="no-show">{{t.noShow}}</button></form>{{/canNoShow}}
+</div>
+{{#canCancel}}
+<form method="post" action="/sessions/{{id}}/cancel" class="intake">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <label for="reason">{{t.cancelReason}}</label>
+  <input id="reason" name="reason" value="{{typedReason}}"{{#has_reason}} aria-invalid="true"{{/has_reason}}>
+  {{#has_reason}}<p class="error field" role="alert" id="reason-error">{{error_reason}}</p>{{/has_reason}}
+  <button type="submit" id="cancel">{{t.cancelSession}}</button>
+</form>
+{{/canCancel}}
+{{#outcome}}
+<h2>{{t.outcome}}</h2>
+<dl class="facts" id="outcome">
+  <dt>{{t.result}}</dt><dd>{{result}}</dd>
+  {{#terms}}<dt>{{t.terms}}</dt><dd>{{terms}}</dd>{{/terms}}
+  {{#amount}}<dt>{{t.amount}}</dt><dd>{{amount}}</dd>{{/amount}}
+  <dt>{{t.signedWord}}</dt><dd>{{#signed}}{{t.yes}}{{/signed}}{{^signed}}{{t.no}}{{/signed}}</dd>
+</dl>
+{{/outcome}}
+{{#canRecord}}
+<h2>{{t.recordOutcome}}</h2>
+<form method="post" action="/sessions/{{id}}/outcome" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    <div><label for="result">{{t.result}}</label>
+      <select id="result" name="result">{{#results}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/results}}</select>
+      {{#has_result}}<p class="error field" role="alert" id="result-error">{{error_result}}</p>{{/has_result}}</div>
+    <div><label for="amount">{{t.amount}}</label>
+      <input id="amount" name="amount" value="{{typedAmount}}"{{#has_amount}} aria-invalid="true"{{/has_amount}}>
+      {{#has_amount}}<p class="error field" role="alert" id="amount-error">{{error_amount}}</p>{{/has_amount}}</div>
+    <div><label for="to">{{t.referredTo}}</label>
+      <input id="to" name="to" value="{{typedTo}}"{{#has_to}} aria-invalid="true"{{/has_to}}>
+      {{#has_to}}<p class="error field" role="alert" id="to-error">{{error_to}}</p>{{/has_to}}</div>
+    <div class="wide"><label for="terms">{{t.terms}}</label>
+      <textarea id="terms" name="terms" rows="3"{{#has_terms}} aria-invalid="true"{{/has_terms}}>{{typedTerms}}</textarea>
+      {{#has_terms}}<p class="error field" role="alert" id="terms-error">{{error_terms}}</p>{{/has_terms}}</div>
+    <div class="wide"><label for="notes">{{t.notes}}</label>
+      <textarea id="notes" name="notes" rows="2">{{typedNotes}}</textarea></div>
+  </div>
+  <label class="check"><input type="checkbox" name="signed" id="signed"{{#typedSigned}} checked{{/typedSigned}}> {{t.signedWord}}</label>
+  <button type="submit" id="record">{{t.save}}</button>
+</form>
+{{/canRecord}}
+{{> footer}}
+
+"""####,
     "users": ####"""
 {{> header}}
 <h1>{{t.users}}</h1>
@@ -468,7 +537,7 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
     <h2>{{day}}</h2>
     {{#sessions}}
     <article class="slot status-{{statusCode}}">
-      <p class="time">{{time}}</p>
+      <p class="time"><a href="/sessions/{{id}}">{{time}}</a></p>
       <p><a href="/disputes/{{number}}">{{number}}</a> {{title}}</p>
       <p class="panel">{{t.panel}}：{{panel}}</p>
       <p class="status">{{status}}</p>

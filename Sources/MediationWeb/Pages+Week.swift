@@ -70,6 +70,7 @@ extension Pages {
                 "sessions": onDay.map { s -> [String: Any] in
                     let dispute = disputes[s.disputeId]
                     return [
+                        "id": s.id,
                         "time": Self.clockTime(s.start, choice.zone) + "–" + Self.clockTime(s.end, choice.zone),
                         "number": dispute?.number ?? "", "title": dispute?.title ?? "",
                         "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),

@@ -256,7 +256,8 @@ struct Pages: Sendable {
         let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let sessions = try await db.sessions(SessionFilter(dispute: String(d.id))).map { s -> [String: Any] in
             [
-                "time": Self.format(s.start, zone, language), "status": Words.sessionStatus(s.status, language),
+                "id": s.id, "time": Self.format(s.start, zone, language),
+                "status": Words.sessionStatus(s.status, language),
                 "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
             ]
         }

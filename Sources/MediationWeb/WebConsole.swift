@@ -38,6 +38,8 @@ public enum WebConsole {
         public var rules: SchedulingRules
         public var rooms: any SessionRooms
         public var notices: any ChangeNotices
+        /// When follow-up visits are planned after an agreement (`followups.*`).
+        public var followUps: FollowUpPolicy
 
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
@@ -45,13 +47,14 @@ public enum WebConsole {
         public init(
             tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories,
             rules: SchedulingRules = SchedulingRules(), rooms: any SessionRooms = NoRooms(),
-            notices: any ChangeNotices = NoChangeNotices()
+            notices: any ChangeNotices = NoChangeNotices(), followUps: FollowUpPolicy = FollowUpPolicy()
         ) {
             self.tls = tls
             self.categories = categories
             self.rules = rules
             self.rooms = rooms
             self.notices = notices
+            self.followUps = followUps
         }
     }
 
@@ -89,6 +92,10 @@ public enum WebConsole {
         router.get("disputes/{ref}/find") { request, context in try await pages.findPage(request, context) }
         router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
         router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
+        router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
+        router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
+        router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }
         router.get("review") { request, context in try await pages.review(request, context) }

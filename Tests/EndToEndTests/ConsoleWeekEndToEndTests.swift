@@ -67,7 +67,7 @@ import Testing
         #expect(page.body.contains("日程") && page.body.contains(number), "\(page)")
         // On its day, at its time in the office's zone (the API's start is already in it), with its panel and status.
         let time = String(start.dropFirst(11).prefix(5))
-        #expect(page.body.contains("<p class=\"time\">\(time)–"), "\(page)")
+        #expect(page.body.contains("/sessions/") && page.body.contains(">\(time)–"), "\(page)")
         for name in panel { #expect(page.body.contains(name), "\(name) on the grid") }
         #expect(page.body.contains("已预约"), "the status in Chinese: \(page)")
         #expect(!page.body.contains(">booked<"), "no English status word on a Chinese page")

@@ -146,19 +146,26 @@ def main():
             WebDriverWait(driver, 15).until(
                 lambda d: d.find_elements(By.ID, "book-1") or d.find_elements(By.ID, "no-options"))
             snap("08-find.png")
+            # The booked session: its panel and their answers, and what staff may do with it.
+            driver.get(a.url + "/disputes/" + a.dispute)
+            driver.find_element(By.CSS_SELECTOR, "a.time").click()
+            WebDriverWait(driver, 15).until(lambda d: "/sessions/" in d.current_url)
+            if "待回复" not in driver.page_source and "已接受" not in driver.page_source:
+                fail("the session page lacks the panel's answers", driver)
+            snap("09-session.png")
 
         # 日程: this week's grid, the booked session on its day.
         driver.find_element(By.LINK_TEXT, "日程").click()
         at("/week")
         if a.dispute and a.dispute not in driver.page_source:
             fail("the week grid lacks the booked session", driver)
-        snap("09-week.png")
+        snap("10-week.png")
         # 研判: the weekly review, then printed as the browser prints it (the print style sheet, A4).
         driver.find_element(By.LINK_TEXT, "研判").click()
         at("/review")
         if "每周研判" not in driver.page_source or "在办纠纷" not in driver.page_source:
             fail("the review lacks its figures", driver)
-        snap("10-review.png")
+        snap("11-review.png")
         if a.pdf:
             from selenium.webdriver.common.print_page_options import PrintOptions
             options = PrintOptions()
@@ -172,14 +179,14 @@ def main():
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
         if "Weekly review" not in driver.page_source or "每周研判" in driver.page_source:
             fail("the review in English still has Chinese words", driver)
-        snap("11-english.png")
+        snap("12-english.png")
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
         driver.find_element(By.ID, "logout").click()
         at("/login")
-        snap("12-signed-out.png")
+        snap("13-signed-out.png")
         driver.get(a.url + "/")
         at("/login")
         console.extend(driver.get_log("browser"))

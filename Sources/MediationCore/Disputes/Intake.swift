@@ -161,4 +161,33 @@ public enum Intake {
             name: name, side: readSide, mobile: mobile, email: email, idCard: idCard, organisation: organisation,
             language: language, timeZone: zone.identifier, weeklyWindows: windows, datedWindows: intervals)
     }
+
+    /// A session's outcome as typed: the result by its code or its Chinese name, an amount in yuan (kept as fen).
+    /// `AppDatabase.recordOutcome` checks the rest (terms for an agreement, whom a referral went to).
+    public static func outcome(
+        session: Int64, result: String, terms: String?, amount: String?, signed: Bool, notes: String?, to: String?
+    ) throws -> Outcome {
+        var problems = Problems()
+        var read = OutcomeResult.agreement
+        if let parsed = OutcomeResult(parsing: result) {
+            read = parsed
+        } else {
+            problems.add(
+                FieldProblem(
+                    field: "result", en: "result '\(result)' is unknown; use one of \(OutcomeResult.codes)",
+                    zh: "调解结果“\(result)”无法识别，请选择 "
+                        + OutcomeResult.allCases.map(\.chinese).joined(separator: "、")))
+        }
+        var fen: Int64?
+        if let typed = Text.nonEmpty(amount) {
+            do { fen = try Money.parseFen(typed) } catch let e as MediationError {
+                problems.add(
+                    FieldProblem(field: "amount", en: e.message, zh: "金额“\(typed)”无法识别，请写成 1200.50 的形式（单位：元）"))
+            }
+        }
+        try problems.check("outcome")
+        return Outcome(
+            sessionId: session, result: read, terms: terms, amountFen: fen, signed: signed, notes: notes,
+            referredTo: to)
+    }
 }

@@ -1,0 +1,159 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediationCore
+import MediationStore
+
+/// One session (调解场次): its time in the office's zone, its panel and their answers, and what staff do with it —
+/// start, end, no-show, cancel with a reason, and record its outcome (结果). Each is the API's own store function
+/// (`AppDatabase.mark`, `cancel`, `recordOutcome` with `Intake.outcome`), so the rules about when a session may
+/// start or end, and what an outcome needs, are the ones `mediationctl` meets.
+extension Pages {
+    /// The session if the account sees its office (another office's reads as one that does not exist).
+    private func visibleSession(_ context: WebRequestContext, _ account: Account) async throws -> Session {
+        let notFound = MediationError.notFound("no such session")
+        guard let id = Int64(context.parameters.get("id") ?? "") else { throw notFound }
+        let session: Session
+        do { session = try await db.session(id) } catch let e as MediationError where e.kind == .notFound {
+            throw notFound
+        }
+        guard OfficeScope.allows(account, office: session.officeId) else { throw notFound }
+        return session
+    }
+
+    func sessionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let signed = try await session(request) else { return redirect("/login") }
+        if signed.account.mustChangePassword { return redirect("/password") }
+        let s = try await visibleSession(context, signed.account)
+        return try await sessionView(request, signed, s, typed: [:], errors: [:])
+    }
+
+    func markSession(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "markSession") { form, signed, s in
+            guard let status = SessionStatus(rawValue: form["status"] ?? ""),
+                [.inSession, .ended, .noShow].contains(status)
+            else { throw PageRefusal(key: "badStatus", typed: form["status"] ?? "") }
+            _ = try await db.mark(session: s.id, status, rules: settings.rules, actor: Self.actor(signed))
+        }
+    }
+
+    func cancelSession(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "cancelSession") { form, signed, s in
+            guard let reason = Text.nonEmpty(form["reason"]) else {
+                throw MediationError(
+                    .invalidInput, "give the reason for cancelling",
+                    fields: [
+                        FieldProblem(
+                            field: "reason", en: "give the reason for cancelling", zh: "请填写取消的原因，它会告知专家和当事人")
+                    ])
+            }
+            _ = try await db.cancel(session: s.id, reason: reason, actor: Self.actor(signed))
+        }
+    }
+
+    func recordOutcome(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "recordOutcome") { form, signed, s in
+            let outcome = try Intake.outcome(
+                session: s.id, result: form["result"] ?? "", terms: Text.nonEmpty(form["terms"]),
+                amount: form["amount"], signed: form["signed"] == "on", notes: Text.nonEmpty(form["notes"]),
+                to: Text.nonEmpty(form["to"]))
+            _ = try await db.recordOutcome(
+                session: s.id, outcome, policy: settings.followUps, actor: Self.actor(signed))
+        }
+    }
+
+    /// A form that changes a session: its token, the role for the API's same operation, the change in the console's
+    /// name, then the session page again; a refusal shows the page with the problem beside its field.
+    private func sessionChange(
+        _ request: Request, _ context: WebRequestContext, operation: String,
+        _ change: @Sendable ([String: String], ConsoleSession, Session) async throws -> Void
+    ) async throws -> Response {
+        guard let signed = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", signed.csrf) else { return refusedForm(request) }
+        if signed.account.mustChangePassword { return redirect("/password") }
+        let s = try await visibleSession(context, signed.account)
+        guard OperationRoles.allows(signed.account.role, operation) else { return roleRefused(request, signed) }
+        let language = language(request)
+        settings.notices.changeStarted()
+        defer { settings.notices.changeEnded() }
+        do {
+            try await AuditActor.$current.withValue(AuditActor(uid: 0, user: signed.account.name, role: "console")) {
+                try await change(form, signed, s)
+            }
+            return redirect("/sessions/\(s.id)?done=\(operation)")
+        } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
+            var errors: [String: String] = [:]
+            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
+            if errors.isEmpty {
+                errors["general"] = language == .en ? e.message : WebText.message("sessionRefused", language)
+            }
+            return try await sessionView(request, signed, s, typed: form, errors: errors)
+        }
+    }
+
+    private static func actor(_ signed: ConsoleSession) -> Actor {
+        Actor(uid: 0, user: signed.account.name, isAdmin: signed.account.role == .admin)
+    }
+
+    private func sessionView(
+        _ request: Request, _ signed: ConsoleSession, _ s: Session, typed: [String: String], errors: [String: String]
+    ) async throws -> Response {
+        let language = language(request)
+        let labels = WebText.labels(language)
+        let zone = try Zone(try await db.office(s.officeId).timeZone)
+        let dispute = try await db.dispute(String(s.disputeId)).dispute
+        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let outcome = try await db.outcomes(dispute: String(s.disputeId)).first { $0.sessionId == s.id }
+        let role = signed.account.role
+        let open = [SessionStatus.booked, .inSession].contains(s.status)
+        var values: [String: Any] = [
+            "id": s.id, "disputeNumber": dispute.number, "disputeTitle": dispute.title,
+            "time": Self.format(s.start, zone, language) + "–" + Self.clockTime(s.end, zone),
+            "status": Words.sessionStatus(s.status, language), "statusCode": s.status.rawValue,
+            "panel": s.panel.map { m -> [String: Any] in
+                [
+                    "name": experts[m.expertId] ?? "#\(m.expertId)",
+                    "role": language == .zh ? m.requirement.role.chinese : m.requirement.role.rawValue,
+                    "answer": Words.invitation(m.invitation, language), "lead": m.lead,
+                ]
+            },
+            "canStart": open && s.status == .booked && OperationRoles.allows(role, "markSession"),
+            "canEnd": s.status == .inSession && OperationRoles.allows(role, "markSession"),
+            "canNoShow": s.status == .booked && OperationRoles.allows(role, "markSession"),
+            "canCancel": s.status == .booked && OperationRoles.allows(role, "cancelSession"),
+            "canRecord": s.status == .ended && outcome == nil && OperationRoles.allows(role, "recordOutcome"),
+            "results": OutcomeResult.allCases.map {
+                [
+                    "code": $0.rawValue,
+                    "name": language == .zh
+                        ? $0.chinese
+                        : $0.rawValue.replacingOccurrences(
+                            of: "_", with: " "), "chosen": $0.rawValue == typed["result"],
+                ] as [String: Any]
+            },
+            "typedTerms": typed["terms"] ?? "", "typedAmount": typed["amount"] ?? "",
+            "typedNotes": typed["notes"] ?? "",
+            "typedTo": typed["to"] ?? "", "typedReason": typed["reason"] ?? "", "typedSigned": typed["signed"] == "on",
+            "done": request.uri.queryParameters.get("done") != nil,
+        ]
+        if let reason = s.cancelReason { values["cancelReason"] = reason }
+        if let room = s.room, OperationRoles.allows(role, "getSessionLinks") { values["room"] = room }
+        if let outcome {
+            var shown: [String: Any] = [
+                "result": language == .zh ? outcome.result.chinese : outcome.result.rawValue,
+                "signed": outcome.signed,
+            ]
+            if let terms = outcome.terms { shown["terms"] = terms }
+            if let fen = outcome.amountFen { shown["amount"] = Money.format(fen: fen) }
+            values["outcome"] = shown
+        }
+        for (key, error) in errors { values["error_\(key)"] = error }
+        for key in ["general", "reason", "result", "amount", "terms", "to"] where errors[key] != nil {
+            values["has_\(key)"] = true
+        }
+        return render(
+            "session", request, user: signed, title: labels["sessionWord"] ?? "", values: values,
+            status: errors.isEmpty ? .ok : .unprocessableContent)
+    }
+}

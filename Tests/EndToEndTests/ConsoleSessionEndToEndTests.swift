@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// One session in the console (issue 16, item 5: the session page and 结果), through the real daemon over HTTP on its
+/// moved clock: the panel and their answers, start only around its time, cancel only with a reason, end, and the
+/// outcome recorded with its problems beside their fields; every change is the API's and shows through it.
+@Suite(.serialized) struct ConsoleSessionEndToEndTests {
+    /// Signs li.na in again with her own password: moving the daemon's clock by hours ends her idle session.
+    func signInAgain(_ browser: ConsoleHTTPEndToEndTests.Browser) throws -> String {
+        let login = try browser.get("/login")
+        let csrf = try #require(login.hidden("csrf"), "\(login)")
+        let signed = try browser.post(
+            "/login", [("csrf", csrf), ("name", "li.na"), ("password", "青松 river lamp 42")])
+        #expect(signed.status == 303 && signed.location == "/", "\(signed)")
+        return try #require(try browser.get("/").hidden("csrf"))
+    }
+
+    func status(_ d: DaemonUnderTest, _ id: Int) throws -> String? {
+        (try d.json("session", "show", String(id)) as? [String: Any])?["status"] as? String
+    }
+
+    @Test func aClerkStartsEndsAndRecordsTheOutcomeOfASessionAsTheAPIWould() throws {
+        let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        let names = try #require(booked["panel"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+
+        // The case file links the session; the page shows its panel and their answers, in Chinese.
+        let file = try browser.get("/disputes/\(number)")
+        #expect(file.body.contains("href=\"/sessions/\(id)\""), "\(file)")
+        let page = try browser.get("/sessions/\(id)")
+        #expect(page.status == 200 && page.headers["cache-control"] == "no-store", "\(page)")
+        for name in names { #expect(page.body.contains(name), "\(name) on the panel") }
+        #expect(page.body.contains("已预约") && page.body.contains("待回复"), "\(page)")
+        #expect(page.body.contains("id=\"start\"") && page.body.contains("id=\"cancel\""))
+        let csrf = try #require(page.hidden("csrf"))
+
+        // Days before its start it cannot be started: said, and nothing changes.
+        let early = try browser.post("/sessions/\(id)/mark", [("csrf", csrf), ("status", "in_session")])
+        #expect(early.status == 422 && early.body.contains("id=\"form-problems\""), "\(early)")
+        #expect(try status(d, id) == "booked")
+        // Cancelling needs a reason, said beside its field.
+        let noReason = try browser.post("/sessions/\(id)/cancel", [("csrf", csrf), ("reason", " ")])
+        #expect(noReason.status == 422 && noReason.body.contains("id=\"reason-error\">请填写取消的原因"), "\(noReason)")
+        #expect(try status(d, id) == "booked")
+        // Without the token nothing happens.
+        #expect(try browser.post("/sessions/\(id)/mark", [("status", "in_session")]).status == 403)
+
+        // At its time: started, then ended, as the API shows.
+        try d.moveClock(toSession: id, plus: 60)
+        // Days later on the daemon's clock, the idle session has ended: the form goes to the login page, unchanged.
+        let stale = try browser.post("/sessions/\(id)/mark", [("csrf", csrf), ("status", "in_session")])
+        #expect(stale.status == 303 && stale.location == "/login", "\(stale)")
+        #expect(try status(d, id) == "booked")
+        var token = try signInAgain(browser)
+        let started = try browser.post("/sessions/\(id)/mark", [("csrf", token), ("status", "in_session")])
+        #expect(started.status == 303 && started.location == "/sessions/\(id)?done=markSession", "\(started)")
+        #expect(try status(d, id) == "in_session")
+        try d.moveClock(toSession: id, plus: 90 * 60)
+        token = try signInAgain(browser)
+        #expect(try browser.post("/sessions/\(id)/mark", [("csrf", token), ("status", "ended")]).status == 303)
+        #expect(try status(d, id) == "ended")
+
+        // The outcome: an amount nobody can read is said beside it, what was typed kept, nothing recorded.
+        let ended = try browser.get("/sessions/\(id)")
+        #expect(ended.body.contains("id=\"record\""), "\(ended)")
+        let bad = try browser.post(
+            "/sessions/\(id)/outcome",
+            [("csrf", token), ("result", "agreement"), ("terms", "王某赔偿医药费，三日内付清"), ("amount", "一千二")])
+        #expect(bad.status == 422 && bad.body.contains("id=\"amount-error\">金额“一千二”无法识别"), "\(bad)")
+        #expect(bad.body.contains("王某赔偿医药费，三日内付清") && bad.body.contains("value=\"一千二\""), "\(bad)")
+        #expect(try d.ctl("outcome", "show", String(id)).status != 0, "nothing recorded")
+        let recorded = try browser.post(
+            "/sessions/\(id)/outcome",
+            [
+                ("csrf", token), ("result", "agreement"), ("terms", "王某赔偿医药费，三日内付清"), ("amount", "1200.50"),
+                ("signed", "on"),
+            ])
+        #expect(recorded.status == 303, "\(recorded)")
+        let outcome = try #require(try d.json("outcome", "show", String(id)) as? [String: Any])
+        #expect(outcome["result"] as? String == "agreement" && outcome["signed"] as? Bool == true, "\(outcome)")
+        #expect("\(outcome)".contains("1200.50") || outcome["amountFen"] as? Int == 120_050, "\(outcome)")
+        let shown = try browser.get("/sessions/\(id)")
+        #expect(shown.body.contains("达成协议") && shown.body.contains("1200.50") && !shown.body.contains("id=\"record\""))
+        // The agreement planned the follow-up visits, as through the API.
+        let visits = try d.ctl("followup", "list", "--all")
+        #expect(visits.stdout.contains(number), "\(visits)")
+        let audit = try d.ctl("audit", "list", "--limit", "80").stdout
+        #expect(audit.contains("outcome.record") || audit.contains("outcome"), "\(audit)")
+    }
+
+    @Test func anotherOfficesSessionIsNotThere() throws {
+        let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        #expect(try browser.get("/sessions/\(id)").status == 200)
+        // A clerk of xinhua: jinshan's session reads as one that does not exist, and cannot be cancelled.
+        let added = try d.ctl("user", "add", "zhou.jie", "--role", "staff", "--office", "xinhua")
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+        let other = ConsoleHTTPEndToEndTests.Browser(base: browser.base, folder: d.dir)
+        let login = try other.get("/login")
+        _ = try other.post(
+            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "zhou.jie"), ("password", oneTime)])
+        let page = try other.get("/password")
+        let password = "远山 quiet harbour 77"
+        _ = try other.post(
+            "/password",
+            [
+                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
+                ("repeat", password),
+            ])
+        #expect(try other.get("/sessions/\(id)").status == 404)
+        let token = try #require(try other.get("/").hidden("csrf"))
+        let cancel = try other.post("/sessions/\(id)/cancel", [("csrf", token), ("reason", "误约")])
+        #expect(cancel.status == 404, "\(cancel)")
+        #expect(try status(d, id) == "booked")
+        #expect(try browser.get("/sessions/999999").status == 404)
+        #expect(try browser.get("/sessions/abc").status == 404)
+    }
+}
