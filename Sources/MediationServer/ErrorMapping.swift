@@ -263,8 +263,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     context.logger.notice(
                         "refused", metadata: ["path": "\(request.uri.path)", "why": "\(mapped.message)"])
                 }
+                // English unless the caller asks for Chinese (`Accept-Language: zh-CN`, as `LANG=zh_CN.UTF-8
+                // mediationctl` sends): then the problems' Chinese words where Core has them for every problem.
+                let language = request.headers[.acceptLanguage].map { Language(acceptLanguage: $0) } ?? .en
+                let chinese = language == .zh && !mapped.fields.isEmpty && mapped.message(in: .zh) != mapped.message
                 return ErrorMapping.response(
-                    status: status, code: code, message: mapped.message, details: mapped.details)
+                    status: status, code: code, message: mapped.message(in: language),
+                    details: chinese && mapped.details.count == mapped.fields.count
+                        ? mapped.fields.map(\.zh) : mapped.details)
             }
             context.logger.error(
                 "internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])

@@ -18,7 +18,7 @@ struct APIClient {
             throw CLIFailure.input(
                 "the socket path '\(socketPath)' cannot be used; give an absolute or relative file path")
         }
-        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport())
+        raw = Client(serverURL: url, transport: AsyncHTTPClientTransport(), middlewares: [ReaderLanguage()])
     }
 
     /// Runs one call, translating transport failures into a message that says what to do.
@@ -142,4 +142,23 @@ func printJSON<T: Encodable>(_ value: T) throws {
 /// The API's `warnings` on standard error, one `warning:` line each (standard output stays the answer).
 func printWarnings(_ warnings: [String]?) {
     for warning in warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+}
+
+/// Asks the daemon to answer in Chinese when the user's locale is Chinese (`LANG=zh_CN.UTF-8`; `LC_ALL` and
+/// `LC_MESSAGES` first, as POSIX reads them): refusals come back in the catalogue's Chinese where it has them.
+struct ReaderLanguage: ClientMiddleware {
+    static var tag: String? {
+        let environment = ProcessInfo.processInfo.environment
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
+        return locale.lowercased().hasPrefix("zh") ? "zh-CN" : nil
+    }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        if let tag = Self.tag { request.headerFields[.acceptLanguage] = tag }
+        return try await next(request, body, baseURL)
+    }
 }

@@ -164,4 +164,33 @@ struct CLIContractEndToEndTests {
         let (both, body) = try d.curl(["http://localhost/v1/sessions?week=this&from=2026-12-01"])
         #expect(both == 422 && body.contains("not both"), "\(both) \(body)")
     }
+
+    /// A Chinese locale gets the refusals in Chinese where Core's catalogue has them; others keep English.
+    @Test func aChineseLocaleGetsCoresRefusalsInChinese() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        try addSampleOffices(d)
+        let args = [
+            "--socket", d.socket, "dispute", "open", "--office", "jinshan", "--title", "漏水", "--category", "neighbour",
+            "--risk", "很高", "--occurred", "上周五傍晚",
+        ]
+        let chinese = try runProgram(Repo.ctl, args, environment: ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(chinese.status == 2, "\(chinese)")
+        #expect(chinese.stderr.contains("风险等级“很高”无法识别"), "\(chinese)")
+        let english = try runProgram(Repo.ctl, args, environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(english.status == 2 && english.stderr.contains("risk '很高' is unknown"), "\(english)")
+        // LC_ALL outranks LANG, as POSIX reads them.
+        let overridden = try runProgram(
+            Repo.ctl, args, environment: ["LANG": "zh_CN.UTF-8", "LC_ALL": "en_US.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(overridden.stderr.contains("is unknown"), "\(overridden)")
+        // The API the same way: Accept-Language asks for it.
+        let body = #"{"office":"jinshan","title":"漏水","category":"neighbour","risk":"很高"}"#
+        let (status, answer) = try d.curl([
+            "-X", "POST", "-H", "Content-Type: application/json", "-H", "Accept-Language: zh-CN,zh;q=0.9",
+            "http://localhost/v1/disputes", "-d", body,
+        ])
+        #expect(status == 400 && answer.contains("风险等级“很高”无法识别"), "\(status) \(answer)")
+        let list = try #require(try d.json("dispute", "list") as? [String: Any])
+        #expect((list["disputes"] as? [Any])?.isEmpty == true, "nothing was written: \(list)")
+    }
 }
