@@ -51,6 +51,7 @@ fuzz: deps generate python-env
 bench: deps generate python-env
 	$(SWIFT) build -c release
 	.build/release/mediation-bench --bin .build/release
+	.venv/bin/python Benchmarks/console_bench.py --bin .build/release
 
 format:
 	$(SWIFT) format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
