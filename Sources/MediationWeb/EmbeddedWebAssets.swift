@@ -75,6 +75,12 @@ fieldset.party legend { color: #3c4b5a; padding: 0 0.4em; }
 label.check { display: flex; gap: 0.5em; align-items: center; }
 label.check input { width: auto; }
 .actions form.inline button { margin: 0 0.5em 0 0; }
+.freegrid { table-layout: fixed; }
+.freegrid th { font-size: 0.85em; }
+.freegrid td.cell { height: 0.9em; padding: 0; }
+.cell.free, .legend .cell { background: #5f9e6e; }
+.legend .cell { display: inline-block; width: 1.2em; height: 0.9em; vertical-align: middle; }
+tr.inactive td { color: #7a8896; }
 @page { size: A4; margin: 14mm; }
 @media print {
   .bar, form, .noprint, footer { display: none; }
@@ -199,6 +205,52 @@ label.check input { width: auto; }
 {{> footer}}
 
 """####,
+    "expert": ####"""
+{{> header}}
+<h1>{{name}} <small>{{role}}</small>{{#inactive}} <span class="tag">{{t.inactive}}</span>{{/inactive}}</h1>
+<dl class="facts">
+  <dt>{{t.hoursWord}}</dt><dd>{{hours}}</dd>
+  <dt>{{t.specialties}}</dt><dd>{{specialties}}</dd>
+  <dt>{{t.mobile}}</dt><dd>{{mobile}}</dd>
+  <dt>{{t.zoneWord}}</dt><dd>{{zone}}</dd>
+</dl>
+<h2>{{t.freeTime}} · {{week}}</h2>
+<p class="weeknav"><a id="previous-week" href="{{previous}}">← {{t.previousWeek}}</a> <a id="next-week" href="{{next}}">{{t.nextWeek}} →</a> <span class="legend"><span class="cell free"></span> {{t.freeWord}}</span></p>
+<table class="freegrid" id="free-grid">
+  <thead><tr><th></th>{{#days}}<th>{{.}}</th>{{/days}}</tr></thead>
+  <tbody>
+  {{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="cell{{#free}} free{{/free}}"></td>{{/cells}}</tr>{{/rows}}
+  </tbody>
+</table>
+<h2>{{t.leaveWord}}</h2>
+{{#leave}}<p class="row">{{.}}</p>{{/leave}}{{^leave}}<p class="empty">{{t.none}}</p>{{/leave}}
+<h2>{{t.extraWord}}</h2>
+{{#extra}}<p class="row">{{.}}</p>{{/extra}}{{^extra}}<p class="empty">{{t.none}}</p>{{/extra}}
+{{> footer}}
+
+"""####,
+    "experts": ####"""
+{{> header}}
+<h1>{{t.experts}} <small>{{count}}</small></h1>
+<form method="get" action="/experts" class="filters">
+  <label for="q">{{t.search}}</label>
+  <input id="q" name="q" value="{{query}}">
+  <select id="role" name="role" aria-label="{{t.role}}"><option value="">{{t.allRoles}}</option>{{#roles}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/roles}}</select>
+  <select id="office" name="office" aria-label="{{t.office}}"><option value="">{{t.allOfficesOption}}</option>{{#offices}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/offices}}</select>
+  <button type="submit">{{t.search}}</button>
+</form>
+<table>
+  <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.offices}}</th><th>{{t.specialties}}</th><th>{{t.hoursWord}}</th><th>{{t.mobile}}</th></tr></thead>
+  <tbody>
+  {{#experts}}
+  <tr{{^active}} class="inactive"{{/active}}><td><a href="/experts/{{id}}">{{name}}</a>{{^active}} <span class="tag">{{t.inactive}}</span>{{/active}}</td><td>{{role}}</td><td>{{offices}}</td><td>{{specialties}}</td><td>{{hours}}</td><td>{{mobile}}</td></tr>
+  {{/experts}}
+  </tbody>
+</table>
+{{^experts}}<p class="empty">{{t.none}}</p>{{/experts}}
+{{> footer}}
+
+"""####,
     "find": ####"""
 {{> header}}
 <h1>{{t.find}} · <a href="/disputes/{{disputeNumber}}">{{disputeNumber}}</a> {{title}}</h1>
@@ -258,6 +310,7 @@ label.check input { width: auto; }
     <a href="/">{{t.dashboard}}</a>
     <a href="/disputes">{{t.disputes}}</a>
     <a href="/week">{{t.week}}</a>
+    <a href="/experts">{{t.experts}}</a>
     <a href="/review">{{t.review}}</a>
     {{#isAdmin}}<a href="/admin/users">{{t.admin}}</a>{{/isAdmin}}
   </nav>

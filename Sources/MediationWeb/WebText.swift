@@ -37,7 +37,10 @@ enum WebText {
         "time": "时间", "cancelReason": "取消原因", "room": "视频会议室", "answer": "回复", "startSession": "开始调解",
         "endSession": "结束调解", "noShow": "当事人缺席", "cancelSession": "取消本场调解", "outcome": "调解结果",
         "result": "结果", "terms": "协议内容", "amount": "金额（元）", "signedWord": "双方已签字", "yes": "是", "no": "否",
-        "recordOutcome": "记录调解结果", "referredTo": "移交给（移交时填写）", "notes": "备注", "saved": "已保存。",
+        "recordOutcome": "记录调解结果", "referredTo": "移交给（移交时填写）", "notes": "备注", "saved": "已保存。", "experts": "专家库",
+        "allOffices": "全部调解室", "specialties": "专长", "hoursWord": "每周时间", "freeTime": "空闲时间",
+        "leaveWord": "请假", "extraWord": "额外时间", "inactive": "已停用", "zoneWord": "时区", "allRoles": "全部角色",
+        "allOfficesOption": "全部调解室", "freeWord": "有空",
         "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
@@ -83,7 +86,10 @@ enum WebText {
         "cancelSession": "Cancel this session", "outcome": "Outcome", "result": "Result", "terms": "Terms agreed",
         "amount": "Amount (yuan)", "signedWord": "Signed by the parties", "yes": "yes", "no": "no",
         "recordOutcome": "Record the outcome", "referredTo": "Referred to (for a referral)", "notes": "Notes",
-        "saved": "Saved.",
+        "saved": "Saved.", "experts": "Experts", "allOffices": "all offices", "specialties": "Specialties",
+        "hoursWord": "Weekly hours", "freeTime": "Free time", "leaveWord": "Leave", "extraWord": "Extra time",
+        "inactive": "inactive", "zoneWord": "Time zone", "allRoles": "All roles", "allOfficesOption": "All offices",
+        "freeWord": "free",
         "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 

@@ -154,18 +154,28 @@ def main():
                 fail("the session page lacks the panel's answers", driver)
             snap("09-session.png")
 
+        # 专家库: the experts of the office, then one expert's free week.
+        driver.find_element(By.LINK_TEXT, "专家库").click()
+        at("/experts")
+        if "陈志远" not in driver.page_source:
+            fail("the expert pool lacks the roster's experts", driver)
+        snap("10-experts.png")
+        driver.find_element(By.LINK_TEXT, "陈志远").click()
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "free-grid"))
+        snap("11-expert.png")
+
         # 日程: this week's grid, the booked session on its day.
         driver.find_element(By.LINK_TEXT, "日程").click()
         at("/week")
         if a.dispute and a.dispute not in driver.page_source:
             fail("the week grid lacks the booked session", driver)
-        snap("10-week.png")
+        snap("12-week.png")
         # 研判: the weekly review, then printed as the browser prints it (the print style sheet, A4).
         driver.find_element(By.LINK_TEXT, "研判").click()
         at("/review")
         if "每周研判" not in driver.page_source or "在办纠纷" not in driver.page_source:
             fail("the review lacks its figures", driver)
-        snap("11-review.png")
+        snap("13-review.png")
         if a.pdf:
             from selenium.webdriver.common.print_page_options import PrintOptions
             options = PrintOptions()
@@ -179,14 +189,14 @@ def main():
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
         if "Weekly review" not in driver.page_source or "每周研判" in driver.page_source:
             fail("the review in English still has Chinese words", driver)
-        snap("12-english.png")
+        snap("14-english.png")
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
         driver.find_element(By.ID, "logout").click()
         at("/login")
-        snap("13-signed-out.png")
+        snap("15-signed-out.png")
         driver.get(a.url + "/")
         at("/login")
         console.extend(driver.get_log("browser"))

@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediationCore
+import MediationStore
+
+/// 专家库: the experts serving the account's offices, with filters, and one expert's free time for a week drawn as a
+/// grid of half hours (no inline style under the console's CSP: each cell is a class). The free time is the store's
+/// `availability(expert:range:)`, the API's `getAvailability`: weekly hours and extra time, less leave and sessions.
+extension Pages {
+    /// Whether the account may see this expert: admins every one; others those who serve one of their offices.
+    private static func sees(_ account: Account, _ expert: Expert) -> Bool {
+        account.role == .admin || expert.servesAllOffices
+            || expert.offices.contains { OfficeScope.allows(account, office: $0) }
+    }
+
+    func experts(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        guard OperationRoles.allows(session.account.role, "listExperts") else { return roleRefused(request, session) }
+        let language = language(request)
+        let query = request.uri.queryParameters
+        let role = query.get("role").flatMap(Text.nonEmpty).flatMap(ExpertRole.init(parsing:))
+        let office = query.get("office").flatMap(Text.nonEmpty)
+        let text = query.get("q").flatMap(Text.nonEmpty)?.lowercased()
+        let list = try await db.experts(ExpertFilter(role: role, office: office)).filter {
+            Self.sees(session.account, $0)
+                && (text == nil || $0.name.lowercased().contains(text ?? "")
+                    || $0.specialties.contains { $0.lowercased().contains(text ?? "") })
+        }
+        let offices = try await db.offices(seenBy: session.account)
+        let rows = list.map { e -> [String: Any] in
+            let shown = e.masked()
+            return [
+                "id": e.id, "name": e.name, "role": language == .zh ? e.role.chinese : e.role.rawValue,
+                "offices": e.servesAllOffices
+                    ? (WebText.labels(language)["allOffices"] ?? "") : e.offices.joined(separator: "、"),
+                "specialties": e.specialties.map { Words.category($0, language) }.joined(separator: "、"),
+                "mobile": shown.mobile ?? "-",
+                "hours": Self.hoursText(e.weeklyHours, language),
+                "active": e.active,
+            ]
+        }
+        return render(
+            "experts", request, user: session, title: WebText.labels(language)["experts"] ?? "",
+            values: [
+                "experts": rows, "count": rows.count, "query": query.get("q") ?? "",
+                "roles": ExpertRole.allCases.map {
+                    [
+                        "code": $0.rawValue, "name": language == .zh ? $0.chinese : $0.rawValue, "chosen": $0 == role,
+                    ] as [String: Any]
+                },
+                "offices": offices.map { ["id": $0.id, "name": $0.name, "chosen": $0.id == office] as [String: Any] },
+            ])
+    }
+
+    /// One expert and a week of their free time, in their own zone.
+    func expert(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        guard OperationRoles.allows(session.account.role, "getAvailability") else {
+            return roleRefused(request, session)
+        }
+        let language = language(request)
+        let notFound = MediationError.notFound("no such expert")
+        guard let id = Int64(context.parameters.get("id") ?? "") else { throw notFound }
+        let found: Expert
+        do { found = try await db.expert(String(id)) } catch let e as MediationError where e.kind == .notFound {
+            throw notFound
+        }
+        guard Self.sees(session.account, found) else { throw notFound }
+        let zone = try Zone(found.timeZone)
+        let week: ISOWeek
+        if let typed = request.uri.queryParameters.get("week").flatMap(Text.nonEmpty) {
+            guard let parsed = ISOWeek(parsing: typed) else { throw PageRefusal(key: "badWeek", typed: typed) }
+            week = parsed
+        } else {
+            week = ISOWeek(containing: zone.wallClock(clock.now()).date)
+        }
+        let days = (0..<7).map { week.monday.adding(days: $0) }
+        let range = try DayRange(from: days[0], to: days[6]).interval(in: zone)
+        let (_, free) = try await db.availability(expert: String(id), range: range)
+        // Half hours from 07:00 to 22:00, a row each; a cell is free when the whole half hour is.
+        func isFree(_ day: LocalDate, _ minute: Int) -> Bool {
+            guard let start = TimeOfDay(minutes: minute), let end = TimeOfDay(minutes: minute + 30) else {
+                return false
+            }
+            let slot = Interval(start: zone.instant(day, start), end: zone.instant(day, end))
+            return free.contains { $0.start <= slot.start && slot.end <= $0.end }
+        }
+        var rows: [[String: Any]] = []
+        for minute in stride(from: 7 * 60, to: 22 * 60, by: 30) {
+            let label = minute % 60 == 0 ? String(format: "%02d:00", minute / 60) : ""
+            let cells: [[String: Any]] = days.map { ["free": isFree($0, minute)] }
+            rows.append(["label": label, "cells": cells])
+        }
+        let leave = try await db.spans(.timeOff, expert: String(id), overlapping: range).map {
+            Self.format($0.interval.start, zone, language) + " — " + Self.format($0.interval.end, zone, language)
+                + ($0.note.map { " · \($0)" } ?? "")
+        }
+        let extra = try await db.spans(.extra, expert: String(id), overlapping: range).map {
+            Self.format($0.interval.start, zone, language) + " — " + Self.format($0.interval.end, zone, language)
+        }
+        let shown = found.masked()
+        let query = { (w: ISOWeek) in "/experts/\(id)?week=\(w)" }
+        return render(
+            "expert", request, user: session, title: found.name,
+            values: [
+                "name": found.name, "role": language == .zh ? found.role.chinese : found.role.rawValue,
+                "mobile": shown.mobile ?? "-", "email": found.email ?? "-", "zone": found.timeZone,
+                "hours": Self.hoursText(found.weeklyHours, language),
+                "specialties": found.specialties.map { Words.category($0, language) }.joined(separator: "、"),
+                "week": week.description,
+                "days": days.map { Self.format(day: $0, language) }, "rows": rows, "leave": leave, "extra": extra,
+                "previous": query(week.adding(weeks: -1)), "next": query(week.adding(weeks: 1)),
+                "inactive": !found.active,
+            ])
+    }
+
+    /// Weekly hours as the page's language says them: `周一 09:00-12:00 14:00-17:00；周三 19:00-21:00`.
+    static func hoursText(_ windows: [WeeklyWindow], _ language: Language) -> String {
+        guard !windows.isEmpty else { return "-" }
+        guard language == .zh else { return WeeklyWindow.format(windows) }
+        let byDay = Dictionary(grouping: windows.sorted(), by: \.weekday)
+        return Weekday.allCases.compactMap { day in
+            byDay[day].map { list in
+                day.chinese + " " + list.map { "\($0.start)-\($0.end)" }.joined(separator: " ")
+            }
+        }.joined(separator: "；")
+    }
+}
