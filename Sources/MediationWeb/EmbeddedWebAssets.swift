@@ -286,6 +286,35 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "followups": ####"""
+{{> header}}
+<h1>{{t.followUpsDue}}</h1>
+{{#done}}<p class="note" role="status" id="done">{{t.saved}}</p>{{/done}}
+{{#visits}}
+<section class="card visit" id="visit-{{id}}">
+  <h3><span><span class="time">{{due}}</span> <a href="/disputes/{{number}}">{{number}}</a> {{title}} {{#overdue}}<span class="tag">{{t.overdue}}</span>{{/overdue}}</span></h3>
+  {{#canRecord}}
+  <form method="post" action="/followups/{{id}}" class="intake" novalidate>
+    <input type="hidden" name="csrf" value="{{user.csrf}}">
+    <div class="cols">
+      <div><label for="result-{{id}}">{{t.visitResult}}</label>
+        <select id="result-{{id}}" name="result">{{#results}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/results}}</select>
+        {{#error_result}}<p class="error field" role="alert" id="result-{{id}}-error">{{error_result}}</p>{{/error_result}}</div>
+      <div><label for="kind-{{id}}">{{t.escalationKind}}</label>
+        <select id="kind-{{id}}" name="kind"><option value="">—</option>{{#kinds}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/kinds}}</select>
+        {{#error_kind}}<p class="error field" role="alert" id="kind-{{id}}-error">{{error_kind}}</p>{{/error_kind}}</div>
+      <div class="wide"><label for="notes-{{id}}">{{t.notes}}</label>
+        <input id="notes-{{id}}" name="notes" value="{{notes}}"></div>
+    </div>
+    <button type="submit" id="record-{{id}}">{{t.save}}</button>
+  </form>
+  {{/canRecord}}
+</section>
+{{/visits}}
+{{^visits}}<p class="empty">{{t.none}}</p>{{/visits}}
+{{> footer}}
+
+"""####,
     "footer": ####"""
 </main>
 </body>
@@ -310,6 +339,7 @@ tr.inactive td { color: #7a8896; }
     <a href="/">{{t.dashboard}}</a>
     <a href="/disputes">{{t.disputes}}</a>
     <a href="/week">{{t.week}}</a>
+    <a href="/followups">{{t.followUpsNav}}</a>
     <a href="/experts">{{t.experts}}</a>
     <a href="/review">{{t.review}}</a>
     {{#isAdmin}}<a href="/admin/users">{{t.admin}}</a>{{/isAdmin}}
