@@ -101,6 +101,8 @@ public enum WebConsole {
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
         router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
+        router.get("admin/offices") { request, context in try await pages.offices(request, context) }
+        router.get("admin/policies") { request, context in try await pages.policies(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }
         router.get("review") { request, context in try await pages.review(request, context) }
         router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }
