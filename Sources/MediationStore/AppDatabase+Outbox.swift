@@ -17,11 +17,14 @@ public struct DueMessages: Sendable {
 public struct OutboxFilter: Sendable, Equatable {
     public var status: OutboxStatus?
     public var session: Int64?
+    /// Only messages of this office's sessions.
+    public var office: String?
     public var limit: Int
 
-    public init(status: OutboxStatus? = nil, session: Int64? = nil, limit: Int = 500) {
+    public init(status: OutboxStatus? = nil, session: Int64? = nil, office: String? = nil, limit: Int = 500) {
         self.status = status
         self.session = session
+        self.office = office
         self.limit = limit
     }
 }
@@ -459,11 +462,12 @@ extension AppDatabase {
             try db.cachedRows(
                 """
                 SELECT * FROM outbox_message WHERE (? IS NULL OR status = ?) AND (? IS NULL OR session_id = ?)
+                AND (? IS NULL OR session_id IN (SELECT id FROM session WHERE office_id = ?))
                 ORDER BY id DESC LIMIT ?
                 """,
                 [
-                    filter.status?.rawValue, filter.status?.rawValue, filter.session, filter.session,
-                    max(1, min(filter.limit, 10_000)),
+                    filter.status?.rawValue, filter.status?.rawValue, filter.session, filter.session, filter.office,
+                    filter.office, max(1, min(filter.limit, 10_000)),
                 ]
             ).map(Self.message)
         }

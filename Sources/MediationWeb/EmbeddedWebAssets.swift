@@ -113,10 +113,10 @@ tr.inactive td { color: #7a8896; }
     </div>
     <div class="card">
       <h3>{{t.weekSessions}} <span class="count">{{weekCount}}</span></h3>
-      {{#weekSessions}}
-      <p class="row"><span class="time">{{time}}</span> <a href="/disputes/{{number}}">{{number}}</a> {{title}} <span class="status">{{status}}</span></p>
-      {{/weekSessions}}
-      {{^weekSessions}}<p class="empty">{{t.none}}</p>{{/weekSessions}}
+      {{#weekDays}}
+      <p class="row{{#today}} today{{/today}}"><span class="time">{{day}}</span> <span class="count">{{count}}</span></p>
+      {{/weekDays}}
+      <p class="row"><a href="/week" id="week-link">{{t.weekGrid}} →</a></p>
     </div>
     <div class="card">
       <h3>{{t.warnings}} <span class="count">{{warningCount}}</span></h3>
@@ -195,6 +195,7 @@ tr.inactive td { color: #7a8896; }
   {{/disputes}}
   </tbody>
 </table>
+{{> pager}}
 {{^disputes}}<p class="empty">{{t.none}}</p>{{/disputes}}
 {{> footer}}
 
@@ -252,6 +253,7 @@ tr.inactive td { color: #7a8896; }
   {{/experts}}
   </tbody>
 </table>
+{{> pager}}
 {{^experts}}<p class="empty">{{t.none}}</p>{{/experts}}
 {{> footer}}
 
@@ -467,6 +469,10 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "pager": ####"""
+{{#pager}}{{#many}}<p class="weeknav pager">{{#previous}}<a id="previous-page" href="{{previous}}">← {{t.previousPage}}</a>{{/previous}} <span>{{page}} / {{pages}}</span> {{#next}}<a id="next-page" href="{{next}}">{{t.nextPage}} →</a>{{/next}}</p>{{/many}}{{/pager}}
+
+"""####,
     "password": ####"""
 {{> header}}
 <section class="card narrow">
@@ -652,14 +658,7 @@ tr.inactive td { color: #7a8896; }
   {{#columns}}
   <section class="day{{#today}} today{{/today}}">
     <h2>{{day}}</h2>
-    {{#sessions}}
-    <article class="slot status-{{statusCode}}">
-      <p class="time"><a href="/sessions/{{id}}">{{time}}</a></p>
-      <p><a href="/disputes/{{number}}">{{number}}</a> {{title}}</p>
-      <p class="panel">{{t.panel}}：{{panel}}</p>
-      <p class="status">{{status}}</p>
-    </article>
-    {{/sessions}}
+    <ul class="slots">{{#sessions}}<li class="slot status-{{statusCode}}"><a href="/sessions/{{id}}">{{time}} {{title}}</a><br>{{panel}} · {{status}}</li>{{/sessions}}</ul>
     {{^sessions}}<p class="empty">·</p>{{/sessions}}
   </section>
   {{/columns}}

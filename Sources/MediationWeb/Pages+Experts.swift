@@ -29,7 +29,8 @@ extension Pages {
                     || $0.specialties.contains { $0.lowercased().contains(text ?? "") })
         }
         let offices = try await db.offices(seenBy: session.account)
-        let rows = list.map { e -> [String: Any] in
+        let (shownExperts, nav) = Self.page(list, request)
+        let rows = shownExperts.map { e -> [String: Any] in
             let shown = e.masked()
             return [
                 "id": e.id, "name": e.name, "role": language == .zh ? e.role.chinese : e.role.rawValue,
@@ -44,7 +45,7 @@ extension Pages {
         return render(
             "experts", request, user: session, title: WebText.labels(language)["experts"] ?? "",
             values: [
-                "experts": rows, "count": rows.count, "query": query.get("q") ?? "",
+                "experts": rows, "count": list.count, "query": query.get("q") ?? "", "pager": nav,
                 "roles": ExpertRole.allCases.map {
                     [
                         "code": $0.rawValue, "name": language == .zh ? $0.chinese : $0.rawValue, "chosen": $0 == role,

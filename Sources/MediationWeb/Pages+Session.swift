@@ -103,7 +103,7 @@ extension Pages {
         let labels = WebText.labels(language)
         let zone = try Zone(try await db.office(s.officeId).timeZone)
         let dispute = try await db.dispute(String(s.disputeId)).dispute
-        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let experts = try await db.display([s]).names
         let outcome = try await db.outcomes(dispute: String(s.disputeId)).first { $0.sessionId == s.id }
         let role = signed.account.role
         let open = [SessionStatus.booked, .inSession].contains(s.status)

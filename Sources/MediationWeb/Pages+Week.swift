@@ -58,22 +58,20 @@ extension Pages {
         let days = (0..<7).map { choice.week.monday.adding(days: $0) }
         let range = try DayRange(from: days[0], to: days[6]).interval(in: choice.zone)
         let sessions = try await db.sessions(SessionFilter(office: choice.office.id, range: range))
-        let disputes = Dictionary(
-            try await db.disputes(DisputeFilter(office: choice.office.id)).map { ($0.id, $0) },
-            uniquingKeysWith: { a, _ in a })
-        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // Titles and panel names for these sessions only (an office may have hundreds a week, the pool thousands).
+        let display = try await db.display(sessions)
         let today = choice.zone.wallClock(clock.now()).date
         let columns = days.map { day -> [String: Any] in
             let onDay = sessions.filter { choice.zone.wallClock($0.start).date == day }.sorted { $0.start < $1.start }
             return [
                 "day": Self.format(day: day, language), "today": day == today,
                 "sessions": onDay.map { s -> [String: Any] in
-                    let dispute = disputes[s.disputeId]
-                    return [
+                    [
                         "id": s.id,
                         "time": Self.clockTime(s.start, choice.zone) + "–" + Self.clockTime(s.end, choice.zone),
-                        "number": dispute?.number ?? "", "title": dispute?.title ?? "",
-                        "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
+                        "title": display.titles[s.disputeId] ?? display.numbers[s.disputeId] ?? "",
+                        "panel": s.panel.map { display.names[$0.expertId] ?? "#\($0.expertId)" }.joined(
+                            separator: "、"),
                         "status": Words.sessionStatus(s.status, language), "statusCode": s.status.rawValue,
                     ]
                 },
@@ -147,4 +145,28 @@ extension Pages {
 struct PageRefusal: Error {
     var key: String
     var typed: String
+}
+
+extension Pages {
+    /// Rows a list page shows at once: the pool may hold thousands of experts, an office hundreds of disputes.
+    static let pageSize = 100
+
+    /// One page of `items` (`?page=N`, from 1) and the links to its neighbours, keeping the rest of the query.
+    static func page<T>(_ items: [T], _ request: Request) -> (items: [T], nav: [String: Any]) {
+        let pages = max(1, (items.count + pageSize - 1) / pageSize)
+        let asked = request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1
+        let number = min(max(asked, 1), pages)
+        let slice = Array(items.dropFirst((number - 1) * pageSize).prefix(pageSize))
+        func link(_ n: Int) -> String {
+            var query = request.uri.queryParameters.filter { $0.key != "page" }.map {
+                "\(percentEncoded(String($0.key)))=\(percentEncoded(String($0.value)))"
+            }
+            query.append("page=\(n)")
+            return request.uri.path + "?" + query.joined(separator: "&")
+        }
+        var nav: [String: Any] = ["page": number, "pages": pages, "many": pages > 1, "total": items.count]
+        if number > 1 { nav["previous"] = link(number - 1) }
+        if number < pages { nav["next"] = link(number + 1) }
+        return (slice, nav)
+    }
 }

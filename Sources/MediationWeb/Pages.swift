@@ -172,10 +172,18 @@ struct Pages: Sendable {
                 ]
             }
         }
-        let todaySessions = rows(
-            try await db.sessions(SessionFilter(office: office.id, range: Interval(start: dayStart, end: dayEnd))))
-        let weekSessions = rows(
-            try await db.sessions(SessionFilter(office: office.id, range: Interval(start: weekStart, end: weekEnd))))
+        // The week as a count a day (the grid at /week lists them): an office may have hundreds.
+        let week = try await db.sessions(
+            SessionFilter(office: office.id, range: Interval(start: weekStart, end: weekEnd))
+        ).filter { $0.status != .cancelled }
+        let perDay = Dictionary(grouping: week) { zone.wallClock($0.start).date }
+        let todaySessions = rows(week.filter { $0.start >= dayStart && $0.start < dayEnd })
+        let weekDays = (0..<7).map { offset -> [String: Any] in
+            let day = monday.adding(days: offset)
+            return [
+                "day": Self.format(day: day, language), "count": perDay[day]?.count ?? 0, "today": day == today,
+            ]
+        }
         let warnings = try await db.warnings(office: office.id).map { w -> [String: Any] in
             [
                 "rule": Words.warningRule(w.rule, language), "number": byId[w.disputeId]?.number ?? "",
@@ -188,23 +196,27 @@ struct Pages: Sendable {
                 "overdue": f.dueOn < today,
             ]
         }
-        let officeSessions = Dictionary(
-            try await db.sessions(SessionFilter(office: office.id)).map { ($0.id, $0.disputeId) },
-            uniquingKeysWith: { a, _ in a })
-        let dead = try await db.outbox(OutboxFilter(status: .dead)).compactMap { m -> [String: Any]? in
-            guard let dispute = officeSessions[m.sessionId] else { return nil }
-            return [
-                "session": m.sessionId, "number": byId[dispute]?.number ?? "",
+        // Notices nobody received, of this office's sessions: the latest 20 shown, all counted.
+        let undelivered = try await db.outbox(OutboxFilter(status: .dead, office: office.id, limit: 10_000))
+        // The shown ones' disputes: from this week's sessions, else read one by one (at most 20).
+        var sessionDisputes = Dictionary(week.map { ($0.id, $0.disputeId) }, uniquingKeysWith: { a, _ in a })
+        for m in undelivered.prefix(20) where sessionDisputes[m.sessionId] == nil {
+            sessionDisputes[m.sessionId] = try? await db.session(m.sessionId).disputeId
+        }
+        let dead = undelivered.prefix(20).map { m -> [String: Any] in
+            [
+                "session": m.sessionId,
+                "number": sessionDisputes[m.sessionId].flatMap { byId[$0]?.number } ?? "",
                 "recipient": Words.recipient(m.recipientKind, language),
             ]
         }
         return [
             "name": office.name, "today": Self.format(day: today, language),
             "todaySessions": todaySessions, "todayCount": todaySessions.count,
-            "weekSessions": weekSessions, "weekCount": weekSessions.count,
+            "weekDays": weekDays, "weekCount": week.count,
             "warnings": warnings, "warningCount": warnings.count,
             "followUps": followUps, "followUpCount": followUps.count,
-            "dead": dead, "deadCount": dead.count, "hasDead": !dead.isEmpty,
+            "dead": dead, "deadCount": undelivered.count, "hasDead": !undelivered.isEmpty,
         ]
     }
 
@@ -216,8 +228,9 @@ struct Pages: Sendable {
         let language = language(request)
         let query = request.uri.queryParameters.get("q").flatMap(Text.nonEmpty)
         let zones = try await zonesByOffice()
-        let disputes = try await db.disputes(DisputeFilter(text: query), seenBy: session.account).map {
-            d -> [String: Any] in
+        let (found, nav) = Self.page(
+            try await db.disputes(DisputeFilter(text: query), seenBy: session.account), request)
+        let disputes = found.map { d -> [String: Any] in
             [
                 "number": d.number, "title": d.title, "category": Words.category(d.category, language),
                 "risk": Words.risk(d.risk, language), "riskCode": d.risk.rawValue,
@@ -228,7 +241,7 @@ struct Pages: Sendable {
         return render(
             "disputes", request, user: session, title: WebText.labels(language)["disputes"] ?? "",
             values: [
-                "disputes": disputes, "query": query ?? "",
+                "disputes": disputes, "query": query ?? "", "pager": nav,
                 "canRegister": OperationRoles.allows(session.account.role, "openDispute"),
             ])
     }
@@ -253,8 +266,9 @@ struct Pages: Sendable {
                 .components(separatedBy: " (")[0]
             return value.map { ["label": label, "value": $0] }
         }
-        let experts = Dictionary(try await db.experts().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let sessions = try await db.sessions(SessionFilter(dispute: String(d.id))).map { s -> [String: Any] in
+        let own = try await db.sessions(SessionFilter(dispute: String(d.id)))
+        let experts = try await db.display(own).names
+        let sessions = own.map { s -> [String: Any] in
             [
                 "id": s.id, "time": Self.format(s.start, zone, language),
                 "status": Words.sessionStatus(s.status, language),
