@@ -11,16 +11,6 @@ extension APIHandler {
         return (dispute, try Zone(try await db.office(dispute.officeId).timeZone))
     }
 
-    private func expertIDs(_ refs: [String]?) async throws -> [Int64] {
-        var ids: [Int64] = []
-        for ref in refs ?? [] {
-            do { ids.append(try await db.expert(ref).id) } catch let e as MediationError where e.kind == .notFound {
-                throw MediationError(.invalidInput, e.message)
-            }
-        }
-        return ids
-    }
-
     private func seat(_ m: PanelMember, names: [Int64: String]) -> Components.Schemas.Seat {
         .init(
             expert: m.expertId, name: names[m.expertId] ?? "#\(m.expertId)", requirement: m.requirement.description,
@@ -77,7 +67,8 @@ extension APIHandler {
         let count = b.options ?? 5
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
-            pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
+            pinned: try await db.expertIDs(b.pin ?? [], field: "pin"),
+            excluded: try await db.expertIDs(b.exclude ?? [], field: "exclude"), rules: info.rules,
             maxOptions: count, everyStart: b.every ?? false,
             outsideHours: try Self.outsideHours(b.outsideHours, b.outsideHoursReason))
         let result = Components.Schemas.SlotResult(

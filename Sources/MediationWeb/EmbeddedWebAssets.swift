@@ -166,6 +166,24 @@ tr.inactive td { color: #7a8896; }
   <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td></tr>{{/parties}}</tbody>
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
+<h2 id="conflicts">{{t.conflicts}}</h2>
+{{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}</p>{{/conflicts}}
+{{^conflicts}}<p class="empty">{{t.none}}</p>{{/conflicts}}
+{{#canConflict}}
+{{#conflictGeneral}}<p class="error" role="alert" id="conflict-general">{{conflictGeneral}}</p>{{/conflictGeneral}}
+<form method="post" action="/disputes/{{number}}/conflicts" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    {{#conflictExpert}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="expert" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictExpert}}
+    <div><label for="conflict-party">{{t.conflictParty}}</label>
+      <select id="conflict-party" name="party"><option value="">-</option>{{#conflictParties}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/conflictParties}}</select>
+      {{#conflictPartyError}}<p class="error field" role="alert" id="conflict-party-error">{{conflictPartyError}}</p>{{/conflictPartyError}}</div>
+    {{#conflictOrganisation}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="organisation" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictOrganisation}}
+    {{#conflictReason}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="reason" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictReason}}
+  </div>
+  <button type="submit" id="add-conflict">{{t.addConflict}}</button>
+</form>
+{{/canConflict}}
 <h2>{{t.sessionsTitle}}</h2>
 {{#canBook}}<p class="actions"><a class="button" id="find-times" href="/disputes/{{number}}/find">{{t.find}}</a></p>{{/canBook}}
 {{#sessions}}<p class="row"><a class="time" href="/sessions/{{id}}">{{time}}</a> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
@@ -261,6 +279,8 @@ tr.inactive td { color: #7a8896; }
     {{#from}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/from}}
     {{#to}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/to}}
     {{#minutes}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="numeric">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/minutes}}
+    {{#pin}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/pin}}
+    {{#exclude}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/exclude}}
     <div><label for="policy">{{t.policyWord}}</label>
       <select id="policy" name="policy"><option value="">{{t.policyDefault}}</option>{{#policies}}<option value="{{name}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/policies}}</select></div>
   </div>
@@ -274,6 +294,7 @@ tr.inactive td { color: #7a8896; }
   <input type="hidden" name="option" value="{{number}}">
   <p class="time"><strong>{{number}}.</strong> {{time}}</p>
   <p>{{#panel}}<span class="member">{{role}} {{name}}</span> {{/panel}}</p>
+  {{#why}}<p class="hint why">{{why}}</p>{{/why}}
   <button type="submit" id="book-{{number}}">{{t.bookThis}}</button>
 </form>
 {{/options}}

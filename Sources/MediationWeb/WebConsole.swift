@@ -92,6 +92,7 @@ public enum WebConsole {
         router.get("disputes/{ref}/find") { request, context in try await pages.findPage(request, context) }
         router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
         router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
+        router.post("disputes/{ref}/conflicts") { request, context in try await pages.addConflict(request, context) }
         router.get("experts") { request, context in try await pages.experts(request, context) }
         router.get("experts/{id}") { request, context in try await pages.expert(request, context) }
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }

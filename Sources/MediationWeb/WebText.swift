@@ -32,6 +32,10 @@ enum WebText {
         "formProblems": "有几处需要改正，已在各栏下方标出；尚未登记。",
         "find": "预约调解", "book": "预约", "bookThis": "预约此时间", "fromDay": "从（日期）", "toDay": "到（日期）",
         "minutes": "时长（分钟，可不填）", "policyWord": "专家组成", "policyDefault": "按类别默认", "options": "可选时间",
+        "conflicts": "利害关系（回避）", "conflictExpert": "专家（姓名或编号）", "conflictParty": "与哪位当事人",
+        "conflictOrganisation": "或与哪个单位", "conflictReason": "原因（可不填）", "addConflict": "登记利害关系",
+        "conflictWith": "关系人", "reason": "原因",
+        "pinExperts": "指定专家（姓名或编号，多位用逗号分隔，可不填）", "excludeExperts": "排除专家（姓名或编号，可不填）",
         "minuteWord": "分钟", "noOptions": "这段时间内找不到专家和当事人都有空的时间。可以放宽日期范围，或换一种专家组成。",
         "nearest": "最近的可选时间：", "bookedNote": "已预约，通知将发给专家和当事人。", "searchAgain": "重新查找时间",
         "time": "时间", "cancelReason": "取消原因", "room": "视频会议室", "answer": "回复", "startSession": "开始调解",
@@ -76,7 +80,13 @@ enum WebText {
         "formProblems": "Some fields need correcting, marked below each; nothing was registered yet.",
         "find": "Find a time", "book": "Book", "bookThis": "Book this time", "fromDay": "From (day)",
         "toDay": "To (day)", "minutes": "Length (minutes, optional)", "policyWord": "Panel",
-        "policyDefault": "The category's default", "options": "Times", "minuteWord": "minutes",
+        "policyDefault": "The category's default", "options": "Times",
+        "conflicts": "Conflicts of interest", "conflictExpert": "Expert (name or number)",
+        "conflictParty": "With which party", "conflictOrganisation": "Or with which organisation",
+        "conflictReason": "Reason (optional)", "addConflict": "Record the conflict", "conflictWith": "With",
+        "reason": "Reason",
+        "pinExperts": "Pinned experts (names or numbers, commas between, optional)",
+        "excludeExperts": "Excluded experts (names or numbers, optional)", "minuteWord": "minutes",
         "noOptions":
             "No time in these days when a full panel and the parties are free: widen the days or choose another panel.",
         "nearest": "The nearest time:", "bookedNote": "Booked: the experts and the parties will be told.",
@@ -108,6 +118,8 @@ enum WebText {
             "cannotSearch": "这个纠纷现在无法预约（可能已结案或已有预约），请查看案卷。", "noOption": "没有选择时间“%@”。",
             "bookConflict": "这个时间刚被占用或查找结果已过期，未做预约。请重新查找时间。",
             "invalidInput": "输入有误，未做任何修改。请检查后重新提交。",
+            "conflictExpert": "请填写专家的姓名或编号。", "conflictWhom": "请选择一位当事人，或填写单位名称（二选一）。",
+            "noExpert": "找不到这位专家，请核对姓名或编号。", "conflictTwice": "这条利害关系已经登记过了，未做修改。",
         ]
         let en: [String: String] = [
             "wrongLogin": "Wrong user name or password.",
@@ -127,6 +139,10 @@ enum WebText {
             "cannotSearch": "This dispute cannot be booked now.", "noOption": "No time '%@' was chosen.",
             "bookConflict": "That time was just taken or the search is stale; nothing was booked. Find a time again.",
             "invalidInput": "The input cannot be used; nothing was changed. Check it and send it again.",
+            "conflictExpert": "Give the expert's name or number.",
+            "conflictWhom": "Choose one party, or give an organisation (one of the two).",
+            "noExpert": "No such expert: check the name or number.",
+            "conflictTwice": "This conflict is recorded already; nothing was changed.",
         ]
         return (language == .zh ? zh : en)[key] ?? key
     }
