@@ -61,6 +61,15 @@ public enum Words {
         }
     }
 
+    public static func followUpResult(_ result: FollowUpResult, _ language: Language) -> String {
+        switch (result, language) {
+        case (.stable, .zh): "稳定"
+        case (.relapsed, .zh): "反复"
+        case (.escalated, .zh): "升级"
+        case (_, .en): result.rawValue
+        }
+    }
+
     public static func invitation(_ answer: Invitation, _ language: Language) -> String {
         switch (answer, language) {
         case (.pending, .zh): "待回复"

@@ -168,17 +168,8 @@ extension APIHandler {
 
     func recordFollowUp(_ input: Operations.RecordFollowUp.Input) async throws -> Operations.RecordFollowUp.Output {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        guard let result = FollowUpResult(parsing: b.result) else {
-            throw MediationError.invalidInput(
-                "result '\(b.result)' is unknown", hint: "use stable, relapsed or escalated")
-        }
-        var escalation: Escalation?
-        if result == .escalated, let kindText = Text.nonEmpty(b.kind) {
-            escalation = try Self.escalation(
-                kind: kindText, date: b.date, caseRef: b._case, notes: b.notes, today: today)
-        } else if Text.nonEmpty(b.kind) != nil {
-            throw MediationError.invalidInput("--kind belongs to an escalated visit; the result is \(result.rawValue)")
-        }
+        let (result, escalation) = try Intake.followUp(
+            result: b.result, kind: b.kind, date: b.date, caseRef: b._case, notes: b.notes, today: today)
         let (f, dispute) = try await db.recordFollowUp(
             input.path.followup, result: result, notes: b.notes, escalation: escalation, actor: actor)
         return .ok(
@@ -187,20 +178,6 @@ extension APIHandler {
                     .init(
                         followUp: try await followUpList([f])[0], disputeStatus: dispute.status.rawValue,
                         disputeRisk: dispute.risk.rawValue))))
-    }
-
-    static func escalation(kind: String, date: String?, caseRef: String?, notes: String?, today: LocalDate) throws
-        -> Escalation
-    {
-        guard let k = EscalationKind(parsing: kind) else {
-            throw MediationError.invalidInput(
-                "escalation kind '\(kind)' is unknown", hint: "use criminal (民转刑), violence or petition")
-        }
-        var day = today
-        if let text = Text.nonEmpty(date) {
-            day = try TimeText.day(text, field: "--date", today: today)
-        }
-        return Escalation(kind: k, occurredOn: day, caseReference: caseRef, notes: notes)
     }
 
     // MARK: Escalations
@@ -221,7 +198,7 @@ extension APIHandler {
 
     func addEscalation(_ input: Operations.AddEscalation.Input) async throws -> Operations.AddEscalation.Output {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let draft = try Self.escalation(kind: b.kind, date: b.date, caseRef: b._case, notes: b.notes, today: today)
+        let draft = try Intake.escalation(kind: b.kind, date: b.date, caseRef: b._case, notes: b.notes, today: today)
         let (e, dispute) = try await db.addEscalation(dispute: input.path.dispute, draft, actor: actor)
         return .created(.init(body: .json(wire(e, number: dispute.number, risk: dispute.risk))))
     }

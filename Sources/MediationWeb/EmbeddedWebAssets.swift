@@ -3,6 +3,10 @@
 
 /// The console's page templates (by name, without .mustache) and style sheet, built into the binary.
 let embeddedWebAssets: [String: String] = [
+    "adminnav": ####"""
+<nav class="subnav"><a href="/admin/users">{{t.users}}</a> <a href="/admin/offices">{{t.officesAdmin}}</a> <a href="/admin/policies">{{t.policiesAdmin}}</a></nav>
+
+"""####,
     "console.css": ####"""
 /* 调解工作台: the console's only style sheet, served by mediationd. No web fonts: the office PC's own Chinese fonts. */
 * { box-sizing: border-box; }
@@ -81,6 +85,7 @@ label.check input { width: auto; }
 .cell.free, .legend .cell { background: #5f9e6e; }
 .legend .cell { display: inline-block; width: 1.2em; height: 0.9em; vertical-align: middle; }
 tr.inactive td { color: #7a8896; }
+.subnav { display: flex; gap: 1em; margin-bottom: 0.5em; }
 @page { size: A4; margin: 14mm; }
 @media print {
   .bar, form, .noprint, footer { display: none; }
@@ -307,6 +312,35 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "followups": ####"""
+{{> header}}
+<h1>{{t.followUpsDue}}</h1>
+{{#done}}<p class="note" role="status" id="done">{{t.saved}}</p>{{/done}}
+{{#visits}}
+<section class="card visit" id="visit-{{id}}">
+  <h3><span><span class="time">{{due}}</span> <a href="/disputes/{{number}}">{{number}}</a> {{title}} {{#overdue}}<span class="tag">{{t.overdue}}</span>{{/overdue}}</span></h3>
+  {{#canRecord}}
+  <form method="post" action="/followups/{{id}}" class="intake" novalidate>
+    <input type="hidden" name="csrf" value="{{user.csrf}}">
+    <div class="cols">
+      <div><label for="result-{{id}}">{{t.visitResult}}</label>
+        <select id="result-{{id}}" name="result">{{#results}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/results}}</select>
+        {{#error_result}}<p class="error field" role="alert" id="result-{{id}}-error">{{error_result}}</p>{{/error_result}}</div>
+      <div><label for="kind-{{id}}">{{t.escalationKind}}</label>
+        <select id="kind-{{id}}" name="kind"><option value="">—</option>{{#kinds}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/kinds}}</select>
+        {{#error_kind}}<p class="error field" role="alert" id="kind-{{id}}-error">{{error_kind}}</p>{{/error_kind}}</div>
+      <div class="wide"><label for="notes-{{id}}">{{t.notes}}</label>
+        <input id="notes-{{id}}" name="notes" value="{{notes}}"></div>
+    </div>
+    <button type="submit" id="record-{{id}}">{{t.save}}</button>
+  </form>
+  {{/canRecord}}
+</section>
+{{/visits}}
+{{^visits}}<p class="empty">{{t.none}}</p>{{/visits}}
+{{> footer}}
+
+"""####,
     "footer": ####"""
 </main>
 </body>
@@ -331,6 +365,7 @@ tr.inactive td { color: #7a8896; }
     <a href="/">{{t.dashboard}}</a>
     <a href="/disputes">{{t.disputes}}</a>
     <a href="/week">{{t.week}}</a>
+    <a href="/followups">{{t.followUpsNav}}</a>
     <a href="/experts">{{t.experts}}</a>
     <a href="/review">{{t.review}}</a>
     {{#isAdmin}}<a href="/admin/users">{{t.admin}}</a>{{/isAdmin}}
@@ -439,6 +474,20 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "offices": ####"""
+{{> header}}
+{{> adminnav}}
+<h1>{{t.officesAdmin}}</h1>
+<table>
+  <thead><tr><th>{{t.officeId}}</th><th>{{t.office}}</th><th>{{t.zoneWord}}</th><th>{{t.hoursWord}}</th><th>{{t.minutes}}</th><th>{{t.numberPrefix}}</th><th>{{t.phone}}</th></tr></thead>
+  <tbody>
+  {{#offices}}<tr><td>{{id}}</td><td>{{name}}</td><td>{{zone}}</td><td>{{hours}}</td><td>{{minutes}}</td><td>{{prefix}}</td><td>{{phone}}</td></tr>{{/offices}}
+  </tbody>
+</table>
+<p class="hint">{{t.officesHint}}</p>
+{{> footer}}
+
+"""####,
     "password": ####"""
 {{> header}}
 <section class="card narrow">
@@ -458,6 +507,20 @@ tr.inactive td { color: #7a8896; }
     <button type="submit" id="change">{{t.save}}</button>
   </form>
 </section>
+{{> footer}}
+
+"""####,
+    "policies": ####"""
+{{> header}}
+{{> adminnav}}
+<h1>{{t.policiesAdmin}}</h1>
+<table>
+  <thead><tr><th>{{t.policyName}}</th><th>{{t.panel}}</th><th>{{t.policyDescription}}</th></tr></thead>
+  <tbody>
+  {{#policies}}<tr><td>{{name}}</td><td>{{seats}}</td><td>{{description}}</td></tr>{{/policies}}
+  </tbody>
+</table>
+<p class="hint">{{t.policiesHint}}</p>
 {{> footer}}
 
 """####,
@@ -571,6 +634,7 @@ tr.inactive td { color: #7a8896; }
 """####,
     "users": ####"""
 {{> header}}
+{{> adminnav}}
 <h1>{{t.users}}</h1>
 <table>
   <thead><tr><th>{{t.userName}}</th><th>{{t.role}}</th><th>{{t.offices}}</th><th>{{t.accountState}}</th></tr></thead>

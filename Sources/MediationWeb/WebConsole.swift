@@ -93,6 +93,8 @@ public enum WebConsole {
         router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
         router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
         router.post("disputes/{ref}/conflicts") { request, context in try await pages.addConflict(request, context) }
+        router.get("followups") { request, context in try await pages.followUps(request, context) }
+        router.post("followups/{id}") { request, context in try await pages.recordFollowUp(request, context) }
         router.get("experts") { request, context in try await pages.experts(request, context) }
         router.get("experts/{id}") { request, context in try await pages.expert(request, context) }
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
@@ -100,6 +102,8 @@ public enum WebConsole {
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
         router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
+        router.get("admin/offices") { request, context in try await pages.offices(request, context) }
+        router.get("admin/policies") { request, context in try await pages.policies(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }
         router.get("review") { request, context in try await pages.review(request, context) }
         router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }

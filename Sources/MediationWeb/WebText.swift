@@ -44,7 +44,12 @@ enum WebText {
         "recordOutcome": "记录调解结果", "referredTo": "移交给（移交时填写）", "notes": "备注", "saved": "已保存。", "experts": "专家库",
         "allOffices": "全部调解室", "specialties": "专长", "hoursWord": "每周时间", "freeTime": "空闲时间",
         "leaveWord": "请假", "extraWord": "额外时间", "inactive": "已停用", "zoneWord": "时区", "allRoles": "全部角色",
-        "allOfficesOption": "全部调解室", "freeWord": "有空",
+        "allOfficesOption": "全部调解室", "freeWord": "有空", "visitResult": "回访结果",
+        "escalationKind": "升级类型（升级时选择）", "followUpsNav": "回访",
+        "officesAdmin": "调解室设置", "policiesAdmin": "专家组成规则", "officeId": "代号", "numberPrefix": "编号前缀",
+        "phone": "电话", "policyName": "名称", "policyDescription": "说明",
+        "officesHint": "调解室在服务器上设置：'mediationctl office --help' 列出添加和修改的命令。",
+        "policiesHint": "专家组成规则在服务器上设置：'mediationctl policy --help' 列出查看和设置的命令。",
         "usersHint": "账号在服务器上管理：'mediationctl user --help' 列出添加、重设密码、停用和设置调解室的命令。",
     ]
 
@@ -99,7 +104,12 @@ enum WebText {
         "saved": "Saved.", "experts": "Experts", "allOffices": "all offices", "specialties": "Specialties",
         "hoursWord": "Weekly hours", "freeTime": "Free time", "leaveWord": "Leave", "extraWord": "Extra time",
         "inactive": "inactive", "zoneWord": "Time zone", "allRoles": "All roles", "allOfficesOption": "All offices",
-        "freeWord": "free",
+        "freeWord": "free", "visitResult": "What the visit found",
+        "escalationKind": "Escalation kind (when escalated)", "followUpsNav": "Visits",
+        "officesAdmin": "Offices", "policiesAdmin": "Panel policies", "officeId": "Id", "numberPrefix": "Number prefix",
+        "phone": "Phone", "policyName": "Name", "policyDescription": "Description",
+        "officesHint": "Offices are set on the server: 'mediationctl office --help' lists the commands.",
+        "policiesHint": "Panel policies are set on the server: 'mediationctl policy --help' lists the commands.",
         "usersHint": "Accounts are administered on the server: 'mediationctl user --help' lists the commands.",
     ]
 

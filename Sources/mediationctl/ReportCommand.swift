@@ -14,9 +14,10 @@ struct ReportFormat: ParsableArguments {
         if csv && html { throw ValidationError("give --csv or --html, not both") }
     }
 
-    /// The form to ask the daemon for.
-    func accept<T: AcceptableProtocol>(json: Bool, _ make: (ReportForm) -> T) -> [AcceptHeaderContentType<T>] {
-        [.init(contentType: make(json ? .json : csv ? .csv : html ? .html : .text))]
+    /// The form to ask the daemon for: its media type, which each report operation's generated type reads.
+    func accept<T: AcceptableProtocol>(json: Bool) -> [AcceptHeaderContentType<T>] {
+        let type = json ? "application/json" : csv ? "text/csv" : html ? "text/html" : "text/plain"
+        return T(rawValue: type).map { [.init(contentType: $0)] } ?? []
     }
 
     /// Writes a report the daemon laid out, to the file or to standard output.
@@ -34,8 +35,6 @@ struct ReportFormat: ParsableArguments {
         }
     }
 }
-
-enum ReportForm { case json, text, csv, html }
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,14 +63,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "ISO week such as 2026-W49 (default: this week).") var week: String?
 
         func run() async throws {
-            let accept = format.accept(json: global.json) { f -> Operations.WeeklyReport.AcceptableContentType in
-                switch f {
-                case .json: .json
-                case .text: .plainText
-                case .csv: .csv
-                case .html: .html
-                }
-            }
+            let accept: [AcceptHeaderContentType<Operations.WeeklyReport.AcceptableContentType>] = format.accept(
+                json: global.json)
             switch try await global.client().call({
                 try await $0.weeklyReport(query: .init(week: week, office: office), headers: .init(accept: accept))
             }) {
@@ -110,14 +103,8 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let group = by.flatMap { Operations.OutcomesReport.Input.Query.ByPayload(rawValue: $0.lowercased()) }
-            let accept = format.accept(json: global.json) { f -> Operations.OutcomesReport.AcceptableContentType in
-                switch f {
-                case .json: .json
-                case .text: .plainText
-                case .csv: .csv
-                case .html: .html
-                }
-            }
+            let accept: [AcceptHeaderContentType<Operations.OutcomesReport.AcceptableContentType>] = format.accept(
+                json: global.json)
             switch try await global.client().call({
                 try await $0.outcomesReport(
                     query: .init(from: from, to: to, by: group, office: office), headers: .init(accept: accept))
@@ -147,14 +134,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Last day, 2026-12-31.") var to: String
 
         func run() async throws {
-            let accept = format.accept(json: global.json) { f -> Operations.ExpertsReport.AcceptableContentType in
-                switch f {
-                case .json: .json
-                case .text: .plainText
-                case .csv: .csv
-                case .html: .html
-                }
-            }
+            let accept: [AcceptHeaderContentType<Operations.ExpertsReport.AcceptableContentType>] = format.accept(
+                json: global.json)
             switch try await global.client().call({
                 try await $0.expertsReport(query: .init(from: from, to: to), headers: .init(accept: accept))
             }) {

@@ -48,4 +48,33 @@ import Testing
         let bad = try browser.get("/experts/\(chen)?week=2027-W99")
         #expect(bad.status == 400 && bad.body.contains("周次"), "\(bad)")
     }
+
+    /// 管理: an admin reads the offices and the panel policies, in Chinese; a clerk may not.
+    @Test func anAdminReadsTheOfficesAndThePoliciesAndAClerkMayNot() throws {
+        let (d, browser, _) = try ConsoleBookingEndToEndTests.prepared()
+        #expect(try browser.get("/admin/offices").status == 403)
+        #expect(try browser.get("/admin/policies").status == 403)
+        let added = try d.ctl("user", "add", "wang.fang", "--role", "admin")
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+        let admin = ConsoleHTTPEndToEndTests.Browser(base: browser.base, folder: d.dir)
+        let login = try admin.get("/login")
+        _ = try admin.post(
+            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "wang.fang"), ("password", oneTime)])
+        let page = try admin.get("/password")
+        let password = "远山 quiet harbour 77"
+        _ = try admin.post(
+            "/password",
+            [
+                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
+                ("repeat", password),
+            ])
+        let offices = try admin.get("/admin/offices")
+        #expect(offices.status == 200 && offices.body.contains("金山警务室") && offices.body.contains("新华警务室"))
+        #expect(offices.body.contains("周一 09:00-12:00 14:00-18:00"), "hours in Chinese: \(offices)")
+        #expect(offices.body.contains("mediationctl office --help"), "\(offices)")
+        let policies = try admin.get("/admin/policies")
+        #expect(policies.status == 200 && policies.body.contains("standard"), "\(policies)")
+        #expect(policies.body.contains("法制民警") || policies.body.contains("律师"), "roles in Chinese: \(policies)")
+        #expect(!policies.body.contains(">lawyer<"), "\(policies)")
+    }
 }

@@ -90,6 +90,49 @@ import Testing
         #expect(audit.contains("outcome.record") || audit.contains("outcome"), "\(audit)")
     }
 
+    /// 回访: the visits an agreement planned, recorded from the console on their day, as `followup record` would.
+    @Test func aClerkRecordsAFollowUpVisitOnItsDay() throws {
+        let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        try d.moveClock(toSession: id, plus: 60)
+        #expect(try d.ctl("session", "start", String(id)).status == 0)
+        #expect(try d.ctl("session", "end", String(id)).status == 0)
+        let outcome = try d.ctl("outcome", "record", String(id), "agreement", "--terms", "按时停车，互不占位")
+        #expect(outcome.status == 0, "\(outcome)")
+        let visits = try #require(
+            (try d.json("followup", "list", "--all") as? [String: Any])?["followUps"] as? [[String: Any]])
+        let visit = try #require(visits.first?["id"] as? Int, "\(visits)")
+        let due = try #require(visits.first?["dueOn"] as? String, "\(visits)")
+
+        var token = try signInAgain(browser)
+        let list = try browser.get("/followups")
+        #expect(
+            list.status == 200 && list.body.contains(number) && list.body.contains("id=\"record-\(visit)\""), "\(list)")
+        // Days ahead of the visit: refused, said on the page, nothing recorded.
+        let early = try browser.post("/followups/\(visit)", [("csrf", token), ("result", "stable")])
+        #expect(early.status == 422 && early.body.contains("id=\"result-\(visit)-error\""), "\(early)")
+        // A result nobody can read, beside its field in Chinese.
+        let unknown = try browser.post("/followups/\(visit)", [("csrf", token), ("result", "很好")])
+        #expect(unknown.status == 422 && unknown.body.contains("回访结果“很好”无法识别"), "\(unknown)")
+        // On its day, recorded: the API shows it, and it leaves the list.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        let day = try #require(formatter.date(from: due))
+        try d.setClock(to: day.addingTimeInterval(10 * 3600))
+        token = try signInAgain(browser)
+        let done = try browser.post(
+            "/followups/\(visit)", [("csrf", token), ("result", "stable"), ("notes", "双方已按协议停车")])
+        #expect(done.status == 303 && done.location == "/followups?done=\(visit)", "\(done)")
+        let after = try #require(
+            (try d.json("followup", "list", "--all") as? [String: Any])?["followUps"] as? [[String: Any]])
+        let recorded = try #require(after.first { $0["id"] as? Int == visit })
+        #expect(recorded["result"] as? String == "stable", "\(recorded)")
+        #expect(!(try browser.get("/followups")).body.contains("id=\"record-\(visit)\""))
+    }
+
     @Test func anotherOfficesSessionIsNotThere() throws {
         let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
         _ = try SessionEndToEndTests().find(d, number)

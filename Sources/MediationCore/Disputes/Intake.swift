@@ -190,4 +190,46 @@ public enum Intake {
             sessionId: session, result: read, terms: terms, amountFen: fen, signed: signed, notes: notes,
             referredTo: to)
     }
+
+    /// An escalation as typed: its kind (criminal 民转刑, violence, petition) and the day it happened (default today).
+    public static func escalation(kind: String, date: String?, caseRef: String?, notes: String?, today: LocalDate)
+        throws -> Escalation
+    {
+        guard let k = EscalationKind(parsing: kind) else {
+            let en = "escalation kind '\(kind)' is unknown; use criminal (民转刑), violence or petition"
+            throw MediationError(
+                .invalidInput, en,
+                fields: [FieldProblem(field: "kind", en: en, zh: "升级类型“\(kind)”无法识别，请选择 民转刑、暴力 或 上访")])
+        }
+        var day = today
+        if let text = Text.nonEmpty(date) {
+            do { day = try TimeText.day(text, field: "--date", today: today) } catch let e as MediationError {
+                throw MediationError(
+                    .invalidInput, e.message,
+                    fields: [FieldProblem(field: "date", en: e.message, zh: "日期“\(text)”无法识别，请写成 2026-12-05 的形式")])
+            }
+        }
+        return Escalation(kind: k, occurredOn: day, caseReference: caseRef, notes: notes)
+    }
+
+    /// A follow-up visit's result as typed, with the escalation an escalated visit records (its kind given).
+    public static func followUp(
+        result: String, kind: String?, date: String?, caseRef: String?, notes: String?, today: LocalDate
+    ) throws -> (FollowUpResult, Escalation?) {
+        guard let read = FollowUpResult(parsing: result) else {
+            let en = "result '\(result)' is unknown; use stable, relapsed or escalated"
+            throw MediationError(
+                .invalidInput, en,
+                fields: [FieldProblem(field: "result", en: en, zh: "回访结果“\(result)”无法识别，请选择 稳定、反复 或 升级")])
+        }
+        if read == .escalated, let kind = Text.nonEmpty(kind) {
+            return (read, try escalation(kind: kind, date: date, caseRef: caseRef, notes: notes, today: today))
+        }
+        if Text.nonEmpty(kind) != nil {
+            let en = "--kind belongs to an escalated visit; the result is \(read.rawValue)"
+            throw MediationError(
+                .invalidInput, en, fields: [FieldProblem(field: "kind", en: en, zh: "只有“升级”的回访才填写升级类型")])
+        }
+        return (read, nil)
+    }
 }
