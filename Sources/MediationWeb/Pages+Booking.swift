@@ -152,7 +152,7 @@ extension Pages {
                         let requirement = finding.requirements[member.requirementIndex]
                         return [
                             "name": finding.names[member.expertId] ?? "#\(member.expertId)",
-                            "role": language == .zh ? requirement.role.chinese : requirement.role.rawValue,
+                            "role": Words.expertRole(requirement.role, language),
                         ]
                     },
                 ]

@@ -114,7 +114,7 @@ extension Pages {
             "panel": s.panel.map { m -> [String: Any] in
                 [
                     "name": experts[m.expertId] ?? "#\(m.expertId)",
-                    "role": language == .zh ? m.requirement.role.chinese : m.requirement.role.rawValue,
+                    "role": Words.expertRole(m.requirement.role, language),
                     "answer": Words.invitation(m.invitation, language), "lead": m.lead,
                 ]
             },
