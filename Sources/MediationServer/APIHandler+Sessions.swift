@@ -201,12 +201,11 @@ extension APIHandler {
         info.notices.changeStarted()
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let fixed = try Zone.startInstant(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
         let session = try await db.reschedule(
             session: input.path.session,
-            to: try fixed ?? zone.parseInstant(b.start, field: "start", now: info.clock.now()),
+            to: try Intake.sessionStart(b.start, field: "start", zone: zone, now: info.clock.now()),
             rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }

@@ -587,6 +587,15 @@ tr.inactive td { color: #7a8896; }
   {{#canEnd}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="ended"><button type="submit" id="end">{{t.endSession}}</button></form>{{/canEnd}}
   {{#canNoShow}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="no_show"><button type="submit" id="no-show">{{t.noShow}}</button></form>{{/canNoShow}}
 </div>
+{{#canReschedule}}
+<form method="post" action="/sessions/{{id}}/reschedule" class="intake">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <label for="start">{{t.newStart}}</label>
+  <input id="start" name="start" value="{{typedStart}}"{{#has_start}} aria-invalid="true"{{/has_start}}>
+  {{#has_start}}<p class="error field" role="alert" id="start-error">{{error_start}}</p>{{/has_start}}
+  <button type="submit" id="reschedule">{{t.reschedule}}</button>
+</form>
+{{/canReschedule}}
 {{#canCancel}}
 <form method="post" action="/sessions/{{id}}/cancel" class="intake">
   <input type="hidden" name="csrf" value="{{user.csrf}}">

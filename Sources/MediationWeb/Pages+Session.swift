@@ -51,6 +51,16 @@ extension Pages {
         }
     }
 
+    /// 改期: the new start in the office's zone, read by Core's `Intake.sessionStart` and moved by the store's
+    /// `reschedule` (the same panel re-checked, everyone told), as the API's rescheduleSession does.
+    func rescheduleSession(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "rescheduleSession") { form, signed, s in
+            let zone = try Zone(try await db.office(s.officeId).timeZone)
+            let start = try Intake.sessionStart(form["start"] ?? "", field: "start", zone: zone, now: clock.now())
+            _ = try await db.reschedule(session: s.id, to: start, rules: settings.rules, actor: Self.actor(signed))
+        }
+    }
+
     func recordOutcome(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try await sessionChange(request, context, operation: "recordOutcome") { form, signed, s in
             let outcome = try Intake.outcome(
@@ -92,6 +102,12 @@ extension Pages {
         }
     }
 
+    /// A time as the reschedule form takes it back: `2026-12-14 14:00` in the office's zone.
+    static func wallText(_ date: Date, _ zone: Zone) -> String {
+        let wall = zone.wallClock(date)
+        return wall.date.description + " " + Self.clockTime(date, zone)
+    }
+
     private static func actor(_ signed: ConsoleSession) -> Actor {
         Actor(uid: 0, user: signed.account.name, isAdmin: signed.account.role == .admin)
     }
@@ -122,6 +138,8 @@ extension Pages {
             "canEnd": s.status == .inSession && OperationRoles.allows(role, "markSession"),
             "canNoShow": s.status == .booked && OperationRoles.allows(role, "markSession"),
             "canCancel": s.status == .booked && OperationRoles.allows(role, "cancelSession"),
+            "canReschedule": s.status == .booked && OperationRoles.allows(role, "rescheduleSession"),
+            "typedStart": typed["start"] ?? Self.wallText(s.start, zone),
             "canRecord": s.status == .ended && outcome == nil && OperationRoles.allows(role, "recordOutcome"),
             "results": OutcomeResult.allCases.map {
                 [
@@ -149,7 +167,7 @@ extension Pages {
             values["outcome"] = shown
         }
         for (key, error) in errors { values["error_\(key)"] = error }
-        for key in ["general", "reason", "result", "amount", "terms", "to"] where errors[key] != nil {
+        for key in ["general", "reason", "result", "amount", "terms", "to", "start"] where errors[key] != nil {
             values["has_\(key)"] = true
         }
         return render(

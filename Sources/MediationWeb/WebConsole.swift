@@ -100,6 +100,9 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.post("sessions/{id}/reschedule") { request, context in
+            try await pages.rescheduleSession(request, context)
+        }
         router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("admin/offices") { request, context in try await pages.offices(request, context) }

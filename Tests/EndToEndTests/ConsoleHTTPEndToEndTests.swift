@@ -202,7 +202,35 @@ import Testing
         #expect(sessionPage.status == 200 && sessionPage.body.contains(pin), "\(sessionPage)")
         #expect(sessionPage.body.contains("已预约") && !sessionPage.body.contains(">booked<"), "\(sessionPage)")
         let stored = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
-        #expect((stored["sessions"] as? [[String: Any]])?.count == 1, "\(stored)")
+        let storedSessions = try #require(stored["sessions"] as? [[String: Any]])
+        #expect(storedSessions.count == 1, "\(stored)")
+        let start = try #require(storedSessions.first?["start"] as? String)
+
+        // 改期: a day without a time is refused beside the field in Chinese (Core's Intake.sessionStart, as the API's
+        // reschedule), nothing moved; the same time a week later moves it, as the API shows.
+        let token2 = try #require(sessionPage.hidden("csrf"))
+        #expect(sessionPage.body.contains("id=\"reschedule\""), "\(sessionPage)")
+        let day = String(start.prefix(10))
+        let bare = try browser.post("\(link)/reschedule", [("csrf", token2), ("start", day)])
+        #expect(bare.status == 422, "\(bare)")
+        #expect(bare.body.contains("id=\"start-error\">“\(day)”只有日期，请同时填写时间"), "\(bare)")
+        #expect(bare.body.contains("value=\"\(day)\""), "what was typed is kept")
+        let unmoved = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        #expect((unmoved["sessions"] as? [[String: Any]])?.first?["start"] as? String == start)
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let f = DateFormatter()
+        f.calendar = calendar
+        f.timeZone = calendar.timeZone
+        f.dateFormat = "yyyy-MM-dd"
+        let later = f.string(
+            from: calendar.date(byAdding: .day, value: 7, to: try #require(f.date(from: day))) ?? Date())
+        let moved = try browser.post(
+            "\(link)/reschedule", [("csrf", token2), ("start", "\(later) \(start.dropFirst(11).prefix(5))")])
+        #expect(moved.status == 303, "\(moved)")
+        let after = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        let newStart = (after["sessions"] as? [[String: Any]])?.first?["start"] as? String
+        #expect(newStart == later + String(start.dropFirst(10)), "\(start) → \(newStart ?? "nothing")")
 
         // 利害关系 from the case file (the store's addConflict, as the API's): a form naming nobody is refused beside
         // its fields and writes nothing; the pinned expert's conflict with the applicant is recorded and listed;
