@@ -580,13 +580,24 @@ tr.inactive td { color: #7a8896; }
 <h2>{{t.panel}}</h2>
 <table>
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
-  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
+  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
 </table>
 <div class="actions">
   {{#canStart}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="in_session"><button type="submit" id="start">{{t.startSession}}</button></form>{{/canStart}}
   {{#canEnd}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="ended"><button type="submit" id="end">{{t.endSession}}</button></form>{{/canEnd}}
   {{#canNoShow}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="no_show"><button type="submit" id="no-show">{{t.noShow}}</button></form>{{/canNoShow}}
 </div>
+{{#replacing}}
+<h2 id="substitutes">{{t.substitutesFor}} · {{replacing}}</h2>
+{{#substitutes}}<form method="post" action="/sessions/{{id}}/replace" class="option card">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="expert" value="{{replaceExpert}}">
+  <input type="hidden" name="with" value="{{expertId}}">
+  <p>{{name}} · {{t.recentSessions}} {{recent}}</p>
+  <button type="submit" id="substitute-{{expertId}}">{{t.putIn}}</button>
+</form>{{/substitutes}}
+{{^substitutes}}<p class="empty" id="no-substitutes">{{t.noSubstitutes}}</p>{{/substitutes}}
+{{/replacing}}
 {{#canReschedule}}
 <form method="post" action="/sessions/{{id}}/reschedule" class="intake">
   <input type="hidden" name="csrf" value="{{user.csrf}}">

@@ -100,6 +100,7 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.post("sessions/{id}/replace") { request, context in try await pages.replaceMember(request, context) }
         router.post("sessions/{id}/reschedule") { request, context in
             try await pages.rescheduleSession(request, context)
         }

@@ -232,6 +232,37 @@ import Testing
         let newStart = (after["sessions"] as? [[String: Any]])?.first?["start"] as? String
         #expect(newStart == later + String(start.dropFirst(10)), "\(start) → \(newStart ?? "nothing")")
 
+        // 替换专家: a panel member's substitutes are the store's, fairest first; one is put in, as the API shows; a
+        // substitute already on the panel is refused and nothing changes.
+        let panel = try #require((after["sessions"] as? [[String: Any]])?.first?["panel"] as? [[String: Any]])
+        // The first seat that has a substitute free at that time; every seat is offered.
+        var chosen: (id: Int, name: String, substitute: String)?
+        for seat in panel {
+            let seatId = try #require(seat["expert"] as? Int)
+            let seatName = try #require(seat["name"] as? String)
+            let offer = try browser.get("\(link)?replace=\(seatId)")
+            #expect(offer.status == 200 && offer.body.contains("替换专家 · \(seatName)"), "\(offer)")
+            #expect(offer.body.contains("id=\"substitute-") || offer.body.contains("id=\"no-substitutes\""))
+            if chosen == nil, let m = offer.body.firstMatch(of: #/id="substitute-([0-9]+)"/#) {
+                chosen = (seatId, seatName, String(m.1))
+            }
+        }
+        let (seatId, seatName, substitute) = try #require(chosen, "no seat has a substitute: \(panel)")
+        let otherMember = try #require(panel.compactMap { $0["expert"] as? Int }.first { $0 != seatId })
+        let onPanel = try browser.post(
+            "\(link)/replace", [("csrf", token2), ("expert", String(seatId)), ("with", String(otherMember))])
+        #expect(onPanel.status == 422 && onPanel.body.contains("id=\"form-problems\""), "\(onPanel)")
+        let same = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        #expect("\(same)".contains(seatName), "nothing changed: \(same)")
+        let replaced = try browser.post(
+            "\(link)/replace", [("csrf", token2), ("expert", String(seatId)), ("with", substitute)])
+        #expect(replaced.status == 303, "\(replaced)")
+        let newPanel = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        let ids = ((newPanel["sessions"] as? [[String: Any]])?.first?["panel"] as? [[String: Any]])?.compactMap {
+            $0["expert"] as? Int
+        }
+        #expect(ids?.contains(Int(substitute) ?? 0) == true && ids?.contains(seatId) == false, "\(newPanel)")
+
         // 利害关系 from the case file (the store's addConflict, as the API's): a form naming nobody is refused beside
         // its fields and writes nothing; the pinned expert's conflict with the applicant is recorded and listed;
         // the same again is said and not written twice.

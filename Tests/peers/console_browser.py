@@ -158,6 +158,12 @@ def main():
         if "已预约" not in driver.page_source or "待回复" not in driver.page_source:
             fail("the session page lacks its status or the panel's answers", driver)
         snap("09-session.png")
+        # 替换: one seat's substitutes, fairest first (nothing is changed here).
+        driver.find_element(By.CSS_SELECTOR, "a[id^='replace-']").click()
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "substitutes"))
+        if "替换专家" not in driver.page_source:
+            fail("the substitutes are not offered", driver)
+        snap("09-substitutes.png")
 
         # 专家库: the experts of the office, then one expert's free week.
         driver.find_element(By.LINK_TEXT, "专家库").click()
