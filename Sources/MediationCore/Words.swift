@@ -50,6 +50,17 @@ public enum Words {
         }
     }
 
+    /// An expert's role on a page: the roster's Chinese name, or a plain English one (not the wire code).
+    public static func expertRole(_ role: ExpertRole, _ language: Language) -> String {
+        switch (role, language) {
+        case (_, .zh): role.chinese
+        case (.legalOfficer, .en): "legal officer"
+        case (.lawyer, .en): "lawyer"
+        case (.retiree, .en): "retired cadre"
+        case (.communityStaff, .en): "community staff"
+        }
+    }
+
     public static func side(_ side: PartySide, _ language: Language) -> String {
         switch (side, language) {
         case (.applicant, .zh): "申请人"

@@ -11,16 +11,6 @@ extension APIHandler {
         return (dispute, try Zone(try await db.office(dispute.officeId).timeZone))
     }
 
-    private func expertIDs(_ refs: [String]?) async throws -> [Int64] {
-        var ids: [Int64] = []
-        for ref in refs ?? [] {
-            do { ids.append(try await db.expert(ref).id) } catch let e as MediationError where e.kind == .notFound {
-                throw MediationError(.invalidInput, e.message)
-            }
-        }
-        return ids
-    }
-
     private func seat(_ m: PanelMember, names: [Int64: String]) -> Components.Schemas.Seat {
         .init(
             expert: m.expertId, name: names[m.expertId] ?? "#\(m.expertId)", requirement: m.requirement.description,
@@ -77,7 +67,8 @@ extension APIHandler {
         let count = b.options ?? 5
         let finding = try await db.findSlots(
             dispute: input.path.dispute, policy: b.policy, durationMinutes: b.durationMinutes, window: window,
-            pinned: try await expertIDs(b.pin), excluded: try await expertIDs(b.exclude), rules: info.rules,
+            pinned: try await db.expertIDs(b.pin ?? [], field: "pin"),
+            excluded: try await db.expertIDs(b.exclude ?? [], field: "exclude"), rules: info.rules,
             maxOptions: count, everyStart: b.every ?? false,
             outsideHours: try Self.outsideHours(b.outsideHours, b.outsideHoursReason))
         let result = Components.Schemas.SlotResult(
@@ -210,12 +201,11 @@ extension APIHandler {
         info.notices.changeStarted()
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let fixed = try Zone.startInstant(b.start, field: "the new start")
         let current = try await db.session(input.path.session)
         let zone = try Zone(try await db.office(current.officeId).timeZone)
         let session = try await db.reschedule(
             session: input.path.session,
-            to: try fixed ?? zone.parseInstant(b.start, field: "start", now: info.clock.now()),
+            to: try Intake.sessionStart(b.start, field: "start", zone: zone, now: info.clock.now()),
             rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
     }

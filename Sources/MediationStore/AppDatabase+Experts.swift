@@ -79,6 +79,26 @@ extension AppDatabase {
         try await read { db in try Self.findExpert(ref, db).expert }
     }
 
+    /// The experts a search pins or excludes, each named by id, mobile, email or exact name, as the API's and the
+    /// console's searches take them. An expert that is not there, or a name that several share, is a mistake in what
+    /// was typed: `invalidInput` with the problem beside `field` in both languages.
+    public func expertIDs(_ refs: [String], field: String) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for ref in refs {
+            do {
+                ids.append(try await expert(ref).id)
+            } catch let e as MediationError where e.kind == .notFound {
+                throw MediationError(
+                    .invalidInput, e.message, fields: [FieldProblem(field: field, en: e.message, zh: "找不到专家“\(ref)”。")])
+            } catch let e as MediationError where e.kind == .invalidInput && e.fields.isEmpty {
+                throw MediationError(
+                    .invalidInput, e.message,
+                    fields: [FieldProblem(field: field, en: e.message, zh: "有多位专家叫“\(ref)”，请填写专家编号。")])
+            }
+        }
+        return ids
+    }
+
     /// Experts matching `filter`, by id.
     public func experts(_ filter: ExpertFilter = ExpertFilter()) async throws -> [Expert] {
         try await read { db in

@@ -171,6 +171,24 @@ tr.inactive td { color: #7a8896; }
   <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td></tr>{{/parties}}</tbody>
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
+<h2 id="conflicts">{{t.conflicts}}</h2>
+{{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}</p>{{/conflicts}}
+{{^conflicts}}<p class="empty">{{t.none}}</p>{{/conflicts}}
+{{#canConflict}}
+{{#conflictGeneral}}<p class="error" role="alert" id="conflict-general">{{conflictGeneral}}</p>{{/conflictGeneral}}
+<form method="post" action="/disputes/{{number}}/conflicts" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    {{#conflictExpert}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="expert" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictExpert}}
+    <div><label for="conflict-party">{{t.conflictParty}}</label>
+      <select id="conflict-party" name="party"><option value="">-</option>{{#conflictParties}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/conflictParties}}</select>
+      {{#conflictPartyError}}<p class="error field" role="alert" id="conflict-party-error">{{conflictPartyError}}</p>{{/conflictPartyError}}</div>
+    {{#conflictOrganisation}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="organisation" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictOrganisation}}
+    {{#conflictReason}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="reason" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/conflictReason}}
+  </div>
+  <button type="submit" id="add-conflict">{{t.addConflict}}</button>
+</form>
+{{/canConflict}}
 <h2>{{t.sessionsTitle}}</h2>
 {{#canBook}}<p class="actions"><a class="button" id="find-times" href="/disputes/{{number}}/find">{{t.find}}</a></p>{{/canBook}}
 {{#sessions}}<p class="row"><a class="time" href="/sessions/{{id}}">{{time}}</a> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
@@ -268,6 +286,8 @@ tr.inactive td { color: #7a8896; }
     {{#from}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/from}}
     {{#to}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/to}}
     {{#minutes}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="numeric">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/minutes}}
+    {{#pin}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/pin}}
+    {{#exclude}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/exclude}}
     <div><label for="policy">{{t.policyWord}}</label>
       <select id="policy" name="policy"><option value="">{{t.policyDefault}}</option>{{#policies}}<option value="{{name}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/policies}}</select></div>
   </div>
@@ -281,6 +301,7 @@ tr.inactive td { color: #7a8896; }
   <input type="hidden" name="option" value="{{number}}">
   <p class="time"><strong>{{number}}.</strong> {{time}}</p>
   <p>{{#panel}}<span class="member">{{role}} {{name}}</span> {{/panel}}</p>
+  {{#why}}<p class="hint why">{{why}}</p>{{/why}}
   <button type="submit" id="book-{{number}}">{{t.bookThis}}</button>
 </form>
 {{/options}}
@@ -565,13 +586,33 @@ tr.inactive td { color: #7a8896; }
 <h2>{{t.panel}}</h2>
 <table>
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
-  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
+  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
 </table>
 <div class="actions">
   {{#canStart}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="in_session"><button type="submit" id="start">{{t.startSession}}</button></form>{{/canStart}}
   {{#canEnd}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="ended"><button type="submit" id="end">{{t.endSession}}</button></form>{{/canEnd}}
   {{#canNoShow}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="no_show"><button type="submit" id="no-show">{{t.noShow}}</button></form>{{/canNoShow}}
 </div>
+{{#replacing}}
+<h2 id="substitutes">{{t.substitutesFor}} · {{replacing}}</h2>
+{{#substitutes}}<form method="post" action="/sessions/{{id}}/replace" class="option card">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="expert" value="{{replaceExpert}}">
+  <input type="hidden" name="with" value="{{expertId}}">
+  <p>{{name}} · {{t.recentSessions}} {{recent}}</p>
+  <button type="submit" id="substitute-{{expertId}}">{{t.putIn}}</button>
+</form>{{/substitutes}}
+{{^substitutes}}<p class="empty" id="no-substitutes">{{t.noSubstitutes}}</p>{{/substitutes}}
+{{/replacing}}
+{{#canReschedule}}
+<form method="post" action="/sessions/{{id}}/reschedule" class="intake">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <label for="start">{{t.newStart}}</label>
+  <input id="start" name="start" value="{{typedStart}}"{{#has_start}} aria-invalid="true"{{/has_start}}>
+  {{#has_start}}<p class="error field" role="alert" id="start-error">{{error_start}}</p>{{/has_start}}
+  <button type="submit" id="reschedule">{{t.reschedule}}</button>
+</form>
+{{/canReschedule}}
 {{#canCancel}}
 <form method="post" action="/sessions/{{id}}/cancel" class="intake">
   <input type="hidden" name="csrf" value="{{user.csrf}}">

@@ -32,7 +32,7 @@ extension Pages {
             [
                 "name": p.name, "description": p.description ?? "",
                 "seats": p.requirements.map { r -> String in
-                    let role = language == .zh ? r.role.chinese : r.role.rawValue
+                    let role = Words.expertRole(r.role, language)
                     let extra = [r.specialty.map { Words.category($0, language) }, r.language].compactMap { $0 }
                     return (r.count > 1 ? "\(r.count) × " : "") + role
                         + (extra.isEmpty ? "" : "（" + extra.joined(separator: "，") + "）")

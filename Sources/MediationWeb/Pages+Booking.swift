@@ -54,13 +54,22 @@ extension Pages {
                 errors["minutes"] = WebText.message("minutesNumber", language)
             }
         }
+        // Pinned and excluded experts, named as the API's search names them (the store's `expertIDs`).
+        var pinned: [Int64] = []
+        var excluded: [Int64] = []
+        do { pinned = try await db.expertIDs(Self.names(form["pin"]), field: "pin") } catch let e as MediationError
+            where e.kind == .invalidInput
+        { note(e, general: "pin") }
+        do {
+            excluded = try await db.expertIDs(Self.names(form["exclude"]), field: "exclude")
+        } catch let e as MediationError where e.kind == .invalidInput { note(e, general: "exclude") }
         guard errors.isEmpty, let from, let to else {
             return try await findForm(request, session, dispute, typed: form, errors: errors, finding: nil)
         }
         do {
             let finding = try await db.findSlots(
                 dispute: dispute.number, policy: Text.nonEmpty(form["policy"]), durationMinutes: minutes,
-                window: Interval(start: from, end: to), pinned: [], excluded: [], rules: settings.rules,
+                window: Interval(start: from, end: to), pinned: pinned, excluded: excluded, rules: settings.rules,
                 maxOptions: 5)
             return try await findForm(request, session, dispute, typed: form, errors: [:], finding: finding)
         } catch let e as MediationError where e.kind == .invalidInput || e.kind == .conflict {
@@ -103,6 +112,13 @@ extension Pages {
         }
     }
 
+    /// Experts typed into one field, separated by commas (either width), 、 or new lines.
+    static func names(_ typed: String?) -> [String] {
+        (typed ?? "").split(whereSeparator: { ",，、;；\n\r".contains($0) }).compactMap {
+            Text.nonEmpty(String($0))
+        }
+    }
+
     /// The search form, and the options of a search when there is one.
     private func findForm(
         _ request: Request, _ session: ConsoleSession, _ dispute: Dispute, typed: [String: String],
@@ -123,21 +139,27 @@ extension Pages {
             "disputeNumber": dispute.number, "title": dispute.title, "policies": policies,
             "from": field("from", labels["fromDay"] ?? ""), "to": field("to", labels["toDay"] ?? ""),
             "minutes": field("minutes", labels["minutes"] ?? ""),
+            "pin": field("pin", labels["pinExperts"] ?? ""),
+            "exclude": field("exclude", labels["excludeExperts"] ?? ""),
         ]
         if let general = errors["general"] { values["general"] = general }
         if let finding {
             func option(_ o: SlotOption, number: Int) -> [String: Any] {
-                [
+                var values: [String: Any] = [
                     "number": number,
                     "time": Self.format(o.start, zone, language) + "–" + Self.clockTime(o.end, zone),
                     "panel": o.panel.map { member -> [String: Any] in
                         let requirement = finding.requirements[member.requirementIndex]
                         return [
                             "name": finding.names[member.expertId] ?? "#\(member.expertId)",
-                            "role": language == .zh ? requirement.role.chinese : requirement.role.rawValue,
+                            "role": Words.expertRole(requirement.role, language),
                         ]
                     },
                 ]
+                // The finder's reason for this option is in English; the Chinese page shows the panel alone (an empty
+                // string would still open the template's section).
+                if language == .en, !o.explanation.isEmpty { values["why"] = o.explanation }
+                return values
             }
             values["searched"] = true
             values["options"] = finding.answer.options.enumerated().map { option($1, number: $0 + 1) }

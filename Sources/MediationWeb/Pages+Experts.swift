@@ -33,7 +33,7 @@ extension Pages {
         let rows = shownExperts.map { e -> [String: Any] in
             let shown = e.masked()
             return [
-                "id": e.id, "name": e.name, "role": language == .zh ? e.role.chinese : e.role.rawValue,
+                "id": e.id, "name": e.name, "role": Words.expertRole(e.role, language),
                 "offices": e.servesAllOffices
                     ? (WebText.labels(language)["allOffices"] ?? "") : e.offices.joined(separator: "、"),
                 "specialties": e.specialties.map { Words.category($0, language) }.joined(separator: "、"),
@@ -107,7 +107,7 @@ extension Pages {
         return render(
             "expert", request, user: session, title: found.name,
             values: [
-                "name": found.name, "role": language == .zh ? found.role.chinese : found.role.rawValue,
+                "name": found.name, "role": Words.expertRole(found.role, language),
                 "mobile": shown.mobile ?? "-", "email": found.email ?? "-", "zone": found.timeZone,
                 "hours": Self.hoursText(found.weeklyHours, language),
                 "specialties": found.specialties.map { Words.category($0, language) }.joined(separator: "、"),

@@ -51,6 +51,33 @@ extension Pages {
         }
     }
 
+    /// 改期: the new start in the office's zone, read by Core's `Intake.sessionStart` and moved by the store's
+    /// `reschedule` (the same panel re-checked, everyone told), as the API's rescheduleSession does.
+    func rescheduleSession(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "rescheduleSession") { form, signed, s in
+            let zone = try Zone(try await db.office(s.officeId).timeZone)
+            let start = try Intake.sessionStart(form["start"] ?? "", field: "start", zone: zone, now: clock.now())
+            _ = try await db.reschedule(session: s.id, to: start, rules: settings.rules, actor: Self.actor(signed))
+        }
+    }
+
+    /// 替换专家: one panel member's seat given to a substitute the store ranks (`substitutes`, fairest first) and
+    /// checked again by its `replace`, as the API's listSubstitutes and replaceMember do.
+    func replaceMember(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "replaceMember") { form, signed, s in
+            guard let old = Text.nonEmpty(form["expert"]), let new = Text.nonEmpty(form["with"]) else {
+                throw MediationError(
+                    .invalidInput, "choose the expert to replace and the substitute",
+                    fields: [
+                        FieldProblem(
+                            field: "general", en: "choose the expert to replace and the substitute", zh: "请选择要替换的专家和替补")
+                    ])
+            }
+            _ = try await db.replace(
+                session: s.id, expert: old, with: new, rules: settings.rules, actor: Self.actor(signed))
+        }
+    }
+
     func recordOutcome(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try await sessionChange(request, context, operation: "recordOutcome") { form, signed, s in
             let outcome = try Intake.outcome(
@@ -92,6 +119,12 @@ extension Pages {
         }
     }
 
+    /// A time as the reschedule form takes it back: `2026-12-14 14:00` in the office's zone.
+    static func wallText(_ date: Date, _ zone: Zone) -> String {
+        let wall = zone.wallClock(date)
+        return wall.date.description + " " + Self.clockTime(date, zone)
+    }
+
     private static func actor(_ signed: ConsoleSession) -> Actor {
         Actor(uid: 0, user: signed.account.name, isAdmin: signed.account.role == .admin)
     }
@@ -114,14 +147,18 @@ extension Pages {
             "panel": s.panel.map { m -> [String: Any] in
                 [
                     "name": experts[m.expertId] ?? "#\(m.expertId)",
-                    "role": language == .zh ? m.requirement.role.chinese : m.requirement.role.rawValue,
-                    "answer": Words.invitation(m.invitation, language), "lead": m.lead,
+                    "role": Words.expertRole(m.requirement.role, language),
+                    "answer": Words.invitation(m.invitation, language), "lead": m.lead, "expertId": m.expertId,
+                    "sessionId": s.id,
                 ]
             },
             "canStart": open && s.status == .booked && OperationRoles.allows(role, "markSession"),
             "canEnd": s.status == .inSession && OperationRoles.allows(role, "markSession"),
             "canNoShow": s.status == .booked && OperationRoles.allows(role, "markSession"),
             "canCancel": s.status == .booked && OperationRoles.allows(role, "cancelSession"),
+            "canReschedule": s.status == .booked && OperationRoles.allows(role, "rescheduleSession"),
+            "canReplace": s.status == .booked && OperationRoles.allows(role, "replaceMember"),
+            "typedStart": typed["start"] ?? Self.wallText(s.start, zone),
             "canRecord": s.status == .ended && outcome == nil && OperationRoles.allows(role, "recordOutcome"),
             "results": OutcomeResult.allCases.map {
                 [
@@ -137,6 +174,18 @@ extension Pages {
             "typedTo": typed["to"] ?? "", "typedReason": typed["reason"] ?? "", "typedSigned": typed["signed"] == "on",
             "done": request.uri.queryParameters.get("done") != nil,
         ]
+        // The substitutes for one seat, fairest first, when the clerk asked for them.
+        if s.status == .booked, OperationRoles.allows(role, "replaceMember"),
+            let asked = request.uri.queryParameters.get("replace").flatMap({ Int64($0) }),
+            let seat = s.panel.first(where: { $0.expertId == asked })
+        {
+            values["replacing"] = experts[seat.expertId] ?? "#\(seat.expertId)"
+            values["replaceExpert"] = seat.expertId
+            values["substitutes"] = try await db.substitutes(
+                session: s.id, replacing: seat.expertId, rules: settings.rules
+            )
+            .map { ["expertId": $0.expertId, "name": $0.name, "recent": $0.sessionsLast30Days] as [String: Any] }
+        }
         if let reason = s.cancelReason { values["cancelReason"] = reason }
         if let room = s.room, OperationRoles.allows(role, "getSessionLinks") { values["room"] = room }
         if let outcome {
@@ -149,7 +198,7 @@ extension Pages {
             values["outcome"] = shown
         }
         for (key, error) in errors { values["error_\(key)"] = error }
-        for key in ["general", "reason", "result", "amount", "terms", "to"] where errors[key] != nil {
+        for key in ["general", "reason", "result", "amount", "terms", "to", "start"] where errors[key] != nil {
             values["has_\(key)"] = true
         }
         return render(

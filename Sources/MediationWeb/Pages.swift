@@ -249,8 +249,16 @@ struct Pages: Sendable {
     func disputeFile(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await signedIn(request) else { return redirectForSession(request) }
         if session.account.mustChangePassword { return redirect("/password") }
-        let language = language(request)
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
+        return try await caseFile(request, session, detail, typed: [:], errors: [:])
+    }
+
+    /// The case file; with the conflict form's typed values and problems when that form was refused (422).
+    func caseFile(
+        _ request: Request, _ session: ConsoleSession, _ detail: DisputeDetail, typed: [String: String],
+        errors: [String: String]
+    ) async throws -> Response {
+        let language = language(request)
         let d = detail.dispute
         let office = try await db.office(d.officeId)
         let zone = try Zone(office.timeZone)
@@ -275,6 +283,7 @@ struct Pages: Sendable {
                 "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
             ]
         }
+        let conflicts = try await conflictValues(detail, language, typed: typed, errors: errors, session: session)
         return render(
             "dispute", request, user: session, title: d.number,
             values: [
@@ -292,7 +301,7 @@ struct Pages: Sendable {
                 "canBook": OperationRoles.allows(session.account.role, "bookSession")
                     && [.open, .unresolved, .scheduled].contains(d.status),
                 "sessions": sessions,
-            ])
+            ].merging(conflicts) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 
     // MARK: 管理

@@ -92,6 +92,7 @@ public enum WebConsole {
         router.get("disputes/{ref}/find") { request, context in try await pages.findPage(request, context) }
         router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
         router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
+        router.post("disputes/{ref}/conflicts") { request, context in try await pages.addConflict(request, context) }
         router.get("followups") { request, context in try await pages.followUps(request, context) }
         router.post("followups/{id}") { request, context in try await pages.recordFollowUp(request, context) }
         router.get("experts") { request, context in try await pages.experts(request, context) }
@@ -99,6 +100,10 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.post("sessions/{id}/replace") { request, context in try await pages.replaceMember(request, context) }
+        router.post("sessions/{id}/reschedule") { request, context in
+            try await pages.rescheduleSession(request, context)
+        }
         router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("admin/offices") { request, context in try await pages.offices(request, context) }

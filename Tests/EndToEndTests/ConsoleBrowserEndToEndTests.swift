@@ -5,7 +5,7 @@ import Testing
 /// (Tests/peers/console_browser.py), against the real daemon, with the account made by the real mediationctl. A clerk
 /// is sent to the login page, signs in with the one-time password, changes it, sees the dashboard, the disputes and
 /// a case file, switches to English and back, and signs out; the browser's console has no error. The pictures of
-/// each page are kept in .build/test-output/console-browser/ (01-login.png … 15-signed-out.png, and review.pdf) for a person to look
+/// each page are kept in .build/test-output/console-browser/ (01-login.png … 18-signed-out.png, and review.pdf) for a person to look
 /// at: the Chinese must render in the Noto CJK fonts `make test` installs.
 @Suite(.serialized) struct ConsoleBrowserEndToEndTests {
     static let output = Repo.root.appendingPathComponent(".build/test-output/console-browser")
@@ -51,8 +51,10 @@ import Testing
         #expect(
             shots == [
                 "01-login.png", "02-change-password.png", "03-dashboard.png", "04-disputes.png", "05-dispute.png",
-                "06-intake-refused.png", "07-registered.png", "08-find.png", "09-session.png", "10-experts.png",
-                "11-expert.png", "12-week.png", "13-review.png", "14-english.png", "15-signed-out.png",
+                "06-intake-refused.png", "07-registered.png", "08-find.png", "09-session.png", "09-substitutes.png",
+                "10-experts.png",
+                "11-expert.png", "12-week.png", "13-review.png", "14-english.png", "15-intake-en.png",
+                "16-find-en.png", "17-session-en.png", "18-signed-out.png",
             ])
         for shot in shots {
             let data = try Data(contentsOf: Self.output.appendingPathComponent(shot))

@@ -107,6 +107,193 @@ import Testing
         #expect(r.headers["referrer-policy"] == "no-referrer", "\(what): \(r)")
     }
 
+    /// One clerk's morning through the forms (issue 16, item 5): a dispute registered with two parties, a refused form
+    /// that keeps what was typed and writes nothing, a viewer who may not post it, then times found with an expert
+    /// excluded and another pinned (the API's search, the store's `expertIDs`), one booked, and the session on the
+    /// case file and its own page.
+    @Test func aClerkRegistersFindsWithPinnedAndExcludedExpertsAndBooks() throws {
+        let (d, browser, _) = try ConsoleBookingEndToEndTests.prepared()
+        let intake = ConsoleIntakeEndToEndTests()
+        let before = try intake.disputes(d).count
+        let list = try browser.get("/disputes")
+        #expect(list.body.contains("href=\"/disputes/new\"") && list.body.contains("登记纠纷"), "\(list)")
+        let csrf = try #require(try browser.get("/disputes/new").hidden("csrf"))
+        let noHours = ["party-1-hours": "", "party-2-hours": ""]
+
+        // Refused: the second party's mobile is short. Said beside it in Chinese, what was typed kept, nothing written.
+        let refused = try browser.post(
+            "/disputes/new", intake.fields(csrf, noHours.merging(["party-2-mobile": "1370000002"]) { $1 }))
+        #expect(refused.status == 422, "\(refused)")
+        #expect(refused.body.contains("id=\"party-2-mobile-error\">手机号“1370000002”不正确"), "\(refused)")
+        #expect(refused.body.contains("value=\"1370000002\"") && refused.body.contains("value=\"李强\""))
+        #expect(try intake.disputes(d).count == before)
+
+        // A viewer of the same office may not post it.
+        let added = try d.ctl("user", "add", "zhao.min", "--role", "viewer", "--office", "jinshan")
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+        let viewer = Browser(base: browser.base, folder: d.dir)
+        let login = try viewer.get("/login")
+        _ = try viewer.post(
+            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "zhao.min"), ("password", oneTime)])
+        let page = try viewer.get("/password")
+        let password = "远山 quiet harbour 77"
+        _ = try viewer.post(
+            "/password",
+            [
+                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
+                ("repeat", password),
+            ])
+        let token = try #require(try viewer.get("/").hidden("csrf"))
+        let viewerPost = try viewer.post("/disputes/new", intake.fields(token, noHours))
+        #expect(viewerPost.status == 403, "\(viewerPost)")
+        #expect(try intake.disputes(d).count == before)
+
+        // Registered with two parties: the case file.
+        let done = try browser.post("/disputes/new", intake.fields(csrf, noHours))
+        #expect(done.status == 303, "\(done)")
+        let location = try #require(done.location)
+        let number = String(location.dropFirst("/disputes/".count).prefix { $0 != "?" })
+        #expect(number.hasPrefix("JS-"), "\(location)")
+        #expect(try intake.disputes(d).count == before + 1)
+        let shown = try #require(try d.json("dispute", "show", number) as? [String: Any])
+        #expect((shown["parties"] as? [[String: Any]])?.count == 2, "\(shown)")
+
+        // The API's options, then the same search with its first panel's first expert excluded.
+        let (from, to) = mondayAfterNext(plus: 11)
+        let plain = try #require(try d.json("session", "find", number, "--from", from, "--to", to) as? [String: Any])
+        let firstPanel = try #require((plain["options"] as? [[String: Any]])?.first?["panel"] as? [[String: Any]])
+        let excluded = try #require(firstPanel.first?["name"] as? String, "\(plain)")
+        let api = try #require(
+            try d.json("session", "find", number, "--from", from, "--to", to, "--exclude", excluded) as? [String: Any])
+        let apiOptions = try #require(api["options"] as? [[String: Any]])
+        let form = try browser.get("/disputes/\(number)/find")
+        #expect(form.body.contains("id=\"pin\"") && form.body.contains("id=\"exclude\""), "\(form)")
+        let without = try browser.post(
+            "/disputes/\(number)/find", [("csrf", csrf), ("from", from), ("to", to), ("exclude", excluded)])
+        #expect(without.status == 200, "\(without)")
+        #expect(without.body.components(separatedBy: "id=\"book-").count - 1 == apiOptions.count, "\(without)")
+        #expect(without.body.components(separatedBy: excluded).count - 1 == 1, "only as typed: \(without)")
+
+        // An expert nobody knows: said beside the field, kept, nothing searched.
+        let unknown = try browser.post(
+            "/disputes/\(number)/find", [("csrf", csrf), ("from", from), ("to", to), ("pin", "不存在的人")])
+        #expect(unknown.status == 422, "\(unknown)")
+        #expect(unknown.body.contains("id=\"pin-error\">找不到专家“不存在的人”"), "\(unknown)")
+        #expect(unknown.body.contains("value=\"不存在的人\"") && !unknown.body.contains("id=\"book-1\""))
+
+        // Pinned: every option has that expert, as the API's pinned search.
+        let pinned = try #require(apiOptions.first?["panel"] as? [[String: Any]])
+        let pin = try #require(pinned.first?["name"] as? String)
+        let apiPinned = try #require(
+            try d.json("session", "find", number, "--from", from, "--to", to, "--pin", pin) as? [String: Any])
+        let pinnedCount = (apiPinned["options"] as? [[String: Any]])?.count ?? 0
+        let found = try browser.post(
+            "/disputes/\(number)/find", [("csrf", csrf), ("from", from), ("to", to), ("pin", pin)])
+        let offered = found.body.components(separatedBy: "id=\"book-").count - 1
+        #expect(found.status == 200 && offered == pinnedCount && offered > 0, "\(found)")
+        #expect(found.body.components(separatedBy: pin).count - 1 == offered + 1, "\(pin) on each: \(found)")
+
+        // Booked from the console's last search: the session with the pinned expert, on the case file and its page.
+        let booked = try browser.post("/disputes/\(number)/book", [("csrf", csrf), ("option", "1")])
+        #expect(booked.status == 303, "\(booked)")
+        let file = try browser.get(try #require(booked.location))
+        let link = try #require(file.body.firstMatch(of: #/href="(/sessions/[0-9]+)"/#).map { String($0.1) }, "\(file)")
+        let sessionPage = try browser.get(link)
+        #expect(sessionPage.status == 200 && sessionPage.body.contains(pin), "\(sessionPage)")
+        #expect(sessionPage.body.contains("已预约") && !sessionPage.body.contains(">booked<"), "\(sessionPage)")
+        let stored = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        let storedSessions = try #require(stored["sessions"] as? [[String: Any]])
+        #expect(storedSessions.count == 1, "\(stored)")
+        let start = try #require(storedSessions.first?["start"] as? String)
+
+        // 改期: a day without a time is refused beside the field in Chinese (Core's Intake.sessionStart, as the API's
+        // reschedule), nothing moved; the same time a week later moves it, as the API shows.
+        let token2 = try #require(sessionPage.hidden("csrf"))
+        #expect(sessionPage.body.contains("id=\"reschedule\""), "\(sessionPage)")
+        let day = String(start.prefix(10))
+        let bare = try browser.post("\(link)/reschedule", [("csrf", token2), ("start", day)])
+        #expect(bare.status == 422, "\(bare)")
+        #expect(bare.body.contains("id=\"start-error\">“\(day)”只有日期，请同时填写时间"), "\(bare)")
+        #expect(bare.body.contains("value=\"\(day)\""), "what was typed is kept")
+        let unmoved = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        #expect((unmoved["sessions"] as? [[String: Any]])?.first?["start"] as? String == start)
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let f = DateFormatter()
+        f.calendar = calendar
+        f.timeZone = calendar.timeZone
+        f.dateFormat = "yyyy-MM-dd"
+        let later = f.string(
+            from: calendar.date(byAdding: .day, value: 7, to: try #require(f.date(from: day))) ?? Date())
+        let moved = try browser.post(
+            "\(link)/reschedule", [("csrf", token2), ("start", "\(later) \(start.dropFirst(11).prefix(5))")])
+        #expect(moved.status == 303, "\(moved)")
+        let after = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        let newStart = (after["sessions"] as? [[String: Any]])?.first?["start"] as? String
+        #expect(newStart == later + String(start.dropFirst(10)), "\(start) → \(newStart ?? "nothing")")
+
+        // 替换专家: a panel member's substitutes are the store's, fairest first; one is put in, as the API shows; a
+        // substitute already on the panel is refused and nothing changes.
+        let panel = try #require((after["sessions"] as? [[String: Any]])?.first?["panel"] as? [[String: Any]])
+        // The first seat that has a substitute free at that time; every seat is offered.
+        var chosen: (id: Int, name: String, substitute: String)?
+        for seat in panel {
+            let seatId = try #require(seat["expert"] as? Int)
+            let seatName = try #require(seat["name"] as? String)
+            let offer = try browser.get("\(link)?replace=\(seatId)")
+            #expect(offer.status == 200 && offer.body.contains("替换专家 · \(seatName)"), "\(offer)")
+            #expect(offer.body.contains("id=\"substitute-") || offer.body.contains("id=\"no-substitutes\""))
+            if chosen == nil, let m = offer.body.firstMatch(of: #/id="substitute-([0-9]+)"/#) {
+                chosen = (seatId, seatName, String(m.1))
+            }
+        }
+        let (seatId, seatName, substitute) = try #require(chosen, "no seat has a substitute: \(panel)")
+        let otherMember = try #require(panel.compactMap { $0["expert"] as? Int }.first { $0 != seatId })
+        let onPanel = try browser.post(
+            "\(link)/replace", [("csrf", token2), ("expert", String(seatId)), ("with", String(otherMember))])
+        #expect(onPanel.status == 422 && onPanel.body.contains("id=\"form-problems\""), "\(onPanel)")
+        let same = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        #expect("\(same)".contains(seatName), "nothing changed: \(same)")
+        let replaced = try browser.post(
+            "\(link)/replace", [("csrf", token2), ("expert", String(seatId)), ("with", substitute)])
+        #expect(replaced.status == 303, "\(replaced)")
+        let newPanel = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
+        let ids = ((newPanel["sessions"] as? [[String: Any]])?.first?["panel"] as? [[String: Any]])?.compactMap {
+            $0["expert"] as? Int
+        }
+        #expect(ids?.contains(Int(substitute) ?? 0) == true && ids?.contains(seatId) == false, "\(newPanel)")
+
+        // 利害关系 from the case file (the store's addConflict, as the API's): a form naming nobody is refused beside
+        // its fields and writes nothing; the pinned expert's conflict with the applicant is recorded and listed;
+        // the same again is said and not written twice.
+        let caseFile = try browser.get("/disputes/\(number)")
+        #expect(caseFile.body.contains("利害关系") && caseFile.body.contains("id=\"add-conflict\""), "\(caseFile)")
+        let applicant = try #require(
+            caseFile.body.firstMatch(of: #/<option value="([0-9]+)">张/#).map { String($0.1) }, "\(caseFile)")
+        let empty = try browser.post(
+            "/disputes/\(number)/conflicts", [("csrf", csrf), ("expert", ""), ("party", ""), ("reason", "亲属")])
+        #expect(empty.status == 422, "\(empty)")
+        #expect(empty.body.contains("id=\"conflict-expert-error\">请填写专家的姓名或编号"), "\(empty)")
+        #expect(empty.body.contains("id=\"conflict-party-error\">请选择一位当事人，或填写单位名称"), "\(empty)")
+        #expect(empty.body.contains("value=\"亲属\""), "what was typed is kept")
+        let nobody = try browser.post(
+            "/disputes/\(number)/conflicts", [("csrf", csrf), ("expert", "不存在的人"), ("party", applicant)])
+        #expect(nobody.status == 422 && nobody.body.contains("id=\"conflict-expert-error\">找不到这位专家"), "\(nobody)")
+        #expect(try sqlite(d, "SELECT count(*) FROM conflict") == "0")
+        let fields = [("csrf", csrf), ("expert", pin), ("party", applicant), ("reason", "申请人的表亲")]
+        let recorded = try browser.post("/disputes/\(number)/conflicts", fields)
+        #expect(recorded.status == 303, "\(recorded)")
+        let listed = try browser.get("/disputes/\(number)")
+        #expect(listed.body.contains("\(pin) · 关系人 张") && listed.body.contains("申请人的表亲"), "\(listed)")
+        let twice = try browser.post("/disputes/\(number)/conflicts", fields)
+        #expect(twice.status == 422 && twice.body.contains("已经登记过了"), "\(twice)")
+        #expect(try sqlite(d, "SELECT count(*) FROM conflict") == "1")
+        let conflicts = try #require(try d.json("conflict", "list", "--dispute", number) as? [String: Any])
+        #expect("\(conflicts)".contains(pin), "the API sees it: \(conflicts)")
+        // A viewer may not record one.
+        #expect(try viewer.post("/disputes/\(number)/conflicts", fields).status == 403)
+    }
+
     @Test func signingInChangingThePasswordScopeAndSigningOut() throws {
         let (d, base, oneTime) = try Self.console()
         let folder = d.dir

@@ -75,6 +75,10 @@ import Testing
         }
         for role in Role.allCases { #expect(!latin(Words.role(role, .zh)), "\(role)") }
         for risk in RiskLevel.allCases { #expect(!latin(Words.risk(risk, .zh)), "\(risk)") }
+        for role in ExpertRole.allCases {
+            #expect(!latin(Words.expertRole(role, .zh)), "\(role)")
+            #expect(Words.expertRole(role, .en) != role.rawValue || !role.rawValue.contains("_"), "\(role)")
+        }
         for status in SessionStatus.allCases { #expect(!latin(Words.sessionStatus(status, .zh)), "\(status)") }
         for status in DisputeStatus.allCases { #expect(!latin(Words.disputeStatus(status, .zh)), "\(status)") }
         for rule in WarningRule.allCases { #expect(!latin(Words.warningRule(rule, .zh)), "\(rule)") }

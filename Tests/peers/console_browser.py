@@ -120,7 +120,7 @@ def main():
         driver.find_element(By.ID, "cause").send_keys("楼上卫生间漏水，多次协商未果")
         driver.find_element(By.ID, "party-1-name").send_keys("张伟")
         driver.find_element(By.ID, "party-1-mobile").send_keys("1370000001")
-        driver.find_element(By.ID, "party-1-hours").send_keys("周六 09:00-12:00")
+        driver.find_element(By.ID, "party-1-hours").send_keys("周一至周日 09:00-21:00")
         driver.find_element(By.ID, "party-2-name").send_keys("李强")
         driver.find_element(By.ID, "register").click()
         WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "party-1-mobile-error"))
@@ -138,21 +138,32 @@ def main():
             fail("the case file does not say the dispute was registered", driver)
         snap("07-registered.png")
 
-        # 预约: the booked dispute's search, the next two weeks as proposed.
-        if a.dispute:
-            driver.get(a.url + "/disputes/" + a.dispute + "/find")
-            at("/disputes/" + a.dispute + "/find")
-            driver.find_element(By.ID, "search").click()
-            WebDriverWait(driver, 15).until(
-                lambda d: d.find_elements(By.ID, "book-1") or d.find_elements(By.ID, "no-options"))
-            snap("08-find.png")
-            # The booked session: its panel and their answers, and what staff may do with it.
-            driver.get(a.url + "/disputes/" + a.dispute)
-            driver.find_element(By.CSS_SELECTOR, "a.time").click()
-            WebDriverWait(driver, 15).until(lambda d: "/sessions/" in d.current_url)
-            if "待回复" not in driver.page_source and "已接受" not in driver.page_source:
-                fail("the session page lacks the panel's answers", driver)
-            snap("09-session.png")
+        # 预约 for the dispute just registered: the next two weeks as proposed, the first time booked, its session.
+        driver.find_element(By.ID, "find-times").click()
+        at("/find")
+        find_url = driver.current_url
+        driver.find_element(By.ID, "search").click()
+        WebDriverWait(driver, 15).until(
+            lambda d: d.find_elements(By.ID, "book-1") or d.find_elements(By.ID, "no-options"))
+        if not driver.find_elements(By.ID, "book-1"):
+            fail("no time is offered for the registered dispute", driver)
+        snap("08-find.png")
+        driver.find_element(By.ID, "book-1").click()
+        WebDriverWait(driver, 15).until(lambda d: "booked=" in d.current_url)
+        if "已预约，通知将发给专家和当事人" not in driver.page_source:
+            fail("the case file does not say the session was booked", driver)
+        driver.find_element(By.CSS_SELECTOR, "a.time").click()
+        WebDriverWait(driver, 15).until(lambda d: "/sessions/" in d.current_url)
+        session_url = driver.current_url
+        if "已预约" not in driver.page_source or "待回复" not in driver.page_source:
+            fail("the session page lacks its status or the panel's answers", driver)
+        snap("09-session.png")
+        # 替换: one seat's substitutes, fairest first (nothing is changed here).
+        driver.find_element(By.CSS_SELECTOR, "a[id^='replace-']").click()
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "substitutes"))
+        if "替换专家" not in driver.page_source:
+            fail("the substitutes are not offered", driver)
+        snap("09-substitutes.png")
 
         # 专家库: the experts of the office, then one expert's free week.
         driver.find_element(By.LINK_TEXT, "专家库").click()
@@ -190,13 +201,29 @@ def main():
         if "Weekly review" not in driver.page_source or "每周研判" in driver.page_source:
             fail("the review in English still has Chinese words", driver)
         snap("14-english.png")
+        # The same intake form, search and session in English: no Chinese chrome or status word.
+        driver.get(a.url + "/disputes/new")
+        if "Register a dispute" not in driver.page_source and "Register" not in driver.page_source:
+            fail("the intake form is not in English", driver)
+        snap("15-intake-en.png")
+        driver.get(find_url)
+        driver.find_element(By.ID, "search").click()
+        WebDriverWait(driver, 15).until(
+            lambda d: d.find_elements(By.ID, "book-1") or d.find_elements(By.ID, "no-options"))
+        if "预约" in driver.page_source:
+            fail("the English search has Chinese words", driver)
+        snap("16-find-en.png")
+        driver.get(session_url)
+        if "booked" not in driver.page_source or "已预约" in driver.page_source:
+            fail("the English session page does not say its status in English", driver)
+        snap("17-session-en.png")
         driver.find_element(By.ID, "lang-switch").click()
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
         driver.find_element(By.ID, "logout").click()
         at("/login")
-        snap("15-signed-out.png")
+        snap("18-signed-out.png")
         driver.get(a.url + "/")
         at("/login")
         console.extend(driver.get_log("browser"))

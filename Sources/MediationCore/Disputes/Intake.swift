@@ -50,6 +50,31 @@ public enum Intake {
         }
     }
 
+    /// A session's start as typed, in the office's zone: a bare day is refused (it would mean its midnight), a time
+    /// with its own offset is taken as it is. The API's reschedule and the console's read it here.
+    ///
+    /// - Parameter field: the form's field, and the name the English message gives it.
+    /// - Throws: `invalidInput` with the problem beside `field` in both languages.
+    public static func sessionStart(_ text: String, field: String, zone: Zone, now: Date) throws -> Date {
+        let typed = text.trimmingWhitespace()
+        do {
+            if let instant = try Zone.startInstant(text, field: field) { return instant }
+        } catch let e as MediationError {
+            throw MediationError(
+                .invalidInput, e.message,
+                fields: [FieldProblem(field: field, en: e.message, zh: "“\(typed)”只有日期，请同时填写时间，如 \(typed) 14:00")])
+        }
+        do {
+            return try zone.parseInstant(text, field: field, now: now)
+        } catch let e as MediationError {
+            throw MediationError(
+                .invalidInput, e.message,
+                fields: [
+                    FieldProblem(field: field, en: e.message, zh: "时间“\(typed)”无法识别，请写成 2026-12-14 14:00 的形式")
+                ])
+        }
+    }
+
     /// A week's hours as text (`mon-fri 09:00-12:00`, `周六 09:00-11:30`), read by `WeeklyWindow.parseList`.
     public static func hours(_ text: String, field: String = "hours") throws -> [WeeklyWindow] {
         do {

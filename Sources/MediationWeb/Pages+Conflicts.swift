@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediationCore
+import MediationStore
+
+/// 利害关系: an expert's conflict of interest with a party of the dispute (or an organisation), recorded from the case
+/// file by `AppDatabase.addConflict`, the same function the API's `addConflict` calls; the finder never proposes that
+/// expert for the dispute. A refusal keeps what was typed and says beside the field what is wrong, writing nothing.
+extension Pages {
+    /// The case file's conflicts and, for roles that may record one, the form.
+    func conflictValues(
+        _ detail: DisputeDetail, _ language: Language, typed: [String: String], errors: [String: String],
+        session: ConsoleSession
+    ) async throws -> [String: Any] {
+        let labels = WebText.labels(language)
+        let conflicts = try await db.conflicts(dispute: detail.dispute.number)
+        let names = try await db.expertNames(conflicts.map(\.expertId))
+        let parties = Dictionary(detail.parties.map { ($0.id, $0.masked().name) }, uniquingKeysWith: { a, _ in a })
+        func field(_ key: String, _ label: String) -> [String: Any] {
+            var values: [String: Any] = ["key": "conflict-\(key)", "label": label, "value": typed[key] ?? ""]
+            if let error = errors[key] { values["error"] = error }
+            return values
+        }
+        var values: [String: Any] = [
+            "conflicts": conflicts.map { c -> [String: Any] in
+                var row: [String: Any] = [
+                    "expert": names[c.expertId] ?? "#\(c.expertId)",
+                    "with": c.partyId.flatMap { parties[$0] } ?? c.organisation ?? "-",
+                ]
+                if let reason = c.reason { row["reason"] = reason }
+                return row
+            },
+            "canConflict": OperationRoles.allows(session.account.role, "addConflict"),
+            "conflictExpert": field("expert", labels["conflictExpert"] ?? ""),
+            "conflictOrganisation": field("organisation", labels["conflictOrganisation"] ?? ""),
+            "conflictReason": field("reason", labels["conflictReason"] ?? ""),
+            "conflictParties": detail.parties.map { p -> [String: Any] in
+                [
+                    "id": p.id, "name": p.masked().name + "（" + Words.side(p.side, language) + "）",
+                    "chosen": String(p.id) == typed["party"],
+                ]
+            },
+        ]
+        if let error = errors["party"] { values["conflictPartyError"] = error }
+        if let error = errors["general"] { values["conflictGeneral"] = error }
+        return values
+    }
+
+    func addConflict(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
+        guard OperationRoles.allows(session.account.role, "addConflict") else { return roleRefused(request, session) }
+        let language = language(request)
+        let typed = [
+            "expert": form["expert"] ?? "", "party": form["party"] ?? "", "organisation": form["organisation"] ?? "",
+            "reason": form["reason"] ?? "",
+        ]
+        var errors: [String: String] = [:]
+        // A party of this dispute only: another number typed by hand reads as none chosen.
+        let party = Int64(typed["party"] ?? "").flatMap { id in detail.parties.first { $0.id == id }?.id }
+        if Text.nonEmpty(typed["expert"]) == nil { errors["expert"] = WebText.message("conflictExpert", language) }
+        if (party == nil) == (Text.nonEmpty(typed["organisation"]) == nil) {
+            errors["party"] = WebText.message("conflictWhom", language)
+        }
+        if errors.isEmpty {
+            do {
+                _ = try await AuditActor.$current.withValue(
+                    AuditActor(uid: 0, user: session.account.name, role: "console")
+                ) {
+                    try await db.addConflict(
+                        expert: typed["expert"] ?? "", partyId: party, organisation: typed["organisation"],
+                        reason: typed["reason"])
+                }
+                return redirect("/disputes/\(Self.percentEncoded(detail.dispute.number))#conflicts")
+            } catch let e as MediationError where e.kind == .notFound {
+                errors["expert"] = language == .en ? e.message : WebText.message("noExpert", language)
+            } catch let e as MediationError where e.kind == .conflict {
+                errors["general"] = language == .en ? e.message : WebText.message("conflictTwice", language)
+            } catch let e as MediationError where e.kind == .invalidInput {
+                for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
+                if e.fields.isEmpty {
+                    errors["general"] = language == .en ? e.message : WebText.message("invalidInput", language)
+                }
+            }
+        }
+        return try await caseFile(request, session, detail, typed: typed, errors: errors)
+    }
+}
