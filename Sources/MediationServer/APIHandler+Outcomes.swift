@@ -114,19 +114,10 @@ extension APIHandler {
         info.notices.changeStarted()
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
-        let result = try b.result.map { text -> OutcomeResult in
-            guard let result = OutcomeResult(parsing: text) else {
-                throw MediationError.invalidInput(
-                    "result '\(text)' is unknown", hint: "use one of \(OutcomeResult.codes)")
-            }
-            return result
-        }
-        // An empty amount clears it; any other text must be an amount.
-        let amount: Int64?? = try b.amount.map { text in try Text.nonEmpty(text).map { try Money.parseFen($0) } }
         let corrected = try await db.amendOutcome(
             session: input.path.session,
-            OutcomeAmendment(
-                result: result, terms: b.terms, amountFen: amount, signed: b.signed, notes: b.notes, referredTo: b.to,
+            try Intake.amendment(
+                result: b.result, terms: b.terms, amount: b.amount, signed: b.signed, notes: b.notes, to: b.to,
                 reason: b.reason),
             policy: info.followUps, actor: actor)
         return .ok(.init(body: .json(try await wire(corrected, session: input.path.session))))

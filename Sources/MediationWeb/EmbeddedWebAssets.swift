@@ -631,6 +631,32 @@ tr.inactive td { color: #7a8896; }
   <dt>{{t.signedWord}}</dt><dd>{{#signed}}{{t.yes}}{{/signed}}{{^signed}}{{t.no}}{{/signed}}</dd>
 </dl>
 {{/outcome}}
+{{#canCorrect}}
+<h2>{{t.correctOutcome}}</h2>
+<form method="post" action="/sessions/{{id}}/outcome/amend" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    <div><label for="amend-result">{{t.result}}</label>
+      <select id="amend-result" name="result">{{#amendResults}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/amendResults}}</select></div>
+    <div><label for="amend-amount">{{t.amount}}</label>
+      <input id="amend-amount" name="amount" value="{{currentAmount}}"{{#has_amount}} aria-invalid="true"{{/has_amount}}>
+      {{#has_amount}}<p class="error field" role="alert" id="amount-error">{{error_amount}}</p>{{/has_amount}}</div>
+    <div class="wide"><label for="amend-terms">{{t.terms}}</label>
+      <textarea id="amend-terms" name="terms" rows="2">{{currentTerms}}</textarea></div>
+    <div class="wide"><label for="amend-reason">{{t.correctReason}}</label>
+      <input id="amend-reason" name="reason"></div>
+  </div>
+  <label class="check"><input type="checkbox" name="signed" id="amend-signed"{{#currentSigned}} checked{{/currentSigned}}> {{t.signedWord}}</label>
+  <button type="submit" id="amend">{{t.correctOutcome}}</button>
+</form>
+<form method="post" action="/sessions/{{id}}/outcome/void" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <label for="voidReason">{{t.voidReason}}</label>
+  <input id="voidReason" name="voidReason" value="{{typedVoidReason}}"{{#has_voidReason}} aria-invalid="true"{{/has_voidReason}}>
+  {{#has_voidReason}}<p class="error field" role="alert" id="voidReason-error">{{error_voidReason}}</p>{{/has_voidReason}}
+  <button type="submit" id="void">{{t.voidOutcome}}</button>
+</form>
+{{/canCorrect}}
 {{#canRecord}}
 <h2>{{t.recordOutcome}}</h2>
 <form method="post" action="/sessions/{{id}}/outcome" class="intake" novalidate>

@@ -89,6 +89,33 @@ extension Pages {
         }
     }
 
+    /// 更正: the outcome corrected (what is given changes), as `mediationctl outcome amend` does.
+    func amendOutcome(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "amendOutcome") { form, signed, s in
+            let amendment = try Intake.amendment(
+                result: Text.nonEmpty(form["result"]), terms: Text.nonEmpty(form["terms"]), amount: form["amount"],
+                signed: form["signed"] == "on", notes: nil, to: Text.nonEmpty(form["to"]),
+                reason: Text.nonEmpty(form["reason"]))
+            _ = try await db.amendOutcome(
+                session: s.id, amendment, policy: settings.followUps, actor: Self.actor(signed))
+        }
+    }
+
+    /// 作废: the outcome voided with a reason, as `mediationctl outcome void` does; it may then be recorded again.
+    func voidOutcome(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChange(request, context, operation: "voidOutcome") { form, signed, s in
+            guard let reason = Text.nonEmpty(form["voidReason"]) else {
+                throw MediationError(
+                    .invalidInput, "voiding an outcome needs a reason",
+                    fields: [
+                        FieldProblem(
+                            field: "voidReason", en: "voiding an outcome needs a reason", zh: "请填写作废的原因，它会记入审计记录")
+                    ])
+            }
+            _ = try await db.voidOutcome(session: s.id, reason: reason, actor: Self.actor(signed))
+        }
+    }
+
     /// A form that changes a session: its token, the role for the API's same operation, the change in the console's
     /// name, then the session page again; a refusal shows the page with the problem beside its field.
     private func sessionChange(
@@ -196,9 +223,23 @@ extension Pages {
             if let terms = outcome.terms { shown["terms"] = terms }
             if let fen = outcome.amountFen { shown["amount"] = Money.format(fen: fen) }
             values["outcome"] = shown
+            if OperationRoles.allows(role, "amendOutcome") {
+                values["canCorrect"] = true
+                values["amendResults"] = OutcomeResult.allCases.map {
+                    [
+                        "code": $0.rawValue, "name": language == .zh ? $0.chinese : $0.rawValue,
+                        "chosen": $0.rawValue == (typed["result"] ?? outcome.result.rawValue),
+                    ] as [String: Any]
+                }
+                values["currentTerms"] = typed["terms"] ?? outcome.terms ?? ""
+                values["currentAmount"] = typed["amount"] ?? outcome.amountFen.map { Money.format(fen: $0) } ?? ""
+                values["currentSigned"] = typed["signed"].map { $0 == "on" } ?? outcome.signed
+                values["typedVoidReason"] = typed["voidReason"] ?? ""
+            }
         }
         for (key, error) in errors { values["error_\(key)"] = error }
-        for key in ["general", "reason", "result", "amount", "terms", "to", "start"] where errors[key] != nil {
+        for key in ["general", "reason", "result", "amount", "terms", "to", "start", "voidReason"]
+        where errors[key] != nil {
             values["has_\(key)"] = true
         }
         return render(

@@ -105,6 +105,9 @@ public enum WebConsole {
             try await pages.rescheduleSession(request, context)
         }
         router.post("sessions/{id}/outcome") { request, context in try await pages.recordOutcome(request, context) }
+        router.post("sessions/{id}/outcome/amend") { request, context in try await pages.amendOutcome(request, context)
+        }
+        router.post("sessions/{id}/outcome/void") { request, context in try await pages.voidOutcome(request, context) }
         router.get("admin/users") { request, context in try await pages.users(request, context) }
         router.get("admin/offices") { request, context in try await pages.offices(request, context) }
         router.get("admin/policies") { request, context in try await pages.policies(request, context) }

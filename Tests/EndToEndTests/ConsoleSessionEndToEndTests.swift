@@ -83,6 +83,32 @@ import Testing
         #expect("\(outcome)".contains("1200.50") || outcome["amountFen"] as? Int == 120_050, "\(outcome)")
         let shown = try browser.get("/sessions/\(id)")
         #expect(shown.body.contains("达成协议") && shown.body.contains("1200.50") && !shown.body.contains("id=\"record\""))
+        // 更正: a bad amount beside its field, nothing changed; a good one corrects it, as the API shows.
+        let badAmend = try browser.post(
+            "/sessions/\(id)/outcome/amend", [("csrf", token), ("amount", "一千五"), ("signed", "on")])
+        #expect(badAmend.status == 422 && badAmend.body.contains("金额“一千五”无法识别"), "\(badAmend)")
+        let amended = try browser.post(
+            "/sessions/\(id)/outcome/amend",
+            [("csrf", token), ("amount", "1500"), ("signed", "on"), ("reason", "笔误，应为 1500 元")])
+        #expect(amended.status == 303, "\(amended)")
+        let corrected = try #require(try d.json("outcome", "show", String(id)) as? [String: Any])
+        #expect("\(corrected)".contains("1500.00") || corrected["amountFen"] as? Int == 150_000, "\(corrected)")
+        // 作废: only with a reason (beside the field), then voided: the API has no outcome in force, and the page
+        // offers to record it again.
+        let unexplained = try browser.post("/sessions/\(id)/outcome/void", [("csrf", token), ("voidReason", "")])
+        #expect(
+            unexplained.status == 422 && unexplained.body.contains("id=\"voidReason-error\">请填写作废的原因"), "\(unexplained)"
+        )
+        let voided = try browser.post("/sessions/\(id)/outcome/void", [("csrf", token), ("voidReason", "记错了场次")])
+        #expect(voided.status == 303, "\(voided)")
+        #expect(try d.ctl("outcome", "show", String(id)).status != 0, "no outcome in force")
+        #expect(try browser.get("/sessions/\(id)").body.contains("id=\"record\""))
+        // Recorded again, for the visits below.
+        #expect(
+            try browser.post(
+                "/sessions/\(id)/outcome",
+                [("csrf", token), ("result", "agreement"), ("terms", "王某赔偿医药费，三日内付清"), ("amount", "1500")]
+            ).status == 303)
         // The agreement planned the follow-up visits, as through the API.
         let visits = try d.ctl("followup", "list", "--all")
         #expect(visits.stdout.contains(number), "\(visits)")

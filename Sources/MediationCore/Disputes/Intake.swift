@@ -187,6 +187,39 @@ public enum Intake {
             language: language, timeZone: zone.identifier, weeklyWindows: windows, datedWindows: intervals)
     }
 
+    /// A correction of an outcome as typed: only what is given changes; an empty amount clears it.
+    public static func amendment(
+        result: String?, terms: String?, amount: String?, signed: Bool?, notes: String?, to: String?,
+        reason: String?
+    ) throws -> OutcomeAmendment {
+        var problems = Problems()
+        var read: OutcomeResult?
+        if let result {
+            read = OutcomeResult(parsing: result)
+            if read == nil {
+                problems.add(
+                    FieldProblem(
+                        field: "result", en: "result '\(result)' is unknown; use one of \(OutcomeResult.codes)",
+                        zh: "调解结果“\(result)”无法识别，请选择 "
+                            + OutcomeResult.allCases.map(\.chinese).joined(separator: "、")))
+            }
+        }
+        var fen: Int64??
+        if let amount {
+            if let typed = Text.nonEmpty(amount) {
+                do { fen = .some(try Money.parseFen(typed)) } catch let e as MediationError {
+                    problems.add(
+                        FieldProblem(field: "amount", en: e.message, zh: "金额“\(typed)”无法识别，请写成 1200.50 的形式（单位：元）"))
+                }
+            } else {
+                fen = .some(nil)
+            }
+        }
+        try problems.check("outcome")
+        return OutcomeAmendment(
+            result: read, terms: terms, amountFen: fen, signed: signed, notes: notes, referredTo: to, reason: reason)
+    }
+
     /// A session's outcome as typed: the result by its code or its Chinese name, an amount in yuan (kept as fen).
     /// `AppDatabase.recordOutcome` checks the rest (terms for an agreement, whom a referral went to).
     public static func outcome(
