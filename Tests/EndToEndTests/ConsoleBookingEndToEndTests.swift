@@ -95,20 +95,8 @@ import Testing
         #expect(try sessions(d, theirs).isEmpty)
 
         // A viewer reads the case file but is offered no search, and a search or booking is refused.
-        let added = try d.ctl("user", "add", "zhao.min", "--role", "viewer", "--office", "jinshan")
-        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
-        let viewer = ConsoleHTTPEndToEndTests.Browser(base: browser.base, folder: d.dir)
-        let login = try viewer.get("/login")
-        _ = try viewer.post(
-            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "zhao.min"), ("password", oneTime)])
-        let page = try viewer.get("/password")
-        let password = "远山 quiet harbour 77"
-        _ = try viewer.post(
-            "/password",
-            [
-                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
-                ("repeat", password),
-            ])
+        let viewer = try ConsoleWeekEndToEndTests.account(
+            d, base: browser.base, name: "zhao.min", role: "viewer", offices: ["jinshan"])
         let file = try viewer.get("/disputes/\(number)")
         #expect(file.status == 200 && !file.body.contains("/find\""), "\(file)")
         #expect(try viewer.get("/disputes/\(number)/find").status == 403)

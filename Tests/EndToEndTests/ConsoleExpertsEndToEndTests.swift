@@ -54,20 +54,7 @@ import Testing
         let (d, browser, _) = try ConsoleBookingEndToEndTests.prepared()
         #expect(try browser.get("/admin/offices").status == 403)
         #expect(try browser.get("/admin/policies").status == 403)
-        let added = try d.ctl("user", "add", "wang.fang", "--role", "admin")
-        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
-        let admin = ConsoleHTTPEndToEndTests.Browser(base: browser.base, folder: d.dir)
-        let login = try admin.get("/login")
-        _ = try admin.post(
-            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "wang.fang"), ("password", oneTime)])
-        let page = try admin.get("/password")
-        let password = "远山 quiet harbour 77"
-        _ = try admin.post(
-            "/password",
-            [
-                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
-                ("repeat", password),
-            ])
+        let admin = try ConsoleWeekEndToEndTests.account(d, base: browser.base, name: "wang.fang", role: "admin")
         let offices = try admin.get("/admin/offices")
         #expect(offices.status == 200 && offices.body.contains("金山警务室") && offices.body.contains("新华警务室"))
         #expect(offices.body.contains("周一 09:00-12:00 14:00-18:00"), "hours in Chinese: \(offices)")

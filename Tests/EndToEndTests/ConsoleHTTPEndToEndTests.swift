@@ -129,20 +129,8 @@ import Testing
         #expect(try intake.disputes(d).count == before)
 
         // A viewer of the same office may not post it.
-        let added = try d.ctl("user", "add", "zhao.min", "--role", "viewer", "--office", "jinshan")
-        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
-        let viewer = Browser(base: browser.base, folder: d.dir)
-        let login = try viewer.get("/login")
-        _ = try viewer.post(
-            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "zhao.min"), ("password", oneTime)])
-        let page = try viewer.get("/password")
-        let password = "远山 quiet harbour 77"
-        _ = try viewer.post(
-            "/password",
-            [
-                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
-                ("repeat", password),
-            ])
+        let viewer = try ConsoleWeekEndToEndTests.account(
+            d, base: browser.base, name: "zhao.min", role: "viewer", offices: ["jinshan"])
         let token = try #require(try viewer.get("/").hidden("csrf"))
         let viewerPost = try viewer.post("/disputes/new", intake.fields(token, noHours))
         #expect(viewerPost.status == 403, "\(viewerPost)")

@@ -122,19 +122,8 @@ import Testing
 
     @Test func aViewerMayReadButNotRegister() throws {
         let (d, base, _) = try ConsoleHTTPEndToEndTests.console()
-        let added = try d.ctl("user", "add", "zhao.min", "--role", "viewer", "--office", "jinshan")
-        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
-        let browser = Browser(base: base, folder: d.dir)
-        let login = try browser.get("/login")
-        let csrf = try #require(login.hidden("csrf"))
-        _ = try browser.post("/login", [("csrf", csrf), ("name", "zhao.min"), ("password", oneTime)])
-        let page = try browser.get("/password")
-        let token = try #require(page.hidden("csrf"))
-        let password = "远山 quiet harbour 77"
-        #expect(
-            try browser.post(
-                "/password", [("csrf", token), ("current", oneTime), ("new", password), ("repeat", password)]
-            ).status == 303)
+        let browser = try ConsoleWeekEndToEndTests.account(
+            d, base: base, name: "zhao.min", role: "viewer", offices: ["jinshan"])
         let before = try disputes(d).count
 
         let list = try browser.get("/disputes")

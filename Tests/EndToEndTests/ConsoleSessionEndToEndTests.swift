@@ -166,20 +166,8 @@ import Testing
         let id = try #require(booked["id"] as? Int)
         #expect(try browser.get("/sessions/\(id)").status == 200)
         // A clerk of xinhua: jinshan's session reads as one that does not exist, and cannot be cancelled.
-        let added = try d.ctl("user", "add", "zhou.jie", "--role", "staff", "--office", "xinhua")
-        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
-        let other = ConsoleHTTPEndToEndTests.Browser(base: browser.base, folder: d.dir)
-        let login = try other.get("/login")
-        _ = try other.post(
-            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", "zhou.jie"), ("password", oneTime)])
-        let page = try other.get("/password")
-        let password = "远山 quiet harbour 77"
-        _ = try other.post(
-            "/password",
-            [
-                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
-                ("repeat", password),
-            ])
+        let other = try ConsoleWeekEndToEndTests.account(
+            d, base: browser.base, name: "zhou.jie", role: "staff", offices: ["xinhua"])
         #expect(try other.get("/sessions/\(id)").status == 404)
         let token = try #require(try other.get("/").hidden("csrf"))
         let cancel = try other.post("/sessions/\(id)/cancel", [("csrf", token), ("reason", "误约")])

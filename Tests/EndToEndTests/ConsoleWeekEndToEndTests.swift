@@ -26,6 +26,29 @@ import Testing
         return browser
     }
 
+    /// A new account made with the real mediationctl, signed in and its own password set (远山 quiet harbour 77).
+    static func account(
+        _ d: DaemonUnderTest, base: String, name: String, role: String, offices: [String] = []
+    ) throws -> Browser {
+        let added = try d.ctl(args: ["user", "add", name, "--role", role] + offices.flatMap { ["--office", $0] })
+        let oneTime = try #require(UserEndToEndTests.oneTimePassword(added.stdout), "\(added)")
+        let browser = Browser(base: base, folder: d.dir)
+        let login = try browser.get("/login")
+        let signed = try browser.post(
+            "/login", [("csrf", try #require(login.hidden("csrf"))), ("name", name), ("password", oneTime)])
+        #expect(signed.status == 303, "\(signed)")
+        let page = try browser.get("/password")
+        let password = "远山 quiet harbour 77"
+        let changed = try browser.post(
+            "/password",
+            [
+                ("csrf", try #require(page.hidden("csrf"))), ("current", oneTime), ("new", password),
+                ("repeat", password),
+            ])
+        #expect(changed.status == 303, "\(changed)")
+        return browser
+    }
+
     /// The ISO week of a day written `2026-12-14`: `2026-W51`.
     static func isoWeek(_ day: String) throws -> String {
         var calendar = Calendar(identifier: .iso8601)
