@@ -193,28 +193,9 @@ public enum Intake {
         reason: String?
     ) throws -> OutcomeAmendment {
         var problems = Problems()
-        var read: OutcomeResult?
-        if let result {
-            read = OutcomeResult(parsing: result)
-            if read == nil {
-                problems.add(
-                    FieldProblem(
-                        field: "result", en: "result '\(result)' is unknown; use one of \(OutcomeResult.codes)",
-                        zh: "调解结果“\(result)”无法识别，请选择 "
-                            + OutcomeResult.allCases.map(\.chinese).joined(separator: "、")))
-            }
-        }
-        var fen: Int64??
-        if let amount {
-            if let typed = Text.nonEmpty(amount) {
-                do { fen = .some(try Money.parseFen(typed)) } catch let e as MediationError {
-                    problems.add(
-                        FieldProblem(field: "amount", en: e.message, zh: "金额“\(typed)”无法识别，请写成 1200.50 的形式（单位：元）"))
-                }
-            } else {
-                fen = .some(nil)
-            }
-        }
+        let read = result.flatMap { outcomeResult($0, &problems) }
+        // An empty amount clears it; any other text must be an amount.
+        let fen: Int64?? = amount.map { Text.nonEmpty($0).flatMap { fenAmount($0, &problems) } }
         try problems.check("outcome")
         return OutcomeAmendment(
             result: read, terms: terms, amountFen: fen, signed: signed, notes: notes, referredTo: to, reason: reason)
@@ -226,23 +207,8 @@ public enum Intake {
         session: Int64, result: String, terms: String?, amount: String?, signed: Bool, notes: String?, to: String?
     ) throws -> Outcome {
         var problems = Problems()
-        var read = OutcomeResult.agreement
-        if let parsed = OutcomeResult(parsing: result) {
-            read = parsed
-        } else {
-            problems.add(
-                FieldProblem(
-                    field: "result", en: "result '\(result)' is unknown; use one of \(OutcomeResult.codes)",
-                    zh: "调解结果“\(result)”无法识别，请选择 "
-                        + OutcomeResult.allCases.map(\.chinese).joined(separator: "、")))
-        }
-        var fen: Int64?
-        if let typed = Text.nonEmpty(amount) {
-            do { fen = try Money.parseFen(typed) } catch let e as MediationError {
-                problems.add(
-                    FieldProblem(field: "amount", en: e.message, zh: "金额“\(typed)”无法识别，请写成 1200.50 的形式（单位：元）"))
-            }
-        }
+        let read = outcomeResult(result, &problems) ?? .agreement
+        let fen = Text.nonEmpty(amount).flatMap { fenAmount($0, &problems) }
         try problems.check("outcome")
         return Outcome(
             sessionId: session, result: read, terms: terms, amountFen: fen, signed: signed, notes: notes,
@@ -289,5 +255,25 @@ public enum Intake {
                 .invalidInput, en, fields: [FieldProblem(field: "kind", en: en, zh: "只有“升级”的回访才填写升级类型")])
         }
         return (read, nil)
+    }
+
+    /// An outcome's result by its code or Chinese name; a problem noted when it is neither.
+    private static func outcomeResult(_ text: String, _ problems: inout Problems) -> OutcomeResult? {
+        if let read = OutcomeResult(parsing: text) { return read }
+        problems.add(
+            FieldProblem(
+                field: "result", en: "result '\(text)' is unknown; use one of \(OutcomeResult.codes)",
+                zh: "调解结果“\(text)”无法识别，请选择 " + OutcomeResult.allCases.map(\.chinese).joined(separator: "、")))
+        return nil
+    }
+
+    /// An amount in yuan, as fen; a problem noted when it is not one.
+    private static func fenAmount(_ text: String, _ problems: inout Problems) -> Int64? {
+        do { return try Money.parseFen(text) } catch let e as MediationError {
+            problems.add(FieldProblem(field: "amount", en: e.message, zh: "金额“\(text)”无法识别，请写成 1200.50 的形式（单位：元）"))
+        } catch {
+            problems.add(FieldProblem(field: "amount", en: "\(error)", zh: "金额“\(text)”无法识别"))
+        }
+        return nil
     }
 }
