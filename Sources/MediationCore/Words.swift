@@ -174,6 +174,22 @@ public enum Words {
         return categoriesZh[category] ?? category
     }
 
+    /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
+    /// without a Chinese name here is shown as recorded.
+    public static func auditAction(_ action: String, _ language: Language) -> String {
+        guard language == .zh else { return action }
+        return auditActionsZh[action] ?? action
+    }
+
+    private static let auditActionsZh: [String: String] = [
+        "dispute.open": "登记纠纷", "dispute.update": "修改纠纷", "dispute.risk": "调整风险", "dispute.close": "结案",
+        "dispute.reopen": "重新立案", "party.add": "添加当事人", "party.update": "修改当事人", "party.remove": "移除当事人",
+        "party.reveal": "查看完整号码", "session.book": "预约调解", "session.reschedule": "改期", "session.cancel": "取消调解",
+        "session.status": "调解状态变更", "session.replace": "替换专家", "session.rsvp": "专家回复",
+        "outcome.record": "记录结果", "outcome.amend": "更正结果", "outcome.void": "作废结果", "followup.record": "记录回访",
+        "escalation.add": "登记升级", "conflict.add": "登记利害关系", "conflict.remove": "撤销利害关系",
+    ]
+
     private static let categoriesZh: [String: String] = [
         "neighbour": "邻里", "pet": "宠物", "noise": "噪音", "property": "物业", "family": "婚姻家庭", "labour": "劳动",
         "debt": "债务", "traffic": "交通", "consumer": "消费", "other": "其他",

@@ -139,14 +139,7 @@ extension APIHandler {
     func getDispute(_ input: Operations.GetDispute.Input) async throws -> Operations.GetDispute.Output {
         let reveal = try revealAsked(input.query.reveal)
         let detail = try await db.dispute(input.path.dispute)
-        if reveal {
-            // Every reveal is on the record, even of a dispute whose parties have nothing left to show.
-            let shown = detail.parties.filter { $0.mobile != nil || $0.idCard != nil }
-            try await recordReveal(
-                "party.reveal", target: "dispute \(detail.dispute.number)",
-                summary: "full mobiles and ID-card numbers of \(shown.count) of \(detail.parties.count) parties shown"
-                    + (shown.isEmpty ? "" : ": " + shown.map { "party \($0.id)" }.joined(separator: ", ")))
-        }
+        if reveal { try await db.recordPartyReveal(detail) }
         var shown = try await wire(detail, reveal: reveal)
         shown.caseFile = try await caseFile(detail.dispute)
         return .ok(.init(body: .json(shown)))

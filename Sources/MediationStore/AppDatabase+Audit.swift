@@ -134,6 +134,17 @@ extension AppDatabase {
         try await write { db in try self.audit(db, action, target, summary) }
     }
 
+    /// Puts a reveal of a dispute's parties on the record (`party.reveal`): whose full numbers were shown, by id,
+    /// never a number. Every reveal is recorded, even of a dispute whose parties have nothing left to show; the API's
+    /// `--reveal` and the console's reveal button both call this.
+    public func recordPartyReveal(_ detail: DisputeDetail) async throws {
+        let shown = detail.parties.filter { $0.mobile != nil || $0.idCard != nil }
+        try await recordAudit(
+            action: "party.reveal", target: "dispute \(detail.dispute.number)",
+            summary: "full mobiles and ID-card numbers of \(shown.count) of \(detail.parties.count) parties shown"
+                + (shown.isEmpty ? "" : ": " + shown.map { "party \($0.id)" }.joined(separator: ", ")))
+    }
+
     /// Audit rows, newest first.
     ///
     /// - Throws: `invalidInput` for a limit outside 1…10,000.
@@ -158,15 +169,43 @@ extension AppDatabase {
                 arguments: [
                     filter.since?.epoch, filter.since?.epoch, actor, actor, uid, target, target, filter.limit,
                 ]
-            ).map { row in
-                let r = StoredRow(row, table: "audit")
-                return AuditEntry(
-                    id: try r.value(Column("id")), at: try r.date(Column("at")), uid: try r.value(Column("uid")),
-                    user: try r.optional(Column("user")), role: try r.value(Column("role")),
-                    action: try r.value(Column("action")), target: try r.value(Column("target")),
-                    summary: try r.value(Column("summary")))
-            }
+            ).map { row in try Self.auditEntry(row) }
         }
+    }
+
+    /// A dispute's audit trail, newest first: rows about the dispute and its parties, its sessions, and its outcomes
+    /// and follow-up visits (whose summaries name the dispute).
+    public func auditTrail(dispute number: String, sessions: [Int64], limit: Int = 50) async throws -> [AuditEntry] {
+        let target = "dispute \(number)"
+        let sessionTargets = sessions.map { "session \($0)" }
+        let marks =
+            sessionTargets.isEmpty
+            ? "" : " OR target IN (" + sessionTargets.map { _ in "?" }.joined(separator: ", ") + ")"
+        let escaped = Self.escapeLike(target)
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM audit
+                    WHERE target = ? OR target LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\'\(marks)
+                    ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: StatementArguments(
+                    ([target, escaped + " %", escaped + ":%"] + sessionTargets).map {
+                        $0 as any DatabaseValueConvertible
+                    }
+                        + [limit])
+            ).map { row in try Self.auditEntry(row) }
+        }
+    }
+
+    static func auditEntry(_ row: Row) throws -> AuditEntry {
+        let r = StoredRow(row, table: "audit")
+        return AuditEntry(
+            id: try r.value(Column("id")), at: try r.date(Column("at")), uid: try r.value(Column("uid")),
+            user: try r.optional(Column("user")), role: try r.value(Column("role")),
+            action: try r.value(Column("action")), target: try r.value(Column("target")),
+            summary: try r.value(Column("summary")))
     }
 
     private static func escapeLike(_ text: String) -> String {

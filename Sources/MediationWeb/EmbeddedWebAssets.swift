@@ -165,12 +165,17 @@ tr.inactive td { color: #7a8896; }
   {{#elements}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/elements}}
 </dl>
 {{/hasElements}}
-<h2>{{t.parties}}</h2>
+<h2 id="parties">{{t.parties}}</h2>
+{{#revealed}}<p class="note" role="status" id="revealed">{{t.revealedNote}}</p>{{/revealed}}
 <table>
-  <thead><tr><th>{{t.partyName}}</th><th>{{t.side}}</th><th>{{t.mobile}}</th></tr></thead>
-  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td></tr>{{/parties}}</tbody>
+  <thead><tr><th>{{t.partyName}}</th><th>{{t.side}}</th><th>{{t.mobile}}</th><th>{{t.idCard}}</th></tr></thead>
+  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td><td>{{idCard}}</td></tr>{{/parties}}</tbody>
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
+{{#canReveal}}{{^revealed}}<form method="post" action="/disputes/{{number}}/reveal" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><button type="submit" class="small" id="reveal">{{t.reveal}}</button> <span class="hint">{{t.revealHint}}</span></form>{{/revealed}}{{/canReveal}}
+<h2 id="risk-history">{{t.riskHistory}}</h2>
+{{#riskHistory}}<p class="row">{{at}} · {{from}} → <strong>{{to}}</strong> · {{reason}} · {{by}}</p>{{/riskHistory}}
+{{^riskHistory}}<p class="empty">{{t.none}}</p>{{/riskHistory}}
 <h2 id="conflicts">{{t.conflicts}}</h2>
 {{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}</p>{{/conflicts}}
 {{^conflicts}}<p class="empty">{{t.none}}</p>{{/conflicts}}
@@ -189,10 +194,40 @@ tr.inactive td { color: #7a8896; }
   <button type="submit" id="add-conflict">{{t.addConflict}}</button>
 </form>
 {{/canConflict}}
+<h2 id="escalations">{{t.escalations}}</h2>
+{{#escalations}}<p class="row escalation">{{day}} · <strong>{{kind}}</strong>{{#caseRef}} · {{t.caseRef}} {{caseRef}}{{/caseRef}}{{#notes}} · {{notes}}{{/notes}}</p>{{/escalations}}
+{{^escalations}}<p class="empty">{{t.none}}</p>{{/escalations}}
+{{#canEscalate}}
+{{#escalationError_escalation}}<p class="error" role="alert" id="escalation-general">{{escalationError_escalation}}</p>{{/escalationError_escalation}}
+<form method="post" action="/disputes/{{number}}/escalations" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    <div><label for="escalation-kind">{{t.escalationKindWord}}</label>
+      <select id="escalation-kind" name="kind">{{#escalationKinds}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/escalationKinds}}</select>
+      {{#escalationError_kind}}<p class="error field" role="alert" id="escalation-kind-error">{{escalationError_kind}}</p>{{/escalationError_kind}}</div>
+    <div><label for="escalation-date">{{t.escalationDate}}</label>
+      <input id="escalation-date" name="date" value="{{typedEscalationDate}}"{{#escalationError_date}} aria-invalid="true"{{/escalationError_date}}>
+      {{#escalationError_date}}<p class="error field" role="alert" id="escalation-date-error">{{escalationError_date}}</p>{{/escalationError_date}}</div>
+    <div><label for="escalation-case">{{t.caseRefLabel}}</label>
+      <input id="escalation-case" name="case" value="{{typedCaseRef}}"{{#escalationError_case}} aria-invalid="true"{{/escalationError_case}}>
+      {{#escalationError_case}}<p class="error field" role="alert" id="escalation-case-error">{{escalationError_case}}</p>{{/escalationError_case}}</div>
+    <div class="wide"><label for="escalation-notes">{{t.notes}}</label>
+      <input id="escalation-notes" name="notes" value="{{typedEscalationNotes}}"></div>
+  </div>
+  <button type="submit" id="add-escalation">{{t.addEscalation}}</button>
+</form>
+{{/canEscalate}}
 <h2>{{t.sessionsTitle}}</h2>
 {{#canBook}}<p class="actions"><a class="button" id="find-times" href="/disputes/{{number}}/find">{{t.find}}</a></p>{{/canBook}}
 {{#sessions}}<p class="row"><a class="time" href="/sessions/{{id}}">{{time}}</a> <span class="status">{{status}}</span> {{panel}}</p>{{/sessions}}
 {{^sessions}}<p class="empty">{{t.none}}</p>{{/sessions}}
+{{#canSeeTrail}}
+<h2 id="trail">{{t.auditTrail}}</h2>
+<table class="trail">
+  <thead><tr><th>{{t.time}}</th><th>{{t.who}}</th><th>{{t.action}}</th>{{#en}}<th>{{t.summary}}</th>{{/en}}</tr></thead>
+  <tbody>{{#trail}}<tr><td>{{at}}</td><td>{{who}}</td><td>{{action}}</td>{{#en}}<td>{{summary}}</td>{{/en}}</tr>{{/trail}}</tbody>
+</table>
+{{/canSeeTrail}}
 {{> footer}}
 
 """####,
@@ -586,8 +621,9 @@ tr.inactive td { color: #7a8896; }
 <h2>{{t.panel}}</h2>
 <table>
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
-  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}</td></tr>{{/panel}}</tbody>
+  <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}{{#canAccept}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="accepted"><button type="submit" class="small" id="accept-{{expertId}}">{{t.accepted}}</button></form>{{/canAccept}}{{#canDecline}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="declined"><button type="submit" class="small" id="decline-{{expertId}}">{{t.declined}}</button></form>{{/canDecline}}</td></tr>{{/panel}}</tbody>
 </table>
+{{#startsFrom}}<p class="note" id="starts-from">{{t.startsFrom}} {{startsFrom}}</p>{{/startsFrom}}
 <div class="actions">
   {{#canStart}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="in_session"><button type="submit" id="start">{{t.startSession}}</button></form>{{/canStart}}
   {{#canEnd}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="ended"><button type="submit" id="end">{{t.endSession}}</button></form>{{/canEnd}}

@@ -51,6 +51,18 @@ extension Pages {
         }
     }
 
+    /// An expert's answer to the invitation as the clerk heard it (phone, chat): accepted or declined, through the
+    /// store's `rsvp` as the API's rsvpSession; a decline opens the ranked substitutes for that seat.
+    func rsvp(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        try await sessionChangeThen(request, context, operation: "rsvpSession") { form, signed, s in
+            guard let answer = Invitation(rawValue: form["answer"] ?? ""), answer != .pending,
+                let expert = Text.nonEmpty(form["expert"])
+            else { throw PageRefusal(key: "badStatus", typed: form["answer"] ?? "") }
+            _ = try await db.rsvp(session: s.id, expert: expert, answer, rules: settings.rules)
+            return answer == .declined ? "/sessions/\(s.id)?replace=\(expert)#substitutes" : nil
+        }
+    }
+
     /// 改期: the new start in the office's zone, read by Core's `Intake.sessionStart` and moved by the store's
     /// `reschedule` (the same panel re-checked, everyone told), as the API's rescheduleSession does.
     func rescheduleSession(_ request: Request, _ context: WebRequestContext) async throws -> Response {
@@ -122,6 +134,17 @@ extension Pages {
         _ request: Request, _ context: WebRequestContext, operation: String,
         _ change: @Sendable ([String: String], ConsoleSession, Session) async throws -> Void
     ) async throws -> Response {
+        try await sessionChangeThen(request, context, operation: operation) { form, signed, s -> String? in
+            try await change(form, signed, s)
+            return nil
+        }
+    }
+
+    /// `sessionChange` whose change may name the page to go to next (nil: the session page).
+    private func sessionChangeThen(
+        _ request: Request, _ context: WebRequestContext, operation: String,
+        _ change: @Sendable ([String: String], ConsoleSession, Session) async throws -> String?
+    ) async throws -> Response {
         guard let signed = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", signed.csrf) else { return refusedForm(request) }
@@ -132,10 +155,10 @@ extension Pages {
         settings.notices.changeStarted()
         defer { settings.notices.changeEnded() }
         do {
-            try await AuditActor.$current.withValue(AuditActor(uid: 0, user: signed.account.name, role: "console")) {
-                try await change(form, signed, s)
-            }
-            return redirect("/sessions/\(s.id)?done=\(operation)")
+            let next = try await AuditActor.$current.withValue(
+                AuditActor(uid: 0, user: signed.account.name, role: "console")
+            ) { try await change(form, signed, s) }
+            return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
             var errors: [String: String] = [:]
             for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
@@ -166,7 +189,17 @@ extension Pages {
         let experts = try await db.display([s]).names
         let outcome = try await db.outcomes(dispute: String(s.disputeId)).first { $0.sessionId == s.id }
         let role = signed.account.role
-        let open = [SessionStatus.booked, .inSession].contains(s.status)
+        let now = clock.now()
+        /// Whether the session may be marked `target` now (the store's own check): a button shows only then.
+        func markable(_ target: SessionStatus) -> Bool {
+            guard OperationRoles.allows(role, "markSession"), (try? s.status.check(target, session: s.id)) != nil else {
+                return false
+            }
+            return
+                (try? s.checkMarkable(
+                    target, now: now, startMarginMinutes: settings.rules.startMarginMinutes, zone: zone)) != nil
+        }
+        let canAnswer = s.status == .booked && OperationRoles.allows(role, "rsvpSession")
         var values: [String: Any] = [
             "id": s.id, "disputeNumber": dispute.number, "disputeTitle": dispute.title,
             "time": Self.format(s.start, zone, language) + "–" + Self.clockTime(s.end, zone),
@@ -176,12 +209,12 @@ extension Pages {
                     "name": experts[m.expertId] ?? "#\(m.expertId)",
                     "role": Words.expertRole(m.requirement.role, language),
                     "answer": Words.invitation(m.invitation, language), "lead": m.lead, "expertId": m.expertId,
-                    "sessionId": s.id,
+                    "sessionId": s.id, "canAccept": canAnswer && m.invitation != .accepted,
+                    "canDecline": canAnswer && m.invitation != .declined,
                 ]
             },
-            "canStart": open && s.status == .booked && OperationRoles.allows(role, "markSession"),
-            "canEnd": s.status == .inSession && OperationRoles.allows(role, "markSession"),
-            "canNoShow": s.status == .booked && OperationRoles.allows(role, "markSession"),
+            "canStart": markable(.inSession), "canEnd": markable(.ended), "canNoShow": markable(.noShow),
+            // Before its margin, when it may be started instead of a button that would be refused.
             "canCancel": s.status == .booked && OperationRoles.allows(role, "cancelSession"),
             "canReschedule": s.status == .booked && OperationRoles.allows(role, "rescheduleSession"),
             "canReplace": s.status == .booked && OperationRoles.allows(role, "replaceMember"),
@@ -212,6 +245,11 @@ extension Pages {
                 session: s.id, replacing: seat.expertId, rules: settings.rules
             )
             .map { ["expertId": $0.expertId, "name": $0.name, "recent": $0.sessionsLast30Days] as [String: Any] }
+        }
+        // Before its margin: when it may be started, instead of a button that would be refused.
+        if s.status == .booked, !markable(.inSession), OperationRoles.allows(role, "markSession") {
+            let earliest = s.start.addingTimeInterval(-TimeInterval(settings.rules.startMarginMinutes * 60))
+            values["startsFrom"] = Self.format(earliest, zone, language)
         }
         if let reason = s.cancelReason { values["cancelReason"] = reason }
         if let room = s.room, OperationRoles.allows(role, "getSessionLinks") { values["room"] = room }

@@ -256,7 +256,7 @@ struct Pages: Sendable {
     /// The case file; with the conflict form's typed values and problems when that form was refused (422).
     func caseFile(
         _ request: Request, _ session: ConsoleSession, _ detail: DisputeDetail, typed: [String: String],
-        errors: [String: String]
+        errors: [String: String], reveal: Bool = false
     ) async throws -> Response {
         let language = language(request)
         let d = detail.dispute
@@ -284,6 +284,8 @@ struct Pages: Sendable {
             ]
         }
         let conflicts = try await conflictValues(detail, language, typed: typed, errors: errors, session: session)
+        let record = try await recordValues(
+            detail, zone: zone, language, typed: typed, errors: errors, session: session)
         return render(
             "dispute", request, user: session, title: d.number,
             values: [
@@ -292,16 +294,21 @@ struct Pages: Sendable {
                 "riskCode": d.risk.rawValue, "status": Words.disputeStatus(d.status, language),
                 "opened": Self.format(d.openedAt, zone, language),
                 "parties": detail.parties.map { p -> [String: Any] in
-                    let masked = p.masked()
-                    return ["name": masked.name, "side": Words.side(p.side, language), "mobile": masked.mobile ?? "-"]
+                    let shown = reveal ? p : p.masked()
+                    return [
+                        "name": shown.name, "side": Words.side(p.side, language), "mobile": shown.mobile ?? "-",
+                        "idCard": shown.idCard ?? "-",
+                    ]
                 },
+                "revealed": reveal,
                 "elements": elements, "hasElements": !elements.isEmpty,
                 "registered": request.uri.queryParameters.get("registered") != nil,
                 "booked": request.uri.queryParameters.get("booked") != nil,
                 "canBook": OperationRoles.allows(session.account.role, "bookSession")
                     && [.open, .unresolved, .scheduled].contains(d.status),
                 "sessions": sessions,
-            ].merging(conflicts) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
+            ].merging(conflicts) { a, _ in a }.merging(record) { a, _ in a },
+            status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 
     // MARK: 管理
@@ -398,6 +405,7 @@ struct Pages: Sendable {
         let language = language(request)
         var object: [String: Any] = values
         object["lang"] = language == .zh ? "zh-CN" : "en"
+        object["en"] = language == .en
         object["t"] = WebText.labels(language)
         object["pageTitle"] = title
         object["otherLang"] = language == .zh ? "en" : "zh"

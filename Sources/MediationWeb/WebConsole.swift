@@ -40,6 +40,8 @@ public enum WebConsole {
         public var notices: any ChangeNotices
         /// When follow-up visits are planned after an agreement (`followups.*`).
         public var followUps: FollowUpPolicy
+        /// Who may see parties' full numbers (`privacy.reveal_roles`): the API's policy object, reloaded with it.
+        public var privacy: PrivacyPolicy
 
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
@@ -47,8 +49,10 @@ public enum WebConsole {
         public init(
             tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories,
             rules: SchedulingRules = SchedulingRules(), rooms: any SessionRooms = NoRooms(),
-            notices: any ChangeNotices = NoChangeNotices(), followUps: FollowUpPolicy = FollowUpPolicy()
+            notices: any ChangeNotices = NoChangeNotices(), followUps: FollowUpPolicy = FollowUpPolicy(),
+            privacy: PrivacyPolicy = PrivacyPolicy()
         ) {
+            self.privacy = privacy
             self.tls = tls
             self.categories = categories
             self.rules = rules
@@ -92,6 +96,10 @@ public enum WebConsole {
         router.get("disputes/{ref}/find") { request, context in try await pages.findPage(request, context) }
         router.post("disputes/{ref}/find") { request, context in try await pages.find(request, context) }
         router.post("disputes/{ref}/book") { request, context in try await pages.book(request, context) }
+        router.post("disputes/{ref}/escalations") { request, context in
+            try await pages.addEscalation(request, context)
+        }
+        router.post("disputes/{ref}/reveal") { request, context in try await pages.revealParties(request, context) }
         router.post("disputes/{ref}/conflicts") { request, context in try await pages.addConflict(request, context) }
         router.get("followups") { request, context in try await pages.followUps(request, context) }
         router.post("followups/{id}") { request, context in try await pages.recordFollowUp(request, context) }
@@ -100,6 +108,7 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.post("sessions/{id}/rsvp") { request, context in try await pages.rsvp(request, context) }
         router.post("sessions/{id}/replace") { request, context in try await pages.replaceMember(request, context) }
         router.post("sessions/{id}/reschedule") { request, context in
             try await pages.rescheduleSession(request, context)

@@ -192,7 +192,8 @@ struct Daemon: AsyncParsableCommand {
                         host: web.host, port: web.port, db: db, clock: clock,
                         settings: WebConsole.Settings(
                             tls: settings.webTLS, categories: settings.categories, rules: settings.rules, rooms: rooms,
-                            notices: notices, followUps: settings.outcomes.followUps),
+                            notices: notices, followUps: settings.outcomes.followUps,
+                            privacy: privacy),
                         logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host

@@ -33,10 +33,12 @@ import Testing
         #expect(page.status == 200 && page.headers["cache-control"] == "no-store", "\(page)")
         for name in names { #expect(page.body.contains(name), "\(name) on the panel") }
         #expect(page.body.contains("已预约") && page.body.contains("待回复"), "\(page)")
-        #expect(page.body.contains("id=\"start\"") && page.body.contains("id=\"cancel\""))
+        #expect(page.body.contains("id=\"cancel\""))
+        // Days before its start there is no start button, only when it can be started (30 minutes before).
+        #expect(!page.body.contains("id=\"start\">") && page.body.contains("id=\"starts-from\">可开始调解的时间："))
         let csrf = try #require(page.hidden("csrf"))
 
-        // Days before its start it cannot be started: said, and nothing changes.
+        // A start forged days before: refused as the store refuses it, and nothing changes.
         let early = try browser.post("/sessions/\(id)/mark", [("csrf", csrf), ("status", "in_session")])
         #expect(early.status == 422 && early.body.contains("id=\"form-problems\""), "\(early)")
         #expect(try status(d, id) == "booked")
@@ -54,6 +56,8 @@ import Testing
         #expect(stale.status == 303 && stale.location == "/login", "\(stale)")
         #expect(try status(d, id) == "booked")
         var token = try signInAgain(browser)
+        let now = try browser.get("/sessions/\(id)")
+        #expect(now.body.contains("id=\"start\">") && !now.body.contains("id=\"starts-from\""), "\(now)")
         let started = try browser.post("/sessions/\(id)/mark", [("csrf", token), ("status", "in_session")])
         #expect(started.status == 303 && started.location == "/sessions/\(id)?done=markSession", "\(started)")
         #expect(try status(d, id) == "in_session")
@@ -175,5 +179,64 @@ import Testing
         #expect(try status(d, id) == "booked")
         #expect(try browser.get("/sessions/999999").status == 404)
         #expect(try browser.get("/sessions/abc").status == 404)
+    }
+
+    @Test func aClerkRecordsTheExpertsAnswersAndADeclineOpensTheSubstitutes() throws {
+        let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        let panel = try #require(booked["panel"] as? [[String: Any]])
+        let first = try #require(panel.first?["expert"] as? Int)
+        let second = try #require(panel.dropFirst().first?["expert"] as? Int)
+        func answers() throws -> [Int: String] {
+            let shown = try #require(try d.json("session", "show", String(id)) as? [String: Any])
+            let members = try #require(shown["panel"] as? [[String: Any]])
+            return Dictionary(
+                uniqueKeysWithValues: members.compactMap { m in
+                    (m["expert"] as? Int).map { ($0, m["invitation"] as? String ?? "") }
+                })
+        }
+
+        let page = try browser.get("/sessions/\(id)")
+        #expect(page.body.contains("id=\"accept-\(first)\"") && page.body.contains("id=\"decline-\(first)\""))
+        let csrf = try #require(page.hidden("csrf"))
+        // Without the token, or with an answer that is not one: nothing recorded.
+        #expect(
+            try browser.post("/sessions/\(id)/rsvp", [("expert", String(first)), ("answer", "accepted")]).status == 403)
+        let odd = try browser.post(
+            "/sessions/\(id)/rsvp", [("csrf", csrf), ("expert", String(first)), ("answer", "maybe")])
+        #expect(odd.status == 400, "\(odd)")
+        #expect(try answers()[first] == "pending")
+
+        // Accepted: shown in Chinese, the button gone; through the API too.
+        let accepted = try browser.post(
+            "/sessions/\(id)/rsvp", [("csrf", csrf), ("expert", String(first)), ("answer", "accepted")])
+        #expect(accepted.status == 303 && accepted.location == "/sessions/\(id)?done=rsvpSession", "\(accepted)")
+        #expect(try answers()[first] == "accepted")
+        let after = try browser.get("/sessions/\(id)")
+        #expect(after.body.contains("已接受") && !after.body.contains("id=\"accept-\(first)\""), "\(after)")
+
+        // Declined: the page of ranked substitutes for that seat, as `rsvp` offers them.
+        let declined = try browser.post(
+            "/sessions/\(id)/rsvp", [("csrf", csrf), ("expert", String(second)), ("answer", "declined")])
+        #expect(declined.status == 303, "\(declined)")
+        #expect(declined.location == "/sessions/\(id)?replace=\(second)#substitutes", "\(declined)")
+        #expect(try answers()[second] == "declined")
+        let substitutes = try browser.get("/sessions/\(id)?replace=\(second)")
+        #expect(substitutes.body.contains("id=\"substitutes\"") && substitutes.body.contains("已谢绝"), "\(substitutes)")
+        #expect(try d.ctl("audit", "list", "--limit", "50").stdout.contains("session.rsvp"))
+
+        // A viewer sees the answers but cannot record one.
+        let viewer = try ConsoleWeekEndToEndTests.account(
+            d, base: browser.base, name: "zhao.viewer", role: "viewer", offices: ["jinshan"])
+        let seen = try viewer.get("/sessions/\(id)")
+        #expect(seen.status == 200 && !seen.body.contains("id=\"decline-"), "\(seen)")
+        let refused = try viewer.post(
+            "/sessions/\(id)/rsvp",
+            [("csrf", try #require(seen.hidden("csrf"))), ("expert", String(first)), ("answer", "declined")])
+        #expect(refused.status == 403, "\(refused)")
+        #expect(try answers()[first] == "accepted")
+        #expect(d.stop() == 0)
     }
 }

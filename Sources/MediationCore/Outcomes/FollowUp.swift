@@ -173,9 +173,17 @@ public struct Escalation: Sendable, Hashable, Codable {
         e.caseReference = Text.nonEmpty(caseReference)
         e.notes = Text.nonEmpty(notes)
         var problems = Problems()
-        if occurredOn > today { problems.add("the escalation's date \(occurredOn) is in the future") }
+        if occurredOn > today {
+            problems.add(
+                FieldProblem(
+                    field: "date", en: "the escalation's date \(occurredOn) is in the future",
+                    zh: "升级日期 \(occurredOn) 在今天之后，请核对日期"))
+        }
         if kind == .criminal && e.caseReference == nil {
-            problems.add("a criminal case (民转刑) needs its case reference; give it with --case")
+            problems.add(
+                FieldProblem(
+                    field: "case", en: "a criminal case (民转刑) needs its case reference; give it with --case",
+                    zh: "民转刑须填写公安或法院的案件编号"))
         }
         try problems.check("escalation")
         return e
