@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import HummingbirdBcrypt
+import HummingbirdOTP
 import MediationCore
 
 /// A signed-in console session: who, and the token that must come back with every form.
@@ -25,6 +26,10 @@ public struct IssuedPassword: Sendable, Hashable {
 /// Why a sign-in was refused. The page shows the same words for a wrong name as for a wrong password.
 public enum LoginRefusal: Error, Sendable, Equatable {
     case wrongNameOrPassword
+    /// The password was right and the account signs in with an authenticator code too: none was given.
+    case codeNeeded
+    /// The authenticator code was wrong, too old, or already used (counted as a wrong password).
+    case wrongCode
     case locked(until: Date)
     case disabled
 }
@@ -87,10 +92,12 @@ extension AppDatabase {
             try db.execute(
                 sql: """
                     UPDATE console_user SET password_hash = ?, must_change = 1, failed_logins = 0, locked_until = NULL,
-                    disabled = 0 WHERE id = ?
+                    disabled = 0, totp_secret = NULL, totp_last_step = NULL WHERE id = ?
                     """, arguments: [hash, before.id])
             try db.execute(sql: "DELETE FROM console_session WHERE user_id = ?", arguments: [before.id])
-            try self.audit(db, "user.passwd", "user \(before.name)", "gave a new one-time password")
+            try self.audit(
+                db, "user.passwd", "user \(before.name)",
+                "gave a new one-time password" + (before.hasTOTP ? " and removed its authenticator" : ""))
             return try Self.account(db, name: before.name)
         }
         return IssuedPassword(account: account, oneTimePassword: password)
@@ -127,7 +134,9 @@ extension AppDatabase {
     /// opens a session. Every outcome is audited under the name typed.
     ///
     /// - Throws: `LoginRefusal` (a wrong name reads as a wrong password), or a store error.
-    public func logIn(name: String, password: String, from address: String) async throws -> ConsoleSession {
+    public func logIn(name: String, password: String, code: String = "", from address: String) async throws
+        -> ConsoleSession
+    {
         let typed = name.trimmingWhitespace().lowercased()
         let now = clock.now()
         let found = try await read { db in try Self.accountRow(db, name: typed) }
@@ -151,21 +160,41 @@ extension AppDatabase {
                     try self.audit(db, "console.login_failed", "user \(account.name)", "disabled, from \(address)")
                     return .failure(.disabled)
                 }
-                guard matches else {
+                /// A wrong password or code: counted, audited, and at the fifth in a row the account is locked.
+                func failed(_ why: String, _ refusal: LoginRefusal) throws -> Result<ConsoleSession, LoginRefusal> {
                     let after = AccountRules.afterFailure(account, now: now)
                     try db.execute(
                         sql: "UPDATE console_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
                         arguments: [after.failedLogins, after.lockedUntil?.epoch, account.id])
-                    try self.audit(
-                        db, "console.login_failed", "user \(account.name)", "wrong password, from \(address)")
+                    try self.audit(db, "console.login_failed", "user \(account.name)", "\(why), from \(address)")
                     if let until = after.lockedUntil, AccountRules.isLocked(after, now: now) {
                         try self.audit(
                             db, "console.lockout", "user \(account.name)",
-                            "locked for \(Int(AccountRules.lockout / 60)) minutes after \(AccountRules.maxFailedLogins) wrong passwords, from \(address)"
+                            "locked for \(Int(AccountRules.lockout / 60)) minutes after \(AccountRules.maxFailedLogins) wrong passwords or codes, from \(address)"
                         )
                         return .failure(.locked(until: until))
                     }
-                    return .failure(.wrongNameOrPassword)
+                    return .failure(refusal)
+                }
+                guard matches else { return try failed("wrong password", .wrongNameOrPassword) }
+                // The second factor, for an account that has one: a code of this time step (or one either side),
+                // newer than the last accepted, so that a code seen over a shoulder cannot be used again.
+                if let secret = try String.fetchOne(
+                    db, sql: "SELECT totp_secret FROM console_user WHERE id = ?", arguments: [account.id])
+                {
+                    guard let typed = Text.nonEmpty(code) else {
+                        try self.audit(
+                            db, "console.login_failed", "user \(account.name)",
+                            "password right, authenticator code missing, from \(address)")
+                        return .failure(.codeNeeded)
+                    }
+                    let last = try Int64.fetchOne(
+                        db, sql: "SELECT totp_last_step FROM console_user WHERE id = ?", arguments: [account.id])
+                    guard let step = TOTPCodes.accepted(typed, secret: secret, now: now, after: last) else {
+                        return try failed("wrong authenticator code", .wrongCode)
+                    }
+                    try db.execute(
+                        sql: "UPDATE console_user SET totp_last_step = ? WHERE id = ?", arguments: [step, account.id])
                 }
                 try db.execute(
                     sql: "UPDATE console_user SET failed_logins = 0, locked_until = NULL WHERE id = ?",
@@ -266,6 +295,33 @@ extension AppDatabase {
         }
     }
 
+    /// Turns on the second factor for a signed-in account: `secret` (from `TOTPCodes.newSecret`, shown to its owner
+    /// once) is kept when `code` is the authenticator's code for it now, so that the phone is known to agree.
+    ///
+    /// - Throws: `invalidInput` with the field `code` (in both languages) when the code does not match; nothing is
+    ///   written then.
+    public func enableTOTP(_ session: ConsoleSession, secret: String, code: String) async throws {
+        let now = clock.now()
+        guard TOTPCodes.isSecret(secret), let step = TOTPCodes.accepted(code, secret: secret, now: now, after: nil)
+        else {
+            let en =
+                "the code is not the authenticator's code for this key now; add the key again and type the code it shows"
+            throw MediationError(
+                .invalidInput, en,
+                fields: [FieldProblem(field: "code", en: en, zh: "验证码不对：请确认已在手机验证器中添加了上面的密钥，再输入它此刻显示的 6 位数字")])
+        }
+        let actor = AuditActor(uid: 0, user: session.account.name, role: "console")
+        try await write { db in
+            try AuditActor.$current.withValue(actor) {
+                try db.execute(
+                    sql: "UPDATE console_user SET totp_secret = ?, totp_last_step = ? WHERE id = ?",
+                    arguments: [secret, step, session.account.id])
+                try self.audit(
+                    db, "console.totp", "user \(session.account.name)", "turned on sign-in with an authenticator code")
+            }
+        }
+    }
+
     // MARK: What a console account sees (OfficeScope, applied here for every page)
 
     /// A dispute as `account` may see it: one of another office is not found, exactly as one that does not exist.
@@ -316,7 +372,8 @@ extension AppDatabase {
             id: id, name: try r.value(Column("name")), role: try r.value(Column("role")), offices: offices,
             mustChangePassword: try r.value(Column("must_change")), disabled: try r.value(Column("disabled")),
             failedLogins: try r.value(Column("failed_logins")), lockedUntil: try r.optionalDate(Column("locked_until")),
-            createdAt: try r.date(Column("created_at")))
+            createdAt: try r.date(Column("created_at")),
+            hasTOTP: try (r.optional(Column("totp_secret")) as String?) != nil)
         return (account, try r.value(Column("password_hash")))
     }
 
@@ -359,5 +416,53 @@ extension AppDatabase {
 
     static func tokenHash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Time-based one-time codes (TOTP, RFC 6238: HMAC-SHA1, 6 digits, 30-second steps) through HummingbirdOTP, as every
+/// authenticator app (Microsoft Authenticator, Google Authenticator, FreeOTP, WeCom's and DingTalk's own) computes
+/// them.
+public enum TOTPCodes {
+    /// The base32 alphabet: a secret made of it is typed by hand without ambiguity.
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+    /// A new shared secret: 20 characters from the system's random source; its bytes are the HMAC key.
+    public static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+
+    /// Whether `text` is a secret `newSecret` could have made.
+    public static func isSecret(_ text: String) -> Bool { text.count == 20 && text.allSatisfy(alphabet.contains) }
+
+    /// The `otpauth://` address an authenticator app reads (from a QR code or pasted) for `account`.
+    public static func authenticatorURL(secret: String, account: String) -> String {
+        TOTP(secret: secret).createAuthenticatorURL(label: "调解工作台:\(account)", issuer: "调解工作台")
+    }
+
+    /// The key as typed into an app by hand: the base32 of the secret's bytes, in groups of four.
+    public static func typedKey(secret: String) -> String {
+        let url = authenticatorURL(secret: secret, account: "x")
+        let key = url.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? ""
+        return stride(from: 0, to: key.count, by: 4).map { i in
+            String(key.dropFirst(i).prefix(4))
+        }.joined(separator: " ")
+    }
+
+    /// The time step `code` belongs to, when it is the code of the step of `now` or one either side and that step
+    /// is after `last` (a code is accepted once); nil otherwise.
+    public static func accepted(_ code: String, secret: String, now: Date, after last: Int64?) -> Int64? {
+        let digits = code.filter { !$0.isWhitespace }
+        guard digits.count == AccountRules.totpDigits, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let value = Int(digits)
+        else { return nil }
+        let totp = TOTP(secret: secret, length: AccountRules.totpDigits, timeStep: Int(AccountRules.totpStep))
+        let current = Int64((now.timeIntervalSince1970 / AccountRules.totpStep).rounded(.down))
+        let drift = Int64(AccountRules.totpDrift)
+        for step in (current - drift)...(current + drift) where step >= 0 && step > (last ?? -1) {
+            let at = Date(timeIntervalSince1970: Double(step) * AccountRules.totpStep)
+            if totp.compute(date: at) == value { return step }
+        }
+        return nil
     }
 }

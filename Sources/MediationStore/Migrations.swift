@@ -492,6 +492,14 @@ enum Migrations {
                     CREATE INDEX console_session_on_user ON console_session (user_id);
                     """)
         }
+        migrator.registerMigration("v15-console-totp") { db in
+            // The second factor of a console account (TOTP, RFC 6238): its shared secret and the last time step a
+            // code was accepted at, so that one code signs in once.
+            try db.alter(table: "console_user") { t in
+                t.add(column: "totp_secret", .text)
+                t.add(column: "totp_last_step", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -505,6 +505,8 @@ tr.inactive td { color: #7a8896; }
     <input id="name" name="name" value="{{typedName}}" autocomplete="username" required>
     <label for="password">{{t.password}}</label>
     <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <label for="code">{{t.totpCode}}</label>
+    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="8">
     <button type="submit" id="login">{{t.login}}</button>
   </form>
 </section>
@@ -547,6 +549,7 @@ tr.inactive td { color: #7a8896; }
     <p class="hint">{{rules}}</p>
     <button type="submit" id="change">{{t.save}}</button>
   </form>
+  {{^mustChange}}<p class="hint"><a href="/totp" id="totp-link">{{t.totpTitle}}</a></p>{{/mustChange}}
 </section>
 {{> footer}}
 
@@ -717,6 +720,33 @@ tr.inactive td { color: #7a8896; }
   <button type="submit" id="record">{{t.save}}</button>
 </form>
 {{/canRecord}}
+{{> footer}}
+
+"""####,
+    "totp": ####"""
+{{> header}}
+<section class="card narrow">
+  <h1>{{t.totpTitle}}</h1>
+  {{#required}}<p class="note" id="totp-required">{{t.totpRequired}}</p>{{/required}}
+  {{#hasTOTP}}<p class="note" id="totp-on">{{t.totpOn}}</p>{{/hasTOTP}}
+  {{^hasTOTP}}
+  <p>{{t.totpSteps}}</p>
+  <dl class="facts">
+    <dt>{{t.totpAccount}}</dt><dd>调解工作台:{{user.name}}</dd>
+    <dt>{{t.totpKey}}</dt><dd><code id="totp-key">{{typedKey}}</code></dd>
+    <dt>{{t.totpKind}}</dt><dd>{{t.totpTimeBased}}</dd>
+  </dl>
+  <p class="hint">{{t.totpLink}} <code id="totp-url">{{url}}</code></p>
+  <form method="post" action="/totp" novalidate>
+    <input type="hidden" name="csrf" value="{{user.csrf}}">
+    <input type="hidden" name="secret" value="{{secret}}">
+    <label for="code">{{t.totpCode}}</label>
+    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="8"{{#codeError}} aria-invalid="true"{{/codeError}}>
+    {{#codeError}}<p class="error field" role="alert" id="code-error">{{codeError}}</p>{{/codeError}}
+    <button type="submit" id="enable-totp">{{t.totpEnable}}</button>
+  </form>
+  {{/hasTOTP}}
+</section>
 {{> footer}}
 
 """####,

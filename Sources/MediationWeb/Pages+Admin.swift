@@ -9,7 +9,7 @@ import MediationStore
 extension Pages {
     func offices(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard session.account.role == .admin else { return roleRefused(request, session) }
         let language = language(request)
         let rows = try await db.offices().map { o -> [String: Any] in
@@ -25,7 +25,7 @@ extension Pages {
 
     func policies(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard session.account.role == .admin else { return roleRefused(request, session) }
         let language = language(request)
         let rows = try await db.policies().map { p -> [String: Any] in

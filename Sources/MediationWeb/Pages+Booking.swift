@@ -11,7 +11,7 @@ import MediationStore
 extension Pages {
     func findPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "findSlots") else { return roleRefused(request, session) }
         let zone = try Zone(try await db.office(detail.dispute.officeId).timeZone)
@@ -24,7 +24,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let dispute = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account).dispute
         guard OperationRoles.allows(session.account.role, "findSlots") else { return roleRefused(request, session) }
         let language = language(request)
@@ -82,7 +82,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let dispute = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account).dispute
         guard OperationRoles.allows(session.account.role, "bookSession") else { return roleRefused(request, session) }
         guard let option = Int(form["option"] ?? "") else {

@@ -67,7 +67,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "addEscalation") else {
             return roleRefused(request, session)
@@ -107,7 +107,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard settings.privacy.allowsReveal(session.account.role) else { return roleRefused(request, session) }
         try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {

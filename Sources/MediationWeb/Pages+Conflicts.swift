@@ -51,7 +51,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "addConflict") else { return roleRefused(request, session) }
         let language = language(request)

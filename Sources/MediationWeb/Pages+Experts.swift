@@ -16,7 +16,7 @@ extension Pages {
 
     func experts(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "listExperts") else { return roleRefused(request, session) }
         let language = language(request)
         let query = request.uri.queryParameters
@@ -58,7 +58,7 @@ extension Pages {
     /// One expert and a week of their free time, in their own zone.
     func expert(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "getAvailability") else {
             return roleRefused(request, session)
         }

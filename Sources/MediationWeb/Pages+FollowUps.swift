@@ -10,7 +10,7 @@ import MediationStore
 extension Pages {
     func followUps(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         return try await followUpList(request, session, typed: [:], errors: [:], row: nil)
     }
 
@@ -18,7 +18,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "recordFollowUp") else {
             return roleRefused(request, session)
         }

@@ -16,7 +16,7 @@ extension Pages {
 
     func intakePage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "openDispute") else { return roleRefused(request, session) }
         var typed = ["party-1-side": "applicant", "party-2-side": "respondent", "party-3-side": "other", "risk": "low"]
         if let office = try await db.offices(seenBy: session.account).first { typed["office"] = office.id }
@@ -27,7 +27,7 @@ extension Pages {
         guard let session = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "openDispute") else { return roleRefused(request, session) }
         let language = language(request)
         var errors: [String: String] = [:]

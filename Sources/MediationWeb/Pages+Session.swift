@@ -23,7 +23,7 @@ extension Pages {
 
     func sessionPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let signed = try await session(request) else { return redirect("/login") }
-        if signed.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(signed) { return gate }
         let s = try await visibleSession(context, signed.account)
         return try await sessionView(request, signed, s, typed: [:], errors: [:])
     }
@@ -148,7 +148,7 @@ extension Pages {
         guard let signed = try await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard Self.same(form["csrf"] ?? "", signed.csrf) else { return refusedForm(request) }
-        if signed.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(signed) { return gate }
         let s = try await visibleSession(context, signed.account)
         guard OperationRoles.allows(signed.account.role, operation) else { return roleRefused(request, signed) }
         let language = language(request)

@@ -51,7 +51,7 @@ extension Pages {
 
     func week(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let language = language(request)
         let labels = WebText.labels(language)
         let choice = try await weekChoice(request, account: session.account)
@@ -95,7 +95,7 @@ extension Pages {
     /// The weekly review of one office, from the same store function as the API, in the page's language.
     func review(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let language = language(request)
         let choice = try await weekChoice(request, account: session.account)
         let report = try await db.weeklyReport(week: choice.week, office: choice.office.id)
@@ -123,7 +123,7 @@ extension Pages {
     /// The same review as a spreadsheet: Core's CSV (UTF-8 with a BOM, for Excel), both languages as the API's.
     func reviewCSV(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return redirect("/login") }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let choice = try await weekChoice(request, account: session.account)
         let report = try await db.weeklyReport(week: choice.week, office: choice.office.id)
         var headers = HTTPFields()

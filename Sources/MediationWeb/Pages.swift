@@ -58,16 +58,33 @@ struct Pages: Sendable {
             Self.same(sent, expected)
         else { return refusedForm(request) }
         let name = form["name"] ?? ""
+        let now = clock.now()
+        // Many wrong sign-ins from one address, whatever the names: that address waits, nothing is checked.
+        if let until = settings.throttle.refusedUntil(context.address, now: now) {
+            try await AuditActor.$current.withValue(AuditActor(uid: 0, user: nil, role: "console")) {
+                try await db.recordAudit(
+                    action: "console.login_throttled", target: "address \(context.address)",
+                    summary:
+                        "sign-in refused: \(LoginThrottle.limit) failures in \(Int(LoginThrottle.window / 60)) minutes")
+            }
+            let message = WebText.message("throttled", language).replacingOccurrences(
+                of: "%@", with: try await localTime(until, office: nil, language))
+            return loginForm(request, error: message, typedName: name, status: .tooManyRequests)
+        }
         do {
-            let session = try await db.logIn(name: name, password: form["password"] ?? "", from: context.address)
-            var response = redirect(session.account.mustChangePassword ? "/password" : "/")
+            let session = try await db.logIn(
+                name: name, password: form["password"] ?? "", code: form["code"] ?? "", from: context.address)
+            var response = gate(session) ?? redirect("/")
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.token)))
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, "", maxAge: 0)))
             return response
         } catch let refusal as LoginRefusal {
+            if refusal != .codeNeeded { settings.throttle.failed(context.address, now: now) }
             let message: String
             switch refusal {
             case .wrongNameOrPassword: message = WebText.message("wrongLogin", language)
+            case .codeNeeded: message = WebText.message("codeNeeded", language)
+            case .wrongCode: message = WebText.message("wrongCode", language)
             case .disabled: message = WebText.message("disabled", language)
             case .locked(let until):
                 message = WebText.message("locked", language).replacingOccurrences(
@@ -85,6 +102,16 @@ struct Pages: Sendable {
         var response = redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
         return response
+    }
+
+    /// Where an account must go before any other page: its own password after a one-time one, then its
+    /// authenticator when `web.require_totp_for_admins` asks it of admins; nil when it may go on.
+    func gate(_ session: ConsoleSession) -> Response? {
+        if session.account.mustChangePassword { return redirect("/password") }
+        if AccountRules.mustSetUpTOTP(session.account, requiredForAdmins: settings.requireTOTPForAdmins) {
+            return redirect("/totp")
+        }
+        return nil
     }
 
     func passwordPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
@@ -124,6 +151,46 @@ struct Pages: Sendable {
         return redirect("/?changed=1")
     }
 
+    /// 两步验证: a new key for the account's authenticator app, and the form that turns it on with the code the app
+    /// shows (the store's `enableTOTP`); the key is in the page and in its form only, never kept until it matches.
+    func totpPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        if session.account.mustChangePassword { return redirect("/password") }
+        return totpForm(request, session, secret: TOTPCodes.newSecret(), error: nil)
+    }
+
+    private func totpForm(_ request: Request, _ session: ConsoleSession, secret: String, error: String?) -> Response {
+        var values: [String: Any] = [
+            "hasTOTP": session.account.hasTOTP,
+            "required": AccountRules.mustSetUpTOTP(session.account, requiredForAdmins: settings.requireTOTPForAdmins),
+            "secret": secret, "typedKey": TOTPCodes.typedKey(secret: secret),
+            "url": TOTPCodes.authenticatorURL(secret: secret, account: session.account.name),
+        ]
+        if let error { values["codeError"] = error }
+        return render(
+            "totp", request, user: session, title: WebText.labels(language(request))["totpTitle"] ?? "",
+            values: values, status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    func enableTOTP(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        if session.account.mustChangePassword { return redirect("/password") }
+        let secret = form["secret"] ?? ""
+        do {
+            try await db.enableTOTP(session, secret: secret, code: form["code"] ?? "")
+        } catch let e as MediationError where e.kind == .invalidInput {
+            let problem = e.fields.first { $0.field == "code" }
+            let language = language(request)
+            // A key that is not one of ours is replaced by a new one: the form is shown as if opened again.
+            return totpForm(
+                request, session, secret: TOTPCodes.isSecret(secret) ? secret : TOTPCodes.newSecret(),
+                error: problem.map { language == .zh ? $0.zh : $0.en } ?? e.message)
+        }
+        return redirect("/?totp=1")
+    }
+
     func switchLanguage(_ request: Request, _ context: WebRequestContext) -> Response {
         let chosen = Language(rawValue: context.parameters.get("language") ?? "") ?? .zh
         let back = request.uri.queryParameters.get("back") ?? "/"
@@ -139,7 +206,7 @@ struct Pages: Sendable {
 
     func dashboard(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await signedIn(request) else { return redirectForSession(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let language = language(request)
         let now = clock.now()
         var offices: [[String: Any]] = []
@@ -224,7 +291,7 @@ struct Pages: Sendable {
 
     func disputeList(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await signedIn(request) else { return redirectForSession(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let language = language(request)
         let query = request.uri.queryParameters.get("q").flatMap(Text.nonEmpty)
         let zones = try await zonesByOffice()
@@ -248,7 +315,7 @@ struct Pages: Sendable {
 
     func disputeFile(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await signedIn(request) else { return redirectForSession(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         return try await caseFile(request, session, detail, typed: [:], errors: [:])
     }
@@ -317,7 +384,7 @@ struct Pages: Sendable {
     /// authority): others are answered 403.
     func users(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let session = try await signedIn(request) else { return redirectForSession(request) }
-        if session.account.mustChangePassword { return redirect("/password") }
+        if let gate = gate(session) { return gate }
         let language = language(request)
         guard OperationRoles.allows(session.account.role, "listUsers") else {
             let labels = WebText.labels(language)

@@ -40,6 +40,10 @@ public enum WebConsole {
         public var notices: any ChangeNotices
         /// When follow-up visits are planned after an agreement (`followups.*`).
         public var followUps: FollowUpPolicy
+        /// Whether admins must sign in with an authenticator code too (`web.require_totp_for_admins`).
+        public var requireTOTPForAdmins: Bool
+        /// Failed sign-ins counted by address, shared by every request of this console.
+        public let throttle = LoginThrottle()
         /// Who may see parties' full numbers (`privacy.reveal_roles`): the API's policy object, reloaded with it.
         public var privacy: PrivacyPolicy
 
@@ -50,8 +54,9 @@ public enum WebConsole {
             tls: (certificate: String, key: String)? = nil, categories: [String] = Dispute.defaultCategories,
             rules: SchedulingRules = SchedulingRules(), rooms: any SessionRooms = NoRooms(),
             notices: any ChangeNotices = NoChangeNotices(), followUps: FollowUpPolicy = FollowUpPolicy(),
-            privacy: PrivacyPolicy = PrivacyPolicy()
+            privacy: PrivacyPolicy = PrivacyPolicy(), requireTOTPForAdmins: Bool = false
         ) {
+            self.requireTOTPForAdmins = requireTOTPForAdmins
             self.privacy = privacy
             self.tls = tls
             self.categories = categories
@@ -86,6 +91,8 @@ public enum WebConsole {
         router.post("login") { request, context in try await pages.logIn(request, context) }
         router.get("lang/{language}") { request, context in pages.switchLanguage(request, context) }
         router.post("logout") { request, context in try await pages.logOut(request, context) }
+        router.get("totp") { request, context in try await pages.totpPage(request, context) }
+        router.post("totp") { request, context in try await pages.enableTOTP(request, context) }
         router.get("password") { request, context in try await pages.passwordPage(request, context) }
         router.post("password") { request, context in try await pages.changePassword(request, context) }
         router.get("/") { request, context in try await pages.dashboard(request, context) }

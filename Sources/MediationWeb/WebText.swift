@@ -41,7 +41,12 @@ enum WebText {
         "time": "时间", "findSubstitute": "替换", "substitutesFor": "替换专家", "recentSessions": "近30天场次",
         "putIn": "换上这位专家", "noSubstitutes": "这个时间没有有空的替补专家，可以改期。", "newStart": "改到（如 2026-12-14 14:00）",
         "reschedule": "改期", "cancelReason": "取消原因", "room": "视频会议室",
-        "answer": "回复", "startSession": "开始调解", "revealedNote": "以下为完整号码，本次查看已记入审计记录。",
+        "answer": "回复", "startSession": "开始调解", "totpCode": "动态验证码（开启两步验证的账号填写）",
+        "totpTitle": "两步验证（手机验证器）", "totpRequired": "管理员账号须开启两步验证后才能使用工作台。",
+        "totpOn": "两步验证已开启：登录时需输入手机验证器的动态验证码。手机丢失时，请其他管理员用 mediationctl user passwd 重设。",
+        "totpSteps": "在手机验证器（如 Microsoft Authenticator、Google 身份验证器、FreeOTP）中选择“手动输入密钥”，填入下面的账户和密钥，然后输入它显示的 6 位数字。",
+        "totpAccount": "账户", "totpKey": "密钥", "totpKind": "类型", "totpTimeBased": "基于时间（30 秒）",
+        "totpLink": "也可把这个地址交给验证器：", "totpEnable": "开启两步验证", "revealedNote": "以下为完整号码，本次查看已记入审计记录。",
         "reveal": "显示完整号码", "revealHint": "查看会记入审计记录", "riskHistory": "风险变化", "escalations": "升级情况",
         "caseRef": "案件编号", "escalationKindWord": "升级类型", "escalationDate": "发生日期（不填为今天）",
         "caseRefLabel": "案件编号（民转刑必填）", "addEscalation": "登记升级", "auditTrail": "操作记录", "who": "操作人",
@@ -112,6 +117,15 @@ enum WebText {
         "noSubstitutes": "No substitute is free at this time; reschedule instead.",
         "newStart": "Move to (such as 2026-12-14 14:00)", "reschedule": "Reschedule",
         "cancelReason": "Reason for cancelling", "room": "Video room", "answer": "Answer",
+        "totpCode": "Authenticator code (for accounts with two-step sign-in)",
+        "totpTitle": "Two-step sign-in (authenticator app)",
+        "totpRequired": "Admin accounts must turn on two-step sign-in before using the console.",
+        "totpOn":
+            "Two-step sign-in is on: signing in asks for the authenticator's code. If the phone is lost, another admin resets it with mediationctl user passwd.",
+        "totpSteps":
+            "In an authenticator app (Microsoft Authenticator, Google Authenticator, FreeOTP) choose to enter a key by hand, give the account and key below, then type the 6 digits it shows.",
+        "totpAccount": "Account", "totpKey": "Key", "totpKind": "Kind", "totpTimeBased": "Time-based (30 seconds)",
+        "totpLink": "Or give the app this address:", "totpEnable": "Turn on two-step sign-in",
         "revealedNote": "Full numbers below; this view is on the audit record.",
         "reveal": "Show full numbers", "revealHint": "recorded in the audit", "riskHistory": "Risk history",
         "escalations": "Escalations", "caseRef": "case", "escalationKindWord": "Kind",
@@ -142,7 +156,9 @@ enum WebText {
     /// The messages the console itself says, by language.
     static func message(_ key: String, _ language: Language) -> String {
         let zh: [String: String] = [
-            "wrongLogin": "用户名或密码错误。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
+            "wrongLogin": "用户名或密码错误。", "codeNeeded": "密码正确。该账号已开启两步验证：请再输入手机验证器显示的 6 位动态验证码。",
+            "wrongCode": "动态验证码不对或已用过：请输入验证器此刻显示的 6 位数字（手机时间须准确）。",
+            "throttled": "此电脑登录失败次数过多，请于 %@ 后再试。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
             "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
             "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
             "unavailable": "数据暂时无法读取，请稍后再试。",
@@ -159,6 +175,11 @@ enum WebText {
         ]
         let en: [String: String] = [
             "wrongLogin": "Wrong user name or password.",
+            "codeNeeded":
+                "The password is right. This account signs in with an authenticator code too: type the 6 digits it shows.",
+            "wrongCode":
+                "The authenticator code is wrong or was already used: type the 6 digits it shows now (the phone's clock must be right).",
+            "throttled": "Too many failed sign-ins from this computer: try again after %@.",
             "locked": "The account is locked: try again after %@, or ask an admin for a new password.",
             "disabled": "This account is disabled: ask an admin.",
             "role": "Your role may not open this page.",

@@ -193,7 +193,7 @@ struct Daemon: AsyncParsableCommand {
                         settings: WebConsole.Settings(
                             tls: settings.webTLS, categories: settings.categories, rules: settings.rules, rooms: rooms,
                             notices: notices, followUps: settings.outcomes.followUps,
-                            privacy: privacy),
+                            privacy: privacy, requireTOTPForAdmins: settings.requireTOTPForAdmins),
                         logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host

@@ -30,6 +30,8 @@ struct DaemonConfiguration: Sendable {
     var webListen: (host: String, port: Int)?
     /// The console's certificate and key files (`web.tls.*`); nil for plain HTTP.
     var webTLS: (certificate: String, key: String)?
+    /// Whether admins sign in to the console with an authenticator code too (`web.require_totp_for_admins`).
+    var requireTOTPForAdmins: Bool
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -159,6 +161,12 @@ struct DaemonConfiguration: Sendable {
                 "web.tls.certificate and web.tls.key go together: one is set without the other",
                 hint: "set both (PEM files), or neither for plain HTTP")
         }
+        let totpText = c.string(forKey: "web.require_totp_for_admins", default: "false").lowercased()
+        guard ["true", "false", "yes", "no"].contains(totpText) else {
+            throw MediationError.invalidInput(
+                "web.require_totp_for_admins '\(totpText)' is not true or false",
+                hint: "true makes every admin turn on two-step sign-in (an authenticator app) at the next sign-in")
+        }
         return DaemonConfiguration(
             socketPath: c.string(forKey: "socket.path", default: "./var/api.sock"),
             socketMode: mode,
@@ -179,6 +187,7 @@ struct DaemonConfiguration: Sendable {
             privacy: try PrivacyConfiguration.read(c),
             webListen: webListen,
             webTLS: webTLS,
+            requireTOTPForAdmins: ["true", "yes"].contains(totpText),
             source: file ?? "embedded default")
     }
 

@@ -17,8 +17,8 @@ import Testing
 
         /// The value of the hidden form field `name`.
         func hidden(_ name: String) -> String? {
-            guard let match = body.firstMatch(of: #/name="csrf" value="([^"]*)"/#), name == "csrf" else { return nil }
-            return String(match.1)
+            guard let start = body.range(of: "name=\"\(name)\" value=\"") else { return nil }
+            return String(body[start.upperBound...].prefix { $0 != "\"" })
         }
     }
 

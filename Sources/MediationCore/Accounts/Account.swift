@@ -15,12 +15,15 @@ public struct Account: Sendable, Hashable {
     public var failedLogins: Int
     public var lockedUntil: Date?
     public var createdAt: Date
+    /// Whether signing in also needs a code from an authenticator app (TOTP).
+    public var hasTOTP: Bool
 
     public init(
         id: Int64 = 0, name: String, role: Role, offices: [String], mustChangePassword: Bool = true,
         disabled: Bool = false, failedLogins: Int = 0, lockedUntil: Date? = nil,
-        createdAt: Date = Date(timeIntervalSince1970: 0)
+        createdAt: Date = Date(timeIntervalSince1970: 0), hasTOTP: Bool = false
     ) {
+        self.hasTOTP = hasTOTP
         self.id = id
         self.name = name
         self.role = role
@@ -111,6 +114,17 @@ public enum AccountRules {
         var generator = SystemRandomNumberGenerator()
         return String((0..<16).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
+
+    /// Whether `account` must set up its authenticator before any page: an admin, when
+    /// `web.require_totp_for_admins` is set, without one yet.
+    public static func mustSetUpTOTP(_ account: Account, requiredForAdmins: Bool) -> Bool {
+        requiredForAdmins && account.role == .admin && !account.hasTOTP
+    }
+
+    /// A TOTP code is 6 digits; one of the time step before or after is accepted too (a phone's clock drifts).
+    public static let totpDigits = 6
+    public static let totpStep: TimeInterval = 30
+    public static let totpDrift = 1
 
     /// Whether the account is locked at `now`.
     public static func isLocked(_ account: Account, now: Date) -> Bool {
