@@ -40,12 +40,27 @@ public enum AvailabilityResolver {
     /// - Throws: `invalidInput` when the end is not after the start.
     public static func checkRange(_ interval: Interval, what: String) throws {
         guard interval.end > interval.start else {
-            throw MediationError.invalidInput(
+            let en =
                 interval.end == interval.start
-                    ? "\(what) ends before it starts, or where it starts: it has no length (a date alone in --to "
-                        + "means the end of that day; a wall-clock time skipped by daylight saving counts as the next one)"
-                    : "\(what) ends before it starts",
-                hint: "give --from earlier than --to")
+                ? "\(what) ends before it starts, or where it starts: it has no length (a date alone in --to "
+                    + "means the end of that day; a wall-clock time skipped by daylight saving counts as the next one)"
+                : "\(what) ends before it starts"
+            throw MediationError(
+                .invalidInput, en + "; give --from earlier than --to",
+                fields: [FieldProblem(field: "to", en: en, zh: "结束时间须晚于开始时间（“到”只写日期时，指那天结束）")])
+        }
+    }
+
+    /// Checks a leave or extra-time span: it ends after it starts and lasts at most a year.
+    ///
+    /// - Throws: `invalidInput` with the problem beside the field `to`, in both languages.
+    public static func checkSpan(_ interval: Interval, what: String) throws {
+        try checkRange(interval, what: what)
+        guard interval.duration <= maximumSpan else {
+            let en = "\(what) longer than a year"
+            throw MediationError(
+                .invalidInput, en + "; deactivate the expert instead",
+                fields: [FieldProblem(field: "to", en: en, zh: "不能超过一年；长期不能参加的专家请停用")])
         }
     }
 

@@ -128,24 +128,31 @@ public enum Roster {
                 hint: "the first line must name the columns, for example name,role,mobile,offices")
         }
         var columns: [Column?] = []
-        var problems: [String] = []
+        var problems: [FieldProblem] = []
+        /// One problem of line `n`, in both languages.
+        func add(_ n: Int, _ en: String, _ zh: String) {
+            problems.append(FieldProblem(field: String(n), en: "line \(n): \(en)", zh: "第 \(n) 行：\(zh)"))
+        }
         for name in header.fields {
             let column = Column(header: name)
             if column == nil {
-                problems.append(
-                    "line \(header.line): unknown column '\(name)'; known columns: "
-                        + Column.allCases.map { "\($0.rawValue) (\($0.chinese))" }.joined(separator: ", "))
+                add(
+                    header.line,
+                    "unknown column '\(name)'; known columns: "
+                        + Column.allCases.map { "\($0.rawValue) (\($0.chinese))" }.joined(separator: ", "),
+                    "不认识的列“\(name)”；可用的列：" + Column.allCases.map(\.chinese).joined(separator: "、"))
             } else if let column, columns.contains(column) {
-                problems.append("line \(header.line): column '\(name)' appears twice")
+                add(header.line, "column '\(name)' appears twice", "列“\(name)”出现了两次")
             }
             columns.append(column)
         }
         for required in [Column.name, .role, .offices] where !columns.contains(required) {
-            problems.append(
-                "line \(header.line): required column '\(required.rawValue)' (\(required.chinese)) is missing")
+            add(
+                header.line, "required column '\(required.rawValue)' (\(required.chinese)) is missing",
+                "缺少必需的列“\(required.chinese)”")
         }
         if !columns.contains(.mobile) && !columns.contains(.email) {
-            problems.append("line \(header.line): the roster needs a 'mobile' (手机) or 'email' (邮箱) column")
+            add(header.line, "the roster needs a 'mobile' (手机) or 'email' (邮箱) column", "花名册须有“手机”或“邮箱”列")
         }
         if !problems.isEmpty { throw failure(problems) }
 
@@ -154,9 +161,11 @@ public enum Roster {
         let present = Set(columns.compactMap { $0 })
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
-                problems.append(
-                    "line \(record.line): \(record.fields.count) fields, but the header has \(columns.count); "
-                        + "check for a missing or extra comma, and quote fields that contain commas")
+                add(
+                    record.line,
+                    "\(record.fields.count) fields, but the header has \(columns.count); "
+                        + "check for a missing or extra comma, and quote fields that contain commas",
+                    "有 \(record.fields.count) 项，表头有 \(columns.count) 项；请检查是否多了或少了逗号，含逗号的内容请加引号")
                 continue
             }
             var values: [Column: String] = [:]
@@ -167,7 +176,9 @@ public enum Roster {
                 let expert = try expert(from: values)
                 let key = expert.mobile ?? expert.email ?? ""
                 if let earlier = seenKeys[key] {
-                    problems.append("line \(record.line): same mobile/email as line \(earlier); each expert once")
+                    add(
+                        record.line, "same mobile/email as line \(earlier); each expert once",
+                        "手机或邮箱与第 \(earlier) 行相同；每位专家只写一行")
                 } else {
                     seenKeys[key] = record.line
                     rows.append(Row(line: record.line, expert: expert, columns: present))
@@ -175,13 +186,16 @@ public enum Roster {
                 if let knownOffices {
                     let unknown = expert.offices.filter { !knownOffices.contains($0) }
                     if !unknown.isEmpty {
-                        problems.append(
-                            "line \(record.line): " + unknownOffices(unknown, known: knownOffices))
+                        add(
+                            record.line, unknownOffices(unknown, known: knownOffices),
+                            "警务室“\(unknown.joined(separator: "、"))”不存在，请先添加（已有："
+                                + (knownOffices.isEmpty ? "无" : knownOffices.sorted().joined(separator: "、")) + "）")
                     }
                 }
             } catch let e as MediationError {
-                let messages = e.details.isEmpty ? [e.message] : e.details
-                problems += messages.map { "line \(record.line): \($0)" }
+                for message in e.details.isEmpty ? [e.message] : e.details {
+                    add(record.line, message, e.fields.first { $0.en == message }?.zh ?? "内容有误（\(message)）")
+                }
             }
         }
         if !problems.isEmpty { throw failure(problems) }
@@ -192,6 +206,13 @@ public enum Roster {
     public static func unknownOffices(_ unknown: [String], known: Set<String>) -> String {
         "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
             + "add it with 'office add' first (known: \(known.isEmpty ? "none yet" : known.sorted().joined(separator: ", ")))"
+    }
+
+    /// The one error for a rejected roster, each problem in both languages (its field: the line number).
+    public static func failure(_ problems: [FieldProblem]) -> MediationError {
+        var error = failure(problems.map(\.en))
+        error.fields = problems
+        return error
     }
 
     /// The one error for a rejected roster: every problem, each with its line, and the promise that nothing was written.
@@ -207,21 +228,31 @@ public enum Roster {
         var problems = Problems()
         func required(_ c: Column) -> String {
             let value = v[c] ?? ""
-            if value.isEmpty { problems.add("\(c.rawValue) (\(c.chinese)) is empty") }
+            if value.isEmpty {
+                problems.add(
+                    FieldProblem(field: c.rawValue, en: "\(c.rawValue) (\(c.chinese)) is empty", zh: "“\(c.chinese)”为空")
+                )
+            }
             return value
         }
         let name = required(.name)
         let roleText = required(.role)
         let role = ExpertRole(parsing: roleText)
         if role == nil && !roleText.isEmpty {
-            problems.add("role '\(roleText)' is not one of \(ExpertRole.choices)")
+            problems.add(
+                FieldProblem(
+                    field: "role", en: "role '\(roleText)' is not one of \(ExpertRole.choices)",
+                    zh: "角色“\(roleText)”无法识别，请写 " + ExpertRole.allCases.map(\.chinese).joined(separator: "、")))
         }
         let officeText = required(.offices)
         let all = ["all", "*", "全部", "所有"].contains(officeText.lowercased())
         func int(_ c: Column, _ fallback: Int) -> Int {
             guard let text = v[c], !text.isEmpty else { return fallback }
             guard let n = Int(text) else {
-                problems.add("\(c.rawValue) '\(text)' is not a whole number")
+                problems.add(
+                    FieldProblem(
+                        field: c.rawValue, en: "\(c.rawValue) '\(text)' is not a whole number",
+                        zh: "“\(c.chinese)”应为整数，不是“\(text)”"))
                 return fallback
             }
             return n
@@ -229,13 +260,22 @@ public enum Roster {
         var hours: [WeeklyWindow] = []
         if let text = v[.weeklyHours], !text.isEmpty {
             do { hours = try WeeklyWindow.parseList(text, field: "weekly hours") } catch let e as MediationError {
-                problems.add(e.message)
+                problems.add(
+                    FieldProblem(
+                        field: "weekly_hours", en: e.message,
+                        zh: "每周时间“\(text)”无法识别，请写成 周六 09:00-12:00 或 mon-fri 19:00-21:00 的形式"))
             }
         }
         var channel: ContactChannel?
         if let text = v[.preferredChannel], !text.isEmpty {
             channel = ContactChannel(parsing: text)
-            if channel == nil { problems.add("preferred channel '\(text)' is not one of email, sms, wecom, dingtalk") }
+            if channel == nil {
+                problems.add(
+                    FieldProblem(
+                        field: "preferred_channel",
+                        en: "preferred channel '\(text)' is not one of email, sms, wecom, dingtalk",
+                        zh: "联系方式“\(text)”无法识别，请写 email、sms、wecom 或 dingtalk"))
+            }
         }
         var active = true
         if let text = v[.active]?.lowercased(), !text.isEmpty {
@@ -244,7 +284,9 @@ public enum Roster {
             } else if ["no", "n", "false", "0", "否", "停用"].contains(text) {
                 active = false
             } else {
-                problems.add("active '\(text)' is not yes or no (是/否)")
+                problems.add(
+                    FieldProblem(
+                        field: "active", en: "active '\(text)' is not yes or no (是/否)", zh: "“在岗”应写 是 或 否，不是“\(text)”"))
             }
         }
         let perDay = int(.maxPerDay, 2)

@@ -196,10 +196,9 @@ struct APIHandler: APIProtocol {
     {
         let expert = try await db.expert(ref)
         let zone = try Zone(expert.timeZone)
-        let start = try zone.parseInstant(body.from, field: "from", now: info.clock.now())
-        let end = try zone.parseInstant(body.to, field: "to", endOfDay: true, now: info.clock.now())
-        let span = try await db.addSpan(
-            kind, expert: String(expert.id), interval: Interval(start: start, end: end), note: body.note)
+        let interval = try Intake.span(
+            from: body.from, to: body.to, zone: zone, now: info.clock.now(), what: kind.what)
+        let span = try await db.addSpan(kind, expert: String(expert.id), interval: interval, note: body.note)
         return Wire.span(span, zone: zone)
     }
 

@@ -181,6 +181,9 @@ extension AppDatabase {
     public enum SpanKind: String, Sendable {
         case timeOff = "expert_time_off"
         case extra = "expert_extra_availability"
+
+        /// The span's name in messages: "time off", "extra availability".
+        public var what: String { self == .timeOff ? "time off" : "extra availability" }
     }
 
     /// A stored dated span of an expert.
@@ -198,11 +201,8 @@ extension AppDatabase {
     ///
     /// - Throws: `invalidInput` when it ends before it starts or is longer than a year; `notFound` for the expert.
     public func addSpan(_ kind: SpanKind, expert ref: String, interval: Interval, note: String?) async throws -> Span {
-        let what = kind == .timeOff ? "time off" : "extra availability"
-        try AvailabilityResolver.checkRange(interval, what: what)
-        guard interval.duration <= AvailabilityResolver.maximumSpan else {
-            throw MediationError.invalidInput("\(what) longer than a year", hint: "deactivate the expert instead")
-        }
+        let what = kind.what
+        try AvailabilityResolver.checkSpan(interval, what: what)
         let now = clock.now()
         let note = Text.nonEmpty(note)
         return try await write { db in

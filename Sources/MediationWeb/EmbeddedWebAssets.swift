@@ -94,6 +94,8 @@ tr.inactive td { color: #7a8896; }
   table { page-break-inside: avoid; }
   h2 { page-break-after: avoid; }
 }
+button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
+#totp-url { word-break: break-all; }
 
 """####,
     "dashboard": ####"""
@@ -281,16 +283,37 @@ tr.inactive td { color: #7a8896; }
   {{#rows}}<tr><th>{{label}}</th>{{#cells}}<td class="cell{{#free}} free{{/free}}"></td>{{/cells}}</tr>{{/rows}}
   </tbody>
 </table>
-<h2>{{t.leaveWord}}</h2>
-{{#leave}}<p class="row">{{.}}</p>{{/leave}}{{^leave}}<p class="empty">{{t.none}}</p>{{/leave}}
+<h2 id="spans">{{t.leaveWord}}</h2>
+{{#covered}}<p class="note" role="status" id="covered">{{covered}}</p>{{/covered}}
+{{#leave}}<p class="row">{{text}}{{#canRemove}} <form method="post" action="/experts/{{expertId}}/spans/remove?week={{week}}" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="span" value="{{span}}"><button type="submit" class="small" id="remove-{{kind}}-{{span}}">{{t.remove}}</button></form>{{/canRemove}}</p>{{/leave}}{{^leave}}<p class="empty">{{t.none}}</p>{{/leave}}
 <h2>{{t.extraWord}}</h2>
-{{#extra}}<p class="row">{{.}}</p>{{/extra}}{{^extra}}<p class="empty">{{t.none}}</p>{{/extra}}
+{{#extra}}<p class="row">{{text}}{{#canRemove}} <form method="post" action="/experts/{{expertId}}/spans/remove?week={{week}}" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="span" value="{{span}}"><button type="submit" class="small" id="remove-{{kind}}-{{span}}">{{t.remove}}</button></form>{{/canRemove}}</p>{{/extra}}{{^extra}}<p class="empty">{{t.none}}</p>{{/extra}}
+{{#canChange}}
+<form method="post" action="/experts/{{expertId}}/spans" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <div class="cols">
+    <div><label for="span-kind">{{t.spanKind}}</label>
+      <select id="span-kind" name="kind"><option value="leave">{{t.leaveWord}}</option><option value="extra"{{#extraChosen}} selected{{/extraChosen}}>{{t.extraWord}}</option></select></div>
+    <div><label for="span-from">{{t.spanFrom}}</label>
+      <input id="span-from" name="from" value="{{typedFrom}}"{{#spanError_from}} aria-invalid="true"{{/spanError_from}}>
+      {{#spanError_from}}<p class="error field" role="alert" id="from-error">{{spanError_from}}</p>{{/spanError_from}}</div>
+    <div><label for="span-to">{{t.spanTo}}</label>
+      <input id="span-to" name="to" value="{{typedTo}}"{{#spanError_to}} aria-invalid="true"{{/spanError_to}}>
+      {{#spanError_to}}<p class="error field" role="alert" id="to-error">{{spanError_to}}</p>{{/spanError_to}}</div>
+    <div class="wide"><label for="span-note">{{t.notes}}</label>
+      <input id="span-note" name="note" value="{{typedNote}}"></div>
+  </div>
+  <button type="submit" id="add-span">{{t.addSpan}}</button>
+</form>
+{{/canChange}}
 {{> footer}}
 
 """####,
     "experts": ####"""
 {{> header}}
 <h1>{{t.experts}} <small>{{count}}</small></h1>
+{{#imported}}<p class="note" role="status" id="imported">{{imported}}</p>{{/imported}}
+<p class="actions">{{#canImport}}<a class="button" id="import-roster" href="/experts/import">{{t.rosterImport}}</a> {{/canImport}}<a href="/experts/export.csv" id="export-roster">{{t.rosterExport}}</a></p>
 <form method="get" action="/experts" class="filters">
   <label for="q">{{t.search}}</label>
   <input id="q" name="q" value="{{query}}">
@@ -527,6 +550,36 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "outcomes": ####"""
+{{> header}}
+<div class="noprint">
+<form method="get" action="/review/outcomes" class="filters" novalidate>
+  {{#manyOffices}}
+  <label for="office">{{t.chooseOffice}}</label>
+  <select id="office" name="office">
+    {{#offices}}<option value="{{id}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/offices}}
+  </select>
+  {{/manyOffices}}
+  {{^manyOffices}}<input type="hidden" name="office" value="{{officeId}}">{{/manyOffices}}
+  <label for="from">{{t.fromDay}}</label>
+  <input id="from" name="from" value="{{from}}" size="10"{{#rangeError}} aria-invalid="true"{{/rangeError}}>
+  <label for="to">{{t.toDay}}</label>
+  <input id="to" name="to" value="{{to}}" size="10"{{#rangeError}} aria-invalid="true"{{/rangeError}}>
+  <label for="by">{{t.groupBy}}</label>
+  <select id="by" name="by">{{#groupings}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/groupings}}</select>
+  <button type="submit" id="show-outcomes">{{t.show}}</button>
+</form>
+{{#rangeError}}<p class="error field" role="alert" id="range-error">{{rangeError}}</p>{{/rangeError}}
+<p class="weeknav">
+  <a href="/review?office={{officeId}}">← {{t.review}}</a>
+  {{#csv}}<a id="csv" href="{{csv}}">{{t.downloadCSV}}</a>{{/csv}}
+  <small>{{t.printHint}}</small>
+</p>
+</div>
+{{#title}}{{> report}}{{/title}}
+{{> footer}}
+
+"""####,
     "pager": ####"""
 {{#pager}}{{#many}}<p class="weeknav pager">{{#previous}}<a id="previous-page" href="{{previous}}">← {{t.previousPage}}</a>{{/previous}} <span>{{page}} / {{pages}}</span> {{#next}}<a id="next-page" href="{{next}}">{{t.nextPage}} →</a>{{/next}}</p>{{/many}}{{/pager}}
 
@@ -568,6 +621,26 @@ tr.inactive td { color: #7a8896; }
 {{> footer}}
 
 """####,
+    "report": ####"""
+<article class="report">
+<h1>{{title}}</h1>
+<p class="subtitle">{{subtitle}}</p>
+{{#headline}}<p class="headline">{{headline}}</p>{{/headline}}
+{{#tables}}
+<h2>{{title}}</h2>
+{{^empty}}
+<table>
+  <thead><tr>{{#header}}<th>{{.}}</th>{{/header}}</tr></thead>
+  <tbody>
+  {{#rows}}<tr>{{#cells}}<td{{^first}} class="n"{{/first}}>{{text}}</td>{{/cells}}</tr>{{/rows}}
+  </tbody>
+</table>
+{{/empty}}
+{{#empty}}<p class="empty">{{t.none}}</p>{{/empty}}
+{{/tables}}
+</article>
+
+"""####,
     "review": ####"""
 {{> header}}
 <div class="noprint">
@@ -587,26 +660,77 @@ tr.inactive td { color: #7a8896; }
   <a id="previous-week" href="{{previous}}">← {{t.previousWeek}}</a>
   <a id="next-week" href="{{next}}">{{t.nextWeek}} →</a>
   <a id="csv" href="{{csv}}">{{t.downloadCSV}}</a>
+  <a id="outcomes-report" href="/review/outcomes?office={{officeId}}">{{t.outcomesReport}}</a>
   <small>{{t.printHint}}</small>
 </p>
 </div>
-<article class="report">
-<h1>{{title}}</h1>
-<p class="subtitle">{{subtitle}}</p>
-{{#headline}}<p class="headline">{{headline}}</p>{{/headline}}
-{{#tables}}
-<h2>{{title}}</h2>
-{{^empty}}
-<table>
-  <thead><tr>{{#header}}<th>{{.}}</th>{{/header}}</tr></thead>
-  <tbody>
-  {{#rows}}<tr>{{#cells}}<td{{^first}} class="n"{{/first}}>{{text}}</td>{{/cells}}</tr>{{/rows}}
-  </tbody>
+{{> report}}
+{{> footer}}
+
+"""####,
+    "roster.js": ####"""
+// 花名册导入: reads the chosen file's bytes into the form (base64), so the daemon reads them exactly as
+// `mediationctl expert import FILE` does (UTF-8 with or without BOM). Without script, paste the CSV text instead.
+document.addEventListener("DOMContentLoaded", function () {
+  var input = document.getElementById("roster-file");
+  if (!input) { return; }
+  input.addEventListener("change", function () {
+    var file = input.files[0];
+    if (!file) { return; }
+    var reader = new FileReader();
+    reader.onload = function () {
+      var bytes = new Uint8Array(reader.result);
+      var text = "";
+      for (var i = 0; i < bytes.length; i += 0x8000) {
+        text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+      }
+      document.getElementById("roster-data").value = btoa(text);
+      document.getElementById("roster-chosen").textContent = file.name;
+    };
+    reader.readAsArrayBuffer(file);
+  });
+});
+
+"""####,
+    "roster": ####"""
+{{> header}}
+<h1>{{t.rosterImport}}</h1>
+<p class="hint">{{t.rosterHint}}</p>
+{{#hasProblems}}
+<p class="error" role="alert" id="roster-refused">{{refusedText}}</p>
+<table id="roster-problems">
+  <thead><tr><th>{{t.rosterProblem}}</th></tr></thead>
+  <tbody>{{#problems}}<tr><td>{{text}}</td></tr>{{/problems}}</tbody>
 </table>
-{{/empty}}
-{{#empty}}<p class="empty">{{t.none}}</p>{{/empty}}
-{{/tables}}
-</article>
+{{/hasProblems}}
+{{#preview}}
+<p class="note" role="status" id="roster-preview">{{previewText}}</p>
+<table id="roster-rows">
+  <thead><tr><th>{{t.rosterLine}}</th><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.offices}}</th><th>{{t.rosterWhat}}</th></tr></thead>
+  <tbody>{{#rows}}<tr><td>{{line}}</td><td>{{name}}</td><td>{{role}}</td><td>{{offices}}</td><td>{{what}}</td></tr>{{/rows}}</tbody>
+</table>
+<form method="post" action="/experts/import" class="intake">
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="data" value="{{data}}">
+  <input type="hidden" name="step" value="import">
+  <button type="submit" id="roster-import">{{t.rosterDoImport}}</button>
+  <a href="/experts/import">{{t.rosterStartAgain}}</a>
+</form>
+{{/preview}}
+{{^preview}}
+<form method="post" action="/experts/import" class="intake" novalidate>
+  <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="data" id="roster-data" value="">
+  <input type="hidden" name="step" value="preview">
+  <label for="roster-file">{{t.rosterFile}}</label>
+  <input type="file" id="roster-file" accept=".csv,text/csv"> <span id="roster-chosen"></span>
+  <label for="roster-text">{{t.rosterPaste}}</label>
+  <textarea id="roster-text" name="text" rows="8">{{typedText}}</textarea>
+  <button type="submit" id="roster-check">{{t.rosterCheck}}</button>
+</form>
+{{/preview}}
+<p><a href="/experts/export.csv" id="roster-export">{{t.rosterExport}}</a></p>
+<script src="/static/roster.js"></script>
 {{> footer}}
 
 """####,
@@ -740,7 +864,7 @@ tr.inactive td { color: #7a8896; }
   <form method="post" action="/totp" novalidate>
     <input type="hidden" name="csrf" value="{{user.csrf}}">
     <input type="hidden" name="secret" value="{{secret}}">
-    <label for="code">{{t.totpCode}}</label>
+    <label for="code">{{t.totpSetupCode}}</label>
     <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="8"{{#codeError}} aria-invalid="true"{{/codeError}}>
     {{#codeError}}<p class="error field" role="alert" id="code-error">{{codeError}}</p>{{/codeError}}
     <button type="submit" id="enable-totp">{{t.totpEnable}}</button>

@@ -21,7 +21,10 @@ extension Pages {
                 [
                     "at": Self.format(change.at, zone, language),
                     "from": change.from.map { Words.risk($0, language) } ?? "-", "to": Words.risk(change.to, language),
-                    "reason": change.reason, "by": change.user ?? "uid \(change.uid)",
+                    // A dispute opened without a reason for its risk has the store's own word for it.
+                    "reason": change.from == nil && change.reason == "opened"
+                        ? (WebText.labels(language)["riskAtIntake"] ?? "") : change.reason,
+                    "by": change.user ?? "uid \(change.uid)",
                 ]
             },
             "escalations": try await db.escalations(dispute: String(d.id)).map { e -> [String: Any] in

@@ -9,7 +9,7 @@ import MediationStore
 /// `availability(expert:range:)`, the API's `getAvailability`: weekly hours and extra time, less leave and sessions.
 extension Pages {
     /// Whether the account may see this expert: admins every one; others those who serve one of their offices.
-    private static func sees(_ account: Account, _ expert: Expert) -> Bool {
+    static func sees(_ account: Account, _ expert: Expert) -> Bool {
         account.role == .admin || expert.servesAllOffices
             || expert.offices.contains { OfficeScope.allows(account, office: $0) }
     }
@@ -52,7 +52,17 @@ extension Pages {
                     ] as [String: Any]
                 },
                 "offices": offices.map { ["id": $0.id, "name": $0.name, "chosen": $0.id == office] as [String: Any] },
-            ])
+                "canImport": OperationRoles.allows(session.account.role, "importRoster"),
+            ].merging(Self.importedNote(query.get("imported"), language).map { ["imported": $0] } ?? [:]) { a, _ in a })
+    }
+
+    /// "Imported: 3 added, 1 updated, 26 unchanged" from `?imported=3-1-26`, or nil (no note).
+    static func importedNote(_ text: String?, _ language: Language) -> String? {
+        let counts = (text ?? "").split(separator: "-").compactMap { Int($0) }
+        guard counts.count == 3 else { return nil }
+        return WebText.message("rosterImported", language).replacingOccurrences(of: "%1", with: String(counts[0]))
+            .replacingOccurrences(of: "%2", with: String(counts[1])).replacingOccurrences(
+                of: "%3", with: String(counts[2]))
     }
 
     /// One expert and a week of their free time, in their own zone.
@@ -62,14 +72,81 @@ extension Pages {
         guard OperationRoles.allows(session.account.role, "getAvailability") else {
             return roleRefused(request, session)
         }
-        let language = language(request)
+        let found = try await visibleExpert(context, session.account)
+        return try await expertView(request, session, found, typed: [:], errors: [:])
+    }
+
+    /// The expert seen by the account, or not found (another office's expert reads as one that does not exist).
+    private func visibleExpert(_ context: WebRequestContext, _ account: Account) async throws -> Expert {
         let notFound = MediationError.notFound("no such expert")
         guard let id = Int64(context.parameters.get("id") ?? "") else { throw notFound }
         let found: Expert
         do { found = try await db.expert(String(id)) } catch let e as MediationError where e.kind == .notFound {
             throw notFound
         }
-        guard Self.sees(session.account, found) else { throw notFound }
+        guard Self.sees(account, found) else { throw notFound }
+        return found
+    }
+
+    /// 请假 / 加时: a span of leave or extra time, read in the expert's zone by Core's `Intake.span` and stored by the
+    /// store's `addSpan`, as the API's addTimeOff and addExtraAvailability (`mediationctl expert leave add`).
+    func addSpan(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        if let gate = gate(session) { return gate }
+        let found = try await visibleExpert(context, session.account)
+        let kind: AppDatabase.SpanKind = form["kind"] == "extra" ? .extra : .timeOff
+        guard OperationRoles.allows(session.account.role, kind == .extra ? "addExtraAvailability" : "addTimeOff")
+        else { return roleRefused(request, session) }
+        let language = language(request)
+        let typed = [
+            "from": form["from"] ?? "", "to": form["to"] ?? "", "note": form["note"] ?? "",
+            "kind": kind == .extra ? "extra" : "leave",
+        ]
+        do {
+            let interval = try Intake.span(
+                from: typed["from"] ?? "", to: typed["to"] ?? "", zone: try Zone(found.timeZone), now: clock.now(),
+                what: kind.what)
+            let span = try await AuditActor.$current.withValue(
+                AuditActor(uid: 0, user: session.account.name, role: "console")
+            ) { try await db.addSpan(kind, expert: String(found.id), interval: interval, note: typed["note"]) }
+            let week = ISOWeek(containing: try Zone(found.timeZone).wallClock(interval.start).date)
+            return redirect("/experts/\(found.id)?week=\(week)&covered=\(span.warnings.count)#spans")
+        } catch let e as MediationError where e.kind == .invalidInput {
+            var errors: [String: String] = [:]
+            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
+            if errors.isEmpty {
+                errors["from"] = language == .en ? e.message : WebText.message("invalidInput", language)
+            }
+            return try await expertView(request, session, found, typed: typed, errors: errors)
+        }
+    }
+
+    /// Removes a span of leave or extra time, as `mediationctl expert leave remove` does.
+    func removeSpan(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        if let gate = gate(session) { return gate }
+        let found = try await visibleExpert(context, session.account)
+        let kind: AppDatabase.SpanKind = form["kind"] == "extra" ? .extra : .timeOff
+        guard OperationRoles.allows(session.account.role, kind == .extra ? "removeExtraAvailability" : "removeTimeOff"),
+            let span = Int64(form["span"] ?? "")
+        else { return roleRefused(request, session) }
+        try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {
+            try await db.removeSpan(kind, expert: String(found.id), id: span)
+        }
+        let week = request.uri.queryParameters.get("week").flatMap(ISOWeek.init(parsing:))
+        return redirect("/experts/\(found.id)" + (week.map { "?week=\($0)" } ?? "") + "#spans")
+    }
+
+    private func expertView(
+        _ request: Request, _ session: ConsoleSession, _ found: Expert, typed: [String: String],
+        errors: [String: String]
+    ) async throws -> Response {
+        let language = language(request)
+        let id = found.id
         let zone = try Zone(found.timeZone)
         let week: ISOWeek
         if let typed = request.uri.queryParameters.get("week").flatMap(Text.nonEmpty) {
@@ -95,12 +172,27 @@ extension Pages {
             let cells: [[String: Any]] = days.map { ["free": isFree($0, minute)] }
             rows.append(["label": label, "cells": cells])
         }
-        let leave = try await db.spans(.timeOff, expert: String(id), overlapping: range).map {
-            Self.format($0.interval.start, zone, language) + " — " + Self.format($0.interval.end, zone, language)
-                + ($0.note.map { " · \($0)" } ?? "")
+        let canChange = OperationRoles.allows(session.account.role, "addTimeOff")
+        func spanRows(_ kind: AppDatabase.SpanKind) async throws -> [[String: Any]] {
+            try await db.spans(kind, expert: String(id), overlapping: range).map {
+                [
+                    "text": Self.format($0.interval.start, zone, language) + " — "
+                        + Self.format($0.interval.end, zone, language) + ($0.note.map { " · \($0)" } ?? ""),
+                    "span": $0.id, "kind": kind == .extra ? "extra" : "leave", "canRemove": canChange,
+                    "expertId": id, "week": week.description,
+                ]
+            }
         }
-        let extra = try await db.spans(.extra, expert: String(id), overlapping: range).map {
-            Self.format($0.interval.start, zone, language) + " — " + Self.format($0.interval.end, zone, language)
+        let leave = try await spanRows(.timeOff)
+        let extra = try await spanRows(.extra)
+        var formValues: [String: Any] = [
+            "canChange": canChange, "typedFrom": typed["from"] ?? "", "typedTo": typed["to"] ?? "",
+            "typedNote": typed["note"] ?? "", "extraChosen": typed["kind"] == "extra",
+        ]
+        for (key, error) in errors { formValues["spanError_\(key)"] = error }
+        if let covered = request.uri.queryParameters.get("covered").flatMap({ Int($0) }), covered > 0 {
+            formValues["covered"] = WebText.message("leaveCovers", language)
+                .replacingOccurrences(of: "%@", with: String(covered))
         }
         let shown = found.masked()
         let query = { (w: ISOWeek) in "/experts/\(id)?week=\(w)" }
@@ -114,8 +206,8 @@ extension Pages {
                 "week": week.description,
                 "days": days.map { Self.format(day: $0, language) }, "rows": rows, "leave": leave, "extra": extra,
                 "previous": query(week.adding(weeks: -1)), "next": query(week.adding(weeks: 1)),
-                "inactive": !found.active,
-            ])
+                "inactive": !found.active, "expertId": id,
+            ].merging(formValues) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 
     /// Weekly hours as the page's language says them: `周一 09:00-12:00 14:00-17:00；周三 19:00-21:00`.

@@ -538,8 +538,8 @@ struct Pages: Sendable {
         }
     }
 
-    static func form(_ request: Request) async throws -> [String: String] {
-        var body = try await request.body.collect(upTo: maxFormBytes)
+    static func form(_ request: Request, limit: Int = maxFormBytes) async throws -> [String: String] {
+        var body = try await request.body.collect(upTo: limit)
         let text = body.readString(length: body.readableBytes) ?? ""
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {

@@ -77,7 +77,9 @@ public enum WebConsole {
         // The style sheet and the icon: no personal data, so they may be cached.
         for (path, name, type) in [
             ("static/console.css", "console.css", "text/css; charset=utf-8"),
-            ("static/icon.svg", "icon.svg", "image/svg+xml"), ("favicon.ico", "icon.svg", "image/svg+xml"),
+            ("static/icon.svg", "icon.svg", "image/svg+xml"),
+            ("static/roster.js", "roster.js", "text/javascript; charset=utf-8"),
+            ("favicon.ico", "icon.svg", "image/svg+xml"),
         ] {
             let text = embeddedWebAssets[name] ?? ""
             router.get(RouterPath(path)) { _, _ in
@@ -111,7 +113,12 @@ public enum WebConsole {
         router.get("followups") { request, context in try await pages.followUps(request, context) }
         router.post("followups/{id}") { request, context in try await pages.recordFollowUp(request, context) }
         router.get("experts") { request, context in try await pages.experts(request, context) }
+        router.get("experts/import") { request, context in try await pages.rosterPage(request, context) }
+        router.post("experts/import") { request, context in try await pages.importRoster(request, context) }
+        router.get("experts/export.csv") { request, context in try await pages.exportRoster(request, context) }
         router.get("experts/{id}") { request, context in try await pages.expert(request, context) }
+        router.post("experts/{id}/spans") { request, context in try await pages.addSpan(request, context) }
+        router.post("experts/{id}/spans/remove") { request, context in try await pages.removeSpan(request, context) }
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
@@ -129,6 +136,8 @@ public enum WebConsole {
         router.get("admin/policies") { request, context in try await pages.policies(request, context) }
         router.get("week") { request, context in try await pages.week(request, context) }
         router.get("review") { request, context in try await pages.review(request, context) }
+        router.get("review/outcomes") { request, context in try await pages.outcomeReview(request, context) }
+        router.get("review/outcomes.csv") { request, context in try await pages.outcomeReviewCSV(request, context) }
         router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }
         return router
     }

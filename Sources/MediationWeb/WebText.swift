@@ -41,7 +41,14 @@ enum WebText {
         "time": "时间", "findSubstitute": "替换", "substitutesFor": "替换专家", "recentSessions": "近30天场次",
         "putIn": "换上这位专家", "noSubstitutes": "这个时间没有有空的替补专家，可以改期。", "newStart": "改到（如 2026-12-14 14:00）",
         "reschedule": "改期", "cancelReason": "取消原因", "room": "视频会议室",
-        "answer": "回复", "startSession": "开始调解", "totpCode": "动态验证码（开启两步验证的账号填写）",
+        "answer": "回复", "startSession": "开始调解", "totpSetupCode": "验证器此刻显示的 6 位数字", "riskAtIntake": "登记时评定", "outcomesReport": "调解结果统计", "groupBy": "分组",
+        "groupNone": "不分组", "rosterImport": "导入花名册",
+        "rosterHint": "CSV 文件（Excel“另存为 CSV UTF-8”），第一行为列名，中英文均可：姓名、角色、手机、服务警务室等。先检查，确认后才导入。",
+        "rosterLine": "行", "rosterProblem": "问题", "rosterWhat": "导入后", "rosterDoImport": "导入",
+        "rosterStartAgain": "重新选择文件", "rosterFile": "选择花名册文件", "rosterPaste": "或粘贴 CSV 内容",
+        "rosterCheck": "检查", "rosterExport": "导出花名册（CSV，手机号已隐藏）", "rosterNew": "新增", "rosterUpdated": "更新",
+        "rosterSame": "不变", "spanKind": "类型", "spanFrom": "从（如 2026-12-21 或 2026-12-21 09:00）",
+        "spanTo": "到（只写日期指那天结束）", "addSpan": "登记", "remove": "删除", "totpCode": "动态验证码（开启两步验证的账号填写）",
         "totpTitle": "两步验证（手机验证器）", "totpRequired": "管理员账号须开启两步验证后才能使用工作台。",
         "totpOn": "两步验证已开启：登录时需输入手机验证器的动态验证码。手机丢失时，请其他管理员用 mediationctl user passwd 重设。",
         "totpSteps": "在手机验证器（如 Microsoft Authenticator、Google 身份验证器、FreeOTP）中选择“手动输入密钥”，填入下面的账户和密钥，然后输入它显示的 6 位数字。",
@@ -116,7 +123,17 @@ enum WebText {
         "recentSessions": "sessions in 30 days:", "putIn": "Put this expert in",
         "noSubstitutes": "No substitute is free at this time; reschedule instead.",
         "newStart": "Move to (such as 2026-12-14 14:00)", "reschedule": "Reschedule",
-        "cancelReason": "Reason for cancelling", "room": "Video room", "answer": "Answer",
+        "cancelReason": "Reason for cancelling", "room": "Video room", "answer": "Answer", "totpSetupCode": "The 6 digits the app shows now", "riskAtIntake": "set at intake",
+        "outcomesReport": "Outcomes report", "groupBy": "Group by", "groupNone": "none",
+        "rosterImport": "Import a roster",
+        "rosterHint":
+            "A CSV file (Excel: Save as CSV UTF-8) whose first line names the columns, in Chinese or English: name, role, mobile, offices and so on. It is checked first and imported only when you confirm.",
+        "rosterLine": "Line", "rosterProblem": "Problem", "rosterWhat": "After import", "rosterDoImport": "Import",
+        "rosterStartAgain": "Choose another file", "rosterFile": "Roster file", "rosterPaste": "Or paste the CSV",
+        "rosterCheck": "Check", "rosterExport": "Export the roster (CSV, mobiles masked)", "rosterNew": "new",
+        "rosterUpdated": "updated", "rosterSame": "unchanged", "spanKind": "Kind",
+        "spanFrom": "From (2026-12-21 or 2026-12-21 09:00)",
+        "spanTo": "To (a day alone: its end)", "addSpan": "Record", "remove": "Remove",
         "totpCode": "Authenticator code (for accounts with two-step sign-in)",
         "totpTitle": "Two-step sign-in (authenticator app)",
         "totpRequired": "Admin accounts must turn on two-step sign-in before using the console.",
@@ -156,7 +173,11 @@ enum WebText {
     /// The messages the console itself says, by language.
     static func message(_ key: String, _ language: Language) -> String {
         let zh: [String: String] = [
-            "wrongLogin": "用户名或密码错误。", "codeNeeded": "密码正确。该账号已开启两步验证：请再输入手机验证器显示的 6 位动态验证码。",
+            "wrongLogin": "用户名或密码错误。", "badRange": "日期无法识别，或开始日期晚于结束日期：请写成 2026-12-01 的形式。",
+            "rosterRefused": "花名册有 %@ 处问题，已逐行列出；尚未导入任何专家。请改正文件后重新检查。",
+            "rosterPreview": "检查通过：将新增 %1 位、更新 %2 位、%3 位不变。确认无误后点“导入”；此前未写入任何内容。",
+            "rosterImported": "已导入：新增 %1 位、更新 %2 位、%3 位不变。", "leaveCovers": "已登记。请假期间有 %@ 场调解该专家在专家组中：请到相应调解场次页“替换”专家。",
+            "codeNeeded": "密码正确。该账号已开启两步验证：请再输入手机验证器显示的 6 位动态验证码。",
             "wrongCode": "动态验证码不对或已用过：请输入验证器此刻显示的 6 位数字（手机时间须准确）。",
             "throttled": "此电脑登录失败次数过多，请于 %@ 后再试。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
             "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
@@ -175,6 +196,13 @@ enum WebText {
         ]
         let en: [String: String] = [
             "wrongLogin": "Wrong user name or password.",
+            "rosterRefused":
+                "The roster has %@ problems, listed by line; nothing was imported. Fix the file and check it again.",
+            "rosterPreview":
+                "Checked: %1 experts would be added, %2 updated, %3 unchanged. Nothing is written until you import.",
+            "rosterImported": "Imported: %1 added, %2 updated, %3 unchanged.",
+            "leaveCovers":
+                "Recorded. The expert sits on %@ sessions during this leave: replace them on each session's page.",
             "codeNeeded":
                 "The password is right. This account signs in with an authenticator code too: type the 6 digits it shows.",
             "wrongCode":

@@ -52,9 +52,9 @@ import Testing
             shots == [
                 "01-login.png", "02-change-password.png", "03-dashboard.png", "04-disputes.png", "05-dispute.png",
                 "06-intake-refused.png", "07-registered.png", "08-find.png", "09-session.png", "09-substitutes.png",
-                "10-experts.png",
-                "11-expert.png", "12-week.png", "13-review.png", "14-english.png", "15-intake-en.png",
-                "16-find-en.png", "17-session-en.png", "18-signed-out.png",
+                "09-rescheduled.png", "10-experts.png", "11-expert.png", "11-roster-refused.png", "12-week.png",
+                "13-review.png", "13-outcomes.png", "14-english.png", "15-intake-en.png", "16-find-en.png",
+                "17-session-en.png", "19-totp.png", "18-signed-out.png",
             ])
         for shot in shots {
             let data = try Data(contentsOf: Self.output.appendingPathComponent(shot))

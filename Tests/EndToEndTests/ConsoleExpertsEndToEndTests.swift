@@ -64,4 +64,106 @@ import Testing
         #expect(policies.body.contains("法制民警") || policies.body.contains("律师"), "roles in Chinese: \(policies)")
         #expect(!policies.body.contains(">lawyer<"), "\(policies)")
     }
+
+    func expertCount(_ d: DaemonUnderTest) throws -> Int {
+        let list = try #require(try d.json("expert", "list") as? [String: Any])
+        return try #require(list["experts"] as? [[String: Any]]).count
+    }
+
+    @Test func aClerkRecordsAndRemovesLeaveWithTheProblemsBesideTheFields() throws {
+        let (d, browser, _) = try ConsoleBookingEndToEndTests.prepared()
+        let chen = try expertID(d, "陈志远")
+        func cells() throws -> Int {
+            try browser.get("/experts/\(chen)?week=2027-W10").body.components(separatedBy: "<td class=\"cell free\">")
+                .count - 1
+        }
+        let page = try browser.get("/experts/\(chen)?week=2027-W10")
+        let csrf = try #require(page.hidden("csrf"))
+        #expect(page.body.contains("id=\"add-span\""), "\(page)")
+
+        // A day nobody can read, and an end before the start: each said beside its field, in Chinese; nothing written.
+        let unreadable = try browser.post(
+            "/experts/\(chen)/spans", [("csrf", csrf), ("kind", "leave"), ("from", "下周三"), ("to", "2027-03-10")])
+        #expect(unreadable.status == 422, "\(unreadable)")
+        #expect(unreadable.body.contains("id=\"from-error\">时间“下周三”无法识别"), "\(unreadable)")
+        #expect(unreadable.body.contains("value=\"下周三\""), "what was typed is kept")
+        let reversed = try browser.post(
+            "/experts/\(chen)/spans", [("csrf", csrf), ("kind", "leave"), ("from", "2027-03-11"), ("to", "2027-03-10")])
+        #expect(reversed.body.contains("id=\"to-error\">结束时间须晚于开始时间"), "\(reversed)")
+        #expect(try cells() == 14)
+        #expect(try browser.post("/experts/\(chen)/spans", [("kind", "leave"), ("from", "2027-03-10")]).status == 403)
+
+        // Recorded: the grid loses the Wednesday's four half hours; the API lists it; the audit names the console user.
+        let added = try browser.post(
+            "/experts/\(chen)/spans",
+            [("csrf", csrf), ("kind", "leave"), ("from", "2027-03-10"), ("to", "2027-03-10"), ("note", "出差")])
+        #expect(added.status == 303 && added.location?.hasPrefix("/experts/\(chen)?week=2027-W10") == true, "\(added)")
+        #expect(try cells() == 10)
+        let listed = try #require(try d.json("expert", "leave", "list", String(chen)) as? [String: Any])
+        let spans = try #require(listed["spans"] as? [[String: Any]], "\(listed)")
+        #expect(spans.count == 1, "\(spans)")
+        #expect(try d.ctl("audit", "list", "--limit", "20").stdout.contains("expert.leave.add"))
+
+        // Removed from the page: the grid is whole again.
+        let shown = try browser.get("/experts/\(chen)?week=2027-W10")
+        let span = try #require(spans.first?["id"] as? Int)
+        #expect(shown.body.contains("id=\"remove-leave-\(span)\""), "\(shown)")
+        let removed = try browser.post(
+            "/experts/\(chen)/spans/remove?week=2027-W10", [("csrf", csrf), ("kind", "leave"), ("span", String(span))])
+        #expect(removed.status == 303, "\(removed)")
+        #expect(try cells() == 14)
+        #expect(d.stop() == 0)
+    }
+
+    @Test func aRosterIsCheckedLineByLineThenPreviewedAndImportedOnlyWhenConfirmed() throws {
+        let (d, browser, _) = try ConsoleBookingEndToEndTests.prepared()
+        let before = try expertCount(d)
+        let form = try browser.get("/experts/import")
+        #expect(form.status == 200 && form.body.contains("导入花名册"), "\(form)")
+        #expect(form.body.contains("<script src=\"/static/roster.js\"></script>"))
+        let csrf = try #require(form.hidden("csrf"))
+
+        // Three lines with four problems: each listed with its line, in Chinese; nothing imported.
+        let bad = """
+            姓名,角色,手机,服务警务室,每周时段
+            王芳,律师,13800138100,jinshan,周六 09:00-12:00
+            ,法官,13800138101,jinshan,
+            赵六,律师,13800138102,nowhere,
+            钱七,律师,13800138104,jinshan,每天早上
+            """
+        let refused = try browser.post("/experts/import", [("csrf", csrf), ("step", "preview"), ("text", bad)])
+        #expect(refused.status == 422, "\(refused)")
+        #expect(refused.body.contains("id=\"roster-problems\"") && refused.body.contains("尚未导入"), "\(refused)")
+        #expect(refused.body.contains("第 3 行：“姓名”为空"), "\(refused)")
+        #expect(refused.body.contains("第 3 行：角色“法官”无法识别"), "\(refused)")
+        #expect(refused.body.contains("第 4 行：警务室“nowhere”不存在"), "\(refused)")
+        #expect(refused.body.contains("第 5 行：每周时间“每天早上”无法识别"), "\(refused)")
+        #expect(try expertCount(d) == before, "nothing imported")
+
+        // A good file, as a browser sends the chosen file (base64 of its bytes, with Excel's BOM): previewed only.
+        let good = "\u{FEFF}姓名,角色,手机,服务警务室\r\n王芳,律师,13800138100,jinshan\r\n李四,退休干部,13800138103,jinshan\r\n"
+        let data = Data(good.utf8).base64EncodedString()
+        let preview = try browser.post("/experts/import", [("csrf", csrf), ("step", "preview"), ("data", data)])
+        #expect(preview.status == 200 && preview.body.contains("将新增 2 位"), "\(preview)")
+        #expect(preview.body.contains("id=\"roster-rows\"") && preview.body.contains("王芳"), "\(preview)")
+        #expect(try expertCount(d) == before, "a preview writes nothing")
+        // Confirmed: imported as `expert import` would, audited.
+        let imported = try browser.post(
+            "/experts/import", [("csrf", csrf), ("step", "import"), ("data", try #require(preview.hidden("data")))])
+        #expect(imported.status == 303 && imported.location == "/experts?imported=2-0-0", "\(imported)")
+        #expect(try expertCount(d) == before + 2)
+        #expect(try browser.get("/experts?imported=2-0-0").body.contains("已导入：新增 2 位"))
+        #expect(try d.ctl("audit", "list", "--limit", "20").stdout.contains("expert.import"))
+        // A viewer may not import.
+        let viewer = try ConsoleWeekEndToEndTests.account(
+            d, base: browser.base, name: "zhao.viewer", role: "viewer", offices: ["jinshan"])
+        #expect(try viewer.get("/experts/import").status == 403)
+
+        // The export: CSV with a BOM, mobiles masked, and what import reads back as the same columns.
+        let export = try browser.get("/experts/export.csv")
+        #expect(export.status == 200 && export.headers["content-type"]?.hasPrefix("text/csv") == true, "\(export)")
+        #expect(export.body.contains("王芳") && export.body.contains("138****8100"), "\(export)")
+        #expect(!export.body.contains("13800138100"), "masked")
+        #expect(d.stop() == 0)
+    }
 }

@@ -155,4 +155,46 @@ import Testing
         let away = try stranger.get("/review.csv?office=jinshan")
         #expect(away.status == 303 && away.location == "/login", "\(away)")
     }
+
+    @Test func theOutcomesReportOverARangeIsTheAPIsInOneLanguage() throws {
+        let (d, base, oneTime) = try ConsoleHTTPEndToEndTests.console()
+        let (_, id, start, _) = try Self.book(d)
+        try d.moveClock(toSession: id, plus: 90 * 60)
+        #expect(try d.ctl("session", "start", String(id)).status == 0)
+        #expect(try d.ctl("session", "end", String(id)).status == 0)
+        let recorded = try d.ctl("outcome", "record", String(id), "agreement", "--terms", "赔偿八百元", "--signed")
+        #expect(recorded.status == 0, "\(recorded)")
+        let browser = try Self.signedIn(d, base, oneTime)
+        let day = String(start.prefix(10))
+
+        // The review links the report; the range and grouping are the reader's.
+        #expect(try browser.get("/review?office=jinshan").body.contains("id=\"outcomes-report\""))
+        let page = try browser.get("/review/outcomes?office=jinshan&from=\(day)&to=\(day)&by=category")
+        #expect(page.status == 200 && page.headers["cache-control"] == "no-store", "\(page)")
+        #expect(page.body.contains("调解结果统计 \(day) — \(day)") && page.body.contains("按类别"), "\(page)")
+        // The API's figures: one outcome, one agreement, in the noise category, named in Chinese.
+        let api = try #require(
+            try d.json("report", "outcomes", "--office", "jinshan", "--from", day, "--to", day, "--by", "category")
+                as? [String: Any])
+        let total = try #require(api["total"] as? [String: Any])
+        #expect(total["agreements"] as? Int == 1, "\(api)")
+        #expect(page.body.contains("<td>噪音</td><td class=\"n\">1</td><td class=\"n\">1</td>"), "\(page)")
+        #expect(page.body.contains("<td>合计</td>") && page.body.contains("100.0%"), "\(page)")
+        #expect(!page.body.contains("settlement rate") && !page.body.contains(">noise<"), "one language")
+        // The CSV is the API's.
+        let csv = try browser.get("/review/outcomes.csv?office=jinshan&from=\(day)&to=\(day)&by=category")
+        #expect(csv.status == 200 && csv.headers["content-disposition"]?.contains("attachment") == true, "\(csv)")
+        let (_, sent) = try d.curl([
+            "-H", "Accept: text/csv",
+            "http://localhost/v1/reports/outcomes?office=jinshan&from=\(day)&to=\(day)&by=category",
+        ])
+        let strip = { (s: String) in String(String.UnicodeScalarView(s.unicodeScalars.drop { $0 == "\u{FEFF}" })) }
+        #expect(strip(csv.body) == strip(sent), "\(csv.body.prefix(300))\n\(sent.prefix(300))")
+
+        // A range nobody can read, or backwards: said in Chinese, no report.
+        let backwards = try browser.get("/review/outcomes?office=jinshan&from=2026-12-31&to=2026-10-01")
+        #expect(backwards.status == 422 && backwards.body.contains("id=\"range-error\">日期无法识别，或开始日期晚于结束日期"))
+        #expect(try browser.get("/review/outcomes?office=xinhua").status == 404, "another office")
+        #expect(d.stop() == 0)
+    }
 }

@@ -164,6 +164,28 @@ def main():
         if "替换专家" not in driver.page_source:
             fail("the substitutes are not offered", driver)
         snap("09-substitutes.png")
+        # The first expert's answer, as the clerk heard it on the phone: accepted.
+        driver.get(session_url)
+        driver.find_element(By.CSS_SELECTOR, "button[id^='accept-']").click()
+        WebDriverWait(driver, 15).until(lambda d: "done=rsvpSession" in d.current_url)
+        if "已接受" not in driver.page_source:
+            fail("the accepted answer is not shown", driver)
+        # 改期: a week later at the same time (the panel's and the parties' weekly hours repeat), the same panel.
+        start = driver.find_element(By.ID, "start")
+        day, clock = start.get_attribute("value").split(" ")
+        import datetime
+        later = (datetime.date.fromisoformat(day) + datetime.timedelta(days=7)).isoformat() + " " + clock
+        start.clear()
+        start.send_keys(later)
+        driver.find_element(By.ID, "reschedule").click()
+        WebDriverWait(driver, 15).until(
+            lambda d: "done=rescheduleSession" in d.current_url or d.find_elements(By.ID, "start-error")
+            or d.find_elements(By.ID, "form-problems"))
+        if "done=rescheduleSession" not in driver.current_url:
+            fail(f"the reschedule to {later} was refused", driver)
+        if driver.find_element(By.ID, "start").get_attribute("value") != later:
+            fail(f"the session is not at {later} after the reschedule", driver)
+        snap("09-rescheduled.png")
 
         # 专家库: the experts of the office, then one expert's free week.
         driver.find_element(By.LINK_TEXT, "专家库").click()
@@ -174,6 +196,15 @@ def main():
         driver.find_element(By.LINK_TEXT, "陈志远").click()
         WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "free-grid"))
         snap("11-expert.png")
+        # 导入花名册: a pasted roster with a problem is listed by line, in Chinese, and nothing is imported.
+        driver.get(a.url + "/experts/import")
+        driver.find_element(By.ID, "roster-text").send_keys(
+            "姓名,角色,手机,服务警务室\n王芳,律师,13800138100,jinshan\n赵六,法官,13800138102,jinshan\n")
+        driver.find_element(By.ID, "roster-check").click()
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "roster-problems"))
+        if "第 3 行：角色“法官”无法识别" not in driver.page_source:
+            fail("the roster's problem is not listed by line in Chinese", driver)
+        snap("11-roster-refused.png")
 
         # 日程: this week's grid, the booked session on its day.
         driver.find_element(By.LINK_TEXT, "日程").click()
@@ -187,6 +218,14 @@ def main():
         if "每周研判" not in driver.page_source or "在办纠纷" not in driver.page_source:
             fail("the review lacks its figures", driver)
         snap("13-review.png")
+        # 调解结果统计 over this month so far, by category.
+        driver.find_element(By.ID, "outcomes-report").click()
+        at("/review/outcomes")
+        if "调解结果统计" not in driver.page_source:
+            fail("the outcomes report is not shown", driver)
+        snap("13-outcomes.png")
+        driver.back()
+        at("/review")
         if a.pdf:
             from selenium.webdriver.common.print_page_options import PrintOptions
             options = PrintOptions()
@@ -221,6 +260,11 @@ def main():
         WebDriverWait(driver, 15).until(
             lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
 
+        # 两步验证: the page that adds an authenticator (not turned on here).
+        driver.get(a.url + "/totp")
+        if not driver.find_elements(By.ID, "totp-key"):
+            fail("the two-step page shows no key", driver)
+        snap("19-totp.png")
         driver.find_element(By.ID, "logout").click()
         at("/login")
         snap("18-signed-out.png")
@@ -230,10 +274,12 @@ def main():
     finally:
         driver.quit()
 
-    # The refused intake form answers 422 on purpose (the browser logs every 4xx page as a failed load); any other
+    # The refused intake form and roster answer 422 on purpose (the browser logs every 4xx page as a failed load); any other
     # severe entry is an error of the console's.
-    expected = "/disputes/new - Failed to load resource: the server responded with a status of 422"
-    errors = [e for e in console if e.get("level") == "SEVERE" and expected not in e.get("message", "")]
+    expected = [f"{path} - Failed to load resource: the server responded with a status of 422"
+                for path in ["/disputes/new", "/experts/import"]]
+    errors = [e for e in console if e.get("level") == "SEVERE"
+              and not any(x in e.get("message", "") for x in expected)]
     if errors:
         fail(f"the browser's console has errors: {errors}")
     print(json.dumps({"screenshots": shots, "pages": pages, "console": console}, ensure_ascii=False))

@@ -75,6 +75,37 @@ public enum Intake {
         }
     }
 
+    /// An expert's leave or extra time as typed, in the expert's zone: `from` a day or a day and time, `to` the same
+    /// (a day alone meaning the end of that day); both checked at once, each problem said beside its field.
+    ///
+    /// For example, `2026-12-21` to `2026-12-23` is three whole days of leave.
+    public static func span(from: String, to: String, zone: Zone, now: Date, what: String) throws -> Interval {
+        var problems = Problems()
+        func read(_ text: String, _ field: String, endOfDay: Bool) -> Date? {
+            let typed = text.trimmingWhitespace()
+            do { return try zone.parseInstant(text, field: field, endOfDay: endOfDay, now: now) } catch let e
+                as MediationError
+            {
+                problems.add(
+                    FieldProblem(
+                        field: field, en: e.message,
+                        zh: typed.isEmpty
+                            ? "请填写日期，如 2026-12-21 或 2026-12-21 09:00"
+                            : "时间“\(typed)”无法识别，请写成 2026-12-21 或 2026-12-21 09:00 的形式"))
+                return nil
+            } catch {
+                return nil
+            }
+        }
+        let start = read(from, "from", endOfDay: false)
+        let end = read(to, "to", endOfDay: true)
+        try problems.check(what)
+        guard let start, let end else { throw MediationError.invalidInput("\(what) has no start or end") }
+        let interval = Interval(start: start, end: end)
+        try AvailabilityResolver.checkSpan(interval, what: what)
+        return interval
+    }
+
     /// A week's hours as text (`mon-fri 09:00-12:00`, `周六 09:00-11:30`), read by `WeeklyWindow.parseList`.
     public static func hours(_ text: String, field: String = "hours") throws -> [WeeklyWindow] {
         do {

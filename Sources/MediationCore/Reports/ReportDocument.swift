@@ -262,32 +262,58 @@ extension WeeklyReport {
 }
 
 extension OutcomesReport {
-    public func document() -> ReportDocument {
-        let header = [
-            by.map { "\($0.rawValue)" } ?? "scope", "结果 outcomes", "达成 agreement", "部分 partial", "未达成 none",
-            "休会 adjourned", "移交 referrals", "调解成功率 settlement rate", "平均天数 mean days to agreement",
-            "中位天数 median days", "升级 escalations",
+    /// 调解结果统计 as a table and a chart: in both languages (Chinese first) for the API, the CLI and print, or in one
+    /// language for a console page.
+    public func document(language: Language? = nil) -> ReportDocument {
+        func say(_ zh: String, _ en: String) -> String {
+            switch language {
+            case nil: "\(zh) \(en)"
+            case .zh: zh
+            case .en: en
+            }
+        }
+        let grouping: [OutcomeGrouping: (String, String)] = [
+            .office: ("调解室", "office"), .category: ("类别", "category"), .expert: ("专家", "expert"),
         ]
+        let header = [
+            by.map { language == nil ? $0.rawValue : say(grouping[$0]?.0 ?? "", grouping[$0]?.1 ?? "") }
+                ?? (language == nil ? "scope" : say("范围", "scope")),
+            say("结果", "outcomes"), say("达成", "agreement"), say("部分", "partial"), say("未达成", "none"),
+            say("休会", "adjourned"), say("移交", "referrals"), say("调解成功率", "settlement rate"),
+            say("平均天数", "mean days to agreement"), say("中位天数", "median days"), say("升级", "escalations"),
+        ]
+        func label(_ r: Row) -> String {
+            if r.key == "all" { return language == nil ? r.label : say("合计", "all") }
+            if by == .category, language == .zh { return Words.category(r.label, .zh) }
+            return r.key == r.label ? r.label : "\(r.label) (#\(r.key))"
+        }
         func cells(_ r: Row) -> [String] {
             [
-                r.key == r.label || r.key == "all" ? r.label : "\(r.label) (#\(r.key))", String(r.outcomes),
-                String(r.agreements),
+                label(r), String(r.outcomes), String(r.agreements),
                 String(r.partialAgreements), String(r.noAgreements), String(r.adjourned), String(r.referrals),
                 ReportDocument.percent(r.settlementRate), ReportDocument.number(r.meanDaysToAgreement),
                 ReportDocument.number(r.medianDaysToAgreement), String(r.escalations),
             ]
         }
         return ReportDocument(
-            title: "调解结果统计 Outcomes \(range.from) — \(range.to)",
-            subtitle: by.map { "按 by \($0.rawValue)" } ?? "全部 all offices", headline: nil,
+            title: say("调解结果统计", "Outcomes") + " \(range.from) — \(range.to)",
+            subtitle: by.map { say("按\(grouping[$0]?.0 ?? "")", "by \($0.rawValue)") }
+                ?? say("全部", "all offices"),
+            headline: nil,
             tables: [
-                .init(id: "outcomes", title: "调解结果 Outcomes", header: header, rows: rows.map(cells) + [cells(total)])
+                .init(
+                    id: "outcomes", title: say("调解结果", "Outcomes"), header: header,
+                    rows: rows.map(cells) + [cells(total)])
             ],
             charts: [
                 .init(
-                    id: "chart-outcomes", title: "调解结果构成 Outcome mix",
+                    id: "chart-outcomes", title: say("调解结果构成", "Outcome mix"),
                     bars: outcomeMix.map {
-                        .init(label: OutcomeResult(rawValue: $0.key)?.chinese ?? $0.key, value: $0.count)
+                        let result = OutcomeResult(rawValue: $0.key)
+                        let name =
+                            language == .en
+                            ? $0.key.replacingOccurrences(of: "_", with: " ") : result?.chinese ?? $0.key
+                        return .init(label: name, value: $0.count)
                     })
             ])
     }
