@@ -76,7 +76,7 @@ extension APIHandler {
             requirements: finding.requirements.map(\.description),
             durationMinutes: finding.durationMinutes,
             options: finding.answer.options.enumerated().map { view($1, number: $0 + 1, finding: finding, zone: zone) },
-            reasons: finding.answer.reasons,
+            reasons: ReplyLanguage.current == .zh ? finding.answer.reasonsChinese : finding.answer.reasons,
             nearest: finding.answer.nearest.map { view($0, number: 0, finding: finding, zone: zone) })
         return .ok(.init(body: .json(result)))
     }

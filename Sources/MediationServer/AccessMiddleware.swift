@@ -29,8 +29,12 @@ struct CallerMiddleware<Context: CallerRequestContext>: RouterMiddleware {
         context.caller = caller
         // The store records every change it makes for this request in the audit trail, under this actor.
         let actor = AuditActor(uid: peer.uid, user: caller.user, role: caller.role.rawValue)
+        // English unless the caller asks for Chinese (`Accept-Language: zh-CN`, as `LANG=zh_CN.UTF-8 mediationctl`).
+        let language = request.headers[.acceptLanguage].map { Language(acceptLanguage: $0) } ?? .en
         return try await Caller.$current.withValue(caller) {
-            try await AuditActor.$current.withValue(actor) { try await next(request, context) }
+            try await ReplyLanguage.$current.withValue(language) {
+                try await AuditActor.$current.withValue(actor) { try await next(request, context) }
+            }
         }
     }
 }

@@ -173,3 +173,9 @@ public final class AccessPolicy: Sendable {
         return [creds.gid] + list.prefix(Int(max(count, 0)))
     }
 }
+
+/// The language a reply's words are in, for the request being answered: what `Accept-Language` asks for, English
+/// when it asks nothing (the CLI sends `zh-CN` under a Chinese `LANG`).
+public enum ReplyLanguage {
+    @TaskLocal public static var current: Language = .en
+}

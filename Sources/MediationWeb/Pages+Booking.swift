@@ -165,8 +165,8 @@ extension Pages {
             values["options"] = finding.answer.options.enumerated().map { option($1, number: $0 + 1) }
             values["none"] = finding.answer.options.isEmpty
             if let nearest = finding.answer.nearest { values["nearest"] = option(nearest, number: 0) }
-            // The finder's reasons are in English; the Chinese page says what to try instead.
-            if language == .en { values["reasons"] = finding.answer.reasons }
+            // Why nothing fits, each reason in the page's language (the finder says them in both).
+            values["reasons"] = language == .zh ? finding.answer.reasonsChinese : finding.answer.reasons
             values["policy"] = finding.policy
             values["length"] = finding.durationMinutes
         }

@@ -66,10 +66,12 @@ struct SessionCommand: AsyncParsableCommand {
                         + (outside.outsideHours ? ", outside office hours" : ""))
                 for o in r.options { SessionCommand.printOption(o) }
                 if r.options.isEmpty {
-                    print("nothing fits in the window:")
+                    // The reasons come in the reader's language (the daemon reads Accept-Language); so do these lines.
+                    let chinese = ReaderLanguage.tag != nil
+                    print(chinese ? "这段时间找不到专家和当事人都有空的时间：" : "nothing fits in the window:")
                     for reason in r.reasons { print("  - \(reason)") }
                     if let n = r.nearest {
-                        print("nearest option outside the window:")
+                        print(chinese ? "这段时间之外最近的可选时间：" : "nearest option outside the window:")
                         SessionCommand.printOption(n)
                     }
                 } else {

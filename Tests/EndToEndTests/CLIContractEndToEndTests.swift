@@ -192,5 +192,18 @@ struct CLIContractEndToEndTests {
         #expect(status == 400 && answer.contains("风险等级“很高”无法识别"), "\(status) \(answer)")
         let list = try #require(try d.json("dispute", "list") as? [String: Any])
         #expect((list["disputes"] as? [Any])?.isEmpty == true, "nothing was written: \(list)")
+
+        // Why no time fits, in the reader's language too: a search when the pool has no experts yet.
+        #expect(try d.ctl("dispute", "open", "--office", "jinshan", "--title", "噪音", "--category", "noise").status == 0)
+        let search = [
+            "--socket", d.socket, "session", "find", "1",
+            "--from", "2099-03-02", "--to", "2099-03-03",
+        ]
+        let why = try runProgram(Repo.ctl, search, environment: ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(why.status == 0 && why.stdout.contains("这段时间找不到专家和当事人都有空的时间："), "\(why)")
+        #expect(why.stdout.contains("专家库里没有") && why.stdout.contains("；请添加，或放宽要求"), "\(why)")
+        #expect(!why.stdout.contains("the pool has no"), "\(why)")
+        let whyEnglish = try runProgram(Repo.ctl, search, environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(whyEnglish.stdout.contains("the pool has no"), "\(whyEnglish)")
     }
 }

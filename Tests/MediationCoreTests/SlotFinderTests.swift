@@ -254,6 +254,7 @@ private func expectInvalid(_ s: SlotSearch, containing text: String) {
     let answer = try SlotFinder.find(search([berliner]))
     #expect(answer.options.isEmpty)
     #expect(answer.reasons == ["no lawyer is free in the window: 1 is at their weekly cap"])
+    #expect(answer.reasonsChinese == ["这段时间没有有空的律师：1 位已达每周场次上限"])
     #expect(answer.nearest?.start == utc("2026-12-07T01:00Z"))
     #expect(answer.nearest?.panel == [PanelSeat(requirementIndex: 0, expertId: 1)])
 }
@@ -395,6 +396,8 @@ private func expectInvalid(_ s: SlotSearch, containing text: String) {
     answer = try SlotFinder.find(s)
     #expect(
         answer.reasons.first == "party 2 is never free for a whole 60-minute session inside office hours in the window")
+    #expect(answer.reasonsChinese.first == "第 2 位当事人这段时间在办公时间内从没有连续 60 分钟的空闲")
+    #expect(answer.reasonsChinese.count == answer.reasons.count)
 
     s = search([expert(1)])
     s.officeHours = weekly("sat 09:00-12:00")
@@ -405,6 +408,10 @@ private func expectInvalid(_ s: SlotSearch, containing text: String) {
 
     answer = try SlotFinder.find(search([expert(1)], requirements: [PanelRequirement(role: .retiree)]))
     #expect(answer.reasons == ["the pool has no retiree; add one or relax the requirement"])
+    // The same reason in Chinese, for a Chinese page; the finder's JSON keeps only the English.
+    #expect(answer.reasonsChinese == ["专家库里没有退休干部；请添加，或放宽要求"])
+    let json = String(decoding: try JSONEncoder().encode(answer), as: UTF8.self)
+    #expect(!json.contains("reasonsChinese") && !json.contains("专家库"), "\(json)")
 }
 
 @Test func reasonsWhenEverySeatIsFreeButNeverTogether() throws {

@@ -43,7 +43,8 @@ public enum SlotFinder {
         let nearest =
             search.nearestSearchDays > 0
             ? engine.search(from: windowHi, to: windowHi + search.nearestSearchDays * 1440, limit: 1).first : nil
-        return SlotAnswer(options: [], reasons: reasons, nearest: nearest)
+        return SlotAnswer(
+            options: [], reasons: reasons.map(\.en), nearest: nearest, reasonsChinese: reasons.map(\.zh))
     }
 }
 

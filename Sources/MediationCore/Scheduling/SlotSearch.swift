@@ -157,12 +157,27 @@ public struct SlotAnswer: Sendable, Codable {
     public var options: [SlotOption]
     /// Why nothing fits, in terms a person can act on; empty when there are options.
     public var reasons: [String]
+    /// The same reasons in Chinese, line for line, for a Chinese page (not part of the finder's JSON contract).
+    public var reasonsChinese: [String]
     /// The earliest option after the window, only when `options` is empty.
     public var nearest: SlotOption?
 
-    public init(options: [SlotOption], reasons: [String] = [], nearest: SlotOption? = nil) {
+    private enum CodingKeys: String, CodingKey { case options, reasons, nearest }
+
+    public init(
+        options: [SlotOption], reasons: [String] = [], nearest: SlotOption? = nil, reasonsChinese: [String]? = nil
+    ) {
         self.options = options
         self.reasons = reasons
+        self.reasonsChinese = reasonsChinese ?? reasons
         self.nearest = nearest
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        options = try c.decode([SlotOption].self, forKey: .options)
+        reasons = try c.decode([String].self, forKey: .reasons)
+        reasonsChinese = reasons
+        nearest = try c.decodeIfPresent(SlotOption.self, forKey: .nearest)
     }
 }
