@@ -407,7 +407,9 @@ extension AppDatabase {
     /// - Throws: `invalidInput` without a reason; `notFound` for an unknown conflict.
     public func removeConflict(_ id: Int64, reason: String) async throws {
         guard let why = Text.nonEmpty(reason) else {
-            throw MediationError.invalidInput("removing a conflict needs a reason", hint: "say why with --reason")
+            let en = "removing a conflict needs a reason; say why with --reason"
+            throw MediationError(
+                .invalidInput, en, fields: [FieldProblem(field: "reason", en: en, zh: "撤销利害关系须说明原因，它会记入审计记录")])
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         try await write { db in

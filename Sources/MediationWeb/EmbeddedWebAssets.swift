@@ -179,7 +179,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{#riskHistory}}<p class="row">{{at}} · {{from}} → <strong>{{to}}</strong> · {{reason}} · {{by}}</p>{{/riskHistory}}
 {{^riskHistory}}<p class="empty">{{t.none}}</p>{{/riskHistory}}
 <h2 id="conflicts">{{t.conflicts}}</h2>
-{{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}</p>{{/conflicts}}
+{{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}{{#canRemove}} <form method="post" action="/disputes/{{number}}/conflicts/remove" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="conflict" value="{{id}}"><input name="removeReason" id="remove-reason-{{id}}" aria-label="{{t.removeConflictReason}}" placeholder="{{t.removeConflictReason}}"><button type="submit" class="small" id="remove-conflict-{{id}}">{{t.removeConflict}}</button></form>{{/canRemove}}</p>{{/conflicts}}
 {{^conflicts}}<p class="empty">{{t.none}}</p>{{/conflicts}}
 {{#canConflict}}
 {{#conflictGeneral}}<p class="error" role="alert" id="conflict-general">{{conflictGeneral}}</p>{{/conflictGeneral}}

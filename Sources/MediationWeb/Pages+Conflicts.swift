@@ -29,6 +29,9 @@ extension Pages {
                     "with": c.partyId.flatMap { parties[$0] } ?? c.organisation ?? "-",
                 ]
                 if let reason = c.reason { row["reason"] = reason }
+                row["id"] = c.id
+                row["canRemove"] = OperationRoles.allows(session.account.role, "removeConflict")
+                row["number"] = detail.dispute.number
                 return row
             },
             "canConflict": OperationRoles.allows(session.account.role, "addConflict"),
@@ -88,5 +91,33 @@ extension Pages {
             }
         }
         return try await caseFile(request, session, detail, typed: typed, errors: errors)
+    }
+
+    /// 撤销利害关系: a conflict of this dispute removed with a reason (audited), by the store's `removeConflict` as
+    /// the API's removeConflict (`mediationctl conflict remove`); the finder may then propose that expert again.
+    func removeConflict(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let session = try await session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
+        if let gate = gate(session) { return gate }
+        let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
+        guard OperationRoles.allows(session.account.role, "removeConflict") else {
+            return roleRefused(request, session)
+        }
+        // A conflict of this dispute only: an id typed by hand for another reads as not found.
+        let own = try await db.conflicts(dispute: detail.dispute.number).map(\.id)
+        guard let id = Int64(form["conflict"] ?? ""), own.contains(id) else {
+            throw MediationError.notFound("no such conflict of interest on this dispute")
+        }
+        let language = language(request)
+        do {
+            try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {
+                try await db.removeConflict(id, reason: form["removeReason"] ?? "")
+            }
+            return redirect("/disputes/\(Self.percentEncoded(detail.dispute.number))#conflicts")
+        } catch let e as MediationError where e.kind == .invalidInput {
+            let said = e.fields.first.map { language == .zh ? $0.zh : $0.en } ?? e.message
+            return try await caseFile(request, session, detail, typed: [:], errors: ["general": said])
+        }
     }
 }

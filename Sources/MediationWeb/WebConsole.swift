@@ -109,6 +109,9 @@ public enum WebConsole {
             try await pages.addEscalation(request, context)
         }
         router.post("disputes/{ref}/reveal") { request, context in try await pages.revealParties(request, context) }
+        router.post("disputes/{ref}/conflicts/remove") { request, context in
+            try await pages.removeConflict(request, context)
+        }
         router.post("disputes/{ref}/conflicts") { request, context in try await pages.addConflict(request, context) }
         router.get("followups") { request, context in try await pages.followUps(request, context) }
         router.post("followups/{id}") { request, context in try await pages.recordFollowUp(request, context) }

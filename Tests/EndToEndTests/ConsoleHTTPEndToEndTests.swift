@@ -278,8 +278,27 @@ import Testing
         #expect(try sqlite(d, "SELECT count(*) FROM conflict") == "1")
         let conflicts = try #require(try d.json("conflict", "list", "--dispute", number) as? [String: Any])
         #expect("\(conflicts)".contains(pin), "the API sees it: \(conflicts)")
-        // A viewer may not record one.
+        // A viewer may not record one, nor remove one.
         #expect(try viewer.post("/disputes/\(number)/conflicts", fields).status == 403)
+        let id = try sqlite(d, "SELECT id FROM conflict")
+        #expect(listed.body.contains("id=\"remove-conflict-\(id)\""), "\(listed)")
+        #expect(
+            try viewer.post("/disputes/\(number)/conflicts/remove", [("conflict", id), ("removeReason", "x")]).status
+                == 403)
+        // Removing needs a reason (said in Chinese, nothing removed); with one, it is gone and audited.
+        let noReason = try browser.post(
+            "/disputes/\(number)/conflicts/remove", [("csrf", csrf), ("conflict", id), ("removeReason", " ")])
+        #expect(noReason.status == 422 && noReason.body.contains("撤销利害关系须说明原因"), "\(noReason)")
+        #expect(try sqlite(d, "SELECT count(*) FROM conflict") == "1")
+        #expect(
+            try browser.post(
+                "/disputes/\(number)/conflicts/remove", [("csrf", csrf), ("conflict", "999"), ("removeReason", "x")]
+            ).status == 404, "a conflict of no dispute of this page")
+        let removed = try browser.post(
+            "/disputes/\(number)/conflicts/remove", [("csrf", csrf), ("conflict", id), ("removeReason", "查明并非亲属")])
+        #expect(removed.status == 303, "\(removed)")
+        #expect(try sqlite(d, "SELECT count(*) FROM conflict") == "0")
+        #expect(try audit(d).contains("conflict.remove"))
     }
 
     @Test func signingInChangingThePasswordScopeAndSigningOut() throws {
