@@ -529,6 +529,18 @@ extension AppDatabase {
     }
 
     /// Messages by status, for status screens and metrics.
+    /// How many messages of one office's sessions are in `status` (the dashboard counts the dead ones).
+    public func outboxCount(status: OutboxStatus, office: String) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FROM outbox_message WHERE status = ?
+                    AND session_id IN (SELECT id FROM session WHERE office_id = ?)
+                    """, arguments: [status.rawValue, office]) ?? 0
+        }
+    }
+
     public func outboxCounts() async throws -> [OutboxStatus: Int] {
         try await read { db in
             var counts: [OutboxStatus: Int] = [:]

@@ -43,6 +43,8 @@ public struct SessionFilter: Sendable, Equatable {
     public var office: String?
     public var range: Interval?
     public var status: SessionStatus?
+    /// Whether each session's panel is read too (a page that only counts sessions need not).
+    public var withPanels = true
 
     public init(dispute: String? = nil, office: String? = nil, range: Interval? = nil, status: SessionStatus? = nil) {
         self.dispute = dispute
@@ -697,7 +699,7 @@ extension AppDatabase {
                 arguments += [status.rawValue]
             }
             var records = try SessionRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
-            for i in records.indices { try records[i].loadPanel(db) }
+            if filter.withPanels { for i in records.indices { try records[i].loadPanel(db) } }
             return records.map(\.session)
         }
     }

@@ -229,51 +229,54 @@ struct Pages: Sendable {
         let dayEnd = zone.instant(today.adding(days: 1), midnight)
         let weekStart = zone.instant(monday, midnight)
         let weekEnd = zone.instant(monday.adding(days: 7), midnight)
-        let disputes = try await db.disputes(DisputeFilter(office: office.id))
-        let byId = Dictionary(disputes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        func rows(_ sessions: [Session]) -> [[String: Any]] {
-            sessions.filter { $0.status != .cancelled }.sorted { $0.start < $1.start }.map { s in
-                [
-                    "time": Self.format(s.start, zone, language), "number": byId[s.disputeId]?.number ?? "",
-                    "title": byId[s.disputeId]?.title ?? "", "status": Words.sessionStatus(s.status, language),
-                ]
-            }
-        }
-        // The week as a count a day (the grid at /week lists them): an office may have hundreds.
-        let week = try await db.sessions(
-            SessionFilter(office: office.id, range: Interval(start: weekStart, end: weekEnd))
-        ).filter { $0.status != .cancelled }
+        // The week as a count a day (the grid at /week lists them): an office may have hundreds, so neither their
+        // panels nor the office's disputes are read, only the numbers and titles of what is shown.
+        var filter = SessionFilter(office: office.id, range: Interval(start: weekStart, end: weekEnd))
+        filter.withPanels = false
+        let week = try await db.sessions(filter).filter { $0.status != .cancelled }
         let perDay = Dictionary(grouping: week) { zone.wallClock($0.start).date }
-        let todaySessions = rows(week.filter { $0.start >= dayStart && $0.start < dayEnd })
+        let todays = week.filter { $0.start >= dayStart && $0.start < dayEnd }.sorted { $0.start < $1.start }
+        let shown = try await db.display(todays)
+        let todaySessions = todays.map { s -> [String: Any] in
+            [
+                "time": Self.format(s.start, zone, language), "number": shown.numbers[s.disputeId] ?? "",
+                "title": shown.titles[s.disputeId] ?? "", "status": Words.sessionStatus(s.status, language),
+            ]
+        }
+        let warningList = try await db.warnings(office: office.id)
+        let dueList = try await db.followUps(scope: .due, office: office.id)
+        // Notices nobody received, of this office's sessions: the latest 20 shown, all counted.
+        let undelivered = try await db.outbox(OutboxFilter(status: .dead, office: office.id, limit: 20))
+        let deadCount = try await db.outboxCount(status: .dead, office: office.id)
+        // The shown ones' disputes: from this week's sessions, else read one by one (at most 20).
+        var sessionDisputes = Dictionary(week.map { ($0.id, $0.disputeId) }, uniquingKeysWith: { a, _ in a })
+        for m in undelivered where sessionDisputes[m.sessionId] == nil {
+            sessionDisputes[m.sessionId] = try? await db.session(m.sessionId).disputeId
+        }
+        let numbers = try await db.disputeNumbers(
+            warningList.map(\.disputeId) + dueList.map(\.disputeId)
+                + undelivered.compactMap { sessionDisputes[$0.sessionId] })
         let weekDays = (0..<7).map { offset -> [String: Any] in
             let day = monday.adding(days: offset)
             return [
                 "day": Self.format(day: day, language), "count": perDay[day]?.count ?? 0, "today": day == today,
             ]
         }
-        let warnings = try await db.warnings(office: office.id).map { w -> [String: Any] in
+        let warnings = warningList.map { w -> [String: Any] in
             [
-                "rule": Words.warningRule(w.rule, language), "number": byId[w.disputeId]?.number ?? "",
+                "rule": Words.warningRule(w.rule, language), "number": numbers[w.disputeId] ?? "",
                 "raised": Self.format(w.raisedAt, zone, language),
             ]
         }
-        let followUps = try await db.followUps(scope: .due, office: office.id).map { f -> [String: Any] in
+        let followUps = dueList.map { f -> [String: Any] in
             [
-                "due": Self.format(day: f.dueOn, language), "number": byId[f.disputeId]?.number ?? "",
+                "due": Self.format(day: f.dueOn, language), "number": numbers[f.disputeId] ?? "",
                 "overdue": f.dueOn < today,
             ]
         }
-        // Notices nobody received, of this office's sessions: the latest 20 shown, all counted.
-        let undelivered = try await db.outbox(OutboxFilter(status: .dead, office: office.id, limit: 10_000))
-        // The shown ones' disputes: from this week's sessions, else read one by one (at most 20).
-        var sessionDisputes = Dictionary(week.map { ($0.id, $0.disputeId) }, uniquingKeysWith: { a, _ in a })
-        for m in undelivered.prefix(20) where sessionDisputes[m.sessionId] == nil {
-            sessionDisputes[m.sessionId] = try? await db.session(m.sessionId).disputeId
-        }
-        let dead = undelivered.prefix(20).map { m -> [String: Any] in
+        let dead = undelivered.map { m -> [String: Any] in
             [
-                "session": m.sessionId,
-                "number": sessionDisputes[m.sessionId].flatMap { byId[$0]?.number } ?? "",
+                "session": m.sessionId, "number": sessionDisputes[m.sessionId].flatMap { numbers[$0] } ?? "",
                 "recipient": Words.recipient(m.recipientKind, language),
             ]
         }
@@ -283,7 +286,7 @@ struct Pages: Sendable {
             "weekDays": weekDays, "weekCount": week.count,
             "warnings": warnings, "warningCount": warnings.count,
             "followUps": followUps, "followUpCount": followUps.count,
-            "dead": dead, "deadCount": undelivered.count, "hasDead": !undelivered.isEmpty,
+            "dead": dead, "deadCount": deadCount, "hasDead": deadCount > 0,
         ]
     }
 
