@@ -2447,6 +2447,7 @@ components:
         locked: {type: boolean, description: 'Locked for 15 minutes after 5 wrong passwords in a row.'}
         lockedUntil: {type: string, format: date-time}
         createdAt: {type: string, format: date-time}
+        totp: {type: boolean, description: 'Signs in with an authenticator code too (two-step sign-in, set up in the console; user passwd removes it).'}
     UserList:
       type: object
       required: [users]

@@ -42,7 +42,7 @@ extension Wire {
         return .init(
             name: a.name, role: .init(rawValue: a.role.rawValue) ?? .viewer, offices: a.offices,
             mustChangePassword: a.mustChangePassword, disabled: a.disabled, locked: locked,
-            lockedUntil: locked ? a.lockedUntil : nil, createdAt: a.createdAt)
+            lockedUntil: locked ? a.lockedUntil : nil, createdAt: a.createdAt, totp: a.hasTOTP)
     }
 
     static func issued(_ i: IssuedPassword, now: Date) -> Components.Schemas.UserPassword {

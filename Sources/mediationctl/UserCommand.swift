@@ -61,9 +61,11 @@ struct UserCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("NAME", "ROLE", "OFFICES", "STATE")
+                var table = Table("NAME", "ROLE", "OFFICES", "STATE", "TWO-STEP")
                 for u in list.users {
-                    table.add(u.name, u.role.rawValue, UserCommand.offices(u), UserCommand.state(u))
+                    table.add(
+                        u.name, u.role.rawValue, UserCommand.offices(u), UserCommand.state(u),
+                        u.totp == true ? "on" : "-")
                 }
                 table.print()
                 if list.users.isEmpty {

@@ -80,6 +80,14 @@ import Testing
         #expect(try admin.get("/").status == 200)
         #expect(try admin.get("/totp").body.contains("id=\"totp-on\""))
         #expect(try d.ctl("audit", "list", "--limit", "50").stdout.contains("console.totp"))
+        // The CLI shows who signs in with a code (and the API, as `totp`).
+        let listed = try d.ctl("user", "list")
+        #expect(listed.stdout.contains("TWO-STEP"), "\(listed)")
+        let line = listed.stdout.split(separator: "\n").first { $0.hasPrefix("wang.admin") } ?? ""
+        #expect(line.hasSuffix("on"), "\(listed)")
+        let users = try #require(try d.json("user", "list") as? [String: Any])
+        let me = (users["users"] as? [[String: Any]])?.first { $0["name"] as? String == "wang.admin" }
+        #expect(me?["totp"] as? Bool == true, "\(users)")
 
         // Signing in again: the password alone is not enough (and is not counted as a failure) …
         let other = ConsoleHTTPEndToEndTests.Browser(base: base, folder: d.dir)
@@ -119,6 +127,9 @@ import Testing
         let back = try signIn(fresh, "wang.admin", oneTime)
         #expect(back.status == 303 && back.location == "/password", "\(back)")
         #expect(try d.ctl("audit", "list", "--limit", "80").stdout.contains("removed its authenticator"))
+        let after = try #require(try d.json("user", "list") as? [String: Any])
+        let cleared = (after["users"] as? [[String: Any]])?.first { $0["name"] as? String == "wang.admin" }
+        #expect(cleared?["totp"] as? Bool == false, "\(after)")
         #expect(d.stop() == 0)
     }
 
