@@ -61,8 +61,10 @@ extension Pages {
         // Titles and panel names for these sessions only (an office may have hundreds a week, the pool thousands).
         let display = try await db.display(sessions)
         let today = choice.zone.wallClock(clock.now()).date
+        // Each session's day read once (a zone's wall clock is the costly part of this page).
+        let byDay = Dictionary(grouping: sessions) { choice.zone.wallClock($0.start).date }
         let columns = days.map { day -> [String: Any] in
-            let onDay = sessions.filter { choice.zone.wallClock($0.start).date == day }.sorted { $0.start < $1.start }
+            let onDay = (byDay[day] ?? []).sorted { $0.start < $1.start }
             return [
                 "day": Self.format(day: day, language), "today": day == today,
                 "sessions": onDay.map { s -> [String: Any] in
