@@ -699,7 +699,7 @@ extension AppDatabase {
                 arguments += [status.rawValue]
             }
             var records = try SessionRecord.fetchAll(db, sql: sql + " ORDER BY starts_at, id", arguments: arguments)
-            if filter.withPanels { for i in records.indices { try records[i].loadPanel(db) } }
+            if filter.withPanels { try SessionRecord.loadPanels(&records, db) }
             return records.map(\.session)
         }
     }
@@ -991,16 +991,37 @@ struct SessionRecord: FetchableRecord, MutablePersistableRecord {
     mutating func loadPanel(_ db: Database) throws {
         session.panel = try db.cachedRows(
             "SELECT * FROM session_panel WHERE session_id = ? ORDER BY requirement_index, expert_id", [session.id]
-        ).map { row in
-            // A seat whose requirement does not read is an error, never a seat dropped from the panel.
-            let r = StoredRow(row, table: "session_panel")
-            return PanelMember(
-                expertId: try r.value(PanelColumns.expertId),
-                requirementIndex: try r.value(PanelColumns.requirementIndex),
-                requirement: try r.parsed(PanelColumns.requirement, as: "a panel requirement such as lawyer:property") {
-                    try? PanelRequirement(parsing: $0)
-                }, invitation: try r.value(PanelColumns.invitation), lead: try r.value(PanelColumns.lead))
+        ).map(Self.member)
+    }
+
+    /// The panels of many sessions in one query (a week of an office may hold hundreds).
+    static func loadPanels(_ records: inout [SessionRecord], _ db: Database) throws {
+        guard records.count > 1 else {
+            for i in records.indices { try records[i].loadPanel(db) }
+            return
         }
+        var panels: [Int64: [PanelMember]] = [:]
+        for row in try db.cachedRows(
+            """
+            SELECT * FROM session_panel WHERE session_id IN (SELECT value FROM json_each(?))
+            ORDER BY session_id, requirement_index, expert_id
+            """, [jsonIDs(Set(records.map(\.session.id)))])
+        {
+            let session: Int64 = try StoredRow(row, table: "session_panel").value(Column("session_id"))
+            panels[session, default: []].append(try member(row))
+        }
+        for i in records.indices { records[i].session.panel = panels[records[i].session.id] ?? [] }
+    }
+
+    /// One seat as stored. A seat whose requirement does not read is an error, never a seat dropped from the panel.
+    static func member(_ row: Row) throws -> PanelMember {
+        let r = StoredRow(row, table: "session_panel")
+        return PanelMember(
+            expertId: try r.value(PanelColumns.expertId),
+            requirementIndex: try r.value(PanelColumns.requirementIndex),
+            requirement: try r.parsed(PanelColumns.requirement, as: "a panel requirement such as lawyer:property") {
+                try? PanelRequirement(parsing: $0)
+            }, invitation: try r.value(PanelColumns.invitation), lead: try r.value(PanelColumns.lead))
     }
 
     func savePanel(_ db: Database, replacing: Bool = true) throws {
