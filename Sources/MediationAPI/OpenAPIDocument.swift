@@ -780,6 +780,26 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/LinkList'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/agreement:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: getAgreement
+      summary: The mediation agreement (人民调解协议书) of a session whose outcome is an agreement, printable.
+      description: |
+        One self-contained HTML page (A4, no scripts) from the office's template `zh/agreement.mustache`: the parties'
+        particulars, the main facts and the matters in dispute, each party's responsibility, the agreed terms, their
+        performance, the mediators, the date, signature and fingerprint lines, the seal area, the number of copies,
+        and a document number such as JS-2026-0042-XY1. ID and mobile numbers are shown in full only to the roles of
+        privacy.reveal_roles; every printing is audited (outcome.agreement). A session without an agreement outcome
+        answers 409.
+      responses:
+        '200':
+          description: The agreement.
+          content:
+            text/html:
+              schema: {type: string}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/sessions/{session}/replace:
     parameters:
       - {$ref: '#/components/parameters/SessionID'}

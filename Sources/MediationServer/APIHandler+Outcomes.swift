@@ -59,6 +59,17 @@ extension APIHandler {
 
     // MARK: Outcomes
 
+    /// 人民调解协议书 as printable HTML, numbers in full for the reveal roles only; audited by the store.
+    func getAgreement(_ input: Operations.GetAgreement.Input) async throws -> Operations.GetAgreement.Output {
+        let id = try await db.session(input.path.session).id
+        let reveal = Caller.current.map { info.privacy.allowsReveal($0.role) } ?? false
+        let sheet = try await db.printAgreement(session: id, reveal: reveal)
+        guard let html = info.notices.document("agreement", sheet.values) else {
+            throw MediationError.unavailable("this daemon has no agreement template (zh/agreement.mustache)")
+        }
+        return .ok(.init(body: .html(.init(html))))
+    }
+
     func getOutcome(_ input: Operations.GetOutcome.Input) async throws -> Operations.GetOutcome.Output {
         let session = try await db.session(input.path.session)
         guard

@@ -792,3 +792,39 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// 人民调解协议书 of a session whose outcome is an agreement: Core's `AgreementSheet` from the session, its dispute
+    /// and parties, its outcome, its panel and its office; the parties' numbers in full only when `reveal` (the
+    /// caller's role is in `privacy.reveal_roles`). Every printing is on the audit record (`outcome.agreement`), with
+    /// whether the numbers were shown in full. The API's getAgreement and the console's print button call this.
+    ///
+    /// - Throws: `notFound` for an unknown session or one without an outcome in force; `conflict` when the outcome is
+    ///   not an agreement.
+    public func printAgreement(session id: Int64, reveal: Bool) async throws -> AgreementSheet {
+        let session = try await self.session(id)
+        let detail = try await dispute(String(session.disputeId))
+        let outcomes = try await outcomes(dispute: String(session.disputeId))
+        guard let outcome = outcomes.first(where: { $0.sessionId == id }) else {
+            let en = "session #\(id) has no outcome in force; record it with 'outcome record \(id) agreement --terms …'"
+            throw MediationError(
+                .notFound, en,
+                fields: [FieldProblem(field: "agreement", en: en, zh: "本场调解还没有记录结果，不能打印调解协议书")])
+        }
+        // Its number among the dispute's agreements, in the order of their sessions: JS-2026-0042-XY1, -XY2 …
+        let agreements = outcomes.filter { [.agreement, .partialAgreement].contains($0.result) }
+            .sorted { ($0.sessionId, $0.id) < ($1.sessionId, $1.id) }
+        let ordinal = (agreements.firstIndex { $0.id == outcome.id } ?? agreements.count) + 1
+        let names = try await expertNames(session.panel.map(\.expertId))
+        let office = try await self.office(session.officeId)
+        let sheet = try AgreementSheet(
+            dispute: detail.dispute, parties: detail.parties, session: session, outcome: outcome, ordinal: ordinal,
+            mediators: session.panel.map { (names[$0.expertId] ?? "#\($0.expertId)", $0.requirement.role, $0.lead) },
+            officeName: office.name, zone: try Zone(office.timeZone), reveal: reveal)
+        try await recordAudit(
+            action: "outcome.agreement", target: "session \(id)",
+            summary: "dispute \(detail.dispute.number): printed agreement \(sheet.number), "
+                + (reveal ? "parties' numbers in full" : "parties' numbers masked"))
+        return sheet
+    }
+}

@@ -793,6 +793,7 @@ document.addEventListener("DOMContentLoaded", function () {
   {{#amount}}<dt>{{t.amount}}</dt><dd>{{amount}}</dd>{{/amount}}
   <dt>{{t.signedWord}}</dt><dd>{{#signed}}{{t.yes}}{{/signed}}{{^signed}}{{t.no}}{{/signed}}</dd>
 </dl>
+{{#canPrintAgreement}}<p class="actions"><a class="button" id="print-agreement" href="/sessions/{{id}}/agreement" target="_blank" rel="noopener">{{t.printAgreement}}</a></p>{{/canPrintAgreement}}
 {{/outcome}}
 {{#canCorrect}}
 <h2>{{t.correctOutcome}}</h2>

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MediationCore
 import MediationStore
+import NIOCore
 
 /// One session (调解场次): its time in the office's zone, its panel and their answers, and what staff do with it —
 /// start, end, no-show, cancel with a reason, and record its outcome (结果). Each is the API's own store function
@@ -61,6 +62,34 @@ extension Pages {
             _ = try await db.rsvp(session: s.id, expert: expert, answer, rules: settings.rules)
             return answer == .declined ? "/sessions/\(s.id)?replace=\(expert)#substitutes" : nil
         }
+    }
+
+    /// 打印调解协议书: the agreement of this session as the API's getAgreement gives it (the store's `printAgreement`,
+    /// audited; full numbers for the reveal roles only), laid out by the office's template. The document is its own
+    /// page: its style is inline (a file an office adapts), so its policy allows inline style and nothing else.
+    func agreement(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let signed = try await session(request) else { return redirect("/login") }
+        if let gate = gate(signed) { return gate }
+        let s = try await visibleSession(context, signed.account)
+        guard OperationRoles.allows(signed.account.role, "getAgreement") else { return roleRefused(request, signed) }
+        let sheet: AgreementSheet
+        do {
+            sheet = try await AuditActor.$current.withValue(
+                AuditActor(uid: 0, user: signed.account.name, role: "console")
+            ) { try await db.printAgreement(session: s.id, reveal: settings.privacy.allowsReveal(signed.account.role)) }
+        } catch let e as MediationError where [.conflict, .notFound].contains(e.kind) && !e.fields.isEmpty {
+            let language = language(request)
+            return try await sessionView(
+                request, signed, s, typed: [:],
+                errors: ["general": e.fields.first.map { language == .zh ? $0.zh : $0.en } ?? e.message])
+        }
+        guard let html = settings.notices.document("agreement", sheet.values) else {
+            throw MediationError.unavailable("this daemon has no agreement template (zh/agreement.mustache)")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// 改期: the new start in the office's zone, read by Core's `Intake.sessionStart` and moved by the store's
@@ -261,6 +290,9 @@ extension Pages {
             if let terms = outcome.terms { shown["terms"] = terms }
             if let fen = outcome.amountFen { shown["amount"] = Money.format(fen: fen) }
             values["outcome"] = shown
+            if [.agreement, .partialAgreement].contains(outcome.result), OperationRoles.allows(role, "getAgreement") {
+                values["canPrintAgreement"] = true
+            }
             if OperationRoles.allows(role, "amendOutcome") {
                 values["canCorrect"] = true
                 values["amendResults"] = OutcomeResult.allCases.map {

@@ -125,6 +125,7 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.get("sessions/{id}/agreement") { request, context in try await pages.agreement(request, context) }
         router.post("sessions/{id}/rsvp") { request, context in try await pages.rsvp(request, context) }
         router.post("sessions/{id}/replace") { request, context in try await pages.replaceMember(request, context) }
         router.post("sessions/{id}/reschedule") { request, context in
@@ -197,7 +198,10 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     {
         var response: Response
         do { response = try await next(request, context) } catch { response = pages.errorPage(error, request) }
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        // A printed document sets its own, narrower policy (inline style, nothing else); every page gets this one.
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        }
         for (name, value) in [("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")] {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }

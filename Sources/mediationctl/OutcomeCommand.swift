@@ -13,7 +13,7 @@ struct OutcomeCommand: AsyncParsableCommand {
             amend', or undone with 'outcome void' (the session's outcome can then be recorded again); both are \
             audited with the old values.
             """,
-        subcommands: [Record.self, Show.self, Amend.self, VoidOutcome.self])
+        subcommands: [Record.self, Show.self, Agreement.self, Amend.self, VoidOutcome.self])
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -71,6 +71,41 @@ struct OutcomeCommand: AsyncParsableCommand {
                 let o = try ok.body.json
                 if global.json { return try printJSON(o) }
                 OutcomeCommand.print(o)
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
+    }
+
+    struct Agreement: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the mediation agreement (人民调解协议书) of a session whose outcome is an agreement.",
+            discussion: """
+                One HTML page for A4, laid out by the office's template (zh/agreement.mustache in \
+                notices.templates): the parties, the facts and matters in dispute, the agreed terms, the mediators, \
+                signature and fingerprint lines, the seal area and its number (JS-2026-0042-XY1). Open it in a \
+                browser and print it. ID and mobile numbers are in full only for the roles of \
+                privacy.reveal_roles; every printing is in the audit trail.
+
+                Examples:
+                  mediationctl outcome agreement 6 -o agreement.html
+                  mediationctl outcome agreement 6 > agreement.html
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getAgreement(path: .init(session: session)) }) {
+            case .ok(let ok):
+                let html = try await String(collecting: try ok.body.html, upTo: 16 << 20)
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
+                        throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+                    }
+                    Swift.print("agreement of session \(session) written to \(output); open it in a browser to print it")
+                } else {
+                    FileHandle.standardOutput.write(Data(html.utf8))
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -37,6 +37,9 @@ struct DaemonNotices: NoticeDispatch {
     func changeStarted() { dispatcher.changeStarted() }
     func changeEnded() { dispatcher.changeEnded() }
     func preview(session: Int64) async throws -> [NoticePreview] { try await dispatcher.preview(session: session) }
+    func document(_ name: String, _ values: [String: Any]) -> String? {
+        dispatcher.renderer.templates.document(name, values)
+    }
 
     func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer {
         let (result, detail) = try await dispatcher.test(

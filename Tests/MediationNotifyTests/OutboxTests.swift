@@ -96,7 +96,17 @@ struct OutboxTests {
             let file = root.appendingPathComponent("Config/templates/\(key).mustache")
             #expect(try String(contentsOf: file, encoding: .utf8) == text, "run scripts/embed-templates.sh: \(key)")
         }
-        #expect(embeddedTemplates.count == 20)
+        // And every file is built in: ten notices in each language and the agreement (zh only).
+        var files: [String] = []
+        for language in ["zh", "en"] {
+            let folder = root.appendingPathComponent("Config/templates/\(language)")
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            where file.hasSuffix(".mustache") {
+                files.append("\(language)/\(file.dropLast(".mustache".count))")
+            }
+        }
+        #expect(files.sorted() == embeddedTemplates.keys.sorted())
+        #expect(embeddedTemplates.count == 21 && embeddedTemplates["zh/agreement"] != nil)
     }
 
     @Test func notices_goOut_remindersWaitForTheirTime_andLateOnesAreSkipped() async throws {

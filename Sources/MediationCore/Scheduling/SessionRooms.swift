@@ -21,6 +21,14 @@ public protocol ChangeNotices: Sendable {
 
     /// The change begun with `changeStarted()` has ended, committed or not.
     func changeEnded()
+
+    /// A printed document (`agreement`: 人民调解协议书) laid out by the office's templates (`notices.templates`, reloaded
+    /// with them), as HTML; nil when there is no template for it.
+    func document(_ name: String, _ values: [String: Any]) -> String?
+}
+
+extension ChangeNotices {
+    public func document(_ name: String, _ values: [String: Any]) -> String? { nil }
 }
 
 /// No video rooms: sessions are booked without one.

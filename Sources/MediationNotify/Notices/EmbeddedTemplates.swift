@@ -176,6 +176,78 @@ Subject: 【联合调解议程·替补】{{dispute.number}} {{dispute.title}}｜
 如不能参加，请联系{{office.name}}{{#office.phone}}（{{office.phone}}）{{/office.phone}}。
 
 """####,
+    "zh/agreement": ####"""
+<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>人民调解协议书 {{number}}</title>
+<style>
+@page { size: A4; margin: 25mm 22mm 22mm 25mm; }
+body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "宋体", serif; font-size: 12pt; line-height: 1.9; color: #000; margin: 0 auto; max-width: 170mm; }
+h1 { font-family: "Noto Sans CJK SC", "SimHei", "黑体", sans-serif; font-size: 20pt; text-align: center; letter-spacing: 0.3em; margin: 0 0 4mm; }
+.number { text-align: right; margin: 0 0 6mm; }
+h2 { font-family: "Noto Sans CJK SC", "SimHei", "黑体", sans-serif; font-size: 13pt; margin: 5mm 0 1mm; }
+p { margin: 0; text-indent: 2em; }
+p.plain { text-indent: 0; }
+.party { margin: 0 0 2mm; }
+.line { display: inline-block; min-width: 40mm; border-bottom: 1px solid #000; }
+.blank { border-bottom: 1px solid #000; height: 9mm; }
+.signatures { margin-top: 8mm; page-break-inside: avoid; }
+.sign { display: flex; justify-content: space-between; margin: 6mm 0; }
+.seal { margin-top: 10mm; text-align: right; page-break-inside: avoid; }
+.seal .area { display: inline-block; width: 42mm; height: 42mm; border: 1px dashed #888; border-radius: 50%; text-align: center; line-height: 42mm; color: #888; }
+.note { font-size: 10.5pt; }
+</style>
+</head>
+<body>
+<h1>人民调解协议书</h1>
+<p class="number plain">编号：{{number}}</p>
+
+<h2>一、当事人</h2>
+{{#parties}}
+<p class="party plain">{{side}}：{{name}}，性别：{{#sex}}{{sex}}{{/sex}}{{^sex}}<span class="line"></span>{{/sex}}，身份证号：{{#idCard}}{{idCard}}{{/idCard}}{{^idCard}}<span class="line"></span>{{/idCard}}{{#organisation}}，单位：{{organisation}}{{/organisation}}，住址：<span class="line"></span>，联系电话：{{#mobile}}{{mobile}}{{/mobile}}{{^mobile}}<span class="line"></span>{{/mobile}}</p>
+{{/parties}}
+
+<h2>二、纠纷主要事实、争议事项</h2>
+<p>{{dispute.title}}（{{dispute.category}}纠纷）。</p>
+{{#facts}}<p>{{.}}</p>{{/facts}}
+<p class="plain">争议事项：</p>
+<div class="blank"></div><div class="blank"></div>
+
+<h2>三、各方当事人的责任</h2>
+<div class="blank"></div><div class="blank"></div>
+
+<h2>四、经调解，各方当事人自愿达成如下协议</h2>
+{{#terms}}<p>{{terms}}</p>{{/terms}}{{^terms}}<div class="blank"></div><div class="blank"></div>{{/terms}}
+{{#amount}}<p>涉及金额：人民币 {{amount}} 元。</p>{{/amount}}
+
+<h2>五、履行方式、时限</h2>
+<div class="blank"></div><div class="blank"></div>
+
+<h2>六、调解员</h2>
+<p class="plain">{{#mediators}}{{name}}（{{role}}{{#lead}}，主持{{/lead}}）　{{/mediators}}</p>
+
+<p class="note">本协议经各方当事人签名（或盖章、按指印）、调解员签名并加盖{{office}}人民调解组织印章后生效，具有法律约束力，当事人应当按照约定履行。本协议一式 {{copies}} 份，当事人各执一份，调解组织留存一份。</p>
+
+<div class="signatures">
+{{#parties}}
+<div class="sign"><span>{{side}} {{name}}（签名、按指印）：<span class="line"></span></span><span>　年　月　日</span></div>
+{{/parties}}
+{{#mediators}}
+<div class="sign"><span>调解员 {{name}}（签名）：<span class="line"></span></span><span>　年　月　日</span></div>
+{{/mediators}}
+</div>
+
+<div class="seal">
+<p class="plain">{{office}}（人民调解组织印章）</p>
+<span class="area">盖章处</span>
+<p class="plain">{{date}}</p>
+</div>
+</body>
+</html>
+
+"""####,
     "zh/cancel": ####"""
 {{% CONTENT_TYPE: TEXT}}
 Subject: 【调解取消】{{dispute.number}}（原定 {{time.local}}）

@@ -99,6 +99,11 @@ public struct NoticeTemplates: Sendable {
     func render(_ name: String, _ context: [String: Any]) -> String? {
         library.render(context, withTemplate: name)
     }
+
+    /// A printed document in Chinese (`zh/agreement`), HTML-escaped as Mustache escapes by default.
+    public func document(_ name: String, _ values: [String: Any]) -> String? {
+        library.render(values, withTemplate: "zh/\(name)")
+    }
 }
 
 /// The values that are there: a missing one must be absent for a Mustache section, not "nil".
