@@ -800,6 +800,23 @@ paths:
             text/html:
               schema: {type: string}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/sessions/{session}/record:
+    parameters:
+      - {$ref: '#/components/parameters/SessionID'}
+    get:
+      operationId: getSessionRecord
+      summary: The session record (调解笔录) to fill in by hand, printable.
+      description: |
+        One self-contained HTML page (A4, no scripts) from the office's template `zh/record.mustache`: the case, time
+        and place, who presides, the mediators and parties, and lines for the statements, the course and the result
+        of the mediation, with a signature line for everyone. Names only, no numbers.
+      responses:
+        '200':
+          description: The record.
+          content:
+            text/html:
+              schema: {type: string}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/sessions/{session}/replace:
     parameters:
       - {$ref: '#/components/parameters/SessionID'}

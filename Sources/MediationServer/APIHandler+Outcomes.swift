@@ -70,6 +70,17 @@ extension APIHandler {
         return .ok(.init(body: .html(.init(html))))
     }
 
+    /// 调解笔录 to fill in by hand, as printable HTML.
+    func getSessionRecord(_ input: Operations.GetSessionRecord.Input) async throws
+        -> Operations.GetSessionRecord.Output
+    {
+        let sheet = try await db.recordSheet(session: input.path.session)
+        guard let html = info.notices.document("record", sheet.values) else {
+            throw MediationError.unavailable("this daemon has no session-record template (zh/record.mustache)")
+        }
+        return .ok(.init(body: .html(.init(html))))
+    }
+
     func getOutcome(_ input: Operations.GetOutcome.Input) async throws -> Operations.GetOutcome.Output {
         let session = try await db.session(input.path.session)
         guard

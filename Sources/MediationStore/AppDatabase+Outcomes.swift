@@ -828,3 +828,20 @@ extension AppDatabase {
         return sheet
     }
 }
+
+extension AppDatabase {
+    /// 调解笔录 of a session, to fill in by hand (the API's getSessionRecord, `mediationctl session minutes`, the
+    /// console's print button): names only, no numbers, so nothing is revealed and nothing audited.
+    ///
+    /// - Throws: `notFound` for an unknown session.
+    public func recordSheet(session id: Int64) async throws -> RecordSheet {
+        let session = try await self.session(id)
+        let detail = try await dispute(String(session.disputeId))
+        let names = try await expertNames(session.panel.map(\.expertId))
+        let office = try await self.office(session.officeId)
+        return RecordSheet(
+            dispute: detail.dispute, parties: detail.parties, session: session,
+            mediators: session.panel.map { (names[$0.expertId] ?? "#\($0.expertId)", $0.requirement.role, $0.lead) },
+            officeName: office.name, zone: try Zone(office.timeZone))
+    }
+}

@@ -745,6 +745,7 @@ document.addEventListener("DOMContentLoaded", function () {
   {{#cancelReason}}<dt>{{t.cancelReason}}</dt><dd>{{cancelReason}}</dd>{{/cancelReason}}
   {{#room}}<dt>{{t.room}}</dt><dd>{{room}}</dd>{{/room}}
 </dl>
+{{#canPrintRecord}}<p class="actions"><a id="print-record" href="/sessions/{{id}}/record" target="_blank" rel="noopener">{{t.printRecord}}</a></p>{{/canPrintRecord}}
 <h2>{{t.panel}}</h2>
 <table>
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>

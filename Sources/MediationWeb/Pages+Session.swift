@@ -65,8 +65,7 @@ extension Pages {
     }
 
     /// 打印调解协议书: the agreement of this session as the API's getAgreement gives it (the store's `printAgreement`,
-    /// audited; full numbers for the reveal roles only), laid out by the office's template. The document is its own
-    /// page: its style is inline (a file an office adapts), so its policy allows inline style and nothing else.
+    /// audited; full numbers for the reveal roles only), laid out by the office's template, as its own page.
     func agreement(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         guard let signed = try await session(request) else { return redirect("/login") }
         if let gate = gate(signed) { return gate }
@@ -86,6 +85,26 @@ extension Pages {
         guard let html = settings.notices.document("agreement", sheet.values) else {
             throw MediationError.unavailable("this daemon has no agreement template (zh/agreement.mustache)")
         }
+        return Self.document(html)
+    }
+
+    /// 打印调解笔录: the record to fill in by hand, as the API's getSessionRecord gives it.
+    func sessionRecord(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        guard let signed = try await session(request) else { return redirect("/login") }
+        if let gate = gate(signed) { return gate }
+        let s = try await visibleSession(context, signed.account)
+        guard OperationRoles.allows(signed.account.role, "getSessionRecord") else {
+            return roleRefused(request, signed)
+        }
+        guard let html = settings.notices.document("record", try await db.recordSheet(session: s.id).values) else {
+            throw MediationError.unavailable("this daemon has no session-record template (zh/record.mustache)")
+        }
+        return Self.document(html)
+    }
+
+    /// A printed document: its own page, whose style is inline (a file an office adapts), so its policy allows
+    /// inline style and nothing else.
+    static func document(_ html: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -282,6 +301,7 @@ extension Pages {
         }
         if let reason = s.cancelReason { values["cancelReason"] = reason }
         if let room = s.room, OperationRoles.allows(role, "getSessionLinks") { values["room"] = room }
+        values["canPrintRecord"] = OperationRoles.allows(role, "getSessionRecord") && s.status != .cancelled
         if let outcome {
             var shown: [String: Any] = [
                 "result": language == .zh ? outcome.result.chinese : outcome.result.rawValue,

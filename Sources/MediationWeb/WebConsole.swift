@@ -125,6 +125,7 @@ public enum WebConsole {
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }
+        router.get("sessions/{id}/record") { request, context in try await pages.sessionRecord(request, context) }
         router.get("sessions/{id}/agreement") { request, context in try await pages.agreement(request, context) }
         router.post("sessions/{id}/rsvp") { request, context in try await pages.rsvp(request, context) }
         router.post("sessions/{id}/replace") { request, context in try await pages.replaceMember(request, context) }

@@ -102,7 +102,8 @@ struct OutcomeCommand: AsyncParsableCommand {
                     guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
                         throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
                     }
-                    Swift.print("agreement of session \(session) written to \(output); open it in a browser to print it")
+                    Swift.print(
+                        "agreement of session \(session) written to \(output); open it in a browser to print it")
                 } else {
                     FileHandle.standardOutput.write(Data(html.utf8))
                 }

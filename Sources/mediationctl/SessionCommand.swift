@@ -13,7 +13,7 @@ struct SessionCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Find.self, Book.self, List.self, Show.self, Reschedule.self, Cancel.self, Replace.self, Rsvp.self,
-            Start.self, End.self, NoShow.self, Week.self, Links.self,
+            Start.self, End.self, NoShow.self, Week.self, Links.self, Minutes.self,
         ])
 
     struct Find: AsyncParsableCommand {
@@ -486,5 +486,39 @@ struct SessionCommand: AsyncParsableCommand {
                 m.requirement, "\(m.name) (#\(m.expert))", m.invitation?.rawValue ?? "-", m.lead == true ? "lead" : "")
         }
         table.print()
+    }
+}
+
+extension SessionCommand {
+    struct Minutes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the session record (调解笔录) for the mediator to fill in by hand.",
+            discussion: """
+                One HTML page for A4 from the office's template (zh/record.mustache in notices.templates): the case, \
+                time and place, who presides, the mediators and parties, and lines for the statements, the course \
+                and the result, with a signature line for everyone. Open it in a browser and print it.
+
+                Example:
+                  mediationctl session minutes 6 -o record.html
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: Int64
+        @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            switch try await global.client().call({ try await $0.getSessionRecord(path: .init(session: session)) }) {
+            case .ok(let ok):
+                let html = try await String(collecting: try ok.body.html, upTo: 16 << 20)
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
+                        throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+                    }
+                    Swift.print("record of session \(session) written to \(output); open it in a browser to print it")
+                } else {
+                    FileHandle.standardOutput.write(Data(html.utf8))
+                }
+            case .default(let s, let p): throw apiFailure(s, p)
+            }
+        }
     }
 }

@@ -89,6 +89,21 @@ import Testing
         #expect(document.body.contains("1101**********002X") && !document.body.contains("11010519491231002X"))
         #expect(try d.ctl("audit", "list", "--limit", "20").stdout.contains("masked"))
 
+        // 调解笔录: the record to fill in, from the CLI and the console; names only, no number.
+        let recordFile = Self.output.appendingPathComponent("record.html").path
+        let minutes = try d.ctl("session", "minutes", id, "-o", recordFile)
+        #expect(minutes.status == 0, "\(minutes)")
+        let record = try String(contentsOfFile: recordFile, encoding: .utf8)
+        for part in ["调解笔录", "当事人陈述", "调解经过", "调解结果", "记录人", "张伟", "李强", "\(number)-BL\(id)"] {
+            #expect(record.contains(part), "\(part) in the record")
+        }
+        for name in panel { #expect(record.contains(name), "mediator \(name) in the record") }
+        #expect(!record.contains("1370000000") && !record.contains("110105"), "no numbers in the record")
+        #expect(sessionPage.body.contains("href=\"/sessions/\(id)/record\""), "\(sessionPage)")
+        let consoleRecord = try clerk.get("/sessions/\(id)/record")
+        #expect(consoleRecord.status == 200 && consoleRecord.body.contains("调解笔录"), "\(consoleRecord)")
+        #expect(try d.ctl("session", "minutes", "9999").status != 0, "an unknown session")
+
         // After a restart: the same agreement, the same number.
         #expect(d.stop() == 0)
         try d.start()

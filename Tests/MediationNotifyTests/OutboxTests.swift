@@ -96,7 +96,7 @@ struct OutboxTests {
             let file = root.appendingPathComponent("Config/templates/\(key).mustache")
             #expect(try String(contentsOf: file, encoding: .utf8) == text, "run scripts/embed-templates.sh: \(key)")
         }
-        // And every file is built in: ten notices in each language and the agreement (zh only).
+        // And every file is built in: ten notices in each language, the agreement and the record (zh only).
         var files: [String] = []
         for language in ["zh", "en"] {
             let folder = root.appendingPathComponent("Config/templates/\(language)")
@@ -106,7 +106,8 @@ struct OutboxTests {
             }
         }
         #expect(files.sorted() == embeddedTemplates.keys.sorted())
-        #expect(embeddedTemplates.count == 21 && embeddedTemplates["zh/agreement"] != nil)
+        #expect(embeddedTemplates.count == 22 && embeddedTemplates["zh/agreement"] != nil)
+        #expect(embeddedTemplates["zh/record"] != nil)
     }
 
     @Test func notices_goOut_remindersWaitForTheirTime_andLateOnesAreSkipped() async throws {

@@ -106,3 +106,44 @@ public struct AgreementSheet: Sendable {
         return v
     }
 }
+
+/// 调解笔录: the skeleton of a session's record for the mediator to fill in by hand: the case, the time and place, who
+/// presides, the mediators and the parties, then lines for the rights told, each party's statement, the course of
+/// the mediation and its result, and a signature line for everyone. Any session may have one, before or after it is
+/// held. The template `zh/record.mustache` lays it out.
+public struct RecordSheet: Sendable {
+    public var number: String
+    public var office: String
+    public var disputeTitle: String
+    public var category: String
+    /// `2026年12月14日 14:00–15:30` in the office's zone.
+    public var time: String
+    public var parties: [(name: String, side: String)]
+    public var mediators: [(name: String, role: String, lead: Bool)]
+
+    public init(
+        dispute: Dispute, parties: [Party], session: Session, mediators: [(name: String, role: ExpertRole, lead: Bool)],
+        officeName: String, zone: Zone
+    ) {
+        let wall = zone.wallClock(session.start)
+        let end = zone.wallClock(session.end)
+        func clock(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+        number = "\(dispute.number)-BL\(session.id)"
+        office = officeName
+        disputeTitle = dispute.title
+        category = Words.category(dispute.category, .zh)
+        time = "\(wall.date.year)年\(wall.date.month)月\(wall.date.day)日 \(clock(wall.minutes))–\(clock(end.minutes))"
+        self.parties = parties.map { ($0.name, Words.side($0.side, .zh)) }
+        self.mediators = mediators.map { ($0.name, $0.role.chinese, $0.lead) }
+    }
+
+    /// What the template gets: `number`, `office`, `dispute.{title,category}`, `time`, `parties` (`name`, `side`),
+    /// `mediators` (`name`, `role`, `lead`).
+    public var values: [String: Any] {
+        [
+            "number": number, "office": office, "dispute": ["title": disputeTitle, "category": category], "time": time,
+            "parties": parties.map { ["name": $0.name, "side": $0.side] },
+            "mediators": mediators.map { ["name": $0.name, "role": $0.role, "lead": $0.lead] as [String: Any] },
+        ]
+    }
+}

@@ -335,6 +335,54 @@ Subject: 【调解通知】{{dispute.number}}｜{{time.local}}
 如需改期，请联系{{office.name}}{{#office.phone}}（{{office.phone}}）{{/office.phone}}{{#office.address}}，地址：{{office.address}}{{/office.address}}。
 
 """####,
+    "zh/record": ####"""
+<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>调解笔录 {{number}}</title>
+<style>
+@page { size: A4; margin: 25mm 22mm 22mm 25mm; }
+body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "宋体", serif; font-size: 12pt; line-height: 1.9; color: #000; margin: 0 auto; max-width: 170mm; }
+h1 { font-family: "Noto Sans CJK SC", "SimHei", "黑体", sans-serif; font-size: 20pt; text-align: center; letter-spacing: 0.5em; margin: 0 0 4mm; }
+.number { text-align: right; margin: 0 0 4mm; }
+table.head { width: 100%; border-collapse: collapse; margin-bottom: 4mm; }
+table.head th, table.head td { border: 1px solid #000; padding: 1.5mm 2mm; text-align: left; vertical-align: top; }
+table.head th { width: 24mm; font-weight: normal; }
+h2 { font-family: "Noto Sans CJK SC", "SimHei", "黑体", sans-serif; font-size: 13pt; margin: 5mm 0 1mm; }
+.blank { border-bottom: 1px solid #000; height: 9mm; }
+.sign { display: flex; justify-content: space-between; margin: 6mm 0; page-break-inside: avoid; }
+.line { display: inline-block; min-width: 40mm; border-bottom: 1px solid #000; }
+</style>
+</head>
+<body>
+<h1>调解笔录</h1>
+<p class="number">编号：{{number}}</p>
+<table class="head">
+<tr><th>案由</th><td>{{dispute.title}}（{{dispute.category}}纠纷）</td></tr>
+<tr><th>时间</th><td>{{time}}</td></tr>
+<tr><th>地点</th><td>{{office}}（远程视频联合调解）</td></tr>
+<tr><th>主持人</th><td>{{#mediators}}{{#lead}}{{name}}（{{role}}）{{/lead}}{{/mediators}}</td></tr>
+<tr><th>调解员</th><td>{{#mediators}}{{name}}（{{role}}）　{{/mediators}}</td></tr>
+<tr><th>当事人</th><td>{{#parties}}{{side}}：{{name}}　{{/parties}}</td></tr>
+<tr><th>记录人</th><td><span class="line"></span></td></tr>
+</table>
+<h2>一、告知当事人的权利义务</h2>
+<div class="blank"></div><div class="blank"></div>
+<h2>二、当事人陈述</h2>
+{{#parties}}<p>{{side}} {{name}}：</p><div class="blank"></div><div class="blank"></div><div class="blank"></div>{{/parties}}
+<h2>三、调解经过</h2>
+<div class="blank"></div><div class="blank"></div><div class="blank"></div><div class="blank"></div>
+<h2>四、调解结果</h2>
+<div class="blank"></div><div class="blank"></div>
+<p>以上笔录经当事人核对无误。</p>
+{{#parties}}<div class="sign"><span>{{side}} {{name}}（签名、按指印）：<span class="line"></span></span><span>　年　月　日</span></div>{{/parties}}
+{{#mediators}}<div class="sign"><span>调解员 {{name}}（签名）：<span class="line"></span></span><span>　年　月　日</span></div>{{/mediators}}
+<div class="sign"><span>记录人（签名）：<span class="line"></span></span><span>　年　月　日</span></div>
+</body>
+</html>
+
+"""####,
     "zh/reminder": ####"""
 {{% CONTENT_TYPE: TEXT}}
 Subject: 【调解提醒】{{reminder.hours}}小时后：{{dispute.number}}｜{{time.local}}
