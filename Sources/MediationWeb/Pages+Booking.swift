@@ -21,10 +21,7 @@ extension Pages {
     }
 
     func find(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let dispute = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account).dispute
         guard OperationRoles.allows(session.account.role, "findSlots") else { return roleRefused(request, session) }
         let language = language(request)
@@ -79,10 +76,7 @@ extension Pages {
     }
 
     func book(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let dispute = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account).dispute
         guard OperationRoles.allows(session.account.role, "bookSession") else { return roleRefused(request, session) }
         guard let option = Int(form["option"] ?? "") else {

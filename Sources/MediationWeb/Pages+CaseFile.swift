@@ -67,10 +67,7 @@ extension Pages {
 
     /// 升级: records an escalation of the dispute; a refusal shows the case file with the problem beside its field.
     func addEscalation(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "addEscalation") else {
             return roleRefused(request, session)
@@ -94,12 +91,8 @@ extension Pages {
             }
             return redirect("/disputes/\(Self.percentEncoded(detail.dispute.number))#escalations")
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
-            var errors: [String: String] = [:]
-            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
-            if errors.isEmpty {
-                errors["escalation"] = language == .en ? e.message : WebText.message("invalidInput", language)
-            }
-            return try await caseFile(request, session, detail, typed: typed, errors: errors)
+            return try await caseFile(
+                request, session, detail, typed: typed, errors: Self.fieldErrors(e, language, general: "escalation"))
         }
     }
 
@@ -107,10 +100,7 @@ extension Pages {
     /// `privacy.reveal_roles`; every reveal is on the audit record. A POST (with the form's token), so that a link
     /// cannot reveal and the page is never kept (`no-store`).
     func revealParties(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, _) = try await signedForm(request)
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard settings.privacy.allowsReveal(session.account.role) else { return roleRefused(request, session) }
         try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {

@@ -51,10 +51,7 @@ extension Pages {
     }
 
     func addConflict(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "addConflict") else { return roleRefused(request, session) }
         let language = language(request)
@@ -84,10 +81,7 @@ extension Pages {
             } catch let e as MediationError where e.kind == .conflict {
                 errors["general"] = language == .en ? e.message : WebText.message("conflictTwice", language)
             } catch let e as MediationError where e.kind == .invalidInput {
-                for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
-                if e.fields.isEmpty {
-                    errors["general"] = language == .en ? e.message : WebText.message("invalidInput", language)
-                }
+                errors.merge(Self.fieldErrors(e, language)) { _, new in new }
             }
         }
         return try await caseFile(request, session, detail, typed: typed, errors: errors)
@@ -96,10 +90,7 @@ extension Pages {
     /// 撤销利害关系: a conflict of this dispute removed with a reason (audited), by the store's `removeConflict` as
     /// the API's removeConflict (`mediationctl conflict remove`); the finder may then propose that expert again.
     func removeConflict(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let detail = try await db.dispute(context.parameters.get("ref") ?? "", seenBy: session.account)
         guard OperationRoles.allows(session.account.role, "removeConflict") else {
             return roleRefused(request, session)

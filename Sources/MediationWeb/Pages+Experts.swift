@@ -91,10 +91,7 @@ extension Pages {
     /// 请假 / 加时: a span of leave or extra time, read in the expert's zone by Core's `Intake.span` and stored by the
     /// store's `addSpan`, as the API's addTimeOff and addExtraAvailability (`mediationctl expert leave add`).
     func addSpan(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let found = try await visibleExpert(context, session.account)
         let kind: AppDatabase.SpanKind = form["kind"] == "extra" ? .extra : .timeOff
         guard OperationRoles.allows(session.account.role, kind == .extra ? "addExtraAvailability" : "addTimeOff")
@@ -114,21 +111,14 @@ extension Pages {
             let week = ISOWeek(containing: try Zone(found.timeZone).wallClock(interval.start).date)
             return redirect("/experts/\(found.id)?week=\(week)&covered=\(span.warnings.count)#spans")
         } catch let e as MediationError where e.kind == .invalidInput {
-            var errors: [String: String] = [:]
-            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
-            if errors.isEmpty {
-                errors["from"] = language == .en ? e.message : WebText.message("invalidInput", language)
-            }
-            return try await expertView(request, session, found, typed: typed, errors: errors)
+            return try await expertView(
+                request, session, found, typed: typed, errors: Self.fieldErrors(e, language, general: "from"))
         }
     }
 
     /// Removes a span of leave or extra time, as `mediationctl expert leave remove` does.
     func removeSpan(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         let found = try await visibleExpert(context, session.account)
         let kind: AppDatabase.SpanKind = form["kind"] == "extra" ? .extra : .timeOff
         guard OperationRoles.allows(session.account.role, kind == .extra ? "removeExtraAvailability" : "removeTimeOff"),

@@ -15,10 +15,7 @@ extension Pages {
     }
 
     func recordFollowUp(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         guard OperationRoles.allows(session.account.role, "recordFollowUp") else {
             return roleRefused(request, session)
         }
@@ -43,10 +40,8 @@ extension Pages {
             }
             return redirect("/followups?done=\(id)")
         } catch let e as MediationError where e.kind == .invalidInput || e.kind == .conflict {
-            var errors: [String: String] = [:]
-            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
-            if errors.isEmpty { errors["result"] = language == .en ? e.message : WebText.message("invalidInput", .zh) }
-            return try await followUpList(request, session, typed: form, errors: errors, row: id)
+            return try await followUpList(
+                request, session, typed: form, errors: Self.fieldErrors(e, language, general: "result"), row: id)
         }
     }
 

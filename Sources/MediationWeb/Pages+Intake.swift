@@ -24,10 +24,7 @@ extension Pages {
     }
 
     func intake(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request)
         guard OperationRoles.allows(session.account.role, "openDispute") else { return roleRefused(request, session) }
         let language = language(request)
         var errors: [String: String] = [:]

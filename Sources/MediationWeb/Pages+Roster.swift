@@ -24,10 +24,7 @@ extension Pages {
     }
 
     func importRoster(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request, limit: Self.maxRosterFormBytes)
-        guard Self.same(form["csrf"] ?? "", session.csrf) else { return refusedForm(request) }
-        if let gate = gate(session) { return gate }
+        let (session, form) = try await signedForm(request, limit: Self.maxRosterFormBytes)
         guard OperationRoles.allows(session.account.role, "importRoster") else { return roleRefused(request, session) }
         let language = language(request)
         let labels = WebText.labels(language)

@@ -193,10 +193,7 @@ extension Pages {
         _ request: Request, _ context: WebRequestContext, operation: String,
         _ change: @Sendable ([String: String], ConsoleSession, Session) async throws -> String?
     ) async throws -> Response {
-        guard let signed = try await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard Self.same(form["csrf"] ?? "", signed.csrf) else { return refusedForm(request) }
-        if let gate = gate(signed) { return gate }
+        let (signed, form) = try await signedForm(request)
         let s = try await visibleSession(context, signed.account)
         guard OperationRoles.allows(signed.account.role, operation) else { return roleRefused(request, signed) }
         let language = language(request)
@@ -208,12 +205,8 @@ extension Pages {
             ) { try await change(form, signed, s) }
             return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
-            var errors: [String: String] = [:]
-            for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
-            if errors.isEmpty {
-                errors["general"] = language == .en ? e.message : WebText.message("sessionRefused", language)
-            }
-            return try await sessionView(request, signed, s, typed: form, errors: errors)
+            return try await sessionView(
+                request, signed, s, typed: form, errors: Self.fieldErrors(e, language, saying: "sessionRefused"))
         }
     }
 

@@ -104,6 +104,27 @@ struct Pages: Sendable {
         return response
     }
 
+    /// The start of every form that changes something: the signed-in session (else the login page), the form with
+    /// its token checked (else 403, nothing written), past the gate (password, authenticator); otherwise the answer
+    /// to send instead is thrown as `EarlyAnswer`, which the console's middleware sends.
+    func signedForm(_ request: Request, limit: Int = maxFormBytes) async throws -> (ConsoleSession, [String: String]) {
+        guard let session = try await session(request) else { throw EarlyAnswer(response: redirect("/login")) }
+        let form = try await Self.form(request, limit: limit)
+        guard Self.same(form["csrf"] ?? "", session.csrf) else { throw EarlyAnswer(response: refusedForm(request)) }
+        if let gate = gate(session) { throw EarlyAnswer(response: gate) }
+        return (session, form)
+    }
+
+    /// A refusal's problems beside their fields, in the page's language; one under `general` when it names none.
+    static func fieldErrors(
+        _ e: MediationError, _ language: Language, general: String = "general", saying key: String = "invalidInput"
+    ) -> [String: String] {
+        var errors: [String: String] = [:]
+        for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
+        if errors.isEmpty { errors[general] = language == .en ? e.message : WebText.message(key, language) }
+        return errors
+    }
+
     /// Where an account must go before any other page: its own password after a one-time one, then its
     /// authenticator when `web.require_totp_for_admins` asks it of admins; nil when it may go on.
     func gate(_ session: ConsoleSession) -> Response? {
@@ -573,4 +594,9 @@ struct Pages: Sendable {
         path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.")))
             ?? "/"
     }
+}
+
+/// An answer decided before a page's own work (the login page, a refused form, the gate), sent as it is.
+struct EarlyAnswer: Error {
+    let response: Response
 }

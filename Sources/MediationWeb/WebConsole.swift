@@ -198,7 +198,9 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         -> Response
     {
         var response: Response
-        do { response = try await next(request, context) } catch { response = pages.errorPage(error, request) }
+        do { response = try await next(request, context) } catch let early as EarlyAnswer {
+            response = early.response
+        } catch { response = pages.errorPage(error, request) }
         // A printed document sets its own, narrower policy (inline style, nothing else); every page gets this one.
         if response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
