@@ -48,7 +48,8 @@ public enum OperationRoles {
         "listOutbox": .viewer, "getOutboxMessage": .viewer,
         "retryDeadMessages": .staff, "retryOutboxMessage": .staff, "testChannel": .admin,
         // Outcomes, follow-up visits, escalations, warnings
-        "getOutcome": .viewer, "getAgreement": .viewer, "getSessionRecord": .viewer, "listFollowUps": .viewer, "listEscalations": .viewer, "listAllEscalations": .viewer,
+        "getOutcome": .viewer, "getAgreement": .viewer, "getSessionRecord": .viewer, "listFollowUps": .viewer,
+        "listEscalations": .viewer, "listAllEscalations": .viewer,
         "listWarnings": .viewer,
         "recordOutcome": .staff, "amendOutcome": .staff, "voidOutcome": .staff, "recordFollowUp": .staff,
         "addEscalation": .staff, "checkWarnings": .staff,

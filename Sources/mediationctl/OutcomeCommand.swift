@@ -97,16 +97,7 @@ struct OutcomeCommand: AsyncParsableCommand {
         func run() async throws {
             switch try await global.client().call({ try await $0.getAgreement(path: .init(session: session)) }) {
             case .ok(let ok):
-                let html = try await String(collecting: try ok.body.html, upTo: 16 << 20)
-                if let output {
-                    guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
-                        throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
-                    }
-                    Swift.print(
-                        "agreement of session \(session) written to \(output); open it in a browser to print it")
-                } else {
-                    FileHandle.standardOutput.write(Data(html.utf8))
-                }
+                try await writeDocument(try ok.body.html, to: output, what: "agreement of session \(session)")
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -226,3 +226,14 @@ struct ExportCommand: AsyncParsableCommand {
         func run() async throws { try await ExportCommand.run(.outcomes, global, options) }
     }
 }
+
+/// Writes a printable page the daemon laid out (an agreement, a session record) to `output`, saying so, or to
+/// standard output.
+func writeDocument(_ body: HTTPBody, to output: String?, what: String) async throws {
+    let html = try await String(collecting: body, upTo: 16 << 20)
+    guard let output else { return FileHandle.standardOutput.write(Data(html.utf8)) }
+    guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
+        throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
+    }
+    print("\(what) written to \(output); open it in a browser to print it")
+}
