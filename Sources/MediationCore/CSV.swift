@@ -23,10 +23,17 @@ public enum CSV {
             line += 1
             start = index + 1
         }
-        throw MediationError.invalidInput(
-            "line \(line): the file is not UTF-8 text",
-            hint: "save it as 'CSV UTF-8' (in Excel: Save As → CSV UTF-8; in WPS: 另存为 CSV UTF-8) and import again",
-            details: ["line \(line): not UTF-8"])
+        let en =
+            "line \(line): the file is not UTF-8 text; save it as 'CSV UTF-8' (in Excel: Save As → CSV UTF-8; in WPS: "
+            + "另存为 CSV UTF-8) and import again"
+        throw MediationError(
+            .invalidInput, en, details: ["line \(line): not UTF-8"],
+            fields: [
+                FieldProblem(
+                    field: String(line), en: en,
+                    zh: "第 \(line) 行起不是 UTF-8 编码（多半是 Excel 默认的 ANSI/GBK）：请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”，"
+                        + "或在 WPS 中“另存为 CSV UTF-8”，再重新选择文件")
+            ])
     }
 
     /// Splits text into records.

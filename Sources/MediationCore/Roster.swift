@@ -123,9 +123,10 @@ public enum Roster {
         let text = try CSV.decodeUTF8(bytes)
         let records = try CSV.parse(text)
         guard let header = records.first else {
-            throw MediationError.invalidInput(
-                "the roster is empty",
-                hint: "the first line must name the columns, for example name,role,mobile,offices")
+            let en = "the roster is empty; the first line must name the columns, for example name,role,mobile,offices"
+            throw MediationError(
+                .invalidInput, en,
+                fields: [FieldProblem(field: "1", en: en, zh: "花名册是空的：第一行应为列名，例如 姓名,角色,手机,服务警务室")])
         }
         var columns: [Column?] = []
         var problems: [FieldProblem] = []

@@ -140,6 +140,17 @@ import Testing
         #expect(refused.body.contains("第 5 行：每周时间“每天早上”无法识别"), "\(refused)")
         #expect(try expertCount(d) == before, "nothing imported")
 
+        // A file saved as Excel's default ANSI (GBK), and an empty one: said in Chinese, with what to do.
+        let gbk: [UInt8] =
+            Array("name,role,mobile,offices\n".utf8) + [0xCD, 0xF5, 0xB7, 0xBC]
+            + Array(",律师,13800138100,jinshan\n".utf8)
+        let ansi = try browser.post(
+            "/experts/import", [("csrf", csrf), ("step", "preview"), ("data", Data(gbk).base64EncodedString())])
+        #expect(ansi.status == 422 && ansi.body.contains("第 2 行起不是 UTF-8 编码"), "\(ansi)")
+        #expect(!ansi.body.contains("not UTF-8"), "no English on the Chinese page")
+        let empty = try browser.post("/experts/import", [("csrf", csrf), ("step", "preview"), ("text", "")])
+        #expect(empty.status == 422 && empty.body.contains("花名册是空的"), "\(empty)")
+
         // A good file, as a browser sends the chosen file (base64 of its bytes, with Excel's BOM): previewed only.
         let good = "\u{FEFF}姓名,角色,手机,服务警务室\r\n王芳,律师,13800138100,jinshan\r\n李四,退休干部,13800138103,jinshan\r\n"
         let data = Data(good.utf8).base64EncodedString()
