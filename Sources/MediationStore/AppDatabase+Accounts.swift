@@ -452,7 +452,12 @@ public enum TOTPCodes {
     /// The time step `code` belongs to, when it is the code of the step of `now` or one either side and that step
     /// is after `last` (a code is accepted once); nil otherwise.
     public static func accepted(_ code: String, secret: String, now: Date, after last: Int64?) -> Int64? {
-        let digits = code.filter { !$0.isWhitespace }
+        // Full-width digits (a Chinese input method's １２３) read as the digits they are.
+        let digits = String(
+            code.unicodeScalars.filter { !$0.properties.isWhitespace }.map { scalar -> Character in
+                (0xFF10...0xFF19).contains(scalar.value)
+                    ? Character(Unicode.Scalar(scalar.value - 0xFF10 + 0x30) ?? scalar) : Character(scalar)
+            })
         guard digits.count == AccountRules.totpDigits, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
             let value = Int(digits)
         else { return nil }

@@ -52,8 +52,30 @@ extension Pages {
                 status: .unprocessableContent)
         }
         do {
-            let known = Set(try await db.offices().map(\.id))
+            // A staff account imports for its own offices only: another office is unknown to it, and an expert it
+            // does not see (matched on mobile or email) is not its to change; an admin imports for all.
+            let account = session.account
+            let known = Set(try await db.offices(seenBy: account).map(\.id))
             let rows = try Roster.read(bytes, knownOffices: known)
+            if account.role != .admin {
+                let stored = try await db.experts()
+                var problems: [FieldProblem] = []
+                for row in rows {
+                    let match = stored.first {
+                        (row.expert.mobile != nil && $0.mobile == row.expert.mobile)
+                            || (row.expert.email != nil && $0.email == row.expert.email)
+                    }
+                    if row.expert.servesAllOffices || (match.map { !Self.sees(account, $0) } ?? false) {
+                        let en =
+                            "line \(row.line): this expert serves offices outside yours; only an admin may import it"
+                        problems.append(
+                            FieldProblem(
+                                field: String(row.line), en: en,
+                                zh: "第 \(row.line) 行：这位专家服务于您的警务室以外，只有管理员能导入或修改"))
+                    }
+                }
+                if !problems.isEmpty { throw Roster.failure(problems) }
+            }
             if form["step"] == "import" {
                 let report = try await AuditActor.$current.withValue(
                     AuditActor(uid: 0, user: session.account.name, role: "console")

@@ -165,6 +165,26 @@ import Testing
         #expect(try expertCount(d) == before + 2)
         #expect(try browser.get("/experts?imported=2-0-0").body.contains("已导入：新增 2 位"))
         #expect(try d.ctl("audit", "list", "--limit", "20").stdout.contains("expert.import"))
+        // A clerk of jinshan may not change an expert of another office through a roster, nor add one elsewhere.
+        let elsewhere = "姓名,角色,手机,服务警务室,在岗\n林晓雯,律师,13900000004,jinshan,否\n"
+        let stored = try #require(try d.json("expert", "list") as? [String: Any])
+        let lin = (stored["experts"] as? [[String: Any]])?.first { $0["name"] as? String == "林晓雯" }
+        let linMobile =
+            try #require(try d.json("expert", "show", "林晓雯", "--reveal") as? [String: Any])["mobile"] as? String
+        let foreign = try browser.post(
+            "/experts/import",
+            [
+                ("csrf", csrf), ("step", "import"),
+                ("text", elsewhere.replacingOccurrences(of: "13900000004", with: linMobile ?? "")),
+            ])
+        #expect(foreign.status == 422 && foreign.body.contains("只有管理员能导入或修改"), "\(foreign)")
+        let after = try #require(try d.json("expert", "show", "林晓雯") as? [String: Any])
+        #expect(after["active"] as? Bool == true && lin != nil, "unchanged: \(after)")
+        let otherOffice = try browser.post(
+            "/experts/import",
+            [("csrf", csrf), ("step", "preview"), ("text", "姓名,角色,手机,服务警务室\n周七,律师,13800138109,hongqiao\n")])
+        #expect(otherOffice.status == 422 && otherOffice.body.contains("警务室“hongqiao”不存在"), "\(otherOffice)")
+
         // A viewer may not import.
         let viewer = try ConsoleWeekEndToEndTests.account(
             d, base: browser.base, name: "zhao.viewer", role: "viewer", offices: ["jinshan"])
