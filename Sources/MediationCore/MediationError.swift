@@ -53,6 +53,12 @@ public struct MediationError: Error, Sendable, Equatable, CustomStringConvertibl
         MediationError(.invalidInput, hint.map { "\(problem); \($0)" } ?? problem, details: details)
     }
 
+    /// A refusal said in both languages about one field (`general` when it is about the whole form), so a page
+    /// shows it beside that field and a Chinese reader of the API or the CLI reads it in Chinese.
+    public static func said(_ kind: Kind, field: String = "general", en: String, zh: String) -> MediationError {
+        MediationError(kind, en, fields: [FieldProblem(field: field, en: en, zh: zh)])
+    }
+
     public static func notFound(_ message: String) -> MediationError { MediationError(.notFound, message) }
     public static func conflict(_ message: String) -> MediationError { MediationError(.conflict, message) }
     public static func forbidden(_ message: String) -> MediationError { MediationError(.forbidden, message) }

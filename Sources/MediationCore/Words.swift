@@ -174,6 +174,32 @@ public enum Words {
         return categoriesZh[category] ?? category
     }
 
+    /// A day as people read it: `12月7日 周一`, `Mon 2026-12-07`.
+    public static func day(_ date: LocalDate, _ language: Language) -> String {
+        switch language {
+        case .zh: "\(date.month)月\(date.day)日 \(date.weekday.chinese)"
+        case .en: "\(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.rawValue - 1]) \(date)"
+        }
+    }
+
+    /// A moment in `zone` as people read it, never bare UTC: `12月7日 周一 09:00`, `Mon 2026-12-07 09:00`.
+    public static func moment(_ instant: Date, _ zone: Zone, _ language: Language) -> String {
+        let (date, minutes) = zone.wallClock(instant)
+        let hh = minutes / 60 < 10 ? "0\(minutes / 60)" : "\(minutes / 60)"
+        let mm = minutes % 60 < 10 ? "0\(minutes % 60)" : "\(minutes % 60)"
+        return day(date, language) + " " + hh + ":" + mm
+    }
+
+    /// Weekly hours in Chinese: `周一 09:00-12:00；周三 14:00-17:00`.
+    public static func hours(_ windows: [WeeklyWindow], _ language: Language) -> String {
+        guard language == .zh else { return WeeklyWindow.format(windows) }
+        let byDay = Dictionary(grouping: windows.sorted(), by: \.weekday)
+        return Weekday.allCases.compactMap { day in
+            guard let list = byDay[day] else { return nil }
+            return day.chinese + " " + list.map { "\($0.start)-\($0.end)" }.joined(separator: " ")
+        }.joined(separator: "；")
+    }
+
     /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
     /// without a Chinese name here is shown as recorded.
     public static func auditAction(_ action: String, _ language: Language) -> String {
@@ -188,6 +214,7 @@ public enum Words {
         "session.status": "调解状态变更", "session.replace": "替换专家", "session.rsvp": "专家回复",
         "outcome.record": "记录结果", "outcome.amend": "更正结果", "outcome.void": "作废结果", "followup.record": "记录回访",
         "escalation.add": "登记升级", "conflict.add": "登记利害关系", "conflict.remove": "撤销利害关系",
+        "outcome.agreement": "打印调解协议书",
     ]
 
     private static let categoriesZh: [String: String] = [

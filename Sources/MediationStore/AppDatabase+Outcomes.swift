@@ -819,8 +819,8 @@ extension AppDatabase {
         let office = try await self.office(session.officeId)
         let sheet = try AgreementSheet(
             dispute: detail.dispute, parties: detail.parties, session: session, outcome: outcome, ordinal: ordinal,
-            mediators: session.panel.map { (names[$0.expertId] ?? "#\($0.expertId)", $0.requirement.role, $0.lead) },
-            officeName: office.name, zone: try Zone(office.timeZone), reveal: reveal)
+            mediators: Self.mediators(session, names), officeName: office.name, zone: try Zone(office.timeZone),
+            reveal: reveal)
         try await recordAudit(
             action: "outcome.agreement", target: "session \(id)",
             summary: "dispute \(detail.dispute.number): printed agreement \(sheet.number), "
@@ -841,7 +841,15 @@ extension AppDatabase {
         let office = try await self.office(session.officeId)
         return RecordSheet(
             dispute: detail.dispute, parties: detail.parties, session: session,
-            mediators: session.panel.map { (names[$0.expertId] ?? "#\($0.expertId)", $0.requirement.role, $0.lead) },
-            officeName: office.name, zone: try Zone(office.timeZone))
+            mediators: Self.mediators(session, names), officeName: office.name, zone: try Zone(office.timeZone))
+    }
+
+    /// The mediators a document names: the panel without anyone who declined the invitation (they did not sit).
+    static func mediators(_ session: Session, _ names: [Int64: String]) -> [(
+        name: String, role: ExpertRole, lead: Bool
+    )] {
+        session.panel.filter { $0.invitation != .declined }.map {
+            (names[$0.expertId] ?? "#\($0.expertId)", $0.requirement.role, $0.lead)
+        }
     }
 }

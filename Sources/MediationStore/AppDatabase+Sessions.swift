@@ -73,16 +73,21 @@ extension AppDatabase {
         return try await write { db in
             let dispute = try Self.findDispute(ref, db).dispute
             guard [.open, .unresolved, .scheduled].contains(dispute.status) else {
-                throw MediationError.conflict(
-                    "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now"
+                throw MediationError.said(
+                    .conflict,
+                    en: "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now"
                         + (dispute.status == .closed
-                            ? " (reopen it first: 'dispute reopen \(dispute.number) --reason …')" : ""))
+                            ? " (reopen it first: 'dispute reopen \(dispute.number) --reason …')" : ""),
+                    zh: "纠纷 \(dispute.number) 现在是“\(Words.disputeStatus(dispute.status, .zh))”，不能预约"
+                        + (dispute.status == .closed ? "（请先在案卷里重新立案）" : ""))
             }
             let policyName = rules.policyName(requested: policy, category: dispute.category)
             guard let chosen = try Self.fetchPolicies(db, name: policyName).first else {
                 let names = try Self.fetchPolicies(db, name: nil).map(\.name)
-                throw MediationError.invalidInput(
-                    "no panel policy '\(policyName)'", hint: "policies: \(names.joined(separator: ", "))")
+                throw MediationError.said(
+                    .invalidInput, field: "policy",
+                    en: "no panel policy '\(policyName)'; policies: \(names.joined(separator: ", "))",
+                    zh: "没有名为“\(policyName)”的组成规则；现有：\(names.joined(separator: "、"))")
             }
             let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
             let office = try Self.officeOf(dispute, db)
@@ -326,7 +331,9 @@ extension AppDatabase {
         rules: SchedulingRules, now: Date, ignoring session: Int64?, office known: Office?,
         names: inout [Int64: String], cache: WriterCache, newcomers: [Int64]? = nil, outsideHours: Bool = false
     ) throws -> [PanelMember] {
-        guard !panel.isEmpty else { throw MediationError.invalidInput("the panel is empty; name its experts") }
+        guard !panel.isEmpty else {
+            throw MediationError.said(.invalidInput, en: "the panel is empty; name its experts", zh: "专家组是空的，请选择专家")
+        }
         let end = start.addingTimeInterval(TimeInterval(duration * 60))
         let buffer = TimeInterval(rules.bufferMinutes * 60)
         // A clash with a booked session is what a refused booking hears first, so the loser of a race hears
@@ -353,9 +360,11 @@ extension AppDatabase {
             let name: String = try r.value(Column("name"))
             let other: Int64 = try r.value(Column("id"))
             let expertId: Int64 = try r.value(Column("expert_id"))
-            return MediationError.conflict(
-                "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
-                    + "choose another time or panel (search again with 'session find')")
+            return MediationError.said(
+                .conflict, field: "start",
+                en: "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
+                    + "choose another time or panel (search again with 'session find')",
+                zh: "专家 \(name)（#\(expertId)）这个时间已有第 \(other) 场调解；请换一个时间或换人（重新“查找时间”）")
         }
         // A time outside the office's hours, or on a holiday, is said as such (the finder, asked about one start,
         // would speak of its window).
@@ -364,8 +373,9 @@ extension AppDatabase {
             let zone = try Zone(office.timeZone)
             let day = zone.wallClock(start).date
             if rules.holidays.contains(day) {
-                return MediationError.invalidInput(
-                    "\(day) is a holiday in the configuration; choose another day")
+                return MediationError.said(
+                    .invalidInput, field: "start", en: "\(day) is a holiday in the configuration; choose another day",
+                    zh: "\(Words.day(day, .zh)) 是节假日，请换一天")
             }
             // Outside office hours only the holidays hold (the finder's rule, `SlotSearch.outsideOfficeHours`).
             guard !outsideHours else { return nil }
@@ -376,15 +386,19 @@ extension AppDatabase {
                 }
             }
             guard !held else { return nil }
-            return MediationError.invalidInput(
-                "\(zone.format(start)) to \(zone.format(end)) is outside the office hours of \(office.id) "
-                    + "(\(WeeklyWindow.format(office.workingHours)))",
-                hint: "choose a time inside them, or 'session find' for free times")
+            return MediationError.said(
+                .invalidInput, field: "start",
+                en: "\(zone.format(start)) to \(zone.format(end)) is outside the office hours of \(office.id) "
+                    + "(\(WeeklyWindow.format(office.workingHours))); choose a time inside them, or 'session find' "
+                    + "for free times",
+                zh: "\(Words.moment(start, zone, .zh))–\(Words.moment(end, zone, .zh).suffix(5)) 不在\(office.name)的办公时间内"
+                    + "（\(Words.hours(office.workingHours, .zh))），请选择办公时间内的时间，或“查找时间”")
         }
         if Set(panel).count != panel.count {
             let twice = panel.first { id in panel.filter { $0 == id }.count > 1 } ?? 0
-            throw MediationError.invalidInput(
-                "expert #\(twice) is named twice on the panel; name each seat's expert once")
+            throw MediationError.said(
+                .invalidInput, en: "expert #\(twice) is named twice on the panel; name each seat's expert once",
+                zh: "专家 #\(twice) 在专家组里出现了两次，每个席位只能选一位专家")
         }
         let search: SlotSearch
         let answer: SlotAnswer
@@ -405,14 +419,20 @@ extension AppDatabase {
             if let clash = try clash() { throw clash }
             if let outside = try outsideOffice() { throw outside }
             if panel.count != requirements.reduce(0, { $0 + $1.count }) {
-                throw MediationError.invalidInput(
-                    "the panel has \(panel.count) experts but the policy asks for "
-                        + requirements.map(\.description).joined(separator: ", "))
+                throw MediationError.said(
+                    .invalidInput,
+                    en: "the panel has \(panel.count) experts but the policy asks for "
+                        + requirements.map(\.description).joined(separator: ", "),
+                    zh: "专家组有 \(panel.count) 位专家，但组成规则要求 \(requirements.reduce(0) { $0 + $1.count }) 位")
             }
-            throw MediationError.conflict(
-                "that time and panel are not free: "
+            throw MediationError.said(
+                .conflict, field: "start",
+                en: "that time and panel are not free: "
                     + (answer.reasons.isEmpty
-                        ? "an expert or a party is not available" : answer.reasons.joined(separator: "; ")))
+                        ? "an expert or a party is not available" : answer.reasons.joined(separator: "; ")),
+                zh: "这个时间专家组或当事人没有空："
+                    + (answer.reasonsChinese.isEmpty
+                        ? "有专家或当事人不方便" : answer.reasonsChinese.joined(separator: "；")))
         }
         let leadIndex =
             option.panel.firstIndex { requirements[$0.requirementIndex].role == .legalOfficer } ?? 0
@@ -447,14 +467,18 @@ extension AppDatabase {
         return try await groupWrite { db in
             var record = try Self.findSession(id, db)
             guard record.session.status == .booked else {
-                throw MediationError.conflict(
-                    "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled")
+                throw MediationError.said(
+                    .conflict, field: "start",
+                    en: "session #\(id) is \(record.session.status.rawValue); only a booked session can be rescheduled",
+                    zh: "这场调解现在是“\(Words.sessionStatus(record.session.status, .zh))”，只有已预约的调解才能改期")
             }
             let zone = try Self.officeZone(record.session.officeId, db)
             guard start != record.session.start else {
-                throw MediationError.invalidInput(
-                    "session #\(id) already starts at \(zone.format(start)); nothing to move",
-                    hint: "give the new time with --to")
+                throw MediationError.said(
+                    .invalidInput, field: "start",
+                    en:
+                        "session #\(id) already starts at \(zone.format(start)); nothing to move; give the new time with --to",
+                    zh: "这场调解本来就在 \(Words.moment(start, zone, .zh)) 开始，请填写新的时间")
             }
             let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
             let duration = Int(record.session.interval.duration / 60)
@@ -558,13 +582,17 @@ extension AppDatabase {
         let (session, expertId) = try await write { db in
             var record = try Self.findSession(id, db)
             guard record.session.status == .booked else {
-                throw MediationError.conflict(
-                    "session #\(id) is \(record.session.status.rawValue); an answer to the invitation is recorded "
-                        + "only while a session is booked")
+                throw MediationError.said(
+                    .conflict,
+                    en: "session #\(id) is \(record.session.status.rawValue); an answer to the invitation is recorded "
+                        + "only while a session is booked",
+                    zh: "这场调解现在是“\(Words.sessionStatus(record.session.status, .zh))”，只有已预约时才能记录专家的回复")
             }
             let expert = try Self.findExpert(ref, db).expert
             guard let index = record.session.panel.firstIndex(where: { $0.expertId == expert.id }) else {
-                throw MediationError.invalidInput("\(expert.name) is not on the panel of session #\(id)")
+                throw MediationError.said(
+                    .invalidInput, field: "expert", en: "\(expert.name) is not on the panel of session #\(id)",
+                    zh: "\(expert.name) 不在这场调解的专家组里")
             }
             let changed = record.session.panel[index].invitation != answer
             record.session.panel[index].invitation = answer
@@ -628,20 +656,26 @@ extension AppDatabase {
         return try await write { db in
             var record = try Self.findSession(id, db)
             guard record.session.status == .booked else {
-                throw MediationError.conflict(
-                    "session #\(id) is \(record.session.status.rawValue); only a booked panel can change")
+                throw MediationError.said(
+                    .conflict,
+                    en: "session #\(id) is \(record.session.status.rawValue); only a booked panel can change",
+                    zh: "这场调解现在是“\(Words.sessionStatus(record.session.status, .zh))”，只有已预约的调解才能换专家")
             }
             let old = try Self.findExpert(oldRef, db).expert
             let new = try Self.findExpert(newRef, db).expert
             guard record.session.panel.contains(where: { $0.expertId == old.id }) else {
-                throw MediationError.invalidInput("\(old.name) is not on the panel of session #\(id)")
+                throw MediationError.said(
+                    .invalidInput, field: "expert", en: "\(old.name) is not on the panel of session #\(id)",
+                    zh: "\(old.name) 不在这场调解的专家组里")
             }
             guard !record.session.panel.contains(where: { $0.expertId == new.id }) else {
-                throw MediationError.invalidInput(
-                    new.id == old.id
+                throw MediationError.said(
+                    .invalidInput, field: "with",
+                    en: (new.id == old.id
                         ? "\(new.name) would replace themselves; name someone else with --with"
-                        : "\(new.name) is already on the panel of session #\(id); name someone not on it",
-                    hint: "'session replace \(id) \(old.id)' without --with lists the substitutes")
+                        : "\(new.name) is already on the panel of session #\(id); name someone not on it")
+                        + "; 'session replace \(id) \(old.id)' without --with lists the substitutes",
+                    zh: new.id == old.id ? "不能用 \(new.name) 替换其本人，请选另一位专家" : "\(new.name) 已在专家组里，请选组外的专家")
             }
             let dispute = try Self.findDispute(String(record.session.disputeId), db).dispute
             let panel = record.session.panel.map { $0.expertId == old.id ? new.id : $0.expertId }

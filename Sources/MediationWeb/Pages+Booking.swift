@@ -70,7 +70,8 @@ extension Pages {
                 maxOptions: 5)
             return try await findForm(request, session, dispute, typed: form, errors: [:], finding: finding)
         } catch let e as MediationError where e.kind == .invalidInput || e.kind == .conflict {
-            errors["general"] = language == .en ? e.message : WebText.message("cannotSearch", language)
+            errors = Self.fieldErrors(
+                e, language, saying: "cannotSearch", onPage: ["general", "from", "to", "minutes", "pin", "exclude"])
             return try await findForm(request, session, dispute, typed: form, errors: errors, finding: nil)
         }
     }
@@ -100,7 +101,9 @@ extension Pages {
                 "error", request, user: session, title: WebText.labels(language)["book"] ?? "",
                 values: [
                     "heading": WebText.labels(language)["book"] ?? "",
-                    "message": language == .en ? e.message : WebText.message("bookConflict", language),
+                    "message": language == .en || e.fields.isEmpty
+                        ? (language == .en ? e.message : WebText.message("bookConflict", language))
+                        : e.message(in: language),
                     "back": "/disputes/\(Self.percentEncoded(dispute.number))/find",
                 ], status: .conflict)
         }

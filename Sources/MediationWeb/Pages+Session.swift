@@ -206,9 +206,15 @@ extension Pages {
             return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
             return try await sessionView(
-                request, signed, s, typed: form, errors: Self.fieldErrors(e, language, saying: "sessionRefused"))
+                request, signed, s, typed: form,
+                errors: Self.fieldErrors(e, language, saying: "sessionRefused", onPage: Self.sessionFields))
         }
     }
+
+    /// The session page's fields a refusal is shown beside (the others' under the page's first line).
+    static let sessionFields: Set<String> = [
+        "general", "start", "reason", "amount", "voidReason", "result", "to", "terms",
+    ]
 
     /// A time as the reschedule form takes it back: `2026-12-14 14:00` in the office's zone.
     static func wallText(_ date: Date, _ zone: Zone) -> String {
@@ -287,6 +293,11 @@ extension Pages {
             )
             .map { ["expertId": $0.expertId, "name": $0.name, "recent": $0.sessionsLast30Days] as [String: Any] }
         }
+        // A panel member who declined and was not replaced: said before anyone starts the session without them.
+        let declined = s.panel.filter { $0.invitation == .declined }.map { experts[$0.expertId] ?? "#\($0.expertId)" }
+        if [.booked, .inSession].contains(s.status), !declined.isEmpty {
+            values["declinedWarning"] = declined.joined(separator: language == .zh ? "、" : ", ")
+        }
         // Before its margin: when it may be started, instead of a button that would be refused.
         if s.status == .booked, !markable(.inSession), OperationRoles.allows(role, "markSession") {
             let earliest = s.start.addingTimeInterval(-TimeInterval(settings.rules.startMarginMinutes * 60))
@@ -321,8 +332,7 @@ extension Pages {
             }
         }
         for (key, error) in errors { values["error_\(key)"] = error }
-        for key in ["general", "reason", "result", "amount", "terms", "to", "start", "voidReason"]
-        where errors[key] != nil {
+        for key in Self.sessionFields where errors[key] != nil {
             values["has_\(key)"] = true
         }
         return render(

@@ -116,11 +116,17 @@ struct Pages: Sendable {
     }
 
     /// A refusal's problems beside their fields, in the page's language; one under `general` when it names none.
+    /// `onPage`: the fields the page shows a problem beside; a problem about any other goes under `general`.
     static func fieldErrors(
-        _ e: MediationError, _ language: Language, general: String = "general", saying key: String = "invalidInput"
+        _ e: MediationError, _ language: Language, general: String = "general", saying key: String = "invalidInput",
+        onPage: Set<String>? = nil
     ) -> [String: String] {
         var errors: [String: String] = [:]
-        for problem in e.fields { errors[problem.field] = language == .zh ? problem.zh : problem.en }
+        for problem in e.fields {
+            let words = language == .zh ? problem.zh : problem.en
+            let field = onPage.map { $0.contains(problem.field) } ?? true ? problem.field : general
+            errors[field] = errors[field].map { $0 + (language == .zh ? "；" : "; ") + words } ?? words
+        }
         if errors.isEmpty { errors[general] = language == .en ? e.message : WebText.message(key, language) }
         return errors
     }
@@ -550,17 +556,10 @@ struct Pages: Sendable {
 
     /// `12月7日 周一 09:00` or `Mon 2026-12-07 09:00`, in the office's zone.
     static func format(_ instant: Date, _ zone: Zone, _ language: Language) -> String {
-        let (date, minutes) = zone.wallClock(instant)
-        let time = String(format: "%02d:%02d", minutes / 60, minutes % 60)
-        return format(day: date, language) + " " + time
+        Words.moment(instant, zone, language)
     }
 
-    static func format(day date: LocalDate, _ language: Language) -> String {
-        switch language {
-        case .zh: "\(date.month)月\(date.day)日 \(date.weekday.chinese)"
-        case .en: "\(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.rawValue - 1]) \(date)"
-        }
-    }
+    static func format(day date: LocalDate, _ language: Language) -> String { Words.day(date, language) }
 
     static func form(_ request: Request, limit: Int = maxFormBytes) async throws -> [String: String] {
         var body = try await request.body.collect(upTo: limit)

@@ -205,5 +205,13 @@ struct CLIContractEndToEndTests {
         #expect(!why.stdout.contains("the pool has no"), "\(why)")
         let whyEnglish = try runProgram(Repo.ctl, search, environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
         #expect(whyEnglish.stdout.contains("the pool has no"), "\(whyEnglish)")
+        // The store's refusals too: a search whose dates are the wrong way round.
+        let reversed = [
+            "--socket", d.socket, "session", "find", "1", "--from", "2099-03-03", "--to", "2099-03-02",
+        ]
+        let backwards = try runProgram(
+            Repo.ctl, reversed, environment: ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(backwards.status == 2 && backwards.stderr.contains("结束日期早于开始日期"), "\(backwards)")
+        #expect(!backwards.stderr.contains("ends before it starts"), "\(backwards)")
     }
 }

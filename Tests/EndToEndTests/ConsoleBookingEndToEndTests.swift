@@ -41,6 +41,12 @@ import Testing
         #expect(bad.body.contains("id=\"from-error\">开始日期“下周一”无法识别"), "\(bad)")
         #expect(bad.body.contains("id=\"minutes-error\">时长请填写分钟数"), "\(bad)")
         #expect(bad.body.contains("value=\"下周一\""), "what was typed is kept")
+        // The dates the wrong way round, or a length over a day: Core's own reasons beside their fields.
+        let reversed = try browser.post(
+            "/disputes/\(number)/find", [("csrf", csrf), ("from", to), ("to", from), ("minutes", "600")])
+        #expect(reversed.status == 422, "\(reversed)")
+        #expect(reversed.body.contains("id=\"to-error\">结束日期早于开始日期"), "\(reversed)")
+        #expect(reversed.body.contains("id=\"minutes-error\">时长 600 分钟不在"), "\(reversed)")
 
         // The options are the API's: the same times and the same panel, in the office's zone.
         let api = try #require(

@@ -203,6 +203,13 @@ import Testing
         #expect(bare.status == 422, "\(bare)")
         #expect(bare.body.contains("id=\"start-error\">“\(day)”只有日期，请同时填写时间"), "\(bare)")
         #expect(bare.body.contains("value=\"\(day)\""), "what was typed is kept")
+        // At three in the morning: the store's own reason (outside the office hours, said in Chinese with the hours
+        // in Chinese) beside the field, not a generic line; nothing moved.
+        let night = try browser.post("\(link)/reschedule", [("csrf", token2), ("start", "\(day) 03:00")])
+        #expect(night.status == 422, "\(night)")
+        #expect(night.body.contains("id=\"start-error\">"), "\(night)")
+        #expect(night.body.contains("不在") && night.body.contains("办公时间内（周一"), "\(night)")
+        #expect(!night.body.contains("outside the office hours") && !night.body.contains("mon-fri"), "\(night)")
         let unmoved = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
         #expect((unmoved["sessions"] as? [[String: Any]])?.first?["start"] as? String == start)
         var calendar = Calendar(identifier: .iso8601)
@@ -240,6 +247,7 @@ import Testing
         let onPanel = try browser.post(
             "\(link)/replace", [("csrf", token2), ("expert", String(seatId)), ("with", String(otherMember))])
         #expect(onPanel.status == 422 && onPanel.body.contains("id=\"form-problems\""), "\(onPanel)")
+        #expect(onPanel.body.contains("已在专家组里，请选组外的专家"), "the store's reason, in Chinese: \(onPanel)")
         let same = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
         #expect("\(same)".contains(seatName), "nothing changed: \(same)")
         let replaced = try browser.post(

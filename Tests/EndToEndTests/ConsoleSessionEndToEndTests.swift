@@ -226,6 +226,22 @@ import Testing
         let substitutes = try browser.get("/sessions/\(id)?replace=\(second)")
         #expect(substitutes.body.contains("id=\"substitutes\"") && substitutes.body.contains("已谢绝"), "\(substitutes)")
         #expect(try d.ctl("audit", "list", "--limit", "50").stdout.contains("session.rsvp"))
+        // Until someone takes the seat, the page says who declined before anyone starts without them.
+        let secondName = try #require(panel.dropFirst().first?["name"] as? String)
+        let warned = try browser.get("/sessions/\(id)")
+        #expect(warned.body.contains("id=\"declined-warning\""), "\(warned)")
+        #expect(warned.body.contains("已谢绝，尚未替换") && warned.body.contains(secondName), "\(warned)")
+
+        // An expert who is not on the panel: the store's reason in Chinese on the page, nothing recorded.
+        let roster = try #require(try d.json("expert", "list") as? [String: Any])
+        let outsider = try #require(
+            (roster["experts"] as? [[String: Any]])?.compactMap { $0["id"] as? Int }.first {
+                ![first, second].contains($0) && !panel.compactMap({ $0["expert"] as? Int }).contains($0)
+            })
+        let notOnPanel = try browser.post(
+            "/sessions/\(id)/rsvp", [("csrf", csrf), ("expert", String(outsider)), ("answer", "accepted")])
+        #expect(notOnPanel.status == 422 && notOnPanel.body.contains("不在这场调解的专家组里"), "\(notOnPanel)")
+        #expect(try answers()[outsider] == nil)
 
         // A viewer sees the answers but cannot record one.
         let viewer = try ConsoleWeekEndToEndTests.account(

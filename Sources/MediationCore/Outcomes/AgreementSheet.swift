@@ -59,14 +59,15 @@ public struct AgreementSheet: Sendable {
         category = Words.category(dispute.category, .zh)
         let e = dispute.elements
         facts = [
-            ("发生时间", e.occurredAt.map { zone.format($0) }), ("地点", e.location), ("诱因", e.cause),
+            ("发生时间", e.occurredAt.map { Self.chineseTime($0, zone) }), ("地点", e.location), ("诱因", e.cause),
             ("性质", e.nature), ("涉及人数", e.scale.map(String.init)), ("人员构成", e.involved), ("事态发展", e.development),
         ].compactMap { label, value in value.map { "\(label)：\($0)" } }
+        // A masked number is of no use on a signed paper: for a role that may not see it, the line is left blank
+        // for the party to write in.
         self.parties = parties.map { p in
-            let shown = reveal ? p : p.masked()
-            return Person(
-                name: p.name, side: p.side, idCard: shown.idCard, organisation: p.organisation, mobile: shown.mobile,
-                sex: p.idCard.flatMap(Self.sex))
+            Person(
+                name: p.name, side: p.side, idCard: reveal ? p.idCard : nil, organisation: p.organisation,
+                mobile: reveal ? p.mobile : nil, sex: p.idCard.flatMap(Self.sex))
         }
         terms = outcome.terms ?? ""
         amount = outcome.amountFen.map { Money.format(fen: $0) }
@@ -74,6 +75,12 @@ public struct AgreementSheet: Sendable {
         let day = zone.wallClock(session.start).date
         date = "\(day.year)年\(day.month)月\(day.day)日"
         revealed = reveal
+    }
+
+    /// `2026年12月1日 14:30` in the office's zone.
+    static func chineseTime(_ instant: Date, _ zone: Zone) -> String {
+        let (day, minutes) = zone.wallClock(instant)
+        return "\(day.year)年\(day.month)月\(day.day)日 " + String(format: "%02d:%02d", minutes / 60, minutes % 60)
     }
 
     /// 男 or 女 from an 18-character ID number (its 17th digit: odd for men), masked or not.

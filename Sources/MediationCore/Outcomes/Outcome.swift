@@ -165,15 +165,26 @@ public struct Outcome: Sendable, Hashable, Codable {
         o.notes = Text.nonEmpty(notes)
         o.referredTo = Text.nonEmpty(referredTo) ?? result.defaultReferee
         if result.isSettlement && o.terms == nil {
-            problems.add("an agreement needs its terms; give them with --terms")
+            problems.add(
+                FieldProblem(
+                    field: "terms", en: "an agreement needs its terms; give them with --terms",
+                    zh: "达成协议时请填写协议内容"))
         }
         if result == .referredOther && o.referredTo == nil {
-            problems.add("a referral to another agency needs its name; give it with --to")
+            problems.add(
+                FieldProblem(
+                    field: "to", en: "a referral to another agency needs its name; give it with --to",
+                    zh: "移交其他部门时请填写接收部门的名称"))
         }
         if !result.isReferral && Text.nonEmpty(referredTo) != nil {
-            problems.add("--to names where a referral goes; \(result.rawValue) is not a referral")
+            problems.add(
+                FieldProblem(
+                    field: "to", en: "--to names where a referral goes; \(result.rawValue) is not a referral",
+                    zh: "只有移交时才填写接收部门"))
         }
-        if let amount = amountFen, amount < 0 { problems.add("the amount cannot be negative") }
+        if let amount = amountFen, amount < 0 {
+            problems.add(FieldProblem(field: "amount", en: "the amount cannot be negative", zh: "金额不能是负数"))
+        }
         try problems.check("outcome")
         return o
     }
@@ -186,8 +197,10 @@ public struct Outcome: Sendable, Hashable, Codable {
         switch session.status {
         case .ended: return
         case .cancelled, .noShow:
-            throw MediationError.conflict(
-                "session #\(session.id) is \(session.status.rawValue); only a session that was held has an outcome")
+            throw MediationError.said(
+                .conflict,
+                en: "session #\(session.id) is \(session.status.rawValue); only a session that was held has an outcome",
+                zh: "这场调解现在是“\(Words.sessionStatus(session.status, .zh))”，只有举行过的调解才能记录结果")
         case .booked, .inSession:
             guard session.end <= now else {
                 // The way forward from where the session stands: a booked session is started before it is ended
@@ -197,10 +210,13 @@ public struct Outcome: Sendable, Hashable, Codable {
                     ? "mark it started with 'session start \(session.id)' when it begins and ended with "
                         + "'session end \(session.id)' when it is over"
                     : "mark it ended with 'session end \(session.id)' when it is over"
-                throw MediationError.conflict(
-                    "session #\(session.id) has not ended yet (\(session.status.rawValue), from "
+                throw MediationError.said(
+                    .conflict,
+                    en: "session #\(session.id) has not ended yet (\(session.status.rawValue), from "
                         + "\(zone.format(session.start)) to \(zone.format(session.end))); \(next), then record its "
-                        + "outcome")
+                        + "outcome",
+                    zh: "这场调解还没有结束（\(Words.moment(session.start, zone, .zh))–"
+                        + "\(Words.moment(session.end, zone, .zh).suffix(5))）；请在调解开始时标记开始、结束后标记结束，再记录结果")
             }
         }
     }

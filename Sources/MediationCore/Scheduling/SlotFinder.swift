@@ -121,18 +121,31 @@ final class SlotEngine {
         }
         if search.durationMinutes <= 0 || search.durationMinutes > SlotFinder.maximumDurationMinutes {
             problems.add(
-                "session length \(search.durationMinutes) minutes is not between 1 and "
-                    + "\(SlotFinder.maximumDurationMinutes) (8 hours); give a length such as 90")
+                FieldProblem(
+                    field: "minutes",
+                    en: "session length \(search.durationMinutes) minutes is not between 1 and "
+                        + "\(SlotFinder.maximumDurationMinutes) (8 hours); give a length such as 90",
+                    zh: "时长 \(search.durationMinutes) 分钟不在 1 到 \(SlotFinder.maximumDurationMinutes) 分钟（8 小时）之间，"
+                        + "请填写如 90"))
         }
         let earliest = search.now.addingTimeInterval(Double(max(search.minimumNoticeMinutes, 0)) * 60)
         if search.window.end <= search.window.start {
-            problems.add("the window ends before it starts; give the earlier date first")
+            problems.add(
+                FieldProblem(
+                    field: "to", en: "the window ends before it starts; give the earlier date first",
+                    zh: "结束日期早于开始日期，请把较早的日期填在前面"))
         } else if search.window.end <= earliest {
             problems.add(
-                "the window is in the past: it ends before the earliest allowed start (now plus "
-                    + "\(search.minimumNoticeMinutes) minutes of notice); choose later dates")
+                FieldProblem(
+                    field: "to",
+                    en: "the window is in the past: it ends before the earliest allowed start (now plus "
+                        + "\(search.minimumNoticeMinutes) minutes of notice); choose later dates",
+                    zh: "这段日期已经过去：最早只能从现在起 \(search.minimumNoticeMinutes) 分钟后开始，请选择以后的日期"))
         } else if search.window.duration > AvailabilityResolver.maximumSpan {
-            problems.add("the window is longer than 366 days; search a shorter window")
+            problems.add(
+                FieldProblem(
+                    field: "to", en: "the window is longer than 366 days; search a shorter window",
+                    zh: "查找的日期范围超过 366 天，请缩短范围"))
         }
         if search.minimumNoticeMinutes < 0 { problems.add("minimum notice is below 0 minutes") }
         if !(0...1440).contains(search.bufferMinutes) {
