@@ -1576,6 +1576,28 @@ components:
         panel:
           type: array
           items: {$ref: '#/components/schemas/Seat'}
+        unreached:
+          type: array
+          description: 'Booking and show answers: whom its notices cannot reach personally under the running configuration, and why (in the reader''s language); staff tell them another way.'
+          items: {$ref: '#/components/schemas/Unreached'}
+    Unreached:
+      type: object
+      required: [kind, id, name, why]
+      properties:
+        kind: {type: string, enum: [party, expert]}
+        id: {type: integer, format: int64}
+        name: {type: string}
+        why: {type: string, description: 'Why no personal channel reaches them and what to do, in the reader''s language (Accept-Language).'}
+    UnreachedSession:
+      type: object
+      required: [session, dispute, start, people]
+      properties:
+        session: {type: integer, format: int64}
+        dispute: {type: string}
+        start: {type: string, description: 'RFC 3339 in the office''s zone.'}
+        people:
+          type: array
+          items: {$ref: '#/components/schemas/Unreached'}
     SessionList:
       type: object
       required: [sessions]
@@ -1800,6 +1822,8 @@ components:
         datedWindows:
           type: array
           items: {$ref: '#/components/schemas/DatedWindow'}
+        channel: {type: string, enum: [sms, email, none], description: 'How they want to be told; absent: any personal channel that reaches them.'}
+        unreachable: {type: string, description: 'When no personal channel reaches them under the running configuration: why and what to do, in the reader''s language.'}
     PartyInput:
       type: object
       additionalProperties: false
@@ -1822,6 +1846,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/DatedWindow'}
+        channel: {type: string, maxLength: 20, x-core-reads: true, description: 'sms, mail or none (短信, 邮件, 不通知): how they want to be told; none: staff tell them, nothing is queued. Empty clears it.'}
     PartyUpdate:
       type: object
       additionalProperties: false
@@ -1843,6 +1868,7 @@ components:
           type: array
           maxItems: 50
           items: {$ref: '#/components/schemas/DatedWindow'}
+        channel: {type: string, maxLength: 20, x-core-reads: true, description: 'sms, mail or none (短信, 邮件, 不通知): how they want to be told; none: staff tell them, nothing is queued. Empty clears it.'}
     Conflict:
       type: object
       required: [id, expert]
@@ -1946,6 +1972,10 @@ components:
         lastDeliveryError: {$ref: '#/components/schemas/DeliveryProblem'}
         lastBackup: {$ref: '#/components/schemas/BackupInfo'}
         warnings: {type: integer, description: 'Early warnings raised so far.'}
+        unreached:
+          type: array
+          description: 'Booked sessions still to come whose notices cannot reach someone personally.'
+          items: {$ref: '#/components/schemas/UnreachedSession'}
     StoreStatus:
       type: object
       required: [path, bytes, writable]
@@ -2070,6 +2100,7 @@ components:
           type: array
           items: {$ref: '#/components/schemas/WeeklyWindow'}
         hoursText: {type: string, description: 'The same hours as text, mon-fri 09:00-12:00, 14:00-18:00; - when none.'}
+        unreachable: {type: string, description: 'When no personal channel reaches them under the running configuration: why and what to do, in the reader''s language.'}
         warnings:
           type: array
           description: 'When deactivated: booked or running sessions on whose panel the expert still sits (replace the expert).'

@@ -200,6 +200,20 @@ public enum Words {
         }.joined(separator: "；")
     }
 
+    /// How a party is told, as the intake form offers it; nil: whatever reaches them.
+    public static func partyChannel(_ channel: PartyChannel?, _ language: Language) -> String {
+        switch (channel, language) {
+        case (nil, .zh): "自动（有邮箱发邮件，配置短信网关后发短信）"
+        case (.sms, .zh): "短信"
+        case (.email, .zh): "邮件"
+        case (.byStaff, .zh): "不通知（由工作人员电话告知）"
+        case (nil, .en): "automatic (mail, or SMS once a gateway is configured)"
+        case (.sms, .en): "SMS"
+        case (.email, .en): "mail"
+        case (.byStaff, .en): "none (staff tell them by phone)"
+        }
+    }
+
     /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
     /// without a Chinese name here is shown as recorded.
     public static func auditAction(_ action: String, _ language: Language) -> String {

@@ -39,7 +39,17 @@ extension APIHandler {
             language: p.language,
             timeZone: p.timeZone, weeklyWindows: p.weeklyWindows.map(Wire.window),
             hoursText: Wire.hoursText(p.weeklyWindows),
-            datedWindows: p.datedWindows.map { .init(from: zone.format($0.start), to: zone.format($0.end)) })
+            datedWindows: p.datedWindows.map { .init(from: zone.format($0.start), to: zone.format($0.end)) },
+            channel: p.channel.map { .init(rawValue: $0.rawValue) } ?? nil,
+            unreachable: Reach.unreachable(p, info.notices.personalChannels).map(Self.said))
+    }
+
+    /// A problem in the reader's language (`Accept-Language`, as `LANG=zh_CN.UTF-8 mediationctl` sends).
+    static func said(_ problem: FieldProblem) -> String { ReplyLanguage.current == .zh ? problem.zh : problem.en }
+
+    /// Whom a session's notices cannot reach, in the reader's language.
+    static func wire(_ people: [Unreached]) -> [Components.Schemas.Unreached] {
+        people.map { .init(kind: $0.kind == .party ? .party : .expert, id: $0.id, name: $0.name, why: said($0.why)) }
     }
 
     private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
@@ -87,7 +97,8 @@ extension APIHandler {
             name: input.name, side: input.side, mobile: input.mobile, email: input.email, idCard: input.idCard,
             organisation: input.organisation, language: input.language, timeZone: input.timeZone,
             weekly: try Wire.windows(input.weeklyWindows, field: "weeklyWindows"), hours: input.hours,
-            dated: (input.datedWindows ?? []).map { ($0.from, $0.to) }, officeZone: officeZone, now: info.clock.now())
+            dated: (input.datedWindows ?? []).map { ($0.from, $0.to) }, channel: input.channel, officeZone: officeZone,
+            now: info.clock.now())
     }
 
     private func dated(_ w: Components.Schemas.DatedWindow, zone: Zone) throws -> Interval {
@@ -200,6 +211,7 @@ extension APIHandler {
         }
         let weekly = try Wire.windows(b.weeklyWindows, text: b.hours, field: "weeklyWindows")
         let dated = try b.datedWindows.map { try $0.map { try self.dated($0, zone: zone) } }
+        let channel = try Intake.partyChannel(b.channel)
         let stored = try await db.updateParty(input.path.dispute, party: input.path.party) { p in
             if let v = b.name { p.name = v }
             if let side { p.side = side }
@@ -211,6 +223,8 @@ extension APIHandler {
             p.timeZone = zone.identifier
             if let weekly { p.weeklyWindows = weekly }
             if let dated { p.datedWindows = dated }
+            // An empty channel clears the preference.
+            if b.channel != nil { p.channel = channel }
         }
         return .ok(.init(body: .json(try wireParty(stored, reveal: false))))
     }

@@ -29,7 +29,12 @@ extension APIHandler {
                 .init(
                     at: shown($0.at), bytes: $0.bytes, uid: Int64($0.uid), user: $0.user, destination: $0.destination)
             },
-            warnings: summary.warnings)
+            warnings: summary.warnings,
+            unreached: try await db.unreachedUpcoming(available: info.notices.personalChannels).map { u in
+                .init(
+                    session: u.session.id, dispute: u.disputeNumber, start: u.zone.format(u.session.start),
+                    people: Self.wire(u.people))
+            })
         return .ok(.init(body: .json(status)))
     }
 

@@ -135,7 +135,10 @@ extension APIHandler {
                 "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
         }
         Counter(label: OperationsMetrics.sessionsBooked).increment()
-        return .created(.init(body: .json(try wireSessions([booked.session], booked.display)[0])))
+        var answer = try wireSessions([booked.session], booked.display)[0]
+        answer.unreached = Self.wire(
+            try await db.unreached(session: booked.session.id, available: info.notices.personalChannels))
+        return .created(.init(body: .json(answer)))
     }
 
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {
@@ -192,7 +195,13 @@ extension APIHandler {
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
-        .ok(.init(body: .json(try await wireSession(try await db.session(input.path.session)))))
+        let session = try await db.session(input.path.session)
+        var answer = try await wireSession(session)
+        if session.status == .booked {
+            answer.unreached = Self.wire(
+                try await db.unreached(session: session.id, available: info.notices.personalChannels))
+        }
+        return .ok(.init(body: .json(answer)))
     }
 
     func rescheduleSession(_ input: Operations.RescheduleSession.Input) async throws

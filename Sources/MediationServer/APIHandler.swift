@@ -105,14 +105,14 @@ struct APIHandler: APIProtocol {
             expert.weeklyHours = hours
         }
         let stored = try await db.createExpert(expert)
-        return .created(.init(body: .json(Wire.expert(stored, reveal: false))))
+        return .created(.init(body: .json(wireExpert(stored, reveal: false))))
     }
 
     func getExpert(_ input: Operations.GetExpert.Input) async throws -> Operations.GetExpert.Output {
         let reveal = try revealAsked(input.query.reveal)
         let expert = try await db.expert(input.path.expert)
         if reveal { try await recordExpertReveal([expert], target: "expert \(expert.id)", listing: false) }
-        return .ok(.init(body: .json(Wire.expert(expert, reveal: reveal))))
+        return .ok(.init(body: .json(wireExpert(expert, reveal: reveal))))
     }
 
     /// Every reveal of experts' numbers is on the record, with the ids of those who had one to show.
@@ -154,20 +154,20 @@ struct APIHandler: APIProtocol {
             if let hours { e.weeklyHours = hours }
             if b.preferredChannel != nil && channel == nil { e.preferredChannel = nil }
         }
-        return .ok(.init(body: .json(Wire.expert(stored, reveal: false))))
+        return .ok(.init(body: .json(wireExpert(stored, reveal: false))))
     }
 
     func deactivateExpert(_ input: Operations.DeactivateExpert.Input) async throws -> Operations.DeactivateExpert.Output
     {
         let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
-        var wire = Wire.expert(expert, reveal: false)
+        var wire = wireExpert(expert, reveal: false)
         wire.warnings = warnings.isEmpty ? nil : warnings
         return .ok(.init(body: .json(wire)))
     }
 
     func reactivateExpert(_ input: Operations.ReactivateExpert.Input) async throws -> Operations.ReactivateExpert.Output
     {
-        .ok(.init(body: .json(Wire.expert(try await db.setExpertActive(input.path.expert, true), reveal: false))))
+        .ok(.init(body: .json(wireExpert(try await db.setExpertActive(input.path.expert, true), reveal: false))))
     }
 
     // MARK: Time off and extra availability
@@ -291,5 +291,14 @@ struct APIHandler: APIProtocol {
 
     private func unsupportedBody() -> MediationError {
         .invalidInput("the request body has the wrong content type", hint: "send application/json")
+    }
+}
+
+extension APIHandler {
+    /// An expert as the API shows them, with why no personal channel reaches them when none does.
+    func wireExpert(_ expert: Expert, reveal: Bool) -> Components.Schemas.Expert {
+        var wire = Wire.expert(expert, reveal: reveal)
+        wire.unreachable = Reach.unreachable(expert, info.notices.personalChannels).map(Self.said)
+        return wire
     }
 }

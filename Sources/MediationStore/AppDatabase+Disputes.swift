@@ -307,6 +307,7 @@ extension AppDatabase {
                     ("time zone", before.timeZone, after.timeZone),
                     ("hours", "\(before.weeklyWindows)", "\(after.weeklyWindows)"),
                     ("dated windows", "\(before.datedWindows)", "\(after.datedWindows)"),
+                    ("channel", before.channel?.rawValue ?? "-", after.channel?.rawValue ?? "-"),
                 ]))
             return record.party
         }

@@ -92,6 +92,10 @@ extension AppDatabase {
     static func queueNewParty(_ db: Database, party id: Int64, dispute: Int64, rules: SchedulingRules, now: Date)
         throws -> [Int64]
     {
+        // A party who chose to be told by staff (channel none) gets nothing queued.
+        guard try String.fetchOne(db, sql: "SELECT channel FROM party WHERE id = ?", arguments: [id]) != "none" else {
+            return []
+        }
         let sessions = try SessionRecord.fetchAll(
             db, sql: "SELECT * FROM session WHERE dispute_id = ? AND status = 'booked' AND starts_at > ? ORDER BY id",
             arguments: [dispute, now.epoch])
@@ -240,7 +244,9 @@ extension AppDatabase {
         }
         if parties {
             list += try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM party WHERE dispute_id = ? ORDER BY id"),
+                // A party who chose to be told by staff (channel none) gets nothing queued.
+                db.cachedStatement(
+                    sql: "SELECT id FROM party WHERE dispute_id = ? AND channel IS NOT 'none' ORDER BY id"),
                 arguments: [session.disputeId]
             ).map { (RecipientKind.party, $0) }
         }

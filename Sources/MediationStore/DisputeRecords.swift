@@ -128,6 +128,7 @@ struct PartyRecord: FetchableRecord, MutablePersistableRecord {
         static let timeZone = Column("time_zone")
         static let weeklyWindows = Column("weekly_windows")
         static let datedWindows = Column("dated_windows")
+        static let channel = Column("channel")
     }
 
     /// - Throws: `unavailable` naming the column and the party when a value cannot be read.
@@ -140,7 +141,8 @@ struct PartyRecord: FetchableRecord, MutablePersistableRecord {
             idCard: try r.optional(Columns.idCard), organisation: try r.optional(Columns.organisation),
             language: try r.optional(Columns.language), timeZone: try r.zone(Columns.timeZone).identifier,
             weeklyWindows: try r.parsed(Columns.weeklyWindows, as: WindowsColumn.form, WindowsColumn.decode),
-            datedWindows: try r.parsed(Columns.datedWindows, as: IntervalsColumn.form, IntervalsColumn.decode))
+            datedWindows: try r.parsed(Columns.datedWindows, as: IntervalsColumn.form, IntervalsColumn.decode),
+            channel: try r.optional(Columns.channel))
     }
 
     func encode(to c: inout PersistenceContainer) throws {
@@ -156,6 +158,7 @@ struct PartyRecord: FetchableRecord, MutablePersistableRecord {
         c["time_zone"] = party.timeZone
         c["weekly_windows"] = WindowsColumn.encode(party.weeklyWindows)
         c["dated_windows"] = IntervalsColumn.encode(party.datedWindows)
+        c["channel"] = party.channel?.rawValue
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { party.id = inserted.rowID }

@@ -500,6 +500,13 @@ enum Migrations {
                 t.add(column: "totp_last_step", .integer)
             }
         }
+        migrator.registerMigration("v16-party-channel") { db in
+            // How a party wants to be told: sms, email, or none (staff tell them); NULL for any channel that
+            // reaches them.
+            try db.alter(table: "party") { t in
+                t.add(column: "channel", .text).check(sql: "channel IS NULL OR channel IN ('sms', 'email', 'none')")
+            }
+        }
         return migrator
     }
 }

@@ -142,6 +142,13 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
       {{#hasDead}}<p class="hint">{{t.undeliverableFix}}</p>{{/hasDead}}
       {{^dead}}<p class="empty">{{t.none}}</p>{{/dead}}
     </div>
+    <div class="card" id="not-reached">
+      <h3>{{t.notReached}} <span class="count">{{unreachedCount}}</span></h3>
+      {{#unreached}}
+      <p class="row warn"><a href="/sessions/{{session}}">{{time}}</a> <a href="/disputes/{{number}}">{{number}}</a> · {{who}} · {{why}}</p>
+      {{/unreached}}
+      {{^unreached}}<p class="empty">{{t.notReachedNone}}</p>{{/unreached}}
+    </div>
   </div>
 </section>
 {{/offices}}
@@ -170,8 +177,8 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 <h2 id="parties">{{t.parties}}</h2>
 {{#revealed}}<p class="note" role="status" id="revealed">{{t.revealedNote}}</p>{{/revealed}}
 <table>
-  <thead><tr><th>{{t.partyName}}</th><th>{{t.side}}</th><th>{{t.mobile}}</th><th>{{t.idCard}}</th></tr></thead>
-  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td><td>{{idCard}}</td></tr>{{/parties}}</tbody>
+  <thead><tr><th>{{t.partyName}}</th><th>{{t.side}}</th><th>{{t.mobile}}</th><th>{{t.idCard}}</th><th>{{t.partyChannel}}</th></tr></thead>
+  <tbody>{{#parties}}<tr><td>{{name}}</td><td>{{side}}</td><td>{{mobile}}</td><td>{{idCard}}</td><td>{{channel}}{{#unreachable}}<p class="error field unreachable" role="alert">{{unreachable}}</p>{{/unreachable}}</td></tr>{{/parties}}</tbody>
 </table>
 {{^parties}}<p class="empty">{{t.none}}</p>{{/parties}}
 {{#canReveal}}{{^revealed}}<form method="post" action="/disputes/{{number}}/reveal" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><button type="submit" class="small" id="reveal">{{t.reveal}}</button> <span class="hint">{{t.revealHint}}</span></form>{{/revealed}}{{/canReveal}}
@@ -507,6 +514,10 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
         <select id="{{sideKey}}" name="{{sideKey}}">{{#sides}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/sides}}</select>
         {{#sideError}}<p class="error field" role="alert">{{sideError}}</p>{{/sideError}}</div>
       {{#mobile}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="tel"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/mobile}}
+      {{#email}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}" inputmode="email"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/email}}
+      <div><label for="{{channelKey}}">{{t.partyChannel}}</label>
+        <select id="{{channelKey}}" name="{{channelKey}}">{{#channels}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/channels}}</select>
+        {{#channelError}}<p class="error field" role="alert" id="{{channelKey}}-error">{{channelError}}</p>{{/channelError}}</div>
       {{#idCard}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/idCard}}
       {{#hours}}<div class="wide"><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/hours}}
     </div>
@@ -751,6 +762,7 @@ document.addEventListener("DOMContentLoaded", function () {
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
   <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}{{#canAccept}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="accepted"><button type="submit" class="small" id="accept-{{expertId}}">{{t.accepted}}</button></form>{{/canAccept}}{{#canDecline}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="declined"><button type="submit" class="small" id="decline-{{expertId}}">{{t.declined}}</button></form>{{/canDecline}}</td></tr>{{/panel}}</tbody>
 </table>
+{{#unreached}}<p class="error unreached" role="alert">{{t.notReached}}：{{who}} · {{why}}</p>{{/unreached}}
 {{#declinedWarning}}<p class="error" role="alert" id="declined-warning">{{t.declinedWarning}} {{declinedWarning}}</p>{{/declinedWarning}}
 {{#startsFrom}}<p class="note" id="starts-from">{{t.startsFrom}} {{startsFrom}}</p>{{/startsFrom}}
 <div class="actions">

@@ -72,13 +72,13 @@ extension Pages {
         var parties: [Party] = []
         for row in 1...Self.intakePartyRows {
             let prefix = "party-\(row)-"
-            let fields = ["name", "mobile", "idCard", "hours"].map { form[prefix + $0] ?? "" }
+            let fields = ["name", "mobile", "email", "idCard", "hours"].map { form[prefix + $0] ?? "" }
             guard fields.contains(where: { Text.nonEmpty($0) != nil }) else { continue }
             do {
                 let party = try Intake.party(
                     name: form[prefix + "name"] ?? "", side: form[prefix + "side"] ?? "other",
-                    mobile: text(prefix + "mobile"), idCard: text(prefix + "idCard"),
-                    hours: text(prefix + "hours"), officeZone: zone, now: now)
+                    mobile: text(prefix + "mobile"), email: text(prefix + "email"), idCard: text(prefix + "idCard"),
+                    hours: text(prefix + "hours"), channel: text(prefix + "channel"), officeZone: zone, now: now)
                 parties.append(try party.validated())
             } catch let e as MediationError { note(e, prefix: prefix, general: prefix + "name") }
         }
@@ -137,6 +137,14 @@ extension Pages {
                 "name": field(prefix + "name", label: labels["partyName"] ?? ""),
                 "mobile": field(prefix + "mobile", label: labels["mobile"] ?? ""),
                 "idCard": field(prefix + "idCard", label: labels["idCard"] ?? ""),
+                "email": field(prefix + "email", label: labels["partyEmail"] ?? ""),
+                "channelKey": prefix + "channel",
+                "channels": ([nil] + PartyChannel.allCases.map { Optional($0) }).map { c in
+                    [
+                        "code": c?.rawValue ?? "", "name": Words.partyChannel(c, language),
+                        "chosen": (c?.rawValue ?? "") == (typed[prefix + "channel"] ?? ""),
+                    ] as [String: Any]
+                },
                 "hours": field(prefix + "hours", label: labels["partyHours"] ?? ""),
                 "sideKey": prefix + "side",
                 "sides": PartySide.allCases.map {
@@ -147,6 +155,7 @@ extension Pages {
                 },
             ]
             if let error = errors[prefix + "side"] { values["sideError"] = error }
+            if let error = errors[prefix + "channel"] { values["channelError"] = error }
             return values
         }
         let hasErrors = !errors.isEmpty

@@ -293,6 +293,18 @@ extension Pages {
             )
             .map { ["expertId": $0.expertId, "name": $0.name, "recent": $0.sessionsLast30Days] as [String: Any] }
         }
+        // Whom its notices cannot reach personally: staff call them.
+        if s.status == .booked {
+            let people = try await db.unreached(session: s.id, available: settings.notices.personalChannels)
+            if !people.isEmpty {
+                values["unreached"] = people.map {
+                    [
+                        "who": Words.recipient($0.kind, language) + " " + $0.name,
+                        "why": language == .zh ? $0.why.zh : $0.why.en,
+                    ]
+                }
+            }
+        }
         // A panel member who declined and was not replaced: said before anyone starts the session without them.
         let declined = s.panel.filter { $0.invitation == .declined }.map { experts[$0.expertId] ?? "#\($0.expertId)" }
         if [.booked, .inSession].contains(s.status), !declined.isEmpty {

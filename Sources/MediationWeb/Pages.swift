@@ -307,8 +307,20 @@ struct Pages: Sendable {
                 "recipient": Words.recipient(m.recipientKind, language),
             ]
         }
+        // Whom a booked session's notices cannot reach personally (Core's `Reach` under the running channels).
+        let unreached = try await db.unreachedUpcoming(available: settings.notices.personalChannels, office: office.id)
+            .flatMap { u in
+                u.people.map { p -> [String: Any] in
+                    [
+                        "session": u.session.id, "number": u.disputeNumber,
+                        "time": Self.format(u.session.start, zone, language),
+                        "who": Words.recipient(p.kind, language) + " " + p.name,
+                        "why": language == .zh ? p.why.zh : p.why.en,
+                    ]
+                }
+            }
         return [
-            "name": office.name, "today": Self.format(day: today, language),
+            "unreached": unreached, "unreachedCount": unreached.count,
             "todaySessions": todaySessions, "todayCount": todaySessions.count,
             "weekDays": weekDays, "weekCount": week.count,
             "warnings": warnings, "warningCount": warnings.count,
@@ -392,10 +404,14 @@ struct Pages: Sendable {
                 "opened": Self.format(d.openedAt, zone, language),
                 "parties": detail.parties.map { p -> [String: Any] in
                     let shown = reveal ? p : p.masked()
-                    return [
+                    var row: [String: Any] = [
                         "name": shown.name, "side": Words.side(p.side, language), "mobile": shown.mobile ?? "-",
-                        "idCard": shown.idCard ?? "-",
+                        "idCard": shown.idCard ?? "-", "channel": Words.partyChannel(p.channel, language),
                     ]
+                    if let why = Reach.unreachable(p, settings.notices.personalChannels) {
+                        row["unreachable"] = language == .zh ? why.zh : why.en
+                    }
+                    return row
                 },
                 "revealed": reveal,
                 "elements": elements, "hasElements": !elements.isEmpty,

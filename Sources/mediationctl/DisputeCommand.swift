@@ -57,7 +57,10 @@ struct DisputeCommand: AsyncParsableCommand {
                 office: office, title: title, category: category, risk: risk, riskReason: riskReason,
                 elements: elements.wire)
             switch try await global.client().call({ try await $0.openDispute(body: .json(body)) }) {
-            case .created(let c): try DisputeCommand.show(try c.body.json, json: global.json)
+            case .created(let c):
+                let detail = try c.body.json
+                printWarnings(detail.parties.compactMap(\.unreachable))
+                try DisputeCommand.show(detail, json: global.json)
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -355,6 +355,7 @@ struct ExpertCommand: AsyncParsableCommand {
     }
 
     static func show(_ e: Components.Schemas.Expert, json: Bool) throws {
+        printWarnings(e.unreachable.map { [$0] })
         if json { return try printJSON(e) }
         print("id:          \(e.id)")
         print("name:        \(e.name)")

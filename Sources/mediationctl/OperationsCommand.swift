@@ -61,7 +61,23 @@ struct Status: AsyncParsableCommand {
                 rows.append(("last backup", "never (mediationctl backup --to FILE)"))
             }
             rows.append(("warnings", "\(s.warnings) raised (mediationctl warning list)"))
+            let unreached = s.unreached ?? []
+            rows.append(
+                (
+                    "not reached",
+                    unreached.isEmpty
+                        ? "none: every booked session's people can be told personally"
+                        : "\(unreached.reduce(0) { $0 + $1.people.count }) in \(unreached.count) booked session(s); "
+                            + "tell them by phone:"
+                ))
             for (key, value) in rows { print((key + ":").padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+            for u in unreached {
+                for person in u.people {
+                    print(
+                        "  session #\(u.session) \(u.dispute) \(u.start)  \(person.kind.rawValue) \(person.name): \(person.why)"
+                    )
+                }
+            }
         case .default(let status, let problem):
             throw apiFailure(status, problem)
         }

@@ -22,6 +22,11 @@ struct PartyCommand: AsyncParsableCommand {
             name: .customLong("available"),
             help: "A dated window they can attend, FROM..TO (repeat), e.g. '2026-12-12 09:00..2026-12-12 12:00'.")
         var available: [String] = []
+        @Option(
+            help: ArgumentHelp(
+                "How they want to be told: sms, mail or none (短信, 邮件, 不通知); none: staff tell them, nothing is sent.",
+                valueName: "sms|mail|none"))
+        var channel: String?
 
         func dated() throws -> [Components.Schemas.DatedWindow]? {
             guard !available.isEmpty else { return nil }
@@ -42,13 +47,17 @@ struct PartyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a party to a dispute (staff).",
             discussion: """
-                The same name and mobile twice in one dispute is refused, naming the party already there.
+                The same name and mobile twice in one dispute is refused, naming the party already there. When no
+                personal channel of this daemon reaches the party (no email, and no SMS gateway for a mobile; or
+                --channel none), the party is added and a warning says so: tell them by phone.
 
                 Examples:
                   mediationctl party add JS-2026-0001 --name 张伟 --side other \\
                       --mobile 13700000009
                   mediationctl party add JS-2026-0001 --name 刘芳 --side 申请人 \\
                       --hours 'mon-fri 18:00-21:00'
+                  mediationctl party add JS-2026-0001 --name 赵敏 --side other \\
+                      --mobile 13700000010 --channel sms
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -65,7 +74,7 @@ struct PartyCommand: AsyncParsableCommand {
                 idCard: fields.idCard, organisation: fields.organisation, language: fields.language,
                 timeZone: fields.timeZone,
                 hours: try fields.hours.map { try Hours.checked($0) },
-                datedWindows: try fields.dated())
+                datedWindows: try fields.dated(), channel: fields.channel)
             switch try await global.client().call({
                 try await $0.addParty(path: .init(dispute: dispute), body: .json(body))
             }) {
@@ -82,6 +91,7 @@ struct PartyCommand: AsyncParsableCommand {
                 Examples:
                   mediationctl party update JS-2026-0001 李明 --email li.ming@example.org
                   mediationctl party update JS-2026-0001 2 --mobile 13700000002
+                  mediationctl party update JS-2026-0001 2 --channel none
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dispute's number or id.") var dispute: String
@@ -92,6 +102,7 @@ struct PartyCommand: AsyncParsableCommand {
             let f = fields
             let given: [String?] = [
                 f.name, f.side, f.mobile, f.email, f.idCard, f.organisation, f.language, f.timeZone, f.hours,
+                f.channel,
             ]
             if given.allSatisfy({ $0 == nil }) && f.available.isEmpty {
                 throw ValidationError("nothing to change: give the fields to change, such as --mobile or --hours")
@@ -103,7 +114,7 @@ struct PartyCommand: AsyncParsableCommand {
                 name: fields.name, side: fields.side, mobile: fields.mobile, email: fields.email, idCard: fields.idCard,
                 organisation: fields.organisation, language: fields.language, timeZone: fields.timeZone,
                 hours: try fields.hours.map { try Hours.checked($0) },
-                datedWindows: try fields.dated())
+                datedWindows: try fields.dated(), channel: fields.channel)
             switch try await global.client().call({
                 try await $0.updateParty(path: .init(dispute: dispute, party: party), body: .json(body))
             }) {
@@ -135,8 +146,10 @@ struct PartyCommand: AsyncParsableCommand {
     }
 
     static func show(_ p: Components.Schemas.Party, json: Bool) throws {
+        printWarnings(p.unreachable.map { [$0] })
         if json { return try printJSON(p) }
         print("#\(p.id) \(p.name) (\(p.side.rawValue)) mobile \(p.mobile ?? "-"), ID card \(p.idCard ?? "-")")
+        if let channel = p.channel { print("channel: \(channel.rawValue)") }
         if !p.weeklyWindows.isEmpty { print("weekly:  \(p.hoursText ?? "-")") }
         for w in p.datedWindows { print("dated:   \(w.from) → \(w.to)") }
     }

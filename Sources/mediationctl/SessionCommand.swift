@@ -473,7 +473,10 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     static func show(_ s: Components.Schemas.Session, json: Bool) throws {
-        if json { return try printJSON(s) }
+        if json {
+            printWarnings(s.unreached?.map { "not told: \($0.kind.rawValue) \($0.name): \($0.why)" })
+            return try printJSON(s)
+        }
         print(
             "session #\(s.id) for \(s.dispute): \(s.start) → \(String(s.end.dropFirst(11).prefix(5)))  [\(s.status.rawValue), sequence \(s.sequence)]"
         )
@@ -486,6 +489,8 @@ struct SessionCommand: AsyncParsableCommand {
                 m.requirement, "\(m.name) (#\(m.expert))", m.invitation?.rawValue ?? "-", m.lead == true ? "lead" : "")
         }
         table.print()
+        // Who its notices cannot reach personally: said on stderr, so a script reading the answer is undisturbed.
+        printWarnings(s.unreached?.map { "not told: \($0.kind.rawValue) \($0.name): \($0.why)" })
     }
 }
 

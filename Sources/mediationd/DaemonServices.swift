@@ -40,6 +40,7 @@ struct DaemonNotices: NoticeDispatch {
     func document(_ name: String, _ values: [String: Any]) -> String? {
         dispatcher.renderer.templates.document(name, values)
     }
+    var personalChannels: PersonalChannels { dispatcher.channels.personal }
 
     func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer {
         let (result, detail) = try await dispatcher.test(

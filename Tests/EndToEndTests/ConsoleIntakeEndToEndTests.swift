@@ -89,7 +89,17 @@ import Testing
         #expect(try disputes(d).count == before)
 
         // The form as it should be: registered, then the case file.
-        let done = try browser.post("/disputes/new", fields(csrf, [:]))
+        // A channel nobody can read is said beside its field.
+        #expect(form.body.contains("name=\"party-1-channel\"") && form.body.contains("name=\"party-1-email\""))
+        let badChannel = try browser.post("/disputes/new", fields(csrf, ["party-2-channel": "fax"]))
+        #expect(badChannel.status == 422, "\(badChannel)")
+        #expect(badChannel.body.contains("id=\"party-2-channel-error\">通知方式“fax”无法识别"), "\(badChannel)")
+        #expect(try disputes(d).count == before)
+
+        // 张伟 with a mail address; 李强 told by staff.
+        let done = try browser.post(
+            "/disputes/new",
+            fields(csrf, ["party-1-email": "zhang.wei@example.org", "party-2-channel": "none"]))
         #expect(done.status == 303, "\(done)")
         let location = try #require(done.location)
         #expect(location.hasPrefix("/disputes/JS-") && location.hasSuffix("?registered=1"), "\(location)")
@@ -109,6 +119,9 @@ import Testing
         let parties = try #require(shown["parties"] as? [[String: Any]])
         #expect(parties.map { $0["side"] as? String } == ["applicant", "respondent"], "\(parties)")
         #expect(parties.first?["hoursText"] as? String == "sat 09:00-12:00", "\(parties)")
+        #expect(parties.first?["email"] as? String == "zhang.wei@example.org" && parties.first?["unreachable"] == nil)
+        #expect(parties.last?["channel"] as? String == "none" && parties.last?["unreachable"] != nil, "\(parties)")
+        #expect(file.body.contains("不通知（由工作人员电话告知）") && file.body.contains("李强 选择不接收系统通知"), "\(file)")
         #expect("\(shown)".contains("双方曾发生肢体冲突"), "the risk reason is in the history: \(shown)")
         // Audited under the clerk's name, as the console's.
         let audit = try d.ctl("audit", "list", "--limit", "50").stdout

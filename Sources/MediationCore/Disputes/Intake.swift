@@ -175,9 +175,11 @@ public enum Intake {
         name: String, side: String, mobile: String? = nil, email: String? = nil, idCard: String? = nil,
         organisation: String? = nil, language: String? = nil, timeZone: String? = nil,
         weekly: [WeeklyWindow]? = nil, hours: String? = nil, weeklyField: String = "weeklyWindows",
-        dated: [(from: String, to: String)] = [], officeZone: Zone, now: Date
+        dated: [(from: String, to: String)] = [], channel: String? = nil, officeZone: Zone, now: Date
     ) throws -> Party {
         var problems = Problems()
+        var readChannel: PartyChannel?
+        do { readChannel = try partyChannel(channel) } catch let e as MediationError { problems.add(e) }
         var readSide = PartySide.other
         do { readSide = try Intake.side(side) } catch let e as MediationError { problems.add(e) }
         var zone = officeZone
@@ -215,7 +217,19 @@ public enum Intake {
         try problems.check("party")
         return Party(
             name: name, side: readSide, mobile: mobile, email: email, idCard: idCard, organisation: organisation,
-            language: language, timeZone: zone.identifier, weeklyWindows: windows, datedWindows: intervals)
+            language: language, timeZone: zone.identifier, weeklyWindows: windows, datedWindows: intervals,
+            channel: readChannel)
+    }
+
+    /// A party's channel as typed (`sms`, `mail`, `none`, 短信, 邮件, 不通知); nil for none given or empty text.
+    public static func partyChannel(_ text: String?) throws -> PartyChannel? {
+        guard let typed = Text.nonEmpty(text) else { return nil }
+        guard let channel = PartyChannel(parsing: typed) else {
+            let en = "channel '\(typed)' is unknown; use sms, mail or none"
+            throw MediationError.said(
+                .invalidInput, field: "channel", en: en, zh: "通知方式“\(typed)”无法识别，请选择 短信、邮件 或 不通知")
+        }
+        return channel
     }
 
     /// A correction of an outcome as typed: only what is given changes; an empty amount clears it.

@@ -30,12 +30,16 @@ public struct Party: Sendable, Hashable, Codable {
     public var timeZone: String
     public var weeklyWindows: [WeeklyWindow]
     public var datedWindows: [Interval]
+    /// How they want to be told (`Reach` decides whether anyone can); nil: any personal channel that reaches them.
+    public var channel: PartyChannel?
 
     public init(
         id: Int64 = 0, disputeId: Int64 = 0, name: String, side: PartySide, mobile: String? = nil,
         email: String? = nil, idCard: String? = nil, organisation: String? = nil, language: String? = nil,
-        timeZone: String = "Asia/Shanghai", weeklyWindows: [WeeklyWindow] = [], datedWindows: [Interval] = []
+        timeZone: String = "Asia/Shanghai", weeklyWindows: [WeeklyWindow] = [], datedWindows: [Interval] = [],
+        channel: PartyChannel? = nil
     ) {
+        self.channel = channel
         self.id = id
         self.disputeId = disputeId
         self.name = name

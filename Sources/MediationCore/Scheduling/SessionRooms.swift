@@ -25,10 +25,14 @@ public protocol ChangeNotices: Sendable {
     /// A printed document (`agreement`: 人民调解协议书) laid out by the office's templates (`notices.templates`, reloaded
     /// with them), as HTML; nil when there is no template for it.
     func document(_ name: String, _ values: [String: Any]) -> String?
+
+    /// The personal channels the running configuration has (replaced with it on SIGHUP), for `Reach`.
+    var personalChannels: PersonalChannels { get }
 }
 
 extension ChangeNotices {
     public func document(_ name: String, _ values: [String: Any]) -> String? { nil }
+    public var personalChannels: PersonalChannels { .mailOnly }
 }
 
 /// No video rooms: sessions are booked without one.

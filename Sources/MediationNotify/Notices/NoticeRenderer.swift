@@ -227,6 +227,7 @@ public struct NoticeRenderer: Sendable {
             name = party?.name ?? "#\(context.message.recipientId)"
             email = party?.email
             mobile = party?.mobile
+            preferred = party?.channel?.contact
             values["party"] = true
             if let room = s.room {
                 values["link"] = try link(

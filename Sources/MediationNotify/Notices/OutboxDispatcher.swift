@@ -22,26 +22,39 @@ public struct ChannelSet: Sendable {
         self.dingtalk = dingtalk
     }
 
-    /// The channels to try for a message, in order: the recipient's preference, then mail, then the robots, then
-    /// the webhook (which carries `sms` when it is personal: an office points it at its SMS gateway). A personal
-    /// message goes on personal channels only (see `ChannelReach`): a preference for a group robot falls back to
-    /// mail, and a person with no personal channel gets no candidate at all.
+    /// The channels to try for a message, in order. A personal message goes by Core's one rule (`Reach.route`:
+    /// the recipient's preference, then mail, WeCom, DingTalk, SMS, each only as a personal channel this set has
+    /// and an address the person has), so a person with no personal channel gets no candidate at all and the
+    /// clerk was told so when they were added. An office-level line may also go to the group robots and a shared
+    /// webhook.
     func candidates(for message: PreparedMessage) -> [any NotificationChannel] {
-        var order: [any NotificationChannel] = []
-        func add(_ c: (any NotificationChannel)?) {
-            if let c, !order.contains(where: { $0.name == c.name }) { order.append(c) }
+        guard message.isPersonal else {
+            var order: [any NotificationChannel] = []
+            for c in [message.notice.recipientEmail != nil ? mail : nil, wecom, dingtalk, webhook].compactMap({ $0 })
+            where !order.contains(where: { $0.name == c.name }) {
+                order.append(c)
+            }
+            return order.filter { $0.reach.mayCarry(message) && $0.accepts(message) }
         }
-        switch message.notice.preferredChannel {
-        case .wecom: add(wecom)
-        case .dingtalk: add(dingtalk)
-        case .sms: add(webhook)
-        case .email, nil: break
-        }
-        if message.notice.recipientEmail != nil { add(mail) }
-        add(wecom)
-        add(dingtalk)
-        add(webhook)
-        return order.filter { $0.reach.mayCarry(message) && $0.accepts(message) }
+        let notice = message.notice
+        return Reach.route(
+            email: notice.recipientEmail, mobile: notice.recipientMobile, wecomUser: nil, dingtalkMobile: nil,
+            preference: notice.preferredChannel, available: personal
+        ).compactMap { kind -> (any NotificationChannel)? in
+            switch kind {
+            case .email: mail
+            case .sms: webhook
+            case .wecom: wecom
+            case .dingtalk: dingtalk
+            }
+        }.filter { $0.reach == .personal && $0.accepts(message) }
+    }
+
+    /// The personal channels this set has, for Core's `Reach`.
+    public var personal: PersonalChannels {
+        PersonalChannels(
+            mail: true, sms: webhook?.reach == .personal, wecom: wecom?.reach == .personal,
+            dingtalk: dingtalk?.reach == .personal)
     }
 
     /// The channels read by a group (the robots, a shared webhook), in the order they are tried.
