@@ -145,7 +145,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
     <div class="card" id="not-reached">
       <h3>{{t.notReached}} <span class="count">{{unreachedCount}}</span></h3>
       {{#unreached}}
-      <p class="row warn"><a href="/sessions/{{session}}">{{time}}</a> <a href="/disputes/{{number}}">{{number}}</a> · {{who}} · {{why}}</p>
+      <p class="row warn"><a href="/sessions/{{session}}">{{time}}</a> <a href="/disputes/{{number}}">{{number}}</a> · {{who}}：{{why}}</p>
       {{/unreached}}
       {{^unreached}}<p class="empty">{{t.notReachedNone}}</p>{{/unreached}}
     </div>
@@ -160,6 +160,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{> header}}
 <h1>{{number}} {{title}}</h1>
 {{#booked}}<p class="note" role="status" id="booked">{{t.bookedNote}}</p>{{/booked}}
+{{#hasBookedUnreached}}<div class="error unreached" role="alert" id="unreached"><p>{{t.notReached}}：</p><ul>{{#bookedUnreached}}<li>{{who}}：{{why}}</li>{{/bookedUnreached}}</ul></div>{{/hasBookedUnreached}}
 {{#registered}}<p class="note" role="status">{{t.registered}}</p>{{/registered}}
 <dl class="facts">
   <dt>{{t.office}}</dt><dd>{{office}}</dd>
@@ -762,7 +763,7 @@ document.addEventListener("DOMContentLoaded", function () {
   <thead><tr><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.answer}}</th></tr></thead>
   <tbody>{{#panel}}<tr><td>{{name}}{{#lead}} ★{{/lead}}{{#canReplace}} <a href="/sessions/{{sessionId}}?replace={{expertId}}#substitutes" id="replace-{{expertId}}">{{t.findSubstitute}}</a>{{/canReplace}}</td><td>{{role}}</td><td>{{answer}}{{#canAccept}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="accepted"><button type="submit" class="small" id="accept-{{expertId}}">{{t.accepted}}</button></form>{{/canAccept}}{{#canDecline}} <form method="post" action="/sessions/{{sessionId}}/rsvp" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="expert" value="{{expertId}}"><input type="hidden" name="answer" value="declined"><button type="submit" class="small" id="decline-{{expertId}}">{{t.declined}}</button></form>{{/canDecline}}</td></tr>{{/panel}}</tbody>
 </table>
-{{#unreached}}<p class="error unreached" role="alert">{{t.notReached}}：{{who}} · {{why}}</p>{{/unreached}}
+{{#hasUnreached}}<div class="error unreached" role="alert" id="unreached"><p>{{t.notReached}}：</p><ul>{{#unreached}}<li>{{who}}：{{why}}</li>{{/unreached}}</ul></div>{{/hasUnreached}}
 {{#declinedWarning}}<p class="error" role="alert" id="declined-warning">{{t.declinedWarning}} {{declinedWarning}}</p>{{/declinedWarning}}
 {{#startsFrom}}<p class="note" id="starts-from">{{t.startsFrom}} {{startsFrom}}</p>{{/startsFrom}}
 <div class="actions">

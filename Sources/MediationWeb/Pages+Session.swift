@@ -297,11 +297,9 @@ extension Pages {
         if s.status == .booked {
             let people = try await db.unreached(session: s.id, available: settings.notices.personalChannels)
             if !people.isEmpty {
+                values["hasUnreached"] = true
                 values["unreached"] = people.map {
-                    [
-                        "who": Words.recipient($0.kind, language) + " " + $0.name,
-                        "why": language == .zh ? $0.why.zh : $0.why.en,
-                    ]
+                    ["who": Words.recipient($0.kind, language), "why": language == .zh ? $0.why.zh : $0.why.en]
                 }
             }
         }

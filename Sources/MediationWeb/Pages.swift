@@ -314,7 +314,7 @@ struct Pages: Sendable {
                     [
                         "session": u.session.id, "number": u.disputeNumber,
                         "time": Self.format(u.session.start, zone, language),
-                        "who": Words.recipient(p.kind, language) + " " + p.name,
+                        "who": Words.recipient(p.kind, language),
                         "why": language == .zh ? p.why.zh : p.why.en,
                     ]
                 }
@@ -395,6 +395,17 @@ struct Pages: Sendable {
         let conflicts = try await conflictValues(detail, language, typed: typed, errors: errors, session: session)
         let record = try await recordValues(
             detail, zone: zone, language, typed: typed, errors: errors, session: session)
+        // Just booked: who of its people cannot be told personally, so the clerk calls them now.
+        var bookedUnreached: [[String: Any]] = []
+        if let booked = request.uri.queryParameters.get("booked").flatMap({ Int64($0) }),
+            let s = try? await db.session(booked), s.disputeId == d.id
+        {
+            bookedUnreached = try await db.unreached(session: s.id, available: settings.notices.personalChannels).map {
+                [
+                    "who": Words.recipient($0.kind, language), "why": language == .zh ? $0.why.zh : $0.why.en,
+                ] as [String: Any]
+            }
+        }
         return render(
             "dispute", request, user: session, title: d.number,
             values: [
@@ -416,7 +427,8 @@ struct Pages: Sendable {
                 "revealed": reveal,
                 "elements": elements, "hasElements": !elements.isEmpty,
                 "registered": request.uri.queryParameters.get("registered") != nil,
-                "booked": request.uri.queryParameters.get("booked") != nil,
+                "booked": request.uri.queryParameters.get("booked") != nil, "bookedUnreached": bookedUnreached,
+                "hasBookedUnreached": !bookedUnreached.isEmpty,
                 "canBook": OperationRoles.allows(session.account.role, "bookSession")
                     && [.open, .unresolved, .scheduled].contains(d.status),
                 "sessions": sessions,

@@ -71,10 +71,13 @@ import Testing
         #expect(status.stdout.contains("not reached:") && status.stdout.contains("张伟"), "\(status)")
         #expect(status.stdout.contains("王芳") && !status.stdout.contains("party 李强"), "\(status)")
         let board = try browser.get("/")
-        #expect(board.body.contains("id=\"not-reached\"") && board.body.contains("当事人 张伟"), "\(board)")
+        #expect(board.body.contains("id=\"not-reached\"") && board.body.contains("当事人：张伟 只能用短信通知"), "\(board)")
         #expect(board.body.contains("只能用短信通知"), "\(board)")
         let page = try browser.get("/sessions/\(id)")
-        #expect(page.body.contains("以下人员无法单独通知") && page.body.contains("当事人 王芳"), "\(page)")
+        #expect(page.body.contains("以下人员无法单独通知") && page.body.contains("<li>当事人：王芳"), "\(page)")
+        // The page a console booking lands on says it at once.
+        let landed = try browser.get("/disputes/\(number)?booked=\(id)")
+        #expect(landed.body.contains("id=\"booked\"") && landed.body.contains("<li>当事人：王芳 选择不接收系统通知"), "\(landed)")
         let file = try browser.get("/disputes/\(number)")
         #expect(file.body.contains("不通知（由工作人员电话告知）") && file.body.contains("选择不接收系统通知"), "\(file)")
 
