@@ -222,7 +222,7 @@ public enum Contact {
     /// `138 0013 8000`, `138-0013-8000` and `+86 13800138000` all become `13800138000`;
     /// other countries keep their `+` prefix.
     public static func normalizeMobile(_ text: String) -> String? {
-        var digits = text.filter { !" -()".contains($0) }
+        var digits = Text.halfWidth(text).filter { !" -()".contains($0) }
         let international = digits.hasPrefix("+")
         if international { digits.removeFirst() }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }

@@ -84,6 +84,20 @@ public struct Office: Sendable, Hashable, Codable {
 
 /// Small text helpers shared by validation.
 public enum Text {
+    /// Full-width ASCII forms (a Chinese input method's `１３７`, `＋`, `．`, `－`, the ideographic space) made the
+    /// plain characters they are: for numbers, mobiles, amounts and codes a person typed.
+    public static func halfWidth(_ s: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                s.unicodeScalars.map { scalar in
+                    switch scalar.value {
+                    case 0xFF01...0xFF5E: Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar
+                    case 0x3000: " "
+                    default: scalar
+                    }
+                }))
+    }
+
     /// Trims, and turns an empty string into nil.
     public static func nonEmpty(_ s: String?) -> String? {
         guard let t = s?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }

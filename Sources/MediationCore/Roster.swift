@@ -312,29 +312,33 @@ public enum Roster {
         return validated
     }
 
-    /// Writes experts in the format `read` accepts, English headers, sorted as given.
-    public static func write(_ experts: [Expert]) -> String {
-        var rows = [Column.allCases.map(\.rawValue)]
+    /// Writes experts in the format `read` accepts, sorted as given: English headers and values, or (`.zh`, the
+    /// console's export) the Chinese headers and words of the sample roster, which `read` takes back as well.
+    public static func write(_ experts: [Expert], language: Language = .en) -> String {
+        let zh = language == .zh
+        var rows = [Column.allCases.map { zh ? $0.chinese : $0.rawValue }]
+        let channelsZh: [ContactChannel: String] = [.email: "邮件", .sms: "短信", .wecom: "企业微信", .dingtalk: "钉钉"]
         for e in experts {
             rows.append(
                 Column.allCases.map { c in
                     switch c {
                     case .name: e.name
-                    case .role: e.role.rawValue
+                    case .role: zh ? e.role.chinese : e.role.rawValue
                     case .mobile: e.mobile ?? ""
                     case .email: e.email ?? ""
-                    case .offices: e.servesAllOffices ? "all" : e.offices.joined(separator: "|")
+                    case .offices: e.servesAllOffices ? (zh ? "全部" : "all") : e.offices.joined(separator: "|")
                     case .specialties: e.specialties.joined(separator: "|")
                     case .languages: e.languages.joined(separator: "|")
-                    case .weeklyHours: WeeklyWindow.format(e.weeklyHours)
+                    case .weeklyHours: zh ? Words.hours(e.weeklyHours, .zh) : WeeklyWindow.format(e.weeklyHours)
                     case .timeZone: e.timeZone
                     case .maxPerDay: String(e.maxSessionsPerDay)
                     case .maxPerWeek: String(e.maxSessionsPerWeek)
                     case .wecomUserId: e.wecomUserId ?? ""
                     case .dingtalkMobile: e.dingtalkMobile ?? ""
-                    case .preferredChannel: e.preferredChannel?.rawValue ?? ""
+                    case .preferredChannel:
+                        e.preferredChannel.map { zh ? channelsZh[$0] ?? $0.rawValue : $0.rawValue } ?? ""
                     case .notes: e.notes ?? ""
-                    case .active: e.active ? "yes" : "no"
+                    case .active: zh ? (e.active ? "是" : "否") : (e.active ? "yes" : "no")
                     }
                 })
         }

@@ -214,6 +214,44 @@ public enum Words {
         }
     }
 
+    /// A reason the store itself wrote into a dispute's risk or status history (`escalation #2: violence`,
+    /// `session #5 cancelled: …`, `relapsed at follow-up #3`), said in `language`; a person's own reason as written.
+    public static func historyReason(_ reason: String, _ language: Language) -> String {
+        guard language == .zh else { return reason }
+        if reason == "opened" { return "登记" }
+        if let m = reason.wholeMatch(of: #/escalation #([0-9]+): ([a-z_]+)(.*)/#) {
+            let kind = EscalationKind(rawValue: String(m.2)).map(\.chinese) ?? String(m.2)
+            return "升级 #\(m.1)：\(kind)\(m.3)"
+        }
+        if let m = reason.wholeMatch(of: #/relapsed at follow-up #([0-9]+)(: (.*))?/#) {
+            return "回访 #\(m.1) 发现反复" + (m.3.map { "：\($0)" } ?? "")
+        }
+        if let m = reason.wholeMatch(of: #/session #([0-9]+) (booked|imported)/#) {
+            return "调解场次 #\(m.1) " + (m.2 == "booked" ? "已预约" : "已导入")
+        }
+        if let m = reason.wholeMatch(of: #/(?s)session #([0-9]+) ([a-z_]+)(: (.*))?/#),
+            let status = SessionStatus(rawValue: String(m.2))
+        {
+            return "调解场次 #\(m.1) \(sessionStatus(status, .zh))" + (m.4.map { "：\($0)" } ?? "")
+        }
+        return reason
+    }
+
+    /// An expert's specialty: the categories' names and the usual specialties have Chinese names; another is shown
+    /// as it was written.
+    public static func specialty(_ tag: String, _ language: Language) -> String {
+        guard language == .zh else { return tag }
+        let key = tag.lowercased()
+        return categoriesZh[key] ?? specialtiesZh[key] ?? tag
+    }
+
+    private static let specialtiesZh: [String: String] = [
+        "contract": "合同", "divorce": "离婚", "elderly care": "养老", "elderly-care": "养老", "inheritance": "继承",
+        "injury": "人身损害", "insurance": "保险", "lease": "租赁", "parking": "停车", "public-order": "治安",
+        "public order": "治安", "wage arrears": "欠薪", "wage-arrears": "欠薪", "medical": "医疗", "land": "土地",
+        "construction": "建设工程", "tenancy": "租赁", "school": "校园", "internet": "网络",
+    ]
+
     /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
     /// without a Chinese name here is shown as recorded.
     public static func auditAction(_ action: String, _ language: Language) -> String {

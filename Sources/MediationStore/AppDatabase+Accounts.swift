@@ -454,10 +454,7 @@ public enum TOTPCodes {
     public static func accepted(_ code: String, secret: String, now: Date, after last: Int64?) -> Int64? {
         // Full-width digits (a Chinese input method's １２３) read as the digits they are.
         let digits = String(
-            code.unicodeScalars.filter { !$0.properties.isWhitespace }.map { scalar -> Character in
-                (0xFF10...0xFF19).contains(scalar.value)
-                    ? Character(Unicode.Scalar(scalar.value - 0xFF10 + 0x30) ?? scalar) : Character(scalar)
-            })
+            Text.halfWidth(code).unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
         guard digits.count == AccountRules.totpDigits, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
             let value = Int(digits)
         else { return nil }

@@ -525,7 +525,7 @@ extension AppDatabase {
     }
 
     static func findDispute(_ ref: String, _ db: Database) throws -> DisputeRecord {
-        let r = ref.trimmingWhitespace()
+        let r = Text.halfWidth(ref).trimmingWhitespace()
         if let record = try DisputeRecord.fetchOne(
             cached: db, sql: "SELECT * FROM dispute WHERE number = ?", arguments: [r.uppercased()])
         {

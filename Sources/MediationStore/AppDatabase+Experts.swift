@@ -387,7 +387,7 @@ extension AppDatabase {
     }
 
     static func findExpert(_ ref: String, _ db: Database) throws -> ExpertRecord {
-        var r = ref.trimmingWhitespace()
+        var r = Text.halfWidth(ref).trimmingWhitespace()
         // "#12" is how listings show ids; a '#' inside a name stays.
         if r.hasPrefix("#"), r.dropFirst().allSatisfy(\.isNumber) { r.removeFirst() }
         guard !r.isEmpty else {

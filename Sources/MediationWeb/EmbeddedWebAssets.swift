@@ -268,7 +268,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 <section class="card narrow">
   <h1>{{heading}}</h1>
   <p>{{message}}</p>
-  {{#back}}<p><a id="back" href="{{back}}">{{t.searchAgain}}</a></p>{{/back}}
+  {{#searchAgain}}<p><a id="back" href="{{searchAgain}}">{{t.searchAgain}}</a></p>{{/searchAgain}}
   <p><a href="/">{{t.backHome}}</a></p>
 </section>
 {{> footer}}

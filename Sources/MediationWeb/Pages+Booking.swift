@@ -45,7 +45,7 @@ extension Pages {
         if to == nil && errors["to"] == nil { errors["to"] = WebText.message("giveDay", language) }
         var minutes: Int?
         if let typed = Text.nonEmpty(form["minutes"]) {
-            if let number = Int(typed.trimmingWhitespace()) {
+            if let number = Int(Text.halfWidth(typed).trimmingWhitespace()) {
                 minutes = number
             } else {
                 errors["minutes"] = WebText.message("minutesNumber", language)
@@ -104,7 +104,7 @@ extension Pages {
                     "message": language == .en || e.fields.isEmpty
                         ? (language == .en ? e.message : WebText.message("bookConflict", language))
                         : e.message(in: language),
-                    "back": "/disputes/\(Self.percentEncoded(dispute.number))/find",
+                    "searchAgain": "/disputes/\(Self.percentEncoded(dispute.number))/find",
                 ], status: .conflict)
         }
     }

@@ -23,7 +23,8 @@ extension Pages {
                     "from": change.from.map { Words.risk($0, language) } ?? "-", "to": Words.risk(change.to, language),
                     // A dispute opened without a reason for its risk has the store's own word for it.
                     "reason": change.from == nil && change.reason == "opened"
-                        ? (WebText.labels(language)["riskAtIntake"] ?? "") : change.reason,
+                        ? (WebText.labels(language)["riskAtIntake"] ?? "")
+                        : Words.historyReason(change.reason, language),
                     "by": change.user ?? "uid \(change.uid)",
                 ]
             },

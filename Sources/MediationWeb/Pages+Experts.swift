@@ -26,17 +26,19 @@ extension Pages {
         let list = try await db.experts(ExpertFilter(role: role, office: office)).filter {
             Self.sees(session.account, $0)
                 && (text == nil || $0.name.lowercased().contains(text ?? "")
-                    || $0.specialties.contains { $0.lowercased().contains(text ?? "") })
+                    || $0.specialties.contains {
+                        $0.lowercased().contains(text ?? "") || Words.specialty($0, .zh).contains(text ?? "")
+                    })
         }
         let offices = try await db.offices(seenBy: session.account)
+        let officeNames = Dictionary(try await db.offices().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let (shownExperts, nav) = Self.page(list, request)
         let rows = shownExperts.map { e -> [String: Any] in
             let shown = e.masked()
             return [
                 "id": e.id, "name": e.name, "role": Words.expertRole(e.role, language),
-                "offices": e.servesAllOffices
-                    ? (WebText.labels(language)["allOffices"] ?? "") : e.offices.joined(separator: "、"),
-                "specialties": e.specialties.map { Words.category($0, language) }.joined(separator: "、"),
+                "offices": Self.officeNames(e, officeNames, language),
+                "specialties": e.specialties.map { Words.specialty($0, language) }.joined(separator: "、"),
                 "mobile": shown.mobile ?? "-",
                 "hours": Self.hoursText(e.weeklyHours, language),
                 "active": e.active,
@@ -192,7 +194,7 @@ extension Pages {
                 "name": found.name, "role": Words.expertRole(found.role, language),
                 "mobile": shown.mobile ?? "-", "email": found.email ?? "-", "zone": found.timeZone,
                 "hours": Self.hoursText(found.weeklyHours, language),
-                "specialties": found.specialties.map { Words.category($0, language) }.joined(separator: "、"),
+                "specialties": found.specialties.map { Words.specialty($0, language) }.joined(separator: "、"),
                 "week": week.description,
                 "days": days.map { Self.format(day: $0, language) }, "rows": rows, "leave": leave, "extra": extra,
                 "previous": query(week.adding(weeks: -1)), "next": query(week.adding(weeks: 1)),
@@ -200,15 +202,15 @@ extension Pages {
             ].merging(formValues) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 
-    /// Weekly hours as the page's language says them: `周一 09:00-12:00 14:00-17:00；周三 19:00-21:00`.
+    /// Weekly hours as the page's language says them (Core's `Words.hours`), `-` when there are none.
     static func hoursText(_ windows: [WeeklyWindow], _ language: Language) -> String {
-        guard !windows.isEmpty else { return "-" }
-        guard language == .zh else { return WeeklyWindow.format(windows) }
-        let byDay = Dictionary(grouping: windows.sorted(), by: \.weekday)
-        return Weekday.allCases.compactMap { day in
-            byDay[day].map { list in
-                day.chinese + " " + list.map { "\($0.start)-\($0.end)" }.joined(separator: " ")
-            }
-        }.joined(separator: "；")
+        windows.isEmpty ? "-" : Words.hours(windows, language)
+    }
+
+    /// An expert's offices by their names (`金山警务室、新华警务室`), or every office.
+    static func officeNames(_ e: Expert, _ names: [String: String], _ language: Language) -> String {
+        e.servesAllOffices
+            ? (WebText.labels(language)["allOffices"] ?? "")
+            : e.offices.map { names[$0] ?? $0 }.joined(separator: "、")
     }
 }

@@ -53,7 +53,7 @@ extension Pages {
         }
         var scale: Int?
         if let typed = text("scale") {
-            if let number = Int(typed.trimmingWhitespace()) {
+            if let number = Int(Text.halfWidth(typed).trimmingWhitespace()) {
                 scale = number
             } else {
                 errors["scale"] = WebText.message("scaleNumber", language)

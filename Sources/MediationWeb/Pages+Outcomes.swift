@@ -55,7 +55,9 @@ extension Pages {
         ]
         switch range {
         case .failure(let e):
-            values["rangeError"] = language == .en ? e.message : WebText.message("badRange", language)
+            values["rangeError"] =
+                language == .en
+                ? e.message : e.fields.isEmpty ? WebText.message("badRange", language) : e.message(in: .zh)
             return render(
                 "outcomes", request, user: session, title: labels["outcomesReport"] ?? "", values: values,
                 status: .unprocessableContent)

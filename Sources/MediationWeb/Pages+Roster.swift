@@ -94,11 +94,12 @@ extension Pages {
                 .replacingOccurrences(of: "%1", with: String(report.created.count))
                 .replacingOccurrences(of: "%2", with: String(report.updated.count))
                 .replacingOccurrences(of: "%3", with: String(report.unchanged.count))
+            let officeNames = Dictionary(
+                try await db.offices().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
             values["rows"] = rows.map { row -> [String: Any] in
                 [
                     "line": row.line, "name": row.expert.name, "role": Words.expertRole(row.expert.role, language),
-                    "offices": row.expert.servesAllOffices
-                        ? (labels["allOffices"] ?? "") : row.expert.offices.joined(separator: "、"),
+                    "offices": Self.officeNames(row.expert, officeNames, language),
                     "what": what[row.line] ?? "",
                 ]
             }
@@ -118,7 +119,7 @@ extension Pages {
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"roster.csv\""
         // With a BOM, so that Excel reads the Chinese as UTF-8.
-        let text = "\u{FEFF}" + Roster.write(experts.map { $0.masked() })
+        let text = "\u{FEFF}" + Roster.write(experts.map { $0.masked() }, language: language(request))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

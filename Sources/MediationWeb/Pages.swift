@@ -320,7 +320,8 @@ struct Pages: Sendable {
                 }
             }
         return [
-            "unreached": unreached, "unreachedCount": unreached.count,
+            "unreached": unreached, "unreachedCount": unreached.count, "name": office.name,
+            "today": Self.format(day: today, language),
             "todaySessions": todaySessions, "todayCount": todaySessions.count,
             "weekDays": weekDays, "weekCount": week.count,
             "warnings": warnings, "warningCount": warnings.count,
@@ -496,7 +497,12 @@ struct Pages: Sendable {
         let (status, heading, message): (HTTPResponse.Status, String, String)
         switch error {
         case let e as MediationError where e.kind == .notFound:
-            (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("notFound", language))
+            // Said of what the address names: a session, an expert, else a dispute.
+            let path = request.uri.path
+            let key =
+                path.hasPrefix("/sessions/")
+                ? "notFoundSession" : path.hasPrefix("/experts/") ? "notFoundExpert" : "notFound"
+            (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message(key, language))
         case let e as PageRefusal:
             (status, heading, message) = (
                 .badRequest, labels["badRequest"] ?? "",

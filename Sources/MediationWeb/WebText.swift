@@ -197,6 +197,7 @@ enum WebText {
             "throttled": "此电脑登录失败次数过多，请于 %@ 后再试。", "locked": "账号已锁定，请于 %@ 后再试，或请管理员重设密码。",
             "disabled": "该账号已停用，请联系管理员。", "role": "您的角色无权打开此页面。", "csrf": "表单已过期或来源不明，未做任何修改。请返回重新提交。",
             "notFound": "没有这个纠纷，或您无权查看。", "page": "没有这个页面。",
+            "notFoundSession": "没有这场调解，或您无权查看。", "notFoundExpert": "没有这位专家。",
             "unavailable": "数据暂时无法读取，请稍后再试。",
             "badWeek": "“%@”不是一个周次，请写成 2026-W49 的形式（第 01 至 52 或 53 周）。",
             "chooseOffice": "请选择您的调解室。", "scaleNumber": "涉及人数请填写数字，如 3。",
@@ -229,6 +230,7 @@ enum WebText {
             "csrf":
                 "The form has expired or did not come from this console; nothing was changed. Go back and send it again.",
             "notFound": "No such dispute, or not yours to see.", "page": "No such page.",
+            "notFoundSession": "No such session, or not yours to see.", "notFoundExpert": "No such expert.",
             "unavailable": "The data cannot be read now; try again shortly.",
             "badWeek": "'%@' is not a week: write it like 2026-W49 (weeks 01 to 52 or 53).",
             "chooseOffice": "Choose one of your offices.", "scaleNumber": "Give the number of people, such as 3.",

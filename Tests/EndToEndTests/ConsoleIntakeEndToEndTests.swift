@@ -99,7 +99,13 @@ import Testing
         // 张伟 with a mail address; 李强 told by staff.
         let done = try browser.post(
             "/disputes/new",
-            fields(csrf, ["party-1-email": "zhang.wei@example.org", "party-2-channel": "none"]))
+            fields(
+                csrf,
+                [
+                    "party-1-email": "zhang.wei@example.org", "party-2-channel": "none",
+                    // Typed with a Chinese input method in full width: read as the digits they are.
+                    "party-1-mobile": "１３７０００００００１", "scale": "２",
+                ]))
         #expect(done.status == 303, "\(done)")
         let location = try #require(done.location)
         #expect(location.hasPrefix("/disputes/JS-") && location.hasSuffix("?registered=1"), "\(location)")

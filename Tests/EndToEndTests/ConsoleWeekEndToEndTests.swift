@@ -193,7 +193,9 @@ import Testing
 
         // A range nobody can read, or backwards: said in Chinese, no report.
         let backwards = try browser.get("/review/outcomes?office=jinshan&from=2026-12-31&to=2026-10-01")
-        #expect(backwards.status == 422 && backwards.body.contains("id=\"range-error\">日期无法识别，或开始日期晚于结束日期"))
+        #expect(
+            backwards.status == 422
+                && backwards.body.contains("id=\"range-error\">开始日期 2026-12-31 晚于结束日期 2026-10-01，请把较早的日期填在前面"))
         #expect(try browser.get("/review/outcomes?office=xinhua").status == 404, "another office")
         #expect(d.stop() == 0)
     }

@@ -55,3 +55,14 @@ import Testing
         #expect(refused?.fields.first?.field == "channel")
     }
 }
+
+/// What a Chinese input method types in full width reads as the plain characters.
+@Suite struct FullWidthTests {
+    @Test func fullWidthDigitsReadAsDigits() throws {
+        #expect(Text.halfWidth("１３７ ００００　０００１") == "137 0000 0001")
+        #expect(Contact.normalizeMobile("１３７０００００００１") == "13700000001")
+        #expect(Contact.normalizeMobile("＋８６ １３７－００００－０００１") == "13700000001")
+        #expect(try Money.parseFen("１２００．５０元") == 120_050)
+        #expect(Text.halfWidth("张伟") == "张伟", "Chinese stays as it is")
+    }
+}

@@ -572,6 +572,16 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         let rows = try Roster.read(bytes(text))
         #expect(rows.map(\.expert) == experts)
         #expect(rows.map(\.line) == [2, 4, 5, 7])  // two notes span two lines each
+        // The console's Chinese export reads back the same, with Chinese headers and words and no English one.
+        let chinese = Roster.write(experts, language: .zh)
+        #expect(try Roster.read(bytes(chinese)).map(\.expert) == experts)
+        let header = try #require(chinese.split(separator: "\n").first)
+        #expect(header.hasPrefix("姓名,角色,手机,邮箱,服务警务室"), "\(header)")
+        #expect(chinese.contains("综治专干") && chinese.contains("全部") && chinese.contains("钉钉") && chinese.contains(",否"))
+        #expect(chinese.contains("周一 09:00-12:00 14:00-17:00；周日 19:00-24:00"), "\(chinese)")
+        for english in ["community_staff", "dingtalk", ",no", "mon "] {
+            #expect(!chinese.contains(english), "\(english)")
+        }
     }
 
     @Test func sampleRosterImportsCleanly() throws {

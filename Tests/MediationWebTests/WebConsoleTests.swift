@@ -194,7 +194,7 @@ import Testing
             let dashboard = try await browser.get(client, "/?changed=1")
             #expect(dashboard.status == .ok)
             let html = String(buffer: dashboard.body)
-            #expect(html.contains("金山警务室") && html.contains("今日调解") && html.contains("密码已修改"))
+            #expect(html.contains("金山警务室") && html.contains("今日调解") && html.contains("密码已修改"), "\(html)")
             #expect(!html.contains("奉贤警务室"), "another office's board")
             #expect(dashboard.headers[.cacheControl] == "no-store")
             #expect(try await world.audit("console.passwd").count == 1)

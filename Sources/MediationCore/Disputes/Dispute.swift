@@ -196,7 +196,7 @@ public struct Dispute: Sendable, Hashable, Codable {
                 FieldProblem(
                     field: "occurredAt",
                     en: "the time it occurred (\(zone.format(occurred))) is in the future; give when it happened",
-                    zh: "发生时间（\(zone.format(occurred))）在将来，请填写实际发生的时间"))
+                    zh: "发生时间（\(Words.moment(occurred, zone, .zh))）在将来，请填写实际发生的时间"))
         }
         if let scale = elements.scale, !InputLimits.scale.contains(scale) {
             problems.add(

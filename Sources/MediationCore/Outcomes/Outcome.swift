@@ -66,7 +66,7 @@ public enum Money {
     ///
     /// - Throws: `invalidInput` for anything else, a third decimal or a negative amount.
     public static func parseFen(_ text: String, field: String = "amount") throws -> Int64 {
-        var t = text.trimmingWhitespace()
+        var t = Text.halfWidth(text).trimmingWhitespace()
         for noise in ["¥", "￥", "元", ",", "，", "RMB", "CNY"] { t = t.replacingOccurrences(of: noise, with: "") }
         t = t.trimmingWhitespace()
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)

@@ -91,11 +91,15 @@ public struct DayRange: Sendable, Hashable, Codable {
 
     public init(from: LocalDate, to: LocalDate) throws {
         guard from <= to else {
-            throw MediationError.invalidInput(
-                "--from \(from) is after --to \(to)", hint: "give the earlier date with --from")
+            throw MediationError.said(
+                .invalidInput, field: "from",
+                en: "--from \(from) is after --to \(to); give the earlier date with --from",
+                zh: "开始日期 \(from) 晚于结束日期 \(to)，请把较早的日期填在前面")
         }
         guard to.dayNumber - from.dayNumber <= 3660 else {
-            throw MediationError.invalidInput("the range \(from) to \(to) is longer than ten years")
+            throw MediationError.said(
+                .invalidInput, field: "to", en: "the range \(from) to \(to) is longer than ten years",
+                zh: "\(from) 至 \(to) 超过十年，请缩短日期范围")
         }
         self.from = from
         self.to = to
