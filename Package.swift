@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "MediationCore",
                 "MediationStore",
+                "MediationNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -274,6 +274,32 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Expert'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/experts/{expert}/feed:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertRef'}
+    get:
+      operationId: getExpertFeed
+      summary: The address of an expert's personal calendar feed, made on first asking (staff).
+      responses:
+        '200':
+          description: The feed's address.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ExpertFeed'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/experts/{expert}/feed/reset:
+    parameters:
+      - {$ref: '#/components/parameters/ExpertRef'}
+    post:
+      operationId: resetExpertFeed
+      summary: Give an expert's calendar feed a new address; the old one answers 404 from now on (staff, audited).
+      responses:
+        '200':
+          description: The feed's new address.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ExpertFeed'}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/experts/{expert}/time-off:
     parameters:
       - {$ref: '#/components/parameters/ExpertRef'}
@@ -1580,6 +1606,15 @@ components:
           type: array
           description: 'Booking and show answers: whom its notices cannot reach personally under the running configuration, and why (in the reader''s language); staff tell them another way.'
           items: {$ref: '#/components/schemas/Unreached'}
+    ExpertFeed:
+      type: object
+      required: [expert, name, path, url, webcal]
+      properties:
+        expert: {type: integer, format: int64}
+        name: {type: string}
+        path: {type: string, description: 'The feed on the web listener: /feeds/TOKEN.ics.'}
+        url: {type: string, description: 'The whole address on web.public_url (default: the web.listen address).'}
+        webcal: {type: string, description: 'The same as webcal://, which calendar programs subscribe to.'}
     Unreached:
       type: object
       required: [kind, id, name, why]

@@ -29,7 +29,8 @@ public enum OperationRoles {
         // Experts, their time off and extra time, the roster
         "listExperts": .viewer, "getExpert": .viewer, "exportRoster": .viewer, "listTimeOff": .viewer,
         "listExtraAvailability": .viewer, "getAvailability": .viewer,
-        "createExpert": .staff, "updateExpert": .staff, "importRoster": .staff, "deactivateExpert": .staff,
+        "createExpert": .staff, "updateExpert": .staff, "getExpertFeed": .staff, "resetExpertFeed": .staff,
+        "importRoster": .staff, "deactivateExpert": .staff,
         "reactivateExpert": .staff, "addTimeOff": .staff, "removeTimeOff": .staff, "addExtraAvailability": .staff,
         "removeExtraAvailability": .staff,
         // Disputes, parties, conflicts of interest

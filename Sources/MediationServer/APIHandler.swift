@@ -302,3 +302,29 @@ extension APIHandler {
         return wire
     }
 }
+
+extension APIHandler {
+    /// An expert's calendar feed address (made on first asking), or a new one (`reset`: the old answers 404).
+    func getExpertFeed(_ input: Operations.GetExpertFeed.Input) async throws -> Operations.GetExpertFeed.Output {
+        .ok(.init(body: .json(try await feed(input.path.expert, reset: false))))
+    }
+
+    func resetExpertFeed(_ input: Operations.ResetExpertFeed.Input) async throws -> Operations.ResetExpertFeed.Output {
+        .ok(.init(body: .json(try await feed(input.path.expert, reset: true))))
+    }
+
+    private func feed(_ ref: String, reset: Bool) async throws -> Components.Schemas.ExpertFeed {
+        guard let base = info.webBase else {
+            throw MediationError.said(
+                .unavailable,
+                en: "the web listener is off, and the calendar feed is served by it; set web.listen (and "
+                    + "web.public_url, the address people open) and restart the daemon",
+                zh: "网页服务未开启，日历订阅由它提供：请在配置中设置 web.listen（以及对外地址 web.public_url）后重启")
+        }
+        let (expert, token) = try await db.feedToken(expert: ref, reset: reset)
+        let path = "/feeds/\(token).ics"
+        let url = base + path
+        let webcal = "webcal://" + url.drop { $0 != ":" }.dropFirst(3)
+        return .init(expert: expert.id, name: expert.name, path: path, url: url, webcal: String(webcal))
+    }
+}

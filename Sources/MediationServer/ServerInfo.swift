@@ -76,6 +76,9 @@ public struct ServerInfo: Sendable {
     public var warnings: any WarningCheck
     /// Who may reveal parties' full numbers, and the retention period (`privacy.*`); updated on reload.
     public var privacy: PrivacyPolicy
+    /// Where people reach the web listener (`web.public_url`, else its `web.listen` address), for the personal
+    /// addresses the API hands out; nil when the listener is off.
+    public var webBase: String?
 
     public init(
         startedAt: Date = Date(), clock: any WallClock = SystemWallClock(),

@@ -507,6 +507,12 @@ enum Migrations {
                 t.add(column: "channel", .text).check(sql: "channel IS NULL OR channel IN ('sms', 'email', 'none')")
             }
         }
+        migrator.registerMigration("v17-expert-feed") { db in
+            // An expert's personal calendar feed (webcal://…/feeds/TOKEN.ics): its unguessable token, made on first
+            // asking and replaced by `expert feed reset` (the old address then answers 404).
+            try db.alter(table: "expert") { t in t.add(column: "feed_token", .text) }
+            try db.create(index: "expert_on_feed_token", on: "expert", columns: ["feed_token"], unique: true)
+        }
         return migrator
     }
 }

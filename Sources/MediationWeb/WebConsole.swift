@@ -46,6 +46,9 @@ public enum WebConsole {
         public let throttle = LoginThrottle()
         /// Who may see parties' full numbers (`privacy.reveal_roles`): the API's policy object, reloaded with it.
         public var privacy: PrivacyPolicy
+        /// The right-hand side of the sessions' calendar UIDs (`notices.domain`), so a feed's events are the
+        /// invitations' own.
+        public var calendarDomain = "mediation.local"
 
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
@@ -144,6 +147,8 @@ public enum WebConsole {
         router.get("review/outcomes") { request, context in try await pages.outcomeReview(request, context) }
         router.get("review/outcomes.csv") { request, context in try await pages.outcomeReviewCSV(request, context) }
         router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }
+        // An expert's own calendar (webcal://…/feeds/TOKEN.ics): no sign-in, the token is the key.
+        router.get("feeds/{file}") { request, context in try await pages.expertFeed(request, context) }
         return router
     }
 

@@ -6,14 +6,15 @@ struct ExpertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "expert",
         abstract:
-            "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export.",
+            "The expert pool: add, list, show, update, deactivate, reactivate, availability, leave, import, export, "
+            + "feed.",
         discussion: """
             EXPERT is an id (12 or #12), a mobile, an email, or the exact full name. Roles: legal_officer (法制民警), \
             lawyer (律师), retiree (退休干部), community_staff (综治专干).
             """,
         subcommands: [
             Add.self, List.self, Show.self, Update.self, Deactivate.self, Reactivate.self, Availability.self,
-            Leave.self, Extra.self, Import.self, Export.self,
+            Leave.self, Extra.self, Import.self, Export.self, Feed.self,
         ])
 
     /// Fields shared by add and update.
@@ -373,5 +374,66 @@ struct ExpertCommand: AsyncParsableCommand {
         print("caps:        \(e.maxSessionsPerDay) a day, \(e.maxSessionsPerWeek) a week")
         print("hours:       \(e.hoursText ?? "-")")
         print("notes:       \(e.notes ?? "-")")
+    }
+}
+
+extension ExpertCommand {
+    /// 日历订阅: the expert's personal calendar feed, served by the web listener.
+    struct Feed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "An expert's personal calendar feed (webcal://…/feeds/TOKEN.ics), or a new address (reset).",
+            discussion: """
+                The expert subscribes to the webcal:// address in Outlook, Thunderbird or a phone's calendar and sees \
+                every session they sit on (from 30 days ago), moved when a session moves and gone when it is \
+                cancelled. The address is the key: send it to the expert personally, never to a group. If it has \
+                reached someone else, 'reset' gives a new one and the old answers 404. 'expert feed EXPERT' is \
+                'expert feed show EXPERT'.
+                """,
+            subcommands: [Show.self, Reset.self], defaultSubcommand: Show.self)
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the feed's address (made on first asking) (staff).",
+                discussion: """
+                    Example:
+                      mediationctl expert feed show 陈志远
+                    """)
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "Id, mobile, email or full name.") var expert: String
+
+            func run() async throws {
+                switch try await global.client().call({ try await $0.getExpertFeed(path: .init(expert: expert)) }) {
+                case .ok(let ok): try Feed.print(try ok.body.json, json: global.json)
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            }
+        }
+
+        struct Reset: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Give the feed a new address; the old one answers 404 from now on (staff, audited).",
+                discussion: """
+                    Example:
+                      mediationctl expert feed reset 陈志远
+                    """)
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "Id, mobile, email or full name.") var expert: String
+
+            func run() async throws {
+                switch try await global.client().call({ try await $0.resetExpertFeed(path: .init(expert: expert)) }) {
+                case .ok(let ok): try Feed.print(try ok.body.json, json: global.json)
+                case .default(let s, let p): throw apiFailure(s, p)
+                }
+            }
+        }
+
+        static func print(_ feed: Components.Schemas.ExpertFeed, json: Bool) throws {
+            if json { return try printJSON(feed) }
+            Swift.print("calendar feed of \(feed.name) (#\(feed.expert)):")
+            Swift.print("  \(feed.webcal)")
+            Swift.print("  \(feed.url)   (the same over http, to check it in a browser)")
+            Swift.print(
+                "send it to \(feed.name) personally; 'mediationctl expert feed reset \(feed.expert)' replaces it")
+        }
     }
 }

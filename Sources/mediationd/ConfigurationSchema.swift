@@ -22,7 +22,7 @@ enum ConfigurationSchema {
         "rooms.provider": .value,
         "rooms.template": .value, "rooms.jitsi.domain": .value, "rooms.jitsi.app_id": .value,
         "rooms.jitsi.audience": .value, "rooms.jitsi.secret": .value, "rooms.jitsi.secret_file": .value,
-        "web.listen": .value, "web.tls.certificate": .value, "web.tls.key": .value,
+        "web.listen": .value, "web.public_url": .value, "web.tls.certificate": .value, "web.tls.key": .value,
         "web.require_totp_for_admins": .value,
     ]
 

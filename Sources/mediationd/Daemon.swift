@@ -143,11 +143,12 @@ struct Daemon: AsyncParsableCommand {
             logger: Logger(label: "mediationd.warnings"))
         OperationsMetrics.bootstrap()
         let notices = DaemonNotices(dispatcher: dispatcher, settings: settings.notices, spool: settings.spoolDirectory)
-        let info = ServerInfo(
+        var info = ServerInfo(
             startedAt: clock.now(), clock: clock, categories: settings.categories, rules: settings.rules, rooms: rooms,
             notices: notices,
             noticeDomain: settings.notices.settings.domain, followUps: settings.outcomes.followUps,
             warnings: DaemonWarnings(monitor: monitor), privacy: privacy)
+        info.webBase = settings.webPublicURL
         // Set once the socket accepts: a failure before that is the socket's, and says so.
         let serving = SharedFlag()
         let app = try MediationServer.application(
@@ -190,10 +191,14 @@ struct Daemon: AsyncParsableCommand {
                 .init(
                     service: try WebConsole.application(
                         host: web.host, port: web.port, db: db, clock: clock,
-                        settings: WebConsole.Settings(
-                            tls: settings.webTLS, categories: settings.categories, rules: settings.rules, rooms: rooms,
-                            notices: notices, followUps: settings.outcomes.followUps,
-                            privacy: privacy, requireTOTPForAdmins: settings.requireTOTPForAdmins),
+                        settings: {
+                            var web = WebConsole.Settings(
+                                tls: settings.webTLS, categories: settings.categories, rules: settings.rules,
+                                rooms: rooms, notices: notices, followUps: settings.outcomes.followUps,
+                                privacy: privacy, requireTOTPForAdmins: settings.requireTOTPForAdmins)
+                            web.calendarDomain = settings.notices.settings.domain
+                            return web
+                        }(),
                         logger: webLogger,
                         onReady: { port in
                             let host = web.host.contains(":") ? "[\(web.host)]" : web.host

@@ -32,6 +32,9 @@ struct DaemonConfiguration: Sendable {
     var webTLS: (certificate: String, key: String)?
     /// Whether admins sign in to the console with an authenticator code too (`web.require_totp_for_admins`).
     var requireTOTPForAdmins: Bool
+    /// Where people reach the web listener (`web.public_url`, for the addresses handed out: calendar feeds); by
+    /// default the `web.listen` address itself. Nil when the listener is off.
+    var webPublicURL: String? = nil
     /// Where the values came from, for the start-up log line.
     var source: String
 
@@ -188,6 +191,18 @@ struct DaemonConfiguration: Sendable {
             webListen: webListen,
             webTLS: webTLS,
             requireTOTPForAdmins: ["true", "yes"].contains(totpText),
+            webPublicURL: try webListen.map { listen in
+                if let url = Text.nonEmpty(c.string(forKey: "web.public_url")) {
+                    guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                        throw MediationError.invalidInput(
+                            "web.public_url '\(url)' is not an http:// or https:// address",
+                            hint: "give the address people open, such as https://mediation.example.gov.cn")
+                    }
+                    return url.hasSuffix("/") ? String(url.dropLast()) : url
+                }
+                let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
+                return (webTLS == nil ? "http://" : "https://") + host + ":\(listen.port)"
+            },
             source: file ?? "embedded default")
     }
 

@@ -222,7 +222,8 @@ struct HelpExamplesEndToEndTests {
         // Each example on a fresh copy of it, at the pinned moment, so that one example's change is not another's.
         var failures: [String] = []
         for example in examples {
-            let d = try DaemonUnderTest(movableClock: true)
+            // With the web listener on (any free port), as `make run` has it: `expert feed` hands out its address.
+            let d = try DaemonUnderTest(extraYAML: "web:\n  listen: 127.0.0.1:0", movableClock: true)
             try FileManager.default.copyItem(at: state, to: d.dir.appendingPathComponent("state"))
             try d.setClock(to: Self.pinned)
             try d.start()

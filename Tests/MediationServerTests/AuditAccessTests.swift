@@ -30,8 +30,9 @@ private func withRouter(
 ) async throws {
     let clock = FixedWallClock(Date(timeIntervalSince1970: 1_796_083_200))  // 2026-12-01T00:00:00Z
     let db = try AppDatabase.inMemory(clock: clock)
-    let info = ServerInfo(
+    var info = ServerInfo(
         clock: clock, notices: AcceptingTestChannel(), warnings: StoreWarnings(db: db), privacy: privacy)
+    info.webBase = "https://mediation.example.gov.cn"
     let app = Application(router: try MediationServer.router(db: db, policy: policy(), info: info))
     try await app.test(.router) { client in try await body(Client(base: client), db, clock) }
 }
@@ -251,6 +252,7 @@ private func seed(_ client: Client) async throws {
                 .patch, "/v1/experts/13900000005", json: #"{"notes": "兼职"}"#, action: "expert.update")
             try await change(.post, "/v1/experts/13900000005/deactivate", action: "expert.deactivate")
             try await change(.post, "/v1/experts/13900000005/reactivate", action: "expert.reactivate")
+            try await change(.post, "/v1/experts/13900000005/feed/reset", action: "expert.feed_reset")
             for (kind, noun) in [("time-off", "leave"), ("extra-availability", "extra")] {
                 let span = try await change(
                     .post, "/v1/experts/13900000005/\(kind)", json: #"{"from": "2026-12-20", "to": "2026-12-21"}"#,

@@ -30,7 +30,8 @@ import Testing
             case "createBackup", "testChannel": expected = .admin
             // The console's accounts, listing included: who may sign in is the administrator's.
             case _ where operation.path.hasPrefix("/v1/users"): expected = .admin
-            case "getSessionLinks", "previewNotices", "listAudit": expected = .staff
+            // Personal addresses (a room's links, an expert's calendar feed) and what they reveal: staff only.
+            case "getSessionLinks", "previewNotices", "listAudit", "getExpertFeed": expected = .staff
             default:
                 if operation.method == "GET" {
                     expected = .viewer

@@ -124,6 +124,44 @@ public enum ICalendar {
         return lines.map(fold).joined()
     }
 
+    /// A subscribed calendar (`webcal://`, RFC 5545 with METHOD:PUBLISH): one VTIMEZONE per zone, spanning every
+    /// event written in it, and one VEVENT per event (a cancelled one with STATUS:CANCELLED, so calendars drop it);
+    /// no attendee is asked to reply. `name` is what calendar clients call it (X-WR-CALNAME).
+    public static func feed(_ events: [CalendarInvite], name: String) -> String {
+        var lines = [
+            "BEGIN:VCALENDAR", "PRODID:" + productID, "VERSION:2.0", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+            "X-WR-CALNAME:" + text(name), "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
+        ]
+        var zones: [String: Zone] = [:]
+        for (id, group) in Dictionary(grouping: events, by: \.timeZone).sorted(by: { $0.key < $1.key }) {
+            guard let zone = try? Zone(id) else { continue }
+            zones[id] = zone
+            let from = group.map { min($0.start, $0.end) }.min() ?? Date()
+            let to = group.map { max($0.start, $0.end) }.max() ?? from
+            lines += TimeZoneDefinition.lines(for: zone, from: from, to: to)
+        }
+        for event in events {
+            let zone = zones[event.timeZone]
+            lines += [
+                "BEGIN:VEVENT",
+                "UID:" + text(event.uid),
+                "SEQUENCE:\(max(0, event.sequence))",
+                "DTSTAMP:" + utcStamp(event.stamp),
+                "DTSTART" + dateTime(event.start, in: zone),
+                "DTEND" + dateTime(event.end, in: zone),
+                "SUMMARY:" + text(event.summary),
+                "DESCRIPTION:" + text(event.description),
+            ]
+            if let location = event.location { lines.append("LOCATION:" + text(location)) }
+            if let url = event.url { lines.append("URL:" + uri(url)) }
+            lines += [
+                "STATUS:" + (event.method == .cancel ? "CANCELLED" : "CONFIRMED"), "TRANSP:OPAQUE", "END:VEVENT",
+            ]
+        }
+        lines.append("END:VCALENDAR")
+        return lines.map(fold).joined()
+    }
+
     // MARK: - Values
 
     /// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks escaped; other control
