@@ -1700,6 +1700,17 @@ components:
               name: {type: string}
               moderator: {type: boolean}
               link: {type: string}
+              page: {type: string, description: 'Their personal page (signed, expiring 7 days after the session): the time in their zone, the room from 15 minutes before, accept/decline. Absent when the web listener is off.'}
+        parties:
+          type: array
+          description: 'Each party''s personal page, when the web listener is on.'
+          items:
+            type: object
+            required: [party, name, page]
+            properties:
+              party: {type: integer, format: int64}
+              name: {type: string}
+              page: {type: string}
     ReplaceRequest:
       type: object
       additionalProperties: false

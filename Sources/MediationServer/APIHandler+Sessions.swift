@@ -283,8 +283,31 @@ extension APIHandler {
                     room: room, participantID: "expert-\(member.expertId)", name: expert?.name ?? "#\(member.expertId)",
                     email: expert?.email, moderator: member.lead, start: session.start, end: session.end)
             }
-            links.append(.init(expert: member.expertId, name: expert?.name ?? "", moderator: member.lead, link: link))
+            let page = try await info.webBase.asyncMap {
+                try await db.personalPage(base: $0, session: session, kind: .expert, person: member.expertId)
+            }
+            links.append(
+                .init(
+                    expert: member.expertId, name: expert?.name ?? "", moderator: member.lead, link: link, page: page))
         }
-        return .ok(.init(body: .json(.init(links: links))))
+        var parties: [Components.Schemas.LinkList.PartiesPayloadPayload]?
+        if let base = info.webBase {
+            parties = []
+            for p in try await db.dispute(String(session.disputeId)).parties {
+                parties?.append(
+                    .init(
+                        party: p.id, name: p.name,
+                        page: try await db.personalPage(base: base, session: session, kind: .party, person: p.id)))
+            }
+        }
+        return .ok(.init(body: .json(.init(links: links, parties: parties))))
+    }
+}
+
+extension Optional {
+    /// `map` with an asynchronous transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -513,6 +513,13 @@ enum Migrations {
             try db.alter(table: "expert") { t in t.add(column: "feed_token", .text) }
             try db.create(index: "expert_on_feed_token", on: "expert", columns: ["feed_token"], unique: true)
         }
+        migrator.registerMigration("v18-personal-link-key") { db in
+            // The key personal page links are signed with (HMAC-SHA256), made once: links stay good across restarts.
+            try db.create(table: "link_key") { t in
+                t.column("id", .integer).primaryKey().check(sql: "id = 1")
+                t.column("key", .blob).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -619,6 +619,32 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{> footer}}
 
 """####,
+    "personal": ####"""
+{{> header}}
+<section class="card narrow personal">
+  <h1>{{t.personalHello}} {{name}}</h1>
+  {{#answered}}<p class="note" role="status" id="answered">{{answered}}</p>{{/answered}}
+  <dl class="facts">
+    <dt>{{t.disputes}}</dt><dd>{{disputeNumber}} {{disputeTitle}}</dd>
+    <dt>{{t.time}}</dt><dd id="personal-time">{{time}}</dd>
+    <dt>{{t.status}}</dt><dd id="personal-status">{{status}}</dd>
+    <dt>{{t.office}}</dt><dd>{{officeName}}{{#officePhone}} · {{officePhone}}{{/officePhone}}</dd>
+    <dt>{{t.panel}}</dt><dd>{{panel}}</dd>
+    {{#answer}}<dt>{{t.answer}}</dt><dd id="personal-answer">{{answer}}</dd>{{/answer}}
+  </dl>
+  {{#room}}<p><a class="button" id="room" href="{{room}}" rel="noopener noreferrer">{{t.joinRoom}}</a></p>{{/room}}
+  {{#roomFrom}}<p class="note" id="room-from">{{t.roomFrom}} {{roomFrom}}</p>{{/roomFrom}}
+  {{#canAnswer}}
+  <div class="actions">
+    <form method="post" action="/p/{{token}}/rsvp" class="inline"><input type="hidden" name="answer" value="accepted"><button type="submit" id="accept">{{t.personalAccept}}</button></form>
+    <form method="post" action="/p/{{token}}/rsvp" class="inline"><input type="hidden" name="answer" value="declined"><button type="submit" id="decline">{{t.personalDecline}}</button></form>
+  </div>
+  {{/canAnswer}}
+  <p class="hint">{{t.personalHint}}</p>
+</section>
+{{> footer}}
+
+"""####,
     "policies": ####"""
 {{> header}}
 {{> adminnav}}

@@ -149,6 +149,9 @@ public enum WebConsole {
         router.get("review.csv") { request, context in try await pages.reviewCSV(request, context) }
         // An expert's own calendar (webcal://…/feeds/TOKEN.ics): no sign-in, the token is the key.
         router.get("feeds/{file}") { request, context in try await pages.expertFeed(request, context) }
+        // A person's own page from their notice (signed, expiring): no sign-in either.
+        router.get("p/{token}") { request, context in try await pages.personalPage(request, context) }
+        router.post("p/{token}/rsvp") { request, context in try await pages.personalRSVP(request, context) }
         return router
     }
 

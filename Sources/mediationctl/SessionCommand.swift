@@ -342,7 +342,9 @@ struct SessionCommand: AsyncParsableCommand {
                     print(
                         "\(l.name) (#\(l.expert))\(l.moderator ? ", moderator" : ""): \(l.link ?? "(no room: rooms.provider is none)")"
                     )
+                    if let page = l.page { print("  personal page: \(page)") }
                 }
+                for p in list.parties ?? [] { print("\(p.name) (party #\(p.party)): personal page \(p.page)") }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -126,8 +126,12 @@ struct Daemon: AsyncParsableCommand {
         {
             throw MediationError.unavailable(e.message)
         }
+        var renderer = NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link)
+        if let base = settings.webPublicURL, !db.isReadOnly {
+            renderer.personalPages = (base, try await db.personalLinkKey())
+        }
         let dispatcher = OutboxDispatcher(
-            db: db, renderer: NoticeRenderer(settings: settings.notices.settings, templates: templates, link: link),
+            db: db, renderer: renderer,
             channels: settings.notices.channels(spool: settings.spoolDirectory), retry: settings.notices.retry,
             clock: clock, logger: Logger(label: "mediationd.outbox"),
             journal: db.isReadOnly ? nil : try handOverJournal(db.path))

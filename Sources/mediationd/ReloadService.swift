@@ -29,8 +29,11 @@ struct ReloadService: Service {
                 info.followUps = fresh.outcomes.followUps
                 monitor.reconfigure(settings: fresh.outcomes.warnings)
                 fresh.privacy.apply(to: privacy)
+                var renderer = NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link)
+                // The web listener and its address change only with a restart: its pages stay as they were.
+                renderer.personalPages = dispatcher.renderer.personalPages
                 dispatcher.reconfigure(
-                    renderer: NoticeRenderer(settings: fresh.notices.settings, templates: templates, link: link),
+                    renderer: renderer,
                     channels: fresh.notices.channels(spool: fresh.spoolDirectory), retry: fresh.notices.retry)
                 logger.notice("configuration reloaded", metadata: ["source": "\(fresh.source)"])
                 warnAboutMissingGroups(policy, logger: logger)

@@ -49,6 +49,9 @@ struct GroupChatEndToEndTests {
                 secret_file: \(secret)
             notices:
               quiet_hours: none
+            web:
+              listen: 127.0.0.1:0
+              public_url: https://mediation.example.gov.cn
             """
         if robots.contains("wecom") {
             yaml += "\nwecom:\n  url: http://127.0.0.1:\(receiver)/wecom?key=robot-key"
@@ -128,6 +131,8 @@ struct GroupChatEndToEndTests {
             for forbidden in [
                 "jwt", "eyJ", "meet.example.org", room, "李强", "赵大爷", "Tom Baker", "13812345678", "13700000000",
                 "138****", "137****", "楼上漏水", "议程】", "调解通知", "Mediation agenda", "Dear ", "您好",
+                // A personal page (issue 17): its link opens one person's session.
+                "/p/", "mediation.example.gov.cn", "/feeds/",
             ] {
                 #expect(!body.contains(forbidden), "'\(forbidden)' reached \(r.path): \(body)")
             }

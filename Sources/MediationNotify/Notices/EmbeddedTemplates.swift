@@ -13,6 +13,9 @@ The panel has changed: {{office.name}} invites you to this remote joint mediatio
 
 When: {{time.local}} ({{time.zone}}), {{duration}} minutes
 Your link (personal, do not share): {{#link}}{{link}}{{/link}}{{^link}}the office will send it{{/link}}
+{{#page}}
+Your own page (say whether you can attend; join from it 15 minutes before the start): {{page}}
+{{/page}}
 
 Dispute: {{dispute.number}} {{dispute.title}} ({{dispute.category}}, risk {{dispute.risk}})
   Cause: {{dispute.elements.cause}}
@@ -46,6 +49,9 @@ Dear {{recipient.name}},
 When: {{time.local}} ({{time.zone}}), {{duration}} minutes
       Office time: {{time.office}} ({{time.office_zone}})
 Your link (personal, do not share): {{#link}}{{link}}{{/link}}{{^link}}the office will send it{{/link}}
+{{#page}}
+Your own page (say whether you can attend; join from it 15 minutes before the start): {{page}}
+{{/page}}
 {{#lead}}You lead this session (room moderator).{{/lead}}
 
 Dispute: {{dispute.number}} {{dispute.title}} ({{dispute.category}}, risk {{dispute.risk}})
@@ -104,6 +110,9 @@ Dear {{recipient.name}},
 
 {{office.name}} has arranged a remote mediation session at {{time.local}} ({{time.zone}}), about {{duration}} minutes.
 Your link (personal, do not share): {{#link}}{{link}}{{/link}}{{^link}}the office will send it{{/link}}
+{{#page}}
+Your own page (join from it 15 minutes before the start): {{page}}
+{{/page}}
 
 Please bring: your identity card and any papers about the dispute (contracts, receipts, photos, messages).
 Join ten minutes early from a quiet place.
@@ -119,6 +128,9 @@ Dear {{recipient.name}},
 
 The remote mediation for {{dispute.number}} starts at {{time.local}} ({{time.zone}}) and lasts {{duration}} minutes.
 Link: {{#link}}{{link}}{{/link}}{{^link}}the office will send it{{/link}}
+{{#page}}
+Your own page (join from it 15 minutes before the start): {{page}}
+{{/page}}
 {{#expert}}Panel: {{#panel}}{{name}} ({{role}}); {{/panel}}{{/expert}}
 
 If you cannot attend, contact {{office.name}}{{#office.phone}} ({{office.phone}}){{/office.phone}} as soon as you can.
@@ -152,6 +164,9 @@ Dear {{recipient.name}},
 The remote mediation for {{dispute.number}} now takes place at {{time.local}} ({{time.zone}}), {{duration}} minutes.
 {{#expert}}Office time: {{time.office}} ({{time.office_zone}})
 {{/expert}}Link: {{#link}}{{link}}{{/link}}{{^link}}the office will send it{{/link}}
+{{#page}}
+Your own page (join from it 15 minutes before the start): {{page}}
+{{/page}}
 
 Your calendar invite is updated (version {{sequence}}). If the new time does not suit you, contact {{office.name}}{{#office.phone}} ({{office.phone}}){{/office.phone}}.
 
@@ -166,6 +181,9 @@ Subject: 【联合调解议程·替补】{{dispute.number}} {{dispute.title}}｜
 
 时间：{{time.local}}（{{time.zone}}），时长 {{duration}} 分钟
 会议链接（仅供您本人使用）：{{#link}}{{link}}{{/link}}{{^link}}办公室将另行通知{{/link}}
+{{#page}}
+您的个人页面（可确认能否参加，开始前 15 分钟可从此进入会议）：{{page}}
+{{/page}}
 
 纠纷：{{dispute.number}} {{dispute.title}}（{{dispute.category}}，风险等级 {{dispute.risk}}）
   起因：{{dispute.elements.cause}}
@@ -271,6 +289,9 @@ Subject: 【联合调解议程】{{dispute.number}} {{dispute.title}}｜{{time.l
 时间：{{time.local}}（{{time.zone}}），时长 {{duration}} 分钟
       办公室时间：{{time.office}}（{{time.office_zone}}）
 会议链接（仅供您本人使用）：{{#link}}{{link}}{{/link}}{{^link}}办公室将另行通知{{/link}}
+{{#page}}
+您的个人页面（可确认能否参加，开始前 15 分钟可从此进入会议）：{{page}}
+{{/page}}
 {{#lead}}您是本场主持人（会议室管理员）。{{/lead}}
 
 纠纷：{{dispute.number}} {{dispute.title}}（{{dispute.category}}，风险等级 {{dispute.risk}}）
@@ -328,6 +349,9 @@ Subject: 【调解通知】{{dispute.number}}｜{{time.local}}
 
 {{office.name}}定于 {{time.local}}（{{time.zone}}）组织远程联合调解，时长约 {{duration}} 分钟。
 会议链接（仅供您本人使用）：{{#link}}{{link}}{{/link}}{{^link}}办公室将另行通知{{/link}}
+{{#page}}
+您的个人页面（开始前 15 分钟可从此进入会议）：{{page}}
+{{/page}}
 
 请携带：本人身份证件、与纠纷有关的材料（合同、票据、照片、聊天记录等）。请提前 10 分钟进入会议，
 保持环境安静、网络通畅。
@@ -391,6 +415,9 @@ Subject: 【调解提醒】{{reminder.hours}}小时后：{{dispute.number}}｜{{
 
 提醒您：{{dispute.number}} 的远程调解将于 {{time.local}}（{{time.zone}}）开始，时长 {{duration}} 分钟。
 会议链接：{{#link}}{{link}}{{/link}}{{^link}}办公室将另行通知{{/link}}
+{{#page}}
+您的个人页面（开始前 15 分钟可从此进入会议）：{{page}}
+{{/page}}
 {{#expert}}调解小组：{{#panel}}{{name}}（{{role}}）；{{/panel}}{{/expert}}
 
 如不能参加，请尽快联系{{office.name}}{{#office.phone}}（{{office.phone}}）{{/office.phone}}。
@@ -424,6 +451,9 @@ Subject: 【调解改期】{{dispute.number}} 改为 {{time.local}}
 {{dispute.number}} 的远程调解时间已变更为：{{time.local}}（{{time.zone}}），时长 {{duration}} 分钟。
 {{#expert}}办公室时间：{{time.office}}（{{time.office_zone}}）
 {{/expert}}会议链接：{{#link}}{{link}}{{/link}}{{^link}}办公室将另行通知{{/link}}
+{{#page}}
+您的个人页面（开始前 15 分钟可从此进入会议）：{{page}}
+{{/page}}
 
 日历邀请已更新（第 {{sequence}} 版）。如新时间不便，请联系{{office.name}}{{#office.phone}}（{{office.phone}}）{{/office.phone}}。
 

@@ -1,5 +1,6 @@
 import Foundation
 import MediationCore
+import MediationStore
 import Mustache
 
 /// Office-wide settings for notices (`notices.*` in the configuration).
@@ -115,6 +116,9 @@ public struct NoticeRenderer: Sendable {
     public var templates: NoticeTemplates
     /// The link for one participant (room, participant id, name, email, moderator, start, end), or nil.
     public var link: @Sendable (String, String, String, String?, Bool, Date, Date) throws -> String?
+    /// Where personal pages are served (the web listener's public address) and the key their links are signed
+    /// with (the store's `personalLinkKey`); nil when the web listener is off, and notices then carry no page.
+    public var personalPages: (base: String, key: Data)?
 
     public init(
         settings: NoticeSettings, templates: NoticeTemplates,
@@ -125,6 +129,16 @@ public struct NoticeRenderer: Sendable {
         self.settings = settings
         self.templates = templates
         self.link = link
+    }
+
+    /// A person's own page for a session (`/p/TOKEN`, good until 7 days after its end), or nil without a web
+    /// listener.
+    func page(_ session: Session, _ kind: RecipientKind, _ person: Int64) -> String? {
+        guard let pages = personalPages else { return nil }
+        let link = PersonalLink(
+            session: session.id, kind: kind, person: person,
+            expires: session.end.addingTimeInterval(PersonalLink.validAfterEnd))
+        return pages.base + "/p/" + link.token(key: pages.key)
     }
 
     /// The language a recipient reads: English when their first language says so, else Chinese, else the default.
@@ -209,6 +223,7 @@ public struct NoticeRenderer: Sendable {
             mobile = expert?.mobile
             preferred = expert?.preferredChannel
             values["expert"] = true
+            values["page"] = page(s, .expert, context.message.recipientId)
             if let seat = s.panel.first(where: { $0.expertId == context.message.recipientId }) {
                 values["seat"] = present([
                     "role": Self.role(seat.requirement.role, en: en), "requirement": seat.requirement.description,
@@ -229,6 +244,7 @@ public struct NoticeRenderer: Sendable {
             mobile = party?.mobile
             preferred = party?.channel?.contact
             values["party"] = true
+            values["page"] = page(s, .party, context.message.recipientId)
             if let room = s.room {
                 values["link"] = try link(
                     room, "party-\(context.message.recipientId)", name, email, false, s.start, s.end)
