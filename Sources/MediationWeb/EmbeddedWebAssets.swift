@@ -622,7 +622,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
     "personal": ####"""
 {{> header}}
 <section class="card narrow personal">
-  <h1>{{t.personalHello}} {{name}}</h1>
+  <h1>{{greeting}}</h1>
   {{#answered}}<p class="note" role="status" id="answered">{{answered}}</p>{{/answered}}
   <dl class="facts">
     <dt>{{t.disputes}}</dt><dd>{{disputeNumber}} {{disputeTitle}}</dd>

@@ -29,7 +29,8 @@ extension Pages {
         let zone = try Zone(view.timeZone)
         let now = clock.now()
         var values: [String: Any] = [
-            "token": token, "name": view.name, "disputeNumber": view.disputeNumber, "disputeTitle": view.disputeTitle,
+            "token": token, "greeting": language == .zh ? "您好，\(view.name)" : "Hello, \(view.name)",
+            "disputeNumber": view.disputeNumber, "disputeTitle": view.disputeTitle,
             "time": Words.moment(s.start, zone, language) + "–" + Self.clockTime(s.end, zone)
                 + (zone.identifier == "Asia/Shanghai" ? "" : " (\(zone.identifier))"),
             "status": Words.sessionStatus(s.status, language), "officeName": view.office.name,
@@ -58,7 +59,7 @@ extension Pages {
                 values["roomFrom"] = Words.moment(opens, zone, language)
             }
         }
-        var response = render("personal", request, user: nil, title: labels["personalHello"] ?? "", values: values)
+        var response = render("personal", request, user: nil, title: view.disputeNumber, values: values)
         response.headers[.cacheControl] = "no-store"
         return response
     }
