@@ -314,9 +314,12 @@ extension APIHandler {
     }
 
     private func feed(_ ref: String, reset: Bool) async throws -> Components.Schemas.ExpertFeed {
+        // An unknown expert is 404 whatever the listener; a daemon without one cannot serve a feed (409: its
+        // configuration, not a failure, is why).
+        _ = try await db.expert(ref)
         guard let base = info.webBase else {
             throw MediationError.said(
-                .unavailable,
+                .conflict,
                 en: "the web listener is off, and the calendar feed is served by it; set web.listen (and "
                     + "web.public_url, the address people open) and restart the daemon",
                 zh: "网页服务未开启，日历订阅由它提供：请在配置中设置 web.listen（以及对外地址 web.public_url）后重启")

@@ -314,6 +314,13 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
   <button type="submit" id="add-span">{{t.addSpan}}</button>
 </form>
 {{/canChange}}
+{{#feed}}
+<h2 id="feed">{{t.feedTitle}}</h2>
+{{#feedRenewed}}<p class="note" role="status" id="feed-renewed">{{t.feedRenewed}}</p>{{/feedRenewed}}
+<p class="hint">{{t.feedHint}}</p>
+<p><code id="feed-address">{{feed}}</code></p>
+<form method="post" action="/experts/{{expertId}}/feed/reset" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><button type="submit" class="small" id="feed-reset">{{t.feedReset}}</button></form>
+{{/feed}}
 {{> footer}}
 
 """####,

@@ -186,6 +186,8 @@ extension Pages {
             formValues["covered"] = WebText.message("leaveCovers", language)
                 .replacingOccurrences(of: "%@", with: String(covered))
         }
+        // Only when there is one: an empty string would still open the template's section.
+        if let feed = try await feedAddress(found, session.account) { formValues["feed"] = feed }
         let shown = found.masked()
         let query = { (w: ISOWeek) in "/experts/\(id)?week=\(w)" }
         return render(
@@ -199,6 +201,7 @@ extension Pages {
                 "days": days.map { Self.format(day: $0, language) }, "rows": rows, "leave": leave, "extra": extra,
                 "previous": query(week.adding(weeks: -1)), "next": query(week.adding(weeks: 1)),
                 "inactive": !found.active, "expertId": id,
+                "feedRenewed": request.uri.queryParameters.get("feed") == "new",
             ].merging(formValues) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 

@@ -36,3 +36,30 @@ extension Pages {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
+
+extension Pages {
+    /// The expert's feed address for the expert page (made on first showing, as the API's getExpertFeed), for a
+    /// role that may hand it out; nil otherwise or without a public address.
+    func feedAddress(_ expert: Expert, _ account: Account) async throws -> String? {
+        guard OperationRoles.allows(account.role, "getExpertFeed"), let base = settings.publicURL else { return nil }
+        let (_, token) = try await db.feedToken(expert: String(expert.id), reset: false)
+        return "webcal://" + base.drop { $0 != ":" }.dropFirst(3) + "/feeds/\(token).ics"
+    }
+
+    /// 更换订阅地址: a new address, the old one 404 from now on; audited, as `mediationctl expert feed reset`.
+    func resetFeed(_ request: Request, _ context: WebRequestContext) async throws -> Response {
+        let (session, _) = try await signedForm(request)
+        guard let id = Int64(context.parameters.get("id") ?? "") else {
+            throw MediationError.notFound("no such expert")
+        }
+        let found = try await db.expert(String(id))
+        guard Self.sees(session.account, found) else { throw MediationError.notFound("no such expert") }
+        guard OperationRoles.allows(session.account.role, "resetExpertFeed") else {
+            return roleRefused(request, session)
+        }
+        _ = try await AuditActor.$current.withValue(
+            AuditActor(uid: 0, user: session.account.name, role: "console")
+        ) { try await db.feedToken(expert: String(id), reset: true) }
+        return redirect("/experts/\(id)?feed=new#feed")
+    }
+}

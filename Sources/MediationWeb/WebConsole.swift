@@ -49,6 +49,9 @@ public enum WebConsole {
         /// The right-hand side of the sessions' calendar UIDs (`notices.domain`), so a feed's events are the
         /// invitations' own.
         public var calendarDomain = "mediation.local"
+        /// The address people open (`web.public_url`, else the listen address), for the addresses the console shows
+        /// staff to send on: an expert's calendar feed.
+        public var publicURL: String?
 
         /// Whether the console is served over TLS: its cookie is then `Secure`.
         public var secure: Bool { tls != nil }
@@ -125,6 +128,7 @@ public enum WebConsole {
         router.get("experts/{id}") { request, context in try await pages.expert(request, context) }
         router.post("experts/{id}/spans") { request, context in try await pages.addSpan(request, context) }
         router.post("experts/{id}/spans/remove") { request, context in try await pages.removeSpan(request, context) }
+        router.post("experts/{id}/feed/reset") { request, context in try await pages.resetFeed(request, context) }
         router.get("sessions/{id}") { request, context in try await pages.sessionPage(request, context) }
         router.post("sessions/{id}/mark") { request, context in try await pages.markSession(request, context) }
         router.post("sessions/{id}/cancel") { request, context in try await pages.cancelSession(request, context) }

@@ -201,6 +201,7 @@ struct Daemon: AsyncParsableCommand {
                                 rooms: rooms, notices: notices, followUps: settings.outcomes.followUps,
                                 privacy: privacy, requireTOTPForAdmins: settings.requireTOTPForAdmins)
                             web.calendarDomain = settings.notices.settings.domain
+                            web.publicURL = settings.webPublicURL
                             return web
                         }(),
                         logger: webLogger,

@@ -75,11 +75,23 @@ import Testing
         #expect(try anonymous.get("/feeds/nothing.ics").status == 404)
         #expect(try anonymous.get(String(path.dropLast(4))).status == 404)
 
+        // The console's expert page shows staff the same address, to send on, and can replace it (audited).
+        let expertPage = try browser.get("/experts/\(expert)")
+        #expect(expertPage.body.contains("id=\"feed-address\"") && expertPage.body.contains(path), "\(expertPage)")
+        let csrf = try #require(expertPage.hidden("csrf"))
+        let renewed = try browser.post("/experts/\(expert)/feed/reset", [("csrf", csrf)])
+        #expect(renewed.status == 303 && renewed.location == "/experts/\(expert)?feed=new#feed", "\(renewed)")
+        #expect(try anonymous.get(path).status == 404, "the old address is gone")
+        let consolePath =
+            try #require(try d.json("expert", "feed", String(expert)) as? [String: Any])["path"] as? String
+        #expect(try anonymous.get(try #require(consolePath)).status == 200)
+        #expect(try d.ctl("audit", "list", "--limit", "20").stdout.contains("li.na"), "reset under the clerk's name")
+
         // Reset: the old address is gone, the new one works, and the reset is on the audit record.
         let reset = try #require(try d.json("expert", "feed", "reset", String(expert)) as? [String: Any])
         let newPath = try #require(reset["path"] as? String)
-        #expect(newPath != path)
-        #expect(try anonymous.get(path).status == 404)
+        #expect(newPath != path && newPath != consolePath)
+        #expect(try anonymous.get(try #require(consolePath)).status == 404)
         #expect(try anonymous.get(newPath).status == 200)
         let audit = try d.ctl("audit", "list", "--limit", "20").stdout
         #expect(

@@ -97,30 +97,8 @@ public enum ICalendar {
             lines += TimeZoneDefinition.lines(
                 for: zone, from: min(invite.start, invite.end), to: max(invite.start, invite.end))
         }
-        lines += [
-            "BEGIN:VEVENT",
-            "UID:" + text(invite.uid),
-            "SEQUENCE:\(max(0, invite.sequence))",
-            "DTSTAMP:" + utcStamp(invite.stamp),
-            "DTSTART" + dateTime(invite.start, in: zone),
-            "DTEND" + dateTime(invite.end, in: zone),
-            "SUMMARY:" + text(invite.summary),
-            "DESCRIPTION:" + text(invite.description),
-        ]
-        if let location = invite.location { lines.append("LOCATION:" + text(location)) }
-        if let url = invite.url { lines.append("URL:" + uri(url)) }
-        lines.append("ORGANIZER" + commonName(invite.organizer) + ":" + mailto(invite.organizer))
-        for attendee in invite.attendees {
-            lines.append(
-                "ATTENDEE" + commonName(attendee) + ";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:"
-                    + mailto(attendee))
-        }
-        lines += [
-            "STATUS:" + (invite.method == .cancel ? "CANCELLED" : "CONFIRMED"),
-            "TRANSP:OPAQUE",
-            "END:VEVENT",
-            "END:VCALENDAR",
-        ]
+        lines += event(invite, in: zone, invited: true)
+        lines.append("END:VCALENDAR")
         return lines.map(fold).joined()
     }
 
@@ -140,26 +118,36 @@ public enum ICalendar {
             let to = group.map { max($0.start, $0.end) }.max() ?? from
             lines += TimeZoneDefinition.lines(for: zone, from: from, to: to)
         }
-        for event in events {
-            let zone = zones[event.timeZone]
-            lines += [
-                "BEGIN:VEVENT",
-                "UID:" + text(event.uid),
-                "SEQUENCE:\(max(0, event.sequence))",
-                "DTSTAMP:" + utcStamp(event.stamp),
-                "DTSTART" + dateTime(event.start, in: zone),
-                "DTEND" + dateTime(event.end, in: zone),
-                "SUMMARY:" + text(event.summary),
-                "DESCRIPTION:" + text(event.description),
-            ]
-            if let location = event.location { lines.append("LOCATION:" + text(location)) }
-            if let url = event.url { lines.append("URL:" + uri(url)) }
-            lines += [
-                "STATUS:" + (event.method == .cancel ? "CANCELLED" : "CONFIRMED"), "TRANSP:OPAQUE", "END:VEVENT",
-            ]
-        }
+        for e in events { lines += event(e, in: zones[e.timeZone], invited: false) }
         lines.append("END:VCALENDAR")
         return lines.map(fold).joined()
+    }
+
+    /// One VEVENT: with its ORGANIZER and ATTENDEEs asked to reply when `invited` (an invitation), without them in
+    /// a published feed.
+    static func event(_ invite: CalendarInvite, in zone: Zone?, invited: Bool) -> [String] {
+        var lines = [
+            "BEGIN:VEVENT",
+            "UID:" + text(invite.uid),
+            "SEQUENCE:\(max(0, invite.sequence))",
+            "DTSTAMP:" + utcStamp(invite.stamp),
+            "DTSTART" + dateTime(invite.start, in: zone),
+            "DTEND" + dateTime(invite.end, in: zone),
+            "SUMMARY:" + text(invite.summary),
+            "DESCRIPTION:" + text(invite.description),
+        ]
+        if let location = invite.location { lines.append("LOCATION:" + text(location)) }
+        if let url = invite.url { lines.append("URL:" + uri(url)) }
+        if invited {
+            lines.append("ORGANIZER" + commonName(invite.organizer) + ":" + mailto(invite.organizer))
+            for attendee in invite.attendees {
+                lines.append(
+                    "ATTENDEE" + commonName(attendee) + ";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:"
+                        + mailto(attendee))
+            }
+        }
+        lines += ["STATUS:" + (invite.method == .cancel ? "CANCELLED" : "CONFIRMED"), "TRANSP:OPAQUE", "END:VEVENT"]
+        return lines
     }
 
     // MARK: - Values
