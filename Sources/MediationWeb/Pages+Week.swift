@@ -61,16 +61,20 @@ extension Pages {
         // Titles and panel names for these sessions only (an office may have hundreds a week, the pool thousands).
         let display = try await db.display(sessions)
         let today = choice.zone.wallClock(clock.now()).date
-        // Each session's day read once (a zone's wall clock is the costly part of this page).
-        let byDay = Dictionary(grouping: sessions) { choice.zone.wallClock($0.start).date }
+        // Each session's wall clock read once for its start and once for its end (a zone's offset is the costly
+        // part of this page).
+        let walls = sessions.map { s in
+            (session: s, start: choice.zone.wallClock(s.start), end: choice.zone.wallClock(s.end).minutes)
+        }
+        let byDay = Dictionary(grouping: walls) { $0.start.date }
         let columns = days.map { day -> [String: Any] in
-            let onDay = (byDay[day] ?? []).sorted { $0.start < $1.start }
+            let onDay = (byDay[day] ?? []).sorted { $0.session.start < $1.session.start }
             return [
                 "day": Self.format(day: day, language), "today": day == today,
-                "sessions": onDay.map { s -> [String: Any] in
-                    [
-                        "id": s.id,
-                        "time": Self.clockTime(s.start, choice.zone) + "–" + Self.clockTime(s.end, choice.zone),
+                "sessions": onDay.map { w -> [String: Any] in
+                    let s = w.session
+                    return [
+                        "id": s.id, "time": Self.hhmm(w.start.minutes) + "–" + Self.hhmm(w.end),
                         "title": display.titles[s.disputeId] ?? display.numbers[s.disputeId] ?? "",
                         "panel": s.panel.map { display.names[$0.expertId] ?? "#\($0.expertId)" }.joined(
                             separator: "、"),
@@ -137,9 +141,13 @@ extension Pages {
     }
 
     /// `09:30` in `zone`.
-    static func clockTime(_ instant: Date, _ zone: Zone) -> String {
-        let minutes = zone.wallClock(instant).minutes
-        return String(format: "%02d:%02d", minutes / 60, minutes % 60)
+    static func clockTime(_ instant: Date, _ zone: Zone) -> String { hhmm(zone.wallClock(instant).minutes) }
+
+    /// Minutes of the day as `09:30`.
+    static func hhmm(_ minutes: Int) -> String {
+        let h = minutes / 60
+        let m = minutes % 60
+        return (h < 10 ? "0\(h)" : "\(h)") + ":" + (m < 10 ? "0\(m)" : "\(m)")
     }
 }
 

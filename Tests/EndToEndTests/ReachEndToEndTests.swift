@@ -68,8 +68,8 @@ import Testing
 
         // `status`, the dashboard, the session page and the case file say the same.
         let status = try d.ctl("status")
-        #expect(status.stdout.contains("not reached:") && status.stdout.contains("张伟"), "\(status)")
-        #expect(status.stdout.contains("王芳") && !status.stdout.contains("party 李强"), "\(status)")
+        #expect(status.stdout.contains("not reached:") && status.stdout.contains("party 张伟"), "\(status)")
+        #expect(status.stdout.contains("party 王芳") && !status.stdout.contains("party 李强"), "\(status)")
         let board = try browser.get("/")
         #expect(board.body.contains("id=\"not-reached\"") && board.body.contains("当事人：张伟 只能用短信通知"), "\(board)")
         #expect(board.body.contains("只能用短信通知"), "\(board)")
@@ -85,7 +85,7 @@ import Testing
         let fixed = try d.ctl("party", "update", number, "张伟", "--email", "zhang.wei@example.org")
         #expect(fixed.status == 0 && !fixed.stderr.contains("warning"), "\(fixed)")
         let after = try d.ctl("status")
-        #expect(!after.stdout.contains("张伟") && after.stdout.contains("王芳"), "\(after)")
+        #expect(!after.stdout.contains("party 张伟") && after.stdout.contains("party 王芳"), "\(after)")
 
         // Kept across a restart.
         #expect(d.stop() == 0)
