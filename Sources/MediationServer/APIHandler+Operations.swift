@@ -32,7 +32,7 @@ extension APIHandler {
             warnings: summary.warnings,
             unreached: try await db.unreachedUpcoming(available: info.notices.personalChannels).map { u in
                 .init(
-                    session: u.session.id, dispute: u.disputeNumber, start: u.zone.format(u.session.start),
+                    session: u.sessionId, dispute: u.disputeNumber, start: u.zone.format(u.start),
                     people: Self.wire(u.people))
             })
         return .ok(.init(body: .json(status)))

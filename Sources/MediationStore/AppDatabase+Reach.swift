@@ -4,7 +4,8 @@ import MediationCore
 
 /// A booked session with the people its notices cannot reach personally.
 public struct UnreachedSession: Sendable, Equatable {
-    public var session: Session
+    public var sessionId: Int64
+    public var start: Date
     public var disputeNumber: String
     /// The office's zone, in which its start is shown.
     public var zone: Zone
@@ -17,66 +18,110 @@ extension AppDatabase {
     public func unreached(session id: Int64, available: PersonalChannels) async throws -> [Unreached] {
         try await read { db in
             let session = try Self.findSession(id, db).session
-            return try Self.unreached([session], db, available: available)[id] ?? []
+            return try Self.unreached(
+                [(session.id, session.disputeId)], db, available: available)[id] ?? []
         }
     }
 
     /// The booked sessions still to come (of `office`, every office when nil) whose notices cannot reach
     /// someone personally, soonest first: what the dashboard and `status` show, so staff tell those people
-    /// another way.
+    /// another way. Only names and addresses are read: an office may have hundreds of sessions a week.
     public func unreachedUpcoming(available: PersonalChannels, office: String? = nil) async throws
         -> [UnreachedSession]
     {
         let now = clock.now()
         return try await read { db in
-            var records = try SessionRecord.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM session WHERE status = 'booked' AND starts_at > ? AND (? IS NULL OR office_id = ?)
+                    SELECT id, dispute_id, office_id, starts_at FROM session
+                    WHERE status = 'booked' AND starts_at > ? AND (? IS NULL OR office_id = ?)
                     ORDER BY starts_at, id
-                    """,
-                arguments: [now.epoch, office, office])
-            try SessionRecord.loadPanels(&records, db)
-            let sessions = records.map(\.session)
-            let found = try Self.unreached(sessions, db, available: available)
-            let numbers = try Self.disputeNumbers(Set(sessions.map(\.disputeId)), db)
+                    """, arguments: [now.epoch, office, office])
+            var sessions: [(id: Int64, dispute: Int64, office: String, start: Date)] = []
+            for row in rows {
+                let r = StoredRow(row, table: "session")
+                sessions.append(
+                    (
+                        try r.value(Column("id")), try r.value(Column("dispute_id")), try r.value(Column("office_id")),
+                        Date(epoch: try r.value(Column("starts_at")))
+                    ))
+            }
+            let found = try Self.unreached(sessions.map { ($0.id, $0.dispute) }, db, available: available)
+            let numbers = try Self.disputeNumbers(Set(sessions.map(\.dispute)), db)
             var zones: [String: Zone] = [:]
             return try sessions.compactMap { s in
                 guard let people = found[s.id], !people.isEmpty else { return nil }
-                let zone = try zones[s.officeId] ?? Self.officeZone(s.officeId, db)
-                zones[s.officeId] = zone
+                let zone = try zones[s.office] ?? Self.officeZone(s.office, db)
+                zones[s.office] = zone
                 return UnreachedSession(
-                    session: s, disputeNumber: numbers[s.disputeId] ?? "#\(s.disputeId)", zone: zone, people: people)
+                    sessionId: s.id, start: s.start, disputeNumber: numbers[s.dispute] ?? "#\(s.dispute)", zone: zone,
+                    people: people)
             }
         }
     }
 
-    static func unreached(_ sessions: [Session], _ db: Database, available: PersonalChannels) throws
-        -> [Int64: [Unreached]]
+    /// Per session (id and dispute): its panel's and its parties' people no personal channel reaches.
+    static func unreached(_ sessions: [(id: Int64, dispute: Int64)], _ db: Database, available: PersonalChannels)
+        throws -> [Int64: [Unreached]]
     {
-        let expertIds = Set(sessions.flatMap { $0.panel.map(\.expertId) })
-        let disputeIds = Set(sessions.map(\.disputeId))
         guard !sessions.isEmpty else { return [:] }
-        let experts = try ExpertRecord.fetchAll(
-            db, sql: "SELECT * FROM expert WHERE id IN (SELECT value FROM json_each(?))",
-            arguments: [jsonIDs(Array(expertIds))]
-        ).reduce(into: [Int64: Expert]()) { $0[$1.expert.id] = $1.expert }
-        let parties = try PartyRecord.fetchAll(
-            db, sql: "SELECT * FROM party WHERE dispute_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            arguments: [jsonIDs(Array(disputeIds))]
-        ).reduce(into: [Int64: [Party]]()) { $0[$1.party.disputeId, default: []].append($1.party) }
+        var panels: [Int64: [Int64]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT session_id, expert_id FROM session_panel
+                WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, requirement_index, rowid
+                """, arguments: [jsonIDs(sessions.map(\.id))])
+        {
+            let r = StoredRow(row, table: "session_panel")
+            panels[try r.value(Column("session_id")), default: []].append(try r.value(Column("expert_id")))
+        }
+        // Each expert's reach once, however many sessions they sit on.
+        var experts: [Int64: (name: String, why: FieldProblem?)] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, name, email, mobile, wecom_user_id, dingtalk_mobile, preferred_channel FROM expert
+                WHERE id IN (SELECT value FROM json_each(?))
+                """, arguments: [jsonIDs(Set(panels.values.joined()))])
+        {
+            let r = StoredRow(row, table: "expert")
+            let name: String = try r.value(Column("name"))
+            experts[try r.value(Column("id"))] = (
+                name,
+                Reach.unreachableExpert(
+                    name: name, email: try r.optional(Column("email")), mobile: try r.optional(Column("mobile")),
+                    wecomUser: try r.optional(Column("wecom_user_id")),
+                    dingtalkMobile: try r.optional(Column("dingtalk_mobile")),
+                    preference: try r.optional(Column("preferred_channel")), available: available)
+            )
+        }
+        var parties: [Int64: [Unreached]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, dispute_id, name, email, mobile, channel FROM party
+                WHERE dispute_id IN (SELECT value FROM json_each(?)) ORDER BY id
+                """, arguments: [jsonIDs(Set(sessions.map(\.dispute)))])
+        {
+            let r = StoredRow(row, table: "party")
+            let party = Party(
+                id: try r.value(Column("id")), disputeId: try r.value(Column("dispute_id")),
+                name: try r.value(Column("name")), side: .other, mobile: try r.optional(Column("mobile")),
+                email: try r.optional(Column("email")), channel: try r.optional(Column("channel")))
+            guard let why = Reach.unreachable(party, available) else { continue }
+            parties[party.disputeId, default: []].append(
+                Unreached(kind: .party, id: party.id, name: party.name, why: why))
+        }
         var result: [Int64: [Unreached]] = [:]
         for s in sessions {
             var people: [Unreached] = []
-            for seat in s.panel {
-                guard let e = experts[seat.expertId], let why = Reach.unreachable(e, available) else { continue }
-                people.append(Unreached(kind: .expert, id: e.id, name: e.name, why: why))
+            for id in panels[s.id] ?? [] {
+                guard let e = experts[id], let why = e.why else { continue }
+                people.append(Unreached(kind: .expert, id: id, name: e.name, why: why))
             }
-            for p in parties[s.disputeId] ?? [] {
-                guard let why = Reach.unreachable(p, available) else { continue }
-                people.append(Unreached(kind: .party, id: p.id, name: p.name, why: why))
-            }
-            result[s.id] = people
+            result[s.id] = people + (parties[s.dispute] ?? [])
         }
         return result
     }

@@ -307,20 +307,21 @@ struct Pages: Sendable {
                 "recipient": Words.recipient(m.recipientKind, language),
             ]
         }
-        // Whom a booked session's notices cannot reach personally (Core's `Reach` under the running channels).
-        let unreached = try await db.unreachedUpcoming(available: settings.notices.personalChannels, office: office.id)
-            .flatMap { u in
-                u.people.map { p -> [String: Any] in
-                    [
-                        "session": u.session.id, "number": u.disputeNumber,
-                        "time": Self.format(u.session.start, zone, language),
-                        "who": Words.recipient(p.kind, language),
-                        "why": language == .zh ? p.why.zh : p.why.en,
-                    ]
-                }
+        // Whom a booked session's notices cannot reach personally (Core's `Reach` under the running channels): the
+        // soonest 20 shown, all counted (an office may have hundreds of sessions a week).
+        let unreachedAll = try await db.unreachedUpcoming(
+            available: settings.notices.personalChannels, office: office.id)
+        let unreachedCount = unreachedAll.reduce(0) { $0 + $1.people.count }
+        let unreached = unreachedAll.lazy.flatMap { u in u.people.lazy.map { (u, $0) } }.prefix(20)
+            .map { u, p -> [String: Any] in
+                [
+                    "session": u.sessionId, "number": u.disputeNumber,
+                    "time": Self.format(u.start, zone, language), "who": Words.recipient(p.kind, language),
+                    "why": language == .zh ? p.why.zh : p.why.en,
+                ]
             }
         return [
-            "unreached": unreached, "unreachedCount": unreached.count, "name": office.name,
+            "unreached": Array(unreached), "unreachedCount": unreachedCount, "name": office.name,
             "today": Self.format(day: today, language),
             "todaySessions": todaySessions, "todayCount": todaySessions.count,
             "weekDays": weekDays, "weekCount": week.count,

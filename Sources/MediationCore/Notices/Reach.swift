@@ -102,11 +102,21 @@ public enum Reach {
 
     /// Why nobody can tell this expert personally; nil when someone can.
     public static func unreachable(_ expert: Expert, _ available: PersonalChannels) -> FieldProblem? {
-        let route = Reach.route(
-            email: expert.email, mobile: expert.mobile, wecomUser: expert.wecomUserId,
+        unreachableExpert(
+            name: expert.name, email: expert.email, mobile: expert.mobile, wecomUser: expert.wecomUserId,
             dingtalkMobile: expert.dingtalkMobile, preference: expert.preferredChannel, available: available)
+    }
+
+    /// The same for an expert's name and addresses alone (a listing that reads only those).
+    public static func unreachableExpert(
+        name: String, email: String?, mobile: String?, wecomUser: String?, dingtalkMobile: String?,
+        preference: ContactChannel?, available: PersonalChannels
+    ) -> FieldProblem? {
+        let route = Reach.route(
+            email: email, mobile: mobile, wecomUser: wecomUser, dingtalkMobile: dingtalkMobile, preference: preference,
+            available: available)
         guard route.isEmpty else { return nil }
-        return expert.mobile != nil ? noSMS(expert.name, hasMobile: true, available) : noMail(expert.name)
+        return mobile != nil ? noSMS(name, hasMobile: true, available) : noMail(name)
     }
 
     private static func noMail(_ name: String) -> FieldProblem {
