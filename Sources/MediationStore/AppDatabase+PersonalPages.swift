@@ -58,7 +58,10 @@ public struct PersonalLink: Sendable, Equatable {
         else { return nil }
         var b = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b.count % 4 != 0 { b += "=" }
-        return Data(base64Encoded: b)
+        // Only the one spelling of the bytes: a last character whose unused bits differ names the same bytes, and
+        // an altered link must not open the page.
+        guard let data = Data(base64Encoded: b), base64url(data) == text else { return nil }
+        return data
     }
 }
 

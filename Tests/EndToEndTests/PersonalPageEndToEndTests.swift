@@ -89,7 +89,10 @@ import Testing
         #expect(audit.contains("session.rsvp") && audit.contains("personal link"), "\(audit)")
         #expect(try page.get(path + "?answered=declined").body.contains("已记录：您不能参加"))
 
-        // Forged or altered: 404.
+        // Forged or altered (any last character, whose low bits the bytes do not use, included): 404.
+        for c in ["A", "B", "C", "D", "Q", "g", "w"] where String(path.last ?? " ") != c {
+            #expect(try page.get(String(path.dropLast()) + c).status == 404, "\(c)")
+        }
         #expect(try page.get(String(path.dropLast()) + (path.last == "A" ? "B" : "A")).status == 404)
         #expect(try page.get("/p/MTIzLmUxLjk5OTk5OTk5OTk.AAAA").status == 404)
         #expect(try page.post(String(path.dropLast(2)) + "xx/rsvp", [("answer", "accepted")]).status == 404)
