@@ -252,6 +252,17 @@ public enum Words {
         "construction": "建设工程", "tenancy": "租赁", "school": "校园", "internet": "网络",
     ]
 
+    /// A panel policy as a list offers it: the built-in `standard` by its Chinese name, each by its seats
+    /// (`标准组成（法制民警、律师、综治专干）`); an office's own policy keeps its name.
+    public static func policy(_ policy: PanelPolicy, _ language: Language) -> String {
+        let seats = policy.requirements.map { r in
+            (r.count > 1 ? "\(r.count)×" : "") + expertRole(r.role, language)
+        }
+        guard language == .zh else { return policy.name + " (" + seats.joined(separator: ", ") + ")" }
+        let name = policy.name == "standard" ? "标准组成" : policy.name
+        return name + "（" + seats.joined(separator: "、") + "）"
+    }
+
     /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
     /// without a Chinese name here is shown as recorded.
     public static func auditAction(_ action: String, _ language: Language) -> String {

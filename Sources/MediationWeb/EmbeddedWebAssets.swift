@@ -362,7 +362,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
     {{#pin}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/pin}}
     {{#exclude}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}">{{#error}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/error}}</div>{{/exclude}}
     <div><label for="policy">{{t.policyWord}}</label>
-      <select id="policy" name="policy"><option value="">{{t.policyDefault}}</option>{{#policies}}<option value="{{name}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/policies}}</select></div>
+      <select id="policy" name="policy"><option value="">{{t.policyDefault}}</option>{{#policies}}<option value="{{name}}"{{#chosen}} selected{{/chosen}}>{{label}}</option>{{/policies}}</select></div>
   </div>
   <button type="submit" id="search">{{t.search}}</button>
 </form>

@@ -130,7 +130,8 @@ extension Pages {
             return values
         }
         let policies = try await db.policies().map {
-            ["name": $0.name, "chosen": $0.name == typed["policy"]] as [String: Any]
+            ["name": $0.name, "label": Words.policy($0, language), "chosen": $0.name == typed["policy"]]
+                as [String: Any]
         }
         var values: [String: Any] = [
             "disputeNumber": dispute.number, "title": dispute.title, "policies": policies,
