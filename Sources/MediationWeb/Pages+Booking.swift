@@ -129,7 +129,8 @@ extension Pages {
             if let error = errors[key] { values["error"] = error }
             return values
         }
-        let policies = try await db.policies().map {
+        let stored = try await db.policies()
+        let policies = stored.map {
             ["name": $0.name, "label": Words.policy($0, language), "chosen": $0.name == typed["policy"]]
                 as [String: Any]
         }
@@ -165,7 +166,9 @@ extension Pages {
             if let nearest = finding.answer.nearest { values["nearest"] = option(nearest, number: 0) }
             // Why nothing fits, each reason in the page's language (the finder says them in both).
             values["reasons"] = language == .zh ? finding.answer.reasonsChinese : finding.answer.reasons
-            values["policy"] = finding.policy
+            values["policy"] =
+                stored.first { $0.name == finding.policy }.map { Words.policy($0, language) }
+                ?? finding.policy
             values["length"] = finding.durationMinutes
         }
         return render(

@@ -58,6 +58,9 @@ import Testing
         let found = try browser.post("/disputes/\(number)/find", [("csrf", csrf), ("from", from), ("to", to)])
         #expect(found.status == 200, "\(found)")
         #expect(found.body.contains("id=\"book-1\""), "\(found)")
+        // The policy by its seats in Chinese, in the chooser and above the options; never its bare id.
+        #expect(found.body.contains("<small>标准组成（法制民警、律师、综治专干） · "), "\(found)")
+        #expect(!found.body.contains(">standard<") && !found.body.contains("<small>standard"), "\(found)")
         let time = String(start.dropFirst(11).prefix(5))
         let month = Int(start.dropFirst(5).prefix(2)) ?? 0
         let day = Int(start.dropFirst(8).prefix(2)) ?? 0
