@@ -325,9 +325,8 @@ extension APIHandler {
                 zh: "网页服务未开启，日历订阅由它提供：请在配置中设置 web.listen（以及对外地址 web.public_url）后重启")
         }
         let (expert, token) = try await db.feedToken(expert: ref, reset: reset)
-        let path = "/feeds/\(token).ics"
-        let url = base + path
-        let webcal = "webcal://" + url.drop { $0 != ":" }.dropFirst(3)
-        return .init(expert: expert.id, name: expert.name, path: path, url: url, webcal: String(webcal))
+        let address = FeedAddress(base: base, token: token)
+        return .init(
+            expert: expert.id, name: expert.name, path: address.path, url: address.url, webcal: address.webcal)
     }
 }

@@ -12,6 +12,22 @@ public struct ExpertFeed: Sendable {
     public var offices: [String: Office]
 }
 
+/// Where an expert's feed is, for a token and the web listener's public address (`web.public_url`).
+public struct FeedAddress: Sendable, Equatable {
+    /// `/feeds/TOKEN.ics`, on the web listener.
+    public var path: String
+    /// The whole address, `https://HOST/feeds/TOKEN.ics`.
+    public var url: String
+    /// The same as `webcal://HOST/feeds/TOKEN.ics`, which calendar programs subscribe to.
+    public var webcal: String
+
+    public init(base: String, token: String) {
+        path = "/feeds/\(token).ics"
+        url = base + path
+        webcal = "webcal://" + url.drop { $0 != ":" }.dropFirst(3)
+    }
+}
+
 extension AppDatabase {
     /// The token of an expert's calendar feed: made on first asking; a new one when `reset` (the old address then
     /// answers 404). A reset is audited; the token itself never is.

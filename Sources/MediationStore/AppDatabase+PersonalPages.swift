@@ -22,6 +22,16 @@ public struct PersonalLink: Sendable, Equatable {
     /// How long after its session's end a link still opens its page.
     public static let validAfterEnd: TimeInterval = 7 * 86400
 
+    /// A person's link for a session: good until `validAfterEnd` past its end.
+    public init(_ session: Session, kind: RecipientKind, person: Int64) {
+        self.init(
+            session: session.id, kind: kind, person: person, expires: session.end.addingTimeInterval(Self.validAfterEnd)
+        )
+    }
+
+    /// The page's whole address on the web listener's public address `base`.
+    public func url(base: String, key: Data) -> String { base + "/p/" + token(key: key) }
+
     public func token(key: Data) -> String {
         let key = SymmetricKey(data: key)
         let payload = "\(session).\(kind == .expert ? "e" : "p")\(person).\(Int64(expires.timeIntervalSince1970))"
@@ -84,10 +94,7 @@ extension AppDatabase {
     /// A person's page for a session on the web listener at `base`: signed, good until 7 days after its end.
     public func personalPage(base: String, session: Session, kind: RecipientKind, person: Int64) async throws -> String
     {
-        let link = PersonalLink(
-            session: session.id, kind: kind, person: person,
-            expires: session.end.addingTimeInterval(PersonalLink.validAfterEnd))
-        return base + "/p/" + link.token(key: try await personalLinkKey())
+        PersonalLink(session, kind: kind, person: person).url(base: base, key: try await personalLinkKey())
     }
 
     /// The key personal links are signed with (256 random bits): made once, kept in the store.

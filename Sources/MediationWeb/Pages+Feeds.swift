@@ -43,7 +43,7 @@ extension Pages {
     func feedAddress(_ expert: Expert, _ account: Account) async throws -> String? {
         guard OperationRoles.allows(account.role, "getExpertFeed"), let base = settings.publicURL else { return nil }
         let (_, token) = try await db.feedToken(expert: String(expert.id), reset: false)
-        return "webcal://" + base.drop { $0 != ":" }.dropFirst(3) + "/feeds/\(token).ics"
+        return FeedAddress(base: base, token: token).webcal
     }
 
     /// 更换订阅地址: a new address, the old one 404 from now on; audited, as `mediationctl expert feed reset`.

@@ -135,10 +135,7 @@ public struct NoticeRenderer: Sendable {
     /// listener.
     func page(_ session: Session, _ kind: RecipientKind, _ person: Int64) -> String? {
         guard let pages = personalPages else { return nil }
-        let link = PersonalLink(
-            session: session.id, kind: kind, person: person,
-            expires: session.end.addingTimeInterval(PersonalLink.validAfterEnd))
-        return pages.base + "/p/" + link.token(key: pages.key)
+        return PersonalLink(session, kind: kind, person: person).url(base: pages.base, key: pages.key)
     }
 
     /// The language a recipient reads: English when their first language says so, else Chinese, else the default.
