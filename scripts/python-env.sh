@@ -1,14 +1,15 @@
 #!/bin/sh
 # Prepares the Python environment the tests use for real peers (a JWT verifier, an iCalendar parser, an SMTP
 # server, an API fuzzer, a WebDriver client): `.venv` in the repository root with pyjwt, icalendar, aiosmtpd,
-# schemathesis and selenium (the web console's browser test drives Chromium with it).
+# schemathesis and selenium (the web console's browser test drives Chromium with it), and the SMS providers'
+# official SDKs (Alibaba Cloud, Tencent Cloud), whose signing code the SMS stand-in checks every request with.
 # Idempotent: prints nothing when the environment is already complete.
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 venv="$root/.venv"
 py="$venv/bin/python"
-packages="pyjwt icalendar aiosmtpd schemathesis==4.32.5 selenium"
-modules="jwt icalendar aiosmtpd schemathesis selenium"
+packages="pyjwt icalendar aiosmtpd schemathesis==4.32.5 selenium alibabacloud-dysmsapi20170525==4.6.0 tencentcloud-sdk-python-sms==3.1.153"
+modules="jwt icalendar aiosmtpd schemathesis selenium alibabacloud_dysmsapi20170525 tencentcloud.sms"
 
 have_all() {
     [ -x "$py" ] || return 1

@@ -2022,6 +2022,13 @@ components:
           type: array
           description: 'Booked sessions still to come whose notices cannot reach someone personally.'
           items: {$ref: '#/components/schemas/UnreachedSession'}
+        smsQuota:
+          type: object
+          description: 'Set while the SMS gateway refuses for want of quota: since when, its last words and what to do. Messages wait and are tried again.'
+          required: [since, detail]
+          properties:
+            since: {type: string}
+            detail: {type: string}
     StoreStatus:
       type: object
       required: [path, bytes, writable]
@@ -2327,12 +2334,27 @@ components:
         detail: {type: string}
     OutboxDetail:
       type: object
-      required: [message, attempts]
+      required: [message, attempts, receipts]
       properties:
         message: {$ref: '#/components/schemas/OutboxMessage'}
         attempts:
           type: array
           items: {$ref: '#/components/schemas/DeliveryAttempt'}
+        receipts:
+          type: array
+          description: 'For an SMS: the gateway''s delivery receipt (asked for again when still waiting).'
+          items: {$ref: '#/components/schemas/SMSReceipt'}
+    SMSReceipt:
+      type: object
+      required: [provider, id, phone, state, sentAt]
+      properties:
+        provider: {type: string, description: 'aliyun or tencent.'}
+        id: {type: string, description: 'The gateway''s id for the message (BizId, SerialNo).'}
+        phone: {type: string, description: 'The number, masked.'}
+        state: {type: string, enum: [waiting, delivered, failed], description: 'waiting until the operator reports.'}
+        detail: {type: string, description: 'The operator''s words (DELIVERED, an error code).'}
+        sentAt: {type: string, description: 'When the gateway took it, in the office''s zone.'}
+        receivedAt: {type: string, description: 'When the phone received it, by the receipt.'}
     RetryCount:
       type: object
       required: [count]

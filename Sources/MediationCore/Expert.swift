@@ -247,6 +247,7 @@ public enum Contact {
 
     /// `13800138000` shown as `138****8000`: the one masking of a mobile, for parties and experts alike.
     public static func maskMobile(_ mobile: String) -> String {
+        if mobile.hasPrefix("+86") && mobile.count > 10 { return "+86 " + maskMobile(String(mobile.dropFirst(3))) }
         guard mobile.count >= 7 else { return String(repeating: "*", count: mobile.count) }
         return String(mobile.prefix(3)) + String(repeating: "*", count: mobile.count - 7) + String(mobile.suffix(4))
     }

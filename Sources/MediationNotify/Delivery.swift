@@ -1,16 +1,18 @@
 import Foundation
+import MediationCore
 
 /// What one attempt to deliver one message came to. The dispatcher retries `transient` with backoff and moves a
 /// message that keeps failing to `dead`; `permanent` goes to `dead` at once (an SMTP 5xx, a webhook 4xx).
 public enum DeliveryResult: Sendable, Equatable {
-    case sent(detail: String)
+    /// Taken; `receipt` names the message at an SMS gateway, to fetch its delivery receipt later.
+    case sent(detail: String, receipt: ReceiptTicket? = nil)
     case transient(String)
     case permanent(String)
 
     /// The text stored with the attempt.
     public var detail: String {
         switch self {
-        case .sent(let d), .transient(let d), .permanent(let d): d
+        case .sent(let d, _), .transient(let d), .permanent(let d): d
         }
     }
 

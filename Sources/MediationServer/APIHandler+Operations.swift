@@ -34,6 +34,9 @@ extension APIHandler {
                 .init(
                     session: u.sessionId, dispute: u.disputeNumber, start: u.zone.format(u.start),
                     people: Self.wire(u.people))
+            },
+            smsQuota: try await db.smsQuotaAlert().map {
+                .init(since: Zone.shanghai.format($0.since), detail: $0.detail)
             })
         return .ok(.init(body: .json(status)))
     }

@@ -36,7 +36,9 @@ extension APIHandler {
     func getOutboxMessage(_ input: Operations.GetOutboxMessage.Input) async throws
         -> Operations.GetOutboxMessage.Output
     {
+        await info.notices.refreshReceipts(message: input.path.message)
         let (message, attempts) = try await db.outboxMessage(input.path.message)
+        let receipts = try await db.receipts(message: input.path.message)
         let names = try await db.recipientNames([message])
         return .ok(
             .init(
@@ -47,6 +49,13 @@ extension APIHandler {
                             .init(
                                 at: Zone.shanghai.format($0.at), channel: $0.channel, result: $0.result,
                                 detail: $0.detail)
+                        },
+                        receipts: receipts.map {
+                            .init(
+                                provider: $0.provider, id: $0.id, phone: Contact.maskMobile($0.phone),
+                                state: .init(rawValue: $0.state.rawValue) ?? .waiting, detail: $0.detail,
+                                sentAt: Zone.shanghai.format($0.sentAt),
+                                receivedAt: $0.receivedAt.map { Zone.shanghai.format($0) })
                         }))))
     }
 

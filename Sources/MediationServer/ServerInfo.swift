@@ -14,6 +14,13 @@ public protocol NoticeDispatch: ChangeNotices {
     ///
     /// - Throws: `unavailable` when the channel is not configured.
     func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer
+
+    /// Asks the SMS gateway for the delivery receipt of `message` when it is still waiting (and stores it).
+    func refreshReceipts(message: Int64) async
+}
+
+extension NoticeDispatch {
+    public func refreshReceipts(message: Int64) async {}
 }
 
 /// What a channel answered to a test message: `sent`, `transient` or `permanent`, and its words.

@@ -41,6 +41,8 @@ public struct AttemptRecord: Sendable {
     /// When the attempt was made, when it is stored later than that (the store could not be written at the
     /// time); nil for the moment it is stored.
     public var at: Date?
+    /// For an SMS a gateway took: what to ask its delivery receipt by.
+    public var receipt: ReceiptTicket?
 
     public init(
         message: Int64, channel: String, result: String, detail: String, status: OutboxStatus, retryAt: Date?,
@@ -397,6 +399,13 @@ extension AppDatabase {
                 "INSERT INTO outbox_attempt (message_id, at, channel, result, detail) VALUES (?, ?, ?, ?, ?)",
                 [a.message, now.epoch, a.channel, a.result, a.detail])
         }
+        if let r = a.receipt, a.status == .sent {
+            try db.cachedExecute(
+                """
+                INSERT OR IGNORE INTO sms_receipt (provider, provider_id, message_id, phone, state, sent_at)
+                VALUES (?, ?, ?, ?, 'waiting', ?)
+                """, [r.provider, r.id, a.message, r.phone, now.epoch])
+        }
         try db.cachedExecute(
             """
             UPDATE outbox_message SET status = ?, channel = ?, last_error = ?,
@@ -496,6 +505,72 @@ extension AppDatabase {
         }
     }
 
+    /// The SMS delivery receipts of a message (one per gateway that took it), oldest first.
+    public func receipts(message id: Int64) async throws -> [DeliveryReceipt] {
+        try await read { db in
+            try db.cachedRows("SELECT * FROM sms_receipt WHERE message_id = ? ORDER BY sent_at", [id]).map {
+                try Self.receipt($0)
+            }
+        }
+    }
+
+    /// Receipts still waiting, taken by the gateway since `since` (older ones are not asked for any more), oldest
+    /// first.
+    public func waitingReceipts(since: Date, limit: Int = 500) async throws -> [DeliveryReceipt] {
+        try await read { db in
+            try db.cachedRows(
+                "SELECT * FROM sms_receipt WHERE state = 'waiting' AND sent_at >= ? ORDER BY sent_at LIMIT ?",
+                [since.epoch, limit]
+            ).map { try Self.receipt($0) }
+        }
+    }
+
+    /// Stores what the gateways reported; a receipt already final is left as it is. Returns how many changed.
+    @discardableResult
+    public func recordReceipts(_ receipts: [DeliveryReceipt]) async throws -> Int {
+        guard !receipts.isEmpty else { return 0 }
+        return try await write { db in
+            var changed = 0
+            for r in receipts where r.state != .waiting {
+                try db.cachedExecute(
+                    """
+                    UPDATE sms_receipt SET state = ?, detail = ?, received_at = ?
+                    WHERE provider = ? AND provider_id = ? AND state = 'waiting'
+                    """, [r.state.rawValue, r.detail, r.receivedAt?.epoch, r.provider, r.id])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// Since when the SMS gateway has refused for want of quota, when its last answer was that; nil when the last
+    /// SMS attempt was anything else (or there was none).
+    public func smsQuotaAlert() async throws -> (since: Date, detail: String)? {
+        try await read { db in
+            let rows = try db.cachedRows(
+                "SELECT at, detail FROM outbox_attempt WHERE channel = 'sms' ORDER BY id DESC LIMIT 200", [])
+            var since: (Date, String)?
+            for row in rows {
+                let r = StoredRow(row, table: "outbox_attempt")
+                let detail: String = try r.value(Column("detail"))
+                guard detail.hasPrefix(SMSQuota.marker) else { break }
+                since = (try r.date(Column("at")), since?.1 ?? detail)
+            }
+            return since.map { (since: $0.0, detail: $0.1) }
+        }
+    }
+
+    static func receipt(_ row: Row) throws -> DeliveryReceipt {
+        let r = StoredRow(row, table: "sms_receipt")
+        let state: String = try r.value(Column("state"))
+        let received: Double? = row["received_at"]
+        return DeliveryReceipt(
+            provider: try r.value(Column("provider")), id: try r.value(Column("provider_id")),
+            phone: try r.value(Column("phone")), state: ReceiptState(rawValue: state) ?? .waiting,
+            detail: row["detail"], sentAt: try r.date(Column("sent_at")),
+            receivedAt: received.map { Date(timeIntervalSince1970: $0) })
+    }
+
     /// Sends a failed or dead message again now, with a fresh count of attempts.
     ///
     /// - Throws: `conflict` for a message that was sent or skipped.
@@ -544,6 +619,32 @@ extension AppDatabase {
                     SELECT count(*) FROM outbox_message WHERE status = ?
                     AND session_id IN (SELECT id FROM session WHERE office_id = ?)
                     """, arguments: [status.rawValue, office]) ?? 0
+        }
+    }
+
+    /// SMS the operator reported not delivered to the phone, for sessions of `office` not yet over (the soonest
+    /// `limit`): staff tell those people by phone. Each with the session, the recipient kind and the operator's words.
+    public func undeliveredSMS(office: String, limit: Int = 20) async throws
+        -> [(session: Int64, number: String, recipient: RecipientKind, detail: String?)]
+    {
+        let now = clock.now()
+        return try await read { db in
+            try db.cachedRows(
+                """
+                SELECT m.session_id, d.number, m.recipient_kind, r.detail FROM sms_receipt r
+                JOIN outbox_message m ON m.id = r.message_id
+                JOIN session s ON s.id = m.session_id
+                JOIN dispute d ON d.id = s.dispute_id
+                WHERE r.state = 'failed' AND s.office_id = ? AND s.ends_at > ? AND s.status = 'booked'
+                ORDER BY s.starts_at LIMIT ?
+                """, [office, now.epoch, limit]
+            ).map { row in
+                let r = StoredRow(row, table: "sms_receipt")
+                return (
+                    session: try r.value(Column("session_id")), number: try r.value(Column("number")),
+                    recipient: try r.value(Column("recipient_kind")), detail: row["detail"]
+                )
+            }
         }
     }
 

@@ -520,6 +520,26 @@ enum Migrations {
                 t.column("key", .blob).notNull()
             }
         }
+        migrator.registerMigration("v19-sms-receipt") { db in
+            // An SMS gateway's delivery receipt for each message it took: its id there (BizId, SerialNo) and the
+            // number, to ask with; waiting until the operator reports delivered or failed.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sms_receipt (
+                        provider TEXT NOT NULL,
+                        provider_id TEXT NOT NULL,
+                        message_id INTEGER NOT NULL REFERENCES outbox_message (id) ON DELETE CASCADE,
+                        phone TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('waiting', 'delivered', 'failed')),
+                        detail TEXT,
+                        sent_at REAL NOT NULL,
+                        received_at REAL,
+                        PRIMARY KEY (provider, provider_id)
+                    );
+                    CREATE INDEX sms_receipt_on_message ON sms_receipt (message_id);
+                    CREATE INDEX sms_receipt_waiting ON sms_receipt (state, sent_at);
+                    """)
+        }
         return migrator
     }
 }

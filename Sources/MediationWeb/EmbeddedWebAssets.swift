@@ -102,6 +102,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{> header}}
 <h1>{{t.dashboard}}</h1>
 {{#changed}}<p class="note" role="status">{{t.passwordChanged}}</p>{{/changed}}
+{{#smsQuota}}<p class="note warn" id="sms-quota" role="alert">{{t.smsQuota}}{{since}}{{t.smsQuotaFix}}</p>{{/smsQuota}}
 {{#offices}}
 <section class="office">
   <h2>{{name}} <small>{{today}}</small></h2>
@@ -139,8 +140,11 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
       {{#dead}}
       <p class="row warn"><a href="/disputes/{{number}}">{{number}}</a> {{t.sessionWord}} {{session}} · {{recipient}}</p>
       {{/dead}}
+      {{#lostSMS}}
+      <p class="row warn lost-sms"><a href="/disputes/{{number}}">{{number}}</a> {{t.sessionWord}} {{session}} · {{recipient}}：{{t.smsNotDelivered}}{{#detail}}（{{detail}}）{{/detail}}</p>
+      {{/lostSMS}}
       {{#hasDead}}<p class="hint">{{t.undeliverableFix}}</p>{{/hasDead}}
-      {{^dead}}<p class="empty">{{t.none}}</p>{{/dead}}
+      {{^hasDead}}<p class="empty">{{t.none}}</p>{{/hasDead}}
     </div>
     <div class="card" id="not-reached">
       <h3>{{t.notReached}} <span class="count">{{unreachedCount}}</span></h3>

@@ -240,11 +240,15 @@ struct Pages: Sendable {
         for office in try await db.offices(seenBy: session.account) {
             offices.append(try await officeBoard(office, now: now, language))
         }
+        var values: [String: Any] = [
+            "offices": offices, "changed": request.uri.queryParameters.get("changed") != nil,
+        ]
+        // The SMS package used up: every office's SMS wait (said once, above the offices).
+        if let quota = try await db.smsQuotaAlert() {
+            values["smsQuota"] = ["since": Self.format(quota.since, Zone.shanghai, language)]
+        }
         return render(
-            "dashboard", request, user: session, title: WebText.labels(language)["dashboard"] ?? "",
-            values: [
-                "offices": offices, "changed": request.uri.queryParameters.get("changed") != nil,
-            ])
+            "dashboard", request, user: session, title: WebText.labels(language)["dashboard"] ?? "", values: values)
     }
 
     private func officeBoard(_ office: Office, now: Date, _ language: Language) async throws -> [String: Any] {
@@ -307,6 +311,14 @@ struct Pages: Sendable {
                 "recipient": Words.recipient(m.recipientKind, language),
             ]
         }
+        // SMS the gateway took but the operator could not deliver: as good as not sent, for the person.
+        let lostSMS = try await db.undeliveredSMS(office: office.id).map { m -> [String: Any] in
+            var row: [String: Any] = [
+                "session": m.session, "recipient": Words.recipient(m.recipient, language), "number": m.number,
+            ]
+            if let detail = m.detail, !detail.isEmpty { row["detail"] = detail }
+            return row
+        }
         // Whom a booked session's notices cannot reach personally (Core's `Reach` under the running channels): the
         // soonest 20 shown, all counted (an office may have hundreds of sessions a week).
         let unreachedAll = try await db.unreachedUpcoming(
@@ -327,7 +339,8 @@ struct Pages: Sendable {
             "weekDays": weekDays, "weekCount": week.count,
             "warnings": warnings, "warningCount": warnings.count,
             "followUps": followUps, "followUpCount": followUps.count,
-            "dead": dead, "deadCount": deadCount, "hasDead": deadCount > 0,
+            "dead": dead, "deadCount": deadCount + lostSMS.count, "hasDead": deadCount + lostSMS.count > 0,
+            "lostSMS": lostSMS,
         ]
     }
 

@@ -59,10 +59,15 @@ struct Measure: ParsableCommand {
             let done = DispatchSemaphore(value: 0)
             Task {
                 do {
+                    let python = root.appendingPathComponent(".venv/bin/python").path
+                    // Mail and SMS in the same run, side by side.
                     out.set(
                         try await NoticeBench.run(
-                            directory: dir.path, python: root.appendingPathComponent(".venv/bin/python").path,
-                            peer: root.appendingPathComponent("Tests/peers/smtp_server.py").path))
+                            directory: dir.path, python: python,
+                            peer: root.appendingPathComponent("Tests/peers/smtp_server.py").path)
+                            + SMSBench.run(
+                                directory: dir.appendingPathComponent("sms").path, python: python,
+                                peer: root.appendingPathComponent("Tests/peers/sms_gateway.py").path))
                 } catch {
                     out.set(["notice benchmark failed: \(error)"])
                 }

@@ -61,6 +61,9 @@ struct Status: AsyncParsableCommand {
                 rows.append(("last backup", "never (mediationctl backup --to FILE)"))
             }
             rows.append(("warnings", "\(s.warnings) raised (mediationctl warning list)"))
+            if let q = s.smsQuota {
+                rows.append(("SMS quota", "USED UP since \(q.since); SMS wait and are tried again: \(q.detail)"))
+            }
             let unreached = s.unreached ?? []
             rows.append(
                 (

@@ -63,7 +63,8 @@ struct OutboxCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "One message with every delivery attempt.",
             discussion: """
-                A dead message says what to fix, such as an email for someone no channel reaches.
+                A dead message says what to fix, such as an email for someone no channel reaches. An SMS shows
+                the gateway's delivery receipt: whether it reached the phone.
 
                 Example:
                   mediationctl outbox show 7
@@ -86,6 +87,17 @@ struct OutboxCommand: AsyncParsableCommand {
                 if let e = m.lastError { print("  last error:  \(e)") }
                 if d.attempts.isEmpty { print("  no attempts yet") }
                 for a in d.attempts { print("  \(a.at)  \(a.channel)  \(a.result): \(a.detail)") }
+                for r in d.receipts {
+                    let state: String =
+                        switch r.state {
+                        case .waiting: "no delivery receipt yet (the gateway is asked again once a minute)"
+                        case .delivered: "DELIVERED to the phone" + (r.receivedAt.map { " at \($0)" } ?? "")
+                        case .failed: "NOT delivered to the phone: tell them by phone"
+                        }
+                    print(
+                        "  receipt:     \(r.provider) \(r.id) to \(r.phone): \(state)"
+                            + (r.detail.map { " (\($0))" } ?? ""))
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

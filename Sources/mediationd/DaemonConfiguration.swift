@@ -164,6 +164,12 @@ struct DaemonConfiguration: Sendable {
                 "web.tls.certificate and web.tls.key go together: one is set without the other",
                 hint: "set both (PEM files), or neither for plain HTTP")
         }
+        if notices.sms != nil && webListen == nil {
+            throw MediationError.invalidInput(
+                "sms.provider is set but web.listen is off: an SMS carries no free text, only the person's own page "
+                    + "(/p/…), which the web listener serves",
+                hint: "set web.listen (and web.public_url, the address phones open), or remove sms.provider")
+        }
         let totpText = c.string(forKey: "web.require_totp_for_admins", default: "false").lowercased()
         guard ["true", "false", "yes", "no"].contains(totpText) else {
             throw MediationError.invalidInput(

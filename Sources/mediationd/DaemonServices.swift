@@ -41,6 +41,7 @@ struct DaemonNotices: NoticeDispatch {
         dispatcher.renderer.templates.document(name, values)
     }
     var personalChannels: PersonalChannels { dispatcher.channels.personal }
+    func refreshReceipts(message: Int64) async { _ = try? await dispatcher.refreshReceipts(message: message) }
 
     func sendTest(channel: String, to: String) async throws -> ChannelTestAnswer {
         let (result, detail) = try await dispatcher.test(

@@ -19,6 +19,11 @@ struct NoticeConfiguration: Sendable {
     var webhookIsPersonal = false
     var wecom: RobotTarget?
     var dingtalk: RobotTarget?
+    /// An SMS gateway account (`sms.*`).
+    var sms: SMSSettings?
+    /// WeCom and DingTalk applications for personal messages (`wecom.corp_id`, `dingtalk.app_key` and theirs).
+    var wecomApp: WorkChatAppSettings?
+    var dingtalkApp: WorkChatAppSettings?
 
     static let keys: [String: ConfigurationSchema.Shape] = [
         "notices.from": .value, "notices.office_email": .value, "notices.domain": .value, "notices.language": .value,
@@ -29,7 +34,13 @@ struct NoticeConfiguration: Sendable {
         "smtp.verify_certificates": .value, "smtp.helo": .value, "smtp.timeout_seconds": .value, "webhook.url": .value,
         "webhook.secret": .value, "webhook.personal": .value,
         "webhook.secret_file": .value, "wecom.url": .value, "dingtalk.url": .value, "dingtalk.secret": .value,
-        "dingtalk.secret_file": .value,
+        "dingtalk.secret_file": .value, "sms.provider": .value, "sms.endpoint": .value, "sms.key_id": .value,
+        "sms.key_secret": .value, "sms.key_secret_file": .value, "sms.app_id": .value, "sms.region": .value,
+        "sms.sign_name": .value, "sms.templates.notice": .value, "sms.templates.update": .value,
+        "sms.templates.cancel": .value, "sms.templates.reminder": .value, "sms.concurrency": .value,
+        "wecom.corp_id": .value, "wecom.secret": .value, "wecom.secret_file": .value, "wecom.agent_id": .value,
+        "wecom.api": .value, "dingtalk.app_key": .value, "dingtalk.app_secret": .value,
+        "dingtalk.app_secret_file": .value, "dingtalk.agent_id": .value, "dingtalk.api": .value,
     ]
 
     // swiftlint:disable:next function_body_length
@@ -148,6 +159,9 @@ struct NoticeConfiguration: Sendable {
                     c.string(forKey: "dingtalk.secret", isSecret: true), file: c.string(forKey: "dingtalk.secret_file"),
                     key: "dingtalk.secret"))
         }
+        let sms = try readSMS(c)
+        let wecomApp = try readApp(c, kind: .wecom)
+        let dingtalkApp = try readApp(c, kind: .dingtalk)
         return NoticeConfiguration(
             settings: NoticeSettings(
                 from: from, officeEmail: officeEmail, domain: domain, defaultLanguage: language,
@@ -155,7 +169,82 @@ struct NoticeConfiguration: Sendable {
             reminders: reminders,
             templatesDirectory: c.string(forKey: "notices.templates", default: "Config/templates"),
             retry: retry, mailTransport: transport, smtp: smtp, webhook: webhook,
-            webhookIsPersonal: personalText == "true" || personalText == "yes", wecom: wecom, dingtalk: dingtalk)
+            webhookIsPersonal: personalText == "true" || personalText == "yes", wecom: wecom, dingtalk: dingtalk,
+            sms: sms, wecomApp: wecomApp, dingtalkApp: dingtalkApp)
+    }
+
+    /// `sms.*`: nil unless `sms.provider` is set; then every key the provider needs, or a refusal naming it.
+    static func readSMS(_ c: ConfigReader) throws -> SMSSettings? {
+        guard let providerText = Text.nonEmpty(c.string(forKey: "sms.provider")) else { return nil }
+        guard let provider = SMSSettings.Provider(rawValue: providerText.lowercased()) else {
+            throw MediationError.invalidInput(
+                "sms.provider '\(providerText)' is unknown", hint: "use aliyun (Alibaba Cloud SMS) or tencent")
+        }
+        func required(_ key: String, _ hint: String) throws -> String {
+            guard let v = Text.nonEmpty(c.string(forKey: ConfigKey(key))) else {
+                throw MediationError.invalidInput(
+                    "sms.provider is \(provider.rawValue) but \(key) is not set", hint: hint)
+            }
+            return v
+        }
+        let keyId = try required(
+            "sms.key_id", provider == .aliyun ? "the AccessKey ID of a RAM user allowed to send SMS" : "the SecretId")
+        guard
+            let keySecret = try secret(
+                c.string(forKey: "sms.key_secret", isSecret: true), file: c.string(forKey: "sms.key_secret_file"),
+                key: "sms.key_secret")
+        else {
+            throw MediationError.invalidInput(
+                "sms.provider is \(provider.rawValue) but no key secret is set",
+                hint: "set sms.key_secret_file (or sms.key_secret)")
+        }
+        let appId: String? =
+            provider == .tencent ? try required("sms.app_id", "the SmsSdkAppId of the SMS application (1400…)") : nil
+        let signName = try required("sms.sign_name", "the approved signature name (签名), without 【】")
+        var templates: [String: String] = [:]
+        for kind in SMSSettings.templateKinds {
+            templates[kind] = try required(
+                "sms.templates.\(kind)",
+                "every kind of message needs an approved template with the parameters number, time and link "
+                    + "(\(SMSSettings.templateKinds.joined(separator: ", ")))")
+        }
+        let endpoint = Text.nonEmpty(c.string(forKey: "sms.endpoint"))
+        if let endpoint { try checkURL(endpoint, key: "sms.endpoint") }
+        return SMSSettings(
+            provider: provider, endpoint: endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            keyId: keyId, keySecret: keySecret, appId: appId,
+            region: c.string(forKey: "sms.region", default: "ap-guangzhou"), signName: signName, templates: templates,
+            concurrency: try c.wholeNumber("sms.concurrency", default: 16, in: 1...64))
+    }
+
+    /// `wecom.corp_id`/`dingtalk.app_key` and theirs: nil unless the first is set.
+    static func readApp(_ c: ConfigReader, kind: WorkChatAppSettings.Kind) throws -> WorkChatAppSettings? {
+        let (idKey, secretKey) =
+            kind == .wecom ? ("wecom.corp_id", "wecom.secret") : ("dingtalk.app_key", "dingtalk.app_secret")
+        let prefix = kind.rawValue
+        guard let id = Text.nonEmpty(c.string(forKey: ConfigKey(idKey))) else { return nil }
+        guard
+            let secret = try secret(
+                c.string(forKey: ConfigKey(secretKey), isSecret: true),
+                file: c.string(forKey: ConfigKey(secretKey + "_file")),
+                key: secretKey)
+        else {
+            throw MediationError.invalidInput(
+                "\(idKey) is set but no secret",
+                hint: "set \(secretKey)_file (or \(secretKey)): the application's secret")
+        }
+        guard let agentText = Text.nonEmpty(c.string(forKey: ConfigKey("\(prefix).agent_id"))) else {
+            throw MediationError.invalidInput(
+                "\(idKey) is set but \(prefix).agent_id is not", hint: "give the application's AgentId (a number)")
+        }
+        guard let agent = Int(Text.halfWidth(agentText)), agent > 0 else {
+            throw MediationError.invalidInput("\(prefix).agent_id '\(agentText)' is not a number")
+        }
+        let api = Text.nonEmpty(c.string(forKey: ConfigKey("\(prefix).api")))
+        if let api { try checkURL(api, key: "\(prefix).api") }
+        return WorkChatAppSettings(
+            kind: kind, api: api.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, key: id, secret: secret,
+            agentId: agent)
     }
 
     /// The channels, built; the mail channel writes to `spool` unless SMTP is chosen.
@@ -172,7 +261,10 @@ struct NoticeConfiguration: Sendable {
                 webhook.map { WebhookChannel(target: $0, sender: s, reach: webhookIsPersonal ? .personal : .shared) }
             },
             wecom: sender.flatMap { s in wecom.map { RobotChannel(target: $0, sender: s) } },
-            dingtalk: sender.flatMap { s in dingtalk.map { RobotChannel(target: $0, sender: s) } })
+            dingtalk: sender.flatMap { s in dingtalk.map { RobotChannel(target: $0, sender: s) } },
+            sms: sms.map { SMSChannel(gateway: SMSGateway(settings: $0)) },
+            wecomApp: wecomApp.map { WorkChatAppChannel(app: WorkChatApp(settings: $0)) },
+            dingtalkApp: dingtalkApp.map { WorkChatAppChannel(app: WorkChatApp(settings: $0)) })
     }
 
     /// `Name <a@b>` or a bare address.

@@ -180,7 +180,7 @@ struct ChannelReachTests {
         let leadWhy = lead.lastError ?? ""
         #expect(leadWhy.contains("no channel reaches 王建国 on their own (wecom is a group chat"), "\(leadWhy)")
         #expect(leadWhy.contains("'mediationctl expert update \(panel[0]) --email ADDRESS'"), "\(leadWhy)")
-        #expect(leadWhy.contains("webhook.personal: true"), "\(leadWhy)")
+        #expect(leadWhy.contains("configure an SMS gateway (sms.provider)"), "\(leadWhy)")
         #expect(leadWhy.contains("'mediationctl outbox retry \(lead.id)'"), "\(leadWhy)")
         let party = try #require(dead.first { $0.recipientKind == .party })
         #expect(

@@ -201,3 +201,61 @@ public struct NoticePreview: Sendable {
         self.invite = invite
     }
 }
+
+/// What a gateway gave back for a message it took, to ask later whether it reached the phone: the provider
+/// (`aliyun`, `tencent`), its id for the message (Alibaba's BizId, Tencent's SerialNo) and the number it went to.
+public struct ReceiptTicket: Sendable, Equatable, Codable {
+    public var provider: String
+    public var id: String
+    public var phone: String
+
+    public init(provider: String, id: String, phone: String) {
+        self.provider = provider
+        self.id = id
+        self.phone = phone
+    }
+}
+
+/// Whether an SMS reached the phone, as the gateway's delivery receipt says.
+public enum ReceiptState: String, Sendable, Codable, CaseIterable {
+    /// Taken by the gateway; no receipt yet.
+    case waiting
+    /// The operator reported it delivered to the phone.
+    case delivered
+    /// The operator reported it not delivered (switched off, out of service, blocked).
+    case failed
+}
+
+/// One SMS's delivery receipt, as `outbox show` reports it.
+public struct DeliveryReceipt: Sendable, Equatable, Codable {
+    public var provider: String
+    public var id: String
+    /// The number it went to, masked where it is shown.
+    public var phone: String
+    public var state: ReceiptState
+    /// The operator's words (`DELIVERED`, `用户短信送达成功`, an error code).
+    public var detail: String?
+    /// When the gateway took it.
+    public var sentAt: Date
+    /// When the phone received it, by the receipt.
+    public var receivedAt: Date?
+
+    public init(
+        provider: String, id: String, phone: String, state: ReceiptState, detail: String?, sentAt: Date,
+        receivedAt: Date?
+    ) {
+        self.provider = provider
+        self.id = id
+        self.phone = phone
+        self.state = state
+        self.detail = detail
+        self.sentAt = sentAt
+        self.receivedAt = receivedAt
+    }
+}
+
+/// The one spelling of a gateway's "quota used up" answer in an attempt's detail, which `status` looks for.
+public enum SMSQuota {
+    /// How an attempt's detail begins when the gateway refused for want of quota.
+    public static let marker = "sms: quota used up"
+}

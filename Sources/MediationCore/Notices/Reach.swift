@@ -28,8 +28,9 @@ public enum PartyChannel: String, Sendable, Codable, CaseIterable {
 }
 
 /// Which personal channels the running configuration has: mail always (SMTP, or the maildir spool of the embedded
-/// default), SMS when a gateway is configured to reach each recipient's own mobile (`webhook.personal: true`),
-/// WeCom and DingTalk only as personal app messages (a group robot is never personal).
+/// default), SMS when a gateway is configured (`sms.provider`, or a relay as `webhook.personal: true`), WeCom and
+/// DingTalk only as application messages to one member (`wecom.corp_id`, `dingtalk.app_key`; a group robot is never
+/// personal).
 public struct PersonalChannels: Sendable, Equatable {
     public var mail: Bool
     public var sms: Bool
@@ -131,7 +132,7 @@ public enum Reach {
         guard available.sms else {
             return FieldProblem(
                 field: "channel",
-                en: "\(name) can be reached only by SMS, and this daemon has no SMS gateway (webhook.personal: true): "
+                en: "\(name) can be reached only by SMS, and this daemon has no SMS gateway (sms.provider): "
                     + "add an email, or configure the gateway; until then tell them by phone",
                 zh: "\(name) 只能用短信通知，但本系统没有配置短信网关：请补充邮箱或配置短信网关，在此之前请电话告知")
         }

@@ -14,6 +14,14 @@ public struct PreparedMessage: Sendable {
     /// personal channel may carry it; false for what the office may read out to a group. True unless said
     /// otherwise: the safe choice.
     public var isPersonal: Bool = true
+    /// The commands that correct each of the recipient's addresses (`mediationctl party update JS-2026-0042 3
+    /// --mobile NUMBER`), for a refusal that says one is wrong; none for the office.
+    public var corrections: [ContactField: String] = [:]
+}
+
+/// An address a person is reached at, as a refusal names the one to correct.
+public enum ContactField: Sendable, Hashable {
+    case email, mobile, wecom, dingtalk
 }
 
 /// Whom a channel reaches, which decides what it may carry.

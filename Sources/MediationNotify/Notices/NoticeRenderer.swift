@@ -55,6 +55,22 @@ public struct RenderedNotice: Sendable, Equatable {
     public var timeZone: String
     /// `<token@domain>`: the same on every attempt.
     public var messageID: String
+    /// What the message is about, which picks an SMS template.
+    public var kind: NoticeKind = .notice
+    /// The dispute's number (`JS-2026-0042`), a template parameter.
+    public var disputeNumber: String = ""
+    /// The recipient's own page (`/p/TOKEN`), when the web listener serves them.
+    public var page: String?
+    /// The start in the recipient's zone, short (`12月7日 14:00`, `7 Dec 14:00`), a template parameter.
+    public var shortTime: String = ""
+    /// An expert's WeCom user id and DingTalk mobile, for the personal app messages.
+    public var wecomUser: String?
+    public var dingtalkMobile: String?
+
+    /// The message's own reference at a gateway (the Message-ID's local part): the same on every attempt.
+    public var reference: String {
+        String(messageID.drop { $0 == "<" }.prefix { $0 != "@" && $0 != ">" })
+    }
 }
 
 /// The templates, loaded from a folder or from the copy built into the binary.
@@ -317,10 +333,31 @@ public struct NoticeRenderer: Sendable {
             body.append(empty ? "" : line)
         }
         while body.last?.isEmpty == true { body.removeLast() }
+        let expert = context.message.recipientKind == .expert ? context.expert : nil
+        let page: String? =
+            switch context.message.recipientKind {
+            case .expert: self.page(context.session, .expert, context.message.recipientId)
+            case .party: self.page(context.session, .party, context.message.recipientId)
+            case .office: nil
+            }
         return RenderedNotice(
             language: language, subject: subject, text: body.joined(separator: "\n") + "\n", recipientName: name,
             recipientEmail: email, recipientMobile: mobile, preferredChannel: preferred, timeZone: zone.identifier,
-            messageID: "<\(context.message.token)@\(settings.domain)>")
+            messageID: "<\(context.message.token)@\(settings.domain)>", kind: context.message.kind,
+            disputeNumber: context.dispute.number, page: page,
+            shortTime: Self.short(context.session.start, zone: zone, en: language == "en"),
+            wecomUser: expert?.wecomUserId, dingtalkMobile: expert?.dingtalkMobile)
+    }
+
+    /// `12月7日 14:00` or `7 Dec 14:00`: short enough for an SMS template's variable.
+    public static func short(_ instant: Date, zone: Zone, en: Bool) -> String {
+        let (d, m) = zone.wallClock(instant)
+        let clock = String(format: "%02d:%02d", m / 60, m % 60)
+        if en {
+            let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            return "\(d.day) \(months[d.month - 1]) \(clock)"
+        }
+        return "\(d.month)月\(d.day)日 \(clock)"
     }
 
     static func template(for kind: NoticeKind, party: Bool) -> String {

@@ -11,16 +11,28 @@ public struct ChannelSet: Sendable {
     public var webhook: (any NotificationChannel)?
     public var wecom: (any NotificationChannel)?
     public var dingtalk: (any NotificationChannel)?
+    /// An SMS gateway (`sms.*`): personal, to each recipient's own mobile.
+    public var sms: SMSChannel?
+    /// WeCom application messages and DingTalk work notifications (`wecom.corp_id`, `dingtalk.app_key`): personal.
+    public var wecomApp: WorkChatAppChannel?
+    public var dingtalkApp: WorkChatAppChannel?
 
     public init(
         mail: any NotificationChannel, webhook: (any NotificationChannel)? = nil,
-        wecom: (any NotificationChannel)? = nil, dingtalk: (any NotificationChannel)? = nil
+        wecom: (any NotificationChannel)? = nil, dingtalk: (any NotificationChannel)? = nil,
+        sms: SMSChannel? = nil, wecomApp: WorkChatAppChannel? = nil, dingtalkApp: WorkChatAppChannel? = nil
     ) {
         self.mail = mail
         self.webhook = webhook
         self.wecom = wecom
         self.dingtalk = dingtalk
+        self.sms = sms
+        self.wecomApp = wecomApp
+        self.dingtalkApp = dingtalkApp
     }
+
+    /// A personal webhook (an office's own SMS relay), when the webhook is one.
+    private var personalWebhook: (any NotificationChannel)? { webhook?.reach == .personal ? webhook : nil }
 
     /// The channels to try for a message, in order. A personal message goes by Core's one rule (`Reach.route`:
     /// the recipient's preference, then mail, WeCom, DingTalk, SMS, each only as a personal channel this set has
@@ -38,14 +50,14 @@ public struct ChannelSet: Sendable {
         }
         let notice = message.notice
         return Reach.route(
-            email: notice.recipientEmail, mobile: notice.recipientMobile, wecomUser: nil, dingtalkMobile: nil,
-            preference: notice.preferredChannel, available: personal
-        ).compactMap { kind -> (any NotificationChannel)? in
+            email: notice.recipientEmail, mobile: notice.recipientMobile, wecomUser: notice.wecomUser,
+            dingtalkMobile: notice.dingtalkMobile, preference: notice.preferredChannel, available: personal
+        ).flatMap { kind -> [any NotificationChannel] in
             switch kind {
-            case .email: mail
-            case .sms: webhook
-            case .wecom: wecom
-            case .dingtalk: dingtalk
+            case .email: [mail]
+            case .sms: [sms, personalWebhook].compactMap { $0 }
+            case .wecom: [wecomApp].compactMap { $0 }
+            case .dingtalk: [dingtalkApp].compactMap { $0 }
             }
         }.filter { $0.reach == .personal && $0.accepts(message) }
     }
@@ -53,8 +65,7 @@ public struct ChannelSet: Sendable {
     /// The personal channels this set has, for Core's `Reach`.
     public var personal: PersonalChannels {
         PersonalChannels(
-            mail: true, sms: webhook?.reach == .personal, wecom: wecom?.reach == .personal,
-            dingtalk: dingtalk?.reach == .personal)
+            mail: true, sms: sms != nil || personalWebhook != nil, wecom: wecomApp != nil, dingtalk: dingtalkApp != nil)
     }
 
     /// The channels read by a group (the robots, a shared webhook), in the order they are tried.
@@ -90,6 +101,8 @@ public final class OutboxDispatcher: Sendable {
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
     private let settle: (quiet: Duration, atMost: Duration)
+    /// When the SMS gateway was last asked for delivery receipts, by the clock.
+    private let lastReceiptPoll = Mutex<Date>(.distantPast)
     /// Outcomes of attempts already made that the store did not take: stored before anything else is sent.
     private let unstored = Mutex<[AttemptRecord]>([])
     /// Whether the store is refusing the outcomes, since when, and when the log last said so.
@@ -166,6 +179,7 @@ public final class OutboxDispatcher: Sendable {
                 try await settled()
                 while try await deliverDue() > 0 && !Task.isCancelled { try await settled() }
                 passWorked()
+                await pollReceiptsWhenDue()
             } catch is CancellationError {
                 return
             } catch {
@@ -187,6 +201,40 @@ public final class OutboxDispatcher: Sendable {
                 group.cancelAll()
             }
         }
+    }
+
+    /// Asks for SMS delivery receipts once a minute, by the clock; a gateway or store that fails is asked again at
+    /// the next minute (the receipts wait).
+    private func pollReceiptsWhenDue() async {
+        guard channels.sms != nil else { return }
+        let now = clock.now()
+        let due = lastReceiptPoll.withLock { last in
+            guard now.timeIntervalSince(last) >= 60 || now < last else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do { try await refreshReceipts() } catch {
+            logger.warning("outbox: SMS receipts could not be stored: \(error)")
+        }
+    }
+
+    /// Asks the SMS gateway what became of messages it took in the last two days and has not reported on yet
+    /// (Alibaba: those of `message` alone when one is named; Tencent hands over every receipt at once), and stores
+    /// the answers. Returns how many receipts changed.
+    @discardableResult
+    public func refreshReceipts(message: Int64? = nil) async throws -> Int {
+        guard let sms = channels.sms else { return 0 }
+        var waiting: [DeliveryReceipt] = []
+        if let message {
+            waiting = try await db.receipts(message: message).filter { $0.state == .waiting }
+            guard !waiting.isEmpty else { return 0 }
+        }
+        if message == nil || sms.gateway.settings.provider == .tencent {
+            waiting = try await db.waitingReceipts(since: clock.now().addingTimeInterval(-2 * 86400))
+        }
+        guard !waiting.isEmpty else { return 0 }
+        return try await db.recordReceipts(await sms.gateway.receipts(for: waiting))
     }
 
     /// Notes a failed pass; answers how long to wait before the next. Logged when the failure begins and then at
@@ -303,6 +351,13 @@ public final class OutboxDispatcher: Sendable {
                 }
                 continue
             }
+            // A channel that refused the message for good handed it to the next one ("; trying NAME"): go on from
+            // there, not from the first again.
+            if message.status == .failed, let said = message.lastError?.range(of: Self.tryingNext, options: .backwards)
+            {
+                let next = String(message.lastError![said.upperBound...])
+                if let at = candidates.firstIndex(where: { $0.name == next }) { candidates.removeFirst(at) }
+            }
             let first = candidates.removeFirst()
             if first.keepsQuietHours, context.session.start.timeIntervalSince(now) > 2 * 3600,
                 let zone = try? Zone(prepared.notice.timeZone),
@@ -374,24 +429,19 @@ public final class OutboxDispatcher: Sendable {
                 : " (\(groups.dropLast().joined(separator: ", ")) and \(last) are group chats: everyone in them reads "
                     + "every message, so they never carry a personal link, token or notice)"
         }
-        let fix: String
-        switch message.recipientKind {
-        case .expert: fix = "add an email with 'mediationctl expert update \(message.recipientId) --email ADDRESS'"
-        case .party:
-            fix =
-                "add an email with 'mediationctl party update \(context.dispute.number) \(message.recipientId) "
-                + "--email ADDRESS'"
-        case .office: fix = "set notices.office_email and send SIGHUP"
-        }
+        let fix =
+            prepared.corrections[.email].map { "add an email with '\($0)'" }
+            ?? "set notices.office_email and send SIGHUP"
         var sms = ""
-        if prepared.isPersonal, prepared.notice.recipientMobile != nil, channels.webhook?.reach != .personal {
-            sms =
-                ", or deliver to their mobile through an SMS gateway configured as a personal webhook "
-                + "(webhook.personal: true)"
+        if prepared.isPersonal, prepared.notice.recipientMobile != nil, !channels.personal.sms {
+            sms = ", or configure an SMS gateway (sms.provider) to reach their mobile"
         }
         return "没有能单独送达\(who)的渠道。\(why): \(fix)\(sms), then "
             + "'mediationctl outbox retry \(message.id)'"
     }
+
+    /// How a permanent refusal's detail names the channel tried next (`…; trying dingtalk-app`).
+    static let tryingNext = "; trying "
 
     /// The outcome of a result; a permanent refusal tries the recipient's next channel before giving up.
     private func settle(
@@ -399,15 +449,17 @@ public final class OutboxDispatcher: Sendable {
         fallbacks: [any NotificationChannel], retry: RetryPolicy
     ) -> AttemptRecord {
         switch result {
-        case .sent(let detail):
-            return AttemptRecord(
+        case .sent(let detail, let receipt):
+            var record = AttemptRecord(
                 message: message.id, channel: channel.name, result: "sent", detail: detail, status: .sent,
                 retryAt: nil)
+            record.receipt = receipt
+            return record
         case .permanent(let detail):
             if let next = fallbacks.first {
                 return AttemptRecord(
                     message: message.id, channel: channel.name, result: "permanent",
-                    detail: detail + "; trying \(next.name)", status: .failed, retryAt: clock.now())
+                    detail: detail + Self.tryingNext + next.name, status: .failed, retryAt: clock.now())
             }
             return outcome(message, channel: channel.name, result, retry: retry)
         case .transient:
@@ -502,7 +554,28 @@ public final class OutboxDispatcher: Sendable {
         }
         return PreparedMessage(
             outboxId: context.message.id, notice: notice, mail: mail, chat: chat, json: json,
-            isPersonal: context.message.isPersonal)
+            isPersonal: context.message.isPersonal, corrections: Self.corrections(context))
+    }
+
+    /// The commands that correct the recipient's addresses; none for the office (its address is configuration).
+    static func corrections(_ context: NoticeContext) -> [ContactField: String] {
+        let id = context.message.recipientId
+        let number = context.dispute.number
+        switch context.message.recipientKind {
+        case .expert:
+            return [
+                .email: "mediationctl expert update \(id) --email ADDRESS",
+                .mobile: "mediationctl expert update \(id) --mobile NUMBER",
+                .wecom: "mediationctl expert update \(id) --wecom USERID",
+                .dingtalk: "mediationctl expert update \(id) --dingtalk MOBILE",
+            ]
+        case .party:
+            return [
+                .email: "mediationctl party update \(number) \(id) --email ADDRESS",
+                .mobile: "mediationctl party update \(number) \(id) --mobile NUMBER",
+            ]
+        case .office: return [:]
+        }
     }
 
     /// The calendar part: a request for notices and changes, a cancel for cancellations; none for reminders.
@@ -605,7 +678,7 @@ extension OutboxDispatcher {
         }
         let result = await channel.deliver([prepared]).first ?? .transient("no answer")
         switch result {
-        case .sent(let d): return ("sent", d)
+        case .sent(let d, _): return ("sent", d)
         case .transient(let d): return ("transient", d)
         case .permanent(let d): return ("permanent", d)
         }
