@@ -934,7 +934,7 @@ paths:
       - name: channel
         in: path
         required: true
-        schema: {type: string, enum: [smtp, maildir, webhook, wecom, dingtalk]}
+        schema: {type: string, enum: [smtp, maildir, webhook, wecom, dingtalk, sms, wecom-app, dingtalk-app]}
     post:
       operationId: testChannel
       summary: Send a test message through one channel now (admin) and report what the channel answered.

@@ -94,13 +94,14 @@ extension APIHandler {
     func testChannel(_ input: Operations.TestChannel.Input) async throws -> Operations.TestChannel.Output {
         guard case .json(let body) = input.body, let to = Text.nonEmpty(body.to) else {
             throw MediationError.invalidInput(
-                "say where the test goes", hint: "give --to ADDRESS (or a mobile for robots)")
+                "say where the test goes",
+                hint: "give --to ADDRESS (a mobile for robots and sms, a WeCom user id for wecom-app)")
         }
         let answer = try await info.notices.sendTest(channel: input.path.channel.rawValue, to: to)
         let (result, detail) = (answer.result, answer.detail)
         try await db.recordAudit(
             action: "channel.test", target: "channel \(input.path.channel.rawValue)",
-            summary: "test message to \(to): \(result)")
+            summary: "test message to \(to.contains("@") ? to : Contact.maskMobile(to)): \(result)")
         return .ok(
             .init(
                 body: .json(

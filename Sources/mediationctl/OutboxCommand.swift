@@ -184,21 +184,26 @@ struct ChannelCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a test message through smtp, maildir, webhook, wecom or dingtalk now.",
+            abstract: "Send a test message through one channel now and say what it answered.",
             discussion: """
-                A channel not configured is refused, saying so. For the robots (wecom, dingtalk), --to is a mobile \
-                to mention: 'channel test wecom --to 13800138000'.
+                Channels: smtp, maildir, webhook, wecom and dingtalk (the group robots), sms (the notice's template \
+                with sample values), wecom-app and dingtalk-app (a personal application message). A channel not \
+                configured is refused, saying so. For the robots, --to is a mobile to mention: 'channel test wecom \
+                --to 13800138000'; for sms and dingtalk-app a mobile, for wecom-app a WeCom user id.
 
                 Example:
                   mediationctl channel test maildir --to duty@example.org
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "smtp, maildir, webhook, wecom or dingtalk.") var channel: String
-        @Option(help: "A mail address, or for robots a mobile to mention.") var to: String
+        @Argument(help: "smtp, maildir, webhook, wecom, dingtalk, sms, wecom-app or dingtalk-app.") var channel: String
+        @Option(help: "A mail address; a mobile for robots, sms and dingtalk-app; a WeCom user id for wecom-app.")
+        var to: String
 
         func validate() throws {
             if Operations.TestChannel.Input.Path.ChannelPayload(rawValue: channel.lowercased()) == nil {
-                throw ValidationError("channel '\(channel)' is unknown; use smtp, maildir, webhook, wecom or dingtalk")
+                throw ValidationError(
+                    "channel '\(channel)' is unknown; use smtp, maildir, webhook, wecom, dingtalk, sms, wecom-app or "
+                        + "dingtalk-app")
             }
         }
 

@@ -174,6 +174,17 @@ import Testing
         #expect(seenLinks == pages, "each party gets their own page")
         #expect(Set(sends.compactMap { $0["ref"] as? String }).count == 3, "one reference per message")
 
+        // The channel test sends the notice's template with sample values; a test to a mail address is refused.
+        let tested = try d.ctl("channel", "test", "sms", "--to", "13800000099")
+        #expect(tested.status == 0 && tested.stdout.contains("sms: sent: sms: \(provider) took it as"), "\(tested)")
+        let testSend = try #require(gateway.sends.last)
+        #expect(testSend["verdict"] as? String == "ok" && (testSend["phone"] as? String ?? "").hasSuffix("13800000099"))
+        let notMobile = try d.ctl("channel", "test", "sms", "--to", "duty@example.org")
+        #expect(notMobile.status != 0 && notMobile.stderr.contains("sms needs a mobile"), "\(notMobile)")
+        let audit = try d.ctl("audit", "list", "--limit", "5").stdout
+        #expect(
+            audit.contains("138****0099") && !audit.contains("13800000099"), "no full mobile in the audit: \(audit)")
+
         // The receipt: asked for when the message is shown.
         let message = try #require(rows.first?["id"] as? Int)
         let shown = try d.ctl("outbox", "show", String(message))

@@ -135,6 +135,11 @@ import Testing
         #expect(dingText.contains(zhouPage), "\(dingText)")
         let tokens = lines(appLog).filter { ($0["path"] as? String ?? "").hasSuffix("gettoken") }
         #expect(tokens.count == 2, "one token per application, kept for the next message: \(tokens)")
+        // The channel test reaches one member through each application, with the token already held.
+        let wecomTest = try d.ctl("channel", "test", "wecom-app", "--to", "wangwu")
+        #expect(wecomTest.status == 0 && wecomTest.stdout.contains("wecom-app: sent"), "\(wecomTest)")
+        let dingTest = try d.ctl("channel", "test", "dingtalk-app", "--to", "13900000002")
+        #expect(dingTest.status == 0 && dingTest.stdout.contains("dingtalk-app: sent"), "\(dingTest)")
 
         // WeCom's token expires and DingTalk asks to slow down: fetched again once; backed off, then sent.
         try control(apps.port, "{\"expire\": \"wecom\", \"rate_limit\": \"dingtalk\"}")

@@ -132,7 +132,7 @@ public final class SMSGateway: Sendable {
     /// Sends one message; `fix` is the command that corrects the person's mobile, for a number the gateway refuses.
     public func send(
         to mobile: String, kind: NoticeKind, parameters: SMSParameters, reference: String, fix: String?,
-        outboxId: Int64
+        outboxId: Int64?
     ) async -> DeliveryResult {
         guard let template = settings.template(for: kind) else {
             return .permanent("sms: no template for \(kind.rawValue) messages (set sms.templates)")
@@ -469,10 +469,10 @@ struct SMSAnswer: Equatable {
 
     func result(
         provider: SMSSettings.Provider, phone: String, template: String, kind: NoticeKind, fix: String?,
-        outboxId: Int64
+        outboxId: Int64?
     ) -> DeliveryResult {
         let said = "\(provider.rawValue) \(code)\(message.isEmpty ? "" : " (\(message))")"
-        let retry = "'mediationctl outbox retry \(outboxId)'"
+        let retry = outboxId.map { "'mediationctl outbox retry \($0)'" } ?? "send again"
         let templateKey: String =
             switch kind {
             case .notice, .added: "notice"

@@ -230,10 +230,10 @@ public final class WorkChatApp: Sendable {
     }
 
     /// Sends `text` to one member (a WeCom user id, or the mobile of a DingTalk member).
-    public func send(to member: String, title: String, text: String, fix: String?, outboxId: Int64) async
+    public func send(to member: String, title: String, text: String, fix: String?, outboxId: Int64?) async
         -> DeliveryResult
     {
-        let retry = "then 'mediationctl outbox retry \(outboxId)'"
+        let retry = outboxId.map { "then 'mediationctl outbox retry \($0)'" } ?? "then send again"
         var user = member
         if settings.kind == .dingtalk {
             switch await dingTalkUser(member, fix: fix) {

@@ -644,9 +644,39 @@ extension OutboxDispatcher {
         case "dingtalk":
             guard let c = channels.dingtalk else { throw MediationError.invalidInput("dingtalk.url is not configured") }
             channel = c
+        case "sms":
+            guard let c = channels.sms else {
+                throw MediationError.invalidInput(
+                    "sms is not configured", hint: "set sms.provider and its keys (see Config/mediationd.yaml)")
+            }
+            guard to.filter(\.isNumber).count >= 11, !to.contains("@") else {
+                throw MediationError.invalidInput("sms needs a mobile", hint: "give --to 13800138000")
+            }
+            // A real template (the notice's), with sample values: the gateway sends nothing else.
+            let result = await c.gateway.send(
+                to: to, kind: .notice,
+                parameters: SMSParameters(
+                    number: "测试", time: NoticeRenderer.short(now, zone: .shanghai, en: false),
+                    link: renderer.personalPages?.base ?? "https://example.org"),
+                reference: "test-\(Int(now.timeIntervalSince1970))", fix: nil, outboxId: nil)
+            return Self.answer(result)
+        case "wecom-app", "dingtalk-app":
+            guard let c = name == "wecom-app" ? channels.wecomApp : channels.dingtalkApp else {
+                throw MediationError.invalidInput(
+                    "\(name) is not configured",
+                    hint: name == "wecom-app"
+                        ? "set wecom.corp_id, wecom.secret_file and wecom.agent_id"
+                        : "set dingtalk.app_key, dingtalk.app_secret_file and dingtalk.agent_id")
+            }
+            let result = await c.app.send(
+                to: to, title: "调解协调测试消息 / Mediation Coordinator test message",
+                text: "这是一条测试消息，说明 \(name) 通道可用。\nThis test message shows that the \(name) channel works.",
+                fix: nil, outboxId: nil)
+            return Self.answer(result)
         default:
             throw MediationError.invalidInput(
-                "channel '\(name)' is unknown; use smtp, maildir, webhook, wecom or dingtalk")
+                "channel '\(name)' is unknown; use smtp, maildir, webhook, wecom, dingtalk, sms, wecom-app or "
+                    + "dingtalk-app")
         }
         var bytes = [UInt8](repeating: 0, count: 8)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
@@ -676,11 +706,14 @@ extension OutboxDispatcher {
                 "\(name) cannot carry a message to '\(to)'",
                 hint: isMail ? "\(name) needs a mobile: give --to 13800138000" : "give a mail address with --to")
         }
-        let result = await channel.deliver([prepared]).first ?? .transient("no answer")
+        return Self.answer(await channel.deliver([prepared]).first ?? .transient("no answer"))
+    }
+
+    static func answer(_ result: DeliveryResult) -> (result: String, detail: String) {
         switch result {
-        case .sent(let d, _): return ("sent", d)
-        case .transient(let d): return ("transient", d)
-        case .permanent(let d): return ("permanent", d)
+        case .sent(let d, _): ("sent", d)
+        case .transient(let d): ("transient", d)
+        case .permanent(let d): ("permanent", d)
         }
     }
 }
