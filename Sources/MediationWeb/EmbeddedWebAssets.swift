@@ -35,6 +35,7 @@ h3 { font-size: 1em; margin: 0 0 0.6em; display: flex; justify-content: space-be
 .empty { color: #7a8896; }
 .error { color: #9b1c1c; background: #fdeaea; border-left: 3px solid #c53030; padding: 0.4em 0.6em; }
 .note { background: #fff7e0; border-left: 3px solid #d69e2e; padding: 0.4em 0.6em; }
+.note.warn { background: #fdeaea; border-left-color: #c53030; color: #742a2a; }
 .hint { color: #5b6b7c; font-size: 0.9em; }
 label { display: block; margin: 0.8em 0 0.2em; }
 input { width: 100%; padding: 0.45em; border: 1px solid #b8c4d0; border-radius: 3px; font-size: 1em; }

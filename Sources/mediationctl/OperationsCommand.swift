@@ -62,7 +62,7 @@ struct Status: AsyncParsableCommand {
             }
             rows.append(("warnings", "\(s.warnings) raised (mediationctl warning list)"))
             if let q = s.smsQuota {
-                rows.append(("SMS quota", "USED UP since \(q.since); SMS wait and are tried again: \(q.detail)"))
+                rows.append(("SMS quota", "USED UP since \(q.since): \(q.detail)"))
             }
             let unreached = s.unreached ?? []
             rows.append(
