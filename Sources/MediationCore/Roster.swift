@@ -119,7 +119,14 @@ public enum Roster {
     /// - Parameters:
     ///   - bytes: the file as it was uploaded.
     ///   - knownOffices: office ids that exist; when given, a row naming another office is a problem of its line.
-    public static func read(_ bytes: [UInt8], knownOffices: Set<String>? = nil) throws -> [Row] {
+    ///   - officeNames: the offices' names by id: a row may name an office by its name (金山警务室), as the Chinese
+    ///     export writes it, and reads as its id.
+    public static func read(
+        _ bytes: [UInt8], knownOffices: Set<String>? = nil, officeNames: [String: String] = [:]
+    ) throws -> [Row] {
+        // Keyed as the expert's validation writes an office (trimmed, lower case).
+        let idsByName = Dictionary(
+            officeNames.map { ($0.value.trimmingWhitespace().lowercased(), $0.key) }, uniquingKeysWith: { a, _ in a })
         let text = try CSV.decodeUTF8(bytes)
         let records = try CSV.parse(text)
         guard let header = records.first else {
@@ -174,7 +181,8 @@ public enum Roster {
                 if let column { values[column] = value.trimmingCharacters(in: .whitespacesAndNewlines) }
             }
             do {
-                let expert = try expert(from: values)
+                var expert = try expert(from: values)
+                expert.offices = Array(Set(expert.offices.map { idsByName[$0] ?? $0 })).sorted()
                 let key = expert.mobile ?? expert.email ?? ""
                 if let earlier = seenKeys[key] {
                     add(
@@ -313,8 +321,11 @@ public enum Roster {
     }
 
     /// Writes experts in the format `read` accepts, sorted as given: English headers and values, or (`.zh`, the
-    /// console's export) the Chinese headers and words of the sample roster, which `read` takes back as well.
-    public static func write(_ experts: [Expert], language: Language = .en) -> String {
+    /// console's export) the Chinese headers and words of the sample roster and the offices by name
+    /// (`officeNames`, by id), which `read` takes back as well when given the same names.
+    public static func write(_ experts: [Expert], language: Language = .en, officeNames: [String: String] = [:])
+        -> String
+    {
         let zh = language == .zh
         var rows = [Column.allCases.map { zh ? $0.chinese : $0.rawValue }]
         let channelsZh: [ContactChannel: String] = [.email: "邮件", .sms: "短信", .wecom: "企业微信", .dingtalk: "钉钉"]
@@ -326,7 +337,10 @@ public enum Roster {
                     case .role: zh ? e.role.chinese : e.role.rawValue
                     case .mobile: e.mobile ?? ""
                     case .email: e.email ?? ""
-                    case .offices: e.servesAllOffices ? (zh ? "全部" : "all") : e.offices.joined(separator: "|")
+                    case .offices:
+                        e.servesAllOffices
+                            ? (zh ? "全部" : "all")
+                            : e.offices.map { zh ? officeNames[$0] ?? $0 : $0 }.joined(separator: "|")
                     case .specialties: e.specialties.joined(separator: "|")
                     case .languages: e.languages.joined(separator: "|")
                     case .weeklyHours: zh ? Words.hours(e.weeklyHours, .zh) : WeeklyWindow.format(e.weeklyHours)

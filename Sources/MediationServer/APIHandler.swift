@@ -267,8 +267,10 @@ struct APIHandler: APIProtocol {
         guard case .csv(let body) = input.body else { throw unsupportedBody() }
         let bytes = try await [UInt8](collecting: body, upTo: maxBodyBytes)
         // Offices are checked while reading, so one answer lists every problem of every line.
-        let known = Set(try await db.offices().map(\.id))
-        let rows = try Roster.read(bytes, knownOffices: known)
+        let offices = try await db.offices()
+        let rows = try Roster.read(
+            bytes, knownOffices: Set(offices.map(\.id)),
+            officeNames: Dictionary(offices.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
         let report = try await db.importRoster(rows, dryRun: input.query.dryRun ?? false)
         return .ok(
             .init(

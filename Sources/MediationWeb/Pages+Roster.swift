@@ -55,8 +55,10 @@ extension Pages {
             // A staff account imports for its own offices only: another office is unknown to it, and an expert it
             // does not see (matched on mobile or email) is not its to change; an admin imports for all.
             let account = session.account
-            let known = Set(try await db.offices(seenBy: account).map(\.id))
-            let rows = try Roster.read(bytes, knownOffices: known)
+            let seen = try await db.offices(seenBy: account)
+            let rows = try Roster.read(
+                bytes, knownOffices: Set(seen.map(\.id)),
+                officeNames: Dictionary(seen.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
             if account.role != .admin {
                 let stored = try await db.experts()
                 var problems: [FieldProblem] = []
@@ -119,7 +121,9 @@ extension Pages {
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"roster.csv\""
         // With a BOM, so that Excel reads the Chinese as UTF-8.
-        let text = "\u{FEFF}" + Roster.write(experts.map { $0.masked() }, language: language(request))
+        let names = Dictionary(try await db.offices().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let text =
+            "\u{FEFF}" + Roster.write(experts.map { $0.masked() }, language: language(request), officeNames: names)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

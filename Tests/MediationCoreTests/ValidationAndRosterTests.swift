@@ -582,6 +582,12 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         for english in ["community_staff", "dingtalk", ",no", "mon "] {
             #expect(!chinese.contains(english), "\(english)")
         }
+        // With the offices' names, the export names them as a clerk knows them, and reads back to their ids.
+        let names = ["jinshan": "金山警务室", "xinhua": "新华警务室", "binjiang": "滨江警务室", "hongqiao": "虹桥警务室"]
+        let named = Roster.write(experts, language: .zh, officeNames: names)
+        #expect(named.contains("滨江警务室") && named.contains("虹桥警务室") && !named.contains("binjiang"), "\(named)")
+        let back = try Roster.read(bytes(named), knownOffices: Set(names.keys), officeNames: names)
+        #expect(back.map(\.expert) == experts)
     }
 
     @Test func sampleRosterImportsCleanly() throws {
