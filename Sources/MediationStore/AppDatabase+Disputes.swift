@@ -399,7 +399,7 @@ extension AppDatabase {
                 record.conflict.concerns(
                     try Self.parties(of: try StoredRow(row, table: "session").value(Column("dispute_id")), db))
             }
-            return (record.conflict, warnings)
+            return (record.conflict, warnings.map(\.text))
         }
     }
 

@@ -136,7 +136,7 @@ extension AppDatabase {
             let warnings = try Self.seatWarnings(
                 expert, during: Interval(start: now, end: .distantFuture), db,
                 because: "an inactive expert stays on a panel until replaced")
-            return (expert, warnings)
+            return (expert, warnings.map(\.text))
         }
     }
 
@@ -146,8 +146,8 @@ extension AppDatabase {
     static func seatWarnings(
         _ expert: Expert, during span: Interval, _ db: Database, because why: String,
         only keep: (Row) throws -> Bool = { _ in true }
-    ) throws -> [String] {
-        var warnings: [String] = []
+    ) throws -> [(session: Int64, text: String)] {
+        var warnings: [(session: Int64, text: String)] = []
         for row in try Row.fetchAll(
             db,
             sql: """
@@ -168,9 +168,12 @@ extension AppDatabase {
                 Column("number"))
             let zone = try StoredRow(row, table: "office", key: "of session #\(session)").zone(Column("time_zone"))
             warnings.append(
-                "\(expert.name) sits on the panel of session #\(session) for \(number) at "
-                    + "\(zone.format(try r.date(Column("starts_at")))), and \(why); replace them: "
-                    + "'session replace \(session) \(expert.id)' lists the substitutes")
+                (
+                    session,
+                    "\(expert.name) sits on the panel of session #\(session) for \(number) at "
+                        + "\(zone.format(try r.date(Column("starts_at")))), and \(why); replace them: "
+                        + "'session replace \(session) \(expert.id)' lists the substitutes"
+                ))
         }
         return warnings
     }
@@ -195,6 +198,8 @@ extension AppDatabase {
         /// When just added as time off: one line per booked or running session it covers on whose panel the
         /// expert sits, with the replace command.
         public var warnings: [String] = []
+        /// Those sessions' ids, in the same order.
+        public var covered: [Int64] = []
     }
 
     /// Adds time off or extra availability.
@@ -221,7 +226,9 @@ extension AppDatabase {
             let warnings =
                 kind == .timeOff
                 ? try Self.seatWarnings(expert, during: interval, db, because: "this leave covers it") : []
-            return Span(id: span, expertId: expert.id, interval: interval, note: note, warnings: warnings)
+            return Span(
+                id: span, expertId: expert.id, interval: interval, note: note, warnings: warnings.map(\.text),
+                covered: warnings.map(\.session))
         }
     }
 

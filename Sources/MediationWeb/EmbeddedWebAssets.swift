@@ -297,7 +297,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
   </tbody>
 </table>
 <h2 id="spans">{{t.leaveWord}}</h2>
-{{#covered}}<p class="note" role="status" id="covered">{{covered}}</p>{{/covered}}
+{{#covered}}<p class="note warn" role="status" id="covered">{{covered}} {{#coveredSessions}}<a href="/sessions/{{session}}">{{t.sessionWord}} {{session}}</a> {{/coveredSessions}}</p>{{/covered}}
 {{#leave}}<p class="row">{{text}}{{#canRemove}} <form method="post" action="/experts/{{expertId}}/spans/remove?week={{week}}" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="span" value="{{span}}"><button type="submit" class="small" id="remove-{{kind}}-{{span}}">{{t.remove}}</button></form>{{/canRemove}}</p>{{/leave}}{{^leave}}<p class="empty">{{t.none}}</p>{{/leave}}
 <h2>{{t.extraWord}}</h2>
 {{#extra}}<p class="row">{{text}}{{#canRemove}} <form method="post" action="/experts/{{expertId}}/spans/remove?week={{week}}" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="span" value="{{span}}"><button type="submit" class="small" id="remove-{{kind}}-{{span}}">{{t.remove}}</button></form>{{/canRemove}}</p>{{/extra}}{{^extra}}<p class="empty">{{t.none}}</p>{{/extra}}
@@ -803,6 +803,7 @@ document.addEventListener("DOMContentLoaded", function () {
 </table>
 {{#hasUnreached}}<div class="error unreached" role="alert" id="unreached"><p>{{t.notReached}}：</p><ul>{{#unreached}}<li>{{who}}：{{why}}</li>{{/unreached}}</ul></div>{{/hasUnreached}}
 {{#declinedWarning}}<p class="error" role="alert" id="declined-warning">{{t.declinedWarning}} {{declinedWarning}}</p>{{/declinedWarning}}
+{{#leaveWarning}}<p class="error" role="alert" id="leave-warning">{{t.leaveWarning}} {{leaveWarning}}</p>{{/leaveWarning}}
 {{#startsFrom}}<p class="note" id="starts-from">{{t.startsFrom}} {{startsFrom}}</p>{{/startsFrom}}
 <div class="actions">
   {{#canStart}}<form method="post" action="/sessions/{{id}}/mark" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="status" value="in_session"><button type="submit" id="start">{{t.startSession}}</button></form>{{/canStart}}

@@ -111,7 +111,8 @@ extension Pages {
                 AuditActor(uid: 0, user: session.account.name, role: "console")
             ) { try await db.addSpan(kind, expert: String(found.id), interval: interval, note: typed["note"]) }
             let week = ISOWeek(containing: try Zone(found.timeZone).wallClock(interval.start).date)
-            return redirect("/experts/\(found.id)?week=\(week)&covered=\(span.warnings.count)#spans")
+            let covered = span.covered.map(String.init).joined(separator: ",")
+            return redirect("/experts/\(found.id)?week=\(week)&covered=\(covered)#spans")
         } catch let e as MediationError where e.kind == .invalidInput {
             return try await expertView(
                 request, session, found, typed: typed, errors: Self.fieldErrors(e, language, general: "from"))
@@ -182,9 +183,14 @@ extension Pages {
             "typedNote": typed["note"] ?? "", "extraChosen": typed["kind"] == "extra",
         ]
         for (key, error) in errors { formValues["spanError_\(key)"] = error }
-        if let covered = request.uri.queryParameters.get("covered").flatMap({ Int($0) }), covered > 0 {
+        // The sessions the leave just added covers, each linked to its page, where the member is replaced.
+        let covered = (request.uri.queryParameters.get("covered") ?? "").split(separator: ",").compactMap {
+            Int64($0)
+        }
+        if !covered.isEmpty {
             formValues["covered"] = WebText.message("leaveCovers", language)
-                .replacingOccurrences(of: "%@", with: String(covered))
+                .replacingOccurrences(of: "%@", with: String(covered.count))
+            formValues["coveredSessions"] = covered.prefix(50).map { ["session": $0] }
         }
         // Only when there is one: an empty string would still open the template's section.
         if let feed = try await feedAddress(found, session.account) { formValues["feed"] = feed }

@@ -308,6 +308,15 @@ extension Pages {
         if [.booked, .inSession].contains(s.status), !declined.isEmpty {
             values["declinedWarning"] = declined.joined(separator: language == .zh ? "、" : ", ")
         }
+        // A panel member whose leave covers the session (entered after the booking): replace them before it starts.
+        if [.booked, .inSession].contains(s.status) {
+            var onLeave: [String] = []
+            for m in s.panel
+            where !(try await db.spans(.timeOff, expert: String(m.expertId), overlapping: s.interval).isEmpty) {
+                onLeave.append(experts[m.expertId] ?? "#\(m.expertId)")
+            }
+            if !onLeave.isEmpty { values["leaveWarning"] = onLeave.joined(separator: language == .zh ? "、" : ", ") }
+        }
         // Before its margin: when it may be started, instead of a button that would be refused.
         if s.status == .booked, !markable(.inSession), OperationRoles.allows(role, "markSession") {
             let earliest = s.start.addingTimeInterval(-TimeInterval(settings.rules.startMarginMinutes * 60))

@@ -255,4 +255,33 @@ import Testing
         #expect(try answers()[first] == "accepted")
         #expect(d.stop() == 0)
     }
+
+    @Test func leaveOverABookedSessionLinksToItAndItsPageSaysToReplaceTheMember() throws {
+        let (d, browser, number) = try ConsoleBookingEndToEndTests.prepared()
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        let member = try #require((booked["panel"] as? [[String: Any]])?.first)
+        let expert = try #require(member["expert"] as? Int)
+        let name = try #require(member["name"] as? String)
+        let startText = try #require(booked["start"] as? String)
+        let day = String(startText.prefix(10))
+        #expect(!(try browser.get("/sessions/\(id)").body.contains("id=\"leave-warning\"")))
+
+        // Leave for the session's day through the console: the page it lands on links the session.
+        let page = try browser.get("/experts/\(expert)")
+        let csrf = try #require(page.hidden("csrf"))
+        let added = try browser.post(
+            "/experts/\(expert)/spans", [("csrf", csrf), ("kind", "leave"), ("from", day), ("to", day), ("note", "出差")])
+        #expect(added.status == 303 && (added.location ?? "").contains("covered=\(id)"), "\(added)")
+        let landed = try browser.get(try #require(added.location))
+        #expect(landed.body.contains("id=\"covered\"") && landed.body.contains("href=\"/sessions/\(id)\""), "\(landed)")
+
+        // The session's page says the member is on leave, in Chinese, until they are replaced.
+        let session = try browser.get("/sessions/\(id)")
+        #expect(
+            session.body.contains("id=\"leave-warning\"") && session.body.contains("以下专家在本场次期间请假")
+                && session.body.contains(name), "\(session)")
+        #expect(d.stop() == 0)
+    }
 }
