@@ -2293,6 +2293,8 @@ components:
         unchanged: {type: integer}
         createdLines: {type: array, items: {type: integer}}
         updatedLines: {type: array, items: {type: integer}}
+        deactivatedLines: {type: array, items: {type: integer}, description: 'Lines that take an active expert out of the pool (active no / 否), among the updated.'}
+        warnings: {type: array, items: {type: string}, description: 'For each of them still on a booked session''s panel: the session and the command that replaces them.'}
     OutboxMessage:
       type: object
       required: [id, messageId, session, kind, recipientKind, recipientId, status, attempts, dueAt, nextAttemptAt, createdAt]

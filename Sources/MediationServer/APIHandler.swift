@@ -277,7 +277,8 @@ struct APIHandler: APIProtocol {
                 body: .json(
                     .init(
                         dryRun: report.dryRun, created: report.created.count, updated: report.updated.count,
-                        unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated)))
+                        unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated,
+                        deactivatedLines: report.deactivated, warnings: report.warnings)))
         )
     }
 

@@ -22,6 +22,12 @@ public struct ImportReport: Sendable, Equatable {
     public var created: [Int] = []
     public var updated: [Int] = []
     public var unchanged: [Int] = []
+    /// Lines that take an active expert out of the pool (active no / 否): among `updated`.
+    public var deactivated: [Int] = []
+    /// For each of them still on a booked session's panel: the session and the command that replaces them.
+    public var warnings: [String] = []
+    /// Those sessions' ids, in the same order.
+    public var seatSessions: [Int64] = []
     public var dryRun: Bool
 }
 
@@ -339,6 +345,14 @@ extension AppDatabase {
                     let record = ExpertRecord(expert, createdAt: existing.createdAt, updatedAt: now)
                     try record.update(db)
                     report.updated.append(plan.line)
+                    if existing.expert.active && !expert.active {
+                        report.deactivated.append(plan.line)
+                        let seats = try Self.seatWarnings(
+                            expert, during: Interval(start: now, end: .distantFuture), db,
+                            because: "line \(plan.line) of the roster takes them out of the pool")
+                        report.warnings += seats.map(\.text)
+                        report.seatSessions += seats.map(\.session)
+                    }
                 } else {
                     do { try Self.checkUnique(expert, db) } catch let e as MediationError {
                         problems.append("line \(plan.line): \(e.message)")
@@ -352,7 +366,8 @@ extension AppDatabase {
             guard problems.isEmpty else { throw Roster.failure(problems) }
             try self.audit(
                 db, "expert.import", "roster",
-                "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged")
+                "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged"
+                    + (report.deactivated.isEmpty ? "" : ", \(report.deactivated.count) taken out of the pool"))
             return report
         }
         if dryRun {

@@ -755,9 +755,10 @@ document.addEventListener("DOMContentLoaded", function () {
 {{/hasProblems}}
 {{#preview}}
 <p class="note" role="status" id="roster-preview">{{previewText}}</p>
+{{#deactivationWarning}}<p class="note warn" role="alert" id="roster-deactivation">{{t.rosterDeactivationWarning}} {{#seatSessions}}<a href="/sessions/{{session}}">{{t.sessionWord}} {{session}}</a> {{/seatSessions}}</p>{{/deactivationWarning}}
 <table id="roster-rows">
   <thead><tr><th>{{t.rosterLine}}</th><th>{{t.partyName}}</th><th>{{t.role}}</th><th>{{t.offices}}</th><th>{{t.rosterWhat}}</th></tr></thead>
-  <tbody>{{#rows}}<tr><td>{{line}}</td><td>{{name}}</td><td>{{role}}</td><td>{{offices}}</td><td>{{what}}</td></tr>{{/rows}}</tbody>
+  <tbody>{{#rows}}<tr><td>{{line}}</td><td>{{name}}</td><td>{{role}}</td><td>{{offices}}</td><td{{#out}} class="warn"{{/out}}>{{what}}</td></tr>{{/rows}}</tbody>
 </table>
 <form method="post" action="/experts/import" class="intake">
   <input type="hidden" name="csrf" value="{{user.csrf}}">

@@ -86,10 +86,18 @@ extension Pages {
                     "/experts?imported=\(report.created.count)-\(report.updated.count)-\(report.unchanged.count)")
             }
             let report = try await db.importRoster(rows, dryRun: true)
+            let out = Set(report.deactivated)
             let what: [Int: String] = Dictionary(
                 uniqueKeysWithValues: report.created.map { ($0, labels["rosterNew"] ?? "") }
-                    + report.updated.map { ($0, labels["rosterUpdated"] ?? "") }
+                    + report.updated.map {
+                        ($0, labels[out.contains($0) ? "rosterDeactivated" : "rosterUpdated"] ?? "")
+                    }
                     + report.unchanged.map { ($0, labels["rosterSame"] ?? "") })
+            // Who leaves the pool while on a booked panel: said before the import, with the sessions.
+            if !report.seatSessions.isEmpty {
+                values["deactivationWarning"] = true
+                values["seatSessions"] = report.seatSessions.map { ["session": $0] }
+            }
             values["preview"] = true
             values["data"] = Data(bytes).base64EncodedString()
             values["previewText"] = WebText.message("rosterPreview", language)
@@ -102,7 +110,7 @@ extension Pages {
                 [
                     "line": row.line, "name": row.expert.name, "role": Words.expertRole(row.expert.role, language),
                     "offices": Self.officeNames(row.expert, officeNames, language),
-                    "what": what[row.line] ?? "",
+                    "what": what[row.line] ?? "", "out": out.contains(row.line),
                 ]
             }
             return render("roster", request, user: session, title: labels["rosterImport"] ?? "", values: values)

@@ -313,6 +313,13 @@ struct ExpertCommand: AsyncParsableCommand {
                 print(
                     "\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), unchanged \(r.unchanged)"
                         + (r.dryRun ? " (dry run: nothing written)" : ""))
+                let out = r.deactivatedLines ?? []
+                if !out.isEmpty {
+                    print(
+                        "\(r.dryRun ? "would take" : "took") \(out.count) out of the pool (active no): line(s) "
+                            + out.map(String.init).joined(separator: ", "))
+                }
+                for w in r.warnings ?? [] { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -284,4 +284,43 @@ import Testing
                 && session.body.contains(name), "\(session)")
         #expect(d.stop() == 0)
     }
+
+    @Test func aRosterThatTakesABookedMemberOutOfThePoolSaysSoBeforeItIsImported() throws {
+        let (d, clerk, number) = try ConsoleBookingEndToEndTests.prepared()
+        // The whole roster serves every office: an admin imports it.
+        let browser = try ConsoleWeekEndToEndTests.account(d, base: clerk.base, name: "zhao.admin", role: "admin")
+        _ = try SessionEndToEndTests().find(d, number)
+        let booked = try #require(try d.json("session", "book", number, "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        let member = try #require((booked["panel"] as? [[String: Any]])?.first)
+        let name = try #require(member["name"] as? String)
+        // The sample roster (lines end CR LF, as Excel saves them) with that member's last column (在岗) turned to 否.
+        let sample = try String(contentsOfFile: Repo.sampleRoster, encoding: .utf8)
+        let lines = sample.components(separatedBy: "\r\n").map { line -> String in
+            line.hasPrefix(name + ",") && line.hasSuffix(",是") ? String(line.dropLast()) + "否" : line
+        }
+        let roster = lines.joined(separator: "\r\n")
+        #expect(roster != sample, "the member is in the sample roster")
+
+        // The console's preview marks the line and links the session before anything is written.
+        let form = try browser.get("/experts/import")
+        let csrf = try #require(form.hidden("csrf"))
+        let preview = try browser.post(
+            "/experts/import",
+            [("csrf", csrf), ("step", "preview"), ("data", Data(roster.utf8).base64EncodedString())])
+        #expect(preview.status == 200 && preview.body.contains("停用（不再参加调解）"), "\(preview)")
+        #expect(
+            preview.body.contains("id=\"roster-deactivation\"") && preview.body.contains("href=\"/sessions/\(id)\""),
+            "\(preview)")
+        let still = try #require(try d.json("expert", "show", name) as? [String: Any])
+        #expect(still["active"] as? Bool == true, "a preview writes nothing")
+
+        // The CLI's dry run says the same.
+        let file = d.dir.appendingPathComponent("roster-out.csv").path
+        try roster.write(toFile: file, atomically: true, encoding: .utf8)
+        let dry = try d.ctl("expert", "import", file, "--dry-run")
+        #expect(dry.status == 0 && dry.stdout.contains("would take 1 out of the pool"), "\(dry)")
+        #expect(dry.stderr.contains("session #\(id)") && dry.stderr.contains("'session replace \(id) "), "\(dry)")
+        #expect(d.stop() == 0)
+    }
 }
