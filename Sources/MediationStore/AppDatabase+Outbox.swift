@@ -525,21 +525,31 @@ extension AppDatabase {
         }
     }
 
-    /// Stores what the gateways reported; a receipt already final is left as it is. Returns how many changed.
+    /// Stores what the gateways reported; a receipt already final is left as it is. Returns how many changed, and
+    /// the receipts of messages the store does not know (yet: a receipt can come before its pass is stored), for
+    /// the caller to offer again.
     @discardableResult
-    public func recordReceipts(_ receipts: [DeliveryReceipt]) async throws -> Int {
-        guard !receipts.isEmpty else { return 0 }
+    public func recordReceipts(_ receipts: [DeliveryReceipt]) async throws -> (changed: Int, unknown: [DeliveryReceipt])
+    {
+        guard !receipts.isEmpty else { return (0, []) }
         return try await write { db in
             var changed = 0
+            var unknown: [DeliveryReceipt] = []
             for r in receipts where r.state != .waiting {
                 try db.cachedExecute(
                     """
                     UPDATE sms_receipt SET state = ?, detail = ?, received_at = ?
                     WHERE provider = ? AND provider_id = ? AND state = 'waiting'
                     """, [r.state.rawValue, r.detail, r.receivedAt?.epoch, r.provider, r.id])
-                changed += db.changesCount
+                if db.changesCount > 0 {
+                    changed += 1
+                } else if try db.cachedRow(
+                    "SELECT 1 FROM sms_receipt WHERE provider = ? AND provider_id = ?", [r.provider, r.id]) == nil
+                {
+                    unknown.append(r)
+                }
             }
-            return changed
+            return (changed, unknown)
         }
     }
 
@@ -547,8 +557,13 @@ extension AppDatabase {
     /// SMS attempt was anything else (or there was none).
     public func smsQuotaAlert() async throws -> (since: Date, detail: String)? {
         try await read { db in
+            // Only what settles it: a refusal for want of quota, or an SMS the gateway took (a timeout says neither).
             let rows = try db.cachedRows(
-                "SELECT at, detail FROM outbox_attempt WHERE channel = 'sms' ORDER BY id DESC LIMIT 200", [])
+                """
+                SELECT at, detail FROM outbox_attempt
+                WHERE channel = 'sms' AND (result = 'sent' OR detail LIKE ? || '%')
+                ORDER BY id DESC LIMIT 200
+                """, [SMSQuota.marker])
             var since: (Date, String)?
             for row in rows {
                 let r = StoredRow(row, table: "outbox_attempt")

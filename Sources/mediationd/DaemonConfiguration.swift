@@ -170,6 +170,12 @@ struct DaemonConfiguration: Sendable {
                     + "(/p/…), which the web listener serves",
                 hint: "set web.listen (and web.public_url, the address phones open), or remove sms.provider")
         }
+        if notices.sms != nil && Text.nonEmpty(c.string(forKey: "web.public_url")) == nil {
+            throw MediationError.invalidInput(
+                "sms.provider is set but web.public_url is not: every SMS links the person's page, and a phone "
+                    + "cannot open the listener's own address (\(c.string(forKey: "web.listen", default: "")))",
+                hint: "set web.public_url to the address phones open, such as https://mediation.example.gov.cn")
+        }
         let totpText = c.string(forKey: "web.require_totp_for_admins", default: "false").lowercased()
         guard ["true", "false", "yes", "no"].contains(totpText) else {
             throw MediationError.invalidInput(

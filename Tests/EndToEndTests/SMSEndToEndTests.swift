@@ -335,6 +335,11 @@ import Testing
                 yaml("aliyun", port: 9).replacingOccurrences(of: "  listen: 127.0.0.1:0", with: "  listen: off"),
                 "sms.provider is set but web.listen is off"
             ),
+            (
+                yaml("aliyun", port: 9).replacingOccurrences(
+                    of: "  public_url: https://mediation.example.gov.cn", with: ""),
+                "sms.provider is set but web.public_url is not"
+            ),
         ] {
             let d = try DaemonUnderTest(extraYAML: extra)
             let refused = try runProgram(Repo.daemon, ["--config", d.config])

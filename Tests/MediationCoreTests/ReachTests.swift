@@ -34,6 +34,14 @@ import Testing
         let noSMS = try #require(Reach.unreachable(mobileOnly, mailOnly))
         #expect(noSMS.zh.contains("只能用短信通知") && noSMS.en.contains("no SMS gateway"))
         #expect(Reach.unreachable(mobileOnly, withSMS) == nil)
+        // A citizen is not a member of the office's DingTalk: its application does not reach a party by mobile,
+        // while it reaches an expert through their mobile.
+        let dingOnly = PersonalChannels(mail: true, sms: false, wecom: false, dingtalk: true)
+        #expect(Reach.unreachable(mobileOnly, dingOnly) != nil)
+        #expect(
+            Reach.unreachableExpert(
+                name: "王建国", email: nil, mobile: "13900000003", wecomUser: nil, dingtalkMobile: nil,
+                preference: nil, available: dingOnly) == nil)
         let byStaff = Party(name: "王芳", side: .other, email: "w@example.org", channel: .byStaff)
         #expect(try #require(Reach.unreachable(byStaff, withSMS)).zh.contains("选择不接收系统通知"))
         let smsNoMobile = Party(name: "李强", side: .respondent, email: "l@example.org", channel: .sms)

@@ -73,7 +73,7 @@ public enum Reach {
             case .email: return Text.nonEmpty(email) != nil
             case .sms: return Text.nonEmpty(mobile) != nil
             case .wecom: return Text.nonEmpty(wecomUser) != nil
-            case .dingtalk: return Text.nonEmpty(dingtalkMobile ?? mobile) != nil
+            case .dingtalk: return Text.nonEmpty(dingtalkMobile) != nil
             }
         }
         var order: [ContactChannel] = []
@@ -113,9 +113,10 @@ public enum Reach {
         name: String, email: String?, mobile: String?, wecomUser: String?, dingtalkMobile: String?,
         preference: ContactChannel?, available: PersonalChannels
     ) -> FieldProblem? {
+        // An expert is a member of the office's DingTalk by their DingTalk mobile, else their mobile; a party never.
         let route = Reach.route(
-            email: email, mobile: mobile, wecomUser: wecomUser, dingtalkMobile: dingtalkMobile, preference: preference,
-            available: available)
+            email: email, mobile: mobile, wecomUser: wecomUser, dingtalkMobile: dingtalkMobile ?? mobile,
+            preference: preference, available: available)
         guard route.isEmpty else { return nil }
         return mobile != nil ? noSMS(name, hasMobile: true, available) : noMail(name)
     }

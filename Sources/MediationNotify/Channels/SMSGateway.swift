@@ -114,18 +114,13 @@ public final class SMSGateway: Sendable {
         self.timeout = timeout
     }
 
-    /// The number as the provider wants it: Alibaba takes the 11 digits of a mainland mobile, Tencent E.164.
+    /// The number as the provider wants it, from the one reading of a mobile (`Contact.normalizeMobile`): Alibaba
+    /// takes a mainland mobile's 11 digits and another country's code and number without `+`, Tencent E.164.
     func phone(_ mobile: String) -> String {
-        let digits = String(Text.halfWidth(mobile).filter { $0.isNumber || $0 == "+" })
-        var national = digits
-        if national.hasPrefix("+86") {
-            national.removeFirst(3)
-        } else if national.hasPrefix("0086") {
-            national.removeFirst(4)
-        }
+        let normal = Contact.normalizeMobile(mobile) ?? mobile
         switch settings.provider {
-        case .aliyun: return national
-        case .tencent: return national.hasPrefix("+") ? national : "+86" + national
+        case .aliyun: return normal.hasPrefix("+") ? String(normal.dropFirst()) : normal
+        case .tencent: return normal.hasPrefix("+") ? normal : "+86" + normal
         }
     }
 
@@ -259,37 +254,38 @@ public final class SMSGateway: Sendable {
     // MARK: - Receipts
 
     /// Asks the gateway what became of messages still waiting; answers those it knows the end of (delivered or
-    /// failed). Alibaba is asked per message (`QuerySendDetails`); Tencent hands over every receipt once
-    /// (`PullSmsSendStatus`), so one pull answers for all. A gateway that cannot be reached answers nothing.
+    /// failed). Alibaba is asked per message (`QuerySendDetails`, at most 100 a time); Tencent hands over every
+    /// receipt once (`PullSmsSendStatus`), so one pull answers for all, also for messages not in `waiting`. A
+    /// gateway that cannot be reached answers nothing.
     public func receipts(for waiting: [DeliveryReceipt]) async -> [DeliveryReceipt] {
         let mine = waiting.filter { $0.provider == settings.provider.rawValue }
         guard !mine.isEmpty else { return [] }
         switch settings.provider {
         case .aliyun:
-            var done: [DeliveryReceipt] = []
-            for r in mine {
-                let request = aliyun(
-                    action: "QuerySendDetails",
-                    query: [
-                        "PhoneNumber": r.phone, "BizId": r.id, "SendDate": Self.beijingDay(r.sentAt),
-                        "PageSize": "10", "CurrentPage": "1",
-                    ])
-                guard case .answered(200, let body) = await exchange(request),
-                    let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-                    let list = (object["SmsSendDetailDTOs"] as? [String: Any])?["SmsSendDetailDTO"] as? [[String: Any]],
-                    let detail = list.first
-                else { continue }
-                let status = (detail["SendStatus"] as? Int) ?? 1
-                guard status == 2 || status == 3 else { continue }
-                var updated = r
-                updated.state = status == 3 ? .delivered : .failed
-                updated.detail = detail["ErrCode"] as? String
-                updated.receivedAt = (detail["ReceiveDate"] as? String).flatMap(Self.beijingMoment)
-                done.append(updated)
+            // At most 100 a time, 8 at once: a gateway that does not answer costs a few timeouts, not hundreds.
+            let asked = Array(mine.prefix(100))
+            return await withTaskGroup(of: DeliveryReceipt?.self) { group in
+                var next = 0
+                var done: [DeliveryReceipt] = []
+                func ask(_ r: DeliveryReceipt) {
+                    group.addTask { [self] in await aliyunReceipt(r) }
+                }
+                while next < min(8, asked.count) {
+                    ask(asked[next])
+                    next += 1
+                }
+                for await answer in group {
+                    if let answer { done.append(answer) }
+                    if next < asked.count {
+                        ask(asked[next])
+                        next += 1
+                    }
+                }
+                return done
             }
-            return done
         case .tencent:
-            let waitingBySerial = Dictionary(mine.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            // Each receipt is handed over once: all of them are answered, also those of messages not (yet) known
+            // as waiting here, for the caller to keep until they are.
             var done: [DeliveryReceipt] = []
             for _ in 0..<20 {
                 let body =
@@ -302,16 +298,44 @@ public final class SMSGateway: Sendable {
                     let set = response["PullSmsSendStatusSet"] as? [[String: Any]]
                 else { break }
                 for item in set {
-                    guard let serial = item["SerialNo"] as? String, var r = waitingBySerial[serial] else { continue }
-                    r.state = (item["ReportStatus"] as? String) == "SUCCESS" ? .delivered : .failed
-                    r.detail = item["Description"] as? String
-                    r.receivedAt = (item["UserReceiveTime"] as? Int).map { Date(timeIntervalSince1970: Double($0)) }
-                    done.append(r)
+                    guard let serial = item["SerialNo"] as? String else { continue }
+                    done.append(
+                        DeliveryReceipt(
+                            provider: SMSSettings.Provider.tencent.rawValue, id: serial,
+                            phone: item["PhoneNumber"] as? String ?? "",
+                            state: (item["ReportStatus"] as? String) == "SUCCESS" ? .delivered : .failed,
+                            detail: item["Description"] as? String, sentAt: clock.now(),
+                            receivedAt: (item["UserReceiveTime"] as? Int).map {
+                                Date(timeIntervalSince1970: Double($0))
+                            }
+                        ))
                 }
                 if set.count < 100 { break }
             }
             return done
         }
+    }
+
+    /// One Alibaba receipt (`QuerySendDetails`), when the operator has reported.
+    private func aliyunReceipt(_ r: DeliveryReceipt) async -> DeliveryReceipt? {
+        let request = aliyun(
+            action: "QuerySendDetails",
+            query: [
+                "PhoneNumber": r.phone, "BizId": r.id, "SendDate": Self.beijingDay(r.sentAt), "PageSize": "10",
+                "CurrentPage": "1",
+            ])
+        guard case .answered(200, let body) = await exchange(request),
+            let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+            let list = (object["SmsSendDetailDTOs"] as? [String: Any])?["SmsSendDetailDTO"] as? [[String: Any]],
+            let detail = list.first
+        else { return nil }
+        let status = (detail["SendStatus"] as? Int) ?? 1
+        guard status == 2 || status == 3 else { return nil }
+        var updated = r
+        updated.state = status == 3 ? .delivered : .failed
+        updated.detail = detail["ErrCode"] as? String
+        updated.receivedAt = (detail["ReceiveDate"] as? String).flatMap(Self.beijingMoment)
+        return updated
     }
 
     // MARK: - HTTP and text
@@ -427,7 +451,7 @@ struct SMSAnswer: Equatable {
 
     /// What the answer means: sent, or a refusal and what to do.
     enum Meaning: Equatable {
-        case sent, throttled, quota, badNumber, badTemplate, badSignName, badKey, busy, other
+        case sent, throttled, quota, badNumber, badTemplate, badSignName, badKey, clock, busy, other
     }
 
     var meaning: Meaning {
@@ -438,9 +462,13 @@ struct SMSAnswer: Equatable {
             "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.PhoneNumberDailyLimit",
             "LimitExceeded.PhoneNumberSameContentDailyLimit", "LimitExceeded.DeliveryFrequencyLimit":
             return .throttled
-        case "isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE", "FailedOperation.InsufficientBalanceInSmsPackage",
-            "LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit":
+        case "isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE", "FailedOperation.InsufficientBalanceInSmsPackage":
             return .quota
+        case "LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit":
+            // The account's own daily cap, set in the console: waits for tomorrow like any throttling.
+            return .throttled
+        case "AuthFailure.SignatureExpire", "InvalidTimeStamp.Expired", "InvalidTimeStamp":
+            return .clock
         case "isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "InvalidParameterValue.IncorrectPhoneNumber",
             "FailedOperation.PhoneNumberInBlacklist", "isv.BLACK_KEY_CONTROL_LIMIT",
             "FailedOperation.PhoneNumberOnBlacklist":
@@ -490,6 +518,10 @@ struct SMSAnswer: Equatable {
             return .transient("sms: \(said): the gateway is holding back messages to this number; tried again later")
         case .busy:
             return .transient("sms: \(said): the gateway is busy; tried again later")
+        case .clock:
+            return .transient(
+                "sms: \(said): the gateway finds this server's clock off: set it right (timedatectl, NTP); tried "
+                    + "again later")
         case .quota:
             return .transient(
                 "\(SMSQuota.marker): \(said): top up the SMS package in the provider's console; the message is "

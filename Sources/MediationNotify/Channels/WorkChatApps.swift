@@ -63,7 +63,8 @@ public final class WorkChatApp: Sendable {
     private let clock: any WallClock
     private let timeout: TimeAmount
     private let token = Mutex<(value: String, expires: Date)?>(nil)
-    private let userIds = Mutex<[String: String]>([:])
+    /// DingTalk user ids by mobile, each kept for a day (a member who leaves and rejoins gets a new one).
+    private let userIds = Mutex<[String: (id: String, until: Date)]>([:])
     private let limiter: RobotRateLimiter
     /// Tokens fetched, for tests and `status`.
     private let fetched = Atomic<Int>(0)
@@ -76,7 +77,8 @@ public final class WorkChatApp: Sendable {
         self.httpClient = httpClient
         self.clock = clock
         self.timeout = timeout
-        self.limiter = RobotRateLimiter(limit: settings.perUserPerMinute, window: 60, maximumWait: 60)
+        // A member whose minute is full is tried again after the backoff: nothing waits inside a pass.
+        self.limiter = RobotRateLimiter(limit: settings.perUserPerMinute, window: 60, maximumWait: 0)
     }
 
     public var tokensFetched: Int { fetched.load(ordering: .relaxed) }
@@ -145,6 +147,9 @@ public final class WorkChatApp: Sendable {
         case .failed(let why):
             return .failure(.transient("\(channel): gettoken: \(why)"))
         case .reply(let r):
+            if throttled(r) {
+                return .failure(.transient("\(channel): gettoken: errcode \(r.code) (\(r.message)); tried again later"))
+            }
             guard r.code == 0, let value = r.object["access_token"] as? String else {
                 let keys =
                     settings.kind == .wecom
@@ -212,12 +217,13 @@ public final class WorkChatApp: Sendable {
 
     /// The DingTalk user id of a mobile, asked once and kept.
     private func dingTalkUser(_ mobile: String, fix: String?) async -> Result<String, DeliveryFailure> {
-        if let known = userIds.withLock({ $0[mobile] }) { return .success(known) }
+        let now = clock.now()
+        if let known = userIds.withLock({ $0[mobile] }), known.until > now { return .success(known.id) }
         switch await withToken("/topapi/v2/user/getbymobile", body: ["mobile": mobile]) {
         case .failure(let f): return .failure(f)
         case .success(let r):
             if r.code == 0, let id = (r.object["result"] as? [String: Any])?["userid"] as? String {
-                userIds.withLock { $0[mobile] = id }
+                userIds.withLock { $0[mobile] = (id, now.addingTimeInterval(86400)) }
                 return .success(id)
             }
             if throttled(r) { return .failure(.transient("\(channel): errcode \(r.code) (\(r.message)); backing off")) }
@@ -243,15 +249,14 @@ public final class WorkChatApp: Sendable {
                 return f.result
             }
         }
-        guard let delay = limiter.reserve(user, at: clock.now()) else {
-            return .transient("\(channel): \(settings.perUserPerMinute) messages a minute to this member already")
+        guard limiter.reserve(user, at: clock.now()) != nil else {
+            return .transient(
+                "\(channel): \(settings.perUserPerMinute) messages a minute to this member already; tried again later")
         }
-        if delay > 0 {
-            do { try await clock.sleep(until: clock.now().addingTimeInterval(delay)) } catch {
-                return .transient("\(channel): cancelled while waiting for the per-member limit")
-            }
-        }
-        let content = Self.fit(title + "\n\n" + text, bytes: 2000)
+        // Each message's own number at the end: DingTalk drops a text that reached the member once today, and two
+        // messages of a day (put on a panel, taken off, put on again) may otherwise read the same.
+        let tail = outboxId.map { "\n（通知编号 #\($0)）" } ?? ""
+        let content = Self.fit(title + "\n\n" + text, bytes: 2000 - tail.utf8.count) + tail
         let path: String
         let body: [String: Any]
         switch settings.kind {
@@ -259,7 +264,7 @@ public final class WorkChatApp: Sendable {
             path = "/cgi-bin/message/send"
             body = [
                 "touser": user, "msgtype": "text", "agentid": settings.agentId, "text": ["content": content],
-                "safe": 0, "enable_duplicate_check": 1, "duplicate_check_interval": 1800,
+                "safe": 0, "enable_duplicate_check": 0,
             ]
         case .dingtalk:
             path = "/topapi/message/corpconversation/asyncsend_v2"
@@ -322,7 +327,7 @@ public struct WorkChatAppChannel: NotificationChannel {
     func member(_ m: PreparedMessage) -> String? {
         switch app.settings.kind {
         case .wecom: m.notice.wecomUser
-        case .dingtalk: m.notice.dingtalkMobile ?? m.notice.recipientMobile
+        case .dingtalk: m.notice.dingtalkMobile
         }
     }
 

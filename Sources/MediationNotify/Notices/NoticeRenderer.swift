@@ -63,7 +63,8 @@ public struct RenderedNotice: Sendable, Equatable {
     public var page: String?
     /// The start in the recipient's zone, short (`12月7日 14:00`, `7 Dec 14:00`), a template parameter.
     public var shortTime: String = ""
-    /// An expert's WeCom user id and DingTalk mobile, for the personal app messages.
+    /// An expert's WeCom user id and DingTalk mobile (else their mobile), for the personal app messages; a party has
+    /// neither (a citizen is not a member of the office's WeCom or DingTalk).
     public var wecomUser: String?
     public var dingtalkMobile: String?
 
@@ -346,7 +347,7 @@ public struct NoticeRenderer: Sendable {
             messageID: "<\(context.message.token)@\(settings.domain)>", kind: context.message.kind,
             disputeNumber: context.dispute.number, page: page,
             shortTime: Self.short(context.session.start, zone: zone, en: language == "en"),
-            wecomUser: expert?.wecomUserId, dingtalkMobile: expert?.dingtalkMobile)
+            wecomUser: expert?.wecomUserId, dingtalkMobile: expert.flatMap { $0.dingtalkMobile ?? $0.mobile })
     }
 
     /// `12月7日 14:00` or `7 Dec 14:00`: short enough for an SMS template's variable.

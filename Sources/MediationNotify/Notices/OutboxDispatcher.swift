@@ -101,6 +101,10 @@ public final class OutboxDispatcher: Sendable {
     private let changesInFlight = Atomic<Int>(0)
     /// How long the loop waits for changes to stop coming before it sends, and the longest it waits in all.
     private let settle: (quiet: Duration, atMost: Duration)
+    /// The loop that asks for SMS receipts, while one runs.
+    private let receiptLoop = Mutex<Task<Void, Never>?>(nil)
+    /// Receipts the gateway handed over for messages the store did not know yet, offered again at the next poll.
+    private let heldReceipts = Mutex<[DeliveryReceipt]>([])
     /// When the SMS gateway was last asked for delivery receipts, by the clock.
     private let lastReceiptPoll = Mutex<Date>(.distantPast)
     /// Outcomes of attempts already made that the store did not take: stored before anything else is sent.
@@ -174,12 +178,13 @@ public final class OutboxDispatcher: Sendable {
     /// A pass that fails (the store cannot be written) is tried again after a growing wait that wake-ups do not cut
     /// short, and is logged at most once a minute.
     public func run(poll: Duration = .seconds(1)) async {
+        defer { receiptLoop.withLock { $0?.cancel() } }
         while !Task.isCancelled {
+            startReceiptLoopIfNeeded()
             do {
                 try await settled()
                 while try await deliverDue() > 0 && !Task.isCancelled { try await settled() }
                 passWorked()
-                await pollReceiptsWhenDue()
             } catch is CancellationError {
                 return
             } catch {
@@ -199,6 +204,22 @@ public final class OutboxDispatcher: Sendable {
                 group.addTask { [wakeups] in await wakeups.wait() }
                 _ = await group.next()
                 group.cancelAll()
+            }
+        }
+    }
+
+    /// SMS receipts are asked for beside the sending, never in its way: a loop of their own while an SMS gateway is
+    /// configured (started by the sending loop, so a daemon without SMS has none).
+    private func startReceiptLoopIfNeeded() {
+        guard channels.sms != nil else { return }
+        receiptLoop.withLock { loop in
+            guard loop == nil else { return }
+            loop = Task { [self] in
+                while !Task.isCancelled && channels.sms != nil {
+                    await pollReceiptsWhenDue()
+                    do { try await clock.sleep(for: .seconds(1)) } catch { break }
+                }
+                receiptLoop.withLock { $0 = nil }
             }
         }
     }
@@ -233,8 +254,16 @@ public final class OutboxDispatcher: Sendable {
         if message == nil || sms.gateway.settings.provider == .tencent {
             waiting = try await db.waitingReceipts(since: clock.now().addingTimeInterval(-2 * 86400))
         }
-        guard !waiting.isEmpty else { return 0 }
-        return try await db.recordReceipts(await sms.gateway.receipts(for: waiting))
+        let held = heldReceipts.withLock { $0 }
+        guard !waiting.isEmpty || !held.isEmpty else { return 0 }
+        let answered = waiting.isEmpty ? [] : await sms.gateway.receipts(for: waiting)
+        let (changed, unknown) = try await db.recordReceipts(held + answered)
+        // Kept for a day (at most 10,000): a receipt may come before its message's pass is stored.
+        let now = clock.now()
+        heldReceipts.withLock {
+            $0 = Array(unknown.filter { now.timeIntervalSince($0.sentAt) < 86400 }.suffix(10_000))
+        }
+        return changed
     }
 
     /// Notes a failed pass; answers how long to wait before the next. Logged when the failure begins and then at
@@ -299,7 +328,7 @@ public final class OutboxDispatcher: Sendable {
                 message: id, channel: "-", result: "permanent", detail: error.message, status: .dead, retryAt: nil)
         }
         var byChannel:
-            [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel])])] =
+            [String: (channel: any NotificationChannel, items: [(PreparedMessage, [any NotificationChannel], Bool)])] =
                 [:]
         var order: [String] = []
         for message in due {
@@ -353,10 +382,14 @@ public final class OutboxDispatcher: Sendable {
             }
             // A channel that refused the message for good handed it to the next one ("; trying NAME"): go on from
             // there, not from the first again.
+            var resumed = false
             if message.status == .failed, let said = message.lastError?.range(of: Self.tryingNext, options: .backwards)
             {
                 let next = String(message.lastError![said.upperBound...])
-                if let at = candidates.firstIndex(where: { $0.name == next }) { candidates.removeFirst(at) }
+                if let at = candidates.firstIndex(where: { $0.name == next }) {
+                    candidates.removeFirst(at)
+                    resumed = true
+                }
             }
             let first = candidates.removeFirst()
             if first.keepsQuietHours, context.session.start.timeIntervalSince(now) > 2 * 3600,
@@ -371,28 +404,38 @@ public final class OutboxDispatcher: Sendable {
                 byChannel[first.name] = (first, [])
                 order.append(first.name)
             }
-            byChannel[first.name]?.items.append((prepared, candidates))
+            byChannel[first.name]?.items.append((prepared, candidates, resumed))
+        }
+        // Each channel's batch goes out beside the others': a slow gateway or chat service does not hold up mail.
+        let delivered = await withTaskGroup(of: (String, [DeliveryResult]).self) { group in
+            for name in order {
+                guard let (channel, items) = byChannel[name] else { continue }
+                let journal = self.journal
+                group.addTask {
+                    guard let journal else { return (name, await channel.deliver(items.map(\.0))) }
+                    var ids: [String: Int64] = [:]
+                    for (prepared, _, _) in items {
+                        ids[prepared.notice.messageID] = prepared.outboxId
+                        if let mail = prepared.mail { ids[mail.messageID] = prepared.outboxId }
+                    }
+                    let noted: @Sendable (String) -> Void = { [ids] messageID in
+                        if let id = ids[messageID] { journal.append(id, channel: name) }
+                    }
+                    return (name, await channel.deliver(items.map(\.0), taken: noted))
+                }
+            }
+            var all: [String: [DeliveryResult]] = [:]
+            for await (name, results) in group { all[name] = results }
+            return all
         }
         for name in order {
-            guard let (channel, items) = byChannel[name] else { continue }
-            let results: [DeliveryResult]
-            if let journal {
-                var ids: [String: Int64] = [:]
-                for (prepared, _) in items {
-                    ids[prepared.notice.messageID] = prepared.outboxId
-                    if let mail = prepared.mail { ids[mail.messageID] = prepared.outboxId }
-                }
-                let noted: @Sendable (String) -> Void = { [ids] messageID in
-                    if let id = ids[messageID] { journal.append(id, channel: name) }
-                }
-                results = await channel.deliver(items.map(\.0), taken: noted)
-            } else {
-                results = await channel.deliver(items.map(\.0))
-            }
-            for ((prepared, fallbacks), result) in zip(items, results) {
+            guard let (channel, items) = byChannel[name], let results = delivered[name] else { continue }
+            for ((prepared, fallbacks, resumed), result) in zip(items, results) {
                 guard let message = due.first(where: { $0.id == prepared.outboxId }) else { continue }
                 outcomes.append(
-                    settle(message, via: channel, result: result, fallbacks: fallbacks, retry: current.retry))
+                    settle(
+                        message, via: channel, result: result, fallbacks: fallbacks, resumed: resumed,
+                        retry: current.retry))
             }
         }
         do {
@@ -446,7 +489,7 @@ public final class OutboxDispatcher: Sendable {
     /// The outcome of a result; a permanent refusal tries the recipient's next channel before giving up.
     private func settle(
         _ message: OutboxMessage, via channel: any NotificationChannel, result: DeliveryResult,
-        fallbacks: [any NotificationChannel], retry: RetryPolicy
+        fallbacks: [any NotificationChannel], resumed: Bool, retry: RetryPolicy
     ) -> AttemptRecord {
         switch result {
         case .sent(let detail, let receipt):
@@ -462,8 +505,12 @@ public final class OutboxDispatcher: Sendable {
                     detail: detail + Self.tryingNext + next.name, status: .failed, retryAt: clock.now())
             }
             return outcome(message, channel: channel.name, result, retry: retry)
-        case .transient:
-            return outcome(message, channel: channel.name, result, retry: retry)
+        case .transient(let detail):
+            // Reached by handing on: the next attempt goes on from this channel, not from the first again.
+            let said: DeliveryResult = resumed ? .transient(detail + Self.tryingNext + channel.name) : result
+            var record = outcome(message, channel: channel.name, said, retry: retry)
+            if record.status == .dead { record.detail = detail }
+            return record
         }
     }
 
