@@ -46,7 +46,8 @@ extension AppDatabase {
     ///
     /// - Throws: `invalidInput` for bad fields or an unknown office.
     public func openDispute(
-        _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor
+        _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor,
+        conflicts: [IntakeConflict] = []
     ) async throws -> DisputeDetail {
         let now = clock.now()
         try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: InputLimits.reasonLength, multiline: true)
@@ -82,15 +83,29 @@ extension AppDatabase {
                 actor: actor, at: now)
             try Self.recordStatus(
                 db, dispute: record.dispute.id, from: nil, to: .open, reason: "opened", actor: actor, at: now)
+            var partyIds: [Int64] = []
             for var party in validParties {
                 party.disputeId = record.dispute.id
                 var p = PartyRecord(party)
                 try p.insert(db)
+                partyIds.append(p.party.id)
             }
             try self.audit(
                 db, "dispute.open", "dispute \(dispute.number)",
                 "opened at \(office.id): \(dispute.title) (\(dispute.category), \(dispute.risk.rawValue) risk"
                     + (validParties.isEmpty ? ")" : ", \(validParties.count) parties)"))
+            // Conflicts entered at intake, in the same transaction: one refused leaves nothing written.
+            for c in conflicts {
+                let party = try c.party.map { index -> Int64 in
+                    guard partyIds.indices.contains(index) else {
+                        throw MediationError.invalidInput("the conflict names a party that is not in the dispute")
+                    }
+                    return partyIds[index]
+                }
+                _ = try self.insertConflict(
+                    db, expert: c.expert, partyId: party, organisation: party == nil ? c.organisation : nil,
+                    reason: c.reason, now: now)
+            }
             return try Self.detail(record.dispute, db)
         }
     }
@@ -365,42 +380,51 @@ extension AppDatabase {
         try Text.check(Text.nonEmpty(reason), "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
         return try await write { db in
-            let expert = try Self.findExpert(ref, db).expert
-            if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
-                throw MediationError.notFound("no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties")
-            }
-            // The same relation twice would only be a second row to keep in step.
-            let recorded = try ConflictRecord.fetchAll(
-                db, sql: "SELECT * FROM conflict WHERE expert_id = ? ORDER BY id", arguments: [expert.id]
-            ).map(\.conflict)
-            if let same = recorded.first(where: { c in
-                if let partyId { return c.partyId == partyId }
-                return c.organisation.map { Conflict.sameOrganisation($0, organisation ?? "") } ?? false
-            }) {
-                throw MediationError.conflict(
-                    "\(expert.name)'s conflict with "
-                        + (partyId.map { "party #\($0)" } ?? "'\(same.organisation ?? "")'")
-                        + " is already recorded (conflict #\(same.id)); 'conflict list --expert \(expert.id)' shows it")
-            }
-            var record = ConflictRecord(
-                Conflict(
-                    expertId: expert.id, partyId: partyId, organisation: organisation, reason: Text.nonEmpty(reason)),
-                createdAt: now)
-            try record.insert(db)
-            try self.audit(
-                db, "conflict.add", "expert \(expert.id)",
-                "conflict #\(record.conflict.id) with "
-                    + (partyId.map { "party \($0)" } ?? "organisation \(organisation ?? "")")
-                    + (record.conflict.reason.map { ": \($0)" } ?? ""))
-            let warnings = try Self.seatWarnings(
-                expert, during: Interval(start: .distantPast, end: .distantFuture), db,
-                because: "this conflict concerns it"
-            ) { row in
-                record.conflict.concerns(
-                    try Self.parties(of: try StoredRow(row, table: "session").value(Column("dispute_id")), db))
-            }
-            return (record.conflict, warnings.map(\.text))
+            try self.insertConflict(
+                db, expert: ref, partyId: partyId, organisation: organisation, reason: reason, now: now)
         }
+    }
+
+    /// A conflict stored in the caller's transaction (`addConflict`, and `openDispute` for those entered at intake):
+    /// the expert found, the same relation refused twice, audited, and a warning per booked panel it concerns.
+    func insertConflict(
+        _ db: Database, expert ref: String, partyId: Int64?, organisation: String?, reason: String?, now: Date
+    ) throws -> (conflict: Conflict, warnings: [String]) {
+        let expert = try Self.findExpert(ref, db).expert
+        if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
+            throw MediationError.notFound("no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties")
+        }
+        // The same relation twice would only be a second row to keep in step.
+        let recorded = try ConflictRecord.fetchAll(
+            db, sql: "SELECT * FROM conflict WHERE expert_id = ? ORDER BY id", arguments: [expert.id]
+        ).map(\.conflict)
+        if let same = recorded.first(where: { c in
+            if let partyId { return c.partyId == partyId }
+            return c.organisation.map { Conflict.sameOrganisation($0, organisation ?? "") } ?? false
+        }) {
+            throw MediationError.conflict(
+                "\(expert.name)'s conflict with "
+                    + (partyId.map { "party #\($0)" } ?? "'\(same.organisation ?? "")'")
+                    + " is already recorded (conflict #\(same.id)); 'conflict list --expert \(expert.id)' shows it")
+        }
+        var record = ConflictRecord(
+            Conflict(
+                expertId: expert.id, partyId: partyId, organisation: organisation, reason: Text.nonEmpty(reason)),
+            createdAt: now)
+        try record.insert(db)
+        try self.audit(
+            db, "conflict.add", "expert \(expert.id)",
+            "conflict #\(record.conflict.id) with "
+                + (partyId.map { "party \($0)" } ?? "organisation \(organisation ?? "")")
+                + (record.conflict.reason.map { ": \($0)" } ?? ""))
+        let warnings = try Self.seatWarnings(
+            expert, during: Interval(start: .distantPast, end: .distantFuture), db,
+            because: "this conflict concerns it"
+        ) { row in
+            record.conflict.concerns(
+                try Self.parties(of: try StoredRow(row, table: "session").value(Column("dispute_id")), db))
+        }
+        return (record.conflict, warnings.map(\.text))
     }
 
     /// Removes a conflict of interest recorded by mistake; the removal and its reason are audited.
@@ -597,4 +621,20 @@ extension AppDatabase {
 extension MediationError {
     /// The same message as bad input (an unknown office named in a request body is the caller's mistake).
     func asInput() -> MediationError { MediationError(.invalidInput, message, details: details, fields: fields) }
+}
+
+/// A conflict of interest entered with a new dispute (the console's intake): an expert (id, mobile, email or name)
+/// and either one of the dispute's parties (its place in `parties`) or an organisation.
+public struct IntakeConflict: Sendable, Equatable {
+    public var expert: String
+    public var party: Int?
+    public var organisation: String?
+    public var reason: String?
+
+    public init(expert: String, party: Int? = nil, organisation: String? = nil, reason: String? = nil) {
+        self.expert = expert
+        self.party = party
+        self.organisation = organisation
+        self.reason = reason
+    }
 }

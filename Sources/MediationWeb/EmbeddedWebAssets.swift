@@ -536,6 +536,13 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
     </div>
   </fieldset>
   {{/parties}}
+  <fieldset class="party" id="intake-conflict">
+    <legend>{{t.conflicts}}</legend>
+    <p class="hint">{{t.intakeConflictHint}}</p>
+    <div class="cols">
+      {{#conflictFields}}<div><label for="{{key}}">{{label}}</label><input id="{{key}}" name="{{key}}" value="{{value}}"{{#hasError}} aria-invalid="true"{{/hasError}}>{{#hasError}}<p class="error field" role="alert" id="{{key}}-error">{{error}}</p>{{/hasError}}</div>{{/conflictFields}}
+    </div>
+  </fieldset>
   <button type="submit" id="register">{{t.register}}</button>
 </form>
 {{> footer}}

@@ -85,6 +85,22 @@ extension Pages {
         if parties.count < 2 && errors.keys.allSatisfy({ !$0.hasPrefix("party-") }) {
             errors["parties"] = WebText.message("twoParties", language)
         }
+        // A conflict of interest entered with the dispute: an expert, and a party typed above (by name) or an
+        // organisation; stored by the store with the dispute, in one transaction.
+        var conflicts: [IntakeConflict] = []
+        let conflictExpert = text("conflict-expert")
+        let conflictWith = text("conflict-with")
+        if conflictExpert != nil || conflictWith != nil || text("conflict-reason") != nil {
+            if conflictExpert == nil { errors["conflict-expert"] = WebText.message("conflictExpert", language) }
+            if conflictWith == nil { errors["conflict-with"] = WebText.message("conflictWhom", language) }
+            if let expert = conflictExpert, let with = conflictWith {
+                let party = parties.firstIndex { $0.name == with.trimmingWhitespace() }
+                conflicts.append(
+                    IntakeConflict(
+                        expert: expert, party: party, organisation: party == nil ? with : nil,
+                        reason: text("conflict-reason")))
+            }
+        }
         guard errors.isEmpty else { return try await intakeForm(request, session, typed: form, errors: errors) }
 
         do {
@@ -93,9 +109,14 @@ extension Pages {
             ) {
                 try await db.openDispute(
                     draft, parties: parties, categories: settings.categories, riskReason: text("riskReason"),
-                    actor: Actor(uid: 0, user: session.account.name, isAdmin: session.account.role == .admin))
+                    actor: Actor(uid: 0, user: session.account.name, isAdmin: session.account.role == .admin),
+                    conflicts: conflicts)
             }
             return redirect("/disputes/\(Self.percentEncoded(detail.dispute.number))?registered=1")
+        } catch let e as MediationError where e.kind == .notFound && !conflicts.isEmpty {
+            // The only thing intake looks up: the conflict's expert. Nothing was written.
+            errors["conflict-expert"] = language == .en ? e.message : WebText.message("noExpert", language)
+            return try await intakeForm(request, session, typed: form, errors: errors)
         } catch let e as MediationError where e.kind == .invalidInput || e.kind == .conflict {
             note(e, general: "general")
             return try await intakeForm(request, session, typed: form, errors: errors)
@@ -175,6 +196,11 @@ extension Pages {
                 "title": field("title", label: labels["disputeTitle"] ?? ""),
                 "riskReason": field("riskReason", label: labels["riskReason"] ?? "", multiline: true),
                 "elements": elements, "parties": parties, "hasErrors": hasErrors,
+                "conflictFields": [
+                    field("conflict-expert", label: labels["conflictExpert"] ?? ""),
+                    field("conflict-with", label: labels["conflictWithParty"] ?? ""),
+                    field("conflict-reason", label: labels["conflictReason"] ?? ""),
+                ],
             ].merging(problems) { a, _ in a }, status: hasErrors ? .unprocessableContent : .ok)
     }
 

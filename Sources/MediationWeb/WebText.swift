@@ -44,6 +44,8 @@ enum WebText {
         "minutes": "时长（分钟，可不填）", "policyWord": "专家组成", "policyDefault": "按类别默认", "options": "可选时间",
         "conflicts": "利害关系（回避）", "conflictExpert": "专家（姓名或编号）", "conflictParty": "与哪位当事人",
         "conflictOrganisation": "或与哪个单位", "conflictReason": "原因（可不填）", "addConflict": "登记利害关系",
+        "intakeConflictHint": "如某位专家与本案当事人或相关单位有利害关系，请在此登记，系统不会为本案推荐该专家（可不填，登记后也可在案卷中补充）。",
+        "conflictWithParty": "与之有利害关系的当事人姓名，或单位名称",
         "conflictWith": "关系人", "reason": "原因",
         "pinExperts": "指定专家（可不填，逗号分隔）", "excludeExperts": "排除专家（可不填）",
         "minuteWord": "分钟", "noOptions": "这段时间内找不到专家和当事人都有空的时间。可以放宽日期范围，或换一种专家组成。",
@@ -146,6 +148,9 @@ enum WebText {
         "conflicts": "Conflicts of interest", "conflictExpert": "Expert (name or number)",
         "conflictParty": "With which party", "conflictOrganisation": "Or with which organisation",
         "conflictReason": "Reason (optional)", "addConflict": "Record the conflict", "conflictWith": "With",
+        "intakeConflictHint":
+            "If an expert has a conflict of interest with a party or an organisation of this case, record it here and the finder never proposes them for it (optional; the case file takes more later).",
+        "conflictWithParty": "The party's name as typed above, or an organisation",
         "reason": "Reason",
         "pinExperts": "Pinned experts (optional)",
         "excludeExperts": "Excluded experts (optional)", "minuteWord": "minutes",

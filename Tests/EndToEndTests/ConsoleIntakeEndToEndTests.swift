@@ -139,6 +139,50 @@ import Testing
         #expect(try disputes(d).contains { $0["number"] as? String == number })
     }
 
+    @Test func aConflictOfInterestIsEnteredWithTheDisputeOrNothingIsWritten() throws {
+        let (d, base, oneTime) = try ConsoleHTTPEndToEndTests.console()
+        for (id, name) in [("hongqiao", "虹桥警务室"), ("binjiang", "滨江警务室")] {
+            #expect(try d.ctl("office", "add", id, "--name", name).status == 0)
+        }
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        let browser = try ConsoleWeekEndToEndTests.signedIn(d, base, oneTime)
+        let form = try browser.get("/disputes/new")
+        #expect(form.body.contains("id=\"intake-conflict\"") && form.body.contains("利害关系"), "\(form)")
+        let csrf = try #require(form.hidden("csrf"))
+        let before = try disputes(d).count
+
+        // An expert nobody has: said beside the field, in Chinese, and no dispute is written.
+        let unknown = try browser.post(
+            "/disputes/new", fields(csrf, ["conflict-expert": "不存在的专家", "conflict-with": "李强"]))
+        #expect(unknown.status == 422 && unknown.body.contains("id=\"conflict-expert-error\""), "\(unknown)")
+        #expect(unknown.body.contains("找不到这位专家") && unknown.body.contains("value=\"不存在的专家\""), "\(unknown)")
+        #expect(try disputes(d).count == before, "nothing written")
+        // Half a conflict (no one it is with): said beside that field.
+        let half = try browser.post("/disputes/new", fields(csrf, ["conflict-expert": "陈志远"]))
+        #expect(half.status == 422 && half.body.contains("id=\"conflict-with-error\""), "\(half)")
+        #expect(try disputes(d).count == before)
+
+        // With a party typed above: recorded with the dispute, and the finder never proposes that expert for it.
+        let done = try browser.post(
+            "/disputes/new",
+            fields(csrf, ["conflict-expert": "陈志远", "conflict-with": "李强", "conflict-reason": "曾为李强代理诉讼"]))
+        #expect(done.status == 303, "\(done)")
+        let number = String((done.location ?? "").dropFirst("/disputes/".count).prefix { $0 != "?" })
+        let chen = try #require((try d.json("expert", "show", "陈志远") as? [String: Any])?["id"] as? Int)
+        let parties = try #require(
+            (try d.json("dispute", "show", number) as? [String: Any])?["parties"] as? [[String: Any]])
+        let li = try #require(parties.first { $0["name"] as? String == "李强" }?["id"] as? Int)
+        let conflicts = try d.ctl("conflict", "list", "--dispute", number)
+        let row = conflicts.stdout.split(separator: "\n").dropFirst().first.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
+        #expect(row?.dropFirst().prefix(2) == ["\(chen)", "\(li)"], "\(conflicts)")
+        #expect(conflicts.stdout.contains("曾为李强代理诉讼"), "\(conflicts)")
+        let file = try browser.get("/disputes/\(number)")
+        #expect(file.body.contains("class=\"row conflict\">陈志远"), "\(file)")
+        #expect(d.stop() == 0)
+    }
+
     @Test func aViewerMayReadButNotRegister() throws {
         let (d, base, _) = try ConsoleHTTPEndToEndTests.console()
         let browser = try ConsoleWeekEndToEndTests.account(
