@@ -19,6 +19,10 @@ public enum ExpertRole: String, Sendable, Codable, CaseIterable {
 
     /// Reads the English code (also with spaces or dashes) or the Chinese name.
     public init?(parsing text: String) {
+        if let role = ExpertRole(rawValue: text) {
+            self = role
+            return
+        }
         let t = text.trimmingWhitespace().lowercased().replacingOccurrences(of: "-", with: "_")
             .replacingOccurrences(of: " ", with: "_")
         switch t {

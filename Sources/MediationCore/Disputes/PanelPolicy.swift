@@ -20,6 +20,11 @@ public struct PanelRequirement: Sendable, Hashable, Codable, CustomStringConvert
 
     /// `lawyer`, `lawyer:property`, `2*community_staff`, `retiree@上海话`, `律师:property`.
     public init(parsing text: String) throws {
+        // A bare role as stored (`lawyer`): the common case of every panel read, without the general reading.
+        if let role = ExpertRole(rawValue: text) {
+            self.init(role: role)
+            return
+        }
         var t = text.trimmingWhitespace()
         var count = 1
         if let star = t.firstIndex(of: "*"), let n = Int(t[..<star]) {
