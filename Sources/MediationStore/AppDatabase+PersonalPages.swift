@@ -99,7 +99,11 @@ extension AppDatabase {
 
     /// The key personal links are signed with (256 random bits): made once, kept in the store.
     public func personalLinkKey() async throws -> Data {
-        try await write { db in
+        // Read first: every personal page checks its link with it, and only the first ever makes it.
+        if let bytes = try await read({ db in try Data.fetchOne(db, sql: "SELECT key FROM link_key WHERE id = 1") }) {
+            return bytes
+        }
+        return try await write { db in
             if let bytes = try Data.fetchOne(db, sql: "SELECT key FROM link_key WHERE id = 1") { return bytes }
             let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
             try db.execute(sql: "INSERT INTO link_key (id, key) VALUES (1, ?)", arguments: [key])
