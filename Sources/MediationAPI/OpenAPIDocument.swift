@@ -34,6 +34,17 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Health'}
         default: {$ref: '#/components/responses/Problem'}
+  /v1/words:
+    get:
+      operationId: getWords
+      summary: The catalogue's words for the codes the API answers with (statuses, kinds of message, roles …) in the caller's language (Accept-Language), for a client that shows them to people.
+      responses:
+        '200':
+          description: The words.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WordList'}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/openapi.yaml:
     get:
       operationId: getOpenAPIDocument
@@ -2029,6 +2040,15 @@ components:
           properties:
             since: {type: string}
             detail: {type: string}
+    WordList:
+      type: object
+      required: [language, words]
+      properties:
+        language: {type: string, enum: [zh, en]}
+        words:
+          type: object
+          additionalProperties: {type: string}
+          description: 'group.code → words: outbox.pending → 待发送, kind.notice → 预约通知, recipient.party → 当事人, session.booked → 已预约, invitation.accepted → 已接受, receipt.delivered, risk.high, dispute.open, role.lawyer, side.applicant.'
     StoreStatus:
       type: object
       required: [path, bytes, writable]

@@ -151,6 +151,43 @@ public enum Words {
         }
     }
 
+    /// Where an outbox message is: 待发送, 已发送, 发送失败（将重试）, 无法送达, 已跳过.
+    public static func outboxStatus(_ status: OutboxStatus, _ language: Language) -> String {
+        switch (status, language) {
+        case (.pending, .zh): "待发送"
+        case (.sent, .zh): "已发送"
+        case (.failed, .zh): "发送失败（将重试）"
+        case (.dead, .zh): "无法送达"
+        case (.skipped, .zh): "已跳过"
+        case (_, .en): status.rawValue
+        }
+    }
+
+    /// What a message is about: 预约通知, 提醒, 改期通知, 取消通知 …
+    public static func noticeKind(_ kind: NoticeKind, _ language: Language) -> String {
+        switch (kind, language) {
+        case (.notice, .zh): "预约通知"
+        case (.reminder, .zh): "提醒"
+        case (.update, .zh): "改期通知"
+        case (.cancel, .zh): "取消通知"
+        case (.removed, .zh): "撤出专家组"
+        case (.added, .zh): "加入专家组"
+        case (.rsvp, .zh): "专家答复"
+        case (.followup, .zh): "回访提醒"
+        case (_, .en): kind.rawValue
+        }
+    }
+
+    /// Whether an SMS reached the phone, by its receipt.
+    public static func receipt(_ state: ReceiptState, _ language: Language) -> String {
+        switch (state, language) {
+        case (.waiting, .zh): "尚无回执（每分钟查询一次）"
+        case (.delivered, .zh): "已送达手机"
+        case (.failed, .zh): "未送达手机，请电话告知"
+        case (_, .en): state.rawValue
+        }
+    }
+
     /// Where an account stands at `now`: disabled, locked, waiting for its first password, or in use.
     public static func accountState(_ account: Account, now: Date, _ language: Language) -> String {
         let zh = language == .zh

@@ -16,6 +16,27 @@ struct APIHandler: APIProtocol {
 
     // MARK: Daemon
 
+    /// Core's one catalogue (`Words`) for every code the API answers with, in the caller's language: what a client
+    /// (mediationctl under `LANG=zh_CN.UTF-8`) shows people instead of the codes.
+    func getWords(_ input: Operations.GetWords.Input) async throws -> Operations.GetWords.Output {
+        let l = ReplyLanguage.current
+        var words: [String: String] = [:]
+        for c in OutboxStatus.allCases { words["outbox.\(c.rawValue)"] = Words.outboxStatus(c, l) }
+        for c in NoticeKind.allCases { words["kind.\(c.rawValue)"] = Words.noticeKind(c, l) }
+        for c in RecipientKind.allCases { words["recipient.\(c.rawValue)"] = Words.recipient(c, l) }
+        for c in SessionStatus.allCases { words["session.\(c.rawValue)"] = Words.sessionStatus(c, l) }
+        for c in Invitation.allCases { words["invitation.\(c.rawValue)"] = Words.invitation(c, l) }
+        for c in ReceiptState.allCases { words["receipt.\(c.rawValue)"] = Words.receipt(c, l) }
+        for c in RiskLevel.allCases { words["risk.\(c.rawValue)"] = Words.risk(c, l) }
+        for c in DisputeStatus.allCases { words["dispute.\(c.rawValue)"] = Words.disputeStatus(c, l) }
+        for c in ExpertRole.allCases { words["role.\(c.rawValue)"] = Words.expertRole(c, l) }
+        for c in PartySide.allCases { words["side.\(c.rawValue)"] = Words.side(c, l) }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(language: l == .zh ? .zh : .en, words: .init(additionalProperties: words)))))
+    }
+
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         let caller = Caller.current
         let creds = caller?.credentials ?? PeerCredentials(pid: 0, uid: 0, gid: 0)

@@ -35,6 +35,8 @@ struct APIClient {
         // A socket we may not use, or one nobody listens on, is said at once: the HTTP client would retry the
         // connection until its timeout, a minute later.
         if let refused = probe() { throw refused }
+        // A Chinese reader's words for the codes the answer carries, asked once per run (see `Say`).
+        await Say.load(raw)
         do {
             return try await body(raw)
         } catch let error as CLIFailure {
@@ -139,9 +141,11 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// The API's `warnings` on standard error, one `warning:` line each (standard output stays the answer).
+/// The API's `warnings` on standard error, one `warning:` (注意：) line each (standard output stays the answer).
 func printWarnings(_ warnings: [String]?) {
-    for warning in warnings ?? [] { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+    for warning in warnings ?? [] {
+        FileHandle.standardError.write(Data((Say.t("warning: ", "注意：") + warning + "\n").utf8))
+    }
 }
 
 /// Asks the daemon to answer in Chinese when the user's locale is Chinese (`LANG=zh_CN.UTF-8`; `LC_ALL` and

@@ -319,7 +319,7 @@ struct ExpertCommand: AsyncParsableCommand {
                         "\(r.dryRun ? "would take" : "took") \(out.count) out of the pool (active no): line(s) "
                             + out.map(String.init).joined(separator: ", "))
                 }
-                for w in r.warnings ?? [] { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+                printWarnings(r.warnings)
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

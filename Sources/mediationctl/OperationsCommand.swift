@@ -29,56 +29,80 @@ struct Status: AsyncParsableCommand {
             let s = try ok.body.json
             if global.json { return try printJSON(s) }
             let o = s.outbox
+            let t = Say.t
             var rows: [(String, String)] = [
-                ("version", s.version), ("pid", String(s.pid)),
-                ("uptime", duration(s.uptimeSeconds) + " (since \(s.startedAt))"), ("schema", s.schemaVersion),
-                ("store", "\(s.store.path) (\(byteCount(s.store.bytes)))"),
+                (t("version", "版本"), s.version), (t("pid", "进程号"), String(s.pid)),
+                (t("uptime", "已运行"), duration(s.uptimeSeconds) + t(" (since \(s.startedAt))", "（自 \(s.startedAt) 起）")),
+                (t("schema", "数据结构"), s.schemaVersion),
+                (t("store", "数据库"), "\(s.store.path) (\(byteCount(s.store.bytes)))"),
                 (
-                    "writable",
+                    t("writable", "可写入"),
                     s.store.writable
-                        ? "yes, changes are taken"
-                        : "NO, changes are refused (reads go on): \(s.store.problem ?? "the store is read-only")"
+                        ? t("yes, changes are taken", "是，可以修改")
+                        : t("NO, changes are refused (reads go on): ", "否，暂不接受修改（仍可查询）：")
+                            + (s.store.problem ?? t("the store is read-only", "数据库为只读"))
                 ),
                 (
-                    "outbox",
-                    "pending \(o.pending), failed \(o.failed), dead \(o.dead), sent \(o.sent), skipped \(o.skipped)"
+                    t("outbox", "发件箱"),
+                    Say.zh
+                        ? "待发送 \(o.pending)，发送失败（将重试）\(o.failed)，无法送达 \(o.dead)，已发送 \(o.sent)，已跳过 \(o.skipped)"
+                        : "pending \(o.pending), failed \(o.failed), dead \(o.dead), sent \(o.sent), skipped \(o.skipped)"
                 ),
-                ("oldest due", o.oldestDueSeconds.map { duration($0) + " waiting" } ?? "none waiting"),
+                (
+                    t("oldest due", "最久等待"),
+                    o.oldestDueSeconds.map { duration($0) + t(" waiting", "") } ?? t("none waiting", "无")
+                ),
             ]
             if let e = s.lastDeliveryError {
-                rows.append(("last error", "\(e.at) \(e.channel), message \(e.message): \(e.detail)"))
+                rows.append(
+                    (
+                        t("last error", "最近失败"),
+                        "\(e.at) \(e.channel), " + t("message \(e.message)", "消息 #\(e.message)") + ": \(e.detail)"
+                    ))
             } else {
-                rows.append(("last error", "none"))
+                rows.append((t("last error", "最近失败"), t("none", "无")))
             }
             if let b = s.lastBackup {
                 let who = b.user.map { "\($0) (uid \(b.uid))" } ?? "uid \(b.uid)"
                 rows.append(
                     (
-                        "last backup",
-                        "\(b.at), \(byteCount(b.bytes)) by \(who)" + (b.destination.map { " to \($0)" } ?? "")
+                        t("last backup", "最近备份"),
+                        Say.zh
+                            ? "\(b.at)，\(byteCount(b.bytes))，由 \(who)" + (b.destination.map { "，存至 \($0)" } ?? "")
+                            : "\(b.at), \(byteCount(b.bytes)) by \(who)" + (b.destination.map { " to \($0)" } ?? "")
                     ))
             } else {
-                rows.append(("last backup", "never (mediationctl backup --to FILE)"))
+                rows.append(
+                    (t("last backup", "最近备份"), t("never", "从未备份") + " (mediationctl backup --to FILE)"))
             }
-            rows.append(("warnings", "\(s.warnings) raised (mediationctl warning list)"))
+            rows.append(
+                (t("warnings", "预警"), t("\(s.warnings) raised", "已发出 \(s.warnings) 条") + " (mediationctl warning list)")
+            )
             if let q = s.smsQuota {
-                rows.append(("SMS quota", "USED UP since \(q.since): \(q.detail)"))
+                rows.append(
+                    (
+                        t("SMS quota", "短信额度"),
+                        t("USED UP since \(q.since): ", "已用完（自 \(q.since) 起），短信暂缓发送，充值后自动补发：") + q.detail
+                    ))
             }
             let unreached = s.unreached ?? []
+            let people = unreached.reduce(0) { $0 + $1.people.count }
             rows.append(
                 (
-                    "not reached",
+                    t("not reached", "无法通知"),
                     unreached.isEmpty
-                        ? "none: every booked session's people can be told personally"
-                        : "\(unreached.reduce(0) { $0 + $1.people.count }) in \(unreached.count) booked session(s); "
-                            + "tell them by phone:"
+                        ? t("none: every booked session's people can be told personally", "无：已预约场次的人员都能收到通知")
+                        : t(
+                            "\(people) in \(unreached.count) booked session(s); tell them by phone:",
+                            "\(unreached.count) 场已预约调解中有 \(people) 人，请电话告知：")
                 ))
-            for (key, value) in rows { print((key + ":").padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+            for (key, value) in rows { print(padded(key + (Say.zh ? "：" : ":"), 13) + value) }
             for u in unreached {
                 for person in u.people {
+                    let kind = Say.zh ? Say.word("recipient", person.kind.rawValue) : person.kind.rawValue
                     print(
-                        "  session #\(u.session) \(u.dispute) \(u.start)  \(person.kind.rawValue) \(person.name): \(person.why)"
-                    )
+                        "  " + t("session #\(u.session)", "场次 #\(u.session)")
+                            + " \(u.dispute) \(u.start)  \(kind) \(person.name): \(person.why)")
                 }
             }
         case .default(let status, let problem):
@@ -235,11 +259,20 @@ func byteCount(_ bytes: Int64) -> String {
     return String(format: "%.1f MB", Double(bytes) / 1024 / 1024)
 }
 
-/// 2h 5m 3s
+/// 2h 5m 3s (2小时5分3秒 for a Chinese reader)
 func duration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded(.down))
+    if Say.zh {
+        if s >= 86400 { return "\(s / 86400)天\(s % 86400 / 3600)小时\(s % 3600 / 60)分" }
+        return "\(s / 3600)小时\(s % 3600 / 60)分\(s % 60)秒"
+    }
     if s >= 86400 { return "\(s / 86400)d \(s % 86400 / 3600)h \(s % 3600 / 60)m" }
     return "\(s / 3600)h \(s % 3600 / 60)m \(s % 60)s"
+}
+
+/// `text` padded with spaces to `columns` as a terminal shows it (a Chinese character takes two).
+func padded(_ text: String, _ columns: Int) -> String {
+    text + String(repeating: " ", count: max(1, columns - displayWidth(text)))
 }
 
 private func jsonString(_ text: String) -> String {

@@ -42,18 +42,28 @@ struct OutboxCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "SESSION", "KIND", "TO", "STATUS", "TRIES", "CHANNEL", "DUE", "LAST ERROR")
+                var table =
+                    Say.zh
+                    ? Table("编号", "场次", "内容", "收件人", "状态", "次数", "渠道", "时间", "最近错误")
+                    : Table("ID", "SESSION", "KIND", "TO", "STATUS", "TRIES", "CHANNEL", "DUE", "LAST ERROR")
                 for m in list.messages {
+                    let kind = Say.zh ? Say.word("kind", m.kind.rawValue) : m.kind.rawValue
+                    let who = Say.zh ? Say.word("recipient", m.recipientKind.rawValue) : m.recipientKind.rawValue
                     table.add(
-                        String(m.id), String(m.session), m.kind.rawValue + (m.offsetMinutes.map { " -\($0)m" } ?? ""),
-                        "\(m.recipientName ?? m.recipientKind.rawValue) (\(m.recipientKind.rawValue) #\(m.recipientId))",
-                        m.status.rawValue, String(m.attempts), m.channel ?? "-", String(m.dueAt.prefix(16)),
-                        String((m.lastError ?? "").prefix(60)))
+                        String(m.id), String(m.session),
+                        kind + (m.offsetMinutes.map { Say.t(" -\($0)m", "（提前 \($0) 分钟）") } ?? ""),
+                        "\(m.recipientName ?? who) (\(who) #\(m.recipientId))",
+                        Say.zh ? Say.word("outbox", m.status.rawValue) : m.status.rawValue, String(m.attempts),
+                        m.channel ?? "-", String(m.dueAt.prefix(16)), String((m.lastError ?? "").prefix(60)))
                 }
                 table.print()
                 let counts = list.counts.additionalProperties.sorted { $0.key < $1.key }
-                    .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                print("\(list.messages.count) shown; outbox: \(counts.isEmpty ? "empty" : counts)")
+                    .map { "\(Say.zh ? Say.word("outbox", $0.key) : $0.key) \($0.value)" }
+                    .joined(separator: Say.t(", ", "，"))
+                print(
+                    Say.t(
+                        "\(list.messages.count) shown; outbox: \(counts.isEmpty ? "empty" : counts)",
+                        "显示 \(list.messages.count) 条；发件箱：\(counts.isEmpty ? "空" : counts)"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -78,25 +88,40 @@ struct OutboxCommand: AsyncParsableCommand {
                 let d = try ok.body.json
                 if global.json { return try printJSON(d) }
                 let m = d.message
-                print("message #\(m.id): \(m.kind.rawValue) for session \(m.session)")
-                print("  to:          \(m.recipientName ?? "") (\(m.recipientKind.rawValue) #\(m.recipientId))")
-                print("  status:      \(m.status.rawValue) after \(m.attempts) attempt(s)")
-                print("  Message-ID:  \(m.messageId)")
-                print("  due:         \(m.dueAt); next attempt \(m.nextAttemptAt)")
-                if let sent = m.sentAt { print("  sent:        \(sent) via \(m.channel ?? "-")") }
-                if let e = m.lastError { print("  last error:  \(e)") }
-                if d.attempts.isEmpty { print("  no attempts yet") }
+                let t = Say.t
+                let who = Say.zh ? Say.word("recipient", m.recipientKind.rawValue) : m.recipientKind.rawValue
+                print(
+                    t(
+                        "message #\(m.id): \(m.kind.rawValue) for session \(m.session)",
+                        "消息 #\(m.id)：场次 \(m.session) 的\(Say.word("kind", m.kind.rawValue))"))
+                print(padded("  " + t("to:", "收件人："), 15) + "\(m.recipientName ?? "") (\(who) #\(m.recipientId))")
+                print(
+                    padded("  " + t("status:", "状态："), 15)
+                        + t(
+                            "\(m.status.rawValue) after \(m.attempts) attempt(s)",
+                            "\(Say.word("outbox", m.status.rawValue))（已尝试 \(m.attempts) 次）"))
+                print(padded("  Message-ID:", 15) + m.messageId)
+                print(
+                    padded("  " + t("due:", "应发时间："), 15)
+                        + t("\(m.dueAt); next attempt \(m.nextAttemptAt)", "\(m.dueAt)；下次尝试 \(m.nextAttemptAt)"))
+                if let sent = m.sentAt {
+                    print(padded("  " + t("sent:", "发出："), 15) + t("\(sent) via ", "\(sent)，渠道 ") + (m.channel ?? "-"))
+                }
+                if let e = m.lastError { print(padded("  " + t("last error:", "最近错误："), 15) + e) }
+                if d.attempts.isEmpty { print("  " + t("no attempts yet", "尚未尝试发送")) }
                 for a in d.attempts { print("  \(a.at)  \(a.channel)  \(a.result): \(a.detail)") }
                 for r in d.receipts {
-                    let state: String =
+                    let english: String =
                         switch r.state {
                         case .waiting: "no delivery receipt yet (the gateway is asked again once a minute)"
-                        case .delivered: "DELIVERED to the phone" + (r.receivedAt.map { " at \($0)" } ?? "")
+                        case .delivered: "DELIVERED to the phone"
                         case .failed: "NOT delivered to the phone: tell them by phone"
                         }
+                    let state = Say.zh ? Say.word("receipt", r.state.rawValue) : english
+                    let when = r.state == .delivered ? (r.receivedAt.map { t(" at \($0)", "（\($0)）") } ?? "") : ""
                     print(
-                        "  receipt:     \(r.provider) \(r.id) to \(r.phone): \(state)"
-                            + (r.detail.map { " (\($0))" } ?? ""))
+                        padded("  " + t("receipt:", "短信回执："), 15) + "\(r.provider) \(r.id) "
+                            + t("to", "发往") + " \(r.phone): \(state)\(when)" + (r.detail.map { " (\($0))" } ?? ""))
                 }
             case .default(let s, let p): throw apiFailure(s, p)
             }

@@ -475,24 +475,35 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     static func show(_ s: Components.Schemas.Session, json: Bool) throws {
+        let notTold = s.unreached?.map {
+            Say.t("not told: ", "无法通知：") + "\(Say.zh ? Say.word("recipient", $0.kind.rawValue) : $0.kind.rawValue) "
+                + "\($0.name): \($0.why)"
+        }
         if json {
-            printWarnings(s.unreached?.map { "not told: \($0.kind.rawValue) \($0.name): \($0.why)" })
+            printWarnings(notTold)
             return try printJSON(s)
         }
+        let t = Say.t
+        let end = String(s.end.dropFirst(11).prefix(5))
         print(
-            "session #\(s.id) for \(s.dispute): \(s.start) → \(String(s.end.dropFirst(11).prefix(5)))  [\(s.status.rawValue), sequence \(s.sequence)]"
+            Say.zh
+                ? "场次 #\(s.id)（\(s.dispute)）：\(s.start) → \(end)  [\(Say.word("session", s.status.rawValue))，第 \(s.sequence) 版]"
+                : "session #\(s.id) for \(s.dispute): \(s.start) → \(end)  [\(s.status.rawValue), sequence \(s.sequence)]"
         )
-        if let room = s.room { print("room:   \(room)") }
-        if let reason = s.cancelReason { print("cancelled: \(reason)") }
-        if let reason = s.outsideHoursReason { print("outside office hours: \(reason)") }
-        var table = Table("SEAT", "EXPERT", "INVITATION", "LEAD")
+        if let room = s.room { print(t("room:   ", "会议室：") + room) }
+        if let reason = s.cancelReason { print(t("cancelled: ", "已取消：") + reason) }
+        if let reason = s.outsideHoursReason { print(t("outside office hours: ", "办公时间外：") + reason) }
+        var table =
+            Say.zh ? Table("席位", "专家", "答复", "主持") : Table("SEAT", "EXPERT", "INVITATION", "LEAD")
         for m in s.panel {
             table.add(
-                m.requirement, "\(m.name) (#\(m.expert))", m.invitation?.rawValue ?? "-", m.lead == true ? "lead" : "")
+                m.requirement, "\(m.name) (#\(m.expert))",
+                m.invitation.map { Say.zh ? Say.word("invitation", $0.rawValue) : $0.rawValue } ?? "-",
+                m.lead == true ? t("lead", "主持人") : "")
         }
         table.print()
         // Who its notices cannot reach personally: said on stderr, so a script reading the answer is undisturbed.
-        printWarnings(s.unreached?.map { "not told: \($0.kind.rawValue) \($0.name): \($0.why)" })
+        printWarnings(notTold)
     }
 }
 

@@ -166,6 +166,55 @@ struct CLIContractEndToEndTests {
     }
 
     /// A Chinese locale gets the refusals in Chinese where Core's catalogue has them; others keep English.
+    @Test func aChineseReaderReadsStatusTheOutboxAndASessionInChinese() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        defer { d.stop() }
+        try addSampleOffices(d)
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        #expect(
+            try d.ctl("dispute", "open", "--office", "jinshan", "--title", "漏水", "--category", "neighbour").status == 0)
+        #expect(
+            try d.ctl("party", "add", "1", "--name", "张伟", "--side", "applicant", "--email", "zw@example.org").status
+                == 0)
+        _ = try SessionEndToEndTests().find(d, "1")
+        let booked = try #require(try d.json("session", "book", "1", "--option", "1") as? [String: Any])
+        let id = try #require(booked["id"] as? Int)
+        let zh = ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"]
+        func run(_ args: String...) throws -> Outcome {
+            try runProgram(Repo.ctl, ["--socket", d.socket] + args, environment: zh)
+        }
+
+        let status = try run("status")
+        #expect(status.status == 0 && status.stdout.contains("发件箱：") && status.stdout.contains("待发送"), "\(status)")
+        #expect(status.stdout.contains("无法通知：") && !status.stdout.contains("pending "), "\(status)")
+        let list = try run("outbox", "list", "--session", String(id))
+        #expect(list.stdout.contains("收件人") && list.stdout.contains("预约通知") && list.stdout.contains("当事人"), "\(list)")
+        for english in [" notice ", " pending ", "(party #", "SESSION", " shown"] {
+            #expect(!list.stdout.contains(english), "'\(english)' in: \(list)")
+        }
+        let message = try #require(
+            (try d.json("outbox", "list", "--session", String(id)) as? [String: Any]).flatMap {
+                ($0["messages"] as? [[String: Any]])?.first { $0["recipientKind"] as? String == "party" }?["id"] as? Int
+            })
+        let shown = try run("outbox", "show", String(message))
+        #expect(shown.stdout.contains("收件人：") && shown.stdout.contains("张伟（") == false, "\(shown)")
+        #expect(shown.stdout.contains("张伟 (当事人 #") && shown.stdout.contains("状态："), "\(shown)")
+        let session = try run("session", "show", String(id))
+        #expect(
+            session.stdout.contains("已预约") && session.stdout.contains("席位") && session.stdout.contains("待回复"),
+            "\(session)")
+        #expect(!session.stdout.contains("booked") && !session.stdout.contains("pending"), "\(session)")
+        // The words come from the daemon's one catalogue, in the language asked for.
+        let (code, words) = try d.curl(["-H", "Accept-Language: zh-CN", "http://localhost/v1/words"])
+        let catalogue = try #require(try JSONSerialization.jsonObject(with: Data(words.utf8)) as? [String: Any])
+        #expect(code == 200 && catalogue["language"] as? String == "zh", "\(code) \(words)")
+        #expect((catalogue["words"] as? [String: String])?["outbox.dead"] == "无法送达", "\(words)")
+        // An English reader's output is as before.
+        let english = try d.ctl("status")
+        #expect(english.stdout.contains("outbox:") && english.stdout.contains("pending"), "\(english)")
+    }
+
     @Test func aChineseLocaleGetsCoresRefusalsInChinese() throws {
         let d = try DaemonUnderTest()
         try d.start()
