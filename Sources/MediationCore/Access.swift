@@ -21,7 +21,8 @@ public enum OperationRoles {
     /// operationId → the least role that may call it.
     public static let required: [String: Role] = [
         // The daemon
-        "getHealth": .viewer, "getWords": .viewer, "getOpenAPIDocument": .viewer, "getStatus": .viewer, "getMetrics": .viewer,
+        "getHealth": .viewer, "getWords": .viewer, "getOpenAPIDocument": .viewer, "getStatus": .viewer,
+        "getMetrics": .viewer,
         // A backup holds every party's name, mobile and ID number.
         "createBackup": .admin,
         // Offices
