@@ -10,65 +10,19 @@ import MediationStore
 enum SMSBench {
     static func run(directory: String, python: String, peer: String, sessions: Int = 500) async throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: python)
-        server.arguments = [peer, directory + "/gateway.jsonl"]
-        let output = Pipe()
-        let input = Pipe()
-        server.standardOutput = output
-        server.standardInput = input
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            kill(server.processIdentifier, SIGTERM)
-            var status: Int32 = 0
-            waitpid(server.processIdentifier, &status, 0)
-        }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let ready = String(decoding: line, as: UTF8.self)
-        guard ready.hasPrefix("ready "),
-            let port = Int(ready.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines))
-        else { throw BenchError("the SMS stand-in did not start: \(ready)") }
+        let server = try BenchPeer(
+            python: python, arguments: [peer, directory + "/gateway.jsonl"], what: "the SMS stand-in")
+        defer { server.stop() }
+        let port = server.port
 
-        // An office open all day, experts and parties with only a mobile: every notice goes by SMS.
+        // Experts and parties with only a mobile: every notice goes by SMS.
         let db = try AppDatabase.open(path: directory + "/sms.sqlite")
-        let allDay = try WeeklyWindow.parseList("mon-sun 00:00-24:00", field: "hours")
-        _ = try await db.createOffice(Office(id: "bench", name: "基准警务室", workingHours: allDay))
-        var trios: [[Int64]] = []
-        for t in 0..<(sessions / 25) {
-            var trio: [Int64] = []
-            for (r, role) in [ExpertRole.legalOfficer, .lawyer, .communityStaff].enumerated() {
-                trio.append(
-                    try await db.createExpert(
-                        Expert(
-                            name: "专家\(t)-\(r)", role: role, offices: ["bench"],
-                            mobile: "139\(String(format: "%08d", t * 10 + r + 4))", maxSessionsPerDay: 24,
-                            maxSessionsPerWeek: 100, weeklyHours: allDay)
-                    ).id)
-            }
-            trios.append(trio)
-        }
-        let actor = Actor(uid: 0, user: "bench", isAdmin: true)
-        let base = (Int(Date().timeIntervalSince1970) / 7200 + 48) * 7200
-        for i in 0..<sessions {
-            let detail = try await db.openDispute(
-                Dispute(officeId: "bench", title: "纠纷 \(i)", category: "other"),
-                parties: [
-                    Party(name: "当事人\(i)", side: .applicant, mobile: "138\(String(format: "%08d", i * 10 + 4))")
-                ],
-                categories: ["other"], actor: actor)
-            _ = try await db.book(
-                dispute: detail.dispute.number,
-                start: Date(timeIntervalSince1970: Double(base + (i / trios.count) * 7200)),
-                durationMinutes: 60, panel: trios[i % trios.count], policy: nil, rules: SchedulingRules(), room: nil,
-                actor: actor)
-        }
+        try await NoticeBench.fill(
+            db, sessions: sessions,
+            expert: { t, r in (email: nil, mobile: "139\(String(format: "%08d", t * 10 + r + 4))") },
+            party: { i in
+                Party(name: "当事人\(i)", side: .applicant, mobile: "138\(String(format: "%08d", i * 10 + 4))")
+            })
         let due = try await db.dueMessages(limit: 1_000_000).messages
         var renderer = NoticeRenderer(settings: NoticeSettings(), templates: try NoticeTemplates.load(directory: nil))
         renderer.personalPages = ("https://mediation.example.gov.cn", try await db.personalLinkKey())

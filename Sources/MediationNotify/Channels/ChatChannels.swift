@@ -84,9 +84,6 @@ public final class ChannelSender: Sendable {
     public static let requestTimeout: TimeAmount = .seconds(15)
     /// The longest a message waits for a robot's rate limit.
     public static let maximumWait: TimeInterval = 60
-    /// The most of a reply kept, for details and robot replies.
-    static let replyLimit = 64 * 1024
-
     private let httpClient: HTTPClient
     private let timeout: TimeAmount
     /// Signs requests, and a message waits for its robot's rate limit on it.
@@ -199,23 +196,8 @@ public final class ChannelSender: Sendable {
 
     // MARK: - HTTP
 
-    private enum Exchange {
-        case answered(status: Int, body: String)
-        case failed(String)
-    }
-
-    private func exchange(_ request: HTTPClientRequest) async -> Exchange {
-        do {
-            let response = try await httpClient.execute(request, timeout: timeout)
-            // Keep the start of the reply and drain the rest, so that a large reply neither fails nor piles up.
-            var kept = ByteBuffer()
-            for try await var chunk in response.body where kept.readableBytes < Self.replyLimit {
-                kept.writeBuffer(&chunk)
-            }
-            return .answered(status: Int(response.status.code), body: String(buffer: kept))
-        } catch {
-            return .failed(String(describing: error))
-        }
+    private func exchange(_ request: HTTPClientRequest) async -> HTTPExchange {
+        await HTTPExchange.run(request, on: httpClient, timeout: timeout)
     }
 
     /// The one mapping from an HTTP status to a delivery result, for webhooks and robots alike.
@@ -291,5 +273,28 @@ public enum DingTalk {
             for: Data("\(timestampMillis)\n\(secret)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         let base64 = Data(mac).base64EncodedString()
         return base64.addingPercentEncoding(withAllowedCharacters: unreserved) ?? base64
+    }
+}
+
+/// One HTTP exchange with a service, as every channel makes it (webhooks, robots, SMS gateways, chat
+/// applications): the answer's status and the start of its body, or why there was none. Never throws.
+enum HTTPExchange: Sendable {
+    case answered(status: Int, body: String)
+    case failed(String)
+
+    /// The most of a reply kept; the rest is drained, so that a large reply neither fails nor piles up.
+    static let replyLimit = 64 * 1024
+
+    static func run(_ request: HTTPClientRequest, on client: HTTPClient, timeout: TimeAmount) async -> HTTPExchange {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            var kept = ByteBuffer()
+            for try await var chunk in response.body where kept.readableBytes < replyLimit {
+                kept.writeBuffer(&chunk)
+            }
+            return .answered(status: Int(response.status.code), body: String(buffer: kept))
+        } catch {
+            return .failed(String(describing: error))
+        }
     }
 }

@@ -292,7 +292,9 @@ public final class SMSGateway: Sendable {
                     (try? JSONSerialization.data(
                         withJSONObject: ["Limit": 100, "SmsSdkAppId": settings.appId ?? ""], options: [.sortedKeys]))
                     ?? Data()
-                guard case .answered(200, let text) = await exchange(tencent(action: "PullSmsSendStatus", body: body)),
+                guard
+                    case .answered(status: 200, let text) = await exchange(
+                        tencent(action: "PullSmsSendStatus", body: body)),
                     let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
                     let response = object["Response"] as? [String: Any],
                     let set = response["PullSmsSendStatusSet"] as? [[String: Any]]
@@ -324,7 +326,7 @@ public final class SMSGateway: Sendable {
                 "PhoneNumber": r.phone, "BizId": r.id, "SendDate": Self.beijingDay(r.sentAt), "PageSize": "10",
                 "CurrentPage": "1",
             ])
-        guard case .answered(200, let body) = await exchange(request),
+        guard case .answered(status: 200, let body) = await exchange(request),
             let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             let list = (object["SmsSendDetailDTOs"] as? [String: Any])?["SmsSendDetailDTO"] as? [[String: Any]],
             let detail = list.first
@@ -340,22 +342,8 @@ public final class SMSGateway: Sendable {
 
     // MARK: - HTTP and text
 
-    private enum Exchange {
-        case answered(Int, String)
-        case failed(String)
-    }
-
-    private func exchange(_ request: HTTPClientRequest) async -> Exchange {
-        do {
-            let response = try await httpClient.execute(request, timeout: timeout)
-            var kept = ByteBuffer()
-            for try await var chunk in response.body where kept.readableBytes < 64 * 1024 {
-                kept.writeBuffer(&chunk)
-            }
-            return .answered(Int(response.status.code), String(buffer: kept))
-        } catch {
-            return .failed(String(describing: error))
-        }
+    private func exchange(_ request: HTTPClientRequest) async -> HTTPExchange {
+        await HTTPExchange.run(request, on: httpClient, timeout: timeout)
     }
 
     private static let unreserved = CharacterSet(

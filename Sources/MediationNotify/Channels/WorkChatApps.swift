@@ -111,26 +111,17 @@ public final class WorkChatApp: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
             request.body = .bytes(ByteBuffer(bytes: data))
         }
-        do {
-            let response = try await httpClient.execute(request, timeout: timeout)
-            var kept = ByteBuffer()
-            for try await var chunk in response.body where kept.readableBytes < 64 * 1024 {
-                kept.writeBuffer(&chunk)
+        switch await HTTPExchange.run(request, on: httpClient, timeout: timeout) {
+        case .failed(let why): return .failed(why)
+        case .answered(let status, let body):
+            guard (200..<300).contains(status) else { return .failed("HTTP \(status)") }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+                return .failed("the answer is not JSON")
             }
-            let status = Int(response.status.code)
-            guard (200..<300).contains(status) else {
-                return .failed("HTTP \(status)")
-            }
-            guard
-                let object = try? JSONSerialization.jsonObject(with: Data(String(buffer: kept).utf8))
-                    as? [String: Any]
-            else { return .failed("the answer is not JSON") }
             return .reply(
                 Reply(
                     code: (object["errcode"] as? Int) ?? -1,
                     message: (object["errmsg"] as? String) ?? "", object: object))
-        } catch {
-            return .failed(String(describing: error))
         }
     }
 
