@@ -164,11 +164,10 @@ public final class SMSGateway: Sendable {
                     "TemplateParam": json, "OutId": reference,
                 ])
         case .tencent:
-            var body: [String: Any] = [
+            let body: [String: Any] = [
                 "PhoneNumberSet": [to], "SmsSdkAppId": settings.appId ?? "", "SignName": settings.signName,
                 "TemplateId": template, "TemplateParamSet": parameters.ordered, "SessionContext": reference,
             ]
-            if settings.appId == nil { body["SmsSdkAppId"] = "" }
             return tencent(
                 action: "SendSms",
                 body: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))

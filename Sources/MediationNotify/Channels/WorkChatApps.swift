@@ -66,8 +66,6 @@ public final class WorkChatApp: Sendable {
     /// DingTalk user ids by mobile, each kept for a day (a member who leaves and rejoins gets a new one).
     private let userIds = Mutex<[String: (id: String, until: Date)]>([:])
     private let limiter: RobotRateLimiter
-    /// Tokens fetched, for tests and `status`.
-    private let fetched = Atomic<Int>(0)
 
     public init(
         settings: WorkChatAppSettings, httpClient: HTTPClient = .shared, clock: any WallClock = SystemWallClock(),
@@ -80,8 +78,6 @@ public final class WorkChatApp: Sendable {
         // A member whose minute is full is tried again after the backoff: nothing waits inside a pass.
         self.limiter = RobotRateLimiter(limit: settings.perUserPerMinute, window: 60, maximumWait: 0)
     }
-
-    public var tokensFetched: Int { fetched.load(ordering: .relaxed) }
 
     private var channel: String { "\(settings.kind.rawValue)-app" }
 
@@ -152,7 +148,6 @@ public final class WorkChatApp: Sendable {
                         "\(channel): gettoken refused (errcode \(r.code): \(r.message)): check \(keys) and send "
                             + "SIGHUP"))
             }
-            fetched.add(1, ordering: .relaxed)
             let lifetime = Double((r.object["expires_in"] as? Int) ?? 7200)
             // Renewed five minutes early, so a token never expires on the way.
             token.withLock { $0 = (value, now.addingTimeInterval(max(60, lifetime - 300))) }
