@@ -2048,7 +2048,7 @@ components:
         words:
           type: object
           additionalProperties: {type: string}
-          description: 'group.code → words: outbox.pending → 待发送, kind.notice → 预约通知, recipient.party → 当事人, session.booked → 已预约, invitation.accepted → 已接受, receipt.delivered, risk.high, dispute.open, role.lawyer, side.applicant.'
+          description: 'group.code → words: outbox.pending → 待发送, kind.notice → 预约通知, recipient.party → 当事人, session.booked → 已预约, invitation.accepted → 已接受, receipt.delivered, risk.high, dispute.open, role.lawyer, side.applicant, category.neighbour (the categories this daemon offers).'
     StoreStatus:
       type: object
       required: [path, bytes, writable]

@@ -54,18 +54,20 @@ extension APIHandler {
 
     private func wire(_ detail: DisputeDetail, reveal: Bool = false) async throws -> Components.Schemas.DisputeDetail {
         let zone = try Zone(try await db.office(detail.dispute.officeId).timeZone)
+        // The store's own reasons (opened, escalation #1: violence …) in the caller's language; typed ones as typed.
+        let language = ReplyLanguage.current
         return .init(
             dispute: wire(detail.dispute, zone: zone),
             parties: try detail.parties.map { try wireParty($0, reveal: reveal) },
             riskHistory: detail.riskHistory.map {
                 .init(
-                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
-                    uid: Int64($0.uid), user: $0.user)
+                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue,
+                    reason: Words.historyReason($0.reason, language), uid: Int64($0.uid), user: $0.user)
             },
             statusHistory: detail.statusHistory.map {
                 .init(
-                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, reason: $0.reason,
-                    uid: Int64($0.uid), user: $0.user)
+                    at: zone.format($0.at), from: $0.from?.rawValue, to: $0.to.rawValue,
+                    reason: Words.historyReason($0.reason, language), uid: Int64($0.uid), user: $0.user)
             })
     }
 

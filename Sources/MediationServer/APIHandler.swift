@@ -31,6 +31,7 @@ struct APIHandler: APIProtocol {
         for c in DisputeStatus.allCases { words["dispute.\(c.rawValue)"] = Words.disputeStatus(c, l) }
         for c in ExpertRole.allCases { words["role.\(c.rawValue)"] = Words.expertRole(c, l) }
         for c in PartySide.allCases { words["side.\(c.rawValue)"] = Words.side(c, l) }
+        for c in info.categories { words["category.\(c)"] = Words.category(c, l) }
         return .ok(
             .init(
                 body: .json(

@@ -88,15 +88,20 @@ struct DisputeCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("NUMBER", "OFFICE", "CATEGORY", "RISK", "STATUS", "OPENED", "TITLE")
+                var table =
+                    Say.zh
+                    ? Table("编号", "调解室", "类别", "风险", "状态", "登记日期", "名称")
+                    : Table("NUMBER", "OFFICE", "CATEGORY", "RISK", "STATUS", "OPENED", "TITLE")
                 for d in list.disputes {
                     table.add(
-                        d.number, d.office, d.category, d.risk.rawValue, d.status.rawValue,
-                        String(d.openedAt.prefix(10)),
-                        d.title)
+                        d.number, d.office, Say.word("category", d.category), Say.word("risk", d.risk.rawValue),
+                        Say.word("dispute", d.status.rawValue), String(d.openedAt.prefix(10)), d.title)
                 }
                 table.print()
-                print("\(list.disputes.count) dispute\(list.disputes.count == 1 ? "" : "s")")
+                print(
+                    Say.t(
+                        "\(list.disputes.count) dispute\(list.disputes.count == 1 ? "" : "s")",
+                        "共 \(list.disputes.count) 件纠纷"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -230,39 +235,54 @@ struct DisputeCommand: AsyncParsableCommand {
 
     static func show(_ detail: Components.Schemas.DisputeDetail, json: Bool) throws {
         if json { return try printJSON(detail) }
+        let t = Say.t
         let d = detail.dispute
+        func line(_ en: String, _ zh: String, _ value: String) {
+            print(padded(t(en, zh) + (Say.zh ? "：" : ""), 13) + value)
+        }
         print("\(d.number)  \(d.title)")
-        print("office:      \(d.office)")
-        print("category:    \(d.category)")
-        print("risk:        \(d.risk.rawValue)")
-        print("status:      \(d.status.rawValue)")
-        print("opened:      \(d.openedAt)\(d.closedAt.map { "   closed: \($0)" } ?? "")")
+        line("office:", "调解室", d.office)
+        line("category:", "类别", Say.word("category", d.category))
+        line("risk:", "风险", Say.word("risk", d.risk.rawValue))
+        line("status:", "状态", Say.word("dispute", d.status.rawValue))
+        line("opened:", "登记时间", d.openedAt + (d.closedAt.map { t("   closed: ", "   结案：") + $0 } ?? ""))
         let e = d.elements
-        for (label, value) in [
-            ("cause", e.cause), ("occurred", e.occurredAt), ("location", e.location), ("nature", e.nature),
-            ("scale", e.scale.map { "\($0) people" }), ("involved", e.involved), ("development", e.development),
+        for (en, zh, value) in [
+            ("cause", "诱因", e.cause), ("occurred", "发生时间", e.occurredAt), ("location", "地点", e.location),
+            ("nature", "性质", e.nature), ("scale", "涉及人数", e.scale.map { t("\($0) people", "\($0) 人") }),
+            ("involved", "人员构成", e.involved), ("development", "事态发展", e.development),
         ] where value != nil {
-            print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + (value ?? ""))
+            line(en, zh, value ?? "")
         }
         if !detail.parties.isEmpty {
-            print("\nparties:")
-            var table = Table("ID", "SIDE", "NAME", "MOBILE", "ID CARD", "ORGANISATION")
+            print(t("\nparties:", "\n当事人："))
+            var table =
+                Say.zh
+                ? Table("编号", "身份", "姓名", "手机号", "身份证号", "单位")
+                : Table("ID", "SIDE", "NAME", "MOBILE", "ID CARD", "ORGANISATION")
             for p in detail.parties {
                 table.add(
-                    String(p.id), p.side.rawValue, p.name, p.mobile ?? "-", p.idCard ?? "-", p.organisation ?? "-")
+                    String(p.id), Say.word("side", p.side.rawValue), p.name, p.mobile ?? "-", p.idCard ?? "-",
+                    p.organisation ?? "-")
             }
             table.print()
         }
-        print("\nrisk history:")
-        var risk = Table("WHEN", "FROM", "TO", "BY", "WHY")
+        func history(_ title: String) -> Table {
+            print(title)
+            return Say.zh ? Table("时间", "原为", "改为", "经办人", "原因") : Table("WHEN", "FROM", "TO", "BY", "WHY")
+        }
+        var risk = history(t("\nrisk history:", "\n风险变化："))
         for r in detail.riskHistory {
-            risk.add(r.at, r.from ?? "-", r.to, r.user ?? "uid \(r.uid)", r.reason)
+            risk.add(
+                r.at, r.from.map { Say.word("risk", $0) } ?? "-", Say.word("risk", r.to), r.user ?? "uid \(r.uid)",
+                r.reason)
         }
         risk.print()
-        print("\nstatus history:")
-        var status = Table("WHEN", "FROM", "TO", "BY", "WHY")
+        var status = history(t("\nstatus history:", "\n状态变化："))
         for s in detail.statusHistory {
-            status.add(s.at, s.from ?? "-", s.to, s.user ?? "uid \(s.uid)", s.reason)
+            status.add(
+                s.at, s.from.map { Say.word("dispute", $0) } ?? "-", Say.word("dispute", s.to),
+                s.user ?? "uid \(s.uid)", s.reason)
         }
         status.print()
         if let file = detail.caseFile { showCaseFile(file) }
@@ -270,42 +290,50 @@ struct DisputeCommand: AsyncParsableCommand {
 
     /// Sessions, outcomes, follow-up visits, escalations and conflicts, each a table (or "none").
     static func showCaseFile(_ file: Components.Schemas.CaseFile) {
+        let t = Say.t
+        let zh = Say.zh
         func section(_ title: String, _ table: Table, empty: Bool) {
-            print("\n\(title):" + (empty ? " none" : ""))
+            print("\n\(title)" + (zh ? "：" : ":") + (empty ? t(" none", "无") : ""))
             if !empty { table.print() }
         }
-        var sessions = Table("SESSION", "START", "END", "STATUS", "PANEL")
+        var sessions =
+            zh ? Table("场次", "开始", "结束", "状态", "专家组") : Table("SESSION", "START", "END", "STATUS", "PANEL")
         for s in file.sessions {
             sessions.add(
-                "#\(s.id)", s.start, String(s.end.dropFirst(11).prefix(5)), s.status.rawValue,
-                s.panel.map { "\($0.name) (\($0.requirement))" }.joined(separator: ", "))
+                "#\(s.id)", s.start, String(s.end.dropFirst(11).prefix(5)), Say.word("session", s.status.rawValue),
+                s.panel.map { "\($0.name) (\($0.requirement))" }.joined(separator: t(", ", "、")))
         }
-        section("sessions", sessions, empty: file.sessions.isEmpty)
-        var outcomes = Table("SESSION", "RESULT", "AMOUNT", "SIGNED", "TERMS / REFERRED TO", "RECORDED")
+        section(t("sessions", "调解场次"), sessions, empty: file.sessions.isEmpty)
+        var outcomes =
+            zh
+            ? Table("场次", "结果", "金额", "已签字", "协议内容/移交单位", "记录时间")
+            : Table("SESSION", "RESULT", "AMOUNT", "SIGNED", "TERMS / REFERRED TO", "RECORDED")
         for o in file.outcomes {
             outcomes.add(
-                "#\(o.session)", o.result, o.amount.map { "¥\($0)" } ?? "-", o.signed ? "yes" : "no",
+                "#\(o.session)", o.result, o.amount.map { "¥\($0)" } ?? "-", o.signed ? t("yes", "是") : t("no", "否"),
                 o.terms ?? o.referredTo ?? "-", o.recordedAt)
         }
-        section("outcomes", outcomes, empty: file.outcomes.isEmpty)
-        var visits = Table("VISIT", "DUE", "VISITOR", "RESULT", "NOTES")
+        section(t("outcomes", "调解结果"), outcomes, empty: file.outcomes.isEmpty)
+        var visits =
+            zh ? Table("回访", "应访日期", "回访人", "结果", "备注") : Table("VISIT", "DUE", "VISITOR", "RESULT", "NOTES")
         for f in file.followUps {
             visits.add(
-                "#\(f.id)", f.dueOn + (f.overdue ? " (overdue)" : ""), f.assigneeName ?? "-", f.result ?? "open",
-                f.notes ?? "-")
+                "#\(f.id)", f.dueOn + (f.overdue ? t(" (overdue)", "（逾期）") : ""), f.assigneeName ?? "-",
+                f.result ?? t("open", "待回访"), f.notes ?? "-")
         }
-        section("follow-up visits", visits, empty: file.followUps.isEmpty)
-        var escalations = Table("ID", "DAY", "KIND", "CASE", "NOTES")
+        section(t("follow-up visits", "回访"), visits, empty: file.followUps.isEmpty)
+        var escalations =
+            zh ? Table("编号", "日期", "类型", "案号", "备注") : Table("ID", "DAY", "KIND", "CASE", "NOTES")
         for e in file.escalations {
             escalations.add("#\(e.id)", e.occurredOn, e.kind, e.caseReference ?? "-", e.notes ?? "-")
         }
-        section("escalations", escalations, empty: file.escalations.isEmpty)
-        var conflicts = Table("ID", "EXPERT", "WITH", "REASON")
+        section(t("escalations", "升级事件"), escalations, empty: file.escalations.isEmpty)
+        var conflicts = zh ? Table("编号", "专家", "对象", "原因") : Table("ID", "EXPERT", "WITH", "REASON")
         for c in file.conflicts {
             conflicts.add(
                 "#\(c.id)", "\(c.expertName ?? "-") (#\(c.expert))",
-                c.party.map { "party #\($0)" } ?? c.organisation ?? "-", c.reason ?? "-")
+                c.party.map { t("party #\($0)", "当事人 #\($0)") } ?? c.organisation ?? "-", c.reason ?? "-")
         }
-        section("conflicts of interest", conflicts, empty: file.conflicts.isEmpty)
+        section(t("conflicts of interest", "利害关系"), conflicts, empty: file.conflicts.isEmpty)
     }
 }

@@ -205,6 +205,18 @@ struct CLIContractEndToEndTests {
             session.stdout.contains("已预约") && session.stdout.contains("席位") && session.stdout.contains("待回复"),
             "\(session)")
         #expect(!session.stdout.contains("booked") && !session.stdout.contains("pending"), "\(session)")
+        let dispute = try run("dispute", "show", "1")
+        #expect(
+            dispute.stdout.contains("风险：") && dispute.stdout.contains("当事人：") && dispute.stdout.contains("申请人"),
+            "\(dispute)")
+        #expect(dispute.stdout.contains("状态变化：") && dispute.stdout.contains("调解场次："), "\(dispute)")
+        #expect(
+            dispute.stdout.contains("登记") && !dispute.stdout.contains("opened"), "the store's reasons too: \(dispute)")
+        for english in ["risk:", "applicant", "status history", "sessions:", " none"] {
+            #expect(!dispute.stdout.contains(english), "'\(english)' in: \(dispute)")
+        }
+        let disputes = try run("dispute", "list")
+        #expect(disputes.stdout.contains("共 1 件纠纷") && disputes.stdout.contains("名称"), "\(disputes)")
         // The words come from the daemon's one catalogue, in the language asked for.
         let (code, words) = try d.curl(["-H", "Accept-Language: zh-CN", "http://localhost/v1/words"])
         let catalogue = try #require(try JSONSerialization.jsonObject(with: Data(words.utf8)) as? [String: Any])
