@@ -233,7 +233,7 @@ public final class SMSGateway: Sendable {
             Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: key)))
         }
         let signing = mac(mac(mac(Data("TC3\(settings.keySecret)".utf8), date), "sms"), "tc3_request")
-        let signature = mac(signing, toSign).map { String(format: "%02x", $0) }.joined()
+        let signature = Self.hex(mac(signing, toSign))
         var request = HTTPClientRequest(url: settings.endpoint + "/")
         request.method = .POST
         request.headers.add(name: "Host", value: host)
