@@ -237,6 +237,34 @@ public enum Words {
         }.joined(separator: "；")
     }
 
+    /// An outcome's result (`agreement` → 达成协议).
+    public static func outcomeResult(_ result: OutcomeResult, _ language: Language) -> String {
+        language == .zh ? result.chinese : result.rawValue
+    }
+
+    /// An escalation's kind (`criminal` → 民转刑).
+    public static func escalation(_ kind: EscalationKind, _ language: Language) -> String {
+        language == .zh ? kind.chinese : kind.rawValue
+    }
+
+    /// The channel an expert prefers.
+    public static func contactChannel(_ channel: ContactChannel, _ language: Language) -> String {
+        switch (channel, language) {
+        case (.email, .zh): "邮件"
+        case (.sms, .zh): "短信"
+        case (.wecom, .zh): "企业微信"
+        case (.dingtalk, .zh): "钉钉"
+        case (.email, .en): "mail"
+        case (_, .en): channel.rawValue
+        }
+    }
+
+    /// Every audit action with a name of its own, for a client that shows an audit list (`GET /v1/words`).
+    public static var auditActions: [String] { auditActionsZh.keys.sorted() }
+
+    /// Every specialty and category with a Chinese name, for a client that shows them (`GET /v1/words`).
+    public static var specialties: [String] { (Array(categoriesZh.keys) + Array(specialtiesZh.keys)).sorted() }
+
     /// How a party is told, as the intake form offers it; nil: whatever reaches them.
     public static func partyChannel(_ channel: PartyChannel?, _ language: Language) -> String {
         switch (channel, language) {
@@ -272,6 +300,26 @@ public enum Words {
             return "调解场次 #\(m.1) \(sessionStatus(status, .zh))" + (m.4.map { "：\($0)" } ?? "")
         }
         return reason
+    }
+
+    /// An early warning's message as `WarningRules.evaluate` stores it (`JS-2026-0001: 2 sessions missed
+    /// (no-show)`), said in `language`; a message of another shape as stored.
+    public static func warningMessage(_ message: String, _ language: Language) -> String {
+        guard language == .zh else { return message }
+        if let m = message.wholeMatch(of: #/(.+) is ([a-z]+) risk and has had no session booked for ([0-9]+) days/#) {
+            let risk = RiskLevel(rawValue: String(m.2)).map { self.risk($0, .zh) } ?? String(m.2)
+            return "\(m.1) 风险为“\(risk)”，已 \(m.3) 天未预约调解"
+        }
+        if let m = message.wholeMatch(of: #/(.+): ([0-9]+) sessions missed \(no-show\)/#) {
+            return "\(m.1)：当事人已缺席 \(m.2) 场调解"
+        }
+        if let m = message.wholeMatch(of: #/(.+) relapsed at the follow-up visit of (.+)/#) {
+            return "\(m.1) 在 \(m.2) 的回访中发现矛盾反复"
+        }
+        if let m = message.wholeMatch(of: #/(.+): the follow-up visit due (.+) has no result/#) {
+            return "\(m.1)：\(m.2) 应做的回访尚未记录结果"
+        }
+        return message
     }
 
     /// An expert's specialty: the categories' names and the usual specialties have Chinese names; another is shown

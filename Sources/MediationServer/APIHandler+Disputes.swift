@@ -47,6 +47,9 @@ extension APIHandler {
     /// A problem in the reader's language (`Accept-Language`, as `LANG=zh_CN.UTF-8 mediationctl` sends).
     static func said(_ problem: FieldProblem) -> String { ReplyLanguage.current == .zh ? problem.zh : problem.en }
 
+    /// `en` or `zh`, in the reader's language.
+    static func say(_ en: String, _ zh: String) -> String { ReplyLanguage.current == .zh ? zh : en }
+
     /// Whom a session's notices cannot reach, in the reader's language.
     static func wire(_ people: [Unreached]) -> [Components.Schemas.Unreached] {
         people.map { .init(kind: $0.kind == .party ? .party : .expert, id: $0.id, name: $0.name, why: said($0.why)) }

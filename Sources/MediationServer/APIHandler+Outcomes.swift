@@ -38,7 +38,8 @@ extension APIHandler {
     private func wire(_ w: EarlyWarning, numbers: [Int64: String]) -> Components.Schemas.Warning {
         .init(
             id: w.id, rule: w.rule.rawValue, subject: w.subject, dispute: numbers[w.disputeId] ?? String(w.disputeId),
-            office: w.officeId, message: w.message, raisedAt: Zone.shanghai.format(w.raisedAt),
+            office: w.officeId, message: Words.warningMessage(w.message, ReplyLanguage.current),
+            raisedAt: Zone.shanghai.format(w.raisedAt),
             deliveredAt: w.deliveredAt.map(Zone.shanghai.format), channel: w.channel)
     }
 
@@ -111,17 +112,26 @@ extension APIHandler {
         let recorded = try await db.recordOutcome(
             session: input.path.session, outcome, policy: info.followUps, actor: actor)
         let next: String
+        let say = Self.say
+        let number = recorded.dispute.number
         switch outcome.result {
         case .agreement, .partialAgreement:
             // The CLI says the dispute's new status before this: the sentence says what comes next, not that again.
-            next = "\(recorded.followUps.count) follow-up visit(s) planned ('followup list --all')"
+            let n = recorded.followUps.count
+            next = say(
+                "\(n) follow-up visit(s) planned ('mediationctl followup list --all')",
+                "已安排 \(n) 次回访（'mediationctl followup list --all'）")
         case .adjourned:
-            next =
-                "adjourned: book the next session with 'session find \(recorded.dispute.number) --from DATE --to DATE'"
+            // The next week from tomorrow in the office's zone: a command that runs as printed.
+            let zone = try Zone(try await db.office(recorded.dispute.officeId).timeZone)
+            let tomorrow = zone.wallClock(info.clock.now()).date.adding(days: 1)
+            let find = "'mediationctl session find \(number) --from \(tomorrow) --to \(tomorrow.adding(days: 6))'"
+            next = say("adjourned: book the next session, e.g. \(find)", "已休会：请预约下一次调解，例如 \(find)")
         case .noAgreement:
-            next = "no agreement: book another session or close the dispute"
+            next = say("no agreement: book another session or close the dispute", "未达成协议：可再次预约调解，或结案")
         case .referredCourt, .referredPolice, .referredOther:
-            next = "referred to \(recorded.outcome.referredTo ?? "another agency")"
+            let to = recorded.outcome.referredTo
+            next = say("referred to \(to ?? "another agency")", "已移交\(to ?? "其他单位")")
         }
         return .created(
             .init(
@@ -154,21 +164,33 @@ extension APIHandler {
     private func wire(_ c: CorrectedOutcome, session: Int64) async throws -> Components.Schemas.OutcomeCorrected {
         let number = c.dispute.number
         var next: [String] = []
-        if !c.changed { next.append("the outcome already says so: nothing changed") }
+        let say = Self.say
+        let l = ReplyLanguage.current
+        if !c.changed { next.append(say("the outcome already says so: nothing changed", "结果本来就是这样，未做修改")) }
         if c.outcome.voidedAt != nil {
-            next.append("record the session's outcome again with 'outcome record \(session) RESULT'")
+            let record = "'mediationctl outcome record \(session) agreement --terms …'"
+            next.append(say("record the session's outcome again, e.g. \(record)", "请重新记录本场结果，例如 \(record)"))
         }
-        if !c.cancelled.isEmpty { next.append("\(c.cancelled.count) follow-up visit(s) cancelled") }
-        if !c.planned.isEmpty { next.append("\(c.planned.count) follow-up visit(s) planned ('followup list --all')") }
+        if !c.cancelled.isEmpty {
+            next.append(say("\(c.cancelled.count) follow-up visit(s) cancelled", "已取消 \(c.cancelled.count) 次回访"))
+        }
+        if !c.planned.isEmpty {
+            next.append(
+                say(
+                    "\(c.planned.count) follow-up visit(s) planned ('mediationctl followup list --all')",
+                    "已安排 \(c.planned.count) 次回访（'mediationctl followup list --all'）"))
+        }
+        let now = Words.disputeStatus(c.dispute.status, l)
         if let was = c.disputeWas {
-            next.append("dispute \(number) moved from \(was.rawValue) to \(c.dispute.status.rawValue)")
+            let before = Words.disputeStatus(was, l)
+            next.append(say("dispute \(number) moved from \(before) to \(now)", "纠纷 \(number) 由“\(before)”改为“\(now)”"))
         } else {
-            next.append("dispute \(number) stays \(c.dispute.status.rawValue)")
+            next.append(say("dispute \(number) stays \(now)", "纠纷 \(number) 仍为“\(now)”"))
         }
         return .init(
             outcome: wire(c.outcome, number: number), disputeStatus: c.dispute.status.rawValue,
             disputeWas: c.disputeWas?.rawValue, followUpsPlanned: try await followUpList(c.planned),
-            followUpsCancelled: c.cancelled, next: next.joined(separator: "; "))
+            followUpsCancelled: c.cancelled, next: next.joined(separator: say("; ", "；")))
     }
 
     // MARK: Follow-ups

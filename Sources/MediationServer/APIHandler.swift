@@ -32,6 +32,16 @@ struct APIHandler: APIProtocol {
         for c in ExpertRole.allCases { words["role.\(c.rawValue)"] = Words.expertRole(c, l) }
         for c in PartySide.allCases { words["side.\(c.rawValue)"] = Words.side(c, l) }
         for c in info.categories { words["category.\(c)"] = Words.category(c, l) }
+        for c in OutcomeResult.allCases { words["result.\(c.rawValue)"] = Words.outcomeResult(c, l) }
+        for c in EscalationKind.allCases { words["escalation.\(c.rawValue)"] = Words.escalation(c, l) }
+        for c in FollowUpResult.allCases { words["followup.\(c.rawValue)"] = Words.followUpResult(c, l) }
+        for c in WarningRule.allCases { words["rule.\(c.rawValue)"] = Words.warningRule(c, l) }
+        for c in Role.allCases { words["account.\(c.rawValue)"] = Words.role(c, l) }
+        for c in ContactChannel.allCases { words["channel.\(c.rawValue)"] = Words.contactChannel(c, l) }
+        for c in PartyChannel.allCases { words["partychannel.\(c.rawValue)"] = Words.partyChannel(c, l) }
+        for c in Words.auditActions { words["audit.\(c)"] = Words.auditAction(c, l) }
+        for c in Weekday.allCases { words["weekday.\(c.code)"] = l == .zh ? c.chinese : c.code }
+        for c in Words.specialties { words["specialty.\(c)"] = Words.specialty(c, l) }
         return .ok(
             .init(
                 body: .json(

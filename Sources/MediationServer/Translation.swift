@@ -25,9 +25,10 @@ enum Wire {
         return try Intake.hours(text)
     }
 
-    /// Weekly hours as people read them, `mon-fri 09:00-12:00`, or `-` when there are none.
+    /// Weekly hours as people read them, `mon-fri 09:00-12:00` (`周一 09:00-12:00；…` for a Chinese caller), or `-`
+    /// when there are none.
     static func hoursText(_ windows: [WeeklyWindow]) -> String {
-        windows.isEmpty ? "-" : WeeklyWindow.format(windows)
+        windows.isEmpty ? "-" : Words.hours(windows, ReplyLanguage.current)
     }
 
     static func windows(_ list: [Components.Schemas.WeeklyWindow]?, field: String) throws -> [WeeklyWindow]? {

@@ -38,14 +38,17 @@ struct AuditCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "WHEN", "WHO", "ROLE", "ACTION", "TARGET", "SUMMARY")
+                var table = Say.table(
+                    ("ID", "编号"), ("WHEN", "时间"), ("WHO", "操作人"), ("ROLE", "权限"), ("ACTION", "操作"),
+                    ("TARGET", "对象"), ("SUMMARY", "摘要"))
                 for e in list.entries {
                     table.add(
-                        String(e.id), String(e.at.prefix(19)), "\(e.user ?? "-") (\(e.uid))", e.role, e.action,
-                        e.target, e.summary)
+                        String(e.id), String(e.at.prefix(19)), "\(e.user ?? "-") (\(e.uid))",
+                        Say.word("account", e.role),
+                        Say.word("audit", e.action), e.target, e.summary)
                 }
                 table.print()
-                print("\(list.entries.count) shown")
+                print(Say.t("\(list.entries.count) shown", "共显示 \(list.entries.count) 条"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -82,8 +85,11 @@ struct RetentionCommand: AsyncParsableCommand {
                 if global.json { return try printJSON(report) }
                 let verb = report.dryRun ? "would remove" : "removed"
                 print(
-                    "\(verb) the contact details and ID numbers of \(report.parties) parties of \(report.disputes) "
-                        + "disputes closed before \(report.cutoff.prefix(10)) (\(report.months) months)")
+                    Say.t(
+                        "\(verb) the contact details and ID numbers of \(report.parties) parties of \(report.disputes) "
+                            + "disputes closed before \(report.cutoff.prefix(10)) (\(report.months) months)",
+                        "\(report.dryRun ? "将" : "已")删除 \(report.cutoff.prefix(10)) 前（\(report.months) 个月以上）结案的 "
+                            + "\(report.disputes) 件纠纷中 \(report.parties) 名当事人的联系方式和身份证号"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

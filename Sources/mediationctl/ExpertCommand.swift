@@ -130,16 +130,18 @@ struct ExpertCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "NAME", "ROLE", "OFFICES", "SPECIALTIES", "MOBILE", "HOURS/WEEK", "STATUS")
+                var table = Say.table(
+                    ("ID", "编号"), ("NAME", "姓名"), ("ROLE", "角色"), ("OFFICES", "调解室"), ("SPECIALTIES", "专长"),
+                    ("MOBILE", "手机号"), ("HOURS/WEEK", "每周小时"), ("STATUS", "状态"))
                 for e in list.experts {
                     table.add(
                         String(e.id), e.name, ExpertCommand.roleLabel(e.role.rawValue, e.roleName),
-                        e.servesAllOffices ? "all" : e.offices.joined(separator: ","),
-                        e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ","), e.mobile ?? "-",
-                        String(format: "%.1f", Double(e.weeklyMinutes) / 60), e.active ? "active" : "inactive")
+                        ExpertCommand.offices(e.servesAllOffices, e.offices),
+                        ExpertCommand.specialties(e.specialties), e.mobile ?? "-",
+                        String(format: "%.1f", Double(e.weeklyMinutes) / 60), ExpertCommand.state(e.active))
                 }
                 table.print()
-                print("\(list.experts.count) expert\(list.experts.count == 1 ? "" : "s")")
+                print(Say.count(list.experts.count, "expert", "experts", "名专家"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -267,14 +269,23 @@ struct ExpertCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let a = try ok.body.json
                 if global.json { return try printJSON(a) }
-                print("\(a.name) (#\(a.expertId)) free from \(a.from) to \(a.to), times in \(a.timeZone)")
-                var table = Table("DATE", "DAY", "FROM", "TO", "HOURS")
+                print(
+                    Say.t(
+                        "\(a.name) (#\(a.expertId)) free from \(a.from) to \(a.to), times in \(a.timeZone)",
+                        "\(a.name)（#\(a.expertId)）\(a.from) 至 \(a.to) 的空闲时间（\(a.timeZone) 时间）"))
+                var table = Say.table(("DATE", "日期"), ("DAY", "星期"), ("FROM", "开始"), ("TO", "结束"), ("HOURS", "小时"))
                 for i in a.intervals {
                     table.add(
-                        i.date, i.weekday, i.startLocal, i.endLocal, String(format: "%.1f", Double(i.minutes) / 60))
+                        i.date, Say.word("weekday", i.weekday), i.startLocal, i.endLocal,
+                        String(format: "%.1f", Double(i.minutes) / 60))
                 }
-                if a.intervals.isEmpty { print("(no free time in this range)") } else { table.print() }
-                print(String(format: "total: %.1f h", Double(a.totalMinutes) / 60))
+                if a.intervals.isEmpty {
+                    print(Say.t("(no free time in this range)", "（这段时间没有空闲）"))
+                } else {
+                    table.print()
+                }
+                print(
+                    Say.t("total: ", "合计：") + String(format: "%.1f", Double(a.totalMinutes) / 60) + Say.t(" h", " 小时"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -309,15 +320,24 @@ struct ExpertCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let r = try ok.body.json
                 if global.json { return try printJSON(r) }
-                let verb = r.dryRun ? "would create" : "created"
-                print(
-                    "\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), unchanged \(r.unchanged)"
-                        + (r.dryRun ? " (dry run: nothing written)" : ""))
+                if Say.zh {
+                    print(
+                        "\(r.dryRun ? "将" : "已")新增 \(r.created) 名，\(r.dryRun ? "将" : "已")更新 \(r.updated) 名，"
+                            + "不变 \(r.unchanged) 名" + (r.dryRun ? "（试运行：未写入任何内容）" : ""))
+                } else {
+                    let verb = r.dryRun ? "would create" : "created"
+                    print(
+                        "\(verb) \(r.created), \(r.dryRun ? "would update" : "updated") \(r.updated), "
+                            + "unchanged \(r.unchanged)" + (r.dryRun ? " (dry run: nothing written)" : ""))
+                }
                 let out = r.deactivatedLines ?? []
                 if !out.isEmpty {
+                    let lines = out.map(String.init).joined(separator: Say.t(", ", "、"))
                     print(
-                        "\(r.dryRun ? "would take" : "took") \(out.count) out of the pool (active no): line(s) "
-                            + out.map(String.init).joined(separator: ", "))
+                        Say.t(
+                            "\(r.dryRun ? "would take" : "took") \(out.count) out of the pool (active no): line(s) "
+                                + lines,
+                            "\(r.dryRun ? "将" : "已")停用 \(out.count) 名专家（不再参加调解）：第 \(lines) 行"))
                 }
                 printWarnings(r.warnings)
             case .default(let s, let p): throw apiFailure(s, p)
@@ -359,28 +379,45 @@ struct ExpertCommand: AsyncParsableCommand {
     // MARK: Display
 
     static func roleLabel(_ role: String, _ name: String?) -> String {
-        name.map { "\(role) \($0)" } ?? role
+        if Say.zh { return Say.word("role", role) }
+        return name.map { "\(role) \($0)" } ?? role
+    }
+
+    static func offices(_ all: Bool, _ offices: [String]) -> String {
+        all ? Say.t("all", "全部") : offices.joined(separator: Say.t(", ", "、"))
+    }
+
+    static func specialties(_ tags: [String]) -> String {
+        tags.isEmpty ? "-" : tags.map { Say.word("specialty", $0.lowercased()) }.joined(separator: Say.t(", ", "、"))
+    }
+
+    static func state(_ active: Bool) -> String {
+        active ? Say.t("active", "在册") : Say.t("inactive", "已停用")
     }
 
     static func show(_ e: Components.Schemas.Expert, json: Bool) throws {
         printWarnings(e.unreachable.map { [$0] })
         if json { return try printJSON(e) }
-        print("id:          \(e.id)")
-        print("name:        \(e.name)")
-        print("role:        \(roleLabel(e.role.rawValue, e.roleName))")
-        print("status:      \(e.active ? "active" : "inactive")")
-        print("offices:     \(e.servesAllOffices ? "all" : e.offices.joined(separator: ", "))")
-        print("specialties: \(e.specialties.isEmpty ? "-" : e.specialties.joined(separator: ", "))")
-        print("languages:   \(e.languages.isEmpty ? "-" : e.languages.joined(separator: ", "))")
-        print("mobile:      \(e.mobile ?? "-")")
-        print("email:       \(e.email ?? "-")")
-        print("wecom:       \(e.wecomUserId ?? "-")")
-        print("dingtalk:    \(e.dingtalkMobile ?? "-")")
-        print("channel:     \(e.preferredChannel?.rawValue ?? "-")")
-        print("time zone:   \(e.timeZone)")
-        print("caps:        \(e.maxSessionsPerDay) a day, \(e.maxSessionsPerWeek) a week")
-        print("hours:       \(e.hoursText ?? "-")")
-        print("notes:       \(e.notes ?? "-")")
+        Say.line("id", "编号", String(e.id))
+        Say.line("name", "姓名", e.name)
+        Say.line("role", "角色", roleLabel(e.role.rawValue, e.roleName))
+        Say.line("status", "状态", state(e.active))
+        Say.line("offices", "调解室", offices(e.servesAllOffices, e.offices))
+        Say.line("specialties", "专长", specialties(e.specialties))
+        Say.line("languages", "语言", e.languages.isEmpty ? "-" : e.languages.joined(separator: Say.t(", ", "、")))
+        Say.line("mobile", "手机号", e.mobile ?? "-")
+        Say.line("email", "邮箱", e.email ?? "-")
+        Say.line("wecom", "企业微信", e.wecomUserId ?? "-")
+        Say.line("dingtalk", "钉钉", e.dingtalkMobile ?? "-")
+        Say.line("channel", "通知方式", e.preferredChannel.map { Say.word("channel", $0.rawValue) } ?? "-")
+        Say.line("time zone", "时区", e.timeZone)
+        Say.line(
+            "caps", "上限",
+            Say.t(
+                "\(e.maxSessionsPerDay) a day, \(e.maxSessionsPerWeek) a week",
+                "每天 \(e.maxSessionsPerDay) 场，每周 \(e.maxSessionsPerWeek) 场"))
+        Say.line("hours", "可调解时间", e.hoursText ?? "-")
+        Say.line("notes", "备注", e.notes ?? "-")
     }
 }
 
@@ -436,11 +473,16 @@ extension ExpertCommand {
 
         static func print(_ feed: Components.Schemas.ExpertFeed, json: Bool) throws {
             if json { return try printJSON(feed) }
-            Swift.print("calendar feed of \(feed.name) (#\(feed.expert)):")
-            Swift.print("  \(feed.webcal)")
-            Swift.print("  \(feed.url)   (the same over http, to check it in a browser)")
             Swift.print(
-                "send it to \(feed.name) personally; 'mediationctl expert feed reset \(feed.expert)' replaces it")
+                Say.t("calendar feed of \(feed.name) (#\(feed.expert)):", "\(feed.name)（#\(feed.expert)）的日历订阅："))
+            Swift.print("  \(feed.webcal)")
+            Swift.print(
+                "  \(feed.url)   " + Say.t("(the same over http, to check it in a browser)", "（同一地址的 http 形式，可在浏览器中查看）")
+            )
+            Swift.print(
+                Say.t(
+                    "send it to \(feed.name) personally; 'mediationctl expert feed reset \(feed.expert)' replaces it",
+                    "请单独发给\(feed.name)本人，不要发到群里；'mediationctl expert feed reset \(feed.expert)' 可换一个新地址"))
         }
     }
 }

@@ -18,16 +18,16 @@ struct Health: AsyncParsableCommand {
         case .ok(let ok):
             let h = try ok.body.json
             if global.json { return try printJSON(h) }
-            let uptime = Int(h.uptimeSeconds)
-            print("status:    \(h.status.rawValue)")
-            print("version:   \(h.version)")
-            print("uptime:    \(uptime / 3600)h \(uptime % 3600 / 60)m \(uptime % 60)s")
-            print("schema:    \(h.schemaVersion)")
-            print("database:  \(h.databasePath)")
-            print("socket:    \(client.socketPath)")
-            print(
-                "you:       uid \(h.caller.uid)\(h.caller.user.map { " (\($0))" } ?? ""), role \(h.caller.role.rawValue)"
-            )
+            Say.line("status", "状态", h.status == .ok ? Say.t("ok", "正常") : h.status.rawValue, width: 11)
+            Say.line("version", "版本", h.version, width: 11)
+            Say.line("uptime", "已运行", duration(h.uptimeSeconds), width: 11)
+            Say.line("schema", "数据库版本", String(h.schemaVersion), width: 11)
+            Say.line("database", "数据库", h.databasePath, width: 11)
+            Say.line("socket", "套接字", client.socketPath, width: 11)
+            Say.line(
+                "you", "当前用户",
+                "uid \(h.caller.uid)\(h.caller.user.map { " (\($0))" } ?? "")"
+                    + Say.t(", role ", "，权限 ") + Say.word("account", h.caller.role.rawValue), width: 11)
         case .default(let status, let problem):
             throw apiFailure(status, problem)
         }

@@ -55,9 +55,9 @@ enum SpanVerbs {
             }
         }
         if global.json { return try printJSON(list) }
-        var table = Table("ID", "FROM", "TO", "REASON")
+        var table = Say.table(("ID", "编号"), ("FROM", "开始"), ("TO", "结束"), ("REASON", "原因"))
         for s in list.spans { table.add(String(s.id), s.start, s.end, s.note ?? "-") }
-        if list.spans.isEmpty { print("(none)") } else { table.print() }
+        if list.spans.isEmpty { print(Say.t("(none)", "（无）")) } else { table.print() }
     }
 
     static func remove(_ kind: SpanKind, _ global: GlobalOptions, expert: String, id: Int64) async throws {
@@ -75,7 +75,7 @@ enum SpanVerbs {
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
-        if !global.json { print("removed #\(id)") } else { print("{}") }
+        if !global.json { print(Say.t("removed #\(id)", "已删除 #\(id)")) } else { print("{}") }
     }
 }
 

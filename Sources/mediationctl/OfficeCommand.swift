@@ -73,13 +73,17 @@ struct OfficeCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "NAME", "TIME ZONE", "PHONE", "SESSION")
+                var table = Say.table(
+                    ("ID", "编号"), ("NAME", "名称"), ("TIME ZONE", "时区"), ("PHONE", "电话"), ("SESSION", "每场时长"))
                 for o in list.offices {
-                    table.add(o.id, o.name, o.timeZone, o.phone ?? "-", "\(o.defaultSessionMinutes) min")
+                    table.add(
+                        o.id, o.name, o.timeZone, o.phone ?? "-", "\(o.defaultSessionMinutes)" + Say.t(" min", " 分钟"))
                 }
                 table.print()
                 if list.offices.isEmpty {
-                    print("(no offices yet: add one with 'mediationctl office add ID --name NAME')")
+                    print(
+                        Say.t("(no offices yet: add one with ", "（还没有调解室：用 ")
+                            + "'mediationctl office add jinshan --name 金山警务室'" + Say.t(")", " 添加）"))
                 }
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -134,14 +138,14 @@ struct OfficeCommand: AsyncParsableCommand {
 
     static func show(_ o: Components.Schemas.Office, json: Bool) throws {
         if json { return try printJSON(o) }
-        print("id:        \(o.id)")
-        print("name:      \(o.name)")
-        print("time zone: \(o.timeZone)")
-        print("address:   \(o.address ?? "-")")
-        print("phone:     \(o.phone ?? "-")")
-        print("hours:     \(o.hoursText ?? "-")")
-        print("session:   \(o.defaultSessionMinutes) min")
-        print("numbers:   \(o.disputePrefix ?? "-")-YYYY-NNNN")
+        Say.line("id", "编号", o.id, width: 11)
+        Say.line("name", "名称", o.name, width: 11)
+        Say.line("time zone", "时区", o.timeZone, width: 11)
+        Say.line("address", "地址", o.address ?? "-", width: 11)
+        Say.line("phone", "电话", o.phone ?? "-", width: 11)
+        Say.line("hours", "办公时间", o.hoursText ?? "-", width: 11)
+        Say.line("session", "每场时长", "\(o.defaultSessionMinutes)" + Say.t(" min", " 分钟"), width: 11)
+        Say.line("numbers", "纠纷编号", "\(o.disputePrefix ?? "-")-YYYY-NNNN", width: 11)
     }
 }
 

@@ -221,8 +221,13 @@ struct Backup: AsyncParsableCommand {
         if global.json {
             print("{\"bytes\":\(written),\"file\":\(jsonString(target))}")
         } else {
-            print("backup written to \(target) (\(byteCount(written)), integrity checked; mode 0600)")
-            print("restore it with: mediationd restore \(target)   (with the daemon stopped)")
+            print(
+                Say.t(
+                    "backup written to \(target) (\(byteCount(written)), integrity checked; mode 0600)",
+                    "备份已写入 \(target)（\(byteCount(written))，已校验完整；权限 0600）"))
+            print(
+                Say.t("restore it with: ", "恢复方法（先停止守护进程）：") + "mediationd restore \(target)"
+                    + Say.t("   (with the daemon stopped)", ""))
         }
     }
 

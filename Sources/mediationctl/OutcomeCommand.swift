@@ -48,7 +48,10 @@ struct OutcomeCommand: AsyncParsableCommand {
                 let r = try ok.body.json
                 if global.json { return try printJSON(r) }
                 OutcomeCommand.print(r.outcome)
-                Swift.print("dispute \(r.outcome.dispute) is now \(r.disputeStatus); \(r.next)")
+                Swift.print(
+                    Say.t(
+                        "dispute \(r.outcome.dispute) is now \(r.disputeStatus); \(r.next)",
+                        "纠纷 \(r.outcome.dispute) 现为“\(Say.word("dispute", r.disputeStatus))”；\(r.next)"))
                 if !r.followUps.isEmpty { FollowUpCommand.printTable(r.followUps) }
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -97,7 +100,8 @@ struct OutcomeCommand: AsyncParsableCommand {
         func run() async throws {
             switch try await global.client().call({ try await $0.getAgreement(path: .init(session: session)) }) {
             case .ok(let ok):
-                try await writeDocument(try ok.body.html, to: output, what: "agreement of session \(session)")
+                try await writeDocument(
+                    try ok.body.html, to: output, what: ("agreement of session \(session)", "调解场次 #\(session) 的调解协议书"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -180,17 +184,22 @@ struct OutcomeCommand: AsyncParsableCommand {
     }
 
     static func print(_ o: Components.Schemas.Outcome) {
-        Swift.print("outcome #\(o.id) of session #\(o.session) (\(o.dispute)): \(o.result)")
-        if let t = o.terms { Swift.print("  terms:    \(t)") }
-        if let a = o.amount { Swift.print("  amount:   ¥\(a)") }
-        Swift.print("  signed:   \(o.signed ? "yes" : "no")")
-        if let r = o.referredTo { Swift.print("  referred: \(r)") }
-        if let n = o.notes { Swift.print("  notes:    \(n)") }
-        Swift.print("  recorded: \(o.recordedAt)\(o.recordedBy.map { " by \($0)" } ?? "")")
-        if let at = o.amendedAt { Swift.print("  amended:  \(at)\(o.amendedBy.map { " by \($0)" } ?? "")") }
+        Swift.print(
+            Say.t(
+                "outcome #\(o.id) of session #\(o.session) (\(o.dispute)): \(o.result)",
+                "调解场次 #\(o.session)（\(o.dispute)）的结果 #\(o.id)：\(Say.word("result", o.result))"))
+        func by(_ who: String?) -> String { who.map { Say.t(" by \($0)", "，经办人 \($0)") } ?? "" }
+        if let t = o.terms { Say.line("terms", "协议内容", t, width: 12, indent: "  ") }
+        if let a = o.amount { Say.line("amount", "金额", "¥\(a)", width: 12, indent: "  ") }
+        Say.line("signed", "已签字", o.signed ? Say.t("yes", "是") : Say.t("no", "否"), width: 12, indent: "  ")
+        if let r = o.referredTo { Say.line("referred", "移交", r, width: 12, indent: "  ") }
+        if let n = o.notes { Say.line("notes", "备注", n, width: 12, indent: "  ") }
+        Say.line("recorded", "记录时间", o.recordedAt + by(o.recordedBy), width: 12, indent: "  ")
+        if let at = o.amendedAt { Say.line("amended", "更正时间", at + by(o.amendedBy), width: 12, indent: "  ") }
         if let at = o.voidedAt {
-            Swift.print(
-                "  VOIDED:   \(at)\(o.voidedBy.map { " by \($0)" } ?? "")\(o.voidReason.map { ": \($0)" } ?? "")")
+            Say.line(
+                "VOIDED", "已作废", at + by(o.voidedBy) + (o.voidReason.map { Say.t(": ", "：") + $0 } ?? ""), width: 12,
+                indent: "  ")
         }
     }
 }
@@ -236,7 +245,11 @@ struct FollowUpCommand: AsyncParsableCommand {
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
                 FollowUpCommand.printTable(list.followUps)
-                Swift.print("\(list.followUps.count) visit(s); \(list.followUps.filter(\.overdue).count) overdue")
+                let overdue = list.followUps.filter(\.overdue).count
+                Swift.print(
+                    Say.t(
+                        "\(list.followUps.count) visit(s); \(overdue) overdue",
+                        "共 \(list.followUps.count) 次回访，其中 \(overdue) 次逾期"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -272,19 +285,26 @@ struct FollowUpCommand: AsyncParsableCommand {
                 let r = try ok.body.json
                 if global.json { return try printJSON(r) }
                 Swift.print(
-                    "follow-up #\(r.followUp.id) of \(r.followUp.dispute): \(r.followUp.result ?? "-"); "
-                        + "the dispute is \(r.disputeStatus), \(r.disputeRisk) risk")
+                    Say.t(
+                        "follow-up #\(r.followUp.id) of \(r.followUp.dispute): \(r.followUp.result ?? "-"); "
+                            + "the dispute is \(r.disputeStatus), \(r.disputeRisk) risk",
+                        "\(r.followUp.dispute) 的回访 #\(r.followUp.id)："
+                            + (r.followUp.result.map { Say.word("followup", $0) } ?? "-")
+                            + "；纠纷现为“\(Say.word("dispute", r.disputeStatus))”，风险“\(Say.word("risk", r.disputeRisk))”"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
     }
 
     static func printTable(_ list: [Components.Schemas.FollowUp]) {
-        var table = Table("ID", "DISPUTE", "OFFICE", "DUE", "DAY", "ASSIGNEE", "RESULT", "NOTES")
+        var table = Say.table(
+            ("ID", "编号"), ("DISPUTE", "纠纷"), ("OFFICE", "调解室"), ("DUE", "应回访日"), ("DAY", "协议后天数"),
+            ("ASSIGNEE", "回访人"), ("RESULT", "结果"), ("NOTES", "备注"))
         for f in list {
             table.add(
-                String(f.id), f.dispute, f.office, f.dueOn + (f.overdue ? " (overdue)" : ""), "+\(f.offsetDays)",
-                f.assigneeName ?? "office", f.result ?? "-", String((f.notes ?? "").prefix(40)))
+                String(f.id), f.dispute, f.office, f.dueOn + (f.overdue ? Say.t(" (overdue)", "（逾期）") : ""),
+                "+\(f.offsetDays)", f.assigneeName ?? Say.t("office", "调解室"),
+                f.result.map { Say.word("followup", $0) } ?? "-", String((f.notes ?? "").prefix(40)))
         }
         table.print()
     }
@@ -327,9 +347,13 @@ struct EscalationCommand: AsyncParsableCommand {
                 let e = try ok.body.json
                 if global.json { return try printJSON(e) }
                 Swift.print(
-                    "escalation #\(e.id) recorded for \(e.dispute): \(e.kind) on \(e.occurredOn)"
-                        + (e.caseReference.map { " (\($0))" } ?? "")
-                        + "; the dispute is now \(e.disputeRisk ?? "critical") risk")
+                    Say.t(
+                        "escalation #\(e.id) recorded for \(e.dispute): \(e.kind) on \(e.occurredOn)"
+                            + (e.caseReference.map { " (\($0))" } ?? "")
+                            + "; the dispute is now \(e.disputeRisk ?? "critical") risk",
+                        "已为 \(e.dispute) 登记升级 #\(e.id)：\(e.occurredOn) \(Say.word("escalation", e.kind))"
+                            + (e.caseReference.map { "（\($0)）" } ?? "")
+                            + "；纠纷风险现为“\(Say.word("risk", e.disputeRisk ?? "critical"))”"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -361,10 +385,13 @@ struct EscalationCommand: AsyncParsableCommand {
                 }
             }
             if global.json { return try printJSON(list) }
-            var table = Table("ID", "DISPUTE", "KIND", "DATE", "CASE", "RECORDED BY", "NOTES")
+            var table = Say.table(
+                ("ID", "编号"), ("DISPUTE", "纠纷"), ("KIND", "类型"), ("DATE", "日期"), ("CASE", "案件编号"),
+                ("RECORDED BY", "登记人"), ("NOTES", "备注"))
             for e in list.escalations {
                 table.add(
-                    String(e.id), e.dispute, e.kind, e.occurredOn, e.caseReference ?? "-", e.recordedBy ?? "-",
+                    String(e.id), e.dispute, Say.word("escalation", e.kind), e.occurredOn, e.caseReference ?? "-",
+                    e.recordedBy ?? "-",
                     String((e.notes ?? "").prefix(40)))
             }
             table.print()
@@ -418,17 +445,19 @@ struct WarningCommand: AsyncParsableCommand {
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
                 WarningCommand.printTable(list.warnings)
-                Swift.print("\(list.warnings.count) new warning(s)")
+                Swift.print(Say.t("\(list.warnings.count) new warning(s)", "新预警 \(list.warnings.count) 条"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
     }
 
     static func printTable(_ list: [Components.Schemas.Warning]) {
-        var table = Table("ID", "RULE", "DISPUTE", "OFFICE", "RAISED", "SENT", "MESSAGE")
+        var table = Say.table(
+            ("ID", "编号"), ("RULE", "规则"), ("DISPUTE", "纠纷"), ("OFFICE", "调解室"), ("RAISED", "发出预警"),
+            ("SENT", "已通知"), ("MESSAGE", "内容"))
         for w in list {
             table.add(
-                String(w.id), w.rule, w.dispute, w.office, String(w.raisedAt.prefix(16)),
+                String(w.id), Say.word("rule", w.rule), w.dispute, w.office, String(w.raisedAt.prefix(16)),
                 w.deliveredAt.map { "\($0.prefix(16)) \(w.channel ?? "")" } ?? "-", w.message)
         }
         table.print()

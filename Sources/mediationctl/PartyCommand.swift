@@ -139,7 +139,9 @@ struct PartyCommand: AsyncParsableCommand {
             switch try await global.client().call({
                 try await $0.removeParty(path: .init(dispute: dispute, party: party))
             }) {
-            case .noContent: print(global.json ? "{}" : "removed party \(Int64(party).map { "#\($0)" } ?? party)")
+            case .noContent:
+                let who = Int64(party).map { "#\($0)" } ?? party
+                print(global.json ? "{}" : Say.t("removed party \(who)", "已移除当事人 \(who)"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -148,10 +150,14 @@ struct PartyCommand: AsyncParsableCommand {
     static func show(_ p: Components.Schemas.Party, json: Bool) throws {
         printWarnings(p.unreachable.map { [$0] })
         if json { return try printJSON(p) }
-        print("#\(p.id) \(p.name) (\(p.side.rawValue)) mobile \(p.mobile ?? "-"), ID card \(p.idCard ?? "-")")
-        if let channel = p.channel { print("channel: \(channel.rawValue)") }
-        if !p.weeklyWindows.isEmpty { print("weekly:  \(p.hoursText ?? "-")") }
-        for w in p.datedWindows { print("dated:   \(w.from) → \(w.to)") }
+        print(
+            Say.t(
+                "#\(p.id) \(p.name) (\(p.side.rawValue)) mobile \(p.mobile ?? "-"), ID card \(p.idCard ?? "-")",
+                "#\(p.id) \(p.name)（\(Say.word("side", p.side.rawValue))）手机号 \(p.mobile ?? "-")，身份证号 \(p.idCard ?? "-")"
+            ))
+        if let channel = p.channel { Say.line("channel", "通知方式", Say.word("partychannel", channel.rawValue), width: 9) }
+        if !p.weeklyWindows.isEmpty { Say.line("weekly", "每周空闲", p.hoursText ?? "-", width: 9) }
+        for w in p.datedWindows { Say.line("dated", "指定日期", "\(w.from) → \(w.to)", width: 9) }
     }
 }
 
@@ -191,8 +197,9 @@ struct ConflictCommand: AsyncParsableCommand {
             case .created(let c):
                 let v = try c.body.json
                 if global.json { return try printJSON(v) }
+                let with = v.party.map { Say.t("party #\($0)", "当事人 #\($0)") } ?? v.organisation ?? ""
                 print(
-                    "conflict #\(v.id): expert #\(v.expert) — \(v.party.map { "party #\($0)" } ?? v.organisation ?? "")"
+                    Say.t("conflict #\(v.id): expert #\(v.expert) — \(with)", "利害关系 #\(v.id)：专家 #\(v.expert) — \(with)")
                 )
                 printWarnings(v.warnings)
             case .default(let s, let p): throw apiFailure(s, p)
@@ -215,7 +222,7 @@ struct ConflictCommand: AsyncParsableCommand {
             switch try await global.client().call({
                 try await $0.removeConflict(path: .init(conflict: conflict), query: .init(reason: reason))
             }) {
-            case .noContent: print("conflict #\(conflict) removed")
+            case .noContent: print(Say.t("conflict #\(conflict) removed", "已撤销利害关系 #\(conflict)"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -240,13 +247,14 @@ struct ConflictCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "EXPERT", "PARTY", "ORGANISATION", "REASON")
+                var table = Say.table(
+                    ("ID", "编号"), ("EXPERT", "专家"), ("PARTY", "当事人"), ("ORGANISATION", "单位"), ("REASON", "原因"))
                 for c in list.conflicts {
                     table.add(
                         String(c.id), String(c.expert), c.party.map(String.init) ?? "-", c.organisation ?? "-",
                         c.reason ?? "-")
                 }
-                if list.conflicts.isEmpty { print("(none)") } else { table.print() }
+                if list.conflicts.isEmpty { print(Say.t("(none)", "（无）")) } else { table.print() }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -273,9 +281,11 @@ struct PolicyCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("NAME", "REQUIREMENTS", "DESCRIPTION")
+                var table = Say.table(("NAME", "名称"), ("REQUIREMENTS", "席位"), ("DESCRIPTION", "说明"))
                 for p in list.policies {
-                    table.add(p.name, p.requirements.joined(separator: ", "), p.description ?? "-")
+                    table.add(
+                        p.name, p.requirements.map(Say.requirement).joined(separator: Say.t(", ", "、")),
+                        p.description ?? "-")
                 }
                 table.print()
             case .default(let s, let p): throw apiFailure(s, p)
@@ -338,6 +348,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
     static func show(_ p: Components.Schemas.PanelPolicy, json: Bool) throws {
         if json { return try printJSON(p) }
-        print("\(p.name): \(p.requirements.joined(separator: ", "))\(p.description.map { " — \($0)" } ?? "")")
+        let seats = p.requirements.map(Say.requirement).joined(separator: Say.t(", ", "、"))
+        print("\(p.name)\(Say.t(": ", "："))\(seats)\(p.description.map { " — \($0)" } ?? "")")
     }
 }

@@ -229,11 +229,14 @@ struct ExportCommand: AsyncParsableCommand {
 
 /// Writes a printable page the daemon laid out (an agreement, a session record) to `output`, saying so, or to
 /// standard output.
-func writeDocument(_ body: HTTPBody, to output: String?, what: String) async throws {
+func writeDocument(_ body: HTTPBody, to output: String?, what: (en: String, zh: String)) async throws {
     let html = try await String(collecting: body, upTo: 16 << 20)
     guard let output else { return FileHandle.standardOutput.write(Data(html.utf8)) }
     guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else {
         throw CLIFailure(message: "cannot write \(output)", exitCode: 1)
     }
-    print("\(what) written to \(output); open it in a browser to print it")
+    print(
+        Say.t(
+            "\(what.en) written to \(output); open it in a browser to print it",
+            "\(what.zh)已写入 \(output)，请用浏览器打开并打印"))
 }

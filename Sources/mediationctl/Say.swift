@@ -21,6 +21,34 @@ enum Say {
         words.withLock { $0 = list.words.additionalProperties }
     }
 
+    /// A table headed in the reader's language: `Say.table(("ID", "编号"), ("NAME", "姓名"))`.
+    static func table(_ columns: (String, String)...) -> Table { Table(header: columns.map { zh ? $0.1 : $0.0 }) }
+
+    /// `label: value` with the label in the reader's language (`en` without its colon), values aligned at `width`
+    /// terminal columns.
+    static func line(_ en: String, _ zh: String, _ value: String, width: Int = 13, indent: String = "") {
+        print(padded(indent + t(en + ":", zh + "："), width) + value)
+    }
+
+    /// How many of a thing were listed: `3 experts` / `共 3 名专家`.
+    static func count(_ n: Int, _ one: String, _ many: String, _ zh: String) -> String {
+        t("\(n) \(n == 1 ? one : many)", "共 \(n) \(zh)")
+    }
+
+    /// Several codes of one group, each in the reader's words, joined as the reader lists things.
+    static func words(_ group: String, _ codes: [String]) -> String {
+        codes.map { word(group, $0) }.joined(separator: zh ? "、" : ", ")
+    }
+
+    /// A panel seat as the API spells it (`lawyer`, `2*community_staff`, `lawyer:property`, `retiree@上海话`), in
+    /// the reader's words (`律师（物业）`); English readers get it as spelled.
+    static func requirement(_ text: String) -> String {
+        guard zh, let m = text.wholeMatch(of: #/([0-9]+\*)?([a-z_]+)(:([^@]+))?(@(.+))?/#) else { return text }
+        let extra = [m.4.map { word("specialty", String($0).lowercased()) }, m.6.map(String.init)].compactMap { $0 }
+        return (m.1.map { "\($0.dropLast())×" } ?? "") + word("role", String(m.2))
+            + (extra.isEmpty ? "" : "（" + extra.joined(separator: "，") + "）")
+    }
+
     /// The words for an API code (`word("outbox", "dead")` → 无法送达 for a Chinese reader), else the code.
     static func word(_ group: String, _ code: String) -> String {
         guard zh else { return code }

@@ -61,9 +61,13 @@ struct SessionCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let r = try ok.body.json
                 if global.json { return try printJSON(r) }
+                let seats = r.requirements.map(Say.requirement).joined(separator: Say.t(", ", "、"))
                 print(
-                    "\(r.dispute): \(r.durationMinutes) min, policy \(r.policy) (\(r.requirements.joined(separator: ", ")))"
-                        + (outside.outsideHours ? ", outside office hours" : ""))
+                    Say.t(
+                        "\(r.dispute): \(r.durationMinutes) min, policy \(r.policy) (\(seats))"
+                            + (outside.outsideHours ? ", outside office hours" : ""),
+                        "\(r.dispute)：\(r.durationMinutes) 分钟，专家组 \(r.policy == "standard" ? "标准组成" : r.policy)（\(seats)）"
+                            + (outside.outsideHours ? "，办公时间外" : "")))
                 for o in r.options { SessionCommand.printOption(o) }
                 if r.options.isEmpty {
                     // The reasons come in the reader's language (the daemon reads Accept-Language); so do these lines.
@@ -75,7 +79,9 @@ struct SessionCommand: AsyncParsableCommand {
                         SessionCommand.printOption(n)
                     }
                 } else {
-                    print("book one with: mediationctl session book \(r.dispute) --option N")
+                    print(
+                        Say.t("book one with: ", "预约其中一个（N 为序号）：")
+                            + "mediationctl session book \(r.dispute) --option N")
                 }
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -87,7 +93,7 @@ struct SessionCommand: AsyncParsableCommand {
         print("\(label) \(o.start) → \(String(o.end.dropFirst(11).prefix(5)))")
         for seat in o.panel {
             print(
-                "      \(seat.requirement.padding(toLength: 22, withPad: " ", startingAt: 0)) \(seat.name) (#\(seat.expert))"
+                "      " + padded(Say.requirement(seat.requirement), 22) + "\(seat.name) (#\(seat.expert))"
             )
         }
         print("      \(o.explanation)")
@@ -163,15 +169,18 @@ struct SessionCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("ID", "DISPUTE", "START", "END", "STATUS", "PANEL")
+                var table = Say.table(
+                    ("ID", "编号"), ("DISPUTE", "纠纷"), ("START", "开始"), ("END", "结束"), ("STATUS", "状态"),
+                    ("PANEL", "专家组"))
                 for s in list.sessions {
                     table.add(
                         String(s.id), s.dispute, s.start, String(s.end.dropFirst(11).prefix(5)),
-                        s.status.rawValue + (s.outsideHours == true ? " (outside hours)" : ""),
-                        s.panel.map(\.name).joined(separator: ", "))
+                        Say.word("session", s.status.rawValue)
+                            + (s.outsideHours == true ? Say.t(" (outside hours)", "（办公时间外）") : ""),
+                        s.panel.map(\.name).joined(separator: Say.t(", ", "、")))
                 }
                 table.print()
-                print("\(list.sessions.count) session\(list.sessions.count == 1 ? "" : "s")")
+                print(Say.count(list.sessions.count, "session", "sessions", "场调解"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -279,12 +288,18 @@ struct SessionCommand: AsyncParsableCommand {
     static func printSubstitutes(_ list: [Components.Schemas.SubstituteView]) {
         if list.isEmpty {
             return print(
-                "no substitute of that seat is free at that time; reschedule the session ('session reschedule') "
-                    + "or add experts of that role to the pool")
+                Say.t(
+                    "no substitute of that seat is free at that time; reschedule the session ('session reschedule') "
+                        + "or add experts of that role to the pool",
+                    "这个时间没有可替换该席位的专家：请改期（'mediationctl session reschedule'），或在专家库中增加该角色的专家"))
         }
-        print("substitutes, fairest first:")
+        print(Say.t("substitutes, fairest first:", "可替换的专家（按近期工作量，少者在前）："))
         for (i, s) in list.enumerated() {
-            print("  \(i + 1). \(s.name) (#\(s.expert)), \(s.sessionsLast30Days) session(s) in the last 30 days")
+            print(
+                "  \(i + 1). \(s.name) (#\(s.expert)), "
+                    + Say.t(
+                        "\(s.sessionsLast30Days) session(s) in the last 30 days",
+                        "近 30 天 \(s.sessionsLast30Days) 场"))
         }
     }
 
@@ -339,12 +354,17 @@ struct SessionCommand: AsyncParsableCommand {
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
                 for l in list.links {
+                    let room = l.link ?? Say.t("(no room: rooms.provider is none)", "（没有会议室：rooms.provider 为 none）")
                     print(
-                        "\(l.name) (#\(l.expert))\(l.moderator ? ", moderator" : ""): \(l.link ?? "(no room: rooms.provider is none)")"
+                        "\(l.name) (#\(l.expert))\(l.moderator ? Say.t(", moderator", "，主持人") : "")\(Say.t(": ", "："))\(room)"
                     )
-                    if let page = l.page { print("  personal page: \(page)") }
+                    if let page = l.page { print(Say.t("  personal page: ", "  个人页面：") + page) }
                 }
-                for p in list.parties ?? [] { print("\(p.name) (party #\(p.party)): personal page \(p.page)") }
+                for p in list.parties ?? [] {
+                    print(
+                        Say.t("\(p.name) (party #\(p.party)): personal page ", "\(p.name)（当事人 #\(p.party)）个人页面：")
+                            + p.page)
+                }
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -449,23 +469,25 @@ struct SessionCommand: AsyncParsableCommand {
                     columns[i].append("\(s.start.dropFirst(11).prefix(5)) \(s.dispute)")
                 }
                 var table = Table()
-                let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map { Say.word("weekday", $0) }
                 table.header = days.enumerated().map { "\(names[$0.offset % 7]) \($0.element.dropFirst(5))" }
                 for row in 0..<max(columns.map(\.count).max() ?? 0, 1) {
                     table.add(row: columns.map { row < $0.count ? $0[row] : (row == 0 ? "·" : "") })
                 }
-                print("week \(list.week ?? week ?? "-")\(office.map { ", \($0)" } ?? "")")
+                print(Say.t("week ", "周 ") + "\(list.week ?? week ?? "-")\(office.map { Say.t(", ", "，") + $0 } ?? "")")
                 table.print()
                 // Each session in full: what it is about, where, and who sits on it.
                 let shown = list.sessions.filter { $0.status != .cancelled }
                 guard !shown.isEmpty else { return }
-                var detail = Table("SESSION", "WHEN", "DISPUTE", "TITLE", "OFFICE", "STATUS", "PANEL")
+                var detail = Say.table(
+                    ("SESSION", "场次"), ("WHEN", "时间"), ("DISPUTE", "纠纷"), ("TITLE", "名称"), ("OFFICE", "调解室"),
+                    ("STATUS", "状态"), ("PANEL", "专家组"))
                 for s in shown {
                     detail.add(
                         "#\(s.id)",
                         "\(s.start.prefix(16).replacingOccurrences(of: "T", with: " "))–"
                             + String(s.end.dropFirst(11).prefix(5)), s.dispute, s.title ?? "-", s.office,
-                        s.status.rawValue, s.panel.map(\.name).joined(separator: ", "))
+                        Say.word("session", s.status.rawValue), s.panel.map(\.name).joined(separator: Say.t(", ", "、")))
                 }
                 print("")
                 detail.print()
@@ -497,7 +519,7 @@ struct SessionCommand: AsyncParsableCommand {
             Say.zh ? Table("席位", "专家", "答复", "主持") : Table("SEAT", "EXPERT", "INVITATION", "LEAD")
         for m in s.panel {
             table.add(
-                m.requirement, "\(m.name) (#\(m.expert))",
+                Say.requirement(m.requirement), "\(m.name) (#\(m.expert))",
                 m.invitation.map { Say.zh ? Say.word("invitation", $0.rawValue) : $0.rawValue } ?? "-",
                 m.lead == true ? t("lead", "主持人") : "")
         }
@@ -526,7 +548,8 @@ extension SessionCommand {
         func run() async throws {
             switch try await global.client().call({ try await $0.getSessionRecord(path: .init(session: session)) }) {
             case .ok(let ok):
-                try await writeDocument(try ok.body.html, to: output, what: "record of session \(session)")
+                try await writeDocument(
+                    try ok.body.html, to: output, what: ("record of session \(session)", "调解场次 #\(session) 的调解笔录"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }

@@ -61,15 +61,18 @@ struct UserCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let list = try ok.body.json
                 if global.json { return try printJSON(list) }
-                var table = Table("NAME", "ROLE", "OFFICES", "STATE", "TWO-STEP")
+                var table = Say.table(
+                    ("NAME", "用户名"), ("ROLE", "角色"), ("OFFICES", "调解室"), ("STATE", "状态"), ("TWO-STEP", "两步验证"))
                 for u in list.users {
                     table.add(
-                        u.name, u.role.rawValue, UserCommand.offices(u), UserCommand.state(u),
-                        u.totp == true ? "on" : "-")
+                        u.name, Say.word("account", u.role.rawValue), UserCommand.offices(u), UserCommand.state(u),
+                        u.totp == true ? Say.t("on", "已开启") : "-")
                 }
                 table.print()
                 if list.users.isEmpty {
-                    print("(no accounts yet: add one with 'mediationctl user add NAME --role admin')")
+                    print(
+                        Say.t("(no accounts yet: add one with ", "（还没有账号：用 ")
+                            + "'mediationctl user add wang.li --role admin'" + Say.t(")", " 添加）"))
                 }
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -111,7 +114,9 @@ struct UserCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let user = try ok.body.json
                 if global.json { return try printJSON(user) }
-                print("user \(user.name) disabled; 'mediationctl user passwd \(user.name)' enables it again")
+                print(
+                    Say.t("user \(user.name) disabled; ", "账号 \(user.name) 已停用；")
+                        + "'mediationctl user passwd \(user.name)'" + Say.t(" enables it again", " 可重新启用"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
@@ -137,25 +142,36 @@ struct UserCommand: AsyncParsableCommand {
             case .ok(let ok):
                 let user = try ok.body.json
                 if global.json { return try printJSON(user) }
-                print("user \(user.name) (\(user.role.rawValue)) sees \(UserCommand.offices(user))")
+                print(
+                    Say.t(
+                        "user \(user.name) (\(user.role.rawValue)) sees \(UserCommand.offices(user))",
+                        "账号 \(user.name)（\(Say.word("account", user.role.rawValue))）可查看：\(UserCommand.offices(user))"))
             case .default(let s, let p): throw apiFailure(s, p)
             }
         }
     }
 
     static func offices(_ u: Components.Schemas.User) -> String {
-        u.role == .admin && u.offices.isEmpty ? "(all)" : u.offices.joined(separator: ",")
+        u.role == .admin && u.offices.isEmpty ? Say.t("(all)", "（全部）") : u.offices.joined(separator: Say.t(",", "、"))
     }
 
     static func state(_ u: Components.Schemas.User) -> String {
-        if u.disabled { return "disabled" }
-        if u.locked { return "locked" }
-        return u.mustChangePassword ? "one-time password" : "active"
+        if u.disabled { return Say.t("disabled", "已停用") }
+        if u.locked { return Say.t("locked", "已锁定") }
+        return u.mustChangePassword ? Say.t("one-time password", "一次性密码") : Say.t("active", "正常")
     }
 
     static func showPassword(_ answer: Components.Schemas.UserPassword, json: Bool, added: Bool) throws {
         if json { return try printJSON(answer) }
         let u = answer.user
+        if Say.zh {
+            print(
+                "账号 \(u.name)（\(Say.word("account", u.role.rawValue))；调解室 \(offices(u))）"
+                    + (added ? "已添加" : "已重设密码"))
+            print("一次性密码：\(answer.oneTimePassword)")
+            print("只显示这一次。\(u.name) 用它登录调解工作台，登录后须立即设置新密码。")
+            return
+        }
         print("user \(u.name) (\(u.role.rawValue); offices \(offices(u))) \(added ? "added" : "has a new password")")
         print("one-time password: \(answer.oneTimePassword)")
         print("It is shown once. \(u.name) signs in to the web console with it and must choose a new one at once.")

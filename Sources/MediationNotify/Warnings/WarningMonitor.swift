@@ -74,8 +74,16 @@ public final class WarningMonitor: Sendable {
         let channels = dispatcher.channels
         let settings = dispatcher.renderer.settings
         let channel = channels.shared.first ?? channels.mail
-        let subject = "【预警 early warning】\(w.officeId): \(w.message)"
-        let text = "\(w.message)\n规则 rule: \(w.rule.rawValue); 对象 subject: \(w.subject)\n"
+        // Said in the office's language (Chinese unless configured otherwise), with the rule by its name.
+        let language = Language(rawValue: settings.defaultLanguage) ?? .zh
+        let message = Words.warningMessage(w.message, language)
+        let rule = Words.warningRule(w.rule, language)
+        let subject =
+            language == .zh ? "【预警】\(w.officeId)：\(message)" : "[early warning] \(w.officeId): \(message)"
+        let text =
+            language == .zh
+            ? "\(message)\n规则：\(rule)（\(w.rule.rawValue)）；对象：\(w.subject)\n"
+            : "\(message)\nrule: \(rule); subject: \(w.subject)\n"
         let to = settings.officeEmail ?? settings.from.address
         let id = "<warning-\(w.id)@\(settings.domain)>"
         let notice = RenderedNotice(
@@ -86,7 +94,7 @@ public final class WarningMonitor: Sendable {
             (try? JSONSerialization.data(
                 withJSONObject: [
                     "messageId": id, "kind": "warning", "rule": w.rule.rawValue, "office": w.officeId,
-                    "subject": w.subject, "text": w.message,
+                    "subject": w.subject, "text": message,
                 ], options: [.sortedKeys])) ?? Data()
         return (
             channel,
