@@ -97,10 +97,13 @@ public enum CSV {
             }
         }
         if inQuotes {
-            throw MediationError.invalidInput(
-                "line \(quoteLine): a quoted field is never closed",
-                hint: "add the closing \" or remove the opening one",
-                details: ["line \(quoteLine): unclosed quote"])
+            let en = "line \(quoteLine): a quoted field is never closed; add the closing \" or remove the opening one"
+            throw MediationError(
+                .invalidInput, en, details: ["line \(quoteLine): unclosed quote"],
+                fields: [
+                    FieldProblem(
+                        field: String(quoteLine), en: en, zh: "第 \(quoteLine) 行有一个引号没有闭合，请补上后面的 \" 或删去前面的 \"")
+                ])
         }
         if !field.isEmpty || !fields.isEmpty { endRecord() }
         return records

@@ -196,9 +196,11 @@ public struct Zone: Sendable, Hashable {
         guard id == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(id) || Zone.inSystemDatabase(id),
             let tz = TimeZone(identifier: id)
         else {
-            throw MediationError.invalidInput(
-                "time zone '\(identifier)' is not a known IANA zone",
-                hint: "use a name such as Asia/Shanghai, Asia/Urumqi or Europe/Berlin")
+            throw MediationError.said(
+                .invalidInput, field: "timeZone",
+                en: "time zone '\(identifier)' is not a known IANA zone; "
+                    + "use a name such as Asia/Shanghai, Asia/Urumqi or Europe/Berlin",
+                zh: "时区“\(identifier)”无法识别，请写 Asia/Shanghai、Asia/Urumqi 这样的名称")
         }
         self.identifier = id
         self.timeZone = tz
@@ -299,8 +301,10 @@ public struct Zone: Sendable, Hashable {
         switch readTime(text, today: LocalDate(dayNumber: 0)) {
         case .day:
             let typed = text.trimmingWhitespace()
-            throw MediationError.invalidInput(
-                "\(field) '\(typed)' is a day without a time", hint: "give the time too, such as '\(typed) 14:00'")
+            throw MediationError.said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(typed)' is a day without a time; give the time too, such as '\(typed) 14:00'",
+                zh: "“\(typed)”只有日期，请同时填写时间，如 \(typed) 14:00")
         case .instant(let instant): return instant
         default: return nil
         }

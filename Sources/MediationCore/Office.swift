@@ -45,29 +45,43 @@ public struct Office: Sendable, Hashable, Codable {
         o.id = id.trimmingWhitespace().lowercased()
         if !Office.isValidID(o.id) {
             problems.add(
-                "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter (for example jinshan)"
-            )
+                FieldProblem(
+                    field: "id",
+                    en: "office id '\(id)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter "
+                        + "(for example jinshan)",
+                    zh: "调解室编号“\(id)”须为 2–32 个小写字母、数字或“-”，以字母开头（如 jinshan）"))
         }
         o.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if o.name.isEmpty { problems.add("office name is empty; give the office's name, for example 金山警务室") }
-        do { o.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e.message) }
+        if o.name.isEmpty {
+            problems.add(
+                FieldProblem(
+                    field: "name", en: "office name is empty; give the office's name, for example 金山警务室",
+                    zh: "请填写调解室名称，如 金山警务室"))
+        }
+        do { o.timeZone = try Zone(timeZone).identifier } catch let e as MediationError { problems.add(e) }
         o.address = Text.nonEmpty(address)
         o.phone = Text.nonEmpty(phone)
         let minutes = InputLimits.defaultSessionMinutes
         if !minutes.contains(defaultSessionMinutes) {
             problems.add(
-                "default session length \(defaultSessionMinutes) minutes is outside "
-                    + "\(minutes.lowerBound)–\(minutes.upperBound)")
+                FieldProblem(
+                    field: "defaultSessionMinutes",
+                    en: "default session length \(defaultSessionMinutes) minutes is outside "
+                        + "\(minutes.lowerBound)–\(minutes.upperBound)",
+                    zh: "默认调解时长 \(defaultSessionMinutes) 分钟不在 \(minutes.lowerBound)–\(minutes.upperBound) 分钟之间"))
         }
         do { try WeeklyWindow.validate(workingHours, field: "working hours") } catch let e as MediationError {
-            e.details.isEmpty ? problems.add(e.message) : e.details.forEach { problems.add($0) }
+            problems.add(e)
         }
         o.workingHours = workingHours.sorted()
         o.disputePrefix = Text.nonEmpty(disputePrefix)?.uppercased()
         if let prefix = o.disputePrefix,
             !(1...4).contains(prefix.count) || !prefix.allSatisfy({ $0.isASCII && $0.isLetter })
         {
-            problems.add("dispute prefix '\(prefix)' must be 1–4 letters, for example JS")
+            problems.add(
+                FieldProblem(
+                    field: "disputePrefix", en: "dispute prefix '\(prefix)' must be 1–4 letters, for example JS",
+                    zh: "纠纷编号前缀“\(prefix)”须为 1–4 个字母，如 JS"))
         }
         try problems.check("office")
         return o
@@ -130,11 +144,21 @@ public enum Text {
         return FieldProblem(field: field, en: en, zh: zh)
     }
 
-    /// `problem` as an `invalidInput` error.
+    /// `problem` as an `invalidInput` error, in both languages (`the reason` is 理由 to a Chinese reader).
     public static func check(_ value: String?, _ field: String, max: Int, multiline: Bool = false) throws {
-        if let problem = problem(value, field, max: max, multiline: multiline) {
-            throw MediationError.invalidInput(problem)
+        let zhLabel = ["the reason": "理由", "the risk reason": "调整风险的理由", "organisation": "单位"][field] ?? "“\(field)”"
+        if let problem = problem(value, field: "general", field, zhLabel, max: max, multiline: multiline) {
+            throw MediationError.said(.invalidInput, en: problem.en, zh: problem.zh)
         }
+    }
+
+    /// The form's key for a field as the CLI or a message names it: `--from` is `from`, `working hours` is
+    /// `workingHours`, `the start` is `start`.
+    public static func fieldKey(_ field: String) -> String {
+        var words = field.drop { $0 == "-" }.split(separator: " ")
+        if words.count > 1, words[0] == "the" { words.removeFirst() }
+        return words.enumerated().map { i, w in i == 0 ? String(w) : w.prefix(1).uppercased() + w.dropFirst() }
+            .joined()
     }
 
     /// Splits a list written by a person: `a|b`, `a; b`, `a, b`, `甲、乙`.

@@ -36,11 +36,15 @@ public final class PrivacyPolicy: Sendable {
         let allowed = revealRoles
         guard let role, allowed.contains(role) else {
             let names = allowed.sorted().map(\.rawValue).joined(separator: ", ")
-            throw MediationError.forbidden(
-                "showing full mobiles and ID-card numbers (reveal) is allowed to the roles in "
+            let namesZh = allowed.sorted().map { Words.role($0, .zh) }.joined(separator: "、")
+            throw MediationError.said(
+                .forbidden,
+                en: "showing full mobiles and ID-card numbers (reveal) is allowed to the roles in "
                     + "privacy.reveal_roles (\(names.isEmpty ? "none" : names)); "
                     + "\(role.map { "you are \($0.rawValue)" } ?? "the caller is unknown"). "
-                    + "Ask without --reveal, or ask an administrator")
+                    + "Ask without --reveal, or ask an administrator",
+                zh: "查看完整手机号和身份证号（--reveal）仅限 privacy.reveal_roles 中的角色（\(namesZh.isEmpty ? "无" : namesZh)）；"
+                    + "\(role.map { "您的角色是“\(Words.role($0, .zh))”" } ?? "无法确认您的身份")。请去掉 --reveal 再查，或请管理员查看")
         }
     }
 
@@ -54,8 +58,10 @@ public final class PrivacyPolicy: Sendable {
         try Set(
             names.map { name in
                 guard let role = Role(rawValue: name.trimmingWhitespace().lowercased()) else {
-                    throw MediationError.invalidInput(
-                        "privacy.reveal_roles: '\(name)' is not a role", hint: "use admin, staff or viewer")
+                    throw MediationError.said(
+                        .invalidInput,
+                        en: "privacy.reveal_roles: '\(name)' is not a role; use admin, staff or viewer",
+                        zh: "privacy.reveal_roles：“\(name)”不是角色，请写 admin、staff 或 viewer")
                 }
                 return role
             })

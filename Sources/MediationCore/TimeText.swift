@@ -72,9 +72,11 @@ public enum TimeText {
         switch read(text, today: today) {
         case .day(let date): return date
         case .wallClock, .instant:
-            throw MediationError.invalidInput(
-                "\(field) '\(text.trimmingWhitespace())' has a time of day; give the day alone",
-                hint: "write \(dayForms)")
+            let typed = text.trimmingWhitespace()
+            throw MediationError.said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(typed)' has a time of day; give the day alone; write \(dayForms)",
+                zh: "“\(typed)”带有时刻，这里只填日期，如 2026-12-09 或 12月9日")
         case let other: throw problem(other, text: text, field: field, forms: dayForms)
         }
     }
@@ -82,17 +84,25 @@ public enum TimeText {
     /// The error for a reading that is not a time: ambiguous, a wrong weekday, or unreadable.
     static func problem(_ reading: Reading, text: String, field: String, forms: String) -> MediationError {
         let shown = text.trimmingWhitespace()
+        let examples = forms == dayForms ? "2026-12-09 或 12月9日" : "2026-12-09 14:30 或 12月9日 14:30"
         switch reading {
         case .ambiguous:
-            return .invalidInput(
-                "\(field) '\(shown)' is ambiguous (is 12/9 the 9th of December or the 12th of September?)",
-                hint: "write the year first: \(forms)")
+            return .said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(shown)' is ambiguous (is 12/9 the 9th of December or the 12th of September?); "
+                    + "write the year first: \(forms)",
+                zh: "“\(shown)”无法确定是哪一天（12/9 是 12月9日 还是 9月12日？），请把年份写在前面，如 \(examples)")
         case .wrongWeekday(let date):
-            return .invalidInput(
-                "\(field) '\(shown)': \(date) is a \(date.weekday.chinese), not the weekday written",
-                hint: "check the date, or leave the weekday out")
+            return .said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(shown)': \(date) is a \(date.weekday.chinese), not the weekday written; "
+                    + "check the date, or leave the weekday out",
+                zh: "“\(shown)”：\(date) 是\(date.weekday.chinese)，与所写的星期不符，请核对日期，或不写星期")
         default:
-            return .invalidInput("\(field) '\(shown)' is not a date or time", hint: "write \(forms)")
+            return .said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(shown)' is not a date or time; write \(forms)",
+                zh: "“\(shown)”不是日期或时间，请写成 \(examples) 的形式")
         }
     }
 

@@ -30,11 +30,19 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
         var problems = Problems()
         for w in windows where w.end <= w.start {
             problems.add(
-                "\(field): \(w.weekday.code) \(w.start)-\(w.end) ends before it starts; write the earlier time first")
+                FieldProblem(
+                    field: Text.fieldKey(field),
+                    en:
+                        "\(field): \(w.weekday.code) \(w.start)-\(w.end) ends before it starts; write the earlier time first",
+                    zh: "\(w.weekday.chinese) \(w.start)-\(w.end) 的结束早于开始，请把较早的时间写在前面"))
         }
         let sorted = windows.filter { $0.end > $0.start }.sorted()
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.weekday == b.weekday && b.start < a.end {
-            problems.add("\(field): \(a) overlaps \(b); merge them into one range or fix the times")
+            problems.add(
+                FieldProblem(
+                    field: Text.fieldKey(field),
+                    en: "\(field): \(a) overlaps \(b); merge them into one range or fix the times",
+                    zh: "\(a.weekday.chinese) \(a.start)-\(a.end) 与 \(b.start)-\(b.end) 重叠，请合并为一段或修改时间"))
         }
         try problems.check(field)
     }
@@ -55,16 +63,20 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
             let days = try parseDays(dayToken, field: field)
             let ranges = tokens.dropFirst().flatMap { $0.split(separator: ",").map(String.init) }
             guard !ranges.isEmpty else {
-                throw MediationError.invalidInput(
-                    "\(field): '\(group.trimmingWhitespace())' names days but no hours",
-                    hint: "write for example 'mon 09:00-12:00'")
+                let typed = group.trimmingWhitespace()
+                throw MediationError.said(
+                    .invalidInput, field: Text.fieldKey(field),
+                    en: "\(field): '\(typed)' names days but no hours; write for example 'mon 09:00-12:00'",
+                    zh: "“\(typed)”只写了星期，没有写时间，请写成 周一 09:00-12:00 的形式")
             }
             for range in ranges {
                 let ends = range.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
                 guard ends.count == 2, let start = TimeOfDay(parsing: ends[0]), let end = TimeOfDay(parsing: ends[1])
                 else {
-                    throw MediationError.invalidInput(
-                        "\(field): '\(range)' is not a time range", hint: "write HH:MM-HH:MM, for example 09:00-12:00")
+                    throw MediationError.said(
+                        .invalidInput, field: Text.fieldKey(field),
+                        en: "\(field): '\(range)' is not a time range; write HH:MM-HH:MM, for example 09:00-12:00",
+                        zh: "“\(range)”不是时间段，请写成 09:00-12:00 的形式")
                 }
                 for day in days { result.append(WeeklyWindow(weekday: day, start: start, end: end)) }
             }
@@ -81,8 +93,10 @@ public struct WeeklyWindow: Sendable, Hashable, Codable, Comparable, CustomStrin
             } else if bounds.count == 1, let d = Weekday(parsing: bounds[0]) {
                 days.append(d)
             } else {
-                throw MediationError.invalidInput(
-                    "\(field): '\(part)' is not a weekday", hint: "use mon, tue, wed, thu, fri, sat, sun or 周一…周日")
+                throw MediationError.said(
+                    .invalidInput, field: Text.fieldKey(field),
+                    en: "\(field): '\(part)' is not a weekday; use mon, tue, wed, thu, fri, sat, sun or 周一…周日",
+                    zh: "“\(part)”不是星期，请写 周一…周日 或 mon…sun")
             }
         }
         return days

@@ -348,6 +348,14 @@ public enum Words {
         return name + "（" + seats.joined(separator: "、") + "）"
     }
 
+    /// A policy's description as an admin wrote it; the built-in `standard` one in the reader's language.
+    public static func policyDescription(_ policy: PanelPolicy, _ language: Language) -> String? {
+        guard language == .zh, policy.name == PanelPolicy.standard.name,
+            policy.description == PanelPolicy.standard.description
+        else { return policy.description }
+        return "法制民警、律师、综治专干各一名"
+    }
+
     /// What an audit row records (`dispute.open`, `session.book`), as the case file's trail shows it; an action
     /// without a Chinese name here is shown as recorded.
     public static func auditAction(_ action: String, _ language: Language) -> String {
@@ -362,7 +370,13 @@ public enum Words {
         "session.status": "调解状态变更", "session.replace": "替换专家", "session.rsvp": "专家回复",
         "outcome.record": "记录结果", "outcome.amend": "更正结果", "outcome.void": "作废结果", "followup.record": "记录回访",
         "escalation.add": "登记升级", "conflict.add": "登记利害关系", "conflict.remove": "撤销利害关系",
-        "outcome.agreement": "打印调解协议书",
+        "outcome.agreement": "打印调解协议书", "expert.add": "添加专家", "expert.update": "修改专家", "expert.deactivate": "停用专家",
+        "expert.reactivate": "恢复专家", "expert.import": "导入专家名册", "expert.feed_reset": "更换日历订阅地址",
+        "office.add": "添加调解室", "office.update": "修改调解室", "outbox.retry": "重发通知", "policy.set": "设置专家组组成",
+        "retention.run": "清除过期个人信息", "user.add": "添加账号", "user.disable": "停用账号", "user.offices": "设置账号调解室",
+        "user.passwd": "重设密码", "warning.check": "检查预警", "console.login": "登录", "console.login_failed": "登录失败",
+        "console.lockout": "账号锁定", "console.login_throttled": "登录过于频繁", "console.logout": "退出登录",
+        "console.passwd": "修改密码", "console.totp": "设置两步验证", "channel.test": "测试通知渠道", "store.backup": "备份数据库",
     ]
 
     private static let categoriesZh: [String: String] = [

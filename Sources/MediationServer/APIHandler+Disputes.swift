@@ -89,9 +89,13 @@ extension APIHandler {
 
     static func status(_ text: String) throws -> DisputeStatus {
         guard let status = DisputeStatus(rawValue: text.lowercased()) else {
-            throw MediationError.invalidInput(
-                "status '\(text)' is unknown",
-                hint: "use one of " + DisputeStatus.allCases.map(\.rawValue).joined(separator: ", "))
+            throw MediationError.said(
+                .invalidInput, field: "status",
+                en: "status '\(text)' is unknown; use one of "
+                    + DisputeStatus.allCases.map(\.rawValue).joined(separator: ", "),
+                zh: "状态“\(text)”无法识别，请写 "
+                    + DisputeStatus.allCases.map { "\($0.rawValue)（\(Words.disputeStatus($0, .zh))）" }
+                    .joined(separator: "、"))
         }
         return status
     }
@@ -120,8 +124,11 @@ extension APIHandler {
         let q = input.query
         let category = Text.nonEmpty(q.category).map { Dispute.category(typed: $0, categories: info.categories) }
         if let category, !info.categories.contains(category) {
-            throw MediationError.invalidInput(
-                "category '\(category)' is unknown", hint: "use one of \(info.categories.joined(separator: ", "))")
+            throw MediationError.said(
+                .invalidInput, field: "category",
+                en: "category '\(category)' is unknown; use one of \(info.categories.joined(separator: ", "))",
+                zh: "类别“\(category)”无法识别，请选择 "
+                    + info.categories.map { Words.category($0, .zh) }.joined(separator: "、"))
         }
         let filter = DisputeFilter(
             office: Text.nonEmpty(q.office), status: try q.status.flatMap(Text.nonEmpty).map(Self.status),
@@ -141,7 +148,7 @@ extension APIHandler {
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         let zone: Zone
         do { zone = try await officeZone(b.office) } catch let e as MediationError where e.kind == .notFound {
-            throw MediationError(.invalidInput, e.message)
+            throw MediationError(.invalidInput, e.message, details: e.details, fields: e.fields)
         }
         var draft = Dispute(
             officeId: b.office, title: b.title, category: b.category, risk: try b.risk.map(Self.risk) ?? .low)
@@ -209,8 +216,9 @@ extension APIHandler {
         let zone = try Zone(b.timeZone ?? current.timeZone)
         let side = try b.side.map { text -> PartySide in
             guard let side = PartySide(parsing: text) else {
-                throw MediationError.invalidInput(
-                    "side '\(text)' is unknown", hint: "use applicant, respondent or other")
+                throw MediationError.said(
+                    .invalidInput, field: "side", en: "side '\(text)' is unknown; use applicant, respondent or other",
+                    zh: "当事人身份“\(text)”无法识别，请选择 申请人、被申请人 或 其他")
             }
             return side
         }
@@ -273,7 +281,9 @@ extension APIHandler {
     }
 
     private func wirePolicy(_ p: PanelPolicy) -> Components.Schemas.PanelPolicy {
-        .init(name: p.name, description: p.description, requirements: p.requirements.map(\.description))
+        .init(
+            name: p.name, description: Words.policyDescription(p, ReplyLanguage.current),
+            requirements: p.requirements.map(\.description))
     }
 
     func listPolicies(_ input: Operations.ListPolicies.Input) async throws -> Operations.ListPolicies.Output {
@@ -290,7 +300,7 @@ extension APIHandler {
         var requirements: [PanelRequirement] = []
         for text in b.requirements {
             do { requirements.append(try PanelRequirement(parsing: text)) } catch let e as MediationError {
-                problems.add(e.message)
+                problems.add(e)
             }
         }
         try problems.check("policy")

@@ -98,10 +98,12 @@ enum Backups {
             // 0600: the copy holds the same personal data as the store.
             let created = Glibc.open(name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             guard created >= 0 else {
+                let why = String(cString: strerror(errno))
                 firstError =
                     firstError
-                    ?? MediationError.unavailable(
-                        "cannot create a backup copy in \(folder): \(String(cString: strerror(errno)))")
+                    ?? MediationError.said(
+                        .unavailable, en: "cannot create a backup copy in \(folder): \(why)",
+                        zh: "无法在 \(folder) 中创建备份副本：\(why)")
                 continue
             }
             close(created)
@@ -110,8 +112,9 @@ enum Backups {
                 let fd = Glibc.open(name, O_RDONLY | O_CLOEXEC)
                 unlink(name)
                 guard fd >= 0 else {
-                    throw MediationError.unavailable(
-                        "cannot read the backup copy back: \(String(cString: strerror(errno)))")
+                    let why = String(cString: strerror(errno))
+                    throw MediationError.said(
+                        .unavailable, en: "cannot read the backup copy back: \(why)", zh: "无法读回备份副本：\(why)")
                 }
                 return (OpenFile(fd), bytes)
             } catch {
@@ -120,7 +123,9 @@ enum Backups {
                 firstError = firstError ?? error
             }
         }
-        throw firstError ?? MediationError.unavailable("no folder could take the backup copy")
+        throw firstError
+            ?? MediationError.said(
+                .unavailable, en: "no folder could take the backup copy", zh: "没有哪个文件夹能存放备份副本")
     }
 }
 

@@ -93,9 +93,11 @@ extension APIHandler {
 
     func testChannel(_ input: Operations.TestChannel.Input) async throws -> Operations.TestChannel.Output {
         guard case .json(let body) = input.body, let to = Text.nonEmpty(body.to) else {
-            throw MediationError.invalidInput(
-                "say where the test goes",
-                hint: "give --to ADDRESS (a mobile for robots and sms, a WeCom user id for wecom-app)")
+            throw MediationError.said(
+                .invalidInput, field: "to",
+                en: "say where the test goes; "
+                    + "give --to ADDRESS (a mobile for robots and sms, a WeCom user id for wecom-app)",
+                zh: "请说明测试消息发到哪里：用 --to 地址（机器人和短信填手机号，wecom-app 填企业微信用户 ID）")
         }
         let answer = try await info.notices.sendTest(channel: input.path.channel.rawValue, to: to)
         let (result, detail) = (answer.result, answer.detail)

@@ -54,7 +54,7 @@ extension APIHandler {
                 .init(
                     expert: $0.expertId, name: finding.names[$0.expertId] ?? "#\($0.expertId)",
                     requirement: finding.requirements[$0.requirementIndex].description)
-            }, explanation: o.explanation)
+            }, explanation: ReplyLanguage.current == .zh ? o.explanationChinese : o.explanation)
     }
 
     func findSlots(_ input: Operations.FindSlots.Input) async throws -> Operations.FindSlots.Output {
@@ -86,9 +86,11 @@ extension APIHandler {
     static func outsideHours(_ flag: Bool?, _ reason: String?) throws -> String? {
         guard flag == true else {
             guard reason == nil else {
-                throw MediationError.invalidInput(
-                    "a reason for outside office hours was given without asking for them",
-                    hint: "add --outside-hours (outsideHours: true), or leave the reason out")
+                throw MediationError.said(
+                    .invalidInput, field: "outsideHoursReason",
+                    en: "a reason for outside office hours was given without asking for them; "
+                        + "add --outside-hours (outsideHours: true), or leave the reason out",
+                    zh: "填写了在办公时间外调解的理由，却没有选择办公时间外：请加上 --outside-hours，或去掉理由")
             }
             return nil
         }
@@ -104,15 +106,18 @@ extension APIHandler {
         switch (b.option, b.start) {
         case (let option?, nil):
             guard b.panel == nil else {
-                throw MediationError.invalidInput("give --option, or --at with --panel, not both")
+                throw MediationError.said(
+                    .invalidInput, en: "give --option, or --at with --panel, not both",
+                    zh: "--option 与 --at 加 --panel 只能选一种")
             }
             // An option books the search's own length and policy; another one here would be silently ignored.
             guard b.durationMinutes == nil, b.policy == nil else {
-                throw MediationError.invalidInput(
-                    "an option keeps the length and policy of the search it came from",
-                    hint:
-                        "search again with 'session find \(b.dispute) --from DATE --to DATE --minutes M --policy P', "
-                        + "or leave them out")
+                let find = "'session find \(b.dispute) --from DATE --to DATE --minutes M --policy P'"
+                throw MediationError.said(
+                    .invalidInput,
+                    en: "an option keeps the length and policy of the search it came from; search again with \(find), "
+                        + "or leave them out",
+                    zh: "按编号预约沿用查找时的时长和组成规则；如要改，请重新查找（\(find)），或去掉时长和组成规则")
             }
             booked = try await db.bookOptionShown(
                 dispute: b.dispute, number: option, rules: info.rules, room: info.rooms.newRoomName(), actor: actor,
@@ -127,12 +132,16 @@ extension APIHandler {
                 durationMinutes: b.durationMinutes, panel: b.panel ?? [], policy: b.policy, rules: info.rules,
                 room: info.rooms.newRoomName(), actor: actor, outsideHours: outsideHours)
         case (_?, _?):
-            throw MediationError.invalidInput(
-                "give an option or a start time, not both",
-                hint: "book --option N from 'session find', or --at TIME with --panel experts")
+            throw MediationError.said(
+                .invalidInput,
+                en: "give an option or a start time, not both; "
+                    + "book --option N from 'session find', or --at TIME with --panel experts",
+                zh: "可选时间编号和开始时间只能给一个：用 'session find' 列出的 --option N 预约，或用 --at 时间 加 --panel 专家")
         case (nil, nil):
-            throw MediationError.invalidInput(
-                "say what to book", hint: "give --option N from 'session find', or --at TIME with --panel experts")
+            throw MediationError.said(
+                .invalidInput,
+                en: "say what to book; give --option N from 'session find', or --at TIME with --panel experts",
+                zh: "请说明预约哪个时间：用 'session find' 列出的 --option N，或用 --at 时间 加 --panel 专家")
         }
         Counter(label: OperationsMetrics.sessionsBooked).increment()
         var answer = try wireSessions([booked.session], booked.display)[0]
@@ -147,8 +156,10 @@ extension APIHandler {
         var week: (name: String, days: [String])?
         if let asked = q.week {
             guard q.from == nil && q.to == nil else {
-                throw MediationError.invalidInput(
-                    "give a week or a range of days, not both", hint: "drop from and to, or drop week")
+                throw MediationError.said(
+                    .invalidInput, field: "week",
+                    en: "give a week or a range of days, not both; drop from and to, or drop week",
+                    zh: "周次和日期范围只能给一个：去掉 from 和 to，或去掉 week")
             }
             let zone = try await officeZone(q.office)
             let iso =
@@ -176,8 +187,13 @@ extension APIHandler {
         }
         let status = try q.status.flatMap(Text.nonEmpty).map { text -> SessionStatus in
             guard let s = SessionStatus(rawValue: text) else {
-                throw MediationError.invalidInput(
-                    "status '\(text)' is unknown", hint: SessionStatus.allCases.map(\.rawValue).joined(separator: ", "))
+                throw MediationError.said(
+                    .invalidInput, field: "status",
+                    en:
+                        "status '\(text)' is unknown; \(SessionStatus.allCases.map(\.rawValue).joined(separator: ", "))",
+                    zh: "状态“\(text)”无法识别，请写 "
+                        + SessionStatus.allCases.map { "\($0.rawValue)（\(Words.sessionStatus($0, .zh))）" }
+                        .joined(separator: "、"))
             }
             return s
         }
@@ -232,7 +248,9 @@ extension APIHandler {
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let status = SessionStatus(rawValue: b.status), [.inSession, .ended, .noShow].contains(status) else {
-            throw MediationError.invalidInput("status '\(b.status)' is not in_session, ended or no_show")
+            throw MediationError.said(
+                .invalidInput, field: "status", en: "status '\(b.status)' is not in_session, ended or no_show",
+                zh: "状态“\(b.status)”不对，只能是 in_session（进行中）、ended（已结束）或 no_show（缺席）")
         }
         let session = try await db.mark(session: input.path.session, status, rules: info.rules, actor: actor)
         return .ok(.init(body: .json(try await wireSession(session))))
@@ -247,7 +265,9 @@ extension APIHandler {
         defer { info.notices.changeEnded() }
         guard case .json(let b) = input.body else { throw MediationError.invalidInput("send application/json") }
         guard let answer = Invitation(parsing: b.answer) else {
-            throw MediationError.invalidInput("answer '\(b.answer)' is not accepted, declined or pending")
+            throw MediationError.said(
+                .invalidInput, field: "answer", en: "answer '\(b.answer)' is not accepted, declined or pending",
+                zh: "答复“\(b.answer)”无法识别，请写 accepted（已接受）、declined（已谢绝）或 pending（待回复）")
         }
         let (session, subs) = try await db.rsvp(
             session: input.path.session, expert: b.expert, answer, rules: info.rules)

@@ -17,12 +17,16 @@ struct CallerMiddleware<Context: CallerRequestContext>: RouterMiddleware {
         -> Response
     {
         if request.headers[.origin] != nil || request.headers[.referer] != nil {
-            throw MediationError.forbidden(
-                "requests from web pages are refused (Origin or Referer header present); use mediationctl or curl --unix-socket"
-            )
+            throw MediationError.said(
+                .forbidden,
+                en: "requests from web pages are refused (Origin or Referer header present); "
+                    + "use mediationctl or curl --unix-socket",
+                zh: "拒绝来自网页的请求（带有 Origin 或 Referer 请求头）；请使用 mediationctl 或 curl --unix-socket")
         }
         guard let peer = context.peer else {
-            throw MediationError.forbidden("the caller's credentials could not be read; connect over the Unix socket")
+            throw MediationError.said(
+                .forbidden, en: "the caller's credentials could not be read; connect over the Unix socket",
+                zh: "无法读取调用者的身份，请通过 Unix 套接字连接")
         }
         let caller = try policy.authorize(peer)
         var context = context
@@ -54,19 +58,28 @@ struct OperationAccessMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard let caller = Caller.current else {
-            throw MediationError.forbidden("the caller's credentials could not be read; connect over the Unix socket")
+            throw MediationError.said(
+                .forbidden, en: "the caller's credentials could not be read; connect over the Unix socket",
+                zh: "无法读取调用者的身份，请通过 Unix 套接字连接")
         }
         guard OperationRoles.allows(caller.role, operationID) else {
             let what = "\(request.method.rawValue) \(request.path?.split(separator: "?").first ?? "")"
             guard let needed = OperationRoles.required[operationID] else {
-                throw MediationError.forbidden(
-                    "\(what) (\(operationID)) has no entry in the table of roles (OperationRoles), so nobody may "
-                        + "call it; this is a bug: report it")
+                throw MediationError.said(
+                    .forbidden,
+                    en: "\(what) (\(operationID)) has no entry in the table of roles (OperationRoles), so nobody may "
+                        + "call it; this is a bug: report it",
+                    zh: "\(what)（\(operationID)）不在角色表（OperationRoles）中，任何人都不能调用；这是程序缺陷，请报告")
             }
-            throw MediationError.forbidden(
-                "\(what) needs the \(needed.rawValue) role; uid \(caller.credentials.uid)"
+            let named = groups(for: needed)
+            throw MediationError.said(
+                .forbidden,
+                en: "\(what) needs the \(needed.rawValue) role; uid \(caller.credentials.uid)"
                     + "\(caller.user.map { " (\($0))" } ?? "") is \(caller.role.rawValue). "
-                    + "Ask an administrator to add the user to one of: \(groups(for: needed))")
+                    + "Ask an administrator to add the user to one of: \(named)",
+                zh: "\(what) 需要“\(Words.role(needed, .zh))”角色；uid \(caller.credentials.uid)"
+                    + "\(caller.user.map { "（\($0)）" } ?? "") 的角色是“\(Words.role(caller.role, .zh))”。"
+                    + "请管理员把该用户加入以下组之一：\(named == "(no groups configured)" ? "（尚未配置任何组）" : named)")
         }
         let query = request.path?.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
         guard let body, request.method != .get, request.method != .head else {
@@ -77,7 +90,9 @@ struct OperationAccessMiddleware: ServerMiddleware {
         let type = request.headerFields[.contentType]?.lowercased() ?? ""
         let json = type.contains("json")
         if json, let problem = JSONShape.problem(bytes, maxDepth: ServerLimits.maxJSONDepth) {
-            throw MediationError.invalidInput("the request body is not acceptable JSON: \(problem)")
+            throw MediationError.said(
+                .invalidInput, en: "the request body is not acceptable JSON: \(problem)",
+                zh: "请求内容不是可接受的 JSON：\(problem)")
         }
         // Text (a roster) is UTF-8, as the contract's strings are: refused here (400) in the words of Core's reader,
         // which names the line and how to save the file.

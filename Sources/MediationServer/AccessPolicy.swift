@@ -107,9 +107,13 @@ public final class AccessPolicy: Sendable {
         }
         guard let role = decision.role else {
             let rules = self.rules
-            throw MediationError.forbidden(
-                "uid \(creds.uid)\(decision.user.map { " (\($0))" } ?? "") may not use mediationd; "
-                    + "ask an administrator to add the user to one of the groups: \(rules.listing)")
+            let none = rules.adminGroups.isEmpty && rules.staffGroups.isEmpty && rules.viewerGroups.isEmpty
+            throw MediationError.said(
+                .forbidden,
+                en: "uid \(creds.uid)\(decision.user.map { " (\($0))" } ?? "") may not use mediationd; "
+                    + "ask an administrator to add the user to one of the groups: \(rules.listing)",
+                zh: "uid \(creds.uid)\(decision.user.map { "（\($0)）" } ?? "") 无权使用 mediationd；"
+                    + "请管理员把该用户加入以下组之一：\(none ? "尚未配置任何组（access.*_groups）" : rules.listing)")
         }
         return Caller(credentials: creds, user: decision.user, role: role)
     }

@@ -147,7 +147,8 @@ struct ContractValidator: Sendable {
         for parameter in op.path {
             let raw = path[parameter.name].map(String.init) ?? ""
             let value = raw.removingPercentEncoding ?? raw
-            problems += check(text: value, parameter.schema, "path parameter '\(parameter.name)'")
+            problems += check(
+                text: value, parameter.schema, "path parameter '\(parameter.name)'", "路径参数“\(parameter.name)”")
         }
         let fields = Self.queryFields(query)
         for parameter in op.query {
@@ -155,12 +156,13 @@ struct ContractValidator: Sendable {
                 if parameter.required {
                     problems.append(
                         .refused(
-                            "the required parameter '\(parameter.name)' is missing from the query; add ?\(parameter.name)=…"
-                        ))
+                            "the required parameter '\(parameter.name)' is missing from the query; add ?\(parameter.name)=…",
+                            "查询中缺少必需的参数“\(parameter.name)”，请加上 ?\(parameter.name)=…"))
                 }
                 continue
             }
-            problems += check(text: value, parameter.schema, "query parameter '\(parameter.name)'")
+            problems += check(
+                text: value, parameter.schema, "query parameter '\(parameter.name)'", "查询参数“\(parameter.name)”")
         }
         if let schema = op.json, let body, !body.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }),
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body))
@@ -173,16 +175,18 @@ struct ContractValidator: Sendable {
         throw MediationError(
             .invalidInput,
             "the request does not match the contract: " + texts.joined(separator: "; ") + "; see GET /v1/openapi.yaml",
-            details: texts)
+            details: texts, fields: problems.map { FieldProblem(field: "general", en: $0.text, zh: $0.zh) })
     }
 
     /// One way a request is outside the document.
     struct Problem: Sendable {
         var text: String
+        /// The same, for a Chinese reader.
+        var zh: String
         /// Text that Core reads and refuses in its own words (a `pattern` or `minLength` not met).
         var readByCore = false
 
-        static func refused(_ text: String) -> Problem { Problem(text: text) }
+        static func refused(_ text: String, _ zh: String) -> Problem { Problem(text: text, zh: zh) }
     }
 
     /// The query string's fields, percent-decoded ('+' is a space); the first of a repeated name counts.
@@ -201,54 +205,79 @@ struct ContractValidator: Sendable {
     }
 
     /// A parameter's text read as its schema's type, then checked.
-    private func check(text: String, _ schema: Schema, _ what: String) -> [Problem] {
+    private func check(text: String, _ schema: Schema, _ what: String, _ whatZh: String) -> [Problem] {
         switch schema {
         case .integer:
             guard let number = Int64(text) else {
-                return [.refused("\(what) is '\(Self.shown(text))'; it must be a whole number")]
+                return [
+                    .refused(
+                        "\(what) is '\(Self.shown(text))'; it must be a whole number",
+                        "\(whatZh)是“\(Self.shown(text))”，应为整数")
+                ]
             }
-            return check(.integer(number), schema, what: what)
+            return check(.integer(number), schema, what: what, whatZh)
         case .number:
             guard let number = Double(text), number.isFinite else {
-                return [.refused("\(what) is '\(Self.shown(text))'; it must be a number")]
+                return [
+                    .refused(
+                        "\(what) is '\(Self.shown(text))'; it must be a number", "\(whatZh)是“\(Self.shown(text))”，应为数字")
+                ]
             }
-            return check(.double(number), schema, what: what)
+            return check(.double(number), schema, what: what, whatZh)
         case .boolean:
             guard text == "true" || text == "false" else {
-                return [.refused("\(what) is '\(Self.shown(text))'; it should be true or false")]
+                return [
+                    .refused(
+                        "\(what) is '\(Self.shown(text))'; it should be true or false",
+                        "\(whatZh)是“\(Self.shown(text))”，应为 true 或 false")
+                ]
             }
             return []
         default:
-            return check(.string(text), schema, what: what)
+            return check(.string(text), schema, what: what, whatZh)
         }
     }
 
     private func check(_ value: JSONValue, _ schema: Schema, at path: String) -> [Problem] {
-        check(value, schema, what: path.isEmpty ? "the body" : "field '\(path)'", path: path)
+        check(
+            value, schema, what: path.isEmpty ? "the body" : "field '\(path)'", path.isEmpty ? "请求内容" : "字段“\(path)”",
+            path: path)
     }
 
-    private func check(_ value: JSONValue, _ schema: Schema, what: String, path: String = "") -> [Problem] {
+    private func check(_ value: JSONValue, _ schema: Schema, what: String, _ whatZh: String, path: String = "")
+        -> [Problem]
+    {
         switch (schema, value) {
         case (.any, _):
             return []
         case (.string(let rule), .string(let text)):
             let shown = Self.shown(text)
             if let enumeration = rule.enumeration, !enumeration.contains(text) {
-                return [.refused("\(what) is '\(shown)'; use one of \(enumeration.joined(separator: ", "))")]
+                return [
+                    .refused(
+                        "\(what) is '\(shown)'; use one of \(enumeration.joined(separator: ", "))",
+                        "\(whatZh)是“\(shown)”，请写 \(enumeration.joined(separator: "、")) 之一")
+                ]
             }
             let length = text.unicodeScalars.count
             if let maxLength = rule.maxLength, length > maxLength {
-                return [.refused("\(what) is \(length) characters long; keep it to \(maxLength)")]
+                return [
+                    .refused(
+                        "\(what) is \(length) characters long; keep it to \(maxLength)",
+                        "\(whatZh)有 \(length) 个字符，请不超过 \(maxLength) 个")
+                ]
             }
             if let minLength = rule.minLength, length < minLength {
                 return [
                     Problem(
                         text: minLength == 1 ? "\(what) is empty" : "\(what) is shorter than \(minLength) characters",
+                        zh: minLength == 1 ? "\(whatZh)为空" : "\(whatZh)少于 \(minLength) 个字符",
                         readByCore: rule.readByCore)
                 ]
             }
             if let pattern = rule.pattern, !pattern.matches(text) {
                 let form = rule.description.map { "; it must be: \($0)" } ?? " (\(pattern.source))"
+                let formZh = rule.description.map { "，应为：\($0)" } ?? "（\(pattern.source)）"
                 // Empty or blank text is refused here even where Core reads the field: an empty query value
                 // would be read as no value at all.
                 let blank = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -256,54 +285,92 @@ struct ContractValidator: Sendable {
                     text.isEmpty
                     ? "\(what) is empty"
                     : blank ? "\(what) holds only spaces" : "\(what) '\(shown)' is not written as the contract asks"
-                return [Problem(text: said + form, readByCore: rule.readByCore && !blank)]
+                let saidZh =
+                    text.isEmpty
+                    ? "\(whatZh)为空" : blank ? "\(whatZh)只有空格" : "\(whatZh)“\(shown)”的写法不符合接口约定"
+                return [Problem(text: said + form, zh: saidZh + formZh, readByCore: rule.readByCore && !blank)]
             }
             return []
         case (.integer(let minimum, let maximum), .integer(let number)):
             if let minimum, number < minimum {
-                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at least \(minimum)", "\(whatZh)是 \(number)，不能小于 \(minimum)")
+                ]
             }
             if let maximum, number > maximum {
-                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at most \(maximum)", "\(whatZh)是 \(number)，不能大于 \(maximum)")
+                ]
             }
             return []
         case (.integer(let minimum, let maximum), .double(let number)) where number == number.rounded():
             // A whole number too large for 64 bits.
             if let minimum, number < Double(minimum) {
-                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at least \(minimum)", "\(whatZh)是 \(number)，不能小于 \(minimum)")
+                ]
             }
             if let maximum, number > Double(maximum) {
-                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at most \(maximum)", "\(whatZh)是 \(number)，不能大于 \(maximum)")
+                ]
             }
-            return [.refused("\(what) is \(number); it must be a whole number that fits in 64 bits")]
+            return [
+                .refused(
+                    "\(what) is \(number); it must be a whole number that fits in 64 bits",
+                    "\(whatZh)是 \(number)，应为 64 位以内的整数")
+            ]
         case (.number(let minimum, let maximum), .integer(let number)):
-            return check(.double(Double(number)), .number(minimum: minimum, maximum: maximum), what: what)
+            return check(.double(Double(number)), .number(minimum: minimum, maximum: maximum), what: what, whatZh)
         case (.number(let minimum, let maximum), .double(let number)):
             if let minimum, number < minimum {
-                return [.refused("\(what) is \(number); it must be at least \(minimum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at least \(minimum)", "\(whatZh)是 \(number)，不能小于 \(minimum)")
+                ]
             }
             if let maximum, number > maximum {
-                return [.refused("\(what) is \(number); it must be at most \(maximum)")]
+                return [
+                    .refused(
+                        "\(what) is \(number); it must be at most \(maximum)", "\(whatZh)是 \(number)，不能大于 \(maximum)")
+                ]
             }
             return []
         case (.boolean, .bool):
             return []
         case (.array(let items, let minItems, let maxItems), .array(let elements)):
             if let maxItems, elements.count > maxItems {
-                return [.refused("\(what) has \(elements.count) items; give at most \(maxItems)")]
+                return [
+                    .refused(
+                        "\(what) has \(elements.count) items; give at most \(maxItems)",
+                        "\(whatZh)有 \(elements.count) 项，最多 \(maxItems) 项")
+                ]
             }
             if let minItems, elements.count < minItems {
-                return [.refused("\(what) has \(elements.count) items; give at least \(minItems)")]
+                return [
+                    .refused(
+                        "\(what) has \(elements.count) items; give at least \(minItems)",
+                        "\(whatZh)有 \(elements.count) 项，至少要 \(minItems) 项")
+                ]
             }
             guard let items else { return [] }
             return elements.enumerated().flatMap { i, element in check(element, items, at: "\(path)[\(i)]") }
         case (.object(let properties, let required, let additional, let minProperties), .object(let members)):
             var problems: [Problem] = []
             if let minProperties, members.count < minProperties {
-                problems.append(.refused("\(what) has no fields; give at least \(minProperties)"))
+                problems.append(
+                    .refused(
+                        "\(what) has no fields; give at least \(minProperties)", "\(whatZh)没有字段，至少要 \(minProperties) 个")
+                )
             }
             for name in required where members[name] == nil {
-                problems.append(.refused("required field '\(Self.join(path, name))' is missing"))
+                problems.append(
+                    .refused(
+                        "required field '\(Self.join(path, name))' is missing", "缺少必需的字段“\(Self.join(path, name))”"))
             }
             for (name, member) in members.sorted(by: { $0.key < $1.key }) {
                 if let property = properties[name] {
@@ -311,14 +378,15 @@ struct ContractValidator: Sendable {
                 } else if case .refused = additional {
                     problems.append(
                         .refused(
-                            "field '\(Self.join(path, name))' is not a known field; remove it or check its spelling"))
+                            "field '\(Self.join(path, name))' is not a known field; remove it or check its spelling",
+                            "没有“\(Self.join(path, name))”这个字段，请删去或检查拼写"))
                 }
             }
             return problems
         case (.integer, _):
-            return [.refused("\(what) is not a whole number")]
+            return [.refused("\(what) is not a whole number", "\(whatZh)不是整数")]
         default:
-            return [.refused("\(what) should be \(Self.typeName(schema))")]
+            return [.refused("\(what) should be \(Self.typeName(schema))", "\(whatZh)应为\(Self.typeNameZh(schema))")]
         }
     }
 
@@ -326,6 +394,18 @@ struct ContractValidator: Sendable {
 
     /// Text as an error repeats it: at most 60 characters.
     private static func shown(_ text: String) -> String { text.count > 60 ? text.prefix(60) + "…" : text }
+
+    private static func typeNameZh(_ schema: Schema) -> String {
+        switch schema {
+        case .string: "文字"
+        case .integer: "整数"
+        case .number: "数字"
+        case .boolean: " true 或 false"
+        case .array: "列表"
+        case .object: " JSON 对象"
+        case .any: "任意值"
+        }
+    }
 
     private static func typeName(_ schema: Schema) -> String {
         switch schema {

@@ -15,12 +15,16 @@ enum Wire {
     {
         guard let text else { return try windows(list, field: field) }
         guard list == nil else {
-            throw MediationError.invalidInput(
-                "give the hours once: either \(field) or hours", hint: "hours takes text such as 'mon-fri 09:00-12:00'")
+            throw MediationError.said(
+                .invalidInput, field: "hours",
+                en: "give the hours once: either \(field) or hours; hours takes text such as 'mon-fri 09:00-12:00'",
+                zh: "每周时间段只能给一次：\(field) 或 hours 二选一；hours 写成 mon-fri 09:00-12:00 这样的文字")
         }
         guard Text.nonEmpty(text) != nil else {
-            throw MediationError.invalidInput(
-                "hours is empty", hint: "give hours such as 'mon 09:00-12:00', or an empty \(field) list to clear them")
+            throw MediationError.said(
+                .invalidInput, field: "hours",
+                en: "hours is empty; give hours such as 'mon 09:00-12:00', or an empty \(field) list to clear them",
+                zh: "每周时间段为空：请写成 周一 09:00-12:00 的形式；如要清空，请给一个空的 \(field) 列表")
         }
         return try Intake.hours(text)
     }
@@ -40,10 +44,24 @@ enum Wire {
             let start = TimeOfDay(parsing: w.start)
             let end = TimeOfDay(parsing: w.end)
             if day == nil {
-                problems.add("\(field)[\(i)]: weekday '\(w.weekday)' is not mon, tue, wed, thu, fri, sat or sun")
+                problems.add(
+                    FieldProblem(
+                        field: field,
+                        en: "\(field)[\(i)]: weekday '\(w.weekday)' is not mon, tue, wed, thu, fri, sat or sun",
+                        zh: "第 \(i + 1) 个时间段的星期“\(w.weekday)”无法识别，请写 mon…sun 或 周一…周日"))
             }
-            if start == nil { problems.add("\(field)[\(i)]: start '\(w.start)' is not a time HH:MM") }
-            if end == nil { problems.add("\(field)[\(i)]: end '\(w.end)' is not a time HH:MM") }
+            if start == nil {
+                problems.add(
+                    FieldProblem(
+                        field: field, en: "\(field)[\(i)]: start '\(w.start)' is not a time HH:MM",
+                        zh: "第 \(i + 1) 个时间段的开始时间“\(w.start)”不是 HH:MM 形式的时间"))
+            }
+            if end == nil {
+                problems.add(
+                    FieldProblem(
+                        field: field, en: "\(field)[\(i)]: end '\(w.end)' is not a time HH:MM",
+                        zh: "第 \(i + 1) 个时间段的结束时间“\(w.end)”不是 HH:MM 形式的时间"))
+            }
             if let day, let start, let end { result.append(WeeklyWindow(weekday: day, start: start, end: end)) }
         }
         try problems.check(field)
@@ -82,7 +100,9 @@ enum Wire {
 
     static func role(_ text: String) throws -> ExpertRole {
         guard let role = ExpertRole(parsing: text) else {
-            throw MediationError.invalidInput("role '\(text)' is unknown", hint: "use one of \(ExpertRole.choices)")
+            throw MediationError.said(
+                .invalidInput, field: "role", en: "role '\(text)' is unknown; use one of \(ExpertRole.choices)",
+                zh: "角色“\(text)”无法识别，请写 " + ExpertRole.allCases.map(\.chinese).joined(separator: "、"))
         }
         return role
     }
@@ -90,8 +110,10 @@ enum Wire {
     static func channel(_ text: String?) throws -> ContactChannel? {
         guard let text = Text.nonEmpty(text) else { return nil }
         guard let channel = ContactChannel(parsing: text) else {
-            throw MediationError.invalidInput(
-                "preferred channel '\(text)' is unknown", hint: "use email, sms, wecom or dingtalk")
+            throw MediationError.said(
+                .invalidInput, field: "preferredChannel",
+                en: "preferred channel '\(text)' is unknown; use email, sms, wecom or dingtalk",
+                zh: "联系方式“\(text)”无法识别，请写 email、sms、wecom 或 dingtalk（邮件、短信、企业微信、钉钉）")
         }
         return channel
     }

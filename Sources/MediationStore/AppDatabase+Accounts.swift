@@ -49,8 +49,10 @@ extension AppDatabase {
         let now = clock.now()
         let account = try await write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM console_user WHERE name = ?", arguments: [name]) != nil {
-                throw MediationError.conflict(
-                    "user '\(name)' already exists; give them a new one-time password with 'user passwd \(name)'")
+                throw MediationError.said(
+                    .conflict, field: "name",
+                    en: "user '\(name)' already exists; give them a new one-time password with 'user passwd \(name)'",
+                    zh: "账号“\(name)”已经存在；要给它新的一次性密码，请用 'user passwd \(name)'")
             }
             try db.execute(
                 sql: """
@@ -326,8 +328,9 @@ extension AppDatabase {
 
     /// A dispute as `account` may see it: one of another office is not found, exactly as one that does not exist.
     public func dispute(_ ref: String, seenBy account: Account) async throws -> DisputeDetail {
-        let notFound = MediationError.notFound(
-            "no dispute '\(ref)'; give its number (JS-2026-0042) or id as the dispute list shows")
+        let notFound = MediationError.said(
+            .notFound, en: "no dispute '\(ref)'; give its number (JS-2026-0042) or id as the dispute list shows",
+            zh: "没有纠纷“\(ref)”；请填写纠纷列表中的编号（如 JS-2026-0042）")
         let detail: DisputeDetail
         do { detail = try await dispute(ref) } catch let e as MediationError where e.kind == .notFound {
             throw notFound
@@ -352,11 +355,16 @@ extension AppDatabase {
     static func account(_ db: Database, name: String) throws -> Account {
         guard let (account, _) = try accountRow(db, name: name) else {
             let known = try String.fetchAll(db, sql: "SELECT name FROM console_user ORDER BY name")
-            throw MediationError.notFound(
-                "no user '\(name)'; "
+            throw MediationError.said(
+                .notFound, field: "name",
+                en: "no user '\(name)'; "
                     + (known.isEmpty
                         ? "none exist yet: add one with 'user add NAME --role admin'"
-                        : "known users: \(known.joined(separator: ", "))"))
+                        : "known users: \(known.joined(separator: ", "))"),
+                zh: "没有账号“\(name)”；"
+                    + (known.isEmpty
+                        ? "还没有任何账号，请先用 'user add NAME --role admin' 添加"
+                        : "现有账号：\(known.joined(separator: "、"))"))
         }
         return account
     }

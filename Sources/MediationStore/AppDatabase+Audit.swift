@@ -150,8 +150,10 @@ extension AppDatabase {
     /// - Throws: `invalidInput` for a limit outside 1…10,000.
     public func auditEntries(_ filter: AuditFilter = AuditFilter()) async throws -> [AuditEntry] {
         guard InputLimits.listLimit.contains(filter.limit) else {
-            throw MediationError.invalidInput(
-                "limit \(filter.limit) is out of range", hint: "give a limit from 1 to 10000")
+            throw MediationError.said(
+                .invalidInput, field: "limit",
+                en: "limit \(filter.limit) is out of range; give a limit from 1 to 10000",
+                zh: "条数 \(filter.limit) 超出范围，请填写 1 到 10000 之间的数")
         }
         let actor = filter.actor.flatMap(Text.nonEmpty)
         let uid = actor.flatMap { UInt32($0) }.map(Int64.init)
@@ -239,9 +241,11 @@ extension AppDatabase {
     /// - Throws: `invalidInput` for a period outside 1…1200 months.
     public func applyRetention(months: Int, dryRun: Bool) async throws -> RetentionReport {
         guard (1...1200).contains(months) else {
-            throw MediationError.invalidInput(
-                "a retention period of \(months) months is out of range",
-                hint: "set privacy.retention_months from 1 to 1200")
+            throw MediationError.said(
+                .invalidInput,
+                en:
+                    "a retention period of \(months) months is out of range; set privacy.retention_months from 1 to 1200",
+                zh: "保存期限 \(months) 个月超出范围，请把配置中的 privacy.retention_months 设为 1 到 1200")
         }
         let now = clock.now()
         var calendar = Calendar(identifier: .gregorian)

@@ -53,8 +53,10 @@ extension AppDatabase {
         try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: InputLimits.reasonLength, multiline: true)
         let validParties = try parties.map { try $0.validated() }
         for (i, p) in validParties.enumerated() where validParties[..<i].contains(where: { $0.isSamePerson(as: p) }) {
-            throw MediationError.invalidInput(
-                "the party \(p.name) is listed twice with the same mobile", hint: "give each party once")
+            throw MediationError.said(
+                .invalidInput, field: "parties",
+                en: "the party \(p.name) is listed twice with the same mobile; give each party once",
+                zh: "当事人 \(p.name) 填写了两次（手机号相同），每位当事人只填一次")
         }
         return try await write { db in
             guard let office = try OfficeRecord.fetchOne(db, key: draft.officeId.lowercased())?.office else {
@@ -98,7 +100,9 @@ extension AppDatabase {
             for c in conflicts {
                 let party = try c.party.map { index -> Int64 in
                     guard partyIds.indices.contains(index) else {
-                        throw MediationError.invalidInput("the conflict names a party that is not in the dispute")
+                        throw MediationError.said(
+                            .invalidInput, en: "the conflict names a party that is not in the dispute",
+                            zh: "利害关系中选择的当事人不在这起纠纷中")
                     }
                     return partyIds[index]
                 }
@@ -195,7 +199,9 @@ extension AppDatabase {
     public func setRisk(_ ref: String, to level: RiskLevel, reason: String, actor: Actor) async throws -> DisputeDetail
     {
         guard let why = Text.nonEmpty(reason) else {
-            throw MediationError.invalidInput("a risk change needs a reason", hint: "say why with --reason")
+            throw MediationError.said(
+                .invalidInput, field: "reason", en: "a risk change needs a reason; say why with --reason",
+                zh: "调整风险等级须说明原因，请用 --reason 填写")
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
@@ -204,7 +210,10 @@ extension AppDatabase {
             try record.dispute.status.checkEditable(dispute: record.dispute.number)
             let before = record.dispute.risk
             guard before != level else {
-                throw MediationError.invalidInput("dispute \(record.dispute.number) is already \(level.rawValue) risk")
+                throw MediationError.said(
+                    .invalidInput, field: "risk",
+                    en: "dispute \(record.dispute.number) is already \(level.rawValue) risk",
+                    zh: "纠纷 \(record.dispute.number) 的风险等级已经是“\(Words.risk(level, .zh))”")
             }
             record.dispute.risk = level
             record.updatedAt = now
@@ -225,7 +234,9 @@ extension AppDatabase {
         -> DisputeDetail
     {
         guard let why = Text.nonEmpty(reason) else {
-            throw MediationError.invalidInput("a status change needs a reason", hint: "say why with --reason")
+            throw MediationError.said(
+                .invalidInput, field: "reason", en: "a status change needs a reason; say why with --reason",
+                zh: "更改纠纷状态须说明原因，请用 --reason 填写")
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
@@ -352,13 +363,21 @@ extension AppDatabase {
         if named.count == 1 { return named[0] }
         if named.count > 1 {
             let list = named.map { "#\($0.party.id) (\($0.party.side.rawValue))" }.joined(separator: ", ")
-            throw MediationError.invalidInput(
-                "\(named.count) parties of \(dispute.number) are named \(r): \(list)", hint: "give the id instead")
+            let listZh = named.map { "#\($0.party.id)（\(Words.side($0.party.side, .zh))）" }.joined(separator: "、")
+            throw MediationError.said(
+                .invalidInput, field: "party",
+                en: "\(named.count) parties of \(dispute.number) are named \(r): \(list); give the id instead",
+                zh: "纠纷 \(dispute.number) 有 \(named.count) 位当事人叫“\(r)”：\(listZh)；请改填当事人编号")
         }
         let guess = NameSuggestion.didYouMean(r, among: parties.map(\.party.name))
-        throw MediationError.notFound(
-            "dispute \(dispute.number) has no party '\(r)'" + (guess.map { "; \($0)" } ?? "")
-                + "; 'dispute show \(dispute.number)' lists them")
+        let near = NameSuggestion.near(r, among: parties.map(\.party.name))
+        throw MediationError.said(
+            .notFound, field: "party",
+            en: "dispute \(dispute.number) has no party '\(r)'" + (guess.map { "; \($0)" } ?? "")
+                + "; 'dispute show \(dispute.number)' lists them",
+            zh: "纠纷 \(dispute.number) 没有当事人“\(r)”"
+                + (near.isEmpty ? "" : "，是不是“" + near.joined(separator: "”或“") + "”？")
+                + "；'dispute show \(dispute.number)' 会列出全部当事人")
     }
 
     // MARK: Conflicts of interest
@@ -373,8 +392,10 @@ extension AppDatabase {
     {
         let organisation = Text.nonEmpty(organisation)
         guard (partyId == nil) != (organisation == nil) else {
-            throw MediationError.invalidInput(
-                "name either a party or an organisation", hint: "use --party ID or --organisation NAME")
+            throw MediationError.said(
+                .invalidInput, field: "party",
+                en: "name either a party or an organisation; use --party ID or --organisation NAME",
+                zh: "请在当事人和单位中选择一个（--party ID 或 --organisation NAME，二选一）")
         }
         try Text.check(organisation, "organisation", max: InputLimits.organisationLength)
         try Text.check(Text.nonEmpty(reason), "the reason", max: InputLimits.reasonLength, multiline: true)
@@ -392,7 +413,10 @@ extension AppDatabase {
     ) throws -> (conflict: Conflict, warnings: [String]) {
         let expert = try Self.findExpert(ref, db).expert
         if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
-            throw MediationError.notFound("no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties")
+            throw MediationError.said(
+                .notFound, field: "party",
+                en: "no party #\(partyId); 'dispute show DISPUTE' lists a dispute's parties",
+                zh: "没有编号为 \(partyId) 的当事人；'dispute show DISPUTE' 会列出纠纷的当事人")
         }
         // The same relation twice would only be a second row to keep in step.
         let recorded = try ConflictRecord.fetchAll(
@@ -402,10 +426,14 @@ extension AppDatabase {
             if let partyId { return c.partyId == partyId }
             return c.organisation.map { Conflict.sameOrganisation($0, organisation ?? "") } ?? false
         }) {
-            throw MediationError.conflict(
-                "\(expert.name)'s conflict with "
+            throw MediationError.said(
+                .conflict,
+                en: "\(expert.name)'s conflict with "
                     + (partyId.map { "party #\($0)" } ?? "'\(same.organisation ?? "")'")
-                    + " is already recorded (conflict #\(same.id)); 'conflict list --expert \(expert.id)' shows it")
+                    + " is already recorded (conflict #\(same.id)); 'conflict list --expert \(expert.id)' shows it",
+                zh: "\(expert.name) 与"
+                    + (partyId.map { "当事人 #\($0)" } ?? "“\(same.organisation ?? "")”")
+                    + "的利害关系已经登记过（第 \(same.id) 条）；'conflict list --expert \(expert.id)' 可以查看")
         }
         var record = ConflictRecord(
             Conflict(
@@ -439,7 +467,9 @@ extension AppDatabase {
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         try await write { db in
             guard let record = try ConflictRecord.fetchOne(db, key: id) else {
-                throw MediationError.notFound("no conflict #\(id); 'conflict list' shows them")
+                throw MediationError.said(
+                    .notFound, en: "no conflict #\(id); 'conflict list' shows them",
+                    zh: "没有编号为 \(id) 的利害关系；'conflict list' 会列出全部")
             }
             try db.execute(sql: "DELETE FROM conflict WHERE id = ?", arguments: [id])
             let c = record.conflict
@@ -483,7 +513,10 @@ extension AppDatabase {
         try await read { db in
             guard let policy = try Self.fetchPolicies(db, name: name.lowercased()).first else {
                 let names = try Self.fetchPolicies(db, name: nil).map(\.name)
-                throw MediationError.notFound("no panel policy '\(name)'; policies: \(names.joined(separator: ", "))")
+                throw MediationError.said(
+                    .notFound, field: "policy",
+                    en: "no panel policy '\(name)'; policies: \(names.joined(separator: ", "))",
+                    zh: "没有名为“\(name)”的组成规则；现有：\(names.joined(separator: "、"))")
             }
             return policy
         }
@@ -561,8 +594,9 @@ extension AppDatabase {
         {
             return record
         }
-        throw MediationError.notFound(
-            "no dispute '\(ref)'; give its number (JS-2026-0042) or id as 'dispute list' shows")
+        throw MediationError.said(
+            .notFound, en: "no dispute '\(ref)'; give its number (JS-2026-0042) or id as 'dispute list' shows",
+            zh: "没有纠纷“\(ref)”；请填写 'dispute list' 中显示的编号（如 JS-2026-0042）或 id")
     }
 
     static func parties(of dispute: Int64, _ db: Database) throws -> [Party] {

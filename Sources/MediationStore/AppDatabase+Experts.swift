@@ -96,7 +96,7 @@ extension AppDatabase {
             } catch let e as MediationError where e.kind == .notFound {
                 throw MediationError(
                     .invalidInput, e.message, fields: [FieldProblem(field: field, en: e.message, zh: "找不到专家“\(ref)”。")])
-            } catch let e as MediationError where e.kind == .invalidInput && e.fields.isEmpty {
+            } catch let e as MediationError where e.kind == .invalidInput {
                 throw MediationError(
                     .invalidInput, e.message,
                     fields: [FieldProblem(field: field, en: e.message, zh: "有多位专家叫“\(ref)”，请填写专家编号。")])
@@ -255,9 +255,12 @@ extension AppDatabase {
             try db.execute(
                 sql: "DELETE FROM \(kind.rawValue) WHERE id = ? AND expert_id = ?", arguments: [id, expert.expert.id])
             if db.changesCount == 0 {
-                throw MediationError.notFound(
-                    "expert #\(expert.expert.id) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'"
-                )
+                throw MediationError.said(
+                    .notFound,
+                    en:
+                        "expert #\(expert.expert.id) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'",
+                    zh: "专家 \(expert.expert.name)（#\(expert.expert.id)）没有编号为 \(id) 的"
+                        + (kind == .timeOff ? "请假" : "额外可约时间") + "；'expert leave list' 会列出它们")
             }
             try self.audit(
                 db, kind == .timeOff ? "expert.leave.remove" : "expert.extra.remove", "expert \(expert.expert.id)",
@@ -269,7 +272,9 @@ extension AppDatabase {
     public func availability(expert ref: String, range: Interval) async throws -> (Expert, [Interval]) {
         try AvailabilityResolver.checkRange(range, what: "the range")
         guard range.duration <= AvailabilityResolver.maximumSpan else {
-            throw MediationError.invalidInput("the range is longer than a year", hint: "ask for a shorter range")
+            throw MediationError.said(
+                .invalidInput, field: "to", en: "the range is longer than a year; ask for a shorter range",
+                zh: "查询的时间范围超过一年，请缩短范围")
         }
         return try await read { db in
             let record = try Self.findExpert(ref, db)
@@ -413,7 +418,9 @@ extension AppDatabase {
         // "#12" is how listings show ids; a '#' inside a name stays.
         if r.hasPrefix("#"), r.dropFirst().allSatisfy(\.isNumber) { r.removeFirst() }
         guard !r.isEmpty else {
-            throw MediationError.invalidInput("no expert given", hint: "name one by id, mobile, email or full name")
+            throw MediationError.said(
+                .invalidInput, en: "no expert given; name one by id, mobile, email or full name",
+                zh: "没有填写专家，请填写专家的编号、手机号、邮箱或全名")
         }
         if let id = Int64(r), r.count < 10,
             let record = try ExpertRecord.fetchOne(
@@ -437,15 +444,25 @@ extension AppDatabase {
             let list = named.map {
                 "#\($0.expert.id) (\($0.expert.role.rawValue), \($0.expert.mobile.map(Contact.maskMobile) ?? $0.expert.email ?? "-"))"
             }
-            throw MediationError.invalidInput(
-                "\(named.count) experts are named \(r): \(list.joined(separator: ", "))", hint: "give the id instead")
+            let listZh = named.map {
+                "#\($0.expert.id)（\(Words.expertRole($0.expert.role, .zh))，\($0.expert.mobile.map(Contact.maskMobile) ?? $0.expert.email ?? "-")）"
+            }
+            throw MediationError.said(
+                .invalidInput,
+                en: "\(named.count) experts are named \(r): \(list.joined(separator: ", ")); give the id instead",
+                zh: "有 \(named.count) 位专家叫“\(r)”：\(listZh.joined(separator: "、"))；请改填专家编号")
         }
         // A name typed with one slip gets the names it is one character away from.
-        let guess = NameSuggestion.didYouMean(
-            r, among: try String.fetchAll(db, sql: "SELECT name FROM expert ORDER BY id"))
-        throw MediationError.notFound(
-            "no expert '\(ref)'" + (guess.map { "; \($0)" } ?? "")
-                + "; give an id, mobile, email or full name as 'expert list' shows them")
+        let names = try String.fetchAll(db, sql: "SELECT name FROM expert ORDER BY id")
+        let guess = NameSuggestion.didYouMean(r, among: names)
+        let near = NameSuggestion.near(r, among: names)
+        throw MediationError.said(
+            .notFound,
+            en: "no expert '\(ref)'" + (guess.map { "; \($0)" } ?? "")
+                + "; give an id, mobile, email or full name as 'expert list' shows them",
+            zh: "找不到专家“\(ref)”"
+                + (near.isEmpty ? "；" : "，是不是“" + near.joined(separator: "”或“") + "”？")
+                + "请填写 'expert list' 中的编号、手机号、邮箱或全名")
     }
 
     static func checkOffices(_ expert: Expert, _ db: Database) throws {
@@ -453,11 +470,15 @@ extension AppDatabase {
         let known = Set(try String.fetchAll(db, sql: "SELECT id FROM office"))
         let unknown = expert.offices.filter { !known.contains($0) }
         guard unknown.isEmpty else {
-            throw MediationError.invalidInput(
-                "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist",
-                hint: known.isEmpty
-                    ? "add the office first with 'office add'"
-                    : "known offices: \(known.sorted().joined(separator: ", "))")
+            throw MediationError.said(
+                .invalidInput, field: "office",
+                en: "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
+                    + (known.isEmpty
+                        ? "add the office first with 'office add'"
+                        : "known offices: \(known.sorted().joined(separator: ", "))"),
+                zh: "调解室“\(unknown.joined(separator: "、"))”不存在；"
+                    + (known.isEmpty
+                        ? "请先用 'office add' 添加调解室" : "现有调解室：\(known.sorted().joined(separator: "、"))"))
         }
     }
 
@@ -466,17 +487,21 @@ extension AppDatabase {
             let other = try ExpertRecord.filter(ExpertRecord.Columns.mobile == mobile)
                 .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
         {
-            throw MediationError.conflict(
-                "mobile \(mobile) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another"
-            )
+            throw MediationError.said(
+                .conflict, field: "mobile",
+                en:
+                    "mobile \(mobile) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another",
+                zh: "手机号 \(mobile) 已属于专家 \(other.expert.name)（#\(other.expert.id)）；请修改这位专家，不要重复添加")
         }
         if let email = expert.email,
             let other = try ExpertRecord.filter(ExpertRecord.Columns.email == email)
                 .filter(ExpertRecord.Columns.id != expert.id).fetchOne(db)
         {
-            throw MediationError.conflict(
-                "email \(email) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another"
-            )
+            throw MediationError.said(
+                .conflict, field: "email",
+                en:
+                    "email \(email) already belongs to expert #\(other.expert.id) \(other.expert.name); update that expert instead of adding another",
+                zh: "邮箱 \(email) 已属于专家 \(other.expert.name)（#\(other.expert.id)）；请修改这位专家，不要重复添加")
         }
     }
 

@@ -11,8 +11,10 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             if try OfficeRecord.fetchOne(db, key: office.id) != nil {
-                throw MediationError.conflict(
-                    "office '\(office.id)' already exists; use 'office update \(office.id)' to change it")
+                throw MediationError.said(
+                    .conflict, field: "id",
+                    en: "office '\(office.id)' already exists; use 'office update \(office.id)' to change it",
+                    zh: "调解室“\(office.id)”已经存在；要修改它，请用 'office update \(office.id)'")
             }
             try OfficeRecord(office, createdAt: now, updatedAt: now).insert(db)
             try self.audit(db, "office.add", "office \(office.id)", "added \(office.name) (\(office.timeZone))")
@@ -66,9 +68,12 @@ extension AppDatabase {
 
     static func officeNotFound(_ id: String, _ db: Database) -> MediationError {
         let known = (try? String.fetchAll(db, sql: "SELECT id FROM office ORDER BY id")) ?? []
-        return .notFound(
-            "no office '\(id)'; "
+        return .said(
+            .notFound, field: "office",
+            en: "no office '\(id)'; "
                 + (known.isEmpty
-                    ? "none exist yet: add one with 'office add'" : "known offices: \(known.joined(separator: ", "))"))
+                    ? "none exist yet: add one with 'office add'" : "known offices: \(known.joined(separator: ", "))"),
+            zh: "没有调解室“\(id)”；"
+                + (known.isEmpty ? "还没有任何调解室，请先用 'office add' 添加" : "现有调解室：\(known.joined(separator: "、"))"))
     }
 }

@@ -132,18 +132,22 @@ extension AppDatabase {
                             let check = try copy.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
                             try copy.close()
                             guard check == ["ok"] else {
-                                throw MediationError.unavailable(
-                                    "the backup copy failed its integrity check (\(check.prefix(3).joined(separator: "; "))); "
-                                        + "check the disk holding \(folder) and try again")
+                                throw MediationError.said(
+                                    .unavailable,
+                                    en:
+                                        "the backup copy failed its integrity check (\(check.prefix(3).joined(separator: "; "))); "
+                                        + "check the disk holding \(folder) and try again",
+                                    zh: "备份副本没有通过完整性检查；请检查 \(folder) 所在的磁盘，然后重试")
                             }
                             var info = stat()
                             guard stat(destination, &info) == 0 else {
-                                throw MediationError.unavailable(
-                                    "the backup copy \(destination) vanished while it was made")
+                                throw MediationError.said(
+                                    .unavailable, en: "the backup copy \(destination) vanished while it was made",
+                                    zh: "备份副本 \(destination) 在制作过程中不见了，请重试")
                             }
                             return Int64(info.st_size)
                         } catch let error as DatabaseError {
-                            throw Self.translate(error, path: destination, writing: "the backup copy")
+                            throw Self.translate(error, path: destination, writing: "the backup copy", whatZh: "备份副本")
                         }
                     })
             }

@@ -491,7 +491,9 @@ extension AppDatabase {
     public func outboxMessage(_ id: Int64) async throws -> (OutboxMessage, [DeliveryAttempt]) {
         try await read { db in
             guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
-                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
+                throw MediationError.said(
+                    .notFound, en: "no outbox message #\(id); 'outbox list' shows them",
+                    zh: "没有第 \(id) 条通知消息；'outbox list' 会列出全部消息")
             }
             let attempts = try db.cachedRows(
                 "SELECT at, channel, result, detail FROM outbox_attempt WHERE message_id = ? ORDER BY id", [id]
@@ -593,12 +595,17 @@ extension AppDatabase {
         let now = clock.now()
         return try await write { db in
             guard let row = try db.cachedRow("SELECT * FROM outbox_message WHERE id = ?", [id]) else {
-                throw MediationError.notFound("no outbox message #\(id); 'outbox list' shows them")
+                throw MediationError.said(
+                    .notFound, en: "no outbox message #\(id); 'outbox list' shows them",
+                    zh: "没有第 \(id) 条通知消息；'outbox list' 会列出全部消息")
             }
             let message = try Self.message(row)
             guard [.failed, .dead, .pending].contains(message.status) else {
-                throw MediationError.conflict(
-                    "message #\(id) is \(message.status.rawValue); only failed, dead or pending messages are retried")
+                throw MediationError.said(
+                    .conflict,
+                    en:
+                        "message #\(id) is \(message.status.rawValue); only failed, dead or pending messages are retried",
+                    zh: "第 \(id) 条消息现在是“\(Words.outboxStatus(message.status, .zh))”；只有发送失败、无法送达或待发送的消息才能重发")
             }
             try db.cachedExecute(
                 "UPDATE outbox_message SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ?",

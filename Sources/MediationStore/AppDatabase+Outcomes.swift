@@ -57,12 +57,17 @@ extension AppDatabase {
             if let existing = try db.cachedRow(
                 "SELECT result FROM outcome WHERE session_id = ? AND voided_at IS NULL", [id])
             {
-                throw MediationError.conflict(
-                    "session #\(id) already has an outcome (\(existing["result"] as String)); one session has one "
+                let result: String = existing["result"]
+                throw MediationError.said(
+                    .conflict, field: "result",
+                    en: "session #\(id) already has an outcome (\(result)); one session has one "
                         + "outcome: correct it with 'outcome amend \(id) RESULT' or what else changes (--terms, "
                         + "--amount, --signed, --notes, --to), or void it with 'outcome void \(id) --reason …' and "
-                        + "record it again"
-                )
+                        + "record it again",
+                    zh: "调解场次 #\(id) 已经记录了结果（"
+                        + (OutcomeResult(rawValue: result).map { Words.outcomeResult($0, .zh) } ?? result)
+                        + "），一场调解只有一个结果：要更正，请用 'outcome amend \(id) RESULT'（或 --terms、--amount、"
+                        + "--signed、--notes、--to）；要重新记录，请先用 'outcome void \(id) --reason …' 作废")
             }
             try Outcome.checkConcluded(
                 session.session, now: now,
@@ -198,8 +203,10 @@ extension AppDatabase {
         async throws -> CorrectedOutcome
     {
         guard !amendment.isEmpty else {
-            throw MediationError.invalidInput(
-                "nothing to change", hint: "give the new RESULT, or --terms, --amount, --signed, --notes or --to")
+            throw MediationError.said(
+                .invalidInput,
+                en: "nothing to change; give the new RESULT, or --terms, --amount, --signed, --notes or --to",
+                zh: "没有要更正的内容：请填写新的调解结果，或 --terms、--amount、--signed、--notes、--to 中要改的项")
         }
         let reason = try amendment.reason.flatMap(Text.nonEmpty).map { why in
             try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
@@ -265,7 +272,9 @@ extension AppDatabase {
     ///   for a closed dispute.
     public func voidOutcome(session id: Int64, reason: String, actor: Actor) async throws -> CorrectedOutcome {
         guard let why = Text.nonEmpty(reason) else {
-            throw MediationError.invalidInput("voiding an outcome needs a reason", hint: "say why with --reason")
+            throw MediationError.said(
+                .invalidInput, field: "voidReason", en: "voiding an outcome needs a reason; say why with --reason",
+                zh: "作废调解结果须说明原因，请用 --reason 填写，它会记入审计记录")
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         let now = clock.now()
@@ -305,8 +314,11 @@ extension AppDatabase {
         guard
             let row = try db.cachedRow("SELECT * FROM outcome WHERE session_id = ? AND voided_at IS NULL", [id])
         else {
-            throw MediationError.notFound(
-                "session #\(id) has no outcome to \(verb); record one with 'outcome record \(id) RESULT'")
+            throw MediationError.said(
+                .notFound,
+                en: "session #\(id) has no outcome to \(verb); record one with 'outcome record \(id) RESULT'",
+                zh: "调解场次 #\(id) 还没有记录结果，无从\(verb == "void" ? "作废" : "更正")；"
+                    + "请先用 'outcome record \(id) RESULT' 记录")
         }
         let dispute = try findDispute(String(session.disputeId), db)
         try dispute.dispute.status.checkEditable(dispute: dispute.dispute.number)
@@ -518,20 +530,26 @@ extension AppDatabase {
     ) async throws -> (FollowUp, Dispute) {
         let now = clock.now()
         if result == .escalated && escalation == nil {
-            throw MediationError.invalidInput(
-                "an escalated visit needs the escalation's kind", hint: "give --kind criminal, violence or petition")
+            throw MediationError.said(
+                .invalidInput, field: "kind",
+                en: "an escalated visit needs the escalation's kind; give --kind criminal, violence or petition",
+                zh: "回访结果为“升级”时须选择升级类型：民转刑、暴力 或 上访（--kind criminal、violence 或 petition）")
         }
         return try await write { db in
             guard
                 let row = try db.cachedRow(
                     "SELECT f.*, o.time_zone FROM followup f JOIN office o ON o.id = f.office_id WHERE f.id = ?", [id])
             else {
-                throw MediationError.notFound("no follow-up #\(id); 'followup list --all' shows them")
+                throw MediationError.said(
+                    .notFound, en: "no follow-up #\(id); 'followup list --all' shows them",
+                    zh: "没有编号为 \(id) 的回访；'followup list --all' 会列出全部回访")
             }
             var f = try Self.followUp(row)
             if let cancelled: String = try StoredRow(row, table: "followup").optional(FollowUpColumns.cancelReason) {
-                throw MediationError.conflict(
-                    "follow-up #\(id) was cancelled (\(cancelled)); there is nothing to record")
+                throw MediationError.said(
+                    .conflict, field: "result",
+                    en: "follow-up #\(id) was cancelled (\(cancelled)); there is nothing to record",
+                    zh: "回访 #\(id) 已经取消，无需记录结果")
             }
             let zone = try Self.officeZone(of: row)
             try f.checkRecordable(today: zone.wallClock(now).date)

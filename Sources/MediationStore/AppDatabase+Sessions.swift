@@ -123,9 +123,11 @@ extension AppDatabase {
     static func outsideHoursReason(_ text: String?) throws -> String? {
         guard let text else { return nil }
         guard let why = Text.nonEmpty(text) else {
-            throw MediationError.invalidInput(
-                "a session outside office hours needs a reason",
-                hint: "say why with --reason, for example --reason '当事人只能晚上参加'")
+            throw MediationError.said(
+                .invalidInput, field: "reason",
+                en: "a session outside office hours needs a reason; say why with --reason, for example --reason "
+                    + "'当事人只能晚上参加'",
+                zh: "在办公时间以外安排调解须说明原因，请用 --reason 填写，例如 --reason '当事人只能晚上参加'")
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return why
@@ -159,9 +161,12 @@ extension AppDatabase {
             let dispute = disputeRecord.dispute
             guard let row = try db.cachedRow("SELECT * FROM session_search WHERE dispute_id = ?", [dispute.id])
             else {
-                throw MediationError.invalidInput(
-                    "dispute \(dispute.number) has no search to book from",
-                    hint: "run 'session find \(dispute.number) --from DATE --to DATE' first")
+                throw MediationError.said(
+                    .invalidInput,
+                    en: "dispute \(dispute.number) has no search to book from; "
+                        + "run 'session find \(dispute.number) --from DATE --to DATE' first",
+                    zh: "纠纷 \(dispute.number) 还没有查找过可约时间，无从预约；"
+                        + "请先运行 'session find \(dispute.number) --from DATE --to DATE'")
             }
             let search = StoredRow(row, table: "session_search", key: "of dispute \(dispute.number)")
             let options = try search.parsed(Column("options"), as: "a JSON list of options") {
@@ -169,23 +174,34 @@ extension AppDatabase {
             }
             guard options.indices.contains(number - 1) else {
                 if options.isEmpty {
-                    throw MediationError.invalidInput(
-                        "the last search for \(dispute.number) found no option to book",
-                        hint: "search other days with 'session find \(dispute.number) --from DATE --to DATE', or book "
-                            + "a time and panel with --at TIME --panel EXPERT")
+                    throw MediationError.said(
+                        .invalidInput,
+                        en: "the last search for \(dispute.number) found no option to book; "
+                            + "search other days with 'session find \(dispute.number) --from DATE --to DATE', or book "
+                            + "a time and panel with --at TIME --panel EXPERT",
+                        zh: "上次为纠纷 \(dispute.number) 查找时间，没有找到可预约的选项；请用 "
+                            + "'session find \(dispute.number) --from DATE --to DATE' 查找其他日期，"
+                            + "或用 --at TIME --panel EXPERT 直接指定时间和专家组")
                 }
                 let range = options.count == 1 ? "--option 1" : "--option 1 to \(options.count)"
-                throw MediationError.invalidInput(
-                    "option \(number) does not exist; the last search for \(dispute.number) had \(options.count) option\(options.count == 1 ? "" : "s")",
-                    hint: "give \(range), or search again")
+                throw MediationError.said(
+                    .invalidInput,
+                    en:
+                        "option \(number) does not exist; the last search for \(dispute.number) had \(options.count) option\(options.count == 1 ? "" : "s"); give \(range), or search again",
+                    zh: "没有第 \(number) 个选项：上次为纠纷 \(dispute.number) 找到 \(options.count) 个选项；请选择 "
+                        + (options.count == 1 ? "--option 1" : "--option 1 至 \(options.count)") + "，或重新查找")
             }
             let option = options[number - 1]
             let searched: String? = try search.optional(Column("outside_hours_reason"))
             if asked != nil && searched == nil {
-                throw MediationError.invalidInput(
-                    "option \(number) of \(dispute.number) was found inside office hours",
-                    hint: "search outside them with 'session find \(dispute.number) --from … --to … "
-                        + "--outside-hours --reason …', then book an option of that search")
+                throw MediationError.said(
+                    .invalidInput,
+                    en: "option \(number) of \(dispute.number) was found inside office hours; "
+                        + "search outside them with 'session find \(dispute.number) --from … --to … "
+                        + "--outside-hours --reason …', then book an option of that search",
+                    zh: "纠纷 \(dispute.number) 的第 \(number) 个选项是在办公时间内找到的；要在办公时间以外预约，请先用 "
+                        + "'session find \(dispute.number) --from … --to … --outside-hours --reason …' 查找，"
+                        + "再预约那次查找到的选项")
             }
             let requirements = try search.parsed(
                 Column("requirements"), as: RequirementsColumn.form, RequirementsColumn.decode)
@@ -237,7 +253,7 @@ extension AppDatabase {
                 do { return try Self.findExpert(ref, db).expert.id } catch let e as MediationError
                     where e.kind == .notFound
                 {
-                    throw MediationError(.invalidInput, e.message)
+                    throw MediationError(.invalidInput, e.message, fields: e.fields)
                 }
             }
             return try Self.book(
@@ -256,13 +272,15 @@ extension AppDatabase {
         let dispute = record.dispute
         let name = rules.policyName(requested: policy, category: dispute.category)
         guard let chosen = try cache.policies(named: name, db).first else {
-            throw MediationError.invalidInput("no panel policy '\(name)'")
+            throw MediationError.said(
+                .invalidInput, field: "policy", en: "no panel policy '\(name)'", zh: "没有名为“\(name)”的组成规则")
         }
         let requirements = chosen.requirements(for: dispute.risk, legalOfficerFrom: rules.legalOfficerFromRisk)
         let office = try Self.officeOf(dispute, db, cache: cache)
         guard !panel.isEmpty else {
-            throw MediationError.invalidInput(
-                "an explicit booking needs its panel", hint: "give --panel EXPERT for each seat")
+            throw MediationError.said(
+                .invalidInput, en: "an explicit booking needs its panel; give --panel EXPERT for each seat",
+                zh: "指定时间预约须同时指定专家组，请为每个席位用 --panel EXPERT 指定一位专家")
         }
         return try Self.book(
             db, dispute: record, office: office, start: start(try Zone(office.timeZone)),
@@ -283,11 +301,15 @@ extension AppDatabase {
                         sql: "SELECT id FROM session WHERE dispute_id = ? AND status = 'booked' ORDER BY starts_at"),
                     arguments: [dispute.id])
             {
-                throw MediationError.conflict(
-                    "dispute \(dispute.number) already has session #\(booked) booked; reschedule or cancel it first")
+                throw MediationError.said(
+                    .conflict,
+                    en:
+                        "dispute \(dispute.number) already has session #\(booked) booked; reschedule or cancel it first",
+                    zh: "纠纷 \(dispute.number) 已经预约了调解场次 #\(booked)；请先改期或取消它")
             }
-            throw MediationError.conflict(
-                "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now")
+            throw MediationError.said(
+                .conflict, en: "dispute \(dispute.number) is \(dispute.status.rawValue); it cannot be scheduled now",
+                zh: "纠纷 \(dispute.number) 现在是“\(Words.disputeStatus(dispute.status, .zh))”，不能预约")
         }
         var names: [Int64: String] = [:]
         let seats = try Self.checkSlot(
@@ -512,7 +534,9 @@ extension AppDatabase {
     /// Cancels a booked session with a reason; the dispute goes back to open.
     public func cancel(session id: Int64, reason: String, actor: Actor) async throws -> Session {
         guard let why = Text.nonEmpty(reason) else {
-            throw MediationError.invalidInput("a cancellation needs a reason", hint: "say why with --reason")
+            throw MediationError.said(
+                .invalidInput, field: "reason", en: "a cancellation needs a reason; say why with --reason",
+                zh: "取消调解须说明原因，请用 --reason 填写")
         }
         try Text.check(why, "the reason", max: InputLimits.reasonLength, multiline: true)
         return try await move(session: id, to: .cancelled, actor: actor, reason: why)
@@ -614,7 +638,9 @@ extension AppDatabase {
         return try await read { db in
             let session = try Self.findSession(id, db).session
             guard let seat = session.panel.first(where: { $0.expertId == expertId }) else {
-                throw MediationError.invalidInput("expert #\(expertId) is not on the panel of session #\(id)")
+                throw MediationError.said(
+                    .invalidInput, field: "expert", en: "expert #\(expertId) is not on the panel of session #\(id)",
+                    zh: "专家 #\(expertId) 不在调解场次 #\(id) 的专家组里")
             }
             let dispute = try Self.findDispute(String(session.disputeId), db).dispute
             let office = try Self.officeOf(dispute, db)
@@ -774,7 +800,9 @@ extension AppDatabase {
     /// - Throws: `notFound` for an unknown office; `unavailable` naming the office when its stored zone is unknown.
     static func officeZone(_ office: String, _ db: Database) throws -> Zone {
         guard let row = try db.cachedRow("SELECT id, time_zone FROM office WHERE id = ?", [office]) else {
-            throw MediationError.notFound("no office '\(office)'; 'office list' shows them")
+            throw MediationError.said(
+                .notFound, field: "office", en: "no office '\(office)'; 'office list' shows them",
+                zh: "没有调解室“\(office)”；'office list' 会列出全部调解室")
         }
         return try StoredRow(row, table: OfficeRecord.databaseTableName).zone(OfficeRecord.Columns.timeZone)
     }
@@ -819,7 +847,9 @@ extension AppDatabase {
 
     static func findSession(_ id: Int64, _ db: Database) throws -> SessionRecord {
         guard var record = try SessionRecord.fetchOne(db, key: id) else {
-            throw MediationError.notFound("no session #\(id); 'session list' shows them")
+            throw MediationError.said(
+                .notFound, en: "no session #\(id); 'session list' shows them",
+                zh: "没有调解场次 #\(id)；'session list' 会列出全部场次")
         }
         try record.loadPanel(db)
         return record
@@ -885,12 +915,14 @@ extension AppDatabase {
             newcomers.contains(e.id) && !e.servesAllOffices
                 && !e.offices.contains { $0.caseInsensitiveCompare(office.id) == .orderedSame }
         }) {
-            throw MediationError.invalidInput(
-                "expert #\(stranger.id) \(stranger.name) does not serve office \(office.id) (serves "
-                    + (stranger.offices.isEmpty ? "no office" : stranger.offices.joined(separator: ", ")) + ")",
-                hint:
-                    "choose an expert of \(office.id), or add the office with 'expert update \(stranger.id) --office …'"
-            )
+            throw MediationError.said(
+                .invalidInput,
+                en: "expert #\(stranger.id) \(stranger.name) does not serve office \(office.id) (serves "
+                    + (stranger.offices.isEmpty ? "no office" : stranger.offices.joined(separator: ", ")) + "); "
+                    + "choose an expert of \(office.id), or add the office with 'expert update \(stranger.id) --office …'",
+                zh: "专家 \(stranger.name)（#\(stranger.id)）不在调解室 \(office.id) 服务（"
+                    + (stranger.offices.isEmpty ? "没有服务的调解室" : "服务于 " + stranger.offices.joined(separator: "、"))
+                    + "）；请选择 \(office.id) 的专家，或用 'expert update \(stranger.id) --office …' 为其加上这个调解室")
         }
         let conflicted = Set(conflicts.filter { $0.concerns(parties) }.map(\.expertId))
         let range: [any DatabaseValueConvertible] = [

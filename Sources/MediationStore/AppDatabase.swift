@@ -347,9 +347,11 @@ public final class AppDatabase: Sendable {
     public var groupCommitStatistics: GroupCommitStatistics { committer.statistics }
 
     /// Turns SQLite failures into the domain's error classes so callers never see a 500 for them.
-    /// A full disk or a read-only store names the place, so an operator knows where to look.
+    /// A full disk or a read-only store names the place, so an operator knows where to look; `whatZh` is `what` for
+    /// a Chinese reader.
     static func translate(
-        _ error: any Error, path: String = ":memory:", writing what: String = "the store", readOnlyReason: String? = nil
+        _ error: any Error, path: String = ":memory:", writing what: String = "the store", whatZh: String = "数据库",
+        readOnlyReason: String? = nil
     ) -> any Error {
         if let unreadable = error as? RowDecodingError {
             // Rows are read through `StoredRow`, which names table, column and row; this catches the few read by
@@ -363,26 +365,42 @@ public final class AppDatabase: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         switch db.resultCode {
         case .SQLITE_CONSTRAINT:
-            return MediationError.conflict(
-                "the change clashes with stored data (\(db.message ?? "constraint")); reload and try again")
+            return MediationError.said(
+                .conflict,
+                en: "the change clashes with stored data (\(db.message ?? "constraint")); reload and try again",
+                zh: "这项修改与已保存的数据冲突，请刷新后再试")
         case .SQLITE_FULL:
-            return MediationError.unavailable(
-                "\(what) cannot be written: disk full at \(folder.isEmpty ? path : folder); free space and retry. "
-                    + "Nothing was changed; reads still work")
+            return MediationError.said(
+                .unavailable,
+                en: "\(what) cannot be written: disk full at \(folder.isEmpty ? path : folder); free space and retry. "
+                    + "Nothing was changed; reads still work",
+                zh: "\(whatZh)无法写入：\(folder.isEmpty ? path : folder) 所在的磁盘已满，请腾出空间后重试。"
+                    + "这次没有做任何修改，查询仍可使用")
         case .SQLITE_READONLY where readOnlyReason != nil:
-            return MediationError.unavailable(
-                "\(what) cannot be written: \(readOnlyReason ?? ""). Nothing was changed; reads still work")
+            return MediationError.said(
+                .unavailable,
+                en: "\(what) cannot be written: \(readOnlyReason ?? ""). Nothing was changed; reads still work",
+                zh: "\(whatZh)现在只能读取、不能写入（原因见 'mediationctl health'，请管理员处理）。"
+                    + "这次没有做任何修改，查询仍可使用")
         case .SQLITE_READONLY:
-            return MediationError.unavailable(
-                "\(what) cannot be written: \(path) is read-only (\(db.message ?? "read-only")); make the file and its "
-                    + "folder writable for mediationd, then restart it. Nothing was changed; reads still work")
+            return MediationError.said(
+                .unavailable,
+                en:
+                    "\(what) cannot be written: \(path) is read-only (\(db.message ?? "read-only")); make the file and its "
+                    + "folder writable for mediationd, then restart it. Nothing was changed; reads still work",
+                zh: "\(whatZh)无法写入：\(path) 是只读的；请让 mediationd 可以写这个文件及其所在目录，然后重启它。"
+                    + "这次没有做任何修改，查询仍可使用")
         case .SQLITE_IOERR:
-            return MediationError.unavailable(
-                "\(what) cannot be written: the disk at \(folder.isEmpty ? path : folder) failed "
+            return MediationError.said(
+                .unavailable,
+                en: "\(what) cannot be written: the disk at \(folder.isEmpty ? path : folder) failed "
                     + "(\(db.message ?? "I/O error")); check that it is mounted, writable and not full, then retry. "
-                    + "Nothing was changed")
+                    + "Nothing was changed",
+                zh: "\(whatZh)无法写入：\(folder.isEmpty ? path : folder) 所在的磁盘出错；请检查它已挂载、可写且未满，"
+                    + "然后重试。这次没有做任何修改")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return MediationError.unavailable("the database is busy; try again in a moment")
+            return MediationError.said(
+                .unavailable, en: "the database is busy; try again in a moment", zh: "数据库正忙，请稍后再试")
         default:
             return MediationError.unavailable("the database failed: \(db.message ?? "\(db.resultCode)")")
         }

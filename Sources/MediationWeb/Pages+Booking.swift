@@ -155,9 +155,10 @@ extension Pages {
                         ]
                     },
                 ]
-                // The finder's reason for this option is in English; the Chinese page shows the panel alone (an empty
-                // string would still open the template's section).
-                if language == .en, !o.explanation.isEmpty { values["why"] = o.explanation }
+                // Why this option: when, each member's role and matching specialties, and their recent sessions (the
+                // fairness the finder weighed), in the page's language; an empty string would still open the section.
+                let why = language == .zh ? o.explanationChinese : o.explanation
+                if !why.isEmpty { values["why"] = why }
                 return values
             }
             values["searched"] = true

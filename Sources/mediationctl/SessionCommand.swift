@@ -80,7 +80,7 @@ struct SessionCommand: AsyncParsableCommand {
                     }
                 } else {
                     print(
-                        Say.t("book one with: ", "预约其中一个（N 为序号）：")
+                        Say.t("book one with: ", "预约其中一个（N 为序号，例如 1）：")
                             + "mediationctl session book \(r.dispute) --option N")
                 }
             case .default(let s, let p): throw apiFailure(s, p)
@@ -498,8 +498,10 @@ struct SessionCommand: AsyncParsableCommand {
 
     static func show(_ s: Components.Schemas.Session, json: Bool) throws {
         let notTold = s.unreached?.map {
-            Say.t("not told: ", "无法通知：") + "\(Say.zh ? Say.word("recipient", $0.kind.rawValue) : $0.kind.rawValue) "
-                + "\($0.name): \($0.why)"
+            // The reason names the person already: a Chinese reader gets it once.
+            Say.zh
+                ? "无法通知\(Say.word("recipient", $0.kind.rawValue))：\($0.why)"
+                : "not told: \($0.kind.rawValue) \($0.name): \($0.why)"
         }
         if json {
             printWarnings(notTold)

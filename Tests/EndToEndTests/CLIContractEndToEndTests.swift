@@ -227,6 +227,125 @@ struct CLIContractEndToEndTests {
         #expect(english.stdout.contains("outbox:") && english.stdout.contains("pending"), "\(english)")
     }
 
+    /// Every other listing and record a clerk reads (experts, offices, accounts, the audit trail, leave, sessions,
+    /// outcomes, visits, escalations, warnings, conflicts, policies, health), for a Chinese reader: Chinese headings
+    /// and labels, and the codes in Core's words. An English reader's output is unchanged (every other test reads it).
+    @Test func aChineseReaderReadsEveryListingAndRecordInChinese() throws {
+        let d = try DaemonUnderTest(movableClock: true)
+        try d.start()
+        defer { d.stop() }
+        try addSampleOffices(d)
+        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
+        #expect(
+            try d.ctl("dispute", "open", "--office", "jinshan", "--title", "漏水", "--category", "neighbour").status == 0)
+        #expect(
+            try d.ctl("party", "add", "1", "--name", "张伟", "--side", "applicant", "--email", "zw@example.org").status
+                == 0)
+        _ = try SessionEndToEndTests().find(d, "1")
+        let booked = try #require(try d.json("session", "book", "1", "--option", "1") as? [String: Any])
+        let session = try #require(booked["id"] as? Int)
+        let expert = try #require((booked["panel"] as? [[String: Any]])?.first?["expert"] as? Int)
+        #expect(try d.ctl("user", "add", "wang.li", "--role", "staff", "--office", "jinshan").status == 0)
+        #expect(try d.ctl("conflict", "add", String(expert), "--organisation", "金山物业", "--reason", "法律顾问").status == 0)
+        #expect(
+            try d.ctl("expert", "leave", "add", String(expert), "--from", "2099-01-05", "--to", "2099-01-05").status
+                == 0)
+        let zh = ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"]
+        func run(_ args: String...) throws -> Outcome {
+            let out = try runProgram(Repo.ctl, ["--socket", d.socket] + args, environment: zh)
+            #expect(out.status == 0, "\(args): \(out)")
+            return out
+        }
+        /// A table's heading line has no Latin letter in it.
+        func headedInChinese(_ out: Outcome, _ what: String) {
+            let heading = out.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(
+                !heading.isEmpty && heading.range(of: "[A-Za-z]", options: .regularExpression) == nil, "\(what): \(out)"
+            )
+        }
+
+        // Why each option, in Chinese: the day, each member's role and their recent sessions.
+        let (from, to) = mondayAfterNext(plus: 11)
+        let found = try run("session", "find", "1", "--from", from, "--to", to)
+        #expect(found.stdout.contains("近 30 天") && found.stdout.contains("专家组 标准组成"), "\(found)")
+        for english in ["sessions in 30 days", "legal_officer", "Asia/Shanghai:", "min, policy"] {
+            #expect(!found.stdout.contains(english), "'\(english)' in: \(found)")
+        }
+        try d.moveClock(toSession: session)
+        #expect(try d.ctl("session", "start", String(session)).status == 0)
+        #expect(try d.ctl("session", "end", String(session)).status == 0)
+        let recorded = try run("outcome", "record", String(session), "agreement", "--terms", "赔偿 100 元")
+        #expect(recorded.stdout.contains("结果 #1：达成协议") && recorded.stdout.contains("协议内容："), "\(recorded)")
+        #expect(recorded.stdout.contains("现为“已化解”") && recorded.stdout.contains("已安排 2 次回访"), "\(recorded)")
+        for english in ["outcome #", "terms:", "is now", "planned", "DUE"] {
+            #expect(!recorded.stdout.contains(english), "'\(english)' in: \(recorded)")
+        }
+        let shown = try run("outcome", "show", String(session))
+        #expect(shown.stdout.contains("已签字：") && shown.stdout.contains("记录时间："), "\(shown)")
+        let visits = try run("followup", "list", "--all")
+        headedInChinese(visits, "followup list")
+        #expect(visits.stdout.contains("共 2 次回访，其中 0 次逾期"), "\(visits)")
+        let escalated = try run("escalation", "add", "1", "petition", "--notes", "到街道信访")
+        #expect(escalated.stdout.contains("登记升级 #1") && escalated.stdout.contains("越级上访"), "\(escalated)")
+        #expect(escalated.stdout.contains("风险现为“极高”") && !escalated.stdout.contains("risk"), "\(escalated)")
+        let escalations = try run("escalation", "list")
+        headedInChinese(escalations, "escalation list")
+        #expect(!escalations.stdout.contains("petition"), "\(escalations)")
+
+        let experts = try run("expert", "list", "--office", "jinshan")
+        headedInChinese(experts, "expert list")
+        #expect(experts.stdout.contains("名专家") && experts.stdout.contains("在册"), "\(experts)")
+        #expect(experts.stdout.contains("法制民警") && !experts.stdout.contains("legal_officer"), "\(experts)")
+        let one = try run("expert", "show", String(expert))
+        #expect(one.stdout.contains("姓名：") && one.stdout.contains("可调解时间：") && one.stdout.contains("每天"), "\(one)")
+        #expect(!one.stdout.contains("mon") && !one.stdout.contains("a week"), "\(one)")
+        let free = try run("expert", "availability", String(expert), "--from", "2099-01-05", "--to", "2099-01-11")
+        headedInChinese(
+            Outcome(
+                status: 0, stdout: String(free.stdout.split(separator: "\n").dropFirst().joined(separator: "\n")),
+                stderr: ""),
+            "availability")
+        #expect(free.stdout.contains("空闲时间") && free.stdout.contains("合计："), "\(free)")
+        let leave = try run("expert", "leave", "list", String(expert))
+        headedInChinese(leave, "leave list")
+        let offices = try run("office", "list")
+        headedInChinese(offices, "office list")
+        #expect(offices.stdout.contains("分钟"), "\(offices)")
+        let office = try run("office", "show", "jinshan")
+        #expect(office.stdout.contains("办公时间：") && office.stdout.contains("周一"), "\(office)")
+        let users = try run("user", "list")
+        headedInChinese(users, "user list")
+        #expect(users.stdout.contains("工作人员") && users.stdout.contains("一次性密码"), "\(users)")
+        let audit = try run("audit", "list", "--limit", "20")
+        headedInChinese(audit, "audit list")
+        #expect(audit.stdout.contains("预约调解") && audit.stdout.contains("管理员"), "\(audit)")
+        let sessions = try run("session", "list")
+        headedInChinese(sessions, "session list")
+        #expect(sessions.stdout.contains("已结束") && sessions.stdout.contains("共 1 场调解"), "\(sessions)")
+        let week = try run("session", "week", "--office", "jinshan")
+        #expect(week.stdout.hasPrefix("周 ") && week.stdout.contains("周一"), "\(week)")
+        #expect(!week.stdout.contains("mon ") && !week.stdout.contains("SESSION"), "\(week)")
+        let conflicts = try run("conflict", "list")
+        headedInChinese(conflicts, "conflict list")
+        let policies = try run("policy", "list")
+        headedInChinese(policies, "policy list")
+        #expect(policies.stdout.contains("各一名") && !policies.stdout.contains("lawyer"), "\(policies)")
+        let warnings = try run("warning", "list")
+        headedInChinese(warnings, "warning list")
+        let health = try run("health")
+        #expect(health.stdout.contains("状态：") && health.stdout.contains("权限 管理员"), "\(health)")
+        #expect(!health.stdout.contains("role") && !health.stdout.contains("uptime"), "\(health)")
+        // The catalogue names the new groups in both languages.
+        let (_, words) = try d.curl(["-H", "Accept-Language: zh-CN", "http://localhost/v1/words"])
+        let catalogue = try #require(
+            (try JSONSerialization.jsonObject(with: Data(words.utf8)) as? [String: Any])?["words"] as? [String: String])
+        #expect(catalogue["result.agreement"] == "达成协议" && catalogue["account.staff"] == "工作人员", "\(words)")
+        #expect(catalogue["weekday.mon"] == "周一" && catalogue["audit.session.book"] == "预约调解", "\(words)")
+        // An English reader keeps the English headings.
+        let english = try d.ctl("expert", "list")
+        #expect(english.stdout.hasPrefix("ID") && english.stdout.contains("STATUS"), "\(english)")
+    }
+
     @Test func aChineseLocaleGetsCoresRefusalsInChinese() throws {
         let d = try DaemonUnderTest()
         try d.start()

@@ -67,6 +67,9 @@ import Testing
         #expect(found.body.contains("\(month)月\(day)日") && found.body.contains(time), "\(start): \(found)")
         for name in names { #expect(found.body.contains(name), "\(name) on the panel shown") }
         #expect(found.body.contains("律师") || found.body.contains("法制民警"), "roles in Chinese")
+        // And why: each member's role and recent sessions (the fairness the finder weighed), in Chinese.
+        #expect(found.body.contains("<p class=\"hint why\">") && found.body.contains("近 30 天"), "\(found)")
+        #expect(!found.body.contains("in 30 days") && !found.body.contains("legal_officer"), "\(found)")
 
         // Booking without the form's token books nothing.
         #expect(try browser.post("/disputes/\(number)/book", [("option", "1")]).status == 403)

@@ -179,7 +179,8 @@ import Testing
             "/disputes/\(number)/find", [("csrf", csrf), ("from", from), ("to", to), ("pin", pin)])
         let offered = found.body.components(separatedBy: "id=\"book-").count - 1
         #expect(found.status == 200 && offered == pinnedCount && offered > 0, "\(found)")
-        #expect(found.body.components(separatedBy: pin).count - 1 == offered + 1, "\(pin) on each: \(found)")
+        // On each option's panel and in its reason, and once in the form's field.
+        #expect(found.body.components(separatedBy: pin).count - 1 == 2 * offered + 1, "\(pin) on each: \(found)")
 
         // Booked from the console's last search: the session with the pinned expert, on the case file and its page.
         let booked = try browser.post("/disputes/\(number)/book", [("csrf", csrf), ("option", "1")])

@@ -64,9 +64,11 @@ public enum AccountRules {
         let n = name.trimmingWhitespace().lowercased()
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
         guard (2...32).contains(n.count), n.allSatisfy(allowed.contains), n.first?.isLetter == true else {
-            throw MediationError.invalidInput(
-                "user name '\(name)' is not allowed",
-                hint: "use 2 to 32 letters a-z, digits, '.', '_' or '-', starting with a letter (for example wang.li)")
+            throw MediationError.said(
+                .invalidInput, field: "name",
+                en: "user name '\(name)' is not allowed; "
+                    + "use 2 to 32 letters a-z, digits, '.', '_' or '-', starting with a letter (for example wang.li)",
+                zh: "用户名“\(name)”不可用：请用 2 到 32 个小写字母 a-z、数字、“.”、“_”或“-”，以字母开头（如 wang.li）")
         }
         return n
     }
@@ -81,9 +83,11 @@ public enum AccountRules {
             if !seen.contains(office) { seen.append(office) }
         }
         guard !seen.isEmpty || role == .admin else {
-            throw MediationError.invalidInput(
-                "a \(role.rawValue) account needs at least one office",
-                hint: "give the offices whose casework it sees, for example --office jinshan")
+            throw MediationError.said(
+                .invalidInput, field: "offices",
+                en: "a \(role.rawValue) account needs at least one office; "
+                    + "give the offices whose casework it sees, for example --office jinshan",
+                zh: "“\(Words.role(role, .zh))”账号至少要有一个调解室，请填写它能查看的调解室，如 --office jinshan")
         }
         return seen
     }
@@ -104,7 +108,9 @@ public enum AccountRules {
     ///   user's name, or on the list of common passwords.
     public static func checkPassword(_ password: String, name: String) throws {
         guard let problem = passwordProblem(password, name: name) else { return }
-        throw MediationError.invalidInput(Words.passwordProblem(problem, .en), hint: "choose another password")
+        throw MediationError.said(
+            .invalidInput, field: "password", en: "\(Words.passwordProblem(problem, .en)); choose another password",
+            zh: Words.passwordProblem(problem, .zh))
     }
 
     /// A one-time password of 16 letters and digits without look-alikes (no 0/O, 1/l/I), from the system's random

@@ -53,9 +53,20 @@ public enum DisputeStatus: String, Sendable, Codable, CaseIterable {
                 case (.inSession, .closed): "; end its session and record the outcome first"
                 default: ""
                 }
-            throw MediationError.conflict(
-                "dispute \(dispute) is \(rawValue); it cannot become \(target.rawValue) "
-                    + "(from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", ")))" + advice)
+            let adviceZh =
+                switch (self, target) {
+                case (.scheduled, .closed): "；请先取消已预约的调解（'session cancel SESSION --reason …'）"
+                case (.scheduled, .resolved), (.scheduled, .unresolved), (.scheduled, .referred):
+                    "；请先举行调解，再记录调解结果"
+                case (.inSession, .closed): "；请先结束调解并记录调解结果"
+                default: ""
+                }
+            throw MediationError.said(
+                .conflict,
+                en: "dispute \(dispute) is \(rawValue); it cannot become \(target.rawValue) "
+                    + "(from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", ")))" + advice,
+                zh: "纠纷 \(dispute) 现为“\(Words.disputeStatus(self, .zh))”，不能改为“\(Words.disputeStatus(target, .zh))”"
+                    + "（可改为：\(next.map { Words.disputeStatus($0, .zh) }.joined(separator: "、"))）" + adviceZh)
         }
     }
 
@@ -64,9 +75,11 @@ public enum DisputeStatus: String, Sendable, Codable, CaseIterable {
     /// - Throws: `conflict` saying to reopen it first.
     public func checkEditable(dispute: String) throws {
         guard self != .closed else {
-            throw MediationError.conflict(
-                "dispute \(dispute) is closed; reopen it first to change it "
-                    + "('dispute reopen \(dispute) --reason …')")
+            throw MediationError.said(
+                .conflict,
+                en: "dispute \(dispute) is closed; reopen it first to change it "
+                    + "('dispute reopen \(dispute) --reason …')",
+                zh: "纠纷 \(dispute) 已结案；如需修改，请先重新立案（'dispute reopen \(dispute) --reason …'）")
         }
     }
 }

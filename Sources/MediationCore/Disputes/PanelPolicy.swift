@@ -42,13 +42,18 @@ public struct PanelRequirement: Sendable, Hashable, Codable, CustomStringConvert
             t = String(t[..<colon])
         }
         guard let role = ExpertRole(parsing: t) else {
-            throw MediationError.invalidInput(
-                "requirement '\(text)' names no role", hint: "write a role, e.g. lawyer:property, 2*community_staff")
+            throw MediationError.said(
+                .invalidInput, field: "requirements",
+                en: "requirement '\(text)' names no role; write a role, e.g. lawyer:property, 2*community_staff",
+                zh: "席位要求“\(text)”没有写角色，请写如 律师:property、2*综治专干")
         }
         guard InputLimits.seatsPerRequirement.contains(count) else {
             let range = InputLimits.seatsPerRequirement
-            throw MediationError.invalidInput(
-                "requirement '\(text)' asks for \(count) experts; ask for \(range.lowerBound) to \(range.upperBound)")
+            throw MediationError.said(
+                .invalidInput, field: "requirements",
+                en:
+                    "requirement '\(text)' asks for \(count) experts; ask for \(range.lowerBound) to \(range.upperBound)",
+                zh: "席位要求“\(text)”要 \(count) 位专家，每项请要 \(range.lowerBound) 至 \(range.upperBound) 位")
         }
         self.init(
             role: role, specialty: specialty.flatMap { Tag.normalize([$0]).first },
@@ -95,15 +100,30 @@ public struct PanelPolicy: Sendable, Hashable, Codable {
         var problems = Problems()
         p.name = name.trimmingWhitespace().lowercased()
         if !Office.isValidID(p.name) {
-            problems.add("policy name '\(name)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter")
+            problems.add(
+                FieldProblem(
+                    field: "name",
+                    en: "policy name '\(name)' must be 2–32 characters of a–z, 0–9 and '-', starting with a letter",
+                    zh: "组成规则名称“\(name)”须为 2–32 个小写字母、数字或“-”，以字母开头"))
         }
-        if requirements.isEmpty { problems.add("a policy needs at least one requirement, e.g. --require lawyer") }
+        if requirements.isEmpty {
+            problems.add(
+                FieldProblem(
+                    field: "requirements", en: "a policy needs at least one requirement, e.g. --require lawyer",
+                    zh: "组成规则至少要有一个席位要求，如 --require lawyer"))
+        }
         let seats = requirements.reduce(0) { $0 + $1.count }
         if seats > InputLimits.seatsPerPolicy {
-            problems.add("a panel of \(seats) experts is too large; \(InputLimits.seatsPerPolicy) at most")
+            problems.add(
+                FieldProblem(
+                    field: "requirements",
+                    en: "a panel of \(seats) experts is too large; \(InputLimits.seatsPerPolicy) at most",
+                    zh: "专家组 \(seats) 位专家太多，最多 \(InputLimits.seatsPerPolicy) 位"))
         }
         p.description = Text.nonEmpty(description)
-        if let problem = Text.problem(p.description, "description", max: InputLimits.policyDescriptionLength) {
+        if let problem = Text.problem(
+            p.description, field: "description", "description", "说明", max: InputLimits.policyDescriptionLength)
+        {
             problems.add(problem)
         }
         try problems.check("policy")

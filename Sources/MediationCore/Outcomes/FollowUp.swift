@@ -61,12 +61,18 @@ public struct FollowUp: Sendable, Hashable, Codable {
     /// - Throws: `conflict` when it already has a result; `invalidInput` when it is due more than a day ahead.
     public func checkRecordable(today: LocalDate) throws {
         if let result {
-            throw MediationError.conflict("follow-up #\(id) was already recorded as \(result.rawValue)")
+            throw MediationError.said(
+                .conflict, field: "result", en: "follow-up #\(id) was already recorded as \(result.rawValue)",
+                zh: "回访 #\(id) 已记录过结果：“\(Words.followUpResult(result, .zh))”")
         }
         guard dueOn <= today.adding(days: 1) else {
-            throw MediationError.invalidInput(
-                "follow-up #\(id) is due on \(dueOn), more than a day ahead",
-                hint: "record it from \(dueOn.adding(days: -1)) on")
+            throw MediationError.said(
+                .invalidInput, field: "result",
+                en: "follow-up #\(id) is due on \(dueOn), more than a day ahead; "
+                    + "record it from \(dueOn.adding(days: -1)) on",
+                zh:
+                    "回访 #\(id) 定于 \(Words.day(dueOn, .zh)) 进行，离今天还有一天以上；请从 \(Words.day(dueOn.adding(days: -1), .zh)) 起再记录"
+            )
         }
     }
 }
@@ -103,7 +109,10 @@ public struct FollowUpPolicy: Sendable, Hashable {
             ("followups.after_agreement_days", afterAgreementDays),
             ("followups.high_risk_extra_days", highRiskExtraDays),
         ] where list.contains(where: { !(1...365).contains($0) }) {
-            problems.add("\(key) must list whole days from 1 to 365, for example [3, 30]")
+            problems.add(
+                FieldProblem(
+                    field: "general", en: "\(key) must list whole days from 1 to 365, for example [3, 30]",
+                    zh: "\(key) 应列出 1 到 365 之间的整天数，如 [3, 30]"))
         }
         try problems.check("followups")
         return self

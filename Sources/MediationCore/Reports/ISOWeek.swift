@@ -23,8 +23,10 @@ public struct ISOWeek: Sendable, Hashable, Codable, Comparable, CustomStringConv
     /// - Throws: `invalidInput` quoting the text and the accepted form.
     public static func parse(_ text: String, field: String = "--week") throws -> ISOWeek {
         guard let week = ISOWeek(parsing: text) else {
-            throw MediationError.invalidInput(
-                "\(field) '\(text)' is not an ISO week", hint: "write it like 2026-W49 (weeks 01 to 52 or 53)")
+            throw MediationError.said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(text)' is not an ISO week; write it like 2026-W49 (weeks 01 to 52 or 53)",
+                zh: "“\(text)”不是周次，请写成 2026-W49 的形式（第 01 至 52 或 53 周）")
         }
         return week
     }

@@ -25,8 +25,14 @@ public enum SessionStatus: String, Sendable, Codable, CaseIterable {
                 next.isEmpty
                 ? "a \(rawValue) session is final; book a new one for the dispute if it is needed"
                 : "from \(rawValue) it can become: \(next.map(\.rawValue).joined(separator: ", "))"
-            throw MediationError.conflict(
-                "session #\(session) is \(rawValue); it cannot become \(target.rawValue) (\(options))")
+            let optionsZh =
+                next.isEmpty
+                ? "“\(Words.sessionStatus(self, .zh))”的调解已是最终状态，如仍需调解请为该纠纷重新预约"
+                : "可改为：\(next.map { Words.sessionStatus($0, .zh) }.joined(separator: "、"))"
+            throw MediationError.said(
+                .conflict, en: "session #\(session) is \(rawValue); it cannot become \(target.rawValue) (\(options))",
+                zh: "调解场次 #\(session) 现为“\(Words.sessionStatus(self, .zh))”，"
+                    + "不能改为“\(Words.sessionStatus(target, .zh))”（\(optionsZh)）")
         }
     }
 }
@@ -118,23 +124,29 @@ extension Session {
     public func checkMarkable(_ target: SessionStatus, now: Date, startMarginMinutes: Int, zone: Zone) throws {
         let earliest: Date
         let what: String
+        let whatZh: String
         switch target {
         case .inSession:
             earliest = start.addingTimeInterval(-TimeInterval(startMarginMinutes * 60))
             what = "started from \(zone.format(earliest)) (\(startMarginMinutes) minutes before its start)"
+            whatZh = "最早可在 \(Words.moment(earliest, zone, .zh)) 标记开始（开始前 \(startMarginMinutes) 分钟）"
         case .ended:
             earliest = start
             what = "ended from its start"
+            whatZh = "开始之后才能标记结束"
         case .noShow:
             // A no-show is known only once the start has come without the parties.
             earliest = start
             what = "marked a no-show from its start"
+            whatZh = "开始之后才能标记缺席"
         case .booked, .cancelled:
             return
         }
         guard now < earliest else { return }
-        throw MediationError.conflict(
-            "session #\(id) starts \(zone.format(start)); it can be \(what), not at \(zone.format(now))")
+        throw MediationError.said(
+            .conflict,
+            en: "session #\(id) starts \(zone.format(start)); it can be \(what), not at \(zone.format(now))",
+            zh: "调解场次 #\(id) 于 \(Words.moment(start, zone, .zh)) 开始，\(whatZh)；现在是 \(Words.moment(now, zone, .zh))")
     }
 
     /// Whether the room links of the session are handed out: only while it is booked or under way. A cancelled,
@@ -143,10 +155,13 @@ extension Session {
     /// - Throws: `conflict` naming the session's status.
     public func checkLinksAvailable() throws {
         guard status == .booked || status == .inSession else {
-            throw MediationError.conflict(
-                "session #\(id) is \(status.rawValue); its room links are given out only while it is booked or "
+            throw MediationError.said(
+                .conflict,
+                en: "session #\(id) is \(status.rawValue); its room links are given out only while it is booked or "
                     + "in session"
-                    + (status == .cancelled ? " (a session booked anew for the dispute gets a new room)" : ""))
+                    + (status == .cancelled ? " (a session booked anew for the dispute gets a new room)" : ""),
+                zh: "调解场次 #\(id) 现为“\(Words.sessionStatus(status, .zh))”，只有已预约或进行中的调解才提供视频会议室链接"
+                    + (status == .cancelled ? "（为该纠纷重新预约的调解会有新的会议室）" : ""))
         }
     }
 }

@@ -110,14 +110,26 @@ final class SlotEngine {
         nowMinute = minuteCeil(search.now)
         var problems = Problems()
         if search.requirements.isEmpty {
-            problems.add("no panel requirement given; ask for at least one expert, for example one lawyer")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "no panel requirement given; ask for at least one expert, for example one lawyer",
+                    zh: "没有席位要求，请至少要一位专家，如一位律师"))
         }
         for (i, r) in search.requirements.enumerated() where r.count < 1 {
-            problems.add("requirement \(i + 1) (\(r.role.rawValue)) asks for \(r.count) experts; ask for 1 or more")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "requirement \(i + 1) (\(r.role.rawValue)) asks for \(r.count) experts; ask for 1 or more",
+                    zh: "第 \(i + 1) 项席位要求（\(r.role.chinese)）要 \(r.count) 位专家，请至少要 1 位"))
         }
         let seatCount = search.requirements.reduce(0) { $0 + max($1.count, 0) }
         if seatCount > SlotFinder.maximumSeats {
-            problems.add("the panel has \(seatCount) seats; ask for at most \(SlotFinder.maximumSeats)")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "the panel has \(seatCount) seats; ask for at most \(SlotFinder.maximumSeats)",
+                    zh: "专家组有 \(seatCount) 个席位，最多 \(SlotFinder.maximumSeats) 个"))
         }
         if search.durationMinutes <= 0 || search.durationMinutes > SlotFinder.maximumDurationMinutes {
             problems.add(
@@ -147,22 +159,48 @@ final class SlotEngine {
                     field: "to", en: "the window is longer than 366 days; search a shorter window",
                     zh: "查找的日期范围超过 366 天，请缩短范围"))
         }
-        if search.minimumNoticeMinutes < 0 { problems.add("minimum notice is below 0 minutes") }
+        if search.minimumNoticeMinutes < 0 {
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "minimum notice is below 0 minutes",
+                    zh: "最短提前时间不能少于 0 分钟"))
+        }
         if !(0...1440).contains(search.bufferMinutes) {
-            problems.add("buffer \(search.bufferMinutes) minutes is not between 0 and 1440")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "buffer \(search.bufferMinutes) minutes is not between 0 and 1440",
+                    zh: "前后间隔 \(search.bufferMinutes) 分钟不在 0 到 1440 分钟之间"))
         }
         if !(1...1440).contains(search.stepMinutes) {
-            problems.add("step \(search.stepMinutes) minutes is not between 1 and 1440; 15 is usual")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "step \(search.stepMinutes) minutes is not between 1 and 1440; 15 is usual",
+                    zh: "查找步长 \(search.stepMinutes) 分钟不在 1 到 1440 分钟之间，通常为 15"))
         }
         if !(1...100).contains(search.maxOptions) {
-            problems.add("asked for \(search.maxOptions) options; ask for 1 to 100")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "asked for \(search.maxOptions) options; ask for 1 to 100",
+                    zh: "要求列出 \(search.maxOptions) 个时间，请要 1 到 100 个"))
         }
         if !(0...366).contains(search.nearestSearchDays) {
-            problems.add("nearest search of \(search.nearestSearchDays) days is not between 0 and 366")
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "nearest search of \(search.nearestSearchDays) days is not between 0 and 366",
+                    zh: "就近查找 \(search.nearestSearchDays) 天不在 0 到 366 天之间"))
         }
         var office: Zone?
         do { office = try Zone(search.officeTimeZone) } catch let e as MediationError {
-            problems.add("office: " + e.message)
+            problems.add(
+                FieldProblem(
+                    field: "general",
+                    en: "office: " + e.message,
+                    zh: "调解室的时区“\(search.officeTimeZone)”无法识别，请写 Asia/Shanghai 这样的名称"))
         }
         // Zones are checked once per distinct name: building a `Zone` is not cheap.
         var zoneIndex: [String: Int] = [:]
@@ -185,8 +223,11 @@ final class SlotEngine {
         }
         for (i, c) in search.candidates.enumerated() where clockOf[i] < 0 {
             problems.add(
-                "expert \(c.name) (#\(c.id)): time zone '\(c.timeZone)' is not a known IANA zone; "
-                    + "use a name such as Asia/Shanghai")
+                FieldProblem(
+                    field: "general",
+                    en: "expert \(c.name) (#\(c.id)): time zone '\(c.timeZone)' is not a known IANA zone; "
+                        + "use a name such as Asia/Shanghai",
+                    zh: "专家 \(c.name)（#\(c.id)）的时区“\(c.timeZone)”无法识别，请写 Asia/Shanghai 这样的名称"))
             if problems.items.count > 20 { break }
         }
         try problems.check("slot search")
@@ -232,15 +273,36 @@ final class SlotEngine {
         var seen: Set<Int64> = []
         for id in search.pinned where seen.insert(id).inserted {
             guard let i = index[id] else {
-                problems.add("pinned expert #\(id) is not in the pool for this search; check the id")
+                problems.add(
+                    FieldProblem(
+                        field: "pin",
+                        en: "pinned expert #\(id) is not in the pool for this search; check the id",
+                        zh: "指定的专家 #\(id) 不在本次可选的专家中，请核对编号"))
                 continue
             }
             let c = search.candidates[i]
             let who = "pinned expert \(c.name) (#\(c.id))"
-            if !c.active { problems.add("\(who) is inactive; reactivate them or pin someone else") }
-            if excluded.contains(id) { problems.add("\(who) is also excluded; keep one of the two") }
+            let whoZh = "指定的专家 \(c.name)（#\(c.id)）"
+            if !c.active {
+                problems.add(
+                    FieldProblem(
+                        field: "pin",
+                        en: "\(who) is inactive; reactivate them or pin someone else",
+                        zh: "\(whoZh)已停用，请先恢复启用或另选专家"))
+            }
+            if excluded.contains(id) {
+                problems.add(
+                    FieldProblem(
+                        field: "pin",
+                        en: "\(who) is also excluded; keep one of the two",
+                        zh: "\(whoZh)同时被排除了，请只保留一种"))
+            }
             if c.conflicted {
-                problems.add("\(who) has a conflict of interest with this dispute and can never sit on its panel")
+                problems.add(
+                    FieldProblem(
+                        field: "pin",
+                        en: "\(who) has a conflict of interest with this dispute and can never sit on its panel",
+                        zh: "\(whoZh)与本纠纷有利害关系，不能进入专家组"))
             }
             pinned.append(i)
         }
@@ -267,9 +329,14 @@ final class SlotEngine {
             if !place(p, &visited) {
                 let names = pinned.map { "\(search.candidates[$0].name) (\(search.candidates[$0].role.rawValue))" }
                 let panel = search.requirements.map(describe).joined(separator: ", ")
-                throw MediationError.invalidInput(
-                    "the pinned experts \(names.joined(separator: ", ")) cannot all sit on a panel of \(panel)",
-                    hint: "pin fewer experts or change the panel")
+                let namesZh = pinned.map { "\(search.candidates[$0].name)（\(search.candidates[$0].role.chinese)）" }
+                let panelZh = search.requirements.map { ($0.count == 1 ? "" : "\($0.count)×") + subjectChinese($0) }
+                    .joined(separator: "、")
+                throw MediationError.said(
+                    .invalidInput, field: "pin",
+                    en: "the pinned experts \(names.joined(separator: ", ")) cannot all sit on a panel of \(panel); "
+                        + "pin fewer experts or change the panel",
+                    zh: "指定的专家 \(namesZh.joined(separator: "、")) 无法同时进入“\(panelZh)”的专家组，请少指定几位或更换组成规则")
             }
         }
     }
@@ -579,15 +646,17 @@ final class SlotEngine {
         let seatsOut = zip(seats, panel).map { PanelSeat(requirementIndex: $0, expertId: search.candidates[$1].id) }
         return SlotOption(
             start: dateOf(minute: t), end: dateOf(minute: t + duration), panel: seatsOut,
-            explanation: search.explain ? explain(at: t, panel: panel) : "")
+            explanation: search.explain ? explain(at: t, panel: panel, .en) : "",
+            explanationChinese: search.explain ? explain(at: t, panel: panel, .zh) : "")
     }
 
     // MARK: - Words
 
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// `Tue 1 Dec 09:00–10:30 Asia/Shanghai: 王芳 (lawyer, property; 1 session in 30 days), …`
-    func explain(at t: Int, panel: [Int]) -> String {
+    /// `Tue 1 Dec 09:00–10:30 Asia/Shanghai: 王芳 (lawyer, property; 1 session in 30 days), …`; in Chinese
+    /// `12月1日 周二 09:00–10:30（Asia/Shanghai）：王芳（律师、物业；近 30 天 1 场），…`.
+    func explain(at t: Int, panel: [Int], _ language: Language) -> String {
         let (day, minutes) = officeClock.wallClock(minute: t)
         let (endDay, endMinutes) = officeClock.wallClock(minute: t + duration)
         let date = LocalDate(dayNumber: day)
@@ -605,8 +674,17 @@ final class SlotEngine {
                 tags += Tag.normalize(c.specialties).filter { preferred.contains($0) }
             }
             if let l = languageOf[r] { tags.append(l) }
+            if language == .zh {
+                let said = [Words.expertRole(c.role, .zh)] + tags.dropFirst().map { Words.specialty($0, .zh) }
+                return "\(c.name)（\(said.joined(separator: "、"))；近 30 天 \(p.recent) 场）"
+            }
             let n = p.recent == 1 ? "1 session" : "\(p.recent) sessions"
             return "\(c.name) (\(tags.joined(separator: ", ")); \(n) in 30 days)"
+        }
+        if language == .zh {
+            let end = endDay == day ? clock(endMinutes) : "次日 \(clock(endMinutes))"
+            return "\(Words.day(date, .zh)) \(clock(minutes))–\(end)（\(officeZone.identifier)）："
+                + people.joined(separator: "，")
         }
         return "\(weekday) \(date.day) \(month) \(clock(minutes))–\(endText) \(officeZone.identifier): "
             + people.joined(separator: ", ")

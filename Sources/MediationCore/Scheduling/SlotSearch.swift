@@ -142,12 +142,25 @@ public struct SlotOption: Sendable, Hashable, Codable {
     public var panel: [PanelSeat]
     /// For example `Tue 1 Dec 09:00–10:30 Asia/Shanghai: 王芳 (lawyer, property; 1 session in 30 days), …`.
     public var explanation: String
+    /// The same in Chinese, for a Chinese page or reader (not kept with a stored search: a booking needs none).
+    public var explanationChinese: String
 
-    public init(start: Date, end: Date, panel: [PanelSeat], explanation: String) {
+    public init(start: Date, end: Date, panel: [PanelSeat], explanation: String, explanationChinese: String = "") {
         self.start = start
         self.end = end
         self.panel = panel
         self.explanation = explanation
+        self.explanationChinese = explanationChinese
+    }
+
+    private enum CodingKeys: String, CodingKey { case start, end, panel, explanation }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            start: try c.decode(Date.self, forKey: .start), end: try c.decode(Date.self, forKey: .end),
+            panel: try c.decode([PanelSeat].self, forKey: .panel),
+            explanation: try c.decode(String.self, forKey: .explanation))
     }
 }
 
