@@ -111,9 +111,15 @@ public struct Expert: Sendable, Hashable, Codable {
         var e = self
         var problems = Problems()
         e.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if e.name.isEmpty { problems.add("name is empty; give the expert's full name") }
+        if e.name.isEmpty {
+            problems.add(
+                FieldProblem(field: "name", en: "name is empty; give the expert's full name", zh: "请填写专家的姓名全称"))
+        }
         if e.name.count > InputLimits.nameLength {
-            problems.add("name is longer than \(InputLimits.nameLength) characters")
+            problems.add(
+                FieldProblem(
+                    field: "name", en: "name is longer than \(InputLimits.nameLength) characters",
+                    zh: "姓名不能超过 \(InputLimits.nameLength) 个字"))
         }
         e.specialties = Tag.normalize(specialties)
         e.languages = Tag.normalize(languages)
@@ -124,14 +130,22 @@ public struct Expert: Sendable, Hashable, Codable {
         if servesAllOffices {
             e.offices = []
         } else if e.offices.isEmpty {
-            problems.add("no office given; name the offices the expert serves (for example jinshan) or 'all'")
+            problems.add(
+                FieldProblem(
+                    field: "offices",
+                    en: "no office given; name the offices the expert serves (for example jinshan) or 'all'",
+                    zh: "没有填写服务的警务室，请写专家服务的警务室（如 jinshan），或写“全部”"))
         }
         e.email = Text.nonEmpty(email)?.lowercased()
         if let email = e.email, !Contact.isEmail(email) {
-            problems.add("email '\(email)' is not an email address (name@example.org)")
+            problems.add(
+                FieldProblem(
+                    field: "email", en: "email '\(email)' is not an email address (name@example.org)",
+                    zh: "邮箱“\(email)”不是有效的邮箱地址，应写成 name@example.org 的形式"))
         }
-        for (label, value, keyPath) in [
-            ("mobile", mobile, \Expert.mobile), ("DingTalk mobile", dingtalkMobile, \Expert.dingtalkMobile),
+        for (field, label, zhLabel, value, keyPath) in [
+            ("mobile", "mobile", "手机号", mobile, \Expert.mobile),
+            ("dingtalkMobile", "DingTalk mobile", "钉钉手机号", dingtalkMobile, \Expert.dingtalkMobile),
         ] {
             guard let raw = Text.nonEmpty(value) else {
                 e[keyPath: keyPath] = nil
@@ -141,45 +155,68 @@ public struct Expert: Sendable, Hashable, Codable {
                 e[keyPath: keyPath] = normal
             } else if raw.contains("*") {
                 problems.add(
-                    "\(label) '\(raw)' is masked, not a phone number (an export without --reveal masks them); "
-                        + "export with --reveal (roles in privacy.reveal_roles) to edit and import the roster")
+                    FieldProblem(
+                        field: field,
+                        en: "\(label) '\(raw)' is masked, not a phone number (an export without --reveal masks them); "
+                            + "export with --reveal (roles in privacy.reveal_roles) to edit and import the roster",
+                        zh: "\(zhLabel)“\(raw)”是打码后的号码，不是完整号码（不加 --reveal 导出的花名册会打码）；"
+                            + "请用 --reveal 导出花名册（需 privacy.reveal_roles 中的角色）后再修改、导入"))
             } else {
                 problems.add(
-                    "\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)")
+                    FieldProblem(
+                        field: field,
+                        en: "\(label) '\(raw)' is not a phone number (11 digits such as 13800138000, or +country code)",
+                        zh: "\(zhLabel)“\(raw)”不正确，应为 11 位数字（如 13800138000），或以 + 和国家代码开头"))
             }
         }
         e.wecomUserId = Text.nonEmpty(wecomUserId)
         if e.mobile == nil && e.email == nil {
-            problems.add("neither mobile nor email given; give at least one so notices can reach the expert")
+            problems.add(
+                FieldProblem(
+                    field: "mobile",
+                    en: "neither mobile nor email given; give at least one so notices can reach the expert",
+                    zh: "手机号和邮箱都没有填写，请至少填写一项，以便通知送达专家"))
         }
         if let channel = preferredChannel {
             let has: Bool
+            let contactZh: String
             switch channel {
-            case .email: has = e.email != nil
-            case .sms: has = e.mobile != nil
-            case .wecom: has = e.wecomUserId != nil
-            case .dingtalk: has = e.dingtalkMobile != nil || e.mobile != nil
+            case .email: (has, contactZh) = (e.email != nil, "邮箱")
+            case .sms: (has, contactZh) = (e.mobile != nil, "手机号")
+            case .wecom: (has, contactZh) = (e.wecomUserId != nil, "企业微信用户 ID")
+            case .dingtalk: (has, contactZh) = (e.dingtalkMobile != nil || e.mobile != nil, "钉钉手机号或手机号")
             }
             if !has {
-                problems.add("preferred channel \(channel.rawValue) has no matching contact; add it or choose another")
+                problems.add(
+                    FieldProblem(
+                        field: "preferredChannel",
+                        en: "preferred channel \(channel.rawValue) has no matching contact; add it or choose another",
+                        zh: "首选渠道“\(Words.contactChannel(channel, .zh))”没有对应的联系方式，请填写\(contactZh)，或改选其他渠道"))
             }
         } else {
             e.preferredChannel = e.email != nil ? .email : .sms
         }
-        do { e.timeZone = try Zone(timeZone).identifier } catch let err as MediationError { problems.add(err.message) }
-        for (what, value, range) in [
-            ("sessions per day", maxSessionsPerDay, InputLimits.sessionsPerDay),
-            ("sessions per week", maxSessionsPerWeek, InputLimits.sessionsPerWeek),
+        do { e.timeZone = try Zone(timeZone).identifier } catch let err as MediationError { problems.add(err) }
+        for (field, what, zhWhat, value, range) in [
+            ("maxSessionsPerDay", "sessions per day", "每日场次上限", maxSessionsPerDay, InputLimits.sessionsPerDay),
+            ("maxSessionsPerWeek", "sessions per week", "每周场次上限", maxSessionsPerWeek, InputLimits.sessionsPerWeek),
         ] {
             if value < range.lowerBound {
-                problems.add("\(what) \(value) is below \(range.lowerBound); use \(range.lowerBound) or more")
+                problems.add(
+                    FieldProblem(
+                        field: field,
+                        en: "\(what) \(value) is below \(range.lowerBound); use \(range.lowerBound) or more",
+                        zh: "\(zhWhat)不能小于 \(range.lowerBound)，不能是 \(value)；请写 \(range.lowerBound) 或更大的数"))
             } else if value > range.upperBound {
-                problems.add("\(what) \(value) is more than \(range.upperBound)")
+                problems.add(
+                    FieldProblem(
+                        field: field, en: "\(what) \(value) is more than \(range.upperBound)",
+                        zh: "\(zhWhat)不能超过 \(range.upperBound)，不能是 \(value)"))
             }
         }
         e.notes = Text.nonEmpty(notes)
         do { try WeeklyWindow.validate(weeklyHours, field: "weekly hours") } catch let err as MediationError {
-            err.details.isEmpty ? problems.add(err.message) : err.details.forEach { problems.add($0) }
+            problems.add(err)
         }
         e.weeklyHours = weeklyHours.sorted()
         try problems.check("expert")

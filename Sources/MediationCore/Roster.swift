@@ -197,8 +197,7 @@ public enum Roster {
                     if !unknown.isEmpty {
                         add(
                             record.line, unknownOffices(unknown, known: knownOffices),
-                            "警务室“\(unknown.joined(separator: "、"))”不存在，请先添加（已有："
-                                + (knownOffices.isEmpty ? "无" : knownOffices.sorted().joined(separator: "、")) + "）")
+                            unknownOfficesChinese(unknown, known: knownOffices))
                     }
                 }
             } catch let e as MediationError {
@@ -215,6 +214,12 @@ public enum Roster {
     public static func unknownOffices(_ unknown: [String], known: Set<String>) -> String {
         "office \(unknown.map { "'\($0)'" }.joined(separator: ", ")) does not exist; "
             + "add it with 'office add' first (known: \(known.isEmpty ? "none yet" : known.sorted().joined(separator: ", ")))"
+    }
+
+    /// The same in Chinese: 警务室“x”不存在，请先添加（已有：a、b）.
+    public static func unknownOfficesChinese(_ unknown: [String], known: Set<String>) -> String {
+        "警务室“\(unknown.joined(separator: "、"))”不存在，请先添加（已有："
+            + (known.isEmpty ? "无" : known.sorted().joined(separator: "、")) + "）"
     }
 
     /// The one error for a rejected roster, each problem in both languages (its field: the line number).
@@ -283,7 +288,7 @@ public enum Roster {
                     FieldProblem(
                         field: "preferred_channel",
                         en: "preferred channel '\(text)' is not one of email, sms, wecom, dingtalk",
-                        zh: "联系方式“\(text)”无法识别，请写 email、sms、wecom 或 dingtalk"))
+                        zh: "首选渠道“\(text)”无法识别，请写邮件、短信、企业微信或钉钉"))
             }
         }
         var active = true
@@ -313,10 +318,12 @@ public enum Roster {
             weeklyHours: hours)
         var validated: Expert?
         do { validated = try draft.validated() } catch let e as MediationError {
-            (e.details.isEmpty ? [e.message] : e.details).forEach { problems.add($0) }
+            problems.add(e)
         }
         try problems.check("row")
-        guard let validated else { throw MediationError.invalidInput("row could not be read") }
+        guard let validated else {
+            throw MediationError.said(.invalidInput, en: "row could not be read", zh: "这一行无法读取")
+        }
         return validated
     }
 
@@ -328,7 +335,6 @@ public enum Roster {
     {
         let zh = language == .zh
         var rows = [Column.allCases.map { zh ? $0.chinese : $0.rawValue }]
-        let channelsZh: [ContactChannel: String] = [.email: "邮件", .sms: "短信", .wecom: "企业微信", .dingtalk: "钉钉"]
         for e in experts {
             rows.append(
                 Column.allCases.map { c in
@@ -350,7 +356,7 @@ public enum Roster {
                     case .wecomUserId: e.wecomUserId ?? ""
                     case .dingtalkMobile: e.dingtalkMobile ?? ""
                     case .preferredChannel:
-                        e.preferredChannel.map { zh ? channelsZh[$0] ?? $0.rawValue : $0.rawValue } ?? ""
+                        e.preferredChannel.map { zh ? Words.contactChannel($0, .zh) : $0.rawValue } ?? ""
                     case .notes: e.notes ?? ""
                     case .active: zh ? (e.active ? "是" : "否") : (e.active ? "yes" : "no")
                     }

@@ -344,8 +344,12 @@ public enum Words {
             (r.count > 1 ? "\(r.count)×" : "") + expertRole(r.role, language)
         }
         guard language == .zh else { return policy.name + " (" + seats.joined(separator: ", ") + ")" }
-        let name = policy.name == "standard" ? "标准组成" : policy.name
-        return name + "（" + seats.joined(separator: "、") + "）"
+        return policyName(policy.name, .zh) + "（" + seats.joined(separator: "、") + "）"
+    }
+
+    /// A policy's name: the built-in `standard` as 标准组成 for a Chinese reader; an office's own as written.
+    public static func policyName(_ name: String, _ language: Language) -> String {
+        language == .zh && name == PanelPolicy.standard.name ? "标准组成" : name
     }
 
     /// A policy's description as an admin wrote it; the built-in `standard` one in the reader's language.

@@ -298,13 +298,24 @@ extension AppDatabase {
         let now = clock.now()
         let work: @Sendable (Database) throws -> ImportReport = { db in
             var report = ImportReport(dryRun: dryRun)
-            var problems: [String] = []
+            // Each problem of a line in both languages, as the roster's own reading says them (`Roster.failure`).
+            var problems: [FieldProblem] = []
+            func add(_ line: Int, _ en: String, _ zh: String) {
+                problems.append(FieldProblem(field: String(line), en: "line \(line): \(en)", zh: "第 \(line) 行：\(zh)"))
+            }
+            func add(_ line: Int, _ e: MediationError) {
+                for message in e.details.isEmpty ? [e.message] : e.details {
+                    add(line, message, e.fields.first { $0.en == message }?.zh ?? e.message(in: .zh))
+                }
+            }
             let known = Set(try String.fetchAll(db, sql: "SELECT id FROM office"))
             var plans: [(line: Int, record: ExpertRecord?, expert: Expert)] = []
             for row in rows {
                 let unknown = row.expert.offices.filter { !known.contains($0) }
                 if !unknown.isEmpty {
-                    problems.append("line \(row.line): " + Roster.unknownOffices(unknown, known: known))
+                    add(
+                        row.line, Roster.unknownOffices(unknown, known: known),
+                        Roster.unknownOfficesChinese(unknown, known: known))
                     continue
                 }
                 var existing: ExpertRecord?
@@ -318,10 +329,12 @@ extension AppDatabase {
                         let storedMobile = stored.mobile,
                         rowMobile != storedMobile
                     {
-                        problems.append(
-                            "line \(row.line): email \(stored.email ?? "") belongs to expert #\(stored.id) \(stored.name), "
-                                + "whose mobile is \(Contact.maskMobile(storedMobile)), not \(rowMobile); correct the row, or change that expert first"
-                        )
+                        add(
+                            row.line,
+                            "email \(stored.email ?? "") belongs to expert #\(stored.id) \(stored.name), whose mobile is "
+                                + "\(Contact.maskMobile(storedMobile)), not \(rowMobile); correct the row, or change that expert first",
+                            "邮箱 \(stored.email ?? "") 属于专家 \(stored.name)（#\(stored.id)），其手机号为 "
+                                + "\(Contact.maskMobile(storedMobile))，不是 \(rowMobile)；请改正这一行，或先修改那位专家")
                         continue
                     }
                 }
@@ -332,7 +345,7 @@ extension AppDatabase {
                 do {
                     plans.append((row.line, stored, try row.merged(into: stored.expert)))
                 } catch let e as MediationError {
-                    problems += (e.details.isEmpty ? [e.message] : e.details).map { "line \(row.line): \($0)" }
+                    add(row.line, e)
                 }
             }
             guard problems.isEmpty else { throw Roster.failure(problems) }
@@ -344,7 +357,7 @@ extension AppDatabase {
                         continue
                     }
                     do { try Self.checkUnique(expert, db) } catch let e as MediationError {
-                        problems.append("line \(plan.line): \(e.message)")
+                        add(plan.line, e)
                         continue
                     }
                     let record = ExpertRecord(expert, createdAt: existing.createdAt, updatedAt: now)
@@ -360,7 +373,7 @@ extension AppDatabase {
                     }
                 } else {
                     do { try Self.checkUnique(expert, db) } catch let e as MediationError {
-                        problems.append("line \(plan.line): \(e.message)")
+                        add(plan.line, e)
                         continue
                     }
                     var record = ExpertRecord(expert, createdAt: now, updatedAt: now)

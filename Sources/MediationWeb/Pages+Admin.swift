@@ -30,7 +30,8 @@ extension Pages {
         let language = language(request)
         let rows = try await db.policies().map { p -> [String: Any] in
             [
-                "name": p.name, "description": p.description ?? "",
+                "name": Words.policyName(p.name, language),
+                "description": Words.policyDescription(p, language) ?? "",
                 "seats": p.requirements.map { r -> String in
                     let role = Words.expertRole(r.role, language)
                     let extra = [r.specialty.map { Words.category($0, language) }, r.language].compactMap { $0 }

@@ -63,7 +63,8 @@ extension Pages {
                 status: .unprocessableContent)
         case .success(let range):
             let report = try await db.outcomesReport(range: range, by: by, office: choice.office.id)
-            let document = report.document(language: language)
+            let document = report.document(
+                language: language, officeNames: Dictionary(choice.offices.map { ($0.id, $0.name) }) { a, _ in a })
             values["title"] = document.title + " · " + choice.office.name
             values["subtitle"] = document.subtitle
             values["tables"] = document.tables.map { t -> [String: Any] in

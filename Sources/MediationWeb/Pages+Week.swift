@@ -105,7 +105,7 @@ extension Pages {
         let language = language(request)
         let choice = try await weekChoice(request, account: session.account)
         let report = try await db.weeklyReport(week: choice.week, office: choice.office.id)
-        let document = report.document(zone: choice.zone, language: language)
+        let document = report.document(zone: choice.zone, language: language, officeName: choice.office.name)
         let tables = document.tables.map { t -> [String: Any] in
             [
                 "title": t.title, "header": t.header, "empty": t.rows.isEmpty,

@@ -66,7 +66,7 @@ struct SessionCommand: AsyncParsableCommand {
                     Say.t(
                         "\(r.dispute): \(r.durationMinutes) min, policy \(r.policy) (\(seats))"
                             + (outside.outsideHours ? ", outside office hours" : ""),
-                        "\(r.dispute)：\(r.durationMinutes) 分钟，专家组 \(r.policy == "standard" ? "标准组成" : r.policy)（\(seats)）"
+                        "\(r.dispute)：\(r.durationMinutes) 分钟，专家组 \(Say.word("policy", r.policy))（\(seats)）"
                             + (outside.outsideHours ? "，办公时间外" : "")))
                 for o in r.options { SessionCommand.printOption(o) }
                 if r.options.isEmpty {

@@ -308,6 +308,16 @@ struct CLIContractEndToEndTests {
         #expect(free.stdout.contains("空闲时间") && free.stdout.contains("合计："), "\(free)")
         let leave = try run("expert", "leave", "list", String(expert))
         headedInChinese(leave, "leave list")
+        // A roster line the store refuses (an email that belongs to another expert, with another mobile): Chinese.
+        let clash = d.dir.appendingPathComponent("clash.csv")
+        try Data(
+            ("姓名,角色,手机,邮箱,服务警务室\n"
+                + "陈志远,律师,13900009999,chen.zhiyuan@example.org,jinshan\n").utf8
+        ).write(to: clash)
+        let refused = try runProgram(
+            Repo.ctl, ["--socket", d.socket, "expert", "import", clash.path, "--dry-run"], environment: zh)
+        #expect(refused.status == 2 && refused.stderr.contains("第 2 行：邮箱 chen.zhiyuan@example.org 属于专家"), "\(refused)")
+        #expect(!refused.stderr.contains("belongs to"), "\(refused)")
         let offices = try run("office", "list")
         headedInChinese(offices, "office list")
         #expect(offices.stdout.contains("分钟"), "\(offices)")

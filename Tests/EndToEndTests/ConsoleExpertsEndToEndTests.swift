@@ -60,7 +60,9 @@ import Testing
         #expect(offices.body.contains("周一 09:00-12:00 14:00-18:00"), "hours in Chinese: \(offices)")
         #expect(offices.body.contains("mediationctl office --help"), "\(offices)")
         let policies = try admin.get("/admin/policies")
-        #expect(policies.status == 200 && policies.body.contains("standard"), "\(policies)")
+        // The built-in policy by its Chinese name and description: no English word on the Chinese page.
+        #expect(policies.status == 200 && policies.body.contains("<td>标准组成</td>"), "\(policies)")
+        #expect(policies.body.contains("各一名") && !policies.body.contains("one lawyer"), "\(policies)")
         #expect(policies.body.contains("法制民警") || policies.body.contains("律师"), "roles in Chinese: \(policies)")
         #expect(!policies.body.contains(">lawyer<"), "\(policies)")
     }
@@ -138,6 +140,38 @@ import Testing
         #expect(refused.body.contains("第 3 行：角色“法官”无法识别"), "\(refused)")
         #expect(refused.body.contains("第 4 行：警务室“nowhere”不存在"), "\(refused)")
         #expect(refused.body.contains("第 5 行：每周时间“每天早上”无法识别"), "\(refused)")
+        #expect(try expertCount(d) == before, "nothing imported")
+
+        // Contacts, zone, cap and channel wrong: every problem in Chinese, no English sentence on the Chinese page.
+        let contacts = """
+            姓名,角色,手机,邮箱,服务警务室,时区,每日上限,首选渠道
+            王芳,律师,12345,bad-email,jinshan,Mars/Base,-1,企业微信
+            李四,律师,13800138105,,jinshan,,2,传真
+            """
+        let wrong = try browser.post("/experts/import", [("csrf", csrf), ("step", "preview"), ("text", contacts)])
+        #expect(wrong.status == 422, "\(wrong)")
+        for words in [
+            "第 2 行：手机号“12345”不正确，应为 11 位数字（如 13800138000）",
+            "第 2 行：邮箱“bad-email”不是有效的邮箱地址",
+            "第 2 行：时区“Mars/Base”无法识别",
+            "第 2 行：每日场次上限不能小于 0",
+            "第 2 行：首选渠道“企业微信”没有对应的联系方式",
+            "第 3 行：首选渠道“传真”无法识别，请写邮件、短信、企业微信或钉钉",
+        ] {
+            #expect(wrong.body.contains(words), "\(words) in \(wrong)")
+        }
+        for english in [
+            "内容有误", "is not", "IANA", "no matching contact", "is below", "use 0 or more", "line 2", "请写 email",
+        ] {
+            #expect(!wrong.body.contains(english), "no '\(english)' on the Chinese page")
+        }
+        // The same file on an English page says it in English.
+        browser.language = "en"
+        let wrongEn = try browser.post("/experts/import", [("csrf", csrf), ("step", "preview"), ("text", contacts)])
+        #expect(
+            wrongEn.status == 422 && wrongEn.body.contains("is not an email address (name@example.org)"), "\(wrongEn)")
+        #expect(wrongEn.body.contains("sessions per day -1 is below 0") && !wrongEn.body.contains("第 2 行"))
+        browser.language = nil
         #expect(try expertCount(d) == before, "nothing imported")
 
         // A file saved as Excel's default ANSI (GBK), and an empty one: said in Chinese, with what to do.

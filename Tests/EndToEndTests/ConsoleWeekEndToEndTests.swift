@@ -124,7 +124,10 @@ import Testing
 
         let page = try browser.get("/review?office=jinshan&week=\(week)")
         #expect(page.status == 200, "\(page)")
-        #expect(page.body.contains("每周研判 \(week) · jinshan"), "\(page)")
+        // The office as clerks know it, and the time of the figures as people read it (not an RFC 3339 stamp).
+        #expect(page.body.contains("每周研判 \(week) · 金山警务室") && !page.body.contains("· jinshan"), "\(page)")
+        #expect(page.body.contains("截至 12月") || page.body.contains("截至 1月"), "\(page)")
+        #expect(!page.body.contains("截至 20"), "\(page)")
         // The figures are the API's: open disputes and sessions coming, read from the same report.
         let api = try #require(
             try d.json("report", "weekly", "--office", "jinshan", "--week", week) as? [String: Any])
@@ -181,6 +184,8 @@ import Testing
         #expect(page.body.contains("<td>噪音</td><td class=\"n\">1</td><td class=\"n\">1</td>"), "\(page)")
         #expect(page.body.contains("<td>合计</td>") && page.body.contains("100.0%"), "\(page)")
         #expect(!page.body.contains("settlement rate") && !page.body.contains(">noise<"), "one language")
+        let byOffice = try browser.get("/review/outcomes?office=jinshan&from=\(day)&to=\(day)&by=office")
+        #expect(byOffice.body.contains("<td>金山警务室</td>") && !byOffice.body.contains("<td>jinshan"), "\(byOffice)")
         // The CSV is the API's.
         let csv = try browser.get("/review/outcomes.csv?office=jinshan&from=\(day)&to=\(day)&by=category")
         #expect(csv.status == 200 && csv.headers["content-disposition"]?.contains("attachment") == true, "\(csv)")

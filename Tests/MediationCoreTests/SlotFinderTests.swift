@@ -396,8 +396,16 @@ private func expectInvalid(_ s: SlotSearch, containing text: String) {
     answer = try SlotFinder.find(s)
     #expect(
         answer.reasons.first == "party 2 is never free for a whole 60-minute session inside office hours in the window")
-    #expect(answer.reasonsChinese.first == "第 2 位当事人这段时间在办公时间内从没有连续 60 分钟的空闲")
+    #expect(answer.reasonsChinese.first == "第 2 位当事人在这段时间的办公时间内没有连续 60 分钟的空闲")
     #expect(answer.reasonsChinese.count == answer.reasons.count)
+    // Named as the store names them: the Chinese says 当事人 and the number, with no English word.
+    s.partyNames = ["甲 (party #7)", "乙 (party #8)"]
+    answer = try SlotFinder.find(s)
+    #expect(
+        answer.reasons.first
+            == "乙 (party #8) is never free for a whole 60-minute session inside office hours in the window")
+    #expect(answer.reasonsChinese.first == "当事人乙（#8）在这段时间的办公时间内没有连续 60 分钟的空闲")
+    #expect(answer.reasonsChinese.allSatisfy { !$0.contains(where: { $0.isASCII && $0.isLetter }) })
 
     s = search([expert(1)])
     s.officeHours = weekly("sat 09:00-12:00")

@@ -533,6 +533,47 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(d.count == 3, "\(d)")
     }
 
+    @Test func everyRowProblemIsSaidInChinese() throws {
+        let text =
+            "姓名,角色,手机,邮箱,服务警务室,时区,每日上限,首选渠道\n"
+            + "王芳,律师,12345,bad-email,jinshan,Mars/Base,-1,企业微信\n"
+            + "李四,律师,13800138001,,jinshan,,2,传真\n"
+        let error = try #require(throws: MediationError.self) { try Roster.read(bytes(text)) }
+        let zh = error.message(in: .zh)
+        for expected in [
+            "第 2 行：手机号“12345”不正确，应为 11 位数字（如 13800138000），或以 + 和国家代码开头",
+            "第 2 行：邮箱“bad-email”不是有效的邮箱地址，应写成 name@example.org 的形式",
+            "第 2 行：首选渠道“企业微信”没有对应的联系方式，请填写企业微信用户 ID，或改选其他渠道",
+            "第 2 行：时区“Mars/Base”无法识别，请写 Asia/Shanghai、Asia/Urumqi 这样的名称",
+            "第 2 行：每日场次上限不能小于 0，不能是 -1；请写 0 或更大的数",
+            "第 3 行：首选渠道“传真”无法识别，请写邮件、短信、企业微信或钉钉",
+        ] {
+            #expect(zh.contains(expected), "\(zh)")
+        }
+        #expect(error.fields.count == error.details.count)
+        #expect(!zh.contains("内容有误"))
+        // No English sentence: the only Latin letters are what the clerk typed and the zone names to write.
+        var rest = zh
+        for typed in ["bad-email", "name@example.org", "Mars/Base", "Asia/Shanghai", "Asia/Urumqi", "ID"] {
+            rest = rest.replacingOccurrences(of: typed, with: "")
+        }
+        #expect(!rest.contains { $0.isASCII && $0.isLetter }, "\(rest)")
+        // The English stays as it was.
+        #expect(error.details.contains("line 2: email 'bad-email' is not an email address (name@example.org)"))
+        #expect(error.details.contains("line 2: sessions per day -1 is below 0; use 0 or more"))
+        #expect(
+            error.details.contains(
+                "line 2: preferred channel wecom has no matching contact; add it or choose another"))
+    }
+
+    @Test func moneyIsRefusedInBothLanguages() throws {
+        let error = try #require(throws: MediationError.self) { try Money.parseFen("-12") }
+        #expect(
+            error.message
+                == "amount '-12' is not an amount in yuan; write it like 1200 or 1200.50 (at most two decimals)")
+        #expect(error.message(in: .zh) == "金额“-12”无法识别，请写成 1200 或 1200.50 的形式（单位：元，最多两位小数）")
+    }
+
     @Test func badWeeklyHoursAndFlags() throws {
         let text =
             "name,role,mobile,offices,weekly_hours,active,preferred_channel\n"

@@ -76,9 +76,10 @@ public enum Money {
                 || ((1...2).contains(parts[1].count) && parts[1].allSatisfy({ $0.isASCII && $0.isNumber })),
             let yuan = Int64(parts[0])
         else {
-            throw MediationError.invalidInput(
-                "\(field) '\(text)' is not an amount in yuan",
-                hint: "write it like 1200 or 1200.50 (at most two decimals)")
+            throw MediationError.said(
+                .invalidInput, field: Text.fieldKey(field),
+                en: "\(field) '\(text)' is not an amount in yuan; write it like 1200 or 1200.50 (at most two decimals)",
+                zh: "金额“\(text)”无法识别，请写成 1200 或 1200.50 的形式（单位：元，最多两位小数）")
         }
         var fen: Int64 = 0
         if parts.count == 2 {

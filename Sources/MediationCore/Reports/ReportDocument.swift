@@ -157,8 +157,10 @@ extension WeeklyReport {
     static let riskNames: [RiskLevel: String] = [.low: "低", .medium: "中", .high: "高", .critical: "极高"]
 
     /// 每周研判 as tables and charts: in both languages (Chinese first) for the API, the CLI and print by default, or
-    /// in one language for a page in that language (the console: no English word on a Chinese page).
-    public func document(zone: Zone = .shanghai, language: Language? = nil) -> ReportDocument {
+    /// in one language for a page in that language (the console: no English word on a Chinese page), where the
+    /// office is named as people know it (`officeName`) and the time of the figures is said as people read it.
+    public func document(zone: Zone = .shanghai, language: Language? = nil, officeName: String? = nil) -> ReportDocument
+    {
         func say(_ zh: String, _ en: String) -> String {
             switch language {
             case nil: "\(zh) \(en)"
@@ -255,8 +257,9 @@ extension WeeklyReport {
                 }),
         ]
         return ReportDocument(
-            title: say("每周研判", "Weekly review") + " \(week)" + (office.map { " · \($0)" } ?? ""),
-            subtitle: "\(week.monday) — \(week.sunday) · " + say("截至", "as of") + " \(zone.format(asOf))",
+            title: say("每周研判", "Weekly review") + " \(week)" + ((officeName ?? office).map { " · \($0)" } ?? ""),
+            subtitle: "\(week.monday) — \(week.sunday) · " + say("截至", "as of") + " "
+                + (language.map { Words.moment(asOf, zone, $0) } ?? zone.format(asOf)),
             headline: headline, tables: tables, charts: charts)
     }
 }
@@ -264,7 +267,7 @@ extension WeeklyReport {
 extension OutcomesReport {
     /// 调解结果统计 as a table and a chart: in both languages (Chinese first) for the API, the CLI and print, or in one
     /// language for a console page.
-    public func document(language: Language? = nil) -> ReportDocument {
+    public func document(language: Language? = nil, officeNames: [String: String] = [:]) -> ReportDocument {
         func say(_ zh: String, _ en: String) -> String {
             switch language {
             case nil: "\(zh) \(en)"
@@ -285,6 +288,7 @@ extension OutcomesReport {
         func label(_ r: Row) -> String {
             if r.key == "all" { return language == nil ? r.label : say("合计", "all") }
             if by == .category, language == .zh { return Words.category(r.label, .zh) }
+            if by == .office, let name = officeNames[r.key] { return name }
             return r.key == r.label ? r.label : "\(r.label) (#\(r.key))"
         }
         func cells(_ r: Row) -> [String] {

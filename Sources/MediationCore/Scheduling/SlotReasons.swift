@@ -15,7 +15,7 @@ extension SlotEngine {
                 (
                     "no \(length) fits in the window after the minimum notice of \(search.minimumNoticeMinutes) minutes; "
                         + "widen the window or shorten the session",
-                    "扣除最短提前通知（\(search.minimumNoticeMinutes) 分钟）后，这段时间放不下一场\(lengthZh)；请放宽日期范围或缩短时长"
+                    "扣除最短提前通知（\(search.minimumNoticeMinutes) 分钟）后，这段时间放不下一场 \(lengthZh)；请放宽日期范围或缩短时长"
                 )
             ]
         case .office:
@@ -25,19 +25,19 @@ extension SlotEngine {
             let holidayText =
                 closed.isEmpty ? "" : " (holidays in it: \(closed.map(\.description).joined(separator: ", ")))"
             let hours = search.outsideOfficeHours ? "time outside holidays" : "office hours"
-            let holidayZh = closed.isEmpty ? "" : "（其中节假日：\(closed.map(\.description).joined(separator: "、"))）"
+            let holidayZh = closed.isEmpty ? "" : "（其中节假日：\(closed.map { Words.day($0, .zh) }.joined(separator: "、"))）"
             return [
                 (
                     "the window holds no \(hours) long enough for a \(length)\(holidayText); "
                         + "widen the window or shorten the session",
-                    "这段时间里没有足够长的\(search.outsideOfficeHours ? "非节假日时间" : "办公时间")放下一场\(lengthZh)\(holidayZh)；"
+                    "这段时间里没有足够长的\(search.outsideOfficeHours ? "非节假日时间" : "办公时间")放下一场 \(lengthZh)\(holidayZh)；"
                         + "请放宽日期范围或缩短时长"
                 )
             ]
         case .parties:
             var lines: [(en: String, zh: String)] = []
             let inside = search.outsideOfficeHours ? "" : " inside office hours"
-            let insideZh = search.outsideOfficeHours ? "" : "在办公时间内"
+            let insideZh = search.outsideOfficeHours ? "在这段时间内" : "在这段时间的办公时间内"
             let office = globalStarts(from: from, to: to, withParties: false).spans
             for (n, party) in search.parties.enumerated()
             where MinuteSpans.firstGridPoint(MinuteSpans.intersect(office, partyStarts(party)), step: step) == nil {
@@ -45,14 +45,14 @@ extension SlotEngine {
                 lines.append(
                     (
                         "\(named ?? "party \(n + 1)") is never free for a whole \(length)\(inside) in the window",
-                        "\(named ?? "第 \(n + 1) 位当事人")这段时间\(insideZh)从没有连续 \(duration) 分钟的空闲"
+                        "\(Self.partyChinese(named, position: n + 1))\(insideZh)没有连续 \(duration) 分钟的空闲"
                     ))
             }
             lines.append(
                 (
                     "the parties are never all free\(inside) in the window; ask them for more times "
                         + "or widen the window",
-                    "当事人这段时间\(insideZh)从没有同时有空；请向当事人多要几个可以参加的时间，或放宽日期范围"
+                    "各方当事人\(insideZh)没有同时有空的时候；请向当事人多要几个可以参加的时间，或放宽日期范围"
                 ))
             return lines
         case .open:
@@ -141,9 +141,22 @@ extension SlotEngine {
     /// A requirement in Chinese: `律师（专长：物业）`.
     func subjectChinese(_ r: PanelRequirement) -> String {
         var text = r.role.chinese
-        if let s = r.specialty.flatMap({ Tag.normalize([$0]).first }) { text += "（专长：\(Words.category(s, .zh))）" }
+        if let s = r.specialty.flatMap({ Tag.normalize([$0]).first }) { text += "（专长：\(Words.specialty(s, .zh))）" }
         if let l = r.language.flatMap({ Tag.normalize([$0]).first }) { text += "（语言：\(l)）" }
         return text
+    }
+
+    /// A party as the Chinese reasons name it: `当事人李明（#3）` from the search's `李明 (party #3)`, or by position
+    /// (`第 2 位当事人`) when the search has no names.
+    static func partyChinese(_ named: String?, position: Int) -> String {
+        guard let named else { return "第 \(position) 位当事人" }
+        if named.hasSuffix(")"), let open = named.range(of: " (party #", options: .backwards) {
+            let id = named[open.upperBound..<named.index(before: named.endIndex)]
+            if !id.isEmpty, id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                return "当事人\(named[..<open.lowerBound])（#\(id)）"
+            }
+        }
+        return "当事人\(named)"
     }
 
     private static func stateChinese(_ stage: CandidateStage) -> String {
