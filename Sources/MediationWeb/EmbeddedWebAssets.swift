@@ -194,6 +194,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 <h2 id="conflicts">{{t.conflicts}}</h2>
 {{#conflicts}}<p class="row conflict">{{expert}} · {{t.conflictWith}} {{with}}{{#reason}} · {{t.reason}} {{reason}}{{/reason}}{{#canRemove}} <form method="post" action="/disputes/{{number}}/conflicts/remove" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="conflict" value="{{id}}"><input name="removeReason" id="remove-reason-{{id}}" aria-label="{{t.removeConflictReason}}" placeholder="{{t.removeConflictReason}}"><button type="submit" class="small" id="remove-conflict-{{id}}">{{t.removeConflict}}</button></form>{{/canRemove}}</p>{{/conflicts}}
 {{^conflicts}}<p class="empty">{{t.none}}</p>{{/conflicts}}
+{{#hasConflictSeats}}<div class="error" role="alert" id="conflict-warning"><ul>{{#conflictSeats}}<li>{{text}} <a href="/sessions/{{session}}">{{t.sessionWord}} #{{session}} · {{time}}</a></li>{{/conflictSeats}}</ul></div>{{/hasConflictSeats}}
 {{#canConflict}}
 {{#conflictGeneral}}<p class="error" role="alert" id="conflict-general">{{conflictGeneral}}</p>{{/conflictGeneral}}
 <form method="post" action="/disputes/{{number}}/conflicts" class="intake" novalidate>
@@ -297,6 +298,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
   </tbody>
 </table>
 <h2 id="spans">{{t.leaveWord}}</h2>
+{{#spanError_span}}<p class="error" role="alert" id="span-error">{{spanError_span}}</p>{{/spanError_span}}
 {{#covered}}<p class="note warn" role="status" id="covered">{{covered}} {{#coveredSessions}}<a href="/sessions/{{session}}">{{t.sessionWord}} {{session}}</a> {{/coveredSessions}}</p>{{/covered}}
 {{#leave}}<p class="row">{{text}}{{#canRemove}} <form method="post" action="/experts/{{expertId}}/spans/remove?week={{week}}" class="inline"><input type="hidden" name="csrf" value="{{user.csrf}}"><input type="hidden" name="kind" value="{{kind}}"><input type="hidden" name="span" value="{{span}}"><button type="submit" class="small" id="remove-{{kind}}-{{span}}">{{t.remove}}</button></form>{{/canRemove}}</p>{{/leave}}{{^leave}}<p class="empty">{{t.none}}</p>{{/leave}}
 <h2>{{t.extraWord}}</h2>
@@ -409,6 +411,9 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
       <div><label for="kind-{{id}}">{{t.escalationKind}}</label>
         <select id="kind-{{id}}" name="kind"><option value="">—</option>{{#kinds}}<option value="{{code}}"{{#chosen}} selected{{/chosen}}>{{name}}</option>{{/kinds}}</select>
         {{#error_kind}}<p class="error field" role="alert" id="kind-{{id}}-error">{{error_kind}}</p>{{/error_kind}}</div>
+      <div><label for="case-{{id}}">{{t.caseRefLabel}}</label>
+        <input id="case-{{id}}" name="case" value="{{caseRef}}"{{#error_case}} aria-invalid="true"{{/error_case}}>
+        {{#error_case}}<p class="error field" role="alert" id="case-{{id}}-error">{{error_case}}</p>{{/error_case}}</div>
       <div class="wide"><label for="notes-{{id}}">{{t.notes}}</label>
         <input id="notes-{{id}}" name="notes" value="{{notes}}"></div>
     </div>
@@ -572,7 +577,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{> adminnav}}
 <h1>{{t.officesAdmin}}</h1>
 <table>
-  <thead><tr><th>{{t.officeId}}</th><th>{{t.office}}</th><th>{{t.zoneWord}}</th><th>{{t.hoursWord}}</th><th>{{t.minutes}}</th><th>{{t.numberPrefix}}</th><th>{{t.phone}}</th></tr></thead>
+  <thead><tr><th>{{t.officeId}}</th><th>{{t.office}}</th><th>{{t.zoneWord}}</th><th>{{t.hoursWord}}</th><th>{{t.sessionMinutes}}</th><th>{{t.numberPrefix}}</th><th>{{t.phone}}</th></tr></thead>
   <tbody>
   {{#offices}}<tr><td>{{id}}</td><td>{{name}}</td><td>{{zone}}</td><td>{{hours}}</td><td>{{minutes}}</td><td>{{prefix}}</td><td>{{phone}}</td></tr>{{/offices}}
   </tbody>

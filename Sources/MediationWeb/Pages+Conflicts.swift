@@ -8,10 +8,11 @@ import MediationStore
 /// file by `AppDatabase.addConflict`, the same function the API's `addConflict` calls; the finder never proposes that
 /// expert for the dispute. A refusal keeps what was typed and says beside the field what is wrong, writing nothing.
 extension Pages {
-    /// The case file's conflicts and, for roles that may record one, the form.
+    /// The case file's conflicts and, for roles that may record one, the form; with a warning for each member of a
+    /// booked panel of `sessions` (the dispute's own) in conflict with it.
     func conflictValues(
         _ detail: DisputeDetail, _ language: Language, typed: [String: String], errors: [String: String],
-        session: ConsoleSession
+        session: ConsoleSession, sessions: [Session]
     ) async throws -> [String: Any] {
         let labels = WebText.labels(language)
         let conflicts = try await db.conflicts(dispute: detail.dispute.number)
@@ -45,6 +46,22 @@ extension Pages {
                 ]
             },
         ]
+        // A conflicted member still on a booked panel: the warning `conflict add` prints, said until they are replaced.
+        let conflicted = Set(conflicts.map(\.expertId))
+        let zone = try Zone(try await db.office(detail.dispute.officeId).timeZone)
+        let seated = sessions.filter { [.booked, .inSession].contains($0.status) }.flatMap { s in
+            s.panel.filter { conflicted.contains($0.expertId) }.map { m -> [String: Any] in
+                [
+                    "text": WebText.message("conflictSeated", language).replacingOccurrences(
+                        of: "%@", with: names[m.expertId] ?? "#\(m.expertId)"),
+                    "session": s.id, "time": Self.format(s.start, zone, language),
+                ]
+            }
+        }
+        if !seated.isEmpty {
+            values["hasConflictSeats"] = true
+            values["conflictSeats"] = seated
+        }
         if let error = errors["party"] { values["conflictPartyError"] = error }
         if let error = errors["general"] { values["conflictGeneral"] = error }
         return values

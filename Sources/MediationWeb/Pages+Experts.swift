@@ -119,16 +119,26 @@ extension Pages {
         }
     }
 
-    /// Removes a span of leave or extra time, as `mediationctl expert leave remove` does.
+    /// Removes a span of leave or extra time, as `mediationctl expert leave remove` does; one that is not there
+    /// (removed meanwhile) is said on the expert's page, 404, nothing removed.
     func removeSpan(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let (session, form) = try await signedForm(request)
         let found = try await visibleExpert(context, session.account)
         let kind: AppDatabase.SpanKind = form["kind"] == "extra" ? .extra : .timeOff
-        guard OperationRoles.allows(session.account.role, kind == .extra ? "removeExtraAvailability" : "removeTimeOff"),
-            let span = Int64(form["span"] ?? "")
+        guard OperationRoles.allows(session.account.role, kind == .extra ? "removeExtraAvailability" : "removeTimeOff")
         else { return roleRefused(request, session) }
-        try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {
-            try await db.removeSpan(kind, expert: String(found.id), id: span)
+        do {
+            guard let span = Int64(form["span"] ?? "") else { throw MediationError.notFound("no such span") }
+            try await AuditActor.$current.withValue(AuditActor(uid: 0, user: session.account.name, role: "console")) {
+                try await db.removeSpan(kind, expert: String(found.id), id: span)
+            }
+        } catch let e as MediationError where e.kind == .notFound {
+            // The store's words name a CLI command to list them; the page lists them itself.
+            let language = language(request)
+            let what = WebText.labels(language)[kind == .extra ? "extraWord" : "leaveWord"] ?? ""
+            let said = WebText.message("spanGone", language).replacingOccurrences(
+                of: "%@", with: language == .zh ? what : what.lowercased())
+            return try await expertView(request, session, found, typed: [:], errors: ["span": said], status: .notFound)
         }
         let week = request.uri.queryParameters.get("week").flatMap(ISOWeek.init(parsing:))
         return redirect("/experts/\(found.id)" + (week.map { "?week=\($0)" } ?? "") + "#spans")
@@ -136,7 +146,7 @@ extension Pages {
 
     private func expertView(
         _ request: Request, _ session: ConsoleSession, _ found: Expert, typed: [String: String],
-        errors: [String: String]
+        errors: [String: String], status: HTTPResponse.Status? = nil
     ) async throws -> Response {
         let language = language(request)
         let id = found.id
@@ -208,7 +218,7 @@ extension Pages {
                 "previous": query(week.adding(weeks: -1)), "next": query(week.adding(weeks: 1)),
                 "inactive": !found.active, "expertId": id,
                 "feedRenewed": request.uri.queryParameters.get("feed") == "new",
-            ].merging(formValues) { a, _ in a }, status: errors.isEmpty ? .ok : .unprocessableContent)
+            ].merging(formValues) { a, _ in a }, status: status ?? (errors.isEmpty ? .ok : .unprocessableContent))
     }
 
     /// Weekly hours as the page's language says them (Core's `Words.hours`), `-` when there are none.

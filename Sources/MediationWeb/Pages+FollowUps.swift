@@ -40,10 +40,15 @@ extension Pages {
             }
             return redirect("/followups?done=\(id)")
         } catch let e as MediationError where e.kind == .invalidInput || e.kind == .conflict {
+            // A problem of a field the row has no input for (none yet) is said beside the result.
             return try await followUpList(
-                request, session, typed: form, errors: Self.fieldErrors(e, language, general: "result"), row: id)
+                request, session, typed: form,
+                errors: Self.fieldErrors(e, language, general: "result", onPage: Self.followUpFields), row: id)
         }
     }
+
+    /// The fields of a visit's form a refusal is shown beside: its result, an escalation's kind and case reference.
+    static let followUpFields: Set<String> = ["result", "kind", "case"]
 
     private func followUpList(
         _ request: Request, _ session: ConsoleSession, typed: [String: String], errors: [String: String], row: Int64?
@@ -65,6 +70,7 @@ extension Pages {
                 "id": f.id, "due": Self.format(day: f.dueOn, language), "number": numbers[f.disputeId]?.0 ?? "",
                 "title": numbers[f.disputeId]?.1 ?? "", "overdue": todays[f.officeId].map { f.dueOn < $0 } ?? false,
                 "canRecord": canRecord, "notes": mine ? typed["notes"] ?? "" : "",
+                "caseRef": mine ? typed["case"] ?? "" : "",
                 "results": FollowUpResult.allCases.map {
                     [
                         "code": $0.rawValue, "name": Words.followUpResult($0, language),

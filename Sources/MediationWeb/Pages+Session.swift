@@ -205,11 +205,22 @@ extension Pages {
             ) { try await change(form, signed, s) }
             return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
+            let sent = Self.sessionForms[operation] ?? (fields: [], other: "general")
             return try await sessionView(
                 request, signed, s, typed: form,
-                errors: Self.fieldErrors(e, language, saying: "sessionRefused", onPage: Self.sessionFields))
+                errors: Self.fieldErrors(
+                    e, language, general: sent.other, saying: "sessionRefused", onPage: sent.fields.union(["general"])))
         }
     }
+
+    /// Each form of the session page by the API operation it sends: its fields, and where a problem about any other
+    /// field is said — beside the form's one field (a reschedule to a time gone by, which the finder says of its
+    /// window's end), else under the page's first line. Forms not named here have no field of their own.
+    static let sessionForms: [String: (fields: Set<String>, other: String)] = [
+        "rescheduleSession": (["start"], "start"), "cancelSession": (["reason"], "reason"),
+        "recordOutcome": (["result", "amount", "to", "terms"], "general"), "amendOutcome": (["amount"], "general"),
+        "voidOutcome": (["voidReason"], "general"),
+    ]
 
     /// The session page's fields a refusal is shown beside (the others' under the page's first line).
     static let sessionFields: Set<String> = [
@@ -349,6 +360,21 @@ extension Pages {
                 values["currentSigned"] = typed["signed"].map { $0 == "on" } ?? outcome.signed
                 values["typedVoidReason"] = typed["voidReason"] ?? ""
             }
+        }
+        // A problem beside a form the page no longer shows (an outcome recorded twice: its form is gone) is said
+        // under the page's first line instead.
+        var shownFields: Set<String> = ["general"]
+        for (shown, fields) in [
+            (values["canReschedule"], ["start"]), (values["canCancel"], ["reason"]),
+            (values["canRecord"], ["result", "amount", "to", "terms"]),
+            (values["canCorrect"], ["amount", "voidReason"]),
+        ] where shown as? Bool == true {
+            shownFields.formUnion(fields)
+        }
+        var errors = errors
+        for (key, error) in errors where !shownFields.contains(key) {
+            errors[key] = nil
+            errors["general"] = errors["general"].map { $0 + (language == .zh ? "；" : "; ") + error } ?? error
         }
         for (key, error) in errors { values["error_\(key)"] = error }
         for key in Self.sessionFields where errors[key] != nil {

@@ -407,7 +407,8 @@ struct Pages: Sendable {
                 "panel": s.panel.map { experts[$0.expertId] ?? "#\($0.expertId)" }.joined(separator: "、"),
             ]
         }
-        let conflicts = try await conflictValues(detail, language, typed: typed, errors: errors, session: session)
+        let conflicts = try await conflictValues(
+            detail, language, typed: typed, errors: errors, session: session, sessions: own)
         let record = try await recordValues(
             detail, zone: zone, language, typed: typed, errors: errors, session: session)
         // Just booked: who of its people cannot be told personally, so the clerk calls them now.
@@ -472,7 +473,10 @@ struct Pages: Sendable {
         let accounts = try await db.accounts().map { a -> [String: Any] in
             [
                 "name": a.name, "role": Words.role(a.role, language),
-                "offices": a.offices.map { names[$0] ?? $0 }.joined(separator: "、"),
+                // An admin mapped to no office sees every office (as `user list` says).
+                "offices": a.role == .admin && a.offices.isEmpty
+                    ? WebText.labels(language)["allOffices"] ?? ""
+                    : a.offices.map { names[$0] ?? $0 }.joined(separator: language == .zh ? "、" : ", "),
                 "state": Words.accountState(a, now: now, language),
             ]
         }
@@ -511,11 +515,21 @@ struct Pages: Sendable {
         let (status, heading, message): (HTTPResponse.Status, String, String)
         switch error {
         case let e as MediationError where e.kind == .notFound:
-            // Said of what the address names: a session, an expert, else a dispute.
+            // Said of what the address names: a session, an expert, a visit, an office (the pages chosen by
+            // `?office=`), else a dispute.
             let path = request.uri.path
-            let key =
-                path.hasPrefix("/sessions/")
-                ? "notFoundSession" : path.hasPrefix("/experts/") ? "notFoundExpert" : "notFound"
+            let key: String
+            if path.hasPrefix("/sessions/") {
+                key = "notFoundSession"
+            } else if path.hasPrefix("/experts/") {
+                key = "notFoundExpert"
+            } else if path.hasPrefix("/followups/") {
+                key = "notFoundVisit"
+            } else if ["/week", "/experts"].contains(path) || path.hasPrefix("/review") {
+                key = "notFoundOffice"
+            } else {
+                key = "notFound"
+            }
             (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message(key, language))
         case let e as PageRefusal:
             (status, heading, message) = (
@@ -523,9 +537,13 @@ struct Pages: Sendable {
                 WebText.message(e.key, language).replacingOccurrences(of: "%@", with: e.typed)
             )
         case let e as MediationError where e.kind == .invalidInput:
+            // The error's own words where it has them in the page's language; the generic line only without.
             (status, heading, message) = (
                 .badRequest, labels["badRequest"] ?? "",
-                language == .en ? e.message : WebText.message("invalidInput", language)
+                language == .en
+                    ? e.message
+                    : e.fields.isEmpty
+                        ? WebText.message("invalidInput", language) : e.fields.map(\.zh).joined(separator: "；")
             )
         case let e as HTTPError where e.status == .notFound:
             (status, heading, message) = (.notFound, labels["notFound"] ?? "", WebText.message("page", language))

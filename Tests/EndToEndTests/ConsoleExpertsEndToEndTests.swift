@@ -59,6 +59,10 @@ import Testing
         #expect(offices.status == 200 && offices.body.contains("金山警务室") && offices.body.contains("新华警务室"))
         #expect(offices.body.contains("周一 09:00-12:00 14:00-18:00"), "hours in Chinese: \(offices)")
         #expect(offices.body.contains("mediationctl office --help"), "\(offices)")
+        // The table's heading, not the booking form's label; an admin with no office of their own sees all of them.
+        #expect(offices.body.contains("<th>每场时长（分钟）</th>") && !offices.body.contains("可不填"), "\(offices)")
+        let users = try admin.get("/admin/users")
+        #expect(users.body.contains("<td>wang.fang</td><td>管理员</td><td>全部调解室</td>"), "\(users)")
         let policies = try admin.get("/admin/policies")
         // The built-in policy by its Chinese name and description: no English word on the Chinese page.
         #expect(policies.status == 200 && policies.body.contains("<td>标准组成</td>"), "\(policies)")
