@@ -165,11 +165,9 @@ struct CLIContractEndToEndTests {
         #expect(both == 422 && body.contains("not both"), "\(both) \(body)")
     }
 
-    /// A Chinese locale gets the refusals in Chinese where Core's catalogue has them; others keep English.
-    @Test func aChineseReaderReadsStatusTheOutboxAndASessionInChinese() throws {
-        let d = try DaemonUnderTest()
-        try d.start()
-        defer { d.stop() }
+    /// The sample offices and roster, dispute 1 (漏水, jinshan) with 张伟 by mail, and its first option booked: the
+    /// booking as the API answers it.
+    static func bookedWithAParty(_ d: DaemonUnderTest) throws -> [String: Any] {
         try addSampleOffices(d)
         #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
         #expect(
@@ -178,7 +176,15 @@ struct CLIContractEndToEndTests {
             try d.ctl("party", "add", "1", "--name", "张伟", "--side", "applicant", "--email", "zw@example.org").status
                 == 0)
         _ = try SessionEndToEndTests().find(d, "1")
-        let booked = try #require(try d.json("session", "book", "1", "--option", "1") as? [String: Any])
+        return try #require(try d.json("session", "book", "1", "--option", "1") as? [String: Any])
+    }
+
+    /// A Chinese locale gets the refusals in Chinese where Core's catalogue has them; others keep English.
+    @Test func aChineseReaderReadsStatusTheOutboxAndASessionInChinese() throws {
+        let d = try DaemonUnderTest()
+        try d.start()
+        defer { d.stop() }
+        let booked = try Self.bookedWithAParty(d)
         let id = try #require(booked["id"] as? Int)
         let zh = ["LANG": "zh_CN.UTF-8", "PATH": "/usr/bin:/bin"]
         func run(_ args: String...) throws -> Outcome {
@@ -234,15 +240,7 @@ struct CLIContractEndToEndTests {
         let d = try DaemonUnderTest(movableClock: true)
         try d.start()
         defer { d.stop() }
-        try addSampleOffices(d)
-        #expect(try d.ctl("expert", "import", Repo.sampleRoster).status == 0)
-        #expect(
-            try d.ctl("dispute", "open", "--office", "jinshan", "--title", "漏水", "--category", "neighbour").status == 0)
-        #expect(
-            try d.ctl("party", "add", "1", "--name", "张伟", "--side", "applicant", "--email", "zw@example.org").status
-                == 0)
-        _ = try SessionEndToEndTests().find(d, "1")
-        let booked = try #require(try d.json("session", "book", "1", "--option", "1") as? [String: Any])
+        let booked = try Self.bookedWithAParty(d)
         let session = try #require(booked["id"] as? Int)
         let expert = try #require((booked["panel"] as? [[String: Any]])?.first?["expert"] as? Int)
         #expect(try d.ctl("user", "add", "wang.li", "--role", "staff", "--office", "jinshan").status == 0)

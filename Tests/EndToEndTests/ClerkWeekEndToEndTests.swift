@@ -18,15 +18,7 @@ struct ClerkWeekEndToEndTests {
     }
 
     /// Today's date in Shanghai, `2026-12-07`.
-    func todayInShanghai() -> String {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date())
-    }
+    func todayInShanghai() -> String { shanghaiDay(Date()) }
 
     // MARK: Item 9
 
@@ -325,16 +317,7 @@ struct ClerkWeekEndToEndTests {
         #expect((file["conflicts"] as? [[String: Any]])?.first?["expertName"] as? String != nil)
 
         // The week: each session's title, office and panel, not only its number.
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        let date = try #require(f.date(from: String(start.prefix(10))))
-        let week = String(
-            format: "%04d-W%02d", calendar.component(.yearForWeekOfYear, from: date),
-            calendar.component(.weekOfYear, from: date))
+        let week = try ConsoleWeekEndToEndTests.isoWeek(String(start.prefix(10)))
         let agenda = try d.ctl("session", "week", "--office", "jinshan", "--week", week)
         #expect(agenda.status == 0, "\(agenda)")
         #expect(agenda.stdout.contains("纠纷 0") && agenda.stdout.contains("jinshan"), "\(agenda)")

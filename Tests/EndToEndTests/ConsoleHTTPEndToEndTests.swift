@@ -213,12 +213,7 @@ import Testing
         #expect(!night.body.contains("outside the office hours") && !night.body.contains("mon-fri"), "\(night)")
         let unmoved = try #require(try d.json("session", "list", "--dispute", number) as? [String: Any])
         #expect((unmoved["sessions"] as? [[String: Any]])?.first?["start"] as? String == start)
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
+        let (calendar, f) = shanghaiDays()
         let later = f.string(
             from: calendar.date(byAdding: .day, value: 7, to: try #require(f.date(from: day))) ?? Date())
         let moved = try browser.post(

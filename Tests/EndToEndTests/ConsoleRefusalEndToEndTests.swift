@@ -6,15 +6,7 @@ import Testing
 /// through the real daemon over HTTP, checked through the API.
 @Suite(.serialized) struct ConsoleRefusalEndToEndTests {
     /// A day `days` from the daemon's now, as the console takes it (`2026-12-02`), in Asia/Shanghai.
-    func day(_ d: DaemonUnderTest, plus days: Int) -> String {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: calendar.date(byAdding: .day, value: days, to: d.now) ?? d.now)
-    }
+    func day(_ d: DaemonUnderTest, plus days: Int) -> String { shanghaiDay(d.now, plus: days) }
 
     /// 改期 to a time gone by, an outcome recorded twice, a visit recorded too early or escalated without its kind:
     /// each said on the Chinese page in the daemon's own words, nothing written.

@@ -51,12 +51,7 @@ import Testing
 
     /// The ISO week of a day written `2026-12-14`: `2026-W51`.
     static func isoWeek(_ day: String) throws -> String {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
+        let (calendar, f) = shanghaiDays()
         let date = try #require(f.date(from: day))
         let c = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
         return String(format: "%04d-W%02d", c.yearForWeekOfYear ?? 0, c.weekOfYear ?? 0)

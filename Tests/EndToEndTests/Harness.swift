@@ -296,3 +296,20 @@ func addSampleOffices(_ d: DaemonUnderTest) throws {
         #expect(r.status == 0, "office add \(id): \(r)")
     }
 }
+
+/// Days as the console and the CLI take them (`2026-12-14`), in Asia/Shanghai: the ISO calendar and its formatter.
+func shanghaiDays() -> (Calendar, DateFormatter) {
+    var calendar = Calendar(identifier: .iso8601)
+    calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+    let f = DateFormatter()
+    f.calendar = calendar
+    f.timeZone = calendar.timeZone
+    f.dateFormat = "yyyy-MM-dd"
+    return (calendar, f)
+}
+
+/// The day of `date` (plus `offset` days) in Asia/Shanghai, `2026-12-14`.
+func shanghaiDay(_ date: Date, plus offset: Int = 0) -> String {
+    let (calendar, f) = shanghaiDays()
+    return f.string(from: calendar.date(byAdding: .day, value: offset, to: date) ?? date)
+}

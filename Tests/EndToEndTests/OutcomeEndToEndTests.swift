@@ -11,16 +11,7 @@ struct OutcomeEndToEndTests {
     let sessions = SessionEndToEndTests()
 
     /// The day of `date` (plus `offset` days) in Asia/Shanghai, `2026-12-14`.
-    func day(_ date: Date, plus offset: Int = 0) -> String {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
-        let day = calendar.date(byAdding: .day, value: offset, to: date) ?? date
-        let f = DateFormatter()
-        f.calendar = calendar
-        f.timeZone = calendar.timeZone
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: day)
-    }
+    func day(_ date: Date, plus offset: Int = 0) -> String { shanghaiDay(date, plus: offset) }
 
     /// Today in Asia/Shanghai by the real clock (the day disputes opened before the daemon's clock moved).
     func today(_ offset: Int = 0) -> String { day(Date(), plus: offset) }
