@@ -240,8 +240,10 @@ public enum Tag {
         // list of plain lower-case ASCII words joined by single hyphens is returned as it is.
         if tags.allSatisfy(isClean), zip(tags, tags.dropFirst()).allSatisfy({ $0 < $1 }) { return tags }
         let cleaned = tags.map { tag in
-            tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            let plain = tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
                 .split(whereSeparator: { $0 == " " || $0 == "_" || $0 == "-" }).joined(separator: "-")
+            // A specialty or category by its Chinese name is the same tag as its code (物业 is property).
+            return Words.specialtyCodes[plain] ?? plain
         }
         return Array(Set(cleaned.filter { !$0.isEmpty })).sorted()
     }

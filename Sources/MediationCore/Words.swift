@@ -291,6 +291,10 @@ public enum Words {
         if let m = reason.wholeMatch(of: #/relapsed at follow-up #([0-9]+)(: (.*))?/#) {
             return "回访 #\(m.1) 发现反复" + (m.3.map { "：\($0)" } ?? "")
         }
+        if let m = reason.wholeMatch(of: #/session #([0-9]+) outcome: ([a-z_]+)/#) {
+            let result = OutcomeResult(rawValue: String(m.2)).map(\.chinese) ?? String(m.2)
+            return "调解场次 #\(m.1) 结果：\(result)"
+        }
         if let m = reason.wholeMatch(of: #/session #([0-9]+) (booked|imported)/#) {
             return "调解场次 #\(m.1) " + (m.2 == "booked" ? "已预约" : "已导入")
         }
@@ -300,6 +304,32 @@ public enum Words {
             return "调解场次 #\(m.1) \(sessionStatus(status, .zh))" + (m.4.map { "：\($0)" } ?? "")
         }
         return reason
+    }
+
+    /// Why the outbox skipped or could not send a message, as the store and the dispatcher record it (`the session
+    /// moved`, `session #3 is in_session`, `没有能单独送达王强的渠道。no channel reaches …`), said in `language`; a
+    /// channel's own answer (an SMTP reply, a gateway's code) stays as it came.
+    public static func deliveryNote(_ note: String, _ language: Language) -> String {
+        guard language == .zh else { return note }
+        switch note {
+        case "the session moved": return "调解时间已变更，本条不再发送（新时间另行通知）"
+        case "the session was cancelled before this was sent": return "发送前调解已取消"
+        case "taken off the panel before this was sent": return "发送前已撤出专家组"
+        default: break
+        }
+        if let m = note.wholeMatch(of: #/session #([0-9]+) is ([a-z_]+)(; the group's line about it is not sent)?/#),
+            let status = SessionStatus(rawValue: String(m.2))
+        {
+            return "调解场次 #\(m.1) 已是“\(sessionStatus(status, .zh))”" + (m.3 == nil ? "，本条不再发送" : "，不再发群消息")
+        }
+        if let m = note.firstMatch(of: #/^(没有能单独送达.+?的渠道。).*?then '(mediationctl outbox retry [0-9]+)'/#) {
+            let email = note.firstMatch(of: #/add an email with '([^']+)'/#).map { "用 '\($0.1)' 补充邮箱" }
+            let sms = note.contains("configure an SMS gateway") ? "配置短信网关" : nil
+            let fix = [email, sms].compactMap { $0 }
+            return m.1 + (fix.isEmpty ? "请设置 notices.office_email 并发送 SIGHUP" : "请" + fix.joined(separator: "，或"))
+                + "，然后运行 '\(m.2)'"
+        }
+        return note
     }
 
     /// An early warning's message as `WarningRules.evaluate` stores it (`JS-2026-0001: 2 sessions missed
@@ -329,6 +359,18 @@ public enum Words {
         let key = tag.lowercased()
         return categoriesZh[key] ?? specialtiesZh[key] ?? tag
     }
+
+    /// The code a specialty's or category's Chinese name stands for (`债务` → `debt`), so that an expert entered with
+    /// `--specialty 物业,债务` is found by `--specialty debt` and by a panel's `律师:物业`; the first code in sorted
+    /// order where two share a name (`租赁` → `lease`).
+    public static let specialtyCodes: [String: String] = {
+        var map: [String: String] = [:]
+        let all = (categoriesZh.map { ($0.key, $0.value) } + specialtiesZh.map { ($0.key, $0.value) })
+        for (code, zh) in all.sorted(by: { $0.0 < $1.0 }) where map[zh] == nil {
+            map[zh] = code.replacingOccurrences(of: " ", with: "-")
+        }
+        return map
+    }()
 
     private static let specialtiesZh: [String: String] = [
         "contract": "合同", "divorce": "离婚", "elderly care": "养老", "elderly-care": "养老", "inheritance": "继承",
@@ -374,7 +416,9 @@ public enum Words {
         "session.status": "调解状态变更", "session.replace": "替换专家", "session.rsvp": "专家回复",
         "outcome.record": "记录结果", "outcome.amend": "更正结果", "outcome.void": "作废结果", "followup.record": "记录回访",
         "escalation.add": "登记升级", "conflict.add": "登记利害关系", "conflict.remove": "撤销利害关系",
-        "outcome.agreement": "打印调解协议书", "expert.add": "添加专家", "expert.update": "修改专家", "expert.deactivate": "停用专家",
+        "outcome.agreement": "打印调解协议书", "expert.leave.add": "登记请假",
+        "expert.leave.remove": "删除请假", "expert.extra.add": "登记额外时间", "expert.extra.remove": "删除额外时间",
+        "outbox.retry-dead": "重发全部无法送达的通知", "expert.add": "添加专家", "expert.update": "修改专家", "expert.deactivate": "停用专家",
         "expert.reactivate": "恢复专家", "expert.import": "导入专家名册", "expert.feed_reset": "更换日历订阅地址",
         "office.add": "添加调解室", "office.update": "修改调解室", "outbox.retry": "重发通知", "policy.set": "设置专家组组成",
         "retention.run": "清除过期个人信息", "user.add": "添加账号", "user.disable": "停用账号", "user.offices": "设置账号调解室",

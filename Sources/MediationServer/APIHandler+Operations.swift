@@ -23,7 +23,9 @@ extension APIHandler {
                 dead: counts[.dead] ?? 0, skipped: counts[.skipped] ?? 0,
                 oldestDueSeconds: summary.oldestDue.map { max(0, now.timeIntervalSince($0)) }),
             lastDeliveryError: summary.lastDeliveryProblem.map {
-                .init(at: shown($0.at), channel: $0.channel, message: $0.message, detail: $0.detail)
+                .init(
+                    at: shown($0.at), channel: $0.channel, message: $0.message,
+                    detail: Words.deliveryNote($0.detail, ReplyLanguage.current))
             },
             lastBackup: summary.lastBackup.map {
                 .init(

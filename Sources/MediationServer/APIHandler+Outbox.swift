@@ -13,7 +13,8 @@ extension APIHandler {
             kind: .init(m.kind), recipientKind: .init(m.recipientKind), recipientId: m.recipientId,
             recipientName: names["\(m.recipientKind.rawValue)-\(m.recipientId)"], offsetMinutes: m.offsetMinutes,
             status: .init(m.status), attempts: m.attempts, channel: m.channel,
-            lastError: m.lastError, dueAt: zone.format(m.dueAt), nextAttemptAt: zone.format(m.nextAttemptAt),
+            lastError: m.lastError.map { Words.deliveryNote($0, ReplyLanguage.current) }, dueAt: zone.format(m.dueAt),
+            nextAttemptAt: zone.format(m.nextAttemptAt),
             createdAt: zone.format(m.createdAt), sentAt: m.sentAt.map(zone.format))
     }
 
@@ -48,7 +49,7 @@ extension APIHandler {
                         attempts: attempts.map {
                             .init(
                                 at: Zone.shanghai.format($0.at), channel: $0.channel, result: $0.result,
-                                detail: $0.detail)
+                                detail: Words.deliveryNote($0.detail, ReplyLanguage.current))
                         },
                         receipts: receipts.map {
                             .init(

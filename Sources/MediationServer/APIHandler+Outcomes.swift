@@ -264,7 +264,11 @@ extension APIHandler {
         let zone = try await officeZone(input.query.office)
         switch ReportForm(input.headers.accept) {
         case .json: return .ok(.init(body: .json(try container(report))))
-        case .text: return .ok(.init(body: .plainText(.init(ReportForm.text(report.document(zone: zone))))))
+        // The text a reader reads in a terminal: in their language when it is Chinese (`LANG=zh_CN.UTF-8`), else both
+        // (Chinese first), as the printed and spreadsheet forms always are.
+        case .text:
+            let language: Language? = ReplyLanguage.current == .zh ? .zh : nil
+            return .ok(.init(body: .plainText(.init(ReportForm.text(report.document(zone: zone, language: language))))))
         case .csv: return .ok(.init(body: .csv(.init(report.document(zone: zone).csv()))))
         case .html: return .ok(.init(body: .html(.init(report.document(zone: zone).html()))))
         }
@@ -276,7 +280,9 @@ extension APIHandler {
         let report = try await db.outcomesReport(range: range, by: by, office: input.query.office)
         switch ReportForm(input.headers.accept) {
         case .json: return .ok(.init(body: .json(try container(report))))
-        case .text: return .ok(.init(body: .plainText(.init(ReportForm.text(report.document())))))
+        case .text:
+            let language: Language? = ReplyLanguage.current == .zh ? .zh : nil
+            return .ok(.init(body: .plainText(.init(ReportForm.text(report.document(language: language))))))
         case .csv: return .ok(.init(body: .csv(.init(report.document().csv()))))
         case .html: return .ok(.init(body: .html(.init(report.document().html()))))
         }

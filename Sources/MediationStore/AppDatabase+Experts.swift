@@ -255,12 +255,16 @@ extension AppDatabase {
             try db.execute(
                 sql: "DELETE FROM \(kind.rawValue) WHERE id = ? AND expert_id = ?", arguments: [id, expert.expert.id])
             if db.changesCount == 0 {
+                let id0 = expert.expert.id
+                let list =
+                    kind == .timeOff
+                    ? "'mediationctl expert leave list \(id0)'" : "'mediationctl expert extra list \(id0)'"
                 throw MediationError.said(
                     .notFound,
-                    en:
-                        "expert #\(expert.expert.id) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); list them with 'expert leave list'",
-                    zh: "专家 \(expert.expert.name)（#\(expert.expert.id)）没有编号为 \(id) 的"
-                        + (kind == .timeOff ? "请假" : "额外可约时间") + "；'expert leave list' 会列出它们")
+                    en: "expert #\(id0) has no \(kind == .timeOff ? "time off" : "extra availability") #\(id); "
+                        + "list them with \(list)",
+                    zh: "专家 \(expert.expert.name)（#\(id0)）没有编号为 \(id) 的"
+                        + (kind == .timeOff ? "请假" : "额外可约时间") + "；\(list) 会列出它们")
             }
             try self.audit(
                 db, kind == .timeOff ? "expert.leave.remove" : "expert.extra.remove", "expert \(expert.expert.id)",

@@ -301,7 +301,8 @@ struct DisputeCommand: AsyncParsableCommand {
         for s in file.sessions {
             sessions.add(
                 "#\(s.id)", s.start, String(s.end.dropFirst(11).prefix(5)), Say.word("session", s.status.rawValue),
-                s.panel.map { "\($0.name) (\($0.requirement))" }.joined(separator: t(", ", "、")))
+                s.panel.map { zh ? "\($0.name)（\(Say.requirement($0.requirement))）" : "\($0.name) (\($0.requirement))" }
+                    .joined(separator: t(", ", "、")))
         }
         section(t("sessions", "调解场次"), sessions, empty: file.sessions.isEmpty)
         var outcomes =
@@ -310,7 +311,8 @@ struct DisputeCommand: AsyncParsableCommand {
             : Table("SESSION", "RESULT", "AMOUNT", "SIGNED", "TERMS / REFERRED TO", "RECORDED")
         for o in file.outcomes {
             outcomes.add(
-                "#\(o.session)", o.result, o.amount.map { "¥\($0)" } ?? "-", o.signed ? t("yes", "是") : t("no", "否"),
+                "#\(o.session)", Say.word("result", o.result), o.amount.map { "¥\($0)" } ?? "-",
+                o.signed ? t("yes", "是") : t("no", "否"),
                 o.terms ?? o.referredTo ?? "-", o.recordedAt)
         }
         section(t("outcomes", "调解结果"), outcomes, empty: file.outcomes.isEmpty)
@@ -319,13 +321,14 @@ struct DisputeCommand: AsyncParsableCommand {
         for f in file.followUps {
             visits.add(
                 "#\(f.id)", f.dueOn + (f.overdue ? t(" (overdue)", "（逾期）") : ""), f.assigneeName ?? "-",
-                f.result ?? t("open", "待回访"), f.notes ?? "-")
+                f.result.map { Say.word("followup", $0) } ?? t("open", "待回访"), f.notes ?? "-")
         }
         section(t("follow-up visits", "回访"), visits, empty: file.followUps.isEmpty)
         var escalations =
             zh ? Table("编号", "日期", "类型", "案号", "备注") : Table("ID", "DAY", "KIND", "CASE", "NOTES")
         for e in file.escalations {
-            escalations.add("#\(e.id)", e.occurredOn, e.kind, e.caseReference ?? "-", e.notes ?? "-")
+            escalations.add(
+                "#\(e.id)", e.occurredOn, Say.word("escalation", e.kind), e.caseReference ?? "-", e.notes ?? "-")
         }
         section(t("escalations", "升级事件"), escalations, empty: file.escalations.isEmpty)
         var conflicts = zh ? Table("编号", "专家", "对象", "原因") : Table("ID", "EXPERT", "WITH", "REASON")

@@ -152,10 +152,18 @@ struct Backup: AsyncParsableCommand {
             if kind != S_IFREG {
                 throw CLIFailure.input("\(to) exists and is not a regular file; give the name of a new file")
             }
-            if !force { throw CLIFailure.input("\(to) exists; give --force to replace it, or another name") }
+            if !force {
+                throw CLIFailure.input(
+                    Say.t(
+                        "\(to) exists; give --force to replace it, or another name",
+                        "\(to) 已存在：加 --force 覆盖它，或换一个文件名"))
+            }
         }
         guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw CLIFailure.input("the folder \(folder) does not exist; create it first or give another --to")
+            throw CLIFailure.input(
+                Say.t(
+                    "the folder \(folder) does not exist; create it first or give another --to",
+                    "文件夹 \(folder) 不存在：请先创建，或用 --to 指定别的位置"))
         }
         let scratch = folder + "/." + (target as NSString).lastPathComponent + ".partial-\(getpid())"
         let fd = open(scratch, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)

@@ -14,6 +14,13 @@ struct OutboxCommand: AsyncParsableCommand {
             """,
         subcommands: [List.self, Show.self, Retry.self, Preview.self])
 
+    /// How long before the session a reminder goes, in Chinese: `1 天`, `2 小时`, `30 分钟`.
+    static func ahead(_ minutes: Int) -> String {
+        if minutes >= 1440, minutes % 1440 == 0 { return "\(minutes / 1440) 天" }
+        if minutes >= 60, minutes % 60 == 0 { return "\(minutes / 60) 小时" }
+        return "\(minutes) 分钟"
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Messages, newest first.",
@@ -51,8 +58,9 @@ struct OutboxCommand: AsyncParsableCommand {
                     let who = Say.zh ? Say.word("recipient", m.recipientKind.rawValue) : m.recipientKind.rawValue
                     table.add(
                         String(m.id), String(m.session),
-                        kind + (m.offsetMinutes.map { Say.t(" -\($0)m", "（提前 \($0) 分钟）") } ?? ""),
-                        "\(m.recipientName ?? who) (\(who) #\(m.recipientId))",
+                        kind + (m.offsetMinutes.map { Say.t(" -\($0)m", "（提前 \(OutboxCommand.ahead($0))）") } ?? ""),
+                        m.recipientKind.rawValue == "office"
+                            ? m.recipientName ?? who : "\(m.recipientName ?? who) (\(who) #\(m.recipientId))",
                         Say.zh ? Say.word("outbox", m.status.rawValue) : m.status.rawValue, String(m.attempts),
                         m.channel ?? "-", String(m.dueAt.prefix(16)), String((m.lastError ?? "").prefix(60)))
                 }
@@ -151,7 +159,7 @@ struct OutboxCommand: AsyncParsableCommand {
                 case .ok(let ok):
                     let m = try ok.body.json
                     if global.json { return try printJSON(m) }
-                    print("message #\(m.id) is pending again; the daemon sends it now")
+                    print(Say.t("message #\(m.id) is pending again; the daemon sends it now", "通知 #\(m.id) 已重新排队，马上发送"))
                 case .default(let s, let p): throw apiFailure(s, p)
                 }
             } else {
@@ -159,7 +167,10 @@ struct OutboxCommand: AsyncParsableCommand {
                 case .ok(let ok):
                     let r = try ok.body.json
                     if global.json { return try printJSON(r) }
-                    print("\(r.count) dead message\(r.count == 1 ? "" : "s") pending again")
+                    print(
+                        Say.t(
+                            "\(r.count) dead message\(r.count == 1 ? "" : "s") pending again",
+                            "\(r.count) 条无法送达的通知已重新排队"))
                 case .default(let s, let p): throw apiFailure(s, p)
                 }
             }
@@ -187,11 +198,18 @@ struct OutboxCommand: AsyncParsableCommand {
                 if global.json { return try printJSON(list) }
                 for n in list.notices {
                     print(String(repeating: "─", count: 72))
-                    print("To: \(n.recipient) <\(n.address ?? "no address")> (\(n.recipientKind) #\(n.recipientId))")
+                    let kind = Say.word("recipient", n.recipientKind)
                     print(
-                        "Channels: \(n.channels.isEmpty ? "none reaches them" : n.channels.joined(separator: " → ")); "
-                            + "language \(n.language); zone \(n.timeZone)")
-                    print("Subject: \(n.subject)\n")
+                        Say.t("To: ", "收件人：")
+                            + "\(n.recipient) <\(n.address ?? Say.t("no address", "无地址"))> (\(kind) #\(n.recipientId))")
+                    let channels =
+                        n.channels.isEmpty
+                        ? Say.t("none reaches them", "没有能送达的渠道") : n.channels.joined(separator: " → ")
+                    print(
+                        Say.t(
+                            "Channels: \(channels); language \(n.language); zone \(n.timeZone)",
+                            "渠道：\(channels)；语言 \(n.language)；时区 \(n.timeZone)"))
+                    print(Say.t("Subject: ", "标题：") + "\(n.subject)\n")
                     print(n.text)
                     if invites, let ics = n.invite { print(ics) }
                 }

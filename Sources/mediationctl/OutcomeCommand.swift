@@ -189,16 +189,16 @@ struct OutcomeCommand: AsyncParsableCommand {
                 "outcome #\(o.id) of session #\(o.session) (\(o.dispute)): \(o.result)",
                 "调解场次 #\(o.session)（\(o.dispute)）的结果 #\(o.id)：\(Say.word("result", o.result))"))
         func by(_ who: String?) -> String { who.map { Say.t(" by \($0)", "，经办人 \($0)") } ?? "" }
-        if let t = o.terms { Say.line("terms", "协议内容", t, width: 12, indent: "  ") }
-        if let a = o.amount { Say.line("amount", "金额", "¥\(a)", width: 12, indent: "  ") }
-        Say.line("signed", "已签字", o.signed ? Say.t("yes", "是") : Say.t("no", "否"), width: 12, indent: "  ")
-        if let r = o.referredTo { Say.line("referred", "移交", r, width: 12, indent: "  ") }
-        if let n = o.notes { Say.line("notes", "备注", n, width: 12, indent: "  ") }
-        Say.line("recorded", "记录时间", o.recordedAt + by(o.recordedBy), width: 12, indent: "  ")
-        if let at = o.amendedAt { Say.line("amended", "更正时间", at + by(o.amendedBy), width: 12, indent: "  ") }
+        if let t = o.terms { Say.line("terms", "协议内容", t, width: 14, indent: "  ") }
+        if let a = o.amount { Say.line("amount", "金额", "¥\(a)", width: 14, indent: "  ") }
+        Say.line("signed", "已签字", o.signed ? Say.t("yes", "是") : Say.t("no", "否"), width: 14, indent: "  ")
+        if let r = o.referredTo { Say.line("referred", "移交", r, width: 14, indent: "  ") }
+        if let n = o.notes { Say.line("notes", "备注", n, width: 14, indent: "  ") }
+        Say.line("recorded", "记录时间", o.recordedAt + by(o.recordedBy), width: 14, indent: "  ")
+        if let at = o.amendedAt { Say.line("amended", "更正时间", at + by(o.amendedBy), width: 14, indent: "  ") }
         if let at = o.voidedAt {
             Say.line(
-                "VOIDED", "已作废", at + by(o.voidedBy) + (o.voidReason.map { Say.t(": ", "：") + $0 } ?? ""), width: 12,
+                "VOIDED", "已作废", at + by(o.voidedBy) + (o.voidReason.map { Say.t(": ", "：") + $0 } ?? ""), width: 14,
                 indent: "  ")
         }
     }

@@ -270,7 +270,7 @@ struct SessionCommand: AsyncParsableCommand {
                 case .ok(let ok):
                     let list = try ok.body.json
                     if global.json { return try printJSON(list) }
-                    SessionCommand.printSubstitutes(list.substitutes)
+                    SessionCommand.printSubstitutes(list.substitutes, session: session)
                 case .default(let s, let p): throw apiFailure(s, p)
                 }
                 return
@@ -285,13 +285,14 @@ struct SessionCommand: AsyncParsableCommand {
         }
     }
 
-    static func printSubstitutes(_ list: [Components.Schemas.SubstituteView]) {
+    static func printSubstitutes(_ list: [Components.Schemas.SubstituteView], session: Int64) {
         if list.isEmpty {
             return print(
                 Say.t(
-                    "no substitute of that seat is free at that time; reschedule the session ('session reschedule') "
-                        + "or add experts of that role to the pool",
-                    "这个时间没有可替换该席位的专家：请改期（'mediationctl session reschedule'），或在专家库中增加该角色的专家"))
+                    "no substitute of that seat is free at that time; reschedule the session "
+                        + "('mediationctl session reschedule \(session) --to \"12月21日 14:00\"') or add experts of that role to the pool",
+                    "这个时间没有可替换该席位的专家：请改期（例如 'mediationctl session reschedule \(session) --to \"12月21日 14:00\"'），"
+                        + "或在专家库中增加该角色的专家"))
         }
         print(Say.t("substitutes, fairest first:", "可替换的专家（按近期工作量，少者在前）："))
         for (i, s) in list.enumerated() {
@@ -328,7 +329,7 @@ struct SessionCommand: AsyncParsableCommand {
                 if global.json { return try printJSON(r) }
                 try SessionCommand.show(r.session, json: false)
                 if answer.lowercased().hasPrefix("decl") || answer == "拒绝" {
-                    SessionCommand.printSubstitutes(r.substitutes)
+                    SessionCommand.printSubstitutes(r.substitutes, session: session)
                 }
             case .default(let s, let p): throw apiFailure(s, p)
             }
@@ -511,7 +512,7 @@ struct SessionCommand: AsyncParsableCommand {
         let end = String(s.end.dropFirst(11).prefix(5))
         print(
             Say.zh
-                ? "场次 #\(s.id)（\(s.dispute)）：\(s.start) → \(end)  [\(Say.word("session", s.status.rawValue))，第 \(s.sequence) 版]"
+                ? "场次 #\(s.id)（\(s.dispute)）：\(s.start) → \(end)  [\(Say.word("session", s.status.rawValue))，第 \(s.sequence + 1) 版]"
                 : "session #\(s.id) for \(s.dispute): \(s.start) → \(end)  [\(s.status.rawValue), sequence \(s.sequence)]"
         )
         if let room = s.room { print(t("room:   ", "会议室：") + room) }

@@ -152,7 +152,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     static func offices(_ u: Components.Schemas.User) -> String {
-        u.role == .admin && u.offices.isEmpty ? Say.t("(all)", "（全部）") : u.offices.joined(separator: Say.t(",", "、"))
+        u.role == .admin && u.offices.isEmpty ? Say.t("(all)", "全部") : u.offices.joined(separator: Say.t(",", "、"))
     }
 
     static func state(_ u: Components.Schemas.User) -> String {

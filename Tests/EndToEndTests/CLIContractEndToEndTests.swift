@@ -286,6 +286,16 @@ struct CLIContractEndToEndTests {
         let escalated = try run("escalation", "add", "1", "petition", "--notes", "到街道信访")
         #expect(escalated.stdout.contains("登记升级 #1") && escalated.stdout.contains("越级上访"), "\(escalated)")
         #expect(escalated.stdout.contains("风险现为“极高”") && !escalated.stdout.contains("risk"), "\(escalated)")
+        // The case file's sessions, outcome, visits and escalations, and the store's own reasons, in Chinese too.
+        let file = try run("dispute", "show", "1")
+        #expect(file.stdout.contains("达成协议") && file.stdout.contains("越级上访"), "\(file)")
+        #expect(file.stdout.contains("（法制民警）") && file.stdout.contains("结果：达成协议"), "\(file)")
+        for english in ["agreement", "petition", "legal_officer", "outcome:"] {
+            #expect(!file.stdout.contains(english), "'\(english)' in: \(file)")
+        }
+        // A report read in a terminal: the reader's language alone (print and spreadsheets keep both).
+        let weekly = try run("report", "weekly", "--office", "jinshan")
+        #expect(weekly.stdout.contains("每周研判") && !weekly.stdout.contains("Weekly review"), "\(weekly)")
         let escalations = try run("escalation", "list")
         headedInChinese(escalations, "escalation list")
         #expect(!escalations.stdout.contains("petition"), "\(escalations)")
@@ -294,6 +304,12 @@ struct CLIContractEndToEndTests {
         headedInChinese(experts, "expert list")
         #expect(experts.stdout.contains("名专家") && experts.stdout.contains("在册"), "\(experts)")
         #expect(experts.stdout.contains("法制民警") && !experts.stdout.contains("legal_officer"), "\(experts)")
+        // Specialties typed in Chinese are the same tags as the codes: found by either name, shown in Chinese.
+        #expect(try d.ctl("expert", "update", String(expert), "--specialty", "物业,债务").status == 0)
+        let byCode = try #require(try d.json("expert", "list", "--specialty", "debt") as? [String: Any])
+        #expect((byCode["experts"] as? [[String: Any]])?.contains { $0["id"] as? Int == expert } == true, "\(byCode)")
+        let byName = try run("expert", "list", "--specialty", "债务")
+        #expect(byName.stdout.contains("债务、物业"), "\(byName)")
         let one = try run("expert", "show", String(expert))
         #expect(one.stdout.contains("姓名：") && one.stdout.contains("可调解时间：") && one.stdout.contains("每天"), "\(one)")
         #expect(!one.stdout.contains("mon") && !one.stdout.contains("a week"), "\(one)")

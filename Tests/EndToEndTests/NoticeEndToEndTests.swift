@@ -265,6 +265,10 @@ struct NoticeEndToEndTests {
         #expect(wang.subject.hasPrefix("【联合调解议程】\(number)"), "\(wang.subject)")
         #expect(wang.text.contains("您是本场主持人"), "the legal officer leads")
         #expect(wang.text.contains("民转刑"), "the legal officer's angle")
+        // The dispute's category and risk in the notice's own language, never the codes in a Chinese notice.
+        #expect(wang.text.contains("楼上漏水（邻里，风险等级 低）"), "\(wang.text)")
+        #expect(!wang.text.contains("neighbour") && !wang.text.contains(" low"), "\(wang.text)")
+        #expect(anna.text.contains("(neighbour, risk low)"), "\(anna.text)")
         let tom = try #require(received.first { $0.to == ["tom@example.com"] })
         #expect(tom.subject.hasPrefix("Mediation session \(number)"), "\(tom.subject)")
         #expect(tom.text.contains("identity card"))

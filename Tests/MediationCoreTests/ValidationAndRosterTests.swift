@@ -165,6 +165,13 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(Tag.normalize(["Property Law", "property-law", "PROPERTY_LAW", " property  law "]) == ["property-law"])
         #expect(Tag.normalize(["noise", "Noise", "", "  ", "pet"]) == ["noise", "pet"])
         #expect(Tag.normalize(["Wage_Arrears", "consumer"]) == ["consumer", "wage-arrears"])
+        // A specialty by its Chinese name is its code: found by either, shown in Chinese by the catalogue.
+        #expect(
+            Tag.normalize(["债务", "物业", "contract", "租赁", "欠薪"]) == [
+                "contract", "debt", "lease", "property", "wage-arrears",
+            ])
+        #expect(Tag.normalize(["普通话", "上海话"]) == ["上海话", "普通话"], "languages are not specialties")
+        #expect(Words.specialty("debt", .zh) == "债务")
     }
 
     /// Clean lists come back as they are; anything else (unsorted, repeated, a stray hyphen, non-ASCII) is cleaned,

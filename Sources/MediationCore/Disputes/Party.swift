@@ -153,9 +153,13 @@ public struct Party: Sendable, Hashable, Codable {
 
     /// The error for a party entered twice in `dispute`, naming the one already there.
     public static func enteredTwice(_ existing: Party, dispute: String) -> MediationError {
-        .conflict(
-            "dispute \(dispute) already has \(existing.maskedLabel) with the same name and mobile; "
-                + "change that party instead ('dispute show \(dispute)' lists the parties)")
+        .said(
+            .conflict, field: "name",
+            en: "dispute \(dispute) already has \(existing.maskedLabel) with the same name and mobile; "
+                + "change that party instead ('dispute show \(dispute)' lists the parties)",
+            zh: "纠纷 \(dispute) 已有姓名和手机号相同的当事人 \(existing.name)（#\(existing.id)，"
+                + Words.side(existing.side, .zh) + (existing.mobile.map { "，" + Contact.maskMobile($0) } ?? "")
+                + "）；请修改那位当事人，不要重复添加（'mediationctl dispute show \(dispute)' 列出当事人）")
     }
 
     /// This party as shown to someone who did not ask to see full numbers: the mobile masked by the one rule for

@@ -191,8 +191,10 @@ public struct NoticeRenderer: Sendable {
         ])
         let e = context.dispute.elements
         values["dispute"] = [
-            "number": context.dispute.number, "title": context.dispute.title, "category": context.dispute.category,
-            "risk": context.dispute.risk.rawValue,
+            // The category and risk in the notice's language, from Core's one catalogue (低/中/高/极高, 邻里 …).
+            "number": context.dispute.number, "title": context.dispute.title,
+            "category": Words.category(context.dispute.category, en ? .en : .zh),
+            "risk": Words.risk(context.dispute.risk, en ? .en : .zh),
             "elements": [
                 "cause": e.cause ?? "—",
                 "occurred": e.occurredAt.map { Self.when($0, zone: officeZone, en: en) } ?? "—",
