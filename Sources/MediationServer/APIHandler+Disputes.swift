@@ -272,7 +272,8 @@ extension APIHandler {
                 body: .json(
                     .init(
                         id: c.id, expert: c.expertId, party: c.partyId, organisation: c.organisation, reason: c.reason,
-                        warnings: warnings.isEmpty ? nil : warnings))))
+                        warnings: warnings.isEmpty
+                            ? nil : warnings.map { Words.seatWarning($0, ReplyLanguage.current) }))))
     }
 
     func removeConflict(_ input: Operations.RemoveConflict.Input) async throws -> Operations.RemoveConflict.Output {

@@ -194,7 +194,7 @@ struct APIHandler: APIProtocol {
     {
         let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
         var wire = wireExpert(expert, reveal: false)
-        wire.warnings = warnings.isEmpty ? nil : warnings
+        wire.warnings = warnings.isEmpty ? nil : warnings.map { Words.seatWarning($0, ReplyLanguage.current) }
         return .ok(.init(body: .json(wire)))
     }
 
@@ -311,7 +311,8 @@ struct APIHandler: APIProtocol {
                     .init(
                         dryRun: report.dryRun, created: report.created.count, updated: report.updated.count,
                         unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated,
-                        deactivatedLines: report.deactivated, warnings: report.warnings)))
+                        deactivatedLines: report.deactivated,
+                        warnings: report.warnings.map { Words.seatWarning($0, ReplyLanguage.current) })))
         )
     }
 

@@ -133,6 +133,7 @@ enum Wire {
     static func span(_ s: AppDatabaseSpan, zone: Zone) -> Components.Schemas.Span {
         .init(
             id: s.id, expertId: s.expertId, start: zone.format(s.interval.start), end: zone.format(s.interval.end),
-            note: s.note, warnings: s.warnings.isEmpty ? nil : s.warnings)
+            note: s.note,
+            warnings: s.warnings.isEmpty ? nil : s.warnings.map { Words.seatWarning($0, ReplyLanguage.current) })
     }
 }

@@ -148,7 +148,7 @@ extension AppDatabase {
 
     /// One warning per booked or running session overlapping `span` on whose panel `expert` sits: the session,
     /// its dispute and start in its office's zone, why it matters, and the command that replaces them. The one
-    /// wording for leave, deactivation and conflicts of interest.
+    /// wording for leave, deactivation and conflicts of interest (said in Chinese by `Words.seatWarning`).
     static func seatWarnings(
         _ expert: Expert, during span: Interval, _ db: Database, because why: String,
         only keep: (Row) throws -> Bool = { _ in true }

@@ -254,6 +254,13 @@ struct CLIContractEndToEndTests {
             #expect(out.status == 0, "\(args): \(out)")
             return out
         }
+        // Leave over the booked session: the warning names it and the replace command, in Chinese.
+        let sessionDay = String(try #require(booked["start"] as? String).prefix(10))
+        let overlapping = try run("expert", "leave", "add", String(expert), "--from", sessionDay, "--to", sessionDay)
+        #expect(overlapping.stderr.contains("这段请假与其重叠") && overlapping.stderr.contains("请替换"), "\(overlapping)")
+        #expect(!overlapping.stderr.contains("sits on the panel"), "\(overlapping)")
+        let leaveId = try #require(overlapping.stdout.firstMatch(of: /#([0-9]+)/).map { String($0.1) })
+        _ = try run("expert", "leave", "remove", String(expert), leaveId)
         /// A table's heading line has no Latin letter in it.
         func headedInChinese(_ out: Outcome, _ what: String) {
             let heading = out.stdout.split(separator: "\n").first.map(String.init) ?? ""
