@@ -148,7 +148,8 @@ struct ContractValidator: Sendable {
             let raw = path[parameter.name].map(String.init) ?? ""
             let value = raw.removingPercentEncoding ?? raw
             problems += check(
-                text: value, parameter.schema, "path parameter '\(parameter.name)'", "路径参数“\(parameter.name)”")
+                text: value, parameter.schema, "path parameter '\(parameter.name)'",
+                "路径参数“\(Self.nameZh(parameter.name))”")
         }
         let fields = Self.queryFields(query)
         for parameter in op.query {
@@ -162,7 +163,8 @@ struct ContractValidator: Sendable {
                 continue
             }
             problems += check(
-                text: value, parameter.schema, "query parameter '\(parameter.name)'", "查询参数“\(parameter.name)”")
+                text: value, parameter.schema, "query parameter '\(parameter.name)'",
+                "查询参数“\(Self.nameZh(parameter.name))”")
         }
         if let schema = op.json, let body, !body.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }),
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body))
@@ -240,7 +242,8 @@ struct ContractValidator: Sendable {
 
     private func check(_ value: JSONValue, _ schema: Schema, at path: String) -> [Problem] {
         check(
-            value, schema, what: path.isEmpty ? "the body" : "field '\(path)'", path.isEmpty ? "请求内容" : "字段“\(path)”",
+            value, schema, what: path.isEmpty ? "the body" : "field '\(path)'",
+            path.isEmpty ? "请求内容" : "字段“\(Self.nameZh(path))”",
             path: path)
     }
 
@@ -277,7 +280,7 @@ struct ContractValidator: Sendable {
             }
             if let pattern = rule.pattern, !pattern.matches(text) {
                 let form = rule.description.map { "; it must be: \($0)" } ?? " (\(pattern.source))"
-                let formZh = rule.description.map { "，应为：\($0)" } ?? "（\(pattern.source)）"
+                let formZh = rule.description.map { "，应为：\($0)" } ?? Self.formZh(pattern.source)
                 // Empty or blank text is refused here even where Core reads the field: an empty query value
                 // would be read as no value at all.
                 let blank = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -391,6 +394,28 @@ struct ContractValidator: Sendable {
     }
 
     private static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    /// A field or parameter as a Chinese reader knows it (`reason` → 原因（reason）); another as named.
+    static func nameZh(_ path: String) -> String {
+        let last = String(path.split(separator: ".").last ?? Substring(path))
+        return fieldNamesZh[last].map { "\($0)（\(path)）" } ?? path
+    }
+
+    private static let fieldNamesZh: [String: String] = [
+        "reason": "原因", "terms": "协议内容", "notes": "备注", "name": "姓名", "title": "名称", "mobile": "手机号",
+        "email": "邮箱", "office": "调解室", "category": "类别", "risk": "风险等级", "start": "开始时间", "from": "开始",
+        "to": "结束", "expert": "专家", "party": "当事人", "kind": "类型", "result": "结果", "status": "状态",
+        "week": "周次", "password": "密码", "role": "角色", "side": "身份", "organisation": "单位", "amount": "金额",
+        "case": "案件编号", "date": "日期", "limit": "条数", "answer": "答复", "policy": "专家组成",
+    ]
+
+    /// A pattern a Chinese reader can act on: the choices of `^(a|b|c)$` listed, another shown as it is.
+    private static func formZh(_ source: String) -> String {
+        if let m = source.wholeMatch(of: #/\^\(([a-z_|]+)\)\$/#) {
+            return "，请写 " + m.1.split(separator: "|").joined(separator: "、") + " 之一"
+        }
+        return "（\(source)）"
+    }
 
     /// Text as an error repeats it: at most 60 characters.
     private static func shown(_ text: String) -> String { text.count > 60 ? text.prefix(60) + "…" : text }

@@ -303,6 +303,11 @@ struct CLIContractEndToEndTests {
         // A report read in a terminal: the reader's language alone (print and spreadsheets keep both).
         let weekly = try run("report", "weekly", "--office", "jinshan")
         #expect(weekly.stdout.contains("每周研判") && !weekly.stdout.contains("Weekly review"), "\(weekly)")
+        // A filter the contract refuses names the parameter and its choices as a Chinese reader acts on them.
+        let wrong = try runProgram(
+            Repo.ctl, ["--socket", d.socket, "dispute", "list", "--status", "已结案"], environment: zh)
+        #expect(wrong.status == 2 && wrong.stderr.contains("状态（status）"), "\(wrong)")
+        #expect(wrong.stderr.contains("请写 open、") && !wrong.stderr.contains("^("), "\(wrong)")
         let escalations = try run("escalation", "list")
         headedInChinese(escalations, "escalation list")
         #expect(!escalations.stdout.contains("petition"), "\(escalations)")
