@@ -24,7 +24,8 @@ enum Main {
             exit(failure.exitCode)
         } catch {
             if MediationCtl.exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((MediationCtl.fullMessage(for: error) + "\n").utf8))
+                let message = MediationCtl.fullMessage(for: error)
+                FileHandle.standardError.write(Data(((Say.zh ? Say.parser(message) : message) + "\n").utf8))
                 exit(2)
             }
             MediationCtl.exit(withError: error)

@@ -49,6 +49,26 @@ enum Say {
             + (extra.isEmpty ? "" : "（" + extra.joined(separator: "，") + "）")
     }
 
+    /// The argument parser's own refusals (a missing argument, an unknown option …), which it says in English, in
+    /// Chinese; the usage line and the command names stay as they are.
+    static func parser(_ message: String) -> String {
+        message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let l = String(line)
+            if let m = l.wholeMatch(of: #/Error: Missing expected argument '(.+)'/#) { return "错误：缺少参数 \(m.1)" }
+            if let m = l.wholeMatch(of: #/Error: Unknown option '(.+)'/#) { return "错误：没有选项 \(m.1)" }
+            if let m = l.wholeMatch(of: #/Error: Unexpected argument '(.+)'/#) { return "错误：多余的参数“\(m.1)”" }
+            if let m = l.wholeMatch(of: #/Error: [0-9]+ unexpected arguments: (.+)/#) { return "错误：多余的参数 \(m.1)" }
+            if let m = l.wholeMatch(of: #/Error: Missing value for '(.+)'/#) { return "错误：\(m.1) 缺少值" }
+            if let m = l.wholeMatch(of: #/Error: The value '(.*)' is invalid for '(.+)'(.*)/#) {
+                return "错误：\(m.2) 的值“\(m.1)”无效" + m.3
+            }
+            if let m = l.wholeMatch(of: #/Error: (.+)/#) { return "错误：\(m.1)" }
+            if let m = l.wholeMatch(of: #/Usage: (.+)/#) { return "用法：\(m.1)" }
+            if let m = l.wholeMatch(of: #/\s*See '(.+)' for more information\./#) { return "  说明见 '\(m.1)'。" }
+            return l
+        }.joined(separator: "\n")
+    }
+
     /// The words for an API code (`word("outbox", "dead")` → 无法送达 for a Chinese reader), else the code.
     static func word(_ group: String, _ code: String) -> String {
         guard zh else { return code }

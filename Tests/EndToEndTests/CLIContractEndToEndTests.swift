@@ -308,6 +308,11 @@ struct CLIContractEndToEndTests {
             Repo.ctl, ["--socket", d.socket, "dispute", "list", "--status", "已结案"], environment: zh)
         #expect(wrong.status == 2 && wrong.stderr.contains("状态（status）"), "\(wrong)")
         #expect(wrong.stderr.contains("请写 open、") && !wrong.stderr.contains("^("), "\(wrong)")
+        // The argument parser's own refusals too.
+        let missing = try runProgram(Repo.ctl, ["--socket", d.socket, "expert", "show"], environment: zh)
+        #expect(missing.status == 2 && missing.stderr.contains("错误：缺少参数 <expert>"), "\(missing)")
+        #expect(
+            missing.stderr.contains("用法：mediationctl expert show") && !missing.stderr.contains("Error:"), "\(missing)")
         let escalations = try run("escalation", "list")
         headedInChinese(escalations, "escalation list")
         #expect(!escalations.stdout.contains("petition"), "\(escalations)")
