@@ -251,7 +251,8 @@ struct ConflictCommand: AsyncParsableCommand {
                     ("ID", "编号"), ("EXPERT", "专家"), ("PARTY", "当事人"), ("ORGANISATION", "单位"), ("REASON", "原因"))
                 for c in list.conflicts {
                     table.add(
-                        String(c.id), String(c.expert), c.party.map(String.init) ?? "-", c.organisation ?? "-",
+                        String(c.id), c.expertName.map { "\($0) (#\(c.expert))" } ?? String(c.expert),
+                        c.party.map(String.init) ?? "-", c.organisation ?? "-",
                         c.reason ?? "-")
                 }
                 if list.conflicts.isEmpty { print(Say.t("(none)", "（无）")) } else { table.print() }

@@ -176,7 +176,7 @@ import Testing
         let row = conflicts.stdout.split(separator: "\n").dropFirst().first.map {
             $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         }
-        #expect(row?.dropFirst().prefix(2) == ["\(chen)", "\(li)"], "\(conflicts)")
+        #expect(row?.dropFirst().prefix(3) == ["陈志远", "(#\(chen))", "\(li)"], "\(conflicts)")
         #expect(conflicts.stdout.contains("曾为李强代理诉讼"), "\(conflicts)")
         let file = try browser.get("/disputes/\(number)")
         #expect(file.body.contains("class=\"row conflict\">陈志远"), "\(file)")
