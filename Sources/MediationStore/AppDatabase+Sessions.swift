@@ -422,6 +422,16 @@ extension AppDatabase {
                 .invalidInput, en: "expert #\(twice) is named twice on the panel; name each seat's expert once",
                 zh: "专家 #\(twice) 在专家组里出现了两次，每个席位只能选一位专家")
         }
+        // A time off the finder's grid could never be found free: said as such, not as "nothing fits".
+        let step = SlotSearch.defaultStepMinutes
+        if Int(start.timeIntervalSince1970 / 60) % step != 0
+            || start.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) != 0
+        {
+            throw MediationError.said(
+                .invalidInput, field: "start",
+                en: "sessions start on the quarter hour (:00, :15, :30 or :45); give such a time, for example 14:15",
+                zh: "调解须在整刻开始（:00、:15、:30 或 :45），请改填这样的时间，例如 14:15")
+        }
         let search: SlotSearch
         let answer: SlotAnswer
         do {

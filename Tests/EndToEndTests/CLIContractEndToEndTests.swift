@@ -276,6 +276,11 @@ struct CLIContractEndToEndTests {
         for english in ["sessions in 30 days", "legal_officer", "Asia/Shanghai:", "min, policy"] {
             #expect(!found.stdout.contains(english), "'\(english)' in: \(found)")
         }
+        // A time off the quarter-hour grid is refused as such (it read "nothing fits", which misled).
+        let offGrid = try runProgram(
+            Repo.ctl, ["--socket", d.socket, "session", "reschedule", String(session), "--to", "\(sessionDay) 14:10"],
+            environment: zh)
+        #expect(offGrid.status == 2 && offGrid.stderr.contains("调解须在整刻开始"), "\(offGrid)")
         try d.moveClock(toSession: session)
         #expect(try d.ctl("session", "start", String(session)).status == 0)
         #expect(try d.ctl("session", "end", String(session)).status == 0)

@@ -83,6 +83,8 @@ public struct SlotSearch: Sendable, Codable {
     public var preferredSpecialties: [String]
     /// Spacing of candidate start times in minutes, counted from the Unix epoch.
     public var stepMinutes: Int
+    /// Sessions start on the quarter hour unless a search says otherwise.
+    public static let defaultStepMinutes = 15
     /// Most options returned.
     public var maxOptions: Int
     /// How many days after the window's end the search for a nearest option runs when the window has none.
@@ -100,7 +102,7 @@ public struct SlotSearch: Sendable, Codable {
         minimumNoticeMinutes: Int = 0, bufferMinutes: Int = 0, officeTimeZone: String = "Asia/Shanghai",
         officeHours: [WeeklyWindow], holidays: [LocalDate] = [], parties: [[Interval]] = [],
         candidates: [SlotCandidate], pinned: [Int64] = [], excluded: [Int64] = [], preferredSpecialties: [String] = [],
-        stepMinutes: Int = 15, maxOptions: Int = 5, nearestSearchDays: Int = 28
+        stepMinutes: Int = SlotSearch.defaultStepMinutes, maxOptions: Int = 5, nearestSearchDays: Int = 28
     ) {
         self.requirements = requirements
         self.durationMinutes = durationMinutes
