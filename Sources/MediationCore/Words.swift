@@ -338,7 +338,8 @@ public enum Words {
     public static func seatWarning(_ text: String, _ language: Language) -> String {
         guard language == .zh,
             let m = text.wholeMatch(
-                of: #/(.+) sits on the panel of session #([0-9]+) for (\S+) at (\S+), and (.+); replace them: '(.+)' lists the substitutes/#
+                of:
+                    #/(.+) sits on the panel of session #([0-9]+) for (\S+) at (\S+), and (.+); replace them: '(.+)' lists the substitutes/#
             )
         else { return text }
         let why: String
@@ -449,6 +450,14 @@ public enum Words {
         "user.passwd": "重设密码", "warning.check": "检查预警", "console.login": "登录", "console.login_failed": "登录失败",
         "console.lockout": "账号锁定", "console.login_throttled": "登录过于频繁", "console.logout": "退出登录",
         "console.passwd": "修改密码", "console.totp": "设置两步验证", "channel.test": "测试通知渠道", "store.backup": "备份数据库",
+    ]
+
+    /// The words an audit row's target is made of (`session 4`, `dispute JS-2026-0001 party 2`, `user li.na`), for
+    /// a client that shows the trail (`GET /v1/words`, group `target`).
+    public static let auditTargetsZh: [String: String] = [
+        "session": "调解场次", "dispute": "纠纷", "party": "当事人", "parties": "当事人", "expert": "专家", "user": "账号",
+        "office": "调解室", "roster": "花名册", "outbox": "通知", "message": "通知", "warnings": "预警", "followup": "回访",
+        "policy": "专家组成", "store": "数据库", "escalation": "升级", "conflict": "利害关系",
     ]
 
     private static let categoriesZh: [String: String] = [

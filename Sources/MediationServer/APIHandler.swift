@@ -41,6 +41,7 @@ struct APIHandler: APIProtocol {
         for c in PartyChannel.allCases { words["partychannel.\(c.rawValue)"] = Words.partyChannel(c, l) }
         for c in Words.auditActions { words["audit.\(c)"] = Words.auditAction(c, l) }
         words["policy.\(PanelPolicy.standard.name)"] = Words.policyName(PanelPolicy.standard.name, l)
+        for (code, zh) in Words.auditTargetsZh { words["target.\(code)"] = l == .zh ? zh : code }
         for c in Weekday.allCases { words["weekday.\(c.code)"] = l == .zh ? c.chinese : c.code }
         for c in Words.specialties { words["specialty.\(c)"] = Words.specialty(c, l) }
         return .ok(

@@ -62,7 +62,8 @@ extension AppDatabase {
             let id = db.lastInsertedRowID
             try Self.storeOffices(db, userId: id, offices)
             try self.audit(
-                db, "user.add", "user \(name)", "added \(role.rawValue) of \(offices.joined(separator: ", "))")
+                db, "user.add", "user \(name)",
+                "added \(role.rawValue) of " + (offices.isEmpty ? "every office" : offices.joined(separator: ", ")))
             return try Self.account(db, name: name)
         }
         return IssuedPassword(account: account, oneTimePassword: password)

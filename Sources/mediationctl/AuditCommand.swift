@@ -45,7 +45,9 @@ struct AuditCommand: AsyncParsableCommand {
                     table.add(
                         String(e.id), String(e.at.prefix(19)), "\(e.user ?? "-") (\(e.uid))",
                         Say.word("account", e.role),
-                        Say.word("audit", e.action), e.target, e.summary)
+                        Say.word("audit", e.action),
+                        e.target.split(separator: " ").map { Say.word("target", String($0)) }.joined(separator: " "),
+                        e.summary)
                 }
                 table.print()
                 print(Say.t("\(list.entries.count) shown", "共显示 \(list.entries.count) 条"))

@@ -57,7 +57,8 @@ struct Status: AsyncParsableCommand {
                 rows.append(
                     (
                         t("last error", "最近失败"),
-                        "\(e.at) \(e.channel), " + t("message \(e.message)", "消息 #\(e.message)") + ": \(e.detail)"
+                        "\(e.at) " + (e.channel == "-" ? "" : "\(e.channel), ")
+                            + t("message \(e.message)", "通知 #\(e.message)") + t(": ", "：") + e.detail
                     ))
             } else {
                 rows.append((t("last error", "最近失败"), t("none", "无")))

@@ -109,9 +109,13 @@ struct OutboxCommand: AsyncParsableCommand {
                             "\(m.status.rawValue) after \(m.attempts) attempt(s)",
                             "\(Say.word("outbox", m.status.rawValue))（已尝试 \(m.attempts) 次）"))
                 print(padded("  Message-ID:", 15) + m.messageId)
+                // A next attempt only for a message still to be sent.
+                let waiting = m.status == .pending || m.status == .failed
                 print(
                     padded("  " + t("due:", "应发时间："), 15)
-                        + t("\(m.dueAt); next attempt \(m.nextAttemptAt)", "\(m.dueAt)；下次尝试 \(m.nextAttemptAt)"))
+                        + (waiting
+                            ? t("\(m.dueAt); next attempt \(m.nextAttemptAt)", "\(m.dueAt)；下次尝试 \(m.nextAttemptAt)")
+                            : m.dueAt))
                 if let sent = m.sentAt {
                     print(padded("  " + t("sent:", "发出："), 15) + t("\(sent) via ", "\(sent)，渠道 ") + (m.channel ?? "-"))
                 }

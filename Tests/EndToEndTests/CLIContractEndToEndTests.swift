@@ -365,6 +365,8 @@ struct CLIContractEndToEndTests {
         let audit = try run("audit", "list", "--limit", "20")
         headedInChinese(audit, "audit list")
         #expect(audit.stdout.contains("预约调解") && audit.stdout.contains("管理员"), "\(audit)")
+        #expect(audit.stdout.contains("调解场次 1") && audit.stdout.contains("账号 wang.li"), "\(audit)")
+        #expect(audit.stdout.contains("登记请假") && !audit.stdout.contains("expert.leave"), "\(audit)")
         let sessions = try run("session", "list")
         headedInChinese(sessions, "session list")
         #expect(sessions.stdout.contains("已结束") && sessions.stdout.contains("共 1 场调解"), "\(sessions)")
