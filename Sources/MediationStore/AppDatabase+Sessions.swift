@@ -422,15 +422,32 @@ extension AppDatabase {
                 .invalidInput, en: "expert #\(twice) is named twice on the panel; name each seat's expert once",
                 zh: "专家 #\(twice) 在专家组里出现了两次，每个席位只能选一位专家")
         }
-        // A time off the finder's grid could never be found free: said as such, not as "nothing fits".
-        let step = SlotSearch.defaultStepMinutes
-        if Int(start.timeIntervalSince1970 / 60) % step != 0
-            || start.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) != 0
-        {
-            throw MediationError.said(
-                .invalidInput, field: "start",
-                en: "sessions start on the quarter hour (:00, :15, :30 or :45); give such a time, for example 14:15",
-                zh: "调解须在整刻开始（:00、:15、:30 或 :45），请改填这样的时间，例如 14:15")
+        // A time off the finder's grid, gone by, or too soon to tell everyone: said as such (after a clash, which is
+        // heard first), not as "nothing fits" or "outside office hours".
+        func timeProblem() -> MediationError? {
+            let step = SlotSearch.defaultStepMinutes
+            if Int(start.timeIntervalSince1970 / 60) % step != 0
+                || start.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) != 0
+            {
+                return MediationError.said(
+                    .invalidInput, field: "start",
+                    en:
+                        "sessions start on the quarter hour (:00, :15, :30 or :45); give such a time, for example 14:15",
+                    zh: "调解须在整刻开始（:00、:15、:30 或 :45），请改填这样的时间，例如 14:15")
+            }
+            if start <= now {
+                return MediationError.said(
+                    .invalidInput, field: "start", en: "that time has already passed; give a later time",
+                    zh: "这个时间已经过去，请填写以后的时间")
+            }
+            if start < now.addingTimeInterval(TimeInterval(rules.minimumNoticeMinutes * 60)) {
+                return MediationError.said(
+                    .invalidInput, field: "start",
+                    en: "that time is less than the minimum notice of \(rules.minimumNoticeMinutes) minutes away; "
+                        + "give a later time",
+                    zh: "距现在不足最短提前通知时间（\(rules.minimumNoticeMinutes) 分钟），来不及通知各方，请填写以后的时间")
+            }
+            return nil
         }
         let search: SlotSearch
         let answer: SlotAnswer
@@ -443,12 +460,13 @@ extension AppDatabase {
                 outsideHours: outsideHours)
             answer = try SlotFinder.find(search)
         } catch {
-            throw try clash() ?? outsideOffice() ?? error
+            throw try clash() ?? timeProblem() ?? outsideOffice() ?? error
         }
         guard let option = answer.options.first, option.start == start,
             Set(option.panel.map(\.expertId)) == Set(panel), option.panel.count == panel.count
         else {
             if let clash = try clash() { throw clash }
+            if let problem = timeProblem() { throw problem }
             if let outside = try outsideOffice() { throw outside }
             if panel.count != requirements.reduce(0, { $0 + $1.count }) {
                 throw MediationError.said(

@@ -23,7 +23,7 @@ import Testing
         let past = "\(day(d, plus: -4)) 14:00"
         let moved = try browser.post("/sessions/\(id)/reschedule", [("csrf", csrf), ("start", past)])
         #expect(moved.status == 422, "\(moved)")
-        #expect(moved.body.contains("id=\"start-error\">这段日期已经过去"), "\(moved)")
+        #expect(moved.body.contains("id=\"start-error\">这个时间已经过去"), "\(moved)")
         #expect(moved.body.contains("value=\"\(past)\""), "what was typed is kept")
         let shown = try #require(try d.json("session", "show", String(id)) as? [String: Any])
         #expect(shown["start"] as? String == start, "\(shown)")
