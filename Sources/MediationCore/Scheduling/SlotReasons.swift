@@ -123,7 +123,7 @@ extension SlotEngine {
             lines.append(
                 (
                     "pinned expert \(c.name) (#\(c.id)) is not free in the window: \(Self.state(s))",
-                    "指定的专家\(c.name)（#\(c.id)）这段时间没空：\(Self.stateChinese(s))"
+                    "指定的专家\(c.name)（#\(c.id)）这段时间没空：\(Self.stateChinese(s))；请换一位专家或换个时间"
                 ))
         }
         if lines.isEmpty {
@@ -161,7 +161,7 @@ extension SlotEngine {
 
     private static func stateChinese(_ stage: CandidateStage) -> String {
         switch stage {
-        case .hours: "办公时间内、当事人有空时，他没有可用的时段"
+        case .hours: "其可约时间与办公时间、当事人的空闲时间没有重叠"
         case .leave: "请假"
         case .booked: "这些时间已有预约"
         case .weekCap: "已达每周场次上限"
@@ -175,7 +175,7 @@ extension SlotEngine {
         case "inactive": "\(n) 位已停用"
         case "conflict": "\(n) 位有利害关系需回避"
         case "excluded": "\(n) 位本次被排除"
-        case "hours": "\(n) 位在办公时间内、当事人有空时没有可用时段"
+        case "hours": "\(n) 位的可约时间与办公时间、当事人的空闲时间没有重叠"
         case "leave": "\(n) 位请假"
         case "booked": "\(n) 位这些时间已有预约"
         case "weekCap": "\(n) 位已达每周场次上限"
