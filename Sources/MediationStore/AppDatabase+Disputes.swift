@@ -106,6 +106,22 @@ extension AppDatabase {
                     }
                     return partyIds[index]
                 }
+                // Entered with this dispute, a conflict must concern it: one of its parties, or a party's
+                // organisation. Anything else (周柒 typed for the party 周七) would be kept for no one, silently.
+                if party == nil, let organisation = c.organisation?.trimmingWhitespace() {
+                    let organisations = validParties.compactMap { $0.organisation?.trimmingWhitespace() }
+                    if !organisations.contains(organisation) {
+                        let near = NameSuggestion.near(organisation, among: validParties.map(\.name) + organisations)
+                        throw MediationError.said(
+                            .invalidInput, field: "conflict-with",
+                            en: "'\(organisation)' is neither a party of this dispute nor a party's organisation"
+                                + (near.isEmpty ? "" : " (did you mean '\(near.joined(separator: "' or '"))'?)")
+                                + "; name one of the parties above, or the organisation a party belongs to",
+                            zh: "“\(organisation)”既不是上面填写的当事人，也不是当事人的单位"
+                                + (near.isEmpty ? "" : "，是不是“" + near.joined(separator: "”或“") + "”？")
+                                + "请填写上面某位当事人的姓名，或其所在单位")
+                    }
+                }
                 _ = try self.insertConflict(
                     db, expert: c.expert, partyId: party, organisation: party == nil ? c.organisation : nil,
                     reason: c.reason, now: now)

@@ -533,7 +533,7 @@ extension AppDatabase {
             throw MediationError.said(
                 .invalidInput, field: "kind",
                 en: "an escalated visit needs the escalation's kind; give --kind criminal, violence or petition",
-                zh: "回访结果为“升级”时须选择升级类型：民转刑、暴力 或 上访（--kind criminal、violence 或 petition）")
+                zh: "回访结果为“升级”时须选择升级类型：" + EscalationKind.allCases.map(\.chinese).joined(separator: "、"))
         }
         return try await write { db in
             guard

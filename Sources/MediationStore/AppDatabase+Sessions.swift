@@ -386,7 +386,7 @@ extension AppDatabase {
                 .conflict, field: "start",
                 en: "expert #\(expertId) \(name) is already booked for session #\(other) at that time; "
                     + "choose another time or panel (search again with 'session find')",
-                zh: "专家 \(name)（#\(expertId)）这个时间已有第 \(other) 场调解；请换一个时间或换人（重新“查找时间”）")
+                zh: "专家 \(name)（#\(expertId)）这个时间已在调解场次 #\(other) 中；请换一个时间，或重新查找可约时间")
         }
         // A time outside the office's hours, or on a holiday, is said as such (the finder, asked about one start,
         // would speak of its window).
@@ -414,7 +414,7 @@ extension AppDatabase {
                     + "(\(WeeklyWindow.format(office.workingHours))); choose a time inside them, or 'session find' "
                     + "for free times",
                 zh: "\(Words.moment(start, zone, .zh))–\(Words.moment(end, zone, .zh).suffix(5)) 不在\(office.name)的办公时间内"
-                    + "（\(Words.hours(office.workingHours, .zh))），请选择办公时间内的时间，或“查找时间”")
+                    + "（\(Words.hours(office.workingHours, .zh))），请选择办公时间内的时间，或重新查找可约时间")
         }
         if Set(panel).count != panel.count {
             let twice = panel.first { id in panel.filter { $0 == id }.count > 1 } ?? 0

@@ -162,6 +162,14 @@ import Testing
         #expect(half.status == 422 && half.body.contains("id=\"conflict-with-error\""), "\(half)")
         #expect(try disputes(d).count == before)
 
+        // A name one slip away from a party (李墙 for 李强), and no party's organisation: refused beside the field with
+        // the party it may mean, not kept as an organisation that concerns no one.
+        let slip = try browser.post(
+            "/disputes/new", fields(csrf, ["conflict-expert": "陈志远", "conflict-with": "李墙"]))
+        #expect(slip.status == 422 && slip.body.contains("id=\"conflict-with-error\""), "\(slip)")
+        #expect(slip.body.contains("是不是“李强”") && slip.body.contains("value=\"李墙\""), "\(slip)")
+        #expect(try disputes(d).count == before, "nothing written")
+
         // With a party typed above: recorded with the dispute, and the finder never proposes that expert for it.
         let done = try browser.post(
             "/disputes/new",

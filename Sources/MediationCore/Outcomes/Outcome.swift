@@ -169,7 +169,7 @@ public struct Outcome: Sendable, Hashable, Codable {
             problems.add(
                 FieldProblem(
                     field: "terms", en: "an agreement needs its terms; give them with --terms",
-                    zh: "达成协议时请填写协议内容（--terms）"))
+                    zh: "达成协议时请填写协议内容"))
         }
         if result == .referredOther && o.referredTo == nil {
             problems.add(
