@@ -416,7 +416,8 @@ extension AppDatabase {
         }
     }
 
-    static func randomToken() -> String {
+    /// 256 random bits, URL-safe base64: a session, a one-time password, a form key.
+    public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")

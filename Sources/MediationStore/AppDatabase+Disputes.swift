@@ -42,12 +42,13 @@ public struct StatusChange: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Registers a dispute, numbers it per office and year, and records its first risk level.
+    /// Registers a dispute, numbers it per office and year, and records its first risk level. With `intakeKey` (the
+    /// key of the form it came from), the same form sent again answers the dispute it registered, and writes nothing.
     ///
     /// - Throws: `invalidInput` for bad fields or an unknown office.
     public func openDispute(
         _ draft: Dispute, parties: [Party] = [], categories: [String], riskReason: String? = nil, actor: Actor,
-        conflicts: [IntakeConflict] = []
+        conflicts: [IntakeConflict] = [], intakeKey: String? = nil
     ) async throws -> DisputeDetail {
         let now = clock.now()
         try Text.check(Text.nonEmpty(riskReason), "the risk reason", max: InputLimits.reasonLength, multiline: true)
@@ -59,6 +60,12 @@ extension AppDatabase {
                 zh: "当事人 \(p.name) 填写了两次（手机号相同），每位当事人只填一次")
         }
         return try await write { db in
+            if let intakeKey,
+                let earlier = try Int64.fetchOne(
+                    db, sql: "SELECT dispute_id FROM intake_key WHERE key = ?", arguments: [intakeKey])
+            {
+                return try Self.detail(try Self.findDispute(String(earlier), db).dispute, db)
+            }
             guard let office = try OfficeRecord.fetchOne(db, key: draft.officeId.lowercased())?.office else {
                 throw Self.officeNotFound(draft.officeId, db).asInput()
             }
@@ -125,6 +132,11 @@ extension AppDatabase {
                 _ = try self.insertConflict(
                     db, expert: c.expert, partyId: party, organisation: party == nil ? c.organisation : nil,
                     reason: c.reason, now: now)
+            }
+            if let intakeKey {
+                try db.execute(
+                    sql: "INSERT INTO intake_key (key, dispute_id, created_at) VALUES (?, ?, ?)",
+                    arguments: [intakeKey, record.dispute.id, now])
             }
             return try Self.detail(record.dispute, db)
         }

@@ -540,6 +540,18 @@ enum Migrations {
                     CREATE INDEX sms_receipt_waiting ON sms_receipt (state, sent_at);
                     """)
         }
+        migrator.registerMigration("v20-intake-key") { db in
+            // The key of the intake form a dispute was registered from: the same form sent twice (a double click,
+            // a reload) answers the dispute it made instead of registering it again.
+            try db.execute(
+                sql: """
+                    CREATE TABLE intake_key (
+                        key TEXT PRIMARY KEY,
+                        dispute_id INTEGER NOT NULL REFERENCES dispute (id) ON DELETE CASCADE,
+                        created_at REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -476,6 +476,7 @@ button.small { padding: 0.15em 0.6em; font-size: 0.85em; margin-left: 0.3em; }
 {{#hasErrors}}<p class="error" role="alert" id="form-problems">{{#general}}{{general}}{{/general}}{{^general}}{{t.formProblems}}{{/general}}</p>{{/hasErrors}}
 <form method="post" action="/disputes/new" class="intake" novalidate>
   <input type="hidden" name="csrf" value="{{user.csrf}}">
+  <input type="hidden" name="intake-key" value="{{intakeKey}}">
   <div class="cols">
     <div>
       <label for="office">{{t.office}} *</label>

@@ -19,6 +19,8 @@ extension Pages {
         if let gate = gate(session) { return gate }
         guard OperationRoles.allows(session.account.role, "openDispute") else { return roleRefused(request, session) }
         var typed = ["party-1-side": "applicant", "party-2-side": "respondent", "party-3-side": "other", "risk": "low"]
+        // The form's own key: sent twice (a double click, a reload), it registers one dispute.
+        typed["intake-key"] = AppDatabase.randomToken()
         if let office = try await db.offices(seenBy: session.account).first { typed["office"] = office.id }
         return try await intakeForm(request, session, typed: typed, errors: [:], general: nil)
     }
@@ -110,7 +112,8 @@ extension Pages {
                 try await db.openDispute(
                     draft, parties: parties, categories: settings.categories, riskReason: text("riskReason"),
                     actor: Actor(uid: 0, user: session.account.name, isAdmin: session.account.role == .admin),
-                    conflicts: conflicts)
+                    conflicts: conflicts,
+                    intakeKey: text("intake-key").flatMap { $0.count <= 64 && $0.allSatisfy { $0.isASCII } ? $0 : nil })
             }
             return redirect("/disputes/\(Self.percentEncoded(detail.dispute.number))?registered=1")
         } catch let e as MediationError where e.kind == .notFound && !conflicts.isEmpty {
@@ -192,7 +195,7 @@ extension Pages {
         return render(
             "intake", request, user: session, title: labels["intake"] ?? "",
             values: [
-                "offices": offices, "categories": categories, "risks": risks,
+                "offices": offices, "categories": categories, "risks": risks, "intakeKey": typed["intake-key"] ?? "",
                 "title": field("title", label: labels["disputeTitle"] ?? ""),
                 "riskReason": field("riskReason", label: labels["riskReason"] ?? "", multiline: true),
                 "elements": elements, "parties": parties, "hasErrors": hasErrors,

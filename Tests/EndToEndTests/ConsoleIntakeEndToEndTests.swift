@@ -188,6 +188,16 @@ import Testing
         #expect(conflicts.stdout.contains("曾为李强代理诉讼"), "\(conflicts)")
         let file = try browser.get("/disputes/\(number)")
         #expect(file.body.contains("class=\"row conflict\">陈志远"), "\(file)")
+
+        // The same form sent twice (a double click on 登记, a reload): one dispute, the second answer its page.
+        let again = try browser.get("/disputes/new")
+        let key = try #require(again.hidden("intake-key"))
+        let twice = fields(csrf, ["title": "双击登记", "intake-key": key])
+        let first = try browser.post("/disputes/new", twice)
+        let count = try disputes(d).count
+        let second = try browser.post("/disputes/new", twice)
+        #expect(first.status == 303 && second.status == 303 && second.location == first.location, "\(second)")
+        #expect(try disputes(d).count == count, "registered once")
         #expect(d.stop() == 0)
     }
 

@@ -323,3 +323,34 @@ private func seed(_ db: AppDatabase) async throws -> DisputeDetail {
         #expect(mode(path) == 0o644)
     }
 }
+
+/// The intake form's key: the same form sent twice registers one dispute, and the second sending is answered with
+/// it; the key is kept with the dispute in the file.
+@Test func anIntakeFormSentTwiceRegistersOneDispute() async throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = dir.file("mediation.sqlite")
+    let actor = Actor(uid: 1001, user: "alice", isAdmin: false)
+    let draft = Dispute(officeId: "jinshan", title: "双击登记", category: "noise")
+    let first: DisputeDetail
+    do {
+        let db = try AppDatabase.open(path: path)
+        _ = try await db.createOffice(Office(id: "jinshan", name: "金山警务室", disputePrefix: "JS"))
+        first = try await db.openDispute(
+            draft, parties: [Party(name: "李明", side: .applicant)], categories: Dispute.defaultCategories,
+            actor: actor, intakeKey: "form-1")
+        let again = try await db.openDispute(
+            draft, parties: [Party(name: "李明", side: .applicant)], categories: Dispute.defaultCategories,
+            actor: actor, intakeKey: "form-1")
+        #expect(again.dispute.number == first.dispute.number && again.parties.count == 1)
+        let other = try await db.openDispute(
+            draft, categories: Dispute.defaultCategories, actor: actor, intakeKey: "form-2")
+        #expect(other.dispute.number != first.dispute.number)
+    }
+    let reopened = try AppDatabase.open(path: path)
+    let third = try await reopened.openDispute(
+        draft, categories: Dispute.defaultCategories, actor: actor, intakeKey: "form-1")
+    #expect(third.dispute.number == first.dispute.number)
+    let count = try await reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dispute") }
+    #expect(count == 2)
+}

@@ -626,7 +626,7 @@ private func seedOffices(_ db: AppDatabase) async throws {
             let newest = try #require(Migrations.migrator.migrations.last)
             #expect(try await db.schemaVersion() == newest)
             #expect(newest == AppDatabase.latestSchemaVersion)
-            #expect(newest == "v19-sms-receipt")
+            #expect(newest == "v20-intake-key")
         }
     }
 

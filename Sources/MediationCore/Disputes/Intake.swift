@@ -268,7 +268,11 @@ public enum Intake {
             let en = "escalation kind '\(kind)' is unknown; use criminal (民转刑), violence or petition"
             throw MediationError(
                 .invalidInput, en,
-                fields: [FieldProblem(field: "kind", en: en, zh: "升级类型“\(kind)”无法识别，请选择 " + EscalationKind.allCases.map(\.chinese).joined(separator: "、"))])
+                fields: [
+                    FieldProblem(
+                        field: "kind", en: en,
+                        zh: "升级类型“\(kind)”无法识别，请选择 " + EscalationKind.allCases.map(\.chinese).joined(separator: "、"))
+                ])
         }
         var day = today
         if let text = Text.nonEmpty(date) {
