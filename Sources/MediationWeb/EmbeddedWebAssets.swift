@@ -875,8 +875,11 @@ document.addEventListener("DOMContentLoaded", function () {
       {{#has_amount}}<p class="error field" role="alert" id="amount-error">{{error_amount}}</p>{{/has_amount}}</div>
     <div class="wide"><label for="amend-terms">{{t.terms}}</label>
       <textarea id="amend-terms" name="terms" rows="2">{{currentTerms}}</textarea></div>
+    <div><label for="amend-to">{{t.referredTo}}</label>
+      <input id="amend-to" name="to" value="{{currentTo}}"{{#has_to}} aria-invalid="true"{{/has_to}}>
+      {{#has_to}}<p class="error field" role="alert" id="to-error">{{error_to}}</p>{{/has_to}}</div>
     <div class="wide"><label for="amend-reason">{{t.correctReason}}</label>
-      <input id="amend-reason" name="reason"></div>
+      <input id="amend-reason" name="reason" value="{{typedReason}}"></div>
   </div>
   <label class="check"><input type="checkbox" name="signed" id="amend-signed"{{#currentSigned}} checked{{/currentSigned}}> {{t.signedWord}}</label>
   <button type="submit" id="amend">{{t.correctOutcome}}</button>

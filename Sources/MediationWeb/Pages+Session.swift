@@ -218,7 +218,8 @@ extension Pages {
     /// window's end), else under the page's first line. Forms not named here have no field of their own.
     static let sessionForms: [String: (fields: Set<String>, other: String)] = [
         "rescheduleSession": (["start"], "start"), "cancelSession": (["reason"], "reason"),
-        "recordOutcome": (["result", "amount", "to", "terms"], "general"), "amendOutcome": (["amount"], "general"),
+        "recordOutcome": (["result", "amount", "to", "terms"], "general"),
+        "amendOutcome": (["amount", "to"], "general"),
         "voidOutcome": (["voidReason"], "general"),
     ]
 
@@ -357,6 +358,7 @@ extension Pages {
                 }
                 values["currentTerms"] = typed["terms"] ?? outcome.terms ?? ""
                 values["currentAmount"] = typed["amount"] ?? outcome.amountFen.map { Money.format(fen: $0) } ?? ""
+                values["currentTo"] = typed["to"] ?? outcome.referredTo ?? ""
                 values["currentSigned"] = typed["signed"].map { $0 == "on" } ?? outcome.signed
                 values["typedVoidReason"] = typed["voidReason"] ?? ""
             }
@@ -367,7 +369,7 @@ extension Pages {
         for (shown, fields) in [
             (values["canReschedule"], ["start"]), (values["canCancel"], ["reason"]),
             (values["canRecord"], ["result", "amount", "to", "terms"]),
-            (values["canCorrect"], ["amount", "voidReason"]),
+            (values["canCorrect"], ["amount", "to", "voidReason"]),
         ] where shown as? Bool == true {
             shownFields.formUnion(fields)
         }

@@ -91,6 +91,15 @@ import Testing
         let badAmend = try browser.post(
             "/sessions/\(id)/outcome/amend", [("csrf", token), ("amount", "一千五"), ("signed", "on")])
         #expect(badAmend.status == 422 && badAmend.body.contains("金额“一千五”无法识别"), "\(badAmend)")
+        // Corrected into 移交其他部门 without whom to: the form has that field, the reason beside it, and the reason
+        // typed for the correction is kept.
+        let noReferee = try browser.post(
+            "/sessions/\(id)/outcome/amend",
+            [("csrf", token), ("result", "referred_other"), ("amount", "1200.50"), ("reason", "记错了结果")])
+        #expect(noReferee.status == 422 && noReferee.body.contains("id=\"to-error\">"), "\(noReferee)")
+        #expect(
+            noReferee.body.contains("id=\"amend-to\"") && noReferee.body.contains("value=\"记错了结果\""), "\(noReferee)")
+        #expect((try d.json("outcome", "show", String(id)) as? [String: Any])?["result"] as? String == "agreement")
         let amended = try browser.post(
             "/sessions/\(id)/outcome/amend",
             [("csrf", token), ("amount", "1500"), ("signed", "on"), ("reason", "笔误，应为 1500 元")])
