@@ -204,6 +204,10 @@ extension Pages {
                 AuditActor(uid: 0, user: signed.account.name, role: "console")
             ) { try await change(form, signed, s) }
             return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
+        } catch let e as MediationError where operation == "recordOutcome" && e.kind == .conflict {
+            // Recorded already (another tab, a colleague): the page's own buttons, not the command line's.
+            return try await sessionView(
+                request, signed, s, typed: [:], errors: ["general": WebText.message("outcomeExists", language)])
         } catch let e as MediationError where [.invalidInput, .conflict].contains(e.kind) {
             let sent = Self.sessionForms[operation] ?? (fields: [], other: "general")
             return try await sessionView(

@@ -240,6 +240,7 @@ enum WebText {
             "chooseOffice": "请选择您的调解室。", "scaleNumber": "涉及人数请填写数字，如 3。",
             "twoParties": "请至少填写两位当事人（申请人和被申请人）。",
             "giveDay": "请填写日期，如 2026-12-14。", "badStatus": "无法识别的操作“%@”。",
+            "outcomeExists": "本场调解已有结果（可能是另一个窗口或同事刚记录的）：要修改请用下方“更正结果”，要重新记录请先“作废结果”；未做任何修改。",
             "sessionRefused": "现在不能这样做（例如开始时间未到，或本场调解已结束）；未做任何修改。", "minutesNumber": "时长请填写分钟数，如 90。",
             "cannotSearch": "无法按这些条件查找时间，未做任何修改。请检查后重新查找。", "noOption": "没有选择时间“%@”。",
             "bookConflict": "这个时间刚被占用或查找结果已过期，未做预约。请重新查找时间。",
@@ -278,6 +279,8 @@ enum WebText {
             "chooseOffice": "Choose one of your offices.", "scaleNumber": "Give the number of people, such as 3.",
             "twoParties": "Give at least two parties (the applicant and the respondent).",
             "giveDay": "Give a day, such as 2026-12-14.", "badStatus": "'%@' is not something to do with a session.",
+            "outcomeExists":
+                "This session has an outcome already (perhaps recorded in another tab or by a colleague): use “Correct the outcome” below, or “Void the outcome” first to record it again; nothing was changed.",
             "sessionRefused": "That cannot be done now; nothing was changed.",
             "minutesNumber": "Give the length in minutes, such as 90.",
             "cannotSearch":
