@@ -204,6 +204,11 @@ extension Pages {
                 AuditActor(uid: 0, user: signed.account.name, role: "console")
             ) { try await change(form, signed, s) }
             return redirect(next ?? "/sessions/\(s.id)?done=\(operation)")
+        } catch let e as MediationError
+            where ["amendOutcome", "voidOutcome"].contains(operation) && e.kind == .notFound
+        {
+            // The outcome is gone (voided in another tab): the session is still there, and says so.
+            return try await sessionView(request, signed, s, typed: [:], errors: ["general": e.message(in: language)])
         } catch let e as MediationError where operation == "recordOutcome" && e.kind == .conflict {
             // Recorded already (another tab, a colleague): the page's own buttons, not the command line's.
             return try await sessionView(

@@ -115,6 +115,10 @@ import Testing
         let voided = try browser.post("/sessions/\(id)/outcome/void", [("csrf", token), ("voidReason", "记错了场次")])
         #expect(voided.status == 303, "\(voided)")
         #expect(try d.ctl("outcome", "show", String(id)).status != 0, "no outcome in force")
+        // Voided again from a tab left open: the session page says there is no outcome in force, not "no session".
+        let staleTab = try browser.post("/sessions/\(id)/outcome/void", [("csrf", token), ("voidReason", "再作废一次")])
+        #expect(staleTab.status != 404 && staleTab.body.contains("id=\"form-problems\">"), "\(staleTab)")
+        #expect(!staleTab.body.contains("没有这场调解"), "\(staleTab)")
         #expect(try browser.get("/sessions/\(id)").body.contains("id=\"record\""))
         // Recorded again, for the visits below.
         #expect(
