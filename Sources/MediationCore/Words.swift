@@ -227,6 +227,20 @@ public enum Words {
         return day(date, language) + " " + hh + ":" + mm
     }
 
+    /// A dated span as people read it: whole days by their first and last day (`12月7日 周一 — 12月20日 周日（全天）`,
+    /// not up to the next midnight), else from moment to moment.
+    public static func span(_ start: Date, _ end: Date, _ zone: Zone, _ language: Language) -> String {
+        let (firstDay, startMinutes) = zone.wallClock(start)
+        let (endDay, endMinutes) = zone.wallClock(end)
+        guard startMinutes == 0, endMinutes == 0, endDay > firstDay else {
+            return moment(start, zone, language) + " — " + moment(end, zone, language)
+        }
+        let lastDay = endDay.adding(days: -1)
+        let days =
+            lastDay == firstDay ? day(firstDay, language) : day(firstDay, language) + " — " + day(lastDay, language)
+        return days + (language == .zh ? "（全天）" : " (whole days)")
+    }
+
     /// Weekly hours in Chinese: `周一 09:00-12:00；周三 14:00-17:00`.
     public static func hours(_ windows: [WeeklyWindow], _ language: Language) -> String {
         guard language == .zh else { return WeeklyWindow.format(windows) }

@@ -179,8 +179,8 @@ extension Pages {
         func spanRows(_ kind: AppDatabase.SpanKind) async throws -> [[String: Any]] {
             try await db.spans(kind, expert: String(id), overlapping: range).map {
                 [
-                    "text": Self.format($0.interval.start, zone, language) + " — "
-                        + Self.format($0.interval.end, zone, language) + ($0.note.map { " · \($0)" } ?? ""),
+                    "text": Words.span($0.interval.start, $0.interval.end, zone, language)
+                        + ($0.note.map { " · \($0)" } ?? ""),
                     "span": $0.id, "kind": kind == .extra ? "extra" : "leave", "canRemove": canChange,
                     "expertId": id, "week": week.description,
                 ]

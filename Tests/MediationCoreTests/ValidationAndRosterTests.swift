@@ -174,6 +174,20 @@ private func problems(_ error: MediationError) -> [String] { error.details.isEmp
         #expect(Words.specialty("debt", .zh) == "债务")
     }
 
+    /// Leave over whole days reads by its first and last day, not up to the next midnight; other spans by moment.
+    @Test func aSpanOfWholeDaysReadsByItsDays() throws {
+        let zone = Zone.shanghai
+        func at(_ text: String) throws -> Date {
+            try #require(ISO8601DateFormatter().date(from: text))
+        }
+        let days = Words.span(try at("2026-12-06T16:00:00Z"), try at("2026-12-20T16:00:00Z"), zone, .zh)
+        #expect(days == "12月7日 周一 — 12月20日 周日（全天）", "\(days)")
+        let one = Words.span(try at("2026-12-06T16:00:00Z"), try at("2026-12-07T16:00:00Z"), zone, .zh)
+        #expect(one == "12月7日 周一（全天）", "\(one)")
+        let hours = Words.span(try at("2026-12-07T01:00:00Z"), try at("2026-12-07T04:00:00Z"), zone, .zh)
+        #expect(hours == "12月7日 周一 09:00 — 12月7日 周一 12:00", "\(hours)")
+    }
+
     /// Clean lists come back as they are; anything else (unsorted, repeated, a stray hyphen, non-ASCII) is cleaned,
     /// and cleaning twice changes nothing.
     @Test func cleanListsStayAndCleaningIsIdempotent() {
