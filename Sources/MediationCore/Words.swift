@@ -346,31 +346,6 @@ public enum Words {
         return note
     }
 
-    /// A warning that an expert sits on a booked session something now concerns, as the store words it
-    /// (`AppDatabase.seatWarnings`: `陈志远 sits on the panel of session #4 for JS-2026-0001 at …, and this leave
-    /// covers it; replace them: 'session replace 4 1' lists the substitutes`), said in `language`.
-    public static func seatWarning(_ text: String, _ language: Language) -> String {
-        guard language == .zh,
-            let m = text.wholeMatch(
-                of:
-                    #/(.+) sits on the panel of session #([0-9]+) for (\S+) at (\S+), and (.+); replace them: '(.+)' lists the substitutes/#
-            )
-        else { return text }
-        let why: String
-        switch String(m.5) {
-        case "this conflict concerns it": why = "与其有利害关系"
-        case "an inactive expert stays on a panel until replaced": why = "已停用的专家在被替换前仍在专家组中"
-        case "this leave covers it": why = "这段请假与其重叠"
-        default:
-            if let line = m.5.wholeMatch(of: #/line ([0-9]+) of the roster takes them out of the pool/#) {
-                why = "花名册第 \(line.1) 行将其停用"
-            } else {
-                why = String(m.5)
-            }
-        }
-        return "\(m.1) 在 \(m.3) 的调解场次 #\(m.2)（\(m.4)）的专家组中，\(why)；请替换：'\(m.6)' 列出可替换的专家"
-    }
-
     /// An early warning's message as `WarningRules.evaluate` stores it (`JS-2026-0001: 2 sessions missed
     /// (no-show)`), said in `language`; a message of another shape as stored.
     public static func warningMessage(_ message: String, _ language: Language) -> String {

@@ -273,7 +273,7 @@ extension APIHandler {
                     .init(
                         id: c.id, expert: c.expertId, party: c.partyId, organisation: c.organisation, reason: c.reason,
                         warnings: warnings.isEmpty
-                            ? nil : warnings.map { Words.seatWarning($0, ReplyLanguage.current) }))))
+                            ? nil : warnings.map(Self.said)))))
     }
 
     func removeConflict(_ input: Operations.RemoveConflict.Input) async throws -> Operations.RemoveConflict.Output {

@@ -195,7 +195,7 @@ struct APIHandler: APIProtocol {
     {
         let (expert, warnings) = try await db.deactivateExpert(input.path.expert)
         var wire = wireExpert(expert, reveal: false)
-        wire.warnings = warnings.isEmpty ? nil : warnings.map { Words.seatWarning($0, ReplyLanguage.current) }
+        wire.warnings = warnings.isEmpty ? nil : warnings.map(Self.said)
         return .ok(.init(body: .json(wire)))
     }
 
@@ -313,7 +313,7 @@ struct APIHandler: APIProtocol {
                         dryRun: report.dryRun, created: report.created.count, updated: report.updated.count,
                         unchanged: report.unchanged.count, createdLines: report.created, updatedLines: report.updated,
                         deactivatedLines: report.deactivated,
-                        warnings: report.warnings.map { Words.seatWarning($0, ReplyLanguage.current) })))
+                        warnings: report.warnings.map(Self.said))))
         )
     }
 

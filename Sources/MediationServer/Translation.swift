@@ -134,6 +134,6 @@ enum Wire {
         .init(
             id: s.id, expertId: s.expertId, start: zone.format(s.interval.start), end: zone.format(s.interval.end),
             note: s.note,
-            warnings: s.warnings.isEmpty ? nil : s.warnings.map { Words.seatWarning($0, ReplyLanguage.current) })
+            warnings: s.warnings.isEmpty ? nil : s.warnings.map(APIHandler.said))
     }
 }

@@ -416,7 +416,7 @@ extension AppDatabase {
     /// - Returns: the conflict, and a warning for each booked or running session on whose panel the expert sits
     ///   although the conflict concerns its dispute (the expert should be replaced there).
     public func addConflict(expert ref: String, partyId: Int64?, organisation: String?, reason: String?) async throws
-        -> (conflict: Conflict, warnings: [String])
+        -> (conflict: Conflict, warnings: [FieldProblem])
     {
         let organisation = Text.nonEmpty(organisation)
         guard (partyId == nil) != (organisation == nil) else {
@@ -438,7 +438,7 @@ extension AppDatabase {
     /// the expert found, the same relation refused twice, audited, and a warning per booked panel it concerns.
     func insertConflict(
         _ db: Database, expert ref: String, partyId: Int64?, organisation: String?, reason: String?, now: Date
-    ) throws -> (conflict: Conflict, warnings: [String]) {
+    ) throws -> (conflict: Conflict, warnings: [FieldProblem]) {
         let expert = try Self.findExpert(ref, db).expert
         if let partyId, try PartyRecord.fetchOne(db, key: partyId) == nil {
             throw MediationError.said(
@@ -475,12 +475,12 @@ extension AppDatabase {
                 + (record.conflict.reason.map { ": \($0)" } ?? ""))
         let warnings = try Self.seatWarnings(
             expert, during: Interval(start: .distantPast, end: .distantFuture), db,
-            because: "this conflict concerns it"
+            because: ("this conflict concerns it", "与其有利害关系")
         ) { row in
             record.conflict.concerns(
                 try Self.parties(of: try StoredRow(row, table: "session").value(Column("dispute_id")), db))
         }
-        return (record.conflict, warnings.map(\.text))
+        return (record.conflict, warnings.map(\.said))
     }
 
     /// Removes a conflict of interest recorded by mistake; the removal and its reason are audited.

@@ -25,7 +25,7 @@ public struct ImportReport: Sendable, Equatable {
     /// Lines that take an active expert out of the pool (active no / 否): among `updated`.
     public var deactivated: [Int] = []
     /// For each of them still on a booked session's panel: the session and the command that replaces them.
-    public var warnings: [String] = []
+    public var warnings: [FieldProblem] = []
     /// Those sessions' ids, in the same order.
     public var seatSessions: [Int64] = []
     public var dryRun: Bool
@@ -135,25 +135,25 @@ extension AppDatabase {
     ///
     /// - Returns: the expert, and a warning for each booked or running session on whose panel they still sit
     ///   (they stay there until replaced), naming the session and the replace command.
-    public func deactivateExpert(_ ref: String) async throws -> (expert: Expert, warnings: [String]) {
+    public func deactivateExpert(_ ref: String) async throws -> (expert: Expert, warnings: [FieldProblem]) {
         let now = clock.now()
         return try await write { db in
             let expert = try self.changeExpert(ref, action: "expert.deactivate", now: now, db) { $0.active = false }
             let warnings = try Self.seatWarnings(
                 expert, during: Interval(start: now, end: .distantFuture), db,
-                because: "an inactive expert stays on a panel until replaced")
-            return (expert, warnings.map(\.text))
+                because: ("an inactive expert stays on a panel until replaced", "已停用的专家在被替换前仍在专家组中"))
+            return (expert, warnings.map(\.said))
         }
     }
 
     /// One warning per booked or running session overlapping `span` on whose panel `expert` sits: the session,
     /// its dispute and start in its office's zone, why it matters, and the command that replaces them. The one
-    /// wording for leave, deactivation and conflicts of interest (said in Chinese by `Words.seatWarning`).
+    /// wording for leave, deactivation and conflicts of interest, in both languages (the caller's reader chooses).
     static func seatWarnings(
-        _ expert: Expert, during span: Interval, _ db: Database, because why: String,
+        _ expert: Expert, during span: Interval, _ db: Database, because why: (en: String, zh: String),
         only keep: (Row) throws -> Bool = { _ in true }
-    ) throws -> [(session: Int64, text: String)] {
-        var warnings: [(session: Int64, text: String)] = []
+    ) throws -> [(session: Int64, said: FieldProblem)] {
+        var warnings: [(session: Int64, said: FieldProblem)] = []
         for row in try Row.fetchAll(
             db,
             sql: """
@@ -173,12 +173,17 @@ extension AppDatabase {
             let number: String = try StoredRow(row, table: "dispute", key: "of session #\(session)").value(
                 Column("number"))
             let zone = try StoredRow(row, table: "office", key: "of session #\(session)").zone(Column("time_zone"))
+            let start = try r.date(Column("starts_at"))
+            let replace = "'session replace \(session) \(expert.id)'"
             warnings.append(
                 (
                     session,
-                    "\(expert.name) sits on the panel of session #\(session) for \(number) at "
-                        + "\(zone.format(try r.date(Column("starts_at")))), and \(why); replace them: "
-                        + "'session replace \(session) \(expert.id)' lists the substitutes"
+                    FieldProblem(
+                        field: "session-\(session)",
+                        en: "\(expert.name) sits on the panel of session #\(session) for \(number) at "
+                            + "\(zone.format(start)), and \(why.en); replace them: \(replace) lists the substitutes",
+                        zh: "\(expert.name) 在 \(number) 的调解场次 #\(session)（\(Words.moment(start, zone, .zh))）的专家组中，"
+                            + "\(why.zh)；请替换：\(replace) 列出可替换的专家")
                 ))
         }
         return warnings
@@ -203,7 +208,7 @@ extension AppDatabase {
         public var note: String?
         /// When just added as time off: one line per booked or running session it covers on whose panel the
         /// expert sits, with the replace command.
-        public var warnings: [String] = []
+        public var warnings: [FieldProblem] = []
         /// Those sessions' ids, in the same order.
         public var covered: [Int64] = []
     }
@@ -231,9 +236,10 @@ extension AppDatabase {
                     + (note.map { ": \($0)" } ?? ""))
             let warnings =
                 kind == .timeOff
-                ? try Self.seatWarnings(expert, during: interval, db, because: "this leave covers it") : []
+                ? try Self.seatWarnings(expert, during: interval, db, because: ("this leave covers it", "这段请假与其重叠"))
+                : []
             return Span(
-                id: span, expertId: expert.id, interval: interval, note: note, warnings: warnings.map(\.text),
+                id: span, expertId: expert.id, interval: interval, note: note, warnings: warnings.map(\.said),
                 covered: warnings.map(\.session))
         }
     }
@@ -371,8 +377,10 @@ extension AppDatabase {
                         report.deactivated.append(plan.line)
                         let seats = try Self.seatWarnings(
                             expert, during: Interval(start: now, end: .distantFuture), db,
-                            because: "line \(plan.line) of the roster takes them out of the pool")
-                        report.warnings += seats.map(\.text)
+                            because: (
+                                "line \(plan.line) of the roster takes them out of the pool", "花名册第 \(plan.line) 行将其停用"
+                            ))
+                        report.warnings += seats.map(\.said)
                         report.seatSessions += seats.map(\.session)
                     }
                 } else {
